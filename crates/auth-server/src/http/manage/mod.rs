@@ -1,0 +1,2 @@
+//! The management API (`/manage/v1`), for platform operators.
+pub mod tenants;

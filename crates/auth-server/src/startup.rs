@@ -1,0 +1,55 @@
+//! Builds the auth server from its config: pool, state, routes, listener.
+use actix_web::dev::ServerHandle;
+use actix_web::web;
+use service_kit::db::{self, Database, DbError, Migrations};
+use service_kit::http::{self as kit_http, RunningServer};
+
+use crate::config::AuthConfig;
+use crate::state::AppState;
+
+pub static MIGRATIONS: Migrations = Migrations {
+    postgres: sqlx::migrate!("../../migrations/auth/postgres"),
+    sqlite: sqlx::migrate!("../../migrations/auth/sqlite"),
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+pub struct Application {
+    running: RunningServer,
+}
+
+impl Application {
+    /// Connects to the configured database and binds the configured address.
+    pub async fn build(config: AuthConfig) -> Result<Self, StartupError> {
+        let db = db::connect(&config.database_url, config.pool).await?;
+        Self::build_with_db(config, db)
+    }
+
+    pub fn build_with_db(config: AuthConfig, db: Database) -> Result<Self, StartupError> {
+        let listener = kit_http::bind(&config.http)?;
+        let state = web::Data::new(AppState::new(&config, db.clone()));
+        let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
+            cfg.app_data(state.clone());
+            crate::http::configure(cfg);
+        })?;
+        Ok(Self { running })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.running.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.running.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.running.server.await
+    }
+}

@@ -1,0 +1,23 @@
+//! The only module that speaks SQL. Queries use `$n` placeholders, which both
+//! PostgreSQL and SQLite accept through sqlx's `Any` driver.
+pub mod tenants;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("tenant slug `{0}` is already taken")]
+    SlugTaken(String),
+    #[error("no such tenant")]
+    TenantNotFound,
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub(crate) fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,158 @@
+//! Tenants table.
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::{is_unique_violation, now, StoreError};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::tenant::{
+    DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
+};
+
+const COLUMNS: &str = "id, slug, display_name, settings, created_at, updated_at, disabled_at";
+
+#[derive(Clone)]
+pub struct TenantStore {
+    pool: AnyPool,
+}
+
+impl TenantStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn create(&self, new: NewTenant) -> Result<Tenant, StoreError> {
+        let tenant = Tenant {
+            id: TenantId::new(),
+            slug: new.slug,
+            display_name: new.display_name,
+            settings: new.settings,
+            created_at: now(),
+            updated_at: now(),
+            disabled_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO tenants (id, slug, display_name, settings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(tenant.id.to_string())
+        .bind(tenant.slug.as_ref())
+        .bind(tenant.display_name.as_ref())
+        .bind(tenant.settings.to_json())
+        .bind(tenant.created_at)
+        .bind(tenant.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::SlugTaken(tenant.slug.to_string())
+            } else {
+                StoreError::Database(e)
+            }
+        })?;
+        Ok(tenant)
+    }
+
+    pub async fn get(&self, id: TenantId) -> Result<Tenant, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(tenant_from_row).unwrap_or(Err(StoreError::TenantNotFound))
+    }
+
+    pub async fn get_by_slug(&self, slug: &str) -> Result<Tenant, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE slug = $1"))
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(tenant_from_row).unwrap_or(Err(StoreError::TenantNotFound))
+    }
+
+    /// Tenants in slug order, `page.limit()` at a time.
+    pub async fn list(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError> {
+        // One row more than asked tells whether another page follows.
+        let fetch = i64::from(page.limit()) + 1;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM tenants WHERE slug > $1 ORDER BY slug LIMIT $2"
+        ))
+        .bind(page.after().unwrap_or(""))
+        .bind(fetch)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = rows.iter().map(tenant_from_row).collect::<Result<Vec<_>, _>>()?;
+        let next_after = if items.len() > page.limit() as usize {
+            items.truncate(page.limit() as usize);
+            items.last().map(|t| t.slug.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_after })
+    }
+
+    pub async fn update(&self, id: TenantId, update: TenantUpdate) -> Result<Tenant, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let mut tenant = row.as_ref().map(tenant_from_row).unwrap_or(Err(StoreError::TenantNotFound))?;
+        if let Some(name) = update.display_name {
+            tenant.display_name = name;
+        }
+        if let Some(settings) = update.settings {
+            tenant.settings = settings;
+        }
+        tenant.updated_at = now();
+        sqlx::query("UPDATE tenants SET display_name = $1, settings = $2, updated_at = $3 WHERE id = $4")
+            .bind(tenant.display_name.as_ref())
+            .bind(tenant.settings.to_json())
+            .bind(tenant.updated_at)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(tenant)
+    }
+
+    /// Disables the tenant; disabling a disabled tenant keeps the first date.
+    pub async fn disable(&self, id: TenantId) -> Result<Tenant, StoreError> {
+        let at = now();
+        let done = sqlx::query(
+            "UPDATE tenants SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 WHERE id = $2",
+        )
+        .bind(at)
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::TenantNotFound);
+        }
+        self.get(id).await
+    }
+
+    pub async fn count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tenants")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+fn tenant_from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
+    let id: String = row.try_get("id")?;
+    let settings: String = row.try_get("settings")?;
+    let settings = serde_json::from_str(&settings)
+        .map_err(|e| StoreError::Corrupt(format!("tenant {id} settings: {e}")))
+        .and_then(|v| {
+            TenantSettings::parse(v).map_err(|e| StoreError::Corrupt(format!("tenant {id} settings: {e}")))
+        })?;
+    Ok(Tenant {
+        id: TenantId::parse(&id).map_err(|_| StoreError::Corrupt(format!("tenant id `{id}`")))?,
+        slug: TenantSlug::from_trusted(row.try_get("slug")?),
+        display_name: DisplayName::from_trusted(row.try_get("display_name")?),
+        settings,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+    })
+}

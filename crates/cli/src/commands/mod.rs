@@ -1,0 +1,6 @@
+//! One module per top-level command.
+pub mod dev;
+pub mod migrate;
+pub mod secrets;
+pub mod serve;
+pub mod tenant;

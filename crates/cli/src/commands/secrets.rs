@@ -1,0 +1,49 @@
+//! `connectauth secrets generate`: a complete production environment block,
+//! every secret fresh from the OS CSPRNG (256 bits, base64url).
+use anyhow::Context;
+use service_kit::secret;
+use time::format_description::well_known::Rfc3339;
+
+use crate::args::{GenerateArgs, SecretsArgs, SecretsCommand};
+
+pub fn run(args: SecretsArgs) -> anyhow::Result<()> {
+    match args.command {
+        SecretsCommand::Generate(g) => {
+            print!("{}", generate(&g)?);
+            Ok(())
+        }
+    }
+}
+
+fn fresh() -> anyhow::Result<String> {
+    secret::generate().context("the operating system's random source failed")
+}
+
+pub fn generate(args: &GenerateArgs) -> anyhow::Result<String> {
+    let pg_password = fresh()?;
+    let now = time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let db = |name: &str| format!("postgres://connectauth:{pg_password}@{}:5432/connectauth_{name}", args.db_host);
+    let lines = [
+        format!("# ConnectAuth production environment, generated {now}."),
+        "# Keep it in your secret manager; never commit it. Secrets are 256 random bits, base64url.".to_owned(),
+        "CONNECTAUTH_ENV=production".to_owned(),
+        "CONNECTAUTH_LOG_FORMAT=json".to_owned(),
+        format!("POSTGRES_PASSWORD={pg_password}"),
+        String::new(),
+        format!("AUTH_PUBLIC_URL={}", args.auth_url),
+        format!("AUTH_DATABASE_URL={}", db("auth")),
+    ];
+    let mut lines = lines.to_vec();
+    for key in auth_server::config::SECRET_VARIABLES {
+        lines.push(format!("{key}={}", fresh()?));
+    }
+    lines.extend([
+        String::new(),
+        format!("BILLING_PUBLIC_URL={}", args.billing_url),
+        format!("BILLING_DATABASE_URL={}", db("billing")),
+        String::new(),
+        format!("PEOPLE_PUBLIC_URL={}", args.people_url),
+        format!("PEOPLE_DATABASE_URL={}", db("people")),
+    ]);
+    Ok(lines.join("\n") + "\n")
+}

@@ -1,0 +1,36 @@
+//! `connectauth serve <service>`: one service, as production runs it.
+use anyhow::Context;
+use service_kit::config::Loader;
+use service_kit::telemetry::{self, LogFormat};
+
+use crate::args::ServeArgs;
+use crate::services::{self, ServiceConfig};
+use crate::environment;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let env = environment::load()?;
+    let mode = env.run_mode().map_err(anyhow::Error::msg)?;
+    telemetry::init(LogFormat::from_env(&env, mode), "info,sqlx=warn");
+    let mut loader = Loader::new(&env);
+    let config = ServiceConfig::read(args.service, &mut loader);
+    let known = loader.finish()?;
+    environment::warn_unknown(&env, &[&format!("{}_", args.service.env_prefix()), "CONNECTAUTH_"], &known);
+
+    let db = config.connect().await?;
+    if args.migrate {
+        services::migrate(args.service, &db).await?;
+    }
+    let started = config.start(db)?;
+    tracing::info!(service = args.service.as_str(), port = started.port, ?mode, "listening");
+    tokio::select! {
+        () = service_kit::shutdown::signal() => {
+            started.handle.stop(true).await;
+            tracing::info!("stopped gracefully");
+            Ok(())
+        }
+        ended = started.task => {
+            ended.context("server task failed")?.context("server stopped")?;
+            Ok(())
+        }
+    }
+}

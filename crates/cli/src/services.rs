@@ -1,0 +1,130 @@
+//! The three services behind one interface, so `dev`, `serve` and `migrate`
+//! treat them alike.
+use actix_web::dev::ServerHandle;
+use anyhow::Context;
+use auth_server::AuthConfig;
+use billing::BillingConfig;
+use people_api::PeopleConfig;
+use service_kit::config::{HttpSettings, Loader};
+use service_kit::db::{self, Database, Migrations, PoolSettings};
+use tokio::task::JoinHandle;
+
+use crate::args::ServiceName;
+
+pub enum ServiceConfig {
+    Auth(AuthConfig),
+    Billing(BillingConfig),
+    People(PeopleConfig),
+}
+
+/// A service that is serving.
+pub struct Started {
+    pub name: ServiceName,
+    pub port: u16,
+    pub handle: ServerHandle,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+impl ServiceConfig {
+    pub fn read(name: ServiceName, loader: &mut Loader<'_>) -> Self {
+        match name {
+            ServiceName::Auth => Self::Auth(AuthConfig::read(loader)),
+            ServiceName::Billing => Self::Billing(BillingConfig::read(loader)),
+            ServiceName::People => Self::People(PeopleConfig::read(loader)),
+        }
+    }
+
+    pub fn name(&self) -> ServiceName {
+        match self {
+            Self::Auth(_) => ServiceName::Auth,
+            Self::Billing(_) => ServiceName::Billing,
+            Self::People(_) => ServiceName::People,
+        }
+    }
+
+    pub fn http(&self) -> &HttpSettings {
+        match self {
+            Self::Auth(c) => &c.http,
+            Self::Billing(c) => &c.http,
+            Self::People(c) => &c.http,
+        }
+    }
+
+    fn database(&self) -> (&str, PoolSettings) {
+        match self {
+            Self::Auth(c) => (&c.database_url, c.pool),
+            Self::Billing(c) => (&c.database_url, c.pool),
+            Self::People(c) => (&c.database_url, c.pool),
+        }
+    }
+
+    pub async fn connect(&self) -> anyhow::Result<Database> {
+        let (url, pool) = self.database();
+        connect(self.name(), url, pool).await
+    }
+
+    /// Binds and starts serving on a task of its own.
+    pub fn start(self, db: Database) -> anyhow::Result<Started> {
+        let name = self.name();
+        let bind = self.http().bind;
+        let context = || format!("cannot start the {} service on {bind}", name.as_str());
+        let (port, handle, task) = match self {
+            Self::Auth(c) => {
+                let app = auth_server::Application::build_with_db(c, db).with_context(context)?;
+                (app.port(), app.handle(), tokio::spawn(app.run_until_stopped()))
+            }
+            Self::Billing(c) => {
+                let app = billing::Application::build_with_db(c, db).with_context(context)?;
+                (app.port(), app.handle(), tokio::spawn(app.run_until_stopped()))
+            }
+            Self::People(c) => {
+                let app = people_api::Application::build_with_db(c, db).with_context(context)?;
+                (app.port(), app.handle(), tokio::spawn(app.run_until_stopped()))
+            }
+        };
+        Ok(Started {
+            name,
+            port,
+            handle,
+            task,
+        })
+    }
+}
+
+pub fn migrations(name: ServiceName) -> &'static Migrations {
+    match name {
+        ServiceName::Auth => &auth_server::MIGRATIONS,
+        ServiceName::Billing => &billing::MIGRATIONS,
+        ServiceName::People => &people_api::MIGRATIONS,
+    }
+}
+
+pub fn dev_database_url(name: ServiceName) -> &'static str {
+    match name {
+        ServiceName::Auth => auth_server::config::DEV_DATABASE_URL,
+        ServiceName::Billing => billing::config::DEV_DATABASE_URL,
+        ServiceName::People => people_api::config::DEV_DATABASE_URL,
+    }
+}
+
+/// Reads only the service's database URL (commands that need nothing else).
+pub fn database_url(name: ServiceName, loader: &mut Loader<'_>) -> String {
+    let key = format!("{}_DATABASE_URL", name.env_prefix());
+    loader.database_url(&key, dev_database_url(name))
+}
+
+pub async fn connect(name: ServiceName, url: &str, pool: PoolSettings) -> anyhow::Result<Database> {
+    db::connect(url, pool).await.with_context(|| {
+        format!(
+            "{} database at {}",
+            name.as_str(),
+            db::redact_url(url)
+        )
+    })
+}
+
+pub async fn migrate(name: ServiceName, db: &Database) -> anyhow::Result<()> {
+    db::migrate(db, migrations(name))
+        .await
+        .with_context(|| format!("migrating the {} database", name.as_str()))
+}

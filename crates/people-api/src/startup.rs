@@ -1,0 +1,48 @@
+//! Builds the service from its config: pool, routes, listener.
+use actix_web::dev::ServerHandle;
+use service_kit::db::{self, Database, DbError, Migrations};
+use service_kit::http::{self as kit_http, RunningServer};
+
+use crate::config::PeopleConfig;
+
+pub static MIGRATIONS: Migrations = Migrations {
+    postgres: sqlx::migrate!("../../migrations/people/postgres"),
+    sqlite: sqlx::migrate!("../../migrations/people/sqlite"),
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+pub struct Application {
+    running: RunningServer,
+}
+
+impl Application {
+    pub async fn build(config: PeopleConfig) -> Result<Self, StartupError> {
+        let db = db::connect(&config.database_url, config.pool).await?;
+        Self::build_with_db(config, db)
+    }
+
+    pub fn build_with_db(config: PeopleConfig, db: Database) -> Result<Self, StartupError> {
+        let listener = kit_http::bind(&config.http)?;
+        let running = kit_http::serve(listener, config.http.clone(), db.pool, crate::http::configure)?;
+        Ok(Self { running })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.running.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.running.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.running.server.await
+    }
+}

@@ -1,0 +1,195 @@
+//! Database pools picked by URL scheme, and migrations per dialect.
+//!
+//! Services use sqlx's `Any` driver so one set of queries serves both engines;
+//! the price is a small type vocabulary (integers, text, bytes), which is why
+//! our schemas store ids as text and instants as unix seconds.
+use std::path::Path;
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("`{0}` is not a database URL: use postgres://… or sqlite:…")]
+    UnsupportedUrl(String),
+    #[error("cannot create the directory for the SQLite file `{path}`: {source}")]
+    CreateDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the {engine:?} database: {source}")]
+    Connect {
+        engine: Engine,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Engine {
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "postgres" | "postgresql" if url.contains("://") => Ok(Engine::Postgres),
+            "sqlite" => Ok(Engine::Sqlite),
+            _ => Err(DbError::UnsupportedUrl(redact_url(url))),
+        }
+    }
+}
+
+/// A service's pair of embedded migration sets.
+pub struct Migrations {
+    pub postgres: Migrator,
+    pub sqlite: Migrator,
+}
+
+impl Migrations {
+    pub fn for_engine(&self, engine: Engine) -> &Migrator {
+        match engine {
+            Engine::Postgres => &self.postgres,
+            Engine::Sqlite => &self.sqlite,
+        }
+    }
+}
+
+/// A connected pool and the engine behind it.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub pool: AnyPool,
+    pub engine: Engine,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+static DRIVERS: Once = Once::new();
+
+/// Connects to `url`, creating the SQLite file (and its directory) if needed.
+pub async fn connect(url: &str, settings: PoolSettings) -> Result<Database, DbError> {
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    let engine = Engine::from_url(url)?;
+    let url = match engine {
+        Engine::Sqlite => prepare_sqlite_url(url)?,
+        Engine::Postgres => url.to_owned(),
+    };
+    let options = AnyPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout);
+    let options = match engine {
+        // WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
+        Engine::Sqlite => options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                    .await?;
+                Ok(())
+            })
+        }),
+        Engine::Postgres => options,
+    };
+    let pool = options
+        .connect(&url)
+        .await
+        .map_err(|source| DbError::Connect { engine, source })?;
+    Ok(Database { pool, engine })
+}
+
+/// Applies every pending migration of the database's dialect.
+pub async fn migrate(db: &Database, migrations: &Migrations) -> Result<(), DbError> {
+    migrations.for_engine(db.engine).run(&db.pool).await?;
+    Ok(())
+}
+
+/// True when the database answers a trivial query within `timeout`.
+pub async fn is_ready(pool: &AnyPool, timeout: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(pool)).await,
+        Ok(Ok(_))
+    )
+}
+
+/// `sqlite://data/x.db` → makes `data/`, and asks SQLite to create the file.
+fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path == ":memory:" || path.is_empty() {
+        return Ok(url.to_owned());
+    }
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    let query = if query.split('&').any(|kv| kv.starts_with("mode=")) {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_follows_the_scheme() {
+        assert_eq!(Engine::from_url("postgres://u@h/db").ok(), Some(Engine::Postgres));
+        assert_eq!(Engine::from_url("postgresql://u@h/db").ok(), Some(Engine::Postgres));
+        assert_eq!(Engine::from_url("sqlite://data/a.db").ok(), Some(Engine::Sqlite));
+        assert!(Engine::from_url("mysql://h/db").is_err());
+        assert!(Engine::from_url("data/a.db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_messages() {
+        let shown = redact_url("postgres://app:s3cret@db:5432/auth");
+        assert!(!shown.contains("s3cret"));
+        assert!(shown.contains("db:5432"));
+    }
+
+    #[test]
+    fn sqlite_url_gets_create_mode_and_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("nested/a.db");
+        let url = prepare_sqlite_url(&format!("sqlite://{}", file.display())).expect("prepared");
+        assert!(url.ends_with("?mode=rwc"));
+        assert!(file.parent().is_some_and(Path::exists));
+    }
+}

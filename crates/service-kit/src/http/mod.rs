@@ -1,0 +1,11 @@
+//! The HTTP baseline every service runs behind: request ids and access logs,
+//! security headers, body limits, problem+json for extractor errors, health
+//! probes, and a server that stops gracefully.
+pub mod body_limit;
+pub mod extract_errors;
+pub mod health;
+pub mod request_id;
+pub mod security_headers;
+pub mod server;
+
+pub use server::{bind, serve, RunningServer};

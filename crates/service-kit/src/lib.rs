@@ -1,0 +1,15 @@
+//! Plumbing shared by every ConnectAuth service. Nothing here knows about
+//! tenants, tokens or plans: domain types live in the service that owns them.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod problem;
+pub mod secret;
+pub mod shutdown;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use problem::{ApiError, Code};

@@ -1,0 +1,224 @@
+//! The one place where an error becomes an HTTP status.
+//!
+//! Every error a client can see has a [`Code`]: one line in the table below
+//! gives its status, its stable machine name (the problem `type`) and its
+//! title. Responses are RFC 9457 `application/problem+json`.
+use std::fmt;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every client-visible error of every service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    BadRequest,
+    InvalidInput,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    TenantNotFound,
+    TenantSlugTaken,
+    TenantDisabled,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
+    ServiceUnavailable,
+    Internal,
+}
+
+impl Code {
+    /// (status, stable name, title): the table. No wildcard arm, on purpose.
+    fn row(self) -> (StatusCode, &'static str, &'static str) {
+        use StatusCode as S;
+        match self {
+            Code::BadRequest => (S::BAD_REQUEST, "bad-request", "The request is malformed"),
+            Code::InvalidInput => (S::UNPROCESSABLE_ENTITY, "invalid-input", "A field is invalid"),
+            Code::Unauthorized => (S::UNAUTHORIZED, "unauthorized", "Authentication is required"),
+            Code::Forbidden => (S::FORBIDDEN, "forbidden", "Not allowed"),
+            Code::NotFound => (S::NOT_FOUND, "not-found", "No such resource"),
+            Code::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+            Code::TenantNotFound => (S::NOT_FOUND, "tenant-not-found", "No such tenant"),
+            Code::TenantSlugTaken => (S::CONFLICT, "tenant-slug-taken", "The tenant slug is already taken"),
+            Code::TenantDisabled => (S::CONFLICT, "tenant-disabled", "The tenant is disabled"),
+            Code::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "payload-too-large", "The request body is too large"),
+            Code::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported content type"),
+            Code::TooManyRequests => (S::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
+            Code::ServiceUnavailable => (S::SERVICE_UNAVAILABLE, "service-unavailable", "Temporarily unavailable"),
+            Code::Internal => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.row().0
+    }
+
+    pub fn name(self) -> &'static str {
+        self.row().1
+    }
+
+    pub fn title(self) -> &'static str {
+        self.row().2
+    }
+
+    /// The problem `type` URI: stable, so clients may match on it.
+    pub fn type_uri(self) -> String {
+        format!("urn:connectauth:problem:{}", self.name())
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    code: Code,
+    detail: String,
+    retry_after: Option<u64>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// An unexpected failure: the client sees a generic message, the log the cause.
+    pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            code: Code::Internal,
+            detail: "An unexpected error occurred; it has been logged.".into(),
+            retry_after: None,
+            source: Some(Box::new(source)),
+        }
+    }
+
+    pub fn unavailable(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(Code::ServiceUnavailable, detail)
+        }
+    }
+
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.name(), self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    type_: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.code == Code::Internal {
+            tracing::error!(error = %self, cause = ?self.source, "request failed");
+        }
+        problem_response(self.code, &self.detail, self.retry_after)
+    }
+}
+
+/// Builds the problem+json response for `code`.
+pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> HttpResponse {
+    let body = ProblemBody {
+        type_: code.type_uri(),
+        title: code.title(),
+        status: code.status().as_u16(),
+        detail,
+        code: code.name(),
+    };
+    let mut resp = HttpResponse::build(code.status());
+    resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    if let Some(secs) = retry_after {
+        resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    if code == Code::Unauthorized {
+        resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    resp.body(serde_json::to_string(&body).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Code; 14] = [
+        Code::BadRequest,
+        Code::InvalidInput,
+        Code::Unauthorized,
+        Code::Forbidden,
+        Code::NotFound,
+        Code::MethodNotAllowed,
+        Code::TenantNotFound,
+        Code::TenantSlugTaken,
+        Code::TenantDisabled,
+        Code::PayloadTooLarge,
+        Code::UnsupportedMediaType,
+        Code::TooManyRequests,
+        Code::ServiceUnavailable,
+        Code::Internal,
+    ];
+
+    #[test]
+    fn names_are_unique_and_stable() {
+        let mut names: Vec<_> = ALL.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        assert_eq!(Code::TenantSlugTaken.type_uri(), "urn:connectauth:problem:tenant-slug-taken");
+    }
+
+    #[test]
+    fn only_internal_is_a_server_error_besides_unavailable() {
+        for c in ALL {
+            let server = c.status().is_server_error();
+            assert_eq!(server, matches!(c, Code::Internal | Code::ServiceUnavailable), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let e = ApiError::internal(std::io::Error::other("password=hunter2"));
+        assert!(!e.detail().contains("hunter2"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Test harness: a fresh, migrated-on-demand database per test on either engine.
+//!
+//! PostgreSQL comes from `TEST_DATABASE_URL` (a server URL whose user may
+//! create databases), else `postgres://postgres@127.0.0.1:5432/postgres`.
+//! Each test gets its own database, dropped when the `TestDb` is.
+use sqlx::{Connection, Executor, PgConnection};
+
+use crate::db::Engine;
+
+pub struct TestDb {
+    pub engine: Engine,
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+impl TestDb {
+    pub async fn new(engine: Engine) -> Self {
+        match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory for SQLite");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Self {
+                    engine,
+                    url,
+                    postgres: None,
+                    _dir: Some(dir),
+                }
+            }
+            Engine::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("ca_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL for tests is unreachable at {admin} ({e}); run scripts/test or set TEST_DATABASE_URL")
+                });
+                conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    engine,
+                    url: url.to_string(),
+                    postgres: Some((admin, name)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    /// Drops the database under a running service (PostgreSQL only), to test
+    /// what happens when it goes away.
+    pub async fn drop_database(&self) {
+        if let Some((admin, name)) = &self.postgres {
+            drop_pg(admin, name).await;
+        }
+    }
+}
+
+async fn drop_pg(admin: &str, name: &str) {
+    if let Ok(mut conn) = PgConnection::connect(admin).await {
+        let _ = conn
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+            .await;
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop is synchronous and may run inside a runtime: use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                rt.block_on(drop_pg(&admin, &name));
+            }
+        })
+        .join();
+    }
+}
+
+/// Runs one async test body on both engines: `both_engines!(name, body_fn);`
+/// makes `name::postgres` and `name::sqlite`.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn postgres() {
+                $body($crate::db::Engine::Postgres).await
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                $body($crate::db::Engine::Sqlite).await
+            }
+        }
+    };
+}
