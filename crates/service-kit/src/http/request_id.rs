@@ -43,11 +43,9 @@ pub async fn trace(
         path = %req.path(),
     );
     let started = Instant::now();
-    let http_req = req.request().clone();
-    let mut res = match next.call(req).instrument(span.clone()).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => ServiceResponse::new(http_req, e.as_response_error().error_response()),
-    };
+    // Handlers and extractors turn their errors into responses, and the inner
+    // middleware never fails, so `?` only passes on actix's own rare errors.
+    let mut res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }

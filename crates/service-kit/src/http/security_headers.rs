@@ -21,11 +21,9 @@ pub async fn apply(
     let https = req
         .app_data::<web::Data<HttpSettings>>()
         .is_some_and(|s| s.served_over_https());
-    let http_req = req.request().clone();
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(e) => ServiceResponse::new(http_req, e.as_response_error().error_response()),
-    };
+    // Handlers and extractors turn their errors into responses, and the inner
+    // middleware never fails, so `?` only passes on actix's own rare errors.
+    let mut res = next.call(req).await?.map_into_boxed_body();
     let headers = res.headers_mut();
     let is_page = headers
         .get(header::CONTENT_TYPE)

@@ -1,0 +1,94 @@
+//! `spawn_app`: the production factory on port 0 with a fresh database.
+use auth_server::{AuthConfig, Application, MIGRATIONS};
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::Value;
+use service_kit::config::Env;
+use service_kit::db::{self, Database, Engine};
+use service_kit::testing::TestDb;
+
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    pub database: Database,
+    pub admin_token: String,
+    pub client: Client,
+}
+
+pub async fn spawn_app(engine: Engine) -> TestApp {
+    spawn_app_with(engine, &[]).await
+}
+
+/// Starts the server with extra environment variables over the test defaults.
+pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
+    }
+    let db = TestDb::new(engine).await;
+    let admin_token = service_kit::secret::generate().expect("csprng");
+    let mut env = Env::from_pairs([
+        ("AUTH_BIND", "127.0.0.1:0"),
+        ("AUTH_DATABASE_URL", db.url.as_str()),
+        ("AUTH_ADMIN_TOKEN", admin_token.as_str()),
+    ]);
+    for (k, v) in extra {
+        env.set(*k, *v);
+    }
+    let config = AuthConfig::from_env(&env).expect("test config is valid");
+    let database = db::connect(&config.database_url, config.pool).await.expect("connect");
+    db::migrate(&database, &MIGRATIONS).await.expect("migrate");
+    let app = Application::build_with_db(config, database.clone()).expect("build");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        database,
+        admin_token,
+        client: Client::new(),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A request carrying the operator token.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin_token)
+    }
+
+    pub async fn create_tenant(&self, body: &Value) -> Response {
+        self.admin(reqwest::Method::POST, "/manage/v1/tenants")
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn tenant_count(&self) -> i64 {
+        auth_server::store::tenants::TenantStore::new(self.database.pool.clone())
+            .count()
+            .await
+            .expect("count")
+    }
+}
+
+/// Asserts a problem+json answer with `status` and problem `code`.
+pub async fn assert_problem(resp: Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = resp.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], format!("urn:connectauth:problem:{code}"));
+    body
+}

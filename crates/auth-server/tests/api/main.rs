@@ -1,0 +1,7 @@
+//! Auth server integration tests: the real server on a loopback port against
+//! a fresh database per test, on SQLite and PostgreSQL.
+mod baseline;
+mod helpers;
+mod readiness;
+mod tenant_store;
+mod tenants;
