@@ -30,7 +30,12 @@ impl Application {
 
     pub fn build_with_db(config: BillingConfig, db: Database) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
-        let running = kit_http::serve(listener, config.http.clone(), db.pool, crate::http::configure)?;
+        let running = kit_http::serve(
+            listener,
+            config.http.clone(),
+            db.pool,
+            crate::http::configure,
+        )?;
         Ok(Self { running })
     }
 

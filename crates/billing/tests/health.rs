@@ -7,9 +7,14 @@ use service_kit::testing::{self, TestDb};
 
 async fn spawn(engine: Engine) -> (String, TestDb) {
     let test_db = TestDb::new(engine).await;
-    let env = Env::from_pairs([("BILLING_BIND", "127.0.0.1:0"), ("BILLING_DATABASE_URL", test_db.url.as_str())]);
+    let env = Env::from_pairs([
+        ("BILLING_BIND", "127.0.0.1:0"),
+        ("BILLING_DATABASE_URL", test_db.url.as_str()),
+    ]);
     let config = BillingConfig::from_env(&env).expect("valid config");
-    let database = db::connect(&config.database_url, config.pool).await.expect("connect");
+    let database = db::connect(&config.database_url, config.pool)
+        .await
+        .expect("connect");
     db::migrate(&database, &MIGRATIONS).await.expect("migrate");
     let app = Application::build_with_db(config, database).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());

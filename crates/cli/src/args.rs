@@ -4,7 +4,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "connectauth", version, about = "ConnectAuth: multi-tenant OAuth 2.1 / OpenID Connect, billing and the Connect People API")]
+#[command(
+    name = "connectauth",
+    version,
+    about = "ConnectAuth: multi-tenant OAuth 2.1 / OpenID Connect, billing and the Connect People API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -32,7 +36,8 @@ pub enum ServiceName {
 }
 
 impl ServiceName {
-    pub const ALL: [ServiceName; 3] = [ServiceName::Auth, ServiceName::Billing, ServiceName::People];
+    pub const ALL: [ServiceName; 3] =
+        [ServiceName::Auth, ServiceName::Billing, ServiceName::People];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -33,7 +33,10 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Vec<(String, String)>> 
     }
     let mut file = open_private(&path)?;
     if pairs.is_empty() {
-        writeln!(file, "# Development secrets made by `connectauth dev`. Never use them in production.")?;
+        writeln!(
+            file,
+            "# Development secrets made by `connectauth dev`. Never use them in production."
+        )?;
     }
     for key in missing {
         let value = secret::generate().context("the operating system's random source failed")?;
@@ -78,7 +81,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(FILE_NAME)).expect("file").permissions().mode();
+            let mode = fs::metadata(dir.path().join(FILE_NAME))
+                .expect("file")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

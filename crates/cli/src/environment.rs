@@ -4,7 +4,11 @@ use service_kit::config::{unknown_variables, Env};
 use std::collections::BTreeSet;
 
 /// Variables read outside the typed loaders.
-const READ_ELSEWHERE: &[&str] = &["CONNECTAUTH_LOG_FORMAT", "CONNECTAUTH_DATA_DIR", "CONNECTAUTH_ENV"];
+const READ_ELSEWHERE: &[&str] = &[
+    "CONNECTAUTH_LOG_FORMAT",
+    "CONNECTAUTH_DATA_DIR",
+    "CONNECTAUTH_ENV",
+];
 
 /// The process environment, with `.env` (if any) below it when not in production.
 pub fn load() -> anyhow::Result<Env> {

@@ -71,15 +71,27 @@ impl ServiceConfig {
         let (port, handle, task) = match self {
             Self::Auth(c) => {
                 let app = auth_server::Application::build_with_db(c, db).with_context(context)?;
-                (app.port(), app.handle(), tokio::spawn(app.run_until_stopped()))
+                (
+                    app.port(),
+                    app.handle(),
+                    tokio::spawn(app.run_until_stopped()),
+                )
             }
             Self::Billing(c) => {
                 let app = billing::Application::build_with_db(c, db).with_context(context)?;
-                (app.port(), app.handle(), tokio::spawn(app.run_until_stopped()))
+                (
+                    app.port(),
+                    app.handle(),
+                    tokio::spawn(app.run_until_stopped()),
+                )
             }
             Self::People(c) => {
                 let app = people_api::Application::build_with_db(c, db).with_context(context)?;
-                (app.port(), app.handle(), tokio::spawn(app.run_until_stopped()))
+                (
+                    app.port(),
+                    app.handle(),
+                    tokio::spawn(app.run_until_stopped()),
+                )
             }
         };
         Ok(Started {
@@ -114,13 +126,9 @@ pub fn database_url(name: ServiceName, loader: &mut Loader<'_>) -> String {
 }
 
 pub async fn connect(name: ServiceName, url: &str, pool: PoolSettings) -> anyhow::Result<Database> {
-    db::connect(url, pool).await.with_context(|| {
-        format!(
-            "{} database at {}",
-            name.as_str(),
-            db::redact_url(url)
-        )
-    })
+    db::connect(url, pool)
+        .await
+        .with_context(|| format!("{} database at {}", name.as_str(), db::redact_url(url)))
 }
 
 pub async fn migrate(name: ServiceName, db: &Database) -> anyhow::Result<()> {

@@ -93,7 +93,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "invalid configuration ({} problem(s)):", self.problems.len())?;
+        writeln!(
+            f,
+            "invalid configuration ({} problem(s)):",
+            self.problems.len()
+        )?;
         for p in &self.problems {
             writeln!(f, "  - {p}")?;
         }
@@ -197,8 +201,9 @@ impl<'a> Loader<'a> {
     /// problem; in development only a missing one is (the others are logged).
     pub fn secret(&mut self, key: &str) -> Option<Secret> {
         let Some(value) = self.optional(key).filter(|v| !v.trim().is_empty()) else {
-            self.problems
-                .push(format!("{key}: required secret is missing (run `connectauth secrets generate`)"));
+            self.problems.push(format!(
+                "{key}: required secret is missing (run `connectauth secrets generate`)"
+            ));
             return None;
         };
         let secret = Secret::new(value.trim());
@@ -207,7 +212,10 @@ impl<'a> Loader<'a> {
                 self.problems.push(format!("{key}: {issue}"));
                 return None;
             }
-            tracing::warn!(variable = key, "weak secret accepted in development: {issue}");
+            tracing::warn!(
+                variable = key,
+                "weak secret accepted in development: {issue}"
+            );
         }
         Some(secret)
     }
@@ -215,21 +223,26 @@ impl<'a> Loader<'a> {
     /// A list of `id:secret` pairs separated by commas; the first is current.
     pub fn keyring(&mut self, key: &str) -> Vec<(String, Secret)> {
         let Some(value) = self.optional(key).filter(|v| !v.trim().is_empty()) else {
-            self.problems
-                .push(format!("{key}: required secret is missing (run `connectauth secrets generate`)"));
+            self.problems.push(format!(
+                "{key}: required secret is missing (run `connectauth secrets generate`)"
+            ));
             return Vec::new();
         };
         let mut ring: Vec<(String, Secret)> = Vec::new();
         for (i, entry) in value.split(',').enumerate() {
             let Some((id, text)) = entry.trim().split_once(':') else {
-                self.problems
-                    .push(format!("{key}: entry {} is not `id:base64url-secret`", i + 1));
+                self.problems.push(format!(
+                    "{key}: entry {} is not `id:base64url-secret`",
+                    i + 1
+                ));
                 continue;
             };
             let id = id.trim();
             if id.is_empty()
                 || id.len() > 32
-                || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
                 self.problems.push(format!(
                     "{key}: entry {}: key id must be 1-32 letters, digits, `-` or `_`",
@@ -248,7 +261,11 @@ impl<'a> Loader<'a> {
                     self.problems.push(format!("{key}: key `{id}`: {issue}"));
                     continue;
                 }
-                tracing::warn!(variable = key, key_id = id, "weak secret accepted in development: {issue}");
+                tracing::warn!(
+                    variable = key,
+                    key_id = id,
+                    "weak secret accepted in development: {issue}"
+                );
             }
             ring.push((id.to_owned(), secret));
         }
@@ -270,8 +287,9 @@ impl<'a> Loader<'a> {
         if let Err(e) = crate::db::Engine::from_url(&value) {
             self.problems.push(format!("{key}: {e}"));
         } else if self.mode.is_production() && is_placeholder(&value) {
-            self.problems
-                .push(format!("{key}: still holds the placeholder password from .env.example"));
+            self.problems.push(format!(
+                "{key}: still holds the placeholder password from .env.example"
+            ));
         }
         value
     }
@@ -287,8 +305,9 @@ impl<'a> Loader<'a> {
         let public_url = match Url::parse(&url_text) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
             _ => {
-                self.problems
-                    .push(format!("{url_key}: `{url_text}` is not an absolute http(s) URL"));
+                self.problems.push(format!(
+                    "{url_key}: `{url_text}` is not an absolute http(s) URL"
+                ));
                 Url::parse(&default_url).unwrap_or_else(|_| unreachable_url())
             }
         };
@@ -363,7 +382,8 @@ fn env_example_values() -> impl Iterator<Item = &'static str> {
         if line.starts_with('#') {
             return None;
         }
-        line.split_once('=').map(|(_, v)| v.trim().trim_matches('"'))
+        line.split_once('=')
+            .map(|(_, v)| v.trim().trim_matches('"'))
     })
 }
 
@@ -404,7 +424,10 @@ mod tests {
         let err = l.finish().expect_err("must refuse");
         assert_eq!(err.problems.len(), 4, "{err}");
         for key in ["A:", "B:", "C:", "D:"] {
-            assert!(err.problems.iter().any(|p| p.starts_with(key)), "{key} missing in {err}");
+            assert!(
+                err.problems.iter().any(|p| p.starts_with(key)),
+                "{key} missing in {err}"
+            );
         }
         assert!(err.problems.iter().any(|p| p.contains("fewer than the 32")));
     }
@@ -437,10 +460,16 @@ mod tests {
             ("B_FILE", "/nonexistent/secret"),
         ]);
         let mut l = Loader::new(&e);
-        assert_eq!(l.secret("A").map(|s| s.expose().to_owned()), Some(GOOD.to_owned()));
+        assert_eq!(
+            l.secret("A").map(|s| s.expose().to_owned()),
+            Some(GOOD.to_owned())
+        );
         l.secret("B");
         let err = l.finish().expect_err("B unreadable");
-        assert!(err.problems.iter().any(|p| p.starts_with("B_FILE: cannot read")));
+        assert!(err
+            .problems
+            .iter()
+            .any(|p| p.starts_with("B_FILE: cannot read")));
     }
 
     #[test]
@@ -449,7 +478,10 @@ mod tests {
         let e = env(&[("CONNECTAUTH_ENV", "production"), ("R", &value)]);
         let mut l = Loader::new(&e);
         let ring = l.keyring("R");
-        assert_eq!(ring.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["k2", "k1"]);
+        assert_eq!(
+            ring.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+            ["k2", "k1"]
+        );
         assert_eq!(l.finish().expect_err("two bad entries").problems.len(), 2);
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions};
+use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
@@ -137,7 +137,10 @@ fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     if path == ":memory:" || path.is_empty() {
         return Ok(url.to_owned());
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
             path: path.to_owned(),
             source,
@@ -170,9 +173,18 @@ mod tests {
 
     #[test]
     fn engine_follows_the_scheme() {
-        assert_eq!(Engine::from_url("postgres://u@h/db").ok(), Some(Engine::Postgres));
-        assert_eq!(Engine::from_url("postgresql://u@h/db").ok(), Some(Engine::Postgres));
-        assert_eq!(Engine::from_url("sqlite://data/a.db").ok(), Some(Engine::Sqlite));
+        assert_eq!(
+            Engine::from_url("postgres://u@h/db").ok(),
+            Some(Engine::Postgres)
+        );
+        assert_eq!(
+            Engine::from_url("postgresql://u@h/db").ok(),
+            Some(Engine::Postgres)
+        );
+        assert_eq!(
+            Engine::from_url("sqlite://data/a.db").ok(),
+            Some(Engine::Sqlite)
+        );
         assert!(Engine::from_url("mysql://h/db").is_err());
         assert!(Engine::from_url("data/a.db").is_err());
     }

@@ -37,18 +37,50 @@ impl Code {
         use StatusCode as S;
         match self {
             Code::BadRequest => (S::BAD_REQUEST, "bad-request", "The request is malformed"),
-            Code::InvalidInput => (S::UNPROCESSABLE_ENTITY, "invalid-input", "A field is invalid"),
-            Code::Unauthorized => (S::UNAUTHORIZED, "unauthorized", "Authentication is required"),
+            Code::InvalidInput => (
+                S::UNPROCESSABLE_ENTITY,
+                "invalid-input",
+                "A field is invalid",
+            ),
+            Code::Unauthorized => (
+                S::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication is required",
+            ),
             Code::Forbidden => (S::FORBIDDEN, "forbidden", "Not allowed"),
             Code::NotFound => (S::NOT_FOUND, "not-found", "No such resource"),
-            Code::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+            Code::MethodNotAllowed => (
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             Code::TenantNotFound => (S::NOT_FOUND, "tenant-not-found", "No such tenant"),
-            Code::TenantSlugTaken => (S::CONFLICT, "tenant-slug-taken", "The tenant slug is already taken"),
+            Code::TenantSlugTaken => (
+                S::CONFLICT,
+                "tenant-slug-taken",
+                "The tenant slug is already taken",
+            ),
             Code::TenantDisabled => (S::CONFLICT, "tenant-disabled", "The tenant is disabled"),
-            Code::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "payload-too-large", "The request body is too large"),
-            Code::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported content type"),
-            Code::TooManyRequests => (S::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests"),
-            Code::ServiceUnavailable => (S::SERVICE_UNAVAILABLE, "service-unavailable", "Temporarily unavailable"),
+            Code::PayloadTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The request body is too large",
+            ),
+            Code::UnsupportedMediaType => (
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported content type",
+            ),
+            Code::TooManyRequests => (
+                S::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
+            Code::ServiceUnavailable => (
+                S::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                "Temporarily unavailable",
+            ),
             Code::Internal => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
         }
     }
@@ -205,14 +237,21 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ALL.len());
-        assert_eq!(Code::TenantSlugTaken.type_uri(), "urn:connectauth:problem:tenant-slug-taken");
+        assert_eq!(
+            Code::TenantSlugTaken.type_uri(),
+            "urn:connectauth:problem:tenant-slug-taken"
+        );
     }
 
     #[test]
     fn only_internal_is_a_server_error_besides_unavailable() {
         for c in ALL {
             let server = c.status().is_server_error();
-            assert_eq!(server, matches!(c, Code::Internal | Code::ServiceUnavailable), "{c:?}");
+            assert_eq!(
+                server,
+                matches!(c, Code::Internal | Code::ServiceUnavailable),
+                "{c:?}"
+            );
         }
     }
 

@@ -77,7 +77,10 @@ impl Drop for TestDb {
         };
         // Drop is synchronous and may run inside a runtime: use a thread of our own.
         let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 rt.block_on(drop_pg(&admin, &name));
             }
         })
@@ -111,20 +114,33 @@ macro_rules! both_engines {
 /// baseline headers.
 pub async fn assert_probes(address: &str, ready_status: u16) {
     let client = reqwest::Client::new();
-    let health = client.get(format!("{address}/healthz")).send().await.expect("healthz");
+    let health = client
+        .get(format!("{address}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(health.status().as_u16(), 200);
     assert_baseline_headers(health.headers());
-    let ready = client.get(format!("{address}/readyz")).send().await.expect("readyz");
+    let ready = client
+        .get(format!("{address}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
     assert_eq!(ready.status().as_u16(), ready_status);
     assert_baseline_headers(ready.headers());
     if ready_status == 503 {
-        assert_eq!(ready.headers()["content-type"], crate::problem::PROBLEM_JSON);
+        assert_eq!(
+            ready.headers()["content-type"],
+            crate::problem::PROBLEM_JSON
+        );
     }
 }
 
 /// An unknown route is a 404 problem+json.
 pub async fn assert_baseline_404(address: &str) {
-    let resp = reqwest::get(format!("{address}/no/such/route")).await.expect("request");
+    let resp = reqwest::get(format!("{address}/no/such/route"))
+        .await
+        .expect("request");
     assert_eq!(resp.status().as_u16(), 404);
     assert_eq!(resp.headers()["content-type"], crate::problem::PROBLEM_JSON);
     assert_baseline_headers(resp.headers());
@@ -134,6 +150,8 @@ pub fn assert_baseline_headers(h: &reqwest::header::HeaderMap) {
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
-    assert!(h["content-security-policy"].to_str().is_ok_and(|v| v.contains("frame-ancestors 'none'")));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .is_ok_and(|v| v.contains("frame-ancestors 'none'")));
     assert!(h.contains_key("x-request-id"));
 }

@@ -49,6 +49,9 @@ mod tests {
         assert_eq!(PageRequest::parse(Some(0), None), Err(PageSizeError));
         assert_eq!(PageRequest::parse(Some(101), None), Err(PageSizeError));
         assert_eq!(PageRequest::parse(None, None).map(|p| p.limit()), Ok(20));
-        assert_eq!(PageRequest::parse(Some(100), Some(String::new())).map(|p| p.after().is_none()), Ok(true));
+        assert_eq!(
+            PageRequest::parse(Some(100), Some(String::new())).map(|p| p.after().is_none()),
+            Ok(true)
+        );
     }
 }

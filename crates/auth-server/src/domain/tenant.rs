@@ -6,11 +6,52 @@ use serde_json::{Map, Value};
 
 /// Slugs users may not take: they name parts of the product or its URLs.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "platform", "admin", "administrator", "api", "www", "t", "static", "assets", "app", "auth",
-    "login", "logout", "signup", "register", "oauth", "oauth2", "oidc", "well-known", "manage",
-    "management", "dashboard", "billing", "healthz", "readyz", "metrics", "status", "connectauth",
-    "root", "system", "support", "help", "docs", "security", "internal", "mail", "email", "smtp",
-    "default", "null", "undefined", "new", "settings", "account", "accounts", "tenant", "tenants",
+    "platform",
+    "admin",
+    "administrator",
+    "api",
+    "www",
+    "t",
+    "static",
+    "assets",
+    "app",
+    "auth",
+    "login",
+    "logout",
+    "signup",
+    "register",
+    "oauth",
+    "oauth2",
+    "oidc",
+    "well-known",
+    "manage",
+    "management",
+    "dashboard",
+    "billing",
+    "healthz",
+    "readyz",
+    "metrics",
+    "status",
+    "connectauth",
+    "root",
+    "system",
+    "support",
+    "help",
+    "docs",
+    "security",
+    "internal",
+    "mail",
+    "email",
+    "smtp",
+    "default",
+    "null",
+    "undefined",
+    "new",
+    "settings",
+    "account",
+    "accounts",
+    "tenant",
+    "tenants",
 ];
 pub const SLUG_MIN: usize = 3;
 pub const SLUG_MAX: usize = 40;
@@ -208,7 +249,13 @@ mod tests {
 
     #[test]
     fn valid_slugs_parse() {
-        for s in ["abc", "connect-people", "a1b2", "x".repeat(40).as_str(), "123"] {
+        for s in [
+            "abc",
+            "connect-people",
+            "a1b2",
+            "x".repeat(40).as_str(),
+            "123",
+        ] {
             assert!(TenantSlug::parse(s).is_ok(), "{s}");
         }
     }
@@ -216,14 +263,23 @@ mod tests {
     #[test]
     fn slug_length_is_bounded() {
         assert_eq!(TenantSlug::parse("ab"), Err(TenantRuleError::SlugLength));
-        assert_eq!(TenantSlug::parse(&"a".repeat(41)), Err(TenantRuleError::SlugLength));
+        assert_eq!(
+            TenantSlug::parse(&"a".repeat(41)),
+            Err(TenantRuleError::SlugLength)
+        );
         assert_eq!(TenantSlug::parse(""), Err(TenantRuleError::SlugLength));
     }
 
     #[test]
     fn slug_characters_are_restricted() {
-        for s in ["Acme", "ac me", "acme_co", "acmé", "ac.me", "acme/x", "ac%20", "ACME"] {
-            assert_eq!(TenantSlug::parse(s), Err(TenantRuleError::SlugCharacters), "{s}");
+        for s in [
+            "Acme", "ac me", "acme_co", "acmé", "ac.me", "acme/x", "ac%20", "ACME",
+        ] {
+            assert_eq!(
+                TenantSlug::parse(s),
+                Err(TenantRuleError::SlugCharacters),
+                "{s}"
+            );
         }
     }
 
@@ -236,25 +292,46 @@ mod tests {
     #[test]
     fn reserved_slug_is_rejected() {
         for s in ["platform", "admin", "api", "www", "static", "well-known"] {
-            assert!(matches!(TenantSlug::parse(s), Err(TenantRuleError::SlugReserved(_))), "{s}");
+            assert!(
+                matches!(TenantSlug::parse(s), Err(TenantRuleError::SlugReserved(_))),
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn display_name_is_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  Acme  ").map(|d| d.0), Ok("Acme".into()));
-        assert_eq!(DisplayName::parse("   "), Err(TenantRuleError::DisplayNameEmpty));
-        assert_eq!(DisplayName::parse(&"é".repeat(101)), Err(TenantRuleError::DisplayNameTooLong));
+        assert_eq!(
+            DisplayName::parse("  Acme  ").map(|d| d.0),
+            Ok("Acme".into())
+        );
+        assert_eq!(
+            DisplayName::parse("   "),
+            Err(TenantRuleError::DisplayNameEmpty)
+        );
+        assert_eq!(
+            DisplayName::parse(&"é".repeat(101)),
+            Err(TenantRuleError::DisplayNameTooLong)
+        );
         assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
-        assert_eq!(DisplayName::parse("a\u{0}b"), Err(TenantRuleError::DisplayNameControl));
+        assert_eq!(
+            DisplayName::parse("a\u{0}b"),
+            Err(TenantRuleError::DisplayNameControl)
+        );
     }
 
     #[test]
     fn settings_must_be_a_small_object() {
         assert!(TenantSettings::parse(json!({"logo": "x"})).is_ok());
-        assert_eq!(TenantSettings::parse(json!([1])), Err(TenantRuleError::SettingsNotObject));
+        assert_eq!(
+            TenantSettings::parse(json!([1])),
+            Err(TenantRuleError::SettingsNotObject)
+        );
         let big = json!({ "x": "a".repeat(SETTINGS_MAX_BYTES) });
-        assert_eq!(TenantSettings::parse(big), Err(TenantRuleError::SettingsTooLarge));
+        assert_eq!(
+            TenantSettings::parse(big),
+            Err(TenantRuleError::SettingsTooLarge)
+        );
     }
 
     #[test]

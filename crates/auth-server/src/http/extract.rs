@@ -49,7 +49,10 @@ impl FromRequest for Operator {
             Some(token) if state.operator_token.matches(token) => Ok(Operator),
             Some(_) => {
                 tracing::warn!("management API: wrong operator token");
-                Err(ApiError::new(Code::Unauthorized, "The bearer token is not valid."))
+                Err(ApiError::new(
+                    Code::Unauthorized,
+                    "The bearer token is not valid.",
+                ))
             }
             None => Err(ApiError::new(
                 Code::Unauthorized,

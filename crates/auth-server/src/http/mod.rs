@@ -10,9 +10,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/manage/v1")
             .route("/tenants", web::post().to(manage::tenants::create_tenant))
             .route("/tenants", web::get().to(manage::tenants::list_tenants))
-            .route("/tenants/by-slug/{slug}", web::get().to(manage::tenants::get_tenant_by_slug))
+            .route(
+                "/tenants/by-slug/{slug}",
+                web::get().to(manage::tenants::get_tenant_by_slug),
+            )
             .route("/tenants/{id}", web::get().to(manage::tenants::get_tenant))
-            .route("/tenants/{id}", web::patch().to(manage::tenants::update_tenant))
-            .route("/tenants/{id}/disable", web::post().to(manage::tenants::disable_tenant)),
+            .route(
+                "/tenants/{id}",
+                web::patch().to(manage::tenants::update_tenant),
+            )
+            .route(
+                "/tenants/{id}/disable",
+                web::post().to(manage::tenants::disable_tenant),
+            ),
     );
 }

@@ -57,7 +57,9 @@ impl TenantStore {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(tenant_from_row).unwrap_or(Err(StoreError::TenantNotFound))
+        row.as_ref()
+            .map(tenant_from_row)
+            .unwrap_or(Err(StoreError::TenantNotFound))
     }
 
     pub async fn get_by_slug(&self, slug: &str) -> Result<Tenant, StoreError> {
@@ -65,7 +67,9 @@ impl TenantStore {
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(tenant_from_row).unwrap_or(Err(StoreError::TenantNotFound))
+        row.as_ref()
+            .map(tenant_from_row)
+            .unwrap_or(Err(StoreError::TenantNotFound))
     }
 
     /// Tenants in slug order, `page.limit()` at a time.
@@ -79,7 +83,10 @@ impl TenantStore {
         .bind(fetch)
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows.iter().map(tenant_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut items = rows
+            .iter()
+            .map(tenant_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let next_after = if items.len() > page.limit() as usize {
             items.truncate(page.limit() as usize);
             items.last().map(|t| t.slug.to_string())
@@ -95,7 +102,10 @@ impl TenantStore {
             .bind(id.to_string())
             .fetch_optional(&mut *tx)
             .await?;
-        let mut tenant = row.as_ref().map(tenant_from_row).unwrap_or(Err(StoreError::TenantNotFound))?;
+        let mut tenant = row
+            .as_ref()
+            .map(tenant_from_row)
+            .unwrap_or(Err(StoreError::TenantNotFound))?;
         if let Some(name) = update.display_name {
             tenant.display_name = name;
         }
@@ -103,13 +113,15 @@ impl TenantStore {
             tenant.settings = settings;
         }
         tenant.updated_at = now();
-        sqlx::query("UPDATE tenants SET display_name = $1, settings = $2, updated_at = $3 WHERE id = $4")
-            .bind(tenant.display_name.as_ref())
-            .bind(tenant.settings.to_json())
-            .bind(tenant.updated_at)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE tenants SET display_name = $1, settings = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(tenant.display_name.as_ref())
+        .bind(tenant.settings.to_json())
+        .bind(tenant.updated_at)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(tenant)
     }
@@ -144,7 +156,8 @@ fn tenant_from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
     let settings = serde_json::from_str(&settings)
         .map_err(|e| StoreError::Corrupt(format!("tenant {id} settings: {e}")))
         .and_then(|v| {
-            TenantSettings::parse(v).map_err(|e| StoreError::Corrupt(format!("tenant {id} settings: {e}")))
+            TenantSettings::parse(v)
+                .map_err(|e| StoreError::Corrupt(format!("tenant {id} settings: {e}")))
         })?;
     Ok(Tenant {
         id: TenantId::parse(&id).map_err(|_| StoreError::Corrupt(format!("tenant id `{id}`")))?,

@@ -19,12 +19,35 @@ async fn unknown_route_is_404_problem_json() {
 async fn security_headers_are_on_every_response() {
     let app = spawn_app(Engine::Sqlite).await;
     let responses = [
-        app.client.get(app.url("/healthz")).send().await.expect("sent"),
-        app.client.get(app.url("/readyz")).send().await.expect("sent"),
-        app.client.get(app.url("/missing")).send().await.expect("sent"),
-        app.client.post(app.url("/manage/v1/tenants")).send().await.expect("sent"),
-        app.admin(Method::GET, "/manage/v1/tenants").send().await.expect("sent"),
-        app.admin(Method::POST, "/manage/v1/tenants").body(vec![b'x'; 70_000]).send().await.expect("sent"),
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("sent"),
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("sent"),
+        app.client
+            .get(app.url("/missing"))
+            .send()
+            .await
+            .expect("sent"),
+        app.client
+            .post(app.url("/manage/v1/tenants"))
+            .send()
+            .await
+            .expect("sent"),
+        app.admin(Method::GET, "/manage/v1/tenants")
+            .send()
+            .await
+            .expect("sent"),
+        app.admin(Method::POST, "/manage/v1/tenants")
+            .body(vec![b'x'; 70_000])
+            .send()
+            .await
+            .expect("sent"),
     ];
     for resp in responses {
         let h = resp.headers();
@@ -35,7 +58,10 @@ async fn security_headers_are_on_every_response() {
         let csp = h["content-security-policy"].to_str().expect("ascii");
         assert!(csp.contains("frame-ancestors 'none'"), "{status}: {csp}");
         assert!(csp.contains("default-src 'none'"), "{status}: {csp}");
-        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain http");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
         let id = h["x-request-id"].to_str().expect("ascii");
         assert_eq!(id.len(), 36, "a generated UUID request id");
     }
@@ -43,28 +69,62 @@ async fn security_headers_are_on_every_response() {
 
 #[tokio::test]
 async fn hsts_is_sent_when_served_over_https() {
-    let app = spawn_app_with(Engine::Sqlite, &[("AUTH_PUBLIC_URL", "https://auth.example.test")]).await;
-    let resp = app.client.get(app.url("/healthz")).send().await.expect("sent");
-    let hsts = resp.headers()["strict-transport-security"].to_str().expect("ascii");
+    let app = spawn_app_with(
+        Engine::Sqlite,
+        &[("AUTH_PUBLIC_URL", "https://auth.example.test")],
+    )
+    .await;
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("sent");
+    let hsts = resp.headers()["strict-transport-security"]
+        .to_str()
+        .expect("ascii");
     assert!(hsts.starts_with("max-age=63072000"));
 }
 
 #[tokio::test]
 async fn request_id_is_echoed_when_well_formed_and_replaced_otherwise() {
     let app = spawn_app(Engine::Sqlite).await;
-    let resp = app.client.get(app.url("/healthz")).header("x-request-id", "edge-abc.123").send().await.expect("sent");
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "edge-abc.123")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(resp.headers()["x-request-id"], "edge-abc.123");
-    let resp = app.client.get(app.url("/healthz")).header("x-request-id", "bad id<script>").send().await.expect("sent");
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id<script>")
+        .send()
+        .await
+        .expect("sent");
     assert_ne!(resp.headers()["x-request-id"], "bad id<script>");
-    let a = app.client.get(app.url("/healthz")).send().await.expect("sent");
-    let b = app.client.get(app.url("/healthz")).send().await.expect("sent");
+    let a = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("sent");
+    let b = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("sent");
     assert_ne!(a.headers()["x-request-id"], b.headers()["x-request-id"]);
 }
 
 async fn body_over_limit_is_413_and_nothing_written(engine: Engine) {
     let app = spawn_app(engine).await;
     // Valid JSON, just too big: a padded display name inside settings.
-    let body = json!({"slug": "acme", "display_name": "Acme", "settings": {"pad": "a".repeat(70 * 1024)}});
+    let body =
+        json!({"slug": "acme", "display_name": "Acme", "settings": {"pad": "a".repeat(70 * 1024)}});
     let resp = app.create_tenant(&body).await;
     assert_problem(resp, 413, "payload-too-large").await;
     // Chunked (no Content-Length): caught by the extractor limit.
@@ -76,7 +136,9 @@ async fn body_over_limit_is_413_and_nothing_written(engine: Engine) {
     let resp = app
         .admin(Method::POST, "/manage/v1/tenants")
         .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await
         .expect("sent");
@@ -97,7 +159,8 @@ async fn body_over_limit_is_413_postgres() {
 #[tokio::test]
 async fn configured_body_limit_applies() {
     let app = spawn_app_with(Engine::Sqlite, &[("AUTH_BODY_LIMIT", "1024")]).await;
-    let body = json!({"slug": "acme", "display_name": "Acme", "settings": {"pad": "a".repeat(2000)}});
+    let body =
+        json!({"slug": "acme", "display_name": "Acme", "settings": {"pad": "a".repeat(2000)}});
     assert_problem(app.create_tenant(&body).await, 413, "payload-too-large").await;
     let small = json!({"slug": "acme", "display_name": "Acme"});
     assert_eq!(app.create_tenant(&small).await.status().as_u16(), 201);
@@ -106,6 +169,10 @@ async fn configured_body_limit_applies() {
 #[tokio::test]
 async fn wrong_method_is_a_clear_4xx() {
     let app = spawn_app(Engine::Sqlite).await;
-    let resp = app.admin(Method::DELETE, "/manage/v1/tenants").send().await.expect("sent");
+    let resp = app
+        .admin(Method::DELETE, "/manage/v1/tenants")
+        .send()
+        .await
+        .expect("sent");
     assert!(resp.status().is_client_error(), "{}", resp.status());
 }

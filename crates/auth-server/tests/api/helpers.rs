@@ -1,5 +1,5 @@
 //! `spawn_app`: the production factory on port 0 with a fresh database.
-use auth_server::{AuthConfig, Application, MIGRATIONS};
+use auth_server::{Application, AuthConfig, MIGRATIONS};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
 use service_kit::config::Env;
@@ -34,7 +34,9 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
         env.set(*k, *v);
     }
     let config = AuthConfig::from_env(&env).expect("test config is valid");
-    let database = db::connect(&config.database_url, config.pool).await.expect("connect");
+    let database = db::connect(&config.database_url, config.pool)
+        .await
+        .expect("connect");
     db::migrate(&database, &MIGRATIONS).await.expect("migrate");
     let app = Application::build_with_db(config, database.clone()).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());

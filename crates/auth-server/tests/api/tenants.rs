@@ -12,7 +12,10 @@ async fn create_read_update_disable(engine: Engine) {
         .create_tenant(&json!({"slug": "acme", "display_name": " Acme Inc ", "settings": {"color": "#123456"}}))
         .await;
     assert_eq!(resp.status().as_u16(), 201);
-    let location = resp.headers()["location"].to_str().expect("ascii").to_owned();
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     let created: Value = resp.json().await.expect("json");
     assert_eq!(created["slug"], "acme");
     assert_eq!(created["display_name"], "Acme Inc");
@@ -21,7 +24,14 @@ async fn create_read_update_disable(engine: Engine) {
     let id = created["id"].as_str().expect("id").to_owned();
     assert_eq!(location, format!("/manage/v1/tenants/{id}"));
 
-    let by_id: Value = app.admin(Method::GET, &location).send().await.expect("sent").json().await.expect("json");
+    let by_id: Value = app
+        .admin(Method::GET, &location)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(by_id, created);
     let by_slug: Value = app
         .admin(Method::GET, "/manage/v1/tenants/by-slug/acme")
@@ -42,27 +52,42 @@ async fn create_read_update_disable(engine: Engine) {
     assert_eq!(resp.status().as_u16(), 200);
     let updated: Value = resp.json().await.expect("json");
     assert_eq!(updated["display_name"], "Acme SAS");
-    assert_eq!(updated["settings"]["color"], "#123456", "settings untouched");
+    assert_eq!(
+        updated["settings"]["color"], "#123456",
+        "settings untouched"
+    );
 
-    let resp = app.admin(Method::POST, &format!("{location}/disable")).send().await.expect("sent");
+    let resp = app
+        .admin(Method::POST, &format!("{location}/disable"))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(resp.status().as_u16(), 200);
     let disabled: Value = resp.json().await.expect("json");
     assert_eq!(disabled["status"], "disabled");
     assert!(disabled["disabled_at"].is_string());
 }
-both_engines!(create_read_update_disable_tenant, create_read_update_disable);
+both_engines!(
+    create_read_update_disable_tenant,
+    create_read_update_disable
+);
 
 async fn list_paginates_in_slug_order(engine: Engine) {
     let app = spawn_app(engine).await;
     for slug in ["delta", "alpha", "charlie", "bravo", "echo"] {
-        let resp = app.create_tenant(&json!({"slug": slug, "display_name": slug})).await;
+        let resp = app
+            .create_tenant(&json!({"slug": slug, "display_name": slug}))
+            .await;
         assert_eq!(resp.status().as_u16(), 201);
     }
     let mut seen = Vec::new();
     let mut after = String::new();
     loop {
         let page: Value = app
-            .admin(Method::GET, &format!("/manage/v1/tenants?limit=2&after={after}"))
+            .admin(
+                Method::GET,
+                &format!("/manage/v1/tenants?limit=2&after={after}"),
+            )
             .send()
             .await
             .expect("sent")
@@ -71,7 +96,11 @@ async fn list_paginates_in_slug_order(engine: Engine) {
             .expect("json");
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 2);
-        seen.extend(items.iter().map(|t| t["slug"].as_str().expect("slug").to_owned()));
+        seen.extend(
+            items
+                .iter()
+                .map(|t| t["slug"].as_str().expect("slug").to_owned()),
+        );
         match page["next_after"].as_str() {
             Some(next) => after = next.to_owned(),
             None => break,
@@ -79,13 +108,18 @@ async fn list_paginates_in_slug_order(engine: Engine) {
     }
     assert_eq!(seen, ["alpha", "bravo", "charlie", "delta", "echo"]);
 }
-both_engines!(list_paginates_in_slug_order_over_http, list_paginates_in_slug_order);
+both_engines!(
+    list_paginates_in_slug_order_over_http,
+    list_paginates_in_slug_order
+);
 
 async fn duplicate_slug_is_a_conflict(engine: Engine) {
     let app = spawn_app(engine).await;
     let body = json!({"slug": "acme", "display_name": "Acme"});
     assert_eq!(app.create_tenant(&body).await.status().as_u16(), 201);
-    let second = app.create_tenant(&json!({"slug": "acme", "display_name": "Other"})).await;
+    let second = app
+        .create_tenant(&json!({"slug": "acme", "display_name": "Other"}))
+        .await;
     assert_problem(second, 409, "tenant-slug-taken").await;
     assert_eq!(app.tenant_count().await, 1);
     let kept: Value = app
@@ -96,7 +130,10 @@ async fn duplicate_slug_is_a_conflict(engine: Engine) {
         .json()
         .await
         .expect("json");
-    assert_eq!(kept["display_name"], "Acme", "the first tenant is unchanged");
+    assert_eq!(
+        kept["display_name"], "Acme",
+        "the first tenant is unchanged"
+    );
 }
 both_engines!(duplicate_slug_is_409, duplicate_slug_is_a_conflict);
 
@@ -153,7 +190,10 @@ async fn invalid_input_is_refused_and_nothing_written(engine: Engine) {
     }
     assert_eq!(app.tenant_count().await, 0);
 }
-both_engines!(invalid_input_is_4xx_and_nothing_written, invalid_input_is_refused_and_nothing_written);
+both_engines!(
+    invalid_input_is_4xx_and_nothing_written,
+    invalid_input_is_refused_and_nothing_written
+);
 
 async fn update_refuses_bad_fields_and_keeps_data(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -165,15 +205,35 @@ async fn update_refuses_bad_fields_and_keeps_data(engine: Engine) {
         .expect("json");
     let path = format!("/manage/v1/tenants/{}", created["id"].as_str().expect("id"));
     for body in [json!({"display_name": ""}), json!({"settings": "x"})] {
-        let resp = app.admin(Method::PATCH, &path).json(&body).send().await.expect("sent");
+        let resp = app
+            .admin(Method::PATCH, &path)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
         assert_problem(resp, 422, "invalid-input").await;
     }
-    let slug_change = app.admin(Method::PATCH, &path).json(&json!({"slug": "other"})).send().await.expect("sent");
+    let slug_change = app
+        .admin(Method::PATCH, &path)
+        .json(&json!({"slug": "other"}))
+        .send()
+        .await
+        .expect("sent");
     assert_problem(slug_change, 400, "bad-request").await;
-    let now: Value = app.admin(Method::GET, &path).send().await.expect("sent").json().await.expect("json");
+    let now: Value = app
+        .admin(Method::GET, &path)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(now, created);
 }
-both_engines!(update_with_bad_fields_changes_nothing, update_refuses_bad_fields_and_keeps_data);
+both_engines!(
+    update_with_bad_fields_changes_nothing,
+    update_refuses_bad_fields_and_keeps_data
+);
 
 async fn unknown_tenants_are_404(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -182,7 +242,10 @@ async fn unknown_tenants_are_404(engine: Engine) {
         (Method::GET, format!("/manage/v1/tenants/{missing}")),
         (Method::GET, "/manage/v1/tenants/not-a-uuid".to_owned()),
         (Method::GET, "/manage/v1/tenants/by-slug/nobody".to_owned()),
-        (Method::POST, format!("/manage/v1/tenants/{missing}/disable")),
+        (
+            Method::POST,
+            format!("/manage/v1/tenants/{missing}/disable"),
+        ),
     ] {
         let resp = app.admin(method, &path).send().await.expect("sent");
         assert_problem(resp, 404, "tenant-not-found").await;
@@ -217,11 +280,24 @@ async fn operator_token_is_required(engine: Engine) {
             req = req.header("authorization", h);
         }
         let resp = req.send().await.expect("sent");
-        assert_eq!(resp.headers().get("www-authenticate").map(|v| v.to_str().ok()), Some(Some("Bearer")));
+        assert_eq!(
+            resp.headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().ok()),
+            Some(Some("Bearer"))
+        );
         assert_problem(resp, 401, "unauthorized").await;
-        let list = app.client.get(app.url("/manage/v1/tenants")).send().await.expect("sent");
+        let list = app
+            .client
+            .get(app.url("/manage/v1/tenants"))
+            .send()
+            .await
+            .expect("sent");
         assert_eq!(list.status().as_u16(), 401);
     }
     assert_eq!(app.tenant_count().await, 0);
 }
-both_engines!(management_api_requires_operator_token, operator_token_is_required);
+both_engines!(
+    management_api_requires_operator_token,
+    operator_token_is_required
+);

@@ -16,7 +16,10 @@ pub const DEMO_TENANT: &str = "connect-people";
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let base = environment::load()?;
-    telemetry::init(LogFormat::from_env(&base, service_kit::config::RunMode::Development), "info,sqlx=warn");
+    telemetry::init(
+        LogFormat::from_env(&base, service_kit::config::RunMode::Development),
+        "info,sqlx=warn",
+    );
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
     let env = base.overlay(dev_env(&args)?);
@@ -69,7 +72,10 @@ fn dev_env(args: &DevArgs) -> anyhow::Result<Env> {
         let addr = SocketAddr::new(args.host, port);
         env.set(format!("{prefix}_BIND"), addr.to_string());
         env.set(format!("{prefix}_PUBLIC_URL"), format!("http://{addr}"));
-        env.set(format!("{prefix}_DATABASE_URL"), format!("sqlite://{dir}/{}.db", name.as_str()));
+        env.set(
+            format!("{prefix}_DATABASE_URL"),
+            format!("sqlite://{dir}/{}.db", name.as_str()),
+        );
     }
     Ok(env)
 }
@@ -101,13 +107,24 @@ async fn ensure_demo_tenant(db: &service_kit::db::Database) -> anyhow::Result<()
 
 fn print_banner(args: &DevArgs, started: &[Started]) {
     println!();
-    println!("ConnectAuth is running (development; data in {}):", args.data_dir.display());
+    println!(
+        "ConnectAuth is running (development; data in {}):",
+        args.data_dir.display()
+    );
     for s in started {
-        println!("  {:<8} http://{}", s.name.as_str(), SocketAddr::new(args.host, s.port));
+        println!(
+            "  {:<8} http://{}",
+            s.name.as_str(),
+            SocketAddr::new(args.host, s.port)
+        );
     }
     println!("  demo tenant: {DEMO_TENANT}");
     println!();
-    println!("Management API (operator token in {}/{}):", args.data_dir.display(), dev_secrets::FILE_NAME);
+    println!(
+        "Management API (operator token in {}/{}):",
+        args.data_dir.display(),
+        dev_secrets::FILE_NAME
+    );
     println!(
         "  export AUTH_ADMIN_TOKEN=$(sed -n 's/^AUTH_ADMIN_TOKEN=//p' {}/{})",
         args.data_dir.display(),

@@ -21,8 +21,15 @@ fn fresh() -> anyhow::Result<String> {
 
 pub fn generate(args: &GenerateArgs) -> anyhow::Result<String> {
     let pg_password = fresh()?;
-    let now = time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
-    let db = |name: &str| format!("postgres://connectauth:{pg_password}@{}:5432/connectauth_{name}", args.db_host);
+    let now = time::OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    let db = |name: &str| {
+        format!(
+            "postgres://connectauth:{pg_password}@{}:5432/connectauth_{name}",
+            args.db_host
+        )
+    };
     let lines = [
         format!("# ConnectAuth production environment, generated {now}."),
         "# Keep it in your secret manager; never commit it. Secrets are 256 random bits, base64url.".to_owned(),

@@ -4,8 +4,8 @@ use service_kit::config::Loader;
 use service_kit::telemetry::{self, LogFormat};
 
 use crate::args::ServeArgs;
-use crate::services::{self, ServiceConfig};
 use crate::environment;
+use crate::services::{self, ServiceConfig};
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let env = environment::load()?;
@@ -14,14 +14,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut loader = Loader::new(&env);
     let config = ServiceConfig::read(args.service, &mut loader);
     let known = loader.finish()?;
-    environment::warn_unknown(&env, &[&format!("{}_", args.service.env_prefix()), "CONNECTAUTH_"], &known);
+    environment::warn_unknown(
+        &env,
+        &[&format!("{}_", args.service.env_prefix()), "CONNECTAUTH_"],
+        &known,
+    );
 
     let db = config.connect().await?;
     if args.migrate {
         services::migrate(args.service, &db).await?;
     }
     let started = config.start(db)?;
-    tracing::info!(service = args.service.as_str(), port = started.port, ?mode, "listening");
+    tracing::info!(
+        service = args.service.as_str(),
+        port = started.port,
+        ?mode,
+        "listening"
+    );
     tokio::select! {
         () = service_kit::shutdown::signal() => {
             started.handle.stop(true).await;

@@ -1,6 +1,8 @@
 //! `connectauth tenant …`: tenants straight in the auth database.
 use auth_server::domain::page::PageRequest;
-use auth_server::domain::tenant::{DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug};
+use auth_server::domain::tenant::{
+    DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug,
+};
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::StoreError;
 use service_kit::config::Loader;
@@ -17,28 +19,41 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
     let db = services::connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
     let store = TenantStore::new(db.pool);
     match args.command {
-        TenantCommand::Create { slug, name, settings } => {
+        TenantCommand::Create {
+            slug,
+            name,
+            settings,
+        } => {
             let settings = match settings {
                 Some(text) => serde_json::from_str(&text)
                     .map_err(|e| anyhow::anyhow!("--settings is not JSON: {e}"))?,
                 None => serde_json::json!({}),
             };
             let new = NewTenant {
-                slug: TenantSlug::parse(&slug).map_err(|e| anyhow::anyhow!("invalid slug `{slug}`: {e}"))?,
+                slug: TenantSlug::parse(&slug)
+                    .map_err(|e| anyhow::anyhow!("invalid slug `{slug}`: {e}"))?,
                 display_name: DisplayName::parse(name.as_deref().unwrap_or(&slug))
                     .map_err(|e| anyhow::anyhow!("invalid --name: {e}"))?,
-                settings: TenantSettings::parse(settings).map_err(|e| anyhow::anyhow!("invalid --settings: {e}"))?,
+                settings: TenantSettings::parse(settings)
+                    .map_err(|e| anyhow::anyhow!("invalid --settings: {e}"))?,
             };
             let tenant = store.create(new).await.map_err(store_error)?;
             println!("created tenant {}", tenant.slug);
             print_tenant(&tenant);
         }
         TenantCommand::List { limit, after } => {
-            let page = PageRequest::parse(Some(limit), after).map_err(|e| anyhow::anyhow!("--limit: {e}"))?;
+            let page = PageRequest::parse(Some(limit), after)
+                .map_err(|e| anyhow::anyhow!("--limit: {e}"))?;
             let page = store.list(&page).await.map_err(store_error)?;
             println!("{:<36}  {:<40}  {:<8}  name", "id", "slug", "status");
             for t in &page.items {
-                println!("{:<36}  {:<40}  {:<8}  {}", t.id, t.slug, status(t), t.display_name.as_ref());
+                println!(
+                    "{:<36}  {:<40}  {:<8}  {}",
+                    t.id,
+                    t.slug,
+                    status(t),
+                    t.display_name.as_ref()
+                );
             }
             if let Some(next) = page.next_after {
                 println!("(more: --after {next})");
@@ -69,7 +84,10 @@ async fn find(store: &TenantStore, key: &str) -> anyhow::Result<Tenant> {
 
 fn store_error(e: StoreError) -> anyhow::Error {
     match e {
-        StoreError::Database(ref db) if db.to_string().contains("no such table") || db.to_string().contains("does not exist") => {
+        StoreError::Database(ref db)
+            if db.to_string().contains("no such table")
+                || db.to_string().contains("does not exist") =>
+        {
             anyhow::anyhow!("{e}: the database is not migrated (run `connectauth migrate`)")
         }
         StoreError::Database(db) => anyhow::Error::new(db).context("database error"),
@@ -78,7 +96,11 @@ fn store_error(e: StoreError) -> anyhow::Error {
 }
 
 fn status(t: &Tenant) -> &'static str {
-    if t.is_disabled() { "disabled" } else { "active" }
+    if t.is_disabled() {
+        "disabled"
+    } else {
+        "active"
+    }
 }
 
 fn print_tenant(t: &Tenant) {

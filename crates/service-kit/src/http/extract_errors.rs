@@ -1,26 +1,38 @@
 //! Extractor failures (bad JSON, wrong content type, oversized bodies, bad
 //! query or path values) answered as problem+json instead of actix's text.
-use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::error::{
+    JsonPayloadError, PathError, PayloadError, QueryPayloadError, UrlencodedError,
+};
 use actix_web::web;
 
 use crate::problem::{ApiError, Code};
 
 fn payload(e: &PayloadError) -> ApiError {
     match e {
-        PayloadError::Overflow => ApiError::new(Code::PayloadTooLarge, "The request body is too large."),
-        other => ApiError::new(Code::BadRequest, format!("The request body could not be read: {other}")),
+        PayloadError::Overflow => {
+            ApiError::new(Code::PayloadTooLarge, "The request body is too large.")
+        }
+        other => ApiError::new(
+            Code::BadRequest,
+            format!("The request body could not be read: {other}"),
+        ),
     }
 }
 
 fn json(e: JsonPayloadError) -> ApiError {
     match e {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-            ApiError::new(Code::PayloadTooLarge, format!("The JSON body exceeds {limit} bytes."))
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::new(
+            Code::PayloadTooLarge,
+            format!("The JSON body exceeds {limit} bytes."),
+        ),
+        JsonPayloadError::ContentType => ApiError::new(
+            Code::UnsupportedMediaType,
+            "Send the body as application/json.",
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::new(Code::BadRequest, format!("Invalid JSON: {e}"))
         }
-        JsonPayloadError::ContentType => {
-            ApiError::new(Code::UnsupportedMediaType, "Send the body as application/json.")
-        }
-        JsonPayloadError::Deserialize(e) => ApiError::new(Code::BadRequest, format!("Invalid JSON: {e}")),
         JsonPayloadError::Payload(e) => payload(&e),
         // A foreign, non-exhaustive enum: anything new is still the client's malformed body.
         other => ApiError::new(Code::BadRequest, format!("Invalid JSON body: {other}")),
@@ -29,9 +41,10 @@ fn json(e: JsonPayloadError) -> ApiError {
 
 fn form(e: UrlencodedError) -> ApiError {
     match e {
-        UrlencodedError::Overflow { limit, .. } => {
-            ApiError::new(Code::PayloadTooLarge, format!("The form exceeds {limit} bytes."))
-        }
+        UrlencodedError::Overflow { limit, .. } => ApiError::new(
+            Code::PayloadTooLarge,
+            format!("The form exceeds {limit} bytes."),
+        ),
         UrlencodedError::ContentType => ApiError::new(
             Code::UnsupportedMediaType,
             "Send the form as application/x-www-form-urlencoded.",

@@ -28,9 +28,15 @@ pub async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
             .json(serde_json::json!({ "status": "ready", "database": "ok" }))
     } else {
         tracing::warn!("readiness check failed: the database does not answer");
-        let mut res = problem_response(Code::ServiceUnavailable, "The database does not answer.", Some(5));
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        let mut res = problem_response(
+            Code::ServiceUnavailable,
+            "The database does not answer.",
+            Some(5),
+        );
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
         res
     }
 }

@@ -45,7 +45,11 @@ pub async fn trace(
     let started = Instant::now();
     // Handlers and extractors turn their errors into responses, and the inner
     // middleware never fails, so `?` only passes on actix's own rare errors.
-    let mut res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    let mut res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }

@@ -8,7 +8,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::domain::page::PageRequest;
-use crate::domain::tenant::{DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate};
+use crate::domain::tenant::{
+    DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
+};
 use crate::http::extract::Operator;
 use crate::state::AppState;
 
@@ -64,7 +66,11 @@ impl From<Tenant> for TenantView {
     fn from(t: Tenant) -> Self {
         Self {
             id: t.id.to_string(),
-            status: if t.is_disabled() { "disabled" } else { "active" },
+            status: if t.is_disabled() {
+                "disabled"
+            } else {
+                "active"
+            },
             slug: t.slug.to_string(),
             display_name: t.display_name.as_ref().to_owned(),
             settings: t.settings.as_map().clone(),
@@ -84,12 +90,17 @@ pub async fn create_tenant(
     let new = NewTenant {
         slug: TenantSlug::parse(&body.slug)?,
         display_name: DisplayName::parse(&body.display_name)?,
-        settings: TenantSettings::parse(body.settings.unwrap_or_else(|| Value::Object(Map::new())))?,
+        settings: TenantSettings::parse(
+            body.settings.unwrap_or_else(|| Value::Object(Map::new())),
+        )?,
     };
     let tenant = state.tenants.create(new).await?;
     tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/manage/v1/tenants/{}", tenant.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/manage/v1/tenants/{}", tenant.id),
+        ))
         .json(TenantView::from(tenant)))
 }
 
@@ -135,7 +146,11 @@ pub async fn update_tenant(
     let id = parse_id(&id)?;
     let body = body.into_inner();
     let update = TenantUpdate {
-        display_name: body.display_name.as_deref().map(DisplayName::parse).transpose()?,
+        display_name: body
+            .display_name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()?,
         settings: body.settings.map(TenantSettings::parse).transpose()?,
     };
     let tenant = state.tenants.update(id, update).await?;

@@ -1,0 +1,132 @@
+//! `connectauth dev`: every service in one process, data kept across restarts.
+mod common;
+
+use std::path::Path;
+
+use common::{free_port, spawn, stderr, stdout, terminate, wait_for};
+use serde_json::Value;
+
+fn start(data: &Path, ports: [u16; 3]) -> std::process::Child {
+    let mut cmd = common::bin();
+    cmd.current_dir(data.parent().expect("parent")).args([
+        "dev",
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "--auth-port",
+        &ports[0].to_string(),
+        "--billing-port",
+        &ports[1].to_string(),
+        "--people-port",
+        &ports[2].to_string(),
+    ]);
+    spawn(cmd)
+}
+
+fn admin_token(data: &Path) -> String {
+    let text = std::fs::read_to_string(data.join("secrets.env")).expect("secrets file");
+    common::parse_env(&text)
+        .into_iter()
+        .find(|(k, _)| k == "AUTH_ADMIN_TOKEN")
+        .map(|(_, v)| v)
+        .expect("admin token")
+}
+
+async fn tenant_slugs(auth: &str, token: &str) -> Vec<String> {
+    let list: Value = reqwest::Client::new()
+        .get(format!("{auth}/manage/v1/tenants"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn dev_runs_every_service_and_keeps_data_across_restarts() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let data = root.path().join("data");
+    let ports = [free_port(), free_port(), free_port()];
+    let urls: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+
+    let first = start(&data, ports);
+    for url in &urls {
+        wait_for(&format!("{url}/readyz"), 200).await;
+        wait_for(&format!("{url}/healthz"), 200).await;
+    }
+    for file in ["secrets.env", "auth.db", "billing.db", "people.db"] {
+        assert!(data.join(file).exists(), "{file} under the data dir");
+    }
+    let token = admin_token(&data);
+    assert_eq!(tenant_slugs(&urls[0], &token).await, ["connect-people"]);
+    let created = reqwest::Client::new()
+        .post(format!("{}/manage/v1/tenants", urls[0]))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"slug": "acme", "display_name": "Acme"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status().as_u16(), 201);
+    let out = terminate(first);
+    assert!(out.status.success(), "graceful stop: {}", stderr(&out));
+    let banner = stdout(&out);
+    for url in &urls {
+        assert!(
+            banner.contains(url.as_str()),
+            "banner prints {url}:\n{banner}"
+        );
+    }
+    assert!(
+        !banner.contains(&token) && !stderr(&out).contains(&token),
+        "token not printed"
+    );
+
+    let second = start(&data, ports);
+    wait_for(&format!("{}/readyz", urls[0]), 200).await;
+    assert_eq!(admin_token(&data), token, "secrets are reused");
+    assert_eq!(
+        tenant_slugs(&urls[0], &token).await,
+        ["acme", "connect-people"]
+    );
+    let out = terminate(second);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn dev_refuses_a_port_in_use_clearly() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let data = root.path().join("data");
+    let out = common::run(
+        root.path(),
+        &[
+            "dev",
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            "--auth-port",
+            &port.to_string(),
+            "--billing-port",
+            &free_port().to_string(),
+            "--people-port",
+            &free_port().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot start the auth service"),
+        "{}",
+        stderr(&out)
+    );
+}
