@@ -1,4 +1,8 @@
 //! `AuthConfig`: everything the auth server reads from its environment.
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
 use service_kit::config::{ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
 use service_kit::secret::Secret;
@@ -8,6 +12,46 @@ pub const DEV_DATABASE_URL: &str = "sqlite://data/auth.db";
 
 /// Secrets the auth server needs, for `connectauth secrets generate`.
 pub const SECRET_VARIABLES: &[&str] = &["AUTH_ADMIN_TOKEN"];
+/// Keyrings (`id:secret,…`) the auth server needs.
+pub const KEYRING_VARIABLES: &[&str] = &["AUTH_MASTER_KEYS"];
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum MailSettings {
+    /// `SMTP_URL`: smtp://host:port, smtps://…, with credentials if needed.
+    Smtp { url: Secret },
+    /// Development: each message is a file under this directory.
+    Files { dir: PathBuf },
+}
+
+/// Argon2id parameters and the size of the hashing pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Worker threads (default: the machine's cores).
+    pub workers: Option<usize>,
+    /// Hash requests that may wait; more are answered 503.
+    pub queue: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub account_lockout_threshold: i64,
+    pub ip_lockout_threshold: i64,
+    /// Auth form submissions per IP per minute.
+    pub form_rate_per_minute: u32,
+    /// Signups per tenant per minute.
+    pub signup_rate_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    pub mail: MailSettings,
+    pub mail_from: String,
+    pub password: PasswordSettings,
+}
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
@@ -16,6 +60,9 @@ pub struct AuthConfig {
     pub pool: PoolSettings,
     /// Bearer token of platform operators on `/manage/v1`.
     pub admin_token: Secret,
+    /// Master keys sealing secrets at rest; the first one seals.
+    pub master_keys: Vec<(String, Secret)>,
+    pub identity: IdentitySettings,
 }
 
 impl AuthConfig {
@@ -31,11 +78,15 @@ impl AuthConfig {
         let admin_token = loader
             .secret("AUTH_ADMIN_TOKEN")
             .unwrap_or_else(|| Secret::new(""));
+        let master_keys = loader.keyring("AUTH_MASTER_KEYS");
+        let identity = read_identity(loader);
         Self {
             http,
             database_url,
             pool,
             admin_token,
+            master_keys,
+            identity,
         }
     }
 
@@ -44,4 +95,75 @@ impl AuthConfig {
         let config = Self::read(&mut loader);
         loader.finish().map(|_| config)
     }
+}
+
+fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
+    let mail = match loader.optional("SMTP_URL") {
+        Some(url) => MailSettings::Smtp {
+            url: Secret::new(url),
+        },
+        None if loader.mode().is_production() => {
+            loader.problem("SMTP_URL: required in production (smtp://… or smtps://…)");
+            MailSettings::Files {
+                dir: PathBuf::from("data/mail"),
+            }
+        }
+        None => MailSettings::Files {
+            dir: PathBuf::from(loader.string("AUTH_MAIL_DIR", "data/mail")),
+        },
+    };
+    let trusted_proxies = loader
+        .optional("AUTH_TRUSTED_PROXIES")
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| match s.parse::<IpAddr>() {
+                    Ok(ip) => Some(ip),
+                    Err(_) => {
+                        loader.problem(format!("AUTH_TRUSTED_PROXIES: `{s}` is not an IP address"));
+                        None
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let password = PasswordSettings {
+        memory_kib: loader.parse("AUTH_ARGON2_MEMORY_KIB", 19 * 1024),
+        iterations: loader.parse("AUTH_ARGON2_ITERATIONS", 2),
+        parallelism: loader.parse("AUTH_ARGON2_PARALLELISM", 1),
+        workers: loader
+            .optional("AUTH_PASSWORD_WORKERS")
+            .and_then(|v| v.trim().parse().ok()),
+        queue: loader.parse("AUTH_PASSWORD_QUEUE", 64),
+    };
+    if password.memory_kib < 19 * 1024 || password.iterations < 2 || password.parallelism < 1 {
+        loader.problem("AUTH_ARGON2_*: below the OWASP floor (m = 19456 KiB, t = 2, p = 1)");
+    }
+    let settings = IdentitySettings {
+        session_idle: Duration::from_secs(loader.parse("AUTH_SESSION_IDLE_SECS", 30 * 60)),
+        session_absolute: Duration::from_secs(
+            loader.parse("AUTH_SESSION_ABSOLUTE_SECS", 10 * 3600),
+        ),
+        account_lockout_threshold: loader.parse("AUTH_LOCKOUT_THRESHOLD", 5),
+        ip_lockout_threshold: loader.parse("AUTH_IP_LOCKOUT_THRESHOLD", 50),
+        form_rate_per_minute: loader.parse("AUTH_FORM_RATE_PER_MINUTE", 30),
+        signup_rate_per_minute: loader.parse("AUTH_SIGNUP_RATE_PER_MINUTE", 20),
+        trusted_proxies,
+        mail,
+        mail_from: loader.string("MAIL_FROM", "ConnectAuth <no-reply@localhost>"),
+        password,
+    };
+    if settings.form_rate_per_minute == 0 || settings.signup_rate_per_minute == 0 {
+        loader.problem(
+            "AUTH_FORM_RATE_PER_MINUTE and AUTH_SIGNUP_RATE_PER_MINUTE must be at least 1",
+        );
+    }
+    if settings.account_lockout_threshold < 1 || settings.ip_lockout_threshold < 1 {
+        loader.problem("AUTH_LOCKOUT_THRESHOLD and AUTH_IP_LOCKOUT_THRESHOLD must be at least 1");
+    }
+    if settings.session_idle.is_zero() || settings.session_absolute < settings.session_idle {
+        loader.problem("AUTH_SESSION_IDLE_SECS must be > 0 and at most AUTH_SESSION_ABSOLUTE_SECS");
+    }
+    settings
 }

@@ -1,14 +1,21 @@
-//! The ConnectAuth auth server: tenants and the management API today; users,
-//! hosted login and the OIDC provider build on it.
+//! The ConnectAuth auth server: tenants and the management API, end users
+//! with hosted login pages, sessions, MFA and brute-force defences; the OIDC
+//! provider builds on it.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod i18n;
+pub mod identity;
+pub mod keys;
+pub mod mail;
+pub mod password;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod tokens;
 
 pub use config::AuthConfig;
 pub use startup::{Application, StartupError, MIGRATIONS};

@@ -18,6 +18,8 @@ pub enum StartupError {
     Database(#[from] DbError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+    #[error("cannot set up: {0}")]
+    State(#[from] crate::state::StateError),
 }
 
 pub struct Application {
@@ -33,7 +35,7 @@ impl Application {
 
     pub fn build_with_db(config: AuthConfig, db: Database) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
-        let state = web::Data::new(AppState::new(&config, db.clone()));
+        let state = web::Data::new(AppState::new(&config, db.clone())?);
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(state.clone());
             crate::http::configure(cfg);

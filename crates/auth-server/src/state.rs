@@ -1,20 +1,77 @@
 //! What handlers get through `web::Data<AppState>`.
+use std::net::IpAddr;
+
 use service_kit::db::Database;
 
 use crate::config::AuthConfig;
+use crate::domain::lockout::LockoutPolicy;
+use crate::domain::session::SessionPolicy;
 use crate::http::extract::OperatorTokenDigest;
+use crate::http::pages::cookies::CookiePolicy;
+use crate::http::pages::render::Pages;
+use crate::http::rate_limit::RateLimits;
+use crate::i18n::Catalog;
+use crate::identity::{Identity, IdentityParts};
+use crate::keys::sealed::MasterKeys;
+use crate::mail::MailQueue;
+use crate::password::PasswordHasher;
 use crate::store::tenants::TenantStore;
 
 pub struct AppState {
     pub tenants: TenantStore,
     pub operator_token: OperatorTokenDigest,
+    pub identity: Identity,
+    pub pages: Pages,
+    pub limits: RateLimits,
+    pub cookies: CookiePolicy,
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("templates: {0}")]
+    Templates(#[from] minijinja::Error),
+    #[error(transparent)]
+    Catalog(#[from] crate::i18n::CatalogError),
+    #[error("master keys: {0}")]
+    Keys(#[from] crate::keys::sealed::SealError),
+    #[error("password hasher: {0}")]
+    Hasher(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 impl AppState {
-    pub fn new(config: &AuthConfig, db: Database) -> Self {
-        Self {
-            tenants: TenantStore::new(db.pool),
+    /// Must run inside the Tokio runtime: the mail queue starts its sender task.
+    pub fn new(config: &AuthConfig, db: Database) -> Result<Self, StateError> {
+        let id = &config.identity;
+        let lockout = |threshold: i64, base: LockoutPolicy| LockoutPolicy { threshold, ..base };
+        let parts = IdentityParts {
+            hasher: PasswordHasher::from_settings(&id.password)
+                .map_err(|e| StateError::Hasher(e.to_string()))?,
+            mail: MailQueue::from_settings(&id.mail, &id.mail_from)
+                .map_err(|e| StateError::Mail(e.to_string()))?,
+            keys: MasterKeys::new(&config.master_keys)?,
+            catalog: Catalog::load()?,
+            session_policy: SessionPolicy {
+                idle: id.session_idle,
+                absolute: id.session_absolute,
+                ..SessionPolicy::default()
+            },
+            account_lockout: lockout(id.account_lockout_threshold, LockoutPolicy::ACCOUNT),
+            ip_lockout: lockout(id.ip_lockout_threshold, LockoutPolicy::IP),
+            public_url: config.http.public_url.clone(),
+        };
+        Ok(Self {
+            tenants: TenantStore::new(db.pool.clone()),
             operator_token: OperatorTokenDigest::of(&config.admin_token),
-        }
+            identity: Identity::new(&db, parts),
+            pages: Pages::load()?,
+            limits: RateLimits::new(id.form_rate_per_minute, id.signup_rate_per_minute),
+            cookies: CookiePolicy {
+                secure: config.http.served_over_https(),
+            },
+            trusted_proxies: id.trusted_proxies.clone(),
+        })
     }
 }

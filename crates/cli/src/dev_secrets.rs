@@ -11,7 +11,10 @@ pub const FILE_NAME: &str = "secrets.env";
 
 /// Every secret variable the services need in development.
 fn required() -> impl Iterator<Item = &'static str> {
-    auth_server::config::SECRET_VARIABLES.iter().copied()
+    auth_server::config::SECRET_VARIABLES
+        .iter()
+        .chain(auth_server::config::KEYRING_VARIABLES)
+        .copied()
 }
 
 /// Reads the file, adding (and saving) any secret it lacks.
@@ -39,7 +42,12 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Vec<(String, String)>> 
         )?;
     }
     for key in missing {
-        let value = secret::generate().context("the operating system's random source failed")?;
+        let fresh = secret::generate().context("the operating system's random source failed")?;
+        let value = if auth_server::config::KEYRING_VARIABLES.contains(&key) {
+            format!("dev1:{fresh}")
+        } else {
+            fresh
+        };
         writeln!(file, "{key}={value}")?;
         pairs.push((key.to_owned(), value));
     }

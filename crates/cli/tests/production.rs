@@ -109,6 +109,11 @@ async fn production_starts_with_generated_secrets() {
         resp.headers().contains_key("strict-transport-security"),
         "https public URL → HSTS"
     );
+    // Probes log at debug; an ordinary request logs at info with its request id.
+    let denied = reqwest::get(format!("{base}/manage/v1/tenants"))
+        .await
+        .expect("request");
+    assert_eq!(denied.status().as_u16(), 401);
     let out = terminate(child);
     assert!(
         out.status.success(),

@@ -162,10 +162,11 @@ impl<'a> Loader<'a> {
         self.read.insert(key.to_owned());
         let file_key = format!("{key}_FILE");
         self.read.insert(file_key.clone());
-        if let Some(v) = self.env.raw(key) {
+        // An empty variable counts as unset, so it cannot hide its `_FILE` twin.
+        if let Some(v) = self.env.raw(key).filter(|v| !v.trim().is_empty()) {
             return Some(v.to_owned());
         }
-        let path = self.env.raw(&file_key)?;
+        let path = self.env.raw(&file_key).filter(|p| !p.trim().is_empty())?;
         match std::fs::read_to_string(path) {
             Ok(text) => Some(text.trim_end_matches(['\n', '\r']).to_owned()),
             Err(e) => {
@@ -470,6 +471,19 @@ mod tests {
             .problems
             .iter()
             .any(|p| p.starts_with("B_FILE: cannot read")));
+    }
+
+    #[test]
+    fn an_empty_variable_does_not_hide_its_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a");
+        std::fs::write(&path, GOOD).expect("write");
+        let e = env(&[("A", ""), ("A_FILE", path.to_str().expect("utf-8"))]);
+        let mut l = Loader::new(&e);
+        assert_eq!(
+            l.secret("A").map(|s| s.expose().to_owned()),
+            Some(GOOD.to_owned())
+        );
     }
 
     #[test]

@@ -1,3 +1,9 @@
 //! Rules of the auth server, free of HTTP and SQL.
+pub mod display_name;
+pub mod email;
+pub mod json_object;
+pub mod lockout;
 pub mod page;
+pub mod session;
 pub mod tenant;
+pub mod user;

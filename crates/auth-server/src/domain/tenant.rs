@@ -4,6 +4,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub use super::display_name::{DisplayName, DisplayNameError};
+use super::json_object::JsonObjectError;
+
 /// Slugs users may not take: they name parts of the product or its URLs.
 pub const RESERVED_SLUGS: &[&str] = &[
     "platform",
@@ -55,7 +58,6 @@ pub const RESERVED_SLUGS: &[&str] = &[
 ];
 pub const SLUG_MIN: usize = 3;
 pub const SLUG_MAX: usize = 40;
-pub const DISPLAY_NAME_MAX: usize = 100;
 pub const SETTINGS_MAX_BYTES: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -68,12 +70,8 @@ pub enum TenantRuleError {
     SlugEdge,
     #[error("slug `{0}` is reserved")]
     SlugReserved(String),
-    #[error("display name must not be empty")]
-    DisplayNameEmpty,
-    #[error("display name must be at most {DISPLAY_NAME_MAX} characters")]
-    DisplayNameTooLong,
-    #[error("display name must not contain control characters")]
-    DisplayNameControl,
+    #[error(transparent)]
+    DisplayName(#[from] DisplayNameError),
     #[error("settings must be a JSON object")]
     SettingsNotObject,
     #[error("settings must be at most {SETTINGS_MAX_BYTES} bytes of JSON")]
@@ -154,50 +152,22 @@ impl fmt::Display for TenantId {
     }
 }
 
-/// The name shown on login pages and in the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisplayName(String);
-
-impl DisplayName {
-    pub fn parse(text: &str) -> Result<Self, TenantRuleError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(TenantRuleError::DisplayNameEmpty);
-        }
-        if text.chars().count() > DISPLAY_NAME_MAX {
-            return Err(TenantRuleError::DisplayNameTooLong);
-        }
-        if text.chars().any(char::is_control) {
-            return Err(TenantRuleError::DisplayNameControl);
-        }
-        Ok(Self(text.to_owned()))
-    }
-
-    pub(crate) fn from_trusted(text: String) -> Self {
-        Self(text)
-    }
-}
-
-impl AsRef<str> for DisplayName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 /// Free-form tenant settings: a JSON object of bounded size.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TenantSettings(Map<String, Value>);
 
 impl TenantSettings {
     pub fn parse(value: Value) -> Result<Self, TenantRuleError> {
-        let Value::Object(map) = value else {
-            return Err(TenantRuleError::SettingsNotObject);
-        };
-        let size = serde_json::to_string(&map).map_or(usize::MAX, |s| s.len());
-        if size > SETTINGS_MAX_BYTES {
-            return Err(TenantRuleError::SettingsTooLarge);
+        match super::json_object::parse(value, SETTINGS_MAX_BYTES) {
+            Ok(map) => Ok(Self(map)),
+            Err(JsonObjectError::NotObject) => Err(TenantRuleError::SettingsNotObject),
+            Err(JsonObjectError::TooLarge) => Err(TenantRuleError::SettingsTooLarge),
         }
-        Ok(Self(map))
+    }
+
+    /// A boolean setting, false when absent or not a boolean.
+    pub fn flag(&self, key: &str) -> bool {
+        self.0.get(key).and_then(Value::as_bool).unwrap_or(false)
     }
 
     pub fn as_map(&self) -> &Map<String, Value> {
@@ -297,27 +267,6 @@ mod tests {
                 "{s}"
             );
         }
-    }
-
-    #[test]
-    fn display_name_is_trimmed_and_bounded() {
-        assert_eq!(
-            DisplayName::parse("  Acme  ").map(|d| d.0),
-            Ok("Acme".into())
-        );
-        assert_eq!(
-            DisplayName::parse("   "),
-            Err(TenantRuleError::DisplayNameEmpty)
-        );
-        assert_eq!(
-            DisplayName::parse(&"é".repeat(101)),
-            Err(TenantRuleError::DisplayNameTooLong)
-        );
-        assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
-        assert_eq!(
-            DisplayName::parse("a\u{0}b"),
-            Err(TenantRuleError::DisplayNameControl)
-        );
     }
 
     #[test]

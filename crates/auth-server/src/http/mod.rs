@@ -2,8 +2,11 @@
 //! from the shared baseline.
 pub mod extract;
 pub mod manage;
+pub mod pages;
+pub mod rate_limit;
 
 use actix_web::web;
+use pages::{account, assets, links, login, mfa, signup};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -23,5 +26,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/tenants/{id}/disable",
                 web::post().to(manage::tenants::disable_tenant),
             ),
+    );
+    cfg.route("/static/connectauth.css", web::get().to(assets::stylesheet));
+    cfg.service(
+        web::scope("/t/{slug}")
+            .route("", web::get().to(login::tenant_home))
+            .route("/", web::get().to(login::tenant_home))
+            .route("/theme.css", web::get().to(assets::tenant_theme))
+            .route("/signup", web::get().to(signup::show_signup))
+            .route("/signup", web::post().to(signup::submit_signup))
+            .route("/login", web::get().to(login::show_login))
+            .route("/login", web::post().to(login::submit_login))
+            .route("/logout", web::post().to(login::submit_logout))
+            .route("/mfa", web::get().to(mfa::show_challenge))
+            .route("/mfa", web::post().to(mfa::submit_challenge))
+            .route("/mfa/enroll", web::get().to(mfa::show_enroll))
+            .route("/mfa/enroll", web::post().to(mfa::submit_enroll))
+            .route("/account", web::get().to(account::show_account))
+            .route(
+                "/account/sessions/end-others",
+                web::post().to(account::end_other_sessions),
+            )
+            .route(
+                "/account/sessions/{handle}/end",
+                web::post().to(account::end_session),
+            )
+            .route("/verify-email", web::get().to(links::show_verify_email))
+            .route("/verify-email", web::post().to(links::submit_verify_email))
+            .route("/forgot-password", web::get().to(links::show_forgot))
+            .route("/forgot-password", web::post().to(links::submit_forgot))
+            .route("/reset-password", web::get().to(links::show_reset))
+            .route("/reset-password", web::post().to(links::submit_reset))
+            .route("/unlock", web::get().to(links::show_unlock))
+            .route("/unlock", web::post().to(links::submit_unlock)),
     );
 }

@@ -1,6 +1,12 @@
 //! The only module that speaks SQL. Queries use `$n` placeholders, which both
 //! PostgreSQL and SQLite accept through sqlx's `Any` driver.
+pub mod audit;
+pub mod login_failures;
+pub mod one_time_tokens;
+pub mod recovery_codes;
+pub mod sessions;
 pub mod tenants;
+pub mod users;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -8,6 +14,12 @@ pub enum StoreError {
     SlugTaken(String),
     #[error("no such tenant")]
     TenantNotFound,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("this username is taken")]
+    UsernameTaken,
+    #[error("no such user")]
+    UserNotFound,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]

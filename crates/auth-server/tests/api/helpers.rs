@@ -4,10 +4,12 @@ use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
 use service_kit::config::Env;
 use service_kit::db::{self, Database, Engine};
+use service_kit::testing::smtp::TestSmtpServer;
 use service_kit::testing::TestDb;
 
 pub struct TestApp {
     pub address: String,
+    pub smtp: TestSmtpServer,
     pub db: TestDb,
     pub database: Database,
     pub admin_token: String,
@@ -25,10 +27,19 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
     }
     let db = TestDb::new(engine).await;
     let admin_token = service_kit::secret::generate().expect("csprng");
+    let master_keys = format!("t1:{}", service_kit::secret::generate().expect("csprng"));
+    let smtp = TestSmtpServer::start().await.expect("test SMTP server");
+    let smtp_url = smtp.url();
     let mut env = Env::from_pairs([
         ("AUTH_BIND", "127.0.0.1:0"),
         ("AUTH_DATABASE_URL", db.url.as_str()),
         ("AUTH_ADMIN_TOKEN", admin_token.as_str()),
+        ("AUTH_MASTER_KEYS", master_keys.as_str()),
+        ("SMTP_URL", smtp_url.as_str()),
+        ("MAIL_FROM", "Test <no-reply@connectauth.test>"),
+        // Tests send many forms from one address; the rate-limit test lowers these.
+        ("AUTH_FORM_RATE_PER_MINUTE", "100000"),
+        ("AUTH_SIGNUP_RATE_PER_MINUTE", "100000"),
     ]);
     for (k, v) in extra {
         env.set(*k, *v);
@@ -43,6 +54,7 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        smtp,
         db,
         database,
         admin_token,

@@ -22,7 +22,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     );
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
-    let env = base.overlay(dev_env(&args)?);
+    let dev = dev_env(&args, &base)?;
+    let env = base.overlay(dev);
 
     let mut loader = Loader::new(&env);
     let configs: Vec<ServiceConfig> = ServiceName::ALL
@@ -59,10 +60,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 }
 
 /// What development forces: SQLite under the data dir, loopback ports, its secrets.
-fn dev_env(args: &DevArgs) -> anyhow::Result<Env> {
+fn dev_env(args: &DevArgs, base: &Env) -> anyhow::Result<Env> {
     let mut env = Env::from_pairs(dev_secrets::load_or_create(&args.data_dir)?);
     env.set("CONNECTAUTH_ENV", "development");
     let dir = args.data_dir.display();
+    // Without an SMTP server, mail lands in files under the data dir (links logged).
+    if base.raw("SMTP_URL").is_none_or(|v| v.trim().is_empty()) {
+        env.set("AUTH_MAIL_DIR", format!("{dir}/mail"));
+    }
     for (name, port) in [
         (ServiceName::Auth, args.auth_port),
         (ServiceName::Billing, args.billing_port),

@@ -44,7 +44,20 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<String> {
     for key in auth_server::config::SECRET_VARIABLES {
         lines.push(format!("{key}={}", fresh()?));
     }
+    // Keyrings start with one key; its id names the day it was made, so a
+    // later rotation can put a new key in front and keep this one readable.
+    let key_id = time::OffsetDateTime::now_utc()
+        .date()
+        .to_string()
+        .replace('-', "");
+    for key in auth_server::config::KEYRING_VARIABLES {
+        lines.push(format!("{key}=k{key_id}:{}", fresh()?));
+    }
     lines.extend([
+        "# Outgoing mail; smtp://mail:1025 is the compose SMTP catcher: point it at your relay."
+            .to_owned(),
+        "SMTP_URL=smtp://mail:1025".to_owned(),
+        r#"MAIL_FROM="ConnectAuth <no-reply@example.com>""#.to_owned(),
         String::new(),
         format!("BILLING_PUBLIC_URL={}", args.billing_url),
         format!("BILLING_DATABASE_URL={}", db("billing")),

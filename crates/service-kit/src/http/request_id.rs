@@ -43,6 +43,7 @@ pub async fn trace(
         path = %req.path(),
     );
     let started = Instant::now();
+    let is_probe = matches!(req.path(), "/healthz" | "/readyz");
     // Handlers and extractors turn their errors into responses, and the inner
     // middleware never fails, so `?` only passes on actix's own rare errors.
     let mut res = next
@@ -53,12 +54,15 @@ pub async fn trace(
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
     }
+    let status = res.status().as_u16();
+    let latency_ms = started.elapsed().as_millis() as u64;
     span.in_scope(|| {
-        tracing::info!(
-            status = res.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "request finished"
-        );
+        // Probes arrive every few seconds from the orchestrator: keep them out of info.
+        if is_probe {
+            tracing::debug!(status, latency_ms, "request finished");
+        } else {
+            tracing::info!(status, latency_ms, "request finished");
+        }
     });
     Ok(res)
 }

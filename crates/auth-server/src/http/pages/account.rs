@@ -1,0 +1,96 @@
+//! `/t/{slug}/account`: who you are, your second factor, where you are
+//! logged in (ASVS 7.5.2: list and end your own sessions).
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::context;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::context::PageCtx;
+use super::error::PageError;
+use super::login::CsrfOnly;
+use crate::identity::sessions::ActiveSession;
+
+async fn require_session(ctx: &PageCtx) -> Result<Option<ActiveSession>, PageError> {
+    Ok(ctx.session().await?.filter(ActiveSession::is_authenticated))
+}
+
+fn when(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    let Some(session) = require_session(&ctx).await? else {
+        return Ok(ctx.redirect("/login"));
+    };
+    if ctx.requires_mfa() && !session.user.mfa_enabled() {
+        return Ok(ctx.redirect("/mfa/enroll"));
+    }
+    let sessions = ctx
+        .state
+        .identity
+        .list_sessions(ctx.tenant.id, session.user.id)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let rows: Vec<_> = sessions
+        .iter()
+        .map(|s| {
+            context! {
+                handle => &s.handle, started => when(s.created_at), ip => &s.ip,
+                user_agent => &s.user_agent, current => s.handle == session.record.handle,
+            }
+        })
+        .collect();
+    let user = &session.user;
+    ctx.render(
+        StatusCode::OK,
+        "account.html",
+        context! {
+            user => context! { email => user.email.address(), display_name => user.display_name.as_ref(), mfa => user.mfa_enabled() },
+            sessions => rows,
+        },
+    )
+}
+
+pub async fn end_session(
+    ctx: PageCtx,
+    handle: web::Path<(String, String)>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    let Some(session) = require_session(&ctx).await? else {
+        return Ok(ctx.redirect("/login"));
+    };
+    let (_, handle) = handle.into_inner();
+    ctx.state
+        .identity
+        .end_session(&ctx.tenant, session.user.id, &handle, &ctx.client)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok(ctx.redirect("/account"))
+}
+
+pub async fn end_other_sessions(
+    ctx: PageCtx,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    let Some(session) = require_session(&ctx).await? else {
+        return Ok(ctx.redirect("/login"));
+    };
+    ctx.state
+        .identity
+        .end_other_sessions(&ctx.tenant, &session, &ctx.client)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let message = ctx.text("others_ended");
+    ctx.message(
+        StatusCode::OK,
+        "account_title",
+        &message,
+        Some(("account_link", format!("{}/account", ctx.base()))),
+    )
+}

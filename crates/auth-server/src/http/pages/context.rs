@@ -1,0 +1,267 @@
+//! `PageCtx`: everything a hosted page needs, extracted once per request —
+//! the tenant from the path, the language, the client, the CSRF token and
+//! the session cookie — and the helpers that answer with a page.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::Cookie;
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
+use minijinja::{context, Value};
+use subtle::ConstantTimeEq;
+
+use super::client_ip::client_ip;
+use super::cookies::CookiePolicy;
+use super::error::PageError;
+use crate::domain::tenant::Tenant;
+use crate::i18n::Locale;
+use crate::identity::ClientInfo;
+use crate::state::AppState;
+use crate::store::StoreError;
+
+pub struct PageCtx {
+    pub state: web::Data<AppState>,
+    pub tenant: Tenant,
+    pub locale: Locale,
+    pub client: ClientInfo,
+    /// The CSRF token this response's forms carry.
+    pub csrf: String,
+    csrf_from_cookie: Option<String>,
+    /// The tenant's session cookie, if the browser sent one.
+    pub session_secret: Option<String>,
+    pub cookies: CookiePolicy,
+    pending_cookies: Vec<Cookie<'static>>,
+}
+
+impl FromRequest for PageCtx {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { PageCtx::build(&req).await })
+    }
+}
+
+impl PageCtx {
+    async fn build(req: &HttpRequest) -> Result<Self, PageError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| PageError::Internal("state missing".into()))?;
+        let slug = req.match_info().get("slug").unwrap_or_default();
+        let tenant = match state.tenants.get_by_slug(slug).await {
+            Ok(t) if !t.is_disabled() => t,
+            Ok(_) | Err(StoreError::TenantNotFound) => return Err(PageError::TenantNotFound),
+            Err(e) => return Err(PageError::Internal(e.to_string())),
+        };
+        let cookies = state.cookies;
+        let query_lang = web::Query::<LangQuery>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.lang.as_deref().and_then(Locale::from_code));
+        let locale = query_lang
+            .or_else(|| {
+                req.cookie(cookies.lang_name())
+                    .and_then(|c| Locale::from_code(c.value()))
+            })
+            .unwrap_or_else(|| {
+                Locale::negotiate(
+                    req.headers()
+                        .get(header::ACCEPT_LANGUAGE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default(),
+                )
+            });
+        let csrf_from_cookie = req
+            .cookie(&cookies.csrf_name())
+            .map(|c| c.value().to_owned())
+            .filter(|v| v.len() >= 32);
+        let mut pending_cookies = Vec::new();
+        let csrf = match &csrf_from_cookie {
+            Some(token) => token.clone(),
+            None => {
+                let (token, _) =
+                    crate::tokens::new_secret().map_err(|e| PageError::Internal(e.to_string()))?;
+                pending_cookies.push(cookies.csrf(token.clone()));
+                token
+            }
+        };
+        if let Some(l) = query_lang {
+            pending_cookies.push(cookies.lang(l.code()));
+        }
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let client = ClientInfo {
+            ip: client_ip(
+                req.peer_addr().map(|a| a.ip()),
+                forwarded,
+                &state.trusted_proxies,
+            ),
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .chars()
+                .take(512)
+                .collect(),
+        };
+        let session_secret = req
+            .cookie(&cookies.session_name(tenant.slug.as_ref()))
+            .map(|c| c.value().to_owned())
+            .filter(|v| !v.is_empty());
+        Ok(Self {
+            state,
+            tenant,
+            locale,
+            client,
+            csrf,
+            csrf_from_cookie,
+            session_secret,
+            cookies,
+            pending_cookies,
+        })
+    }
+
+    /// The form's token must equal the cookie's (double submit; the cookie
+    /// is `__Host-` so no other site or subdomain can plant it).
+    pub fn verify_csrf(&self, form_token: &str) -> Result<(), PageError> {
+        match &self.csrf_from_cookie {
+            Some(cookie) if bool::from(cookie.as_bytes().ct_eq(form_token.as_bytes())) => Ok(()),
+            _ => {
+                tracing::warn!(tenant = %self.tenant.slug, "CSRF check failed");
+                Err(PageError::Csrf)
+            }
+        }
+    }
+
+    /// Per-IP budget for form submissions.
+    pub fn limit_form(&self) -> Result<(), PageError> {
+        self.state
+            .limits
+            .check_form(&self.client.ip)
+            .map_err(|retry_after| PageError::TooManyRequests { retry_after })
+    }
+
+    pub fn base(&self) -> String {
+        format!("/t/{}", self.tenant.slug)
+    }
+
+    pub fn text(&self, key: &str) -> String {
+        self.state.identity.catalog.format(self.locale, key, &[])
+    }
+
+    pub fn text_with(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.state.identity.catalog.format(self.locale, key, args)
+    }
+
+    pub fn set_cookie(&mut self, cookie: Cookie<'static>) {
+        self.pending_cookies.push(cookie);
+    }
+
+    fn builder(&self, status: StatusCode) -> HttpResponseBuilder {
+        let mut b = HttpResponse::build(status);
+        for c in &self.pending_cookies {
+            b.cookie(c.clone());
+        }
+        // Pages show per-user data and forms with tokens: never cache them.
+        b.insert_header((header::CACHE_CONTROL, "no-store"));
+        b
+    }
+
+    /// Renders `template` with the common context plus `extra`.
+    pub fn render(
+        &self,
+        status: StatusCode,
+        template: &str,
+        extra: Value,
+    ) -> Result<HttpResponse, PageError> {
+        let settings = self.tenant.settings.as_map();
+        let logo = settings
+            .get("logo_url")
+            .and_then(|v| v.as_str())
+            .filter(|u| u.starts_with("https://"));
+        let ctx = context! {
+            lang => self.locale.code(),
+            t => self.state.identity.catalog.texts(self.locale),
+            base => self.base(),
+            csrf => &self.csrf,
+            tenant => context! { slug => self.tenant.slug.as_ref(), name => self.tenant.display_name.as_ref(), logo_url => logo },
+            ..extra
+        };
+        let html = self
+            .state
+            .pages
+            .render(template, ctx)
+            .map_err(|e| PageError::Internal(format!("template {template}: {e}")))?;
+        Ok(self
+            .builder(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html))
+    }
+
+    /// A short page with a heading, a message and an optional link.
+    pub fn message(
+        &self,
+        status: StatusCode,
+        heading: &str,
+        message: &str,
+        action: Option<(&str, String)>,
+    ) -> Result<HttpResponse, PageError> {
+        let (action_label, action_url) = action
+            .map_or((String::new(), String::new()), |(k, url)| {
+                (self.text(k), url)
+            });
+        self.render(
+            status,
+            "message.html",
+            context! { heading => self.text(heading), message => message, action_label, action_url },
+        )
+    }
+
+    /// 303 to a path under the tenant (after a POST, RFC 9700 §4.12).
+    pub fn redirect(&self, path: &str) -> HttpResponse {
+        self.builder(StatusCode::SEE_OTHER)
+            .insert_header((header::LOCATION, format!("{}{path}", self.base())))
+            .finish()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+impl PageCtx {
+    /// The live session of this tenant behind the cookie, if any.
+    pub async fn session(
+        &self,
+    ) -> Result<Option<crate::identity::sessions::ActiveSession>, PageError> {
+        let Some(secret) = &self.session_secret else {
+            return Ok(None);
+        };
+        self.state
+            .identity
+            .resolve_session(self.tenant.id, secret)
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))
+    }
+
+    /// Whether the tenant requires every user to use MFA (`settings.require_mfa`).
+    pub fn requires_mfa(&self) -> bool {
+        self.tenant.settings.flag("require_mfa")
+    }
+}
+
+/// Adds `Retry-After` to a rendered page.
+pub fn with_retry_after(mut res: HttpResponse, retry_after: Option<u64>) -> HttpResponse {
+    if let Some(secs) = retry_after {
+        if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    res
+}

@@ -1,0 +1,76 @@
+//! Failures that end a page request before any form is shown: a plain,
+//! bilingual page with the right status.
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("no such tenant")]
+    TenantNotFound,
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
+    #[error("busy")]
+    Busy { retry_after: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl PageError {
+    fn texts(&self) -> (&'static str, &'static str) {
+        match self {
+            PageError::TenantNotFound => (
+                "This page does not exist.",
+                "Cette page n'existe pas.",
+            ),
+            PageError::Csrf => (
+                "This form has expired or was sent from another site. Go back, reload the page and try again.",
+                "Ce formulaire a expiré ou a été envoyé depuis un autre site. Revenez en arrière, rechargez la page et réessayez.",
+            ),
+            PageError::TooManyRequests { .. } => (
+                "Too many requests from your network. Wait a moment and try again.",
+                "Trop de requêtes depuis votre réseau. Patientez un instant et réessayez.",
+            ),
+            PageError::Busy { .. } => (
+                "The service is very busy. Please try again in a few seconds.",
+                "Le service est très sollicité. Réessayez dans quelques secondes.",
+            ),
+            PageError::Internal(_) => (
+                "Something went wrong on our side. Please try again later.",
+                "Une erreur s'est produite de notre côté. Réessayez plus tard.",
+            ),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::TenantNotFound => StatusCode::NOT_FOUND,
+            PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            PageError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let PageError::Internal(cause) = self {
+            tracing::error!(cause, "page failed");
+        }
+        let (en, fr) = self.texts();
+        let body = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ConnectAuth</title>\
+             <link rel=\"stylesheet\" href=\"/static/connectauth.css\"></head><body><main class=\"card\">\
+             <p class=\"error\" role=\"alert\">{en}</p><p lang=\"fr\">{fr}</p></main></body></html>"
+        );
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type("text/html; charset=utf-8");
+        if let PageError::TooManyRequests { retry_after } | PageError::Busy { retry_after } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        res.body(body)
+    }
+}

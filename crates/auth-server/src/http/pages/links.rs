@@ -1,0 +1,222 @@
+//! Pages behind emailed links, and the forgot-password form. A GET only
+//! checks the link and shows a button; the POST uses it (mail scanners that
+//! fetch links must not burn them).
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::context::PageCtx;
+use super::error::PageError;
+use super::form_failure;
+use crate::identity::IdentityError;
+use crate::store::one_time_tokens::Purpose;
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct EmailBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// Texts of a confirm-by-button link page: heading, explanation, button, done.
+struct LinkPage {
+    purpose: Purpose,
+    path: &'static str,
+    heading: &'static str,
+    confirm: &'static str,
+    button: &'static str,
+}
+
+const VERIFY: LinkPage = LinkPage {
+    purpose: Purpose::VerifyEmail,
+    path: "/verify-email",
+    heading: "verify_heading",
+    confirm: "verify_confirm",
+    button: "verify_button",
+};
+const UNLOCK: LinkPage = LinkPage {
+    purpose: Purpose::Unlock,
+    path: "/unlock",
+    heading: "unlock_heading",
+    confirm: "unlock_confirm",
+    button: "unlock_button",
+};
+
+fn link_problem_page(ctx: &PageCtx, e: IdentityError) -> Result<HttpResponse, PageError> {
+    let failure = form_failure(ctx, e)?;
+    ctx.message(
+        failure.status,
+        "link_problem_heading",
+        &failure.message,
+        Some(("login_link", format!("{}/login", ctx.base()))),
+    )
+}
+
+async fn show_link(ctx: PageCtx, token: &str, page: &LinkPage) -> Result<HttpResponse, PageError> {
+    if let Err(e) = ctx
+        .state
+        .identity
+        .check_link(&ctx.tenant, token, page.purpose)
+        .await
+    {
+        return link_problem_page(&ctx, e);
+    }
+    ctx.render(
+        StatusCode::OK,
+        "confirm_link.html",
+        context! {
+            heading => ctx.text(page.heading), message => ctx.text(page.confirm), button => ctx.text(page.button),
+            action => format!("{}{}", ctx.base(), page.path), token,
+        },
+    )
+}
+
+pub async fn show_verify_email(
+    ctx: PageCtx,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    show_link(ctx, &q.token, &VERIFY).await
+}
+
+pub async fn submit_verify_email(
+    ctx: PageCtx,
+    form: web::Form<TokenBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    match ctx
+        .state
+        .identity
+        .verify_email(&ctx.tenant, &form.token, &ctx.client)
+        .await
+    {
+        Ok(()) => done(&ctx, VERIFY.heading, "verify_done"),
+        Err(e) => link_problem_page(&ctx, e),
+    }
+}
+
+pub async fn show_unlock(
+    ctx: PageCtx,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    show_link(ctx, &q.token, &UNLOCK).await
+}
+
+pub async fn submit_unlock(
+    ctx: PageCtx,
+    form: web::Form<TokenBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    match ctx
+        .state
+        .identity
+        .unlock(&ctx.tenant, &form.token, &ctx.client)
+        .await
+    {
+        Ok(()) => done(&ctx, UNLOCK.heading, "unlock_done"),
+        Err(e) => link_problem_page(&ctx, e),
+    }
+}
+
+fn done(ctx: &PageCtx, heading: &str, key: &str) -> Result<HttpResponse, PageError> {
+    let message = ctx.text(key);
+    ctx.message(
+        StatusCode::OK,
+        heading,
+        &message,
+        Some(("login_link", format!("{}/login", ctx.base()))),
+    )
+}
+
+pub async fn show_forgot(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    ctx.render(
+        StatusCode::OK,
+        "forgot_password.html",
+        context! { email => "" },
+    )
+}
+
+pub async fn submit_forgot(
+    ctx: PageCtx,
+    form: web::Form<EmailBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    if let Err(e) = ctx
+        .state
+        .identity
+        .forgot_password(&ctx.tenant, &form.email, &ctx.client, ctx.locale)
+        .await
+    {
+        let failure = form_failure(&ctx, e)?;
+        return ctx.render(
+            failure.status,
+            "forgot_password.html",
+            context! { error => failure.message, email => &form.email },
+        );
+    }
+    done(&ctx, "forgot_title", "forgot_done")
+}
+
+pub async fn show_reset(
+    ctx: PageCtx,
+    q: web::Query<TokenQuery>,
+) -> Result<HttpResponse, PageError> {
+    if let Err(e) = ctx
+        .state
+        .identity
+        .check_link(&ctx.tenant, &q.token, Purpose::ResetPassword)
+        .await
+    {
+        return link_problem_page(&ctx, e);
+    }
+    ctx.render(
+        StatusCode::OK,
+        "reset_password.html",
+        context! { token => &q.token },
+    )
+}
+
+pub async fn submit_reset(
+    ctx: PageCtx,
+    form: web::Form<TokenBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    match ctx
+        .state
+        .identity
+        .reset_password(&ctx.tenant, &form.token, &form.password, &ctx.client)
+        .await
+    {
+        Ok(()) => done(&ctx, "reset_title", "reset_done"),
+        Err(e @ IdentityError::Link(_)) => link_problem_page(&ctx, e),
+        Err(e) => {
+            let failure = form_failure(&ctx, e)?;
+            ctx.render(
+                failure.status,
+                "reset_password.html",
+                context! { error => failure.message, token => &form.token },
+            )
+        }
+    }
+}

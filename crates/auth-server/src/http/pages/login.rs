@@ -1,0 +1,106 @@
+//! `/t/{slug}/login` and `/t/{slug}/logout`.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::context::{with_retry_after, PageCtx};
+use super::error::PageError;
+use super::form_failure;
+use crate::domain::session::SessionStage;
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn show_login(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    if ctx.session().await?.is_some_and(|s| s.is_authenticated()) {
+        return Ok(ctx.redirect("/account"));
+    }
+    ctx.render(StatusCode::OK, "login.html", context! { email => "" })
+}
+
+pub async fn submit_login(
+    mut ctx: PageCtx,
+    form: web::Form<LoginBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    let outcome = ctx
+        .state
+        .identity
+        .login(
+            &ctx.tenant,
+            &form.email,
+            &form.password,
+            &ctx.client,
+            ctx.session_secret.as_deref(),
+            ctx.locale,
+        )
+        .await;
+    match outcome {
+        Ok(done) => {
+            let slug = ctx.tenant.slug.to_string();
+            ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
+            Ok(match done.stage {
+                SessionStage::MfaPending => ctx.redirect("/mfa"),
+                SessionStage::Authenticated if ctx.requires_mfa() => ctx.redirect("/mfa/enroll"),
+                SessionStage::Authenticated => ctx.redirect("/account"),
+            })
+        }
+        Err(e) => {
+            let failure = form_failure(&ctx, e)?;
+            let res = ctx.render(
+                failure.status,
+                "login.html",
+                context! { error => failure.message, email => &form.email },
+            )?;
+            Ok(with_retry_after(res, failure.retry_after))
+        }
+    }
+}
+
+pub async fn submit_logout(
+    mut ctx: PageCtx,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    if let Some(secret) = ctx.session_secret.clone() {
+        ctx.state
+            .identity
+            .logout(&ctx.tenant, &secret, &ctx.client)
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+    }
+    let slug = ctx.tenant.slug.to_string();
+    ctx.set_cookie(ctx.cookies.clear_session(&slug));
+    let message = ctx.text("logged_out");
+    ctx.message(
+        StatusCode::OK,
+        "login_title",
+        &message,
+        Some(("login_link", format!("{}/login", ctx.base()))),
+    )
+}
+
+pub async fn tenant_home(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    Ok(
+        if ctx.session().await?.is_some_and(|s| s.is_authenticated()) {
+            ctx.redirect("/account")
+        } else {
+            ctx.redirect("/login")
+        },
+    )
+}

@@ -1,0 +1,136 @@
+//! `/t/{slug}/mfa` (the login's second step) and `/t/{slug}/mfa/enroll`.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::context::{with_retry_after, PageCtx};
+use super::error::PageError;
+use super::form_failure;
+
+#[derive(Deserialize)]
+pub struct CodeBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn show_challenge(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    match ctx.session().await? {
+        Some(s) if !s.is_authenticated() => {
+            ctx.render(StatusCode::OK, "mfa_challenge.html", context! {})
+        }
+        Some(_) => Ok(ctx.redirect("/account")),
+        None => Ok(ctx.redirect("/login")),
+    }
+}
+
+pub async fn submit_challenge(
+    mut ctx: PageCtx,
+    form: web::Form<CodeBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    let (Some(session), Some(secret)) = (ctx.session().await?, ctx.session_secret.clone()) else {
+        return Ok(ctx.redirect("/login"));
+    };
+    if session.is_authenticated() {
+        return Ok(ctx.redirect("/account"));
+    }
+    match ctx
+        .state
+        .identity
+        .challenge(&ctx.tenant, &session, &secret, &form.code, &ctx.client)
+        .await
+    {
+        Ok(new_secret) => {
+            let slug = ctx.tenant.slug.to_string();
+            ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
+            Ok(ctx.redirect("/account"))
+        }
+        Err(e) => {
+            let failure = form_failure(&ctx, e)?;
+            let res = ctx.render(
+                failure.status,
+                "mfa_challenge.html",
+                context! { error => failure.message },
+            )?;
+            Ok(with_retry_after(res, failure.retry_after))
+        }
+    }
+}
+
+pub async fn show_enroll(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
+        return Ok(ctx.redirect("/login"));
+    };
+    if session.user.mfa_enabled() {
+        return Ok(ctx.redirect("/account"));
+    }
+    let enrolment = match ctx
+        .state
+        .identity
+        .begin_enrolment(&ctx.tenant, &session)
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => {
+            let failure = form_failure(&ctx, e)?;
+            return ctx.message(
+                failure.status,
+                "enroll_title",
+                &failure.message,
+                Some(("account_link", format!("{}/account", ctx.base()))),
+            );
+        }
+    };
+    let notice = ctx.requires_mfa().then(|| ctx.text("mfa_required_notice"));
+    ctx.render(
+        StatusCode::OK,
+        "mfa_enroll.html",
+        context! { qr => enrolment.qr_data_uri, manual_key => enrolment.manual_key, notice },
+    )
+}
+
+pub async fn submit_enroll(
+    ctx: PageCtx,
+    form: web::Form<CodeBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
+        return Ok(ctx.redirect("/login"));
+    };
+    match ctx
+        .state
+        .identity
+        .confirm_enrolment(
+            &ctx.tenant,
+            &session,
+            &form.code,
+            &form.password,
+            &ctx.client,
+        )
+        .await
+    {
+        Ok(codes) => ctx.render(StatusCode::OK, "recovery_codes.html", context! { codes }),
+        Err(e) => {
+            let failure = form_failure(&ctx, e)?;
+            // The same pending seed comes back: the app the user scanned still fits.
+            let enrolment = ctx
+                .state
+                .identity
+                .begin_enrolment(&ctx.tenant, &session)
+                .await
+                .map_err(|e| PageError::Internal(e.to_string()))?;
+            ctx.render(
+                failure.status,
+                "mfa_enroll.html",
+                context! { error => failure.message, qr => enrolment.qr_data_uri, manual_key => enrolment.manual_key },
+            )
+        }
+    }
+}

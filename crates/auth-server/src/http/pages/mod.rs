@@ -1,0 +1,75 @@
+//! Hosted pages of each tenant under `/t/{slug}/`: sign up, log in, log out,
+//! verify email, forgot and reset password, unlock, MFA enrolment and
+//! challenge, and the account page with the session list.
+pub mod account;
+pub mod assets;
+pub mod client_ip;
+pub mod context;
+pub mod cookies;
+pub mod error;
+pub mod links;
+pub mod login;
+pub mod mfa;
+pub mod render;
+pub mod signup;
+
+use actix_web::http::StatusCode;
+
+use crate::identity::IdentityError;
+use crate::password::PasswordRuleError;
+use crate::store::one_time_tokens::LinkProblem;
+use context::PageCtx;
+use error::PageError;
+
+/// How a failed form is answered: its status and the text shown on the page.
+pub struct FormFailure {
+    pub status: StatusCode,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+/// Maps an identity failure to the message shown on the form, or to a
+/// page-ending error for what the user cannot fix.
+pub fn form_failure(ctx: &PageCtx, e: IdentityError) -> Result<FormFailure, PageError> {
+    let plain = |status: StatusCode, key: &str| FormFailure {
+        status,
+        message: ctx.text(key),
+        retry_after: None,
+    };
+    Ok(match e {
+        IdentityError::InvalidCredentials => {
+            plain(StatusCode::UNAUTHORIZED, "err_invalid_credentials")
+        }
+        IdentityError::Locked { retry_after } => FormFailure {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: ctx.text_with(
+                "err_locked",
+                &[("minutes", &retry_after.div_ceil(60).max(1).to_string())],
+            ),
+            retry_after: Some(retry_after),
+        },
+        IdentityError::EmailNotVerified => plain(StatusCode::FORBIDDEN, "err_email_not_verified"),
+        IdentityError::Password(p) => plain(StatusCode::UNPROCESSABLE_ENTITY, password_key(&p)),
+        IdentityError::Field(key) => plain(StatusCode::UNPROCESSABLE_ENTITY, key),
+        IdentityError::UsernameTaken => plain(StatusCode::CONFLICT, "err_username_taken"),
+        IdentityError::InvalidCode => plain(StatusCode::UNAUTHORIZED, "err_invalid_code"),
+        IdentityError::Link(problem) => plain(StatusCode::GONE, link_key(problem)),
+        IdentityError::NotAuthenticated => plain(StatusCode::UNAUTHORIZED, "err_session_expired"),
+        IdentityError::Busy { retry_after } => return Err(PageError::Busy { retry_after }),
+        IdentityError::Store(e) => return Err(PageError::Internal(e.to_string())),
+        IdentityError::Seal(e) => return Err(PageError::Internal(e.to_string())),
+        IdentityError::Internal(e) => return Err(PageError::Internal(e)),
+    })
+}
+
+pub fn link_key(problem: LinkProblem) -> &'static str {
+    match problem {
+        LinkProblem::Unknown => "err_link_unknown",
+        LinkProblem::Expired => "err_link_expired",
+        LinkProblem::Used => "err_link_used",
+    }
+}
+
+fn password_key(e: &PasswordRuleError) -> &'static str {
+    crate::password::text_key(e)
+}

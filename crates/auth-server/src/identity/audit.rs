@@ -1,0 +1,32 @@
+//! Recording what happened, for the security monitor.
+use super::{now, ClientInfo, Identity, IdentityError};
+use crate::domain::tenant::Tenant;
+use crate::domain::user::UserId;
+use crate::store::audit::AuditEvent;
+
+impl Identity {
+    pub async fn record(
+        &self,
+        tenant: &Tenant,
+        user: Option<UserId>,
+        kind: &str,
+        outcome: &str,
+        client: &ClientInfo,
+        detail: &str,
+    ) -> Result<(), IdentityError> {
+        tracing::info!(tenant = %tenant.slug, user = ?user.map(|u| u.to_string()), kind, outcome, "audit");
+        self.audit
+            .insert(&AuditEvent {
+                tenant_id: tenant.id.to_string(),
+                user_id: user.map(|u| u.to_string()),
+                kind: kind.to_owned(),
+                outcome: outcome.to_owned(),
+                ip: client.ip.clone(),
+                user_agent: client.user_agent.chars().take(512).collect(),
+                detail: detail.to_owned(),
+                created_at: now(),
+            })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! Emailed single-use links: verify the address, reset the password, lift a
+//! lockout. Checking a link never uses it; the confirming POST does.
+use super::{now, ClientInfo, Identity, IdentityError};
+use crate::domain::email::Email;
+use crate::domain::tenant::Tenant;
+use crate::i18n::Locale;
+use crate::password::PasswordPolicy;
+use crate::store::one_time_tokens::{LinkProblem, Purpose};
+
+impl Identity {
+    /// Whether a link would work (to show its form or a clear error page).
+    pub async fn check_link(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<(), IdentityError> {
+        let digest = crate::tokens::digest(token);
+        self.tokens
+            .check(&digest, tenant.id, purpose, now())
+            .await??;
+        Ok(())
+    }
+
+    pub async fn verify_email(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<(), IdentityError> {
+        let digest = crate::tokens::digest(token);
+        let user = self
+            .tokens
+            .consume(&digest, tenant.id, Purpose::VerifyEmail, now())
+            .await??;
+        self.users
+            .mark_email_verified(tenant.id, user, now())
+            .await?;
+        self.record(tenant, Some(user), "email_verified", "success", client, "")
+            .await
+    }
+
+    /// Always looks the same to the requester, account or not.
+    pub async fn forgot_password(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        client: &ClientInfo,
+        locale: Locale,
+    ) -> Result<(), IdentityError> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        match self.users.find_by_email(tenant.id, &email).await? {
+            Some(user) if !user.is_disabled() => {
+                self.send_link(tenant, &user, Purpose::ResetPassword, locale)
+                    .await?;
+                self.record(
+                    tenant,
+                    Some(user.id),
+                    "password_reset_request",
+                    "success",
+                    client,
+                    "",
+                )
+                .await
+            }
+            _ => {
+                self.record(
+                    tenant,
+                    None,
+                    "password_reset_request",
+                    "failure",
+                    client,
+                    "unknown email",
+                )
+                .await
+            }
+        }
+    }
+
+    /// Sets a new password from a reset link. Ends every session: whoever
+    /// held the old password is out. MFA stays on, so the next login still
+    /// asks for the second factor (a reset never bypasses it).
+    pub async fn reset_password(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> Result<(), IdentityError> {
+        let digest = crate::tokens::digest(token);
+        let user_id = self
+            .tokens
+            .check(&digest, tenant.id, Purpose::ResetPassword, now())
+            .await??;
+        let user = self.users.get(tenant.id, user_id).await?;
+        let context = [
+            tenant.slug.as_ref(),
+            tenant.display_name.as_ref(),
+            user.email.local_part(),
+            "connectauth",
+        ];
+        let password = PasswordPolicy::check(new_password, &context)?;
+        let phc = self.hasher.hash(&password).await?;
+        // Use the link only now that everything else succeeded.
+        let used_by = self
+            .tokens
+            .consume(&digest, tenant.id, Purpose::ResetPassword, now())
+            .await??;
+        if used_by != user.id {
+            return Err(LinkProblem::Unknown.into());
+        }
+        self.users
+            .set_password(tenant.id, user.id, &phc, now())
+            .await?;
+        // Owning the mailbox proves the email too.
+        self.users
+            .mark_email_verified(tenant.id, user.id, now())
+            .await?;
+        self.failures
+            .clear(tenant.id, &format!("acct:{}", user.email.normalized()))
+            .await?;
+        let ended = self
+            .sessions
+            .delete_all_for_user(tenant.id, user.id)
+            .await?;
+        self.record(
+            tenant,
+            Some(user.id),
+            "password_reset",
+            "success",
+            client,
+            &format!("{ended} sessions ended"),
+        )
+        .await
+    }
+
+    pub async fn unlock(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<(), IdentityError> {
+        let digest = crate::tokens::digest(token);
+        let user_id = self
+            .tokens
+            .consume(&digest, tenant.id, Purpose::Unlock, now())
+            .await??;
+        let user = self.users.get(tenant.id, user_id).await?;
+        self.failures
+            .clear(tenant.id, &format!("acct:{}", user.email.normalized()))
+            .await?;
+        self.failures
+            .clear(tenant.id, &format!("mfa:{}", user.id))
+            .await?;
+        self.record(tenant, Some(user.id), "unlock", "success", client, "")
+            .await
+    }
+}

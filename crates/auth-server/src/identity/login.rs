@@ -1,0 +1,215 @@
+//! Log in with email and password, defended against brute force without
+//! revealing whether an account exists.
+//!
+//! Each attempt first *reserves* a failure on the account's and the IP's
+//! counters (one atomic upsert each), then checks the password, and gives the
+//! reservation back on success. Parallel attempts therefore see distinct
+//! counts, and no burst can get more password checks than the threshold.
+use super::sessions::NewSession;
+use super::{now, ClientInfo, Identity, IdentityError};
+use crate::domain::email::Email;
+use crate::domain::lockout::LockoutPolicy;
+use crate::domain::session::SessionStage;
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::i18n::Locale;
+use crate::store::one_time_tokens::Purpose;
+
+/// What a successful password check leads to.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// The new session's cookie secret.
+    pub session_secret: String,
+    pub stage: SessionStage,
+}
+
+impl Identity {
+    pub async fn login(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+        previous_session: Option<&str>,
+        locale: Locale,
+    ) -> Result<LoggedIn, IdentityError> {
+        // An unparsable email is simply an account that does not exist.
+        let email = Email::parse(email).ok();
+        let account_key = format!(
+            "acct:{}",
+            email
+                .as_ref()
+                .map_or(email_fallback(), |e| e.normalized().to_owned())
+        );
+        let ip_key = format!("ip:{}", client.ip);
+
+        let mut reserved = self
+            .reserve(tenant.id, &account_key, &self.account_lockout)
+            .await;
+        if reserved.is_ok() {
+            reserved = self.reserve(tenant.id, &ip_key, &self.ip_lockout).await;
+            if reserved.is_err() {
+                // No password is checked: the account's reservation goes back.
+                self.failures.forgive_one(tenant.id, &account_key).await?;
+            }
+        }
+        if let Err(IdentityError::Locked { retry_after }) = reserved {
+            self.record(tenant, None, "login", "locked", client, "")
+                .await?;
+            return Err(IdentityError::Locked { retry_after });
+        }
+        reserved?;
+
+        let user = match &email {
+            Some(e) => self.users.find_by_email(tenant.id, e).await?,
+            None => None,
+        };
+        let verified = match user
+            .as_ref()
+            .and_then(|u| u.password_hash.as_deref().map(|h| (u, h)))
+        {
+            Some((_, phc)) => self.hasher.verify(password, phc).await?,
+            None => {
+                self.hasher.verify_dummy(password).await?;
+                crate::password::Verification {
+                    matches: false,
+                    needs_rehash: false,
+                }
+            }
+        };
+        let user = match user {
+            Some(u) if verified.matches && !u.is_disabled() => u,
+            found => {
+                self.after_failure(tenant, &account_key, found.as_ref(), client, locale)
+                    .await?;
+                return Err(IdentityError::InvalidCredentials);
+            }
+        };
+
+        self.failures.clear(tenant.id, &account_key).await?;
+        self.failures.forgive_one(tenant.id, &ip_key).await?;
+        if verified.needs_rehash {
+            // Upgrade the stored hash to the current parameters; a password
+            // the current policy refuses keeps its old hash.
+            let context = [
+                tenant.slug.as_ref(),
+                tenant.display_name.as_ref(),
+                user.email.local_part(),
+                "connectauth",
+            ];
+            if let Ok(pw) = crate::password::PasswordPolicy::check(password, &context) {
+                let phc = self.hasher.hash(&pw).await?;
+                self.users
+                    .set_password(tenant.id, user.id, &phc, now())
+                    .await?;
+            }
+        }
+        if user.email_verified_at.is_none() {
+            self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
+                .await?;
+            self.record(
+                tenant,
+                Some(user.id),
+                "login",
+                "failure",
+                client,
+                "email not verified",
+            )
+            .await?;
+            return Err(IdentityError::EmailNotVerified);
+        }
+        let stage = if user.mfa_enabled() {
+            SessionStage::MfaPending
+        } else {
+            SessionStage::Authenticated
+        };
+        let session_secret = self
+            .open_session(NewSession {
+                tenant: tenant.id,
+                user: user.id,
+                stage,
+                amr: "pwd",
+                client,
+                replaces: previous_session,
+            })
+            .await?;
+        if stage == SessionStage::Authenticated {
+            self.users.record_login(tenant.id, user.id, now()).await?;
+        }
+        self.record(
+            tenant,
+            Some(user.id),
+            "login",
+            if stage == SessionStage::Authenticated {
+                "success"
+            } else {
+                "mfa_required"
+            },
+            client,
+            "pwd",
+        )
+        .await?;
+        Ok(LoggedIn {
+            session_secret,
+            stage,
+        })
+    }
+
+    /// Reserves one failure on `subject`, or says it is locked.
+    pub(crate) async fn reserve(
+        &self,
+        tenant: TenantId,
+        subject: &str,
+        policy: &LockoutPolicy,
+    ) -> Result<(), IdentityError> {
+        let now = now();
+        let forget_before = now - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
+        let seen = self.failures.read(tenant, subject, forget_before).await?;
+        if let Some(retry_after) = policy.locked_for(seen.failures, seen.last_failure_at, now) {
+            return Err(IdentityError::Locked { retry_after });
+        }
+        let reserved = self
+            .failures
+            .reserve(tenant, subject, now, forget_before)
+            .await?;
+        if !policy.may_attempt(seen.failures, reserved) {
+            // Someone else's attempt got there first; this one waits its turn.
+            let retry_after = policy.lock_for(reserved).map_or(1, |d| d.as_secs());
+            return Err(IdentityError::Locked { retry_after });
+        }
+        Ok(())
+    }
+
+    async fn after_failure(
+        &self,
+        tenant: &Tenant,
+        account_key: &str,
+        user: Option<&crate::domain::user::User>,
+        client: &ClientInfo,
+        locale: Locale,
+    ) -> Result<(), IdentityError> {
+        let policy = &self.account_lockout;
+        let forget_before = now() - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
+        let counter = self
+            .failures
+            .read(tenant.id, account_key, forget_before)
+            .await?;
+        let user_id = user.map(|u| u.id);
+        self.record(tenant, user_id, "login", "failure", client, "")
+            .await?;
+        if counter.failures == policy.threshold {
+            // The lock starts now: the owner gets a link to lift it, so a
+            // stranger cannot keep them out just by failing on purpose.
+            if let Some(u) = user.filter(|u| !u.is_disabled()) {
+                self.send_link(tenant, u, Purpose::Unlock, locale).await?;
+            }
+            self.record(tenant, user_id, "lockout", "locked", client, "")
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The counter key of an unparsable email: one shared bucket, locked like any other.
+fn email_fallback() -> String {
+    "(invalid)".to_owned()
+}

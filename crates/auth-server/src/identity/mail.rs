@@ -1,0 +1,83 @@
+//! The mails identity flows send, in the user's language.
+use super::{now, Identity, IdentityError};
+use crate::domain::tenant::Tenant;
+use crate::domain::user::User;
+use crate::i18n::Locale;
+use crate::mail::OutgoingMail;
+use crate::store::one_time_tokens::Purpose;
+
+/// Link lifetimes: verification 24 h, reset 30 min, unlock 1 h.
+pub const VERIFY_TTL_SECS: i64 = 24 * 3600;
+pub const RESET_TTL_SECS: i64 = 30 * 60;
+pub const UNLOCK_TTL_SECS: i64 = 3600;
+
+impl Identity {
+    /// Makes a single-use link for `user` and mails it. `kind` names the
+    /// texts (`verify`, `reset`, `unlock`) and the page path.
+    pub(crate) async fn send_link(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        purpose: Purpose,
+        locale: Locale,
+    ) -> Result<(), IdentityError> {
+        let (kind, path, ttl) = match purpose {
+            Purpose::VerifyEmail => ("verify", "/verify-email", VERIFY_TTL_SECS),
+            Purpose::ResetPassword => ("reset", "/reset-password", RESET_TTL_SECS),
+            Purpose::Unlock => ("unlock", "/unlock", UNLOCK_TTL_SECS),
+        };
+        let now = now();
+        // A new link voids the older unused ones of the same kind.
+        self.tokens
+            .void_unused(tenant.id, user.id, purpose, now)
+            .await?;
+        let (plain, digest) =
+            crate::tokens::new_secret().map_err(|e| IdentityError::Internal(e.to_string()))?;
+        self.tokens
+            .insert(&digest, tenant.id, user.id, purpose, now, ttl)
+            .await?;
+        let link = self.tenant_url(
+            tenant.slug.as_ref(),
+            &format!("{path}?token={plain}&lang={}", locale.code()),
+        );
+        self.mail_text(tenant, &user.email.to_string(), kind, locale, &link)
+    }
+
+    /// Tells the owner of an address that someone tried to sign up with it:
+    /// the signup page itself must not reveal that the account exists.
+    pub(crate) fn send_already_registered(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        locale: Locale,
+    ) -> Result<(), IdentityError> {
+        let link = self.tenant_url(
+            tenant.slug.as_ref(),
+            &format!("/forgot-password?lang={}", locale.code()),
+        );
+        self.mail_text(tenant, to, "exists", locale, &link)
+    }
+
+    fn mail_text(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        kind: &str,
+        locale: Locale,
+        link: &str,
+    ) -> Result<(), IdentityError> {
+        let args = [("tenant", tenant.display_name.as_ref()), ("link", link)];
+        let mail = OutgoingMail::new(
+            to,
+            self.catalog
+                .format(locale, &format!("mail_{kind}_subject"), &args),
+            self.catalog
+                .format(locale, &format!("mail_{kind}_body"), &args),
+        )
+        .map_err(|_| IdentityError::Field("err_email_invalid"))?;
+        self.mail.enqueue(mail).map_err(|e| {
+            tracing::error!(error = %e, "mail not queued");
+            IdentityError::Busy { retry_after: 30 }
+        })
+    }
+}

@@ -1,0 +1,138 @@
+//! What end users of a tenant do: sign up, log in, prove a second factor,
+//! use emailed links, manage sessions. No HTTP here: handlers in
+//! `http/pages/` call these, and every rule and store call lives below.
+pub mod audit;
+pub mod links;
+pub mod login;
+pub mod mail;
+pub mod mfa;
+pub mod sessions;
+pub mod signup;
+
+use service_kit::db::Database;
+use url::Url;
+
+use crate::domain::lockout::LockoutPolicy;
+use crate::domain::session::SessionPolicy;
+use crate::i18n::Catalog;
+use crate::keys::sealed::{MasterKeys, SealError};
+use crate::mail::MailQueue;
+use crate::password::{HashError, PasswordHasher, PasswordRuleError};
+use crate::store::audit::AuditStore;
+use crate::store::login_failures::LoginFailureStore;
+use crate::store::one_time_tokens::{LinkProblem, OneTimeTokenStore};
+use crate::store::recovery_codes::RecoveryCodeStore;
+use crate::store::sessions::SessionStore;
+use crate::store::users::UserStore;
+use crate::store::StoreError;
+
+/// Who is asking: logged with every event.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// Wrong email or password, unknown account, disabled account: one answer.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("too many attempts; try again in {retry_after} s")]
+    Locked { retry_after: u64 },
+    #[error("the email address is not verified yet")]
+    EmailNotVerified,
+    #[error(transparent)]
+    Password(#[from] PasswordRuleError),
+    /// A field is invalid; the text key (in `locales/*.json`) says why.
+    #[error("invalid field: {0}")]
+    Field(&'static str),
+    #[error("this username is taken")]
+    UsernameTaken,
+    #[error("the code is not valid")]
+    InvalidCode,
+    #[error(transparent)]
+    Link(#[from] LinkProblem),
+    #[error("the server is busy; retry in {retry_after} s")]
+    Busy { retry_after: u64 },
+    #[error("not logged in")]
+    NotAuthenticated,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<HashError> for IdentityError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy { retry_after_secs } => IdentityError::Busy {
+                retry_after: retry_after_secs,
+            },
+            other => IdentityError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub struct Identity {
+    pub users: UserStore,
+    pub sessions: SessionStore,
+    pub tokens: OneTimeTokenStore,
+    pub recovery: RecoveryCodeStore,
+    pub failures: LoginFailureStore,
+    pub audit: AuditStore,
+    pub hasher: PasswordHasher,
+    pub mail: MailQueue,
+    pub keys: MasterKeys,
+    pub catalog: Catalog,
+    pub session_policy: SessionPolicy,
+    pub account_lockout: LockoutPolicy,
+    pub ip_lockout: LockoutPolicy,
+    pub public_url: Url,
+}
+
+/// Parts `Identity` is built from.
+pub struct IdentityParts {
+    pub hasher: PasswordHasher,
+    pub mail: MailQueue,
+    pub keys: MasterKeys,
+    pub catalog: Catalog,
+    pub session_policy: SessionPolicy,
+    pub account_lockout: LockoutPolicy,
+    pub ip_lockout: LockoutPolicy,
+    pub public_url: Url,
+}
+
+impl Identity {
+    pub fn new(db: &Database, parts: IdentityParts) -> Self {
+        let pool = db.pool.clone();
+        Self {
+            users: UserStore::new(pool.clone()),
+            sessions: SessionStore::new(pool.clone()),
+            tokens: OneTimeTokenStore::new(pool.clone()),
+            recovery: RecoveryCodeStore::new(pool.clone()),
+            failures: LoginFailureStore::new(pool.clone()),
+            audit: AuditStore::new(pool),
+            hasher: parts.hasher,
+            mail: parts.mail,
+            keys: parts.keys,
+            catalog: parts.catalog,
+            session_policy: parts.session_policy,
+            account_lockout: parts.account_lockout,
+            ip_lockout: parts.ip_lockout,
+            public_url: parts.public_url,
+        }
+    }
+
+    /// `{PUBLIC_URL}/t/{slug}{path}`.
+    pub fn tenant_url(&self, slug: &str, path: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}/t/{slug}{path}")
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    crate::store::now()
+}

@@ -1,0 +1,219 @@
+//! Server-side sessions: opened at login, re-issued at every privilege change,
+//! ended at logout, by timeout, or by the user from their session list.
+use super::{now, ClientInfo, Identity, IdentityError};
+use crate::domain::session::SessionStage;
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::user::{User, UserId};
+use crate::store::sessions::SessionRecord;
+
+pub struct NewSession<'a> {
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub stage: SessionStage,
+    pub amr: &'a str,
+    pub client: &'a ClientInfo,
+    /// The cookie secret of a session this one replaces (it ends now).
+    pub replaces: Option<&'a str>,
+}
+
+/// A live session and its user.
+#[derive(Debug, Clone)]
+pub struct ActiveSession {
+    pub record: SessionRecord,
+    pub user: User,
+}
+
+impl ActiveSession {
+    pub fn is_authenticated(&self) -> bool {
+        self.record.stage == SessionStage::Authenticated
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl Identity {
+    /// Opens a session and returns its cookie secret (shown once, stored hashed).
+    pub async fn open_session(&self, s: NewSession<'_>) -> Result<String, IdentityError> {
+        let (secret, digest) =
+            crate::tokens::new_secret().map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let now = now();
+        let lifetime = match s.stage {
+            SessionStage::MfaPending => self.session_policy.mfa_pending,
+            SessionStage::Authenticated => self.session_policy.absolute,
+        };
+        let record = SessionRecord {
+            secret_hash: digest,
+            handle: uuid::Uuid::new_v4().simple().to_string(),
+            tenant_id: s.tenant.to_string(),
+            user_id: s.user.to_string(),
+            stage: s.stage,
+            amr: s.amr.to_owned(),
+            auth_time: now,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now.saturating_add(secs(lifetime)),
+            ip: s.client.ip.clone(),
+            user_agent: s.client.user_agent.chars().take(512).collect(),
+        };
+        match s.replaces {
+            Some(old) => {
+                self.sessions
+                    .replace(&crate::tokens::digest(old), &record)
+                    .await?
+            }
+            None => self.sessions.insert(&record).await?,
+        }
+        Ok(secret)
+    }
+
+    /// The live session behind a cookie secret, in this tenant only.
+    pub async fn resolve_session(
+        &self,
+        tenant: TenantId,
+        secret: &str,
+    ) -> Result<Option<ActiveSession>, IdentityError> {
+        let digest = crate::tokens::digest(secret);
+        let Some(record) = self.sessions.find(tenant, &digest).await? else {
+            return Ok(None);
+        };
+        let now = now();
+        if !self
+            .session_policy
+            .is_alive(record.last_seen_at, record.expires_at, now)
+        {
+            self.sessions.delete(&digest).await?;
+            return Ok(None);
+        }
+        let Some(user_id) = UserId::parse(&record.user_id) else {
+            return Ok(None);
+        };
+        let user = self.users.get(tenant, user_id).await?;
+        if user.is_disabled() {
+            self.sessions.delete_all_for_user(tenant, user.id).await?;
+            return Ok(None);
+        }
+        // Sliding idle timeout; a write a minute at most per session.
+        if now - record.last_seen_at >= 60 {
+            self.sessions.touch(&digest, now).await?;
+        }
+        Ok(Some(ActiveSession { record, user }))
+    }
+
+    /// Finishes a login after the second factor: a new session id, the full stage.
+    pub async fn promote(
+        &self,
+        tenant: &Tenant,
+        session: &ActiveSession,
+        old_secret: &str,
+        method: &str,
+        client: &ClientInfo,
+    ) -> Result<String, IdentityError> {
+        let amr = format!("{} {method}", session.record.amr);
+        let secret = self
+            .open_session(NewSession {
+                tenant: tenant.id,
+                user: session.user.id,
+                stage: SessionStage::Authenticated,
+                amr: &amr,
+                client,
+                replaces: Some(old_secret),
+            })
+            .await?;
+        self.users
+            .record_login(tenant.id, session.user.id, now())
+            .await?;
+        Ok(secret)
+    }
+
+    pub async fn logout(
+        &self,
+        tenant: &Tenant,
+        secret: &str,
+        client: &ClientInfo,
+    ) -> Result<(), IdentityError> {
+        let digest = crate::tokens::digest(secret);
+        if let Some(record) = self.sessions.find(tenant.id, &digest).await? {
+            self.sessions.delete(&digest).await?;
+            self.record(
+                tenant,
+                UserId::parse(&record.user_id),
+                "logout",
+                "success",
+                client,
+                "",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn list_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<SessionRecord>, IdentityError> {
+        Ok(self.sessions.list_for_user(tenant, user).await?)
+    }
+
+    /// Ends one of the user's sessions by its public handle.
+    pub async fn end_session(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        handle: &str,
+        client: &ClientInfo,
+    ) -> Result<bool, IdentityError> {
+        let ended = self
+            .sessions
+            .delete_by_handle(tenant.id, user, handle)
+            .await?;
+        if ended {
+            self.record(
+                tenant,
+                Some(user),
+                "session_end",
+                "success",
+                client,
+                "by user",
+            )
+            .await?;
+        }
+        Ok(ended)
+    }
+
+    /// Ends every session of the user but `keep` (after a factor change).
+    pub async fn end_other_sessions(
+        &self,
+        tenant: &Tenant,
+        session: &ActiveSession,
+        client: &ClientInfo,
+    ) -> Result<usize, IdentityError> {
+        let mut ended = 0;
+        for s in self
+            .sessions
+            .list_for_user(tenant.id, session.user.id)
+            .await?
+        {
+            if s.handle != session.record.handle
+                && self
+                    .sessions
+                    .delete_by_handle(tenant.id, session.user.id, &s.handle)
+                    .await?
+            {
+                ended += 1;
+            }
+        }
+        self.record(
+            tenant,
+            Some(session.user.id),
+            "session_end",
+            "success",
+            client,
+            &format!("{ended} other sessions"),
+        )
+        .await?;
+        Ok(ended)
+    }
+}

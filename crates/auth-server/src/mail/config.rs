@@ -1,0 +1,188 @@
+use std::fmt;
+use std::path::PathBuf;
+
+use lettre::message::Mailbox;
+use url::Url;
+
+use super::error::MailError;
+
+/// Used when `MAIL_FROM` is unset.
+pub const DEFAULT_FROM: &str = "ConnectAuth <no-reply@localhost>";
+
+/// Where mail goes and who it is from, read from the environment.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub transport: TransportConfig,
+    pub from: Mailbox,
+}
+
+/// Which transport to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportConfig {
+    /// Production: deliver over SMTP.
+    Smtp(SmtpUrl),
+    /// Development: write each message as an `.eml` file into `dir`.
+    Files { dir: PathBuf },
+}
+
+impl MailConfig {
+    /// From the auth server's typed settings (`SMTP_URL` or the development
+    /// mail directory, and `MAIL_FROM`).
+    pub fn from_settings(
+        settings: &crate::config::MailSettings,
+        from: &str,
+    ) -> Result<Self, MailError> {
+        let transport = match settings {
+            crate::config::MailSettings::Smtp { url } => {
+                TransportConfig::Smtp(SmtpUrl::parse(url.expose())?)
+            }
+            crate::config::MailSettings::Files { dir } => {
+                TransportConfig::Files { dir: dir.clone() }
+            }
+        };
+        let from = from
+            .parse::<Mailbox>()
+            .map_err(|e| MailError::Config(format!("MAIL_FROM is not a valid mailbox: {e}")))?;
+        Ok(Self { transport, from })
+    }
+}
+
+/// A validated SMTP connection URL.
+///
+/// * `smtp://host[:port]` — plain (port 25 by default);
+/// * `smtp://host[:port]?tls=starttls` (alias `tls=required`) — STARTTLS, must
+///   succeed (port 587 by default); `tls=opportunistic` — STARTTLS if offered;
+/// * `smtps://host[:port]` — implicit TLS (port 465 by default);
+/// * optional `user:password@` (percent-encoded) for AUTH.
+///
+/// `Debug` and `Display` hide the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl {
+    /// Normalised to lettre's `from_url` dialect (`tls=starttls` → `tls=required`).
+    url: Url,
+}
+
+impl SmtpUrl {
+    pub fn parse(raw: &str) -> Result<Self, MailError> {
+        let mut url = Url::parse(raw.trim())
+            .map_err(|e| MailError::Config(format!("SMTP_URL does not parse: {e}")))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(MailError::Config("SMTP_URL has no host".into()));
+        }
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (key, value) in url.query_pairs() {
+            let value = match (key.as_ref(), value.as_ref()) {
+                ("tls", "starttls" | "required") => "required".to_owned(),
+                ("tls", "opportunistic") => value.into_owned(),
+                ("tls", other) => {
+                    return Err(MailError::Config(format!(
+                        "SMTP_URL: unknown tls={other} (use starttls or opportunistic, or smtps://)"
+                    )))
+                }
+                _ => value.into_owned(),
+            };
+            pairs.push((key.into_owned(), value));
+        }
+        if pairs.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        match url.scheme() {
+            "smtp" | "smtps" => {}
+            other => {
+                return Err(MailError::Config(format!(
+                    "SMTP_URL scheme must be smtp or smtps, got {other}"
+                )))
+            }
+        }
+        Ok(Self { url })
+    }
+
+    /// The URL in lettre's dialect, credentials included. Do not log it.
+    pub(crate) fn expose(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// True for plain `smtp://` without any `tls=` parameter.
+    pub fn is_plaintext(&self) -> bool {
+        self.url.scheme() == "smtp" && !self.url.query_pairs().any(|(k, _)| k == "tls")
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.url.password().is_some()
+    }
+
+    /// The URL with any password replaced by `***`, safe for logs.
+    pub fn redacted(&self) -> String {
+        let mut url = self.url.clone();
+        if url.password().is_some() && url.set_password(Some("***")).is_err() {
+            return format!("{}://<redacted>", url.scheme());
+        }
+        url.to_string()
+    }
+}
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SmtpUrl").field(&self.redacted()).finish()
+    }
+}
+
+impl fmt::Display for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MailSettings;
+    use service_kit::secret::Secret;
+
+    #[test]
+    fn settings_pick_the_transport_and_sender() {
+        let smtp = MailSettings::Smtp {
+            url: Secret::new("smtp://mail.local:2525"),
+        };
+        let c = MailConfig::from_settings(&smtp, DEFAULT_FROM).expect("valid");
+        assert!(matches!(c.transport, TransportConfig::Smtp(ref u) if u.is_plaintext()));
+        let files = MailSettings::Files {
+            dir: "./mail-out".into(),
+        };
+        let c = MailConfig::from_settings(&files, "Auth <a@b.example>").expect("valid");
+        assert_eq!(
+            c.transport,
+            TransportConfig::Files {
+                dir: "./mail-out".into()
+            }
+        );
+        assert_eq!(c.from.email.to_string(), "a@b.example");
+        assert!(MailConfig::from_settings(&files, "nope").is_err());
+    }
+
+    #[test]
+    fn starttls_is_normalised_and_password_redacted() {
+        let u = SmtpUrl::parse("smtp://user:s3cret@mx.example:587?tls=starttls").unwrap();
+        assert_eq!(u.expose(), "smtp://user:s3cret@mx.example:587?tls=required");
+        assert!(!u.is_plaintext());
+        assert!(u.has_credentials());
+        for shown in [u.to_string(), format!("{u:?}"), u.redacted()] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_urls() {
+        for bad in [
+            "http://x",
+            "smtp://x?tls=bogus",
+            "not a url",
+            "smtp:///nohost",
+        ] {
+            assert!(SmtpUrl::parse(bad).is_err(), "{bad}");
+        }
+        assert!(SmtpUrl::parse("smtps://mx.example").is_ok());
+    }
+}

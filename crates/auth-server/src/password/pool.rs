@@ -1,0 +1,98 @@
+//! Bounded pool of dedicated OS threads running argon2. Jobs arrive over a
+//! bounded queue; a full queue is reported to the caller at once instead of
+//! growing without limit. Results go back over tokio oneshot channels.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+
+use argon2::Params;
+use tokio::sync::oneshot;
+use zeroize::Zeroizing;
+
+use crate::password::engine::HashEngine;
+use crate::password::hasher::{ConfigError, HashError, Verification};
+
+/// Suggested wait when the queue is full. The queue drains in tens of
+/// milliseconds per worker, and Retry-After has one-second resolution.
+const RETRY_AFTER_SECS: u64 = 1;
+
+pub(crate) enum Job {
+    Hash {
+        password: Zeroizing<String>,
+        reply: oneshot::Sender<Result<String, HashError>>,
+    },
+    Verify {
+        candidate: Zeroizing<String>,
+        phc: String,
+        reply: oneshot::Sender<Result<Verification, HashError>>,
+    },
+}
+
+pub(crate) struct Pool {
+    tx: SyncSender<Job>,
+}
+
+impl Pool {
+    /// Start `workers` threads, each owning a [`HashEngine`] for `params`.
+    /// Threads exit once the pool (its sender) is dropped and the queue drains.
+    pub(crate) fn start(
+        params: &Params,
+        workers: usize,
+        queue: usize,
+    ) -> Result<Self, ConfigError> {
+        let (tx, rx) = mpsc::sync_channel::<Job>(queue);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..workers {
+            let rx = Arc::clone(&rx);
+            let engine = HashEngine::new(params.clone());
+            thread::Builder::new()
+                .name(format!("pw-hash-{i}"))
+                .spawn(move || worker(engine, &rx))
+                .map_err(ConfigError::Spawn)?;
+        }
+        Ok(Self { tx })
+    }
+
+    /// Enqueue without waiting: `Busy` when the queue is full.
+    pub(crate) fn submit(&self, job: Job) -> Result<(), HashError> {
+        self.tx.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => HashError::Busy {
+                retry_after_secs: RETRY_AFTER_SECS,
+            },
+            TrySendError::Disconnected(_) => HashError::WorkerFailed,
+        })
+    }
+}
+
+fn worker(mut engine: HashEngine, rx: &Mutex<Receiver<Job>>) {
+    loop {
+        // Hold the lock only while waiting for the next job.
+        let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = job else { return };
+        // A panic drops the job's reply sender (the caller sees WorkerFailed)
+        // but keeps this worker alive; the buffer is scratch memory only.
+        let _ = catch_unwind(AssertUnwindSafe(|| run(&mut engine, job)));
+    }
+}
+
+fn run(engine: &mut HashEngine, job: Job) {
+    match job {
+        Job::Hash { password, reply } => {
+            // Skip work nobody waits for (client went away).
+            if !reply.is_closed() {
+                let _ = reply.send(engine.hash(password.as_bytes()));
+            }
+        }
+        Job::Verify {
+            candidate,
+            phc,
+            reply,
+        } => {
+            if !reply.is_closed() {
+                let _ = reply.send(engine.verify(candidate.as_bytes(), &phc));
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Single-use links (email verification, password reset, unlock): digests only.
+use sqlx::{AnyPool, Row};
+
+use super::StoreError;
+use crate::domain::tenant::TenantId;
+use crate::domain::user::UserId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+    Unlock,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
+            Purpose::Unlock => "unlock",
+        }
+    }
+}
+
+/// Why a link does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkProblem {
+    #[error("this link is not valid")]
+    Unknown,
+    #[error("this link has expired")]
+    Expired,
+    #[error("this link was already used")]
+    Used,
+}
+
+#[derive(Clone)]
+pub struct OneTimeTokenStore {
+    pool: AnyPool,
+}
+
+impl OneTimeTokenStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(
+        &self,
+        digest: &str,
+        tenant: TenantId,
+        user: UserId,
+        purpose: Purpose,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO one_time_tokens (token_hash, tenant_id, user_id, purpose, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(digest)
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .bind(purpose.as_str())
+        .bind(now)
+        .bind(now.saturating_add(ttl_secs))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the link would work, without using it (to show the right page).
+    pub async fn check(
+        &self,
+        digest: &str,
+        tenant: TenantId,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<Result<UserId, LinkProblem>, StoreError> {
+        let row = sqlx::query(
+            "SELECT user_id, expires_at, used_at FROM one_time_tokens \
+             WHERE token_hash = $1 AND tenant_id = $2 AND purpose = $3",
+        )
+        .bind(digest)
+        .bind(tenant.to_string())
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(LinkProblem::Unknown));
+        };
+        let used_at: Option<i64> = row.try_get("used_at")?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        let user_id: String = row.try_get("user_id")?;
+        if used_at.is_some() {
+            return Ok(Err(LinkProblem::Used));
+        }
+        if now >= expires_at {
+            return Ok(Err(LinkProblem::Expired));
+        }
+        UserId::parse(&user_id)
+            .map(Ok)
+            .ok_or_else(|| StoreError::Corrupt(format!("token user id `{user_id}`")))
+    }
+
+    /// Uses the link: one conditional UPDATE, so it works exactly once.
+    pub async fn consume(
+        &self,
+        digest: &str,
+        tenant: TenantId,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<Result<UserId, LinkProblem>, StoreError> {
+        let done = sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND tenant_id = $3 \
+             AND purpose = $4 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(digest)
+        .bind(tenant.to_string())
+        .bind(purpose.as_str())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            // Now used: `check` would say Used, so read the user directly.
+            let row = sqlx::query("SELECT user_id FROM one_time_tokens WHERE token_hash = $1")
+                .bind(digest)
+                .fetch_one(&self.pool)
+                .await?;
+            let user_id: String = row.try_get("user_id")?;
+            return UserId::parse(&user_id)
+                .map(Ok)
+                .ok_or_else(|| StoreError::Corrupt(format!("token user id `{user_id}`")));
+        }
+        self.check(digest, tenant, purpose, now)
+            .await
+            .map(|r| r.and(Err(LinkProblem::Used)))
+    }
+
+    /// Voids a user's unused links of one purpose (a new reset link voids older ones).
+    pub async fn void_unused(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 WHERE tenant_id = $2 AND user_id = $3 \
+             AND purpose = $4 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .bind(purpose.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! Server-side sessions. The cookie carries a secret; rows hold its digest.
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::StoreError;
+use crate::domain::session::SessionStage;
+use crate::domain::tenant::TenantId;
+use crate::domain::user::UserId;
+
+const COLUMNS: &str =
+    "secret_hash, handle, tenant_id, user_id, stage, amr, auth_time, created_at, \
+last_seen_at, expires_at, ip, user_agent";
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub secret_hash: String,
+    /// Public id, shown in the session list.
+    pub handle: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub stage: SessionStage,
+    /// Authentication methods so far, space-separated (`pwd`, `otp`, `rec`).
+    pub amr: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Clone)]
+pub struct SessionStore {
+    pool: AnyPool,
+}
+
+impl SessionStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&s.secret_hash)
+        .bind(&s.handle)
+        .bind(&s.tenant_id)
+        .bind(&s.user_id)
+        .bind(s.stage.as_str())
+        .bind(&s.amr)
+        .bind(s.auth_time)
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces session `old_hash` with `new` in one transaction (a new id at
+    /// every privilege change).
+    pub async fn replace(&self, old_hash: &str, new: &SessionRecord) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&new.secret_hash)
+        .bind(&new.handle)
+        .bind(&new.tenant_id)
+        .bind(&new.user_id)
+        .bind(new.stage.as_str())
+        .bind(&new.amr)
+        .bind(new.auth_time)
+        .bind(new.created_at)
+        .bind(new.last_seen_at)
+        .bind(new.expires_at)
+        .bind(&new.ip)
+        .bind(&new.user_agent)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The session with this digest *in this tenant*: a cookie of tenant A
+    /// finds nothing at tenant B.
+    pub async fn find(
+        &self,
+        tenant: TenantId,
+        secret_hash: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE secret_hash = $1 AND tenant_id = $2"
+        ))
+        .bind(secret_hash)
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    pub async fn touch(&self, secret_hash: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE secret_hash = $2")
+            .bind(now)
+            .bind(secret_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, secret_hash: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
+            .bind(secret_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn list_for_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND stage = 'authenticated' \
+             ORDER BY created_at DESC"
+        ))
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// Ends one of the user's own sessions by its public handle.
+    pub async fn delete_by_handle(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        handle: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND handle = $3",
+        )
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .bind(handle)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn delete_all_for_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant.to_string())
+            .bind(user.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
+    let stage: String = row.try_get("stage")?;
+    Ok(SessionRecord {
+        secret_hash: row.try_get("secret_hash")?,
+        handle: row.try_get("handle")?,
+        tenant_id: row.try_get("tenant_id")?,
+        user_id: row.try_get("user_id")?,
+        stage: SessionStage::parse(&stage)
+            .ok_or_else(|| StoreError::Corrupt(format!("session stage `{stage}`")))?,
+        amr: row.try_get("amr")?,
+        auth_time: row.try_get("auth_time")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        expires_at: row.try_get("expires_at")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+    })
+}

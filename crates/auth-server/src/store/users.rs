@@ -1,0 +1,276 @@
+//! Users table. Every query filters on the tenant.
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::{is_unique_violation, StoreError};
+use crate::domain::display_name::DisplayName;
+use crate::domain::email::Email;
+use crate::domain::tenant::TenantId;
+use crate::domain::user::{User, UserId, UserMetadata, Username};
+
+const COLUMNS: &str =
+    "id, tenant_id, email, email_normalized, username, display_name, password_hash, \
+email_verified_at, metadata, totp_secret, totp_last_step, mfa_enabled_at, created_at, updated_at, \
+last_login_at, disabled_at";
+
+pub struct NewUser {
+    pub tenant_id: TenantId,
+    pub email: Email,
+    pub username: Option<Username>,
+    pub display_name: DisplayName,
+    pub password_hash: String,
+    pub metadata: UserMetadata,
+}
+
+#[derive(Clone)]
+pub struct UserStore {
+    pool: AnyPool,
+}
+
+impl UserStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn create(&self, new: NewUser, now: i64) -> Result<User, StoreError> {
+        let user = User {
+            id: UserId::new(),
+            tenant_id: new.tenant_id,
+            email: new.email,
+            username: new.username,
+            display_name: new.display_name,
+            password_hash: Some(new.password_hash),
+            email_verified_at: None,
+            metadata: new.metadata,
+            totp_secret: None,
+            totp_last_step: None,
+            mfa_enabled_at: None,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            disabled_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, email, email_normalized, username, display_name, \
+             password_hash, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(user.id.to_string())
+        .bind(user.tenant_id.to_string())
+        .bind(user.email.address())
+        .bind(user.email.normalized())
+        .bind(user.username.as_ref().map(|u| u.as_ref().to_owned()))
+        .bind(user.display_name.as_ref())
+        .bind(user.password_hash.clone())
+        .bind(user.metadata.to_json())
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                if e.to_string().contains("username") {
+                    StoreError::UsernameTaken
+                } else {
+                    StoreError::EmailTaken
+                }
+            } else {
+                StoreError::Database(e)
+            }
+        })?;
+        Ok(user)
+    }
+
+    pub async fn find_by_email(
+        &self,
+        tenant: TenantId,
+        email: &Email,
+    ) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email_normalized = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(email.normalized())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(user_from_row)
+            .unwrap_or(Err(StoreError::UserNotFound))
+    }
+
+    pub async fn set_password(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        phc: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.update(
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+            Some(phc.to_owned()),
+            now,
+            tenant,
+            id,
+        )
+        .await
+    }
+
+    pub async fn mark_email_verified(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record_login(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(now)
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps a not-yet-confirmed TOTP seed (sealed), replacing any earlier one.
+    pub async fn set_pending_totp(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        sealed: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_last_step = NULL, updated_at = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND mfa_enabled_at IS NULL",
+        )
+        .bind(sealed)
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn enable_mfa(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET mfa_enabled_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(now)
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Accepts TOTP time step `step` once: true only if it is later than any
+    /// step used before. One conditional UPDATE, so two racing requests with
+    /// the same code cannot both win.
+    pub async fn use_totp_step(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        step: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update(
+        &self,
+        sql: &str,
+        value: Option<String>,
+        now: i64,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(sql)
+            .bind(value)
+            .bind(now)
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UserNotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn count(&self, tenant: TenantId) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE tenant_id = $1")
+            .bind(tenant.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("user {id}: {what}"));
+    let tenant_id: String = row.try_get("tenant_id")?;
+    let metadata: String = row.try_get("metadata")?;
+    let metadata = serde_json::from_str(&metadata)
+        .ok()
+        .and_then(|v| UserMetadata::parse(v).ok())
+        .ok_or_else(|| corrupt("metadata"))?;
+    Ok(User {
+        id: UserId::parse(&id).ok_or_else(|| corrupt("id"))?,
+        tenant_id: TenantId::parse(&tenant_id).map_err(|_| corrupt("tenant id"))?,
+        email: Email::from_trusted(row.try_get("email")?, row.try_get("email_normalized")?),
+        username: row
+            .try_get::<Option<String>, _>("username")?
+            .map(Username::from_trusted),
+        display_name: DisplayName::from_trusted(row.try_get("display_name")?),
+        password_hash: row.try_get("password_hash")?,
+        email_verified_at: row.try_get("email_verified_at")?,
+        metadata,
+        totp_secret: row.try_get("totp_secret")?,
+        totp_last_step: row.try_get("totp_last_step")?,
+        mfa_enabled_at: row.try_get("mfa_enabled_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        last_login_at: row.try_get("last_login_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+    })
+}
