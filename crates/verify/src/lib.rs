@@ -1,0 +1,102 @@
+//! Offline validation of OAuth 2.0 JWT access tokens ([RFC 9068]) against a
+//! JSON Web Key Set, following the JWT best current practices ([RFC 8725]).
+//!
+//! Built for ConnectAuth but tied to no issuer: any authorization server
+//! that signs access tokens with ES256/384/512, RS256/384/512,
+//! PS256/384/512 or EdDSA and publishes a JWKS works.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use connectauth_verify::{require_scopes, KeySet, ValidationConfig, Validator};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The issuer's JWKS (in production, fetched from its `jwks_uri`).
+//! let jwks = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"2025-01","use":"sig","alg":"ES256",
+//!     "x":"HdHf952UyzvXclmWF77Vx7sHpNXzp5Pe-eS8P5Yz4rg",
+//!     "y":"tZm0cnZJzJKFH29J8B7BpyFEt3hG6aUqeDtJm-Pm1FE"}]}"#;
+//! let keys = KeySet::from_jwks_json(jwks)?;
+//! assert_eq!((keys.len(), keys.skipped_count()), (1, 0));
+//!
+//! let validator = Validator::new(ValidationConfig {
+//!     issuer: "https://auth.example.com/t/acme".into(),
+//!     audience: "https://api.example.com".into(),
+//!     leeway: Duration::from_secs(30),
+//!     required_typ: vec!["at+jwt".into()],
+//!     ..ValidationConfig::default()
+//! })?;
+//!
+//! // The bearer token from `Authorization: Bearer <token>`.
+//! let token = "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6IjIwMjUtMDEifQ.\
+//!     eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20vdC9hY21lIiwiYXVkIjoiaHR0cHM6Ly9hcGku\
+//!     ZXhhbXBsZS5jb20iLCJzdWIiOiJ1c2VyLTQyIiwiY2xpZW50X2lkIjoibW9iaWxlLWFwcCIsImlhdCI6\
+//!     MTczNTY4OTYwMCwiZXhwIjo0MTAyNDQ0ODAwLCJqdGkiOiIzZjJjMWEiLCJzY29wZSI6Im9yZGVyczpy\
+//!     ZWFkIG9yZGVyczp3cml0ZSIsInRlbmFudCI6ImFjbWUifQ.\
+//!     6QRft3RiDdvxlZ8pSNaAX68mRQOxHPfeeKEaur7c3WsE3iirJCEi-6jwT4drq6CfDVP1T_oIFOpwOlKSro_yKw";
+//!
+//! match validator.validate(token, &keys) {
+//!     Ok(claims) => {
+//!         assert_eq!(claims.sub.as_deref(), Some("user-42"));
+//!         assert_eq!(claims.client_id.as_deref(), Some("mobile-app"));
+//!         assert_eq!(claims.get("tenant").and_then(|t| t.as_str()), Some("acme"));
+//!         require_scopes(&claims, &["orders:read"])?; // per-route scope check
+//!     }
+//!     Err(err) => {
+//!         // Map to the HTTP response: 401 or 403 plus an RFC 6750 challenge.
+//!         let _status = err.status_code();
+//!         let _header = err.www_authenticate(Some("api"));
+//!         return Err(err.into());
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What is checked
+//!
+//! * The key is chosen by the header `kid` with a plain map lookup. A token
+//!   without `kid` is accepted only if the set holds exactly one key.
+//! * Each key is bound to one [`Algorithm`] when the JWKS is parsed (from
+//!   the JWK `alg`, or inferred where the key fixes it: EC curve → ES256/384/
+//!   512, OKP Ed25519/Ed448 → EdDSA; RSA without `alg` → RS256 only by
+//!   default, see [`RsaWithoutAlg`]). The header `alg` must equal it; the
+//!   algorithm is never taken from the token.
+//! * `none` and every `HS*` algorithm are always refused, so a token
+//!   "signed" with a public key as HMAC secret cannot pass.
+//! * `jku`, `x5u`, `jwk` and `x5c` headers are never fetched or used; by
+//!   default a token carrying one is refused ([`KeyUrlHeaders`]). `crit` and
+//!   non-default `b64` are refused.
+//! * `typ` must be one of [`ValidationConfig::required_typ`] (default
+//!   `at+jwt`, matching `application/at+jwt` and any letter case).
+//! * `iss` exact match; `aud` (string or array) contains the audience; `exp`
+//!   required; `nbf` and `iat` not in the future; all with a leeway (default
+//!   30 s, at most 5 min); required claims and scopes.
+//!
+//! Failures are [`ValidationError`]s, which map to HTTP 401/403 and RFC 6750
+//! `invalid_token`/`insufficient_scope` (see
+//! [`ValidationError::www_authenticate`]).
+//!
+//! Signatures are verified with [`josekit`] (OpenSSL).
+//!
+//! [RFC 9068]: https://www.rfc-editor.org/rfc/rfc9068
+//! [RFC 8725]: https://www.rfc-editor.org/rfc/rfc8725
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod algorithm;
+mod claims;
+mod error;
+mod keyset;
+mod validator;
+
+pub use algorithm::Algorithm;
+pub use claims::{require_scopes, Claims};
+pub use error::{BearerChallenge, ConfigError, ErrorCode, ValidationError};
+pub use keyset::{
+    KeyInfo, KeySet, KeySetError, KeySetOptions, RsaWithoutAlg, SkipReason, SkippedKey,
+};
+pub use validator::{
+    KeyUrlHeaders, ValidationConfig, Validator, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY,
+};
