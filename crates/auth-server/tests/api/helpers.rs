@@ -106,3 +106,73 @@ pub async fn assert_problem(resp: Response, status: u16, code: &str) -> Value {
     assert_eq!(body["type"], format!("urn:connectauth:problem:{code}"));
     body
 }
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// A tenant straight in the store (settings as JSON).
+    pub async fn tenant(&self, slug: &str, settings: Value) -> auth_server::domain::tenant::Tenant {
+        use auth_server::domain::tenant::{DisplayName, NewTenant, TenantSettings, TenantSlug};
+        auth_server::store::tenants::TenantStore::new(self.database.pool.clone())
+            .create(NewTenant {
+                slug: TenantSlug::parse(slug).expect("slug"),
+                display_name: DisplayName::parse(&format!("Tenant {slug}")).expect("name"),
+                settings: TenantSettings::parse(settings).expect("settings"),
+            })
+            .await
+            .expect("tenant created")
+    }
+
+    pub fn web(&self) -> crate::web::Web {
+        crate::web::Web::new(&self.address)
+    }
+
+    /// The next mail to `to`, within 10 s.
+    pub async fn mail_to(&self, to: &str) -> service_kit::testing::smtp::ReceivedMail {
+        self.smtp
+            .wait_for(to, std::time::Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("no mail for {to}"))
+    }
+
+    /// Signs up through the pages and follows the verification link.
+    pub async fn signup_verified(&self, web: &crate::web::Web, slug: &str, email: &str, password: &str) {
+        web.get(&format!("/t/{slug}/signup")).await;
+        let done = web
+            .post(&format!("/t/{slug}/signup"), &[("email", email), ("password", password), ("display_name", "Alice")])
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(done.contains("Check your email"), "{}", done.body);
+        let mail = self.mail_to(email).await;
+        let link = crate::web::link_path(&mail);
+        let confirm = web.get(&link).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        let verified = web
+            .post(&format!("/t/{slug}/verify-email"), &[("token", &crate::web::token_of(&link))])
+            .await;
+        assert!(verified.contains("is confirmed"), "{}", verified.body);
+    }
+
+    /// Logs in with the password; returns the redirect target.
+    pub async fn login(&self, web: &crate::web::Web, slug: &str, email: &str, password: &str) -> crate::web::Page {
+        web.get(&format!("/t/{slug}/login")).await;
+        web.post(&format!("/t/{slug}/login"), &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn audit_kinds(&self, tenant: &auth_server::domain::tenant::Tenant) -> Vec<(String, String)> {
+        auth_server::store::audit::AuditStore::new(self.database.pool.clone())
+            .recent(tenant.id, 500)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|e| (e.kind, e.outcome))
+            .collect()
+    }
+
+    pub async fn user_count(&self, tenant: &auth_server::domain::tenant::Tenant) -> i64 {
+        auth_server::store::users::UserStore::new(self.database.pool.clone())
+            .count(tenant.id)
+            .await
+            .expect("count")
+    }
+}

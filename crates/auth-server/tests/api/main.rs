@@ -2,6 +2,9 @@
 //! a fresh database per test, on SQLite and PostgreSQL.
 mod baseline;
 mod helpers;
+mod identity_flow;
+mod identity_refusals;
 mod readiness;
 mod tenant_store;
 mod tenants;
+mod web;

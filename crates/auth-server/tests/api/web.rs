@@ -1,0 +1,144 @@
+//! A small browser for the hosted pages: keeps cookies by hand (so tests can
+//! move one to another tenant), never follows redirects, fills CSRF fields.
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use reqwest::header::HeaderMap;
+use service_kit::testing::smtp::ReceivedMail;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+
+    /// The value of `<input … name="NAME" value="…">` or `<code class="CLASS">…</code>`.
+    pub fn between(&self, start: &str, end: &str) -> Option<String> {
+        let from = self.body.find(start)? + start.len();
+        let to = self.body[from..].find(end)? + from;
+        Some(self.body[from..to].to_owned())
+    }
+}
+
+pub struct Web {
+    client: reqwest::Client,
+    base: String,
+    cookies: Mutex<BTreeMap<String, String>>,
+    pub accept_language: Option<String>,
+}
+
+impl Web {
+    pub fn new(base: &str) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: base.to_owned(),
+            cookies: Mutex::new(BTreeMap::new()),
+            accept_language: None,
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().expect("lock").get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies.lock().expect("lock").insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn remove_cookie(&self, name: &str) {
+        self.cookies.lock().expect("lock").remove(name);
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&self, req: reqwest::RequestBuilder) -> Page {
+        let mut req = req.header("cookie", self.cookie_header());
+        if let Some(lang) = &self.accept_language {
+            req = req.header("accept-language", lang);
+        }
+        let resp = req.send().await.expect("request sent");
+        for set in resp.headers().get_all("set-cookie") {
+            let text = set.to_str().expect("ascii cookie");
+            let pair = text.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                let removal = value.is_empty() || text.to_ascii_lowercase().contains("max-age=0");
+                let mut jar = self.cookies.lock().expect("lock");
+                if removal {
+                    jar.remove(name);
+                } else {
+                    jar.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        Page {
+            status: resp.status().as_u16(),
+            location: resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned),
+            headers: resp.headers().clone(),
+            // minijinja escapes `/` in attributes; browsers read it back as `/`.
+            body: resp.text().await.expect("body").replace("&#x2f;", "/"),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.finish(self.client.get(format!("{}{path}", self.base))).await
+    }
+
+    /// Posts a form as a browser would, with the CSRF token of the cookie.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.cookie("ca_csrf").unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly `fields` (no CSRF added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.finish(self.client.post(format!("{}{path}", self.base)).form(fields)).await
+    }
+}
+
+/// The path and query of the first link in a mail (its host is the server's
+/// public URL, which tests do not bind).
+pub fn link_path(mail: &ReceivedMail) -> String {
+    let link = mail.links().into_iter().next().expect("a link in the mail");
+    let after_scheme = link.split_once("://").map_or(link.as_str(), |(_, rest)| rest);
+    after_scheme[after_scheme.find('/').expect("a path")..].to_owned()
+}
+
+pub fn token_of(path: &str) -> String {
+    let query = path.split_once('?').expect("query").1;
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))
+        .expect("token parameter")
+        .to_owned()
+}
+
+/// A TOTP code for the manual key shown on the enrolment page, `offset` steps away.
+pub fn totp_code(manual_key: &str, offset: i64) -> String {
+    let seed = Secret::Encoded(manual_key.to_owned()).to_bytes().expect("base32 key");
+    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, seed, None, "test".into()).expect("totp");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    totp.generate((now + offset * 30) as u64)
+}
