@@ -7,6 +7,9 @@ use service_kit::http::{self as kit_http, RunningServer};
 use crate::config::AuthConfig;
 use crate::state::AppState;
 
+/// How long queued mail may take to leave after the server stops.
+const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/auth/postgres"),
     sqlite: sqlx::migrate!("../../migrations/auth/sqlite"),
@@ -24,6 +27,7 @@ pub enum StartupError {
 
 pub struct Application {
     running: RunningServer,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -36,11 +40,12 @@ impl Application {
     pub fn build_with_db(config: AuthConfig, db: Database) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
         let state = web::Data::new(AppState::new(&config, db.clone())?);
+        let routes_state = state.clone();
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
-            cfg.app_data(state.clone());
+            cfg.app_data(routes_state.clone());
             crate::http::configure(cfg);
         })?;
-        Ok(Self { running })
+        Ok(Self { running, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -51,7 +56,12 @@ impl Application {
         self.running.handle()
     }
 
+    /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.running.server.await
+        let served = self.running.server.await;
+        if let Err(e) = self.state.identity.mail.shutdown(MAIL_DRAIN).await {
+            tracing::warn!(error = %e, "mail still queued at shutdown was dropped");
+        }
+        served
     }
 }

@@ -22,10 +22,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/tenants/{id}",
                 web::patch().to(manage::tenants::update_tenant),
             )
-            .route(
-                "/tenants/{id}/disable",
-                web::post().to(manage::tenants::disable_tenant),
-            ),
+            .route("/tenants/{id}/disable", web::post().to(manage::tenants::disable_tenant))
+            .route("/tenants/{id}/users", web::get().to(manage::users::list_users))
+            .route("/tenants/{id}/users/{user_id}", web::get().to(manage::users::get_user))
+            .route("/tenants/{id}/users/{user_id}/disable", web::post().to(manage::users::disable_user))
+            .route("/tenants/{id}/users/{user_id}/sessions", web::delete().to(manage::users::end_user_sessions))
+            .route("/tenants/{id}/events", web::get().to(manage::users::list_events)),
     );
     cfg.route("/static/connectauth.css", web::get().to(assets::stylesheet));
     cfg.service(

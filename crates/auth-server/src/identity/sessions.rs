@@ -110,21 +110,31 @@ impl Identity {
         method: &str,
         client: &ClientInfo,
     ) -> Result<String, IdentityError> {
-        let amr = format!("{} {method}", session.record.amr);
-        let secret = self
-            .open_session(NewSession {
-                tenant: tenant.id,
-                user: session.user.id,
-                stage: SessionStage::Authenticated,
-                amr: &amr,
-                client,
-                replaces: Some(old_secret),
-            })
-            .await?;
-        self.users
-            .record_login(tenant.id, session.user.id, now())
-            .await?;
+        let secret = self.reissue_session(tenant, session, old_secret, method, client).await?;
+        self.users.record_login(tenant.id, session.user.id, now()).await?;
         Ok(secret)
+    }
+
+    /// A new session id for a privilege change (ASVS 7.2.4): the old cookie
+    /// stops working, `method` joins the session's authentication methods.
+    pub async fn reissue_session(
+        &self,
+        tenant: &Tenant,
+        session: &ActiveSession,
+        old_secret: &str,
+        method: &str,
+        client: &ClientInfo,
+    ) -> Result<String, IdentityError> {
+        let amr = format!("{} {method}", session.record.amr);
+        self.open_session(NewSession {
+            tenant: tenant.id,
+            user: session.user.id,
+            stage: SessionStage::Authenticated,
+            amr: &amr,
+            client,
+            replaces: Some(old_secret),
+        })
+        .await
     }
 
     pub async fn logout(

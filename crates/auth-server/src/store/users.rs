@@ -4,6 +4,7 @@ use sqlx::{AnyPool, Row};
 
 use super::{is_unique_violation, StoreError};
 use crate::domain::display_name::DisplayName;
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::email::Email;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId, UserMetadata, Username};
@@ -230,6 +231,43 @@ impl UserStore {
             .bind(id.to_string())
             .execute(&self.pool)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UserNotFound);
+        }
+        Ok(())
+    }
+
+    /// The tenant's users in email order, a page at a time.
+    pub async fn list(&self, tenant: TenantId, page: &PageRequest) -> Result<Page<User>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email_normalized > $2 \
+             ORDER BY email_normalized LIMIT $3"
+        ))
+        .bind(tenant.to_string())
+        .bind(page.after().unwrap_or(""))
+        .bind(i64::from(page.limit()) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
+        let next_after = if items.len() > page.limit() as usize {
+            items.truncate(page.limit() as usize);
+            items.last().map(|u| u.email.normalized().to_owned())
+        } else {
+            None
+        };
+        Ok(Page { items, next_after })
+    }
+
+    /// Disables the user (keeps the first date when already disabled).
+    pub async fn disable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::UserNotFound);
         }

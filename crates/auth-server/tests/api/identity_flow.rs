@@ -39,6 +39,7 @@ async fn journey(engine: Engine) {
         .filter_map(|s| s.split("</code>").next().map(str::to_owned))
         .collect();
     assert_eq!(codes.len(), 10);
+    assert!(web.get("/t/acme/account").await.status == 200, "the re-issued session works");
 
     // Log out: the session ends on the server too.
     let old_session = web.cookie("ca_session_acme").expect("session cookie");

@@ -4,6 +4,7 @@ mod baseline;
 mod helpers;
 mod identity_flow;
 mod identity_refusals;
+mod manage_users;
 mod readiness;
 mod tenant_store;
 mod tenants;

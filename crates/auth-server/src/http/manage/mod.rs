@@ -1,2 +1,3 @@
 //! The management API (`/manage/v1`), for platform operators.
 pub mod tenants;
+pub mod users;

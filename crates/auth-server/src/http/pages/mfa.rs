@@ -95,13 +95,11 @@ pub async fn show_enroll(ctx: PageCtx) -> Result<HttpResponse, PageError> {
     )
 }
 
-pub async fn submit_enroll(
-    ctx: PageCtx,
-    form: web::Form<CodeBody>,
-) -> Result<HttpResponse, PageError> {
+pub async fn submit_enroll(mut ctx: PageCtx, form: web::Form<CodeBody>) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
-    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
+    let session = ctx.session().await?.filter(|s| s.is_authenticated());
+    let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
     };
     match ctx
@@ -116,7 +114,18 @@ pub async fn submit_enroll(
         )
         .await
     {
-        Ok(codes) => ctx.render(StatusCode::OK, "recovery_codes.html", context! { codes }),
+        Ok(codes) => {
+            // A privilege change: the session gets a new id.
+            let new_secret = ctx
+                .state
+                .identity
+                .reissue_session(&ctx.tenant, &session, &secret, "otp", &ctx.client)
+                .await
+                .map_err(|e| PageError::Internal(e.to_string()))?;
+            let slug = ctx.tenant.slug.to_string();
+            ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
+            ctx.render(StatusCode::OK, "recovery_codes.html", context! { codes })
+        }
         Err(e) => {
             let failure = form_failure(&ctx, e)?;
             // The same pending seed comes back: the app the user scanned still fits.
