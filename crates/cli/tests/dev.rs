@@ -77,6 +77,25 @@ async fn dev_runs_every_service_and_keeps_data_across_restarts() {
         .await
         .expect("create");
     assert_eq!(created.status().as_u16(), 201);
+    // Hosted signup: the verification mail lands in <data>/mail as a file.
+    sign_up(&urls[0], "dev-user@example.com").await;
+    // The mail queue writes in the background: give it a moment.
+    let mut mails: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        mails = std::fs::read_dir(data.join("mail"))
+            .map(|dir| {
+                dir.filter_map(Result::ok)
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("/t/connect-people/verify-email?token="), "{}", mails[0]);
     let out = terminate(first);
     assert!(out.status.success(), "graceful stop: {}", stderr(&out));
     let banner = stdout(&out);
@@ -129,4 +148,34 @@ fn dev_refuses_a_port_in_use_clearly() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Signs up on the demo tenant like a browser: CSRF cookie, then the form.
+async fn sign_up(auth: &str, email: &str) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = client.get(format!("{auth}/t/connect-people/signup")).send().await.expect("signup page");
+    assert_eq!(page.status().as_u16(), 200);
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ca_csrf="))
+        .expect("csrf cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let token = cookie.trim_start_matches("ca_csrf=").to_owned();
+    let done = client
+        .post(format!("{auth}/t/connect-people/signup"))
+        .header("cookie", cookie)
+        .form(&[("csrf", token.as_str()), ("email", email), ("password", "correct horse battery staple")])
+        .send()
+        .await
+        .expect("signup");
+    assert_eq!(done.status().as_u16(), 200);
 }
