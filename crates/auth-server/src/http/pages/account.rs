@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use minijinja::context;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::context::PageCtx;
@@ -15,11 +14,23 @@ async fn require_session(ctx: &PageCtx) -> Result<Option<ActiveSession>, PageErr
     Ok(ctx.session().await?.filter(ActiveSession::is_authenticated))
 }
 
+/// `2026-11-26 15:26 UTC`: short enough for a table cell.
 fn when(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
+        .and_then(|t| t.format(&format).ok())
         .unwrap_or_default()
+}
+
+/// The start of a user-agent string: enough to tell devices apart.
+fn device(user_agent: &str) -> String {
+    const MAX: usize = 48;
+    if user_agent.chars().count() <= MAX {
+        return user_agent.to_owned();
+    }
+    let head: String = user_agent.chars().take(MAX).collect();
+    format!("{head}…")
 }
 
 pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
@@ -40,7 +51,7 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
         .map(|s| {
             context! {
                 handle => &s.handle, started => when(s.created_at), ip => &s.ip,
-                user_agent => &s.user_agent, current => s.handle == session.record.handle,
+                user_agent => device(&s.user_agent), current => s.handle == session.record.handle,
             }
         })
         .collect();
