@@ -3,6 +3,7 @@
 //! provider builds on it.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
