@@ -2,8 +2,10 @@
 //! `service_kit::problem::Code`; this file only says which code each error is.
 use service_kit::{ApiError, Code};
 
+use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
 use crate::domain::tenant::TenantRuleError;
+use crate::store::clients::ClientStoreError;
 use crate::store::StoreError;
 
 impl From<TenantRuleError> for ApiError {
@@ -18,6 +20,26 @@ impl From<DisplayNameError> for ApiError {
     }
 }
 
+impl From<ClientRuleError> for ApiError {
+    fn from(e: ClientRuleError) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+impl From<ClientStoreError> for ApiError {
+    fn from(e: ClientStoreError) -> Self {
+        match e {
+            ClientStoreError::NotFound => ApiError::new(Code::ClientNotFound, e.to_string()),
+            ClientStoreError::TenantNotFound => ApiError::new(Code::TenantNotFound, e.to_string()),
+            ClientStoreError::Rule(rule) => rule.into(),
+            ClientStoreError::Contended => ApiError::unavailable(e.to_string(), 1),
+            ClientStoreError::Random(_)
+            | ClientStoreError::Database(_)
+            | ClientStoreError::Corrupt(_) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -29,5 +51,134 @@ impl From<StoreError> for ApiError {
             StoreError::UserNotFound => ApiError::new(Code::NotFound, e.to_string()),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(e),
         }
+    }
+}
+
+/// RFC 6749 §5.2 (and OIDC Core §3.1.2.6, RFC 6750 §3.1) error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedResponseType,
+    InvalidScope,
+    AccessDenied,
+    LoginRequired,
+    ConsentRequired,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    InvalidToken,
+    InsufficientScope,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl OAuthCode {
+    /// (wire name, status): the table. No wildcard arm, on purpose.
+    fn row(self) -> (&'static str, actix_web::http::StatusCode) {
+        use actix_web::http::StatusCode as S;
+        match self {
+            OAuthCode::InvalidRequest => ("invalid_request", S::BAD_REQUEST),
+            OAuthCode::InvalidClient => ("invalid_client", S::UNAUTHORIZED),
+            OAuthCode::InvalidGrant => ("invalid_grant", S::BAD_REQUEST),
+            OAuthCode::UnauthorizedClient => ("unauthorized_client", S::BAD_REQUEST),
+            OAuthCode::UnsupportedGrantType => ("unsupported_grant_type", S::BAD_REQUEST),
+            OAuthCode::UnsupportedResponseType => ("unsupported_response_type", S::BAD_REQUEST),
+            OAuthCode::InvalidScope => ("invalid_scope", S::BAD_REQUEST),
+            OAuthCode::AccessDenied => ("access_denied", S::FORBIDDEN),
+            OAuthCode::LoginRequired => ("login_required", S::BAD_REQUEST),
+            OAuthCode::ConsentRequired => ("consent_required", S::BAD_REQUEST),
+            OAuthCode::RequestNotSupported => ("request_not_supported", S::BAD_REQUEST),
+            OAuthCode::RequestUriNotSupported => ("request_uri_not_supported", S::BAD_REQUEST),
+            OAuthCode::InvalidToken => ("invalid_token", S::UNAUTHORIZED),
+            OAuthCode::InsufficientScope => ("insufficient_scope", S::FORBIDDEN),
+            OAuthCode::ServerError => ("server_error", S::INTERNAL_SERVER_ERROR),
+            OAuthCode::TemporarilyUnavailable => {
+                ("temporarily_unavailable", S::SERVICE_UNAVAILABLE)
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.row().0
+    }
+}
+
+/// An error of an OAuth/OIDC endpoint, rendered as RFC 6749 JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {description}", code.as_str())]
+pub struct OAuthError {
+    pub code: OAuthCode,
+    pub description: String,
+    /// Which `WWW-Authenticate` scheme to challenge with, if any.
+    pub challenge: Option<Challenge>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    Basic,
+    Bearer,
+}
+
+impl OAuthError {
+    pub fn new(code: OAuthCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            challenge: None,
+        }
+    }
+
+    pub fn with_challenge(mut self, challenge: Challenge) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
+    pub fn server(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "oauth endpoint failed");
+        Self::new(OAuthCode::ServerError, "an unexpected error occurred")
+    }
+}
+
+impl actix_web::ResponseError for OAuthError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.code.row().1
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        use actix_web::http::header;
+        let mut res = actix_web::HttpResponse::build(self.status_code());
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        res.insert_header((header::PRAGMA, "no-cache"));
+        // Descriptions are ours, but keep them header-safe anyway.
+        let description: String = self
+            .description
+            .chars()
+            .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+            .collect();
+        match self.challenge {
+            Some(Challenge::Basic) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"connectauth\""));
+            }
+            Some(Challenge::Bearer) => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer error=\"{}\", error_description=\"{description}\"",
+                        self.code.as_str()
+                    ),
+                ));
+            }
+            None => {}
+        }
+        res.json(serde_json::json!({ "error": self.code.as_str(), "error_description": self.description }))
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        OAuthError::server(e)
     }
 }

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod identity;
 pub mod keys;
 pub mod mail;
+pub mod oauth;
 pub mod password;
 pub mod startup;
 pub mod state;

@@ -7,6 +7,9 @@ use service_kit::http::{self as kit_http, RunningServer};
 use crate::config::AuthConfig;
 use crate::state::AppState;
 
+/// How often the server checks whether a tenant's signing keys are due to rotate.
+const KEY_ROTATION_CHECK: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// How long queued mail may take to leave after the server stops.
 const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -40,6 +43,8 @@ impl Application {
     pub fn build_with_db(config: AuthConfig, db: Database) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
         let state = web::Data::new(AppState::new(&config, db.clone())?);
+        // Scheduled key rotation; a database lease makes one instance do it.
+        crate::keys::rotation::spawn_rotation_task(state.oauth.keys.clone(), KEY_ROTATION_CHECK);
         let routes_state = state.clone();
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(routes_state.clone());

@@ -12,15 +12,23 @@ use crate::http::pages::render::Pages;
 use crate::http::rate_limit::RateLimits;
 use crate::i18n::Catalog;
 use crate::identity::{Identity, IdentityParts};
+use crate::keys::keyring::{KeyService, RotationPolicy};
 use crate::keys::sealed::MasterKeys;
 use crate::mail::MailQueue;
+use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
+use crate::store::signing_keys::SigningKeyStore;
 use crate::store::tenants::TenantStore;
+use std::sync::Arc;
+
+/// A client that lost a refresh response may repeat it this long (DESIGN: "short").
+pub const REFRESH_GRACE_SECS: i64 = 30;
 
 pub struct AppState {
     pub tenants: TenantStore,
     pub operator_token: OperatorTokenDigest,
     pub identity: Identity,
+    pub oauth: OAuth,
     pub pages: Pages,
     pub limits: RateLimits,
     pub cookies: CookiePolicy,
@@ -39,19 +47,40 @@ pub enum StateError {
     Hasher(String),
     #[error("mail: {0}")]
     Mail(String),
+    #[error("signing keys: {0}")]
+    SigningKeys(String),
 }
 
 impl AppState {
     /// Must run inside the Tokio runtime: the mail queue starts its sender task.
     pub fn new(config: &AuthConfig, db: Database) -> Result<Self, StateError> {
         let id = &config.identity;
+        let master = Arc::new(MasterKeys::new(&config.master_keys)?);
+        let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
+        let keys = Arc::new(
+            KeyService::new(
+                SigningKeyStore::new(db.pool.clone()),
+                master.clone(),
+                clock.clone(),
+                RotationPolicy::default(),
+            )
+            .map_err(|e| StateError::SigningKeys(e.to_string()))?,
+        );
+        let oauth = OAuth::new(
+            &db,
+            keys,
+            master.clone(),
+            clock,
+            config.http.public_url.clone(),
+            REFRESH_GRACE_SECS,
+        );
         let lockout = |threshold: i64, base: LockoutPolicy| LockoutPolicy { threshold, ..base };
         let parts = IdentityParts {
             hasher: PasswordHasher::from_settings(&id.password)
                 .map_err(|e| StateError::Hasher(e.to_string()))?,
             mail: MailQueue::from_settings(&id.mail, &id.mail_from)
                 .map_err(|e| StateError::Mail(e.to_string()))?,
-            keys: MasterKeys::new(&config.master_keys)?,
+            keys: master.clone(),
             catalog: Catalog::load()?,
             session_policy: SessionPolicy {
                 idle: id.session_idle,
@@ -66,6 +95,7 @@ impl AppState {
             tenants: TenantStore::new(db.pool.clone()),
             operator_token: OperatorTokenDigest::of(&config.admin_token),
             identity: Identity::new(&db, parts),
+            oauth,
             pages: Pages::load()?,
             limits: RateLimits::new(id.form_rate_per_minute, id.signup_rate_per_minute),
             cookies: CookiePolicy {

@@ -26,6 +26,8 @@ pub enum Command {
     Secrets(SecretsArgs),
     /// Manage tenants in the auth server's database.
     Tenant(TenantArgs),
+    /// Manage a tenant's OAuth clients (applications) in the auth server's database.
+    Client(ClientArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -143,4 +145,61 @@ pub enum TenantCommand {
     Show { tenant: String },
     /// Disable a tenant, by id or slug.
     Disable { tenant: String },
+}
+
+#[derive(Args)]
+pub struct ClientArgs {
+    #[command(subcommand)]
+    pub command: ClientCommand,
+}
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// Register an OAuth client; a confidential client's secret is printed once.
+    Create {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// A public client (single-page or native app): no secret, PKCE only.
+        #[arg(long)]
+        public: bool,
+        /// Where users may be sent back after login (repeatable), matched exactly:
+        /// https, or http on 127.0.0.1, [::1] or localhost.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A grant the client may use (repeatable): authorization_code,
+        /// refresh_token or client_credentials [default: authorization_code refresh_token].
+        #[arg(long = "grant", value_name = "GRANT")]
+        grants: Vec<String>,
+        /// Scopes the client may ask for, space-separated (repeatable)
+        /// [default: openid profile email, plus offline_access with refresh_token].
+        #[arg(long = "scope", value_name = "SCOPES")]
+        scopes: Vec<String>,
+        /// The tenant's own application: users are not asked for consent.
+        #[arg(long)]
+        first_party: bool,
+    },
+    /// List a tenant's clients in id order.
+    List {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Continue after this client id.
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Give a confidential client a new secret, printed once.
+    RotateSecret {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+        /// Seconds the old secret keeps working (0 to 604800).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        overlap_secs: i64,
+    },
 }

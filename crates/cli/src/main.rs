@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Secrets(args) => commands::secrets::run(args),
         Command::Tenant(args) => commands::tenant::run(args).await,
+        Command::Client(args) => commands::client::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -95,7 +95,11 @@ async fn dev_runs_every_service_and_keeps_data_across_restarts() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(mails.len(), 1);
-    assert!(mails[0].contains("/t/connect-people/verify-email?token="), "{}", mails[0]);
+    assert!(
+        mails[0].contains("/t/connect-people/verify-email?token="),
+        "{}",
+        mails[0]
+    );
     let out = terminate(first);
     assert!(out.status.success(), "graceful stop: {}", stderr(&out));
     let banner = stdout(&out);
@@ -156,7 +160,11 @@ async fn sign_up(auth: &str, email: &str) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let page = client.get(format!("{auth}/t/connect-people/signup")).send().await.expect("signup page");
+    let page = client
+        .get(format!("{auth}/t/connect-people/signup"))
+        .send()
+        .await
+        .expect("signup page");
     assert_eq!(page.status().as_u16(), 200);
     let cookie = page
         .headers()
@@ -173,7 +181,11 @@ async fn sign_up(auth: &str, email: &str) {
     let done = client
         .post(format!("{auth}/t/connect-people/signup"))
         .header("cookie", cookie)
-        .form(&[("csrf", token.as_str()), ("email", email), ("password", "correct horse battery staple")])
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", email),
+            ("password", "correct horse battery staple"),
+        ])
         .send()
         .await
         .expect("signup");

@@ -24,6 +24,7 @@ pub enum Code {
     TenantNotFound,
     TenantSlugTaken,
     TenantDisabled,
+    ClientNotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyRequests,
@@ -61,6 +62,7 @@ impl Code {
                 "The tenant slug is already taken",
             ),
             Code::TenantDisabled => (S::CONFLICT, "tenant-disabled", "The tenant is disabled"),
+            Code::ClientNotFound => (S::NOT_FOUND, "client-not-found", "No such client"),
             Code::PayloadTooLarge => (
                 S::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -214,7 +216,7 @@ pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> H
 mod tests {
     use super::*;
 
-    const ALL: [Code; 14] = [
+    const ALL: [Code; 15] = [
         Code::BadRequest,
         Code::InvalidInput,
         Code::Unauthorized,
@@ -224,6 +226,7 @@ mod tests {
         Code::TenantNotFound,
         Code::TenantSlugTaken,
         Code::TenantDisabled,
+        Code::ClientNotFound,
         Code::PayloadTooLarge,
         Code::UnsupportedMediaType,
         Code::TooManyRequests,

@@ -1,9 +1,12 @@
 //! Rules of the auth server, free of HTTP and SQL.
+pub mod client;
 pub mod display_name;
 pub mod email;
 pub mod json_object;
 pub mod lockout;
 pub mod page;
+pub mod pkce;
+pub mod scope;
 pub mod session;
 pub mod tenant;
 pub mod user;

@@ -2,10 +2,12 @@
 //! from the shared baseline.
 pub mod extract;
 pub mod manage;
+pub mod oidc;
 pub mod pages;
 pub mod rate_limit;
 
 use actix_web::web;
+use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{account, assets, links, login, mfa, signup};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,16 +24,108 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/tenants/{id}",
                 web::patch().to(manage::tenants::update_tenant),
             )
-            .route("/tenants/{id}/disable", web::post().to(manage::tenants::disable_tenant))
-            .route("/tenants/{id}/users", web::get().to(manage::users::list_users))
-            .route("/tenants/{id}/users/{user_id}", web::get().to(manage::users::get_user))
-            .route("/tenants/{id}/users/{user_id}/disable", web::post().to(manage::users::disable_user))
-            .route("/tenants/{id}/users/{user_id}/sessions", web::delete().to(manage::users::end_user_sessions))
-            .route("/tenants/{id}/events", web::get().to(manage::users::list_events)),
+            .route(
+                "/tenants/{id}/disable",
+                web::post().to(manage::tenants::disable_tenant),
+            )
+            .route(
+                "/tenants/{id}/users",
+                web::get().to(manage::users::list_users),
+            )
+            .route(
+                "/tenants/{id}/users/{user_id}",
+                web::get().to(manage::users::get_user),
+            )
+            .route(
+                "/tenants/{id}/users/{user_id}/disable",
+                web::post().to(manage::users::disable_user),
+            )
+            .route(
+                "/tenants/{id}/users/{user_id}/sessions",
+                web::delete().to(manage::users::end_user_sessions),
+            )
+            .route(
+                "/tenants/{id}/events",
+                web::get().to(manage::users::list_events),
+            )
+            .route(
+                "/tenants/{id}/clients",
+                web::post().to(manage::clients::create_client),
+            )
+            .route(
+                "/tenants/{id}/clients",
+                web::get().to(manage::clients::list_clients),
+            )
+            .route(
+                "/tenants/{id}/clients/{client_id}",
+                web::get().to(manage::clients::get_client),
+            )
+            .route(
+                "/tenants/{id}/clients/{client_id}",
+                web::patch().to(manage::clients::update_client),
+            )
+            .route(
+                "/tenants/{id}/clients/{client_id}/rotate-secret",
+                web::post().to(manage::clients::rotate_client_secret),
+            )
+            .route(
+                "/tenants/{id}/clients/{client_id}/disable",
+                web::post().to(manage::clients::disable_client),
+            ),
     );
     cfg.route("/static/connectauth.css", web::get().to(assets::stylesheet));
+    // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.
+    cfg.route(
+        "/.well-known/oauth-authorization-server/t/{slug}",
+        web::get().to(discovery::metadata),
+    );
     cfg.service(
         web::scope("/t/{slug}")
+            .route(
+                "/.well-known/openid-configuration",
+                web::get().to(discovery::metadata),
+            )
+            .route(
+                "/.well-known/openid-configuration",
+                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            )
+            .route(
+                "/.well-known/oauth-authorization-server",
+                web::get().to(discovery::metadata),
+            )
+            .route("/jwks.json", web::get().to(jwks::jwks))
+            .route(
+                "/jwks.json",
+                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            )
+            .route("/authorize", web::get().to(authorize::authorize_get))
+            .route("/authorize", web::post().to(authorize::authorize_post))
+            .route(
+                "/authorize/consent",
+                web::post().to(authorize::consent_decision),
+            )
+            .route("/token", web::post().to(token::token))
+            .route(
+                "/token",
+                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            )
+            .route("/userinfo", web::get().to(userinfo::userinfo_get))
+            .route("/userinfo", web::post().to(userinfo::userinfo_post))
+            .route(
+                "/userinfo",
+                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            )
+            .route("/revoke", web::post().to(revoke::revoke))
+            .route(
+                "/revoke",
+                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            )
+            .route("/introspect", web::post().to(introspect::introspect))
+            .route("/end_session", web::get().to(end_session::end_session_get))
+            .route(
+                "/end_session",
+                web::post().to(end_session::end_session_post),
+            )
             .route("", web::get().to(login::tenant_home))
             .route("/", web::get().to(login::tenant_home))
             .route("/theme.css", web::get().to(assets::tenant_theme))

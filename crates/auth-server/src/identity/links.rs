@@ -125,6 +125,10 @@ impl Identity {
             .sessions
             .delete_all_for_user(tenant.id, user.id)
             .await?;
+        // Refresh tokens too: whoever held the old password loses its grants.
+        self.grants
+            .revoke_for_user(tenant.id, &user.id.to_string(), "password reset", now())
+            .await?;
         self.record(
             tenant,
             Some(user.id),

@@ -110,8 +110,12 @@ impl Identity {
         method: &str,
         client: &ClientInfo,
     ) -> Result<String, IdentityError> {
-        let secret = self.reissue_session(tenant, session, old_secret, method, client).await?;
-        self.users.record_login(tenant.id, session.user.id, now()).await?;
+        let secret = self
+            .reissue_session(tenant, session, old_secret, method, client)
+            .await?;
+        self.users
+            .record_login(tenant.id, session.user.id, now())
+            .await?;
         Ok(secret)
     }
 
@@ -146,6 +150,10 @@ impl Identity {
         let digest = crate::tokens::digest(secret);
         if let Some(record) = self.sessions.find(tenant.id, &digest).await? {
             self.sessions.delete(&digest).await?;
+            // Logout also ends what applications got from this login.
+            self.grants
+                .revoke_for_session(tenant.id, &record.handle, "logout", now())
+                .await?;
             self.record(
                 tenant,
                 UserId::parse(&record.user_id),
@@ -178,6 +186,9 @@ impl Identity {
         let ended = self
             .sessions
             .delete_by_handle(tenant.id, user, handle)
+            .await?;
+        self.grants
+            .revoke_for_session(tenant.id, handle, "session ended by user", now())
             .await?;
         if ended {
             self.record(

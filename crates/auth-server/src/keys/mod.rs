@@ -1,2 +1,5 @@
 //! Keys the auth server holds: the master keyring that seals secrets at rest.
+pub mod keyring;
+pub mod rotation;
 pub mod sealed;
+pub mod signing;

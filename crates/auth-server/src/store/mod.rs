@@ -1,10 +1,16 @@
 //! The only module that speaks SQL. Queries use `$n` placeholders, which both
 //! PostgreSQL and SQLite accept through sqlx's `Any` driver.
 pub mod audit;
+pub mod auth_codes;
+pub mod clients;
+pub mod consents;
+pub mod grants;
 pub mod login_failures;
 pub mod one_time_tokens;
 pub mod recovery_codes;
+pub mod refresh_tokens;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tenants;
 pub mod users;
 

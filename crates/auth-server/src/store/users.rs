@@ -4,8 +4,8 @@ use sqlx::{AnyPool, Row};
 
 use super::{is_unique_violation, StoreError};
 use crate::domain::display_name::DisplayName;
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::email::Email;
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId, UserMetadata, Username};
 
@@ -238,7 +238,11 @@ impl UserStore {
     }
 
     /// The tenant's users in email order, a page at a time.
-    pub async fn list(&self, tenant: TenantId, page: &PageRequest) -> Result<Page<User>, StoreError> {
+    pub async fn list(
+        &self,
+        tenant: TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<User>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email_normalized > $2 \
              ORDER BY email_normalized LIMIT $3"
@@ -248,7 +252,10 @@ impl UserStore {
         .bind(i64::from(page.limit()) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut items = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let next_after = if items.len() > page.limit() as usize {
             items.truncate(page.limit() as usize);
             items.last().map(|u| u.email.normalized().to_owned())

@@ -136,10 +136,23 @@ impl TestApp {
     }
 
     /// Signs up through the pages and follows the verification link.
-    pub async fn signup_verified(&self, web: &crate::web::Web, slug: &str, email: &str, password: &str) {
+    pub async fn signup_verified(
+        &self,
+        web: &crate::web::Web,
+        slug: &str,
+        email: &str,
+        password: &str,
+    ) {
         web.get(&format!("/t/{slug}/signup")).await;
         let done = web
-            .post(&format!("/t/{slug}/signup"), &[("email", email), ("password", password), ("display_name", "Alice")])
+            .post(
+                &format!("/t/{slug}/signup"),
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("display_name", "Alice"),
+                ],
+            )
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
         assert!(done.contains("Check your email"), "{}", done.body);
@@ -148,18 +161,34 @@ impl TestApp {
         let confirm = web.get(&link).await;
         assert_eq!(confirm.status, 200, "{}", confirm.body);
         let verified = web
-            .post(&format!("/t/{slug}/verify-email"), &[("token", &crate::web::token_of(&link))])
+            .post(
+                &format!("/t/{slug}/verify-email"),
+                &[("token", &crate::web::token_of(&link))],
+            )
             .await;
         assert!(verified.contains("is confirmed"), "{}", verified.body);
     }
 
     /// Logs in with the password; returns the redirect target.
-    pub async fn login(&self, web: &crate::web::Web, slug: &str, email: &str, password: &str) -> crate::web::Page {
+    pub async fn login(
+        &self,
+        web: &crate::web::Web,
+        slug: &str,
+        email: &str,
+        password: &str,
+    ) -> crate::web::Page {
         web.get(&format!("/t/{slug}/login")).await;
-        web.post(&format!("/t/{slug}/login"), &[("email", email), ("password", password)]).await
+        web.post(
+            &format!("/t/{slug}/login"),
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
-    pub async fn audit_kinds(&self, tenant: &auth_server::domain::tenant::Tenant) -> Vec<(String, String)> {
+    pub async fn audit_kinds(
+        &self,
+        tenant: &auth_server::domain::tenant::Tenant,
+    ) -> Vec<(String, String)> {
         auth_server::store::audit::AuditStore::new(self.database.pool.clone())
             .recent(tenant.id, 500)
             .await

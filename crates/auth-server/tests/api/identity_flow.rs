@@ -17,20 +17,52 @@ async fn journey(engine: Engine) {
     app.signup_verified(&web, "acme", email, PASSWORD).await;
 
     let login = app.login(&web, "acme", email, PASSWORD).await;
-    assert_eq!((login.status, login.location.as_deref()), (303, Some("/t/acme/account")));
+    assert_eq!(
+        (login.status, login.location.as_deref()),
+        (303, Some("/t/acme/account"))
+    );
     let account = web.get("/t/acme/account").await;
     assert_eq!(account.status, 200);
-    assert!(account.contains(email) && account.contains("This device"), "{}", account.body);
+    assert!(
+        account.contains(email) && account.contains("This device"),
+        "{}",
+        account.body
+    );
 
     // Enrol TOTP: the page shows a QR code and the manual key.
     let enroll = web.get("/t/acme/mfa/enroll").await;
-    assert!(enroll.contains("data:image/svg+xml;base64,"), "{}", enroll.body);
-    let key = enroll.between("<code class=\"secret\">", "</code>").expect("manual key");
-    let wrong = web.post("/t/acme/mfa/enroll", &[("code", &totp_code(&key, 0)), ("password", "not my password")]).await;
+    assert!(
+        enroll.contains("data:image/svg+xml;base64,"),
+        "{}",
+        enroll.body
+    );
+    let key = enroll
+        .between("<code class=\"secret\">", "</code>")
+        .expect("manual key");
+    let wrong = web
+        .post(
+            "/t/acme/mfa/enroll",
+            &[
+                ("code", &totp_code(&key, 0)),
+                ("password", "not my password"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status, 401, "the current password is required");
     let again = web.get("/t/acme/mfa/enroll").await;
-    assert_eq!(again.between("<code class=\"secret\">", "</code>").as_deref(), Some(key.as_str()), "same pending key");
-    let codes_page = web.post("/t/acme/mfa/enroll", &[("code", &totp_code(&key, 0)), ("password", PASSWORD)]).await;
+    assert_eq!(
+        again
+            .between("<code class=\"secret\">", "</code>")
+            .as_deref(),
+        Some(key.as_str()),
+        "same pending key"
+    );
+    let codes_page = web
+        .post(
+            "/t/acme/mfa/enroll",
+            &[("code", &totp_code(&key, 0)), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(codes_page.status, 200, "{}", codes_page.body);
     let codes: Vec<String> = codes_page
         .body
@@ -39,7 +71,10 @@ async fn journey(engine: Engine) {
         .filter_map(|s| s.split("</code>").next().map(str::to_owned))
         .collect();
     assert_eq!(codes.len(), 10);
-    assert!(web.get("/t/acme/account").await.status == 200, "the re-issued session works");
+    assert!(
+        web.get("/t/acme/account").await.status == 200,
+        "the re-issued session works"
+    );
 
     // Log out: the session ends on the server too.
     let old_session = web.cookie("ca_session_acme").expect("session cookie");
@@ -47,44 +82,94 @@ async fn journey(engine: Engine) {
     assert!(out.contains("You are logged out"));
     assert!(web.cookie("ca_session_acme").is_none());
     web.set_cookie("ca_session_acme", &old_session);
-    assert_eq!(web.get("/t/acme/account").await.location.as_deref(), Some("/t/acme/login"), "old cookie is dead");
+    assert_eq!(
+        web.get("/t/acme/account").await.location.as_deref(),
+        Some("/t/acme/login"),
+        "old cookie is dead"
+    );
     web.remove_cookie("ca_session_acme");
 
     // Log in again: the password leads to the second step, not the account.
     let login = app.login(&web, "acme", email, PASSWORD).await;
     assert_eq!(login.location.as_deref(), Some("/t/acme/mfa"));
-    assert_eq!(web.get("/t/acme/account").await.location.as_deref(), Some("/t/acme/login"), "half-logged-in is not logged in");
+    assert_eq!(
+        web.get("/t/acme/account").await.location.as_deref(),
+        Some("/t/acme/login"),
+        "half-logged-in is not logged in"
+    );
     let pending = web.cookie("ca_session_acme").expect("pending session");
     // The code used at enrolment is spent; the next step's code works once.
-    let replay = web.post("/t/acme/mfa", &[("code", &totp_code(&key, 0))]).await;
+    let replay = web
+        .post("/t/acme/mfa", &[("code", &totp_code(&key, 0))])
+        .await;
     assert_eq!(replay.status, 401, "a used code is refused");
-    let ok = web.post("/t/acme/mfa", &[("code", &totp_code(&key, 1))]).await;
-    assert_eq!(ok.location.as_deref(), Some("/t/acme/account"), "{}", ok.body);
-    assert_ne!(web.cookie("ca_session_acme").as_deref(), Some(pending.as_str()), "new session id after MFA");
-    assert!(web.get("/t/acme/account").await.contains("On"), "MFA shows as on");
+    let ok = web
+        .post("/t/acme/mfa", &[("code", &totp_code(&key, 1))])
+        .await;
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("/t/acme/account"),
+        "{}",
+        ok.body
+    );
+    assert_ne!(
+        web.cookie("ca_session_acme").as_deref(),
+        Some(pending.as_str()),
+        "new session id after MFA"
+    );
+    assert!(
+        web.get("/t/acme/account").await.contains("On"),
+        "MFA shows as on"
+    );
 
     // Forgot password → mail → reset: every session ends.
     let other = app.web();
     other.get("/t/acme/forgot-password").await;
-    let asked = other.post("/t/acme/forgot-password", &[("email", email)]).await;
+    let asked = other
+        .post("/t/acme/forgot-password", &[("email", email)])
+        .await;
     assert!(asked.contains("If an account uses this address"));
     let mail = app.mail_to(email).await;
     let link = link_path(&mail);
     assert!(other.get(&link).await.contains("name=\"password\""));
     let reset = other
-        .post("/t/acme/reset-password", &[("token", &token_of(&link)), ("password", "a brand new passphrase 2026")])
+        .post(
+            "/t/acme/reset-password",
+            &[
+                ("token", &token_of(&link)),
+                ("password", "a brand new passphrase 2026"),
+            ],
+        )
         .await;
     assert!(reset.contains("Your password is changed"), "{}", reset.body);
-    assert_eq!(web.get("/t/acme/account").await.location.as_deref(), Some("/t/acme/login"), "sessions ended by reset");
-    assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 401, "old password gone");
+    assert_eq!(
+        web.get("/t/acme/account").await.location.as_deref(),
+        Some("/t/acme/login"),
+        "sessions ended by reset"
+    );
+    assert_eq!(
+        app.login(&web, "acme", email, PASSWORD).await.status,
+        401,
+        "old password gone"
+    );
 
     // New password, then a recovery code (MFA survives the reset).
-    let login = app.login(&web, "acme", email, "a brand new passphrase 2026").await;
+    let login = app
+        .login(&web, "acme", email, "a brand new passphrase 2026")
+        .await;
     assert_eq!(login.location.as_deref(), Some("/t/acme/mfa"));
-    let rec = web.post("/t/acme/mfa", &[("code", &codes[0].to_lowercase())]).await;
-    assert_eq!(rec.location.as_deref(), Some("/t/acme/account"), "{}", rec.body);
+    let rec = web
+        .post("/t/acme/mfa", &[("code", &codes[0].to_lowercase())])
+        .await;
+    assert_eq!(
+        rec.location.as_deref(),
+        Some("/t/acme/account"),
+        "{}",
+        rec.body
+    );
     web.post("/t/acme/logout", &[]).await;
-    app.login(&web, "acme", email, "a brand new passphrase 2026").await;
+    app.login(&web, "acme", email, "a brand new passphrase 2026")
+        .await;
     let reused = web.post("/t/acme/mfa", &[("code", &codes[0])]).await;
     assert_eq!(reused.status, 401, "a recovery code works once");
     let second = web.post("/t/acme/mfa", &[("code", &codes[1])]).await;
@@ -104,7 +189,10 @@ async fn journey(engine: Engine) {
         ("password_reset", "success"),
         ("recovery_code_used", "success"),
     ] {
-        assert!(events.contains(&(expected.0.to_owned(), expected.1.to_owned())), "{expected:?} missing from {events:?}");
+        assert!(
+            events.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} missing from {events:?}"
+        );
     }
 }
 both_engines!(end_user_journey, journey);

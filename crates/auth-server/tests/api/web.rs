@@ -52,7 +52,10 @@ impl Web {
     }
 
     pub fn set_cookie(&self, name: &str, value: &str) {
-        self.cookies.lock().expect("lock").insert(name.to_owned(), value.to_owned());
+        self.cookies
+            .lock()
+            .expect("lock")
+            .insert(name.to_owned(), value.to_owned());
     }
 
     pub fn remove_cookie(&self, name: &str) {
@@ -90,7 +93,11 @@ impl Web {
         }
         Page {
             status: resp.status().as_u16(),
-            location: resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned),
+            location: resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             headers: resp.headers().clone(),
             // minijinja escapes `/` in attributes; browsers read it back as `/`.
             body: resp.text().await.expect("body").replace("&#x2f;", "/"),
@@ -98,7 +105,8 @@ impl Web {
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        self.finish(self.client.get(format!("{}{path}", self.base))).await
+        self.finish(self.client.get(format!("{}{path}", self.base)))
+            .await
     }
 
     /// Posts a form as a browser would, with the CSRF token of the cookie.
@@ -111,7 +119,12 @@ impl Web {
 
     /// Posts exactly `fields` (no CSRF added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.finish(self.client.post(format!("{}{path}", self.base)).form(fields)).await
+        self.finish(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(fields),
+        )
+        .await
     }
 }
 
@@ -119,7 +132,9 @@ impl Web {
 /// public URL, which tests do not bind).
 pub fn link_path(mail: &ReceivedMail) -> String {
     let link = mail.links().into_iter().next().expect("a link in the mail");
-    let after_scheme = link.split_once("://").map_or(link.as_str(), |(_, rest)| rest);
+    let after_scheme = link
+        .split_once("://")
+        .map_or(link.as_str(), |(_, rest)| rest);
     after_scheme[after_scheme.find('/').expect("a path")..].to_owned()
 }
 
@@ -134,7 +149,9 @@ pub fn token_of(path: &str) -> String {
 
 /// A TOTP code for the manual key shown on the enrolment page, `offset` steps away.
 pub fn totp_code(manual_key: &str, offset: i64) -> String {
-    let seed = Secret::Encoded(manual_key.to_owned()).to_bytes().expect("base32 key");
+    let seed = Secret::Encoded(manual_key.to_owned())
+        .to_bytes()
+        .expect("base32 key");
     let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, seed, None, "test".into()).expect("totp");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

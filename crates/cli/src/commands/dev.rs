@@ -125,11 +125,17 @@ fn print_banner(args: &DevArgs, started: &[Started]) {
     }
     println!("  demo tenant: {DEMO_TENANT}");
     if let Some(auth) = started.iter().find(|s| s.name == ServiceName::Auth) {
-        let base = format!("http://{}/t/{DEMO_TENANT}", SocketAddr::new(args.host, auth.port));
+        let base = format!(
+            "http://{}/t/{DEMO_TENANT}",
+            SocketAddr::new(args.host, auth.port)
+        );
         println!("  sign up:     {base}/signup");
         println!("  log in:      {base}/login");
     }
-    println!("  mail:        {}/mail unless SMTP_URL is set (links also in the log)", args.data_dir.display());
+    println!(
+        "  mail:        {}/mail unless SMTP_URL is set (links also in the log)",
+        args.data_dir.display()
+    );
     println!();
     println!(
         "Management API (operator token in {}/{}):",

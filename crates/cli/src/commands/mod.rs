@@ -1,4 +1,5 @@
 //! One module per top-level command.
+pub mod client;
 pub mod dev;
 pub mod migrate;
 pub mod secrets;

@@ -1,3 +1,4 @@
 //! The management API (`/manage/v1`), for platform operators.
+pub mod clients;
 pub mod tenants;
 pub mod users;

@@ -42,7 +42,11 @@ impl From<User> for UserView {
             display_name: u.display_name.as_ref().to_owned(),
             email_verified: u.email_verified_at.is_some(),
             mfa_enabled: u.mfa_enabled(),
-            status: if u.is_disabled() { "disabled" } else { "active" },
+            status: if u.is_disabled() {
+                "disabled"
+            } else {
+                "active"
+            },
             metadata: u.metadata.as_map().clone(),
             created_at: rfc3339(u.created_at),
             last_login_at: u.last_login_at.map(rfc3339),
@@ -62,13 +66,16 @@ pub struct EventView {
 }
 
 fn ids(path: &(String, String)) -> Result<(TenantId, UserId), ApiError> {
-    let tenant = TenantId::parse(&path.0).map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
-    let user = UserId::parse(&path.1).ok_or_else(|| ApiError::new(Code::NotFound, "no such user"))?;
+    let tenant = TenantId::parse(&path.0)
+        .map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
+    let user =
+        UserId::parse(&path.1).ok_or_else(|| ApiError::new(Code::NotFound, "no such user"))?;
     Ok((tenant, user))
 }
 
 async fn existing_tenant(state: &AppState, id: &str) -> Result<TenantId, ApiError> {
-    let id = TenantId::parse(id).map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
+    let id =
+        TenantId::parse(id).map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
     Ok(state.tenants.get(id).await?.id)
 }
 
@@ -80,7 +87,8 @@ pub async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = existing_tenant(&state, &tenant).await?;
     let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.after).map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let page = PageRequest::parse(query.limit, query.after)
+        .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
     let page = state.identity.users.list(tenant, &page).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "items": page.items.into_iter().map(UserView::from).collect::<Vec<_>>(),
@@ -88,23 +96,61 @@ pub async fn list_users(
     })))
 }
 
-pub async fn get_user(_: Operator, state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn get_user(
+    _: Operator,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
-    Ok(HttpResponse::Ok().json(UserView::from(state.identity.users.get(tenant, user).await?)))
+    Ok(HttpResponse::Ok().json(UserView::from(
+        state.identity.users.get(tenant, user).await?,
+    )))
 }
 
-pub async fn disable_user(_: Operator, state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn disable_user(
+    _: Operator,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
-    state.identity.users.disable(tenant, user, crate::store::now()).await?;
-    let ended = state.identity.sessions.delete_all_for_user(tenant, user).await?;
+    state
+        .identity
+        .users
+        .disable(tenant, user, crate::store::now())
+        .await?;
+    let ended = state
+        .identity
+        .sessions
+        .delete_all_for_user(tenant, user)
+        .await?;
+    state
+        .identity
+        .grants
+        .revoke_for_user(
+            tenant,
+            &user.to_string(),
+            "user disabled",
+            crate::store::now(),
+        )
+        .await?;
     tracing::info!(tenant_id = %tenant, user_id = %user, ended, "user disabled by operator");
-    Ok(HttpResponse::Ok().json(UserView::from(state.identity.users.get(tenant, user).await?)))
+    Ok(HttpResponse::Ok().json(UserView::from(
+        state.identity.users.get(tenant, user).await?,
+    )))
 }
 
-pub async fn end_user_sessions(_: Operator, state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn end_user_sessions(
+    _: Operator,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
     state.identity.users.get(tenant, user).await?;
-    let ended = state.identity.sessions.delete_all_for_user(tenant, user).await?;
+    let ended = state
+        .identity
+        .sessions
+        .delete_all_for_user(tenant, user)
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "ended": ended })))
 }
 
@@ -117,9 +163,16 @@ pub async fn list_events(
     let tenant = existing_tenant(&state, &tenant).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) || query.after.is_some() {
-        return Err(ApiError::new(Code::InvalidInput, "limit must be between 1 and 500; `after` is not supported here"));
+        return Err(ApiError::new(
+            Code::InvalidInput,
+            "limit must be between 1 and 500; `after` is not supported here",
+        ));
     }
-    let events = state.identity.audit.recent(tenant, i64::from(limit)).await?;
+    let events = state
+        .identity
+        .audit
+        .recent(tenant, i64::from(limit))
+        .await?;
     let items: Vec<EventView> = events
         .into_iter()
         .map(|e| EventView {

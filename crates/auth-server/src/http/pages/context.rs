@@ -222,6 +222,26 @@ impl PageCtx {
         )
     }
 
+    /// 303 to an absolute URL or path (after a POST, RFC 9700 §4.12).
+    pub fn redirect_to(&self, location: &str) -> HttpResponse {
+        self.builder(StatusCode::SEE_OTHER)
+            .insert_header((header::LOCATION, location.to_owned()))
+            .finish()
+    }
+
+    /// `value` if it is a path back to this tenant's authorize endpoint: the
+    /// only place a login may return to (no open redirect).
+    pub fn safe_return_to(&self, value: Option<&str>) -> Option<String> {
+        let value = value?;
+        let prefix = format!("{}/authorize?", self.base());
+        let ok = value.starts_with(&prefix)
+            && value.len() <= 4096
+            && !value.contains('\\')
+            && !value.contains("//")
+            && !value.chars().any(char::is_control);
+        ok.then(|| value.to_owned())
+    }
+
     /// 303 to a path under the tenant (after a POST, RFC 9700 §4.12).
     pub fn redirect(&self, path: &str) -> HttpResponse {
         self.builder(StatusCode::SEE_OTHER)

@@ -17,6 +17,14 @@ pub struct LoginBody {
     email: String,
     #[serde(default)]
     password: String,
+    return_to: Option<String>,
+}
+
+/// `?return_to=` (back to an authorization request) and `?login_hint=`.
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+    login_hint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -25,11 +33,16 @@ pub struct CsrfOnly {
     pub csrf: String,
 }
 
-pub async fn show_login(ctx: PageCtx) -> Result<HttpResponse, PageError> {
-    if ctx.session().await?.is_some_and(|s| s.is_authenticated()) {
+pub async fn show_login(
+    ctx: PageCtx,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    let return_to = ctx.safe_return_to(q.return_to.as_deref());
+    if ctx.session().await?.is_some_and(|s| s.is_authenticated()) && return_to.is_none() {
         return Ok(ctx.redirect("/account"));
     }
-    ctx.render(StatusCode::OK, "login.html", context! { email => "" })
+    let email = q.login_hint.clone().unwrap_or_default();
+    ctx.render(StatusCode::OK, "login.html", context! { email, return_to })
 }
 
 pub async fn submit_login(
@@ -54,10 +67,20 @@ pub async fn submit_login(
         Ok(done) => {
             let slug = ctx.tenant.slug.to_string();
             ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
-            Ok(match done.stage {
-                SessionStage::MfaPending => ctx.redirect("/mfa"),
-                SessionStage::Authenticated if ctx.requires_mfa() => ctx.redirect("/mfa/enroll"),
-                SessionStage::Authenticated => ctx.redirect("/account"),
+            let return_to = ctx.safe_return_to(form.return_to.as_deref());
+            Ok(match (done.stage, return_to) {
+                (SessionStage::MfaPending, Some(back)) => {
+                    let query = url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("return_to", &back)
+                        .finish();
+                    ctx.redirect(&format!("/mfa?{query}"))
+                }
+                (SessionStage::MfaPending, None) => ctx.redirect("/mfa"),
+                (SessionStage::Authenticated, Some(back)) => ctx.redirect_to(&back),
+                (SessionStage::Authenticated, None) if ctx.requires_mfa() => {
+                    ctx.redirect("/mfa/enroll")
+                }
+                (SessionStage::Authenticated, None) => ctx.redirect("/account"),
             })
         }
         Err(e) => {
@@ -65,7 +88,7 @@ pub async fn submit_login(
             let res = ctx.render(
                 failure.status,
                 "login.html",
-                context! { error => failure.message, email => &form.email },
+                context! { error => failure.message, email => &form.email, return_to => ctx.safe_return_to(form.return_to.as_deref()) },
             )?;
             Ok(with_retry_after(res, failure.retry_after))
         }

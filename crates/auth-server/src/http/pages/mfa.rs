@@ -16,12 +16,22 @@ pub struct CodeBody {
     code: String,
     #[serde(default)]
     password: String,
+    return_to: Option<String>,
 }
 
-pub async fn show_challenge(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+#[derive(Deserialize)]
+pub struct ReturnQuery {
+    return_to: Option<String>,
+}
+
+pub async fn show_challenge(
+    ctx: PageCtx,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, PageError> {
     match ctx.session().await? {
         Some(s) if !s.is_authenticated() => {
-            ctx.render(StatusCode::OK, "mfa_challenge.html", context! {})
+            let return_to = ctx.safe_return_to(q.return_to.as_deref());
+            ctx.render(StatusCode::OK, "mfa_challenge.html", context! { return_to })
         }
         Some(_) => Ok(ctx.redirect("/account")),
         None => Ok(ctx.redirect("/login")),
@@ -49,14 +59,17 @@ pub async fn submit_challenge(
         Ok(new_secret) => {
             let slug = ctx.tenant.slug.to_string();
             ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
-            Ok(ctx.redirect("/account"))
+            Ok(match ctx.safe_return_to(form.return_to.as_deref()) {
+                Some(back) => ctx.redirect_to(&back),
+                None => ctx.redirect("/account"),
+            })
         }
         Err(e) => {
             let failure = form_failure(&ctx, e)?;
             let res = ctx.render(
                 failure.status,
                 "mfa_challenge.html",
-                context! { error => failure.message },
+                context! { error => failure.message, return_to => ctx.safe_return_to(form.return_to.as_deref()) },
             )?;
             Ok(with_retry_after(res, failure.retry_after))
         }
@@ -95,7 +108,10 @@ pub async fn show_enroll(ctx: PageCtx) -> Result<HttpResponse, PageError> {
     )
 }
 
-pub async fn submit_enroll(mut ctx: PageCtx, form: web::Form<CodeBody>) -> Result<HttpResponse, PageError> {
+pub async fn submit_enroll(
+    mut ctx: PageCtx,
+    form: web::Form<CodeBody>,
+) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
     let session = ctx.session().await?.filter(|s| s.is_authenticated());

@@ -41,6 +41,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "account.html",
         include_str!("../../../templates/account.html"),
     ),
+    (
+        "consent.html",
+        include_str!("../../../templates/consent.html"),
+    ),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../../static/connectauth.css");

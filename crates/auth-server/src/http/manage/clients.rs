@@ -1,0 +1,357 @@
+//! `/manage/v1/tenants/{id}/clients`: a tenant's OAuth clients. A client
+//! secret leaves the server only in the answer that created it (creation or
+//! rotation), with `Cache-Control: no-store`.
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use service_kit::{ApiError, Code};
+
+use super::tenants::rfc3339;
+use crate::domain::client::{
+    default_scopes, parse_grants, parse_origins, parse_uris, Client, ClientDraft, ClientId,
+    ClientKind, ClientRuleError, ClientSettings, ClientUpdate, IdTokenAlg, PlainSecret,
+    SecretOverlap, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS, DEFAULT_GRANT_TYPES,
+    REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
+};
+use crate::domain::display_name::DisplayName;
+use crate::domain::page::PageRequest;
+use crate::domain::scope::ScopeSet;
+use crate::domain::tenant::TenantId;
+use crate::http::extract::Operator;
+use crate::state::AppState;
+use crate::store::clients::ClientStore;
+use crate::store::now;
+
+/// The clients store, from the app state.
+pub struct Clients(ClientStore);
+
+impl FromRequest for Clients {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.app_data::<web::Data<crate::state::AppState>>()
+                .map(|state| Clients(state.oauth.clients.clone()))
+                .ok_or_else(|| ApiError::new(Code::Internal, "state missing")),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClientBody {
+    name: String,
+    kind: Option<String>,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    grant_types: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
+    access_token_lifetime_secs: Option<i64>,
+    refresh_token_lifetime_secs: Option<i64>,
+    refresh_token_idle_secs: Option<i64>,
+    id_token_alg: Option<String>,
+    #[serde(default)]
+    first_party: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClientBody {
+    name: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    grant_types: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
+    cors_origins: Option<Vec<String>>,
+    access_token_lifetime_secs: Option<i64>,
+    refresh_token_lifetime_secs: Option<i64>,
+    refresh_token_idle_secs: Option<i64>,
+    id_token_alg: Option<String>,
+    first_party: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretBody {
+    #[serde(default)]
+    overlap_secs: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<u32>,
+    after: Option<String>,
+}
+
+/// A client as operators see it: never its secret, nor the secret's digest.
+#[derive(Serialize)]
+pub struct ClientView {
+    client_id: String,
+    tenant_id: String,
+    kind: &'static str,
+    name: String,
+    redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    grant_types: Vec<&'static str>,
+    scopes: Vec<String>,
+    cors_origins: Vec<String>,
+    access_token_lifetime_secs: i64,
+    refresh_token_lifetime_secs: i64,
+    refresh_token_idle_secs: i64,
+    id_token_alg: &'static str,
+    first_party: bool,
+    status: &'static str,
+    previous_secret_expires_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+    disabled_at: Option<String>,
+}
+
+/// The answer of creation and rotation: the client and, once, its secret.
+#[derive(Serialize)]
+struct WithSecret {
+    #[serde(flatten)]
+    client: ClientView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+fn strings<T: AsRef<str>>(items: &[T]) -> Vec<String> {
+    items.iter().map(|i| i.as_ref().to_owned()).collect()
+}
+
+impl From<&Client> for ClientView {
+    fn from(c: &Client) -> Self {
+        let s = &c.settings;
+        Self {
+            client_id: c.id.to_string(),
+            tenant_id: c.tenant_id.to_string(),
+            kind: c.kind.as_str(),
+            name: s.name().as_ref().to_owned(),
+            redirect_uris: strings(s.redirect_uris()),
+            post_logout_redirect_uris: strings(s.post_logout_redirect_uris()),
+            grant_types: s.grant_types().iter().map(|g| g.as_str()).collect(),
+            scopes: s.scopes().iter().map(str::to_owned).collect(),
+            cors_origins: strings(s.cors_origins()),
+            access_token_lifetime_secs: s.lifetimes().access_secs(),
+            refresh_token_lifetime_secs: s.lifetimes().refresh_absolute_secs(),
+            refresh_token_idle_secs: s.lifetimes().refresh_idle_secs(),
+            id_token_alg: s.id_token_alg().as_str(),
+            first_party: s.first_party(),
+            status: if c.is_disabled() {
+                "disabled"
+            } else {
+                "active"
+            },
+            previous_secret_expires_at: c
+                .secrets
+                .as_ref()
+                .and_then(|x| x.previous_expires_at())
+                .map(rfc3339),
+            created_at: rfc3339(c.created_at),
+            updated_at: rfc3339(c.updated_at),
+            disabled_at: c.disabled_at.map(rfc3339),
+        }
+    }
+}
+
+impl CreateClientBody {
+    fn parse(self) -> Result<(ClientKind, ClientSettings), ClientRuleError> {
+        let kind = match self.kind.as_deref() {
+            Some(text) => ClientKind::parse(text)?,
+            None => ClientKind::Confidential,
+        };
+        let grant_types = match &self.grant_types {
+            Some(given) => parse_grants("grant_types", given)?,
+            None => DEFAULT_GRANT_TYPES.to_vec(),
+        };
+        let scopes = match &self.scopes {
+            Some(given) => ScopeSet::from_tokens(given)?,
+            None => default_scopes(&grant_types),
+        };
+        let draft = ClientDraft {
+            name: DisplayName::parse(&self.name)?,
+            redirect_uris: parse_uris("redirect_uris", &self.redirect_uris)?,
+            post_logout_redirect_uris: parse_uris(
+                "post_logout_redirect_uris",
+                &self.post_logout_redirect_uris,
+            )?,
+            grant_types,
+            scopes,
+            cors_origins: parse_origins("cors_origins", &self.cors_origins)?,
+            lifetimes: TokenLifetimes::new(
+                self.access_token_lifetime_secs
+                    .unwrap_or(ACCESS_TOKEN_DEFAULT_SECS),
+                self.refresh_token_lifetime_secs
+                    .unwrap_or(REFRESH_ABSOLUTE_DEFAULT_SECS),
+                self.refresh_token_idle_secs
+                    .unwrap_or(REFRESH_IDLE_DEFAULT_SECS),
+            )?,
+            id_token_alg: match self.id_token_alg.as_deref() {
+                Some(text) => IdTokenAlg::parse(text)?,
+                None => IdTokenAlg::default(),
+            },
+            first_party: self.first_party,
+        };
+        Ok((kind, ClientSettings::new(kind, draft)?))
+    }
+}
+
+impl UpdateClientBody {
+    fn parse(self) -> Result<ClientUpdate, ClientRuleError> {
+        let uris = |field, v: Option<Vec<String>>| v.map(|v| parse_uris(field, &v)).transpose();
+        Ok(ClientUpdate {
+            name: self.name.as_deref().map(DisplayName::parse).transpose()?,
+            redirect_uris: uris("redirect_uris", self.redirect_uris)?,
+            post_logout_redirect_uris: uris(
+                "post_logout_redirect_uris",
+                self.post_logout_redirect_uris,
+            )?,
+            grant_types: self
+                .grant_types
+                .map(|g| parse_grants("grant_types", &g))
+                .transpose()?,
+            scopes: self.scopes.map(ScopeSet::from_tokens).transpose()?,
+            cors_origins: self
+                .cors_origins
+                .map(|o| parse_origins("cors_origins", &o))
+                .transpose()?,
+            access_token_lifetime_secs: self.access_token_lifetime_secs,
+            refresh_token_lifetime_secs: self.refresh_token_lifetime_secs,
+            refresh_token_idle_secs: self.refresh_token_idle_secs,
+            id_token_alg: self
+                .id_token_alg
+                .as_deref()
+                .map(IdTokenAlg::parse)
+                .transpose()?,
+            first_party: self.first_party,
+        })
+    }
+}
+
+/// The tenant of the path, which must exist.
+async fn existing_tenant(state: &AppState, id: &str) -> Result<TenantId, ApiError> {
+    let id =
+        TenantId::parse(id).map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
+    Ok(state.tenants.get(id).await?.id)
+}
+
+/// An id of the wrong shape is simply a client that does not exist.
+async fn ids(state: &AppState, path: &(String, String)) -> Result<(TenantId, ClientId), ApiError> {
+    let tenant = existing_tenant(state, &path.0).await?;
+    let client = ClientId::parse(&path.1)
+        .map_err(|_| ApiError::new(Code::ClientNotFound, "no such client"))?;
+    Ok((tenant, client))
+}
+
+/// 200 or 201 with the secret shown this once; never cached.
+fn with_secret(
+    mut resp: actix_web::HttpResponseBuilder,
+    client: &Client,
+    secret: Option<PlainSecret>,
+) -> HttpResponse {
+    resp.insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(WithSecret {
+            client: ClientView::from(client),
+            client_secret: secret.map(|s| s.expose().to_owned()),
+        })
+}
+
+pub async fn create_client(
+    _: Operator,
+    state: web::Data<AppState>,
+    clients: Clients,
+    tenant: web::Path<String>,
+    body: web::Json<CreateClientBody>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = existing_tenant(&state, &tenant).await?;
+    let (kind, settings) = body.into_inner().parse()?;
+    let (client, secret) =
+        Client::create(tenant, kind, settings, now()).map_err(ApiError::internal)?;
+    clients.0.create(&client).await?;
+    tracing::info!(tenant_id = %tenant, client_id = %client.id, kind = kind.as_str(), "client created");
+    let mut resp = HttpResponse::Created();
+    resp.insert_header((
+        header::LOCATION,
+        format!("/manage/v1/tenants/{tenant}/clients/{}", client.id),
+    ));
+    Ok(with_secret(resp, &client, secret))
+}
+
+pub async fn list_clients(
+    _: Operator,
+    state: web::Data<AppState>,
+    clients: Clients,
+    tenant: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = existing_tenant(&state, &tenant).await?;
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.after)
+        .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let page = clients.0.list(tenant, &page).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": page.items.iter().map(ClientView::from).collect::<Vec<_>>(),
+        "next_after": page.next_after,
+    })))
+}
+
+pub async fn get_client(
+    _: Operator,
+    state: web::Data<AppState>,
+    clients: Clients,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, id) = ids(&state, &path).await?;
+    let client = clients.0.get(tenant, &id).await?;
+    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+}
+
+pub async fn update_client(
+    _: Operator,
+    state: web::Data<AppState>,
+    clients: Clients,
+    path: web::Path<(String, String)>,
+    body: web::Json<UpdateClientBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, id) = ids(&state, &path).await?;
+    let update = body.into_inner().parse()?;
+    let client = clients.0.update(tenant, &id, update, now()).await?;
+    tracing::info!(tenant_id = %tenant, client_id = %id, "client updated");
+    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+}
+
+pub async fn rotate_client_secret(
+    _: Operator,
+    state: web::Data<AppState>,
+    clients: Clients,
+    path: web::Path<(String, String)>,
+    body: web::Json<RotateSecretBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, id) = ids(&state, &path).await?;
+    let overlap = SecretOverlap::parse(body.overlap_secs)?;
+    let (client, secret) = clients.0.rotate_secret(tenant, &id, overlap, now()).await?;
+    tracing::info!(tenant_id = %tenant, client_id = %id, overlap_secs = overlap.secs(), "client secret rotated");
+    Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
+}
+
+pub async fn disable_client(
+    _: Operator,
+    state: web::Data<AppState>,
+    clients: Clients,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, id) = ids(&state, &path).await?;
+    let client = clients.0.disable(tenant, &id, now()).await?;
+    tracing::info!(tenant_id = %tenant, client_id = %id, "client disabled");
+    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+}

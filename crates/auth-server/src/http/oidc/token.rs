@@ -1,0 +1,97 @@
+//! `POST /t/{slug}/token`: parse, authenticate the client, run the grant.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::{cors, tenant_of};
+use crate::error::{OAuthCode, OAuthError};
+use crate::oauth::client_auth::presented;
+use crate::oauth::grants::authorization_code::CodeExchange;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    resource: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn missing(name: &str) -> OAuthError {
+    OAuthError::new(OAuthCode::InvalidRequest, format!("{name} is required"))
+}
+
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, OAuthError> {
+    let tenant = tenant_of(&state, &slug).await?;
+    let origin = cors::allowed_origin(&state, &tenant, &req).await;
+    let auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let who = presented(
+        auth,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )?;
+    let client = state.oauth.authenticate(&tenant, &who).await?;
+    state
+        .oauth
+        .keys
+        .ensure_keys(tenant.id, &[])
+        .await
+        .map_err(OAuthError::server)?;
+    let oauth = &state.oauth;
+    let response = match form.grant_type.as_deref() {
+        Some("authorization_code") => {
+            let code = form.code.as_deref().ok_or_else(|| missing("code"))?;
+            let exchange = CodeExchange {
+                code,
+                redirect_uri: form.redirect_uri.as_deref(),
+                code_verifier: form.code_verifier.as_deref(),
+            };
+            oauth.exchange_code(&tenant, &client, exchange).await?
+        }
+        Some("refresh_token") => {
+            let token = form
+                .refresh_token
+                .as_deref()
+                .ok_or_else(|| missing("refresh_token"))?;
+            oauth
+                .refresh(&tenant, &client, token, form.scope.as_deref())
+                .await?
+        }
+        Some("client_credentials") => {
+            oauth
+                .client_credentials(
+                    &tenant,
+                    &client,
+                    form.scope.as_deref(),
+                    form.resource.as_deref(),
+                )
+                .await?
+        }
+        Some(_) => {
+            return Err(OAuthError::new(
+                OAuthCode::UnsupportedGrantType,
+                "supported: authorization_code, refresh_token, client_credentials",
+            ))
+        }
+        None => return Err(missing("grant_type")),
+    };
+    let mut res = HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(response);
+    cors::add_origin(&mut res, origin);
+    Ok(res)
+}

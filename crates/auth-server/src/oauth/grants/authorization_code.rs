@@ -1,0 +1,154 @@
+//! `grant_type=authorization_code`: a code is good once, for its client, its
+//! redirect URI and its PKCE challenge; a replayed code revokes what it made
+//! (RFC 6749 §4.1.2, RFC 9700 §2.1.1, ASVS 10.4.2).
+use crate::domain::client::{Client, GrantType};
+use crate::domain::pkce::CodeChallenge;
+use crate::domain::scope::ScopeSet;
+use crate::domain::tenant::Tenant;
+use crate::domain::user::UserId;
+use crate::error::{OAuthCode, OAuthError};
+use crate::oauth::tokens::{Subject, TokenResponse};
+use crate::oauth::OAuth;
+use crate::store::auth_codes::Redemption;
+use crate::store::refresh_tokens::RefreshRecord;
+use crate::store::StoreError;
+
+pub struct CodeExchange<'a> {
+    pub code: &'a str,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+}
+
+fn invalid_grant(description: &str) -> OAuthError {
+    OAuthError::new(OAuthCode::InvalidGrant, description)
+}
+
+impl OAuth {
+    pub async fn exchange_code(
+        &self,
+        tenant: &Tenant,
+        client: &Client,
+        req: CodeExchange<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
+        if !client.allows_grant(GrantType::AuthorizationCode) {
+            return Err(OAuthError::new(
+                OAuthCode::UnauthorizedClient,
+                "this client may not use authorization codes",
+            ));
+        }
+        let now = self.now();
+        let code = match self
+            .codes
+            .redeem(tenant.id, &crate::tokens::digest(req.code), now)
+            .await?
+        {
+            Redemption::Redeemed(code) => code,
+            Redemption::Replayed { grant_id } => {
+                self.grants
+                    .revoke(tenant.id, &grant_id, "authorization code replayed", now)
+                    .await?;
+                tracing::warn!(tenant = %tenant.slug, client = %client.id, "authorization code replayed; its tokens are revoked");
+                return Err(invalid_grant("the code was already used"));
+            }
+            Redemption::Expired => return Err(invalid_grant("the code has expired")),
+            Redemption::Unknown => return Err(invalid_grant("unknown code")),
+        };
+        if code.client_id != client.id.as_ref() {
+            return Err(invalid_grant("the code was issued to another client"));
+        }
+        if req.redirect_uri != Some(code.redirect_uri.as_str()) {
+            return Err(invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        match (&code.code_challenge, req.code_verifier) {
+            (Some(challenge), Some(verifier))
+                if CodeChallenge::from_trusted(challenge.clone()).verify(verifier) => {}
+            (Some(_), _) => {
+                return Err(invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ))
+            }
+            // PKCE downgrade: a verifier for a request that had no challenge.
+            (None, Some(_)) => {
+                return Err(invalid_grant(
+                    "code_verifier sent, but the request had no code_challenge",
+                ))
+            }
+            (None, None) => {}
+        }
+        if !self.grants.is_live(tenant.id, &code.grant_id).await? {
+            return Err(invalid_grant("the authorization was revoked"));
+        }
+        let user_id =
+            UserId::parse(&code.user_id).ok_or_else(|| OAuthError::server("stored user id"))?;
+        let user = match self.users.get(tenant.id, user_id).await {
+            Ok(u) if !u.is_disabled() => u,
+            Ok(_) | Err(StoreError::UserNotFound) => {
+                return Err(invalid_grant("the user can no longer log in"))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let scope = ScopeSet::parse(&code.scope).map_err(OAuthError::server)?;
+        let subject = Subject {
+            tenant,
+            client,
+            user: Some(&user),
+            scope: &scope,
+            resource: code.resource.as_deref(),
+            grant_id: &code.grant_id,
+            auth_time: Some(code.auth_time),
+            amr: Some(&code.amr),
+        };
+        let (access_token, expires_in) = self.mint_access_token(&subject).await?;
+        let id_token = if scope.has_openid() {
+            Some(
+                self.mint_id_token(
+                    tenant,
+                    client,
+                    &user,
+                    &scope,
+                    code.nonce.as_deref(),
+                    code.auth_time,
+                    &code.amr,
+                    &access_token,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
+            let lifetimes = client.settings.lifetimes();
+            Some(
+                self.mint_refresh_token(RefreshRecord {
+                    tenant_id: tenant.id.to_string(),
+                    grant_id: code.grant_id.clone(),
+                    client_id: client.id.to_string(),
+                    user_id: user.id.to_string(),
+                    scope: scope.to_string(),
+                    resource: code.resource.clone(),
+                    auth_time: code.auth_time,
+                    amr: code.amr.clone(),
+                    created_at: now,
+                    family_expires_at: now + lifetimes.refresh_absolute_secs(),
+                    idle_expires_at: now + lifetimes.refresh_idle_secs(),
+                    used_at: None,
+                    retry_response: None,
+                    retry_until: None,
+                })
+                .await?,
+            )
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in,
+            scope: scope.to_string(),
+            refresh_token,
+            id_token,
+        })
+    }
+}

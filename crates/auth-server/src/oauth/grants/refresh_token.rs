@@ -1,0 +1,171 @@
+//! `grant_type=refresh_token`: every use rotates the token. Using a spent one
+//! revokes the whole family (RFC 9700 §4.14.2) — except within a short grace
+//! window, where a client that lost the response gets the same new pair back.
+use crate::domain::client::{Client, GrantType};
+use crate::domain::scope::ScopeSet;
+use crate::domain::tenant::Tenant;
+use crate::domain::user::UserId;
+use crate::error::{OAuthCode, OAuthError};
+use crate::oauth::tokens::{Subject, TokenResponse};
+use crate::oauth::OAuth;
+use crate::store::refresh_tokens::RefreshRecord;
+use crate::store::StoreError;
+
+fn invalid_grant(description: &str) -> OAuthError {
+    OAuthError::new(OAuthCode::InvalidGrant, description)
+}
+
+fn owner(digest: &str) -> String {
+    format!("refresh:{digest}")
+}
+
+impl OAuth {
+    pub async fn refresh(
+        &self,
+        tenant: &Tenant,
+        client: &Client,
+        token: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        if !client.allows_grant(GrantType::RefreshToken) {
+            return Err(OAuthError::new(
+                OAuthCode::UnauthorizedClient,
+                "this client may not use refresh tokens",
+            ));
+        }
+        let now = self.now();
+        let digest = crate::tokens::digest(token);
+        let record = self
+            .refresh
+            .find(tenant.id, &digest)
+            .await?
+            .ok_or_else(|| invalid_grant("unknown refresh token"))?;
+        if record.client_id != client.id.as_ref() {
+            return Err(invalid_grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+        if !self.grants.is_live(tenant.id, &record.grant_id).await? {
+            return Err(invalid_grant("the refresh token was revoked"));
+        }
+        if record.used_at.is_some() || !self.refresh.claim(&digest, now).await? {
+            return self.after_reuse(tenant, &digest, now).await;
+        }
+        if now >= record.family_expires_at || now >= record.idle_expires_at {
+            return Err(invalid_grant("the refresh token has expired"));
+        }
+        let granted = ScopeSet::parse(&record.scope).map_err(OAuthError::server)?;
+        let scope = match scope {
+            Some(text) => {
+                let asked = ScopeSet::parse(text)
+                    .map_err(|e| OAuthError::new(OAuthCode::InvalidScope, e.to_string()))?;
+                if !granted.allows(&asked) {
+                    return Err(OAuthError::new(
+                        OAuthCode::InvalidScope,
+                        "scope exceeds what was granted",
+                    ));
+                }
+                asked
+            }
+            None => granted,
+        };
+        let user_id =
+            UserId::parse(&record.user_id).ok_or_else(|| OAuthError::server("stored user id"))?;
+        let user = match self.users.get(tenant.id, user_id).await {
+            Ok(u) if !u.is_disabled() => u,
+            Ok(_) | Err(StoreError::UserNotFound) => {
+                self.grants
+                    .revoke(tenant.id, &record.grant_id, "user disabled", now)
+                    .await?;
+                return Err(invalid_grant("the user can no longer log in"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let subject = Subject {
+            tenant,
+            client,
+            user: Some(&user),
+            scope: &scope,
+            resource: record.resource.as_deref(),
+            grant_id: &record.grant_id,
+            auth_time: Some(record.auth_time),
+            amr: Some(&record.amr),
+        };
+        let (access_token, expires_in) = self.mint_access_token(&subject).await?;
+        let id_token = if scope.has_openid() {
+            Some(
+                self.mint_id_token(
+                    tenant,
+                    client,
+                    &user,
+                    &scope,
+                    None,
+                    record.auth_time,
+                    &record.amr,
+                    &access_token,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let idle = client.settings.lifetimes().refresh_idle_secs();
+        let refresh_token = self
+            .mint_refresh_token(RefreshRecord {
+                scope: scope.to_string(),
+                created_at: now,
+                idle_expires_at: (now + idle).min(record.family_expires_at),
+                used_at: None,
+                retry_response: None,
+                retry_until: None,
+                ..record
+            })
+            .await?;
+        let response = TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in,
+            scope: scope.to_string(),
+            refresh_token: Some(refresh_token),
+            id_token,
+        };
+        let json = serde_json::to_vec(&response).map_err(OAuthError::server)?;
+        let sealed = self
+            .master
+            .seal(&json, &owner(&digest))
+            .map_err(OAuthError::server)?;
+        self.refresh
+            .keep_retry_response(&digest, &sealed, now + self.refresh_grace_secs)
+            .await?;
+        Ok(response)
+    }
+
+    /// A spent token came back: the same answer within the grace window,
+    /// else the family is revoked.
+    async fn after_reuse(
+        &self,
+        tenant: &Tenant,
+        digest: &str,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let record = self
+            .refresh
+            .find(tenant.id, digest)
+            .await?
+            .ok_or_else(|| invalid_grant("unknown refresh token"))?;
+        if let (Some(sealed), Some(until)) = (&record.retry_response, record.retry_until) {
+            if now < until {
+                let json = self
+                    .master
+                    .open(sealed, &owner(digest))
+                    .map_err(OAuthError::server)?;
+                return serde_json::from_slice(&json).map_err(OAuthError::server);
+            }
+        }
+        self.grants
+            .revoke(tenant.id, &record.grant_id, "refresh token reused", now)
+            .await?;
+        tracing::warn!(tenant = %tenant.slug, client = %record.client_id, "refresh token reused; the family is revoked");
+        Err(invalid_grant("the refresh token was already used"))
+    }
+}

@@ -1,0 +1,129 @@
+//! Authorization codes: single use, short-lived, bound to client, redirect
+//! URI and PKCE challenge.
+use sqlx::{AnyPool, Row};
+
+use super::StoreError;
+use crate::domain::tenant::TenantId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthCode {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub grant_id: String,
+    pub session_handle: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub resource: Option<String>,
+    pub auth_time: i64,
+    pub amr: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What redeeming a code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redemption {
+    Redeemed(AuthCode),
+    /// Already used: the caller revokes what it produced.
+    Replayed {
+        grant_id: String,
+    },
+    Expired,
+    Unknown,
+}
+
+#[derive(Clone)]
+pub struct AuthCodeStore {
+    pool: AnyPool,
+}
+
+const COLUMNS: &str =
+    "tenant_id, client_id, user_id, grant_id, session_handle, redirect_uri, scope, nonce, \
+code_challenge, resource, auth_time, amr, created_at, expires_at";
+
+impl AuthCodeStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(&self, digest: &str, c: &AuthCode) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO authorization_codes (code_hash, {COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ))
+        .bind(digest)
+        .bind(&c.tenant_id)
+        .bind(&c.client_id)
+        .bind(&c.user_id)
+        .bind(&c.grant_id)
+        .bind(&c.session_handle)
+        .bind(&c.redirect_uri)
+        .bind(&c.scope)
+        .bind(c.nonce.clone())
+        .bind(c.code_challenge.clone())
+        .bind(c.resource.clone())
+        .bind(c.auth_time)
+        .bind(&c.amr)
+        .bind(c.created_at)
+        .bind(c.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses the code: one conditional UPDATE, so only one redemption wins.
+    pub async fn redeem(
+        &self,
+        tenant: TenantId,
+        digest: &str,
+        now: i64,
+    ) -> Result<Redemption, StoreError> {
+        let done = sqlx::query(
+            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND tenant_id = $3 \
+             AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(digest)
+        .bind(tenant.to_string())
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, used_at FROM authorization_codes WHERE code_hash = $1 AND tenant_id = $2"
+        ))
+        .bind(digest)
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Redemption::Unknown);
+        };
+        let code = AuthCode {
+            tenant_id: row.try_get("tenant_id")?,
+            client_id: row.try_get("client_id")?,
+            user_id: row.try_get("user_id")?,
+            grant_id: row.try_get("grant_id")?,
+            session_handle: row.try_get("session_handle")?,
+            redirect_uri: row.try_get("redirect_uri")?,
+            scope: row.try_get("scope")?,
+            nonce: row.try_get("nonce")?,
+            code_challenge: row.try_get("code_challenge")?,
+            resource: row.try_get("resource")?,
+            auth_time: row.try_get("auth_time")?,
+            amr: row.try_get("amr")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+        };
+        Ok(if done.rows_affected() == 1 {
+            Redemption::Redeemed(code)
+        } else if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+            Redemption::Replayed {
+                grant_id: code.grant_id,
+            }
+        } else {
+            Redemption::Expired
+        })
+    }
+}

@@ -1,0 +1,331 @@
+//! Clients table. Every query filters on the tenant: a client id of tenant A
+//! is an unknown client under tenant B.
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use crate::domain::client::{
+    Client, ClientDraft, ClientId, ClientKind, ClientRuleError, ClientSecrets, ClientSettings,
+    ClientUpdate, CorsOrigin, GrantType, IdTokenAlg, PlainSecret, RedirectUri, SecretOverlap,
+    TokenLifetimes,
+};
+use crate::domain::display_name::DisplayName;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::scope::ScopeSet;
+use crate::domain::tenant::TenantId;
+
+const COLUMNS: &str = "id, tenant_id, kind, name, redirect_uris, post_logout_redirect_uris, \
+grant_types, scopes, cors_origins, access_token_secs, refresh_token_secs, refresh_idle_secs, \
+id_token_alg, first_party, secret_digest, previous_secret_digest, previous_secret_expires_at, \
+created_at, updated_at, disabled_at";
+
+/// How often a rotation retries when another rotation won the race.
+const ROTATE_ATTEMPTS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientStoreError {
+    #[error("no such client")]
+    NotFound,
+    #[error("no such tenant")]
+    TenantNotFound,
+    #[error(transparent)]
+    Rule(#[from] ClientRuleError),
+    #[error("the secret kept changing during rotation; try again")]
+    Contended,
+    #[error("cannot draw random bytes")]
+    Random(#[from] getrandom::Error),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("stored client is unreadable: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Clone)]
+pub struct ClientStore {
+    pool: AnyPool,
+}
+
+impl ClientStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Writes a client made by [`Client::create`].
+    pub async fn create(&self, client: &Client) -> Result<(), ClientStoreError> {
+        let s = &client.settings;
+        let secrets = client.secrets.as_ref();
+        sqlx::query(&format!(
+            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        ))
+        .bind(client.id.as_ref())
+        .bind(client.tenant_id.to_string())
+        .bind(client.kind.as_str())
+        .bind(s.name().as_ref())
+        .bind(json_list(s.redirect_uris()))
+        .bind(json_list(s.post_logout_redirect_uris()))
+        .bind(json_list(s.grant_types().iter().map(|g| g.as_str())))
+        .bind(s.scopes().to_string())
+        .bind(json_list(s.cors_origins()))
+        .bind(s.lifetimes().access_secs())
+        .bind(s.lifetimes().refresh_absolute_secs())
+        .bind(s.lifetimes().refresh_idle_secs())
+        .bind(s.id_token_alg().as_str())
+        .bind(i64::from(s.first_party()))
+        .bind(secrets.map(|x| x.current_digest().to_owned()))
+        .bind(secrets.and_then(|x| x.previous_digest().map(str::to_owned)))
+        .bind(secrets.and_then(ClientSecrets::previous_expires_at))
+        .bind(client.created_at)
+        .bind(client.updated_at)
+        .bind(client.disabled_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                ClientStoreError::TenantNotFound
+            }
+            _ => ClientStoreError::Database(e),
+        })?;
+        Ok(())
+    }
+
+    pub async fn get(&self, tenant: TenantId, id: &ClientId) -> Result<Client, ClientStoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(id.as_ref())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(client_from_row)
+            .unwrap_or(Err(ClientStoreError::NotFound))
+    }
+
+    /// The tenant's clients in id order, `page.limit()` at a time.
+    pub async fn list(
+        &self,
+        tenant: TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Client>, ClientStoreError> {
+        // One row more than asked tells whether another page follows.
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(tenant.to_string())
+        .bind(page.after().unwrap_or(""))
+        .bind(i64::from(page.limit()) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = rows
+            .iter()
+            .map(client_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let limit = page.limit() as usize;
+        let next_after = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|c| c.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_after })
+    }
+
+    /// Applies `update`; the result must satisfy every client rule, else
+    /// nothing is written.
+    pub async fn update(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+        update: ClientUpdate,
+        now: i64,
+    ) -> Result<Client, ClientStoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(id.as_ref())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut client = row
+            .as_ref()
+            .map(client_from_row)
+            .unwrap_or(Err(ClientStoreError::NotFound))?;
+        client.settings = client.settings.updated(client.kind, update)?;
+        client.updated_at = now;
+        let s = &client.settings;
+        sqlx::query(
+            "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
+             grant_types = $4, scopes = $5, cors_origins = $6, access_token_secs = $7, \
+             refresh_token_secs = $8, refresh_idle_secs = $9, id_token_alg = $10, \
+             first_party = $11, updated_at = $12 WHERE tenant_id = $13 AND id = $14",
+        )
+        .bind(s.name().as_ref())
+        .bind(json_list(s.redirect_uris()))
+        .bind(json_list(s.post_logout_redirect_uris()))
+        .bind(json_list(s.grant_types().iter().map(|g| g.as_str())))
+        .bind(s.scopes().to_string())
+        .bind(json_list(s.cors_origins()))
+        .bind(s.lifetimes().access_secs())
+        .bind(s.lifetimes().refresh_absolute_secs())
+        .bind(s.lifetimes().refresh_idle_secs())
+        .bind(s.id_token_alg().as_str())
+        .bind(i64::from(s.first_party()))
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.as_ref())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// A new secret for a confidential client, returned in clear this once;
+    /// the replaced one stays valid for `overlap`. The write only lands if the
+    /// secret is still the one read, so concurrent rotations never hand out a
+    /// secret that was overwritten.
+    pub async fn rotate_secret(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+        overlap: SecretOverlap,
+        now: i64,
+    ) -> Result<(Client, PlainSecret), ClientStoreError> {
+        for _ in 0..ROTATE_ATTEMPTS {
+            let mut client = self.get(tenant, id).await?;
+            let current = client.secrets.take().ok_or(ClientRuleError::NoSecret)?;
+            let (next, plain) = current.rotated(overlap, now)?;
+            let done = sqlx::query(
+                "UPDATE clients SET secret_digest = $1, previous_secret_digest = $2, \
+                 previous_secret_expires_at = $3, updated_at = $4 \
+                 WHERE tenant_id = $5 AND id = $6 AND secret_digest = $7",
+            )
+            .bind(next.current_digest())
+            .bind(next.previous_digest().map(str::to_owned))
+            .bind(next.previous_expires_at())
+            .bind(now)
+            .bind(tenant.to_string())
+            .bind(id.as_ref())
+            .bind(current.current_digest())
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() == 1 {
+                client.secrets = Some(next);
+                client.updated_at = now;
+                return Ok((client, plain));
+            }
+        }
+        Err(ClientStoreError::Contended)
+    }
+
+    /// Disables the client; disabling a disabled client keeps the first date.
+    pub async fn disable(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+        now: i64,
+    ) -> Result<Client, ClientStoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.as_ref())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(ClientStoreError::NotFound);
+        }
+        self.get(tenant, id).await
+    }
+
+    pub async fn count(&self, tenant: TenantId) -> Result<i64, ClientStoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM clients WHERE tenant_id = $1")
+            .bind(tenant.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+fn json_list<I, S>(items: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    Value::Array(
+        items
+            .into_iter()
+            .map(|s| Value::String(s.as_ref().to_owned()))
+            .collect(),
+    )
+    .to_string()
+}
+
+fn client_from_row(row: &AnyRow) -> Result<Client, ClientStoreError> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |what: &str| ClientStoreError::Corrupt(format!("client {id}: {what}"));
+    let list = |column: &str| -> Result<Vec<String>, ClientStoreError> {
+        let text: String = row.try_get(column)?;
+        serde_json::from_str(&text).map_err(|_| corrupt(column))
+    };
+    let kind =
+        ClientKind::parse(&row.try_get::<String, _>("kind")?).map_err(|_| corrupt("kind"))?;
+    let grant_types = list("grant_types")?
+        .iter()
+        .map(|g| GrantType::parse(g))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| corrupt("grant_types"))?;
+    let scopes =
+        ScopeSet::parse(&row.try_get::<String, _>("scopes")?).map_err(|_| corrupt("scopes"))?;
+    let id_token_alg = IdTokenAlg::parse(&row.try_get::<String, _>("id_token_alg")?)
+        .map_err(|_| corrupt("id_token_alg"))?;
+    let settings = ClientSettings::from_trusted(ClientDraft {
+        name: DisplayName::from_trusted(row.try_get("name")?),
+        redirect_uris: list("redirect_uris")?
+            .into_iter()
+            .map(RedirectUri::from_trusted)
+            .collect(),
+        post_logout_redirect_uris: list("post_logout_redirect_uris")?
+            .into_iter()
+            .map(RedirectUri::from_trusted)
+            .collect(),
+        grant_types,
+        scopes,
+        cors_origins: list("cors_origins")?
+            .into_iter()
+            .map(CorsOrigin::from_trusted)
+            .collect(),
+        lifetimes: TokenLifetimes::from_trusted(
+            row.try_get("access_token_secs")?,
+            row.try_get("refresh_token_secs")?,
+            row.try_get("refresh_idle_secs")?,
+        ),
+        id_token_alg,
+        first_party: row.try_get::<i64, _>("first_party")? != 0,
+    });
+    let digest: Option<String> = row.try_get("secret_digest")?;
+    let previous: Option<String> = row.try_get("previous_secret_digest")?;
+    let previous_expires_at: Option<i64> = row.try_get("previous_secret_expires_at")?;
+    let secrets = match (kind, digest) {
+        (ClientKind::Confidential, Some(current)) => Some(ClientSecrets::from_stored(
+            current,
+            previous.zip(previous_expires_at),
+        )),
+        (ClientKind::Public, None) => None,
+        _ => return Err(corrupt("secret does not match kind")),
+    };
+    Ok(Client {
+        id: ClientId::parse(&id).map_err(|_| corrupt("id"))?,
+        tenant_id: TenantId::parse(&row.try_get::<String, _>("tenant_id")?)
+            .map_err(|_| corrupt("tenant id"))?,
+        kind,
+        settings,
+        secrets,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+    })
+}

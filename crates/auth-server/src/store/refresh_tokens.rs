@@ -1,0 +1,126 @@
+//! Refresh tokens: opaque, stored as digests, rotated at every use.
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::StoreError;
+use crate::domain::tenant::TenantId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    pub tenant_id: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub resource: Option<String>,
+    pub auth_time: i64,
+    pub amr: String,
+    pub created_at: i64,
+    pub family_expires_at: i64,
+    pub idle_expires_at: i64,
+    pub used_at: Option<i64>,
+    pub retry_response: Option<String>,
+    pub retry_until: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, amr, created_at, \
+family_expires_at, idle_expires_at, used_at, retry_response, retry_until";
+
+#[derive(Clone)]
+pub struct RefreshTokenStore {
+    pool: AnyPool,
+}
+
+impl RefreshTokenStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(&self, digest: &str, r: &RefreshRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, \
+             auth_time, amr, created_at, family_expires_at, idle_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(digest)
+        .bind(&r.tenant_id)
+        .bind(&r.grant_id)
+        .bind(&r.client_id)
+        .bind(&r.user_id)
+        .bind(&r.scope)
+        .bind(r.resource.clone())
+        .bind(r.auth_time)
+        .bind(&r.amr)
+        .bind(r.created_at)
+        .bind(r.family_expires_at)
+        .bind(r.idle_expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find(
+        &self,
+        tenant: TenantId,
+        digest: &str,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1 AND tenant_id = $2"
+        ))
+        .bind(digest)
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    /// Claims the token for one rotation: true only for the first caller.
+    pub async fn claim(&self, digest: &str, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(digest)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Keeps the (sealed) response of a rotation for the retry grace window.
+    pub async fn keep_retry_response(
+        &self,
+        digest: &str,
+        sealed: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE refresh_tokens SET retry_response = $1, retry_until = $2 WHERE token_hash = $3",
+        )
+        .bind(sealed)
+        .bind(until)
+        .bind(digest)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+fn record_from_row(row: &AnyRow) -> Result<RefreshRecord, StoreError> {
+    Ok(RefreshRecord {
+        tenant_id: row.try_get("tenant_id")?,
+        grant_id: row.try_get("grant_id")?,
+        client_id: row.try_get("client_id")?,
+        user_id: row.try_get("user_id")?,
+        scope: row.try_get("scope")?,
+        resource: row.try_get("resource")?,
+        auth_time: row.try_get("auth_time")?,
+        amr: row.try_get("amr")?,
+        created_at: row.try_get("created_at")?,
+        family_expires_at: row.try_get("family_expires_at")?,
+        idle_expires_at: row.try_get("idle_expires_at")?,
+        used_at: row.try_get("used_at")?,
+        retry_response: row.try_get("retry_response")?,
+        retry_until: row.try_get("retry_until")?,
+    })
+}
