@@ -13,6 +13,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub database: Database,
     pub admin_token: String,
+    /// The `AUTH_MASTER_KEYS` value the server runs with.
+    pub master_keys: String,
     pub client: Client,
 }
 
@@ -58,6 +60,7 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
         db,
         database,
         admin_token,
+        master_keys,
         client: Client::new(),
     }
 }
