@@ -28,6 +28,8 @@ pub enum Command {
     Tenant(TenantArgs),
     /// Manage a tenant's OAuth clients (applications) in the auth server's database.
     Client(ClientArgs),
+    /// Manage a tenant's signing keys, and reseal them after a master-key change.
+    Keys(KeysArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -202,4 +204,35 @@ pub enum ClientCommand {
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         overlap_secs: i64,
     },
+}
+
+#[derive(Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// List a tenant's signing keys and their states.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Rotate now: next → active, active → retired (still published), new next.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        /// RS256, ES256 or EdDSA (default: every algorithm the tenant has).
+        #[arg(long)]
+        alg: Option<String>,
+    },
+    /// Emergency: drop a key from JWKS at once; its tokens stop verifying.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        kid: String,
+    },
+    /// Re-encrypt every private key under the first key of AUTH_MASTER_KEYS.
+    Reseal,
 }

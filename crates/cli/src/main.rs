@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::Secrets(args) => commands::secrets::run(args),
         Command::Tenant(args) => commands::tenant::run(args).await,
         Command::Client(args) => commands::client::run(args).await,
+        Command::Keys(args) => commands::keys::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

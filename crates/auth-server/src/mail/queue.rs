@@ -197,6 +197,24 @@ impl MailQueue {
     }
 }
 
+impl MailQueue {
+    /// Starts the queue the auth server's settings describe (inside the runtime).
+    pub fn from_settings(
+        settings: &crate::config::MailSettings,
+        from: &str,
+    ) -> Result<Self, MailError> {
+        let config = super::config::MailConfig::from_settings(settings, from)?;
+        let transport = super::transport::MailTransport::from_config(&config.transport)?;
+        Self::start(
+            transport,
+            QueueConfig {
+                from: config.from,
+                ..QueueConfig::default()
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,23 +243,5 @@ mod tests {
         let t = MailTransport::Files(super::super::FileTransport::new("/nonexistent"));
         let err = MailQueue::start(t, QueueConfig::default()).unwrap_err();
         assert!(matches!(err, MailError::Config(_)));
-    }
-}
-
-impl MailQueue {
-    /// Starts the queue the auth server's settings describe (inside the runtime).
-    pub fn from_settings(
-        settings: &crate::config::MailSettings,
-        from: &str,
-    ) -> Result<Self, MailError> {
-        let config = super::config::MailConfig::from_settings(settings, from)?;
-        let transport = super::transport::MailTransport::from_config(&config.transport)?;
-        Self::start(
-            transport,
-            QueueConfig {
-                from: config.from,
-                ..QueueConfig::default()
-            },
-        )
     }
 }

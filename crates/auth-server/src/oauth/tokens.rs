@@ -47,7 +47,7 @@ pub struct Subject<'a> {
     pub amr: Option<&'a str>,
 }
 
-fn signing_alg(alg: IdTokenAlg) -> SigningAlg {
+pub fn signing_alg(alg: IdTokenAlg) -> SigningAlg {
     match alg {
         IdTokenAlg::Rs256 => SigningAlg::RS256,
         IdTokenAlg::Es256 => SigningAlg::ES256,
@@ -146,17 +146,17 @@ impl OAuth {
         Ok((token, ttl))
     }
 
+    /// The ID token of `s` (which must have a user, auth_time and amr).
     pub async fn mint_id_token(
         &self,
-        tenant: &Tenant,
-        client: &Client,
-        user: &User,
-        scope: &ScopeSet,
+        s: &Subject<'_>,
         nonce: Option<&str>,
-        auth_time: i64,
-        amr: &str,
         access_token: &str,
     ) -> Result<String, OAuthError> {
+        let (Some(user), Some(auth_time), Some(amr)) = (s.user, s.auth_time, s.amr) else {
+            return Err(OAuthError::server("an ID token needs a user"));
+        };
+        let (tenant, client, scope) = (s.tenant, s.client, s.scope);
         let now = self.now();
         let alg = signing_alg(client.settings.id_token_alg());
         let mut claims = Map::new();

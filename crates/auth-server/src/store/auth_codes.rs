@@ -26,7 +26,7 @@ pub struct AuthCode {
 /// What redeeming a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {
-    Redeemed(AuthCode),
+    Redeemed(Box<AuthCode>),
     /// Already used: the caller revokes what it produced.
     Replayed {
         grant_id: String,
@@ -117,7 +117,7 @@ impl AuthCodeStore {
             expires_at: row.try_get("expires_at")?,
         };
         Ok(if done.rows_affected() == 1 {
-            Redemption::Redeemed(code)
+            Redemption::Redeemed(Box::new(code))
         } else if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
             Redemption::Replayed {
                 grant_id: code.grant_id,

@@ -628,3 +628,73 @@ async fn cors_answers_registered_origins_only() {
         "never CORS on authorize"
     );
 }
+
+#[tokio::test]
+async fn eddsa_id_tokens_and_prompt_login_and_max_age() {
+    let (app, _, web, tenant) = logged_in_app().await;
+    let client = create_client(
+        &app,
+        &tenant.id.to_string(),
+        json!({"first_party": true, "id_token_alg": "EdDSA"}),
+    )
+    .await;
+    let tokens = tokens_for(&app, &web, &client).await;
+    let id_token = tokens["id_token"].as_str().expect("id token");
+    assert_eq!(header(id_token)["alg"], "EdDSA");
+    let jwks: Value = app
+        .client
+        .get(app.url("/t/acme/jwks.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .any(|k| k["kid"] == header(id_token)["kid"] && k["crv"] == "Ed25519"));
+    // prompt=login asks for the password again even with a session.
+    let login_again = web
+        .get(&authorize_path(
+            "acme",
+            &client,
+            &pkce().1,
+            &[("prompt", "login")],
+        ))
+        .await;
+    assert!(
+        login_again
+            .location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/t/acme/login?")),
+        "{:?}",
+        login_again.location
+    );
+    // max_age=0 after a login long ago does too; a fresh login satisfies it.
+    sqlx::query("UPDATE sessions SET auth_time = auth_time - 3600")
+        .execute(&app.database.pool)
+        .await
+        .expect("age");
+    let stale = web
+        .get(&authorize_path(
+            "acme",
+            &client,
+            &pkce().1,
+            &[("max_age", "60")],
+        ))
+        .await;
+    assert!(stale
+        .location
+        .as_deref()
+        .is_some_and(|l| l.starts_with("/t/acme/login?")));
+    let cb = authorize(
+        &web,
+        &authorize_path("acme", &client, &pkce().1, &[("max_age", "60")]),
+        "alice@example.com",
+        PASSWORD,
+    )
+    .await;
+    assert!(param(&cb, "code").is_some());
+}

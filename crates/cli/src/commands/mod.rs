@@ -1,6 +1,7 @@
 //! One module per top-level command.
 pub mod client;
 pub mod dev;
+pub mod keys;
 pub mod migrate;
 pub mod secrets;
 pub mod serve;

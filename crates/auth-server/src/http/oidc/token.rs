@@ -47,7 +47,13 @@ pub async fn token(
     state
         .oauth
         .keys
-        .ensure_keys(tenant.id, &[])
+        // RS256 and ES256 always exist; EdDSA once a client asks for it.
+        .ensure_keys(
+            tenant.id,
+            &[crate::oauth::tokens::signing_alg(
+                client.settings.id_token_alg(),
+            )],
+        )
         .await
         .map_err(OAuthError::server)?;
     let oauth = &state.oauth;

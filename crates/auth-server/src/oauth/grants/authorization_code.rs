@@ -103,17 +103,8 @@ impl OAuth {
         let (access_token, expires_in) = self.mint_access_token(&subject).await?;
         let id_token = if scope.has_openid() {
             Some(
-                self.mint_id_token(
-                    tenant,
-                    client,
-                    &user,
-                    &scope,
-                    code.nonce.as_deref(),
-                    code.auth_time,
-                    &code.amr,
-                    &access_token,
-                )
-                .await?,
+                self.mint_id_token(&subject, code.nonce.as_deref(), &access_token)
+                    .await?,
             )
         } else {
             None

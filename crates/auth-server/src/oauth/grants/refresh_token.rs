@@ -93,19 +93,7 @@ impl OAuth {
         };
         let (access_token, expires_in) = self.mint_access_token(&subject).await?;
         let id_token = if scope.has_openid() {
-            Some(
-                self.mint_id_token(
-                    tenant,
-                    client,
-                    &user,
-                    &scope,
-                    None,
-                    record.auth_time,
-                    &record.amr,
-                    &access_token,
-                )
-                .await?,
-            )
+            Some(self.mint_id_token(&subject, None, &access_token).await?)
         } else {
             None
         };

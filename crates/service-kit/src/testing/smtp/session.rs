@@ -174,6 +174,7 @@ fn path_arg(arg: &str, keyword: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

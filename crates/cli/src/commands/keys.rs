@@ -1,0 +1,114 @@
+//! `connectauth keys …`: manual and emergency operations on signing keys,
+//! and resealing them when the master key rotates.
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use auth_server::clock::SystemClock;
+use auth_server::keys::keyring::{KeyService, RotationPolicy};
+use auth_server::keys::sealed::MasterKeys;
+use auth_server::keys::signing::SigningAlg;
+use auth_server::store::signing_keys::SigningKeyStore;
+use auth_server::store::tenants::TenantStore;
+use service_kit::config::Loader;
+use service_kit::db::PoolSettings;
+use time::OffsetDateTime;
+
+use crate::args::{KeysArgs, KeysCommand, ServiceName};
+use crate::{environment, services};
+
+fn when(unix: Option<i64>) -> String {
+    unix.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .map_or_else(|| "-".to_owned(), |t| t.date().to_string())
+}
+
+pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
+    let env = environment::load()?;
+    let mut loader = Loader::new(&env);
+    let url = services::database_url(ServiceName::Auth, &mut loader);
+    let ring = loader.keyring("AUTH_MASTER_KEYS");
+    loader.finish()?;
+    let db = services::connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
+    let master = Arc::new(MasterKeys::new(&ring).context("AUTH_MASTER_KEYS")?);
+    let keys = KeyService::new(
+        SigningKeyStore::new(db.pool.clone()),
+        master.clone(),
+        Arc::new(SystemClock),
+        RotationPolicy::default(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let tenants = TenantStore::new(db.pool.clone());
+    let tenant_id = |slug: String| {
+        let tenants = tenants.clone();
+        async move {
+            tenants
+                .get_by_slug(&slug)
+                .await
+                .map(|t| t.id)
+                .map_err(|_| anyhow!("no tenant with slug `{slug}`"))
+        }
+    };
+    match args.command {
+        KeysCommand::List { tenant } => {
+            let id = tenant_id(tenant).await?;
+            keys.ensure_keys(id, &[])
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{:<24}  {:<6}  {:<8}  {:<10}  {:<10}  {:<10}  remove after",
+                "kid", "alg", "state", "created", "activated", "retired"
+            );
+            for k in keys.list(id).await.map_err(|e| anyhow!("{e}"))? {
+                println!(
+                    "{:<24}  {:<6}  {:<8}  {:<10}  {:<10}  {:<10}  {}",
+                    k.kid,
+                    k.alg.as_str(),
+                    k.state.as_str(),
+                    when(Some(k.created_at)),
+                    when(k.activated_at),
+                    when(k.retired_at),
+                    when(k.remove_after)
+                );
+            }
+        }
+        KeysCommand::Rotate { tenant, alg } => {
+            let id = tenant_id(tenant).await?;
+            let algs: Vec<SigningAlg> = match alg {
+                Some(a) => vec![SigningAlg::parse(&a)
+                    .map_err(|_| anyhow!("--alg must be RS256, ES256 or EdDSA"))?],
+                None => {
+                    let present: Vec<SigningAlg> = keys
+                        .list(id)
+                        .await
+                        .map_err(|e| anyhow!("{e}"))?
+                        .iter()
+                        .map(|k| k.alg)
+                        .collect();
+                    SigningAlg::ALL
+                        .into_iter()
+                        .filter(|a| present.contains(a))
+                        .collect()
+                }
+            };
+            for alg in algs {
+                let rotated = keys
+                    .rotate(id, alg)
+                    .await
+                    .map_err(|e| anyhow!("{alg}: {e}"))?;
+                println!("{alg}: now signing with {}", rotated.active);
+            }
+        }
+        KeysCommand::Revoke { tenant, kid } => {
+            let id = tenant_id(tenant).await?;
+            keys.revoke(id, &kid).await.map_err(|e| anyhow!("{e}"))?;
+            println!("revoked {kid}: removed from JWKS; tokens it signed no longer verify");
+        }
+        KeysCommand::Reseal => {
+            let n = keys.reseal_all(&master).await.map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "resealed {n} private keys under master key `{}`",
+                ring.first().map_or("", |(id, _)| id.as_str())
+            );
+        }
+    }
+    Ok(())
+}
