@@ -120,7 +120,7 @@ async fn production_starts_with_generated_secrets() {
         "graceful exit on SIGTERM: {}",
         stderr(&out)
     );
-    let logs = stdout(&out);
+    let logs = stderr(&out);
     assert!(
         logs.lines()
             .any(|l| l.starts_with('{') && l.contains("\"request_id\"")),

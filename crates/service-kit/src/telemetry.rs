@@ -1,5 +1,6 @@
 //! Structured logs: JSON in production (one object per line, for the log
-//! shipper), human-readable in development. Filter with `RUST_LOG`.
+//! shipper), human-readable in development. Filter with `RUST_LOG`. Logs go
+//! to stderr; stdout is left to what commands print for people.
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
@@ -33,13 +34,18 @@ pub fn init(format: LogFormat, default_filter: &str) {
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
                     .json()
                     .with_current_span(true)
                     .with_span_list(false),
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().compact())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .compact(),
+            )
             .try_init(),
     };
 }

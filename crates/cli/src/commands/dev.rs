@@ -11,8 +11,7 @@ use crate::args::{DevArgs, ServiceName};
 use crate::services::{self, ServiceConfig, Started};
 use crate::{dev_secrets, environment};
 
-/// The tenant of the first customer, created on first start.
-pub const DEMO_TENANT: &str = "connect-people";
+use super::demo::{DEMO_CHALLENGE, DEMO_CLIENT_ID, DEMO_TENANT, DEMO_VERIFIER};
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let base = environment::load()?;
@@ -38,7 +37,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         let db = config.connect().await?;
         services::migrate(name, &db).await?;
         if name == ServiceName::Auth {
-            ensure_demo_tenant(&db).await?;
+            super::demo::ensure(&db, args.host, args.people_port).await?;
         }
         started.push(config.start(db)?);
     }
@@ -85,31 +84,6 @@ fn dev_env(args: &DevArgs, base: &Env) -> anyhow::Result<Env> {
     Ok(env)
 }
 
-async fn ensure_demo_tenant(db: &service_kit::db::Database) -> anyhow::Result<()> {
-    use auth_server::domain::tenant::{DisplayName, NewTenant, TenantSettings, TenantSlug};
-    use auth_server::store::{tenants::TenantStore, StoreError};
-    let store = TenantStore::new(db.pool.clone());
-    match store.get_by_slug(DEMO_TENANT).await {
-        Ok(_) => Ok(()),
-        Err(StoreError::TenantNotFound) => {
-            let new = NewTenant {
-                slug: TenantSlug::parse(DEMO_TENANT)?,
-                display_name: DisplayName::parse("Connect People")?,
-                settings: TenantSettings::default(),
-            };
-            match store.create(new).await {
-                Ok(t) => {
-                    tracing::info!(tenant_id = %t.id, "created the demo tenant `{DEMO_TENANT}`");
-                    Ok(())
-                }
-                Err(StoreError::SlugTaken(_)) => Ok(()),
-                Err(e) => Err(e).context("creating the demo tenant"),
-            }
-        }
-        Err(e) => Err(e).context("looking up the demo tenant"),
-    }
-}
-
 fn print_banner(args: &DevArgs, started: &[Started]) {
     println!();
     println!(
@@ -152,6 +126,27 @@ fn print_banner(args: &DevArgs, started: &[Started]) {
             "  curl -H \"Authorization: Bearer $AUTH_ADMIN_TOKEN\" http://{}/manage/v1/tenants",
             SocketAddr::new(args.host, auth.port)
         );
+    }
+    if let (Some(auth), Some(people)) = (
+        started.iter().find(|s| s.name == ServiceName::Auth),
+        started.iter().find(|s| s.name == ServiceName::People),
+    ) {
+        let auth = SocketAddr::new(args.host, auth.port);
+        let people = SocketAddr::new(args.host, people.port);
+        println!();
+        println!("Call the Connect People API as a user (PKCE verifier fixed for the demo):");
+        println!(
+            "  1. open http://{auth}/t/{DEMO_TENANT}/authorize?response_type=code&client_id={DEMO_CLIENT_ID}\\
+&redirect_uri=http%3A%2F%2F{people}%2Fcallback&scope=openid%20profile%20profile%3Aread%20profile%3Awrite\\
+&code_challenge={DEMO_CHALLENGE}&code_challenge_method=S256&state=demo"
+        );
+        println!(
+            "     sign up or log in, then copy `code` from the address bar of the page you land on"
+        );
+        println!(
+            "  2. curl -s http://{auth}/t/{DEMO_TENANT}/token -d grant_type=authorization_code -d client_id={DEMO_CLIENT_ID} \\\n       -d redirect_uri=http://{people}/callback -d code_verifier={DEMO_VERIFIER} -d code=$CODE"
+        );
+        println!("  3. curl -s -H \"Authorization: Bearer $ACCESS_TOKEN\" http://{people}/v1/me");
     }
     println!("Press Ctrl-C to stop.");
 }

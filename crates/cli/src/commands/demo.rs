@@ -1,0 +1,116 @@
+//! The demo of `connectauth dev`: the first customer's tenant
+//! (`connect-people`), whose access tokens carry the audience the Connect
+//! People API expects, and a public client with a fixed id so the README's
+//! curl sequence works as written.
+use std::net::IpAddr;
+
+use anyhow::{anyhow, Context};
+use auth_server::clock::{Clock, SystemClock};
+use auth_server::domain::client::{
+    Client, ClientDraft, ClientId, ClientKind, ClientSettings, ClientUpdate, GrantType, IdTokenAlg,
+    RedirectUri, TokenLifetimes,
+};
+use auth_server::domain::display_name::DisplayName;
+use auth_server::domain::scope::ScopeSet;
+use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate};
+use auth_server::store::clients::{ClientStore, ClientStoreError};
+use auth_server::store::tenants::TenantStore;
+use auth_server::store::StoreError;
+use serde_json::json;
+use service_kit::db::Database;
+
+pub const DEMO_TENANT: &str = "connect-people";
+/// Fixed so documentation can name it; a public client has no secret to leak.
+pub const DEMO_CLIENT_ID: &str = "cli_connect-people-dev-app";
+pub const DEMO_AUDIENCE: &str = "connect-people-api";
+/// A fixed PKCE pair so the documented curl sequence can be pasted as is.
+/// Only for the development client; real clients draw a verifier per request.
+pub const DEMO_VERIFIER: &str = "connect-people-demo-verifier-0123456789-abcdefghij";
+pub const DEMO_CHALLENGE: &str = "XqgdmLsVzI3Qeuua4-3gLZYknOB9zm_y6TZZw98ZG7w";
+pub const DEMO_SCOPES: &str = "openid profile email offline_access profile:read profile:write connections:read connections:write";
+
+pub async fn ensure(db: &Database, host: IpAddr, people_port: u16) -> anyhow::Result<()> {
+    let tenant = ensure_tenant(db).await?;
+    ensure_client(
+        db,
+        &tenant,
+        &format!(
+            "http://{}/callback",
+            std::net::SocketAddr::new(host, people_port)
+        ),
+    )
+    .await
+}
+
+async fn ensure_tenant(db: &Database) -> anyhow::Result<Tenant> {
+    let store = TenantStore::new(db.pool.clone());
+    let tenant = match store.get_by_slug(DEMO_TENANT).await {
+        Ok(t) => t,
+        Err(StoreError::TenantNotFound) => {
+            let new = NewTenant {
+                slug: TenantSlug::parse(DEMO_TENANT)?,
+                display_name: DisplayName::parse("Connect People")?,
+                settings: TenantSettings::default(),
+            };
+            match store.create(new).await {
+                Ok(t) => t,
+                Err(StoreError::SlugTaken(_)) => store.get_by_slug(DEMO_TENANT).await?,
+                Err(e) => return Err(e).context("creating the demo tenant"),
+            }
+        }
+        Err(e) => return Err(e).context("looking up the demo tenant"),
+    };
+    if tenant.settings.as_map().get("default_audience").is_none() {
+        let mut settings = tenant.settings.as_map().clone();
+        settings.insert("default_audience".into(), json!(DEMO_AUDIENCE));
+        let update = TenantUpdate {
+            display_name: None,
+            settings: Some(TenantSettings::parse(serde_json::Value::Object(settings))?),
+        };
+        return Ok(store.update(tenant.id, update).await?);
+    }
+    Ok(tenant)
+}
+
+async fn ensure_client(db: &Database, tenant: &Tenant, redirect: &str) -> anyhow::Result<()> {
+    let store = ClientStore::new(db.pool.clone());
+    let id = ClientId::parse(DEMO_CLIENT_ID).map_err(|e| anyhow!("{e}"))?;
+    let redirect_uris = vec![RedirectUri::parse(redirect).map_err(|e| anyhow!("{e}"))?];
+    match store.get(tenant.id, &id).await {
+        Ok(existing) if existing.settings.redirect_uris() == redirect_uris.as_slice() => Ok(()),
+        Ok(_) => {
+            // Ports changed since last time: follow them.
+            let update = ClientUpdate {
+                redirect_uris: Some(redirect_uris),
+                ..ClientUpdate::default()
+            };
+            store
+                .update(tenant.id, &id, update, SystemClock.now())
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            Ok(())
+        }
+        Err(ClientStoreError::NotFound) => {
+            let draft = ClientDraft {
+                name: DisplayName::parse("Connect People (development)")?,
+                redirect_uris,
+                post_logout_redirect_uris: Vec::new(),
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                scopes: ScopeSet::parse(DEMO_SCOPES).map_err(|e| anyhow!("{e}"))?,
+                cors_origins: Vec::new(),
+                lifetimes: TokenLifetimes::default(),
+                id_token_alg: IdTokenAlg::default(),
+                first_party: true,
+            };
+            let settings =
+                ClientSettings::new(ClientKind::Public, draft).map_err(|e| anyhow!("{e}"))?;
+            let now = SystemClock.now();
+            let (mut client, _) = Client::create(tenant.id, ClientKind::Public, settings, now)?;
+            client.id = id;
+            store.create(&client).await.map_err(|e| anyhow!("{e}"))?;
+            tracing::info!("created the demo client `{DEMO_CLIENT_ID}`");
+            Ok(())
+        }
+        Err(e) => Err(anyhow!("{e}")),
+    }
+}
