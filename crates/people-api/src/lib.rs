@@ -1,10 +1,15 @@
-//! The Connect People API. Today: its own database, migrations and the HTTP
-//! baseline with health probes; profiles and connections follow (issue 3).
+//! The Connect People API: the first customer's resource server. It trusts
+//! the access tokens of one ConnectAuth tenant and keeps its own database of
+//! people (profiles) and the connections between them.
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod domain;
+pub mod error;
 pub mod http;
 pub mod startup;
+pub mod state;
+pub mod store;
 
 pub use config::PeopleConfig;
 pub use startup::{Application, StartupError, MIGRATIONS};

@@ -1,9 +1,12 @@
-//! Builds the service from its config: pool, routes, listener.
+//! Builds the service from its config: pool, token checker, routes, listener.
 use actix_web::dev::ServerHandle;
+use actix_web::web;
 use service_kit::db::{self, Database, DbError, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
 
 use crate::config::PeopleConfig;
+use crate::http::auth::Authenticator;
+use crate::state::AppState;
 
 pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/people/postgres"),
@@ -16,6 +19,8 @@ pub enum StartupError {
     Database(#[from] DbError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+    #[error("token checking: {0}")]
+    Tokens(#[from] connectauth_verify::ConfigError),
 }
 
 pub struct Application {
@@ -29,13 +34,14 @@ impl Application {
     }
 
     pub fn build_with_db(config: PeopleConfig, db: Database) -> Result<Self, StartupError> {
+        let authenticator = web::Data::new(Authenticator::from_settings(&config.tokens)?);
+        let state = web::Data::new(AppState::new(&db));
         let listener = kit_http::bind(&config.http)?;
-        let running = kit_http::serve(
-            listener,
-            config.http.clone(),
-            db.pool,
-            crate::http::configure,
-        )?;
+        let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
+            cfg.app_data(state.clone());
+            cfg.app_data(authenticator.clone());
+            crate::http::configure(cfg);
+        })?;
         Ok(Self { running })
     }
 

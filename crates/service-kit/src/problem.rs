@@ -25,6 +25,13 @@ pub enum Code {
     TenantSlugTaken,
     TenantDisabled,
     ClientNotFound,
+    InvalidToken,
+    InsufficientScope,
+    PersonNotFound,
+    ConnectionNotFound,
+    ConnectionExists,
+    ConnectionNotPending,
+    SelfConnection,
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyRequests,
@@ -63,6 +70,35 @@ impl Code {
             ),
             Code::TenantDisabled => (S::CONFLICT, "tenant-disabled", "The tenant is disabled"),
             Code::ClientNotFound => (S::NOT_FOUND, "client-not-found", "No such client"),
+            Code::InvalidToken => (
+                S::UNAUTHORIZED,
+                "invalid-token",
+                "The access token is invalid",
+            ),
+            Code::InsufficientScope => (
+                S::FORBIDDEN,
+                "insufficient-scope",
+                "The access token lacks a required scope",
+            ),
+            Code::PersonNotFound => (S::NOT_FOUND, "person-not-found", "No such person"),
+            Code::ConnectionNotFound => {
+                (S::NOT_FOUND, "connection-not-found", "No such connection")
+            }
+            Code::ConnectionExists => (
+                S::CONFLICT,
+                "connection-exists",
+                "These people are already connected or asked to be",
+            ),
+            Code::ConnectionNotPending => (
+                S::CONFLICT,
+                "connection-not-pending",
+                "The connection request was already answered",
+            ),
+            Code::SelfConnection => (
+                S::UNPROCESSABLE_ENTITY,
+                "self-connection",
+                "A person cannot connect to themselves",
+            ),
             Code::PayloadTooLarge => (
                 S::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -216,7 +252,7 @@ pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> H
 mod tests {
     use super::*;
 
-    const ALL: [Code; 15] = [
+    const ALL: [Code; 22] = [
         Code::BadRequest,
         Code::InvalidInput,
         Code::Unauthorized,
@@ -227,6 +263,13 @@ mod tests {
         Code::TenantSlugTaken,
         Code::TenantDisabled,
         Code::ClientNotFound,
+        Code::InvalidToken,
+        Code::InsufficientScope,
+        Code::PersonNotFound,
+        Code::ConnectionNotFound,
+        Code::ConnectionExists,
+        Code::ConnectionNotPending,
+        Code::SelfConnection,
         Code::PayloadTooLarge,
         Code::UnsupportedMediaType,
         Code::TooManyRequests,

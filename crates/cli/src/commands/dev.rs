@@ -63,6 +63,11 @@ fn dev_env(args: &DevArgs, base: &Env) -> anyhow::Result<Env> {
     let mut env = Env::from_pairs(dev_secrets::load_or_create(&args.data_dir)?);
     env.set("CONNECTAUTH_ENV", "development");
     let dir = args.data_dir.display();
+    // The Connect People API trusts the demo tenant of this auth server.
+    env.set(
+        "PEOPLE_ISSUER",
+        format!("http://{}/t/{DEMO_TENANT}", SocketAddr::new(args.host, args.auth_port)),
+    );
     // Without an SMTP server, mail lands in files under the data dir (links logged).
     if base.raw("SMTP_URL").is_none_or(|v| v.trim().is_empty()) {
         env.set("AUTH_MAIL_DIR", format!("{dir}/mail"));

@@ -1,0 +1,200 @@
+//! A connection between two people: one asks (the requester), the other
+//! (the addressee) accepts or declines. One per pair, whoever asked first.
+use std::fmt;
+
+use super::page::PageSize;
+use super::person::PersonId;
+
+/// Time-ordered (UUID v7), so ids sort by creation and serve as page cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnectionId(uuid::Uuid);
+
+impl ConnectionId {
+    pub fn new() -> Self {
+        Self(uuid::Uuid::now_v7())
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        uuid::Uuid::try_parse(text).ok().map(Self)
+    }
+}
+
+impl Default for ConnectionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionStatus {
+    Pending,
+    Accepted,
+}
+
+impl ConnectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(Self::Pending),
+            "accepted" => Some(Self::Accepted),
+            _ => None,
+        }
+    }
+}
+
+/// Which way a connection points, seen by one of its two people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// I asked.
+    Outgoing,
+    /// I was asked.
+    Incoming,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Outgoing => "outgoing",
+            Self::Incoming => "incoming",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConnectionRuleError {
+    #[error("a person cannot connect to themselves")]
+    SelfConnection,
+    #[error("only the person who was asked may answer a connection request")]
+    NotAddressee,
+    #[error("this connection request was already accepted")]
+    NotPending,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub requester: PersonId,
+    pub addressee: PersonId,
+    pub status: ConnectionStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When the addressee accepted; `None` while pending.
+    pub responded_at: Option<i64>,
+}
+
+impl Connection {
+    /// A new request from `requester` to `addressee`.
+    pub fn request(
+        requester: PersonId,
+        addressee: PersonId,
+        now: i64,
+    ) -> Result<Self, ConnectionRuleError> {
+        if requester == addressee {
+            return Err(ConnectionRuleError::SelfConnection);
+        }
+        Ok(Self {
+            id: ConnectionId::new(),
+            requester,
+            addressee,
+            status: ConnectionStatus::Pending,
+            created_at: now,
+            responded_at: None,
+        })
+    }
+
+    /// Whether `person` may accept or decline it: only its addressee, and
+    /// only while it is pending.
+    pub fn check_answerable_by(&self, person: &PersonId) -> Result<(), ConnectionRuleError> {
+        if &self.addressee != person {
+            return Err(ConnectionRuleError::NotAddressee);
+        }
+        if self.status != ConnectionStatus::Pending {
+            return Err(ConnectionRuleError::NotPending);
+        }
+        Ok(())
+    }
+
+    /// The direction seen by `me`, one of its two people.
+    pub fn direction_for(&self, me: &PersonId) -> Direction {
+        if &self.requester == me {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        }
+    }
+
+    /// The other person, seen by `me`.
+    pub fn other_than(&self, me: &PersonId) -> &PersonId {
+        if &self.requester == me {
+            &self.addressee
+        } else {
+            &self.requester
+        }
+    }
+}
+
+/// `GET /v1/connections`: a person's connections, optionally of one status.
+#[derive(Debug, Clone)]
+pub struct ConnectionQuery {
+    pub status: Option<ConnectionStatus>,
+    pub limit: PageSize,
+    pub after: Option<ConnectionId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str) -> PersonId {
+        PersonId::parse(id).expect("id")
+    }
+
+    #[test]
+    fn nobody_connects_to_themselves() {
+        assert_eq!(
+            Connection::request(person("a"), person("a"), 0),
+            Err(ConnectionRuleError::SelfConnection)
+        );
+    }
+
+    #[test]
+    fn only_the_addressee_answers_and_only_once() {
+        let mut c = Connection::request(person("a"), person("b"), 0).expect("request");
+        assert_eq!(
+            c.check_answerable_by(&person("a")),
+            Err(ConnectionRuleError::NotAddressee)
+        );
+        assert_eq!(c.check_answerable_by(&person("b")), Ok(()));
+        c.status = ConnectionStatus::Accepted;
+        assert_eq!(
+            c.check_answerable_by(&person("b")),
+            Err(ConnectionRuleError::NotPending)
+        );
+        assert_eq!(c.direction_for(&person("a")), Direction::Outgoing);
+        assert_eq!(c.other_than(&person("b")), &person("a"));
+    }
+
+    #[test]
+    fn ids_sort_by_creation() {
+        let first = ConnectionId::new().to_string();
+        let second = ConnectionId::new().to_string();
+        assert!(first < second);
+        assert_eq!(
+            ConnectionId::parse(&first).map(|i| i.to_string()),
+            Some(first)
+        );
+        assert_eq!(ConnectionId::parse("nope"), None);
+    }
+}

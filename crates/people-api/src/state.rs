@@ -1,0 +1,20 @@
+//! What handlers get through `web::Data<AppState>`. The token checker is
+//! app data of its own (`web::Data<Authenticator>`), where the extractor looks.
+use service_kit::db::Database;
+
+use crate::store::connections::ConnectionStore;
+use crate::store::people::PeopleStore;
+
+pub struct AppState {
+    pub people: PeopleStore,
+    pub connections: ConnectionStore,
+}
+
+impl AppState {
+    pub fn new(db: &Database) -> Self {
+        Self {
+            people: PeopleStore::new(db.pool.clone()),
+            connections: ConnectionStore::new(db.pool.clone()),
+        }
+    }
+}
