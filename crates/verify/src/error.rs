@@ -146,6 +146,22 @@ impl ValidationError {
         matches!(self, ValidationError::UnknownKey { .. })
     }
 
+    /// A short, client-safe `error_description`: deliberately coarse
+    /// (expired / not yet valid / invalid / insufficient scope) so the
+    /// response does not tell an attacker which check failed.
+    pub fn description(&self) -> &'static str {
+        match self {
+            ValidationError::Expired => "The access token expired",
+            ValidationError::NotYetValid | ValidationError::IssuedInFuture => {
+                "The access token is not yet valid"
+            }
+            ValidationError::InsufficientScope { .. } => {
+                "The access token does not have the required scope"
+            }
+            _ => "The access token is invalid",
+        }
+    }
+
     /// A value for the `WWW-Authenticate` response header (RFC 6750 §3).
     ///
     /// The description is deliberately coarse (expired / not yet valid /
@@ -164,16 +180,7 @@ impl ValidationError {
         if let Some(realm) = realm {
             challenge = challenge.realm(realm);
         }
-        challenge = challenge.description(match self {
-            ValidationError::Expired => "The access token expired",
-            ValidationError::NotYetValid | ValidationError::IssuedInFuture => {
-                "The access token is not yet valid"
-            }
-            ValidationError::InsufficientScope { .. } => {
-                "The access token does not have the required scope"
-            }
-            _ => "The access token is invalid",
-        });
+        challenge = challenge.description(self.description());
         if let ValidationError::InsufficientScope { required, .. } = self {
             challenge = challenge.scope(required.iter().map(String::as_str));
         }

@@ -1,11 +1,69 @@
-//! Offline validation of OAuth 2.0 JWT access tokens ([RFC 9068]) against a
-//! JSON Web Key Set, following the JWT best current practices ([RFC 8725]).
+//! Validation of OAuth 2.0 JWT access tokens ([RFC 9068]) for resource
+//! servers, following the JWT best current practices ([RFC 8725]): offline
+//! against a JSON Web Key Set, or with the keys fetched and cached from the
+//! issuer, optionally confirming each token by introspection ([RFC 7662]).
 //!
 //! Built for ConnectAuth but tied to no issuer: any authorization server
-//! that signs access tokens with ES256/384/512, RS256/384/512,
-//! PS256/384/512 or EdDSA and publishes a JWKS works.
+//! that publishes OpenID Connect or RFC 8414 metadata and a JWKS, and signs
+//! access tokens with ES256/384/512, RS256/384/512, PS256/384/512 or EdDSA,
+//! works.
 //!
-//! # Example
+//! # Features
+//!
+//! * `remote` (default): [`Verifier`] (discovery, JWKS cache, introspection)
+//!   and [`remote::RemoteKeys`]. HTTP over rustls: no OpenSSL needed for
+//!   HTTP.
+//! * `actix`: the actix-web extractor `actix::AuthenticatedUser`, the
+//!   `actix::RequireScopes` middleware and RFC 6750 error responses.
+//!
+//! Without features, only the offline core: [`Validator`] and [`KeySet`].
+//!
+//! # With the issuer's keys: [`Verifier`]
+//!
+//! ```no_run
+//! use connectauth_verify::{require_scopes, Verifier, VerifierConfig};
+//!
+//! # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! // Once at start-up: discovery of the issuer's metadata.
+//! let verifier = Verifier::new(VerifierConfig {
+//!     issuer: "https://auth.example.com/t/acme".into(),
+//!     audience: "https://api.example.com".into(),
+//!     ..VerifierConfig::default()
+//! })
+//! .await?;
+//!
+//! // Per request: the bearer token from `Authorization: Bearer <token>`.
+//! match verifier.verify(token).await {
+//!     Ok(claims) => require_scopes(&claims, &["orders:read"])?,
+//!     Err(err) => {
+//!         // 401 invalid_token, 403 insufficient_scope, or 503 when the
+//!         // issuer's keys cannot be had; plus the RFC 6750 challenge.
+//!         let _status = err.status_code();
+//!         let _challenge = err.www_authenticate(Some(verifier.realm()));
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The keys are cached per `Cache-Control` (clamped to 1 min..24 h,
+//! 5 min without it) and refetched, at most once per 30 s and once for
+//! any number of concurrent requests, when a token names a key the set
+//! lacks (a rotation). When the issuer is unreachable the cached keys keep
+//! being served for an hour past their expiry. See [`RemoteKeysConfig`].
+//!
+//! Tokens are validated locally, so a revoked token stays valid until it
+//! expires. Callers that must see revocations at once set
+//! [`VerifierConfig::introspection`]: every token that passes is then
+//! confirmed with the issuer's introspection endpoint.
+//!
+//! # In actix-web
+//!
+//! With feature `actix`, see the `actix` module: register the verifier with
+//! `App::new().app_data(web::Data::new(verifier))` and take an
+//! `AuthenticatedUser` in handlers.
+//!
+//! # Offline: [`Validator`] and [`KeySet`]
 //!
 //! ```
 //! use std::time::Duration;
@@ -53,7 +111,7 @@
 //! # }
 //! ```
 //!
-//! # What is checked
+//! # What is checked (both ways)
 //!
 //! * The key is chosen by the header `kid` with a plain map lookup. A token
 //!   without `kid` is accepted only if the set holds exactly one key.
@@ -79,16 +137,28 @@
 //!
 //! Signatures are verified with [`josekit`] (OpenSSL).
 //!
+//! [RFC 7662]: https://www.rfc-editor.org/rfc/rfc7662
 //! [RFC 9068]: https://www.rfc-editor.org/rfc/rfc9068
 //! [RFC 8725]: https://www.rfc-editor.org/rfc/rfc8725
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// The crate docs link to the `remote` items, absent without the feature.
+#![cfg_attr(not(feature = "remote"), allow(rustdoc::broken_intra_doc_links))]
 
+// The README's examples are compiled as doc tests.
+#[cfg(all(doctest, feature = "actix"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+#[cfg(feature = "actix")]
+pub mod actix;
 mod algorithm;
 mod claims;
 mod error;
 mod keyset;
+#[cfg(feature = "remote")]
+pub mod remote;
 mod validator;
 
 pub use algorithm::Algorithm;
@@ -96,6 +166,11 @@ pub use claims::{require_scopes, Claims};
 pub use error::{BearerChallenge, ConfigError, ErrorCode, ValidationError};
 pub use keyset::{
     KeyInfo, KeySet, KeySetError, KeySetOptions, RsaWithoutAlg, SkipReason, SkippedKey,
+};
+#[cfg(feature = "remote")]
+pub use remote::{
+    IntrospectionConfig, RemoteError, RemoteKeys, RemoteKeysConfig, SetupError, Verifier,
+    VerifierConfig, VerifyError,
 };
 pub use validator::{
     KeyUrlHeaders, ValidationConfig, Validator, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY,

@@ -3,6 +3,8 @@
 //! tests prove interoperability rather than round-tripping our own code.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod issuer;
+
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
