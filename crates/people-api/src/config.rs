@@ -27,6 +27,8 @@ pub struct TokenSettings {
     pub audience: String,
     /// A confidential client of the tenant, for token introspection.
     pub introspection: Option<IntrospectionClient>,
+    /// Fewest seconds between two JWKS fetches (`PEOPLE_JWKS_MIN_REFETCH_SECS`, default 30).
+    pub jwks_min_refetch_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -91,7 +93,9 @@ impl TokenSettings {
             loader.problem("PEOPLE_AUDIENCE: must not contain spaces or control characters");
         }
         let introspection = read_introspection(loader, production);
+        let jwks_min_refetch_secs = loader.parse("PEOPLE_JWKS_MIN_REFETCH_SECS", 30);
         Self {
+            jwks_min_refetch_secs,
             issuer,
             audience,
             introspection,

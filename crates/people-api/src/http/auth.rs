@@ -1,11 +1,8 @@
 //! Bearer tokens: the one seam between this API and token checking.
 //!
 //! Handlers see only [`AuthenticatedUser`] (`claims`, `require_scopes`) and
-//! [`BearerError`], the shape of `connectauth-verify`'s actix extractor. Until
-//! that extractor and its async `Verifier` land, this file builds the same
-//! thing over the crate's offline core: a [`Validator`] fed by a
-//! [`KeySource`]. Switching is a change to this file (and deleting
-//! `remote_keys.rs`): nothing else names a key, a validator or a key source.
+//! [`BearerError`], rendered as problem+json like every error of this API;
+//! checking itself is `connectauth-verify`'s [`Verifier`].
 //!
 //! The contract (RFC 6750 §3): no token → 401 `WWW-Authenticate: Bearer`;
 //! a bad token → 401 `error="invalid_token"`; a good token lacking a scope →
@@ -13,87 +10,91 @@
 //! Bodies are problem+json.
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use connectauth_verify::{
-    require_scopes, Claims, ConfigError, KeySet, ValidationConfig, ValidationError, Validator,
+    require_scopes, Claims, ConfigError, IntrospectionConfig, RemoteKeysConfig, ValidationConfig,
+    ValidationError, Validator, Verifier, VerifierConfig, VerifyError,
 };
 use service_kit::problem::{problem_response, Code};
+use tokio::sync::OnceCell;
 
-use super::remote_keys::RemoteKeySource;
 use crate::config::TokenSettings;
 
-/// Where the issuer's public keys come from.
-#[async_trait::async_trait]
-pub trait KeySource: Send + Sync {
-    /// The keys to check a token with now (cheap: called on every request).
-    async fn keys(&self) -> KeySet;
-    /// A token named a key we do not hold: the issuer may have rotated.
-    /// Implementations refetch, rate-limited.
-    async fn refresh_for_unknown_kid(&self);
-}
-
-/// A fixed key set, for tests and for issuers whose keys are configured.
-pub struct StaticKeySource(pub KeySet);
-
-#[async_trait::async_trait]
-impl KeySource for StaticKeySource {
-    async fn keys(&self) -> KeySet {
-        self.0.clone()
-    }
-
-    async fn refresh_for_unknown_kid(&self) {}
-}
-
-/// Checks access tokens of one issuer for one audience.
+/// Checks access tokens of one issuer for one audience with the SDK's
+/// [`Verifier`] (discovery, JWKS cache, refetch on unknown `kid`, and
+/// introspection when a client is configured). The verifier is made on first
+/// use, so the API starts even while the auth server is still starting.
 pub struct Authenticator {
-    validator: Validator,
-    keys: Arc<dyn KeySource>,
+    config: VerifierConfig,
+    verifier: OnceCell<Verifier>,
 }
 
 impl Authenticator {
-    /// Production: keys fetched from the issuer's discovery document.
     pub fn from_settings(settings: &TokenSettings) -> Result<Self, ConfigError> {
-        let keys = RemoteKeySource::new(&settings.issuer);
-        Self::with_key_source(settings, Arc::new(keys))
-    }
-
-    pub fn with_key_source(
-        settings: &TokenSettings,
-        keys: Arc<dyn KeySource>,
-    ) -> Result<Self, ConfigError> {
-        let validator = Validator::new(ValidationConfig {
+        // Refuse a bad issuer or audience at startup, not at the first request.
+        Validator::new(ValidationConfig {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ..ValidationConfig::default()
         })?;
-        Ok(Self { validator, keys })
+        let config = VerifierConfig {
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            keys: RemoteKeysConfig {
+                min_refetch_interval: Duration::from_secs(settings.jwks_min_refetch_secs),
+                ..RemoteKeysConfig::default()
+            },
+            introspection: settings
+                .introspection
+                .as_ref()
+                .map(|c| IntrospectionConfig {
+                    client_id: c.client_id.clone(),
+                    client_secret: c.client_secret.expose().to_owned(),
+                    ..IntrospectionConfig::default()
+                }),
+            ..VerifierConfig::default()
+        };
+        Ok(Self {
+            config,
+            verifier: OnceCell::new(),
+        })
     }
 
-    /// The token's claims, after one refetch of the keys if it names an
-    /// unknown one. Without any key (issuer unreachable since start), no
-    /// token can be checked: that is our outage (503), not the token's fault.
+    async fn verifier(&self) -> Result<&Verifier, BearerError> {
+        self.verifier
+            .get_or_try_init(|| Verifier::new(self.config.clone()))
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "the issuer cannot be reached for discovery");
+                BearerError::KeysUnavailable
+            })
+    }
+
+    /// The token's claims, or why it is refused.
     pub async fn verify(&self, token: &str) -> Result<Claims, BearerError> {
-        let mut keys = self.keys.keys().await;
-        if keys.is_empty() {
-            self.keys.refresh_for_unknown_kid().await;
-            keys = self.keys.keys().await;
-            if keys.is_empty() {
-                return Err(BearerError::KeysUnavailable);
+        self.verifier()
+            .await?
+            .verify(token)
+            .await
+            .map_err(BearerError::from)
+    }
+}
+
+impl From<VerifyError> for BearerError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Invalid(v) => BearerError::Refused(v),
+            VerifyError::Inactive => BearerError::Revoked,
+            other => {
+                tracing::warn!(error = %other, "access tokens cannot be checked");
+                BearerError::KeysUnavailable
             }
         }
-        let checked = match self.validator.validate(token, &keys) {
-            Err(e) if e.is_unknown_key() => {
-                self.keys.refresh_for_unknown_kid().await;
-                self.validator.validate(token, &self.keys.keys().await)
-            }
-            checked => checked,
-        };
-        checked.map_err(BearerError::Refused)
     }
 }
 
@@ -115,6 +116,8 @@ pub enum BearerError {
     Missing,
     #[error("token refused: {0}")]
     Refused(ValidationError),
+    #[error("the token was revoked (introspection)")]
+    Revoked,
     #[error("no key of the issuer is at hand")]
     KeysUnavailable,
     #[error("no authenticator is configured")]
@@ -128,6 +131,7 @@ impl ResponseError for BearerError {
             Self::Refused(e) => {
                 StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::UNAUTHORIZED)
             }
+            Self::Revoked => Code::InvalidToken.status(),
             Self::KeysUnavailable => Code::ServiceUnavailable.status(),
             Self::NotConfigured => Code::Internal.status(),
         }
@@ -156,6 +160,17 @@ impl ResponseError for BearerError {
                 if let Ok(value) = HeaderValue::from_str(&e.www_authenticate(None)) {
                     res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
                 }
+                res
+            }
+            Self::Revoked => {
+                let mut res =
+                    problem_response(Code::InvalidToken, "The access token was revoked.", None);
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        "Bearer error=\"invalid_token\", error_description=\"revoked\"",
+                    ),
+                );
                 res
             }
             Self::KeysUnavailable => problem_response(
@@ -270,52 +285,11 @@ mod tests {
         assert_eq!(challenge(&res), "Bearer");
     }
 
-    fn settings() -> TokenSettings {
-        TokenSettings {
-            issuer: "https://issuer.test/t/connect-people".into(),
-            audience: "connect-people-api".into(),
-            introspection: None,
-        }
-    }
-
-    /// {"alg":"ES256","typ":"at+jwt","kid":"k1"} . {} . signature
-    const TOKEN_WITH_KID_K1: &str =
-        "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImsxIn0.e30.AAAA";
-
-    #[tokio::test]
-    async fn an_unknown_kid_triggers_one_refresh() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        struct Counting(AtomicUsize);
-        #[async_trait::async_trait]
-        impl KeySource for Counting {
-            async fn keys(&self) -> KeySet {
-                // RFC 7515 A.3's P-256 key, as `k0`.
-                KeySet::from_jwks_json(
-                    r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k0",
-                    "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-                    "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#,
-                )
-                .unwrap_or_default()
-            }
-            async fn refresh_for_unknown_kid(&self) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        let source = Arc::new(Counting(AtomicUsize::new(0)));
-        let auth = Authenticator::with_key_source(&settings(), source.clone()).expect("valid");
-        assert!(matches!(
-            auth.verify(TOKEN_WITH_KID_K1).await,
-            Err(BearerError::Refused(ValidationError::UnknownKey { .. }))
-        ));
-        assert_eq!(source.0.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn without_any_key_tokens_cannot_be_checked() {
-        let empty = Arc::new(StaticKeySource(KeySet::default()));
-        let auth = Authenticator::with_key_source(&settings(), empty).expect("valid");
-        let refused = auth.verify(TOKEN_WITH_KID_K1).await.expect_err("no keys");
-        assert!(matches!(refused, BearerError::KeysUnavailable));
-        assert_eq!(refused.error_response().status(), 503);
+    #[test]
+    fn revoked_and_unreachable_are_told_apart() {
+        let revoked = BearerError::from(VerifyError::Inactive).error_response();
+        assert_eq!(revoked.status(), 401);
+        assert!(challenge(&revoked).contains("invalid_token"));
+        assert_eq!(BearerError::KeysUnavailable.error_response().status(), 503);
     }
 }

@@ -5,7 +5,6 @@ pub mod caller;
 pub mod connections;
 pub mod me;
 pub mod people;
-pub mod remote_keys;
 pub mod views;
 
 use actix_web::http::header;
