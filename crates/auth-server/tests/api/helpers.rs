@@ -18,6 +18,18 @@ pub struct TestApp {
     pub client: Client,
 }
 
+/// The server on a port known before it starts, so its issuer URL is real
+/// (another service can fetch discovery and JWKS from it).
+pub async fn spawn_app_on_known_port(engine: Engine) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let bind = format!("127.0.0.1:{port}");
+    let url = format!("http://{bind}");
+    spawn_app_with(engine, &[("AUTH_BIND", &bind), ("AUTH_PUBLIC_URL", &url)]).await
+}
+
 pub async fn spawn_app(engine: Engine) -> TestApp {
     spawn_app_with(engine, &[]).await
 }

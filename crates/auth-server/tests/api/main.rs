@@ -9,6 +9,7 @@ mod manage_users;
 mod oidc;
 mod oidc_flow;
 mod oidc_refusals;
+mod people_e2e;
 mod readiness;
 mod signing_keys;
 mod tenant_store;
