@@ -66,7 +66,10 @@ fn dev_env(args: &DevArgs, base: &Env) -> anyhow::Result<Env> {
     // The Connect People API trusts the demo tenant of this auth server.
     env.set(
         "PEOPLE_ISSUER",
-        format!("http://{}/t/{DEMO_TENANT}", SocketAddr::new(args.host, args.auth_port)),
+        format!(
+            "http://{}/t/{DEMO_TENANT}",
+            SocketAddr::new(args.host, args.auth_port)
+        ),
     );
     // Without an SMTP server, mail lands in files under the data dir (links logged).
     if base.raw("SMTP_URL").is_none_or(|v| v.trim().is_empty()) {

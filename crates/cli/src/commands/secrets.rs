@@ -63,7 +63,10 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<String> {
         format!("BILLING_DATABASE_URL={}", db("billing")),
         String::new(),
         format!("PEOPLE_PUBLIC_URL={}", args.people_url),
-        format!("PEOPLE_ISSUER={}/t/connect-people", args.auth_url.trim_end_matches('/')),
+        format!(
+            "PEOPLE_ISSUER={}/t/connect-people",
+            args.auth_url.trim_end_matches('/')
+        ),
         format!("PEOPLE_DATABASE_URL={}", db("people")),
     ]);
     Ok(lines.join("\n") + "\n")
