@@ -59,21 +59,15 @@ impl Identity {
         }
         reserved?;
 
-        let user = match &email {
-            Some(e) => self.users.find_by_email(tenant.id, e).await?,
-            None => None,
-        };
-        let verified = match user
-            .as_ref()
-            .and_then(|u| u.password_hash.as_deref().map(|h| (u, h)))
-        {
-            Some((_, phc)) => self.hasher.verify(password, phc).await?,
-            None => {
-                self.hasher.verify_dummy(password).await?;
-                crate::password::Verification {
-                    matches: false,
-                    needs_rehash: false,
-                }
+        // No password was checked (busy pool, database error): the
+        // reservations go back, or an overload would look like an attack
+        // and lock out everyone behind the address.
+        let (user, verified) = match self.check_password(tenant, email.as_ref(), password).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                self.failures.forgive_one(tenant.id, &account_key).await?;
+                self.failures.forgive_one(tenant.id, &ip_key).await?;
+                return Err(e);
             }
         };
         let user = match user {
@@ -152,6 +146,28 @@ impl Identity {
             session_secret,
             stage,
         })
+    }
+
+    /// The account (if any) and whether `password` is its password; unknown
+    /// accounts cost a dummy verification so timing does not tell them apart.
+    async fn check_password(
+        &self,
+        tenant: &Tenant,
+        email: Option<&Email>,
+        password: &str,
+    ) -> Result<(Option<crate::domain::user::User>, crate::password::Verification), IdentityError> {
+        let user = match email {
+            Some(e) => self.users.find_by_email(tenant.id, e).await?,
+            None => None,
+        };
+        let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+            Some(phc) => self.hasher.verify(password, phc).await?,
+            None => {
+                self.hasher.verify_dummy(password).await?;
+                crate::password::Verification { matches: false, needs_rehash: false }
+            }
+        };
+        Ok((user, verified))
     }
 
     /// Reserves one failure on `subject`, or says it is locked.
