@@ -29,6 +29,9 @@ pub struct TokenSettings {
     pub introspection: Option<IntrospectionClient>,
     /// Fewest seconds between two JWKS fetches (`PEOPLE_JWKS_MIN_REFETCH_SECS`, default 30).
     pub jwks_min_refetch_secs: u64,
+    /// How long a validated token is remembered (`PEOPLE_TOKEN_CACHE_SECS`,
+    /// default 30; 0 checks every request's signature).
+    pub token_cache_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -94,8 +97,10 @@ impl TokenSettings {
         }
         let introspection = read_introspection(loader, production);
         let jwks_min_refetch_secs = loader.parse("PEOPLE_JWKS_MIN_REFETCH_SECS", 30);
+        let token_cache_secs = loader.parse("PEOPLE_TOKEN_CACHE_SECS", 30);
         Self {
             jwks_min_refetch_secs,
+            token_cache_secs,
             issuer,
             audience,
             introspection,

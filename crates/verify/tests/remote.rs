@@ -11,16 +11,22 @@ use common::issuer::{TestIssuer, DISCOVERY_PATH, JWKS_PATH, RFC8414_PATH};
 use common::{new_ec_p256, AUDIENCE};
 use connectauth_verify::remote::RemoteKeys;
 use connectauth_verify::{
-    RemoteError, RemoteKeysConfig, SetupError, ValidationError, Verifier, VerifierConfig,
-    VerifyError,
+    RemoteError, RemoteKeysConfig, SetupError, TokenCacheConfig, ValidationError, Verifier,
+    VerifierConfig, VerifyError,
 };
 use serde_json::json;
 
+/// The key cache under test: the validated-token cache is off, so every
+/// request goes to the keys (the cache has its own test below).
 fn config(issuer: &TestIssuer, keys: RemoteKeysConfig) -> VerifierConfig {
     VerifierConfig {
         issuer: issuer.issuer.clone(),
         audience: AUDIENCE.into(),
         keys,
+        token_cache: TokenCacheConfig {
+            ttl: Duration::ZERO,
+            ..TokenCacheConfig::default()
+        },
         ..VerifierConfig::default()
     }
 }

@@ -155,7 +155,13 @@ impl Identity {
         tenant: &Tenant,
         email: Option<&Email>,
         password: &str,
-    ) -> Result<(Option<crate::domain::user::User>, crate::password::Verification), IdentityError> {
+    ) -> Result<
+        (
+            Option<crate::domain::user::User>,
+            crate::password::Verification,
+        ),
+        IdentityError,
+    > {
         let user = match email {
             Some(e) => self.users.find_by_email(tenant.id, e).await?,
             None => None,
@@ -164,7 +170,10 @@ impl Identity {
             Some(phc) => self.hasher.verify(password, phc).await?,
             None => {
                 self.hasher.verify_dummy(password).await?;
-                crate::password::Verification { matches: false, needs_rehash: false }
+                crate::password::Verification {
+                    matches: false,
+                    needs_rehash: false,
+                }
             }
         };
         Ok((user, verified))

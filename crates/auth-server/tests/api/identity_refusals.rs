@@ -464,12 +464,12 @@ async fn a_saturated_hashing_pool_answers_503_with_retry_after() {
     // Refused for load, not for a wrong password: only the attempts whose
     // password was checked count against the address.
     let checked = pages.iter().filter(|p| p.status == 401).count() as i64;
-    let counted: i64 = sqlx::query_scalar("SELECT failures FROM login_failures WHERE subject = 'ip:127.0.0.1'")
-        .fetch_one(&app.database.pool)
-        .await
-        .expect("ip counter");
+    let counted: i64 =
+        sqlx::query_scalar("SELECT failures FROM login_failures WHERE subject = 'ip:127.0.0.1'")
+            .fetch_one(&app.database.pool)
+            .await
+            .expect("ip counter");
     assert_eq!(counted, checked, "busy answers are not failures");
-
 }
 
 #[tokio::test]

@@ -35,6 +35,8 @@ async fn spawn_people(engine: Engine, issuer: &str) -> (String, TestDb) {
         ("PEOPLE_ISSUER", issuer),
         ("PEOPLE_AUDIENCE", "connect-people-api"),
         ("PEOPLE_JWKS_MIN_REFETCH_SECS", "1"),
+        // Revocation is tested below: every request checks its signature.
+        ("PEOPLE_TOKEN_CACHE_SECS", "0"),
     ]);
     let config = people_api::PeopleConfig::from_env(&env).expect("people config");
     let database = db::connect(&config.database_url, config.pool)

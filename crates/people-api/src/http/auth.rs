@@ -17,8 +17,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use connectauth_verify::{
-    require_scopes, Claims, ConfigError, IntrospectionConfig, RemoteKeysConfig, ValidationConfig,
-    ValidationError, Validator, Verifier, VerifierConfig, VerifyError,
+    require_scopes, Claims, ConfigError, IntrospectionConfig, RemoteKeysConfig, TokenCacheConfig,
+    ValidationConfig, ValidationError, Validator, Verifier, VerifierConfig, VerifyError,
 };
 use service_kit::problem::{problem_response, Code};
 use tokio::sync::OnceCell;
@@ -57,6 +57,10 @@ impl Authenticator {
                     client_secret: c.client_secret.expose().to_owned(),
                     ..IntrospectionConfig::default()
                 }),
+            token_cache: TokenCacheConfig {
+                ttl: Duration::from_secs(settings.token_cache_secs),
+                ..TokenCacheConfig::default()
+            },
             ..VerifierConfig::default()
         };
         Ok(Self {

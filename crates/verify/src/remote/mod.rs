@@ -7,9 +7,11 @@ mod error;
 mod http;
 mod introspection;
 mod keys;
+mod token_cache;
 mod verifier;
 
 pub use error::{RemoteError, SetupError, VerifyError};
 pub use introspection::{IntrospectionConfig, MAX_INTROSPECTION_CACHE_TTL};
 pub use keys::{RemoteKeys, RemoteKeysConfig};
+pub use token_cache::TokenCacheConfig;
 pub use verifier::{Verifier, VerifierConfig};

@@ -50,6 +50,9 @@ pub struct VerifierConfig {
     /// Introspection mode. Default `None`: tokens are validated offline
     /// only, so a revoked token is accepted until it expires.
     pub introspection: Option<IntrospectionConfig>,
+    /// Remembers validated tokens briefly (default 30 s) so a token seen on
+    /// every request is signature-checked once; `ttl: 0` turns it off.
+    pub token_cache: super::TokenCacheConfig,
     /// The `realm` of `WWW-Authenticate` challenges. Default `None`: the
     /// audience.
     pub realm: Option<String>,
@@ -70,6 +73,7 @@ impl Default for VerifierConfig {
             jwks_uri: None,
             keys: RemoteKeysConfig::default(),
             introspection: None,
+            token_cache: super::TokenCacheConfig::default(),
             realm: None,
         }
     }
@@ -108,6 +112,7 @@ pub struct Verifier {
     validator: Validator,
     keys: RemoteKeys,
     introspector: Option<Introspector>,
+    token_cache: super::token_cache::TokenCache,
     realm: String,
 }
 
@@ -168,6 +173,7 @@ impl Verifier {
             validator,
             keys: RemoteKeys::with_http(http, jwks_uri, config.keys),
             introspector,
+            token_cache: super::token_cache::TokenCache::new(config.token_cache),
             realm: config.realm.unwrap_or(config.audience),
         })
     }
@@ -185,6 +191,28 @@ impl Verifier {
     /// check that failed, [`Inactive`](VerifyError::Inactive), or a 503
     /// case.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        let claims = match self.token_cache.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.validate_signed(token).await?;
+                self.token_cache.put(token, &claims);
+                claims
+            }
+        };
+        if let Some(introspector) = &self.introspector {
+            introspector
+                .check(token, claims.exp)
+                .await
+                .map_err(|refusal| match refusal {
+                    Refusal::Inactive => VerifyError::Inactive,
+                    Refusal::Unavailable(e) => VerifyError::IntrospectionUnavailable(e),
+                })?;
+        }
+        Ok(claims)
+    }
+
+    /// Signature and claims against the (cached) keys, refetching once on an unknown `kid`.
+    async fn validate_signed(&self, token: &str) -> Result<Claims, VerifyError> {
         let keys = self
             .keys
             .current()
@@ -201,15 +229,6 @@ impl Verifier {
             }
             other => other?,
         };
-        if let Some(introspector) = &self.introspector {
-            introspector
-                .check(token, claims.exp)
-                .await
-                .map_err(|refusal| match refusal {
-                    Refusal::Inactive => VerifyError::Inactive,
-                    Refusal::Unavailable(e) => VerifyError::IntrospectionUnavailable(e),
-                })?;
-        }
         Ok(claims)
     }
 
