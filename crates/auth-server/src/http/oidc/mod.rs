@@ -28,6 +28,23 @@ pub async fn tenant_of(state: &web::Data<AppState>, slug: &str) -> Result<Tenant
     }
 }
 
+/// The client authenticated by the request (Basic header, or id and secret
+/// in the form), for token, revocation and introspection.
+pub async fn authenticated_client(
+    state: &web::Data<AppState>,
+    req: &actix_web::HttpRequest,
+    tenant: &Tenant,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+) -> Result<crate::domain::client::Client, OAuthError> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let who = crate::oauth::client_auth::presented(header, client_id, client_secret)?;
+    state.oauth.authenticate(tenant, &who).await
+}
+
 /// The bearer token of `Authorization: Bearer …` (RFC 6750 §2.1).
 pub fn bearer(req: &actix_web::HttpRequest) -> Option<String> {
     req.headers()

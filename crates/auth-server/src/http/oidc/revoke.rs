@@ -5,9 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{cors, tenant_of};
+use super::{authenticated_client, cors, tenant_of};
 use crate::error::{OAuthCode, OAuthError};
-use crate::oauth::client_auth::presented;
 use crate::oauth::own_jwt::Expiry;
 use crate::oauth::tokens::ACCESS_TOKEN_TYP;
 use crate::state::AppState;
@@ -29,21 +28,14 @@ pub async fn revoke(
 ) -> Result<HttpResponse, OAuthError> {
     let tenant = tenant_of(&state, &slug).await?;
     let origin = cors::allowed_origin(&state, &tenant, &req).await;
-    let auth = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let client = state
-        .oauth
-        .authenticate(
-            &tenant,
-            &presented(
-                auth,
-                form.client_id.as_deref(),
-                form.client_secret.as_deref(),
-            )?,
-        )
-        .await?;
+    let client = authenticated_client(
+        &state,
+        &req,
+        &tenant,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )
+    .await?;
     let token = form
         .token
         .as_deref()

@@ -3,9 +3,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::{cors, tenant_of};
+use super::{authenticated_client, cors, tenant_of};
 use crate::error::{OAuthCode, OAuthError};
-use crate::oauth::client_auth::presented;
 use crate::oauth::grants::authorization_code::CodeExchange;
 use crate::state::AppState;
 
@@ -34,16 +33,14 @@ pub async fn token(
 ) -> Result<HttpResponse, OAuthError> {
     let tenant = tenant_of(&state, &slug).await?;
     let origin = cors::allowed_origin(&state, &tenant, &req).await;
-    let auth = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let who = presented(
-        auth,
+    let client = authenticated_client(
+        &state,
+        &req,
+        &tenant,
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
-    )?;
-    let client = state.oauth.authenticate(&tenant, &who).await?;
+    )
+    .await?;
     state
         .oauth
         .keys
