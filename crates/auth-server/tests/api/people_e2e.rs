@@ -293,6 +293,25 @@ async fn first_customer(engine: Engine) {
         .expect("ascii")
         .contains("invalid_token"));
 
+    // An expired token, signed with the tenant's own active key as if issued long ago.
+    let mut old_claims = crate::oidc::claims(&token2);
+    old_claims["iat"] = json!(1_700_000_000);
+    old_claims["nbf"] = json!(1_700_000_000);
+    old_claims["exp"] = json!(1_700_000_900);
+    let signer = keys
+        .signer(tenant.id, SigningAlg::ES256)
+        .await
+        .expect("signer");
+    let expired = signer
+        .sign_jwt("at+jwt", old_claims.as_object().expect("object"))
+        .expect("signed");
+    let refused = me(&people, &expired).await;
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(refused.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .contains("invalid_token"));
+
     // Tampered payload and alg none.
     let mut claims = crate::oidc::claims(&token2);
     claims["sub"] = json!("someone-else");
