@@ -132,16 +132,14 @@ impl UserStore {
         id: UserId,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.stamp(
             "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 \
              WHERE tenant_id = $2 AND id = $3",
+            now,
+            tenant,
+            id,
         )
-        .bind(now)
-        .bind(tenant.to_string())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await
     }
 
     pub async fn record_login(
@@ -150,13 +148,13 @@ impl UserStore {
         id: UserId,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET last_login_at = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(now)
-            .bind(tenant.to_string())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.stamp(
+            "UPDATE users SET last_login_at = $1 WHERE tenant_id = $2 AND id = $3",
+            now,
+            tenant,
+            id,
+        )
+        .await
     }
 
     /// Keeps a not-yet-confirmed TOTP seed (sealed), replacing any earlier one.
@@ -186,13 +184,13 @@ impl UserStore {
         id: UserId,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET mfa_enabled_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(now)
-            .bind(tenant.to_string())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.stamp(
+            "UPDATE users SET mfa_enabled_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+            now,
+            tenant,
+            id,
+        )
+        .await
     }
 
     /// Accepts TOTP time step `step` once: true only if it is later than any
@@ -214,6 +212,23 @@ impl UserStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Runs `sql`, whose parameters are `$1` now, `$2` tenant, `$3` user.
+    async fn stamp(
+        &self,
+        sql: &str,
+        now: i64,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<(), StoreError> {
+        sqlx::query(sql)
+            .bind(now)
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn update(
