@@ -40,6 +40,7 @@ pub struct PasswordSettings {
 pub struct IdentitySettings {
     pub session_idle: Duration,
     pub session_absolute: Duration,
+    pub max_sessions_per_user: i64,
     pub account_lockout_threshold: i64,
     pub ip_lockout_threshold: i64,
     /// Auth form submissions per IP per minute.
@@ -145,6 +146,7 @@ fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
         session_absolute: Duration::from_secs(
             loader.parse("AUTH_SESSION_ABSOLUTE_SECS", 10 * 3600),
         ),
+        max_sessions_per_user: loader.parse("AUTH_MAX_SESSIONS_PER_USER", 50),
         account_lockout_threshold: loader.parse("AUTH_LOCKOUT_THRESHOLD", 5),
         ip_lockout_threshold: loader.parse("AUTH_IP_LOCKOUT_THRESHOLD", 50),
         form_rate_per_minute: loader.parse("AUTH_FORM_RATE_PER_MINUTE", 30),
@@ -158,6 +160,9 @@ fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
         loader.problem(
             "AUTH_FORM_RATE_PER_MINUTE and AUTH_SIGNUP_RATE_PER_MINUTE must be at least 1",
         );
+    }
+    if settings.max_sessions_per_user < 1 {
+        loader.problem("AUTH_MAX_SESSIONS_PER_USER must be at least 1");
     }
     if settings.account_lockout_threshold < 1 || settings.ip_lockout_threshold < 1 {
         loader.problem("AUTH_LOCKOUT_THRESHOLD and AUTH_IP_LOCKOUT_THRESHOLD must be at least 1");

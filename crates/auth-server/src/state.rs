@@ -85,6 +85,7 @@ impl AppState {
             session_policy: SessionPolicy {
                 idle: id.session_idle,
                 absolute: id.session_absolute,
+                max_per_user: id.max_sessions_per_user,
                 ..SessionPolicy::default()
             },
             account_lockout: lockout(id.account_lockout_threshold, LockoutPolicy::ACCOUNT),

@@ -7,6 +7,9 @@ pub struct SessionPolicy {
     pub absolute: Duration,
     /// How long a half-finished login (password done, MFA pending) lives.
     pub mfa_pending: Duration,
+    /// Sessions a user may hold at once; a new login ends the oldest beyond it
+    /// (ASVS 7.1.2).
+    pub max_per_user: i64,
 }
 
 impl Default for SessionPolicy {
@@ -15,6 +18,7 @@ impl Default for SessionPolicy {
             idle: Duration::from_secs(30 * 60),
             absolute: Duration::from_secs(10 * 3600),
             mfa_pending: Duration::from_secs(5 * 60),
+            max_per_user: 50,
         }
     }
 }

@@ -65,6 +65,21 @@ impl Identity {
             }
             None => self.sessions.insert(&record).await?,
         }
+        // Past the cap, the oldest sessions end (the new one is the newest).
+        let ended = self
+            .sessions
+            .keep_newest(
+                s.tenant,
+                &s.user.to_string(),
+                self.session_policy.max_per_user,
+            )
+            .await?;
+        if ended > 0 {
+            tracing::info!(
+                ended,
+                "oldest sessions ended: the user reached the session cap"
+            );
+        }
         Ok(secret)
     }
 

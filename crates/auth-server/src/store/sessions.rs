@@ -157,6 +157,26 @@ impl SessionStore {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Ends the user's oldest sessions beyond the newest `keep`.
+    pub async fn keep_newest(
+        &self,
+        tenant: TenantId,
+        user: &str,
+        keep: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND secret_hash NOT IN \
+             (SELECT secret_hash FROM sessions WHERE tenant_id = $1 AND user_id = $2 \
+              ORDER BY created_at DESC, handle DESC LIMIT $3)",
+        )
+        .bind(tenant.to_string())
+        .bind(user)
+        .bind(keep)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn delete_all_for_user(
         &self,
         tenant: TenantId,

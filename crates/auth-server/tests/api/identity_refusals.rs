@@ -612,3 +612,36 @@ async fn tenants_may_require_mfa() {
         .await
         .contains("asks every account"));
 }
+
+#[tokio::test]
+async fn a_new_login_ends_the_oldest_session_beyond_the_cap() {
+    let app = spawn_app_with(Engine::Sqlite, &[("AUTH_MAX_SESSIONS_PER_USER", "2")]).await;
+    app.tenant("acme", json!({})).await;
+    let first = app.web();
+    app.signup_verified(&first, "acme", "alice@example.com", PASSWORD)
+        .await;
+    app.login(&first, "acme", "alice@example.com", PASSWORD)
+        .await;
+    // Sessions are ordered by creation second: keep them apart.
+    sqlx::query("UPDATE sessions SET created_at = created_at - 100")
+        .execute(&app.database.pool)
+        .await
+        .expect("age");
+    let second = app.web();
+    app.login(&second, "acme", "alice@example.com", PASSWORD)
+        .await;
+    sqlx::query("UPDATE sessions SET created_at = created_at - 10 WHERE created_at > (SELECT MIN(created_at) FROM sessions)")
+        .execute(&app.database.pool)
+        .await
+        .expect("age");
+    let third = app.web();
+    app.login(&third, "acme", "alice@example.com", PASSWORD)
+        .await;
+    assert_eq!(
+        first.get("/t/acme/account").await.location.as_deref(),
+        Some("/t/acme/login"),
+        "the oldest ended"
+    );
+    assert_eq!(second.get("/t/acme/account").await.status, 200);
+    assert_eq!(third.get("/t/acme/account").await.status, 200);
+}
