@@ -698,3 +698,29 @@ async fn eddsa_id_tokens_and_prompt_login_and_max_age() {
     .await;
     assert!(param(&cb, "code").is_some());
 }
+
+#[tokio::test]
+async fn a_tenant_requiring_mfa_issues_no_code_before_enrolment() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let tenant = app.tenant("strict", json!({"require_mfa": true})).await;
+    let web = app.web();
+    app.signup_verified(&web, "strict", "gus@example.com", PASSWORD)
+        .await;
+    app.login(&web, "strict", "gus@example.com", PASSWORD).await;
+    let client = create_client(&app, &tenant.id.to_string(), json!({"first_party": true})).await;
+    let page = web
+        .get(&authorize_path("strict", &client, &pkce().1, &[]))
+        .await;
+    assert_eq!(page.location.as_deref(), Some("/t/strict/mfa/enroll"));
+    let none = web
+        .get(&authorize_path(
+            "strict",
+            &client,
+            &pkce().1,
+            &[("prompt", "none")],
+        ))
+        .await;
+    let cb = crate::oidc::callback_params(none.location.as_deref().expect("location"));
+    assert_eq!(param(&cb, "error").as_deref(), Some("login_required"));
+    assert!(param(&cb, "code").is_none());
+}

@@ -163,6 +163,19 @@ async fn handle(ctx: PageCtx, params: AuthorizeParams) -> Result<HttpResponse, P
             return Ok(ctx.redirect(&format!("/login?{}", q.finish())));
         }
     };
+    // A tenant that requires MFA gets no code for a user without it.
+    if ctx.requires_mfa() && !session.user.mfa_enabled() {
+        if req.prompt.none {
+            return Ok(error_to_client(
+                &ctx,
+                &req.redirect_uri,
+                OAuthCode::LoginRequired,
+                "two-step verification must be set up first",
+                req.state.as_deref(),
+            ));
+        }
+        return Ok(ctx.redirect("/mfa/enroll"));
+    }
     let user_id = session.user.id.to_string();
     if ctx
         .state
