@@ -13,6 +13,10 @@ use pages::{account, assets, links, login, mfa, signup};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/manage/v1")
+            .route(
+                "/openapi.json",
+                web::get().to(manage::openapi::openapi_json),
+            )
             .route("/tenants", web::post().to(manage::tenants::create_tenant))
             .route("/tenants", web::get().to(manage::tenants::list_tenants))
             .route(

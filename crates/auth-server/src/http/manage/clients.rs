@@ -8,8 +8,13 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::{ApiError, Code};
+use utoipa::{IntoParams, ToSchema};
 
-use super::tenants::rfc3339;
+use super::openapi::{
+    BadRequest, InvalidInput, NotFound, PayloadTooLarge, Problem, Unauthorized,
+    UnsupportedMediaType,
+};
+use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::client::{
     default_scopes, parse_grants, parse_origins, parse_uris, Client, ClientDraft, ClientId,
     ClientKind, ClientRuleError, ClientSettings, ClientUpdate, IdTokenAlg, PlainSecret,
@@ -41,28 +46,46 @@ impl FromRequest for Clients {
     }
 }
 
-#[derive(Deserialize)]
+/// A new OAuth client.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientBody {
+    /// The name shown on the consent page: 1 to 100 characters.
+    #[schema(example = "Acme web app")]
     name: String,
+    /// `confidential` (the default: it gets a secret) or `public` (PKCE, no secret).
+    #[schema(example = "confidential")]
     kind: Option<String>,
+    /// Exact redirect URIs (https, or http on loopback); required for `authorization_code`.
     #[serde(default)]
+    #[schema(example = json!(["https://app.acme.example/callback"]))]
     redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the user back to.
     #[serde(default)]
     post_logout_redirect_uris: Vec<String>,
+    /// Among `authorization_code`, `refresh_token`, `client_credentials`;
+    /// default `["authorization_code", "refresh_token"]`.
     grant_types: Option<Vec<String>>,
+    /// The scopes the client may ask for; by default those its grant types need.
     scopes: Option<Vec<String>>,
+    /// Browser origins allowed to call the token, userinfo and revocation endpoints.
     #[serde(default)]
     cors_origins: Vec<String>,
+    /// 60 to 86400 (default 900).
     access_token_lifetime_secs: Option<i64>,
+    /// Absolute refresh-token lifetime, 300 to 31536000 (default 2592000).
     refresh_token_lifetime_secs: Option<i64>,
+    /// Refresh-token idle limit, 300 to the absolute lifetime (default 604800).
     refresh_token_idle_secs: Option<i64>,
+    /// `RS256` (default), `ES256` or `EdDSA`.
     id_token_alg: Option<String>,
+    /// A first-party client skips the consent page (unless `prompt=consent`).
     #[serde(default)]
     first_party: bool,
 }
 
-#[derive(Deserialize)]
+/// What to change; absent fields stay as they are, given lists replace the old ones.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClientBody {
     name: Option<String>,
@@ -78,51 +101,80 @@ pub struct UpdateClientBody {
     first_party: Option<bool>,
 }
 
-#[derive(Deserialize)]
+/// How to rotate a confidential client's secret.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretBody {
+    /// How long the previous secret keeps working, 0 (default) to 604800 seconds.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 604800)]
     overlap_secs: i64,
 }
 
-#[derive(Deserialize)]
+/// Keyset pagination.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// The `next_after` of the previous page.
     after: Option<String>,
 }
 
 /// A client as operators see it: never its secret, nor the secret's digest.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ClientView {
+    #[schema(example = "cli_3q2VQm0nX1uY7aBcDeFgHi")]
     client_id: String,
     tenant_id: String,
+    /// `confidential` or `public`.
+    #[schema(value_type = String, example = "confidential")]
     kind: &'static str,
     name: String,
     redirect_uris: Vec<String>,
     post_logout_redirect_uris: Vec<String>,
+    #[schema(value_type = Vec<String>)]
     grant_types: Vec<&'static str>,
     scopes: Vec<String>,
     cors_origins: Vec<String>,
     access_token_lifetime_secs: i64,
     refresh_token_lifetime_secs: i64,
     refresh_token_idle_secs: i64,
+    /// `RS256`, `ES256` or `EdDSA`.
+    #[schema(value_type = String, example = "RS256")]
     id_token_alg: &'static str,
     first_party: bool,
-    status: &'static str,
+    status: Status,
+    /// Until when the previous secret still works after a rotation with overlap.
+    #[schema(format = DateTime)]
     previous_secret_expires_at: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
+    #[schema(format = DateTime)]
     disabled_at: Option<String>,
 }
 
 /// The answer of creation and rotation: the client and, once, its secret.
-#[derive(Serialize)]
-struct WithSecret {
+#[derive(Serialize, ToSchema)]
+pub struct ClientWithSecret {
     #[serde(flatten)]
     client: ClientView,
+    /// The client secret, shown only in this answer; absent for public clients.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     client_secret: Option<String>,
+}
+
+/// One page of a tenant's clients.
+#[derive(Serialize, ToSchema)]
+pub struct ClientList {
+    items: Vec<ClientView>,
+    /// Pass as `after` to get the next page; `null` on the last page.
+    next_after: Option<String>,
 }
 
 fn strings<T: AsRef<str>>(items: &[T]) -> Vec<String> {
@@ -147,11 +199,7 @@ impl From<&Client> for ClientView {
             refresh_token_idle_secs: s.lifetimes().refresh_idle_secs(),
             id_token_alg: s.id_token_alg().as_str(),
             first_party: s.first_party(),
-            status: if c.is_disabled() {
-                "disabled"
-            } else {
-                "active"
-            },
+            status: Status::of(c.is_disabled()),
             previous_secret_expires_at: c
                 .secrets
                 .as_ref()
@@ -260,12 +308,35 @@ fn with_secret(
     secret: Option<PlainSecret>,
 ) -> HttpResponse {
     resp.insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(WithSecret {
+        .json(ClientWithSecret {
             client: ClientView::from(client),
             client_secret: secret.map(|s| s.expose().to_owned()),
         })
 }
 
+/// Create a client
+///
+/// A confidential client's secret is in this answer only (`Cache-Control: no-store`).
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/clients",
+    tag = "clients",
+    params(TenantPath),
+    request_body = CreateClientBody,
+    responses(
+        (status = 201, description = "The client, with its secret if it is confidential.", body = ClientWithSecret,
+         headers(
+             ("Location" = String, description = "`/manage/v1/tenants/{id}/clients/{client_id}`"),
+             ("Cache-Control" = String, description = "`no-store`"),
+         )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn create_client(
     _: Operator,
     state: web::Data<AppState>,
@@ -287,6 +358,20 @@ pub async fn create_client(
     Ok(with_secret(resp, &client, secret))
 }
 
+/// List a tenant's clients
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/clients",
+    tag = "clients",
+    params(TenantPath, ListQuery),
+    responses(
+        (status = 200, description = "A page of the tenant's clients.", body = ClientList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn list_clients(
     _: Operator,
     state: web::Data<AppState>,
@@ -299,12 +384,24 @@ pub async fn list_clients(
     let page = PageRequest::parse(query.limit, query.after)
         .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
     let page = clients.0.list(tenant, &page).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": page.items.iter().map(ClientView::from).collect::<Vec<_>>(),
-        "next_after": page.next_after,
-    })))
+    Ok(HttpResponse::Ok().json(ClientList {
+        items: page.items.iter().map(ClientView::from).collect(),
+        next_after: page.next_after,
+    }))
 }
 
+/// Get a client
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/clients/{client_id}",
+    tag = "clients",
+    params(TenantPath, ClientPath),
+    responses(
+        (status = 200, description = "The client (never its secret).", body = ClientView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get_client(
     _: Operator,
     state: web::Data<AppState>,
@@ -316,6 +413,23 @@ pub async fn get_client(
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
+/// Update a client
+#[utoipa::path(
+    patch,
+    path = "/manage/v1/tenants/{id}/clients/{client_id}",
+    tag = "clients",
+    params(TenantPath, ClientPath),
+    request_body = UpdateClientBody,
+    responses(
+        (status = 200, description = "The updated client.", body = ClientView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn update_client(
     _: Operator,
     state: web::Data<AppState>,
@@ -330,6 +444,29 @@ pub async fn update_client(
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
+/// Rotate a client's secret
+///
+/// Confidential clients only (a public client gets 422). The new secret is in this answer only
+/// (`Cache-Control: no-store`); the previous one keeps working for `overlap_secs`.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/clients/{client_id}/rotate-secret",
+    tag = "clients",
+    params(TenantPath, ClientPath),
+    request_body = RotateSecretBody,
+    responses(
+        (status = 200, description = "The client with its new secret.", body = ClientWithSecret,
+         headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+        (status = 503, description = "Concurrent rotations kept colliding; retry after `Retry-After` seconds.",
+         body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn rotate_client_secret(
     _: Operator,
     state: web::Data<AppState>,
@@ -344,6 +481,20 @@ pub async fn rotate_client_secret(
     Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
 }
 
+/// Disable a client
+///
+/// The client can no longer get tokens. Disabling a disabled client keeps the first date.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/clients/{client_id}/disable",
+    tag = "clients",
+    params(TenantPath, ClientPath),
+    responses(
+        (status = 200, description = "The disabled client.", body = ClientView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn disable_client(
     _: Operator,
     state: web::Data<AppState>,
@@ -354,4 +505,13 @@ pub async fn disable_client(
     let client = clients.0.disable(tenant, &id, now()).await?;
     tracing::info!(tenant_id = %tenant, client_id = %id, "client disabled");
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+}
+
+/// The `{client_id}` of `/tenants/{id}/clients/{client_id}…`, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the path; handlers take `web::Path<(String, String)>`
+pub struct ClientPath {
+    /// The client's id, `cli_…`.
+    client_id: String,
 }

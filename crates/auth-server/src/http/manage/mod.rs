@@ -1,4 +1,5 @@
 //! The management API (`/manage/v1`), for platform operators.
 pub mod clients;
+pub mod openapi;
 pub mod tenants;
 pub mod users;

@@ -6,52 +6,105 @@ use serde_json::{Map, Value};
 use service_kit::{ApiError, Code};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::page::PageRequest;
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
 };
 use crate::http::extract::Operator;
+use crate::http::manage::openapi::{
+    BadRequest, Conflict, InvalidInput, NotFound, PayloadTooLarge, Unauthorized,
+    UnsupportedMediaType,
+};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+/// A new tenant.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantBody {
+    /// The tenant's name in URLs (`/t/{slug}/…`): 3 to 40 lowercase ASCII
+    /// letters, digits and `-`, not at either end. Unique; never changes.
+    #[schema(example = "acme")]
     slug: String,
+    /// The name shown to people: 1 to 100 characters, no control characters.
+    #[schema(example = "Acme")]
     display_name: String,
+    /// A JSON object of at most 8 KiB; `{}` when absent.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
 }
 
-#[derive(Deserialize)]
+/// What to change; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenantBody {
+    /// The name shown to people: 1 to 100 characters, no control characters.
     display_name: Option<String>,
+    /// Replaces the settings as a whole: a JSON object of at most 8 KiB.
+    #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
 }
 
-#[derive(Deserialize)]
+/// Keyset pagination.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// The `next_after` of the previous page.
     after: Option<String>,
 }
 
-#[derive(Serialize)]
+/// `active` or `disabled`: the state of a tenant, user or client.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Disabled,
+}
+
+impl Status {
+    pub(crate) fn of(disabled: bool) -> Self {
+        if disabled {
+            Self::Disabled
+        } else {
+            Self::Active
+        }
+    }
+}
+
+/// A tenant.
+#[derive(Serialize, ToSchema)]
 pub struct TenantView {
+    /// The tenant's id (a UUID).
+    #[schema(example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10")]
     id: String,
+    #[schema(example = "acme")]
     slug: String,
+    #[schema(example = "Acme")]
     display_name: String,
+    /// The tenant's settings: `brand_color` (`#rrggbb`), `logo_url` (https),
+    /// `require_mfa` (boolean) and `default_audience` are read by the server.
+    #[schema(value_type = Object)]
     settings: Map<String, Value>,
-    status: &'static str,
+    status: Status,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
+    #[schema(format = DateTime)]
     disabled_at: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One page of tenants, in slug order.
+#[derive(Serialize, ToSchema)]
 pub struct TenantList {
     items: Vec<TenantView>,
+    /// Pass as `after` to get the next page; `null` on the last page.
     next_after: Option<String>,
 }
 
@@ -66,11 +119,7 @@ impl From<Tenant> for TenantView {
     fn from(t: Tenant) -> Self {
         Self {
             id: t.id.to_string(),
-            status: if t.is_disabled() {
-                "disabled"
-            } else {
-                "active"
-            },
+            status: Status::of(t.is_disabled()),
             slug: t.slug.to_string(),
             display_name: t.display_name.as_ref().to_owned(),
             settings: t.settings.as_map().clone(),
@@ -81,6 +130,23 @@ impl From<Tenant> for TenantView {
     }
 }
 
+/// Create a tenant
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants",
+    tag = "tenants",
+    request_body = CreateTenantBody,
+    responses(
+        (status = 201, description = "The tenant was created.", body = TenantView,
+         headers(("Location" = String, description = "`/manage/v1/tenants/{id}`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn create_tenant(
     _: Operator,
     state: web::Data<AppState>,
@@ -104,6 +170,19 @@ pub async fn create_tenant(
         .json(TenantView::from(tenant)))
 }
 
+/// List tenants
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants",
+    tag = "tenants",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of tenants, in slug order.", body = TenantList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn list_tenants(
     _: Operator,
     state: web::Data<AppState>,
@@ -119,6 +198,18 @@ pub async fn list_tenants(
     }))
 }
 
+/// Get a tenant
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}",
+    tag = "tenants",
+    params(TenantPath),
+    responses(
+        (status = 200, description = "The tenant.", body = TenantView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get_tenant(
     _: Operator,
     state: web::Data<AppState>,
@@ -128,6 +219,18 @@ pub async fn get_tenant(
     Ok(HttpResponse::Ok().json(TenantView::from(state.tenants.get(id).await?)))
 }
 
+/// Get a tenant by slug
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/by-slug/{slug}",
+    tag = "tenants",
+    params(("slug" = String, Path, description = "The tenant's slug.", example = "acme")),
+    responses(
+        (status = 200, description = "The tenant.", body = TenantView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get_tenant_by_slug(
     _: Operator,
     state: web::Data<AppState>,
@@ -137,6 +240,25 @@ pub async fn get_tenant_by_slug(
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
+/// Update a tenant
+///
+/// Changes the display name and/or replaces the settings; the slug never changes.
+#[utoipa::path(
+    patch,
+    path = "/manage/v1/tenants/{id}",
+    tag = "tenants",
+    params(TenantPath),
+    request_body = UpdateTenantBody,
+    responses(
+        (status = 200, description = "The updated tenant.", body = TenantView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn update_tenant(
     _: Operator,
     state: web::Data<AppState>,
@@ -158,6 +280,21 @@ pub async fn update_tenant(
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
+/// Disable a tenant
+///
+/// Its hosted pages and OpenID Connect endpoints then treat it as unknown.
+/// Disabling a disabled tenant keeps the first date.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/disable",
+    tag = "tenants",
+    params(TenantPath),
+    responses(
+        (status = 200, description = "The disabled tenant.", body = TenantView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn disable_tenant(
     _: Operator,
     state: web::Data<AppState>,
@@ -167,6 +304,16 @@ pub async fn disable_tenant(
     let tenant = state.tenants.disable(id).await?;
     tracing::info!(tenant_id = %tenant.id, "tenant disabled");
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+}
+
+/// The `{id}` of every `/tenants/{id}…` path, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the path; handlers take `web::Path<String>`
+pub struct TenantPath {
+    /// The tenant's id (a UUID).
+    #[param(example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10")]
+    id: String,
 }
 
 /// An unknown id shape is simply a tenant that does not exist.

@@ -4,33 +4,60 @@
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::{ApiError, Code};
+use utoipa::{IntoParams, ToSchema};
 
-use super::tenants::rfc3339;
+use super::openapi::{BadRequest, InvalidInput, NotFound, Unauthorized};
+use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::page::PageRequest;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::http::extract::Operator;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+/// Keyset pagination.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// The `next_after` of the previous page.
     after: Option<String>,
 }
 
-#[derive(Serialize)]
+/// An end user of a tenant.
+#[derive(Serialize, ToSchema)]
 pub struct UserView {
+    /// The user's id (a UUID), the `sub` of their tokens.
     id: String,
+    #[schema(example = "alice@example.com")]
     email: String,
     username: Option<String>,
     display_name: String,
     email_verified: bool,
     mfa_enabled: bool,
-    status: &'static str,
+    status: Status,
+    #[schema(value_type = Object)]
     metadata: serde_json::Map<String, serde_json::Value>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     last_login_at: Option<String>,
+}
+
+/// One page of a tenant's users.
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    items: Vec<UserView>,
+    /// Pass as `after` to get the next page; `null` on the last page.
+    next_after: Option<String>,
+}
+
+/// How many sessions were ended.
+#[derive(Serialize, ToSchema)]
+pub struct EndedSessions {
+    ended: u64,
 }
 
 impl From<User> for UserView {
@@ -42,11 +69,7 @@ impl From<User> for UserView {
             display_name: u.display_name.as_ref().to_owned(),
             email_verified: u.email_verified_at.is_some(),
             mfa_enabled: u.mfa_enabled(),
-            status: if u.is_disabled() {
-                "disabled"
-            } else {
-                "active"
-            },
+            status: Status::of(u.is_disabled()),
             metadata: u.metadata.as_map().clone(),
             created_at: rfc3339(u.created_at),
             last_login_at: u.last_login_at.map(rfc3339),
@@ -54,15 +77,27 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Serialize)]
+/// One entry of a tenant's audit trail.
+#[derive(Serialize, ToSchema)]
 pub struct EventView {
+    /// What happened, e.g. `signup`, `login`, `logout`, `lockout`.
+    #[schema(example = "login")]
     kind: String,
+    /// How it ended, e.g. `success`, `failure`, `locked`.
+    #[schema(example = "success")]
     outcome: String,
     user_id: Option<String>,
     ip: String,
     user_agent: String,
     detail: String,
+    #[schema(format = DateTime)]
     at: String,
+}
+
+/// A tenant's most recent audit events, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct EventList {
+    items: Vec<EventView>,
 }
 
 fn ids(path: &(String, String)) -> Result<(TenantId, UserId), ApiError> {
@@ -79,6 +114,20 @@ async fn existing_tenant(state: &AppState, id: &str) -> Result<TenantId, ApiErro
     Ok(state.tenants.get(id).await?.id)
 }
 
+/// List a tenant's users
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/users",
+    tag = "users",
+    params(TenantPath, ListQuery),
+    responses(
+        (status = 200, description = "A page of the tenant's users.", body = UserList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn list_users(
     _: Operator,
     state: web::Data<AppState>,
@@ -90,12 +139,24 @@ pub async fn list_users(
     let page = PageRequest::parse(query.limit, query.after)
         .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
     let page = state.identity.users.list(tenant, &page).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": page.items.into_iter().map(UserView::from).collect::<Vec<_>>(),
-        "next_after": page.next_after,
-    })))
+    Ok(HttpResponse::Ok().json(UserList {
+        items: page.items.into_iter().map(UserView::from).collect(),
+        next_after: page.next_after,
+    }))
 }
 
+/// Get a user
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/users/{user_id}",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 200, description = "The user.", body = UserView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get_user(
     _: Operator,
     state: web::Data<AppState>,
@@ -107,6 +168,21 @@ pub async fn get_user(
     )))
 }
 
+/// Disable a user
+///
+/// Takes effect at once: the user can no longer log in, their sessions end
+/// and every grant they gave (refresh and access tokens) is revoked.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/users/{user_id}/disable",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 200, description = "The disabled user.", body = UserView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn disable_user(
     _: Operator,
     state: web::Data<AppState>,
@@ -139,6 +215,20 @@ pub async fn disable_user(
     )))
 }
 
+/// End a user's sessions
+///
+/// Logs the user out of the hosted pages everywhere; the account stays usable.
+#[utoipa::path(
+    delete,
+    path = "/manage/v1/tenants/{id}/users/{user_id}/sessions",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 200, description = "How many sessions were ended.", body = EndedSessions),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn end_user_sessions(
     _: Operator,
     state: web::Data<AppState>,
@@ -151,9 +241,27 @@ pub async fn end_user_sessions(
         .sessions
         .delete_all_for_user(tenant, user)
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ended": ended })))
+    Ok(HttpResponse::Ok().json(EndedSessions { ended }))
 }
 
+/// List a tenant's audit events
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/events",
+    tag = "users",
+    params(
+        TenantPath,
+        ("limit" = Option<u32>, Query, description = "How many events, 1 to 500 (default 100). `after` is not supported.",
+         minimum = 1, maximum = 500),
+    ),
+    responses(
+        (status = 200, description = "The most recent events, newest first.", body = EventList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn list_events(
     _: Operator,
     state: web::Data<AppState>,
@@ -185,5 +293,14 @@ pub async fn list_events(
             at: rfc3339(e.created_at),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(EventList { items }))
+}
+
+/// The `{user_id}` of `/tenants/{id}/users/{user_id}…`, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the path; handlers take `web::Path<(String, String)>`
+pub struct UserPath {
+    /// The user's id (a UUID).
+    user_id: String,
 }

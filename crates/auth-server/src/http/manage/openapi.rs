@@ -1,0 +1,196 @@
+//! The OpenAPI 3.1 document of the management API, generated from the
+//! handlers' `#[utoipa::path]` annotations and the DTOs' `ToSchema` derives.
+//! `GET /manage/v1/openapi.json` serves it; `docs/openapi.json` is a copy that
+//! `tests/openapi.rs` keeps byte for byte in sync (see `docs/api.md`).
+use std::sync::OnceLock;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+
+use super::{clients, tenants, users};
+
+/// The name of the security scheme every operation requires (also spelled
+/// out in `security(...)` below, where the macro wants a literal).
+const OPERATOR_TOKEN: &str = "operator_token";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ConnectAuth management API",
+        version = env!("CARGO_PKG_VERSION"),
+        description = "What platform operators use to manage tenants, their end users, OAuth clients and audit events. \
+Every operation except this document itself needs the operator token (`AUTH_ADMIN_TOKEN`) as a bearer token. \
+Errors are RFC 9457 `application/problem+json` bodies whose `code` is stable. \
+The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: see each tenant's discovery document.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        tenants::create_tenant,
+        tenants::list_tenants,
+        tenants::get_tenant_by_slug,
+        tenants::get_tenant,
+        tenants::update_tenant,
+        tenants::disable_tenant,
+        users::list_users,
+        users::get_user,
+        users::disable_user,
+        users::end_user_sessions,
+        users::list_events,
+        clients::create_client,
+        clients::list_clients,
+        clients::get_client,
+        clients::update_client,
+        clients::rotate_client_secret,
+        clients::disable_client,
+        openapi_json,
+    ),
+    components(
+        schemas(Problem),
+        responses(
+            BadRequest,
+            Unauthorized,
+            NotFound,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidInput,
+        )
+    ),
+    modifiers(&OperatorToken),
+    security(("operator_token" = [])),
+    tags(
+        (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
+        (name = "users", description = "A tenant's end users and its audit events."),
+        (name = "clients", description = "A tenant's OAuth clients. A client secret is shown once, in the answer that created it."),
+        (name = "meta", description = "This document."),
+    ),
+)]
+pub struct ManagementApi;
+
+/// Adds the bearer scheme of the operator token.
+struct OperatorToken;
+
+impl Modify for OperatorToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            OPERATOR_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// An RFC 9457 problem, as every management error is answered
+/// (`application/problem+json`). Rendered by `service_kit::problem`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body `service_kit::problem` renders
+pub struct Problem {
+    /// `urn:connectauth:problem:<code>`: stable, clients may match on it.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:connectauth:problem:tenant-not-found")]
+    type_: String,
+    /// A short summary of the problem kind; the same for every occurrence of a `code`.
+    #[schema(example = "No such tenant")]
+    title: String,
+    /// The HTTP status code of the response.
+    #[schema(example = 404)]
+    status: u16,
+    /// What went wrong this time, in plain words.
+    #[schema(example = "no such tenant")]
+    detail: String,
+    /// The stable machine name of the problem.
+    #[schema(example = "tenant-not-found")]
+    code: String,
+}
+
+/// The request is malformed: invalid JSON, a query string or a field that
+/// does not parse, an unknown field (`bad-request`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct BadRequest(Problem);
+
+/// The operator token is missing or wrong (`unauthorized`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`"))
+)]
+#[allow(dead_code)]
+pub struct Unauthorized(Problem);
+
+/// The tenant, user or client named in the path does not exist
+/// (`tenant-not-found`, `not-found`, `client-not-found`). An id of the wrong
+/// shape is simply one that does not exist.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct NotFound(Problem);
+
+/// The request conflicts with an existing resource (`tenant-slug-taken`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct Conflict(Problem);
+
+/// The request body is over the size limit (`payload-too-large`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct PayloadTooLarge(Problem);
+
+/// The body is not `application/json` (`unsupported-media-type`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct UnsupportedMediaType(Problem);
+
+/// A field is well-formed but breaks a rule, e.g. a slug with capitals or a
+/// page size out of range; `detail` names the field (`invalid-input`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct InvalidInput(Problem);
+
+/// The document as served and as committed in `docs/openapi.json`: pretty
+/// JSON ending with a newline.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut text = ManagementApi::openapi()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises");
+        text.push('\n');
+        text
+    })
+}
+
+/// This OpenAPI document
+///
+/// It reveals no secret, so it needs no token.
+#[utoipa::path(
+    get,
+    path = "/manage/v1/openapi.json",
+    tag = "meta",
+    security(()),
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of the management API.",
+         content_type = "application/json",
+         headers(("Cache-Control" = String, description = "`public, max-age=300`"))),
+    ),
+)]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(document())
+}
