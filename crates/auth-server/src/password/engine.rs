@@ -29,6 +29,11 @@ pub struct HashEngine {
 }
 
 impl HashEngine {
+    /// Frees the reusable buffer; the next hash allocates it again.
+    pub fn release_memory(&mut self) {
+        self.blocks = Vec::new();
+    }
+
     /// `params` are the current target parameters for new hashes.
     /// The buffer is allocated on first use and then kept.
     pub fn new(params: Params) -> Self {
@@ -155,6 +160,21 @@ mod tests {
 
     fn owasp() -> Params {
         Params::new(19_456, 2, 1, None).unwrap()
+    }
+
+    #[test]
+    fn released_memory_is_allocated_again_on_demand() {
+        let mut engine = HashEngine::new(owasp());
+        let phc = engine.hash(b"correct horse battery").unwrap();
+        engine.release_memory();
+        assert_eq!(engine.blocks.capacity(), 0);
+        assert!(
+            engine
+                .verify(b"correct horse battery", &phc)
+                .unwrap()
+                .matches
+        );
+        assert!(engine.blocks.capacity() > 0);
     }
 
     #[test]

@@ -66,11 +66,25 @@ impl Pool {
     }
 }
 
+/// After this long without work a worker frees its argon2 buffer (19 MiB at
+/// the OWASP floor), so an idle server does not hold one per core.
+const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn worker(mut engine: HashEngine, rx: &Mutex<Receiver<Job>>) {
     loop {
         // Hold the lock only while waiting for the next job.
-        let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = job else { return };
+        let waited = rx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv_timeout(IDLE_RELEASE);
+        let job = match waited {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                engine.release_memory();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         // A panic drops the job's reply sender (the caller sees WorkerFailed)
         // but keeps this worker alive; the buffer is scratch memory only.
         let _ = catch_unwind(AssertUnwindSafe(|| run(&mut engine, job)));
