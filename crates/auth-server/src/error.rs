@@ -4,12 +4,19 @@ use service_kit::{ApiError, Code};
 
 use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
+use crate::domain::page::PageSizeError;
 use crate::domain::tenant::TenantRuleError;
 use crate::store::clients::ClientStoreError;
 use crate::store::StoreError;
 
 impl From<TenantRuleError> for ApiError {
     fn from(e: TenantRuleError) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+impl From<PageSizeError> for ApiError {
+    fn from(e: PageSizeError) -> Self {
         ApiError::new(Code::InvalidInput, e.to_string())
     }
 }

@@ -140,13 +140,14 @@ impl ClientStore {
         update: ClientUpdate,
         now: i64,
     ) -> Result<Client, ClientStoreError> {
-        let mut tx = self.pool.begin().await?;
+        // Read, then one UPDATE: a read-then-write transaction is refused by
+        // SQLite (`SQLITE_BUSY`) when another writer commits in between.
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant.to_string())
         .bind(id.as_ref())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?;
         let mut client = row
             .as_ref()
@@ -175,9 +176,8 @@ impl ClientStore {
         .bind(now)
         .bind(tenant.to_string())
         .bind(id.as_ref())
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(client)
     }
 

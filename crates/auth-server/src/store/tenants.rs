@@ -96,34 +96,24 @@ impl TenantStore {
         Ok(Page { items, next_after })
     }
 
+    /// Changes what `update` names, in one statement: no read-then-write
+    /// transaction, which SQLite would refuse (`SQLITE_BUSY`) when another
+    /// writer commits in between.
     pub async fn update(&self, id: TenantId, update: TenantUpdate) -> Result<Tenant, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let mut tenant = row
-            .as_ref()
-            .map(tenant_from_row)
-            .unwrap_or(Err(StoreError::TenantNotFound))?;
-        if let Some(name) = update.display_name {
-            tenant.display_name = name;
-        }
-        if let Some(settings) = update.settings {
-            tenant.settings = settings;
-        }
-        tenant.updated_at = now();
-        sqlx::query(
-            "UPDATE tenants SET display_name = $1, settings = $2, updated_at = $3 WHERE id = $4",
+        let done = sqlx::query(
+            "UPDATE tenants SET display_name = COALESCE($1, display_name), \
+             settings = COALESCE($2, settings), updated_at = $3 WHERE id = $4",
         )
-        .bind(tenant.display_name.as_ref())
-        .bind(tenant.settings.to_json())
-        .bind(tenant.updated_at)
+        .bind(update.display_name.as_ref().map(|n| n.as_ref().to_owned()))
+        .bind(update.settings.as_ref().map(TenantSettings::to_json))
+        .bind(now())
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(tenant)
+        if done.rows_affected() == 0 {
+            return Err(StoreError::TenantNotFound);
+        }
+        self.get(id).await
     }
 
     /// Disables the tenant; disabling a disabled tenant keeps the first date.

@@ -14,6 +14,7 @@ use super::openapi::{
     BadRequest, InvalidInput, NotFound, PayloadTooLarge, Problem, Unauthorized,
     UnsupportedMediaType,
 };
+use super::tenant_path::existing_tenant;
 use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::client::{
     default_scopes, parse_grants, parse_origins, parse_uris, Client, ClientDraft, ClientId,
@@ -286,13 +287,6 @@ impl UpdateClientBody {
     }
 }
 
-/// The tenant of the path, which must exist.
-async fn existing_tenant(state: &AppState, id: &str) -> Result<TenantId, ApiError> {
-    let id =
-        TenantId::parse(id).map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
-    Ok(state.tenants.get(id).await?.id)
-}
-
 /// An id of the wrong shape is simply a client that does not exist.
 async fn ids(state: &AppState, path: &(String, String)) -> Result<(TenantId, ClientId), ApiError> {
     let tenant = existing_tenant(state, &path.0).await?;
@@ -381,8 +375,7 @@ pub async fn list_clients(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = existing_tenant(&state, &tenant).await?;
     let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.after)
-        .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let page = PageRequest::parse(query.limit, query.after)?;
     let page = clients.0.list(tenant, &page).await?;
     Ok(HttpResponse::Ok().json(ClientList {
         items: page.items.iter().map(ClientView::from).collect(),

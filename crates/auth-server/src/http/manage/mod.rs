@@ -1,5 +1,6 @@
 //! The management API (`/manage/v1`), for platform operators.
 pub mod clients;
 pub mod openapi;
+pub mod tenant_path;
 pub mod tenants;
 pub mod users;

@@ -3,14 +3,15 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use service_kit::{ApiError, Code};
+use service_kit::ApiError;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
+use super::tenant_path::parse_tenant_id;
 use crate::domain::page::PageRequest;
 use crate::domain::tenant::{
-    DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
+    DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate,
 };
 use crate::http::extract::Operator;
 use crate::http::manage::openapi::{
@@ -189,8 +190,7 @@ pub async fn list_tenants(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.after)
-        .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let page = PageRequest::parse(query.limit, query.after)?;
     let page = state.tenants.list(&page).await?;
     Ok(HttpResponse::Ok().json(TenantList {
         items: page.items.into_iter().map(TenantView::from).collect(),
@@ -215,7 +215,7 @@ pub async fn get_tenant(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_tenant_id(&id)?;
     Ok(HttpResponse::Ok().json(TenantView::from(state.tenants.get(id).await?)))
 }
 
@@ -265,7 +265,7 @@ pub async fn update_tenant(
     id: web::Path<String>,
     body: web::Json<UpdateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_tenant_id(&id)?;
     let body = body.into_inner();
     let update = TenantUpdate {
         display_name: body
@@ -300,7 +300,7 @@ pub async fn disable_tenant(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_tenant_id(&id)?;
     let tenant = state.tenants.disable(id).await?;
     tracing::info!(tenant_id = %tenant.id, "tenant disabled");
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
@@ -314,9 +314,4 @@ pub struct TenantPath {
     /// The tenant's id (a UUID).
     #[param(example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10")]
     id: String,
-}
-
-/// An unknown id shape is simply a tenant that does not exist.
-fn parse_id(text: &str) -> Result<TenantId, ApiError> {
-    TenantId::parse(text).map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))
 }

@@ -7,6 +7,7 @@ use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{BadRequest, InvalidInput, NotFound, Unauthorized};
+use super::tenant_path::{existing_tenant, parse_tenant_id};
 use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::page::PageRequest;
 use crate::domain::tenant::TenantId;
@@ -101,17 +102,10 @@ pub struct EventList {
 }
 
 fn ids(path: &(String, String)) -> Result<(TenantId, UserId), ApiError> {
-    let tenant = TenantId::parse(&path.0)
-        .map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
+    let tenant = parse_tenant_id(&path.0)?;
     let user =
         UserId::parse(&path.1).ok_or_else(|| ApiError::new(Code::NotFound, "no such user"))?;
     Ok((tenant, user))
-}
-
-async fn existing_tenant(state: &AppState, id: &str) -> Result<TenantId, ApiError> {
-    let id =
-        TenantId::parse(id).map_err(|_| ApiError::new(Code::TenantNotFound, "no such tenant"))?;
-    Ok(state.tenants.get(id).await?.id)
 }
 
 /// List a tenant's users
@@ -136,8 +130,7 @@ pub async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = existing_tenant(&state, &tenant).await?;
     let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.after)
-        .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let page = PageRequest::parse(query.limit, query.after)?;
     let page = state.identity.users.list(tenant, &page).await?;
     Ok(HttpResponse::Ok().json(UserList {
         items: page.items.into_iter().map(UserView::from).collect(),
@@ -189,11 +182,8 @@ pub async fn disable_user(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
-    state
-        .identity
-        .users
-        .disable(tenant, user, crate::store::now())
-        .await?;
+    let now = crate::store::now();
+    state.identity.users.disable(tenant, user, now).await?;
     let ended = state
         .identity
         .sessions
@@ -202,12 +192,7 @@ pub async fn disable_user(
     state
         .identity
         .grants
-        .revoke_for_user(
-            tenant,
-            &user.to_string(),
-            "user disabled",
-            crate::store::now(),
-        )
+        .revoke_for_user(tenant, &user.to_string(), "user disabled", now)
         .await?;
     tracing::info!(tenant_id = %tenant, user_id = %user, ended, "user disabled by operator");
     Ok(HttpResponse::Ok().json(UserView::from(
