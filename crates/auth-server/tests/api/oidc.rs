@@ -203,3 +203,37 @@ pub fn header(jwt: &str) -> Value {
     let h = jwt.split('.').next().expect("header");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).expect("base64url")).expect("json")
 }
+
+/// A whole authorization code flow (login and consent as needed, PKCE, token
+/// exchange) for `email`; the token response.
+pub async fn code_flow(
+    app: &TestApp,
+    web: &Web,
+    slug: &str,
+    client: &TestClient,
+    email: &str,
+    password: &str,
+) -> Value {
+    let (verifier, challenge) = pkce();
+    let cb = authorize(
+        web,
+        &authorize_path(slug, client, &challenge, &[]),
+        email,
+        password,
+    )
+    .await;
+    let (status, tokens) = token(
+        app,
+        slug,
+        client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &param(&cb, "code").expect("code")),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}

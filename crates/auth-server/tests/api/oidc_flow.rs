@@ -159,26 +159,7 @@ async fn relying_party_journey(engine: Engine) {
     assert_eq!(status, 400, "and the refresh token");
 
     // A fresh authorization: consent is remembered, no screen this time.
-    let (verifier, challenge) = pkce();
-    let cb = authorize(
-        &web,
-        &authorize_path("acme", &client, &challenge, &[]),
-        email,
-        PASSWORD,
-    )
-    .await;
-    let (_, tokens) = token(
-        &app,
-        "acme",
-        &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &param(&cb, "code").expect("code")),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let tokens = crate::oidc::code_flow(&app, &web, "acme", &client, email, PASSWORD).await;
     let access = tokens["access_token"].as_str().expect("at").to_owned();
     let refresh1 = tokens["refresh_token"].as_str().expect("rt").to_owned();
 
@@ -274,26 +255,7 @@ async fn relying_party_journey(engine: Engine) {
         .starts_with("Bearer error=\"invalid_token\""));
 
     // Revocation (RFC 7009) of a refresh token.
-    let (verifier, challenge) = pkce();
-    let cb = authorize(
-        &web,
-        &authorize_path("acme", &client, &challenge, &[]),
-        email,
-        PASSWORD,
-    )
-    .await;
-    let (_, tokens) = token(
-        &app,
-        "acme",
-        &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &param(&cb, "code").expect("code")),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let tokens = crate::oidc::code_flow(&app, &web, "acme", &client, email, PASSWORD).await;
     let revoke = app
         .client
         .post(app.url("/t/acme/revoke"))

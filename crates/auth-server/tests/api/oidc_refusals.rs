@@ -34,28 +34,7 @@ async fn logged_in_app() -> (
 }
 
 async fn tokens_for(app: &TestApp, web: &crate::web::Web, client: &TestClient) -> Value {
-    let (verifier, challenge) = pkce();
-    let cb = authorize(
-        web,
-        &authorize_path("acme", client, &challenge, &[]),
-        "alice@example.com",
-        PASSWORD,
-    )
-    .await;
-    let (status, tokens) = token(
-        app,
-        "acme",
-        client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &param(&cb, "code").expect("code")),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{tokens}");
-    tokens
+    crate::oidc::code_flow(app, web, "acme", client, "alice@example.com", PASSWORD).await
 }
 
 #[tokio::test]
