@@ -1,6 +1,5 @@
 //! `AuthConfig`: everything the auth server reads from its environment.
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use service_kit::config::{ConfigError, Env, HttpSettings, Loader};
@@ -15,14 +14,7 @@ pub const SECRET_VARIABLES: &[&str] = &["AUTH_ADMIN_TOKEN"];
 /// Keyrings (`id:secret,…`) the auth server needs.
 pub const KEYRING_VARIABLES: &[&str] = &["AUTH_MASTER_KEYS"];
 
-/// Where mail goes.
-#[derive(Debug, Clone)]
-pub enum MailSettings {
-    /// `SMTP_URL`: smtp://host:port, smtps://…, with credentials if needed.
-    Smtp { url: Secret },
-    /// Development: each message is a file under this directory.
-    Files { dir: PathBuf },
-}
+pub use service_kit::mail::MailSettings;
 
 /// Argon2id parameters and the size of the hashing pool.
 #[derive(Debug, Clone, Copy)]
@@ -99,20 +91,7 @@ impl AuthConfig {
 }
 
 fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
-    let mail = match loader.optional("SMTP_URL") {
-        Some(url) => MailSettings::Smtp {
-            url: Secret::new(url),
-        },
-        None if loader.mode().is_production() => {
-            loader.problem("SMTP_URL: required in production (smtp://… or smtps://…)");
-            MailSettings::Files {
-                dir: PathBuf::from("data/mail"),
-            }
-        }
-        None => MailSettings::Files {
-            dir: PathBuf::from(loader.string("AUTH_MAIL_DIR", "data/mail")),
-        },
-    };
+    let mail = MailSettings::read(loader, "AUTH_MAIL_DIR");
     let trusted_proxies = loader
         .optional("AUTH_TRUSTED_PROXIES")
         .map(|list| {

@@ -11,7 +11,7 @@ pub mod http;
 pub mod i18n;
 pub mod identity;
 pub mod keys;
-pub mod mail;
+pub use service_kit::mail;
 pub mod oauth;
 pub mod password;
 pub mod startup;

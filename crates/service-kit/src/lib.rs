@@ -5,6 +5,7 @@
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod mail;
 pub mod problem;
 pub mod secret;
 pub mod shutdown;

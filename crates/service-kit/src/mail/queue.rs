@@ -199,10 +199,7 @@ impl MailQueue {
 
 impl MailQueue {
     /// Starts the queue the auth server's settings describe (inside the runtime).
-    pub fn from_settings(
-        settings: &crate::config::MailSettings,
-        from: &str,
-    ) -> Result<Self, MailError> {
+    pub fn from_settings(settings: &super::MailSettings, from: &str) -> Result<Self, MailError> {
         let config = super::config::MailConfig::from_settings(settings, from)?;
         let transport = super::transport::MailTransport::from_config(&config.transport)?;
         Self::start(

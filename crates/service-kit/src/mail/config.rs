@@ -5,9 +5,41 @@ use lettre::message::Mailbox;
 use url::Url;
 
 use super::error::MailError;
+use crate::config::Loader;
+use crate::secret::Secret;
 
 /// Used when `MAIL_FROM` is unset.
 pub const DEFAULT_FROM: &str = "ConnectAuth <no-reply@localhost>";
+
+/// Where mail goes, as read from the environment.
+#[derive(Debug, Clone)]
+pub enum MailSettings {
+    /// `SMTP_URL`: smtp://host:port, smtps://…, with credentials if needed.
+    Smtp { url: Secret },
+    /// Development: each message is a file under this directory.
+    Files { dir: PathBuf },
+}
+
+impl MailSettings {
+    /// `SMTP_URL` (required in production), else files under `dir_variable`
+    /// (default `data/mail`).
+    pub fn read(loader: &mut Loader<'_>, dir_variable: &str) -> Self {
+        match loader.optional("SMTP_URL") {
+            Some(url) => Self::Smtp {
+                url: Secret::new(url),
+            },
+            None if loader.mode().is_production() => {
+                loader.problem("SMTP_URL: required in production (smtp://… or smtps://…)");
+                Self::Files {
+                    dir: PathBuf::from("data/mail"),
+                }
+            }
+            None => Self::Files {
+                dir: PathBuf::from(loader.string(dir_variable, "data/mail")),
+            },
+        }
+    }
+}
 
 /// Where mail goes and who it is from, read from the environment.
 #[derive(Debug, Clone)]
@@ -28,17 +60,10 @@ pub enum TransportConfig {
 impl MailConfig {
     /// From the auth server's typed settings (`SMTP_URL` or the development
     /// mail directory, and `MAIL_FROM`).
-    pub fn from_settings(
-        settings: &crate::config::MailSettings,
-        from: &str,
-    ) -> Result<Self, MailError> {
+    pub fn from_settings(settings: &MailSettings, from: &str) -> Result<Self, MailError> {
         let transport = match settings {
-            crate::config::MailSettings::Smtp { url } => {
-                TransportConfig::Smtp(SmtpUrl::parse(url.expose())?)
-            }
-            crate::config::MailSettings::Files { dir } => {
-                TransportConfig::Files { dir: dir.clone() }
-            }
+            MailSettings::Smtp { url } => TransportConfig::Smtp(SmtpUrl::parse(url.expose())?),
+            MailSettings::Files { dir } => TransportConfig::Files { dir: dir.clone() },
         };
         let from = from
             .parse::<Mailbox>()
@@ -138,8 +163,6 @@ impl fmt::Display for SmtpUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::MailSettings;
-    use service_kit::secret::Secret;
 
     #[test]
     fn settings_pick_the_transport_and_sender() {

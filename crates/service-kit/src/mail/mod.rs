@@ -17,7 +17,7 @@ mod queue;
 mod redact;
 mod transport;
 
-pub use config::{MailConfig, SmtpUrl, TransportConfig, DEFAULT_FROM};
+pub use config::{MailConfig, MailSettings, SmtpUrl, TransportConfig, DEFAULT_FROM};
 pub use error::MailError;
 pub use files::{FileDelivery, FileTransport};
 pub use links::extract_links;
