@@ -1,15 +1,81 @@
 //! `BillingConfig`: everything the service reads from its environment.
-use service_kit::config::{ConfigError, Env, HttpSettings, Loader};
+use service_kit::config::{is_placeholder, ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
+use service_kit::mail::MailSettings;
+use service_kit::secret::Secret;
 
 pub const DEFAULT_PORT: u16 = 8081;
 pub const DEV_DATABASE_URL: &str = "sqlite://data/billing.db";
+/// The `platform` tenant of the auth server in development.
+pub const DEFAULT_PLATFORM_ISSUER: &str = "http://127.0.0.1:8080/t/platform";
+/// The audience of every token the billing API accepts.
+pub const BILLING_AUDIENCE: &str = "connectauth-billing";
 
 #[derive(Debug, Clone)]
 pub struct BillingConfig {
     pub http: HttpSettings,
     pub database_url: String,
     pub pool: PoolSettings,
+    /// Tokens of the `platform` tenant (services and tenant owners).
+    pub platform: PlatformTokens,
+    /// `None`: offline mode (no `BILLING_STRIPE_SECRET_KEY`).
+    pub stripe: Option<StripeSettings>,
+    pub mail: MailSettings,
+    pub mail_from: String,
+    pub quotas: QuotaSettings,
+}
+
+/// Which bearer tokens the billing API accepts.
+#[derive(Debug, Clone)]
+pub struct PlatformTokens {
+    /// `BILLING_PLATFORM_ISSUER`, the issuer of the `platform` tenant.
+    pub issuer: String,
+    /// `BILLING_AUDIENCE` (default `connectauth-billing`).
+    pub audience: String,
+    /// `BILLING_JWKS_MIN_REFETCH_SECS` (default 30).
+    pub jwks_min_refetch_secs: u64,
+}
+
+/// Stripe, when a secret key is configured.
+#[derive(Debug, Clone)]
+pub struct StripeSettings {
+    /// `BILLING_STRIPE_SECRET_KEY` (`sk_live_…`, `sk_test_…` or `rk_…`).
+    pub secret_key: Secret,
+    /// `BILLING_STRIPE_API_BASE`: another API base URL (tests, stand-ins).
+    pub api_base: Option<String>,
+    /// `BILLING_STRIPE_WEBHOOK_SECRETS`: one or more `whsec_…`, comma
+    /// separated; several during a rotation. Any one of them may sign.
+    pub webhook_secrets: Vec<Secret>,
+    /// `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` (default 300).
+    pub webhook_tolerance_secs: i64,
+    /// Price ids of the paid plans (`BILLING_STRIPE_PRICE_STARTER`,
+    /// `BILLING_STRIPE_PRICE_PRO`); unset → looked up by lookup key.
+    pub prices: PriceIds,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PriceIds {
+    pub starter: Option<String>,
+    pub pro: Option<String>,
+}
+
+/// Quota and dunning rules.
+#[derive(Debug, Clone, Copy)]
+pub struct QuotaSettings {
+    /// `BILLING_HARD_LIMIT_PERCENT` (default 110): over it, new signups stop.
+    pub hard_limit_percent: u32,
+    /// `BILLING_GRACE_DAYS` (default 7): days after a failed payment before
+    /// the tenant falls back to Free.
+    pub grace_days: u32,
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        Self {
+            hard_limit_percent: 110,
+            grace_days: 7,
+        }
+    }
 }
 
 impl BillingConfig {
@@ -21,10 +87,20 @@ impl BillingConfig {
             max_connections: loader.parse("BILLING_DATABASE_MAX_CONNECTIONS", 10),
             ..PoolSettings::default()
         };
+        let platform = PlatformTokens::read(loader);
+        let stripe = StripeSettings::read(loader);
+        let mail = MailSettings::read(loader, "BILLING_MAIL_DIR");
+        let mail_from = loader.string("MAIL_FROM", service_kit::mail::DEFAULT_FROM);
+        let quotas = QuotaSettings::read(loader);
         Self {
             http,
             database_url,
             pool,
+            platform,
+            stripe,
+            mail,
+            mail_from,
+            quotas,
         }
     }
 
@@ -32,5 +108,86 @@ impl BillingConfig {
         let mut loader = Loader::new(env);
         let config = Self::read(&mut loader);
         loader.finish().map(|_| config)
+    }
+}
+
+impl PlatformTokens {
+    fn read(loader: &mut Loader<'_>) -> Self {
+        let production = loader.mode().is_production();
+        let issuer = loader.string("BILLING_PLATFORM_ISSUER", DEFAULT_PLATFORM_ISSUER);
+        match url::Url::parse(&issuer) {
+            Ok(url) if url.scheme() == "https" || (!production && url.scheme() == "http") => {}
+            Ok(_) if production => loader.problem("BILLING_PLATFORM_ISSUER: must be https in production"),
+            _ => loader.problem(format!(
+                "BILLING_PLATFORM_ISSUER: `{issuer}` is not an absolute http(s) URL"
+            )),
+        }
+        Self {
+            issuer,
+            audience: loader.string("BILLING_AUDIENCE", BILLING_AUDIENCE),
+            jwks_min_refetch_secs: loader.parse("BILLING_JWKS_MIN_REFETCH_SECS", 30),
+        }
+    }
+}
+
+impl StripeSettings {
+    fn read(loader: &mut Loader<'_>) -> Option<Self> {
+        let key = loader
+            .optional("BILLING_STRIPE_SECRET_KEY")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())?;
+        if is_placeholder(&key) {
+            loader.problem("BILLING_STRIPE_SECRET_KEY: still the example value");
+        } else if !(key.starts_with("sk_") || key.starts_with("rk_")) {
+            loader.problem("BILLING_STRIPE_SECRET_KEY: a Stripe secret key starts with sk_ or rk_");
+        }
+        let secret_key = Secret::new(key);
+        let webhook_secrets: Vec<Secret> = loader
+            .optional("BILLING_STRIPE_WEBHOOK_SECRETS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .collect();
+        if webhook_secrets.is_empty() {
+            loader.problem(
+                "BILLING_STRIPE_WEBHOOK_SECRETS: required with BILLING_STRIPE_SECRET_KEY \
+                 (the whsec_… signing secret of the webhook endpoint)",
+            );
+        }
+        let api_base = loader.optional("BILLING_STRIPE_API_BASE");
+        if let Some(base) = &api_base {
+            if url::Url::parse(base).is_err() {
+                loader.problem(format!("BILLING_STRIPE_API_BASE: `{base}` is not a URL"));
+            }
+        }
+        Some(Self {
+            secret_key,
+            api_base,
+            webhook_secrets,
+            webhook_tolerance_secs: loader.parse("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS", 300),
+            prices: PriceIds {
+                starter: loader.optional("BILLING_STRIPE_PRICE_STARTER"),
+                pro: loader.optional("BILLING_STRIPE_PRICE_PRO"),
+            },
+        })
+    }
+}
+
+impl QuotaSettings {
+    fn read(loader: &mut Loader<'_>) -> Self {
+        let hard_limit_percent = loader.parse("BILLING_HARD_LIMIT_PERCENT", 110u32);
+        if !(100..=1000).contains(&hard_limit_percent) {
+            loader.problem("BILLING_HARD_LIMIT_PERCENT: between 100 and 1000");
+        }
+        let grace_days = loader.parse("BILLING_GRACE_DAYS", 7u32);
+        if grace_days > 90 {
+            loader.problem("BILLING_GRACE_DAYS: at most 90");
+        }
+        Self {
+            hard_limit_percent,
+            grace_days,
+        }
     }
 }

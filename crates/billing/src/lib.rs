@@ -1,10 +1,12 @@
-//! The billing service. Today: its own database, migrations and the HTTP
-//! baseline with health probes; plans, metering and Stripe follow (issue 6).
+//! The billing service: plans and entitlements, monthly-active-user metering
+//! and quotas, Stripe Checkout, Customer Portal and webhooks.
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod domain;
 pub mod http;
 pub mod startup;
+pub mod stripe;
 
 pub use config::BillingConfig;
 pub use startup::{Application, StartupError, MIGRATIONS};

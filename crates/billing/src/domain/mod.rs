@@ -1,0 +1,2 @@
+//! Billing rules, without HTTP or SQL.
+pub mod plan;
