@@ -1,8 +1,7 @@
 //! `PeopleConfig`: everything the service reads from its environment.
-use service_kit::config::{secret_weakness, ConfigError, Env, HttpSettings, Loader};
+use service_kit::bearer::BearerSettings;
+use service_kit::config::{ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
-use service_kit::secret::Secret;
-use url::Url;
 
 pub const DEFAULT_PORT: u16 = 8082;
 pub const DEV_DATABASE_URL: &str = "sqlite://data/people.db";
@@ -15,29 +14,7 @@ pub struct PeopleConfig {
     pub http: HttpSettings,
     pub database_url: String,
     pub pool: PoolSettings,
-    pub tokens: TokenSettings,
-}
-
-/// Which access tokens the API accepts: those of one issuer (one tenant of
-/// ConnectAuth) made out to one audience.
-#[derive(Debug, Clone)]
-pub struct TokenSettings {
-    /// Compared exactly with `iss`; its discovery document names the JWKS.
-    pub issuer: String,
-    pub audience: String,
-    /// A confidential client of the tenant, for token introspection.
-    pub introspection: Option<IntrospectionClient>,
-    /// Fewest seconds between two JWKS fetches (`PEOPLE_JWKS_MIN_REFETCH_SECS`, default 30).
-    pub jwks_min_refetch_secs: u64,
-    /// How long a validated token is remembered (`PEOPLE_TOKEN_CACHE_SECS`,
-    /// default 30; 0 checks every request's signature).
-    pub token_cache_secs: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct IntrospectionClient {
-    pub client_id: String,
-    pub client_secret: Secret,
+    pub tokens: BearerSettings,
 }
 
 impl PeopleConfig {
@@ -49,7 +26,7 @@ impl PeopleConfig {
             max_connections: loader.parse("PEOPLE_DATABASE_MAX_CONNECTIONS", 10),
             ..PoolSettings::default()
         };
-        let tokens = TokenSettings::read(loader);
+        let tokens = BearerSettings::read(loader, "PEOPLE", DEFAULT_ISSUER, DEFAULT_AUDIENCE);
         Self {
             http,
             database_url,
@@ -62,103 +39,6 @@ impl PeopleConfig {
         let mut loader = Loader::new(env);
         let config = Self::read(&mut loader);
         loader.finish().map(|_| config)
-    }
-}
-
-impl TokenSettings {
-    fn read(loader: &mut Loader<'_>) -> Self {
-        let production = loader.mode().is_production();
-        let issuer = match loader
-            .optional("PEOPLE_ISSUER")
-            .map(|v| v.trim().to_owned())
-        {
-            Some(v) if !v.is_empty() => v,
-            _ if production => {
-                loader.problem(
-                    "PEOPLE_ISSUER: required in production (the https issuer of the trusted \
-                     tenant, e.g. https://auth.example.com/t/connect-people)",
-                );
-                String::new()
-            }
-            _ => DEFAULT_ISSUER.to_owned(),
-        };
-        if !issuer.is_empty() {
-            if let Err(problem) = check_issuer(&issuer, production) {
-                loader.problem(format!("PEOPLE_ISSUER: {problem}"));
-            }
-        }
-        let audience = loader.string("PEOPLE_AUDIENCE", DEFAULT_AUDIENCE);
-        let audience = audience.trim().to_owned();
-        if audience
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-        {
-            loader.problem("PEOPLE_AUDIENCE: must not contain spaces or control characters");
-        }
-        let introspection = read_introspection(loader, production);
-        let jwks_min_refetch_secs = loader.parse("PEOPLE_JWKS_MIN_REFETCH_SECS", 30);
-        let token_cache_secs = loader.parse("PEOPLE_TOKEN_CACHE_SECS", 30);
-        Self {
-            jwks_min_refetch_secs,
-            token_cache_secs,
-            issuer,
-            audience,
-            introspection,
-        }
-    }
-}
-
-/// An issuer is an absolute http(s) URL without query or fragment (OIDC
-/// Discovery §3), https in production: its keys are fetched from it.
-fn check_issuer(issuer: &str, production: bool) -> Result<(), String> {
-    let url = Url::parse(issuer).map_err(|e| format!("`{issuer}` is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("`{issuer}` is not an absolute http(s) URL"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("an issuer has no query or fragment".into());
-    }
-    if production && url.scheme() != "https" {
-        return Err("must be https in production (its signing keys are fetched from it)".into());
-    }
-    Ok(())
-}
-
-fn read_introspection(loader: &mut Loader<'_>, production: bool) -> Option<IntrospectionClient> {
-    let id = loader
-        .optional("PEOPLE_INTROSPECTION_CLIENT_ID")
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
-    let secret = loader
-        .optional("PEOPLE_INTROSPECTION_CLIENT_SECRET")
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
-    match (id, secret) {
-        (None, None) => None,
-        (Some(client_id), Some(secret)) => {
-            let client_secret = Secret::new(secret);
-            if let Some(issue) = secret_weakness(&client_secret) {
-                if production {
-                    loader.problem(format!("PEOPLE_INTROSPECTION_CLIENT_SECRET: {issue}"));
-                    return None;
-                }
-                tracing::warn!(
-                    variable = "PEOPLE_INTROSPECTION_CLIENT_SECRET",
-                    "weak secret accepted in development: {issue}"
-                );
-            }
-            Some(IntrospectionClient {
-                client_id,
-                client_secret,
-            })
-        }
-        _ => {
-            loader.problem(
-                "PEOPLE_INTROSPECTION_CLIENT_ID and PEOPLE_INTROSPECTION_CLIENT_SECRET: \
-                 set both or neither",
-            );
-            None
-        }
     }
 }
 

@@ -10,8 +10,8 @@ use crate::domain::connection::ConnectionRuleError;
 use crate::domain::page::PageSizeError;
 use crate::domain::person::IdError;
 use crate::domain::text::TextError;
-use crate::http::auth::BearerError;
 use crate::store::StoreError;
+use service_kit::bearer::BearerError;
 
 /// What a handler fails with: a problem, or a refused token (whose answer
 /// carries an RFC 6750 challenge).

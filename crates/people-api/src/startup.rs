@@ -5,8 +5,8 @@ use service_kit::db::{self, Database, DbError, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
 
 use crate::config::PeopleConfig;
-use crate::http::auth::Authenticator;
 use crate::state::AppState;
+use service_kit::bearer::Authenticator;
 
 pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/people/postgres"),

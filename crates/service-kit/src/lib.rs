@@ -2,6 +2,8 @@
 //! tenants, tokens or plans: domain types live in the service that owns them.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "bearer")]
+pub mod bearer;
 pub mod config;
 pub mod db;
 pub mod http;

@@ -2,9 +2,9 @@
 //! whether the token lets them do what the route does.
 use connectauth_verify::{BearerChallenge, Claims, ErrorCode};
 
-use super::auth::AuthenticatedUser;
 use crate::domain::person::{Caller, PersonId, TenantId};
 use crate::error::HttpError;
+use service_kit::bearer::AuthenticatedUser;
 
 /// The caller, if the token speaks for a person and carries `scopes`.
 pub fn authorize(user: &AuthenticatedUser, scopes: &[&str]) -> Result<Caller, HttpError> {

@@ -5,7 +5,6 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use service_kit::{ApiError, Code};
 
-use super::auth::AuthenticatedUser;
 use super::caller::authorize;
 use super::views::{ConnectionList, ConnectionView};
 use crate::domain::connection::{
@@ -17,6 +16,7 @@ use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::store::{now, StoreError};
+use service_kit::bearer::AuthenticatedUser;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

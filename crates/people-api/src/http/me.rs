@@ -2,13 +2,13 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::auth::AuthenticatedUser;
 use super::caller::authorize;
 use super::views::PersonView;
 use crate::domain::person::Profile;
 use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
+use service_kit::bearer::AuthenticatedUser;
 
 /// `PUT /v1/me`: the whole profile. Absent or blank `bio`/`location` clear them.
 #[derive(Deserialize)]

@@ -1,6 +1,5 @@
 //! The Connect People URL table, top to bottom. `/healthz` and `/readyz`
 //! come from the shared baseline.
-pub mod auth;
 pub mod caller;
 pub mod connections;
 pub mod me;

@@ -2,13 +2,13 @@
 use actix_web::{web, HttpResponse};
 use service_kit::{ApiError, Code};
 
-use super::auth::AuthenticatedUser;
 use super::caller::authorize;
 use super::views::PersonView;
 use crate::domain::person::PersonId;
 use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
+use service_kit::bearer::AuthenticatedUser;
 
 pub async fn get_person(
     user: AuthenticatedUser,

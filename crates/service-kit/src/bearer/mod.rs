@@ -1,4 +1,5 @@
-//! Bearer tokens: the one seam between this API and token checking.
+//! Bearer tokens: the one seam between a ConnectAuth service's API and
+//! token checking.
 //!
 //! Handlers see only [`AuthenticatedUser`] (`claims`, `require_scopes`) and
 //! [`BearerError`], rendered as problem+json like every error of this API;
@@ -12,6 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::problem::{problem_response, Code};
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -20,10 +22,11 @@ use connectauth_verify::{
     require_scopes, Claims, ConfigError, IntrospectionConfig, RemoteKeysConfig, TokenCacheConfig,
     ValidationConfig, ValidationError, Validator, Verifier, VerifierConfig, VerifyError,
 };
-use service_kit::problem::{problem_response, Code};
 use tokio::sync::OnceCell;
 
-use crate::config::TokenSettings;
+mod settings;
+
+pub use settings::{BearerSettings, IntrospectionClient};
 
 /// Checks access tokens of one issuer for one audience with the SDK's
 /// [`Verifier`] (discovery, JWKS cache, refetch on unknown `kid`, and
@@ -35,7 +38,7 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn from_settings(settings: &TokenSettings) -> Result<Self, ConfigError> {
+    pub fn from_settings(settings: &BearerSettings) -> Result<Self, ConfigError> {
         // Refuse a bad issuer or audience at startup, not at the first request.
         Validator::new(ValidationConfig {
             issuer: settings.issuer.clone(),
