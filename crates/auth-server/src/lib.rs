@@ -3,7 +3,7 @@
 //! provider builds on it.
 #![forbid(unsafe_code)]
 
-pub mod clock;
+pub use service_kit::clock;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "bearer")]
 pub mod bearer;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;

@@ -32,6 +32,12 @@ pub enum Code {
     ConnectionExists,
     ConnectionNotPending,
     SelfConnection,
+    BillingNotConfigured,
+    PlanNotPurchasable,
+    NoSubscription,
+    PaymentProvider,
+    WebhookSignature,
+    QuotaExceeded,
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyRequests,
@@ -98,6 +104,36 @@ impl Code {
                 S::UNPROCESSABLE_ENTITY,
                 "self-connection",
                 "A person cannot connect to themselves",
+            ),
+            Code::BillingNotConfigured => (
+                S::CONFLICT,
+                "billing-not-configured",
+                "Billing is not configured",
+            ),
+            Code::PlanNotPurchasable => (
+                S::UNPROCESSABLE_ENTITY,
+                "plan-not-purchasable",
+                "This plan cannot be bought online",
+            ),
+            Code::NoSubscription => (
+                S::CONFLICT,
+                "no-subscription",
+                "The tenant has no paid subscription",
+            ),
+            Code::PaymentProvider => (
+                S::BAD_GATEWAY,
+                "payment-provider",
+                "The payment provider refused or failed",
+            ),
+            Code::WebhookSignature => (
+                S::BAD_REQUEST,
+                "webhook-signature",
+                "The webhook signature does not verify",
+            ),
+            Code::QuotaExceeded => (
+                S::FORBIDDEN,
+                "quota-exceeded",
+                "The tenant is over its monthly active user limit",
             ),
             Code::PayloadTooLarge => (
                 S::PAYLOAD_TOO_LARGE,
@@ -252,7 +288,7 @@ pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> H
 mod tests {
     use super::*;
 
-    const ALL: [Code; 22] = [
+    const ALL: [Code; 28] = [
         Code::BadRequest,
         Code::InvalidInput,
         Code::Unauthorized,
@@ -270,6 +306,12 @@ mod tests {
         Code::ConnectionExists,
         Code::ConnectionNotPending,
         Code::SelfConnection,
+        Code::BillingNotConfigured,
+        Code::PlanNotPurchasable,
+        Code::NoSubscription,
+        Code::PaymentProvider,
+        Code::WebhookSignature,
+        Code::QuotaExceeded,
         Code::PayloadTooLarge,
         Code::UnsupportedMediaType,
         Code::TooManyRequests,
@@ -290,12 +332,15 @@ mod tests {
     }
 
     #[test]
-    fn only_internal_is_a_server_error_besides_unavailable() {
+    fn server_errors_are_ours_or_an_upstream_s() {
         for c in ALL {
             let server = c.status().is_server_error();
             assert_eq!(
                 server,
-                matches!(c, Code::Internal | Code::ServiceUnavailable),
+                matches!(
+                    c,
+                    Code::Internal | Code::ServiceUnavailable | Code::PaymentProvider
+                ),
                 "{c:?}"
             );
         }
