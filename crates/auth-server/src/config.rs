@@ -56,6 +56,21 @@ pub struct AuthConfig {
     /// Master keys sealing secrets at rest; the first one seals.
     pub master_keys: Vec<(String, Secret)>,
     pub identity: IdentitySettings,
+    /// Metering and quotas through the billing service.
+    pub billing: BillingSettings,
+}
+
+/// How the auth server talks to the billing service.
+#[derive(Debug, Clone)]
+pub struct BillingSettings {
+    /// `AUTH_BILLING_URL`, e.g. `http://127.0.0.1:8081`. `None`: nothing is
+    /// metered and no quota is checked (every signup is allowed).
+    pub url: Option<url::Url>,
+    /// `AUTH_BILLING_REPORT_INTERVAL_SECS` (default 60): how often usage is sent.
+    pub report_interval: Duration,
+    /// `AUTH_ENTITLEMENTS_TTL_SECS` (default 60): how long a tenant's
+    /// entitlements are trusted before they are fetched again.
+    pub entitlements_ttl: Duration,
 }
 
 impl AuthConfig {
@@ -73,6 +88,7 @@ impl AuthConfig {
             .unwrap_or_else(|| Secret::new(""));
         let master_keys = loader.keyring("AUTH_MASTER_KEYS");
         let identity = read_identity(loader);
+        let billing = read_billing(loader);
         Self {
             http,
             database_url,
@@ -80,6 +96,7 @@ impl AuthConfig {
             admin_token,
             master_keys,
             identity,
+            billing,
         }
     }
 
@@ -87,6 +104,34 @@ impl AuthConfig {
         let mut loader = Loader::new(env);
         let config = Self::read(&mut loader);
         loader.finish().map(|_| config)
+    }
+}
+
+fn read_billing(loader: &mut Loader<'_>) -> BillingSettings {
+    let url = loader
+        .optional("AUTH_BILLING_URL")
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .and_then(|v| match url::Url::parse(&v) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
+            _ => {
+                loader.problem(format!(
+                    "AUTH_BILLING_URL: `{v}` is not an absolute http(s) URL"
+                ));
+                None
+            }
+        });
+    let report_secs: u64 = loader.parse("AUTH_BILLING_REPORT_INTERVAL_SECS", 60);
+    let ttl_secs: u64 = loader.parse("AUTH_ENTITLEMENTS_TTL_SECS", 60);
+    if report_secs == 0 || ttl_secs == 0 {
+        loader.problem(
+            "AUTH_BILLING_REPORT_INTERVAL_SECS and AUTH_ENTITLEMENTS_TTL_SECS must be at least 1",
+        );
+    }
+    BillingSettings {
+        url,
+        report_interval: Duration::from_secs(report_secs.max(1)),
+        entitlements_ttl: Duration::from_secs(ttl_secs.max(1)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! provider builds on it.
 #![forbid(unsafe_code)]
 
+pub mod billing;
 pub use service_kit::clock;
 pub mod config;
 pub mod domain;

@@ -3,12 +3,17 @@ use actix_web::dev::ServerHandle;
 use actix_web::web;
 use service_kit::db::{self, Database, DbError, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
+use tokio::task::JoinHandle;
 
+use crate::billing::platform::Platform;
 use crate::config::AuthConfig;
 use crate::state::AppState;
 
 /// How often the server checks whether a tenant's signing keys are due to rotate.
 const KEY_ROTATION_CHECK: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// How soon making the platform tenant is tried again after a failure.
+const PLATFORM_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long queued mail may take to leave after the server stops.
 const MAIL_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
@@ -31,6 +36,8 @@ pub enum StartupError {
 pub struct Application {
     running: RunningServer,
     state: web::Data<AppState>,
+    /// Background tasks, stopped when the server stops.
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -44,13 +51,27 @@ impl Application {
         let listener = kit_http::bind(&config.http)?;
         let state = web::Data::new(AppState::new(&config, db.clone())?);
         // Scheduled key rotation; a database lease makes one instance do it.
-        crate::keys::rotation::spawn_rotation_task(state.oauth.keys.clone(), KEY_ROTATION_CHECK);
+        let mut tasks = vec![crate::keys::rotation::spawn_rotation_task(
+            state.oauth.keys.clone(),
+            KEY_ROTATION_CHECK,
+        )];
+        tasks.push(spawn_platform_task(state.billing.platform.clone()));
+        if let Some(reporter) = &state.billing.reporter {
+            tasks.push(crate::billing::usage_report::spawn_usage_task(
+                reporter.clone(),
+                config.billing.report_interval,
+            ));
+        }
         let routes_state = state.clone();
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(routes_state.clone());
             crate::http::configure(cfg);
         })?;
-        Ok(Self { running, state })
+        Ok(Self {
+            running,
+            state,
+            tasks,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -64,9 +85,27 @@ impl Application {
     /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.running.server.await;
+        for task in &self.tasks {
+            task.abort();
+        }
         if let Err(e) = self.state.identity.mail.shutdown(MAIL_DRAIN).await {
             tracing::warn!(error = %e, "mail still queued at shutdown was dropped");
         }
         served
     }
+}
+
+/// Makes the `platform` tenant and its keys if they are missing, retrying
+/// until the database lets it (the service token needs it; so does the
+/// dashboard's login).
+fn spawn_platform_task(platform: std::sync::Arc<Platform>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match platform.ensure().await {
+                Ok(_) => return,
+                Err(e) => tracing::warn!(error = %e, "cannot ensure the platform tenant yet"),
+            }
+            tokio::time::sleep(PLATFORM_RETRY).await;
+        }
+    })
 }

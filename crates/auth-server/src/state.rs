@@ -3,6 +3,7 @@ use std::net::IpAddr;
 
 use service_kit::db::Database;
 
+use crate::billing::Billing;
 use crate::config::AuthConfig;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::session::SessionPolicy;
@@ -26,6 +27,7 @@ pub const REFRESH_GRACE_SECS: i64 = 30;
 
 pub struct AppState {
     pub tenants: TenantStore,
+    pub billing: Billing,
     pub operator_token: OperatorTokenDigest,
     pub identity: Identity,
     pub oauth: OAuth,
@@ -49,6 +51,8 @@ pub enum StateError {
     Mail(String),
     #[error("signing keys: {0}")]
     SigningKeys(String),
+    #[error(transparent)]
+    Billing(#[from] crate::billing::client::BillingError),
 }
 
 impl AppState {
@@ -66,6 +70,13 @@ impl AppState {
             )
             .map_err(|e| StateError::SigningKeys(e.to_string()))?,
         );
+        let billing = Billing::new(
+            &config.billing,
+            &db,
+            keys.clone(),
+            clock.clone(),
+            &config.http.public_url,
+        )?;
         let oauth = OAuth::new(
             &db,
             keys,
@@ -94,6 +105,7 @@ impl AppState {
         };
         Ok(Self {
             tenants: TenantStore::new(db.pool.clone()),
+            billing,
             operator_token: OperatorTokenDigest::of(&config.admin_token),
             identity: Identity::new(&db, parts),
             oauth,

@@ -46,6 +46,8 @@ async fn tenant_slugs(auth: &str, token: &str) -> Vec<String> {
         .expect("items")
         .iter()
         .map(|t| t["slug"].as_str().unwrap_or_default().to_owned())
+        // The `platform` tenant is made by a background task at start.
+        .filter(|slug| slug != "platform")
         .collect()
 }
 

@@ -12,6 +12,7 @@ pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tenants;
+pub mod usage;
 pub mod users;
 
 #[derive(Debug, thiserror::Error)]

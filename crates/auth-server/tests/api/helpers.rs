@@ -66,6 +66,7 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
     let app = Application::build_with_db(config, database.clone()).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    wait_for_platform_tenant(&database).await;
     TestApp {
         address,
         smtp,
@@ -75,6 +76,35 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
         master_keys,
         client: Client::new(),
     }
+}
+
+/// The server makes the `platform` tenant in the background at start; tests
+/// count tenants, so they begin once it is there.
+async fn wait_for_platform_tenant(database: &Database) {
+    let store = auth_server::store::tenants::TenantStore::new(database.pool.clone());
+    for _ in 0..200 {
+        if store.get_by_slug("platform").await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the platform tenant was not created within 10 s");
+}
+
+/// Starts the server calling billing at `billing_url`, with entitlements
+/// cached `ttl_secs` and no background usage report during the test (tests
+/// run their own reporter rounds).
+pub async fn spawn_app_with_billing(engine: Engine, billing_url: &str, ttl_secs: u64) -> TestApp {
+    let ttl = ttl_secs.to_string();
+    spawn_app_with(
+        engine,
+        &[
+            ("AUTH_BILLING_URL", billing_url),
+            ("AUTH_ENTITLEMENTS_TTL_SECS", &ttl),
+            ("AUTH_BILLING_REPORT_INTERVAL_SECS", "3600"),
+        ],
+    )
+    .await
 }
 
 impl TestApp {
@@ -97,11 +127,13 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Tenants besides `platform` (which the server makes at start).
     pub async fn tenant_count(&self) -> i64 {
         auth_server::store::tenants::TenantStore::new(self.database.pool.clone())
             .count()
             .await
             .expect("count")
+            - 1
     }
 }
 

@@ -1,6 +1,10 @@
 //! Auth server integration tests: the real server on a loopback port against
 //! a fresh database per test, on SQLite and PostgreSQL.
 mod baseline;
+mod billing_fake;
+mod billing_signup;
+mod billing_token;
+mod billing_usage;
 mod helpers;
 mod identity_flow;
 mod identity_refusals;

@@ -24,6 +24,9 @@ pub struct SignupBody {
 }
 
 pub async fn show_signup(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+    if !signups_open(&ctx).await {
+        return signups_closed(&ctx);
+    }
     ctx.render(
         StatusCode::OK,
         "signup.html",
@@ -41,6 +44,9 @@ pub async fn submit_signup(
         .limits
         .check_signup(&ctx.tenant.id.to_string())
         .map_err(|retry_after| PageError::TooManyRequests { retry_after })?;
+    if !signups_open(&ctx).await {
+        return signups_closed(&ctx);
+    }
     let form = form.into_inner();
     let input = SignupForm {
         email: form.email,
@@ -72,4 +78,24 @@ pub async fn submit_signup(
             )
         }
     }
+}
+
+/// Whether the tenant's plan lets new accounts in (billing's entitlements,
+/// cached; open when billing is off or has never answered).
+async fn signups_open(ctx: &PageCtx) -> bool {
+    ctx.state
+        .billing
+        .entitlements
+        .signups_allowed(&ctx.tenant)
+        .await
+}
+
+/// Over the hard quota: no new accounts; existing users still sign in.
+fn signups_closed(ctx: &PageCtx) -> Result<HttpResponse, PageError> {
+    ctx.message(
+        StatusCode::FORBIDDEN,
+        "signups_closed_heading",
+        &ctx.text("signups_closed"),
+        Some(("signups_closed_login", format!("{}/login", ctx.base()))),
+    )
 }

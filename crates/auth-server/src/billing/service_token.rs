@@ -1,0 +1,113 @@
+//! The access token the auth server presents to billing: an RFC 9068 token of
+//! the `platform` tenant, minted in process with the same key and header as
+//! the token endpoint's, kept until a minute before it expires.
+use std::sync::Arc;
+
+use serde_json::{json, Map};
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::platform::{Platform, PlatformError, PLATFORM_SLUG};
+use crate::clock::SharedClock;
+use crate::keys::keyring::{KeyService, KeyringError};
+use crate::keys::signing::KeyError;
+use crate::oauth::tokens::{ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP};
+
+/// `sub` and `client_id` of the auth server's own tokens.
+pub const SERVICE_CLIENT_ID: &str = "connectauth-auth-server";
+/// The audience the billing API requires.
+pub const BILLING_AUDIENCE: &str = "connectauth-billing";
+pub const BILLING_SCOPES: &str = "billing:usage billing:entitlements";
+pub const SERVICE_TOKEN_TTL_SECS: i64 = 300;
+/// A cached token this close to expiry is replaced.
+const REMINT_BEFORE_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceTokenError {
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    #[error("signing key: {0}")]
+    Keys(#[from] KeyringError),
+    #[error("signing: {0}")]
+    Sign(#[from] KeyError),
+}
+
+struct Cached {
+    token: String,
+    expires_at: i64,
+}
+
+pub struct ServiceTokens {
+    platform: Arc<Platform>,
+    keys: Arc<KeyService>,
+    clock: SharedClock,
+    issuer: String,
+    /// One mint at a time; callers meanwhile wait for its result.
+    cached: Mutex<Option<Cached>>,
+}
+
+impl ServiceTokens {
+    pub fn new(
+        platform: Arc<Platform>,
+        keys: Arc<KeyService>,
+        clock: SharedClock,
+        public_url: &Url,
+    ) -> Self {
+        let issuer = format!(
+            "{}/t/{PLATFORM_SLUG}",
+            public_url.as_str().trim_end_matches('/')
+        );
+        Self {
+            platform,
+            keys,
+            clock,
+            issuer,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// `{PUBLIC_URL}/t/platform`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// A token valid for at least another minute.
+    pub async fn bearer(&self) -> Result<String, ServiceTokenError> {
+        let now = self.clock.now();
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached
+            .as_ref()
+            .filter(|c| c.expires_at - now > REMINT_BEFORE_SECS)
+        {
+            return Ok(c.token.clone());
+        }
+        let fresh = self.mint(now).await?;
+        let token = fresh.token.clone();
+        *cached = Some(fresh);
+        Ok(token)
+    }
+
+    /// Drops the cached token (billing refused it, e.g. its key was revoked).
+    pub async fn forget(&self) {
+        *self.cached.lock().await = None;
+    }
+
+    async fn mint(&self, now: i64) -> Result<Cached, ServiceTokenError> {
+        let tenant = self.platform.ensure().await?;
+        let expires_at = now + SERVICE_TOKEN_TTL_SECS;
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("sub".into(), json!(SERVICE_CLIENT_ID));
+        claims.insert("aud".into(), json!(BILLING_AUDIENCE));
+        claims.insert("client_id".into(), json!(SERVICE_CLIENT_ID));
+        claims.insert("scope".into(), json!(BILLING_SCOPES));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("nbf".into(), json!(now));
+        claims.insert("exp".into(), json!(expires_at));
+        claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
+        claims.insert("tid".into(), json!(tenant.to_string()));
+        let key = self.keys.signer(tenant, ACCESS_TOKEN_ALG).await?;
+        let token = key.sign_jwt(ACCESS_TOKEN_TYP, &claims)?;
+        Ok(Cached { token, expires_at })
+    }
+}

@@ -1,0 +1,237 @@
+//! Monthly active users, reported to billing without a write on the login
+//! path: a round reads the activity already stored (successful logins,
+//! issued refresh tokens) in `[cursor, now - settle)`, collapses it to
+//! distinct (tenant, user) per window, sends it in batches, and moves the
+//! cursor only once billing acknowledged every batch.
+//!
+//! A window never crosses a UTC month boundary (so "distinct per window" is
+//! "distinct per month" as far as billing cares) and lasts at most a day, so
+//! a long outage is caught up window by window without loading it all. A
+//! failed round leaves the cursor where it was: the next round sends the same
+//! window again, which billing's set semantics make harmless. Two instances
+//! may send the same window; only one moves the cursor (compare-and-set).
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::task::JoinHandle;
+
+use super::client::{BillingClient, BillingError, UsageEvent, MAX_EVENTS_PER_REQUEST};
+use super::platform::PLATFORM_SLUG;
+use crate::clock::SharedClock;
+use crate::store::usage::{UsageStore, Window};
+use crate::store::StoreError;
+
+/// Rows written this recently may belong to transactions still in flight.
+pub const SETTLE_SECS: i64 = 5;
+/// The longest window one request sequence covers.
+pub const MAX_WINDOW_SECS: i64 = 24 * 60 * 60;
+/// Windows one round goes through at most (a month of catching up).
+const MAX_WINDOWS_PER_ROUND: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Billing(#[from] BillingError),
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Windows sent and acknowledged.
+    pub windows: usize,
+    pub events: usize,
+    pub batches: usize,
+    /// Where the cursor stands after the round (unix seconds).
+    pub reported_until: i64,
+    /// False when the round stopped early (window limit, or another
+    /// instance moved the cursor).
+    pub caught_up: bool,
+}
+
+pub struct UsageReporter {
+    store: UsageStore,
+    client: Arc<BillingClient>,
+    clock: SharedClock,
+}
+
+impl UsageReporter {
+    pub fn new(store: UsageStore, client: Arc<BillingClient>, clock: SharedClock) -> Self {
+        Self {
+            store,
+            client,
+            clock,
+        }
+    }
+
+    /// One round. On error the cursor stays at the first window not
+    /// acknowledged.
+    pub async fn run_once(&self) -> Result<Round, ReportError> {
+        let now = self.clock.now();
+        let until = now - SETTLE_SECS;
+        // The first run ever starts with the current month.
+        let mut cursor = self.store.cursor(month_start(now), now).await?;
+        let mut round = Round::default();
+        while cursor < until && round.windows < MAX_WINDOWS_PER_ROUND {
+            let to = window_end(cursor, until);
+            let (events, batches) = self.send_window(cursor, to).await?;
+            if !self.store.advance(cursor, to, self.clock.now()).await? {
+                tracing::info!("another instance moved the usage cursor; leaving the rest to it");
+                round.reported_until = cursor;
+                return Ok(round);
+            }
+            cursor = to;
+            round.windows += 1;
+            round.events += events;
+            round.batches += batches;
+        }
+        round.reported_until = cursor;
+        round.caught_up = cursor >= until;
+        Ok(round)
+    }
+
+    /// Sends `[from, to)` page by page; (events, batches).
+    async fn send_window(&self, from: i64, to: i64) -> Result<(usize, usize), ReportError> {
+        let limit = i64::try_from(MAX_EVENTS_PER_REQUEST).unwrap_or(i64::MAX);
+        let (mut events, mut batches) = (0, 0);
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let window = Window {
+                from,
+                to,
+                after: after.as_ref().map(|(t, u)| (t.as_str(), u.as_str())),
+            };
+            let page = self
+                .store
+                .active_users(window, PLATFORM_SLUG, limit)
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            let full = page.len() >= MAX_EVENTS_PER_REQUEST;
+            after = page
+                .last()
+                .map(|u| (u.tenant_id.clone(), u.user_id.clone()));
+            let batch: Vec<UsageEvent> = page
+                .into_iter()
+                .map(|u| UsageEvent {
+                    tenant_id: u.tenant_id,
+                    user_id: u.user_id,
+                    at: u.at,
+                })
+                .collect();
+            let receipt = self.client.report_usage(&batch).await?;
+            events += batch.len();
+            batches += 1;
+            tracing::debug!(
+                from,
+                to,
+                sent = batch.len(),
+                recorded = receipt.recorded,
+                "usage batch acknowledged"
+            );
+            if !full {
+                break;
+            }
+        }
+        Ok((events, batches))
+    }
+}
+
+/// The end of the window starting at `from`: at most a day, never past
+/// `until`, never across the start of the next UTC month.
+fn window_end(from: i64, until: i64) -> i64 {
+    until
+        .min(from.saturating_add(MAX_WINDOW_SECS))
+        .min(next_month_start(from))
+}
+
+/// 00:00:00 UTC on the first day of `unix`'s month.
+pub fn month_start(unix: i64) -> i64 {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| time::Date::from_calendar_date(t.year(), t.month(), 1).ok())
+        .map_or(unix, |d| d.midnight().assume_utc().unix_timestamp())
+}
+
+/// 00:00:00 UTC on the first day of the month after `unix`'s.
+pub fn next_month_start(unix: i64) -> i64 {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            let (year, month) = match t.month() {
+                time::Month::December => (t.year() + 1, time::Month::January),
+                m => (t.year(), m.next()),
+            };
+            time::Date::from_calendar_date(year, month, 1).ok()
+        })
+        .map_or(i64::MAX, |d| d.midnight().assume_utc().unix_timestamp())
+}
+
+/// Runs a round every `every`, the first one a period after start. A failed
+/// round is logged and retried next time; a panic costs that round only.
+pub fn spawn_usage_task(reporter: Arc<UsageReporter>, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = every.max(Duration::from_secs(1));
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if AssertUnwindSafe(report(&reporter))
+                .catch_unwind()
+                .await
+                .is_err()
+            {
+                tracing::error!("usage report panicked; trying again next round");
+            }
+        }
+    })
+}
+
+async fn report(reporter: &UsageReporter) {
+    match reporter.run_once().await {
+        Ok(round) if round.events > 0 || !round.caught_up => tracing::info!(
+            windows = round.windows,
+            events = round.events,
+            batches = round.batches,
+            reported_until = round.reported_until,
+            caught_up = round.caught_up,
+            "usage reported to billing"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e,
+            "usage not reported; the same window is sent again next round"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2026-11-30T23:59:59Z and 2026-12-01T00:00:00Z.
+    const NOV_LAST: i64 = 1_796_083_199;
+    const DEC_FIRST: i64 = 1_796_083_200;
+
+    #[test]
+    fn months_start_at_utc_midnight_on_the_first() {
+        assert_eq!(month_start(NOV_LAST), 1_793_491_200); // 2026-11-01
+        assert_eq!(month_start(DEC_FIRST), DEC_FIRST);
+        assert_eq!(next_month_start(NOV_LAST), DEC_FIRST);
+        assert_eq!(next_month_start(DEC_FIRST), 1_798_761_600); // 2027-01-01
+        assert_eq!(month_start(i64::MAX), i64::MAX);
+        assert_eq!(next_month_start(i64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn windows_stop_at_a_day_the_settle_line_and_the_month_end() {
+        assert_eq!(window_end(NOV_LAST - 10, DEC_FIRST + 600), DEC_FIRST);
+        assert_eq!(window_end(DEC_FIRST, DEC_FIRST + 600), DEC_FIRST + 600);
+        assert_eq!(
+            window_end(DEC_FIRST, DEC_FIRST + 10 * MAX_WINDOW_SECS),
+            DEC_FIRST + MAX_WINDOW_SECS
+        );
+    }
+}
