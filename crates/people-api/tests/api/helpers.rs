@@ -6,19 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use openssl::bn::{BigNum, BigNumContext};
-use openssl::ec::{EcGroup, EcKey};
-use openssl::nid::Nid;
-use openssl::pkey::PKey;
 use people_api::{Application, PeopleConfig, MIGRATIONS};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Map, Value};
 use service_kit::config::Env;
 use service_kit::db::{self, Engine};
+use service_kit::testing::issuer::{start_issuer, TestKey};
 use service_kit::testing::TestDb;
 
 pub const TENANT_SLUG: &str = "connect-people";
@@ -29,91 +22,22 @@ pub const AUDIENCE: &str = "connect-people-api";
 pub const CLIENT_ID: &str = "cli_connect-people-app";
 pub const ALL_SCOPES: &str = "profile:read profile:write connections:read connections:write";
 
-/// An ES256 key pair made with OpenSSL: its public JWK and a signing key.
-pub struct TestKey {
-    pub kid: &'static str,
-    pub jwk: Value,
-    pub encoding: EncodingKey,
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn new_key(kid: &'static str) -> TestKey {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-    let ec = EcKey::generate(&group).unwrap();
-    let (mut x, mut y) = (BigNum::new().unwrap(), BigNum::new().unwrap());
-    let mut ctx = BigNumContext::new().unwrap();
-    ec.public_key()
-        .affine_coordinates(&group, &mut x, &mut y, &mut ctx)
-        .unwrap();
-    let pkey = PKey::from_ec_key(ec).unwrap();
-    TestKey {
-        kid,
-        jwk: json!({"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": "ES256",
-                    "x": b64(&x.to_vec_padded(32).unwrap()), "y": b64(&y.to_vec_padded(32).unwrap())}),
-        encoding: EncodingKey::from_ec_pem(&pkey.private_key_to_pem_pkcs8().unwrap()).unwrap(),
-    }
-}
-
 /// The trusted tenant's signing key.
 pub fn tenant_key() -> &'static TestKey {
     static K: OnceLock<TestKey> = OnceLock::new();
-    K.get_or_init(|| new_key("people-2026-01"))
+    K.get_or_init(|| TestKey::generate("people-2026-01"))
 }
 
 /// Another tenant's signing key, published at that tenant's issuer only.
 pub fn other_tenant_key() -> &'static TestKey {
     static K: OnceLock<TestKey> = OnceLock::new();
-    K.get_or_init(|| new_key("other-2026-01"))
+    K.get_or_init(|| TestKey::generate("other-2026-01"))
 }
 
 /// A key nobody publishes, claiming the trusted key's `kid`.
 pub fn forged_key() -> &'static TestKey {
     static K: OnceLock<TestKey> = OnceLock::new();
-    K.get_or_init(|| new_key("people-2026-01"))
-}
-
-/// Serves `/t/{slug}/.well-known/openid-configuration` and `/t/{slug}/jwks.json`
-/// for the trusted tenant and one other, like the auth server does.
-async fn start_issuer() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let origin = base.clone();
-    let server = HttpServer::new(move || {
-        let origin = origin.clone();
-        App::new()
-            .route(
-                "/t/{slug}/.well-known/openid-configuration",
-                web::get().to(move |slug: web::Path<String>| {
-                    let issuer = format!("{origin}/t/{slug}");
-                    async move {
-                        HttpResponse::Ok().json(
-                            json!({"issuer": issuer, "jwks_uri": format!("{issuer}/jwks.json")}),
-                        )
-                    }
-                }),
-            )
-            .route(
-                "/t/{slug}/jwks.json",
-                web::get().to(|slug: web::Path<String>| async move {
-                    let key = match slug.as_str() {
-                        TENANT_SLUG => tenant_key(),
-                        OTHER_SLUG => other_tenant_key(),
-                        _ => return HttpResponse::NotFound().finish(),
-                    };
-                    HttpResponse::Ok().json(json!({ "keys": [key.jwk] }))
-                }),
-            )
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    base
+    K.get_or_init(|| TestKey::generate("people-2026-01"))
 }
 
 pub struct TestApp {
@@ -130,7 +54,10 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
     }
-    let issuer_base = start_issuer().await;
+    let issuer_base = start_issuer(&[
+        (TENANT_SLUG, tenant_key()),
+        (OTHER_SLUG, other_tenant_key()),
+    ]);
     let issuer = format!("{issuer_base}/t/{TENANT_SLUG}");
     let db = TestDb::new(engine).await;
     let env = Env::from_pairs([
@@ -177,10 +104,7 @@ pub fn claims(issuer: &str, sub: &str, scope: &str) -> Map<String, Value> {
 
 /// Signs `claims` as an RFC 9068 access token with `key`.
 pub fn sign(key: &TestKey, claims: &Map<String, Value>) -> String {
-    let mut header = Header::new(Algorithm::ES256);
-    header.typ = Some("at+jwt".into());
-    header.kid = Some(key.kid.into());
-    jsonwebtoken::encode(&header, claims, &key.encoding).unwrap()
+    key.sign(claims)
 }
 
 impl TestApp {

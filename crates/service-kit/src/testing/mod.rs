@@ -3,6 +3,7 @@
 //! PostgreSQL comes from `TEST_DATABASE_URL` (a server URL whose user may
 //! create databases), else `postgres://postgres@127.0.0.1:5432/postgres`.
 //! Each test gets its own database, dropped when the `TestDb` is.
+pub mod issuer;
 pub mod smtp;
 
 use sqlx::{Connection, Executor, PgConnection};
