@@ -1,10 +1,14 @@
 //! `BillingConfig`: everything the service reads from its environment.
+use service_kit::bearer::BearerSettings;
 use service_kit::config::{is_placeholder, ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
 use service_kit::mail::MailSettings;
 use service_kit::secret::Secret;
 
 pub const DEFAULT_PORT: u16 = 8081;
+/// A usage report of 1,000 events is about 100 KB; Stripe events can be
+/// tens of KB. Still far under the baseline's 1 MiB cap.
+pub const DEFAULT_BODY_LIMIT: usize = 512 * 1024;
 pub const DEV_DATABASE_URL: &str = "sqlite://data/billing.db";
 /// The `platform` tenant of the auth server in development.
 pub const DEFAULT_PLATFORM_ISSUER: &str = "http://127.0.0.1:8080/t/platform";
@@ -16,24 +20,14 @@ pub struct BillingConfig {
     pub http: HttpSettings,
     pub database_url: String,
     pub pool: PoolSettings,
-    /// Tokens of the `platform` tenant (services and tenant owners).
-    pub platform: PlatformTokens,
+    /// Tokens of the `platform` tenant (services and tenant owners):
+    /// `BILLING_ISSUER`, `BILLING_AUDIENCE`, ….
+    pub platform: BearerSettings,
     /// `None`: offline mode (no `BILLING_STRIPE_SECRET_KEY`).
     pub stripe: Option<StripeSettings>,
     pub mail: MailSettings,
     pub mail_from: String,
     pub quotas: QuotaSettings,
-}
-
-/// Which bearer tokens the billing API accepts.
-#[derive(Debug, Clone)]
-pub struct PlatformTokens {
-    /// `BILLING_PLATFORM_ISSUER`, the issuer of the `platform` tenant.
-    pub issuer: String,
-    /// `BILLING_AUDIENCE` (default `connectauth-billing`).
-    pub audience: String,
-    /// `BILLING_JWKS_MIN_REFETCH_SECS` (default 30).
-    pub jwks_min_refetch_secs: u64,
 }
 
 /// Stripe, when a secret key is configured.
@@ -81,13 +75,14 @@ impl Default for QuotaSettings {
 impl BillingConfig {
     /// Reads the config, recording problems in `loader`.
     pub fn read(loader: &mut Loader<'_>) -> Self {
-        let http = loader.http("BILLING", DEFAULT_PORT);
+        let http = loader.http_with_body_limit("BILLING", DEFAULT_PORT, DEFAULT_BODY_LIMIT);
         let database_url = loader.database_url("BILLING_DATABASE_URL", DEV_DATABASE_URL);
         let pool = PoolSettings {
             max_connections: loader.parse("BILLING_DATABASE_MAX_CONNECTIONS", 10),
             ..PoolSettings::default()
         };
-        let platform = PlatformTokens::read(loader);
+        let platform =
+            BearerSettings::read(loader, "BILLING", DEFAULT_PLATFORM_ISSUER, BILLING_AUDIENCE);
         let stripe = StripeSettings::read(loader);
         let mail = MailSettings::read(loader, "BILLING_MAIL_DIR");
         let mail_from = loader.string("MAIL_FROM", service_kit::mail::DEFAULT_FROM);
@@ -108,25 +103,6 @@ impl BillingConfig {
         let mut loader = Loader::new(env);
         let config = Self::read(&mut loader);
         loader.finish().map(|_| config)
-    }
-}
-
-impl PlatformTokens {
-    fn read(loader: &mut Loader<'_>) -> Self {
-        let production = loader.mode().is_production();
-        let issuer = loader.string("BILLING_PLATFORM_ISSUER", DEFAULT_PLATFORM_ISSUER);
-        match url::Url::parse(&issuer) {
-            Ok(url) if url.scheme() == "https" || (!production && url.scheme() == "http") => {}
-            Ok(_) if production => loader.problem("BILLING_PLATFORM_ISSUER: must be https in production"),
-            _ => loader.problem(format!(
-                "BILLING_PLATFORM_ISSUER: `{issuer}` is not an absolute http(s) URL"
-            )),
-        }
-        Self {
-            issuer,
-            audience: loader.string("BILLING_AUDIENCE", BILLING_AUDIENCE),
-            jwks_min_refetch_secs: loader.parse("BILLING_JWKS_MIN_REFETCH_SECS", 30),
-        }
     }
 }
 

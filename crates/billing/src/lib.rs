@@ -4,8 +4,11 @@
 
 pub mod config;
 pub mod domain;
+pub mod error;
 pub mod http;
+pub mod service;
 pub mod startup;
+pub mod store;
 pub mod stripe;
 
 pub use config::BillingConfig;

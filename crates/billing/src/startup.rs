@@ -1,14 +1,30 @@
-//! Builds the service from its config: pool, routes, listener.
+//! Builds the service from its config: pool, Stripe, mail, token checker,
+//! routes, listener, and the dunning task.
+use std::sync::Arc;
+use std::time::Duration;
+
 use actix_web::dev::ServerHandle;
+use actix_web::web;
+use service_kit::bearer::Authenticator;
+use service_kit::clock::{SharedClock, SystemClock};
 use service_kit::db::{self, Database, DbError, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
+use service_kit::mail::{MailError, MailQueue};
+use tokio::task::JoinHandle;
 
 use crate::config::BillingConfig;
+use crate::service::{spawn_dunning_task, Billing, StripeLink};
+use crate::stripe::{Gateway, GatewayError};
 
 pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/billing/postgres"),
     sqlite: sqlx::migrate!("../../migrations/billing/sqlite"),
 };
+
+/// How often lapsed grace periods are looked for.
+const DUNNING_CHECK: Duration = Duration::from_secs(300);
+/// Queued mail gets this long to leave at shutdown.
+const MAIL_DRAIN: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -16,10 +32,18 @@ pub enum StartupError {
     Database(#[from] DbError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+    #[error("token checking: {0}")]
+    Tokens(#[from] connectauth_verify::ConfigError),
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
+    #[error("stripe: {0}")]
+    Stripe(#[from] GatewayError),
 }
 
 pub struct Application {
     running: RunningServer,
+    billing: Arc<Billing>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -29,14 +53,47 @@ impl Application {
     }
 
     pub fn build_with_db(config: BillingConfig, db: Database) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, db, Arc::new(SystemClock))
+    }
+
+    /// Tests move time with a `ManualClock`.
+    pub fn build_with_clock(
+        config: BillingConfig,
+        db: Database,
+        clock: SharedClock,
+    ) -> Result<Self, StartupError> {
+        let authenticator = web::Data::new(Authenticator::from_settings(&config.platform)?);
+        let stripe = match &config.stripe {
+            Some(settings) => Some(StripeLink {
+                gateway: Gateway::new(settings)?,
+                settings: settings.clone(),
+            }),
+            None => {
+                tracing::info!("no BILLING_STRIPE_SECRET_KEY: billing runs offline (no checkout)");
+                None
+            }
+        };
+        let mail = MailQueue::from_settings(&config.mail, &config.mail_from)?;
+        let billing = Arc::new(Billing::new(
+            db.pool.clone(),
+            stripe,
+            mail,
+            clock,
+            config.quotas,
+        ));
+        let tasks = vec![spawn_dunning_task(billing.clone(), DUNNING_CHECK)];
+        let data = web::Data::from(billing.clone());
         let listener = kit_http::bind(&config.http)?;
-        let running = kit_http::serve(
-            listener,
-            config.http.clone(),
-            db.pool,
-            crate::http::configure,
-        )?;
-        Ok(Self { running })
+        let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
+            cfg.app_data(data.clone());
+            cfg.app_data(authenticator.clone());
+            crate::http::configure(cfg);
+        })?;
+        Ok(Self {
+            running,
+            billing,
+            tasks,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -47,7 +104,20 @@ impl Application {
         self.running.handle()
     }
 
+    /// The service behind the routes (tests drive dunning through it).
+    pub fn billing(&self) -> Arc<Billing> {
+        self.billing.clone()
+    }
+
+    /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.running.server.await
+        let served = self.running.server.await;
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Err(e) = self.billing.mail().shutdown(MAIL_DRAIN).await {
+            tracing::warn!(error = %e, "mail still queued at shutdown was dropped");
+        }
+        served
     }
 }

@@ -297,6 +297,17 @@ impl<'a> Loader<'a> {
 
     /// Bind address, public URL and body limit of the service `prefix`.
     pub fn http(&mut self, prefix: &str, default_port: u16) -> HttpSettings {
+        self.http_with_body_limit(prefix, default_port, DEFAULT_BODY_LIMIT)
+    }
+
+    /// [`http`](Self::http) for a service whose requests are bigger by
+    /// nature (billing's usage reports), with another default body limit.
+    pub fn http_with_body_limit(
+        &mut self,
+        prefix: &str,
+        default_port: u16,
+        default_body_limit: usize,
+    ) -> HttpSettings {
         let bind_key = format!("{prefix}_BIND");
         let default_bind: SocketAddr = ([127, 0, 0, 1], default_port).into();
         let bind = self.parse(&bind_key, default_bind);
@@ -318,7 +329,7 @@ impl<'a> Loader<'a> {
             ));
         }
         let limit_key = format!("{prefix}_BODY_LIMIT");
-        let body_limit = self.parse(&limit_key, DEFAULT_BODY_LIMIT);
+        let body_limit = self.parse(&limit_key, default_body_limit);
         if body_limit == 0 || body_limit > MAX_BODY_LIMIT {
             self.problems.push(format!(
                 "{limit_key}: {body_limit} is outside 1..={MAX_BODY_LIMIT} bytes"

@@ -147,9 +147,15 @@ mod tests {
         let free = PlanId::Free.plan();
         assert_eq!((free.price_cents, free.mau_limit), (Some(0), Some(1_000)));
         let starter = PlanId::Starter.plan();
-        assert_eq!((starter.price_cents, starter.mau_limit), (Some(900), Some(5_000)));
+        assert_eq!(
+            (starter.price_cents, starter.mau_limit),
+            (Some(900), Some(5_000))
+        );
         let pro = PlanId::Pro.plan();
-        assert_eq!((pro.price_cents, pro.mau_limit), (Some(2_900), Some(20_000)));
+        assert_eq!(
+            (pro.price_cents, pro.mau_limit),
+            (Some(2_900), Some(20_000))
+        );
         let enterprise = PlanId::Enterprise.plan();
         assert_eq!((enterprise.price_cents, enterprise.mau_limit), (None, None));
         assert!(CATALOGUE.iter().all(|p| p.currency == "eur"));

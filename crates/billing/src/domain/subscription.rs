@@ -1,0 +1,299 @@
+//! A tenant's subscription state, and how Stripe's view of a subscription
+//! becomes it. Webhook events only say *that* something changed: the state
+//! applied is always the subscription as Stripe describes it now, so events
+//! may arrive in any order.
+use super::plan::PlanId;
+use super::tenant::TenantId;
+
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Stripe,
+    Manual,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stripe => "stripe",
+            Self::Manual => "manual",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "stripe" => Some(Self::Stripe),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub tenant_id: TenantId,
+    pub plan: PlanId,
+    /// Stripe's status word (`active`, `past_due`, `canceled`, …), or
+    /// `active` for a manual or default plan.
+    pub status: String,
+    pub source: Source,
+    /// A contractual limit (Enterprise); `None`: the plan's.
+    pub mau_limit: Option<u64>,
+    pub stripe_subscription_id: Option<String>,
+    pub stripe_price_id: Option<String>,
+    pub current_period_end: Option<i64>,
+    pub cancel_at_period_end: bool,
+    /// After a failed payment: when the tenant falls back to Free.
+    pub grace_until: Option<i64>,
+    /// When the owner was told that the grace period ran out.
+    pub downgraded_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+impl Subscription {
+    /// A tenant billing has no record of is on Free.
+    pub fn free(tenant_id: TenantId, now: i64) -> Self {
+        Self {
+            tenant_id,
+            plan: PlanId::Free,
+            status: "active".into(),
+            source: Source::Manual,
+            mau_limit: None,
+            stripe_subscription_id: None,
+            stripe_price_id: None,
+            current_period_end: None,
+            cancel_at_period_end: false,
+            grace_until: None,
+            downgraded_at: None,
+            updated_at: now,
+        }
+    }
+
+    /// The plan in force at `now`: a lapsed grace period means Free.
+    pub fn effective_plan(&self, now: i64) -> PlanId {
+        match self.grace_until {
+            Some(deadline) if now >= deadline => PlanId::Free,
+            _ => self.plan,
+        }
+    }
+
+    /// Monthly-active-user limit in force; `None`: unlimited.
+    pub fn mau_limit(&self, now: i64) -> Option<u64> {
+        let plan = self.effective_plan(now);
+        if plan == self.plan {
+            if let Some(custom) = self.mau_limit {
+                return Some(custom);
+            }
+        }
+        plan.plan().mau_limit
+    }
+
+    /// Whether the tenant has a Stripe subscription to change or cancel.
+    pub fn has_live_stripe_subscription(&self) -> bool {
+        self.source == Source::Stripe
+            && self.stripe_subscription_id.is_some()
+            && !matches!(self.status.as_str(), "canceled" | "incomplete_expired")
+    }
+}
+
+/// Stripe's current view of one subscription, reduced to what billing uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeView {
+    pub subscription_id: String,
+    pub status: String,
+    /// The plan its price maps to; `None`: a price billing doesn't sell.
+    pub plan: Option<PlanId>,
+    pub price_id: Option<String>,
+    pub current_period_end: Option<i64>,
+    pub cancel_at_period_end: bool,
+}
+
+/// The state to store once Stripe says `view`, given what is stored.
+pub fn apply_stripe_view(
+    previous: &Subscription,
+    view: &StripeView,
+    now: i64,
+    grace_days: u32,
+) -> Subscription {
+    // A subscription other than the one on file only takes over when it is
+    // live: a stale event about an old, cancelled one must not undo a newer.
+    let other = previous
+        .stripe_subscription_id
+        .as_deref()
+        .is_some_and(|id| id != view.subscription_id);
+    let live = matches!(
+        view.status.as_str(),
+        "active" | "trialing" | "past_due" | "unpaid"
+    );
+    if other && previous.has_live_stripe_subscription() && !live {
+        return previous.clone();
+    }
+    let paid_plan = view.plan.unwrap_or(PlanId::Free);
+    let same = previous.stripe_subscription_id.as_deref() == Some(&view.subscription_id);
+    let (plan, grace_until, downgraded_at) = match view.status.as_str() {
+        "active" | "trialing" => (paid_plan, None, None),
+        "past_due" | "unpaid" => {
+            // One grace period per failure, however many events tell of it.
+            let started = previous.grace_until.filter(|_| same);
+            let deadline = started.unwrap_or_else(|| now + i64::from(grace_days) * SECONDS_PER_DAY);
+            let told = previous.downgraded_at.filter(|_| started.is_some());
+            (paid_plan, Some(deadline), told)
+        }
+        // canceled, incomplete, incomplete_expired, paused, or a status
+        // Stripe adds later: nothing is paid for.
+        _ => (PlanId::Free, None, None),
+    };
+    Subscription {
+        tenant_id: previous.tenant_id,
+        plan,
+        status: view.status.clone(),
+        source: Source::Stripe,
+        mau_limit: None,
+        stripe_subscription_id: Some(view.subscription_id.clone()),
+        stripe_price_id: view.price_id.clone(),
+        current_period_end: view.current_period_end,
+        cancel_at_period_end: view.cancel_at_period_end,
+        grace_until,
+        downgraded_at,
+        updated_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_000_000;
+
+    fn tenant() -> TenantId {
+        TenantId::parse("6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f").unwrap()
+    }
+
+    fn view(id: &str, status: &str, plan: PlanId) -> StripeView {
+        StripeView {
+            subscription_id: id.into(),
+            status: status.into(),
+            plan: Some(plan),
+            price_id: Some(format!("price_{plan}")),
+            current_period_end: Some(NOW + 30 * SECONDS_PER_DAY),
+            cancel_at_period_end: false,
+        }
+    }
+
+    #[test]
+    fn an_active_subscription_gives_its_plan() {
+        let s = apply_stripe_view(
+            &Subscription::free(tenant(), NOW),
+            &view("sub_1", "active", PlanId::Pro),
+            NOW,
+            7,
+        );
+        assert_eq!(s.effective_plan(NOW), PlanId::Pro);
+        assert_eq!(s.mau_limit(NOW), Some(20_000));
+        assert_eq!(s.grace_until, None);
+        assert!(s.has_live_stripe_subscription());
+    }
+
+    #[test]
+    fn a_failed_payment_starts_one_grace_period_then_free() {
+        let active = apply_stripe_view(
+            &Subscription::free(tenant(), NOW),
+            &view("sub_1", "active", PlanId::Starter),
+            NOW,
+            7,
+        );
+        let past_due = apply_stripe_view(
+            &active,
+            &view("sub_1", "past_due", PlanId::Starter),
+            NOW + 10,
+            7,
+        );
+        let deadline = NOW + 10 + 7 * SECONDS_PER_DAY;
+        assert_eq!(past_due.grace_until, Some(deadline));
+        // A second event about the same failure does not move the deadline.
+        let again = apply_stripe_view(
+            &past_due,
+            &view("sub_1", "past_due", PlanId::Starter),
+            NOW + 3_600,
+            7,
+        );
+        assert_eq!(again.grace_until, Some(deadline));
+        assert_eq!(again.effective_plan(deadline - 1), PlanId::Starter);
+        assert_eq!(again.effective_plan(deadline), PlanId::Free);
+        assert_eq!(again.mau_limit(deadline), Some(1_000));
+        // Paying clears it.
+        let paid = apply_stripe_view(
+            &again,
+            &view("sub_1", "active", PlanId::Starter),
+            NOW + 7_200,
+            7,
+        );
+        assert_eq!(paid.grace_until, None);
+    }
+
+    #[test]
+    fn cancelled_or_unpaid_at_creation_is_free() {
+        for status in [
+            "canceled",
+            "incomplete",
+            "incomplete_expired",
+            "paused",
+            "some_new_status",
+        ] {
+            let s = apply_stripe_view(
+                &Subscription::free(tenant(), NOW),
+                &view("sub_1", status, PlanId::Pro),
+                NOW,
+                7,
+            );
+            assert_eq!(s.effective_plan(NOW), PlanId::Free, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_stale_event_about_an_old_subscription_does_not_undo_the_new_one() {
+        let new = apply_stripe_view(
+            &Subscription::free(tenant(), NOW),
+            &view("sub_new", "active", PlanId::Pro),
+            NOW,
+            7,
+        );
+        let stale = apply_stripe_view(
+            &new,
+            &view("sub_old", "canceled", PlanId::Starter),
+            NOW + 1,
+            7,
+        );
+        assert_eq!(stale, new);
+        // A new live subscription does replace the one on file.
+        let replaced = apply_stripe_view(
+            &new,
+            &view("sub_newer", "active", PlanId::Starter),
+            NOW + 2,
+            7,
+        );
+        assert_eq!(
+            replaced.stripe_subscription_id.as_deref(),
+            Some("sub_newer")
+        );
+    }
+
+    #[test]
+    fn a_price_billing_does_not_sell_gives_free() {
+        let mut v = view("sub_1", "active", PlanId::Pro);
+        v.plan = None;
+        let s = apply_stripe_view(&Subscription::free(tenant(), NOW), &v, NOW, 7);
+        assert_eq!(s.plan, PlanId::Free);
+    }
+
+    #[test]
+    fn a_contract_limit_applies_to_its_plan_only() {
+        let mut s = Subscription::free(tenant(), NOW);
+        s.plan = PlanId::Enterprise;
+        s.mau_limit = Some(250_000);
+        assert_eq!(s.mau_limit(NOW), Some(250_000));
+        s.mau_limit = None;
+        assert_eq!(s.mau_limit(NOW), None);
+    }
+}

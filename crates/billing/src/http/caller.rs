@@ -1,0 +1,72 @@
+//! Who may call what. Every token comes from the `platform` tenant with the
+//! billing audience:
+//!
+//! * services: `billing:usage` (report usage), `billing:entitlements` (read
+//!   any tenant's entitlements), `billing:admin` (everything, every tenant);
+//! * a tenant owner's dashboard session: `billing:manage` and the claim
+//!   `billing_tenant` naming the one tenant it may see and change.
+use service_kit::bearer::AuthenticatedUser;
+use service_kit::{ApiError, Code};
+
+use crate::domain::tenant::TenantId;
+use crate::error::HttpError;
+
+pub const USAGE: &str = "billing:usage";
+pub const ENTITLEMENTS: &str = "billing:entitlements";
+pub const ADMIN: &str = "billing:admin";
+pub const MANAGE: &str = "billing:manage";
+/// The claim of an owner token that names its tenant.
+pub const TENANT_CLAIM: &str = "billing_tenant";
+
+/// What a route of one tenant needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Entitlements: also a service with `billing:entitlements`.
+    ReadEntitlements,
+    /// Everything else of the tenant: its owner or an operator.
+    Manage,
+}
+
+/// The tenant of the path, once the token may act on it.
+pub fn tenant_access(
+    user: &AuthenticatedUser,
+    tenant: &str,
+    access: Access,
+) -> Result<TenantId, HttpError> {
+    let tenant = TenantId::parse(tenant).map_err(ApiError::from)?;
+    if user.claims.has_scope(ADMIN)
+        || (access == Access::ReadEntitlements && user.claims.has_scope(ENTITLEMENTS))
+    {
+        return Ok(tenant);
+    }
+    if user.claims.has_scope(MANAGE) {
+        let own = user
+            .claims
+            .get(TENANT_CLAIM)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|t| TenantId::parse(t).ok());
+        return match own {
+            Some(own) if own == tenant => Ok(tenant),
+            _ => Err(ApiError::new(
+                Code::Forbidden,
+                "This token may only act on its own tenant's billing.",
+            )
+            .into()),
+        };
+    }
+    user.require_scopes(&[MANAGE])?;
+    Err(ApiError::new(Code::Forbidden, "Not allowed.").into())
+}
+
+/// Services that report usage.
+pub fn usage_reporter(user: &AuthenticatedUser) -> Result<(), HttpError> {
+    if user.claims.has_scope(ADMIN) {
+        return Ok(());
+    }
+    Ok(user.require_scopes(&[USAGE])?)
+}
+
+/// Operators only.
+pub fn operator(user: &AuthenticatedUser) -> Result<(), HttpError> {
+    Ok(user.require_scopes(&[ADMIN])?)
+}

@@ -1,0 +1,243 @@
+//! Subscribing, upgrading and managing payment: Stripe Checkout for a first
+//! subscription, a price change for an existing one, the Customer Portal for
+//! the card and cancellation; and the operator's manual plan.
+use serde::Serialize;
+
+use super::{Billing, BillingError};
+use crate::domain::plan::PlanId;
+use crate::domain::subscription::{apply_stripe_view, Source, StripeView, Subscription};
+use crate::domain::tenant::TenantId;
+use crate::store::invoices::Invoice;
+use crate::stripe::{CheckoutRequest, SubscriptionSnapshot};
+
+pub struct CheckoutParams {
+    pub plan: PlanId,
+    pub success_url: String,
+    pub cancel_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CheckoutOutcome {
+    /// No subscription yet: send the browser to Stripe Checkout.
+    Checkout { session_id: String, url: String },
+    /// The existing subscription now has the new plan's price.
+    Changed { plan: PlanId, status: String },
+}
+
+/// A return address for Stripe pages: absolute http(s), no credentials.
+pub fn check_return_url(field: &str, url: &str) -> Result<(), BillingError> {
+    let bad = |why: &str| BillingError::Invalid(format!("{field}: {why}"));
+    if url.len() > 2_048 {
+        return Err(bad("at most 2048 characters"));
+    }
+    let parsed = url::Url::parse(url).map_err(|_| bad("not an absolute URL"))?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host().is_none() {
+        return Err(bad("must be an http(s) URL"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    Ok(())
+}
+
+impl Billing {
+    pub async fn checkout(
+        &self,
+        tenant: TenantId,
+        params: &CheckoutParams,
+    ) -> Result<CheckoutOutcome, BillingError> {
+        check_return_url("success_url", &params.success_url)?;
+        check_return_url("cancel_url", &params.cancel_url)?;
+        let stripe = self.stripe()?;
+        if !params.plan.plan().self_serve {
+            return Err(BillingError::NotPurchasable(params.plan));
+        }
+        let current = self.subscription(tenant).await?;
+        if current.has_live_stripe_subscription() {
+            return self.change_plan(tenant, &current, params.plan).await;
+        }
+        let customer = self.ensure_customer(tenant).await?;
+        // A new key per request: each click is a new session; the gateway's
+        // own retries of this request reuse it.
+        let key = format!("connectauth-checkout-{tenant}-{}", uuid::Uuid::new_v4());
+        let link = stripe
+            .gateway
+            .create_checkout_session(&CheckoutRequest {
+                tenant_id: &tenant.to_string(),
+                customer_id: &customer,
+                plan: params.plan,
+                success_url: &params.success_url,
+                cancel_url: &params.cancel_url,
+                idempotency_key: &key,
+            })
+            .await?;
+        Ok(CheckoutOutcome::Checkout {
+            session_id: link.id,
+            url: link.url,
+        })
+    }
+
+    async fn change_plan(
+        &self,
+        tenant: TenantId,
+        current: &Subscription,
+        plan: PlanId,
+    ) -> Result<CheckoutOutcome, BillingError> {
+        let stripe = self.stripe()?;
+        let subscription_id = current
+            .stripe_subscription_id
+            .as_deref()
+            .ok_or(BillingError::NoSubscription)?;
+        let price = stripe.gateway.price_for(plan).await?;
+        if current.stripe_price_id.as_deref() == Some(price.as_str()) {
+            return Err(BillingError::Invalid(format!(
+                "the tenant is already on the {} plan",
+                plan.plan().name
+            )));
+        }
+        // The same change asked again before anything else changed reuses
+        // the key, so Stripe applies it once.
+        let key = format!(
+            "connectauth-change-{subscription_id}-{price}-{}",
+            current.updated_at
+        );
+        let snapshot = stripe
+            .gateway
+            .change_price(subscription_id, &price, &key)
+            .await?;
+        let now = self.now();
+        let view = self.view_of(&snapshot).await?;
+        let after = apply_stripe_view(current, &view, now, self.quotas.grace_days);
+        self.subscriptions.save(&after).await?;
+        tracing::info!(%tenant, plan = %after.plan, "subscription price changed");
+        Ok(CheckoutOutcome::Changed {
+            plan: after.effective_plan(now),
+            status: after.status,
+        })
+    }
+
+    /// The tenant's Stripe customer, created once (idempotency key per tenant).
+    async fn ensure_customer(&self, tenant: TenantId) -> Result<String, BillingError> {
+        let account = self.accounts.get(tenant).await?;
+        if let Some(id) = account.stripe_customer_id {
+            return Ok(id);
+        }
+        let id = self
+            .stripe()?
+            .gateway
+            .create_customer(
+                &tenant.to_string(),
+                &format!("ConnectAuth tenant {tenant}"),
+                account.owner_email.as_deref(),
+            )
+            .await?;
+        Ok(self
+            .accounts
+            .attach_customer(tenant, &id, self.now())
+            .await?)
+    }
+
+    /// A Customer Portal session (card, invoices, cancellation).
+    pub async fn portal(&self, tenant: TenantId, return_url: &str) -> Result<String, BillingError> {
+        check_return_url("return_url", return_url)?;
+        let stripe = self.stripe()?;
+        let customer = self
+            .accounts
+            .get(tenant)
+            .await?
+            .stripe_customer_id
+            .ok_or(BillingError::NoSubscription)?;
+        Ok(stripe
+            .gateway
+            .create_portal_session(&customer, return_url)
+            .await?)
+    }
+
+    /// The plan the price of a subscription stands for.
+    pub(super) async fn view_of(
+        &self,
+        snapshot: &SubscriptionSnapshot,
+    ) -> Result<StripeView, BillingError> {
+        let stripe = self.stripe()?;
+        let mut plan = None;
+        if let Some(price) = snapshot.price_id.as_deref() {
+            for candidate in [PlanId::Starter, PlanId::Pro] {
+                if stripe.gateway.price_for(candidate).await? == price {
+                    plan = Some(candidate);
+                }
+            }
+            if plan.is_none() {
+                tracing::warn!(price, "a subscription has a price billing does not sell");
+            }
+        }
+        Ok(StripeView {
+            subscription_id: snapshot.id.clone(),
+            status: snapshot.status.clone(),
+            plan,
+            price_id: snapshot.price_id.clone(),
+            current_period_end: snapshot.current_period_end,
+            cancel_at_period_end: snapshot.cancel_at_period_end,
+        })
+    }
+
+    /// An operator sets the plan (offline mode, Enterprise contracts).
+    pub async fn set_plan(
+        &self,
+        tenant: TenantId,
+        plan: PlanId,
+        mau_limit: Option<u64>,
+    ) -> Result<Subscription, BillingError> {
+        let now = self.now();
+        let current = self.subscription(tenant).await?;
+        if current.has_live_stripe_subscription() {
+            return Err(BillingError::Invalid(
+                "the tenant pays through Stripe: change or cancel that subscription first".into(),
+            ));
+        }
+        if mau_limit.is_some() && plan != PlanId::Enterprise {
+            return Err(BillingError::Invalid(
+                "a custom limit is for the Enterprise plan only".into(),
+            ));
+        }
+        let next = Subscription {
+            plan,
+            status: "active".into(),
+            source: Source::Manual,
+            mau_limit,
+            grace_until: None,
+            downgraded_at: None,
+            updated_at: now,
+            ..Subscription::free(tenant, now)
+        };
+        self.subscriptions.save(&next).await?;
+        Ok(next)
+    }
+
+    pub async fn set_owner_email(
+        &self,
+        tenant: TenantId,
+        email: Option<&str>,
+    ) -> Result<(), BillingError> {
+        if let Some(email) = email {
+            let valid = email.len() <= 254 && email.parse::<lettre::Address>().is_ok();
+            if !valid {
+                return Err(BillingError::Invalid(
+                    "owner_email is not an email address".into(),
+                ));
+            }
+        }
+        Ok(self
+            .accounts
+            .set_owner_email(tenant, email, self.now())
+            .await?)
+    }
+
+    pub async fn owner_email(&self, tenant: TenantId) -> Result<Option<String>, BillingError> {
+        Ok(self.accounts.get(tenant).await?.owner_email)
+    }
+
+    pub async fn invoices(&self, tenant: TenantId) -> Result<Vec<Invoice>, BillingError> {
+        Ok(self.invoices.list(tenant, 100).await?)
+    }
+}

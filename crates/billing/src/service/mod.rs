@@ -1,0 +1,108 @@
+//! What billing does, between the HTTP handlers and the stores: metering
+//! and quotas, entitlements, checkout and portal, Stripe webhooks, dunning.
+mod checkout;
+mod dunning;
+mod entitlements;
+mod metering;
+mod notify;
+mod webhooks;
+
+use service_kit::clock::SharedClock;
+use service_kit::mail::MailQueue;
+
+pub use checkout::{CheckoutOutcome, CheckoutParams};
+pub use dunning::spawn_dunning_task;
+pub use entitlements::{Entitlements, UsageReport};
+pub use metering::{UsageEvent, UsageReceipt, MAX_EVENTS_PER_REPORT};
+pub use webhooks::WebhookOutcome;
+
+use crate::config::{QuotaSettings, StripeSettings};
+use crate::domain::plan::PlanId;
+use crate::store::accounts::AccountStore;
+use crate::store::events::EventStore;
+use crate::store::invoices::InvoiceStore;
+use crate::store::notices::NoticeStore;
+use crate::store::subscriptions::SubscriptionStore;
+use crate::store::usage::UsageStore;
+use crate::store::StoreError;
+use crate::stripe::webhook::{EventError, SignatureError};
+use crate::stripe::{Gateway, GatewayError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error("billing is not configured: no Stripe key is set")]
+    NotConfigured,
+    #[error("the {0} plan cannot be bought online")]
+    NotPurchasable(PlanId),
+    #[error("the tenant has no paid subscription to manage")]
+    NoSubscription,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("webhook signature: {0}")]
+    Signature(#[from] SignatureError),
+    #[error("webhook payload: {0}")]
+    Event(#[from] EventError),
+}
+
+/// Stripe, when configured: the API client and the webhook settings.
+#[derive(Clone)]
+pub struct StripeLink {
+    pub gateway: Gateway,
+    pub settings: StripeSettings,
+}
+
+pub struct Billing {
+    pub(crate) accounts: AccountStore,
+    pub(crate) subscriptions: SubscriptionStore,
+    pub(crate) usage: UsageStore,
+    pub(crate) notices: NoticeStore,
+    pub(crate) events: EventStore,
+    pub(crate) invoices: InvoiceStore,
+    pub(crate) stripe: Option<StripeLink>,
+    pub(crate) mail: MailQueue,
+    pub(crate) clock: SharedClock,
+    pub(crate) quotas: QuotaSettings,
+}
+
+impl Billing {
+    pub fn new(
+        pool: sqlx::AnyPool,
+        stripe: Option<StripeLink>,
+        mail: MailQueue,
+        clock: SharedClock,
+        quotas: QuotaSettings,
+    ) -> Self {
+        Self {
+            accounts: AccountStore::new(pool.clone()),
+            subscriptions: SubscriptionStore::new(pool.clone()),
+            usage: UsageStore::new(pool.clone()),
+            notices: NoticeStore::new(pool.clone()),
+            events: EventStore::new(pool.clone()),
+            invoices: InvoiceStore::new(pool),
+            stripe,
+            mail,
+            clock,
+            quotas,
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn stripe_configured(&self) -> bool {
+        self.stripe.is_some()
+    }
+
+    fn stripe(&self) -> Result<&StripeLink, BillingError> {
+        self.stripe.as_ref().ok_or(BillingError::NotConfigured)
+    }
+
+    pub fn mail(&self) -> &MailQueue {
+        &self.mail
+    }
+}

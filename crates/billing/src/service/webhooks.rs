@@ -1,0 +1,199 @@
+//! Stripe webhooks. The signature is checked first, then the event id is
+//! recorded so each event is applied once. An event only says that a
+//! subscription changed: billing fetches the subscription as it is now and
+//! stores that, so events may arrive late, twice or out of order. The answer
+//! is 2xx only once the change is committed; an error makes Stripe retry.
+use serde::Serialize;
+
+use super::{notify, Billing, BillingError};
+use crate::domain::subscription::{apply_stripe_view, Subscription};
+use crate::domain::tenant::TenantId;
+use crate::store::events::{Applied, Seen};
+use crate::store::invoices::Invoice;
+use crate::stripe::webhook::{
+    parse_event, verify_signature, CheckoutCompleted, Event, InvoiceFacts, SignatureError,
+    SubscriptionRef,
+};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "result", content = "reason", rename_all = "snake_case")]
+pub enum WebhookOutcome {
+    Applied,
+    /// Delivered before and already applied.
+    Duplicate,
+    /// Recorded and deliberately not acted on.
+    Ignored(&'static str),
+}
+
+impl Billing {
+    pub async fn handle_webhook(
+        &self,
+        payload: &[u8],
+        signature: Option<&str>,
+    ) -> Result<WebhookOutcome, BillingError> {
+        let stripe = self.stripe()?;
+        let now = self.now();
+        verify_signature(
+            payload,
+            signature.ok_or(SignatureError::Missing)?,
+            &stripe.settings.webhook_secrets,
+            now,
+            stripe.settings.webhook_tolerance_secs,
+        )?;
+        let event = parse_event(payload)?;
+        if self
+            .events
+            .receive(&event.id, &event.kind, event.created, now)
+            .await?
+            == Seen::Processed
+        {
+            return Ok(WebhookOutcome::Duplicate);
+        }
+        let outcome = match event.kind.as_str() {
+            "checkout.session.completed" => self.on_checkout(&event).await?,
+            "customer.subscription.created"
+            | "customer.subscription.updated"
+            | "customer.subscription.deleted"
+            | "customer.subscription.paused"
+            | "customer.subscription.resumed" => {
+                let s = SubscriptionRef::from_object(&event.object)?;
+                match self
+                    .tenant_of(Some(&s.customer_id), s.tenant_id.as_deref())
+                    .await?
+                {
+                    Some(tenant) => self.sync(&event, tenant, &s.id).await?,
+                    None => self.ignore(&event, "unknown customer").await?,
+                }
+            }
+            "invoice.paid"
+            | "invoice.payment_failed"
+            | "invoice.payment_succeeded"
+            | "invoice.finalized"
+            | "invoice.voided"
+            | "invoice.marked_uncollectible" => self.on_invoice(&event).await?,
+            _ => self.ignore(&event, "event type not handled").await?,
+        };
+        tracing::info!(event = %event.id, kind = %event.kind, ?outcome, "stripe webhook");
+        Ok(outcome)
+    }
+
+    async fn on_checkout(&self, event: &Event) -> Result<WebhookOutcome, BillingError> {
+        let session = CheckoutCompleted::from_object(&event.object)?;
+        let Some(subscription) = session.subscription_id.as_deref() else {
+            return self.ignore(event, "not a subscription checkout").await;
+        };
+        match self
+            .tenant_of(session.customer_id.as_deref(), session.tenant())
+            .await?
+        {
+            Some(tenant) => self.sync(event, tenant, subscription).await,
+            None => self.ignore(event, "unknown customer").await,
+        }
+    }
+
+    async fn on_invoice(&self, event: &Event) -> Result<WebhookOutcome, BillingError> {
+        let facts = InvoiceFacts::from_object(&event.object)?;
+        let Some(tenant) = self
+            .tenant_of(facts.customer_id.as_deref(), facts.tenant_id.as_deref())
+            .await?
+        else {
+            return self.ignore(event, "unknown customer").await;
+        };
+        let invoice = Invoice {
+            id: facts.id.clone(),
+            subscription_id: facts.subscription_id.clone(),
+            number: facts.number.clone(),
+            status: facts.status.clone().unwrap_or_else(|| "open".into()),
+            amount_due: facts.amount_due,
+            amount_paid: facts.amount_paid,
+            currency: facts.currency.clone().unwrap_or_else(|| "eur".into()),
+            hosted_invoice_url: facts.hosted_invoice_url.clone(),
+            created: facts.created.unwrap_or(event.created),
+        };
+        self.invoices.upsert(tenant, &invoice, self.now()).await?;
+        match facts.subscription_id.as_deref() {
+            Some(subscription) => self.sync(event, tenant, subscription).await,
+            None => {
+                self.events.mark_processed(&event.id, self.now()).await?;
+                Ok(WebhookOutcome::Applied)
+            }
+        }
+    }
+
+    /// Fetches the subscription as Stripe has it now and stores that.
+    async fn sync(
+        &self,
+        event: &Event,
+        tenant: TenantId,
+        subscription_id: &str,
+    ) -> Result<WebhookOutcome, BillingError> {
+        let stripe = self.stripe()?;
+        let snapshot = match stripe.gateway.subscription(subscription_id).await {
+            Ok(s) => s,
+            Err(e) if e.is_not_found() => return self.ignore(event, "no such subscription").await,
+            Err(e) => return Err(e.into()),
+        };
+        // The subscription must belong to the tenant's own customer.
+        if self.tenant_of(Some(&snapshot.customer_id), None).await? != Some(tenant) {
+            tracing::warn!(event = %event.id, "subscription and tenant do not match; ignored");
+            return self.ignore(event, "subscription of another customer").await;
+        }
+        let view = self.view_of(&snapshot).await?;
+        let now = self.now();
+        let grace_days = self.quotas.grace_days;
+        let applied = self
+            .events
+            .apply(&event.id, tenant, now, |before| {
+                let free = Subscription::free(tenant, now);
+                apply_stripe_view(before.unwrap_or(&free), &view, now, grace_days)
+            })
+            .await?;
+        match applied {
+            Applied::AlreadyProcessed => Ok(WebhookOutcome::Duplicate),
+            Applied::Changed(change) => {
+                let (before, after) = (change.before, change.after);
+                let grace_started = after.grace_until.is_some()
+                    && before.as_ref().is_none_or(|b| b.grace_until.is_none());
+                if grace_started {
+                    if let (Some(owner), Some(until)) =
+                        (self.owner_email(tenant).await?, after.grace_until)
+                    {
+                        notify::payment_failed(self, &owner, after.plan, until);
+                    }
+                }
+                Ok(WebhookOutcome::Applied)
+            }
+        }
+    }
+
+    async fn ignore(
+        &self,
+        event: &Event,
+        why: &'static str,
+    ) -> Result<WebhookOutcome, BillingError> {
+        if self.events.mark_processed(&event.id, self.now()).await? {
+            Ok(WebhookOutcome::Ignored(why))
+        } else {
+            Ok(WebhookOutcome::Duplicate)
+        }
+    }
+
+    /// The tenant of a Stripe customer billing created. A tenant named in
+    /// metadata is only believed when it owns that customer.
+    async fn tenant_of(
+        &self,
+        customer: Option<&str>,
+        claimed: Option<&str>,
+    ) -> Result<Option<TenantId>, BillingError> {
+        let Some(customer) = customer else {
+            return Ok(None);
+        };
+        let owner = self.accounts.tenant_of_customer(customer).await?;
+        if let (Some(owner), Some(claimed)) = (owner, claimed) {
+            if owner.to_string() != claimed {
+                tracing::warn!(%owner, "event metadata names another tenant than the customer's");
+            }
+        }
+        Ok(owner)
+    }
+}

@@ -1,0 +1,98 @@
+//! `accounts`: who hears about a tenant's quota, and its Stripe customer.
+use sqlx::{AnyPool, Row};
+
+use super::StoreError;
+use crate::domain::tenant::TenantId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Account {
+    pub owner_email: Option<String>,
+    pub stripe_customer_id: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct AccountStore {
+    pool: AnyPool,
+}
+
+impl AccountStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn get(&self, tenant: TenantId) -> Result<Account, StoreError> {
+        let row = sqlx::query(
+            "SELECT owner_email, stripe_customer_id FROM accounts WHERE tenant_id = $1",
+        )
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => Account {
+                owner_email: row.try_get("owner_email")?,
+                stripe_customer_id: row.try_get("stripe_customer_id")?,
+            },
+            None => Account::default(),
+        })
+    }
+
+    pub async fn set_owner_email(
+        &self,
+        tenant: TenantId,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO accounts (tenant_id, owner_email, created_at, updated_at) \
+             VALUES ($1, $2, $3, $3) ON CONFLICT (tenant_id) DO UPDATE \
+             SET owner_email = excluded.owner_email, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.to_string())
+        .bind(email.map(str::to_owned))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the tenant's Stripe customer unless one is already recorded;
+    /// returns the one on file (the first writer wins a race).
+    pub async fn attach_customer(
+        &self,
+        tenant: TenantId,
+        customer_id: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO accounts (tenant_id, stripe_customer_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $3) ON CONFLICT (tenant_id) DO UPDATE \
+             SET stripe_customer_id = excluded.stripe_customer_id, updated_at = excluded.updated_at \
+             WHERE accounts.stripe_customer_id IS NULL",
+        )
+        .bind(tenant.to_string())
+        .bind(customer_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.get(tenant)
+            .await?
+            .stripe_customer_id
+            .ok_or_else(|| super::corrupt("customer id vanished"))
+    }
+
+    /// The tenant whose Stripe customer this is.
+    pub async fn tenant_of_customer(
+        &self,
+        customer_id: &str,
+    ) -> Result<Option<TenantId>, StoreError> {
+        let row = sqlx::query("SELECT tenant_id FROM accounts WHERE stripe_customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let id: String = r.try_get("tenant_id")?;
+            TenantId::parse(&id).map_err(super::corrupt)
+        })
+        .transpose()
+    }
+}
