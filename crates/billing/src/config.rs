@@ -126,6 +126,9 @@ impl StripeSettings {
             .filter(|s| !s.is_empty())
             .map(Secret::new)
             .collect();
+        if webhook_secrets.iter().any(|w| is_placeholder(w.expose())) {
+            loader.problem("BILLING_STRIPE_WEBHOOK_SECRETS: still the example value");
+        }
         if webhook_secrets.is_empty() {
             loader.problem(
                 "BILLING_STRIPE_WEBHOOK_SECRETS: required with BILLING_STRIPE_SECRET_KEY \
@@ -144,11 +147,24 @@ impl StripeSettings {
             webhook_secrets,
             webhook_tolerance_secs: loader.parse("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS", 300),
             prices: PriceIds {
-                starter: loader.optional("BILLING_STRIPE_PRICE_STARTER"),
-                pro: loader.optional("BILLING_STRIPE_PRICE_PRO"),
+                starter: price(loader, "BILLING_STRIPE_PRICE_STARTER"),
+                pro: price(loader, "BILLING_STRIPE_PRICE_PRO"),
             },
         })
     }
+}
+
+fn price(loader: &mut Loader<'_>, key: &str) -> Option<String> {
+    let id = loader
+        .optional(key)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())?;
+    if is_placeholder(&id) {
+        loader.problem(format!("{key}: still the example value"));
+    } else if !id.starts_with("price_") {
+        loader.problem(format!("{key}: a Stripe price id starts with price_"));
+    }
+    Some(id)
 }
 
 impl QuotaSettings {
@@ -164,6 +180,68 @@ impl QuotaSettings {
         Self {
             hard_limit_percent,
             grace_days,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<BillingConfig, ConfigError> {
+        BillingConfig::from_env(&Env::from_pairs(pairs.iter().copied()))
+    }
+
+    #[test]
+    fn without_a_stripe_key_billing_is_offline() {
+        let config = read(&[]).expect("defaults are valid");
+        assert!(config.stripe.is_none());
+        assert_eq!(config.platform.issuer, DEFAULT_PLATFORM_ISSUER);
+        assert_eq!(config.platform.audience, BILLING_AUDIENCE);
+        assert_eq!(config.quotas.hard_limit_percent, 110);
+        assert_eq!(config.quotas.grace_days, 7);
+        assert_eq!(config.http.body_limit, DEFAULT_BODY_LIMIT);
+    }
+
+    #[test]
+    fn a_stripe_key_needs_webhook_secrets_and_real_values() {
+        let key = ("BILLING_STRIPE_SECRET_KEY", "sk_test_51abcdefghijklmnop");
+        let e = read(&[key]).expect_err("no webhook secret");
+        assert!(
+            e.problems[0].starts_with("BILLING_STRIPE_WEBHOOK_SECRETS"),
+            "{e}"
+        );
+        let ok = read(&[
+            key,
+            ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_new, whsec_old"),
+        ])
+        .expect("valid");
+        let stripe = ok.stripe.expect("configured");
+        assert_eq!(stripe.webhook_secrets.len(), 2);
+        assert_eq!(stripe.webhook_tolerance_secs, 300);
+        assert!(
+            !format!("{stripe:?}").contains("sk_test_51"),
+            "the key is not printed"
+        );
+        for bad in [
+            vec![
+                ("BILLING_STRIPE_SECRET_KEY", "pk_test_publishable"),
+                ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_1"),
+            ],
+            vec![
+                ("BILLING_STRIPE_SECRET_KEY", "sk_test_change-me"),
+                ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_1"),
+            ],
+            vec![key, ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_change-me")],
+            vec![
+                key,
+                ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_1"),
+                ("BILLING_STRIPE_PRICE_PRO", "prod_123"),
+            ],
+            vec![("BILLING_HARD_LIMIT_PERCENT", "99")],
+            vec![("BILLING_GRACE_DAYS", "365")],
+        ] {
+            assert!(read(&bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -17,7 +17,17 @@ fn env_example_values_are_refused_with_every_problem_named() {
             "auth",
             &["AUTH_ADMIN_TOKEN", "AUTH_DATABASE_URL", "AUTH_PUBLIC_URL"],
         ),
-        ("billing", &["BILLING_DATABASE_URL", "BILLING_PUBLIC_URL"]),
+        (
+            "billing",
+            &[
+                "BILLING_DATABASE_URL",
+                "BILLING_PUBLIC_URL",
+                "BILLING_ISSUER",
+                "BILLING_STRIPE_SECRET_KEY",
+                "BILLING_STRIPE_WEBHOOK_SECRETS",
+                "BILLING_STRIPE_PRICE_STARTER",
+            ],
+        ),
         ("people", &["PEOPLE_DATABASE_URL", "PEOPLE_PUBLIC_URL"]),
     ];
     for (service, names) in expected {
