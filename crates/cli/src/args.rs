@@ -30,6 +30,8 @@ pub enum Command {
     Client(ClientArgs),
     /// Manage a tenant's signing keys, and reseal them after a master-key change.
     Keys(KeysArgs),
+    /// Plans, a tenant's subscription and usage, and the Stripe catalogue.
+    Billing(BillingArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -235,4 +237,49 @@ pub enum KeysCommand {
     },
     /// Re-encrypt every private key under the first key of AUTH_MASTER_KEYS.
     Reseal,
+}
+
+#[derive(Args)]
+pub struct BillingArgs {
+    #[command(subcommand)]
+    pub command: BillingCommand,
+}
+
+#[derive(Subcommand)]
+pub enum BillingCommand {
+    /// Print the plan catalogue.
+    Plans,
+    /// A tenant's plan in force, usage this month and owner.
+    Show {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Set a tenant's plan by hand (offline mode, Enterprise contracts).
+    /// Refused while the tenant pays through Stripe.
+    SetPlan {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+        /// free, starter, pro or enterprise.
+        #[arg(long)]
+        plan: String,
+        /// A contractual monthly-active-user limit (enterprise only; default: unlimited).
+        #[arg(long, value_name = "N")]
+        mau_limit: Option<u64>,
+    },
+    /// Set who receives the tenant's quota and payment emails.
+    SetOwner {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_name = "ADDRESS", required_unless_present = "clear")]
+        email: Option<String>,
+        /// Remove the address: no quota or payment emails are sent.
+        #[arg(long, conflicts_with = "email")]
+        clear: bool,
+    },
+    /// Create or update the paid plans' products and prices in Stripe
+    /// (needs BILLING_STRIPE_SECRET_KEY); prints the price ids to configure.
+    SyncPlans,
 }

@@ -24,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Tenant(args) => commands::tenant::run(args).await,
         Command::Client(args) => commands::client::run(args).await,
         Command::Keys(args) => commands::keys::run(args).await,
+        Command::Billing(args) => commands::billing::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -115,6 +115,38 @@ async fn dev_runs_every_service_and_keeps_data_across_restarts() {
         !banner.contains(&token) && !stderr(&out).contains(&token),
         "token not printed"
     );
+    // Billing runs offline, and the auth server reached it with a platform
+    // token when the signup asked for the tenant's entitlements.
+    assert!(
+        banner.contains("billing:     offline (no BILLING_STRIPE_SECRET_KEY)"),
+        "{banner}"
+    );
+    assert!(
+        !stderr(&out).contains("entitlements unavailable"),
+        "{}",
+        stderr(&out)
+    );
+    // `connectauth billing` works on the dev databases.
+    let dev_dbs = [
+        (
+            "AUTH_DATABASE_URL",
+            format!("sqlite://{}/auth.db", data.display()),
+        ),
+        (
+            "BILLING_DATABASE_URL",
+            format!("sqlite://{}/billing.db", data.display()),
+        ),
+    ];
+    let dev_dbs: Vec<(&str, &str)> = dev_dbs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let set = common::run(
+        root.path(),
+        &[
+            "billing", "set-plan", "--tenant", "acme", "--plan", "starter",
+        ],
+        &dev_dbs,
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(stdout(&set).contains("plan:         Starter (starter)"));
 
     let second = start(&data, ports);
     wait_for(&format!("{}/readyz", urls[0]), 200).await;

@@ -1,8 +1,10 @@
 //! The plan catalogue, as data. Prices are in cents; `mau_limit` is `None`
 //! for Enterprise, whose limit is agreed per contract.
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// A plan of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanId {
     Free,
@@ -48,20 +50,26 @@ impl std::fmt::Display for PlanId {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A plan of the catalogue.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Plan {
     pub id: PlanId,
+    #[schema(example = "Pro")]
     pub name: &'static str,
-    /// Monthly price in the smallest unit of `currency`; `None`: on quote.
+    /// Monthly price in the smallest unit of `currency`; `None` (`null`): on quote.
     pub price_cents: Option<u32>,
+    /// ISO 4217 code, lowercase.
+    #[schema(example = "eur")]
     pub currency: &'static str,
-    /// Monthly active users included; `None`: set per contract.
+    /// Monthly active users included; `None` (`null`): set per contract.
     pub mau_limit: Option<u64>,
+    /// Feature names, e.g. `hosted_login`, `oidc`, `mfa_totp`, `custom_branding`.
     pub features: &'static [&'static str],
     /// Whether a tenant can buy it through Stripe Checkout.
     pub self_serve: bool,
     /// Stripe product id and price lookup key of a self-serve paid plan.
     pub stripe_product: Option<&'static str>,
+    /// The lookup key of the plan's Stripe price.
     pub stripe_lookup_key: Option<&'static str>,
 }
 

@@ -1,5 +1,6 @@
 //! Where a tenant stands against its monthly-active-user limit.
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::plan::{plan_that_fits, PlanId};
 
@@ -7,7 +8,9 @@ use super::plan::{plan_that_fits, PlanId};
 /// per month.
 pub const NOTICE_THRESHOLDS: [u32; 2] = [80, 100];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Where usage stands against the limit: `none`, `approaching` (≥ 80 %),
+/// `reached` (≥ 100 %), `over_limit` (at the hard limit: signups refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Warning {
     None,

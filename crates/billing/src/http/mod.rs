@@ -1,6 +1,8 @@
 //! The billing URL table, top to bottom. `/healthz` and `/readyz` come from
-//! the shared baseline.
+//! the shared baseline. Every route here is in the OpenAPI document
+//! (`openapi.rs`; `tests/openapi.rs` checks it).
 pub mod caller;
+pub mod openapi;
 pub mod payments;
 pub mod plans;
 pub mod tenants;
@@ -16,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+                .route("/openapi.json", web::get().to(openapi::openapi_json))
                 .route("/plans", web::get().to(plans::list))
                 .route("/usage", web::post().to(usage::report))
                 .service(

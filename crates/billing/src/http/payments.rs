@@ -1,25 +1,67 @@
 //! Stripe Checkout (subscribe or change plan) and the Customer Portal.
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use service_kit::bearer::AuthenticatedUser;
 use service_kit::{ApiError, Code};
+use utoipa::ToSchema;
 
 use super::caller::{tenant_access, Access};
+use super::openapi::{
+    BadGateway, BadRequest, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized,
+    Unavailable, UnsupportedMediaType,
+};
 use crate::domain::plan::PlanId;
 use crate::error::HttpError;
 use crate::service::{Billing, CheckoutOutcome, CheckoutParams};
 
-#[derive(Deserialize)]
+/// The plan to buy and where Stripe sends the browser back.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutBody {
+    /// A self-serve plan: `starter` or `pro` (case-insensitive).
+    #[schema(example = "pro")]
     plan: String,
+    /// Where Stripe sends the browser after paying: an absolute http(s) URL
+    /// without credentials, at most 2048 characters.
+    #[schema(example = "https://dashboard.example.com/billing?paid=1")]
     success_url: String,
+    /// Where Stripe sends the browser on cancel; same rules.
+    #[schema(example = "https://dashboard.example.com/billing")]
     cancel_url: String,
 }
 
-/// `POST …/checkout`: 201 with a Checkout URL for a first subscription, 200
-/// once an existing subscription has the new plan.
+/// Subscribe or change plan
+///
+/// Without a live subscription: a Stripe Checkout Session for the plan (201);
+/// send the browser to `url`, nothing changes until Stripe's webhook says so.
+/// With one: its price is replaced, prorated (200). Free and Enterprise are
+/// not sold online (422 `plan-not-purchasable`).
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant_id}/checkout",
+    tag = "payments",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    request_body = CheckoutBody,
+    security(
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 201, description = "A Checkout Session was created (`outcome`: `checkout`).",
+         body = CheckoutOutcome),
+        (status = 200, description = "The existing subscription now has the plan (`outcome`: `changed`).",
+         body = CheckoutOutcome),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn checkout(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
@@ -46,12 +88,48 @@ pub async fn checkout(
     })
 }
 
-#[derive(Deserialize)]
+/// Where Stripe's portal sends the browser back.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortalBody {
+    /// An absolute http(s) URL without credentials, at most 2048 characters.
+    #[schema(example = "https://dashboard.example.com/billing")]
     return_url: String,
 }
 
+/// A Stripe page to send the browser to.
+#[derive(Serialize, ToSchema)]
+pub struct PortalLink {
+    /// The Customer Portal session's URL.
+    url: String,
+}
+
+/// Open the Customer Portal
+///
+/// Stripe's Customer Portal of the tenant: card, invoices, cancellation.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant_id}/portal",
+    tag = "payments",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    request_body = PortalBody,
+    security(
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 201, description = "A portal session was created.", body = PortalLink),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn portal(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
@@ -60,5 +138,5 @@ pub async fn portal(
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let url = billing.portal(tenant, &body.return_url).await?;
-    Ok(HttpResponse::Created().json(json!({ "url": url })))
+    Ok(HttpResponse::Created().json(PortalLink { url }))
 }

@@ -1,17 +1,43 @@
 //! One tenant's billing: entitlements, subscription, usage, account, invoices.
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use service_kit::bearer::AuthenticatedUser;
 use service_kit::{ApiError, Code};
+use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{operator, tenant_access, Access};
+use super::openapi::{
+    BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+};
 use crate::domain::month::Month;
 use crate::domain::plan::PlanId;
 use crate::domain::quota::Quota;
 use crate::error::HttpError;
-use crate::service::Billing;
+use crate::service::{Billing, Entitlements, UsageReport};
+use crate::store::invoices::Invoice;
 
+/// Get a tenant's entitlements
+///
+/// What the tenant may do this month: its plan in force, its usage against
+/// the limit, and whether new signups are open. The auth server caches it.
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/entitlements",
+    tag = "tenants",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    security(
+        ("platform_token" = ["billing:entitlements"]),
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 200, description = "The tenant's entitlements (Free for a tenant billing has never heard of).",
+         body = Entitlements),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn entitlements(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
@@ -21,7 +47,38 @@ pub async fn entitlements(
     Ok(HttpResponse::Ok().json(billing.entitlements(tenant).await?))
 }
 
+/// The entitlements plus what Stripe knows.
+#[derive(Serialize, ToSchema)]
+pub struct SubscriptionView {
+    entitlements: Entitlements,
+    /// The plan subscribed to, which may differ from the plan in force after
+    /// an unpaid grace period.
+    subscribed_plan: PlanId,
+    /// Stripe's subscription id (`sub_…`), if any.
+    stripe_subscription_id: Option<String>,
+    /// Whether plans can be bought here (false without a Stripe key).
+    checkout_available: bool,
+}
+
+/// Get a tenant's subscription
+///
 /// The entitlements plus what Stripe knows, for the dashboard.
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/subscription",
+    tag = "tenants",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    security(
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 200, description = "The tenant's subscription.", body = SubscriptionView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn subscription(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
@@ -30,22 +87,46 @@ pub async fn subscription(
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let s = billing.subscription(tenant).await?;
     let entitlements = billing.entitlements(tenant).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "entitlements": entitlements,
-        "subscribed_plan": s.plan,
-        "stripe_subscription_id": s.stripe_subscription_id,
-        "checkout_available": billing.stripe_configured(),
-    })))
+    Ok(HttpResponse::Ok().json(SubscriptionView {
+        entitlements,
+        subscribed_plan: s.plan,
+        stripe_subscription_id: s.stripe_subscription_id,
+        checkout_available: billing.stripe_configured(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// The plan an operator puts the tenant on.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPlan {
+    /// `free`, `starter`, `pro` or `enterprise` (case-insensitive).
+    #[schema(example = "enterprise")]
     plan: String,
+    /// A contractual limit of monthly active users: Enterprise only.
     mau_limit: Option<u64>,
 }
 
-/// `PUT …/plan`: an operator sets the plan by hand (offline, Enterprise).
+/// Set a tenant's plan by hand
+///
+/// Operators only: offline installations and Enterprise contracts. Refused
+/// (422) while the tenant pays through Stripe.
+#[utoipa::path(
+    put,
+    path = "/v1/tenants/{tenant_id}/plan",
+    tag = "tenants",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    request_body = SetPlan,
+    security(("platform_token" = ["billing:admin"])),
+    responses(
+        (status = 200, description = "The plan is set; the new entitlements.", body = Entitlements),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn set_plan(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
@@ -60,13 +141,56 @@ pub async fn set_plan(
     Ok(HttpResponse::Ok().json(billing.entitlements(tenant).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
+    /// The UTC month, `YYYY-MM` (default: this month).
+    #[param(example = "2026-11")]
     month: Option<String>,
 }
 
-/// `GET …/usage[?month=YYYY-MM]`: one month (default: this one) and the history.
+/// One month of usage and the history.
+#[derive(Serialize, ToSchema)]
+pub struct UsageView {
+    /// The month asked for, `YYYY-MM`.
+    #[schema(example = "2026-11")]
+    month: String,
+    /// Monthly active users counted in that month.
+    mau: u64,
+    /// The limit of the plan in force now; `null`: no limit.
+    mau_limit: Option<u64>,
+    /// `mau` in percent of `mau_limit`, rounded down.
+    usage_percent: Option<u64>,
+    /// The entitlements of this month.
+    current: Entitlements,
+    /// Monthly counts, newest first, at most 24 months.
+    history: Vec<UsageReport>,
+}
+
+/// Get a tenant's usage
+///
+/// One month (default: this one) and up to 24 months of counts.
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/usage",
+    tag = "tenants",
+    params(
+        ("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID)."),
+        UsageQuery,
+    ),
+    security(
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 200, description = "The month's usage and the history.", body = UsageView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn usage(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
@@ -89,35 +213,88 @@ pub async fn usage(
         limit: entitlements.mau_limit,
         hard_limit_percent: 0,
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "month": month,
-        "mau": mau,
-        "mau_limit": entitlements.mau_limit,
-        "usage_percent": quota.percent(),
-        "current": entitlements,
-        "history": history,
-    })))
+    Ok(HttpResponse::Ok().json(UsageView {
+        month,
+        mau,
+        mau_limit: entitlements.mau_limit,
+        usage_percent: quota.percent(),
+        current: entitlements,
+        history,
+    }))
 }
 
+/// Who receives the tenant's quota and payment emails.
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    /// The auth server's tenant id.
+    #[schema(example = "6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f")]
+    tenant_id: String,
+    /// `null`: nobody is emailed.
+    #[schema(example = "owner@acme.example")]
+    owner_email: Option<String>,
+}
+
+/// Get a tenant's account
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/account",
+    tag = "tenants",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    security(
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 200, description = "The tenant's billing account.", body = AccountView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn account(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "tenant_id": tenant.to_string(),
-        "owner_email": billing.owner_email(tenant).await?,
-    })))
+    Ok(HttpResponse::Ok().json(AccountView {
+        tenant_id: tenant.to_string(),
+        owner_email: billing.owner_email(tenant).await?,
+    }))
 }
 
-#[derive(Deserialize)]
+/// Who receives the tenant's quota and payment emails.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountBody {
+    /// An email address (trimmed); `null` or absent: nobody.
+    #[schema(example = "owner@acme.example")]
     owner_email: Option<String>,
 }
 
-/// `PUT …/account`: who receives quota and payment emails.
+/// Set a tenant's account
+///
+/// Who receives quota and payment emails.
+#[utoipa::path(
+    put,
+    path = "/v1/tenants/{tenant_id}/account",
+    tag = "tenants",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    request_body = AccountBody,
+    security(
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 200, description = "The account is saved.", body = AccountView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn set_account(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
@@ -127,17 +304,43 @@ pub async fn set_account(
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let email = body.owner_email.as_deref().map(str::trim);
     billing.set_owner_email(tenant, email).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "tenant_id": tenant.to_string(),
-        "owner_email": email,
-    })))
+    Ok(HttpResponse::Ok().json(AccountView {
+        tenant_id: tenant.to_string(),
+        owner_email: email.map(str::to_owned),
+    }))
 }
 
+/// The tenant's invoices.
+#[derive(Serialize, ToSchema)]
+pub struct InvoiceList {
+    /// Newest first, as Stripe's webhooks described them.
+    invoices: Vec<Invoice>,
+}
+
+/// List a tenant's invoices
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/invoices",
+    tag = "tenants",
+    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    security(
+        ("platform_token" = ["billing:admin"]),
+        ("platform_token" = ["billing:manage"]),
+    ),
+    responses(
+        (status = 200, description = "The tenant's invoices, newest first.", body = InvoiceList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn invoices(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
-    Ok(HttpResponse::Ok().json(json!({ "invoices": billing.invoices(tenant).await? })))
+    Ok(HttpResponse::Ok().json(InvoiceList {
+        invoices: billing.invoices(tenant).await?,
+    }))
 }

@@ -3,17 +3,47 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use service_kit::bearer::AuthenticatedUser;
+use utoipa::ToSchema;
 
 use super::caller::usage_reporter;
+use super::openapi::{
+    BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+};
 use crate::error::HttpError;
-use crate::service::{Billing, UsageEvent};
+use crate::service::{Billing, UsageEvent, UsageReceipt};
 
-#[derive(Deserialize)]
+/// Users seen, at most 1,000 events.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
+    #[schema(max_items = 1000)]
     events: Vec<UsageEvent>,
 }
 
+/// Report monthly active users
+///
+/// Each event counts its user once in the UTC month of `at`; an event
+/// already counted adds nobody, so a report may be resent. One bad event
+/// refuses the whole report (422) and nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/v1/usage",
+    tag = "usage",
+    request_body = Report,
+    security(
+        ("platform_token" = ["billing:usage"]),
+        ("platform_token" = ["billing:admin"]),
+    ),
+    responses(
+        (status = 200, description = "The report is stored.", body = UsageReceipt),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
 pub async fn report(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,

@@ -1,11 +1,45 @@
 //! `POST /webhooks/stripe`: the raw body is what Stripe signed, so it is
 //! read as bytes and checked before anything is parsed.
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::openapi::{BadGateway, Conflict, PayloadTooLarge, Unavailable, WebhookRefused};
 use crate::error::HttpError;
-use crate::service::Billing;
+use crate::service::{Billing, WebhookOutcome};
 
+/// The acknowledgement Stripe gets.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookAck {
+    /// Always true.
+    received: bool,
+    outcome: WebhookOutcome,
+}
+
+/// Receive a Stripe event
+///
+/// For Stripe only: the raw body must carry a valid `Stripe-Signature`. Each
+/// event is applied once (a redelivery is answered `duplicate`); billing
+/// fetches the subscription as it is now, so events may arrive late, twice or
+/// out of order. The answer is 2xx only once the change is committed; any
+/// other answer makes Stripe retry.
+#[utoipa::path(
+    post,
+    path = "/webhooks/stripe",
+    tag = "webhooks",
+    request_body(content = Object, content_type = "application/json",
+        description = "A Stripe event, exactly as Stripe signed it (`id`, `type`, `data.object`, …)."),
+    security(("stripe_signature" = [])),
+    responses(
+        (status = 200, description = "The event is applied, was applied before, or is recorded and ignored.",
+         body = WebhookAck),
+        (status = 400, response = WebhookRefused),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn stripe(
     req: HttpRequest,
     billing: web::Data<Billing>,
@@ -16,5 +50,8 @@ pub async fn stripe(
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok());
     let outcome = billing.handle_webhook(&body, signature).await?;
-    Ok(HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome })))
+    Ok(HttpResponse::Ok().json(WebhookAck {
+        received: true,
+        outcome,
+    }))
 }

@@ -2,10 +2,11 @@
 //! subscription, a price change for an existing one, the Customer Portal for
 //! the card and cancellation; and the operator's manual plan.
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Billing, BillingError};
 use crate::domain::plan::PlanId;
-use crate::domain::subscription::{apply_stripe_view, Source, StripeView, Subscription};
+use crate::domain::subscription::{apply_stripe_view, StripeView, Subscription};
 use crate::domain::tenant::TenantId;
 use crate::store::invoices::Invoice;
 use crate::stripe::{CheckoutRequest, SubscriptionSnapshot};
@@ -16,13 +17,23 @@ pub struct CheckoutParams {
     pub cancel_url: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// What a checkout request did, told apart by `outcome`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum CheckoutOutcome {
     /// No subscription yet: send the browser to Stripe Checkout.
-    Checkout { session_id: String, url: String },
+    Checkout {
+        /// Stripe's Checkout Session id (`cs_…`).
+        session_id: String,
+        /// Where to send the browser.
+        url: String,
+    },
     /// The existing subscription now has the new plan's price.
-    Changed { plan: PlanId, status: String },
+    Changed {
+        plan: PlanId,
+        /// Stripe's status of the subscription.
+        status: String,
+    },
 }
 
 /// A return address for Stripe pages: absolute http(s), no credentials.
@@ -188,30 +199,7 @@ impl Billing {
         plan: PlanId,
         mau_limit: Option<u64>,
     ) -> Result<Subscription, BillingError> {
-        let now = self.now();
-        let current = self.subscription(tenant).await?;
-        if current.has_live_stripe_subscription() {
-            return Err(BillingError::Invalid(
-                "the tenant pays through Stripe: change or cancel that subscription first".into(),
-            ));
-        }
-        if mau_limit.is_some() && plan != PlanId::Enterprise {
-            return Err(BillingError::Invalid(
-                "a custom limit is for the Enterprise plan only".into(),
-            ));
-        }
-        let next = Subscription {
-            plan,
-            status: "active".into(),
-            source: Source::Manual,
-            mau_limit,
-            grace_until: None,
-            downgraded_at: None,
-            updated_at: now,
-            ..Subscription::free(tenant, now)
-        };
-        self.subscriptions.save(&next).await?;
-        Ok(next)
+        super::manual_plan::set_plan(&self.subscriptions, tenant, plan, mau_limit, self.now()).await
     }
 
     pub async fn set_owner_email(
@@ -219,18 +207,7 @@ impl Billing {
         tenant: TenantId,
         email: Option<&str>,
     ) -> Result<(), BillingError> {
-        if let Some(email) = email {
-            let valid = email.len() <= 254 && email.parse::<lettre::Address>().is_ok();
-            if !valid {
-                return Err(BillingError::Invalid(
-                    "owner_email is not an email address".into(),
-                ));
-            }
-        }
-        Ok(self
-            .accounts
-            .set_owner_email(tenant, email, self.now())
-            .await?)
+        super::manual_plan::set_owner_email(&self.accounts, tenant, email, self.now()).await
     }
 
     pub async fn owner_email(&self, tenant: TenantId) -> Result<Option<String>, BillingError> {

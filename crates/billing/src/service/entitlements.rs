@@ -1,6 +1,7 @@
 //! What a tenant may do this month: its plan in force, its usage against
 //! the limit, and whether new signups are open.
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Billing, BillingError};
 use crate::domain::month::Month;
@@ -10,33 +11,54 @@ use crate::domain::subscription::Subscription;
 use crate::domain::tenant::TenantId;
 
 /// The answer of `GET /v1/tenants/{id}/entitlements`, cached by the auth server.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Entitlements {
+    /// The auth server's tenant id (a UUID).
+    #[schema(example = "6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f")]
     pub tenant_id: String,
     /// The plan in force (Free once a grace period has run out).
     pub plan: PlanId,
+    #[schema(example = "Pro")]
     pub plan_name: &'static str,
+    /// The features of the plan in force.
     pub features: &'static [&'static str],
     /// Stripe's status word, or `active` for a manual or default plan.
+    #[schema(example = "active")]
     pub status: String,
+    /// `stripe` or `manual`.
+    #[schema(example = "stripe")]
     pub source: &'static str,
+    /// This UTC month, `YYYY-MM`.
+    #[schema(example = "2026-11")]
     pub month: String,
+    /// Monthly active users counted this month.
     pub mau_used: u64,
+    /// Monthly active users included; `null`: no limit (Enterprise without a figure).
     pub mau_limit: Option<u64>,
+    /// The count at which new signups are refused (`mau_limit` × the hard-limit percentage).
     pub hard_limit: Option<u64>,
+    /// `mau_used` in percent of `mau_limit`, rounded down; `null` without a limit.
     pub usage_percent: Option<u64>,
     pub warning: Warning,
+    /// False at the hard limit: the auth server refuses new signups of the tenant.
     pub signups_allowed: bool,
+    /// From 80 %: the smallest bigger plan that fits the usage plus a quarter.
     pub suggested_plan: Option<PlanId>,
+    /// After a failed payment: when the plan falls back to Free (unix seconds).
     pub grace_until: Option<i64>,
+    /// The end of the current Stripe billing period (unix seconds).
     pub current_period_end: Option<i64>,
+    /// Whether the Stripe subscription ends at the end of the period.
     pub cancel_at_period_end: bool,
 }
 
 /// One month of one tenant's usage.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct UsageReport {
+    /// `YYYY-MM`, UTC.
+    #[schema(example = "2026-11")]
     pub month: String,
+    /// Monthly active users counted in that month.
     pub mau: u64,
 }
 
@@ -79,7 +101,8 @@ impl Billing {
     }
 }
 
-pub(super) fn entitlements_of(
+/// Entitlements from a stored subscription and a month's count (no I/O).
+pub fn entitlements_of(
     s: &Subscription,
     month: Month,
     used: u64,

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{notify, Billing, BillingError};
 use crate::domain::month::Month;
@@ -18,16 +19,24 @@ const MAX_AGE_SECS: i64 = 400 * 86_400;
 const MAX_SKEW_SECS: i64 = 300;
 
 /// One user seen logging in or refreshing a token.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UsageEvent {
+    /// The auth server's tenant id (a hyphenated UUID).
+    #[schema(example = "6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f")]
     pub tenant_id: String,
+    /// The end user's id within the tenant.
     pub user_id: String,
+    /// When the user was seen, in unix seconds: at most 5 minutes ahead and
+    /// 400 days old.
+    #[schema(example = 1_793_000_000)]
     pub at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// What a usage report did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct UsageReceipt {
+    /// Events in the report.
     pub received: usize,
     /// Users new to their month (the others were already counted).
     pub recorded: u64,

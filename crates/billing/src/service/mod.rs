@@ -3,6 +3,7 @@
 mod checkout;
 mod dunning;
 mod entitlements;
+pub mod manual_plan;
 mod metering;
 mod notify;
 mod webhooks;
@@ -12,7 +13,7 @@ use service_kit::mail::MailQueue;
 
 pub use checkout::{CheckoutOutcome, CheckoutParams};
 pub use dunning::spawn_dunning_task;
-pub use entitlements::{Entitlements, UsageReport};
+pub use entitlements::{entitlements_of, Entitlements, UsageReport};
 pub use metering::{UsageEvent, UsageReceipt, MAX_EVENTS_PER_REPORT};
 pub use webhooks::WebhookOutcome;
 

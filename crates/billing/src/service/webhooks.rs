@@ -4,6 +4,7 @@
 //! stores that, so events may arrive late, twice or out of order. The answer
 //! is 2xx only once the change is committed; an error makes Stripe retry.
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{notify, Billing, BillingError};
 use crate::domain::subscription::{apply_stripe_view, Subscription};
@@ -15,9 +16,12 @@ use crate::stripe::webhook::{
     SubscriptionRef,
 };
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// What became of a webhook delivery: `applied`, `duplicate`, or `ignored`
+/// with a `reason`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 #[serde(tag = "result", content = "reason", rename_all = "snake_case")]
 pub enum WebhookOutcome {
+    /// Billing's state now follows Stripe's.
     Applied,
     /// Delivered before and already applied.
     Duplicate,

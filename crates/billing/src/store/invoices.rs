@@ -6,16 +6,26 @@ use sqlx::{AnyPool, Row};
 use super::StoreError;
 use crate::domain::tenant::TenantId;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A Stripe invoice of the tenant, as its webhooks last described it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Invoice {
+    /// Stripe's invoice id (`in_…`).
     pub id: String,
+    /// Stripe's subscription id (`sub_…`).
     pub subscription_id: Option<String>,
     pub number: Option<String>,
+    /// Stripe's status: `draft`, `open`, `paid`, `void` or `uncollectible`.
+    #[schema(example = "paid")]
     pub status: String,
+    /// In the smallest unit of `currency`.
     pub amount_due: i64,
+    /// In the smallest unit of `currency`.
     pub amount_paid: i64,
+    #[schema(example = "eur")]
     pub currency: String,
+    /// Stripe's page of the invoice, for people.
     pub hosted_invoice_url: Option<String>,
+    /// When Stripe created it (unix seconds).
     pub created: i64,
 }
 

@@ -30,6 +30,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .map(|n| ServiceConfig::read(*n, &mut loader))
         .collect();
     loader.finish()?;
+    let stripe = configs
+        .iter()
+        .any(|c| matches!(c, ServiceConfig::Billing(b) if b.stripe.is_some()));
 
     let mut started: Vec<Started> = Vec::new();
     for config in configs {
@@ -41,7 +44,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
         started.push(config.start(db)?);
     }
-    print_banner(&args, &started);
+    print_banner(&args, &started, stripe);
 
     let handles: Vec<_> = started.iter().map(|s| s.handle.clone()).collect();
     let tasks: Vec<_> = started.into_iter().map(|s| s.task).collect();
@@ -72,8 +75,23 @@ fn dev_env(args: &DevArgs, base: &Env) -> anyhow::Result<Env> {
         ),
     );
     // Without an SMTP server, mail lands in files under the data dir (links logged).
-    if base.raw("SMTP_URL").is_none_or(|v| v.trim().is_empty()) {
+    let no_smtp = base.raw("SMTP_URL").is_none_or(|v| v.trim().is_empty());
+    if no_smtp {
         env.set("AUTH_MAIL_DIR", format!("{dir}/mail"));
+    }
+    // Billing meters this auth server and checks the service tokens its
+    // `platform` tenant issues, unless the developer's environment says
+    // otherwise (an empty AUTH_BILLING_URL turns metering off).
+    let auth = SocketAddr::new(args.host, args.auth_port);
+    let billing = SocketAddr::new(args.host, args.billing_port);
+    for (key, value) in [
+        ("AUTH_BILLING_URL", Some(format!("http://{billing}"))),
+        ("BILLING_ISSUER", Some(format!("http://{auth}/t/platform"))),
+        ("BILLING_MAIL_DIR", no_smtp.then(|| format!("{dir}/mail"))),
+    ] {
+        if let Some(value) = value.filter(|_| base.raw(key).is_none()) {
+            env.set(key, value);
+        }
     }
     for (name, port) in [
         (ServiceName::Auth, args.auth_port),
@@ -92,7 +110,7 @@ fn dev_env(args: &DevArgs, base: &Env) -> anyhow::Result<Env> {
     Ok(env)
 }
 
-fn print_banner(args: &DevArgs, started: &[Started]) {
+fn print_banner(args: &DevArgs, started: &[Started], stripe: bool) {
     println!();
     println!(
         "ConnectAuth is running (development; data in {}):",
@@ -118,6 +136,14 @@ fn print_banner(args: &DevArgs, started: &[Started]) {
         "  mail:        {}/mail unless SMTP_URL is set (links also in the log)",
         args.data_dir.display()
     );
+    if stripe {
+        println!("  billing:     Stripe configured (plans bought through Checkout)");
+    } else {
+        println!(
+            "  billing:     offline (no BILLING_STRIPE_SECRET_KEY): set a plan with \
+             `connectauth billing set-plan --tenant <slug> --plan <plan>`"
+        );
+    }
     println!();
     println!(
         "Management API (operator token in {}/{}):",

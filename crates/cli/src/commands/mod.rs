@@ -1,4 +1,5 @@
 //! One module per top-level command.
+pub mod billing;
 pub mod client;
 pub mod demo;
 pub mod dev;

@@ -59,8 +59,23 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<String> {
         "SMTP_URL=smtp://mail:1025".to_owned(),
         r#"MAIL_FROM="ConnectAuth <no-reply@example.com>""#.to_owned(),
         String::new(),
+        "# The auth server reports usage to billing and asks it for quotas (compose service name)."
+            .to_owned(),
+        "AUTH_BILLING_URL=http://billing:8081".to_owned(),
+        String::new(),
         format!("BILLING_PUBLIC_URL={}", args.billing_url),
         format!("BILLING_DATABASE_URL={}", db("billing")),
+        "# Billing trusts the service tokens of the auth server's platform tenant.".to_owned(),
+        format!(
+            "BILLING_ISSUER={}/t/platform",
+            args.auth_url.trim_end_matches('/')
+        ),
+        "# Without a Stripe key billing runs offline: `connectauth billing set-plan` sets plans."
+            .to_owned(),
+        "# BILLING_STRIPE_SECRET_KEY=sk_live_…".to_owned(),
+        "# BILLING_STRIPE_WEBHOOK_SECRETS=whsec_…".to_owned(),
+        "# Then `connectauth billing sync-plans` prints BILLING_STRIPE_PRICE_STARTER and _PRO."
+            .to_owned(),
         String::new(),
         format!("PEOPLE_PUBLIC_URL={}", args.people_url),
         format!(

@@ -71,7 +71,8 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn find(store: &TenantStore, key: &str) -> anyhow::Result<Tenant> {
+/// A tenant by id or slug, or a clear error.
+pub(crate) async fn find(store: &TenantStore, key: &str) -> anyhow::Result<Tenant> {
     let found = match TenantId::parse(key) {
         Ok(id) => store.get(id).await,
         Err(_) => store.get_by_slug(key).await,
@@ -82,7 +83,7 @@ async fn find(store: &TenantStore, key: &str) -> anyhow::Result<Tenant> {
     })
 }
 
-fn store_error(e: StoreError) -> anyhow::Error {
+pub(crate) fn store_error(e: StoreError) -> anyhow::Error {
     match e {
         StoreError::Database(ref db)
             if db.to_string().contains("no such table")

@@ -1,0 +1,250 @@
+//! The OpenAPI 3.1 document of the billing API, generated from the handlers'
+//! `#[utoipa::path]` annotations and the bodies' `ToSchema` derives.
+//! `GET /v1/openapi.json` serves it; `docs/billing-openapi.json` is a copy
+//! that `tests/openapi.rs` keeps byte for byte in sync (see `docs/api.md`).
+use std::sync::OnceLock;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+
+use super::{payments, plans, tenants, usage, webhooks};
+
+/// The bearer scheme of every `/v1` operation but the catalogue and this
+/// document (also spelled out in each `security(...)`, where the macro wants
+/// a literal).
+pub const PLATFORM_TOKEN: &str = "platform_token";
+/// The scheme of `POST /webhooks/stripe`.
+pub const STRIPE_SIGNATURE: &str = "stripe_signature";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ConnectAuth billing API",
+        version = env!("CARGO_PKG_VERSION"),
+        description = "Plans, monthly-active-user metering and quotas, entitlements, Stripe Checkout, the Customer Portal and Stripe's webhooks (`docs/billing.md` describes the semantics). \
+Every `/v1` operation except `GET /v1/plans` and this document needs a bearer access token (a JWT) of the `platform` tenant with the billing audience; \
+the scopes each operation accepts are listed in its `security`: services use `billing:usage`, `billing:entitlements` or `billing:admin` (every tenant); \
+a tenant owner's token has `billing:manage` and the claim `billing_tenant` naming the one tenant it may act on. \
+`POST /webhooks/stripe` is for Stripe only and is authenticated by its `Stripe-Signature` header. \
+Errors are RFC 9457 `application/problem+json` bodies whose `code` is stable. \
+Any operation can also answer 500 (`internal`), and any operation that checks a token 503 (`service-unavailable`, with `Retry-After`) while the platform tenant's keys cannot be fetched.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        plans::list,
+        usage::report,
+        tenants::entitlements,
+        tenants::subscription,
+        tenants::set_plan,
+        tenants::usage,
+        tenants::account,
+        tenants::set_account,
+        tenants::invoices,
+        payments::checkout,
+        payments::portal,
+        webhooks::stripe,
+        openapi_json,
+    ),
+    components(
+        schemas(Problem),
+        responses(
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidInput,
+            BadGateway,
+            Unavailable,
+            WebhookRefused,
+        )
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "plans", description = "The plan catalogue."),
+        (name = "usage", description = "Monthly-active-user metering, as the auth server reports it."),
+        (name = "tenants", description = "One tenant's entitlements, subscription, usage, account and invoices."),
+        (name = "payments", description = "Stripe Checkout and the Customer Portal. Answer 409 `billing-not-configured` when billing runs without a Stripe key."),
+        (name = "webhooks", description = "Stripe's event deliveries."),
+        (name = "meta", description = "This document."),
+    ),
+)]
+pub struct BillingApi;
+
+/// Adds the platform bearer token and the Stripe signature.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            PLATFORM_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token of the `platform` tenant (`BILLING_ISSUER`) for the audience \
+                         `BILLING_AUDIENCE` (`connectauth-billing`): `Authorization: Bearer <token>`. \
+                         The scopes of each operation's requirement are the token's `scope` values \
+                         that let it in; any one listed requirement suffices. `billing:admin` acts on \
+                         every tenant; `billing:manage` only on the tenant named by the token's \
+                         `billing_tenant` claim.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            STRIPE_SIGNATURE,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Stripe-Signature",
+                "Stripe's signature of the raw body, `t=<unix seconds>,v1=<hex HMAC-SHA256>`, \
+                 under a secret of `BILLING_STRIPE_WEBHOOK_SECRETS`; `t` must be within \
+                 `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` of now.",
+            ))),
+        );
+    }
+}
+
+/// An RFC 9457 problem, as every billing error is answered
+/// (`application/problem+json`). Rendered by `service_kit::problem`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body `service_kit::problem` renders
+pub struct Problem {
+    /// `urn:connectauth:problem:<code>`: stable, clients may match on it.
+    #[serde(rename = "type")]
+    #[schema(example = "urn:connectauth:problem:billing-not-configured")]
+    type_: String,
+    /// A short summary of the problem kind; the same for every occurrence of a `code`.
+    #[schema(example = "Billing is not configured")]
+    title: String,
+    /// The HTTP status code of the response.
+    #[schema(example = 409)]
+    status: u16,
+    /// What went wrong this time, in plain words.
+    #[schema(example = "Billing is not configured on this installation (no Stripe key).")]
+    detail: String,
+    /// The stable machine name of the problem.
+    #[schema(example = "billing-not-configured")]
+    code: String,
+}
+
+/// The request is malformed: invalid JSON, a query string that does not
+/// parse, an unknown field (`bad-request`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct BadRequest(Problem);
+
+/// No bearer token (`unauthorized`), or one that is not valid here: of
+/// another issuer or audience, expired, forged (`invalid-token`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` for a refused token"))
+)]
+#[allow(dead_code)]
+pub struct Unauthorized(Problem);
+
+/// The token lacks the scope this operation needs (`insufficient-scope`,
+/// with a `WWW-Authenticate` challenge), or is an owner token (`billing:manage`)
+/// used on another tenant than its `billing_tenant` claim, or without that
+/// claim (`forbidden`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"` when a scope is missing"))
+)]
+#[allow(dead_code)]
+pub struct Forbidden(Problem);
+
+/// Not possible in the current state: billing runs without a Stripe key
+/// (`billing-not-configured`), or the tenant has no paid subscription to
+/// manage (`no-subscription`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct Conflict(Problem);
+
+/// The request body is over `BILLING_BODY_LIMIT` (`payload-too-large`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct PayloadTooLarge(Problem);
+
+/// The body is not `application/json` (`unsupported-media-type`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct UnsupportedMediaType(Problem);
+
+/// A field is well-formed but breaks a rule, e.g. a tenant id that is not a
+/// hyphenated UUID, an unknown plan, a return URL that is not absolute
+/// http(s); `detail` names the field (`invalid-input`). Free and Enterprise
+/// cannot be bought online (`plan-not-purchasable`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct InvalidInput(Problem);
+
+/// Stripe refused or failed the request; it has been logged
+/// (`payment-provider`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct BadGateway(Problem);
+
+/// Stripe cannot be reached, or the platform tenant's keys cannot be fetched
+/// to check the token (`service-unavailable`): try again later.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))
+)]
+#[allow(dead_code)]
+pub struct Unavailable(Problem);
+
+/// The `Stripe-Signature` header is missing or does not verify, or its
+/// timestamp is out of tolerance (`webhook-signature`); or the signed body is
+/// not a Stripe event (`bad-request`). Nothing is stored.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+#[allow(dead_code)]
+pub struct WebhookRefused(Problem);
+
+/// The document as served and as committed in `docs/billing-openapi.json`:
+/// pretty JSON ending with a newline.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut text = BillingApi::openapi()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises");
+        text.push('\n');
+        text
+    })
+}
+
+/// This OpenAPI document
+///
+/// It reveals no secret, so it needs no token.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "meta",
+    security(()),
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of the billing API.",
+         content_type = "application/json",
+         headers(("Cache-Control" = String, description = "`public, max-age=300`"))),
+    ),
+)]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(document())
+}
