@@ -189,3 +189,18 @@ impl From<StoreError> for OAuthError {
         OAuthError::server(e)
     }
 }
+
+impl From<crate::dashboard::owners::OwnerError> for ApiError {
+    fn from(e: crate::dashboard::owners::OwnerError) -> Self {
+        use crate::dashboard::owners::OwnerError;
+        match e {
+            OwnerError::TenantNotFound => ApiError::new(Code::TenantNotFound, e.to_string()),
+            OwnerError::NotAnOwner => ApiError::new(Code::NotFound, e.to_string()),
+            OwnerError::PlatformTenant
+            | OwnerError::InvalidEmail(_)
+            | OwnerError::UnknownUser(_) => ApiError::new(Code::InvalidInput, e.to_string()),
+            OwnerError::Store(e) => e.into(),
+            OwnerError::Platform(_) => ApiError::internal(e),
+        }
+    }
+}

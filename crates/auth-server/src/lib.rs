@@ -6,6 +6,7 @@
 pub mod billing;
 pub use service_kit::clock;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -5,6 +5,8 @@ use service_kit::db::Database;
 
 use crate::billing::Billing;
 use crate::config::AuthConfig;
+use crate::dashboard::owner_billing::OwnerBilling;
+use crate::dashboard::owners::Owners;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::session::SessionPolicy;
 use crate::http::extract::OperatorTokenDigest;
@@ -18,8 +20,10 @@ use crate::keys::sealed::MasterKeys;
 use crate::mail::MailQueue;
 use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
+use crate::store::owners::OwnerStore;
 use crate::store::signing_keys::SigningKeyStore;
 use crate::store::tenants::TenantStore;
+use crate::store::users::UserStore;
 use std::sync::Arc;
 
 /// A client that lost a refresh response may repeat it this long (DESIGN: "short").
@@ -28,6 +32,8 @@ pub const REFRESH_GRACE_SECS: i64 = 30;
 pub struct AppState {
     pub tenants: TenantStore,
     pub billing: Billing,
+    pub owners: Owners,
+    pub owner_billing: OwnerBilling,
     pub operator_token: OperatorTokenDigest,
     pub identity: Identity,
     pub oauth: OAuth,
@@ -77,6 +83,17 @@ impl AppState {
             clock.clone(),
             &config.http.public_url,
         )?;
+        let owners = Owners::new(
+            OwnerStore::new(db.pool.clone()),
+            UserStore::new(db.pool.clone()),
+            TenantStore::new(db.pool.clone()),
+            billing.platform.clone(),
+        );
+        let owner_billing = OwnerBilling::new(
+            billing.client.clone(),
+            billing.tokens.clone(),
+            config.http.public_url.clone(),
+        );
         let oauth = OAuth::new(
             &db,
             keys,
@@ -106,6 +123,8 @@ impl AppState {
         Ok(Self {
             tenants: TenantStore::new(db.pool.clone()),
             billing,
+            owners,
+            owner_billing,
             operator_token: OperatorTokenDigest::of(&config.admin_token),
             identity: Identity::new(&db, parts),
             oauth,

@@ -37,6 +37,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/tenants/{id}/clients/{client_id}"),
     ("post", "/tenants/{id}/clients/{client_id}/rotate-secret"),
     ("post", "/tenants/{id}/clients/{client_id}/disable"),
+    ("post", "/tenants/{id}/owners"),
+    ("get", "/tenants/{id}/owners"),
+    ("delete", "/tenants/{id}/owners/{user_id}"),
 ];
 
 const METHODS: [&str; 8] = [

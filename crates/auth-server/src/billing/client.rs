@@ -1,5 +1,7 @@
-//! The billing API as the auth server calls it: usage reports and a tenant's
-//! entitlements, with the platform service token, 2 s per request.
+//! The billing API as the auth server calls it, 2 s per request: usage
+//! reports and a tenant's entitlements with the platform service token; the
+//! dashboard's calls (subscription, invoices, checkout, portal) with an owner
+//! token; the public plan catalogue with no token.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::service_token::{ServiceTokenError, ServiceTokens};
+use super::service_token::{OwnerToken, ServiceTokenError, ServiceTokens};
 use crate::domain::tenant::TenantId;
 
 pub const TIMEOUT: Duration = Duration::from_secs(2);
@@ -56,16 +58,137 @@ pub struct Entitlements {
     pub mau_limit: Option<u64>,
     #[serde(default)]
     pub hard_limit: Option<u64>,
+    /// `None`: no limit.
     #[serde(default)]
-    pub usage_percent: f64,
+    pub usage_percent: Option<f64>,
     /// `none`, `approaching`, `reached` or `over_limit`.
     #[serde(default)]
     pub warning: String,
     pub signups_allowed: bool,
     #[serde(default)]
     pub suggested_plan: Option<String>,
+    /// After a failed payment: when the plan falls back to Free (unix seconds).
     #[serde(default)]
-    pub grace_until: Option<Value>,
+    pub grace_until: Option<i64>,
+    #[serde(default)]
+    pub plan_name: String,
+    /// The end of the current Stripe billing period (unix seconds).
+    #[serde(default)]
+    pub current_period_end: Option<i64>,
+    #[serde(default)]
+    pub cancel_at_period_end: bool,
+}
+
+/// `GET /v1/tenants/{id}/subscription`: the entitlements plus what Stripe knows.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Subscription {
+    pub entitlements: Entitlements,
+    /// May differ from the plan in force after an unpaid grace period.
+    #[serde(default)]
+    pub subscribed_plan: String,
+    #[serde(default)]
+    pub stripe_subscription_id: Option<String>,
+    /// False when billing runs without Stripe.
+    #[serde(default)]
+    pub checkout_available: bool,
+}
+
+/// One invoice, as Stripe's webhooks described it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Invoice {
+    pub id: String,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub status: String,
+    /// In the smallest unit of `currency`.
+    #[serde(default)]
+    pub amount_due: i64,
+    #[serde(default)]
+    pub amount_paid: i64,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub hosted_invoice_url: Option<String>,
+    /// Unix seconds.
+    #[serde(default)]
+    pub created: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct InvoiceList {
+    invoices: Vec<Invoice>,
+}
+
+/// One plan of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    /// `None`: on quote.
+    #[serde(default)]
+    pub price_cents: Option<u64>,
+    #[serde(default)]
+    pub currency: String,
+    /// `None`: set per contract.
+    #[serde(default)]
+    pub mau_limit: Option<u64>,
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// Whether it can be bought through Stripe Checkout.
+    #[serde(default)]
+    pub self_serve: bool,
+}
+
+/// `GET /v1/plans`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PlanList {
+    pub plans: Vec<Plan>,
+    #[serde(default)]
+    pub checkout_available: bool,
+}
+
+/// The answer of `POST /v1/tenants/{id}/checkout`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CheckoutOutcome {
+    /// Send the browser to Stripe Checkout at `url`.
+    Checkout { session_id: String, url: String },
+    /// The live subscription now has the plan's price.
+    Changed {
+        plan: String,
+        #[serde(default)]
+        status: String,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct CheckoutBody<'a> {
+    plan: &'a str,
+    success_url: &'a str,
+    cancel_url: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct PortalBody<'a> {
+    return_url: &'a str,
+}
+
+/// `{"url"}`: the Customer Portal session to send the browser to.
+#[derive(Debug, Deserialize)]
+struct PortalLink {
+    url: String,
+}
+
+/// Which token a request carries.
+#[derive(Clone, Copy)]
+enum Bearer<'a> {
+    /// The auth server's own service token.
+    Service,
+    /// A tenant owner's `billing:manage` token.
+    Owner(&'a OwnerToken),
+    /// None: a public route.
+    Public,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +237,7 @@ impl BillingClient {
             .http
             .post(format!("{}/v1/usage", self.base))
             .json(&UsageBody { events });
-        self.send(request).await
+        self.send(request, Bearer::Service).await
     }
 
     /// `GET /v1/tenants/{id}/entitlements`.
@@ -122,24 +245,91 @@ impl BillingClient {
         let request = self
             .http
             .get(format!("{}/v1/tenants/{tenant}/entitlements", self.base));
-        self.send(request).await
+        self.send(request, Bearer::Service).await
+    }
+
+    /// `GET /v1/tenants/{id}/subscription`, as the tenant's owner.
+    pub async fn subscription(
+        &self,
+        owner: &OwnerToken,
+        tenant: TenantId,
+    ) -> Result<Subscription, BillingError> {
+        let request = self
+            .http
+            .get(format!("{}/v1/tenants/{tenant}/subscription", self.base));
+        self.send(request, Bearer::Owner(owner)).await
+    }
+
+    /// `GET /v1/tenants/{id}/invoices`, newest first, as the tenant's owner.
+    pub async fn invoices(
+        &self,
+        owner: &OwnerToken,
+        tenant: TenantId,
+    ) -> Result<Vec<Invoice>, BillingError> {
+        let request = self
+            .http
+            .get(format!("{}/v1/tenants/{tenant}/invoices", self.base));
+        let list: InvoiceList = self.send(request, Bearer::Owner(owner)).await?;
+        Ok(list.invoices)
+    }
+
+    /// `GET /v1/plans` (public).
+    pub async fn plans(&self) -> Result<PlanList, BillingError> {
+        let request = self.http.get(format!("{}/v1/plans", self.base));
+        self.send(request, Bearer::Public).await
+    }
+
+    /// `POST /v1/tenants/{id}/checkout`, as the tenant's owner.
+    pub async fn checkout(
+        &self,
+        owner: &OwnerToken,
+        tenant: TenantId,
+        plan: &str,
+        success_url: &str,
+        cancel_url: &str,
+    ) -> Result<CheckoutOutcome, BillingError> {
+        let request = self
+            .http
+            .post(format!("{}/v1/tenants/{tenant}/checkout", self.base))
+            .json(&CheckoutBody {
+                plan,
+                success_url,
+                cancel_url,
+            });
+        self.send(request, Bearer::Owner(owner)).await
+    }
+
+    /// `POST /v1/tenants/{id}/portal`, as the tenant's owner: the portal's URL.
+    pub async fn portal(
+        &self,
+        owner: &OwnerToken,
+        tenant: TenantId,
+        return_url: &str,
+    ) -> Result<String, BillingError> {
+        let request = self
+            .http
+            .post(format!("{}/v1/tenants/{tenant}/portal", self.base))
+            .json(&PortalBody { return_url });
+        let link: PortalLink = self.send(request, Bearer::Owner(owner)).await?;
+        Ok(link.url)
     }
 
     async fn send<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
+        bearer: Bearer<'_>,
     ) -> Result<T, BillingError> {
-        let token = self.tokens.bearer().await?;
-        let response = request
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(BillingError::Unreachable)?;
+        let request = match bearer {
+            Bearer::Service => request.bearer_auth(self.tokens.bearer().await?),
+            Bearer::Owner(token) => request.bearer_auth(token.as_str()),
+            Bearer::Public => request,
+        };
+        let response = request.send().await.map_err(BillingError::Unreachable)?;
         let status = response.status();
         if status.is_success() {
             return response.json().await.map_err(BillingError::Unreadable);
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED && matches!(bearer, Bearer::Service) {
             // Perhaps its key was revoked: the next call mints a fresh one.
             self.tokens.forget().await;
         }

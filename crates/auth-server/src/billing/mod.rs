@@ -29,6 +29,8 @@ pub struct Billing {
     pub tokens: Arc<ServiceTokens>,
     pub entitlements: EntitlementsCache,
     /// `None` when billing is not configured.
+    pub client: Option<Arc<BillingClient>>,
+    /// `None` when billing is not configured.
     pub reporter: Option<Arc<UsageReporter>>,
 }
 
@@ -65,7 +67,8 @@ impl Billing {
         Ok(Self {
             platform,
             tokens,
-            entitlements: EntitlementsCache::new(client, settings.entitlements_ttl),
+            entitlements: EntitlementsCache::new(client.clone(), settings.entitlements_ttl),
+            client,
             reporter,
         })
     }

@@ -8,7 +8,7 @@ pub mod rate_limit;
 
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
-use pages::{account, assets, links, login, mfa, signup};
+use pages::{account, assets, dashboard, links, login, mfa, signup};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -75,7 +75,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/tenants/{id}/clients/{client_id}/disable",
                 web::post().to(manage::clients::disable_client),
+            )
+            .route(
+                "/tenants/{id}/owners",
+                web::post().to(manage::owners::add_owner),
+            )
+            .route(
+                "/tenants/{id}/owners",
+                web::get().to(manage::owners::list_owners),
+            )
+            .route(
+                "/tenants/{id}/owners/{user_id}",
+                web::delete().to(manage::owners::remove_owner),
             ),
+    );
+    // The tenant owners' dashboard: pages of the `platform` tenant's session.
+    cfg.route("/dashboard", web::get().to(dashboard::show_dashboard));
+    cfg.service(
+        web::scope("/dashboard/t/{slug}")
+            .route("/billing", web::get().to(dashboard::show_billing))
+            .route(
+                "/billing/checkout",
+                web::post().to(dashboard::submit_checkout),
+            )
+            .route("/billing/portal", web::post().to(dashboard::submit_portal)),
     );
     cfg.route("/static/connectauth.css", web::get().to(assets::stylesheet));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.

@@ -7,6 +7,7 @@ pub mod consents;
 pub mod grants;
 pub mod login_failures;
 pub mod one_time_tokens;
+pub mod owners;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod sessions;

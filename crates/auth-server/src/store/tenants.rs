@@ -140,7 +140,7 @@ impl TenantStore {
     }
 }
 
-fn tenant_from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
+pub(crate) fn tenant_from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
     let id: String = row.try_get("id")?;
     let settings: String = row.try_get("settings")?;
     let settings = serde_json::from_str(&settings)

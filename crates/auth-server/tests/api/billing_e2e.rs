@@ -16,19 +16,19 @@ use service_kit::testing::TestDb;
 use crate::billing_fake::billing_for;
 use crate::helpers::{spawn_app_with, PASSWORD};
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
 }
 
-fn unix_now() -> i64 {
+pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// Billing, trusting the platform tenant of the auth server at `auth_url`.
-async fn spawn_billing(
+pub async fn spawn_billing(
     engine: Engine,
     auth_url: &str,
 ) -> (

@@ -1,6 +1,9 @@
 //! A stand-in for the billing service on a loopback port: it records every
 //! request, keeps usage as a set of (tenant, UTC month, user) like billing
-//! does, answers entitlements per tenant, and can fail (500) or go down.
+//! does, answers entitlements per tenant and the dashboard's owner routes
+//! (subscription, invoices, plans, checkout, portal; shapes from
+//! `crates/billing/src/http/`), can run "offline" (no Stripe: 409
+//! `billing-not-configured`), and can fail (500) or go down.
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,6 +39,48 @@ struct Inner {
     signups: HashMap<String, bool>,
     /// (tenant, `YYYY-MM`, user).
     usage: BTreeSet<(String, String, String)>,
+    /// Tenant id → entitlements answered instead of the default.
+    entitlements: HashMap<String, Value>,
+    /// No Stripe: checkout and portal answer 409 `billing-not-configured`.
+    offline: bool,
+    /// Tenant id → its Stripe subscription id (checkout then answers `changed`).
+    subscriptions: HashMap<String, String>,
+}
+
+/// The catalogue, as billing serves it.
+pub fn plans_json(checkout_available: bool) -> Value {
+    let plan = |id: &str, name: &str, price: Value, mau: Value, self_serve: bool| {
+        json!({"id": id, "name": name, "price_cents": price, "currency": "eur", "mau_limit": mau,
+               "features": ["hosted_login", "oidc"], "self_serve": self_serve,
+               "stripe_product": null, "stripe_lookup_key": null})
+    };
+    json!({
+        "plans": [
+            plan("free", "Free", json!(0), json!(1000), false),
+            plan("starter", "Starter", json!(900), json!(5000), true),
+            plan("pro", "Pro", json!(2900), json!(20000), true),
+            plan("enterprise", "Enterprise", Value::Null, Value::Null, false),
+        ],
+        "checkout_available": checkout_available,
+    })
+}
+
+/// Entitlements of a tenant on `plan` with `used` of `limit`, as billing computes them.
+pub fn entitlements_json(tenant: &str, plan: &str, used: u64, limit: u64) -> Value {
+    let percent = used * 100 / limit;
+    let (warning, suggested) = match percent {
+        0..=79 => ("none", Value::Null),
+        80..=99 => ("approaching", json!("starter")),
+        100..=109 => ("reached", json!("starter")),
+        _ => ("over_limit", json!("starter")),
+    };
+    json!({
+        "tenant_id": tenant, "plan": plan, "plan_name": plan, "features": [], "status": "active",
+        "source": "manual", "month": "2026-11", "mau_used": used, "mau_limit": limit,
+        "hard_limit": limit * 11 / 10, "usage_percent": percent, "warning": warning,
+        "signups_allowed": percent < 110, "suggested_plan": suggested, "grace_until": null,
+        "current_period_end": null, "cancel_at_period_end": false
+    })
 }
 
 pub struct FakeBilling {
@@ -79,6 +124,33 @@ impl FakeBilling {
 
     pub fn set_signups_allowed(&self, tenant_id: &str, allowed: bool) {
         self.lock().signups.insert(tenant_id.to_owned(), allowed);
+    }
+
+    /// What `GET …/entitlements` and `…/subscription` answer for the tenant.
+    pub fn set_entitlements(&self, tenant_id: &str, entitlements: Value) {
+        self.lock()
+            .entitlements
+            .insert(tenant_id.to_owned(), entitlements);
+    }
+
+    /// Offline billing (no Stripe key): checkout and portal are refused with 409.
+    pub fn set_offline(&self, offline: bool) {
+        self.lock().offline = offline;
+    }
+
+    /// The tenant has a live Stripe subscription: checkout changes it at once.
+    pub fn set_subscribed(&self, tenant_id: &str) {
+        self.lock()
+            .subscriptions
+            .insert(tenant_id.to_owned(), format!("sub_{tenant_id}"));
+    }
+
+    /// Requests other than usage reports and entitlements: the dashboard's.
+    pub fn owner_requests(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path != "/v1/usage" && !r.path.ends_with("/entitlements"))
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -157,20 +229,67 @@ async fn answer(
             HttpResponse::Ok().json(json!({"received": events.len(), "recorded": recorded}))
         }
         ("GET", ["v1", "tenants", tenant, "entitlements"]) => {
-            let allowed = inner.signups.get(*tenant).copied().unwrap_or(true);
+            HttpResponse::Ok().json(entitlements_of(&inner, tenant))
+        }
+        ("GET", ["v1", "tenants", tenant, "subscription"]) => {
+            let entitlements = entitlements_of(&inner, tenant);
             HttpResponse::Ok().json(json!({
-                "tenant_id": tenant, "plan": "free", "status": "active", "month": "2026-11",
-                "mau_used": if allowed { 12 } else { 1101 }, "mau_limit": 1000, "hard_limit": 1100,
-                "usage_percent": if allowed { 1 } else { 110 },
-                "warning": if allowed { "none" } else { "over_limit" },
-                "signups_allowed": allowed, "suggested_plan": if allowed { Value::Null } else { json!("starter") },
-                "grace_until": null
+                "subscribed_plan": entitlements["plan"].clone(),
+                "entitlements": entitlements,
+                "stripe_subscription_id": inner.subscriptions.get(*tenant),
+                "checkout_available": !inner.offline,
             }))
         }
+        ("GET", ["v1", "tenants", tenant, "invoices"]) => HttpResponse::Ok().json(json!({
+            "invoices": [{
+                "id": format!("in_{tenant}"), "subscription_id": null, "number": "CA-0001",
+                "status": "paid", "amount_due": 900, "amount_paid": 900, "currency": "eur",
+                "hosted_invoice_url": "https://invoice.stripe.test/i/in_1", "created": 1_793_491_200
+            }]
+        })),
+        ("GET", ["v1", "plans"]) => HttpResponse::Ok().json(plans_json(!inner.offline)),
+        ("POST", ["v1", "tenants", _, "checkout" | "portal"]) if inner.offline => {
+            HttpResponse::Conflict()
+                .content_type("application/problem+json")
+                .json(
+                    json!({"type": "urn:connectauth:problem:billing-not-configured",
+                             "code": "billing-not-configured", "status": 409,
+                             "title": "Billing is not configured"}),
+                )
+        }
+        ("POST", ["v1", "tenants", tenant, "checkout"]) => {
+            let plan = body["plan"].as_str().unwrap_or_default().to_owned();
+            if plan != "starter" && plan != "pro" {
+                return HttpResponse::UnprocessableEntity()
+                    .content_type("application/problem+json")
+                    .json(json!({"code": "plan-not-purchasable", "status": 422}));
+            }
+            if inner.subscriptions.contains_key(*tenant) {
+                HttpResponse::Ok()
+                    .json(json!({"outcome": "changed", "plan": plan, "status": "active"}))
+            } else {
+                HttpResponse::Created().json(json!({
+                    "outcome": "checkout", "session_id": "cs_test_1",
+                    "url": format!("https://checkout.stripe.test/c/pay/cs_test_1?plan={plan}"),
+                }))
+            }
+        }
+        ("POST", ["v1", "tenants", _, "portal"]) => HttpResponse::Created()
+            .json(json!({"url": "https://billing.stripe.test/p/session/bps_1"})),
         _ => HttpResponse::NotFound()
             .content_type("application/problem+json")
             .json(json!({"code": "not-found", "status": 404})),
     }
+}
+
+/// The tenant's entitlements: as set, or Free with 12 users (over the hard
+/// limit when signups were closed).
+fn entitlements_of(inner: &Inner, tenant: &str) -> Value {
+    if let Some(e) = inner.entitlements.get(tenant) {
+        return e.clone();
+    }
+    let allowed = inner.signups.get(tenant).copied().unwrap_or(true);
+    entitlements_json(tenant, "free", if allowed { 12 } else { 1101 }, 1000)
 }
 
 /// The billing side of another auth server instance on `app`'s database

@@ -9,7 +9,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
-use super::{clients, tenants, users};
+use super::{clients, owners, tenants, users};
 
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
@@ -20,7 +20,7 @@ const OPERATOR_TOKEN: &str = "operator_token";
     info(
         title = "ConnectAuth management API",
         version = env!("CARGO_PKG_VERSION"),
-        description = "What platform operators use to manage tenants, their end users, OAuth clients and audit events. \
+        description = "What platform operators use to manage tenants, their end users, OAuth clients, owners and audit events. \
 Every operation except this document itself needs the operator token (`AUTH_ADMIN_TOKEN`) as a bearer token. \
 Errors are RFC 9457 `application/problem+json` bodies whose `code` is stable. \
 The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: see each tenant's discovery document.",
@@ -44,6 +44,9 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         clients::update_client,
         clients::rotate_client_secret,
         clients::disable_client,
+        owners::add_owner,
+        owners::list_owners,
+        owners::remove_owner,
         openapi_json,
     ),
     components(
@@ -64,6 +67,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
         (name = "users", description = "A tenant's end users and its audit events."),
         (name = "clients", description = "A tenant's OAuth clients. A client secret is shown once, in the answer that created it."),
+        (name = "owners", description = "A tenant's owners: users of the `platform` tenant who may open the tenant's billing in the dashboard (`/dashboard`)."),
         (name = "meta", description = "This document."),
     ),
 )]

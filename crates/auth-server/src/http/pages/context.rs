@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 use super::client_ip::client_ip;
 use super::cookies::CookiePolicy;
 use super::error::PageError;
+use crate::billing::platform::PLATFORM_SLUG;
 use crate::domain::tenant::Tenant;
 use crate::i18n::Locale;
 use crate::identity::ClientInfo;
@@ -44,13 +45,32 @@ impl FromRequest for PageCtx {
     }
 }
 
+/// The `platform` tenant's page context, for pages outside `/t/{slug}`: the
+/// tenant owners' dashboard, whose session is a platform session.
+pub struct PlatformPageCtx(pub PageCtx);
+
+impl FromRequest for PlatformPageCtx {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { PageCtx::build_for(&req, PLATFORM_SLUG).await.map(Self) })
+    }
+}
+
 impl PageCtx {
     async fn build(req: &HttpRequest) -> Result<Self, PageError> {
+        let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+        Self::build_for(req, &slug).await
+    }
+
+    /// The context of the tenant `slug`'s pages.
+    async fn build_for(req: &HttpRequest, slug: &str) -> Result<Self, PageError> {
         let state = req
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| PageError::Internal("state missing".into()))?;
-        let slug = req.match_info().get("slug").unwrap_or_default();
         let tenant = match state.tenants.get_by_slug(slug).await {
             Ok(t) if !t.is_disabled() => t,
             Ok(_) | Err(StoreError::TenantNotFound) => return Err(PageError::TenantNotFound),
@@ -229,12 +249,15 @@ impl PageCtx {
             .finish()
     }
 
-    /// `value` if it is a path back to this tenant's authorize endpoint: the
-    /// only place a login may return to (no open redirect).
+    /// `value` if it is a path back to this tenant's authorize endpoint, or,
+    /// for the platform tenant, to the dashboard: the only places a login may
+    /// return to (no open redirect).
     pub fn safe_return_to(&self, value: Option<&str>) -> Option<String> {
         let value = value?;
         let prefix = format!("{}/authorize?", self.base());
-        let ok = value.starts_with(&prefix)
+        let dashboard = self.tenant.slug.as_ref() == PLATFORM_SLUG
+            && (value == "/dashboard" || value.starts_with("/dashboard/"));
+        let ok = (value.starts_with(&prefix) || dashboard)
             && value.len() <= 4096
             && !value.contains('\\')
             && !value.contains("//")

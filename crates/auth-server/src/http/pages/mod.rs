@@ -6,6 +6,7 @@ pub mod assets;
 pub mod client_ip;
 pub mod context;
 pub mod cookies;
+pub mod dashboard;
 pub mod error;
 pub mod links;
 pub mod login;

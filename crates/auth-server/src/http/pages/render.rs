@@ -45,6 +45,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "consent.html",
         include_str!("../../../templates/consent.html"),
     ),
+    (
+        "dashboard.html",
+        include_str!("../../../templates/dashboard.html"),
+    ),
+    (
+        "dashboard_billing.html",
+        include_str!("../../../templates/dashboard_billing.html"),
+    ),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../../static/connectauth.css");

@@ -1,0 +1,6 @@
+//! The tenant-owner dashboard's rules, between its pages and the stores:
+//! who owns which tenant (`owners`, managed by operators) and what an owner
+//! sees of and does with their tenant's billing (`owner_billing`). Owners are
+//! users of the reserved `platform` tenant, logged in through its hosted pages.
+pub mod owner_billing;
+pub mod owners;

@@ -1,0 +1,164 @@
+//! `/manage/v1/tenants/{id}/owners`: who may use a tenant's dashboard (its
+//! billing). An owner is a user of the `platform` tenant, named by email;
+//! the person signs up at `/t/platform/signup` first.
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use service_kit::{ApiError, Code};
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::{
+    BadRequest, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
+};
+use super::tenant_path::parse_tenant_id;
+use super::tenants::{rfc3339, TenantPath};
+use crate::domain::tenant::TenantId;
+use crate::domain::user::UserId;
+use crate::http::extract::Operator;
+use crate::state::AppState;
+use crate::store::owners::Owner;
+
+/// The platform user to make an owner.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddOwnerBody {
+    /// The email address of an existing user of the `platform` tenant.
+    #[schema(example = "founder@acme.example")]
+    email: String,
+}
+
+/// An owner of a tenant.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerView {
+    /// The owner's id as a user of the `platform` tenant (a UUID).
+    user_id: String,
+    #[schema(example = "founder@acme.example")]
+    email: String,
+    display_name: String,
+    /// When they became an owner.
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+/// A tenant's owners, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct OwnerList {
+    items: Vec<OwnerView>,
+}
+
+impl From<Owner> for OwnerView {
+    fn from(o: Owner) -> Self {
+        Self {
+            user_id: o.user_id.to_string(),
+            email: o.email,
+            display_name: o.display_name,
+            created_at: rfc3339(o.created_at),
+        }
+    }
+}
+
+/// Add an owner
+///
+/// Makes the `platform` user with this email an owner of the tenant: they
+/// can then open the tenant's billing in the dashboard (`/dashboard`). 201
+/// when added, 200 when they already were an owner.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/owners",
+    tag = "owners",
+    params(TenantPath),
+    request_body = AddOwnerBody,
+    responses(
+        (status = 201, description = "The person is now an owner.", body = OwnerView),
+        (status = 200, description = "The person already was an owner.", body = OwnerView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = InvalidInput),
+    ),
+)]
+pub async fn add_owner(
+    _: Operator,
+    state: web::Data<AppState>,
+    tenant: web::Path<String>,
+    body: web::Json<AddOwnerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = parse_tenant_id(&tenant)?;
+    let (owner, added) = state.owners.add(tenant, &body.email).await?;
+    if added {
+        tracing::info!(tenant_id = %tenant, user_id = %owner.user_id, "tenant owner added");
+    }
+    let view = OwnerView::from(owner);
+    Ok(if added {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+/// List a tenant's owners
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/owners",
+    tag = "owners",
+    params(TenantPath),
+    responses(
+        (status = 200, description = "The tenant's owners, oldest first.", body = OwnerList),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
+pub async fn list_owners(
+    _: Operator,
+    state: web::Data<AppState>,
+    tenant: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = parse_tenant_id(&tenant)?;
+    let owners = state.owners.list(tenant).await?;
+    Ok(HttpResponse::Ok().json(OwnerList {
+        items: owners.into_iter().map(OwnerView::from).collect(),
+    }))
+}
+
+/// Remove an owner
+///
+/// Takes effect at once: the person's next dashboard request for this
+/// tenant is refused. Their platform account stays.
+#[utoipa::path(
+    delete,
+    path = "/manage/v1/tenants/{id}/owners/{user_id}",
+    tag = "owners",
+    params(TenantPath, OwnerPath),
+    responses(
+        (status = 204, description = "The person is no longer an owner."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
+pub async fn remove_owner(
+    _: Operator,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant, user) = ids(&path)?;
+    state.owners.remove(tenant, user).await?;
+    tracing::info!(tenant_id = %tenant, user_id = %user, "tenant owner removed");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn ids(path: &(String, String)) -> Result<(TenantId, UserId), ApiError> {
+    let tenant = parse_tenant_id(&path.0)?;
+    let user = UserId::parse(&path.1)
+        .ok_or_else(|| ApiError::new(Code::NotFound, "this user is not an owner of the tenant"))?;
+    Ok((tenant, user))
+}
+
+/// The `{user_id}` of `/tenants/{id}/owners/{user_id}`, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the path; the handler takes `web::Path<(String, String)>`
+pub struct OwnerPath {
+    /// The owner's id as a user of the `platform` tenant (a UUID).
+    user_id: String,
+}
