@@ -149,6 +149,23 @@ pub enum TenantCommand {
     Show { tenant: String },
     /// Disable a tenant, by id or slug.
     Disable { tenant: String },
+    /// Make a user of the `platform` tenant (who signed up at
+    /// /t/platform/signup) an owner of the tenant: they see its billing at /dashboard.
+    AddOwner {
+        /// The tenant, by id or slug.
+        tenant: String,
+        /// The owner's email as a platform user.
+        #[arg(long)]
+        email: String,
+    },
+    /// List a tenant's owners.
+    Owners { tenant: String },
+    /// Remove an owner: their dashboard access ends at once.
+    RemoveOwner {
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Args)]

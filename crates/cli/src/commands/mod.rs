@@ -5,6 +5,7 @@ pub mod demo;
 pub mod dev;
 pub mod keys;
 pub mod migrate;
+pub mod owners;
 pub mod secrets;
 pub mod serve;
 pub mod tenant;

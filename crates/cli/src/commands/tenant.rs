@@ -67,6 +67,9 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
             let t = store.disable(found.id).await.map_err(store_error)?;
             println!("disabled tenant {}", t.slug);
         }
+        owners @ (TenantCommand::AddOwner { .. }
+        | TenantCommand::Owners { .. }
+        | TenantCommand::RemoveOwner { .. }) => super::owners::run(owners).await?,
     }
     Ok(())
 }

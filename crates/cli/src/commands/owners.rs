@@ -1,0 +1,95 @@
+//! `connectauth tenant add-owner|owners|remove-owner`: who may see a tenant's
+//! billing in the dashboard. Owners are users of the `platform` tenant.
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use auth_server::billing::platform::Platform;
+use auth_server::clock::SystemClock;
+use auth_server::dashboard::owners::{OwnerError, Owners};
+use auth_server::keys::keyring::{KeyService, RotationPolicy};
+use auth_server::keys::sealed::MasterKeys;
+use auth_server::store::owners::{Owner, OwnerStore};
+use auth_server::store::signing_keys::SigningKeyStore;
+use auth_server::store::tenants::TenantStore;
+use auth_server::store::users::UserStore;
+use service_kit::config::Loader;
+use service_kit::db::PoolSettings;
+
+use super::tenant::{find, store_error};
+use crate::args::{ServiceName, TenantCommand};
+use crate::{environment, services};
+
+pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
+    let env = environment::load()?;
+    let mut loader = Loader::new(&env);
+    let url = services::database_url(ServiceName::Auth, &mut loader);
+    // The platform tenant is made with its signing keys if it is missing.
+    let ring = loader.keyring("AUTH_MASTER_KEYS");
+    loader.finish()?;
+    let db = services::connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
+    let master = Arc::new(MasterKeys::new(&ring).context("AUTH_MASTER_KEYS")?);
+    let keys = KeyService::new(
+        SigningKeyStore::new(db.pool.clone()),
+        master,
+        Arc::new(SystemClock),
+        RotationPolicy::default(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let tenants = TenantStore::new(db.pool.clone());
+    let platform = Arc::new(Platform::new(tenants.clone(), Arc::new(keys)));
+    let owners = Owners::new(
+        OwnerStore::new(db.pool.clone()),
+        UserStore::new(db.pool.clone()),
+        tenants.clone(),
+        platform,
+    );
+    match command {
+        TenantCommand::AddOwner { tenant, email } => {
+            let t = find(&tenants, &tenant).await?;
+            let (owner, added) = owners.add(t.id, &email).await.map_err(owner_error)?;
+            if added {
+                println!("{} is now an owner of {}", owner.email, t.slug);
+            } else {
+                println!("{} was already an owner of {}", owner.email, t.slug);
+            }
+            print_owner(&owner);
+        }
+        TenantCommand::Owners { tenant } => {
+            let t = find(&tenants, &tenant).await?;
+            let list = owners.list(t.id).await.map_err(owner_error)?;
+            if list.is_empty() {
+                println!("{} has no owners", t.slug);
+            }
+            for owner in &list {
+                print_owner(owner);
+            }
+        }
+        TenantCommand::RemoveOwner { tenant, email } => {
+            let t = find(&tenants, &tenant).await?;
+            let wanted = email.trim().to_lowercase();
+            let list = owners.list(t.id).await.map_err(owner_error)?;
+            let owner = list
+                .iter()
+                .find(|o| o.email.to_lowercase() == wanted)
+                .ok_or_else(|| anyhow!("{email} is not an owner of {}", t.slug))?;
+            owners
+                .remove(t.id, owner.user_id)
+                .await
+                .map_err(owner_error)?;
+            println!("{} is no longer an owner of {}", owner.email, t.slug);
+        }
+        _ => return Err(anyhow!("not an owner command")),
+    }
+    Ok(())
+}
+
+fn print_owner(o: &Owner) {
+    println!("{}  {}  {}", o.user_id, o.email, o.display_name);
+}
+
+fn owner_error(e: OwnerError) -> anyhow::Error {
+    match e {
+        OwnerError::Store(s) => store_error(s),
+        other => anyhow!("{other}"),
+    }
+}
