@@ -52,6 +52,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::SlugTaken(_) => ApiError::new(Code::TenantSlugTaken, e.to_string()),
             StoreError::TenantNotFound => ApiError::new(Code::TenantNotFound, e.to_string()),
+            StoreError::ReservedTenant => ApiError::new(Code::TenantReserved, e.to_string()),
             StoreError::EmailTaken | StoreError::UsernameTaken => {
                 ApiError::new(Code::InvalidInput, e.to_string())
             }

@@ -24,6 +24,7 @@ pub enum Code {
     TenantNotFound,
     TenantSlugTaken,
     TenantDisabled,
+    TenantReserved,
     ClientNotFound,
     InvalidToken,
     InsufficientScope,
@@ -75,6 +76,11 @@ impl Code {
                 "The tenant slug is already taken",
             ),
             Code::TenantDisabled => (S::CONFLICT, "tenant-disabled", "The tenant is disabled"),
+            Code::TenantReserved => (
+                S::CONFLICT,
+                "tenant-reserved",
+                "The tenant is reserved to ConnectAuth itself",
+            ),
             Code::ClientNotFound => (S::NOT_FOUND, "client-not-found", "No such client"),
             Code::InvalidToken => (
                 S::UNAUTHORIZED,
@@ -288,7 +294,7 @@ pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> H
 mod tests {
     use super::*;
 
-    const ALL: [Code; 28] = [
+    const ALL: [Code; 29] = [
         Code::BadRequest,
         Code::InvalidInput,
         Code::Unauthorized,
@@ -298,6 +304,7 @@ mod tests {
         Code::TenantNotFound,
         Code::TenantSlugTaken,
         Code::TenantDisabled,
+        Code::TenantReserved,
         Code::ClientNotFound,
         Code::InvalidToken,
         Code::InsufficientScope,

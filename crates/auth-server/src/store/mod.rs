@@ -22,6 +22,8 @@ pub enum StoreError {
     SlugTaken(String),
     #[error("no such tenant")]
     TenantNotFound,
+    #[error("the platform tenant holds ConnectAuth's own owners and service keys: it cannot be disabled")]
+    ReservedTenant,
     #[error("an account with this email already exists")]
     EmailTaken,
     #[error("this username is taken")]

@@ -117,17 +117,21 @@ impl TenantStore {
     }
 
     /// Disables the tenant; disabling a disabled tenant keeps the first date.
+    /// The `platform` tenant (owners, service tokens) cannot be disabled.
     pub async fn disable(&self, id: TenantId) -> Result<Tenant, StoreError> {
         let at = now();
         let done = sqlx::query(
-            "UPDATE tenants SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 WHERE id = $2",
+            "UPDATE tenants SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
+             WHERE id = $2 AND slug <> 'platform'",
         )
         .bind(at)
         .bind(id.to_string())
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::TenantNotFound);
+            // Unknown, or the platform tenant.
+            self.get(id).await?;
+            return Err(StoreError::ReservedTenant);
         }
         self.get(id).await
     }

@@ -264,6 +264,36 @@ async fn unknown_tenants_are_404(engine: Engine) {
 }
 both_engines!(unknown_tenant_is_404, unknown_tenants_are_404);
 
+/// The platform tenant holds the owners and signs the services' tokens:
+/// disabling it would lock every owner out and stop usage reports.
+async fn the_platform_tenant_cannot_be_disabled(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let platform = auth_server::store::tenants::TenantStore::new(app.database.pool.clone())
+        .get_by_slug("platform")
+        .await
+        .expect("made at start");
+    let resp = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{}/disable", platform.id),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(resp, 409, "tenant-reserved").await;
+    let after = app
+        .admin(Method::GET, "/manage/v1/tenants/by-slug/platform")
+        .send()
+        .await
+        .expect("sent");
+    let body: Value = after.json().await.expect("json");
+    assert_eq!(body["status"], "active");
+}
+both_engines!(
+    platform_tenant_stays_enabled,
+    the_platform_tenant_cannot_be_disabled
+);
+
 fn uuid_like() -> String {
     "00000000-0000-4000-8000-000000000000".to_owned()
 }

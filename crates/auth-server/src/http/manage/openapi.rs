@@ -140,7 +140,8 @@ pub struct Unauthorized(Problem);
 #[allow(dead_code)]
 pub struct NotFound(Problem);
 
-/// The request conflicts with an existing resource (`tenant-slug-taken`).
+/// The request conflicts with an existing resource or a rule (`tenant-slug-taken`,
+/// `tenant-reserved`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json")]
 #[allow(dead_code)]

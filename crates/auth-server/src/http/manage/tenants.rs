@@ -283,7 +283,8 @@ pub async fn update_tenant(
 /// Disable a tenant
 ///
 /// Its hosted pages and OpenID Connect endpoints then treat it as unknown.
-/// Disabling a disabled tenant keeps the first date.
+/// Disabling a disabled tenant keeps the first date. The `platform` tenant
+/// (tenant owners, the services' tokens) cannot be disabled.
 #[utoipa::path(
     post,
     path = "/manage/v1/tenants/{id}/disable",
@@ -293,6 +294,7 @@ pub async fn update_tenant(
         (status = 200, description = "The disabled tenant.", body = TenantView),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
     ),
 )]
 pub async fn disable_tenant(
