@@ -1,7 +1,7 @@
 //! The billing API as the auth server calls it, 2 s per request: usage
 //! reports and a tenant's entitlements with the platform service token; the
-//! dashboard's calls (subscription, invoices, checkout, portal) with an owner
-//! token; the public plan catalogue with no token.
+//! dashboard's calls (subscription, invoices, account, checkout, portal)
+//! with an owner token; the public plan catalogue with no token.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -118,6 +118,22 @@ pub struct Invoice {
 #[derive(Debug, Deserialize)]
 struct InvoiceList {
     invoices: Vec<Invoice>,
+}
+
+/// `GET`/`PUT /v1/tenants/{id}/account`: who receives the tenant's quota
+/// and payment emails.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Account {
+    #[serde(default)]
+    pub tenant_id: String,
+    /// `None`: nobody is emailed.
+    #[serde(default)]
+    pub owner_email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct AccountBody<'a> {
+    owner_email: &'a str,
 }
 
 /// One plan of the catalogue.
@@ -271,6 +287,33 @@ impl BillingClient {
             .get(format!("{}/v1/tenants/{tenant}/invoices", self.base));
         let list: InvoiceList = self.send(request, Bearer::Owner(owner)).await?;
         Ok(list.invoices)
+    }
+
+    /// `GET /v1/tenants/{id}/account`, as the tenant's owner.
+    pub async fn account(
+        &self,
+        owner: &OwnerToken,
+        tenant: TenantId,
+    ) -> Result<Account, BillingError> {
+        let request = self
+            .http
+            .get(format!("{}/v1/tenants/{tenant}/account", self.base));
+        self.send(request, Bearer::Owner(owner)).await
+    }
+
+    /// `PUT /v1/tenants/{id}/account {"owner_email"}`, as the tenant's owner.
+    /// A refused address is `422 invalid-input`.
+    pub async fn set_owner_email(
+        &self,
+        owner: &OwnerToken,
+        tenant: TenantId,
+        owner_email: &str,
+    ) -> Result<Account, BillingError> {
+        let request = self
+            .http
+            .put(format!("{}/v1/tenants/{tenant}/account", self.base))
+            .json(&AccountBody { owner_email });
+        self.send(request, Bearer::Owner(owner)).await
     }
 
     /// `GET /v1/plans` (public).

@@ -7,11 +7,14 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::billing::client::{
-    BillingClient, BillingError, CheckoutOutcome, Invoice, PlanList, Subscription,
+    Account, BillingClient, BillingError, CheckoutOutcome, Invoice, PlanList, Subscription,
 };
 use crate::billing::service_token::ServiceTokens;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
+
+/// The longest address billing accepts (RFC 5321's path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
 
 /// Where the dashboard shows a tenant's billing: `/dashboard/t/{slug}/billing`.
 pub fn billing_path(slug: &str) -> String {
@@ -32,6 +35,10 @@ pub enum OwnerBillingError {
     /// `409 no-subscription`: nothing to manage in the portal yet.
     #[error("the tenant has no subscription")]
     NoSubscription,
+    /// An address billing cannot send to: refused here (empty, too long, no
+    /// `@`) or by billing (`422 invalid-input`).
+    #[error("not an email address billing can send to")]
+    InvalidEmail,
     #[error("billing is unavailable: {0}")]
     Unavailable(String),
 }
@@ -59,6 +66,8 @@ pub struct Overview {
     pub subscription: Subscription,
     pub invoices: Vec<Invoice>,
     pub plans: PlanList,
+    /// Who receives the quota and payment emails.
+    pub account: Account,
 }
 
 /// Where to send the browser after a billing action.
@@ -94,7 +103,7 @@ impl OwnerBilling {
         self.client.is_some()
     }
 
-    /// The subscription, invoices and plans, asked together.
+    /// The subscription, invoices, account and plans, asked together.
     pub async fn overview(
         &self,
         owner: UserId,
@@ -102,15 +111,17 @@ impl OwnerBilling {
     ) -> Result<Overview, OwnerBillingError> {
         let client = self.client()?;
         let token = self.token(owner, tenant).await?;
-        let (subscription, invoices, plans) = tokio::try_join!(
+        let (subscription, invoices, account, plans) = tokio::try_join!(
             client.subscription(&token, tenant),
             client.invoices(&token, tenant),
+            client.account(&token, tenant),
             client.plans(),
         )?;
         Ok(Overview {
             subscription,
             invoices,
             plans,
+            account,
         })
     }
 
@@ -149,6 +160,29 @@ impl OwnerBilling {
         stripe_url(&url)
     }
 
+    /// Sends the tenant's quota and payment emails to `email` (trimmed);
+    /// obviously bad input never reaches billing.
+    pub async fn set_owner_email(
+        &self,
+        owner: UserId,
+        tenant: &Tenant,
+        email: &str,
+    ) -> Result<(), OwnerBillingError> {
+        let client = self.client()?;
+        let email = email.trim();
+        if !is_plausible_email(email) {
+            return Err(OwnerBillingError::InvalidEmail);
+        }
+        let token = self.token(owner, tenant.id).await?;
+        match client.set_owner_email(&token, tenant.id, email).await {
+            Ok(_) => Ok(()),
+            Err(BillingError::Refused { status: 422, code }) if code == "invalid-input" => {
+                Err(OwnerBillingError::InvalidEmail)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// `{PUBLIC_URL}/dashboard/t/{slug}/billing`.
     fn page_url(&self, tenant: &Tenant) -> String {
         let base = self.public_url.as_str().trim_end_matches('/');
@@ -179,6 +213,18 @@ fn is_plan_id(plan: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
+/// Not empty, at most [`MAX_EMAIL_LEN`] bytes, something on both sides of
+/// an `@`, no whitespace or control characters. Billing checks the rest.
+pub fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    email.len() <= MAX_EMAIL_LEN
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// A URL billing gave to send the browser to: absolute http(s) only.
 fn stripe_url(text: &str) -> Result<Url, OwnerBillingError> {
     Url::parse(text)
@@ -196,6 +242,21 @@ mod tests {
         assert!(is_plan_id("pro") && is_plan_id("starter"));
         assert!(!is_plan_id("") && !is_plan_id("Pro") && !is_plan_id("pro&x=1"));
         assert!(!is_plan_id(&"a".repeat(33)));
+    }
+
+    #[test]
+    fn obviously_bad_addresses_are_refused_before_billing() {
+        assert!(is_plausible_email("owner@acme.example"));
+        assert!(!is_plausible_email(""));
+        assert!(!is_plausible_email("owner"));
+        assert!(!is_plausible_email("@acme.example") && !is_plausible_email("owner@"));
+        assert!(!is_plausible_email("ow ner@acme.example"));
+        assert!(!is_plausible_email("owner@acme.example\r\nBcc: x@y"));
+        let long = format!("{}@acme.example", "a".repeat(MAX_EMAIL_LEN));
+        assert!(!is_plausible_email(&long));
+        let just = format!("{}@acme.example", "a".repeat(MAX_EMAIL_LEN - 13));
+        assert_eq!(just.len(), MAX_EMAIL_LEN);
+        assert!(is_plausible_email(&just));
     }
 
     #[test]

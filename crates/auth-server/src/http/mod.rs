@@ -98,7 +98,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/billing/checkout",
                 web::post().to(dashboard::submit_checkout),
             )
-            .route("/billing/portal", web::post().to(dashboard::submit_portal)),
+            .route("/billing/portal", web::post().to(dashboard::submit_portal))
+            .route(
+                "/billing/contact",
+                web::post().to(dashboard::submit_contact),
+            ),
     );
     cfg.route("/static/connectauth.css", web::get().to(assets::stylesheet));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.

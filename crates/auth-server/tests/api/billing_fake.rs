@@ -1,7 +1,7 @@
 //! A stand-in for the billing service on a loopback port: it records every
 //! request, keeps usage as a set of (tenant, UTC month, user) like billing
 //! does, answers entitlements per tenant and the dashboard's owner routes
-//! (subscription, invoices, plans, checkout, portal; shapes from
+//! (subscription, invoices, account, plans, checkout, portal; shapes from
 //! `crates/billing/src/http/`), can run "offline" (no Stripe: 409
 //! `billing-not-configured`), and can fail (500) or go down.
 use std::collections::{BTreeSet, HashMap};
@@ -45,6 +45,8 @@ struct Inner {
     offline: bool,
     /// Tenant id → its Stripe subscription id (checkout then answers `changed`).
     subscriptions: HashMap<String, String>,
+    /// Tenant id → who gets its quota and payment emails (`GET`/`PUT …/account`).
+    owner_emails: HashMap<String, String>,
 }
 
 /// The catalogue, as billing serves it.
@@ -143,6 +145,26 @@ impl FakeBilling {
         self.lock()
             .subscriptions
             .insert(tenant_id.to_owned(), format!("sub_{tenant_id}"));
+    }
+
+    /// Who gets the tenant's billing emails, as `GET …/account` answers.
+    pub fn set_owner_email(&self, tenant_id: &str, email: &str) {
+        self.lock()
+            .owner_emails
+            .insert(tenant_id.to_owned(), email.to_owned());
+    }
+
+    /// The address stored for the tenant.
+    pub fn owner_email(&self, tenant_id: &str) -> Option<String> {
+        self.lock().owner_emails.get(tenant_id).cloned()
+    }
+
+    /// Every `PUT …/account`, refused ones included, in order.
+    pub fn account_puts(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "PUT" && r.path.ends_with("/account"))
+            .collect()
     }
 
     /// Requests other than usage reports and entitlements: the dashboard's.
@@ -247,6 +269,37 @@ async fn answer(
                 "hosted_invoice_url": "https://invoice.stripe.test/i/in_1", "created": 1_793_491_200
             }]
         })),
+        ("GET", ["v1", "tenants", tenant, "account"]) => HttpResponse::Ok().json(json!({
+            "tenant_id": tenant, "owner_email": inner.owner_emails.get(*tenant),
+        })),
+        ("PUT", ["v1", "tenants", tenant, "account"]) => {
+            // Billing trims and checks the address (lettre); roughly the same here.
+            let email = body["owner_email"].as_str().map(str::trim);
+            let valid = |e: &str| {
+                e.len() <= 254
+                    && e.split('@').count() == 2
+                    && e.split('@').all(|part| !part.is_empty())
+                    && !e.contains(char::is_whitespace)
+                    && !e.contains(['<', '>', ','])
+            };
+            match email {
+                Some(e) if !valid(e) => HttpResponse::UnprocessableEntity()
+                    .content_type("application/problem+json")
+                    .json(json!({"type": "urn:connectauth:problem:invalid-input",
+                                 "code": "invalid-input", "status": 422,
+                                 "title": "Invalid input",
+                                 "detail": "owner_email is not an email address"})),
+                Some(e) => {
+                    let e = e.to_owned();
+                    inner.owner_emails.insert((*tenant).to_owned(), e.clone());
+                    HttpResponse::Ok().json(json!({"tenant_id": tenant, "owner_email": e}))
+                }
+                None => {
+                    inner.owner_emails.remove(*tenant);
+                    HttpResponse::Ok().json(json!({"tenant_id": tenant, "owner_email": null}))
+                }
+            }
+        }
         ("GET", ["v1", "plans"]) => HttpResponse::Ok().json(plans_json(!inner.offline)),
         ("POST", ["v1", "tenants", _, "checkout" | "portal"]) if inner.offline => {
             HttpResponse::Conflict()

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use auth_server::clock::ManualClock;
+use billing::domain::tenant::TenantId;
 use serde_json::json;
 use service_kit::db::Engine;
 
@@ -64,4 +65,73 @@ async fn an_owner_sees_the_usage_billing_counted() {
     // A platform user who owns nothing never reaches billing for acme.
     let stranger = platform_user(&app, "stranger@example.com").await;
     assert_eq!(stranger.get("/dashboard/t/acme/billing").await.status, 404);
+}
+
+#[tokio::test]
+async fn an_owner_sets_who_gets_the_billing_emails() {
+    let engine = Engine::Sqlite;
+    let port = free_port();
+    let auth_url = format!("http://127.0.0.1:{port}");
+    let (billing_url, billing, _billing_db, _mail) = spawn_billing(engine, &auth_url).await;
+    let bind = format!("127.0.0.1:{port}");
+    let app = spawn_app_with(
+        engine,
+        &[
+            ("AUTH_BIND", &bind),
+            ("AUTH_PUBLIC_URL", &auth_url),
+            ("AUTH_BILLING_URL", &billing_url),
+            ("AUTH_BILLING_REPORT_INTERVAL_SECS", "3600"),
+        ],
+    )
+    .await;
+    let acme = app.tenant("acme", json!({})).await;
+    let tenant = TenantId::parse(&acme.id.to_string()).expect("uuid");
+    let owner = platform_user(&app, "founder@acme.example").await;
+    make_owner(&app, &acme, "founder@acme.example").await;
+
+    let page = owner.get("/dashboard/t/acme/billing").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.contains("nobody yet"), "{}", page.body);
+    assert_eq!(billing.owner_email(tenant).await.expect("account"), None);
+
+    let saved = owner
+        .post(
+            "/dashboard/t/acme/billing/contact",
+            &[("owner_email", " billing@acme.example ")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        billing
+            .owner_email(tenant)
+            .await
+            .expect("account")
+            .as_deref(),
+        Some("billing@acme.example")
+    );
+    // Read back through billing's `GET …/account` with the owner token.
+    let page = owner.get("/dashboard/t/acme/billing?contact=saved").await;
+    assert!(
+        page.contains("Billing emails go to: billing@acme.example"),
+        "{}",
+        page.body
+    );
+
+    // An address billing refuses: a 422 page, the stored one unchanged.
+    let refused = owner
+        .post(
+            "/dashboard/t/acme/billing/contact",
+            &[("owner_email", "ana@@acme.example")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.contains("id=\"form-error\""));
+    assert_eq!(
+        billing
+            .owner_email(tenant)
+            .await
+            .expect("account")
+            .as_deref(),
+        Some("billing@acme.example")
+    );
 }

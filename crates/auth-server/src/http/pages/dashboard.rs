@@ -1,8 +1,8 @@
 //! `/dashboard`: the tenant owners' dashboard, pages of the `platform`
 //! tenant's session. `/dashboard` lists the tenants the person owns;
 //! `/dashboard/t/{slug}/billing` shows one tenant's plan, usage, warning,
-//! invoices and plans, and sends the owner to Stripe Checkout or the
-//! Customer Portal. A tenant the person does not own is a 404, exactly like
+//! invoices and plans and who gets its billing emails, sends the owner to
+//! Stripe Checkout or the Customer Portal, and lets them change that address. A tenant the person does not own is a 404, exactly like
 //! one that does not exist.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -13,7 +13,9 @@ use time::OffsetDateTime;
 use super::context::{with_retry_after, PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use crate::billing::client::{Plan, PlanList};
-use crate::dashboard::owner_billing::{billing_path, Next, Overview, OwnerBillingError};
+use crate::dashboard::owner_billing::{
+    billing_path, Next, Overview, OwnerBillingError, MAX_EMAIL_LEN,
+};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -28,6 +30,8 @@ pub struct BillingQuery {
     checkout: Option<String>,
     /// The plan an immediate change moved to.
     changed: Option<String>,
+    /// `saved`: the billing email address was changed.
+    contact: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +40,14 @@ pub struct CheckoutForm {
     csrf: String,
     #[serde(default)]
     plan: String,
+}
+
+#[derive(Deserialize)]
+pub struct ContactForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    owner_email: String,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +62,7 @@ enum Notice {
     CheckoutSuccess,
     CheckoutCancelled,
     Changed(String),
+    ContactSaved,
 }
 
 /// The logged-in platform user, or where to send the browser instead: the
@@ -122,13 +135,14 @@ pub async fn show_billing(
         Err(redirect) => return Ok(redirect),
     };
     let tenant = owned(&ctx, &user, &slug).await?;
-    let notice = match (q.checkout.as_deref(), &q.changed) {
-        (Some("success"), _) => Notice::CheckoutSuccess,
-        (Some("cancelled"), _) => Notice::CheckoutCancelled,
-        (_, Some(plan)) => Notice::Changed(plan.clone()),
+    let notice = match (q.checkout.as_deref(), &q.changed, q.contact.as_deref()) {
+        (Some("success"), _, _) => Notice::CheckoutSuccess,
+        (Some("cancelled"), _, _) => Notice::CheckoutCancelled,
+        (_, Some(plan), _) => Notice::Changed(plan.clone()),
+        (_, _, Some("saved")) => Notice::ContactSaved,
         _ => Notice::None,
     };
-    billing_page(&ctx, &user, &tenant, StatusCode::OK, notice, None).await
+    billing_page(&ctx, &user, &tenant, StatusCode::OK, notice, None, None).await
 }
 
 pub async fn submit_checkout(
@@ -181,6 +195,51 @@ pub async fn submit_portal(
     }
 }
 
+/// Who receives the tenant's quota and payment emails: `PUT …/account`,
+/// then back to the page with a notice (the address is not put in the URL).
+pub async fn submit_contact(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<ContactForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    let user = match platform_user(&ctx, &billing_path(&slug)).await? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    let tenant = owned(&ctx, &user, &slug).await?;
+    let typed = form.owner_email.trim();
+    match ctx
+        .state
+        .owner_billing
+        .set_owner_email(user.id, &tenant, typed)
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(tenant = %tenant.slug, "billing email address changed by its owner");
+            Ok(ctx.redirect_to(&format!("{}?contact=saved", billing_path(&slug))))
+        }
+        Err(OwnerBillingError::InvalidEmail) => {
+            // The page again, the address as typed (cut short) in the field.
+            let typed: String = typed.chars().take(MAX_EMAIL_LEN).collect();
+            let error = ctx.text("billing_contact_invalid");
+            billing_page(
+                &ctx,
+                &user,
+                &tenant,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Notice::None,
+                Some(error),
+                Some(&typed),
+            )
+            .await
+        }
+        Err(e) => refused(&ctx, &user, &tenant, e).await,
+    }
+}
+
 /// A billing action billing refused: the page again with the reason, or the
 /// "unavailable" page.
 async fn refused(
@@ -197,9 +256,21 @@ async fn refused(
             (StatusCode::UNPROCESSABLE_ENTITY, "billing_not_purchasable")
         }
         OwnerBillingError::NoSubscription => (StatusCode::CONFLICT, "billing_no_subscription"),
+        OwnerBillingError::InvalidEmail => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "billing_contact_invalid")
+        }
         OwnerBillingError::Unavailable(_) => return unavailable(ctx, tenant, &e),
     };
-    billing_page(ctx, user, tenant, status, Notice::None, Some(ctx.text(key))).await
+    billing_page(
+        ctx,
+        user,
+        tenant,
+        status,
+        Notice::None,
+        Some(ctx.text(key)),
+        None,
+    )
+    .await
 }
 
 fn unavailable(
@@ -218,6 +289,8 @@ fn unavailable(
     Ok(with_retry_after(res, Some(UNAVAILABLE_RETRY_SECS)))
 }
 
+/// The billing page; `typed` is what goes back in the email field after a
+/// refused address (otherwise the current address, or the owner's own).
 async fn billing_page(
     ctx: &PageCtx,
     user: &User,
@@ -225,6 +298,7 @@ async fn billing_page(
     status: StatusCode,
     notice: Notice,
     error: Option<String>,
+    typed: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
     let heading = ctx.text_with("billing_title", &[("tenant", tenant.display_name.as_ref())]);
     let overview = match ctx.state.owner_billing.overview(user.id, tenant.id).await {
@@ -240,11 +314,23 @@ async fn billing_page(
     };
     let notice = notice_text(ctx, &overview.plans, notice);
     let view = BillingView::new(ctx, tenant, &overview);
+    let current = overview
+        .account
+        .owner_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    let contact = match current {
+        Some(address) => ctx.text_with("billing_contact_current", &[("address", address)]),
+        None => ctx.text("billing_contact_none"),
+    };
+    let contact_input = typed.or(current).unwrap_or(user.email.address());
     ctx.render(
         status,
         "dashboard_billing.html",
         context! {
-            wide => true, heading, error, notice,
+            wide => true, heading, error, notice, contact, contact_input,
+            contact_max => MAX_EMAIL_LEN,
             action => billing_path(tenant.slug.as_ref()),
             ..view.into_value()
         },
@@ -260,6 +346,7 @@ fn notice_text(ctx: &PageCtx, plans: &PlanList, notice: Notice) -> Option<String
         Notice::Changed(id) => {
             plan_by_id(plans, &id).map(|p| ctx.text_with("billing_changed", &[("plan", &p.name)]))
         }
+        Notice::ContactSaved => Some(ctx.text("billing_contact_saved")),
     }
 }
 
