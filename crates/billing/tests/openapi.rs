@@ -9,8 +9,6 @@ use std::collections::BTreeSet;
 use actix_web::{http::header, test as web_test, App};
 use billing::http::openapi::{document, BillingApi};
 use serde_json::{json, Value};
-use service_kit::problem::problem_response;
-use service_kit::Code;
 use utoipa::OpenApi;
 
 const COMMITTED: &str = concat!(
@@ -363,34 +361,6 @@ fn errors_are_problems() {
             }
         }
     }
-}
-
-/// The `Problem` schema describes what `service_kit::problem` renders.
-#[actix_web::test]
-async fn problem_schema_matches_a_real_problem() {
-    let doc = parsed();
-    let schema = &doc["components"]["schemas"]["Problem"];
-    let properties: BTreeSet<String> = schema["properties"]
-        .as_object()
-        .expect("Problem properties")
-        .keys()
-        .cloned()
-        .collect();
-    let required: BTreeSet<String> = schema["required"]
-        .as_array()
-        .expect("Problem required")
-        .iter()
-        .map(|v| v.as_str().expect("name").to_owned())
-        .collect();
-
-    let resp = problem_response(Code::BillingNotConfigured, "offline", None);
-    let body = actix_web::body::to_bytes(resp.into_body())
-        .await
-        .expect("body");
-    let body: Value = serde_json::from_slice(&body).expect("problem JSON");
-    let keys: BTreeSet<String> = body.as_object().expect("object").keys().cloned().collect();
-    assert_eq!(properties, keys);
-    assert_eq!(required, keys);
 }
 
 /// Served by the real route table, without a token, and not `no-store` like

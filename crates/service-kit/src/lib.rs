@@ -9,6 +9,8 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod mail;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod problem;
 pub mod secret;
 pub mod shutdown;

@@ -4,10 +4,10 @@
 //! that `tests/openapi.rs` keeps byte for byte in sync (see `docs/api.md`).
 use std::sync::OnceLock;
 
-use actix_web::http::header;
 use actix_web::HttpResponse;
+use service_kit::openapi::{self, Problem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::{payments, plans, tenants, usage, webhooks};
 
@@ -109,29 +109,6 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// An RFC 9457 problem, as every billing error is answered
-/// (`application/problem+json`). Rendered by `service_kit::problem`.
-#[derive(ToSchema)]
-#[allow(dead_code)] // describes the body `service_kit::problem` renders
-pub struct Problem {
-    /// `urn:connectauth:problem:<code>`: stable, clients may match on it.
-    #[serde(rename = "type")]
-    #[schema(example = "urn:connectauth:problem:billing-not-configured")]
-    type_: String,
-    /// A short summary of the problem kind; the same for every occurrence of a `code`.
-    #[schema(example = "Billing is not configured")]
-    title: String,
-    /// The HTTP status code of the response.
-    #[schema(example = 409)]
-    status: u16,
-    /// What went wrong this time, in plain words.
-    #[schema(example = "Billing is not configured on this installation (no Stripe key).")]
-    detail: String,
-    /// The stable machine name of the problem.
-    #[schema(example = "billing-not-configured")]
-    code: String,
-}
-
 /// The request is malformed: invalid JSON, a query string that does not
 /// parse, an unknown field (`bad-request`).
 #[derive(ToResponse)]
@@ -219,13 +196,7 @@ pub struct WebhookRefused(Problem);
 /// pretty JSON ending with a newline.
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let mut text = BillingApi::openapi()
-            .to_pretty_json()
-            .expect("the OpenAPI document serialises");
-        text.push('\n');
-        text
-    })
+    DOCUMENT.get_or_init(|| openapi::render(&BillingApi::openapi()))
 }
 
 /// This OpenAPI document
@@ -243,8 +214,5 @@ pub fn document() -> &'static str {
     ),
 )]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .content_type("application/json")
-        .body(document())
+    openapi::serve(document())
 }

@@ -7,12 +7,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use service_kit::openapi::Problem;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{
-    BadRequest, InvalidInput, NotFound, PayloadTooLarge, Problem, Unauthorized,
-    UnsupportedMediaType,
+    BadRequest, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
 use super::tenant_path::existing_tenant;
 use super::tenants::{rfc3339, Status, TenantPath};

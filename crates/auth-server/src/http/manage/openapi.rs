@@ -4,10 +4,10 @@
 //! `tests/openapi.rs` keeps byte for byte in sync (see `docs/api.md`).
 use std::sync::OnceLock;
 
-use actix_web::http::header;
 use actix_web::HttpResponse;
+use service_kit::openapi::{self, Problem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::{clients, owners, tenants, users};
 
@@ -93,29 +93,6 @@ impl Modify for OperatorToken {
     }
 }
 
-/// An RFC 9457 problem, as every management error is answered
-/// (`application/problem+json`). Rendered by `service_kit::problem`.
-#[derive(ToSchema)]
-#[allow(dead_code)] // describes the body `service_kit::problem` renders
-pub struct Problem {
-    /// `urn:connectauth:problem:<code>`: stable, clients may match on it.
-    #[serde(rename = "type")]
-    #[schema(example = "urn:connectauth:problem:tenant-not-found")]
-    type_: String,
-    /// A short summary of the problem kind; the same for every occurrence of a `code`.
-    #[schema(example = "No such tenant")]
-    title: String,
-    /// The HTTP status code of the response.
-    #[schema(example = 404)]
-    status: u16,
-    /// What went wrong this time, in plain words.
-    #[schema(example = "no such tenant")]
-    detail: String,
-    /// The stable machine name of the problem.
-    #[schema(example = "tenant-not-found")]
-    code: String,
-}
-
 /// The request is malformed: invalid JSON, a query string or a field that
 /// does not parse, an unknown field (`bad-request`).
 #[derive(ToResponse)]
@@ -170,13 +147,7 @@ pub struct InvalidInput(Problem);
 /// JSON ending with a newline.
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let mut text = ManagementApi::openapi()
-            .to_pretty_json()
-            .expect("the OpenAPI document serialises");
-        text.push('\n');
-        text
-    })
+    DOCUMENT.get_or_init(|| openapi::render(&ManagementApi::openapi()))
 }
 
 /// This OpenAPI document
@@ -194,8 +165,5 @@ pub fn document() -> &'static str {
     ),
 )]
 pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .content_type("application/json")
-        .body(document())
+    openapi::serve(document())
 }
