@@ -7,6 +7,7 @@
 //!   `billing_tenant` naming the one tenant it may see and change.
 use service_kit::bearer::AuthenticatedUser;
 use service_kit::{ApiError, Code};
+use utoipa::IntoParams;
 
 use crate::domain::tenant::TenantId;
 use crate::error::HttpError;
@@ -25,6 +26,16 @@ pub enum Access {
     ReadEntitlements,
     /// Everything else of the tenant: its owner or an operator.
     Manage,
+}
+
+/// The `{tenant_id}` of every `/v1/tenants/{tenant_id}/…` path, for the
+/// OpenAPI document; handlers read it through [`tenant_access`].
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the path; handlers take `web::Path<String>`
+pub struct TenantPath {
+    /// The auth server's tenant id (a hyphenated UUID).
+    tenant_id: String,
 }
 
 /// The tenant of the path, once the token may act on it.

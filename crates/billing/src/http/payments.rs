@@ -5,7 +5,7 @@ use service_kit::bearer::AuthenticatedUser;
 use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
-use super::caller::{tenant_access, Access};
+use super::caller::{tenant_access, Access, TenantPath};
 use super::openapi::{
     BadGateway, BadRequest, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized,
     Unavailable, UnsupportedMediaType,
@@ -40,7 +40,7 @@ pub struct CheckoutBody {
     post,
     path = "/v1/tenants/{tenant_id}/checkout",
     tag = "payments",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     request_body = CheckoutBody,
     security(
         ("platform_token" = ["billing:admin"]),
@@ -111,7 +111,7 @@ pub struct PortalLink {
     post,
     path = "/v1/tenants/{tenant_id}/portal",
     tag = "payments",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     request_body = PortalBody,
     security(
         ("platform_token" = ["billing:admin"]),

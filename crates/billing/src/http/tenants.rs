@@ -5,7 +5,7 @@ use service_kit::bearer::AuthenticatedUser;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
-use super::caller::{operator, tenant_access, Access};
+use super::caller::{operator, tenant_access, Access, TenantPath};
 use super::openapi::{
     BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
 };
@@ -24,7 +24,7 @@ use crate::store::invoices::Invoice;
     get,
     path = "/v1/tenants/{tenant_id}/entitlements",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     security(
         ("platform_token" = ["billing:entitlements"]),
         ("platform_token" = ["billing:admin"]),
@@ -67,7 +67,7 @@ pub struct SubscriptionView {
     get,
     path = "/v1/tenants/{tenant_id}/subscription",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     security(
         ("platform_token" = ["billing:admin"]),
         ("platform_token" = ["billing:manage"]),
@@ -114,7 +114,7 @@ pub struct SetPlan {
     put,
     path = "/v1/tenants/{tenant_id}/plan",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     request_body = SetPlan,
     security(("platform_token" = ["billing:admin"])),
     responses(
@@ -176,7 +176,7 @@ pub struct UsageView {
     path = "/v1/tenants/{tenant_id}/usage",
     tag = "tenants",
     params(
-        ("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID)."),
+        TenantPath,
         UsageQuery,
     ),
     security(
@@ -239,7 +239,7 @@ pub struct AccountView {
     get,
     path = "/v1/tenants/{tenant_id}/account",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     security(
         ("platform_token" = ["billing:admin"]),
         ("platform_token" = ["billing:manage"]),
@@ -279,7 +279,7 @@ pub struct AccountBody {
     put,
     path = "/v1/tenants/{tenant_id}/account",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     request_body = AccountBody,
     security(
         ("platform_token" = ["billing:admin"]),
@@ -322,7 +322,7 @@ pub struct InvoiceList {
     get,
     path = "/v1/tenants/{tenant_id}/invoices",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "The auth server's tenant id (a hyphenated UUID).")),
+    params(TenantPath),
     security(
         ("platform_token" = ["billing:admin"]),
         ("platform_token" = ["billing:manage"]),
