@@ -17,7 +17,11 @@ use auth_server::store::tenants::TenantStore;
 use auth_server::{Application, AuthConfig, MIGRATIONS};
 use billing::domain::plan::PlanId;
 use billing::domain::tenant::TenantId;
-use billing::service::{Billing, UsageEvent};
+use billing::service::UsageEvent;
+#[path = "support/billing_service.rs"]
+mod billing_service;
+
+use billing_service::{free_port, spawn_billing};
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use service_kit::config::Env;
@@ -116,41 +120,6 @@ async fn create_tenant(app: &TestApp, slug: &str, name: &str) -> Tenant {
         })
         .await
         .expect("tenant created")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// The real billing service (`tests/api/billing_e2e.rs::spawn_billing`),
-/// trusting the platform tenant of the auth server at `auth_url`: its URL,
-/// the service itself, and what must live as long as it runs.
-async fn spawn_billing(auth_url: &str) -> (String, Arc<Billing>, TestDb, tempfile::TempDir) {
-    let db = TestDb::new(Engine::Sqlite).await;
-    let mail = tempfile::tempdir().expect("mail dir");
-    let issuer = format!("{auth_url}/t/platform");
-    let mail_dir = mail.path().display().to_string();
-    let env = Env::from_pairs([
-        ("BILLING_BIND", "127.0.0.1:0"),
-        ("BILLING_DATABASE_URL", db.url.as_str()),
-        ("BILLING_ISSUER", issuer.as_str()),
-        ("BILLING_MAIL_DIR", mail_dir.as_str()),
-    ]);
-    let config = billing::BillingConfig::from_env(&env).expect("billing config");
-    let database = db::connect(&config.database_url, config.pool)
-        .await
-        .expect("connect");
-    db::migrate(&database, &billing::MIGRATIONS)
-        .await
-        .expect("migrate");
-    let app = billing::Application::build_with_db(config, database).expect("billing");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let service = app.billing();
-    tokio::spawn(app.run_until_stopped());
-    (url, service, db, mail)
 }
 
 /// The verification link of the mail sent to `email`, pointed at this server.
@@ -425,7 +394,8 @@ async fn owner_dashboard_in_chromium() {
     // port is chosen first and billing started before it.
     let port = free_port();
     let auth_url = format!("http://127.0.0.1:{port}");
-    let (billing_url, billing, _billing_db, _billing_mail) = spawn_billing(&auth_url).await;
+    let (billing_url, billing, _billing_db, _billing_mail) =
+        spawn_billing(Engine::Sqlite, &auth_url).await;
     let bind = format!("127.0.0.1:{port}");
     let app = spawn_app(&[
         ("AUTH_BIND", &bind),

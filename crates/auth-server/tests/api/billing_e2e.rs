@@ -9,56 +9,14 @@ use billing::domain::plan::PlanId;
 use billing::domain::tenant::TenantId;
 use serde_json::json;
 use service_kit::both_engines;
-use service_kit::config::Env;
-use service_kit::db::{self, Engine};
-use service_kit::testing::TestDb;
+use service_kit::db::Engine;
 
 use crate::billing_fake::billing_for;
+use crate::billing_service::{free_port, spawn_billing};
 use crate::helpers::{spawn_app_with, PASSWORD};
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// Billing, trusting the platform tenant of the auth server at `auth_url`.
-pub async fn spawn_billing(
-    engine: Engine,
-    auth_url: &str,
-) -> (
-    String,
-    Arc<billing::service::Billing>,
-    TestDb,
-    tempfile::TempDir,
-) {
-    let db = TestDb::new(engine).await;
-    let mail = tempfile::tempdir().expect("mail dir");
-    let issuer = format!("{auth_url}/t/platform");
-    let mail_dir = mail.path().display().to_string();
-    let env = Env::from_pairs([
-        ("BILLING_BIND", "127.0.0.1:0"),
-        ("BILLING_DATABASE_URL", db.url.as_str()),
-        ("BILLING_ISSUER", issuer.as_str()),
-        ("BILLING_MAIL_DIR", mail_dir.as_str()),
-    ]);
-    let config = billing::BillingConfig::from_env(&env).expect("billing config");
-    let database = db::connect(&config.database_url, config.pool)
-        .await
-        .expect("connect");
-    db::migrate(&database, &billing::MIGRATIONS)
-        .await
-        .expect("migrate");
-    let app = billing::Application::build_with_db(config, database).expect("billing");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let service = app.billing();
-    tokio::spawn(app.run_until_stopped());
-    (url, service, db, mail)
 }
 
 async fn metered_logins_close_signups_at_the_hard_limit(engine: Engine) {

@@ -9,8 +9,9 @@ use billing::domain::tenant::TenantId;
 use serde_json::json;
 use service_kit::db::Engine;
 
-use crate::billing_e2e::{free_port, spawn_billing, unix_now};
+use crate::billing_e2e::unix_now;
 use crate::billing_fake::billing_for;
+use crate::billing_service::{free_port, spawn_billing};
 use crate::dashboard_pages::{make_owner, platform_user};
 use crate::helpers::{spawn_app_with, PASSWORD};
 

@@ -3,6 +3,8 @@
 mod baseline;
 mod billing_e2e;
 mod billing_fake;
+#[path = "../support/billing_service.rs"]
+mod billing_service;
 mod billing_signup;
 mod billing_token;
 mod billing_usage;
