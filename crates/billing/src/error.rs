@@ -90,9 +90,9 @@ impl From<BadTenantId> for ApiError {
     }
 }
 
-impl From<BadMonth> for ApiError {
+impl From<BadMonth> for HttpError {
     fn from(e: BadMonth) -> Self {
-        ApiError::new(Code::InvalidInput, e.to_string())
+        Self::Api(ApiError::new(Code::InvalidInput, e.to_string()))
     }
 }
 
@@ -106,4 +106,4 @@ macro_rules! through_api_error {
         }
     )*};
 }
-through_api_error!(BillingError, BadTenantId, BadMonth);
+through_api_error!(BillingError, BadTenantId);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use service_kit::month::Month;
 use tokio::task::JoinHandle;
 
 use super::client::{BillingClient, BillingError, UsageEvent, MAX_EVENTS_PER_REQUEST};
@@ -149,26 +150,16 @@ fn window_end(from: i64, until: i64) -> i64 {
         .min(next_month_start(from))
 }
 
-/// 00:00:00 UTC on the first day of `unix`'s month.
+/// 00:00:00 UTC on the first day of `unix`'s month (`unix` itself outside
+/// the years `Month` covers).
 pub fn month_start(unix: i64) -> i64 {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| time::Date::from_calendar_date(t.year(), t.month(), 1).ok())
-        .map_or(unix, |d| d.midnight().assume_utc().unix_timestamp())
+    Month::of(unix).map_or(unix, Month::start)
 }
 
-/// 00:00:00 UTC on the first day of the month after `unix`'s.
+/// 00:00:00 UTC on the first day of the month after `unix`'s (`i64::MAX`
+/// outside the years `Month` covers).
 pub fn next_month_start(unix: i64) -> i64 {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            let (year, month) = match t.month() {
-                time::Month::December => (t.year() + 1, time::Month::January),
-                m => (t.year(), m.next()),
-            };
-            time::Date::from_calendar_date(year, month, 1).ok()
-        })
-        .map_or(i64::MAX, |d| d.midnight().assume_utc().unix_timestamp())
+    Month::of(unix).map_or(i64::MAX, Month::end)
 }
 
 /// Runs a round every `every`, the first one a period after start. A failed

@@ -1,5 +1,5 @@
 //! Billing rules, without HTTP or SQL.
-pub mod month;
+pub use service_kit::month;
 pub mod plan;
 pub mod quota;
 pub mod subscription;

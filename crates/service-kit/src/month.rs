@@ -1,4 +1,6 @@
-//! Calendar months in UTC, the unit of metering (`2026-11`).
+//! Calendar months in UTC, the unit of metering (`2026-11`): billing counts
+//! monthly active users by them, the auth server reports usage in windows
+//! that never cross one.
 use std::fmt;
 
 use time::{Date, Month as CalendarMonth, OffsetDateTime};
