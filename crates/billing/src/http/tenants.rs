@@ -86,7 +86,7 @@ pub async fn subscription(
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let s = billing.subscription(tenant).await?;
-    let entitlements = billing.entitlements(tenant).await?;
+    let entitlements = billing.entitlements_for(&s).await?;
     Ok(HttpResponse::Ok().json(SubscriptionView {
         entitlements,
         subscribed_plan: s.plan,

@@ -73,12 +73,20 @@ impl Billing {
     }
 
     pub async fn entitlements(&self, tenant: TenantId) -> Result<Entitlements, BillingError> {
+        let subscription = self.subscription(tenant).await?;
+        self.entitlements_for(&subscription).await
+    }
+
+    /// The entitlements of a subscription already read.
+    pub async fn entitlements_for(
+        &self,
+        subscription: &Subscription,
+    ) -> Result<Entitlements, BillingError> {
         let now = self.now();
         let month = Month::of(now).map_err(|e| BillingError::Invalid(e.to_string()))?;
-        let subscription = self.subscription(tenant).await?;
-        let used = self.usage.count(tenant, month).await?;
+        let used = self.usage.count(subscription.tenant_id, month).await?;
         Ok(entitlements_of(
-            &subscription,
+            subscription,
             month,
             used,
             self.quotas.hard_limit_percent,
