@@ -5,9 +5,11 @@
 //! `UPDATE_OPENAPI=1 cargo test -p auth-server --test openapi` and commit it.
 use std::collections::BTreeSet;
 
-use actix_web::{http::header, test as web_test, App};
+use actix_web::{test as web_test, App};
 use auth_server::http::manage::openapi::{document, ManagementApi};
 use serde_json::Value;
+use service_kit::openapi;
+use service_kit::testing::openapi::{assert_served, check_committed, documented_operations};
 use utoipa::OpenApi;
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
@@ -40,61 +42,24 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/tenants/{id}/owners/{user_id}"),
 ];
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 fn rendered() -> String {
-    let mut text = ManagementApi::openapi()
-        .to_pretty_json()
-        .expect("the document serialises");
-    text.push('\n');
-    text
+    openapi::render(&ManagementApi::openapi())
 }
 
 fn parsed() -> Value {
     serde_json::from_str(&rendered()).expect("the document is JSON")
 }
 
-/// (method, full path) of every operation in the document.
-fn documented_operations(doc: &Value) -> BTreeSet<(String, String)> {
-    let paths = doc["paths"].as_object().expect("paths");
-    paths
-        .iter()
-        .flat_map(|(path, item)| {
-            METHODS
-                .iter()
-                .filter(|m| item.get(**m).is_some())
-                .map(move |m| (m.to_string(), path.clone()))
-        })
-        .collect()
-}
-
 #[test]
 fn committed_document_is_the_generated_one() {
     let rendered = rendered();
-    if std::env::var("UPDATE_OPENAPI").as_deref() == Ok("1") {
-        std::fs::write(COMMITTED, &rendered).expect("write docs/openapi.json");
-        return;
+    if check_committed(
+        COMMITTED,
+        &rendered,
+        "UPDATE_OPENAPI=1 cargo test -p auth-server --test openapi",
+    ) {
+        assert_eq!(document(), rendered, "the served document is the same text");
     }
-    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
-    if committed != rendered {
-        let line = committed
-            .lines()
-            .zip(rendered.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| committed.lines().count().min(rendered.lines().count()));
-        panic!(
-            "docs/openapi.json differs from the document the code generates \
-             (first difference at line {}:\n  committed: {:?}\n  generated: {:?}).\n\
-             Regenerate it with `UPDATE_OPENAPI=1 cargo test -p auth-server --test openapi` \
-             and commit it.",
-            line + 1,
-            committed.lines().nth(line).unwrap_or("<end of file>"),
-            rendered.lines().nth(line).unwrap_or("<end of file>"),
-        );
-    }
-    assert_eq!(document(), rendered, "the served document is the same text");
 }
 
 #[test]
@@ -191,20 +156,5 @@ async fn document_is_served_publicly() {
             .to_request(),
     )
     .await;
-    assert_eq!(resp.status(), 200);
-    let headers = resp.headers().clone();
-    assert_eq!(
-        headers
-            .get(header::CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok()),
-        Some("public, max-age=300")
-    );
-    assert_eq!(
-        headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("application/json")
-    );
-    let body = web_test::read_body(resp).await;
-    assert_eq!(body, rendered().as_bytes());
+    assert_served(resp, &rendered()).await;
 }

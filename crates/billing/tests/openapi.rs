@@ -6,9 +6,11 @@
 //! `UPDATE_OPENAPI=1 cargo test -p billing --test openapi` and commit it.
 use std::collections::BTreeSet;
 
-use actix_web::{http::header, test as web_test, App};
+use actix_web::{test as web_test, App};
 use billing::http::openapi::{document, BillingApi};
 use serde_json::{json, Value};
+use service_kit::openapi;
+use service_kit::testing::openapi::{assert_served, check_committed, documented_operations};
 use utoipa::OpenApi;
 
 const COMMITTED: &str = concat!(
@@ -38,34 +40,12 @@ const ROUTES: &[(&str, &str)] = &[
 /// Operations anyone may call.
 const PUBLIC: &[&str] = &["/v1/plans", "/v1/openapi.json"];
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
 fn rendered() -> String {
-    let mut text = BillingApi::openapi()
-        .to_pretty_json()
-        .expect("the document serialises");
-    text.push('\n');
-    text
+    openapi::render(&BillingApi::openapi())
 }
 
 fn parsed() -> Value {
     serde_json::from_str(&rendered()).expect("the document is JSON")
-}
-
-/// (method, path) of every operation in the document.
-fn documented_operations(doc: &Value) -> BTreeSet<(String, String)> {
-    let paths = doc["paths"].as_object().expect("paths");
-    paths
-        .iter()
-        .flat_map(|(path, item)| {
-            METHODS
-                .iter()
-                .filter(|m| item.get(**m).is_some())
-                .map(move |m| (m.to_string(), path.clone()))
-        })
-        .collect()
 }
 
 fn listed() -> BTreeSet<(String, String)> {
@@ -143,28 +123,13 @@ fn routes_in_source(source: &str) -> Vec<(String, String)> {
 #[test]
 fn committed_document_is_the_generated_one() {
     let rendered = rendered();
-    if std::env::var("UPDATE_OPENAPI").as_deref() == Ok("1") {
-        std::fs::write(COMMITTED, &rendered).expect("write docs/billing-openapi.json");
-        return;
+    if check_committed(
+        COMMITTED,
+        &rendered,
+        "UPDATE_OPENAPI=1 cargo test -p billing --test openapi",
+    ) {
+        assert_eq!(document(), rendered, "the served document is the same text");
     }
-    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
-    if committed != rendered {
-        let line = committed
-            .lines()
-            .zip(rendered.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| committed.lines().count().min(rendered.lines().count()));
-        panic!(
-            "docs/billing-openapi.json differs from the document the code generates \
-             (first difference at line {}:\n  committed: {:?}\n  generated: {:?}).\n\
-             Regenerate it with `UPDATE_OPENAPI=1 cargo test -p billing --test openapi` \
-             and commit it.",
-            line + 1,
-            committed.lines().nth(line).unwrap_or("<end of file>"),
-            rendered.lines().nth(line).unwrap_or("<end of file>"),
-        );
-    }
-    assert_eq!(document(), rendered, "the served document is the same text");
 }
 
 #[test]
@@ -375,20 +340,5 @@ async fn document_is_served_publicly() {
             .to_request(),
     )
     .await;
-    assert_eq!(resp.status(), 200);
-    let headers = resp.headers().clone();
-    assert_eq!(
-        headers
-            .get(header::CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok()),
-        Some("public, max-age=300")
-    );
-    assert_eq!(
-        headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-        Some("application/json")
-    );
-    let body = web_test::read_body(resp).await;
-    assert_eq!(body, rendered().as_bytes());
+    assert_served(resp, &rendered()).await;
 }

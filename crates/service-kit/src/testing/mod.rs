@@ -4,6 +4,8 @@
 //! create databases), else `postgres://postgres@127.0.0.1:5432/postgres`.
 //! Each test gets its own database, dropped when the `TestDb` is.
 pub mod issuer;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod smtp;
 
 use sqlx::{Connection, Executor, PgConnection};
