@@ -71,7 +71,14 @@ pub struct BillingSettings {
     /// `AUTH_ENTITLEMENTS_TTL_SECS` (default 60): how long a tenant's
     /// entitlements are trusted before they are fetched again.
     pub entitlements_ttl: Duration,
+    /// `AUTH_PAYMENT_ORIGINS` (default Stripe's Checkout and Customer Portal
+    /// origins): where the dashboard may send an owner to pay. The billing
+    /// page's CSP names exactly these, and any other URL is refused.
+    pub payment_origins: Vec<url::Url>,
 }
+
+/// Stripe Checkout and the Customer Portal.
+pub const DEFAULT_PAYMENT_ORIGINS: &str = "https://checkout.stripe.com,https://billing.stripe.com";
 
 impl AuthConfig {
     /// Reads the config, recording problems in `loader` (which may be shared
@@ -128,10 +135,28 @@ fn read_billing(loader: &mut Loader<'_>) -> BillingSettings {
             "AUTH_BILLING_REPORT_INTERVAL_SECS and AUTH_ENTITLEMENTS_TTL_SECS must be at least 1",
         );
     }
+    let payment_origins = loader
+        .string("AUTH_PAYMENT_ORIGINS", DEFAULT_PAYMENT_ORIGINS)
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| match url::Url::parse(s) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() && u.path() == "/" => {
+                Some(u)
+            }
+            _ => {
+                loader.problem(format!(
+                    "AUTH_PAYMENT_ORIGINS: `{s}` is not an origin (scheme://host[:port])"
+                ));
+                None
+            }
+        })
+        .collect();
     BillingSettings {
         url,
         report_interval: Duration::from_secs(report_secs.max(1)),
         entitlements_ttl: Duration::from_secs(ttl_secs.max(1)),
+        payment_origins,
     }
 }
 

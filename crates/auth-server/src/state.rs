@@ -93,6 +93,7 @@ impl AppState {
             billing.client.clone(),
             billing.tokens.clone(),
             config.http.public_url.clone(),
+            config.billing.payment_origins.clone(),
         );
         let oauth = OAuth::new(
             &db,

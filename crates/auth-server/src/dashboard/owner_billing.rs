@@ -84,6 +84,8 @@ pub struct OwnerBilling {
     client: Option<Arc<BillingClient>>,
     tokens: Arc<ServiceTokens>,
     public_url: Url,
+    /// The only origins an owner is sent to for payment.
+    payment_origins: Vec<Url>,
 }
 
 impl OwnerBilling {
@@ -91,11 +93,13 @@ impl OwnerBilling {
         client: Option<Arc<BillingClient>>,
         tokens: Arc<ServiceTokens>,
         public_url: Url,
+        payment_origins: Vec<Url>,
     ) -> Self {
         Self {
             client,
             tokens,
             public_url,
+            payment_origins,
         }
     }
 
@@ -145,7 +149,9 @@ impl OwnerBilling {
             .checkout(&token, tenant.id, plan, &success, &cancel)
             .await?
         {
-            CheckoutOutcome::Checkout { url, .. } => stripe_url(&url).map(Next::Stripe),
+            CheckoutOutcome::Checkout { url, .. } => {
+                stripe_url(&url, &self.payment_origins).map(Next::Stripe)
+            }
             CheckoutOutcome::Changed { plan, .. } => Ok(Next::Changed(plan)),
         }
     }
@@ -157,7 +163,12 @@ impl OwnerBilling {
         let url = client
             .portal(&token, tenant.id, &self.page_url(tenant))
             .await?;
-        stripe_url(&url)
+        stripe_url(&url, &self.payment_origins)
+    }
+
+    /// Where the billing page's forms may send the browser (its CSP).
+    pub fn payment_origins(&self) -> &[Url] {
+        &self.payment_origins
     }
 
     /// Sends the tenant's quota and payment emails to `email` (trimmed);
@@ -225,12 +236,19 @@ pub fn is_plausible_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// A URL billing gave to send the browser to: absolute http(s) only.
-fn stripe_url(text: &str) -> Result<Url, OwnerBillingError> {
+/// A URL billing gave to send the browser to: absolute http(s), on one of
+/// the payment origins (no open redirect, even through billing).
+fn stripe_url(text: &str, origins: &[Url]) -> Result<Url, OwnerBillingError> {
     Url::parse(text)
         .ok()
         .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
-        .ok_or_else(|| OwnerBillingError::Unavailable("billing gave an unusable URL".into()))
+        .filter(|u| origins.iter().any(|o| o.origin() == u.origin()))
+        .ok_or_else(|| {
+            OwnerBillingError::Unavailable(format!(
+                "billing gave a URL outside AUTH_PAYMENT_ORIGINS: {}",
+                text.chars().take(200).collect::<String>()
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -260,11 +278,22 @@ mod tests {
     }
 
     #[test]
-    fn only_web_urls_are_followed() {
-        assert!(stripe_url("https://checkout.stripe.com/c/pay/cs_1").is_ok());
-        assert!(stripe_url("javascript:alert(1)").is_err());
-        assert!(stripe_url("/relative").is_err());
-        assert!(stripe_url("data:text/html,x").is_err());
+    fn only_urls_on_a_payment_origin_are_followed() {
+        let origins: Vec<Url> = crate::config::DEFAULT_PAYMENT_ORIGINS
+            .split(',')
+            .map(|o| Url::parse(o).expect("origin"))
+            .collect();
+        let follow = |u: &str| stripe_url(u, &origins).is_ok();
+        assert!(follow("https://checkout.stripe.com/c/pay/cs_1"));
+        assert!(follow("https://billing.stripe.com/p/session/bps_1"));
+        assert!(!follow(
+            "https://checkout.stripe.com.evil.example/c/pay/cs_1"
+        ));
+        assert!(!follow("http://checkout.stripe.com/c/pay/cs_1"));
+        assert!(!follow("https://evil.example/"));
+        assert!(!follow("javascript:alert(1)"));
+        assert!(!follow("/relative"));
+        assert!(!follow("data:text/html,x"));
     }
 
     #[test]

@@ -222,7 +222,7 @@ impl AsRef<str> for CorsOrigin {
 
 /// An absolute `scheme://` URL without wildcard, fragment or userinfo, over
 /// https or over http to a loopback host (RFC 9700 §2.1, §2.6).
-fn web_url(text: &str) -> Result<Url, UriError> {
+pub(crate) fn web_url(text: &str) -> Result<Url, UriError> {
     const URI_PUNCTUATION: &[u8] = b"-._~:/?[]@!$&'()+,;=%";
     if text.len() > URI_MAX_BYTES {
         return Err(UriError::TooLong);

@@ -170,6 +170,13 @@ impl TenantSettings {
         self.0.get(key).and_then(Value::as_bool).unwrap_or(false)
     }
 
+    /// `logo_url` when it is a web URL a page may load: https, or http on a
+    /// loopback host (development); anything else shows no logo.
+    pub fn logo_url(&self) -> Option<url::Url> {
+        let text = self.0.get("logo_url").and_then(Value::as_str)?;
+        super::client::web_url(text).ok()
+    }
+
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }
@@ -216,6 +223,31 @@ pub struct TenantUpdate {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_logo_is_an_https_url_or_a_loopback_one_in_development() {
+        let logo = |v: Value| {
+            TenantSettings::parse(json!({ "logo_url": v }))
+                .expect("settings")
+                .logo_url()
+                .map(|u| u.to_string())
+        };
+        assert_eq!(
+            logo(json!("https://cdn.example.com/logo.png")).as_deref(),
+            Some("https://cdn.example.com/logo.png")
+        );
+        assert!(logo(json!("http://127.0.0.1:9000/logo.png")).is_some());
+        for refused in [
+            json!("http://cdn.example.com/logo.png"),
+            json!("javascript:alert(1)"),
+            json!("data:image/png;base64,AAAA"),
+            json!("https://user:pw@cdn.example.com/l.png"),
+            json!("https://cdn.example.com/*.png"),
+            json!(42),
+        ] {
+            assert_eq!(logo(refused.clone()), None, "{refused}");
+        }
+    }
 
     #[test]
     fn valid_slugs_parse() {

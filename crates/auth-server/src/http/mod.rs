@@ -180,6 +180,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/verify-email", web::get().to(links::show_verify_email))
             .route("/verify-email", web::post().to(links::submit_verify_email))
+            .route("/verify-email/code", web::post().to(signup::submit_code))
             .route("/forgot-password", web::get().to(links::show_forgot))
             .route("/forgot-password", web::post().to(links::submit_forgot))
             .route("/reset-password", web::get().to(links::show_reset))

@@ -8,6 +8,9 @@ use crate::store::one_time_tokens::Purpose;
 
 /// Link lifetimes: verification 24 h, reset 30 min, unlock 1 h.
 pub const VERIFY_TTL_SECS: i64 = 24 * 3600;
+/// The six-digit code in a verification mail: 15 minutes, 5 tries.
+pub const VERIFY_CODE_TTL_SECS: i64 = 15 * 60;
+pub const VERIFY_CODE_TRIES: i64 = 5;
 pub const RESET_TTL_SECS: i64 = 30 * 60;
 pub const UNLOCK_TTL_SECS: i64 = 3600;
 
@@ -40,7 +43,22 @@ impl Identity {
             tenant.slug.as_ref(),
             &format!("{path}?token={plain}&lang={}", locale.code()),
         );
-        self.mail_text(tenant, &user.email.to_string(), kind, locale, &link)
+        // A verification can also be typed as a code on the signup page.
+        let code = if purpose == Purpose::VerifyEmail {
+            let code =
+                crate::tokens::new_code().map_err(|e| IdentityError::Internal(e.to_string()))?;
+            self.tokens
+                .attach_code(
+                    &digest,
+                    &code_digest(user.id, &code),
+                    now.saturating_add(VERIFY_CODE_TTL_SECS),
+                )
+                .await?;
+            code
+        } else {
+            String::new()
+        };
+        self.mail_text(tenant, &user.email.to_string(), kind, locale, &link, &code)
     }
 
     /// Tells the owner of an address that someone tried to sign up with it:
@@ -55,7 +73,7 @@ impl Identity {
             tenant.slug.as_ref(),
             &format!("/forgot-password?lang={}", locale.code()),
         );
-        self.mail_text(tenant, to, "exists", locale, &link)
+        self.mail_text(tenant, to, "exists", locale, &link, "")
     }
 
     fn mail_text(
@@ -65,8 +83,13 @@ impl Identity {
         kind: &str,
         locale: Locale,
         link: &str,
+        code: &str,
     ) -> Result<(), IdentityError> {
-        let args = [("tenant", tenant.display_name.as_ref()), ("link", link)];
+        let args = [
+            ("tenant", tenant.display_name.as_ref()),
+            ("link", link),
+            ("code", code),
+        ];
         let mail = OutgoingMail::new(
             to,
             self.catalog
@@ -80,4 +103,10 @@ impl Identity {
             IdentityError::Busy { retry_after: 30 }
         })
     }
+}
+
+/// The stored form of a typed code: bound to its user, so one user's code
+/// digest says nothing about another's.
+pub(crate) fn code_digest(user: crate::domain::user::UserId, code: &str) -> String {
+    crate::tokens::digest(&format!("{user}:{code}"))
 }

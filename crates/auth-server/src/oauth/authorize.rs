@@ -71,6 +71,17 @@ pub enum Refusal {
 }
 
 impl OAuth {
+    /// Where the answer to this request goes, if anywhere but a page of
+    /// ours: the redirect URI, once the client and the URI are validated
+    /// (whether the request then succeeds or is refused back to the client).
+    pub async fn answer_target(&self, tenant: &Tenant, p: &AuthorizeParams) -> Option<String> {
+        match self.validate_authorize(tenant, p).await {
+            Ok(req) => Some(req.redirect_uri),
+            Err(Refusal::Redirect { redirect_uri, .. }) => Some(redirect_uri),
+            Err(Refusal::Page(_)) => None,
+        }
+    }
+
     pub async fn validate_authorize(
         &self,
         tenant: &Tenant,

@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod client_auth;
 pub mod grants;
+pub mod logout;
 pub mod own_jwt;
 pub mod tokens;
 

@@ -67,6 +67,67 @@ impl OneTimeTokenStore {
         Ok(())
     }
 
+    /// Gives the link `digest` a typed code (its digest) living until
+    /// `code_expires_at`.
+    pub async fn attach_code(
+        &self,
+        digest: &str,
+        code_hash: &str,
+        code_expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE one_time_tokens SET code_hash = $1, code_expires_at = $2, code_attempts = 0 \
+             WHERE token_hash = $3",
+        )
+        .bind(code_hash)
+        .bind(code_expires_at)
+        .bind(digest)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses `user`'s live link of `purpose` by its typed code. A wrong code
+    /// spends one of `max_attempts` tries; past them, or past the code's
+    /// lifetime, no code works (the link itself still does). Each step is
+    /// one conditional UPDATE, so parallel guesses cannot exceed the tries.
+    pub async fn consume_code(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        purpose: Purpose,
+        code_hash: &str,
+        now: i64,
+        max_attempts: i64,
+    ) -> Result<bool, StoreError> {
+        let used = sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1 WHERE tenant_id = $2 AND user_id = $3 \
+             AND purpose = $4 AND used_at IS NULL AND expires_at > $1 AND code_expires_at > $1 \
+             AND code_attempts < $5 AND code_hash = $6",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .bind(purpose.as_str())
+        .bind(max_attempts)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await?;
+        if used.rows_affected() > 0 {
+            return Ok(true);
+        }
+        sqlx::query(
+            "UPDATE one_time_tokens SET code_attempts = code_attempts + 1 WHERE tenant_id = $1 \
+             AND user_id = $2 AND purpose = $3 AND used_at IS NULL AND code_hash IS NOT NULL",
+        )
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .bind(purpose.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(false)
+    }
+
     /// Whether the link would work, without using it (to show the right page).
     pub async fn check(
         &self,

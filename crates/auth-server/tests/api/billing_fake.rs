@@ -47,6 +47,9 @@ struct Inner {
     subscriptions: HashMap<String, String>,
     /// Tenant id → who gets its quota and payment emails (`GET`/`PUT …/account`).
     owner_emails: HashMap<String, String>,
+    /// Where Checkout and the Customer Portal live (Stripe's test hosts by default).
+    checkout_base: Option<String>,
+    portal_base: Option<String>,
 }
 
 /// The catalogue, as billing serves it.
@@ -117,6 +120,15 @@ impl FakeBilling {
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Checkout and the portal answer URLs on `origin` (a page a browser can
+    /// open; the browser tests use it).
+    #[allow(dead_code)]
+    pub fn set_payment_origin(&self, origin: &str) {
+        let mut inner = self.lock();
+        inner.checkout_base = Some(origin.to_owned());
+        inner.portal_base = Some(origin.to_owned());
     }
 
     /// From now on every request gets a 500 problem (or, `false`, is served again).
@@ -323,12 +335,14 @@ async fn answer(
             } else {
                 HttpResponse::Created().json(json!({
                     "outcome": "checkout", "session_id": "cs_test_1",
-                    "url": format!("https://checkout.stripe.test/c/pay/cs_test_1?plan={plan}"),
+                    "url": format!("{}/c/pay/cs_test_1?plan={plan}",
+                        inner.checkout_base.as_deref().unwrap_or("https://checkout.stripe.test")),
                 }))
             }
         }
         ("POST", ["v1", "tenants", _, "portal"]) => HttpResponse::Created()
-            .json(json!({"url": "https://billing.stripe.test/p/session/bps_1"})),
+            .json(json!({"url": format!("{}/p/session/bps_1",
+                inner.portal_base.as_deref().unwrap_or("https://billing.stripe.test"))})),
         _ => HttpResponse::NotFound()
             .content_type("application/problem+json")
             .json(json!({"code": "not-found", "status": 404})),
@@ -368,6 +382,7 @@ pub fn billing_for(app: &TestApp, billing_url: &str, clock: SharedClock) -> Bill
         url: Some(url::Url::parse(billing_url).expect("billing url")),
         report_interval: Duration::from_secs(3600),
         entitlements_ttl: Duration::from_secs(60),
+        payment_origins: vec![],
     };
     let public_url = url::Url::parse(&app.address).expect("address");
     Billing::new(&settings, &app.database, keys, clock, &public_url).expect("billing")

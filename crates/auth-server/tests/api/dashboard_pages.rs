@@ -28,6 +28,11 @@ async fn spawn(billing: Option<&str>) -> TestApp {
         ("AUTH_BIND", bind.as_str()),
         ("AUTH_PUBLIC_URL", url.as_str()),
         ("AUTH_BILLING_REPORT_INTERVAL_SECS", "3600"),
+        // The fake's Checkout and Customer Portal pages.
+        (
+            "AUTH_PAYMENT_ORIGINS",
+            "https://checkout.stripe.test,https://billing.stripe.test",
+        ),
     ];
     if let Some(billing) = billing {
         env.push(("AUTH_BILLING_URL", billing));

@@ -690,7 +690,12 @@ async fn a_tenant_requiring_mfa_issues_no_code_before_enrolment() {
     let page = web
         .get(&authorize_path("strict", &client, &pkce().1, &[]))
         .await;
-    assert_eq!(page.location.as_deref(), Some("/t/strict/mfa/enroll"));
+    // Enrolment first, and the request waits for it (return_to).
+    let enroll = page.location.as_deref().unwrap_or_default();
+    assert!(
+        enroll.starts_with("/t/strict/mfa/enroll?return_to=%2Ft%2Fstrict%2Fauthorize%3F"),
+        "{enroll}"
+    );
     let none = web
         .get(&authorize_path(
             "strict",

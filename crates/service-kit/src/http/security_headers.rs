@@ -8,6 +8,8 @@ use actix_web::{web, Error};
 use crate::config::HttpSettings;
 
 /// Pages: our own scripts, styles and images only; forms post back to us.
+/// A page whose form may end at another origin (a client's redirect URI, a
+/// payment page) names that origin with [`PageCsp`]; the default is this.
 pub const PAGE_CSP: &str =
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
 form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -30,11 +32,14 @@ pub async fn apply(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html"));
-    let csp = if is_page { PAGE_CSP } else { API_CSP };
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    // A page that set its own policy (built with `PageCsp`) keeps it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let csp = if is_page { PAGE_CSP } else { API_CSP };
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -55,4 +60,107 @@ pub async fn apply(
         );
     }
     Ok(res)
+}
+
+/// The page policy with extra sources, each exactly one origin that the
+/// request has validated: Chromium and Safari apply `form-action` to every
+/// redirect that follows a form submission, so a login form whose answer
+/// ends at a client's `redirect_uri` must name that origin, and a tenant's
+/// logo needs its origin in `img-src`. Never a wildcard.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PageCsp {
+    form_action: Vec<String>,
+    img_src: Vec<String>,
+}
+
+impl PageCsp {
+    /// Lets forms (and the redirects after them) reach `url`'s origin.
+    pub fn allow_form_target(&mut self, url: &url::Url) {
+        if let Some(source) = source_of(url) {
+            if !self.form_action.contains(&source) {
+                self.form_action.push(source);
+            }
+        }
+    }
+
+    /// Lets images load from `url`'s origin.
+    pub fn allow_image(&mut self, url: &url::Url) {
+        if let Some(source) = source_of(url) {
+            if !self.img_src.contains(&source) {
+                self.img_src.push(source);
+            }
+        }
+    }
+
+    pub fn header_value(&self) -> String {
+        let extra =
+            |sources: &[String]| sources.iter().map(|s| format!(" {s}")).collect::<String>();
+        format!(
+            "default-src 'self'; img-src 'self' data:{}; style-src 'self'; script-src 'self'; \
+form-action 'self'{}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            extra(&self.img_src),
+            extra(&self.form_action)
+        )
+    }
+}
+
+/// The CSP source naming exactly `url`'s origin: `scheme://host[:port]` for
+/// http(s); a private-use scheme of a native app (`com.example.app:/cb`) has
+/// no host, so its scheme (`com.example.app:`) is the tightest source there is.
+fn source_of(url: &url::Url) -> Option<String> {
+    let origin = url.origin();
+    let source = if origin.is_tuple() {
+        origin.ascii_serialization()
+    } else {
+        format!("{}:", url.scheme())
+    };
+    // A source is one token: nothing that could end it or start another.
+    let clean = source
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '.' | '-' | '+' | '[' | ']'));
+    (clean && source != "null").then_some(source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> url::Url {
+        url::Url::parse(s).expect("test URL")
+    }
+
+    #[test]
+    fn the_default_page_policy_is_unchanged_without_extra_sources() {
+        assert_eq!(PageCsp::default().header_value(), PAGE_CSP);
+    }
+
+    #[test]
+    fn a_form_target_adds_exactly_its_origin() {
+        let mut csp = PageCsp::default();
+        csp.allow_form_target(&url("https://app.example.com:8443/cb?x=1#f"));
+        csp.allow_form_target(&url("https://app.example.com:8443/other"));
+        let value = csp.header_value();
+        assert!(value.contains("form-action 'self' https://app.example.com:8443;"));
+        assert!(!value.contains("/cb"));
+        assert!(!value.contains('*'));
+        assert!(value.contains("img-src 'self' data:;"));
+    }
+
+    #[test]
+    fn a_native_app_scheme_is_named_by_its_scheme_only() {
+        let mut csp = PageCsp::default();
+        csp.allow_form_target(&url("com.example.app:/oauth/cb"));
+        assert!(csp
+            .header_value()
+            .contains("form-action 'self' com.example.app:;"));
+    }
+
+    #[test]
+    fn an_image_origin_goes_to_img_src_only() {
+        let mut csp = PageCsp::default();
+        csp.allow_image(&url("https://cdn.example.com/logo.png"));
+        let value = csp.header_value();
+        assert!(value.contains("img-src 'self' data: https://cdn.example.com;"));
+        assert!(value.contains("form-action 'self';"));
+    }
 }

@@ -174,7 +174,11 @@ async fn handle(ctx: PageCtx, params: AuthorizeParams) -> Result<HttpResponse, P
                 req.state.as_deref(),
             ));
         }
-        return Ok(ctx.redirect("/mfa/enroll"));
+        let back = format!("{}/authorize?{}", ctx.base(), to_query(&params, true));
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("return_to", &back)
+            .finish();
+        return Ok(ctx.redirect(&format!("/mfa/enroll?{query}")));
     }
     let user_id = session.user.id.to_string();
     if ctx
@@ -211,6 +215,8 @@ fn show_consent(
         ],
     );
     let scopes: Vec<&str> = req.scope.iter().collect();
+    // Both answers (allow, deny) redirect to the client.
+    ctx.allow_form_target(&req.redirect_uri);
     ctx.render(
         StatusCode::OK,
         "consent.html",

@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 use minijinja::{context, Value};
+use service_kit::http::security_headers::PageCsp;
 use subtle::ConstantTimeEq;
 
 use super::client_ip::client_ip;
@@ -18,6 +19,7 @@ use crate::billing::platform::PLATFORM_SLUG;
 use crate::domain::tenant::Tenant;
 use crate::i18n::Locale;
 use crate::identity::ClientInfo;
+use crate::oauth::authorize::AuthorizeParams;
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -33,6 +35,15 @@ pub struct PageCtx {
     pub session_secret: Option<String>,
     pub cookies: CookiePolicy,
     pending_cookies: Vec<Cookie<'static>>,
+    /// The page's Content-Security-Policy: where its forms may end.
+    csp: std::cell::RefCell<PageCsp>,
+    /// The pending request this page continues (a path back to the tenant's
+    /// authorize endpoint or the dashboard), once checked by [`Self::resume`].
+    return_to: Option<String>,
+    /// The request's query string, for the language links.
+    query: String,
+    /// The resume cookie's value (see `CookiePolicy::resume`), unchecked.
+    resume_cookie: Option<String>,
 }
 
 impl FromRequest for PageCtx {
@@ -143,6 +154,12 @@ impl PageCtx {
             session_secret,
             cookies,
             pending_cookies,
+            csp: std::cell::RefCell::default(),
+            return_to: None,
+            query: req.query_string().to_owned(),
+            resume_cookie: req
+                .cookie(&cookies.resume_name(slug))
+                .and_then(|c| CookiePolicy::decode_resume(c.value())),
         })
     }
 
@@ -199,17 +216,21 @@ impl PageCtx {
         template: &str,
         extra: Value,
     ) -> Result<HttpResponse, PageError> {
-        let settings = self.tenant.settings.as_map();
-        let logo = settings
-            .get("logo_url")
-            .and_then(|v| v.as_str())
-            .filter(|u| u.starts_with("https://"));
+        let logo = self.tenant.settings.logo_url();
+        let mut csp = self.csp.borrow().clone();
+        if let Some(logo) = &logo {
+            csp.allow_image(logo);
+        }
         let ctx = context! {
             lang => self.locale.code(),
             t => self.state.identity.catalog.texts(self.locale),
             base => self.base(),
             csrf => &self.csrf,
-            tenant => context! { slug => self.tenant.slug.as_ref(), name => self.tenant.display_name.as_ref(), logo_url => logo },
+            tenant => context! { slug => self.tenant.slug.as_ref(), name => self.tenant.display_name.as_ref(), logo_url => logo.as_ref().map(url::Url::as_str) },
+            return_to => &self.return_to,
+            resume_query => self.resume_query(),
+            lang_en => self.lang_link("en"),
+            lang_fr => self.lang_link("fr"),
             ..extra
         };
         let html = self
@@ -219,8 +240,90 @@ impl PageCtx {
             .map_err(|e| PageError::Internal(format!("template {template}: {e}")))?;
         Ok(self
             .builder(status)
+            .insert_header((header::CONTENT_SECURITY_POLICY, csp.header_value()))
             .content_type("text/html; charset=utf-8")
             .body(html))
+    }
+
+    /// `?return_to=…` for links to the other pages of the journey, or "".
+    fn resume_query(&self) -> String {
+        self.return_to.as_deref().map_or_else(String::new, |back| {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("return_to", back)
+                .finish();
+            format!("?{q}")
+        })
+    }
+
+    /// `?…&lang=xx`: this page in another language, keeping the rest of its
+    /// query (a link's token, a login hint) and the pending request.
+    fn lang_link(&self, code: &str) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        let mut has_return_to = false;
+        for (k, v) in url::form_urlencoded::parse(self.query.as_bytes()) {
+            if k == "lang" {
+                continue;
+            }
+            has_return_to |= k == "return_to";
+            q.append_pair(&k, &v);
+        }
+        if let (Some(back), false) = (&self.return_to, has_return_to) {
+            q.append_pair("return_to", back);
+        }
+        q.append_pair("lang", code);
+        format!("?{}", q.finish())
+    }
+
+    /// Checks `value` as the pending request this page continues and keeps
+    /// it: the page's links and forms carry it, and its forms may end at the
+    /// client's redirect URI (its origin joins `form-action`, validated here
+    /// exactly as the authorize endpoint will). Returns the kept value.
+    pub async fn resume(&mut self, value: Option<&str>) -> Option<String> {
+        let back = self.safe_return_to(value)?;
+        let query = back
+            .strip_prefix(&format!("{}/authorize?", self.base()))
+            .map(str::to_owned);
+        if let Some(query) = query {
+            let params = web::Query::<AuthorizeParams>::from_query(&query)
+                .map(web::Query::into_inner)
+                .unwrap_or_default();
+            if let Some(target) = self.state.oauth.answer_target(&self.tenant, &params).await {
+                self.allow_form_target(&target);
+            }
+        }
+        self.return_to = Some(back.clone());
+        Some(back)
+    }
+
+    /// Remembers the pending request in this browser across an emailed step
+    /// (the link or code comes back here: [`Self::resume_from_cookie`]).
+    pub fn remember_resume(&mut self) {
+        if let Some(back) = self.return_to.clone() {
+            let slug = self.tenant.slug.to_string();
+            self.set_cookie(self.cookies.resume(&slug, &back));
+        }
+    }
+
+    /// The pending request this browser remembered (checked like any other
+    /// `return_to`), forgotten now that it is used.
+    pub async fn resume_from_cookie(&mut self) -> Option<String> {
+        let value = self.resume_cookie.take()?;
+        let slug = self.tenant.slug.to_string();
+        self.set_cookie(self.cookies.clear_resume(&slug));
+        self.resume(Some(&value)).await
+    }
+
+    /// The pending request this page continues, if [`Self::resume`] kept one.
+    pub fn return_to(&self) -> Option<&str> {
+        self.return_to.as_deref()
+    }
+
+    /// Lets this page's forms end at `target`'s origin (a validated client
+    /// redirect URI or a payment page): see `PageCsp`.
+    pub fn allow_form_target(&self, target: &str) {
+        if let Ok(url) = url::Url::parse(target) {
+            self.csp.borrow_mut().allow_form_target(&url);
+        }
     }
 
     /// A short page with a heading, a message and an optional link.

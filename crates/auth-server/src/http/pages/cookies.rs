@@ -28,6 +28,12 @@ impl CookiePolicy {
         format!("{}ca_csrf", self.prefix())
     }
 
+    /// The authorization request a journey continues after an emailed step
+    /// (verification, password reset) opened in the same browser.
+    pub fn resume_name(&self, slug: &str) -> String {
+        format!("{}ca_resume_{slug}", self.prefix())
+    }
+
     pub fn lang_name(&self) -> &'static str {
         "ca_lang"
     }
@@ -61,6 +67,31 @@ impl CookiePolicy {
         self.build(self.csrf_name(), token, SameSite::Lax, true)
     }
 
+    /// `value` (a checked `return_to`) base64url-encoded, for an hour: long
+    /// enough to open the emailed link or type the code.
+    pub fn resume(&self, slug: &str, value: &str) -> Cookie<'static> {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value);
+        let mut c = self.build(self.resume_name(slug), encoded, SameSite::Lax, true);
+        c.set_max_age(Duration::hours(1));
+        c
+    }
+
+    pub fn clear_resume(&self, slug: &str) -> Cookie<'static> {
+        let mut c = self.build(self.resume_name(slug), String::new(), SameSite::Lax, true);
+        c.make_removal();
+        c
+    }
+
+    /// The value [`Self::resume`] stored, if the cookie holds one.
+    pub fn decode_resume(value: &str) -> Option<String> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value)
+            .ok()?;
+        String::from_utf8(bytes).ok()
+    }
+
     pub fn lang(&self, code: &str) -> Cookie<'static> {
         let mut c = self.build(
             self.lang_name().to_owned(),
@@ -87,6 +118,24 @@ mod tests {
         assert_eq!(c.same_site(), Some(SameSite::Lax));
         assert_eq!(c.path(), Some("/"));
         assert!(c.domain().is_none());
+    }
+
+    #[test]
+    fn the_resume_cookie_round_trips_a_return_path_and_expires() {
+        let p = CookiePolicy { secure: true };
+        let back = "/t/acme/authorize?client_id=cli_a&state=x%2Cy&scope=openid+profile";
+        let c = p.resume("acme", back);
+        assert_eq!(c.name(), "__Host-ca_resume_acme");
+        assert!(c
+            .value()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_eq!(
+            CookiePolicy::decode_resume(c.value()).as_deref(),
+            Some(back)
+        );
+        assert_eq!(c.max_age(), Some(Duration::hours(1)));
+        assert_eq!(CookiePolicy::decode_resume("%%%"), None);
     }
 
     #[test]

@@ -301,6 +301,10 @@ async fn billing_page(
     typed: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
     let heading = ctx.text_with("billing_title", &[("tenant", tenant.display_name.as_ref())]);
+    // Checkout and the portal answer with a redirect to the payment pages.
+    for origin in ctx.state.owner_billing.payment_origins() {
+        ctx.allow_form_target(origin.as_str());
+    }
     let overview = match ctx.state.owner_billing.overview(user.id, tenant.id).await {
         Ok(overview) => overview,
         Err(OwnerBillingError::Off) => {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::context::PageCtx;
 use super::error::PageError;
 use super::form_failure;
+use super::login::login_path;
 use crate::identity::IdentityError;
 use crate::store::one_time_tokens::Purpose;
 
@@ -34,6 +35,12 @@ pub struct EmailBody {
     csrf: String,
     #[serde(default)]
     email: String,
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ReturnQuery {
+    return_to: Option<String>,
 }
 
 /// Texts of a confirm-by-button link page: heading, explanation, button, done.
@@ -96,8 +103,10 @@ pub async fn show_verify_email(
     show_link(ctx, &q.token, &VERIFY).await
 }
 
+/// In the browser that signed up, the journey goes on at the login page;
+/// elsewhere, the page says to go back to the first window.
 pub async fn submit_verify_email(
-    ctx: PageCtx,
+    mut ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
@@ -108,7 +117,12 @@ pub async fn submit_verify_email(
         .verify_email(&ctx.tenant, &form.token, &ctx.client)
         .await
     {
-        Ok(()) => done(&ctx, VERIFY.heading, "verify_done"),
+        Ok(email) => match ctx.resume_from_cookie().await {
+            Some(back) => {
+                Ok(ctx.redirect(&login_path(Some(&back), Some(email.address()), "verified")))
+            }
+            None => done(&ctx, VERIFY.heading, "verify_done_elsewhere"),
+        },
         Err(e) => link_problem_page(&ctx, e),
     }
 }
@@ -147,7 +161,11 @@ fn done(ctx: &PageCtx, heading: &str, key: &str) -> Result<HttpResponse, PageErr
     )
 }
 
-pub async fn show_forgot(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+pub async fn show_forgot(
+    mut ctx: PageCtx,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, PageError> {
+    ctx.resume(q.return_to.as_deref()).await;
     ctx.render(
         StatusCode::OK,
         "forgot_password.html",
@@ -156,11 +174,12 @@ pub async fn show_forgot(ctx: PageCtx) -> Result<HttpResponse, PageError> {
 }
 
 pub async fn submit_forgot(
-    ctx: PageCtx,
+    mut ctx: PageCtx,
     form: web::Form<EmailBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
+    ctx.resume(form.return_to.as_deref()).await;
     if let Err(e) = ctx
         .state
         .identity
@@ -174,6 +193,8 @@ pub async fn submit_forgot(
             context! { error => failure.message, email => &form.email },
         );
     }
+    // The reset link opened in this browser goes back to the pending request.
+    ctx.remember_resume();
     done(&ctx, "forgot_title", "forgot_done")
 }
 
@@ -197,7 +218,7 @@ pub async fn show_reset(
 }
 
 pub async fn submit_reset(
-    ctx: PageCtx,
+    mut ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
@@ -208,7 +229,10 @@ pub async fn submit_reset(
         .reset_password(&ctx.tenant, &form.token, &form.password, &ctx.client)
         .await
     {
-        Ok(()) => done(&ctx, "reset_title", "reset_done"),
+        Ok(()) => match ctx.resume_from_cookie().await {
+            Some(back) => Ok(ctx.redirect(&login_path(Some(&back), None, "reset"))),
+            None => done(&ctx, "reset_title", "reset_done"),
+        },
         Err(e @ IdentityError::Link(_)) => link_problem_page(&ctx, e),
         Err(e) => {
             let failure = form_failure(&ctx, e)?;

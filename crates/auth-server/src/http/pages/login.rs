@@ -20,11 +20,13 @@ pub struct LoginBody {
     return_to: Option<String>,
 }
 
-/// `?return_to=` (back to an authorization request) and `?login_hint=`.
+/// `?return_to=` (back to an authorization request), `?login_hint=`, and
+/// `?notice=` after a step done elsewhere (`verified`, `reset`).
 #[derive(Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
     login_hint: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -34,15 +36,34 @@ pub struct CsrfOnly {
 }
 
 pub async fn show_login(
-    ctx: PageCtx,
+    mut ctx: PageCtx,
     q: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let return_to = ctx.safe_return_to(q.return_to.as_deref());
+    let return_to = ctx.resume(q.return_to.as_deref()).await;
     if ctx.session().await?.is_some_and(|s| s.is_authenticated()) && return_to.is_none() {
         return Ok(ctx.redirect("/account"));
     }
     let email = q.login_hint.clone().unwrap_or_default();
-    ctx.render(StatusCode::OK, "login.html", context! { email, return_to })
+    let notice = match q.notice.as_deref() {
+        Some("verified") => Some(ctx.text("login_after_verify")),
+        Some("reset") => Some(ctx.text("login_after_reset")),
+        _ => None,
+    };
+    ctx.render(StatusCode::OK, "login.html", context! { email, notice })
+}
+
+/// The login page, back to `return_to` when there is one, with `email`
+/// filled in and a notice saying what was just done (`verified`, `reset`).
+pub fn login_path(return_to: Option<&str>, email: Option<&str>, notice: &str) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(back) = return_to {
+        q.append_pair("return_to", back);
+    }
+    if let Some(email) = email {
+        q.append_pair("login_hint", email);
+    }
+    q.append_pair("notice", notice);
+    format!("/login?{}", q.finish())
 }
 
 pub async fn submit_login(
@@ -51,6 +72,7 @@ pub async fn submit_login(
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
+    let return_to = ctx.resume(form.return_to.as_deref()).await;
     let outcome = ctx
         .state
         .identity
@@ -67,7 +89,6 @@ pub async fn submit_login(
         Ok(done) => {
             let slug = ctx.tenant.slug.to_string();
             ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
-            let return_to = ctx.safe_return_to(form.return_to.as_deref());
             Ok(match (done.stage, return_to) {
                 (SessionStage::MfaPending, Some(back)) => {
                     let query = url::form_urlencoded::Serializer::new(String::new())
@@ -88,7 +109,7 @@ pub async fn submit_login(
             let res = ctx.render(
                 failure.status,
                 "login.html",
-                context! { error => failure.message, email => &form.email, return_to => ctx.safe_return_to(form.return_to.as_deref()) },
+                context! { error => failure.message, email => &form.email },
             )?;
             Ok(with_retry_after(res, failure.retry_after))
         }

@@ -25,13 +25,13 @@ pub struct ReturnQuery {
 }
 
 pub async fn show_challenge(
-    ctx: PageCtx,
+    mut ctx: PageCtx,
     q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, PageError> {
     match ctx.session().await? {
         Some(s) if !s.is_authenticated() => {
-            let return_to = ctx.safe_return_to(q.return_to.as_deref());
-            ctx.render(StatusCode::OK, "mfa_challenge.html", context! { return_to })
+            ctx.resume(q.return_to.as_deref()).await;
+            ctx.render(StatusCode::OK, "mfa_challenge.html", context! {})
         }
         Some(_) => Ok(ctx.redirect("/account")),
         None => Ok(ctx.redirect("/login")),
@@ -44,6 +44,7 @@ pub async fn submit_challenge(
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
+    let return_to = ctx.resume(form.return_to.as_deref()).await;
     let (Some(session), Some(secret)) = (ctx.session().await?, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
     };
@@ -59,7 +60,7 @@ pub async fn submit_challenge(
         Ok(new_secret) => {
             let slug = ctx.tenant.slug.to_string();
             ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
-            Ok(match ctx.safe_return_to(form.return_to.as_deref()) {
+            Ok(match return_to {
                 Some(back) => ctx.redirect_to(&back),
                 None => ctx.redirect("/account"),
             })
@@ -69,19 +70,26 @@ pub async fn submit_challenge(
             let res = ctx.render(
                 failure.status,
                 "mfa_challenge.html",
-                context! { error => failure.message, return_to => ctx.safe_return_to(form.return_to.as_deref()) },
+                context! { error => failure.message },
             )?;
             Ok(with_retry_after(res, failure.retry_after))
         }
     }
 }
 
-pub async fn show_enroll(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+pub async fn show_enroll(
+    mut ctx: PageCtx,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, PageError> {
+    ctx.resume(q.return_to.as_deref()).await;
     let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
         return Ok(ctx.redirect("/login"));
     };
     if session.user.mfa_enabled() {
-        return Ok(ctx.redirect("/account"));
+        return Ok(match ctx.return_to() {
+            Some(back) => ctx.redirect_to(back),
+            None => ctx.redirect("/account"),
+        });
     }
     let enrolment = match ctx
         .state
@@ -114,6 +122,7 @@ pub async fn submit_enroll(
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
+    ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.session().await?.filter(|s| s.is_authenticated());
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));

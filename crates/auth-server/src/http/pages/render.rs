@@ -10,6 +10,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/signup.html"),
     ),
     (
+        "check_email.html",
+        include_str!("../../../templates/check_email.html"),
+    ),
+    (
+        "logout_confirm.html",
+        include_str!("../../../templates/logout_confirm.html"),
+    ),
+    (
         "message.html",
         include_str!("../../../templates/message.html"),
     ),

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::context::PageCtx;
 use super::error::PageError;
 use super::form_failure;
+use super::login::login_path;
 use crate::identity::signup::SignupForm;
 
 #[derive(Deserialize)]
@@ -21,9 +22,31 @@ pub struct SignupBody {
     display_name: String,
     #[serde(default)]
     username: String,
+    return_to: Option<String>,
 }
 
-pub async fn show_signup(ctx: PageCtx) -> Result<HttpResponse, PageError> {
+/// The six-digit code from the verification mail, typed on the page.
+#[derive(Deserialize)]
+pub struct CodeBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    code: String,
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ReturnQuery {
+    return_to: Option<String>,
+}
+
+pub async fn show_signup(
+    mut ctx: PageCtx,
+    q: web::Query<ReturnQuery>,
+) -> Result<HttpResponse, PageError> {
+    ctx.resume(q.return_to.as_deref()).await;
     if !signups_open(&ctx).await {
         return signups_closed(&ctx);
     }
@@ -35,11 +58,12 @@ pub async fn show_signup(ctx: PageCtx) -> Result<HttpResponse, PageError> {
 }
 
 pub async fn submit_signup(
-    ctx: PageCtx,
+    mut ctx: PageCtx,
     form: web::Form<SignupBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
+    ctx.resume(form.return_to.as_deref()).await;
     ctx.state
         .limits
         .check_signup(&ctx.tenant.id.to_string())
@@ -61,13 +85,9 @@ pub async fn submit_signup(
         .await
     {
         Ok(()) => {
-            let message = ctx.text_with("signup_done", &[("email", input.email.trim())]);
-            ctx.message(
-                StatusCode::OK,
-                "signup_done_heading",
-                &message,
-                Some(("login_link", format!("{}/login", ctx.base()))),
-            )
+            // The same answer whether or not the address had an account.
+            ctx.remember_resume();
+            check_email(&ctx, StatusCode::OK, input.email.trim(), None)
         }
         Err(e) => {
             let failure = form_failure(&ctx, e)?;
@@ -98,4 +118,59 @@ fn signups_closed(ctx: &PageCtx) -> Result<HttpResponse, PageError> {
         &ctx.text("signups_closed"),
         Some(("signups_closed_login", format!("{}/login", ctx.base()))),
     )
+}
+
+/// "Check your email": type the code here, or open the link (in this
+/// browser the journey goes on; elsewhere, come back here and log in).
+fn check_email(
+    ctx: &PageCtx,
+    status: StatusCode,
+    email: &str,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let message = ctx.text_with("signup_done", &[("email", email)]);
+    ctx.render(
+        status,
+        "check_email.html",
+        context! {
+            message, email, error,
+            login_path => login_path(ctx.return_to(), Some(email), "verified"),
+        },
+    )
+}
+
+/// `POST /t/{slug}/verify-email/code`: the address is verified by the code
+/// typed on the page, and the journey goes on at the login page.
+pub async fn submit_code(
+    mut ctx: PageCtx,
+    form: web::Form<CodeBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    let return_to = ctx.resume(form.return_to.as_deref()).await;
+    match ctx
+        .state
+        .identity
+        .verify_email_code(&ctx.tenant, &form.email, &form.code, &ctx.client)
+        .await
+    {
+        Ok(email) => {
+            let slug = ctx.tenant.slug.to_string();
+            ctx.set_cookie(ctx.cookies.clear_resume(&slug));
+            Ok(ctx.redirect(&login_path(
+                return_to.as_deref(),
+                Some(email.address()),
+                "verified",
+            )))
+        }
+        Err(e) => {
+            let failure = form_failure(&ctx, e)?;
+            check_email(
+                &ctx,
+                failure.status,
+                form.email.trim(),
+                Some(failure.message),
+            )
+        }
+    }
 }

@@ -1,0 +1,26 @@
+//! The hosted journeys in a real browser: Debian's headless Chromium against
+//! the real auth server, with the relying party on another origin
+//! (`relying_party.rs`), each test asserting that the browser reported no
+//! Content-Security-Policy violation. Screenshots land in
+//! `target/test-artifacts/` (under `CARGO_TARGET_DIR` when set).
+mod account;
+mod dashboard;
+mod journeys;
+mod relying_party;
+mod support;
+
+#[path = "../api/web.rs"]
+#[allow(dead_code)]
+mod web;
+
+#[path = "../support/billing_service.rs"]
+mod billing_service;
+
+#[path = "../api/billing_fake.rs"]
+#[allow(dead_code)]
+mod billing_fake;
+
+/// What `billing_fake.rs` expects of the API tests' helpers.
+mod helpers {
+    pub use crate::support::TestApp;
+}
