@@ -12,6 +12,7 @@ mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;
 mod helpers;
+mod hosted_journeys;
 mod identity_flow;
 mod identity_refusals;
 mod manage_clients;
