@@ -124,10 +124,13 @@ pub struct OAuthError {
     pub challenge: Option<Challenge>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Challenge {
     Basic,
-    Bearer,
+    /// RFC 6750 §3, with the protected resource's `realm` (the tenant's issuer).
+    Bearer {
+        realm: String,
+    },
 }
 
 impl OAuthError {
@@ -142,6 +145,21 @@ impl OAuthError {
     pub fn with_challenge(mut self, challenge: Challenge) -> Self {
         self.challenge = Some(challenge);
         self
+    }
+
+    /// This error as the answer of a protected resource of `realm`: the RFC
+    /// 6750 §3.1 codes carry the Bearer challenge, other errors none.
+    pub fn at_resource(self, realm: &str) -> Self {
+        if matches!(
+            self.code,
+            OAuthCode::InvalidRequest | OAuthCode::InvalidToken | OAuthCode::InsufficientScope
+        ) {
+            self.with_challenge(Challenge::Bearer {
+                realm: realm.to_owned(),
+            })
+        } else {
+            self
+        }
     }
 
     pub fn server(cause: impl std::fmt::Display) -> Self {
@@ -160,28 +178,67 @@ impl actix_web::ResponseError for OAuthError {
         let mut res = actix_web::HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         res.insert_header((header::PRAGMA, "no-cache"));
-        // Descriptions are ours, but keep them header-safe anyway.
-        let description: String = self
-            .description
-            .chars()
-            .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
-            .collect();
-        match self.challenge {
+        match &self.challenge {
             Some(Challenge::Basic) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"connectauth\""));
             }
-            Some(Challenge::Bearer) => {
+            Some(Challenge::Bearer { realm }) => {
                 res.insert_header((
                     header::WWW_AUTHENTICATE,
                     format!(
-                        "Bearer error=\"{}\", error_description=\"{description}\"",
-                        self.code.as_str()
+                        "Bearer realm=\"{}\", error=\"{}\", error_description=\"{}\"",
+                        header_safe(realm),
+                        self.code.as_str(),
+                        header_safe(&self.description),
                     ),
                 ));
             }
             None => {}
         }
         res.json(serde_json::json!({ "error": self.code.as_str(), "error_description": self.description }))
+    }
+}
+
+/// A quoted-string value of a challenge: ours, but kept header-safe anyway.
+fn header_safe(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect()
+}
+
+/// The answer of a protected resource of ours (userinfo), RFC 6750 §3.
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    /// §3.1: a request with no credentials at all gets a bare challenge,
+    /// without an error code or other error information.
+    #[error("no access token was presented")]
+    Missing { realm: String },
+    /// Any other refusal, with its code (see [`OAuthError::at_resource`]).
+    #[error(transparent)]
+    Refused(#[from] OAuthError),
+}
+
+impl actix_web::ResponseError for BearerError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        match self {
+            BearerError::Missing { .. } => actix_web::http::StatusCode::UNAUTHORIZED,
+            BearerError::Refused(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        use actix_web::http::header;
+        match self {
+            BearerError::Missing { realm } => actix_web::HttpResponse::build(self.status_code())
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer realm=\"{}\"", header_safe(realm)),
+                ))
+                .finish(),
+            BearerError::Refused(e) => e.error_response(),
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod grants;
 pub mod logout;
 pub mod own_jwt;
 pub mod tokens;
+pub mod userinfo;
 
 use std::sync::Arc;
 

@@ -90,7 +90,6 @@ impl OAuth {
         resource: Option<&str>,
         scope: &ScopeSet,
     ) -> Vec<String> {
-        let issuer = self.issuer(tenant);
         let main = resource
             .map(str::to_owned)
             .or_else(|| {
@@ -101,10 +100,10 @@ impl OAuth {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             })
-            .unwrap_or_else(|| issuer.clone());
+            .unwrap_or_else(|| self.issuer(tenant));
         let mut aud = vec![main];
         if scope.has_openid() {
-            aud.push(format!("{issuer}/userinfo"));
+            aud.push(self.userinfo_endpoint(tenant));
         }
         aud
     }

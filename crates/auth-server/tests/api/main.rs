@@ -25,4 +25,5 @@ mod readiness;
 mod signing_keys;
 mod tenant_store;
 mod tenants;
+mod userinfo;
 mod web;

@@ -44,13 +44,3 @@ pub async fn authenticated_client(
     let who = crate::oauth::client_auth::presented(header, client_id, client_secret)?;
     state.oauth.authenticate(tenant, &who).await
 }
-
-/// The bearer token of `Authorization: Bearer …` (RFC 6750 §2.1).
-pub fn bearer(req: &actix_web::HttpRequest) -> Option<String> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-}

@@ -1,0 +1,81 @@
+//! The userinfo use case (OIDC Core §5.3): the claims a live access token
+//! releases, by its scopes, when its audience includes the userinfo endpoint.
+//! Refusals are RFC 6750 §3.1 codes; `http/oidc/userinfo.rs` adds the challenge.
+use serde_json::{Map, Value};
+
+use super::own_jwt::{Expiry, OwnJwtError};
+use super::tokens::{user_claims, ACCESS_TOKEN_TYP};
+use super::OAuth;
+use crate::domain::scope::ScopeSet;
+use crate::domain::tenant::Tenant;
+use crate::domain::user::UserId;
+use crate::error::{OAuthCode, OAuthError};
+use crate::store::StoreError;
+
+fn invalid(description: &str) -> OAuthError {
+    OAuthError::new(OAuthCode::InvalidToken, description)
+}
+
+impl OAuth {
+    /// The userinfo endpoint of `tenant`: where access tokens for it point.
+    pub fn userinfo_endpoint(&self, tenant: &Tenant) -> String {
+        format!("{}/userinfo", self.issuer(tenant))
+    }
+
+    /// The user's claims released by `token`, with `sub`.
+    pub async fn userinfo(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+    ) -> Result<Map<String, Value>, OAuthError> {
+        let claims = self
+            .verify_own(tenant, token, ACCESS_TOKEN_TYP, Expiry::Enforce)
+            .await
+            .map_err(|e| match e {
+                OwnJwtError::Keys => OAuthError::server(e),
+                OwnJwtError::Invalid
+                | OwnJwtError::Expired
+                | OwnJwtError::WrongType
+                | OwnJwtError::WrongIssuer => invalid(&e.to_string()),
+            })?;
+        let endpoint = self.userinfo_endpoint(tenant);
+        let aud_ok = match claims.get("aud") {
+            Some(Value::String(a)) => *a == endpoint,
+            Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(endpoint.as_str())),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(OAuthError::new(
+                OAuthCode::InsufficientScope,
+                "the token was not issued for userinfo (openid scope)",
+            ));
+        }
+        let grant = claims
+            .get("gid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !self.grants.is_live(tenant.id, grant).await? {
+            return Err(invalid("the token was revoked"));
+        }
+        let scope = ScopeSet::parse(
+            claims
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+        )
+        .map_err(|_| invalid("bad scope claim"))?;
+        let user_id = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .and_then(UserId::parse)
+            .ok_or_else(|| invalid("the token is not about a user"))?;
+        let user = match self.users.get(tenant.id, user_id).await {
+            Ok(u) if !u.is_disabled() => u,
+            Ok(_) | Err(StoreError::UserNotFound) => return Err(invalid("the user is gone")),
+            Err(e) => return Err(e.into()),
+        };
+        let mut body = user_claims(&user, &scope);
+        body.insert("sub".into(), Value::String(user.id.to_string()));
+        Ok(body)
+    }
+}
