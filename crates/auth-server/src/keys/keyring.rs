@@ -207,6 +207,17 @@ impl KeyService {
         Ok(key)
     }
 
+    /// The algorithms `tenant` signs with now, each with its key published in
+    /// the JWKS, in [`SigningAlg::ALL`] order. RS256 and ES256 once
+    /// `ensure_keys` ran; EdDSA once a client asked for it.
+    pub async fn signing_algs(&self, tenant: TenantId) -> Result<Vec<SigningAlg>, KeyringError> {
+        let active = self.store.active_algs(tenant).await?;
+        Ok(SigningAlg::ALL
+            .into_iter()
+            .filter(|alg| active.contains(alg))
+            .collect())
+    }
+
     /// `{"keys": [...]}`: next, active, and retired keys until `remove_after`.
     pub async fn jwks(&self, tenant: TenantId) -> Result<Value, KeyringError> {
         let keys = self

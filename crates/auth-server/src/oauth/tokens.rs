@@ -9,9 +9,10 @@ use sha2::{Digest, Sha256, Sha512};
 use super::OAuth;
 use crate::domain::client::{Client, IdTokenAlg};
 use crate::domain::scope::ScopeSet;
-use crate::domain::tenant::Tenant;
+use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::User;
 use crate::error::OAuthError;
+use crate::keys::keyring::KeyringError;
 use crate::keys::signing::SigningAlg;
 use crate::store::refresh_tokens::RefreshRecord;
 
@@ -52,6 +53,21 @@ pub fn signing_alg(alg: IdTokenAlg) -> SigningAlg {
         IdTokenAlg::Rs256 => SigningAlg::RS256,
         IdTokenAlg::Es256 => SigningAlg::ES256,
         IdTokenAlg::EdDsa => SigningAlg::EdDSA,
+    }
+}
+
+impl OAuth {
+    /// Makes the keys a client's tokens need: RS256 and ES256 (every tenant
+    /// has them) and its ID-token algorithm, so that key is published in the
+    /// JWKS and discovery before it signs anything.
+    pub async fn ensure_signing_keys(
+        &self,
+        tenant: TenantId,
+        id_token_alg: IdTokenAlg,
+    ) -> Result<(), KeyringError> {
+        self.keys
+            .ensure_keys(tenant, &[signing_alg(id_token_alg)])
+            .await
     }
 }
 

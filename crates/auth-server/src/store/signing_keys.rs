@@ -126,6 +126,17 @@ impl SigningKeyStore {
         row.as_ref().map(key_from_row).transpose()
     }
 
+    /// The algorithms this tenant has an active (hence published) key for.
+    pub async fn active_algs(&self, tenant: TenantId) -> Result<Vec<SigningAlg>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT alg FROM signing_keys WHERE tenant_id = $1 AND state = 'active' ORDER BY alg",
+        )
+        .bind(tenant.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| alg(r.try_get("alg")?)).collect()
+    }
+
     pub async fn get(&self, tenant: TenantId, kid: &str) -> Result<Option<KeyRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM signing_keys WHERE tenant_id = $1 AND kid = $2"

@@ -11,6 +11,7 @@ mod billing_usage;
 mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;
+mod discovery;
 mod helpers;
 mod hosted_journeys;
 mod identity_flow;

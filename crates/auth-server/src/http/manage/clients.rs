@@ -340,6 +340,11 @@ pub async fn create_client(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = existing_tenant(&state, &tenant).await?;
     let (kind, settings) = body.into_inner().parse()?;
+    state
+        .oauth
+        .ensure_signing_keys(tenant, settings.id_token_alg())
+        .await
+        .map_err(ApiError::internal)?;
     let (client, secret) =
         Client::create(tenant, kind, settings, now()).map_err(ApiError::internal)?;
     clients.0.create(&client).await?;
@@ -433,6 +438,11 @@ pub async fn update_client(
     let (tenant, id) = ids(&state, &path).await?;
     let update = body.into_inner().parse()?;
     let client = clients.0.update(tenant, &id, update, now()).await?;
+    state
+        .oauth
+        .ensure_signing_keys(tenant, client.settings.id_token_alg())
+        .await
+        .map_err(ApiError::internal)?;
     tracing::info!(tenant_id = %tenant, client_id = %id, "client updated");
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }

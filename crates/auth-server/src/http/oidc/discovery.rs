@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::{cors, tenant_of};
 use crate::error::OAuthError;
+use crate::keys::signing::SigningAlg;
 use crate::state::AppState;
 
 pub async fn metadata(
@@ -13,6 +14,18 @@ pub async fn metadata(
 ) -> Result<HttpResponse, OAuthError> {
     let tenant = tenant_of(&state, &slug).await?;
     let issuer = state.oauth.issuer(&tenant);
+    // Only algorithms whose key the JWKS publishes; RS256 is always one.
+    let keys = &state.oauth.keys;
+    keys.ensure_keys(tenant.id, &[])
+        .await
+        .map_err(OAuthError::server)?;
+    let id_token_algs: Vec<&str> = keys
+        .signing_algs(tenant.id)
+        .await
+        .map_err(OAuthError::server)?
+        .into_iter()
+        .map(SigningAlg::as_str)
+        .collect();
     let body = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
@@ -27,7 +40,7 @@ pub async fn metadata(
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
+        "id_token_signing_alg_values_supported": id_token_algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

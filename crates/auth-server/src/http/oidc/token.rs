@@ -41,16 +41,10 @@ pub async fn token(
         form.client_secret.as_deref(),
     )
     .await?;
+    // Clients made before their key existed (or by the CLI) get it here.
     state
         .oauth
-        .keys
-        // RS256 and ES256 always exist; EdDSA once a client asks for it.
-        .ensure_keys(
-            tenant.id,
-            &[crate::oauth::tokens::signing_alg(
-                client.settings.id_token_alg(),
-            )],
-        )
+        .ensure_signing_keys(tenant.id, client.settings.id_token_alg())
         .await
         .map_err(OAuthError::server)?;
     let oauth = &state.oauth;
