@@ -26,9 +26,6 @@ use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
 use std::sync::Arc;
 
-/// A client that lost a refresh response may repeat it this long (DESIGN: "short").
-pub const REFRESH_GRACE_SECS: i64 = 30;
-
 pub struct AppState {
     pub tenants: TenantStore,
     pub billing: Billing,
@@ -101,7 +98,6 @@ impl AppState {
             master.clone(),
             clock,
             config.http.public_url.clone(),
-            REFRESH_GRACE_SECS,
         );
         let lockout = |threshold: i64, base: LockoutPolicy| LockoutPolicy { threshold, ..base };
         let parts = IdentityParts {

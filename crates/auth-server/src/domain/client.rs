@@ -8,6 +8,7 @@ use subtle::{Choice, ConstantTimeEq};
 use url::{Host, Url};
 
 use super::display_name::{DisplayName, DisplayNameError};
+use super::refresh_reuse::{RefreshReuseInterval, REFRESH_REUSE_INTERVAL_MAX_SECS};
 use super::scope::{ScopeError, ScopeSet};
 use super::tenant::TenantId;
 
@@ -91,6 +92,10 @@ pub enum ClientRuleError {
     RefreshIdle { absolute: i64 },
     #[error("overlap_secs must be between 0 and {SECRET_OVERLAP_MAX_SECS} (7 days)")]
     Overlap,
+    #[error(
+        "refresh_token_reuse_interval_secs must be between 0 and {REFRESH_REUSE_INTERVAL_MAX_SECS}"
+    )]
+    RefreshReuseInterval,
     #[error("grant_types must name at least one grant")]
     NoGrant,
     #[error(
@@ -455,6 +460,7 @@ pub struct ClientDraft {
     pub scopes: ScopeSet,
     pub cors_origins: Vec<CorsOrigin>,
     pub lifetimes: TokenLifetimes,
+    pub refresh_reuse_interval: RefreshReuseInterval,
     pub id_token_alg: IdTokenAlg,
     pub first_party: bool,
 }
@@ -471,6 +477,7 @@ pub struct ClientUpdate {
     pub access_token_lifetime_secs: Option<i64>,
     pub refresh_token_lifetime_secs: Option<i64>,
     pub refresh_token_idle_secs: Option<i64>,
+    pub refresh_reuse_interval: Option<RefreshReuseInterval>,
     pub id_token_alg: Option<IdTokenAlg>,
     pub first_party: Option<bool>,
 }
@@ -485,6 +492,7 @@ pub struct ClientSettings {
     scopes: ScopeSet,
     cors_origins: Vec<CorsOrigin>,
     lifetimes: TokenLifetimes,
+    refresh_reuse_interval: RefreshReuseInterval,
     id_token_alg: IdTokenAlg,
     /// First-party clients skip the consent screen.
     first_party: bool,
@@ -533,6 +541,7 @@ impl ClientSettings {
             scopes: draft.scopes,
             cors_origins: dedup(draft.cors_origins),
             lifetimes: draft.lifetimes,
+            refresh_reuse_interval: draft.refresh_reuse_interval,
             id_token_alg: draft.id_token_alg,
             first_party: draft.first_party,
         }
@@ -564,6 +573,9 @@ impl ClientSettings {
                 scopes: update.scopes.unwrap_or(s.scopes),
                 cors_origins: update.cors_origins.unwrap_or(s.cors_origins),
                 lifetimes,
+                refresh_reuse_interval: update
+                    .refresh_reuse_interval
+                    .unwrap_or(s.refresh_reuse_interval),
                 id_token_alg: update.id_token_alg.unwrap_or(s.id_token_alg),
                 first_party: update.first_party.unwrap_or(s.first_party),
             },
@@ -590,6 +602,9 @@ impl ClientSettings {
     }
     pub fn lifetimes(&self) -> TokenLifetimes {
         self.lifetimes
+    }
+    pub fn refresh_reuse_interval(&self) -> RefreshReuseInterval {
+        self.refresh_reuse_interval
     }
     pub fn id_token_alg(&self) -> IdTokenAlg {
         self.id_token_alg
@@ -822,6 +837,7 @@ mod tests {
                 scopes: default_scopes(grants),
                 cors_origins: Vec::new(),
                 lifetimes: TokenLifetimes::default(),
+                refresh_reuse_interval: RefreshReuseInterval::default(),
                 id_token_alg: IdTokenAlg::default(),
                 first_party: false,
             },
@@ -1110,11 +1126,13 @@ mod tests {
         let both = ClientUpdate {
             refresh_token_lifetime_secs: Some(3600),
             refresh_token_idle_secs: Some(600),
+            refresh_reuse_interval: Some(RefreshReuseInterval::parse(10).expect("in range")),
             first_party: Some(true),
             ..ClientUpdate::default()
         };
         let changed = client.settings.updated(client.kind, both).expect("valid");
         assert_eq!(changed.lifetimes().refresh_idle_secs(), 600);
+        assert_eq!(changed.refresh_reuse_interval().secs(), 10);
         assert!(changed.first_party());
         assert_eq!(changed.redirect_uris(), client.settings.redirect_uris());
     }

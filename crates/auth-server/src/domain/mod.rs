@@ -6,6 +6,7 @@ pub mod json_object;
 pub mod lockout;
 pub mod page;
 pub mod pkce;
+pub mod refresh_reuse;
 pub mod scope;
 pub mod session;
 pub mod tenant;

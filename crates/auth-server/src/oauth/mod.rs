@@ -39,9 +39,6 @@ pub struct OAuth {
     pub master: Arc<MasterKeys>,
     pub clock: SharedClock,
     pub public_url: Url,
-    /// How long a client that lost a refresh response may repeat the request
-    /// and get the same new pair instead of tripping reuse detection.
-    pub refresh_grace_secs: i64,
 }
 
 impl OAuth {
@@ -51,7 +48,6 @@ impl OAuth {
         master: Arc<MasterKeys>,
         clock: SharedClock,
         public_url: Url,
-        refresh_grace_secs: i64,
     ) -> Self {
         let pool = db.pool.clone();
         Self {
@@ -65,7 +61,6 @@ impl OAuth {
             master,
             clock,
             public_url,
-            refresh_grace_secs,
         }
     }
 

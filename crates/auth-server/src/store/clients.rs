@@ -11,12 +11,13 @@ use crate::domain::client::{
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::page::{Page, PageRequest};
+use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::TenantId;
 
 const COLUMNS: &str = "id, tenant_id, kind, name, redirect_uris, post_logout_redirect_uris, \
 grant_types, scopes, cors_origins, access_token_secs, refresh_token_secs, refresh_idle_secs, \
-id_token_alg, first_party, secret_digest, previous_secret_digest, previous_secret_expires_at, \
+refresh_reuse_interval_secs, id_token_alg, first_party, secret_digest, previous_secret_digest, previous_secret_expires_at, \
 created_at, updated_at, disabled_at";
 
 /// How often a rotation retries when another rotation won the race.
@@ -56,7 +57,7 @@ impl ClientStore {
         let secrets = client.secrets.as_ref();
         sqlx::query(&format!(
             "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(client.id.as_ref())
         .bind(client.tenant_id.to_string())
@@ -70,6 +71,7 @@ impl ClientStore {
         .bind(s.lifetimes().access_secs())
         .bind(s.lifetimes().refresh_absolute_secs())
         .bind(s.lifetimes().refresh_idle_secs())
+        .bind(s.refresh_reuse_interval().secs())
         .bind(s.id_token_alg().as_str())
         .bind(i64::from(s.first_party()))
         .bind(secrets.map(|x| x.current_digest().to_owned()))
@@ -159,8 +161,9 @@ impl ClientStore {
         sqlx::query(
             "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
              grant_types = $4, scopes = $5, cors_origins = $6, access_token_secs = $7, \
-             refresh_token_secs = $8, refresh_idle_secs = $9, id_token_alg = $10, \
-             first_party = $11, updated_at = $12 WHERE tenant_id = $13 AND id = $14",
+             refresh_token_secs = $8, refresh_idle_secs = $9, refresh_reuse_interval_secs = $10, \
+             id_token_alg = $11, first_party = $12, updated_at = $13 \
+             WHERE tenant_id = $14 AND id = $15",
         )
         .bind(s.name().as_ref())
         .bind(json_list(s.redirect_uris()))
@@ -171,6 +174,7 @@ impl ClientStore {
         .bind(s.lifetimes().access_secs())
         .bind(s.lifetimes().refresh_absolute_secs())
         .bind(s.lifetimes().refresh_idle_secs())
+        .bind(s.refresh_reuse_interval().secs())
         .bind(s.id_token_alg().as_str())
         .bind(i64::from(s.first_party()))
         .bind(now)
@@ -302,6 +306,9 @@ fn client_from_row(row: &AnyRow) -> Result<Client, ClientStoreError> {
             row.try_get("access_token_secs")?,
             row.try_get("refresh_token_secs")?,
             row.try_get("refresh_idle_secs")?,
+        ),
+        refresh_reuse_interval: RefreshReuseInterval::from_trusted(
+            row.try_get("refresh_reuse_interval_secs")?,
         ),
         id_token_alg,
         first_party: row.try_get::<i64, _>("first_party")? != 0,

@@ -76,32 +76,33 @@ impl RefreshTokenStore {
     }
 
     /// Claims the token for one rotation: true only for the first caller.
-    pub async fn claim(&self, digest: &str, now: i64) -> Result<bool, StoreError> {
+    /// `retry_until` (the end of its replay window, if any) is fixed in the
+    /// same write, so a concurrent second use already sees it.
+    pub async fn claim(
+        &self,
+        digest: &str,
+        now: i64,
+        retry_until: Option<i64>,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+            "UPDATE refresh_tokens SET used_at = $1, retry_until = $2 \
+             WHERE token_hash = $3 AND used_at IS NULL",
         )
         .bind(now)
+        .bind(retry_until)
         .bind(digest)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    /// Keeps the (sealed) response of a rotation for the retry grace window.
-    pub async fn keep_retry_response(
-        &self,
-        digest: &str,
-        sealed: &str,
-        until: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE refresh_tokens SET retry_response = $1, retry_until = $2 WHERE token_hash = $3",
-        )
-        .bind(sealed)
-        .bind(until)
-        .bind(digest)
-        .execute(&self.pool)
-        .await?;
+    /// Keeps the (sealed) response of a rotation for replays within the window.
+    pub async fn keep_retry_response(&self, digest: &str, sealed: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE refresh_tokens SET retry_response = $1 WHERE token_hash = $2")
+            .bind(sealed)
+            .bind(digest)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

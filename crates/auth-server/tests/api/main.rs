@@ -23,6 +23,7 @@ mod oidc_flow;
 mod oidc_refusals;
 mod people_e2e;
 mod readiness;
+mod refresh_reuse;
 mod signing_keys;
 mod tenant_store;
 mod tenants;

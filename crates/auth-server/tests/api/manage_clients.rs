@@ -90,6 +90,7 @@ async fn lifecycle(engine: Engine) {
     assert_eq!(created["access_token_lifetime_secs"], 900);
     assert_eq!(created["refresh_token_lifetime_secs"], 30 * 86_400);
     assert_eq!(created["refresh_token_idle_secs"], 7 * 86_400);
+    assert_eq!(created["refresh_token_reuse_interval_secs"], 0);
     assert_eq!(created["id_token_alg"], "RS256");
     assert_eq!(created["first_party"], false);
     assert_eq!(created["status"], "active");
@@ -163,6 +164,7 @@ async fn lifecycle(engine: Engine) {
         "access_token_lifetime_secs": 300,
         "refresh_token_lifetime_secs": 86_400,
         "refresh_token_idle_secs": 3_600,
+        "refresh_token_reuse_interval_secs": 60,
         "id_token_alg": "ES256",
         "first_party": true,
     });
@@ -180,6 +182,7 @@ async fn lifecycle(engine: Engine) {
         "access_token_lifetime_secs",
         "refresh_token_lifetime_secs",
         "refresh_token_idle_secs",
+        "refresh_token_reuse_interval_secs",
         "id_token_alg",
         "first_party",
     ] {
@@ -510,6 +513,14 @@ async fn bad_input(engine: Engine) {
             with(json!({"refresh_token_idle_secs": 31 * 86_400})),
             "refresh_token_idle_secs",
         ),
+        (
+            with(json!({"refresh_token_reuse_interval_secs": 61})),
+            "refresh_token_reuse_interval_secs must be between 0 and 60",
+        ),
+        (
+            with(json!({"refresh_token_reuse_interval_secs": -1})),
+            "refresh_token_reuse_interval_secs",
+        ),
         (with(json!({"id_token_alg": "none"})), "id_token_alg"),
         (with(json!({"id_token_alg": "HS256"})), "id_token_alg"),
         (with(json!({"name": "  "})), "name"),
@@ -527,6 +538,8 @@ async fn bad_input(engine: Engine) {
         with(json!({"client_secret": "chosen"})),
         with(json!({"redirect_uris": "https://app.example/cb"})),
         with(json!({"first_party": "yes"})),
+        with(json!({"refresh_token_reuse_interval_secs": "30"})),
+        with(json!({"refresh_token_reuse_interval_secs": 1.5})),
     ] {
         let resp = send(&app, Method::POST, &clients_path(&a), Some(&malformed)).await;
         assert_problem(resp, 400, "bad-request").await;
@@ -552,6 +565,14 @@ async fn bad_input(engine: Engine) {
             "refresh_token_idle_secs",
         ),
         (json!({"scopes": ["x\\y"]}), "scopes"),
+        (
+            json!({"refresh_token_reuse_interval_secs": 61}),
+            "refresh_token_reuse_interval_secs",
+        ),
+        (
+            json!({"refresh_token_reuse_interval_secs": -5, "name": "Renamed"}),
+            "refresh_token_reuse_interval_secs",
+        ),
         (json!({"name": ""}), "name"),
     ] {
         let resp = send(&app, Method::PATCH, &path, Some(&patch)).await;

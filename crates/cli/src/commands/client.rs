@@ -7,6 +7,7 @@ use auth_server::domain::client::{
 };
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::page::PageRequest;
+use auth_server::domain::refresh_reuse::RefreshReuseInterval;
 use auth_server::domain::scope::ScopeSet;
 use auth_server::domain::tenant::{Tenant, TenantId};
 use auth_server::store::clients::{ClientStore, ClientStoreError};
@@ -55,6 +56,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 scopes,
                 cors_origins: Vec::new(),
                 lifetimes: TokenLifetimes::default(),
+                refresh_reuse_interval: RefreshReuseInterval::default(),
                 id_token_alg: IdTokenAlg::default(),
                 first_party,
             };

@@ -11,6 +11,7 @@ use auth_server::domain::client::{
     RedirectUri, TokenLifetimes,
 };
 use auth_server::domain::display_name::DisplayName;
+use auth_server::domain::refresh_reuse::RefreshReuseInterval;
 use auth_server::domain::scope::ScopeSet;
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate};
 use auth_server::store::clients::{ClientStore, ClientStoreError};
@@ -99,6 +100,7 @@ async fn ensure_client(db: &Database, tenant: &Tenant, redirect: &str) -> anyhow
                 scopes: ScopeSet::parse(DEMO_SCOPES).map_err(|e| anyhow!("{e}"))?,
                 cors_origins: Vec::new(),
                 lifetimes: TokenLifetimes::default(),
+                refresh_reuse_interval: RefreshReuseInterval::default(),
                 id_token_alg: IdTokenAlg::default(),
                 first_party: true,
             };

@@ -24,6 +24,7 @@ use crate::domain::client::{
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::page::PageRequest;
+use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::TenantId;
 use crate::http::extract::Operator;
@@ -78,6 +79,10 @@ pub struct CreateClientBody {
     refresh_token_lifetime_secs: Option<i64>,
     /// Refresh-token idle limit, 300 to the absolute lifetime (default 604800).
     refresh_token_idle_secs: Option<i64>,
+    /// For how long after a refresh token is used presenting it again returns the same new
+    /// pair instead of revoking every token of the login, 0 to 60 (default 0: never).
+    #[schema(minimum = 0, maximum = 60)]
+    refresh_token_reuse_interval_secs: Option<i64>,
     /// `RS256` (default), `ES256` or `EdDSA`.
     id_token_alg: Option<String>,
     /// A first-party client skips the consent page (unless `prompt=consent`).
@@ -98,6 +103,8 @@ pub struct UpdateClientBody {
     access_token_lifetime_secs: Option<i64>,
     refresh_token_lifetime_secs: Option<i64>,
     refresh_token_idle_secs: Option<i64>,
+    #[schema(minimum = 0, maximum = 60)]
+    refresh_token_reuse_interval_secs: Option<i64>,
     id_token_alg: Option<String>,
     first_party: Option<bool>,
 }
@@ -143,6 +150,8 @@ pub struct ClientView {
     access_token_lifetime_secs: i64,
     refresh_token_lifetime_secs: i64,
     refresh_token_idle_secs: i64,
+    /// 0 (no reuse: a used refresh token presented again revokes the login's tokens) to 60.
+    refresh_token_reuse_interval_secs: i64,
     /// `RS256`, `ES256` or `EdDSA`.
     #[schema(value_type = String, example = "RS256")]
     id_token_alg: &'static str,
@@ -198,6 +207,7 @@ impl From<&Client> for ClientView {
             access_token_lifetime_secs: s.lifetimes().access_secs(),
             refresh_token_lifetime_secs: s.lifetimes().refresh_absolute_secs(),
             refresh_token_idle_secs: s.lifetimes().refresh_idle_secs(),
+            refresh_token_reuse_interval_secs: s.refresh_reuse_interval().secs(),
             id_token_alg: s.id_token_alg().as_str(),
             first_party: s.first_party(),
             status: Status::of(c.is_disabled()),
@@ -245,6 +255,11 @@ impl CreateClientBody {
                 self.refresh_token_idle_secs
                     .unwrap_or(REFRESH_IDLE_DEFAULT_SECS),
             )?,
+            refresh_reuse_interval: self
+                .refresh_token_reuse_interval_secs
+                .map(RefreshReuseInterval::parse)
+                .transpose()?
+                .unwrap_or_default(),
             id_token_alg: match self.id_token_alg.as_deref() {
                 Some(text) => IdTokenAlg::parse(text)?,
                 None => IdTokenAlg::default(),
@@ -277,6 +292,10 @@ impl UpdateClientBody {
             access_token_lifetime_secs: self.access_token_lifetime_secs,
             refresh_token_lifetime_secs: self.refresh_token_lifetime_secs,
             refresh_token_idle_secs: self.refresh_token_idle_secs,
+            refresh_reuse_interval: self
+                .refresh_token_reuse_interval_secs
+                .map(RefreshReuseInterval::parse)
+                .transpose()?,
             id_token_alg: self
                 .id_token_alg
                 .as_deref()

@@ -1,7 +1,12 @@
 //! `grant_type=refresh_token`: every use rotates the token. Using a spent one
-//! revokes the whole family (RFC 9700 §4.14.2) — except within a short grace
-//! window, where a client that lost the response gets the same new pair back.
+//! revokes the whole family (RFC 9700 §4.14.2) — unless the client allows a
+//! reuse interval (`domain/refresh_reuse.rs`) and it has not ended: then the
+//! same client gets the pair the first use produced (a lost response, or two
+//! refreshes racing with one token).
+use std::time::Duration;
+
 use crate::domain::client::{Client, GrantType};
+use crate::domain::refresh_reuse::Replay;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
@@ -18,6 +23,11 @@ fn invalid_grant(description: &str) -> OAuthError {
 fn owner(digest: &str) -> String {
     format!("refresh:{digest}")
 }
+
+/// How long a replay within the interval waits for the first use's response
+/// when that use is still being answered, and how often it looks.
+const RACE_WAIT_POLLS: u32 = 100;
+const RACE_WAIT_EVERY: Duration = Duration::from_millis(50);
 
 impl OAuth {
     pub async fn refresh(
@@ -48,11 +58,19 @@ impl OAuth {
         if !self.grants.is_live(tenant.id, &record.grant_id).await? {
             return Err(invalid_grant("the refresh token was revoked"));
         }
-        if record.used_at.is_some() || !self.refresh.claim(&digest, now).await? {
+        if record.used_at.is_some() {
             return self.after_reuse(tenant, &digest, now).await;
         }
         if now >= record.family_expires_at || now >= record.idle_expires_at {
             return Err(invalid_grant("the refresh token has expired"));
+        }
+        let interval = client.settings.refresh_reuse_interval();
+        if !self
+            .refresh
+            .claim(&digest, now, interval.replay_until(now))
+            .await?
+        {
+            return self.after_reuse(tenant, &digest, now).await;
         }
         let granted = ScopeSet::parse(&record.scope).map_err(OAuthError::server)?;
         let scope = match scope {
@@ -117,43 +135,60 @@ impl OAuth {
             refresh_token: Some(refresh_token),
             id_token,
         };
-        let json = serde_json::to_vec(&response).map_err(OAuthError::server)?;
-        let sealed = self
-            .master
-            .seal(&json, &owner(&digest))
-            .map_err(OAuthError::server)?;
-        self.refresh
-            .keep_retry_response(&digest, &sealed, now + self.refresh_grace_secs)
-            .await?;
+        if interval.replay_until(now).is_some() {
+            let json = serde_json::to_vec(&response).map_err(OAuthError::server)?;
+            let sealed = self
+                .master
+                .seal(&json, &owner(&digest))
+                .map_err(OAuthError::server)?;
+            self.refresh.keep_retry_response(&digest, &sealed).await?;
+        }
         Ok(response)
     }
 
-    /// A spent token came back: the same answer within the grace window,
-    /// else the family is revoked.
+    /// A spent token came back (from its own client: checked before). Within
+    /// its replay window: the first use's response, waiting for it while that
+    /// use is still being answered. Otherwise the family is revoked.
     async fn after_reuse(
         &self,
         tenant: &Tenant,
         digest: &str,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
-        let record = self
-            .refresh
-            .find(tenant.id, digest)
-            .await?
-            .ok_or_else(|| invalid_grant("unknown refresh token"))?;
-        if let (Some(sealed), Some(until)) = (&record.retry_response, record.retry_until) {
-            if now < until {
-                let json = self
-                    .master
-                    .open(sealed, &owner(digest))
-                    .map_err(OAuthError::server)?;
-                return serde_json::from_slice(&json).map_err(OAuthError::server);
+        let mut polls = 0;
+        loop {
+            let record = self
+                .refresh
+                .find(tenant.id, digest)
+                .await?
+                .ok_or_else(|| invalid_grant("unknown refresh token"))?;
+            match Replay::at(record.retry_until, now) {
+                Replay::RevokeFamily => {
+                    self.grants
+                        .revoke(tenant.id, &record.grant_id, "refresh token reused", now)
+                        .await?;
+                    tracing::warn!(tenant = %tenant.slug, client = %record.client_id, "refresh token reused; the family is revoked");
+                    return Err(invalid_grant("the refresh token was already used"));
+                }
+                Replay::SamePair => {
+                    if let Some(sealed) = &record.retry_response {
+                        let json = self
+                            .master
+                            .open(sealed, &owner(digest))
+                            .map_err(OAuthError::server)?;
+                        return serde_json::from_slice(&json).map_err(OAuthError::server);
+                    }
+                    // The first use failed (no response will come) or is slow:
+                    // refuse without revoking, the family was not misused.
+                    if polls == RACE_WAIT_POLLS
+                        || !self.grants.is_live(tenant.id, &record.grant_id).await?
+                    {
+                        return Err(invalid_grant("the refresh token was already used"));
+                    }
+                    polls += 1;
+                    tokio::time::sleep(RACE_WAIT_EVERY).await;
+                }
             }
         }
-        self.grants
-            .revoke(tenant.id, &record.grant_id, "refresh token reused", now)
-            .await?;
-        tracing::warn!(tenant = %tenant.slug, client = %record.client_id, "refresh token reused; the family is revoked");
-        Err(invalid_grant("the refresh token was already used"))
     }
 }
