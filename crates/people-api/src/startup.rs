@@ -5,6 +5,7 @@ use service_kit::db::{self, Database, DbError, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
 
 use crate::config::PeopleConfig;
+use crate::http::callback::DemoCallback;
 use crate::state::AppState;
 use service_kit::bearer::Authenticator;
 
@@ -21,6 +22,8 @@ pub enum StartupError {
     Listen(#[from] std::io::Error),
     #[error("token checking: {0}")]
     Tokens(#[from] connectauth_verify::ConfigError),
+    #[error("the demo callback page: {0}")]
+    Template(#[from] minijinja::Error),
 }
 
 pub struct Application {
@@ -36,11 +39,21 @@ impl Application {
     pub fn build_with_db(config: PeopleConfig, db: Database) -> Result<Self, StartupError> {
         let authenticator = web::Data::new(Authenticator::from_settings(&config.tokens)?);
         let state = web::Data::new(AppState::new(&db));
+        // The demo client of `connectauth dev` comes back here; production has no demo.
+        let demo = if config.http.mode.is_production() {
+            None
+        } else {
+            let page = DemoCallback::new(&config.tokens.issuer, &config.http.public_url)?;
+            Some(web::Data::new(page))
+        };
         let listener = kit_http::bind(&config.http)?;
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(state.clone());
             cfg.app_data(authenticator.clone());
-            crate::http::configure(cfg);
+            if let Some(demo) = &demo {
+                cfg.app_data(demo.clone());
+            }
+            crate::http::configure(cfg, demo.is_some());
         })?;
         Ok(Self { running })
     }

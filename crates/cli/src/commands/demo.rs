@@ -20,14 +20,12 @@ use auth_server::store::StoreError;
 use serde_json::json;
 use service_kit::db::Database;
 
+/// The client id, the fixed PKCE pair and the redirect path are the People
+/// API's: its `/callback` page shows the command that uses them.
+pub use people_api::demo::{CALLBACK_PATH, DEMO_CHALLENGE, DEMO_CLIENT_ID, DEMO_VERIFIER};
+
 pub const DEMO_TENANT: &str = "connect-people";
-/// Fixed so documentation can name it; a public client has no secret to leak.
-pub const DEMO_CLIENT_ID: &str = "cli_connect-people-dev-app";
 pub const DEMO_AUDIENCE: &str = "connect-people-api";
-/// A fixed PKCE pair so the documented curl sequence can be pasted as is.
-/// Only for the development client; real clients draw a verifier per request.
-pub const DEMO_VERIFIER: &str = "connect-people-demo-verifier-0123456789-abcdefghij";
-pub const DEMO_CHALLENGE: &str = "XqgdmLsVzI3Qeuua4-3gLZYknOB9zm_y6TZZw98ZG7w";
 pub const DEMO_SCOPES: &str = "openid profile email offline_access profile:read profile:write connections:read connections:write";
 
 pub async fn ensure(db: &Database, host: IpAddr, people_port: u16) -> anyhow::Result<()> {
@@ -36,7 +34,7 @@ pub async fn ensure(db: &Database, host: IpAddr, people_port: u16) -> anyhow::Re
         db,
         &tenant,
         &format!(
-            "http://{}/callback",
+            "http://{}{CALLBACK_PATH}",
             std::net::SocketAddr::new(host, people_port)
         ),
     )

@@ -175,7 +175,8 @@ fn print_banner(args: &DevArgs, started: &[Started], stripe: bool) {
 &code_challenge={DEMO_CHALLENGE}&code_challenge_method=S256&state=demo"
         );
         println!(
-            "     sign up or log in, then copy `code` from the address bar of the page you land on"
+            "     sign up or log in; the page you land on (http://{people}/callback) shows the code \
+             and the command of step 2 with it"
         );
         println!(
             "  2. curl -s http://{auth}/t/{DEMO_TENANT}/token -d grant_type=authorization_code -d client_id={DEMO_CLIENT_ID} \\\n       -d redirect_uri=http://{people}/callback -d code_verifier={DEMO_VERIFIER} -d code=$CODE"

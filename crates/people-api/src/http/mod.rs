@@ -1,5 +1,6 @@
 //! The Connect People URL table, top to bottom. `/healthz` and `/readyz`
 //! come from the shared baseline.
+pub mod callback;
 pub mod caller;
 pub mod connections;
 pub mod me;
@@ -10,7 +11,16 @@ use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// `demo_callback`: serve the page of the `connectauth dev` demo client
+/// (development only; its `DemoCallback` is app data then).
+pub fn configure(cfg: &mut web::ServiceConfig, demo_callback: bool) {
+    if demo_callback {
+        cfg.route(
+            crate::demo::CALLBACK_PATH,
+            web::get().to(callback::show_callback),
+        );
+        cfg.route("/callback.css", web::get().to(callback::stylesheet));
+    }
     cfg.service(
         web::scope("/v1")
             // Personal data: no shared or browser cache keeps it.

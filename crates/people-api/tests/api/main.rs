@@ -3,6 +3,7 @@
 //! issuer that publishes a JWKS of keys made here; tokens are signed with the
 //! `jsonwebtoken` crate, so no auth server is needed.
 mod baseline;
+mod callback;
 mod connections;
 mod helpers;
 mod me;
