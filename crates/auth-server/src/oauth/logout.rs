@@ -15,8 +15,9 @@ use crate::domain::client::ClientId;
 use crate::domain::tenant::Tenant;
 use crate::store::clients::ClientStoreError;
 
-/// The parameters of an end-session request (query or form).
-#[derive(Debug, Clone, Default)]
+/// The parameters of an end-session request (query or form). No `Debug`:
+/// the hint is a token.
+#[derive(Clone, Default, serde::Deserialize)]
 pub struct EndSessionRequest {
     pub id_token_hint: Option<String>,
     pub post_logout_redirect_uri: Option<String>,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::error::OAuthCode;
 use crate::http::pages::context::PageCtx;
 use crate::http::pages::error::PageError;
+use crate::http::pages::return_to::with_return_to;
 use crate::identity::sessions::ActiveSession;
 use crate::oauth::authorize::{AuthorizeParams, Refusal, ValidAuthorize};
 
@@ -61,6 +62,12 @@ fn to_query(p: &AuthorizeParams, drop_login: bool) -> String {
         }
     }
     q.finish()
+}
+
+/// This request as the `return_to` of the pages it waits for (login, MFA
+/// enrolment), without `prompt=login` so coming back asks nothing again.
+fn pending_request(ctx: &PageCtx, params: &AuthorizeParams) -> String {
+    format!("{}/authorize?{}", ctx.base(), to_query(params, true))
 }
 
 /// `redirect_uri` with `params` appended, and `iss` (RFC 9207) always.
@@ -154,13 +161,14 @@ async fn handle(ctx: PageCtx, params: AuthorizeParams) -> Result<HttpResponse, P
             ));
         }
         _ => {
-            let back = format!("{}/authorize?{}", ctx.base(), to_query(&params, true));
-            let mut q = url::form_urlencoded::Serializer::new(String::new());
-            q.append_pair("return_to", &back);
-            if let Some(hint) = &req.login_hint {
-                q.append_pair("login_hint", hint);
-            }
-            return Ok(ctx.redirect(&format!("/login?{}", q.finish())));
+            let hint: Vec<(&str, &str)> = req
+                .login_hint
+                .as_deref()
+                .map(|h| ("login_hint", h))
+                .into_iter()
+                .collect();
+            let back = pending_request(&ctx, &params);
+            return Ok(ctx.redirect(&with_return_to("/login", Some(&back), &hint)));
         }
     };
     // A tenant that requires MFA gets no code for a user without it.
@@ -174,11 +182,8 @@ async fn handle(ctx: PageCtx, params: AuthorizeParams) -> Result<HttpResponse, P
                 req.state.as_deref(),
             ));
         }
-        let back = format!("{}/authorize?{}", ctx.base(), to_query(&params, true));
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("return_to", &back)
-            .finish();
-        return Ok(ctx.redirect(&format!("/mfa/enroll?{query}")));
+        let back = pending_request(&ctx, &params);
+        return Ok(ctx.redirect(&with_return_to("/mfa/enroll", Some(&back), &[])));
     }
     let user_id = session.user.id.to_string();
     if ctx

@@ -13,25 +13,13 @@ use crate::http::pages::error::PageError;
 use crate::identity::sessions::ActiveSession;
 use crate::oauth::logout::{EndSessionRequest, LogoutPlan};
 
+/// The request, and on the confirming POST the form's CSRF token and answer.
 #[derive(Deserialize, Default)]
 pub struct EndSessionParams {
-    id_token_hint: Option<String>,
-    post_logout_redirect_uri: Option<String>,
-    state: Option<String>,
-    client_id: Option<String>,
+    #[serde(flatten)]
+    request: EndSessionRequest,
     csrf: Option<String>,
     confirm: Option<String>,
-}
-
-impl EndSessionParams {
-    fn request(&self) -> EndSessionRequest {
-        EndSessionRequest {
-            id_token_hint: self.id_token_hint.clone(),
-            post_logout_redirect_uri: self.post_logout_redirect_uri.clone(),
-            state: self.state.clone(),
-            client_id: self.client_id.clone(),
-        }
-    }
 }
 
 pub async fn end_session_get(
@@ -58,7 +46,7 @@ async fn handle(
     let plan = match ctx
         .state
         .oauth
-        .plan_logout(&ctx.tenant, &p.request(), user.as_deref())
+        .plan_logout(&ctx.tenant, &p.request, user.as_deref())
         .await
     {
         Ok(plan) => plan,

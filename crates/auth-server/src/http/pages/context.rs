@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use super::client_ip::client_ip;
 use super::cookies::CookiePolicy;
 use super::error::PageError;
+use super::return_to::with_return_to;
 use crate::billing::platform::PLATFORM_SLUG;
 use crate::domain::tenant::Tenant;
 use crate::i18n::Locale;
@@ -228,7 +229,8 @@ impl PageCtx {
             csrf => &self.csrf,
             tenant => context! { slug => self.tenant.slug.as_ref(), name => self.tenant.display_name.as_ref(), logo_url => logo.as_ref().map(url::Url::as_str) },
             return_to => &self.return_to,
-            resume_query => self.resume_query(),
+            // `?return_to=…` for links to the journey's other pages, or "".
+            resume_query => with_return_to("", self.return_to.as_deref(), &[]),
             lang_en => self.lang_link("en"),
             lang_fr => self.lang_link("fr"),
             ..extra
@@ -243,16 +245,6 @@ impl PageCtx {
             .insert_header((header::CONTENT_SECURITY_POLICY, csp.header_value()))
             .content_type("text/html; charset=utf-8")
             .body(html))
-    }
-
-    /// `?return_to=…` for links to the other pages of the journey, or "".
-    fn resume_query(&self) -> String {
-        self.return_to.as_deref().map_or_else(String::new, |back| {
-            let q = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("return_to", back)
-                .finish();
-            format!("?{q}")
-        })
     }
 
     /// `?…&lang=xx`: this page in another language, keeping the rest of its
@@ -308,9 +300,14 @@ impl PageCtx {
     /// `return_to`), forgotten now that it is used.
     pub async fn resume_from_cookie(&mut self) -> Option<String> {
         let value = self.resume_cookie.take()?;
+        self.forget_resume();
+        self.resume(Some(&value)).await
+    }
+
+    /// Forgets the pending request this browser remembered: it is done.
+    pub fn forget_resume(&mut self) {
         let slug = self.tenant.slug.to_string();
         self.set_cookie(self.cookies.clear_resume(&slug));
-        self.resume(Some(&value)).await
     }
 
     /// The pending request this page continues, if [`Self::resume`] kept one.

@@ -10,6 +10,7 @@ use super::context::PageCtx;
 use super::error::PageError;
 use super::form_failure;
 use super::login::login_path;
+use super::return_to::ReturnQuery;
 use crate::identity::IdentityError;
 use crate::store::one_time_tokens::Purpose;
 
@@ -35,11 +36,6 @@ pub struct EmailBody {
     csrf: String,
     #[serde(default)]
     email: String,
-    return_to: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct ReturnQuery {
     return_to: Option<String>,
 }
 

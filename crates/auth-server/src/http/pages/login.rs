@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::context::{with_retry_after, PageCtx};
 use super::error::PageError;
 use super::form_failure;
+use super::return_to::with_return_to;
 use crate::domain::session::SessionStage;
 
 #[derive(Deserialize)]
@@ -55,15 +56,12 @@ pub async fn show_login(
 /// The login page, back to `return_to` when there is one, with `email`
 /// filled in and a notice saying what was just done (`verified`, `reset`).
 pub fn login_path(return_to: Option<&str>, email: Option<&str>, notice: &str) -> String {
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(back) = return_to {
-        q.append_pair("return_to", back);
-    }
+    let mut extra = Vec::with_capacity(2);
     if let Some(email) = email {
-        q.append_pair("login_hint", email);
+        extra.push(("login_hint", email));
     }
-    q.append_pair("notice", notice);
-    format!("/login?{}", q.finish())
+    extra.push(("notice", notice));
+    with_return_to("/login", return_to, &extra)
 }
 
 pub async fn submit_login(
@@ -90,13 +88,9 @@ pub async fn submit_login(
             let slug = ctx.tenant.slug.to_string();
             ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
             Ok(match (done.stage, return_to) {
-                (SessionStage::MfaPending, Some(back)) => {
-                    let query = url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("return_to", &back)
-                        .finish();
-                    ctx.redirect(&format!("/mfa?{query}"))
+                (SessionStage::MfaPending, back) => {
+                    ctx.redirect(&with_return_to("/mfa", back.as_deref(), &[]))
                 }
-                (SessionStage::MfaPending, None) => ctx.redirect("/mfa"),
                 (SessionStage::Authenticated, Some(back)) => ctx.redirect_to(&back),
                 (SessionStage::Authenticated, None) if ctx.requires_mfa() => {
                     ctx.redirect("/mfa/enroll")

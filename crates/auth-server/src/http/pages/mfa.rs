@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::context::{with_retry_after, PageCtx};
 use super::error::PageError;
 use super::form_failure;
+use super::return_to::ReturnQuery;
 
 #[derive(Deserialize)]
 pub struct CodeBody {
@@ -16,11 +17,6 @@ pub struct CodeBody {
     code: String,
     #[serde(default)]
     password: String,
-    return_to: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct ReturnQuery {
     return_to: Option<String>,
 }
 

@@ -12,6 +12,7 @@ pub mod links;
 pub mod login;
 pub mod mfa;
 pub mod render;
+pub mod return_to;
 pub mod signup;
 
 use actix_web::http::StatusCode;

@@ -8,6 +8,7 @@ use super::context::PageCtx;
 use super::error::PageError;
 use super::form_failure;
 use super::login::login_path;
+use super::return_to::ReturnQuery;
 use crate::identity::signup::SignupForm;
 
 #[derive(Deserialize)]
@@ -34,11 +35,6 @@ pub struct CodeBody {
     email: String,
     #[serde(default)]
     code: String,
-    return_to: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct ReturnQuery {
     return_to: Option<String>,
 }
 
@@ -155,8 +151,7 @@ pub async fn submit_code(
         .await
     {
         Ok(email) => {
-            let slug = ctx.tenant.slug.to_string();
-            ctx.set_cookie(ctx.cookies.clear_resume(&slug));
+            ctx.forget_resume();
             Ok(ctx.redirect(&login_path(
                 return_to.as_deref(),
                 Some(email.address()),
