@@ -207,14 +207,16 @@ impl KeyService {
         Ok(key)
     }
 
-    /// The algorithms `tenant` signs with now, each with its key published in
-    /// the JWKS, in [`SigningAlg::ALL`] order. RS256 and ES256 once
-    /// `ensure_keys` ran; EdDSA once a client asked for it.
+    /// The algorithms `tenant` signs with, in [`SigningAlg::ALL`] order:
+    /// [`DEFAULT_ALGS`] always (the JWKS endpoint and the token endpoint make
+    /// their keys before serving anything, so they are published whenever a
+    /// token can exist) and any other with an active key (EdDSA once a
+    /// client asked for it). One read; nothing is created here.
     pub async fn signing_algs(&self, tenant: TenantId) -> Result<Vec<SigningAlg>, KeyringError> {
         let active = self.store.active_algs(tenant).await?;
         Ok(SigningAlg::ALL
             .into_iter()
-            .filter(|alg| active.contains(alg))
+            .filter(|alg| DEFAULT_ALGS.contains(alg) || active.contains(alg))
             .collect())
     }
 

@@ -15,11 +15,9 @@ pub async fn metadata(
     let tenant = tenant_of(&state, &slug).await?;
     let issuer = state.oauth.issuer(&tenant);
     // Only algorithms whose key the JWKS publishes; RS256 is always one.
-    let keys = &state.oauth.keys;
-    keys.ensure_keys(tenant.id, &[])
-        .await
-        .map_err(OAuthError::server)?;
-    let id_token_algs: Vec<&str> = keys
+    let id_token_algs: Vec<&str> = state
+        .oauth
+        .keys
         .signing_algs(tenant.id)
         .await
         .map_err(OAuthError::server)?
