@@ -80,6 +80,9 @@ async fn signup(app: &TestApp, web: &Web, email: &str) -> String {
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.contains("/verify-email/code"), "{}", done.body);
+    // Its "log in" link must not claim the address is confirmed yet.
+    assert!(done.contains("/login?login_hint="), "{}", done.body);
+    assert!(!done.contains("notice=verified"), "{}", done.body);
     let mail = app.mail_to(email).await;
     let text = mail.text.clone().unwrap_or_default();
     text.split_whitespace()

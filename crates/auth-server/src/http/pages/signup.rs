@@ -8,7 +8,7 @@ use super::context::PageCtx;
 use super::error::PageError;
 use super::form_failure;
 use super::login::login_path;
-use super::return_to::ReturnQuery;
+use super::return_to::{with_return_to, ReturnQuery};
 use crate::identity::signup::SignupForm;
 
 #[derive(Deserialize)]
@@ -130,7 +130,8 @@ fn check_email(
         "check_email.html",
         context! {
             message, email, error,
-            login_path => login_path(ctx.return_to(), Some(email), "verified"),
+            // Nothing is verified yet: no "confirmed" notice on this link.
+            login_path => with_return_to("/login", ctx.return_to(), &[("login_hint", email)]),
         },
     )
 }
