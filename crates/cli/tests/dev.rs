@@ -7,19 +7,7 @@ use common::{free_port, spawn, stderr, stdout, terminate, wait_for};
 use serde_json::Value;
 
 fn start(data: &Path, ports: [u16; 3]) -> std::process::Child {
-    let mut cmd = common::bin();
-    cmd.current_dir(data.parent().expect("parent")).args([
-        "dev",
-        "--data-dir",
-        data.to_str().expect("utf-8"),
-        "--auth-port",
-        &ports[0].to_string(),
-        "--billing-port",
-        &ports[1].to_string(),
-        "--people-port",
-        &ports[2].to_string(),
-    ]);
-    spawn(cmd)
+    spawn(common::dev_command(data, ports))
 }
 
 fn admin_token(data: &Path) -> String {

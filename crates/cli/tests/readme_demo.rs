@@ -35,23 +35,15 @@ fn readme_authorize_url(auth: &str, people: &str) -> String {
         .replace("127.0.0.1%3A8082", &people.replace(':', "%3A"))
 }
 
+/// `connectauth dev` with its log in a file: a page-by-page journey logs
+/// more than a pipe nobody reads can hold.
 fn start_dev(root: &Path, ports: [u16; 3]) -> std::process::Child {
     let log = std::fs::File::create(root.join("dev.log")).expect("log file");
-    let mut cmd = common::bin();
-    cmd.current_dir(root)
-        .args(["dev", "--data-dir"])
-        .arg(root.join("data"))
-        .args([
-            "--auth-port",
-            &ports[0].to_string(),
-            "--billing-port",
-            &ports[1].to_string(),
-            "--people-port",
-            &ports[2].to_string(),
-        ])
+    common::dev_command(&root.join("data"), ports)
         .stdout(Stdio::null())
-        .stderr(log.try_clone().expect("log file"));
-    cmd.spawn().expect("connectauth dev starts")
+        .stderr(log)
+        .spawn()
+        .expect("connectauth dev starts")
 }
 
 fn text(tab: &Tab) -> String {

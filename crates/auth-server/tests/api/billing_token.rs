@@ -20,11 +20,7 @@ use crate::oidc::{claims, header};
 
 /// The server on a known port (so its issuer URL is real) calling `billing`.
 async fn spawn_on_known_port(billing: &str) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let bind = format!("127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
     let url = format!("http://{bind}");
     spawn_app_with(
         Engine::Sqlite,

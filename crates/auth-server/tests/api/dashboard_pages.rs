@@ -18,11 +18,7 @@ const OWNER: &str = "founder@acme.example";
 
 /// The server on a known port (its issuer URL is real), calling `billing`.
 async fn spawn(billing: Option<&str>) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let bind = format!("127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
     let url = format!("http://{bind}");
     let mut env = vec![
         ("AUTH_BIND", bind.as_str()),

@@ -21,11 +21,7 @@ pub struct TestApp {
 /// The server on a port known before it starts, so its issuer URL is real
 /// (another service can fetch discovery and JWKS from it).
 pub async fn spawn_app_on_known_port(engine: Engine) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let bind = format!("127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
     let url = format!("http://{bind}");
     spawn_app_with(engine, &[("AUTH_BIND", &bind), ("AUTH_PUBLIC_URL", &url)]).await
 }

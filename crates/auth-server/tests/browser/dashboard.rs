@@ -150,7 +150,7 @@ async fn owner_checkout_goes_to_the_payment_page_on_another_origin() {
     let browser = launch_browser();
     let fake = FakeBilling::start().await;
     // The payment pages: a Stripe-shaped checkout page on another origin.
-    let port = RelyingParty::port();
+    let port = free_port();
     let stripe = RelyingParty::start(port, "http://127.0.0.1:9/unused", "unused").await;
     fake.set_payment_origin(&stripe.origin);
     let app = spawn_app_on_port(&[

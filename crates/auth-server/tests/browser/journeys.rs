@@ -29,7 +29,7 @@ async fn journey(settings: Value, first_party: bool) -> Journey {
     let browser = launch_browser();
     let app = spawn_app_on_port(&[]).await;
     let tenant = create_tenant_with(&app, SLUG, "Connect People", settings).await;
-    let port = RelyingParty::port();
+    let port = crate::billing_service::free_port();
     let created: Value = reqwest::Client::new()
         .post(format!(
             "{}/manage/v1/tenants/{}/clients",
@@ -95,6 +95,40 @@ impl Journey {
         fill(tab, "#password", password);
         click(tab, "form[action$='/login'] button[type=submit]");
     }
+
+    /// From the login page of the request: "Create an account", then the
+    /// form, up to "Check your email".
+    fn sign_up(&self, tab: &Tab) {
+        click(tab, "a[href*='/signup?return_to=']");
+        wait_for_url_prefix(tab, &format!("{}/signup?return_to=", self.issuer));
+        wait_for_text(tab, "Create your account");
+        fill(tab, "#email", EMAIL);
+        fill(tab, "#password", PASSWORD);
+        click(tab, "button[type=submit]");
+        wait_for_text(tab, "Check your email");
+    }
+
+    /// Back at the login page once the address is confirmed: the password,
+    /// the consent page, and the app.
+    fn log_in_consent_and_reach_the_app(&self, tab: &Tab) {
+        wait_for_text(tab, "Log in to continue");
+        fill(tab, "#password", PASSWORD);
+        click(tab, "form[action$='/login'] button[type=submit]");
+        wait_for_text(tab, "Connect People web");
+        click(tab, "button[value=allow]");
+        self.assert_back_at_app(tab, EMAIL);
+    }
+}
+
+/// On the enrolment page: the code of the step `offset` away and the
+/// password, up to the recovery codes. Returns the TOTP key.
+fn enrol_totp(tab: &Tab, offset: i64) -> String {
+    let key = text_of(tab, "code.secret");
+    fill(tab, "#code", &crate::web::totp_code(&key, offset));
+    fill(tab, "#password", PASSWORD);
+    click(tab, "button[type=submit]");
+    wait_for_text(tab, "recovery codes");
+    key
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,12 +136,7 @@ async fn signup_verify_by_link_consent_and_back_at_the_app() {
     let j = journey(json!({}), false).await;
     tokio::task::block_in_place(|| {
         let (tab, csp) = j.start("");
-        click(&tab, "a[href*='/signup?return_to=']");
-        wait_for_text(&tab, "Create your account");
-        fill(&tab, "#email", EMAIL);
-        fill(&tab, "#password", PASSWORD);
-        click(&tab, "button[type=submit]");
-        wait_for_text(&tab, "Check your email");
+        j.sign_up(&tab);
         // The link, opened in the same browser, continues the journey.
         open(
             &tab,
@@ -123,11 +152,7 @@ async fn signup_verify_by_link_consent_and_back_at_the_app() {
             Some(EMAIL.into()),
             "the address is filled in"
         );
-        fill(&tab, "#password", PASSWORD);
-        click(&tab, "form[action$='/login'] button[type=submit]");
-        wait_for_text(&tab, "Connect People web");
-        click(&tab, "button[value=allow]");
-        j.assert_back_at_app(&tab, EMAIL);
+        j.log_in_consent_and_reach_the_app(&tab);
         csp.assert_none(&tab);
     });
 }
@@ -137,13 +162,7 @@ async fn signup_verify_by_typed_code_and_back_at_the_app() {
     let j = journey(json!({}), false).await;
     tokio::task::block_in_place(|| {
         let (tab, csp) = j.start("");
-        click(&tab, "a[href*='/signup?return_to=']");
-        wait_for_url_prefix(&tab, &format!("{}/signup?return_to=", j.issuer));
-        wait_for_text(&tab, "Create your account");
-        fill(&tab, "#email", EMAIL);
-        fill(&tab, "#password", PASSWORD);
-        click(&tab, "button[type=submit]");
-        wait_for_text(&tab, "Check your email");
+        j.sign_up(&tab);
         fill(&tab, "#code", "000000");
         click(
             &tab,
@@ -155,12 +174,7 @@ async fn signup_verify_by_typed_code_and_back_at_the_app() {
             &tab,
             "form[action$='/verify-email/code'] button[type=submit]",
         );
-        wait_for_text(&tab, "Log in to continue");
-        fill(&tab, "#password", PASSWORD);
-        click(&tab, "form[action$='/login'] button[type=submit]");
-        wait_for_text(&tab, "Connect People web");
-        click(&tab, "button[value=allow]");
-        j.assert_back_at_app(&tab, EMAIL);
+        j.log_in_consent_and_reach_the_app(&tab);
         csp.assert_none(&tab);
     });
 }
@@ -188,12 +202,8 @@ async fn login_with_totp_returns_to_the_app() {
         j.log_in(&tab, EMAIL, PASSWORD);
         wait_for_text(&tab, "Your account");
         open(&tab, &format!("{}/mfa/enroll", j.issuer), "authenticator");
-        let key = text_of(&tab, "code.secret");
         // The code of the step before: the login's code is then a new step.
-        fill(&tab, "#code", &crate::web::totp_code(&key, -1));
-        fill(&tab, "#password", PASSWORD);
-        click(&tab, "button[type=submit]");
-        wait_for_text(&tab, "recovery codes");
+        let key = enrol_totp(&tab, -1);
         csp.assert_none(&tab);
 
         let (tab, csp) = j.start("");
@@ -214,11 +224,7 @@ async fn required_mfa_enrolment_returns_to_the_app() {
         let (tab, csp) = j.start("");
         j.log_in(&tab, EMAIL, PASSWORD);
         wait_for_url_prefix(&tab, &format!("{}/mfa/enroll?return_to=", j.issuer));
-        let key = text_of(&tab, "code.secret");
-        fill(&tab, "#code", &crate::web::totp_code(&key, 0));
-        fill(&tab, "#password", PASSWORD);
-        click(&tab, "button[type=submit]");
-        wait_for_text(&tab, "recovery codes");
+        enrol_totp(&tab, 0);
         click(&tab, "#continue");
         j.assert_back_at_app(&tab, EMAIL);
         csp.assert_none(&tab);

@@ -55,15 +55,6 @@ pub struct RelyingParty {
 }
 
 impl RelyingParty {
-    /// The app's port is chosen first: its redirect URI must be registered
-    /// before it runs. `issuer` is the tenant's issuer on the auth server.
-    pub fn port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port")
-    }
-
     pub fn redirect_uri(port: u16) -> String {
         format!("http://localhost:{port}/callback")
     }
@@ -72,6 +63,9 @@ impl RelyingParty {
         format!("http://localhost:{port}/logged-out")
     }
 
+    /// On `port`, chosen first (`billing_service::free_port`): the app's
+    /// redirect URI is registered before it runs. `issuer` is the tenant's
+    /// issuer on the auth server.
     pub async fn start(port: u16, issuer: &str, client_id: &str) -> Self {
         let shared = Arc::new(Shared {
             issuer: issuer.to_owned(),

@@ -93,11 +93,7 @@ pub async fn spawn_app(extra: &[(&str, &str)]) -> TestApp {
 /// The server on a port known before it starts, so its issuer URL (in
 /// `iss`, the ID token and the mails) is the address the browser uses.
 pub async fn spawn_app_on_port(extra: &[(&str, &str)]) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let bind = format!("127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
     let url = format!("http://{bind}");
     let mut env = vec![
         ("AUTH_BIND", bind.as_str()),

@@ -38,6 +38,25 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// `connectauth dev` on `data` (its parent the working directory) and the
+/// auth, billing and people `ports`.
+pub fn dev_command(data: &Path, ports: [u16; 3]) -> Command {
+    let mut cmd = bin();
+    cmd.current_dir(data.parent().expect("parent"))
+        .arg("dev")
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "--auth-port",
+            &ports[0].to_string(),
+            "--billing-port",
+            &ports[1].to_string(),
+            "--people-port",
+            &ports[2].to_string(),
+        ]);
+    cmd
+}
+
 /// Starts a long-running command with piped output.
 pub fn spawn(mut cmd: Command) -> Child {
     cmd.stdout(Stdio::piped())
