@@ -15,18 +15,14 @@ use service_kit::db::Engine;
 use service_kit::secret::Secret;
 
 use crate::billing_fake::{billing_for, FakeBilling};
-use crate::helpers::{assert_problem, spawn_app_with, TestApp};
+use crate::helpers::{assert_problem, spawn_app_on_known_port_with, TestApp};
 use crate::oidc::{claims, header};
 
 /// The server on a known port (so its issuer URL is real) calling `billing`.
 async fn spawn_on_known_port(billing: &str) -> TestApp {
-    let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
-    let url = format!("http://{bind}");
-    spawn_app_with(
+    spawn_app_on_known_port_with(
         Engine::Sqlite,
         &[
-            ("AUTH_BIND", &bind),
-            ("AUTH_PUBLIC_URL", &url),
             ("AUTH_BILLING_URL", billing),
             ("AUTH_BILLING_REPORT_INTERVAL_SECS", "3600"),
         ],

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use service_kit::db::Engine;
 
 use crate::billing_fake::{entitlements_json, FakeBilling};
-use crate::helpers::{spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{spawn_app_on_known_port_with, TestApp, PASSWORD};
 use crate::oidc::{claims, header};
 use crate::web::Web;
 
@@ -18,11 +18,7 @@ const OWNER: &str = "founder@acme.example";
 
 /// The server on a known port (its issuer URL is real), calling `billing`.
 async fn spawn(billing: Option<&str>) -> TestApp {
-    let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
-    let url = format!("http://{bind}");
     let mut env = vec![
-        ("AUTH_BIND", bind.as_str()),
-        ("AUTH_PUBLIC_URL", url.as_str()),
         ("AUTH_BILLING_REPORT_INTERVAL_SECS", "3600"),
         // The fake's Checkout and Customer Portal pages.
         (
@@ -33,7 +29,7 @@ async fn spawn(billing: Option<&str>) -> TestApp {
     if let Some(billing) = billing {
         env.push(("AUTH_BILLING_URL", billing));
     }
-    spawn_app_with(Engine::Sqlite, &env).await
+    spawn_app_on_known_port_with(Engine::Sqlite, &env).await
 }
 
 /// A platform user with `email`, logged in on `web`.

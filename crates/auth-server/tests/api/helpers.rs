@@ -21,9 +21,19 @@ pub struct TestApp {
 /// The server on a port known before it starts, so its issuer URL is real
 /// (another service can fetch discovery and JWKS from it).
 pub async fn spawn_app_on_known_port(engine: Engine) -> TestApp {
+    spawn_app_on_known_port_with(engine, &[]).await
+}
+
+/// [`spawn_app_on_known_port`] with extra environment variables.
+pub async fn spawn_app_on_known_port_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
     let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
     let url = format!("http://{bind}");
-    spawn_app_with(engine, &[("AUTH_BIND", &bind), ("AUTH_PUBLIC_URL", &url)]).await
+    let mut env = vec![
+        ("AUTH_BIND", bind.as_str()),
+        ("AUTH_PUBLIC_URL", url.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    spawn_app_with(engine, &env).await
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {

@@ -15,9 +15,9 @@ use crate::billing_service::{free_port, spawn_billing};
 use crate::relying_party::RelyingParty;
 use crate::support::{
     artifacts_dir, assert_png, assert_stylesheet_loaded, click, create_tenant, fill,
-    launch_browser, open, open_at, screenshot, signup_verified, spawn_app, spawn_app_on_port,
-    text_of, verification_link, wait_for_document, wait_for_text, wait_for_url_prefix, CspLog,
-    PASSWORD, WAIT,
+    launch_browser, open, open_at, screenshot, spawn_app, spawn_app_on_port, text_of,
+    verification_link, wait_for_document, wait_for_text, wait_for_url_prefix, CspLog, PASSWORD,
+    WAIT,
 };
 
 const OWNER_EMAIL: &str = "founder@acme.example";
@@ -160,7 +160,8 @@ async fn owner_checkout_goes_to_the_payment_page_on_another_origin() {
     ])
     .await;
     let acme = create_tenant(&app, "acme", "Acme Corp").await;
-    signup_verified(&app, "platform", OWNER_EMAIL, PASSWORD).await;
+    app.signup_verified(&app.web(), "platform", OWNER_EMAIL, PASSWORD)
+        .await;
     let added = reqwest::Client::new()
         .post(format!(
             "{}/manage/v1/tenants/{}/owners",

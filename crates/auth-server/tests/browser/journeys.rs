@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use crate::relying_party::RelyingParty;
 use crate::support::{
     body_text, click, create_tenant_with, fill, fresh_tab, launch_browser, mail_link, open,
-    signup_verified, spawn_app_on_port, text_of, user_id, verification_code, verification_link,
-    wait_for_text, wait_for_url_prefix, CspLog, TestApp, EMAIL, PASSWORD, SLUG,
+    spawn_app_on_port, text_of, user_id, verification_code, verification_link, wait_for_text,
+    wait_for_url_prefix, CspLog, TestApp, EMAIL, PASSWORD, SLUG,
 };
 
 struct Journey {
@@ -182,7 +182,9 @@ async fn signup_verify_by_typed_code_and_back_at_the_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_returns_to_the_app() {
     let j = journey(json!({}), true).await;
-    signup_verified(&j.app, SLUG, EMAIL, PASSWORD).await;
+    j.app
+        .signup_verified(&j.app.web(), SLUG, EMAIL, PASSWORD)
+        .await;
     tokio::task::block_in_place(|| {
         let (tab, csp) = j.start("");
         j.log_in(&tab, EMAIL, PASSWORD);
@@ -194,7 +196,9 @@ async fn login_returns_to_the_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_with_totp_returns_to_the_app() {
     let j = journey(json!({}), true).await;
-    signup_verified(&j.app, SLUG, EMAIL, PASSWORD).await;
+    j.app
+        .signup_verified(&j.app.web(), SLUG, EMAIL, PASSWORD)
+        .await;
     tokio::task::block_in_place(|| {
         // The user turns on two-step verification from their account.
         let (tab, csp) = fresh_tab(&j.browser);
@@ -219,7 +223,9 @@ async fn login_with_totp_returns_to_the_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_mfa_enrolment_returns_to_the_app() {
     let j = journey(json!({ "require_mfa": true }), true).await;
-    signup_verified(&j.app, SLUG, EMAIL, PASSWORD).await;
+    j.app
+        .signup_verified(&j.app.web(), SLUG, EMAIL, PASSWORD)
+        .await;
     tokio::task::block_in_place(|| {
         let (tab, csp) = j.start("");
         j.log_in(&tab, EMAIL, PASSWORD);
@@ -234,7 +240,9 @@ async fn required_mfa_enrolment_returns_to_the_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_password_from_the_login_page_returns_to_the_app() {
     let j = journey(json!({}), true).await;
-    signup_verified(&j.app, SLUG, EMAIL, PASSWORD).await;
+    j.app
+        .signup_verified(&j.app.web(), SLUG, EMAIL, PASSWORD)
+        .await;
     let new_password = "a brand new passphrase 77";
     tokio::task::block_in_place(|| {
         let (tab, csp) = j.start("");
@@ -260,7 +268,9 @@ async fn forgot_password_from_the_login_page_returns_to_the_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_language_mid_journey_returns_to_the_app() {
     let j = journey(json!({}), true).await;
-    signup_verified(&j.app, SLUG, EMAIL, PASSWORD).await;
+    j.app
+        .signup_verified(&j.app.web(), SLUG, EMAIL, PASSWORD)
+        .await;
     tokio::task::block_in_place(|| {
         let (tab, csp) = j.start("");
         click(&tab, "nav.lang a[hreflang=fr]");
@@ -280,7 +290,9 @@ async fn switching_language_mid_journey_returns_to_the_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_returns_to_the_post_logout_redirect_uri() {
     let j = journey(json!({}), true).await;
-    signup_verified(&j.app, SLUG, EMAIL, PASSWORD).await;
+    j.app
+        .signup_verified(&j.app.web(), SLUG, EMAIL, PASSWORD)
+        .await;
     tokio::task::block_in_place(|| {
         let (tab, csp) = j.start("");
         j.log_in(&tab, EMAIL, PASSWORD);

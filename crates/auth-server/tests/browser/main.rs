@@ -20,7 +20,7 @@ mod billing_service;
 #[allow(dead_code)]
 mod billing_fake;
 
-/// What `billing_fake.rs` expects of the API tests' helpers.
-mod helpers {
-    pub use crate::support::TestApp;
-}
+/// The API tests' server spawn and page helpers (`TestApp`).
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;

@@ -9,14 +9,10 @@ use std::time::{Duration, Instant};
 
 use auth_server::domain::tenant::{DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::store::tenants::TenantStore;
-use auth_server::{Application, AuthConfig, MIGRATIONS};
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::{Browser, LaunchOptions, Tab};
-use service_kit::config::Env;
-use service_kit::db::{self, Database, Engine};
-use service_kit::testing::smtp::TestSmtpServer;
-use service_kit::testing::TestDb;
+use service_kit::db::Engine;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// Passed explicitly; headless_chrome's own defaults repeat several of them
@@ -40,80 +36,18 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-pub struct TestApp {
-    pub address: String,
-    pub smtp: TestSmtpServer,
-    _db: TestDb,
-    pub database: Database,
-    pub admin_token: String,
-    /// The `AUTH_MASTER_KEYS` value the server runs with.
-    pub master_keys: String,
-}
+pub use crate::helpers::TestApp;
 
-/// `tests/api/helpers.rs::spawn_app_with` on SQLite, trimmed to what this
-/// needs: `extra` overrides the test defaults.
+/// The server on SQLite (`tests/api/helpers.rs`), `extra` over the test
+/// defaults.
 pub async fn spawn_app(extra: &[(&str, &str)]) -> TestApp {
-    let db = TestDb::new(Engine::Sqlite).await;
-    let admin_token = service_kit::secret::generate().expect("csprng");
-    let master_keys = format!("t1:{}", service_kit::secret::generate().expect("csprng"));
-    let smtp = TestSmtpServer::start().await.expect("test SMTP server");
-    let smtp_url = smtp.url();
-    let mut env = Env::from_pairs([
-        ("AUTH_BIND", "127.0.0.1:0"),
-        ("AUTH_DATABASE_URL", db.url.as_str()),
-        ("AUTH_ADMIN_TOKEN", admin_token.as_str()),
-        ("AUTH_MASTER_KEYS", master_keys.as_str()),
-        ("SMTP_URL", smtp_url.as_str()),
-        ("MAIL_FROM", "Test <no-reply@connectauth.test>"),
-        ("AUTH_FORM_RATE_PER_MINUTE", "100000"),
-        ("AUTH_SIGNUP_RATE_PER_MINUTE", "100000"),
-    ]);
-    for (k, v) in extra {
-        env.set(*k, *v);
-    }
-    let config = AuthConfig::from_env(&env).expect("test config is valid");
-    let database = db::connect(&config.database_url, config.pool)
-        .await
-        .expect("connect");
-    db::migrate(&database, &MIGRATIONS).await.expect("migrate");
-    let app = Application::build_with_db(config, database.clone()).expect("build");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    wait_for_platform_tenant(&database).await;
-    TestApp {
-        address,
-        smtp,
-        _db: db,
-        database,
-        admin_token,
-        master_keys,
-    }
+    crate::helpers::spawn_app_with(Engine::Sqlite, extra).await
 }
 
 /// The server on a port known before it starts, so its issuer URL (in
 /// `iss`, the ID token and the mails) is the address the browser uses.
 pub async fn spawn_app_on_port(extra: &[(&str, &str)]) -> TestApp {
-    let bind = format!("127.0.0.1:{}", crate::billing_service::free_port());
-    let url = format!("http://{bind}");
-    let mut env = vec![
-        ("AUTH_BIND", bind.as_str()),
-        ("AUTH_PUBLIC_URL", url.as_str()),
-    ];
-    env.extend_from_slice(extra);
-    spawn_app(&env).await
-}
-
-/// The server makes the `platform` tenant in the background at start.
-pub async fn wait_for_platform_tenant(database: &Database) {
-    let store = TenantStore::new(database.pool.clone());
-    let deadline = Instant::now() + WAIT;
-    while store.get_by_slug("platform").await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the platform tenant was not created within {WAIT:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::helpers::spawn_app_on_known_port_with(Engine::Sqlite, extra).await
 }
 
 pub async fn create_tenant(app: &TestApp, slug: &str, name: &str) -> Tenant {
@@ -431,37 +365,6 @@ pub fn wait_for_url_prefix(tab: &Tab, prefix: &str) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// Signs `email` up on tenant `slug` and confirms the address, over plain
-/// HTTP (for journeys that start with an existing account).
-pub async fn signup_verified(app: &TestApp, slug: &str, email: &str, password: &str) {
-    let web = crate::web::Web::new(&app.address);
-    web.get(&format!("/t/{slug}/signup")).await;
-    let done = web
-        .post(
-            &format!("/t/{slug}/signup"),
-            &[
-                ("email", email),
-                ("password", password),
-                ("display_name", NAME),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, 200, "{}", done.body);
-    let mail = app
-        .smtp
-        .wait_for(email, WAIT)
-        .await
-        .unwrap_or_else(|| panic!("no mail for {email}"));
-    let link = crate::web::link_path(&mail);
-    let verified = web
-        .post(
-            &format!("/t/{slug}/verify-email"),
-            &[("token", &crate::web::token_of(&link))],
-        )
-        .await;
-    assert!(verified.contains("is confirmed"), "{}", verified.body);
 }
 
 /// The id of `email`'s account on `tenant`.
