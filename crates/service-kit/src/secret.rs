@@ -38,6 +38,18 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// What `Debug` shows in place of a secret value.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// What `Debug` shows for an optional secret: whether there is one, never it.
+pub fn redacted<T>(value: &Option<T>) -> &'static str {
+    if value.is_some() {
+        REDACTED
+    } else {
+        "None"
+    }
+}
+
 /// Decodes base64url, with or without padding.
 pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
@@ -83,5 +95,10 @@ mod tests {
         assert_eq!(decode_base64url("YWI"), Some(b"ab".to_vec()));
         assert_eq!(decode_base64url("YWI="), Some(b"ab".to_vec()));
         assert_eq!(decode_base64url("not base64!"), None);
+    }
+    #[test]
+    fn optional_secrets_show_only_whether_they_are_there() {
+        assert_eq!(redacted(&Some("x")), REDACTED);
+        assert_eq!(redacted::<String>(&None), "None");
     }
 }

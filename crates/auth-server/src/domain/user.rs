@@ -94,7 +94,8 @@ impl UserMetadata {
     }
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` leaves out the password hash and the sealed TOTP seed.
+#[derive(Clone)]
 pub struct User {
     pub id: UserId,
     pub tenant_id: TenantId,
@@ -107,11 +108,31 @@ pub struct User {
     /// The sealed TOTP seed; enrolment is finished when `mfa_enabled_at` is set.
     pub totp_secret: Option<String>,
     pub totp_last_step: Option<i64>,
+    /// Until when a seed shown at enrolment (not yet confirmed) is accepted.
+    pub totp_pending_until: Option<i64>,
     pub mfa_enabled_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
     pub disabled_at: Option<i64>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |set: bool| if set { "[redacted]" } else { "None" };
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("password_hash", &redacted(self.password_hash.is_some()))
+            .field("email_verified_at", &self.email_verified_at)
+            .field("totp_secret", &redacted(self.totp_secret.is_some()))
+            .field("totp_pending_until", &self.totp_pending_until)
+            .field("mfa_enabled_at", &self.mfa_enabled_at)
+            .field("disabled_at", &self.disabled_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl User {
@@ -121,6 +142,18 @@ impl User {
 
     pub fn is_disabled(&self) -> bool {
         self.disabled_at.is_some()
+    }
+
+    /// The sealed seed of an enrolment still in progress at `now`: shown
+    /// after a password check, confirmed with a code before it expires.
+    pub fn pending_totp(&self, now: i64) -> Option<&str> {
+        if self.mfa_enabled() {
+            return None;
+        }
+        match self.totp_pending_until {
+            Some(until) if now < until => self.totp_secret.as_deref(),
+            _ => None,
+        }
     }
 }
 
@@ -145,5 +178,49 @@ mod tests {
         assert!(UserMetadata::parse(json!({"plan": "pro"})).is_ok());
         assert!(UserMetadata::parse(json!("x")).is_err());
         assert!(UserMetadata::parse(json!({"x": "a".repeat(METADATA_MAX_BYTES)})).is_err());
+    }
+
+    fn user(totp_secret: Option<&str>, pending_until: Option<i64>, enabled: Option<i64>) -> User {
+        User {
+            id: UserId::new(),
+            tenant_id: TenantId::new(),
+            email: crate::domain::email::Email::parse("a@example.com").expect("email"),
+            username: None,
+            display_name: DisplayName::parse("A").expect("name"),
+            password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+            email_verified_at: Some(1),
+            metadata: UserMetadata::default(),
+            totp_secret: totp_secret.map(str::to_owned),
+            totp_last_step: None,
+            totp_pending_until: pending_until,
+            mfa_enabled_at: enabled,
+            created_at: 1,
+            updated_at: 1,
+            last_login_at: None,
+            disabled_at: None,
+        }
+    }
+
+    #[test]
+    fn a_pending_seed_is_accepted_only_until_it_expires() {
+        let pending = user(Some("sealed"), Some(1_000), None);
+        assert_eq!(pending.pending_totp(999), Some("sealed"));
+        assert_eq!(pending.pending_totp(1_000), None, "expired at the instant");
+        assert_eq!(user(Some("sealed"), None, None).pending_totp(0), None);
+        assert_eq!(
+            user(Some("sealed"), Some(1_000), Some(5)).pending_totp(0),
+            None,
+            "an enabled seed is not a pending one"
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_password_hash_and_the_seed() {
+        let shown = format!("{:?}", user(Some("sealed-seed"), Some(1), None));
+        assert!(
+            !shown.contains("argon2") && !shown.contains("sealed-seed"),
+            "{shown}"
+        );
+        assert!(shown.contains("a@example.com"), "{shown}");
     }
 }

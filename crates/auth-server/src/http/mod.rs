@@ -168,6 +168,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/mfa", web::get().to(mfa::show_challenge))
             .route("/mfa", web::post().to(mfa::submit_challenge))
             .route("/mfa/enroll", web::get().to(mfa::show_enroll))
+            .route(
+                "/mfa/enroll/key",
+                web::post().to(mfa::submit_enroll_password),
+            )
             .route("/mfa/enroll", web::post().to(mfa::submit_enroll))
             .route("/account", web::get().to(account::show_account))
             .route(

@@ -11,15 +11,25 @@ use crate::domain::email::Email;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::user::User;
 use crate::i18n::Locale;
 use crate::store::one_time_tokens::Purpose;
 
-/// What a successful password check leads to.
-#[derive(Debug)]
+/// What a successful password check leads to. `Debug` leaves the cookie
+/// secret out.
 pub struct LoggedIn {
     /// The new session's cookie secret.
     pub session_secret: String,
     pub stage: SessionStage,
+}
+
+impl std::fmt::Debug for LoggedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoggedIn")
+            .field("session_secret", &service_kit::secret::REDACTED)
+            .field("stage", &self.stage)
+            .finish()
+    }
 }
 
 impl Identity {
@@ -34,12 +44,7 @@ impl Identity {
     ) -> Result<LoggedIn, IdentityError> {
         // An unparsable email is simply an account that does not exist.
         let email = Email::parse(email).ok();
-        let account_key = format!(
-            "acct:{}",
-            email
-                .as_ref()
-                .map_or(email_fallback(), |e| e.normalized().to_owned())
-        );
+        let account_key = account_key(email.as_ref());
         let ip_key = format!("ip:{}", client.ip);
 
         let mut reserved = self
@@ -73,8 +78,15 @@ impl Identity {
         let user = match user {
             Some(u) if verified.matches && !u.is_disabled() => u,
             found => {
-                self.after_failure(tenant, &account_key, found.as_ref(), client, locale)
-                    .await?;
+                self.after_failure(
+                    tenant,
+                    &account_key,
+                    found.as_ref(),
+                    client,
+                    locale,
+                    ("login", ""),
+                )
+                .await?;
                 return Err(IdentityError::InvalidCredentials);
             }
         };
@@ -155,13 +167,7 @@ impl Identity {
         tenant: &Tenant,
         email: Option<&Email>,
         password: &str,
-    ) -> Result<
-        (
-            Option<crate::domain::user::User>,
-            crate::password::Verification,
-        ),
-        IdentityError,
-    > {
+    ) -> Result<(Option<User>, crate::password::Verification), IdentityError> {
         let user = match email {
             Some(e) => self.users.find_by_email(tenant.id, e).await?,
             None => None,
@@ -204,13 +210,72 @@ impl Identity {
         Ok(())
     }
 
+    /// Checks a signed-in user's password again before a sensitive step.
+    /// A wrong one counts on the account's lockout exactly like a failed
+    /// login (the same counter, the same unlock mail), and is audited as
+    /// `event`.
+    pub(crate) async fn recheck_password(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        password: &str,
+        client: &ClientInfo,
+        locale: Locale,
+        event: &str,
+    ) -> Result<(), IdentityError> {
+        let account_key = account_key(Some(&user.email));
+        if let Err(e) = self
+            .reserve(tenant.id, &account_key, &self.account_lockout)
+            .await
+        {
+            if matches!(e, IdentityError::Locked { .. }) {
+                self.record(tenant, Some(user.id), event, "locked", client, "")
+                    .await?;
+            }
+            return Err(e);
+        }
+        let verified =
+            match user.password_hash.as_deref() {
+                Some(phc) => self.hasher.verify(password, phc).await,
+                None => self.hasher.verify_dummy(password).await.map(|()| {
+                    crate::password::Verification {
+                        matches: false,
+                        needs_rehash: false,
+                    }
+                }),
+            };
+        let matches = match verified {
+            Ok(v) => v.matches,
+            Err(e) => {
+                // No password was checked: the reservation goes back.
+                self.failures.forgive_one(tenant.id, &account_key).await?;
+                return Err(e.into());
+            }
+        };
+        if !matches {
+            self.after_failure(
+                tenant,
+                &account_key,
+                Some(user),
+                client,
+                locale,
+                (event, "wrong password"),
+            )
+            .await?;
+            return Err(IdentityError::InvalidCredentials);
+        }
+        self.failures.clear(tenant.id, &account_key).await?;
+        Ok(())
+    }
+
     async fn after_failure(
         &self,
         tenant: &Tenant,
         account_key: &str,
-        user: Option<&crate::domain::user::User>,
+        user: Option<&User>,
         client: &ClientInfo,
         locale: Locale,
+        (event, detail): (&str, &str),
     ) -> Result<(), IdentityError> {
         let policy = &self.account_lockout;
         let forget_before = now() - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
@@ -219,7 +284,7 @@ impl Identity {
             .read(tenant.id, account_key, forget_before)
             .await?;
         let user_id = user.map(|u| u.id);
-        self.record(tenant, user_id, "login", "failure", client, "")
+        self.record(tenant, user_id, event, "failure", client, detail)
             .await?;
         if counter.failures == policy.threshold {
             // The lock starts now: the owner gets a link to lift it, so a
@@ -234,7 +299,32 @@ impl Identity {
     }
 }
 
-/// The counter key of an unparsable email: one shared bucket, locked like any other.
-fn email_fallback() -> String {
-    "(invalid)".to_owned()
+/// The lockout counter of an account: `acct:<normalized email>`. Unparsable
+/// emails share one bucket, locked like any other.
+fn account_key(email: Option<&Email>) -> String {
+    format!("acct:{}", email.map_or("(invalid)", Email::normalized))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_session_secret() {
+        let done = LoggedIn {
+            session_secret: "cookie-secret".into(),
+            stage: SessionStage::Authenticated,
+        };
+        assert!(!format!("{done:?}").contains("cookie-secret"));
+    }
+
+    #[test]
+    fn accounts_are_counted_by_normalized_email() {
+        let email = Email::parse("Alice@Example.COM").expect("email");
+        assert_eq!(
+            account_key(Some(&email)),
+            format!("acct:{}", email.normalized())
+        );
+        assert_eq!(account_key(None), "acct:(invalid)");
+    }
 }

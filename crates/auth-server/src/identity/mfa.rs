@@ -10,12 +10,14 @@ use super::sessions::ActiveSession;
 use super::{now, ClientInfo, Identity, IdentityError};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
+use crate::i18n::Locale;
 
 pub const RECOVERY_CODES: usize = 10;
+/// How long a seed shown at enrolment may be confirmed.
+pub const ENROLMENT_TTL_SECS: i64 = 600;
 const STEP_SECS: u64 = 30;
 
-/// What the enrolment page shows.
-#[derive(Debug)]
+/// What the enrolment page shows. No `Debug`: it is the seed.
 pub struct Enrolment {
     pub manual_key: String,
     pub otpauth_url: String,
@@ -81,33 +83,31 @@ fn unix_now() -> u64 {
 }
 
 impl Identity {
+    /// Starts an enrolment attempt: after the current password, a new seed
+    /// good for [`ENROLMENT_TTL_SECS`]. Each attempt gets its own seed, so
+    /// a seed once shown is worthless after its ten minutes; and a stolen
+    /// session alone never reveals one.
     pub async fn begin_enrolment(
         &self,
         tenant: &Tenant,
         session: &ActiveSession,
+        password: &str,
+        client: &ClientInfo,
+        locale: Locale,
     ) -> Result<Enrolment, IdentityError> {
         let user = &session.user;
         if user.mfa_enabled() {
             return Err(IdentityError::Field("err_mfa_already_on"));
         }
-        // A pending seed is kept until confirmed, so a typo on the
-        // confirmation form does not force the user to scan again.
-        let seed = match user
-            .totp_secret
-            .as_deref()
-            .map(|s| self.keys.open(s, &owner(user)))
-        {
-            Some(Ok(seed)) => seed,
-            _ => {
-                let seed = service_kit::secret::random_bytes(20)
-                    .map_err(|e| IdentityError::Internal(e.to_string()))?;
-                let sealed = self.keys.seal(&seed, &owner(user))?;
-                self.users
-                    .set_pending_totp(tenant.id, user.id, &sealed, now())
-                    .await?;
-                seed
-            }
-        };
+        self.recheck_password(tenant, user, password, client, locale, "mfa_enrolled")
+            .await?;
+        let seed = service_kit::secret::random_bytes(20)
+            .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let sealed = self.keys.seal(&seed, &owner(user))?;
+        let now = now();
+        self.users
+            .set_pending_totp(tenant.id, user.id, &sealed, now + ENROLMENT_TTL_SECS, now)
+            .await?;
         let totp = totp(seed, tenant, user)?;
         let url = totp.get_url();
         let svg = qrcode::QrCode::new(url.as_bytes())
@@ -122,14 +122,14 @@ impl Identity {
         })
     }
 
-    /// Turns MFA on once the user proves both the password and a code;
-    /// returns the recovery codes, shown once.
+    /// Turns MFA on once the user proves a code of the seed shown by
+    /// [`Self::begin_enrolment`] before it expired; returns the recovery
+    /// codes, shown once. Wrong codes count like wrong codes at login.
     pub async fn confirm_enrolment(
         &self,
         tenant: &Tenant,
         session: &ActiveSession,
         code: &str,
-        password: &str,
         client: &ClientInfo,
     ) -> Result<Vec<String>, IdentityError> {
         // Re-read: the pending seed was written after the session was loaded.
@@ -137,32 +137,29 @@ impl Identity {
         if user.mfa_enabled() {
             return Err(IdentityError::Field("err_mfa_already_on"));
         }
-        let phc = user
-            .password_hash
-            .as_deref()
-            .ok_or(IdentityError::InvalidCredentials)?;
-        if !self.hasher.verify(password, phc).await?.matches {
+        let sealed = user
+            .pending_totp(now())
+            .ok_or(IdentityError::Field("err_enrolment_expired"))?;
+        let key = format!("mfa:{}", user.id);
+        self.reserve(tenant.id, &key, &self.account_lockout).await?;
+        let seed = self.keys.open(sealed, &owner(&user))?;
+        let accepted = match matching_step(&totp(seed, tenant, &user)?, code, unix_now()) {
+            Some(step) => self.users.use_totp_step(tenant.id, user.id, step).await?,
+            None => false,
+        };
+        if !accepted {
             self.record(
                 tenant,
                 Some(user.id),
                 "mfa_enrolled",
                 "failure",
                 client,
-                "wrong password",
+                "wrong code",
             )
             .await?;
-            return Err(IdentityError::InvalidCredentials);
-        }
-        let sealed = user
-            .totp_secret
-            .as_deref()
-            .ok_or(IdentityError::InvalidCode)?;
-        let seed = self.keys.open(sealed, &owner(&user))?;
-        let step = matching_step(&totp(seed, tenant, &user)?, code, unix_now())
-            .ok_or(IdentityError::InvalidCode)?;
-        if !self.users.use_totp_step(tenant.id, user.id, step).await? {
             return Err(IdentityError::InvalidCode);
         }
+        self.failures.clear(tenant.id, &key).await?;
         self.users.enable_mfa(tenant.id, user.id, now()).await?;
         let codes = self.regenerate_recovery_codes(tenant, &user).await?;
         self.record(

@@ -12,12 +12,24 @@ use crate::store::one_time_tokens::Purpose;
 use crate::store::users::NewUser;
 use crate::store::StoreError;
 
-#[derive(Debug, Default)]
+/// `Debug` leaves the password out.
+#[derive(Default)]
 pub struct SignupForm {
     pub email: String,
     pub password: String,
     pub display_name: String,
     pub username: String,
+}
+
+impl std::fmt::Debug for SignupForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupForm")
+            .field("email", &self.email)
+            .field("password", &service_kit::secret::REDACTED)
+            .field("display_name", &self.display_name)
+            .field("username", &self.username)
+            .finish()
+    }
 }
 
 impl Identity {
@@ -81,5 +93,24 @@ impl Identity {
             Err(StoreError::UsernameTaken) => Err(IdentityError::UsernameTaken),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_password() {
+        let form = SignupForm {
+            email: "a@example.com".into(),
+            password: "correct horse battery".into(),
+            ..SignupForm::default()
+        };
+        let shown = format!("{form:?}");
+        assert!(
+            !shown.contains("correct horse") && shown.contains("a@example.com"),
+            "{shown}"
+        );
     }
 }

@@ -61,6 +61,9 @@ pub struct ValidAuthorize {
 pub enum Refusal {
     /// No trustworthy redirect URI: show the message to the user.
     Page(String),
+    /// Our failure (the cause, for the log): the user sees only that
+    /// something went wrong on our side.
+    Internal(String),
     /// Send the error back to the client.
     Redirect {
         redirect_uri: String,
@@ -78,7 +81,7 @@ impl OAuth {
         match self.validate_authorize(tenant, p).await {
             Ok(req) => Some(req.redirect_uri),
             Err(Refusal::Redirect { redirect_uri, .. }) => Some(redirect_uri),
-            Err(Refusal::Page(_)) => None,
+            Err(Refusal::Page(_) | Refusal::Internal(_)) => None,
         }
     }
 
@@ -99,12 +102,7 @@ impl OAuth {
             Ok(_) | Err(ClientStoreError::NotFound) | Err(ClientStoreError::TenantNotFound) => {
                 return Err(page("The application (client_id) is unknown."))
             }
-            Err(e) => {
-                return Err(Refusal::Page(format!(
-                    "Unexpected error: {}",
-                    StoreError::Corrupt(e.to_string())
-                )))
-            }
+            Err(e) => return Err(Refusal::Internal(format!("authorize: client lookup: {e}"))),
         };
         let redirect_uri = p
             .redirect_uri

@@ -17,11 +17,22 @@ pub enum AuthMethod {
 }
 
 /// What the request claims: a client id, maybe a secret, and how it came.
-#[derive(Debug, Clone)]
+/// `Debug` shows whether a secret came, not the secret.
+#[derive(Clone)]
 pub struct PresentedClient {
     pub client_id: String,
     pub secret: Option<String>,
     pub method: AuthMethod,
+}
+
+impl std::fmt::Debug for PresentedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PresentedClient")
+            .field("client_id", &self.client_id)
+            .field("secret", &service_kit::secret::redacted(&self.secret))
+            .field("method", &self.method)
+            .finish()
+    }
 }
 
 fn bad(description: &str) -> OAuthError {
@@ -167,6 +178,19 @@ mod tests {
         assert_eq!(
             presented(None, None, None).expect_err("nothing").code,
             OAuthCode::InvalidClient
+        );
+    }
+    #[test]
+    fn debug_shows_no_client_secret() {
+        let presented = PresentedClient {
+            client_id: "cli_x".into(),
+            secret: Some("s3cret-value".into()),
+            method: AuthMethod::Basic,
+        };
+        let shown = format!("{presented:?}");
+        assert!(
+            !shown.contains("s3cret-value") && shown.contains("cli_x"),
+            "{shown}"
         );
     }
 }

@@ -22,8 +22,9 @@ pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 pub const ACR_MFA: &str = "urn:connectauth:acr:mfa";
 pub const ACR_PASSWORD: &str = "urn:connectauth:acr:pwd";
 
-/// The token endpoint's success body (RFC 6749 §5.1).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+/// The token endpoint's success body (RFC 6749 §5.1). `Debug` leaves the
+/// tokens out.
+#[derive(Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -33,6 +34,20 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use service_kit::secret::{redacted, REDACTED};
+        f.debug_struct("TokenResponse")
+            .field("access_token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("refresh_token", &redacted(&self.refresh_token))
+            .field("id_token", &redacted(&self.id_token))
+            .finish()
+    }
 }
 
 /// Who and what an access token speaks for.
@@ -250,5 +265,21 @@ mod tests {
         assert_eq!(acr("pwd rec"), ACR_MFA);
         assert_eq!(acr("pwd"), ACR_PASSWORD);
         assert_eq!(amr_list("pwd rec"), ["pwd", "otp"]);
+    }
+    #[test]
+    fn debug_shows_no_token() {
+        let response = TokenResponse {
+            access_token: "at-value".into(),
+            token_type: "Bearer".into(),
+            expires_in: 300,
+            scope: "openid".into(),
+            refresh_token: Some("rt-value".into()),
+            id_token: Some("idt-value".into()),
+        };
+        let shown = format!("{response:?}");
+        for token in ["at-value", "rt-value", "idt-value"] {
+            assert!(!shown.contains(token), "{shown}");
+        }
+        assert!(shown.contains("Bearer"), "{shown}");
     }
 }

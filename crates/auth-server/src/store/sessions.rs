@@ -11,7 +11,8 @@ const COLUMNS: &str =
     "secret_hash, handle, tenant_id, user_id, stage, amr, auth_time, created_at, \
 last_seen_at, expires_at, ip, user_agent";
 
-#[derive(Debug, Clone)]
+/// `Debug` leaves out the secret's hash (it identifies the cookie).
+#[derive(Clone)]
 pub struct SessionRecord {
     pub secret_hash: String,
     /// Public id, shown in the session list.
@@ -27,6 +28,20 @@ pub struct SessionRecord {
     pub expires_at: i64,
     pub ip: String,
     pub user_agent: String,
+}
+
+impl std::fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("secret_hash", &service_kit::secret::REDACTED)
+            .field("handle", &self.handle)
+            .field("tenant_id", &self.tenant_id)
+            .field("user_id", &self.user_id)
+            .field("stage", &self.stage)
+            .field("amr", &self.amr)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone)]
@@ -208,4 +223,32 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         ip: row.try_get("ip")?,
         user_agent: row.try_get("user_agent")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret_hash() {
+        let record = SessionRecord {
+            secret_hash: "hash-of-cookie".into(),
+            handle: "h1".into(),
+            tenant_id: "t".into(),
+            user_id: "u".into(),
+            stage: SessionStage::Authenticated,
+            amr: "pwd".into(),
+            auth_time: 1,
+            created_at: 1,
+            last_seen_at: 1,
+            expires_at: 2,
+            ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
+        };
+        let shown = format!("{record:?}");
+        assert!(
+            !shown.contains("hash-of-cookie") && shown.contains("h1"),
+            "{shown}"
+        );
+    }
 }

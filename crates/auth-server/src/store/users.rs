@@ -11,7 +11,7 @@ use crate::domain::user::{User, UserId, UserMetadata, Username};
 
 const COLUMNS: &str =
     "id, tenant_id, email, email_normalized, username, display_name, password_hash, \
-email_verified_at, metadata, totp_secret, totp_last_step, mfa_enabled_at, created_at, updated_at, \
+email_verified_at, metadata, totp_secret, totp_last_step, totp_pending_until, mfa_enabled_at, created_at, updated_at, \
 last_login_at, disabled_at";
 
 pub struct NewUser {
@@ -45,6 +45,7 @@ impl UserStore {
             metadata: new.metadata,
             totp_secret: None,
             totp_last_step: None,
+            totp_pending_until: None,
             mfa_enabled_at: None,
             created_at: now,
             updated_at: now,
@@ -157,19 +158,22 @@ impl UserStore {
         .await
     }
 
-    /// Keeps a not-yet-confirmed TOTP seed (sealed), replacing any earlier one.
+    /// Keeps a not-yet-confirmed TOTP seed (sealed) until `until`,
+    /// replacing any earlier one.
     pub async fn set_pending_totp(
         &self,
         tenant: TenantId,
         id: UserId,
         sealed: &str,
+        until: i64,
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE users SET totp_secret = $1, totp_last_step = NULL, updated_at = $2 \
-             WHERE tenant_id = $3 AND id = $4 AND mfa_enabled_at IS NULL",
+            "UPDATE users SET totp_secret = $1, totp_last_step = NULL, totp_pending_until = $2, \
+             updated_at = $3 WHERE tenant_id = $4 AND id = $5 AND mfa_enabled_at IS NULL",
         )
         .bind(sealed)
+        .bind(until)
         .bind(now)
         .bind(tenant.to_string())
         .bind(id.to_string())
@@ -185,7 +189,8 @@ impl UserStore {
         now: i64,
     ) -> Result<(), StoreError> {
         self.stamp(
-            "UPDATE users SET mfa_enabled_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+            "UPDATE users SET mfa_enabled_at = $1, totp_pending_until = NULL, updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3",
             now,
             tenant,
             id,
@@ -327,6 +332,7 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         metadata,
         totp_secret: row.try_get("totp_secret")?,
         totp_last_step: row.try_get("totp_last_step")?,
+        totp_pending_until: row.try_get("totp_pending_until")?,
         mfa_enabled_at: row.try_get("mfa_enabled_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

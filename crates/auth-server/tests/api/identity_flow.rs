@@ -29,39 +29,50 @@ async fn journey(engine: Engine) {
         account.body
     );
 
-    // Enrol TOTP: the page shows a QR code and the manual key.
+    // Enrol TOTP: no seed before the current password.
     let enroll = web.get("/t/acme/mfa/enroll").await;
+    assert_eq!(enroll.status, 200);
     assert!(
-        enroll.contains("data:image/svg+xml;base64,"),
-        "{}",
+        !enroll.contains("data:image/svg+xml") && !enroll.contains("class=\"secret\""),
+        "a session alone shows no seed: {}",
         enroll.body
     );
-    let key = enroll
-        .between("<code class=\"secret\">", "</code>")
-        .expect("manual key");
     let wrong = web
-        .post(
-            "/t/acme/mfa/enroll",
-            &[
-                ("code", &totp_code(&key, 0)),
-                ("password", "not my password"),
-            ],
-        )
+        .post("/t/acme/mfa/enroll/key", &[("password", "not my password")])
         .await;
     assert_eq!(wrong.status, 401, "the current password is required");
-    let again = web.get("/t/acme/mfa/enroll").await;
-    assert_eq!(
-        again
-            .between("<code class=\"secret\">", "</code>")
-            .as_deref(),
-        Some(key.as_str()),
-        "same pending key"
+    assert!(!wrong.contains("class=\"secret\""), "{}", wrong.body);
+    let seed_of = |page: &crate::web::Page| {
+        page.between("<code class=\"secret\">", "</code>")
+            .expect("manual key")
+    };
+    let first = web
+        .post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
+        .await;
+    assert!(
+        first.contains("data:image/svg+xml;base64,"),
+        "{}",
+        first.body
     );
+    let first_key = seed_of(&first);
+    let typo = web.post("/t/acme/mfa/enroll", &[("code", "000000")]).await;
+    assert_eq!(typo.status, 401);
+    assert!(
+        !typo.contains("class=\"secret\""),
+        "a wrong code does not show the seed again"
+    );
+    // Each attempt gets its own seed; the earlier one is void.
+    let second = web
+        .post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
+        .await;
+    let key = seed_of(&second);
+    assert_ne!(key, first_key, "a new seed per attempt");
+    let stale = web
+        .post("/t/acme/mfa/enroll", &[("code", &totp_code(&first_key, 0))])
+        .await;
+    assert_eq!(stale.status, 401, "the first attempt's seed is void");
     let codes_page = web
-        .post(
-            "/t/acme/mfa/enroll",
-            &[("code", &totp_code(&key, 0)), ("password", PASSWORD)],
-        )
+        .post("/t/acme/mfa/enroll", &[("code", &totp_code(&key, 0))])
         .await;
     assert_eq!(codes_page.status, 200, "{}", codes_page.body);
     let codes: Vec<String> = codes_page

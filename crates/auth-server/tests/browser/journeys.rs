@@ -120,12 +120,14 @@ impl Journey {
     }
 }
 
-/// On the enrolment page: the code of the step `offset` away and the
-/// password, up to the recovery codes. Returns the TOTP key.
+/// On the enrolment page: the password, then the code of the step
+/// `offset` away, up to the recovery codes. Returns the TOTP key.
 fn enrol_totp(tab: &Tab, offset: i64) -> String {
+    fill(tab, "#password", PASSWORD);
+    click(tab, "button[type=submit]");
+    wait_for_text(tab, "Scan this QR code");
     let key = text_of(tab, "code.secret");
     fill(tab, "#code", &crate::web::totp_code(&key, offset));
-    fill(tab, "#password", PASSWORD);
     click(tab, "button[type=submit]");
     wait_for_text(tab, "recovery codes");
     key
@@ -205,7 +207,11 @@ async fn login_with_totp_returns_to_the_app() {
         open(&tab, &format!("{}/login", j.issuer), "Log in");
         j.log_in(&tab, EMAIL, PASSWORD);
         wait_for_text(&tab, "Your account");
-        open(&tab, &format!("{}/mfa/enroll", j.issuer), "authenticator");
+        open(
+            &tab,
+            &format!("{}/mfa/enroll", j.issuer),
+            "current password",
+        );
         // The code of the step before: the login's code is then a new step.
         let key = enrol_totp(&tab, -1);
         csp.assert_none(&tab);

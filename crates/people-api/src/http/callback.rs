@@ -22,7 +22,8 @@ pub const STYLESHEET: &str = include_str!("../../static/callback.css");
 const CODE_MAX_CHARS: usize = 256;
 
 /// The authorization response (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207 `iss`).
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: the code is a credential until it is redeemed.
+#[derive(Default, Deserialize)]
 pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,

@@ -104,6 +104,7 @@ fn refusal(ctx: &PageCtx, r: Refusal) -> Result<HttpResponse, PageError> {
             &message,
             None,
         ),
+        Refusal::Internal(cause) => Err(PageError::Internal(cause)),
         Refusal::Redirect {
             redirect_uri,
             code,

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use super::context::{with_retry_after, PageCtx};
 use super::error::PageError;
 use super::form_failure;
-use super::return_to::ReturnQuery;
+use super::return_to::{with_return_to, ReturnQuery};
+use crate::identity::IdentityError;
 
 #[derive(Deserialize)]
 pub struct CodeBody {
@@ -73,6 +74,7 @@ pub async fn submit_challenge(
     }
 }
 
+/// Enrolment, step one: the current password (no seed is shown before it).
 pub async fn show_enroll(
     mut ctx: PageCtx,
     q: web::Query<ReturnQuery>,
@@ -87,31 +89,46 @@ pub async fn show_enroll(
             None => ctx.redirect("/account"),
         });
     }
-    let enrolment = match ctx
-        .state
-        .identity
-        .begin_enrolment(&ctx.tenant, &session)
-        .await
-    {
-        Ok(e) => e,
-        Err(e) => {
-            let failure = form_failure(&ctx, e)?;
-            return ctx.message(
-                failure.status,
-                "enroll_title",
-                &failure.message,
-                Some(("account_link", format!("{}/account", ctx.base()))),
-            );
-        }
-    };
-    let notice = ctx.requires_mfa().then(|| ctx.text("mfa_required_notice"));
-    ctx.render(
-        StatusCode::OK,
-        "mfa_enroll.html",
-        context! { qr => enrolment.qr_data_uri, manual_key => enrolment.manual_key, notice },
-    )
+    render_password_step(&ctx, StatusCode::OK, None)
 }
 
+/// Step two: the password checked, a new seed to scan and a code to type.
+pub async fn submit_enroll_password(
+    mut ctx: PageCtx,
+    form: web::Form<CodeBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.verify_csrf(&form.csrf)?;
+    ctx.limit_form()?;
+    ctx.resume(form.return_to.as_deref()).await;
+    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
+        return Ok(ctx.redirect("/login"));
+    };
+    match ctx
+        .state
+        .identity
+        .begin_enrolment(
+            &ctx.tenant,
+            &session,
+            &form.password,
+            &ctx.client,
+            ctx.locale,
+        )
+        .await
+    {
+        Ok(enrolment) => ctx.render(
+            StatusCode::OK,
+            "mfa_enroll.html",
+            context! { qr => enrolment.qr_data_uri, manual_key => enrolment.manual_key },
+        ),
+        Err(e) => {
+            let failure = form_failure(&ctx, e)?;
+            let res = render_password_step(&ctx, failure.status, Some(failure.message))?;
+            Ok(with_retry_after(res, failure.retry_after))
+        }
+    }
+}
+
+/// Step three: a code of the new seed turns MFA on.
 pub async fn submit_enroll(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
@@ -126,13 +143,7 @@ pub async fn submit_enroll(
     match ctx
         .state
         .identity
-        .confirm_enrolment(
-            &ctx.tenant,
-            &session,
-            &form.code,
-            &form.password,
-            &ctx.client,
-        )
+        .confirm_enrolment(&ctx.tenant, &session, &form.code, &ctx.client)
         .await
     {
         Ok(codes) => {
@@ -147,20 +158,34 @@ pub async fn submit_enroll(
             ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
             ctx.render(StatusCode::OK, "recovery_codes.html", context! { codes })
         }
+        Err(IdentityError::Field(key)) if key == "err_enrolment_expired" => {
+            let message = ctx.text(key);
+            render_password_step(&ctx, StatusCode::GONE, Some(message))
+        }
         Err(e) => {
+            // The seed is not shown again: only right after the password.
             let failure = form_failure(&ctx, e)?;
-            // The same pending seed comes back: the app the user scanned still fits.
-            let enrolment = ctx
-                .state
-                .identity
-                .begin_enrolment(&ctx.tenant, &session)
-                .await
-                .map_err(|e| PageError::Internal(e.to_string()))?;
-            ctx.render(
+            let restart =
+                with_return_to(&format!("{}/mfa/enroll", ctx.base()), ctx.return_to(), &[]);
+            let res = ctx.render(
                 failure.status,
                 "mfa_enroll.html",
-                context! { error => failure.message, qr => enrolment.qr_data_uri, manual_key => enrolment.manual_key },
-            )
+                context! { error => failure.message, code_only => true, restart },
+            )?;
+            Ok(with_retry_after(res, failure.retry_after))
         }
     }
+}
+
+fn render_password_step(
+    ctx: &PageCtx,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let notice = ctx.requires_mfa().then(|| ctx.text("mfa_required_notice"));
+    ctx.render(
+        status,
+        "mfa_enroll.html",
+        context! { password_step => true, error, notice },
+    )
 }
