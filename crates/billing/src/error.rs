@@ -8,6 +8,9 @@ use service_kit::{ApiError, Code};
 use crate::domain::month::BadMonth;
 use crate::domain::tenant::BadTenantId;
 use crate::service::BillingError;
+use crate::stripe::webhook::{
+    SignatureError, MAX_SIGNATURE_HEADER_BYTES, MAX_V1_SIGNATURES, V1_SIGNATURE_HEX_LEN,
+};
 use crate::stripe::GatewayError;
 
 /// What a handler fails with: a problem, or a refused token (whose answer
@@ -57,10 +60,17 @@ impl From<BillingError> for ApiError {
             BillingError::Invalid(detail) => ApiError::new(Code::InvalidInput, detail),
             BillingError::Signature(s) => {
                 tracing::info!(reason = %s, "stripe webhook refused");
-                ApiError::new(
-                    Code::WebhookSignature,
-                    "The Stripe-Signature does not verify.",
-                )
+                let detail = match s {
+                    SignatureError::TooLong
+                    | SignatureError::TooManySignatures
+                    | SignatureError::Malformed => format!(
+                        "The Stripe-Signature header is malformed: it has at most \
+                         {MAX_SIGNATURE_HEADER_BYTES} bytes, a t= timestamp and at most \
+                         {MAX_V1_SIGNATURES} v1 signatures of {V1_SIGNATURE_HEX_LEN} hex digits."
+                    ),
+                    _ => "The Stripe-Signature does not verify.".to_owned(),
+                };
+                ApiError::new(Code::WebhookSignature, detail)
             }
             BillingError::Event(ev) => ApiError::new(Code::BadRequest, ev.to_string()),
         }

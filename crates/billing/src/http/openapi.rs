@@ -103,7 +103,8 @@ impl Modify for SecuritySchemes {
                 "Stripe-Signature",
                 "Stripe's signature of the raw body, `t=<unix seconds>,v1=<hex HMAC-SHA256>`, \
                  under a secret of `BILLING_STRIPE_WEBHOOK_SECRETS`; `t` must be within \
-                 `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` of now.",
+                 `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` of now. At most 1024 bytes and 5 `v1` \
+                 signatures of exactly 64 hex digits.",
             ))),
         );
     }
@@ -184,7 +185,8 @@ pub struct BadGateway(Problem);
 #[allow(dead_code)]
 pub struct Unavailable(Problem);
 
-/// The `Stripe-Signature` header is missing or does not verify, or its
+/// The `Stripe-Signature` header is missing, malformed (over 1024 bytes, more
+/// than 5 `v1` signatures, one not 64 hex digits) or does not verify, or its
 /// timestamp is out of tolerance (`webhook-signature`); or the signed body is
 /// not a Stripe event (`bad-request`). Nothing is stored.
 #[derive(ToResponse)]

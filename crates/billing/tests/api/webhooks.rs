@@ -92,6 +92,44 @@ both_engines!(
     bad_signatures_are_refused_and_nothing_is_applied
 );
 
+async fn a_flood_of_signatures_is_refused_and_nothing_is_applied(engine: Engine) {
+    let app = spawn_with_stripe(engine).await;
+    subscribed(&app).await;
+    let events = app.stripe().take_pending_events();
+    // The event, padded with whitespace (still the same JSON) to near the
+    // body limit: every HMAC over it is as costly as it gets.
+    let mut payload = events[0].payload();
+    payload.resize(500_000, b' ');
+    let now = unix_now();
+    let good = sign_payload(&payload, WEBHOOK_SECRET, now);
+    let junk = |n: usize| (0..n).map(|i| format!(",v1={i:064x}")).collect::<String>();
+    for (name, header) in [
+        // 5,000 short entries: 30 KB, well within the server's header limit.
+        ("5,000 entries", format!("{good}{}", ",v1=00".repeat(4_999))),
+        ("six full-length v1", format!("{good}{}", junk(5))),
+        ("a short v1 beside a good one", format!("{good},v1=00")),
+    ] {
+        let resp = post(&app, payload.clone(), Some(&header)).await;
+        assert_eq!(resp.status(), 400, "{name}");
+        let problem: Value = resp.json().await.unwrap();
+        assert_eq!(problem["code"], "webhook-signature", "{name}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("malformed") && detail.contains("at most 5 v1 signatures"),
+            "{name}: {detail}"
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM stripe_events").await, 0);
+    assert_eq!(app.entitlements(TENANT_A).await["plan"], "free");
+    // The same body with Stripe's own header goes through.
+    assert_eq!(post(&app, payload, Some(&good)).await.status(), 200);
+    assert_eq!(app.entitlements(TENANT_A).await["plan"], "starter");
+}
+both_engines!(
+    signature_flood,
+    a_flood_of_signatures_is_refused_and_nothing_is_applied
+);
+
 #[tokio::test]
 async fn both_secrets_of_a_rotation_are_accepted() {
     let app = spawn_with_stripe(Engine::Sqlite).await;
