@@ -14,6 +14,12 @@ pub const DEV_DATABASE_URL: &str = "sqlite://data/billing.db";
 pub const DEFAULT_PLATFORM_ISSUER: &str = "http://127.0.0.1:8080/t/platform";
 /// The audience of every token the billing API accepts.
 pub const BILLING_AUDIENCE: &str = "connectauth-billing";
+/// How far a webhook's signed timestamp may be from now, by default (as
+/// Stripe's libraries).
+pub const DEFAULT_WEBHOOK_TOLERANCE_SECS: i64 = 300;
+/// The largest tolerance production accepts: a captured delivery can be
+/// replayed for that long.
+pub const MAX_WEBHOOK_TOLERANCE_SECS: i64 = 600;
 
 #[derive(Debug, Clone)]
 pub struct BillingConfig {
@@ -35,12 +41,14 @@ pub struct BillingConfig {
 pub struct StripeSettings {
     /// `BILLING_STRIPE_SECRET_KEY` (`sk_live_…`, `sk_test_…` or `rk_…`).
     pub secret_key: Secret,
-    /// `BILLING_STRIPE_API_BASE`: another API base URL (tests, stand-ins).
+    /// `BILLING_STRIPE_API_BASE`: another API base URL (tests, stand-ins);
+    /// https in production.
     pub api_base: Option<String>,
     /// `BILLING_STRIPE_WEBHOOK_SECRETS`: one or more `whsec_…`, comma
     /// separated; several during a rotation. Any one of them may sign.
     pub webhook_secrets: Vec<Secret>,
-    /// `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` (default 300).
+    /// `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` (default 300; 1 to 600 in
+    /// production).
     pub webhook_tolerance_secs: i64,
     /// Price ids of the paid plans (`BILLING_STRIPE_PRICE_STARTER`,
     /// `BILLING_STRIPE_PRICE_PRO`); unset → looked up by lookup key.
@@ -148,17 +156,34 @@ impl StripeSettings {
                  (the whsec_… signing secret of the webhook endpoint)",
             );
         }
+        let production = loader.mode().is_production();
         let api_base = loader.optional("BILLING_STRIPE_API_BASE");
         if let Some(base) = &api_base {
-            if url::Url::parse(base).is_err() {
-                loader.problem(format!("BILLING_STRIPE_API_BASE: `{base}` is not a URL"));
+            match url::Url::parse(base) {
+                Err(_) => loader.problem(format!("BILLING_STRIPE_API_BASE: `{base}` is not a URL")),
+                Ok(url) if production && url.scheme() != "https" => loader.problem(
+                    "BILLING_STRIPE_API_BASE: must be https in production (the secret key \
+                     travels over it)",
+                ),
+                Ok(_) => {}
             }
+        }
+        let webhook_tolerance_secs = loader.parse(
+            "BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS",
+            DEFAULT_WEBHOOK_TOLERANCE_SECS,
+        );
+        if production && !(1..=MAX_WEBHOOK_TOLERANCE_SECS).contains(&webhook_tolerance_secs) {
+            loader.problem(format!(
+                "BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS: between 1 and \
+                 {MAX_WEBHOOK_TOLERANCE_SECS} in production (a captured delivery can be \
+                 replayed for that long)"
+            ));
         }
         Some(Self {
             secret_key,
             api_base,
             webhook_secrets,
-            webhook_tolerance_secs: loader.parse("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS", 300),
+            webhook_tolerance_secs,
             prices: PriceIds {
                 starter: price(loader, "BILLING_STRIPE_PRICE_STARTER"),
                 pro: price(loader, "BILLING_STRIPE_PRICE_PRO"),
@@ -203,6 +228,112 @@ mod tests {
 
     fn read(pairs: &[(&str, &str)]) -> Result<BillingConfig, ConfigError> {
         BillingConfig::from_env(&Env::from_pairs(pairs.iter().copied()))
+    }
+
+    /// A complete production configuration with Stripe, plus `extra`
+    /// (which wins over the defaults).
+    fn production(extra: &[(&str, &str)]) -> Result<BillingConfig, ConfigError> {
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("CONNECTAUTH_ENV", "production"),
+            ("BILLING_PUBLIC_URL", "https://billing.example.com"),
+            ("BILLING_DATABASE_URL", "postgres://billing:pw@db/billing"),
+            ("BILLING_ISSUER", "https://auth.example.com/t/platform"),
+            ("SMTP_URL", "smtps://mailer:pw@relay.example.com:465"),
+            ("BILLING_STRIPE_SECRET_KEY", "sk_live_51abcdefghijklmnop"),
+            ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_live_1"),
+        ];
+        pairs.retain(|(k, _)| extra.iter().all(|(e, _)| e != k));
+        pairs.extend_from_slice(extra);
+        read(&pairs)
+    }
+
+    /// The one problem `extra` causes in an otherwise good production config.
+    fn production_problem(extra: &[(&str, &str)]) -> String {
+        let e = production(extra).expect_err("refused");
+        assert_eq!(e.problems.len(), 1, "{e}");
+        e.problems[0].clone()
+    }
+
+    #[test]
+    fn a_good_production_config_passes() {
+        let config = production(&[]).expect("valid");
+        let stripe = config.stripe.expect("configured");
+        assert_eq!(
+            stripe.webhook_tolerance_secs,
+            DEFAULT_WEBHOOK_TOLERANCE_SECS
+        );
+        assert_eq!(stripe.api_base, None);
+        for good in [
+            vec![("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS", "600")],
+            vec![("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS", "1")],
+            vec![(
+                "BILLING_STRIPE_API_BASE",
+                "https://stripe-proxy.internal.example",
+            )],
+            vec![(
+                "SMTP_URL",
+                "smtp://mailer:pw@relay.example.com:587?tls=starttls",
+            )],
+            vec![("SMTP_URL", "smtp://mail:1025")],
+            vec![("SMTP_URL", "smtp://mailer:pw@127.0.0.1:25")],
+        ] {
+            if let Err(e) = production(&good) {
+                panic!("{good:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn production_bounds_the_webhook_tolerance() {
+        for bad in ["601", "86400", "0", "-5"] {
+            let problem = production_problem(&[("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS", bad)]);
+            assert!(
+                problem.starts_with("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS: between 1 and 600"),
+                "{bad}: {problem}"
+            );
+        }
+        // Development keeps its freedom (replaying old captured events).
+        let dev = read(&[
+            ("BILLING_STRIPE_SECRET_KEY", "sk_test_51abcdefghijklmnop"),
+            ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_1"),
+            ("BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS", "86400"),
+        ]);
+        assert!(dev.is_ok());
+    }
+
+    #[test]
+    fn production_refuses_an_http_stripe_api_base() {
+        for bad in [
+            "http://stripe-proxy.internal.example",
+            "http://127.0.0.1:12111",
+        ] {
+            let problem = production_problem(&[("BILLING_STRIPE_API_BASE", bad)]);
+            assert!(
+                problem.starts_with("BILLING_STRIPE_API_BASE: must be https in production"),
+                "{bad}: {problem}"
+            );
+        }
+        // Development talks to local stand-ins over http.
+        let dev = read(&[
+            ("BILLING_STRIPE_SECRET_KEY", "sk_test_51abcdefghijklmnop"),
+            ("BILLING_STRIPE_WEBHOOK_SECRETS", "whsec_1"),
+            ("BILLING_STRIPE_API_BASE", "http://127.0.0.1:12111"),
+        ]);
+        assert!(dev.is_ok());
+    }
+
+    #[test]
+    fn production_refuses_smtp_credentials_over_plaintext() {
+        for bad in [
+            "smtp://mailer:pw@relay.example.com:587",
+            "smtp://mailer:pw@relay.example.com:587?tls=opportunistic",
+        ] {
+            let problem = production_problem(&[("SMTP_URL", bad)]);
+            assert!(
+                problem.starts_with("SMTP_URL: credentials"),
+                "{bad}: {problem}"
+            );
+        }
     }
 
     #[test]

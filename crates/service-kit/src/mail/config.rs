@@ -22,12 +22,24 @@ pub enum MailSettings {
 
 impl MailSettings {
     /// `SMTP_URL` (required in production), else files under `dir_variable`
-    /// (default `data/mail`).
+    /// (default `data/mail`). In production, credentials in `SMTP_URL` need
+    /// a connection that is always encrypted (`smtps://` or
+    /// `?tls=starttls`), unless the relay is on a loopback address.
     pub fn read(loader: &mut Loader<'_>, dir_variable: &str) -> Self {
         match loader.optional("SMTP_URL") {
-            Some(url) => Self::Smtp {
-                url: Secret::new(url),
-            },
+            Some(url) => {
+                if loader.mode().is_production()
+                    && SmtpUrl::parse(&url).is_ok_and(|u| u.sends_credentials_in_clear())
+                {
+                    loader.problem(
+                        "SMTP_URL: credentials over an unencrypted connection are refused in \
+                         production (use smtps://… or ?tls=starttls)",
+                    );
+                }
+                Self::Smtp {
+                    url: Secret::new(url),
+                }
+            }
             None if loader.mode().is_production() => {
                 loader.problem("SMTP_URL: required in production (smtp://… or smtps://…)");
                 Self::Files {
@@ -138,6 +150,32 @@ impl SmtpUrl {
         self.url.password().is_some()
     }
 
+    /// True when a user name or password would go to a relay off this host
+    /// over a connection that is not always encrypted: plain `smtp://`, or
+    /// `tls=opportunistic`, which anyone on the path can strip.
+    pub fn sends_credentials_in_clear(&self) -> bool {
+        let credentials = !self.url.username().is_empty() || self.url.password().is_some();
+        let always_encrypted = self.url.scheme() == "smtps"
+            || self
+                .url
+                .query_pairs()
+                .any(|(k, v)| k == "tls" && v == "required");
+        // `smtp` is not a special scheme to the URL parser: an IPv4 address
+        // comes back as a domain.
+        let loopback = match self.url.host() {
+            Some(url::Host::Domain(name)) => {
+                name.eq_ignore_ascii_case("localhost")
+                    || name
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        credentials && !always_encrypted && !loopback
+    }
+
     /// The URL with any password replaced by `***`, safe for logs.
     pub fn redacted(&self) -> String {
         let mut url = self.url.clone();
@@ -193,6 +231,54 @@ mod tests {
         assert!(u.has_credentials());
         for shown in [u.to_string(), format!("{u:?}"), u.redacted()] {
             assert!(!shown.contains("s3cret"), "{shown}");
+        }
+    }
+
+    fn read_smtp(mode: &str, url: &str) -> Result<MailSettings, crate::config::ConfigError> {
+        let env = crate::config::Env::from_pairs([("CONNECTAUTH_ENV", mode), ("SMTP_URL", url)]);
+        let mut loader = Loader::new(&env);
+        let settings = MailSettings::read(&mut loader, "MAIL_DIR");
+        loader.finish().map(|_| settings)
+    }
+
+    #[test]
+    fn production_refuses_smtp_credentials_over_a_plaintext_connection() {
+        for bad in [
+            "smtp://user:s3cret@relay.example.com:587",
+            "smtp://user:s3cret@relay.example.com:587?tls=opportunistic",
+            "smtp://user@relay.example.com:25",
+            "smtp://:s3cret@10.0.0.5:25",
+        ] {
+            let e = read_smtp("production", bad).expect_err(bad);
+            assert_eq!(e.problems.len(), 1, "{e}");
+            assert!(e.problems[0].starts_with("SMTP_URL: credentials"), "{e}");
+            assert!(
+                !e.to_string().contains("s3cret"),
+                "the password is not shown: {e}"
+            );
+            // Development only warns when the transport is built.
+            assert!(read_smtp("development", bad).is_ok(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn production_accepts_encrypted_or_credential_free_smtp() {
+        for good in [
+            "smtps://user:s3cret@relay.example.com:465",
+            "smtp://user:s3cret@relay.example.com:587?tls=starttls",
+            "smtp://user:s3cret@relay.example.com:587?tls=required",
+            // No credentials: the compose mail catcher, an open internal relay.
+            "smtp://mail:1025",
+            "smtp://relay.example.com:25?tls=opportunistic",
+            // Credentials that never leave the host.
+            "smtp://user:s3cret@127.0.0.1:25",
+            "smtp://user:s3cret@localhost:25",
+            "smtp://user:s3cret@[::1]:25",
+        ] {
+            assert!(
+                matches!(read_smtp("production", good), Ok(MailSettings::Smtp { .. })),
+                "{good}"
+            );
         }
     }
 

@@ -25,7 +25,7 @@ impl MailTransport {
 
     /// SMTP transport from a URL (no connection is made here).
     pub fn smtp(url: &SmtpUrl) -> Result<Self, MailError> {
-        if url.is_plaintext() && url.has_credentials() {
+        if url.sends_credentials_in_clear() {
             tracing::warn!(smtp_url = %url, "SMTP credentials configured without TLS");
         }
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())?.build();
