@@ -50,6 +50,13 @@ impl Application {
     pub fn build_with_db(config: AuthConfig, db: Database) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
         let state = web::Data::new(AppState::new(&config, db.clone())?);
+        if let Some(problem) = crate::http::pages::client_ip::startup_problem(
+            config.http.mode,
+            config.http.bind,
+            &config.identity.trusted_proxies,
+        ) {
+            tracing::error!("{problem}");
+        }
         // Scheduled key rotation; a database lease makes one instance do it.
         let mut tasks = vec![crate::keys::rotation::spawn_rotation_task(
             state.oauth.keys.clone(),

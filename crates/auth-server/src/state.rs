@@ -1,15 +1,14 @@
 //! What handlers get through `web::Data<AppState>`.
-use std::net::IpAddr;
-
 use service_kit::db::Database;
 
 use crate::billing::Billing;
-use crate::config::AuthConfig;
+use crate::config::{AuthConfig, TrustedProxies};
 use crate::dashboard::owner_billing::OwnerBilling;
 use crate::dashboard::owners::Owners;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::session::SessionPolicy;
 use crate::http::extract::OperatorTokenDigest;
+use crate::http::pages::client_ip::UntrustedProxyAlarm;
 use crate::http::pages::cookies::CookiePolicy;
 use crate::http::pages::render::Pages;
 use crate::http::rate_limit::RateLimits;
@@ -37,7 +36,10 @@ pub struct AppState {
     pub pages: Pages,
     pub limits: RateLimits,
     pub cookies: CookiePolicy,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: TrustedProxies,
+    /// Logs once when a production server without trusted proxies is
+    /// reached from a private address.
+    pub proxy_alarm: UntrustedProxyAlarm,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +133,7 @@ impl AppState {
                 secure: config.http.served_over_https(),
             },
             trusted_proxies: id.trusted_proxies.clone(),
+            proxy_alarm: UntrustedProxyAlarm::new(config.http.mode, &id.trusted_proxies),
         })
     }
 }

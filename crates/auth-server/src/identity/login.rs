@@ -45,7 +45,7 @@ impl Identity {
         // An unparsable email is simply an account that does not exist.
         let email = Email::parse(email).ok();
         let account_key = account_key(email.as_ref());
-        let ip_key = format!("ip:{}", client.ip);
+        let ip_key = format!("ip:{}", client.limit_key);
 
         let mut reserved = self
             .reserve(tenant.id, &account_key, &self.account_lockout)

@@ -30,6 +30,9 @@ use crate::store::StoreError;
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
     pub ip: String,
+    /// What per-IP lockout and rate limits count against: the address, or
+    /// its /64 for IPv6 (`http/pages/client_ip.rs`).
+    pub limit_key: String,
     pub user_agent: String,
 }
 

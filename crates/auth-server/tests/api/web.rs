@@ -32,6 +32,8 @@ pub struct Web {
     base: String,
     cookies: Mutex<BTreeMap<String, String>>,
     pub accept_language: Option<String>,
+    /// Sent as `X-Forwarded-For`, as a reverse proxy would.
+    pub forwarded_for: Option<String>,
 }
 
 impl Web {
@@ -44,6 +46,7 @@ impl Web {
             base: base.to_owned(),
             cookies: Mutex::new(BTreeMap::new()),
             accept_language: None,
+            forwarded_for: None,
         }
     }
 
@@ -76,6 +79,9 @@ impl Web {
         let mut req = req.header("cookie", self.cookie_header());
         if let Some(lang) = &self.accept_language {
             req = req.header("accept-language", lang);
+        }
+        if let Some(hops) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", hops);
         }
         let resp = req.send().await.expect("request sent");
         for set in resp.headers().get_all("set-cookie") {

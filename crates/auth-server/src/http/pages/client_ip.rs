@@ -1,25 +1,151 @@
 //! The client's address: the peer, unless the peer is a trusted reverse
 //! proxy, in which case the nearest untrusted hop of `X-Forwarded-For`
 //! (RFC 9700 §4.13: the proxy must overwrite that header, see deploy/caddy).
-use std::net::IpAddr;
+//!
+//! Also what per-IP rate limits and lockout count against ([`limit_key`]),
+//! and the alarm for a production server behind a proxy it does not trust.
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-pub fn client_ip(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> String {
-    let Some(peer) = peer else {
-        return "unknown".to_owned();
-    };
-    if !trusted.contains(&peer) {
-        return peer.to_string();
+use ipnet::Ipv6Net;
+use service_kit::config::RunMode;
+
+use crate::config::TrustedProxies;
+
+/// The client's address as far as it can be known.
+///
+/// A peer outside `trusted` is the client. A trusted peer's
+/// `X-Forwarded-For` (every header line, in order, as one list) is walked
+/// right to left: each hop was appended by the proxy before it, so the first
+/// hop that is not itself trusted is the client. When every hop is trusted
+/// the leftmost one is; a hop that is not an address (only something left
+/// of the trusted proxies can have written it) ends the walk at the last
+/// trusted hop before it.
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    forwarded_for: &[&str],
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    let peer = peer?.to_canonical();
+    if !trusted.contains(peer) {
+        return Some(peer);
     }
-    let hops: Vec<IpAddr> = forwarded_for
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|h| h.trim().parse().ok())
-        .collect();
-    hops.into_iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
-        .to_string()
+    let mut client = peer;
+    for hop in forwarded_for.iter().rev().flat_map(|line| line.rsplit(',')) {
+        let Some(ip) = parse_hop(hop) else {
+            break;
+        };
+        client = ip;
+        if !trusted.contains(ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+/// `203.0.113.9`, `2001:db8::1`, or with a port (`203.0.113.9:4711`,
+/// `[2001:db8::1]:4711`), as some proxies write it.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
+}
+
+/// The key per-IP rate limits and lockout count against: an IPv4 address
+/// itself, an IPv6 address's /64 (one subscriber or host usually holds a
+/// whole /64, so counting single addresses would give it 2^64 budgets).
+pub fn limit_key(ip: Option<IpAddr>) -> String {
+    match ip.map(|ip| ip.to_canonical()) {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => Ipv6Net::new(v6, 64)
+            .map(|net| net.trunc().to_string())
+            .unwrap_or_else(|_| v6.to_string()),
+    }
+}
+
+/// Loopback, private (RFC 1918, IPv6 unique local), link-local and shared
+/// (100.64.0.0/10, used by some Kubernetes networks) addresses: where a
+/// reverse proxy's requests come from, rarely a real client's.
+pub fn is_private_or_loopback(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    }
+}
+
+/// What can be told at start, before any request: in production with no
+/// trusted proxy, whether the bind address is one a reverse proxy's traffic
+/// arrives at. Production has an https public URL and the server speaks only
+/// plain HTTP, so a TLS proxy is always in front; a loopback bind means it
+/// runs on the same host, a private or unspecified one (`0.0.0.0`, `::`:
+/// containers, compose, Kubernetes) that it reaches the server over a
+/// private network. Only a specific public bind address says nothing.
+pub fn startup_problem(
+    mode: RunMode,
+    bind: SocketAddr,
+    trusted: &TrustedProxies,
+) -> Option<String> {
+    let ip = bind.ip();
+    let behind_proxy = ip.is_unspecified() || is_private_or_loopback(ip);
+    (mode.is_production() && trusted.is_empty() && behind_proxy).then(|| {
+        format!(
+            "AUTH_TRUSTED_PROXIES is empty but the server binds {bind}, behind a reverse proxy: \
+             every client will have the proxy's address, so one client's failures lock out and \
+             rate-limit everyone; set AUTH_TRUSTED_PROXIES to the proxy's address or range"
+        )
+    })
+}
+
+/// In production with no trusted proxy: an error in the log the first time
+/// a request comes from a private or loopback peer (once per process).
+#[derive(Debug)]
+pub struct UntrustedProxyAlarm {
+    armed: bool,
+    fired: AtomicBool,
+}
+
+impl UntrustedProxyAlarm {
+    pub fn new(mode: RunMode, trusted: &TrustedProxies) -> Self {
+        Self {
+            armed: mode.is_production() && trusted.is_empty(),
+            fired: AtomicBool::new(false),
+        }
+    }
+
+    /// Logs the error if `peer` is the first private or loopback peer; says
+    /// whether it did.
+    pub fn observe(&self, peer: Option<IpAddr>) -> bool {
+        if !self.armed || self.fired.load(Ordering::Relaxed) {
+            return false;
+        }
+        let Some(peer) = peer.filter(|ip| is_private_or_loopback(*ip)) else {
+            return false;
+        };
+        if self.fired.swap(true, Ordering::Relaxed) {
+            return false;
+        }
+        tracing::error!(
+            peer = %peer,
+            "a request came from a private or loopback address and AUTH_TRUSTED_PROXIES is empty: \
+             if a reverse proxy sends it, every client has the proxy's address, so one client's \
+             failures lock out and rate-limit everyone; set AUTH_TRUSTED_PROXIES to the proxy's \
+             address or range (logged once)"
+        );
+        true
+    }
+
+    pub fn has_fired(&self) -> bool {
+        self.fired.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]
@@ -30,25 +156,179 @@ mod tests {
         s.parse().expect("ip")
     }
 
+    fn trusted(list: &str) -> TrustedProxies {
+        TrustedProxies::parse(list).expect("valid list")
+    }
+
+    fn resolve(peer: &str, xff: &[&str], list: &str) -> String {
+        client_ip(Some(ip(peer)), xff, &trusted(list)).map_or("none".into(), |i| i.to_string())
+    }
+
     #[test]
     fn untrusted_peers_cannot_claim_another_address() {
+        assert_eq!(resolve("203.0.113.9", &["1.2.3.4"], ""), "203.0.113.9");
         assert_eq!(
-            client_ip(Some(ip("203.0.113.9")), Some("1.2.3.4"), &[]),
+            resolve("203.0.113.9", &["1.2.3.4"], "10.0.0.0/8"),
             "203.0.113.9"
         );
+        assert_eq!(client_ip(None, &[], &trusted("")), None);
     }
 
     #[test]
     fn a_trusted_proxy_passes_the_nearest_untrusted_hop() {
-        let proxy = ip("10.0.0.2");
+        // The client may send any X-Forwarded-For; the proxy appends its peer.
         assert_eq!(
-            client_ip(Some(proxy), Some("6.6.6.6, 198.51.100.7"), &[proxy]),
+            resolve("10.0.0.2", &["6.6.6.6, 198.51.100.7"], "10.0.0.2"),
             "198.51.100.7"
         );
+        assert_eq!(resolve("10.0.0.2", &["garbage"], "10.0.0.2"), "10.0.0.2");
+        assert_eq!(resolve("10.0.0.2", &[], "10.0.0.0/8"), "10.0.0.2");
+    }
+
+    #[test]
+    fn a_chain_of_trusted_ranges_is_walked_right_to_left() {
+        // client → CDN (198.51.100.0/24) → load balancer (10.1.0.0/16) → Caddy (10.2.0.5).
+        let list = "198.51.100.0/24, 10.0.0.0/8";
         assert_eq!(
-            client_ip(Some(proxy), Some("garbage"), &[proxy]),
-            "10.0.0.2"
+            resolve(
+                "10.2.0.5",
+                &["1.1.1.1, 203.0.113.50, 198.51.100.20, 10.1.3.4"],
+                list
+            ),
+            "203.0.113.50",
+            "the forged 1.1.1.1 left of the real client is never reached"
         );
-        assert_eq!(client_ip(None, None, &[]), "unknown");
+        // Header lines count as one list in order: the last line's last hop is nearest.
+        assert_eq!(
+            resolve(
+                "10.2.0.5",
+                &["1.1.1.1, 203.0.113.50", "198.51.100.20,10.1.3.4"],
+                list
+            ),
+            "203.0.113.50"
+        );
+        // Every hop trusted: the leftmost is the client (an internal user).
+        assert_eq!(
+            resolve("10.2.0.5", &["10.7.7.7, 10.1.3.4"], list),
+            "10.7.7.7"
+        );
+        // Garbage stops the walk at the last trusted hop, never past it.
+        assert_eq!(
+            resolve("10.2.0.5", &["1.1.1.1, unknown, 10.1.3.4"], list),
+            "10.1.3.4"
+        );
+        assert_eq!(
+            resolve("10.2.0.5", &["1.1.1.1, , 10.1.3.4"], list),
+            "10.1.3.4"
+        );
+        // Ports and brackets as some proxies write them; IPv6 hops.
+        assert_eq!(
+            resolve("10.2.0.5", &["203.0.113.50:4711"], list),
+            "203.0.113.50"
+        );
+        assert_eq!(
+            resolve("fd00::5", &["[2001:db8::7]:4711, fd00::9"], "fd00::/8"),
+            "2001:db8::7"
+        );
+        // An IPv4 proxy on a dual-stack socket.
+        assert_eq!(
+            resolve("::ffff:10.2.0.5", &["203.0.113.50"], "10.0.0.0/8"),
+            "203.0.113.50"
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let a = limit_key(Some(ip("2001:db8:1:2::1")));
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(limit_key(Some(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))), a);
+        assert_ne!(limit_key(Some(ip("2001:db8:1:3::1"))), a);
+        assert_eq!(limit_key(Some(ip("203.0.113.9"))), "203.0.113.9");
+        assert_eq!(limit_key(Some(ip("::ffff:203.0.113.9"))), "203.0.113.9");
+        assert_eq!(limit_key(None), "unknown");
+    }
+
+    #[test]
+    fn private_and_loopback_addresses_are_told_apart() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.17.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(is_private_or_loopback(ip(private)), "{private}");
+        }
+        for public in ["203.0.113.9", "100.128.0.1", "172.32.0.1", "2001:db8::1"] {
+            assert!(!is_private_or_loopback(ip(public)), "{public}");
+        }
+    }
+
+    #[test]
+    fn the_alarm_fires_once_in_production_without_trusted_proxies() {
+        let alarm = UntrustedProxyAlarm::new(RunMode::Production, &trusted(""));
+        assert!(
+            !alarm.observe(Some(ip("203.0.113.9"))),
+            "a public peer is a client"
+        );
+        assert!(!alarm.observe(None));
+        assert!(!alarm.has_fired());
+        assert!(
+            alarm.observe(Some(ip("10.0.0.2"))),
+            "the first proxy-like peer"
+        );
+        assert!(alarm.has_fired());
+        assert!(!alarm.observe(Some(ip("10.0.0.2"))), "once per process");
+        assert!(!alarm.observe(Some(ip("127.0.0.1"))));
+
+        let trusting = UntrustedProxyAlarm::new(RunMode::Production, &trusted("10.0.0.0/8"));
+        assert!(
+            !trusting.observe(Some(ip("127.0.0.1"))),
+            "a proxy is trusted"
+        );
+        let dev = UntrustedProxyAlarm::new(RunMode::Development, &trusted(""));
+        assert!(
+            !dev.observe(Some(ip("127.0.0.1"))),
+            "development stays quiet"
+        );
+    }
+
+    #[test]
+    fn the_start_check_looks_at_the_bind_address() {
+        let sock = |s: &str| s.parse::<SocketAddr>().expect("socket address");
+        let none = trusted("");
+        for behind_proxy in [
+            "127.0.0.1:8080",
+            "0.0.0.0:8080",
+            "[::]:8080",
+            "10.0.0.4:8080",
+        ] {
+            let problem = startup_problem(RunMode::Production, sock(behind_proxy), &none);
+            assert!(
+                problem.is_some_and(|p| p.contains("AUTH_TRUSTED_PROXIES is empty")),
+                "{behind_proxy}"
+            );
+        }
+        assert_eq!(
+            startup_problem(RunMode::Production, sock("203.0.113.9:8080"), &none),
+            None
+        );
+        assert_eq!(
+            startup_problem(
+                RunMode::Production,
+                sock("0.0.0.0:8080"),
+                &trusted("10.0.0.0/8")
+            ),
+            None
+        );
+        assert_eq!(
+            startup_problem(RunMode::Development, sock("127.0.0.1:8080"), &none),
+            None
+        );
     }
 }

@@ -12,7 +12,7 @@ use minijinja::{context, Value};
 use service_kit::http::security_headers::PageCsp;
 use subtle::ConstantTimeEq;
 
-use super::client_ip::client_ip;
+use super::client_ip::{client_ip, limit_key};
 use super::cookies::CookiePolicy;
 use super::error::PageError;
 use super::return_to::with_return_to;
@@ -122,16 +122,17 @@ impl PageCtx {
         if let Some(l) = query_lang {
             pending_cookies.push(cookies.lang(l.code()));
         }
-        let forwarded = req
+        let peer = req.peer_addr().map(|a| a.ip());
+        state.proxy_alarm.observe(peer);
+        let forwarded: Vec<&str> = req
             .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = client_ip(peer, &forwarded, &state.trusted_proxies);
         let client = ClientInfo {
-            ip: client_ip(
-                req.peer_addr().map(|a| a.ip()),
-                forwarded,
-                &state.trusted_proxies,
-            ),
+            ip: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+            limit_key: limit_key(ip),
             user_agent: req
                 .headers()
                 .get(header::USER_AGENT)
@@ -176,11 +177,11 @@ impl PageCtx {
         }
     }
 
-    /// Per-IP budget for form submissions.
+    /// Per-IP budget for form submissions (an IPv6 client's /64 shares one).
     pub fn limit_form(&self) -> Result<(), PageError> {
         self.state
             .limits
-            .check_form(&self.client.ip)
+            .check_form(&self.client.limit_key)
             .map_err(|retry_after| PageError::TooManyRequests { retry_after })
     }
 
