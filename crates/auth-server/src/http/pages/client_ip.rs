@@ -106,7 +106,9 @@ pub fn startup_problem(
 }
 
 /// In production with no trusted proxy: an error in the log the first time
-/// a request comes from a private or loopback peer (once per process).
+/// a hosted page (where per-IP limits apply) is asked for by a private or
+/// loopback peer, once per process. Health probes never reach it: they come
+/// from private addresses in every cluster.
 #[derive(Debug)]
 pub struct UntrustedProxyAlarm {
     armed: bool,
