@@ -6,190 +6,173 @@ pub mod oidc;
 pub mod pages;
 pub mod rate_limit;
 
+use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{account, assets, dashboard, links, login, mfa, signup};
 
+/// Each path is one resource with all its methods, so a known path asked
+/// with another method answers 405 with `Allow` (rendered as a problem by
+/// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    use manage::{clients, openapi, owners, tenants, users};
     cfg.service(
         web::scope("/manage/v1")
-            .route(
-                "/openapi.json",
-                web::get().to(manage::openapi::openapi_json),
+            .service(web::resource("/openapi.json").get(openapi::openapi_json))
+            .service(
+                web::resource("/tenants")
+                    .post(tenants::create_tenant)
+                    .get(tenants::list_tenants),
             )
-            .route("/tenants", web::post().to(manage::tenants::create_tenant))
-            .route("/tenants", web::get().to(manage::tenants::list_tenants))
-            .route(
-                "/tenants/by-slug/{slug}",
-                web::get().to(manage::tenants::get_tenant_by_slug),
+            .service(web::resource("/tenants/by-slug/{slug}").get(tenants::get_tenant_by_slug))
+            .service(
+                web::resource("/tenants/{id}")
+                    .get(tenants::get_tenant)
+                    .patch(tenants::update_tenant),
             )
-            .route("/tenants/{id}", web::get().to(manage::tenants::get_tenant))
-            .route(
-                "/tenants/{id}",
-                web::patch().to(manage::tenants::update_tenant),
+            .service(web::resource("/tenants/{id}/disable").post(tenants::disable_tenant))
+            .service(web::resource("/tenants/{id}/users").get(users::list_users))
+            .service(web::resource("/tenants/{id}/users/{user_id}").get(users::get_user))
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}/disable").post(users::disable_user),
             )
-            .route(
-                "/tenants/{id}/disable",
-                web::post().to(manage::tenants::disable_tenant),
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}/sessions")
+                    .delete(users::end_user_sessions),
             )
-            .route(
-                "/tenants/{id}/users",
-                web::get().to(manage::users::list_users),
+            .service(web::resource("/tenants/{id}/events").get(users::list_events))
+            .service(
+                web::resource("/tenants/{id}/clients")
+                    .post(clients::create_client)
+                    .get(clients::list_clients),
             )
-            .route(
-                "/tenants/{id}/users/{user_id}",
-                web::get().to(manage::users::get_user),
+            .service(
+                web::resource("/tenants/{id}/clients/{client_id}")
+                    .get(clients::get_client)
+                    .patch(clients::update_client),
             )
-            .route(
-                "/tenants/{id}/users/{user_id}/disable",
-                web::post().to(manage::users::disable_user),
+            .service(
+                web::resource("/tenants/{id}/clients/{client_id}/rotate-secret")
+                    .post(clients::rotate_client_secret),
             )
-            .route(
-                "/tenants/{id}/users/{user_id}/sessions",
-                web::delete().to(manage::users::end_user_sessions),
+            .service(
+                web::resource("/tenants/{id}/clients/{client_id}/disable")
+                    .post(clients::disable_client),
             )
-            .route(
-                "/tenants/{id}/events",
-                web::get().to(manage::users::list_events),
+            .service(
+                web::resource("/tenants/{id}/owners")
+                    .post(owners::add_owner)
+                    .get(owners::list_owners),
             )
-            .route(
-                "/tenants/{id}/clients",
-                web::post().to(manage::clients::create_client),
-            )
-            .route(
-                "/tenants/{id}/clients",
-                web::get().to(manage::clients::list_clients),
-            )
-            .route(
-                "/tenants/{id}/clients/{client_id}",
-                web::get().to(manage::clients::get_client),
-            )
-            .route(
-                "/tenants/{id}/clients/{client_id}",
-                web::patch().to(manage::clients::update_client),
-            )
-            .route(
-                "/tenants/{id}/clients/{client_id}/rotate-secret",
-                web::post().to(manage::clients::rotate_client_secret),
-            )
-            .route(
-                "/tenants/{id}/clients/{client_id}/disable",
-                web::post().to(manage::clients::disable_client),
-            )
-            .route(
-                "/tenants/{id}/owners",
-                web::post().to(manage::owners::add_owner),
-            )
-            .route(
-                "/tenants/{id}/owners",
-                web::get().to(manage::owners::list_owners),
-            )
-            .route(
-                "/tenants/{id}/owners/{user_id}",
-                web::delete().to(manage::owners::remove_owner),
-            ),
+            .service(web::resource("/tenants/{id}/owners/{user_id}").delete(owners::remove_owner)),
     );
     // The tenant owners' dashboard: pages of the `platform` tenant's session.
-    cfg.route("/dashboard", web::get().to(dashboard::show_dashboard));
+    cfg.service(web::resource("/dashboard").get(dashboard::show_dashboard));
     cfg.service(
         web::scope("/dashboard/t/{slug}")
-            .route("/billing", web::get().to(dashboard::show_billing))
-            .route(
-                "/billing/checkout",
-                web::post().to(dashboard::submit_checkout),
-            )
-            .route("/billing/portal", web::post().to(dashboard::submit_portal))
-            .route(
-                "/billing/contact",
-                web::post().to(dashboard::submit_contact),
-            ),
+            .service(web::resource("/billing").get(dashboard::show_billing))
+            .service(web::resource("/billing/checkout").post(dashboard::submit_checkout))
+            .service(web::resource("/billing/portal").post(dashboard::submit_portal))
+            .service(web::resource("/billing/contact").post(dashboard::submit_contact)),
     );
-    cfg.route("/static/connectauth.css", web::get().to(assets::stylesheet));
+    cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.
-    cfg.route(
-        "/.well-known/oauth-authorization-server/t/{slug}",
-        web::get().to(discovery::metadata),
+    cfg.service(
+        web::resource("/.well-known/oauth-authorization-server/t/{slug}").get(discovery::metadata),
     );
+    let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
     cfg.service(
         web::scope("/t/{slug}")
-            .route(
-                "/.well-known/openid-configuration",
-                web::get().to(discovery::metadata),
+            .service(
+                web::resource("/.well-known/openid-configuration")
+                    .get(discovery::metadata)
+                    .route(preflight()),
             )
-            .route(
-                "/.well-known/openid-configuration",
-                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            .service(
+                web::resource("/.well-known/oauth-authorization-server").get(discovery::metadata),
             )
-            .route(
-                "/.well-known/oauth-authorization-server",
-                web::get().to(discovery::metadata),
+            .service(
+                web::resource("/jwks.json")
+                    .get(jwks::jwks)
+                    .route(preflight()),
             )
-            .route("/jwks.json", web::get().to(jwks::jwks))
-            .route(
-                "/jwks.json",
-                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            .service(
+                web::resource("/authorize")
+                    .get(authorize::authorize_get)
+                    .post(authorize::authorize_post),
             )
-            .route("/authorize", web::get().to(authorize::authorize_get))
-            .route("/authorize", web::post().to(authorize::authorize_post))
-            .route(
-                "/authorize/consent",
-                web::post().to(authorize::consent_decision),
+            .service(web::resource("/authorize/consent").post(authorize::consent_decision))
+            .service(
+                web::resource("/token")
+                    .post(token::token)
+                    .route(preflight()),
             )
-            .route("/token", web::post().to(token::token))
-            .route(
-                "/token",
-                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            .service(
+                web::resource("/userinfo")
+                    .get(userinfo::userinfo_get)
+                    .post(userinfo::userinfo_post)
+                    .route(preflight()),
             )
-            .route("/userinfo", web::get().to(userinfo::userinfo_get))
-            .route("/userinfo", web::post().to(userinfo::userinfo_post))
-            .route(
-                "/userinfo",
-                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            .service(
+                web::resource("/revoke")
+                    .post(revoke::revoke)
+                    .route(preflight()),
             )
-            .route("/revoke", web::post().to(revoke::revoke))
-            .route(
-                "/revoke",
-                web::method(actix_web::http::Method::OPTIONS).to(cors::preflight),
+            .service(web::resource("/introspect").post(introspect::introspect))
+            .service(
+                web::resource("/end_session")
+                    .get(end_session::end_session_get)
+                    .post(end_session::end_session_post),
             )
-            .route("/introspect", web::post().to(introspect::introspect))
-            .route("/end_session", web::get().to(end_session::end_session_get))
-            .route(
-                "/end_session",
-                web::post().to(end_session::end_session_post),
+            .service(web::resource(["", "/"]).get(login::tenant_home))
+            .service(web::resource("/theme.css").get(assets::tenant_theme))
+            .service(
+                web::resource("/signup")
+                    .get(signup::show_signup)
+                    .post(signup::submit_signup),
             )
-            .route("", web::get().to(login::tenant_home))
-            .route("/", web::get().to(login::tenant_home))
-            .route("/theme.css", web::get().to(assets::tenant_theme))
-            .route("/signup", web::get().to(signup::show_signup))
-            .route("/signup", web::post().to(signup::submit_signup))
-            .route("/login", web::get().to(login::show_login))
-            .route("/login", web::post().to(login::submit_login))
-            .route("/logout", web::post().to(login::submit_logout))
-            .route("/mfa", web::get().to(mfa::show_challenge))
-            .route("/mfa", web::post().to(mfa::submit_challenge))
-            .route("/mfa/enroll", web::get().to(mfa::show_enroll))
-            .route(
-                "/mfa/enroll/key",
-                web::post().to(mfa::submit_enroll_password),
+            .service(
+                web::resource("/login")
+                    .get(login::show_login)
+                    .post(login::submit_login),
             )
-            .route("/mfa/enroll", web::post().to(mfa::submit_enroll))
-            .route("/account", web::get().to(account::show_account))
-            .route(
-                "/account/sessions/end-others",
-                web::post().to(account::end_other_sessions),
+            .service(web::resource("/logout").post(login::submit_logout))
+            .service(
+                web::resource("/mfa")
+                    .get(mfa::show_challenge)
+                    .post(mfa::submit_challenge),
             )
-            .route(
-                "/account/sessions/{handle}/end",
-                web::post().to(account::end_session),
+            .service(
+                web::resource("/mfa/enroll")
+                    .get(mfa::show_enroll)
+                    .post(mfa::submit_enroll),
             )
-            .route("/verify-email", web::get().to(links::show_verify_email))
-            .route("/verify-email", web::post().to(links::submit_verify_email))
-            .route("/verify-email/code", web::post().to(signup::submit_code))
-            .route("/forgot-password", web::get().to(links::show_forgot))
-            .route("/forgot-password", web::post().to(links::submit_forgot))
-            .route("/reset-password", web::get().to(links::show_reset))
-            .route("/reset-password", web::post().to(links::submit_reset))
-            .route("/unlock", web::get().to(links::show_unlock))
-            .route("/unlock", web::post().to(links::submit_unlock)),
+            .service(web::resource("/mfa/enroll/key").post(mfa::submit_enroll_password))
+            .service(web::resource("/account").get(account::show_account))
+            .service(
+                web::resource("/account/sessions/end-others").post(account::end_other_sessions),
+            )
+            .service(web::resource("/account/sessions/{handle}/end").post(account::end_session))
+            .service(
+                web::resource("/verify-email")
+                    .get(links::show_verify_email)
+                    .post(links::submit_verify_email),
+            )
+            .service(web::resource("/verify-email/code").post(signup::submit_code))
+            .service(
+                web::resource("/forgot-password")
+                    .get(links::show_forgot)
+                    .post(links::submit_forgot),
+            )
+            .service(
+                web::resource("/reset-password")
+                    .get(links::show_reset)
+                    .post(links::submit_reset),
+            )
+            .service(
+                web::resource("/unlock")
+                    .get(links::show_unlock)
+                    .post(links::submit_unlock),
+            ),
     );
 }

@@ -2,6 +2,7 @@
 use reqwest::Method;
 use serde_json::json;
 use service_kit::db::Engine;
+use service_kit::testing;
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 
@@ -167,12 +168,24 @@ async fn configured_body_limit_applies() {
 }
 
 #[tokio::test]
-async fn wrong_method_is_a_clear_4xx() {
+async fn a_known_path_with_another_method_is_405_with_allow() {
     let app = spawn_app(Engine::Sqlite).await;
-    let resp = app
-        .admin(Method::DELETE, "/manage/v1/tenants")
+    let tenant = app.tenant("acme", json!({})).await;
+    let at = &app.address;
+    testing::assert_method_not_allowed(at, "TRACE", "/manage/v1/tenants", &["GET", "POST"]).await;
+    testing::assert_method_not_allowed(at, "DELETE", "/manage/v1/tenants", &["GET", "POST"]).await;
+    let one = format!("/manage/v1/tenants/{}", tenant.id);
+    testing::assert_method_not_allowed(at, "PUT", &one, &["GET", "PATCH"]).await;
+    testing::assert_method_not_allowed(at, "GET", "/t/acme/token", &["POST", "OPTIONS"]).await;
+    testing::assert_method_not_allowed(at, "PUT", "/t/acme/login", &["GET", "POST"]).await;
+    testing::assert_method_not_allowed(at, "POST", "/healthz", &["GET"]).await;
+    // Nothing was created by the refused requests.
+    let list = app
+        .admin(Method::GET, "/manage/v1/tenants")
         .send()
         .await
         .expect("sent");
-    assert!(resp.status().is_client_error(), "{}", resp.status());
+    let body: serde_json::Value = list.json().await.expect("json");
+    let items = body["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(items, 2, "acme and platform only: {body}");
 }

@@ -13,25 +13,30 @@ use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
+/// Each path is one resource with all its methods: another method on a
+/// known path answers 405 with `Allow`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/webhooks/stripe", web::post().to(webhooks::stripe))
+    cfg.service(web::resource("/webhooks/stripe").post(webhooks::stripe))
         .service(
             web::scope("/v1")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                .route("/openapi.json", web::get().to(openapi::openapi_json))
-                .route("/plans", web::get().to(plans::list))
-                .route("/usage", web::post().to(usage::report))
+                .service(web::resource("/openapi.json").get(openapi::openapi_json))
+                .service(web::resource("/plans").get(plans::list))
+                .service(web::resource("/usage").post(usage::report))
                 .service(
                     web::scope("/tenants/{tenant_id}")
-                        .route("/entitlements", web::get().to(tenants::entitlements))
-                        .route("/subscription", web::get().to(tenants::subscription))
-                        .route("/plan", web::put().to(tenants::set_plan))
-                        .route("/usage", web::get().to(tenants::usage))
-                        .route("/account", web::get().to(tenants::account))
-                        .route("/account", web::put().to(tenants::set_account))
-                        .route("/invoices", web::get().to(tenants::invoices))
-                        .route("/checkout", web::post().to(payments::checkout))
-                        .route("/portal", web::post().to(payments::portal)),
+                        .service(web::resource("/entitlements").get(tenants::entitlements))
+                        .service(web::resource("/subscription").get(tenants::subscription))
+                        .service(web::resource("/plan").put(tenants::set_plan))
+                        .service(web::resource("/usage").get(tenants::usage))
+                        .service(
+                            web::resource("/account")
+                                .get(tenants::account)
+                                .put(tenants::set_account),
+                        )
+                        .service(web::resource("/invoices").get(tenants::invoices))
+                        .service(web::resource("/checkout").post(payments::checkout))
+                        .service(web::resource("/portal").post(payments::portal)),
                 ),
         );
 }

@@ -18,3 +18,13 @@ async fn readiness_is_503_when_the_database_is_gone() {
     app.db.drop_database().await;
     testing::assert_probes(&app.address, 503).await;
 }
+
+#[tokio::test]
+async fn a_known_path_with_another_method_is_405_with_allow() {
+    let app = spawn_billing(Engine::Sqlite).await;
+    let at = &app.address;
+    testing::assert_method_not_allowed(at, "TRACE", "/v1/plans", &["GET"]).await;
+    testing::assert_method_not_allowed(at, "GET", "/webhooks/stripe", &["POST"]).await;
+    let account = "/v1/tenants/00000000-0000-0000-0000-000000000000/account";
+    testing::assert_method_not_allowed(at, "DELETE", account, &["GET", "PUT"]).await;
+}

@@ -12,42 +12,32 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 /// `demo_callback`: serve the page of the `connectauth dev` demo client
-/// (development only; its `DemoCallback` is app data then).
+/// (development only; its `DemoCallback` is app data then). Each path is one
+/// resource with all its methods: another method answers 405 with `Allow`.
 pub fn configure(cfg: &mut web::ServiceConfig, demo_callback: bool) {
     if demo_callback {
-        cfg.route(
-            crate::demo::CALLBACK_PATH,
-            web::get().to(callback::show_callback),
-        );
-        cfg.route("/callback.css", web::get().to(callback::stylesheet));
+        cfg.service(web::resource(crate::demo::CALLBACK_PATH).get(callback::show_callback));
+        cfg.service(web::resource("/callback.css").get(callback::stylesheet));
     }
     cfg.service(
         web::scope("/v1")
             // Personal data: no shared or browser cache keeps it.
             .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-            .route("/me", web::get().to(me::get_me))
-            .route("/me", web::put().to(me::put_me))
-            .route("/people/{id}", web::get().to(people::get_person))
-            .route(
-                "/connections",
-                web::post().to(connections::request_connection),
+            .service(web::resource("/me").get(me::get_me).put(me::put_me))
+            .service(web::resource("/people/{id}").get(people::get_person))
+            .service(
+                web::resource("/connections")
+                    .post(connections::request_connection)
+                    .get(connections::list_connections),
             )
-            .route("/connections", web::get().to(connections::list_connections))
-            .route(
-                "/connections/{id}",
-                web::get().to(connections::get_connection),
+            .service(
+                web::resource("/connections/{id}")
+                    .get(connections::get_connection)
+                    .delete(connections::delete_connection),
             )
-            .route(
-                "/connections/{id}",
-                web::delete().to(connections::delete_connection),
-            )
-            .route(
-                "/connections/{id}/accept",
-                web::post().to(connections::accept_connection),
-            )
-            .route(
-                "/connections/{id}/decline",
-                web::post().to(connections::decline_connection),
+            .service(web::resource("/connections/{id}/accept").post(connections::accept_connection))
+            .service(
+                web::resource("/connections/{id}/decline").post(connections::decline_connection),
             ),
     );
 }

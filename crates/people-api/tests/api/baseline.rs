@@ -58,3 +58,11 @@ fn chunked(body: Vec<u8>) -> impl futures_util::Stream<Item = Result<Vec<u8>, st
     let chunks: Vec<_> = body.chunks(8 * 1024).map(|c| Ok(c.to_vec())).collect();
     futures_util::stream::iter(chunks)
 }
+
+#[tokio::test]
+async fn a_known_path_with_another_method_is_405_with_allow() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let at = &app.address;
+    testing::assert_method_not_allowed(at, "POST", "/v1/me", &["GET", "PUT"]).await;
+    testing::assert_method_not_allowed(at, "PATCH", "/v1/connections", &["GET", "POST"]).await;
+}

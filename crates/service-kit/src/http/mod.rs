@@ -1,9 +1,10 @@
 //! The HTTP baseline every service runs behind: request ids and access logs,
-//! security headers, body limits, problem+json for extractor errors, health
+//! security headers, body limits, 405 with `Allow`, problem+json for extractor errors, health
 //! probes, and a server that stops gracefully.
 pub mod body_limit;
 pub mod extract_errors;
 pub mod health;
+pub mod method_not_allowed;
 pub mod request_id;
 pub mod security_headers;
 pub mod server;

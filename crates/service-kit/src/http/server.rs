@@ -9,7 +9,7 @@ use actix_web::{web, App, HttpServer};
 use sqlx::AnyPool;
 
 use super::health::{self, Readiness};
-use super::{body_limit, extract_errors, request_id, security_headers};
+use super::{body_limit, extract_errors, method_not_allowed, request_id, security_headers};
 use crate::config::HttpSettings;
 
 /// Binds the configured address.
@@ -61,12 +61,13 @@ where
             .app_data(web::PayloadConfig::new(limit))
             .app_data(extract_errors::query_config())
             .app_data(extract_errors::path_config())
-            // Last wrap runs first: request id → security headers → body limit → routes.
+            // Last wrap runs first: request id → security headers → body limit → 405 → routes.
+            .wrap(from_fn(method_not_allowed::render))
             .wrap(from_fn(body_limit::enforce))
             .wrap(from_fn(security_headers::apply))
             .wrap(from_fn(request_id::trace))
-            .route("/healthz", web::get().to(health::healthz))
-            .route("/readyz", web::get().to(health::readyz))
+            .service(web::resource("/healthz").get(health::healthz))
+            .service(web::resource("/readyz").get(health::readyz))
             .configure(configure.clone())
             .default_service(web::to(health::not_found))
     })

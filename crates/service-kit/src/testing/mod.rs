@@ -151,6 +151,32 @@ pub async fn assert_baseline_404(address: &str) {
     assert_baseline_headers(resp.headers());
 }
 
+/// `method` on the known `path` is not served: 405 problem+json whose
+/// `Allow` names exactly `allowed` (in any order).
+pub async fn assert_method_not_allowed(address: &str, method: &str, path: &str, allowed: &[&str]) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let resp = reqwest::Client::new()
+        .request(method.clone(), format!("{address}{path}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
+    assert_eq!(resp.headers()["content-type"], crate::problem::PROBLEM_JSON);
+    assert_baseline_headers(resp.headers());
+    let mut allow: Vec<String> = resp.headers()["allow"]
+        .to_str()
+        .expect("ascii")
+        .split(',')
+        .map(|m| m.trim().to_owned())
+        .collect();
+    allow.sort();
+    let mut expected: Vec<String> = allowed.iter().map(|m| (*m).to_owned()).collect();
+    expected.sort();
+    assert_eq!(allow, expected, "Allow of {path}");
+    let body: serde_json::Value = resp.json().await.expect("problem body");
+    assert_eq!(body["code"], "method-not-allowed");
+}
+
 pub fn assert_baseline_headers(h: &reqwest::header::HeaderMap) {
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
