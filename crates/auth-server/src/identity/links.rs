@@ -193,7 +193,8 @@ impl Identity {
         let ended = self
             .sessions
             .delete_all_for_user(tenant.id, user.id)
-            .await?;
+            .await?
+            .len();
         // Refresh tokens too: whoever held the old password loses its grants.
         self.grants
             .revoke_for_user(tenant.id, &user.id.to_string(), "password reset", now())

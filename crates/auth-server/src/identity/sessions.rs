@@ -5,6 +5,7 @@ use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
 use crate::store::sessions::SessionRecord;
+use crate::store::StoreError;
 
 pub struct NewSession<'a> {
     pub tenant: TenantId,
@@ -65,7 +66,8 @@ impl Identity {
             }
             None => self.sessions.insert(&record).await?,
         }
-        // Past the cap, the oldest sessions end (the new one is the newest).
+        // Past the cap, the oldest sessions end (the new one is the newest),
+        // and with them what applications got from those logins.
         let ended = self
             .sessions
             .keep_newest(
@@ -74,9 +76,11 @@ impl Identity {
                 self.session_policy.max_per_user,
             )
             .await?;
-        if ended > 0 {
+        self.revoke_grants_of(s.tenant, &ended, "session cap")
+            .await?;
+        if !ended.is_empty() {
             tracing::info!(
-                ended,
+                ended = ended.len(),
                 "oldest sessions ended: the user reached the session cap"
             );
         }
@@ -198,14 +202,16 @@ impl Identity {
         handle: &str,
         client: &ClientInfo,
     ) -> Result<bool, IdentityError> {
+        // Only a session of this user: the handle of someone else's session
+        // deletes nothing here, and must revoke nothing either.
         let ended = self
             .sessions
             .delete_by_handle(tenant.id, user, handle)
             .await?;
-        self.grants
-            .revoke_for_session(tenant.id, handle, "session ended by user", now())
-            .await?;
         if ended {
+            self.grants
+                .revoke_for_session(tenant.id, handle, "session ended by user", now())
+                .await?;
             self.record(
                 tenant,
                 Some(user),
@@ -238,6 +244,9 @@ impl Identity {
                     .delete_by_handle(tenant.id, session.user.id, &s.handle)
                     .await?
             {
+                self.grants
+                    .revoke_for_session(tenant.id, &s.handle, "other sessions ended", now())
+                    .await?;
                 ended += 1;
             }
         }
@@ -251,5 +260,33 @@ impl Identity {
         )
         .await?;
         Ok(ended)
+    }
+
+    /// Ends every session of the user (the operator's "end sessions") and
+    /// revokes the grants made from them; returns how many sessions ended.
+    pub async fn end_all_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        reason: &str,
+    ) -> Result<u64, StoreError> {
+        let ended = self.sessions.delete_all_for_user(tenant, user).await?;
+        self.revoke_grants_of(tenant, &ended, reason).await?;
+        Ok(u64::try_from(ended.len()).unwrap_or(u64::MAX))
+    }
+
+    /// Revokes the grants made from the sessions `handles` (which just ended).
+    async fn revoke_grants_of(
+        &self,
+        tenant: TenantId,
+        handles: &[String],
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        for handle in handles {
+            self.grants
+                .revoke_for_session(tenant, handle, reason, now())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -172,38 +172,48 @@ impl SessionStore {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Ends the user's oldest sessions beyond the newest `keep`.
+    /// Ends the user's oldest sessions beyond the newest `keep`; returns the
+    /// handles of the sessions it ended (their grants end with them).
     pub async fn keep_newest(
         &self,
         tenant: TenantId,
         user: &str,
         keep: i64,
-    ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
             "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND secret_hash NOT IN \
              (SELECT secret_hash FROM sessions WHERE tenant_id = $1 AND user_id = $2 \
-              ORDER BY created_at DESC, handle DESC LIMIT $3)",
+              ORDER BY created_at DESC, handle DESC LIMIT $3) RETURNING handle",
         )
         .bind(tenant.to_string())
         .bind(user)
         .bind(keep)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(done.rows_affected())
+        handles(&rows)
     }
 
+    /// Ends every session of the user; returns the handles of those it ended.
     pub async fn delete_all_for_user(
         &self,
         tenant: TenantId,
         user: UserId,
-    ) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
-            .bind(tenant.to_string())
-            .bind(user.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 RETURNING handle",
+        )
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        handles(&rows)
     }
+}
+
+fn handles(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
+    rows.iter()
+        .map(|r| r.try_get("handle").map_err(StoreError::from))
+        .collect()
 }
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {

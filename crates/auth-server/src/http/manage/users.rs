@@ -188,7 +188,8 @@ pub async fn disable_user(
         .identity
         .sessions
         .delete_all_for_user(tenant, user)
-        .await?;
+        .await?
+        .len();
     state
         .identity
         .grants
@@ -202,7 +203,8 @@ pub async fn disable_user(
 
 /// End a user's sessions
 ///
-/// Logs the user out of the hosted pages everywhere; the account stays usable.
+/// Logs the user out of the hosted pages everywhere and revokes what applications got through
+/// those sessions (their refresh and access tokens); the account stays usable.
 #[utoipa::path(
     delete,
     path = "/manage/v1/tenants/{id}/users/{user_id}/sessions",
@@ -223,8 +225,7 @@ pub async fn end_user_sessions(
     state.identity.users.get(tenant, user).await?;
     let ended = state
         .identity
-        .sessions
-        .delete_all_for_user(tenant, user)
+        .end_all_sessions(tenant, user, "sessions ended by operator")
         .await?;
     Ok(HttpResponse::Ok().json(EndedSessions { ended }))
 }
