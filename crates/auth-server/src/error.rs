@@ -6,6 +6,7 @@ use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
 use crate::domain::page::PageSizeError;
 use crate::domain::tenant::TenantRuleError;
+use crate::oauth::client_status::DisableClientError;
 use crate::store::clients::ClientStoreError;
 use crate::store::StoreError;
 
@@ -43,6 +44,15 @@ impl From<ClientStoreError> for ApiError {
             ClientStoreError::Random(_)
             | ClientStoreError::Database(_)
             | ClientStoreError::Corrupt(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<DisableClientError> for ApiError {
+    fn from(e: DisableClientError) -> Self {
+        match e {
+            DisableClientError::Client(e) => e.into(),
+            DisableClientError::Grants(e) => e.into(),
         }
     }
 }

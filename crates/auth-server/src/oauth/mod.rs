@@ -3,6 +3,7 @@
 //! of our own tokens. No HTTP here: `http/oidc/` parses and renders.
 pub mod authorize;
 pub mod client_auth;
+pub mod client_status;
 pub mod grants;
 pub mod logout;
 pub mod own_jwt;

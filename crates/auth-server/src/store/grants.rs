@@ -39,16 +39,24 @@ impl GrantStore {
         Ok(id)
     }
 
-    /// Whether the grant exists in this tenant and is not revoked.
+    /// Whether the grant exists in this tenant, is not revoked, and its
+    /// client is not disabled: a disabled client's tokens are dead at once,
+    /// even one minted while it was being disabled.
     pub async fn is_live(&self, tenant: TenantId, id: &str) -> Result<bool, StoreError> {
-        let row =
-            sqlx::query("SELECT revoked_at FROM oauth_grants WHERE id = $1 AND tenant_id = $2")
-                .bind(id)
-                .bind(tenant.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT g.revoked_at, c.disabled_at FROM oauth_grants g \
+             JOIN clients c ON c.id = g.client_id AND c.tenant_id = g.tenant_id \
+             WHERE g.id = $1 AND g.tenant_id = $2",
+        )
+        .bind(id)
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match row {
-            Some(r) => r.try_get::<Option<i64>, _>("revoked_at")?.is_none(),
+            Some(r) => {
+                r.try_get::<Option<i64>, _>("revoked_at")?.is_none()
+                    && r.try_get::<Option<i64>, _>("disabled_at")?.is_none()
+            }
             None => false,
         })
     }
@@ -110,6 +118,27 @@ impl GrantStore {
         .bind(reason)
         .bind(tenant.to_string())
         .bind(session_handle)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Revokes every grant of a client (the client was disabled).
+    pub async fn revoke_for_client(
+        &self,
+        tenant: TenantId,
+        client_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 \
+             WHERE tenant_id = $3 AND client_id = $4 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(tenant.to_string())
+        .bind(client_id)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())

@@ -9,6 +9,7 @@ mod billing_signup;
 mod billing_token;
 mod billing_usage;
 mod client_address;
+mod client_disable;
 mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;

@@ -505,7 +505,9 @@ pub async fn rotate_client_secret(
 
 /// Disable a client
 ///
-/// The client can no longer get tokens. Disabling a disabled client keeps the first date.
+/// The client can no longer get tokens, and every grant it holds is revoked: its refresh tokens
+/// are refused, its access tokens are inactive at introspection and userinfo. Disabling a disabled
+/// client keeps the first date.
 #[utoipa::path(
     post,
     path = "/manage/v1/tenants/{id}/clients/{client_id}/disable",
@@ -520,12 +522,11 @@ pub async fn rotate_client_secret(
 pub async fn disable_client(
     _: Operator,
     state: web::Data<AppState>,
-    clients: Clients,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
-    let client = clients.0.disable(tenant, &id, now()).await?;
-    tracing::info!(tenant_id = %tenant, client_id = %id, "client disabled");
+    let (client, revoked) = state.oauth.disable_client(tenant, &id).await?;
+    tracing::info!(tenant_id = %tenant, client_id = %id, revoked, "client disabled; its grants are revoked");
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
