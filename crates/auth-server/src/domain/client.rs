@@ -782,6 +782,15 @@ impl Client {
         self.settings.grant_types.contains(&grant)
     }
 
+    /// Whether a grant of `scope` comes with a refresh token: the client may
+    /// use the `refresh_token` grant, and either the user granted
+    /// `offline_access` (OIDC Core §11) or the client is first-party (its
+    /// users log in to the tenant's own application, without a consent page).
+    pub fn gets_refresh_token(&self, scope: &ScopeSet) -> bool {
+        self.allows_grant(GrantType::RefreshToken)
+            && (scope.contains("offline_access") || self.settings.first_party)
+    }
+
     /// Exact string comparison, no normalisation (RFC 9700 §2.1).
     pub fn allows_redirect_uri(&self, presented: &str) -> bool {
         self.settings.redirect_uris.iter().any(|u| u.0 == presented)
@@ -1153,6 +1162,43 @@ mod tests {
         assert!(!client.allows_grant(GrantType::ClientCredentials));
         assert!(!client.allows_origin("https://app.example"));
         assert!(client.settings.scopes().contains("offline_access"));
+    }
+
+    #[test]
+    fn refresh_tokens_need_the_grant_and_offline_access_or_a_first_party_client() {
+        let third_party = confidential();
+        let online = ScopeSet::parse("openid profile").expect("scope");
+        let offline = ScopeSet::parse("openid offline_access").expect("scope");
+        assert!(!third_party.gets_refresh_token(&online));
+        assert!(third_party.gets_refresh_token(&offline));
+        let first_party = Client {
+            settings: third_party
+                .settings
+                .updated(
+                    third_party.kind,
+                    ClientUpdate {
+                        first_party: Some(true),
+                        ..ClientUpdate::default()
+                    },
+                )
+                .expect("valid"),
+            ..third_party.clone()
+        };
+        assert!(first_party.gets_refresh_token(&online));
+        let no_refresh_grant = Client {
+            settings: first_party
+                .settings
+                .updated(
+                    first_party.kind,
+                    ClientUpdate {
+                        grant_types: Some(vec![GrantType::AuthorizationCode]),
+                        ..ClientUpdate::default()
+                    },
+                )
+                .expect("valid"),
+            ..first_party.clone()
+        };
+        assert!(!no_refresh_grant.gets_refresh_token(&offline));
     }
 
     #[test]

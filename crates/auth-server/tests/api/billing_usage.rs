@@ -14,7 +14,7 @@ use service_kit::db::Engine;
 
 use crate::billing_fake::{billing_for, FakeBilling};
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
-use crate::oidc::{code_flow, create_client, token};
+use crate::oidc::{code_flow_with_scope, create_client, token};
 
 // 2026-11-30T23:59:59Z and 2026-12-01T00:00:00Z.
 const NOV_LAST: i64 = 1_796_083_199;
@@ -79,9 +79,18 @@ async fn many_logins_are_one_active_user(engine: Engine) {
         let login = app.login(&web, "acme", alice, PASSWORD).await;
         assert_eq!(login.status, 303, "{}", login.body);
     }
-    // And refreshes: a code flow, then three rotations.
+    // And refreshes: a code flow (offline access, to get a refresh token), then three rotations.
     let client = create_client(&app, &acme.id.to_string(), json!({})).await;
-    let mut tokens = code_flow(&app, &app.web(), "acme", &client, bob, PASSWORD).await;
+    let mut tokens = code_flow_with_scope(
+        &app,
+        &app.web(),
+        "acme",
+        &client,
+        bob,
+        PASSWORD,
+        "openid profile email offline_access",
+    )
+    .await;
     for _ in 0..3 {
         let refresh = tokens["refresh_token"]
             .as_str()

@@ -29,6 +29,7 @@ mod page_failures;
 mod people_e2e;
 mod readiness;
 mod refresh_reuse;
+mod refresh_scope;
 mod session_grants;
 mod signing_keys;
 mod tenant_store;

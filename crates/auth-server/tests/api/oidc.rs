@@ -205,7 +205,7 @@ pub fn header(jwt: &str) -> Value {
 }
 
 /// A whole authorization code flow (login and consent as needed, PKCE, token
-/// exchange) for `email`; the token response.
+/// exchange) for `email`, asking for `openid profile email`; the token response.
 pub async fn code_flow(
     app: &TestApp,
     web: &Web,
@@ -214,14 +214,33 @@ pub async fn code_flow(
     email: &str,
     password: &str,
 ) -> Value {
-    let (verifier, challenge) = pkce();
-    let cb = authorize(
+    code_flow_with_scope(
+        app,
         web,
-        &authorize_path(slug, client, &challenge, &[]),
+        slug,
+        client,
         email,
         password,
+        "openid profile email",
     )
-    .await;
+    .await
+}
+
+/// [`code_flow`] asking for `scope`.
+pub async fn code_flow_with_scope(
+    app: &TestApp,
+    web: &Web,
+    slug: &str,
+    client: &TestClient,
+    email: &str,
+    password: &str,
+    scope: &str,
+) -> Value {
+    let (verifier, challenge) = pkce();
+    let scope: String = url::form_urlencoded::byte_serialize(scope.as_bytes()).collect();
+    let path = authorize_path(slug, client, &challenge, &[])
+        .replace("scope=openid+profile+email", &format!("scope={scope}"));
+    let cb = authorize(web, &path, email, password).await;
     let (status, tokens) = token(
         app,
         slug,

@@ -9,9 +9,13 @@ use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app, PASSWORD};
 use crate::oidc::{
-    authorize, authorize_path, claims, create_client, header, introspect, param, pkce, token,
-    REDIRECT,
+    authorize, authorize_path, claims, code_flow_with_scope, create_client, header, introspect,
+    param, pkce, token, REDIRECT,
 };
+
+const OFFLINE_SCOPE: &str = "openid profile email offline_access";
+/// [`OFFLINE_SCOPE`] as it appears in a query string.
+const OFFLINE: &str = "openid+profile+email+offline_access";
 
 async fn relying_party_journey(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -62,11 +66,13 @@ async fn relying_party_journey(engine: Engine) {
     let jwks = jwks_resp.text().await.expect("jwks");
     assert!(!jwks.contains("\"d\""), "no private members");
 
-    // Authorization code flow with PKCE, through login and consent.
+    // Authorization code flow with PKCE, through login and consent. A
+    // third-party client gets a refresh token only with `offline_access`.
     let (verifier, challenge) = pkce();
     let cb = authorize(
         &web,
-        &authorize_path("acme", &client, &challenge, &[]),
+        &authorize_path("acme", &client, &challenge, &[])
+            .replace("scope=openid+profile+email", &format!("scope={OFFLINE}")),
         email,
         PASSWORD,
     )
@@ -159,7 +165,8 @@ async fn relying_party_journey(engine: Engine) {
     assert_eq!(status, 400, "and the refresh token");
 
     // A fresh authorization: consent is remembered, no screen this time.
-    let tokens = crate::oidc::code_flow(&app, &web, "acme", &client, email, PASSWORD).await;
+    let tokens =
+        code_flow_with_scope(&app, &web, "acme", &client, email, PASSWORD, OFFLINE_SCOPE).await;
     let access = tokens["access_token"].as_str().expect("at").to_owned();
     let refresh1 = tokens["refresh_token"].as_str().expect("rt").to_owned();
 
@@ -239,7 +246,8 @@ async fn relying_party_journey(engine: Engine) {
         .contains("error=\"invalid_token\""));
 
     // Revocation (RFC 7009) of a refresh token.
-    let tokens = crate::oidc::code_flow(&app, &web, "acme", &client, email, PASSWORD).await;
+    let tokens =
+        code_flow_with_scope(&app, &web, "acme", &client, email, PASSWORD, OFFLINE_SCOPE).await;
     let revoke = app
         .client
         .post(app.url("/t/acme/revoke"))

@@ -109,7 +109,7 @@ impl OAuth {
         } else {
             None
         };
-        let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
+        let refresh_token = if client.gets_refresh_token(&scope) {
             let lifetimes = client.settings.lifetimes();
             Some(
                 self.mint_refresh_token(RefreshRecord {

@@ -2,7 +2,10 @@
 //! revokes the whole family (RFC 9700 §4.14.2) — unless the client allows a
 //! reuse interval (`domain/refresh_reuse.rs`) and it has not ended: then the
 //! same client gets the pair the first use produced (a lost response, or two
-//! refreshes racing with one token).
+//! refreshes racing with one token). The new refresh token keeps the scope of
+//! the one it replaces, however narrow the access token asked for (RFC 6749
+//! §6), cut to what the client may still ask for; a client that may no longer
+//! hold refresh tokens for it (see [`Client::gets_refresh_token`]) is refused.
 use std::time::Duration;
 
 use crate::domain::client::{Client, GrantType};
@@ -64,6 +67,30 @@ impl OAuth {
         if now >= record.family_expires_at || now >= record.idle_expires_at {
             return Err(invalid_grant("the refresh token has expired"));
         }
+        // What the token may still give, decided before it is spent so a
+        // refused request leaves it usable: the scope it was issued with, less
+        // what the client may no longer ask for (RFC 6749 §6).
+        let issued = ScopeSet::parse(&record.scope).map_err(OAuthError::server)?;
+        let granted = client.settings.scopes().intersect(&issued);
+        if granted.is_empty() || !client.gets_refresh_token(&granted) {
+            return Err(invalid_grant(
+                "the client may no longer refresh this authorization",
+            ));
+        }
+        let scope = match scope {
+            Some(text) => {
+                let asked = ScopeSet::parse(text)
+                    .map_err(|e| OAuthError::new(OAuthCode::InvalidScope, e.to_string()))?;
+                if asked.is_empty() || !granted.allows(&asked) {
+                    return Err(OAuthError::new(
+                        OAuthCode::InvalidScope,
+                        "scope exceeds what was granted",
+                    ));
+                }
+                asked
+            }
+            None => granted.clone(),
+        };
         let interval = client.settings.refresh_reuse_interval();
         if !self
             .refresh
@@ -72,21 +99,6 @@ impl OAuth {
         {
             return self.after_reuse(tenant, &digest, now).await;
         }
-        let granted = ScopeSet::parse(&record.scope).map_err(OAuthError::server)?;
-        let scope = match scope {
-            Some(text) => {
-                let asked = ScopeSet::parse(text)
-                    .map_err(|e| OAuthError::new(OAuthCode::InvalidScope, e.to_string()))?;
-                if !granted.allows(&asked) {
-                    return Err(OAuthError::new(
-                        OAuthCode::InvalidScope,
-                        "scope exceeds what was granted",
-                    ));
-                }
-                asked
-            }
-            None => granted,
-        };
         let user_id =
             UserId::parse(&record.user_id).ok_or_else(|| OAuthError::server("stored user id"))?;
         let user = match self.users.get(tenant.id, user_id).await {
@@ -118,7 +130,8 @@ impl OAuth {
         let idle = client.settings.lifetimes().refresh_idle_secs();
         let refresh_token = self
             .mint_refresh_token(RefreshRecord {
-                scope: scope.to_string(),
+                // The grant's scope, not the narrower one this request asked for.
+                scope: granted.to_string(),
                 created_at: now,
                 idle_expires_at: (now + idle).min(record.family_expires_at),
                 used_at: None,
