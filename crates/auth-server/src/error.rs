@@ -82,6 +82,8 @@ pub enum OAuthCode {
     UnsupportedGrantType,
     UnsupportedResponseType,
     InvalidScope,
+    /// RFC 8707 §2: a `resource` the client may not ask for.
+    InvalidTarget,
     AccessDenied,
     LoginRequired,
     ConsentRequired,
@@ -105,6 +107,7 @@ impl OAuthCode {
             OAuthCode::UnsupportedGrantType => ("unsupported_grant_type", S::BAD_REQUEST),
             OAuthCode::UnsupportedResponseType => ("unsupported_response_type", S::BAD_REQUEST),
             OAuthCode::InvalidScope => ("invalid_scope", S::BAD_REQUEST),
+            OAuthCode::InvalidTarget => ("invalid_target", S::BAD_REQUEST),
             OAuthCode::AccessDenied => ("access_denied", S::FORBIDDEN),
             OAuthCode::LoginRequired => ("login_required", S::BAD_REQUEST),
             OAuthCode::ConsentRequired => ("consent_required", S::BAD_REQUEST),

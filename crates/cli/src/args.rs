@@ -201,6 +201,19 @@ pub enum ClientCommand {
         /// The tenant's own application: users are not asked for consent.
         #[arg(long)]
         first_party: bool,
+        /// A resource (RFC 8707 `resource`) the client may ask tokens for (repeatable),
+        /// e.g. connectauth-billing; the tenant's default_audience is always allowed,
+        /// anything else is refused with invalid_target.
+        #[arg(long = "resource", value_name = "RESOURCE")]
+        resources: Vec<String>,
+        /// Let a confidential legacy client omit PKCE at authorize. Weaker: a stolen
+        /// code is then protected by the client secret alone.
+        #[arg(long, conflicts_with = "public")]
+        no_pkce: bool,
+        /// A privilege (repeatable): introspect:any lets the client introspect
+        /// every token of the tenant.
+        #[arg(long = "privilege", value_name = "PRIVILEGE")]
+        privileges: Vec<String>,
     },
     /// List a tenant's clients in id order.
     List {

@@ -57,6 +57,13 @@ async fn client_lifecycle(engine: Engine) {
         "--scope",
         "orders:read",
         "--first-party",
+        "--resource",
+        "connectauth-billing",
+        "--resource",
+        "https://orders.acme.example",
+        "--no-pkce",
+        "--privilege",
+        "introspect:any",
     ]);
     assert!(created.status.success(), "{}", stderr(&created));
     let out = stdout(&created);
@@ -66,6 +73,12 @@ async fn client_lifecycle(engine: Engine) {
     );
     assert_eq!(field(&out, "scopes"), "openid profile orders:read");
     assert_eq!(field(&out, "first party"), "true");
+    assert_eq!(
+        field(&out, "resources"),
+        "connectauth-billing https://orders.acme.example"
+    );
+    assert_eq!(field(&out, "PKCE required"), "false");
+    assert_eq!(field(&out, "privileges"), "introspect:any");
     let id = field(&out, "client_id");
     let secret = field(&out, "client_secret");
     assert!(id.starts_with("cli_") && secret.len() == 43, "{out}");
@@ -241,6 +254,24 @@ fn bad_client_input_is_refused_before_anything_is_written() {
                 "a\"b",
             ],
             "invalid --scope",
+        ),
+        (
+            &[
+                "--redirect-uri",
+                "https://acme.example/cb",
+                "--resource",
+                "https://api.acme.example/#x",
+            ],
+            "--resource: `https://api.acme.example/#x` must be 1 to 512 visible ASCII",
+        ),
+        (
+            &[
+                "--redirect-uri",
+                "https://acme.example/cb",
+                "--privilege",
+                "admin",
+            ],
+            "--privilege: `admin` is not a privilege",
         ),
     ] {
         let mut args = create.to_vec();

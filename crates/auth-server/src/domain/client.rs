@@ -29,6 +29,10 @@ pub const REFRESH_IDLE_DEFAULT_SECS: i64 = 7 * 86_400;
 pub const SECRET_OVERLAP_MAX_SECS: i64 = 7 * 86_400;
 pub const DEFAULT_GRANT_TYPES: [GrantType; 2] =
     [GrantType::AuthorizationCode, GrantType::RefreshToken];
+/// A resource indicator (RFC 8707) a client may ask tokens for.
+pub const RESOURCE_MAX_BYTES: usize = 512;
+/// The privilege that lets a client introspect every token of its tenant.
+pub const INTROSPECT_ANY: &str = "introspect:any";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UriError {
@@ -110,6 +114,12 @@ pub enum ClientRuleError {
     ClientId,
     #[error("a public client has no secret to rotate")]
     NoSecret,
+    #[error("{field}: `{value}` must be 1 to {RESOURCE_MAX_BYTES} visible ASCII characters without spaces or `#`")]
+    Resource { field: &'static str, value: String },
+    #[error("{field}: `{value}` is not a privilege; the only one is `{INTROSPECT_ANY}`")]
+    Privilege { field: &'static str, value: String },
+    #[error("a public client must use PKCE: require_pkce cannot be false")]
+    PublicWithoutPkce,
 }
 
 /// A client's public identifier, valid by construction.
@@ -222,6 +232,55 @@ impl CorsOrigin {
 impl AsRef<str> for CorsOrigin {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+/// A resource indicator (RFC 8707 §2) the client may name in `resource`:
+/// usually an absolute URI, but opaque audience names such as
+/// `connectauth-billing` are common, so any visible ASCII without `#` will do.
+/// Compared byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource(String);
+
+impl Resource {
+    pub fn parse(text: &str) -> Option<Self> {
+        let ok = !text.is_empty()
+            && text.len() <= RESOURCE_MAX_BYTES
+            && text.bytes().all(|b| b.is_ascii_graphic() && b != b'#');
+        ok.then(|| Self(text.to_owned()))
+    }
+
+    pub(crate) fn from_trusted(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl AsRef<str> for Resource {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Something a client may do beyond its grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privilege {
+    /// Introspect any token of the tenant, not only its own or those meant
+    /// for it (RFC 7662 §4).
+    IntrospectAny,
+}
+
+impl Privilege {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            INTROSPECT_ANY => Some(Self::IntrospectAny),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IntrospectAny => INTROSPECT_ANY,
+        }
     }
 }
 
@@ -432,6 +491,36 @@ pub fn parse_grants(
         .collect()
 }
 
+pub fn parse_resources(
+    field: &'static str,
+    values: &[String],
+) -> Result<Vec<Resource>, ClientRuleError> {
+    values
+        .iter()
+        .map(|v| {
+            Resource::parse(v).ok_or_else(|| ClientRuleError::Resource {
+                field,
+                value: shown(v),
+            })
+        })
+        .collect()
+}
+
+pub fn parse_privileges(
+    field: &'static str,
+    values: &[String],
+) -> Result<Vec<Privilege>, ClientRuleError> {
+    values
+        .iter()
+        .map(|v| {
+            Privilege::parse(v).ok_or_else(|| ClientRuleError::Privilege {
+                field,
+                value: shown(v),
+            })
+        })
+        .collect()
+}
+
 fn uri_error(field: &'static str, value: &str, error: UriError) -> ClientRuleError {
     ClientRuleError::Uri {
         field,
@@ -463,6 +552,13 @@ pub struct ClientDraft {
     pub refresh_reuse_interval: RefreshReuseInterval,
     pub id_token_alg: IdTokenAlg,
     pub first_party: bool,
+    /// Resources (RFC 8707) the client may ask tokens for besides the
+    /// tenant's default audience.
+    pub allowed_resources: Vec<Resource>,
+    /// Whether authorization requests need PKCE; always true for public
+    /// clients, true by default for confidential ones.
+    pub require_pkce: bool,
+    pub privileges: Vec<Privilege>,
 }
 
 /// A partial update: `None` leaves the setting as it is.
@@ -480,6 +576,9 @@ pub struct ClientUpdate {
     pub refresh_reuse_interval: Option<RefreshReuseInterval>,
     pub id_token_alg: Option<IdTokenAlg>,
     pub first_party: Option<bool>,
+    pub allowed_resources: Option<Vec<Resource>>,
+    pub require_pkce: Option<bool>,
+    pub privileges: Option<Vec<Privilege>>,
 }
 
 /// A client's settings, consistent with its kind by construction.
@@ -496,6 +595,9 @@ pub struct ClientSettings {
     id_token_alg: IdTokenAlg,
     /// First-party clients skip the consent screen.
     first_party: bool,
+    allowed_resources: Vec<Resource>,
+    require_pkce: bool,
+    privileges: Vec<Privilege>,
 }
 
 impl ClientSettings {
@@ -513,8 +615,12 @@ impl ClientSettings {
         if grants.contains(&GrantType::RefreshToken) && !code {
             return Err(ClientRuleError::RefreshWithoutCode);
         }
+        if kind == ClientKind::Public && !settings.require_pkce {
+            return Err(ClientRuleError::PublicWithoutPkce);
+        }
         for (field, len) in [
             ("redirect_uris", settings.redirect_uris.len()),
+            ("allowed_resources", settings.allowed_resources.len()),
             (
                 "post_logout_redirect_uris",
                 settings.post_logout_redirect_uris.len(),
@@ -544,6 +650,9 @@ impl ClientSettings {
             refresh_reuse_interval: draft.refresh_reuse_interval,
             id_token_alg: draft.id_token_alg,
             first_party: draft.first_party,
+            allowed_resources: dedup(draft.allowed_resources),
+            require_pkce: draft.require_pkce,
+            privileges: dedup(draft.privileges),
         }
     }
 
@@ -578,6 +687,9 @@ impl ClientSettings {
                     .unwrap_or(s.refresh_reuse_interval),
                 id_token_alg: update.id_token_alg.unwrap_or(s.id_token_alg),
                 first_party: update.first_party.unwrap_or(s.first_party),
+                allowed_resources: update.allowed_resources.unwrap_or(s.allowed_resources),
+                require_pkce: update.require_pkce.unwrap_or(s.require_pkce),
+                privileges: update.privileges.unwrap_or(s.privileges),
             },
         )
     }
@@ -611,6 +723,16 @@ impl ClientSettings {
     }
     pub fn first_party(&self) -> bool {
         self.first_party
+    }
+    pub fn allowed_resources(&self) -> &[Resource] {
+        &self.allowed_resources
+    }
+    /// The stored setting; [`Client::requires_pkce`] is what applies.
+    pub fn require_pkce(&self) -> bool {
+        self.require_pkce
+    }
+    pub fn privileges(&self) -> &[Privilege] {
+        &self.privileges
     }
 }
 
@@ -807,6 +929,38 @@ impl Client {
     pub fn allows_origin(&self, presented: &str) -> bool {
         self.settings.cors_origins.iter().any(|o| o.0 == presented)
     }
+
+    /// Whether the client may name `resource` (RFC 8707): `default_audience`
+    /// (the audience its tokens get without one) or a resource it was given.
+    /// Exact comparison.
+    pub fn allows_resource(&self, resource: &str, default_audience: &str) -> bool {
+        resource == default_audience
+            || self
+                .settings
+                .allowed_resources
+                .iter()
+                .any(|r| r.0 == resource)
+    }
+
+    /// Public clients always need PKCE; confidential ones unless an operator
+    /// opted them out (ASVS 10.4.6).
+    pub fn requires_pkce(&self) -> bool {
+        self.kind == ClientKind::Public || self.settings.require_pkce
+    }
+
+    pub fn has_privilege(&self, privilege: Privilege) -> bool {
+        self.settings.privileges.contains(&privilege)
+    }
+
+    /// Whether introspection may show this client a token issued to
+    /// `token_client_id` for `audiences` (RFC 7662 §4): its own tokens,
+    /// tokens whose `aud` names its client id (it is their resource server),
+    /// or any token with the `introspect:any` privilege.
+    pub fn may_introspect(&self, token_client_id: &str, audiences: &[&str]) -> bool {
+        self.has_privilege(Privilege::IntrospectAny)
+            || token_client_id == self.id.as_ref()
+            || audiences.iter().any(|a| *a == self.id.as_ref())
+    }
 }
 
 /// Whether `presented` is the secret of `client` at `now`: its current secret,
@@ -849,6 +1003,9 @@ mod tests {
                 refresh_reuse_interval: RefreshReuseInterval::default(),
                 id_token_alg: IdTokenAlg::default(),
                 first_party: false,
+                allowed_resources: Vec::new(),
+                require_pkce: true,
+                privileges: Vec::new(),
             },
         )
     }
@@ -1285,6 +1442,63 @@ mod tests {
         assert!(SecretOverlap::parse(604_800).is_ok());
         assert_eq!(SecretOverlap::parse(604_801), Err(ClientRuleError::Overlap));
         assert_eq!(SecretOverlap::parse(-1), Err(ClientRuleError::Overlap));
+    }
+
+    #[test]
+    fn resources_are_visible_ascii_without_fragment_and_matched_exactly() {
+        for ok in ["connectauth-billing", "https://api.example/v1", "urn:x:y"] {
+            assert!(Resource::parse(ok).is_some(), "{ok}");
+        }
+        let long = "r".repeat(RESOURCE_MAX_BYTES + 1);
+        for bad in ["", "a b", "https://api.example/#x", "é", long.as_str()] {
+            assert!(Resource::parse(bad).is_none(), "{bad}");
+        }
+        let mut client = confidential();
+        assert!(
+            client.allows_resource("acme-api", "acme-api"),
+            "the default audience"
+        );
+        assert!(!client.allows_resource("https://api.example", "acme-api"));
+        client.settings.allowed_resources =
+            parse_resources("r", &["https://api.example".into()]).expect("valid");
+        assert!(client.allows_resource("https://api.example", "acme-api"));
+        assert!(!client.allows_resource("https://api.example/", "acme-api"));
+    }
+
+    #[test]
+    fn pkce_is_required_unless_a_confidential_client_opts_out() {
+        let mut client = confidential();
+        assert!(client.requires_pkce());
+        client.settings.require_pkce = false;
+        assert!(!client.requires_pkce());
+        client.kind = ClientKind::Public;
+        assert!(client.requires_pkce(), "public clients always");
+        let mut update = ClientUpdate {
+            require_pkce: Some(false),
+            ..ClientUpdate::default()
+        };
+        assert_eq!(
+            client.settings.updated(ClientKind::Public, update.clone()),
+            Err(ClientRuleError::PublicWithoutPkce)
+        );
+        update.require_pkce = Some(true);
+        assert!(client.settings.updated(ClientKind::Public, update).is_ok());
+    }
+
+    #[test]
+    fn introspection_sees_own_tokens_its_audience_or_everything_with_the_privilege() {
+        let mut client = confidential();
+        let me = client.id.to_string();
+        assert!(client.may_introspect(&me, &[]));
+        assert!(client.may_introspect("cli_other", &["acme-api", &me]));
+        assert!(!client.may_introspect("cli_other", &["acme-api"]));
+        client.settings.privileges = vec![Privilege::IntrospectAny];
+        assert!(client.may_introspect("cli_other", &["acme-api"]));
+        assert_eq!(
+            Privilege::parse("introspect:any"),
+            Some(Privilege::IntrospectAny)
+        );
+        assert_eq!(Privilege::parse("admin"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::OAuth;
-use crate::domain::client::{Client, ClientId, ClientKind, GrantType};
+use crate::domain::client::{Client, ClientId, GrantType};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
@@ -165,18 +165,18 @@ impl OAuth {
                 "a requested scope is not allowed for this client",
             ));
         }
-        let challenge = match (&p.code_challenge, client.kind) {
-            (Some(c), _) => Some(
+        let challenge = match &p.code_challenge {
+            Some(c) => Some(
                 CodeChallenge::parse(c, p.code_challenge_method.as_deref())
                     .map_err(|e| back(OAuthCode::InvalidRequest, &e.to_string()))?,
             ),
-            (None, ClientKind::Public) => {
+            None if client.requires_pkce() => {
                 return Err(back(
                     OAuthCode::InvalidRequest,
                     "PKCE (code_challenge, S256) is required",
                 ))
             }
-            (None, ClientKind::Confidential) => None,
+            None => None,
         };
         if p.nonce.as_ref().is_some_and(|n| n.len() > 512) {
             return Err(back(OAuthCode::InvalidRequest, "nonce is too long"));
@@ -212,19 +212,11 @@ impl OAuth {
                 )
             })?),
         };
-        let resource = match p.resource.as_deref() {
-            None => None,
-            Some(r) => {
-                let ok = url::Url::parse(r).is_ok_and(|u| u.fragment().is_none() && r.len() <= 512);
-                if !ok {
-                    return Err(back(
-                        OAuthCode::InvalidRequest,
-                        "resource must be an absolute URI without fragment",
-                    ));
-                }
-                Some(r.to_owned())
-            }
-        };
+        // Only the default audience and the client's allowed resources
+        // (RFC 8707 §2), each checked when it was registered.
+        self.check_resource(tenant, &client, p.resource.as_deref())
+            .map_err(|e| back(e.code, &e.description))?;
+        let resource = p.resource.clone();
         Ok(ValidAuthorize {
             client,
             redirect_uri,

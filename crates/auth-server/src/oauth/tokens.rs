@@ -11,7 +11,7 @@ use crate::domain::client::{Client, IdTokenAlg};
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::User;
-use crate::error::OAuthError;
+use crate::error::{OAuthCode, OAuthError};
 use crate::keys::keyring::KeyringError;
 use crate::keys::signing::SigningAlg;
 use crate::store::refresh_tokens::RefreshRecord;
@@ -112,26 +112,46 @@ fn amr_list(amr: &str) -> Vec<&str> {
 }
 
 impl OAuth {
+    /// The audience of a token that names no resource: the tenant's
+    /// `default_audience`, else the issuer.
+    pub fn default_audience(&self, tenant: &Tenant) -> String {
+        tenant
+            .settings
+            .as_map()
+            .get("default_audience")
+            .and_then(Value::as_str)
+            .map_or_else(|| self.issuer(tenant), str::to_owned)
+    }
+
+    /// Refuses a `resource` the client may not ask for (RFC 8707 §2:
+    /// `invalid_target`): only the default audience and its allowed resources.
+    pub fn check_resource(
+        &self,
+        tenant: &Tenant,
+        client: &Client,
+        resource: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        match resource {
+            Some(r) if !client.allows_resource(r, &self.default_audience(tenant)) => {
+                Err(OAuthError::new(
+                    OAuthCode::InvalidTarget,
+                    "this client may not ask tokens for that resource",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The audiences of an access token: the requested resource (RFC 8707),
-    /// else the tenant's `default_audience`, else the issuer; plus the
-    /// userinfo endpoint when `openid` was granted.
+    /// else the default audience; plus the userinfo endpoint when `openid`
+    /// was granted.
     pub fn audiences(
         &self,
         tenant: &Tenant,
         resource: Option<&str>,
         scope: &ScopeSet,
     ) -> Vec<String> {
-        let main = resource
-            .map(str::to_owned)
-            .or_else(|| {
-                tenant
-                    .settings
-                    .as_map()
-                    .get("default_audience")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| self.issuer(tenant));
+        let main = resource.map_or_else(|| self.default_audience(tenant), str::to_owned);
         let mut aud = vec![main];
         if scope.has_openid() {
             aud.push(self.userinfo_endpoint(tenant));
@@ -139,7 +159,10 @@ impl OAuth {
         aud
     }
 
+    /// Checks the resource again on every grant, so a code or refresh token
+    /// whose resource the client lost since gets no more tokens for it.
     pub async fn mint_access_token(&self, s: &Subject<'_>) -> Result<(String, i64), OAuthError> {
+        self.check_resource(s.tenant, s.client, s.resource)?;
         let now = self.now();
         let ttl = s.client.settings.lifetimes().access_secs();
         let sub = s

@@ -6,8 +6,8 @@ use sqlx::{AnyPool, Row};
 
 use crate::domain::client::{
     Client, ClientDraft, ClientId, ClientKind, ClientRuleError, ClientSecrets, ClientSettings,
-    ClientUpdate, CorsOrigin, GrantType, IdTokenAlg, PlainSecret, RedirectUri, SecretOverlap,
-    TokenLifetimes,
+    ClientUpdate, CorsOrigin, GrantType, IdTokenAlg, PlainSecret, Privilege, RedirectUri, Resource,
+    SecretOverlap, TokenLifetimes,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::page::{Page, PageRequest};
@@ -18,7 +18,7 @@ use crate::domain::tenant::TenantId;
 const COLUMNS: &str = "id, tenant_id, kind, name, redirect_uris, post_logout_redirect_uris, \
 grant_types, scopes, cors_origins, access_token_secs, refresh_token_secs, refresh_idle_secs, \
 refresh_reuse_interval_secs, id_token_alg, first_party, secret_digest, previous_secret_digest, previous_secret_expires_at, \
-created_at, updated_at, disabled_at";
+created_at, updated_at, disabled_at, allowed_resources, require_pkce, privileges";
 
 /// How often a rotation retries when another rotation won the race.
 const ROTATE_ATTEMPTS: usize = 3;
@@ -57,7 +57,7 @@ impl ClientStore {
         let secrets = client.secrets.as_ref();
         sqlx::query(&format!(
             "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
         ))
         .bind(client.id.as_ref())
         .bind(client.tenant_id.to_string())
@@ -80,6 +80,9 @@ impl ClientStore {
         .bind(client.created_at)
         .bind(client.updated_at)
         .bind(client.disabled_at)
+        .bind(json_list(s.allowed_resources()))
+        .bind(i64::from(s.require_pkce()))
+        .bind(json_list(s.privileges().iter().map(|p| p.as_str())))
         .execute(&self.pool)
         .await
         .map_err(|e| match &e {
@@ -162,8 +165,9 @@ impl ClientStore {
             "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
              grant_types = $4, scopes = $5, cors_origins = $6, access_token_secs = $7, \
              refresh_token_secs = $8, refresh_idle_secs = $9, refresh_reuse_interval_secs = $10, \
-             id_token_alg = $11, first_party = $12, updated_at = $13 \
-             WHERE tenant_id = $14 AND id = $15",
+             id_token_alg = $11, first_party = $12, updated_at = $13, allowed_resources = $14, \
+             require_pkce = $15, privileges = $16 \
+             WHERE tenant_id = $17 AND id = $18",
         )
         .bind(s.name().as_ref())
         .bind(json_list(s.redirect_uris()))
@@ -178,6 +182,9 @@ impl ClientStore {
         .bind(s.id_token_alg().as_str())
         .bind(i64::from(s.first_party()))
         .bind(now)
+        .bind(json_list(s.allowed_resources()))
+        .bind(i64::from(s.require_pkce()))
+        .bind(json_list(s.privileges().iter().map(|p| p.as_str())))
         .bind(tenant.to_string())
         .bind(id.as_ref())
         .execute(&self.pool)
@@ -284,6 +291,11 @@ fn client_from_row(row: &AnyRow) -> Result<Client, ClientStoreError> {
         .map_err(|_| corrupt("grant_types"))?;
     let scopes =
         ScopeSet::parse(&row.try_get::<String, _>("scopes")?).map_err(|_| corrupt("scopes"))?;
+    let privileges = list("privileges")?
+        .iter()
+        .map(|p| Privilege::parse(p))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| corrupt("privileges"))?;
     let id_token_alg = IdTokenAlg::parse(&row.try_get::<String, _>("id_token_alg")?)
         .map_err(|_| corrupt("id_token_alg"))?;
     let settings = ClientSettings::from_trusted(ClientDraft {
@@ -312,6 +324,12 @@ fn client_from_row(row: &AnyRow) -> Result<Client, ClientStoreError> {
         ),
         id_token_alg,
         first_party: row.try_get::<i64, _>("first_party")? != 0,
+        allowed_resources: list("allowed_resources")?
+            .into_iter()
+            .map(Resource::from_trusted)
+            .collect(),
+        require_pkce: row.try_get::<i64, _>("require_pkce")? != 0,
+        privileges,
     });
     let digest: Option<String> = row.try_get("secret_digest")?;
     let previous: Option<String> = row.try_get("previous_secret_digest")?;

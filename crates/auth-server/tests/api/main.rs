@@ -10,6 +10,7 @@ mod billing_token;
 mod billing_usage;
 mod client_address;
 mod client_disable;
+mod client_policy;
 mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;

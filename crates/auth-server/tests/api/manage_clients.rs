@@ -93,6 +93,9 @@ async fn lifecycle(engine: Engine) {
     assert_eq!(created["refresh_token_reuse_interval_secs"], 0);
     assert_eq!(created["id_token_alg"], "RS256");
     assert_eq!(created["first_party"], false);
+    assert_eq!(created["allowed_resources"], json!([]));
+    assert_eq!(created["require_pkce"], true);
+    assert_eq!(created["privileges"], json!([]));
     assert_eq!(created["status"], "active");
 
     // The secret never comes back: not in clear, not as its digest.
@@ -167,6 +170,9 @@ async fn lifecycle(engine: Engine) {
         "refresh_token_reuse_interval_secs": 60,
         "id_token_alg": "ES256",
         "first_party": true,
+        "allowed_resources": ["https://api.app.example", "connectauth-billing"],
+        "require_pkce": false,
+        "privileges": ["introspect:any"],
     });
     let updated = json_of(
         send(&app, Method::PATCH, &location, Some(&patch)).await,
@@ -185,6 +191,9 @@ async fn lifecycle(engine: Engine) {
         "refresh_token_reuse_interval_secs",
         "id_token_alg",
         "first_party",
+        "allowed_resources",
+        "require_pkce",
+        "privileges",
     ] {
         assert_eq!(updated[key], patch[key], "{key}");
     }
@@ -485,6 +494,33 @@ async fn bad_input(engine: Engine) {
             "public client cannot use client_credentials",
         ),
         (with(json!({"kind": "spa"})), "kind must be"),
+        (
+            with(json!({"allowed_resources": ["https://api.example/#x"]})),
+            "allowed_resources",
+        ),
+        (
+            with(json!({"allowed_resources": ["two words"]})),
+            "allowed_resources",
+        ),
+        (
+            with(json!({"allowed_resources": [""]})),
+            "allowed_resources",
+        ),
+        (
+            with(json!({"allowed_resources": ["r".repeat(513)]})),
+            "512 visible ASCII",
+        ),
+        (
+            with(
+                json!({"allowed_resources": (0..51).map(|i| format!("r{i}")).collect::<Vec<_>>()}),
+            ),
+            "allowed_resources: at most 50",
+        ),
+        (with(json!({"privileges": ["admin"]})), "is not a privilege"),
+        (
+            with(json!({"kind": "public", "require_pkce": false})),
+            "public client must use PKCE",
+        ),
         (with(json!({"scopes": ["open id"]})), "scopes"),
         (with(json!({"scopes": ["a\"b"]})), "scopes"),
         (with(json!({"scopes": ["s".repeat(101)]})), "100 characters"),
@@ -574,6 +610,8 @@ async fn bad_input(engine: Engine) {
             "refresh_token_reuse_interval_secs",
         ),
         (json!({"name": ""}), "name"),
+        (json!({"allowed_resources": ["a b"]}), "allowed_resources"),
+        (json!({"privileges": ["root"]}), "is not a privilege"),
     ] {
         let resp = send(&app, Method::PATCH, &path, Some(&patch)).await;
         let problem = assert_problem(resp, 422, "invalid-input").await;

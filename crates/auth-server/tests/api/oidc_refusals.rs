@@ -279,14 +279,21 @@ async fn token_endpoint_refusals() {
         (400, Some("invalid_grant")),
         "wrong verifier"
     );
-    // PKCE downgrade: a verifier for a request that had none.
-    let mut q = authorize_path("acme", &client, "x", &[]);
+    // PKCE downgrade: a verifier for a request that had none (possible only
+    // for a confidential client opted out of PKCE).
+    let legacy = create_client(
+        &app,
+        &tenant.id.to_string(),
+        json!({"first_party": true, "require_pkce": false}),
+    )
+    .await;
+    let mut q = authorize_path("acme", &legacy, "x", &[]);
     q = q.replace("&code_challenge=x&code_challenge_method=S256", "");
     let cb = authorize(&web, &q, "alice@example.com", PASSWORD).await;
     let (status, body) = token(
         &app,
         "acme",
-        &client,
+        &legacy,
         &[
             ("grant_type", "authorization_code"),
             ("code", &param(&cb, "code").expect("code")),

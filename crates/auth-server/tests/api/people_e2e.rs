@@ -125,6 +125,8 @@ async fn first_customer(engine: Engine) {
     let client = create_client(&app, &tenant.id.to_string(), json!({
         "first_party": true,
         "scopes": ["openid", "profile", "email", "profile:read", "profile:write", "connections:read", "connections:write"],
+        // Another API it may get tokens for, which the People API must refuse.
+        "allowed_resources": ["https://billing.example/api"],
     })).await;
     let web = app.web();
     app.signup_verified(&web, "connect-people", "alice@example.com", PASSWORD)

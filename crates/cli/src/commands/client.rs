@@ -2,8 +2,9 @@
 //! database. Secrets are printed once, on stdout; the warning goes to stderr.
 use anyhow::anyhow;
 use auth_server::domain::client::{
-    default_scopes, parse_grants, parse_uris, Client, ClientDraft, ClientId, ClientKind,
-    ClientSettings, IdTokenAlg, PlainSecret, SecretOverlap, TokenLifetimes, DEFAULT_GRANT_TYPES,
+    default_scopes, parse_grants, parse_privileges, parse_resources, parse_uris, Client,
+    ClientDraft, ClientId, ClientKind, ClientSettings, IdTokenAlg, PlainSecret, SecretOverlap,
+    TokenLifetimes, DEFAULT_GRANT_TYPES,
 };
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::page::PageRequest;
@@ -32,6 +33,9 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             grants,
             scopes,
             first_party,
+            resources,
+            no_pkce,
+            privileges,
         } => {
             let kind = if public {
                 ClientKind::Public
@@ -59,6 +63,9 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 refresh_reuse_interval: RefreshReuseInterval::default(),
                 id_token_alg: IdTokenAlg::default(),
                 first_party,
+                allowed_resources: parse_resources("--resource", &resources)?,
+                require_pkce: !no_pkce,
+                privileges: parse_privileges("--privilege", &privileges)?,
             };
             let settings = ClientSettings::new(kind, draft)?;
             let db = connect().await?;
@@ -195,6 +202,15 @@ fn print_client(c: &Client) {
     );
     println!("scopes:        {}", s.scopes());
     println!("first party:   {}", s.first_party());
+    println!(
+        "resources:     {}",
+        joined(s.allowed_resources().iter().map(AsRef::as_ref).collect())
+    );
+    println!("PKCE required: {}", c.requires_pkce());
+    println!(
+        "privileges:    {}",
+        joined(s.privileges().iter().map(|p| p.as_str()).collect())
+    );
 }
 
 fn print_secret(secret: Option<&PlainSecret>) {

@@ -101,6 +101,9 @@ async fn ensure_client(db: &Database, tenant: &Tenant, redirect: &str) -> anyhow
                 refresh_reuse_interval: RefreshReuseInterval::default(),
                 id_token_alg: IdTokenAlg::default(),
                 first_party: true,
+                allowed_resources: Vec::new(),
+                require_pkce: true,
+                privileges: Vec::new(),
             };
             let settings =
                 ClientSettings::new(ClientKind::Public, draft).map_err(|e| anyhow!("{e}"))?;

@@ -17,10 +17,10 @@ use super::openapi::{
 use super::tenant_path::existing_tenant;
 use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::client::{
-    default_scopes, parse_grants, parse_origins, parse_uris, Client, ClientDraft, ClientId,
-    ClientKind, ClientRuleError, ClientSettings, ClientUpdate, IdTokenAlg, PlainSecret,
-    SecretOverlap, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS, DEFAULT_GRANT_TYPES,
-    REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
+    default_scopes, parse_grants, parse_origins, parse_privileges, parse_resources, parse_uris,
+    Client, ClientDraft, ClientId, ClientKind, ClientRuleError, ClientSettings, ClientUpdate,
+    IdTokenAlg, PlainSecret, SecretOverlap, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS,
+    DEFAULT_GRANT_TYPES, REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::page::PageRequest;
@@ -88,6 +88,22 @@ pub struct CreateClientBody {
     /// A first-party client skips the consent page (unless `prompt=consent`).
     #[serde(default)]
     first_party: bool,
+    /// Resource indicators (RFC 8707 `resource`) the client may ask tokens for, besides the
+    /// tenant's `default_audience`, which every client may name; any other `resource` is
+    /// `invalid_target`. Each 1 to 512 visible ASCII characters without `#`, at most 50.
+    #[serde(default)]
+    #[schema(example = json!(["https://api.acme.example"]))]
+    allowed_resources: Vec<String>,
+    /// Whether authorization requests must carry PKCE (default `true`). Only a confidential
+    /// client may set `false`, for a legacy server that cannot send it: weaker, a stolen code
+    /// is then protected by the client secret alone.
+    #[schema(default = true)]
+    require_pkce: Option<bool>,
+    /// Extra powers: `introspect:any` lets the client introspect every token of the tenant,
+    /// not only its own and those whose `aud` names its client id.
+    #[serde(default)]
+    #[schema(example = json!([]))]
+    privileges: Vec<String>,
 }
 
 /// What to change; absent fields stay as they are, given lists replace the old ones.
@@ -107,6 +123,12 @@ pub struct UpdateClientBody {
     refresh_token_reuse_interval_secs: Option<i64>,
     id_token_alg: Option<String>,
     first_party: Option<bool>,
+    /// Replaces the resources the client may ask tokens for (see creation).
+    allowed_resources: Option<Vec<String>>,
+    /// `false` (confidential clients only) lets authorization requests omit PKCE: weaker.
+    require_pkce: Option<bool>,
+    /// Replaces the client's privileges (`introspect:any`).
+    privileges: Option<Vec<String>>,
 }
 
 /// How to rotate a confidential client's secret.
@@ -156,6 +178,13 @@ pub struct ClientView {
     #[schema(value_type = String, example = "RS256")]
     id_token_alg: &'static str,
     first_party: bool,
+    /// Resources the client may ask tokens for besides the tenant's `default_audience`.
+    allowed_resources: Vec<String>,
+    /// Whether authorization requests need PKCE (always `true` for public clients).
+    require_pkce: bool,
+    /// `introspect:any` or nothing.
+    #[schema(value_type = Vec<String>)]
+    privileges: Vec<&'static str>,
     status: Status,
     /// Until when the previous secret still works after a rotation with overlap.
     #[schema(format = DateTime)]
@@ -210,6 +239,9 @@ impl From<&Client> for ClientView {
             refresh_token_reuse_interval_secs: s.refresh_reuse_interval().secs(),
             id_token_alg: s.id_token_alg().as_str(),
             first_party: s.first_party(),
+            allowed_resources: strings(s.allowed_resources()),
+            require_pkce: c.requires_pkce(),
+            privileges: s.privileges().iter().map(|p| p.as_str()).collect(),
             status: Status::of(c.is_disabled()),
             previous_secret_expires_at: c
                 .secrets
@@ -265,6 +297,9 @@ impl CreateClientBody {
                 None => IdTokenAlg::default(),
             },
             first_party: self.first_party,
+            allowed_resources: parse_resources("allowed_resources", &self.allowed_resources)?,
+            require_pkce: self.require_pkce.unwrap_or(true),
+            privileges: parse_privileges("privileges", &self.privileges)?,
         };
         Ok((kind, ClientSettings::new(kind, draft)?))
     }
@@ -302,6 +337,15 @@ impl UpdateClientBody {
                 .map(IdTokenAlg::parse)
                 .transpose()?,
             first_party: self.first_party,
+            allowed_resources: self
+                .allowed_resources
+                .map(|r| parse_resources("allowed_resources", &r))
+                .transpose()?,
+            require_pkce: self.require_pkce,
+            privileges: self
+                .privileges
+                .map(|p| parse_privileges("privileges", &p))
+                .transpose()?,
         })
     }
 }

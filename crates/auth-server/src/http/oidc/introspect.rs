@@ -1,5 +1,8 @@
 //! `POST /t/{slug}/introspect` (RFC 7662), for the tenant's confidential
-//! clients: whether a token is live, and what it says.
+//! clients: whether a token is live, and what it says. A client sees only
+//! the tokens issued to it and those whose `aud` names its client id (it is
+//! their resource server), unless it holds the `introspect:any` privilege;
+//! any other token answers `{"active": false}` (RFC 7662 §4).
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -55,7 +58,9 @@ pub async fn introspect(
         .find(tenant.id, &crate::tokens::digest(token))
         .await?
     {
-        let live = r.used_at.is_none()
+        // A refresh token is for the authorization server only: no audience.
+        let live = client.may_introspect(&r.client_id, &[])
+            && r.used_at.is_none()
             && now < r.family_expires_at
             && now < r.idle_expires_at
             && oauth.grants.is_live(tenant.id, &r.grant_id).await?;
@@ -77,7 +82,18 @@ pub async fn introspect(
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
-                if oauth.grants.is_live(tenant.id, &grant).await? {
+                let issued_to = claims
+                    .get("client_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let audiences: Vec<&str> = match claims.get("aud") {
+                    Some(Value::String(one)) => vec![one.as_str()],
+                    Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                if client.may_introspect(issued_to, &audiences)
+                    && oauth.grants.is_live(tenant.id, &grant).await?
+                {
                     claims.insert("active".into(), json!(true));
                     claims.insert("token_type".into(), json!("Bearer"));
                     Value::Object(claims)

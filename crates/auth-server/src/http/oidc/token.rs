@@ -48,6 +48,9 @@ pub async fn token(
         .await
         .map_err(OAuthError::server)?;
     let oauth = &state.oauth;
+    // A resource the client may not ask for is refused whatever the grant;
+    // codes and refresh tokens keep the resource authorized at `authorize`.
+    oauth.check_resource(&tenant, &client, form.resource.as_deref())?;
     let response = match form.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = form.code.as_deref().ok_or_else(|| missing("code"))?;
