@@ -6,6 +6,7 @@ pub mod clients;
 pub mod consents;
 pub mod grants;
 pub mod login_failures;
+pub mod mail_budget;
 pub mod one_time_tokens;
 pub mod owners;
 pub mod recovery_codes;
@@ -42,4 +43,30 @@ pub(crate) fn now() -> i64 {
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A unique rule of the schema, as each engine reports its violation:
+/// PostgreSQL by the constraint's or index's name, SQLite only by the
+/// columns it covers (`UNIQUE constraint failed: users.tenant_id, …`).
+pub(crate) struct UniqueRule {
+    pub name: &'static str,
+    pub sqlite_columns: &'static str,
+}
+
+impl UniqueRule {
+    /// Whether `e` is a violation of this rule (and not of another one).
+    pub(crate) fn broken_by(&self, e: &sqlx::Error) -> bool {
+        let sqlx::Error::Database(db) = e else {
+            return false;
+        };
+        if !db.is_unique_violation() {
+            return false;
+        }
+        match db.constraint() {
+            Some(name) => name == self.name,
+            None => {
+                db.message().strip_prefix("UNIQUE constraint failed: ") == Some(self.sqlite_columns)
+            }
+        }
+    }
 }

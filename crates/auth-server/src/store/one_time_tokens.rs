@@ -162,7 +162,8 @@ impl OneTimeTokenStore {
             .ok_or_else(|| StoreError::Corrupt(format!("token user id `{user_id}`")))
     }
 
-    /// Uses the link: one conditional UPDATE, so it works exactly once.
+    /// Uses the link: one conditional UPDATE, so it works exactly once. The
+    /// user's other unused links of the same purpose are voided with it.
     pub async fn consume(
         &self,
         digest: &str,
@@ -187,16 +188,19 @@ impl OneTimeTokenStore {
                 .fetch_one(&self.pool)
                 .await?;
             let user_id: String = row.try_get("user_id")?;
-            return UserId::parse(&user_id)
-                .map(Ok)
-                .ok_or_else(|| StoreError::Corrupt(format!("token user id `{user_id}`")));
+            let user = UserId::parse(&user_id)
+                .ok_or_else(|| StoreError::Corrupt(format!("token user id `{user_id}`")))?;
+            // Its siblings go with it: once a reset is done, an older reset
+            // link (still live, since a new one does not void it) is moot.
+            self.void_unused(tenant, user, purpose, now).await?;
+            return Ok(Ok(user));
         }
         self.check(digest, tenant, purpose, now)
             .await
             .map(|r| r.and(Err(LinkProblem::Used)))
     }
 
-    /// Voids a user's unused links of one purpose (a new reset link voids older ones).
+    /// Voids a user's unused links of one purpose.
     pub async fn void_unused(
         &self,
         tenant: TenantId,

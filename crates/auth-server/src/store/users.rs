@@ -2,7 +2,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::{is_unique_violation, StoreError};
+use super::{StoreError, UniqueRule};
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::page::{Page, PageRequest};
@@ -13,6 +13,16 @@ const COLUMNS: &str =
     "id, tenant_id, email, email_normalized, username, display_name, password_hash, \
 email_verified_at, metadata, totp_secret, totp_last_step, totp_pending_until, mfa_enabled_at, created_at, updated_at, \
 last_login_at, disabled_at";
+
+/// One account per email in a tenant (migrations name the rules).
+const EMAIL_RULE: UniqueRule = UniqueRule {
+    name: "users_tenant_email",
+    sqlite_columns: "users.tenant_id, users.email_normalized",
+};
+const USERNAME_RULE: UniqueRule = UniqueRule {
+    name: "users_tenant_username",
+    sqlite_columns: "users.tenant_id, users.username",
+};
 
 pub struct NewUser {
     pub tenant_id: TenantId,
@@ -52,7 +62,7 @@ impl UserStore {
             last_login_at: None,
             disabled_at: None,
         };
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO users (id, tenant_id, email, email_normalized, username, display_name, \
              password_hash, metadata, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
@@ -67,19 +77,20 @@ impl UserStore {
         .bind(now)
         .bind(now)
         .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                if e.to_string().contains("username") {
-                    StoreError::UsernameTaken
-                } else {
-                    StoreError::EmailTaken
+        .await;
+        match inserted {
+            Ok(_) => Ok(user),
+            Err(e) if EMAIL_RULE.broken_by(&e) => Err(StoreError::EmailTaken),
+            // The engine may check the username first: a taken email still
+            // wins, so the answer never depends on which rule it checked.
+            Err(e) if USERNAME_RULE.broken_by(&e) => {
+                match self.find_by_email(user.tenant_id, &user.email).await? {
+                    Some(_) => Err(StoreError::EmailTaken),
+                    None => Err(StoreError::UsernameTaken),
                 }
-            } else {
-                StoreError::Database(e)
             }
-        })?;
-        Ok(user)
+            Err(e) => Err(StoreError::Database(e)),
+        }
     }
 
     pub async fn find_by_email(

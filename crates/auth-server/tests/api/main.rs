@@ -20,6 +20,7 @@ mod helpers;
 mod hosted_journeys;
 mod identity_flow;
 mod identity_refusals;
+mod identity_store;
 mod manage_clients;
 mod manage_users;
 mod mfa_enrolment;

@@ -1,0 +1,119 @@
+//! The identity stores directly, the same cases on both engines: which
+//! unique rule a new user broke, and the per-address mail budget.
+use auth_server::domain::display_name::DisplayName;
+use auth_server::domain::email::Email;
+use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
+use auth_server::domain::user::{UserMetadata, Username};
+use auth_server::store::mail_budget::MailBudgetStore;
+use auth_server::store::tenants::TenantStore;
+use auth_server::store::users::{NewUser, UserStore};
+use auth_server::store::StoreError;
+use auth_server::MIGRATIONS;
+use service_kit::both_engines;
+use service_kit::db::{self, Database, Engine, PoolSettings};
+use service_kit::testing::TestDb;
+
+async fn database(engine: Engine) -> (TestDb, Database, Tenant) {
+    let test_db = TestDb::new(engine).await;
+    // Generous: the race below opens many connections on a busy machine.
+    let pool = PoolSettings {
+        acquire_timeout: std::time::Duration::from_secs(30),
+        ..PoolSettings::default()
+    };
+    let database = db::connect(&test_db.url, pool).await.expect("connect");
+    db::migrate(&database, &MIGRATIONS).await.expect("migrate");
+    let tenant = TenantStore::new(database.pool.clone())
+        .create(NewTenant {
+            slug: TenantSlug::parse("acme").expect("slug"),
+            display_name: DisplayName::parse("Acme").expect("name"),
+            settings: TenantSettings::default(),
+        })
+        .await
+        .expect("tenant");
+    (test_db, database, tenant)
+}
+
+fn new_user(tenant: &Tenant, email: &str, username: &str) -> NewUser {
+    NewUser {
+        tenant_id: tenant.id,
+        email: Email::parse(email).expect("email"),
+        username: Some(Username::parse(username).expect("username")),
+        display_name: DisplayName::parse("Someone").expect("name"),
+        password_hash: "$argon2id$not-checked-here".into(),
+        metadata: UserMetadata::default(),
+    }
+}
+
+/// A taken email is reported as such whatever else is taken, and a taken
+/// username only when the email is free: the rules are told apart by name
+/// (PostgreSQL) or by their columns (SQLite), never by guessing from text.
+async fn a_taken_email_wins_over_a_taken_username(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let users = UserStore::new(database.pool.clone());
+    users
+        .create(new_user(&tenant, "alice@example.com", "alice"), 1)
+        .await
+        .expect("first user");
+    let both_taken = users
+        .create(new_user(&tenant, "ALICE@example.com", "alice"), 2)
+        .await;
+    assert!(
+        matches!(both_taken, Err(StoreError::EmailTaken)),
+        "{both_taken:?}"
+    );
+    let email_taken = users
+        .create(new_user(&tenant, "alice@example.com", "alice2"), 3)
+        .await;
+    assert!(
+        matches!(email_taken, Err(StoreError::EmailTaken)),
+        "{email_taken:?}"
+    );
+    let username_taken = users
+        .create(new_user(&tenant, "bob@example.com", "alice"), 4)
+        .await;
+    assert!(
+        matches!(username_taken, Err(StoreError::UsernameTaken)),
+        "{username_taken:?}"
+    );
+    assert_eq!(users.count(tenant.id).await.expect("count"), 1);
+}
+both_engines!(user_unique_rules, a_taken_email_wins_over_a_taken_username);
+
+/// Three sends per address in any hour, counted in the database (so every
+/// instance shares them), and taken atomically.
+async fn at_most_three_mails_per_address_per_hour(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let budget = MailBudgetStore::new(database.pool.clone());
+    let take = |address: &'static str, now: i64| {
+        let budget = budget.clone();
+        async move {
+            budget
+                .take(tenant.id, address, now, 3600)
+                .await
+                .expect("take")
+        }
+    };
+    assert!(take("bob@example.com", 1_000).await);
+    assert!(take("bob@example.com", 1_100).await);
+    assert!(take("bob@example.com", 1_200).await);
+    assert!(
+        !take("bob@example.com", 1_300).await,
+        "a fourth in the hour"
+    );
+    assert!(take("eve@example.com", 1_300).await, "another address");
+    assert!(
+        !take("bob@example.com", 4_599).await,
+        "the first is in the hour"
+    );
+    assert!(
+        take("bob@example.com", 4_600).await,
+        "the first has left it"
+    );
+    assert!(!take("bob@example.com", 4_601).await, "the second has not");
+
+    // Parallel takes cannot get past the three either.
+    let racing =
+        futures_util::future::join_all((0..10).map(|_| take("carol@example.com", 9_000))).await;
+    assert_eq!(racing.iter().filter(|taken| **taken).count(), 3);
+}
+both_engines!(mail_budget, at_most_three_mails_per_address_per_hour);
