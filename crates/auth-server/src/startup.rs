@@ -95,6 +95,8 @@ impl Application {
         for task in &self.tasks {
             task.abort();
         }
+        // Answered requests may still be making links: let them queue their mail.
+        self.state.identity.finish_background(MAIL_DRAIN).await;
         if let Err(e) = self.state.identity.mail.shutdown(MAIL_DRAIN).await {
             tracing::warn!(error = %e, "mail still queued at shutdown was dropped");
         }

@@ -1,5 +1,7 @@
 //! Emailed single-use links: verify the address, reset the password, lift a
 //! lockout. Checking a link never uses it; the confirming POST does.
+use std::sync::Arc;
+
 use super::{now, ClientInfo, Identity, IdentityError};
 use crate::domain::email::Email;
 use crate::domain::tenant::Tenant;
@@ -109,9 +111,11 @@ impl Identity {
         Ok(user.email)
     }
 
-    /// Always looks the same to the requester, account or not.
-    pub async fn forgot_password(
-        &self,
+    /// Always looks the same to the requester, account or not: the answer
+    /// comes before the address is looked up, and the link (if any) is made
+    /// and mailed afterwards.
+    pub fn forgot_password(
+        self: &Arc<Self>,
         tenant: &Tenant,
         email: &str,
         client: &ClientInfo,
@@ -120,22 +124,23 @@ impl Identity {
         let Ok(email) = Email::parse(email) else {
             return Ok(());
         };
-        match self.users.find_by_email(tenant.id, &email).await? {
-            Some(user) if !user.is_disabled() => {
-                self.send_link(tenant, &user, Purpose::ResetPassword, locale)
-                    .await?;
-                self.record(
-                    tenant,
-                    Some(user.id),
-                    "password_reset_request",
-                    "success",
-                    client,
-                    "",
-                )
-                .await
-            }
-            _ => {
-                self.record(
+        let (tenant, client) = (tenant.clone(), client.clone());
+        self.after_answer("password reset request", move |me| async move {
+            me.send_reset_link(&tenant, &email, &client, locale).await
+        })
+    }
+
+    async fn send_reset_link(
+        &self,
+        tenant: &Tenant,
+        email: &Email,
+        client: &ClientInfo,
+        locale: Locale,
+    ) -> Result<(), IdentityError> {
+        let user = self.users.find_by_email(tenant.id, email).await?;
+        let Some(user) = user.filter(|u| !u.is_disabled()) else {
+            return self
+                .record(
                     tenant,
                     None,
                     "password_reset_request",
@@ -143,9 +148,31 @@ impl Identity {
                     client,
                     "unknown email",
                 )
-                .await
-            }
+                .await;
+        };
+        if !self.take_mail_budget(tenant, email).await? {
+            return self
+                .record(
+                    tenant,
+                    Some(user.id),
+                    "password_reset_request",
+                    "failure",
+                    client,
+                    "mail limit reached",
+                )
+                .await;
         }
+        self.send_link(tenant, &user, Purpose::ResetPassword, locale)
+            .await?;
+        self.record(
+            tenant,
+            Some(user.id),
+            "password_reset_request",
+            "success",
+            client,
+            "",
+        )
+        .await
     }
 
     /// Sets a new password from a reset link. Ends every session: whoever

@@ -1,5 +1,6 @@
 //! The mails identity flows send, in the user's language.
 use super::{now, Identity, IdentityError};
+use crate::domain::email::Email;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -13,6 +14,9 @@ pub const VERIFY_CODE_TTL_SECS: i64 = 15 * 60;
 pub const VERIFY_CODE_TRIES: i64 = 5;
 pub const RESET_TTL_SECS: i64 = 30 * 60;
 pub const UNLOCK_TTL_SECS: i64 = 3600;
+/// Mails anyone can make us send to an account (reset links, "you already
+/// have an account"): at most three per address in this window.
+pub const STRANGER_MAIL_WINDOW_SECS: i64 = 3600;
 
 impl Identity {
     /// Makes a single-use link for `user` and mails it. `kind` names the
@@ -30,10 +34,14 @@ impl Identity {
             Purpose::Unlock => ("unlock", "/unlock", UNLOCK_TTL_SECS),
         };
         let now = now();
-        // A new link voids the older unused ones of the same kind.
-        self.tokens
-            .void_unused(tenant.id, user.id, purpose, now)
-            .await?;
+        // A new verification or unlock link replaces the older ones. Reset
+        // links are asked for by anyone who knows the address: a new one
+        // leaves the older ones working until they expire or one is used.
+        if purpose != Purpose::ResetPassword {
+            self.tokens
+                .void_unused(tenant.id, user.id, purpose, now)
+                .await?;
+        }
         let (plain, digest) =
             crate::tokens::new_secret().map_err(|e| IdentityError::Internal(e.to_string()))?;
         self.tokens
@@ -59,6 +67,25 @@ impl Identity {
             String::new()
         };
         self.mail_text(tenant, &user.email.to_string(), kind, locale, &link, &code)
+    }
+
+    /// Takes one of the address's mails a stranger may trigger (three an
+    /// hour, shared by reset links and "already registered" mails, on every
+    /// instance); false when none is left.
+    pub(crate) async fn take_mail_budget(
+        &self,
+        tenant: &Tenant,
+        email: &Email,
+    ) -> Result<bool, IdentityError> {
+        Ok(self
+            .mail_budget
+            .take(
+                tenant.id,
+                email.normalized(),
+                now(),
+                STRANGER_MAIL_WINDOW_SECS,
+            )
+            .await?)
     }
 
     /// Tells the owner of an address that someone tried to sign up with it:

@@ -9,7 +9,13 @@ pub mod mfa;
 pub mod sessions;
 pub mod signup;
 
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
 use service_kit::db::Database;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
 use url::Url;
 
 use crate::domain::lockout::LockoutPolicy;
@@ -20,6 +26,7 @@ use crate::mail::MailQueue;
 use crate::password::{HashError, PasswordHasher, PasswordRuleError};
 use crate::store::audit::AuditStore;
 use crate::store::login_failures::LoginFailureStore;
+use crate::store::mail_budget::MailBudgetStore;
 use crate::store::one_time_tokens::{LinkProblem, OneTimeTokenStore};
 use crate::store::recovery_codes::RecoveryCodeStore;
 use crate::store::sessions::SessionStore;
@@ -50,8 +57,6 @@ pub enum IdentityError {
     /// A field is invalid; the text key (in `locales/*.json`) says why.
     #[error("invalid field: {0}")]
     Field(&'static str),
-    #[error("this username is taken")]
-    UsernameTaken,
     #[error("the code is not valid")]
     InvalidCode,
     #[error(transparent)]
@@ -85,6 +90,8 @@ pub struct Identity {
     pub tokens: OneTimeTokenStore,
     pub recovery: RecoveryCodeStore,
     pub failures: LoginFailureStore,
+    /// Per-address budget of mails a stranger can trigger.
+    pub mail_budget: MailBudgetStore,
     pub audit: AuditStore,
     /// OAuth grants: logout and password reset revoke them.
     pub grants: crate::store::grants::GrantStore,
@@ -96,7 +103,13 @@ pub struct Identity {
     pub account_lockout: LockoutPolicy,
     pub ip_lockout: LockoutPolicy,
     pub public_url: Url,
+    /// Work done after the answer (see [`Identity::after_answer`]), bounded.
+    background: Arc<Semaphore>,
 }
+
+/// At most this many answered requests may still have work running; past
+/// it, requests get 503 Retry-After, whatever the address.
+const BACKGROUND_JOBS: usize = 256;
 
 /// Parts `Identity` is built from.
 pub struct IdentityParts {
@@ -119,6 +132,7 @@ impl Identity {
             tokens: OneTimeTokenStore::new(pool.clone()),
             recovery: RecoveryCodeStore::new(pool.clone()),
             failures: LoginFailureStore::new(pool.clone()),
+            mail_budget: MailBudgetStore::new(pool.clone()),
             audit: AuditStore::new(pool.clone()),
             grants: crate::store::grants::GrantStore::new(pool),
             hasher: parts.hasher,
@@ -129,6 +143,48 @@ impl Identity {
             account_lockout: parts.account_lockout,
             ip_lockout: parts.ip_lockout,
             public_url: parts.public_url,
+            background: Arc::new(Semaphore::new(BACKGROUND_JOBS)),
+        }
+    }
+
+    /// Runs `work` after the answer. What a request does for a known address
+    /// (reads, writes, mail) differs from what it does for an unknown one;
+    /// done here, it cannot change when or how the answer comes. The work
+    /// logs its own failure: nobody is waiting for it.
+    pub(crate) fn after_answer<W, F>(
+        self: &Arc<Self>,
+        what: &'static str,
+        work: W,
+    ) -> Result<(), IdentityError>
+    where
+        W: FnOnce(Arc<Self>) -> F,
+        F: Future<Output = Result<(), IdentityError>> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.background)
+            .try_acquire_owned()
+            .map_err(|_| IdentityError::Busy { retry_after: 5 })?;
+        let job = work(Arc::clone(self));
+        tokio::spawn(
+            async move {
+                if let Err(e) = job.await {
+                    tracing::error!(error = %e, what, "work after the answer failed");
+                }
+                drop(permit);
+            }
+            .instrument(tracing::Span::current()),
+        );
+        Ok(())
+    }
+
+    /// Waits (at most `limit`) for the work of answered requests to end, so
+    /// that the mails it queues are queued before the queue drains.
+    pub async fn finish_background(&self, limit: Duration) {
+        let all = u32::try_from(BACKGROUND_JOBS).unwrap_or(u32::MAX);
+        if tokio::time::timeout(limit, self.background.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!("work of answered requests still running at shutdown");
         }
     }
 

@@ -1,11 +1,16 @@
 //! Sign up. The answer is the same whether or not the email already has an
-//! account ("check your mail"); the owner of an existing account gets a mail
-//! saying so instead of a verification link.
+//! account ("check your mail"), and it comes before the account is looked
+//! up: the owner of an existing account gets a mail saying so instead of a
+//! verification link, after the answer. The form has no username: tenants
+//! cannot turn usernames on, and a taken username would tell a registered
+//! email from an unregistered one.
+use std::sync::Arc;
+
 use super::{now, ClientInfo, Identity, IdentityError};
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::tenant::Tenant;
-use crate::domain::user::{UserMetadata, Username};
+use crate::domain::user::UserMetadata;
 use crate::i18n::Locale;
 use crate::password::PasswordPolicy;
 use crate::store::one_time_tokens::Purpose;
@@ -18,7 +23,32 @@ pub struct SignupForm {
     pub email: String,
     pub password: String,
     pub display_name: String,
-    pub username: String,
+}
+
+/// A signup whose email and display name are well formed: only these spend
+/// the tenant's signup budget (the handler's rate limit).
+pub struct SignupRequest<'a> {
+    email: Email,
+    display_name: DisplayName,
+    password: &'a str,
+}
+
+impl SignupForm {
+    pub fn parse(&self) -> Result<SignupRequest<'_>, IdentityError> {
+        let email =
+            Email::parse(&self.email).map_err(|_| IdentityError::Field("err_email_invalid"))?;
+        let display_name = if self.display_name.trim().is_empty() {
+            DisplayName::parse(email.local_part())
+        } else {
+            DisplayName::parse(&self.display_name)
+        }
+        .map_err(|_| IdentityError::Field("err_display_name"))?;
+        Ok(SignupRequest {
+            email,
+            display_name,
+            password: &self.password,
+        })
+    }
 }
 
 impl std::fmt::Debug for SignupForm {
@@ -33,44 +63,45 @@ impl std::fmt::Debug for SignupForm {
 }
 
 impl Identity {
+    /// Checks and hashes the password (the same cost for every address),
+    /// then answers; the account is made, or its owner told, afterwards.
     pub async fn signup(
-        &self,
+        self: &Arc<Self>,
         tenant: &Tenant,
-        form: &SignupForm,
+        request: SignupRequest<'_>,
         client: &ClientInfo,
         locale: Locale,
     ) -> Result<(), IdentityError> {
-        let email =
-            Email::parse(&form.email).map_err(|_| IdentityError::Field("err_email_invalid"))?;
-        let display_name = if form.display_name.trim().is_empty() {
-            DisplayName::parse(email.local_part())
-        } else {
-            DisplayName::parse(&form.display_name)
-        }
-        .map_err(|_| IdentityError::Field("err_display_name"))?;
-        let username = match form.username.trim() {
-            "" => None,
-            name => Some(
-                Username::parse(name).map_err(|_| IdentityError::Field("err_username_invalid"))?,
-            ),
-        };
         let context = [
             tenant.slug.as_ref(),
             tenant.display_name.as_ref(),
-            email.local_part(),
+            request.email.local_part(),
             "connectauth",
         ];
-        let password = PasswordPolicy::check(&form.password, &context)?;
-        // Hash before looking the email up, so both paths cost the same.
+        let password = PasswordPolicy::check(request.password, &context)?;
         let phc = self.hasher.hash(&password).await?;
         let new = NewUser {
             tenant_id: tenant.id,
-            email: email.clone(),
-            username,
-            display_name,
+            email: request.email,
+            username: None,
+            display_name: request.display_name,
             password_hash: phc,
             metadata: UserMetadata::default(),
         };
+        let (tenant, client) = (tenant.clone(), client.clone());
+        self.after_answer("signup", move |me| async move {
+            me.create_account(&tenant, new, &client, locale).await
+        })
+    }
+
+    async fn create_account(
+        &self,
+        tenant: &Tenant,
+        new: NewUser,
+        client: &ClientInfo,
+        locale: Locale,
+    ) -> Result<(), IdentityError> {
+        let email = new.email.clone();
         match self.users.create(new, now()).await {
             Ok(user) => {
                 self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
@@ -79,18 +110,15 @@ impl Identity {
                     .await
             }
             Err(StoreError::EmailTaken) => {
-                self.send_already_registered(tenant, email.address(), locale)?;
-                self.record(
-                    tenant,
-                    None,
-                    "signup",
-                    "failure",
-                    client,
-                    "email already registered",
-                )
-                .await
+                let detail = if self.take_mail_budget(tenant, &email).await? {
+                    self.send_already_registered(tenant, email.address(), locale)?;
+                    "email already registered"
+                } else {
+                    "email already registered; mail limit reached"
+                };
+                self.record(tenant, None, "signup", "failure", client, detail)
+                    .await
             }
-            Err(StoreError::UsernameTaken) => Err(IdentityError::UsernameTaken),
             Err(e) => Err(e.into()),
         }
     }

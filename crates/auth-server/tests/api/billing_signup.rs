@@ -106,6 +106,8 @@ async fn billing_down_fails_open_but_keeps_a_known_refusal() {
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.contains("Check your email"));
+    // The account is made after the answer, before its mail leaves.
+    app.mail_to("first@example.com").await;
     assert_eq!(app.user_count(&fresh).await, 1);
 }
 

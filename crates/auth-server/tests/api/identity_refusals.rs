@@ -233,22 +233,6 @@ async fn expired_reused_and_forged_links_give_clear_pages() {
     );
 }
 
-#[tokio::test]
-async fn a_new_reset_link_voids_the_older_one() {
-    let app = spawn_app(Engine::Sqlite).await;
-    app.tenant("acme", json!({})).await;
-    let web = app.web();
-    app.signup_verified(&web, "acme", "bob@example.com", PASSWORD)
-        .await;
-    web.post("/t/acme/forgot-password", &[("email", "bob@example.com")])
-        .await;
-    let first = link_path(&app.mail_to("bob@example.com").await);
-    web.post("/t/acme/forgot-password", &[("email", "bob@example.com")])
-        .await;
-    let _second = app.mail_to("bob@example.com").await;
-    assert_eq!(web.get(&first).await.status, 410);
-}
-
 async fn csrf_missing_or_wrong_is_403_and_nothing_changes(engine: Engine) {
     let app = spawn_app(engine).await;
     let tenant = app.tenant("acme", json!({})).await;

@@ -16,6 +16,7 @@ mod dashboard_owners;
 mod dashboard_pages;
 mod deploy_files;
 mod discovery;
+mod enumeration;
 mod helpers;
 mod hosted_journeys;
 mod identity_flow;

@@ -176,11 +176,10 @@ pub async fn submit_forgot(
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
     ctx.resume(form.return_to.as_deref()).await;
-    if let Err(e) = ctx
-        .state
-        .identity
-        .forgot_password(&ctx.tenant, &form.email, &ctx.client, ctx.locale)
-        .await
+    if let Err(e) =
+        ctx.state
+            .identity
+            .forgot_password(&ctx.tenant, &form.email, &ctx.client, ctx.locale)
     {
         let failure = form_failure(&ctx, e)?;
         return ctx.render(

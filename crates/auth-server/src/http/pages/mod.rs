@@ -53,7 +53,6 @@ pub fn form_failure(ctx: &PageCtx, e: IdentityError) -> Result<FormFailure, Page
         IdentityError::EmailNotVerified => plain(StatusCode::FORBIDDEN, "err_email_not_verified"),
         IdentityError::Password(p) => plain(StatusCode::UNPROCESSABLE_ENTITY, password_key(&p)),
         IdentityError::Field(key) => plain(StatusCode::UNPROCESSABLE_ENTITY, key),
-        IdentityError::UsernameTaken => plain(StatusCode::CONFLICT, "err_username_taken"),
         IdentityError::InvalidCode => plain(StatusCode::UNAUTHORIZED, "err_invalid_code"),
         IdentityError::Link(problem) => plain(StatusCode::GONE, link_key(problem)),
         IdentityError::NotAuthenticated => plain(StatusCode::UNAUTHORIZED, "err_session_expired"),

@@ -21,8 +21,6 @@ pub struct SignupBody {
     password: String,
     #[serde(default)]
     display_name: String,
-    #[serde(default)]
-    username: String,
     return_to: Option<String>,
 }
 
@@ -60,10 +58,6 @@ pub async fn submit_signup(
     ctx.verify_csrf(&form.csrf)?;
     ctx.limit_form()?;
     ctx.resume(form.return_to.as_deref()).await;
-    ctx.state
-        .limits
-        .check_signup(&ctx.tenant.id.to_string())
-        .map_err(|retry_after| PageError::TooManyRequests { retry_after })?;
     if !signups_open(&ctx).await {
         return signups_closed(&ctx);
     }
@@ -72,14 +66,22 @@ pub async fn submit_signup(
         email: form.email,
         password: form.password,
         display_name: form.display_name,
-        username: form.username,
     };
-    match ctx
-        .state
-        .identity
-        .signup(&ctx.tenant, &input, &ctx.client, ctx.locale)
-        .await
-    {
+    let done = match input.parse() {
+        Ok(request) => {
+            // Only a well-formed signup spends the tenant's budget.
+            ctx.state
+                .limits
+                .check_signup(&ctx.tenant.id.to_string())
+                .map_err(|retry_after| PageError::TooManyRequests { retry_after })?;
+            ctx.state
+                .identity
+                .signup(&ctx.tenant, request, &ctx.client, ctx.locale)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(()) => {
             // The same answer whether or not the address had an account.
             ctx.remember_resume();
