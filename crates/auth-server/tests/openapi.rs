@@ -98,16 +98,37 @@ fn route_list_matches_the_route_table() {
         .expect("the /manage/v1 scope");
     let scope = &source[start..];
     let scope = &scope[..scope.find("cfg.").unwrap_or(scope.len())];
+    // Each path is one `web::resource("…")` followed by its `.get(…)`,
+    // `.post(…)`… methods.
     let mut routed = Vec::new();
-    for chunk in scope.split(".route(").skip(1) {
+    for chunk in scope.split("web::resource(").skip(1) {
         let path = chunk.split('"').nth(1).expect("a quoted path");
-        let method = chunk
-            .split("web::")
-            .nth(1)
-            .and_then(|rest| rest.split("()").next())
-            .expect("web::<method>()");
-        routed.push((method.to_owned(), path.to_owned()));
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let call = format!(".{method}(");
+            let mut at = 0;
+            let mut found = Vec::new();
+            while let Some(i) = chunk[at..].find(&call) {
+                found.push(at + i);
+                at += i + call.len();
+            }
+            for i in found {
+                routed.push((i, method.to_owned(), path.to_owned()));
+            }
+        }
     }
+    // Within one resource, in the order the methods are written.
+    let mut ordered = Vec::new();
+    let mut current: Vec<(usize, String, String)> = Vec::new();
+    for (i, m, p) in routed {
+        if current.last().is_some_and(|(_, _, last)| *last != p) {
+            current.sort();
+            ordered.extend(current.drain(..).map(|(_, m, p)| (m, p)));
+        }
+        current.push((i, m, p));
+    }
+    current.sort();
+    ordered.extend(current.into_iter().map(|(_, m, p)| (m, p)));
+    let routed = ordered;
     let listed: Vec<_> = ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))

@@ -58,56 +58,68 @@ fn listed() -> BTreeSet<(String, String)> {
 }
 
 /// The routes of `configure` in `src/http/mod.rs`, read from its source:
-/// each `.route("…", web::<method>()…)` with the paths of the
-/// `web::scope("…")`s it is nested in. A scope applies inside the
-/// `.service(…)` that holds it.
+/// each `web::resource("…")` with its `.get(…)`, `.put(…)`… methods and the
+/// paths of the `web::scope("…")`s it is nested in. A scope or a resource
+/// applies inside the `.service(…)` that holds it.
 fn routes_in_source(source: &str) -> Vec<(String, String)> {
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
     let start = source
         .find("pub fn configure(")
         .expect("fn configure in src/http/mod.rs");
     let body = &source[start..];
     let body = &body[..body.find("\n}\n").expect("the end of fn configure")];
 
-    // (paren depth inside the `.service(`, scope path once seen)
-    let mut services: Vec<(usize, Option<String>)> = Vec::new();
+    // (paren depth inside the `.service(`, scope path, resource path)
+    let mut services: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
     let mut routes = Vec::new();
     let mut depth = 0usize;
     let mut rest = body;
-    while let Some(c) = rest.chars().next() {
+    'scan: while let Some(c) = rest.chars().next() {
         if rest.starts_with(".service(") {
             depth += 1;
-            services.push((depth, None));
+            services.push((depth, None, None));
             rest = &rest[".service(".len()..];
             continue;
         }
-        if let Some(after) = rest.strip_prefix("web::scope(\"") {
-            let path = &after[..after.find('"').expect("a quoted scope path")];
-            let service = services
-                .last_mut()
-                .expect("a web::scope inside a .service(…)");
-            assert!(service.1.is_none(), "two scopes in one .service(…)");
-            service.1 = Some(path.to_owned());
-            // Past the closing `")`.
-            rest = &after[path.len() + 2..];
-            continue;
+        for (kind, prefix) in [(1, "web::scope(\""), (2, "web::resource(\"")] {
+            if let Some(after) = rest.strip_prefix(prefix) {
+                let path = &after[..after.find('"').expect("a quoted path")];
+                let service = services
+                    .last_mut()
+                    .expect("a scope or resource inside a .service(…)");
+                let slot = if kind == 1 {
+                    &mut service.1
+                } else {
+                    &mut service.2
+                };
+                assert!(slot.is_none(), "two scopes or resources in one .service(…)");
+                *slot = Some(path.to_owned());
+                // Past the closing `")`.
+                rest = &after[path.len() + 2..];
+                continue 'scan;
+            }
         }
-        if let Some(after) = rest.strip_prefix(".route(\"") {
-            let path = &after[..after.find('"').expect("a quoted route path")];
-            let method = after
-                .split("web::")
-                .nth(1)
-                .and_then(|m| m.split("()").next())
-                .expect("web::<method>()");
-            let prefix: String = services.iter().filter_map(|(_, p)| p.as_deref()).collect();
-            routes.push((method.to_owned(), format!("{prefix}{path}")));
-            depth += 1;
-            rest = &after[path.len() + 1..];
-            continue;
+        for method in METHODS {
+            if let Some(after) = rest.strip_prefix(&format!(".{method}(")) {
+                let resource = services
+                    .iter()
+                    .rev()
+                    .find_map(|(_, _, r)| r.clone())
+                    .expect("a method of a web::resource");
+                let prefix: String = services
+                    .iter()
+                    .filter_map(|(_, p, _)| p.as_deref())
+                    .collect();
+                routes.push((method.to_owned(), format!("{prefix}{resource}")));
+                depth += 1;
+                rest = after;
+                continue 'scan;
+            }
         }
         match c {
             '(' => depth += 1,
             ')' => {
-                if services.last().is_some_and(|(d, _)| *d == depth) {
+                if services.last().is_some_and(|(d, _, _)| *d == depth) {
                     services.pop();
                 }
                 depth = depth.checked_sub(1).expect("balanced parentheses");
@@ -174,15 +186,15 @@ fn route_list_matches_the_route_table() {
 fn the_source_reader_follows_nested_scopes() {
     let source = r#"
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/a", web::post().to(a::b))
+    cfg.service(web::resource("/a").post(a::b))
         .service(
             web::scope("/v1")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                .route("/x", web::get().to(x))
-                .service(web::scope("/t/{id}").route("/y", web::put().to(y)))
-                .route("/z", web::delete().to(z)),
+                .service(web::resource("/x").get(x))
+                .service(web::scope("/t/{id}").service(web::resource("/y").put(y)))
+                .service(web::resource("/z").delete(z)),
         )
-        .route("/b", web::get().to(b));
+        .service(web::resource("/b").get(b));
 }
 "#;
     let routes = routes_in_source(source);

@@ -57,7 +57,6 @@ impl std::fmt::Debug for SignupForm {
             .field("email", &self.email)
             .field("password", &service_kit::secret::REDACTED)
             .field("display_name", &self.display_name)
-            .field("username", &self.username)
             .finish()
     }
 }
