@@ -30,7 +30,11 @@ impl From<DisplayNameError> for ApiError {
 
 impl From<ClientRuleError> for ApiError {
     fn from(e: ClientRuleError) -> Self {
-        ApiError::new(Code::InvalidInput, e.to_string())
+        match e {
+            // The client's kind, not the request, is the problem.
+            ClientRuleError::NoSecret => ApiError::new(Code::ClientHasNoSecret, e.to_string()),
+            _ => ApiError::new(Code::InvalidInput, e.to_string()),
+        }
     }
 }
 
@@ -267,9 +271,10 @@ impl From<crate::dashboard::owners::OwnerError> for ApiError {
         match e {
             OwnerError::TenantNotFound => ApiError::new(Code::TenantNotFound, e.to_string()),
             OwnerError::NotAnOwner => ApiError::new(Code::NotFound, e.to_string()),
-            OwnerError::PlatformTenant
-            | OwnerError::InvalidEmail(_)
-            | OwnerError::UnknownUser(_) => ApiError::new(Code::InvalidInput, e.to_string()),
+            // States of other resources a schema cannot describe: 409.
+            OwnerError::PlatformTenant => ApiError::new(Code::TenantReserved, e.to_string()),
+            OwnerError::UnknownUser(_) => ApiError::new(Code::OwnerNotSignedUp, e.to_string()),
+            OwnerError::InvalidEmail(_) => ApiError::new(Code::InvalidInput, e.to_string()),
             OwnerError::Store(e) => e.into(),
             OwnerError::Platform(_) => ApiError::internal(e),
         }

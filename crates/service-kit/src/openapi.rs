@@ -37,6 +37,13 @@ pub fn render(document: &utoipa::openapi::OpenApi) -> String {
     text
 }
 
+/// [`render`] for a document edited as JSON after generation.
+pub fn render_value(document: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(document).expect("a JSON value serialises");
+    text.push('\n');
+    text
+}
+
 /// The answer of `GET …/openapi.json`: public, cacheable for 5 minutes.
 pub fn serve(document: &'static str) -> HttpResponse {
     HttpResponse::Ok()

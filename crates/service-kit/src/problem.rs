@@ -26,6 +26,8 @@ pub enum Code {
     TenantDisabled,
     TenantReserved,
     ClientNotFound,
+    ClientHasNoSecret,
+    OwnerNotSignedUp,
     InvalidToken,
     InsufficientScope,
     PersonNotFound,
@@ -82,6 +84,16 @@ impl Code {
                 "The tenant is reserved to ConnectAuth itself",
             ),
             Code::ClientNotFound => (S::NOT_FOUND, "client-not-found", "No such client"),
+            Code::ClientHasNoSecret => (
+                S::CONFLICT,
+                "client-has-no-secret",
+                "A public client has no secret",
+            ),
+            Code::OwnerNotSignedUp => (
+                S::CONFLICT,
+                "owner-not-signed-up",
+                "The person has no platform account yet",
+            ),
             Code::InvalidToken => (
                 S::UNAUTHORIZED,
                 "invalid-token",
@@ -294,7 +306,7 @@ pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> H
 mod tests {
     use super::*;
 
-    const ALL: [Code; 29] = [
+    const ALL: [Code; 31] = [
         Code::BadRequest,
         Code::InvalidInput,
         Code::Unauthorized,
@@ -306,6 +318,8 @@ mod tests {
         Code::TenantDisabled,
         Code::TenantReserved,
         Code::ClientNotFound,
+        Code::ClientHasNoSecret,
+        Code::OwnerNotSignedUp,
         Code::InvalidToken,
         Code::InsufficientScope,
         Code::PersonNotFound,

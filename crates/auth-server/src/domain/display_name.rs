@@ -9,6 +9,8 @@ pub enum DisplayNameError {
     TooLong,
     #[error("display name must not contain control characters")]
     Control,
+    #[error("display name must not start or end with whitespace")]
+    Surrounded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,16 @@ impl DisplayName {
             return Err(DisplayNameError::Control);
         }
         Ok(Self(text.to_owned()))
+    }
+
+    /// A name given through an API, taken exactly as sent: surrounding
+    /// whitespace is refused rather than trimmed, so what the API documents
+    /// (`name_pattern`) and what it accepts are the same set.
+    pub fn parse_exact(text: &str) -> Result<Self, DisplayNameError> {
+        if text.trim() != text && !text.trim().is_empty() {
+            return Err(DisplayNameError::Surrounded);
+        }
+        Self::parse(text)
     }
 
     /// A name read back from our own database, checked when it was written.
@@ -61,5 +73,22 @@ mod tests {
             DisplayName::parse("a\u{0}b"),
             Err(DisplayNameError::Control)
         );
+    }
+
+    #[test]
+    fn api_names_are_taken_exactly() {
+        assert_eq!(
+            DisplayName::parse_exact(" Acme"),
+            Err(DisplayNameError::Surrounded)
+        );
+        assert_eq!(
+            DisplayName::parse_exact("Acme\u{3000}"),
+            Err(DisplayNameError::Surrounded)
+        );
+        assert_eq!(
+            DisplayName::parse_exact("   "),
+            Err(DisplayNameError::Empty)
+        );
+        assert!(DisplayName::parse_exact("Acme Inc.").is_ok());
     }
 }

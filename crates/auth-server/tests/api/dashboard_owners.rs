@@ -58,8 +58,8 @@ async fn operators_add_list_and_remove_owners(engine: Engine) {
     // Clear refusals.
     let unknown = assert_problem(
         add(&app, &acme, "nobody@acme.example").await,
-        422,
-        "invalid-input",
+        409,
+        "owner-not-signed-up",
     )
     .await;
     assert!(
@@ -71,8 +71,8 @@ async fn operators_add_list_and_remove_owners(engine: Engine) {
     );
     assert_problem(
         add(&app, &acme, "someone@beta.example").await,
-        422,
-        "invalid-input",
+        409,
+        "owner-not-signed-up",
     )
     .await;
     assert_problem(add(&app, &acme, "not an email").await, 422, "invalid-input").await;
@@ -95,8 +95,8 @@ async fn operators_add_list_and_remove_owners(engine: Engine) {
         .expect("platform");
     assert_problem(
         add(&app, &platform.id.to_string(), "founder@acme.example").await,
-        422,
-        "invalid-input",
+        409,
+        "tenant-reserved",
     )
     .await;
     let wrong_field = app

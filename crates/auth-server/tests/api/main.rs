@@ -1,5 +1,6 @@
 //! Auth server integration tests: the real server on a loopback port against
 //! a fresh database per test, on SQLite and PostgreSQL.
+mod api_contract;
 mod baseline;
 mod billing_e2e;
 mod billing_fake;

@@ -342,8 +342,8 @@ async fn rotation(engine: Engine) {
     );
     let refused = assert_problem(
         send(&app, Method::POST, &spa_rotate, Some(&json!({}))).await,
-        422,
-        "invalid-input",
+        409,
+        "client-has-no-secret",
     )
     .await;
     assert!(refused["detail"]

@@ -9,7 +9,9 @@ use crate::helpers::{assert_problem, spawn_app};
 async fn create_read_update_disable(engine: Engine) {
     let app = spawn_app(engine).await;
     let resp = app
-        .create_tenant(&json!({"slug": "acme", "display_name": " Acme Inc ", "settings": {"color": "#123456"}}))
+        .create_tenant(
+            &json!({"slug": "acme", "display_name": "Acme Inc", "settings": {"color": "#123456"}}),
+        )
         .await;
     assert_eq!(resp.status().as_u16(), 201);
     let location = resp.headers()["location"]

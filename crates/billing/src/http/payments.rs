@@ -2,6 +2,7 @@
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::bearer::AuthenticatedUser;
+use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
@@ -66,7 +67,7 @@ pub async fn checkout(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
     path: web::Path<String>,
-    body: web::Json<CheckoutBody>,
+    body: JsonObject<CheckoutBody>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let plan =
@@ -134,7 +135,7 @@ pub async fn portal(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
     path: web::Path<String>,
-    body: web::Json<PortalBody>,
+    body: JsonObject<PortalBody>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let url = billing.portal(tenant, &body.return_url).await?;

@@ -2,6 +2,7 @@
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::bearer::AuthenticatedUser;
+use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
@@ -131,7 +132,7 @@ pub async fn set_plan(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
     path: web::Path<String>,
-    body: web::Json<SetPlan>,
+    body: JsonObject<SetPlan>,
 ) -> Result<HttpResponse, HttpError> {
     operator(&user)?;
     let tenant = tenant_access(&user, &path, Access::Manage)?;
@@ -299,7 +300,7 @@ pub async fn set_account(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
     path: web::Path<String>,
-    body: web::Json<AccountBody>,
+    body: JsonObject<AccountBody>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let email = body.owner_email.as_deref().map(str::trim);

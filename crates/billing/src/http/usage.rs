@@ -3,6 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use service_kit::bearer::AuthenticatedUser;
+use service_kit::http::json_object::JsonObject;
 use utoipa::ToSchema;
 
 use super::caller::usage_reporter;
@@ -47,7 +48,7 @@ pub struct Report {
 pub async fn report(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    body: web::Json<Report>,
+    body: JsonObject<Report>,
 ) -> Result<HttpResponse, HttpError> {
     usage_reporter(&user)?;
     let receipt = billing.record_usage(&body.events).await?;

@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 
 use super::caller::authorize;
@@ -52,7 +53,7 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<Connection,
 pub async fn request_connection(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
-    body: web::Json<RequestBody>,
+    body: JsonObject<RequestBody>,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
     let addressee = PersonId::parse(&body.person_id)?;

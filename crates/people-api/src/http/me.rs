@@ -1,6 +1,7 @@
 //! `/v1/me`: the caller's own profile, made on their first call.
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use service_kit::http::json_object::JsonObject;
 
 use super::caller::authorize;
 use super::views::PersonView;
@@ -32,7 +33,7 @@ pub async fn get_me(
 pub async fn put_me(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
-    body: web::Json<ProfileBody>,
+    body: JsonObject<ProfileBody>,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::PROFILE_WRITE])?;
     let profile = Profile::parse(

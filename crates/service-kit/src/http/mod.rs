@@ -4,6 +4,7 @@
 pub mod body_limit;
 pub mod extract_errors;
 pub mod health;
+pub mod json_object;
 pub mod method_not_allowed;
 pub mod request_id;
 pub mod security_headers;

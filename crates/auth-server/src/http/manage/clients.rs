@@ -1,6 +1,7 @@
 //! `/manage/v1/tenants/{id}/clients`: a tenant's OAuth clients. A client
 //! secret leaves the server only in the answer that created it (creation or
 //! rotation), with `Cache-Control: no-store`.
+use service_kit::http::json_object::JsonObject;
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
@@ -270,7 +271,7 @@ impl CreateClientBody {
             None => default_scopes(&grant_types),
         };
         let draft = ClientDraft {
-            name: DisplayName::parse(&self.name)?,
+            name: DisplayName::parse_exact(&self.name)?,
             redirect_uris: parse_uris("redirect_uris", &self.redirect_uris)?,
             post_logout_redirect_uris: parse_uris(
                 "post_logout_redirect_uris",
@@ -309,7 +310,11 @@ impl UpdateClientBody {
     fn parse(self) -> Result<ClientUpdate, ClientRuleError> {
         let uris = |field, v: Option<Vec<String>>| v.map(|v| parse_uris(field, &v)).transpose();
         Ok(ClientUpdate {
-            name: self.name.as_deref().map(DisplayName::parse).transpose()?,
+            name: self
+                .name
+                .as_deref()
+                .map(DisplayName::parse_exact)
+                .transpose()?,
             redirect_uris: uris("redirect_uris", self.redirect_uris)?,
             post_logout_redirect_uris: uris(
                 "post_logout_redirect_uris",
@@ -391,7 +396,8 @@ fn with_secret(
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        (status = 422, description = "A rule between fields (`invalid-input`; the document states every single-field rule): `refresh_token` needs `authorization_code`; `authorization_code` needs a redirect URI; a public client cannot use `client_credentials` nor set `require_pkce` to `false`; `refresh_token_idle_secs` is at most `refresh_token_lifetime_secs`; at most 50 distinct scopes.",
+         body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn create_client(
@@ -399,7 +405,7 @@ pub async fn create_client(
     state: web::Data<AppState>,
     clients: Clients,
     tenant: web::Path<String>,
-    body: web::Json<CreateClientBody>,
+    body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = existing_tenant(&state, &tenant).await?;
     let (kind, settings) = body.into_inner().parse()?;
@@ -488,7 +494,8 @@ pub async fn get_client(
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        (status = 422, description = "A rule between fields (`invalid-input`; the document states every single-field rule): `refresh_token` needs `authorization_code`; `authorization_code` needs a redirect URI; a public client cannot use `client_credentials` nor set `require_pkce` to `false`; `refresh_token_idle_secs` is at most `refresh_token_lifetime_secs`; at most 50 distinct scopes.",
+         body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn update_client(
@@ -496,7 +503,7 @@ pub async fn update_client(
     state: web::Data<AppState>,
     clients: Clients,
     path: web::Path<(String, String)>,
-    body: web::Json<UpdateClientBody>,
+    body: JsonObject<UpdateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let update = body.into_inner().parse()?;
@@ -526,6 +533,8 @@ pub async fn update_client(
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 409, description = "The client is public: it has no secret to rotate (`client-has-no-secret`).",
+         body = Problem, content_type = "application/problem+json"),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = InvalidInput),
@@ -538,7 +547,7 @@ pub async fn rotate_client_secret(
     state: web::Data<AppState>,
     clients: Clients,
     path: web::Path<(String, String)>,
-    body: web::Json<RotateSecretBody>,
+    body: JsonObject<RotateSecretBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let overlap = SecretOverlap::parse(body.overlap_secs)?;

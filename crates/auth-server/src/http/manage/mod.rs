@@ -1,5 +1,6 @@
 //! The management API (`/manage/v1`), for platform operators.
 pub mod clients;
+pub mod contract;
 pub mod openapi;
 pub mod owners;
 pub mod tenant_path;

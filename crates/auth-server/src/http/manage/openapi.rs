@@ -147,7 +147,12 @@ pub struct InvalidInput(Problem);
 /// JSON ending with a newline.
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| openapi::render(&ManagementApi::openapi()))
+    DOCUMENT.get_or_init(|| {
+        let mut value = serde_json::to_value(ManagementApi::openapi())
+            .expect("an OpenAPI document built from code serialises");
+        super::contract::apply(&mut value);
+        openapi::render_value(&value)
+    })
 }
 
 /// This OpenAPI document

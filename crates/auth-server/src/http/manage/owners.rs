@@ -3,6 +3,8 @@
 //! the person signs up at `/t/platform/signup` first.
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use service_kit::http::json_object::JsonObject;
+use service_kit::openapi::Problem;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
@@ -73,6 +75,8 @@ impl From<Owner> for OwnerView {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 409, description = "No `platform` user has this email yet (`owner-not-signed-up`: the person signs up at `/t/platform/signup` first), or the tenant is `platform` itself, which has no owners (`tenant-reserved`).",
+         body = Problem, content_type = "application/problem+json"),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = InvalidInput),
@@ -82,7 +86,7 @@ pub async fn add_owner(
     _: Operator,
     state: web::Data<AppState>,
     tenant: web::Path<String>,
-    body: web::Json<AddOwnerBody>,
+    body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = parse_tenant_id(&tenant)?;
     let (owner, added) = state.owners.add(tenant, &body.email).await?;

@@ -3,6 +3,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use service_kit::http::json_object::JsonObject;
 use service_kit::ApiError;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -151,12 +152,12 @@ impl From<Tenant> for TenantView {
 pub async fn create_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    body: web::Json<CreateTenantBody>,
+    body: JsonObject<CreateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let new = NewTenant {
         slug: TenantSlug::parse(&body.slug)?,
-        display_name: DisplayName::parse(&body.display_name)?,
+        display_name: DisplayName::parse_exact(&body.display_name)?,
         settings: TenantSettings::parse(
             body.settings.unwrap_or_else(|| Value::Object(Map::new())),
         )?,
@@ -263,7 +264,7 @@ pub async fn update_tenant(
     _: Operator,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<UpdateTenantBody>,
+    body: JsonObject<UpdateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_tenant_id(&id)?;
     let body = body.into_inner();
@@ -271,7 +272,7 @@ pub async fn update_tenant(
         display_name: body
             .display_name
             .as_deref()
-            .map(DisplayName::parse)
+            .map(DisplayName::parse_exact)
             .transpose()?,
         settings: body.settings.map(TenantSettings::parse).transpose()?,
     };
