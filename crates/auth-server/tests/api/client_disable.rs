@@ -38,8 +38,9 @@ async fn disabling_a_client_ends_its_tokens(engine: Engine) {
     app.signup_verified(&web, "acme", "alice@example.com", PASSWORD)
         .await;
     let client = create_client(&app, &tenant_id, json!({"first_party": true})).await;
-    // A resource server of the tenant, introspecting the client's tokens.
-    let api = create_client(&app, &tenant_id, json!({})).await;
+    // A resource server of the tenant allowed to introspect every token
+    // (refresh tokens have no audience, so only this privilege shows them).
+    let api = create_client(&app, &tenant_id, json!({"privileges": ["introspect:any"]})).await;
     let tokens = code_flow(&app, &web, "acme", &client, "alice@example.com", PASSWORD).await;
     let access = tokens["access_token"].as_str().expect("at");
     let refresh = tokens["refresh_token"].as_str().expect("rt");
