@@ -35,6 +35,7 @@ pub enum Access {
 #[allow(dead_code)] // documents the path; handlers take `web::Path<String>`
 pub struct TenantPath {
     /// The auth server's tenant id (a hyphenated UUID).
+    #[param(format = "uuid")]
     tenant_id: String,
 }
 

@@ -20,7 +20,10 @@ use crate::service::{Billing, CheckoutOutcome, CheckoutParams};
 #[serde(deny_unknown_fields)]
 pub struct CheckoutBody {
     /// A self-serve plan: `starter` or `pro` (case-insensitive).
-    #[schema(example = "pro")]
+    #[schema(
+        example = "pro",
+        pattern = r"^\s*([Ss][Tt][Aa][Rr][Tt][Ee][Rr]|[Pp][Rr][Oo])\s*$"
+    )]
     plan: String,
     /// Where Stripe sends the browser after paying: an absolute http(s) URL
     /// without credentials, at most 2048 characters.

@@ -101,9 +101,13 @@ pub async fn subscription(
 #[serde(deny_unknown_fields)]
 pub struct SetPlan {
     /// `free`, `starter`, `pro` or `enterprise` (case-insensitive).
-    #[schema(example = "enterprise")]
+    #[schema(
+        example = "enterprise",
+        pattern = r"^\s*([Ff][Rr][Ee][Ee]|[Ss][Tt][Aa][Rr][Tt][Ee][Rr]|[Pp][Rr][Oo]|[Ee][Nn][Tt][Ee][Rr][Pp][Rr][Ii][Ss][Ee])\s*$"
+    )]
     plan: String,
     /// A contractual limit of monthly active users: Enterprise only.
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     mau_limit: Option<u64>,
 }
 
@@ -138,6 +142,10 @@ pub async fn set_plan(
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let plan =
         PlanId::parse(&body.plan).map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    // The document's bound (a signed 64-bit integer, as stored).
+    if body.mau_limit.is_some_and(|l| i64::try_from(l).is_err()) {
+        return Err(ApiError::new(Code::InvalidInput, "mau_limit is too large").into());
+    }
     billing.set_plan(tenant, plan, body.mau_limit).await?;
     Ok(HttpResponse::Ok().json(billing.entitlements(tenant).await?))
 }
@@ -147,7 +155,7 @@ pub async fn set_plan(
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
     /// The UTC month, `YYYY-MM` (default: this month).
-    #[param(example = "2026-11")]
+    #[param(example = "2026-11", pattern = r"^[2-9][0-9]{3}-(0[1-9]|1[0-2])$")]
     month: Option<String>,
 }
 

@@ -23,9 +23,11 @@ const MAX_SKEW_SECS: i64 = 300;
 #[serde(deny_unknown_fields)]
 pub struct UsageEvent {
     /// The auth server's tenant id (a hyphenated UUID).
-    #[schema(example = "6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f")]
+    #[schema(format = "uuid", example = "6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f")]
     pub tenant_id: String,
-    /// The end user's id within the tenant.
+    /// The end user's id within the tenant: 1 to 64 characters, neither
+    /// whitespace nor control characters (surrounding whitespace is ignored).
+    #[schema(pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f]{1,64}\s*$")]
     pub user_id: String,
     /// When the user was seen, in unix seconds: at most 5 minutes ahead and
     /// 400 days old.
@@ -112,7 +114,7 @@ fn sighting(e: &UsageEvent, now: i64) -> Result<Sighting, &'static str> {
     let tenant = TenantId::parse(&e.tenant_id).map_err(|_| "tenant_id is not a UUID")?;
     let user = e.user_id.trim();
     if user.is_empty()
-        || user.len() > 64
+        || user.chars().count() > 64
         || user.chars().any(|c| c.is_control() || c.is_whitespace())
     {
         return Err("user_id must be 1 to 64 printable characters");

@@ -35,11 +35,13 @@ impl Billing {
         payload: &[u8],
         signature: Option<&str>,
     ) -> Result<WebhookOutcome, BillingError> {
+        // Without a signature the request is not Stripe's, configured or not.
+        let signature = signature.ok_or(SignatureError::Missing)?;
         let stripe = self.stripe()?;
         let now = self.now();
         verify_signature(
             payload,
-            signature.ok_or(SignatureError::Missing)?,
+            signature,
             &stripe.settings.webhook_secrets,
             now,
             stripe.settings.webhook_tolerance_secs,

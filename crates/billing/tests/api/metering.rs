@@ -163,5 +163,12 @@ async fn bad_reports_are_refused_whole(engine: Engine) {
         app.count("SELECT COUNT(*) FROM monthly_active_users").await,
         0
     );
+    // user_id counts characters, as its documented pattern does: 64
+    // two-byte characters are one valid id.
+    let wide = json!({"events": [{"tenant_id": TENANT_A, "user_id": "é".repeat(64), "at": now}]});
+    let resp = app
+        .call(Method::POST, "/v1/usage", &app.service_token(), Some(wide))
+        .await;
+    assert_eq!(resp.status(), 200);
 }
 both_engines!(bad_reports_refused, bad_reports_are_refused_whole);

@@ -70,6 +70,15 @@ async fn offline_mode_shows_plans_and_refuses_checkout(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(webhook.status(), 409);
+    // Without a signature the request is refused as not Stripe's, configured or not.
+    let unsigned = app
+        .client
+        .post(app.url("/webhooks/stripe"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(unsigned, 400, "webhook-signature").await;
     // The operator's way.
     assert_eq!(app.entitlements(TENANT_A).await["plan"], "free");
     let set = app
@@ -96,6 +105,17 @@ async fn offline_mode_shows_plans_and_refuses_checkout(engine: Engine) {
         )
         .await;
     assert_eq!(own.status(), 403);
+    assert_eq!(app.entitlements(TENANT_A).await["plan"], "pro");
+    // A limit past the documented maximum (a signed 64-bit integer) is refused.
+    let huge = app
+        .call(
+            Method::PUT,
+            &format!("/v1/tenants/{TENANT_A}/plan"),
+            &app.admin_token(),
+            Some(json!({"plan": "enterprise", "mau_limit": 9_223_372_036_854_775_808_u64})),
+        )
+        .await;
+    assert_problem(huge, 422, "invalid-input").await;
     assert_eq!(app.entitlements(TENANT_A).await["plan"], "pro");
 }
 both_engines!(offline_mode, offline_mode_shows_plans_and_refuses_checkout);
