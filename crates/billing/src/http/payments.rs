@@ -27,10 +27,18 @@ pub struct CheckoutBody {
     plan: String,
     /// Where Stripe sends the browser after paying: an absolute http(s) URL
     /// without credentials, at most 2048 characters.
-    #[schema(example = "https://dashboard.example.com/billing?paid=1")]
+    #[schema(
+        example = "https://dashboard.example.com/billing?paid=1",
+        pattern = r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::[0-9]{1,4})?(?:[/?][A-Za-z0-9\-._~:/?\[\]@!$&'()+,;=%]*)?$",
+        max_length = 2048
+    )]
     success_url: String,
     /// Where Stripe sends the browser on cancel; same rules.
-    #[schema(example = "https://dashboard.example.com/billing")]
+    #[schema(
+        example = "https://dashboard.example.com/billing",
+        pattern = r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::[0-9]{1,4})?(?:[/?][A-Za-z0-9\-._~:/?\[\]@!$&'()+,;=%]*)?$",
+        max_length = 2048
+    )]
     cancel_url: String,
 }
 
@@ -97,7 +105,11 @@ pub async fn checkout(
 #[serde(deny_unknown_fields)]
 pub struct PortalBody {
     /// An absolute http(s) URL without credentials, at most 2048 characters.
-    #[schema(example = "https://dashboard.example.com/billing")]
+    #[schema(
+        example = "https://dashboard.example.com/billing",
+        pattern = r"^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::[0-9]{1,4})?(?:[/?][A-Za-z0-9\-._~:/?\[\]@!$&'()+,;=%]*)?$",
+        max_length = 2048
+    )]
     return_url: String,
 }
 
