@@ -48,8 +48,18 @@ impl Application {
     }
 
     pub fn build_with_db(config: AuthConfig, db: Database) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, db, std::sync::Arc::new(crate::clock::SystemClock))
+    }
+
+    /// [`Application::build_with_db`] with the clock that OAuth, signing keys
+    /// and billing read, for tests that move time.
+    pub fn build_with_clock(
+        config: AuthConfig,
+        db: Database,
+        clock: crate::clock::SharedClock,
+    ) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
-        let state = web::Data::new(AppState::new(&config, db.clone())?);
+        let state = web::Data::new(AppState::with_clock(&config, db.clone(), clock)?);
         if let Some(problem) = crate::http::pages::client_ip::startup_problem(
             config.http.mode,
             config.http.bind,

@@ -63,9 +63,18 @@ pub enum StateError {
 impl AppState {
     /// Must run inside the Tokio runtime: the mail queue starts its sender task.
     pub fn new(config: &AuthConfig, db: Database) -> Result<Self, StateError> {
+        Self::with_clock(config, db, Arc::new(crate::clock::SystemClock))
+    }
+
+    /// [`AppState::new`] with the clock that OAuth, signing keys and billing
+    /// read (tests move a `ManualClock` to prove expiry).
+    pub fn with_clock(
+        config: &AuthConfig,
+        db: Database,
+        clock: crate::clock::SharedClock,
+    ) -> Result<Self, StateError> {
         let id = &config.identity;
         let master = Arc::new(MasterKeys::new(&config.master_keys)?);
-        let clock: crate::clock::SharedClock = Arc::new(crate::clock::SystemClock);
         let keys = Arc::new(
             KeyService::new(
                 SigningKeyStore::new(db.pool.clone()),

@@ -68,6 +68,21 @@ mod tests {
 
     const P: LockoutPolicy = LockoutPolicy::ACCOUNT;
 
+    /// The values docs/security.md ("Brute force") promises.
+    #[test]
+    fn documented_policy_values() {
+        let account = LockoutPolicy::ACCOUNT;
+        assert_eq!(account.threshold, 5);
+        assert_eq!(account.base_lock, Duration::from_secs(60));
+        assert_eq!(account.max_lock, Duration::from_secs(900));
+        assert_eq!(account.reset_after, Duration::from_secs(43_200));
+        let ip = LockoutPolicy::IP;
+        assert_eq!(ip.threshold, 50);
+        assert_eq!(ip.base_lock, Duration::from_secs(900));
+        assert_eq!(ip.max_lock, Duration::from_secs(3600));
+        assert_eq!(ip.reset_after, Duration::from_secs(3600));
+    }
+
     #[test]
     fn no_lock_below_threshold() {
         assert_eq!(P.lock_for(0), None);

@@ -1,4 +1,7 @@
 //! `spawn_app`: the production factory on port 0 with a fresh database.
+use std::sync::Arc;
+
+use auth_server::clock::{SharedClock, SystemClock};
 use auth_server::{Application, AuthConfig, MIGRATIONS};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
@@ -42,6 +45,16 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 
 /// Starts the server with extra environment variables over the test defaults.
 pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_clock(engine, extra, Arc::new(SystemClock)).await
+}
+
+/// [`spawn_app_with`] whose OAuth, signing keys and billing read `clock`
+/// (pages and sessions keep the wall clock).
+pub async fn spawn_app_with_clock(
+    engine: Engine,
+    extra: &[(&str, &str)],
+    clock: SharedClock,
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
     }
@@ -69,7 +82,7 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
         .await
         .expect("connect");
     db::migrate(&database, &MIGRATIONS).await.expect("migrate");
-    let app = Application::build_with_db(config, database.clone()).expect("build");
+    let app = Application::build_with_clock(config, database.clone(), clock).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     wait_for_platform_tenant(&database).await;
