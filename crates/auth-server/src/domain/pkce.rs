@@ -71,6 +71,29 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_challenge_is_the_one_sent() {
+        // 43 and 128 characters are the RFC's bounds, every unreserved kind.
+        for text in [CHALLENGE.to_owned(), format!("{}-._~x", "aZ9".repeat(41))] {
+            let c = CodeChallenge::parse(&text, Some("S256")).expect("valid");
+            assert_eq!(c.as_ref(), text);
+            assert!(CodeChallenge::from_trusted(c.as_ref().to_owned()) == c);
+        }
+    }
+
+    #[test]
+    fn a_verifier_outside_the_rfc_alphabet_or_length_fails_even_if_it_hashes() {
+        for verifier in ["short", &"a".repeat(129), &format!("{}!", &VERIFIER[..42])] {
+            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            let c = CodeChallenge::from_trusted(challenge);
+            assert!(!c.verify(verifier), "{verifier}");
+        }
+        let tilde = format!("{}~", &VERIFIER[..42]);
+        let c =
+            CodeChallenge::from_trusted(URL_SAFE_NO_PAD.encode(Sha256::digest(tilde.as_bytes())));
+        assert!(c.verify(&tilde));
+    }
+
+    #[test]
     fn plain_and_malformed_challenges_are_refused() {
         assert_eq!(
             CodeChallenge::parse(CHALLENGE, None),
