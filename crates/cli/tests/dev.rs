@@ -68,7 +68,13 @@ async fn dev_runs_every_service_and_keeps_data_across_restarts() {
         .expect("create");
     assert_eq!(created.status().as_u16(), 201);
     // Hosted signup: the verification mail lands in <data>/mail as a file.
-    sign_up(&urls[0], "dev-user@example.com").await;
+    common::sign_up(
+        &urls[0],
+        "connect-people",
+        "dev-user@example.com",
+        "correct horse battery staple",
+    )
+    .await;
     // The mail queue writes in the background: give it a moment.
     let mut mails: Vec<String> = Vec::new();
     for _ in 0..100 {
@@ -174,42 +180,4 @@ fn dev_refuses_a_port_in_use_clearly() {
         "{}",
         stderr(&out)
     );
-}
-
-/// Signs up on the demo tenant like a browser: CSRF cookie, then the form.
-async fn sign_up(auth: &str, email: &str) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = client
-        .get(format!("{auth}/t/connect-people/signup"))
-        .send()
-        .await
-        .expect("signup page");
-    assert_eq!(page.status().as_u16(), 200);
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("ca_csrf="))
-        .expect("csrf cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    let token = cookie.trim_start_matches("ca_csrf=").to_owned();
-    let done = client
-        .post(format!("{auth}/t/connect-people/signup"))
-        .header("cookie", cookie)
-        .form(&[
-            ("csrf", token.as_str()),
-            ("email", email),
-            ("password", "correct horse battery staple"),
-        ])
-        .send()
-        .await
-        .expect("signup");
-    assert_eq!(done.status().as_u16(), 200);
 }

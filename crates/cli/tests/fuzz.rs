@@ -104,44 +104,6 @@ impl Manage {
     }
 }
 
-/// Signs up on `tenant`'s hosted page like a browser: CSRF cookie, then the form.
-async fn sign_up(auth: &str, tenant: &str, email: &str) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = client
-        .get(format!("{auth}/t/{tenant}/signup"))
-        .send()
-        .await
-        .expect("signup page");
-    assert_eq!(page.status().as_u16(), 200);
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("ca_csrf="))
-        .expect("csrf cookie")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_owned();
-    let csrf = cookie.trim_start_matches("ca_csrf=").to_owned();
-    let done = client
-        .post(format!("{auth}/t/{tenant}/signup"))
-        .header("cookie", cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("signup");
-    assert_eq!(done.status().as_u16(), 200);
-}
-
 /// A billing token of a `platform` client with `scopes` (client credentials).
 async fn billing_token(manage: &Manage, platform: &str, name: &str, scopes: &[&str]) -> String {
     let client = manage
@@ -284,7 +246,7 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         .as_str()
         .expect("tenant id")
         .to_owned();
-    sign_up(&auth, "fuzz-seed", "user@fuzz.example").await;
+    common::sign_up(&auth, "fuzz-seed", "user@fuzz.example", PASSWORD).await;
     let user = manage.user_id(&tenant, "user@fuzz.example").await;
     let client = manage
         .call(
@@ -300,7 +262,7 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         .expect("client_id")
         .to_owned();
     let platform = manage.tenant_id("platform").await;
-    sign_up(&auth, "platform", "owner@fuzz.example").await;
+    common::sign_up(&auth, "platform", "owner@fuzz.example", PASSWORD).await;
     let owner = manage.user_id(&platform, "owner@fuzz.example").await;
     manage
         .call(

@@ -106,3 +106,42 @@ pub fn repo_file(name: &str) -> String {
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Signs up on `tenant`'s hosted page like a browser: the CSRF cookie of the
+/// form page, then the form.
+pub async fn sign_up(auth: &str, tenant: &str, email: &str, password: &str) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = client
+        .get(format!("{auth}/t/{tenant}/signup"))
+        .send()
+        .await
+        .expect("signup page");
+    assert_eq!(page.status().as_u16(), 200);
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ca_csrf="))
+        .expect("csrf cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let csrf = cookie.trim_start_matches("ca_csrf=").to_owned();
+    let done = client
+        .post(format!("{auth}/t/{tenant}/signup"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("signup");
+    assert_eq!(done.status().as_u16(), 200);
+}
