@@ -201,4 +201,19 @@ mod tests {
             "openid profile email offline_access"
         );
     }
+
+    #[test]
+    fn size_and_openid_are_read_off_the_set() {
+        let empty = ScopeSet::parse("").expect("empty");
+        assert!(empty.is_empty());
+        assert_eq!(empty.len(), 0);
+        assert!(!empty.has_openid());
+        let api = ScopeSet::parse("api:read api:write api:read").expect("api");
+        assert!(!api.is_empty());
+        assert_eq!(api.len(), 2, "duplicates collapse");
+        assert!(!api.has_openid(), "no openid, not an OIDC request");
+        assert!(ScopeSet::parse("profile openid")
+            .expect("oidc")
+            .has_openid());
+    }
 }
