@@ -89,17 +89,8 @@ impl GrantStore {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 \
-             WHERE tenant_id = $3 AND user_id = $4 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(tenant.to_string())
-        .bind(user_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        self.revoke_where(RevokeBy::User, tenant, user_id, reason, now)
+            .await
     }
 
     /// Revokes the grants made from one login session (logout).
@@ -110,17 +101,8 @@ impl GrantStore {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 \
-             WHERE tenant_id = $3 AND session_handle = $4 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(tenant.to_string())
-        .bind(session_handle)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        self.revoke_where(RevokeBy::Session, tenant, session_handle, reason, now)
+            .await
     }
 
     /// Revokes every grant of a client (the client was disabled).
@@ -131,16 +113,54 @@ impl GrantStore {
         reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 \
-             WHERE tenant_id = $3 AND client_id = $4 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(tenant.to_string())
-        .bind(client_id)
-        .execute(&self.pool)
-        .await?;
+        self.revoke_where(RevokeBy::Client, tenant, client_id, reason, now)
+            .await
+    }
+
+    /// Revokes the tenant's live grants whose `by` column is `value`.
+    async fn revoke_where(
+        &self,
+        by: RevokeBy,
+        tenant: TenantId,
+        value: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(by.query())
+            .bind(now)
+            .bind(reason)
+            .bind(tenant.to_string())
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// Which grants a revocation names. Each query is a literal: no column
+/// name is ever built from input.
+#[derive(Clone, Copy)]
+enum RevokeBy {
+    User,
+    Session,
+    Client,
+}
+
+impl RevokeBy {
+    fn query(self) -> &'static str {
+        match self {
+            RevokeBy::User => {
+                "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 \
+                 WHERE tenant_id = $3 AND user_id = $4 AND revoked_at IS NULL"
+            }
+            RevokeBy::Session => {
+                "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 \
+                 WHERE tenant_id = $3 AND session_handle = $4 AND revoked_at IS NULL"
+            }
+            RevokeBy::Client => {
+                "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = $2 \
+                 WHERE tenant_id = $3 AND client_id = $4 AND revoked_at IS NULL"
+            }
+        }
     }
 }
