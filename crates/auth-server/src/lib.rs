@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod billing;
+pub mod cache;
 pub use service_kit::clock;
 pub mod config;
 pub mod dashboard;

@@ -73,6 +73,16 @@ impl Application {
             KEY_ROTATION_CHECK,
         )];
         tasks.push(spawn_platform_task(state.billing.platform.clone()));
+        if db.engine == db::Engine::Postgres {
+            tasks.push(
+                state
+                    .oauth
+                    .keys
+                    .freshness()
+                    .clone()
+                    .spawn_listener(config.database_url.clone()),
+            );
+        }
         if let Some(reporter) = &state.billing.reporter {
             tasks.push(crate::billing::usage_report::spawn_usage_task(
                 reporter.clone(),

@@ -2,6 +2,7 @@
 use service_kit::db::Database;
 
 use crate::billing::Billing;
+use crate::cache::{Freshness, TenantDirectory};
 use crate::config::{AuthConfig, TrustedProxies};
 use crate::dashboard::owner_billing::OwnerBilling;
 use crate::dashboard::owners::Owners;
@@ -21,12 +22,15 @@ use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
 use crate::store::owners::OwnerStore;
 use crate::store::signing_keys::SigningKeyStore;
+use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
 use std::sync::Arc;
 
 pub struct AppState {
     pub tenants: TenantStore,
+    /// Tenants by slug, cached per instance (`crate::cache`).
+    pub directory: TenantDirectory,
     pub billing: Billing,
     pub owners: Owners,
     pub owner_billing: OwnerBilling,
@@ -75,12 +79,17 @@ impl AppState {
     ) -> Result<Self, StateError> {
         let id = &config.identity;
         let master = Arc::new(MasterKeys::new(&config.master_keys)?);
+        let freshness = Arc::new(Freshness::new(
+            TenantVersionStore::new(db.pool.clone()),
+            clock.clone(),
+        ));
         let keys = Arc::new(
-            KeyService::new(
+            KeyService::sharing(
                 SigningKeyStore::new(db.pool.clone()),
                 master.clone(),
                 clock.clone(),
                 RotationPolicy::default(),
+                freshness.clone(),
             )
             .map_err(|e| StateError::SigningKeys(e.to_string()))?,
         );
@@ -130,6 +139,7 @@ impl AppState {
         };
         Ok(Self {
             tenants: TenantStore::new(db.pool.clone()),
+            directory: TenantDirectory::new(TenantStore::new(db.pool.clone()), freshness),
             billing,
             owners,
             owner_billing,

@@ -786,6 +786,9 @@ impl SecretOverlap {
 pub struct ClientSecrets {
     current: String,
     previous: Option<(String, i64)>,
+    /// When the current secret replaced another (unix seconds); `None` for
+    /// the client's first secret.
+    rotated_at: Option<i64>,
 }
 
 impl fmt::Debug for ClientSecrets {
@@ -793,6 +796,7 @@ impl fmt::Debug for ClientSecrets {
         f.debug_struct("ClientSecrets")
             .field("current", &"[REDACTED]")
             .field("previous_expires_at", &self.previous_expires_at())
+            .field("rotated_at", &self.rotated_at)
             .finish()
     }
 }
@@ -804,6 +808,7 @@ impl ClientSecrets {
         let secrets = Self {
             current: digest,
             previous: None,
+            rotated_at: None,
         };
         Ok((secrets, PlainSecret(plain)))
     }
@@ -816,14 +821,28 @@ impl ClientSecrets {
         now: i64,
     ) -> Result<(Self, PlainSecret), getrandom::Error> {
         let (mut next, plain) = Self::generate()?;
+        next.rotated_at = Some(now);
         if overlap.0 > 0 {
             next.previous = Some((self.current.clone(), now + overlap.0));
         }
         Ok((next, plain))
     }
 
-    pub(crate) fn from_stored(current: String, previous: Option<(String, i64)>) -> Self {
-        Self { current, previous }
+    pub(crate) fn from_stored(
+        current: String,
+        previous: Option<(String, i64)>,
+        rotated_at: Option<i64>,
+    ) -> Self {
+        Self {
+            current,
+            previous,
+            rotated_at,
+        }
+    }
+
+    /// When the current secret replaced another, if it did.
+    pub fn rotated_at(&self) -> Option<i64> {
+        self.rotated_at
     }
 
     pub fn current_digest(&self) -> &str {

@@ -7,11 +7,14 @@ use std::sync::{Arc, PoisonError, RwLock};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use super::published::PublishedKeys;
 use super::sealed::{MasterKeys, SealError};
 use super::signing::{KeyError, KeyState, SigningAlg, SigningKey};
+use crate::cache::{Freshness, GenMap};
 use crate::clock::SharedClock;
 use crate::domain::tenant::TenantId;
 use crate::store::signing_keys::{KeyRow, NewKeyRow, SigningKeyStore};
+use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::StoreError;
 
 /// Algorithms every tenant has keys for: RS256 because OpenID Connect requires
@@ -119,7 +122,13 @@ pub struct KeyService {
     pub(super) policy: RotationPolicy,
     /// Who holds the rotation lease when this instance does.
     pub(super) instance: String,
+    /// Unsealed keys by kid.
     cache: RwLock<HashMap<String, Arc<SigningKey>>>,
+    pub(super) freshness: Arc<Freshness>,
+    /// The key that signs, per tenant and algorithm, while nothing changed.
+    signers: GenMap<(TenantId, SigningAlg), Arc<SigningKey>>,
+    /// The published set, per tenant, while nothing changed.
+    published: GenMap<TenantId, Arc<PublishedKeys>>,
 }
 
 impl KeyService {
@@ -129,6 +138,22 @@ impl KeyService {
         clock: SharedClock,
         policy: RotationPolicy,
     ) -> Result<Self, KeyringError> {
+        let freshness = Arc::new(Freshness::new(
+            TenantVersionStore::new(store.pool().clone()),
+            clock.clone(),
+        ));
+        Self::sharing(store, master, clock, policy, freshness)
+    }
+
+    /// [`KeyService::new`] whose cached keys follow `freshness`, shared
+    /// with the other caches of the instance.
+    pub fn sharing(
+        store: SigningKeyStore,
+        master: Arc<MasterKeys>,
+        clock: SharedClock,
+        policy: RotationPolicy,
+        freshness: Arc<Freshness>,
+    ) -> Result<Self, KeyringError> {
         policy.validate()?;
         Ok(Self {
             store,
@@ -137,7 +162,15 @@ impl KeyService {
             policy,
             instance: uuid::Uuid::new_v4().to_string(),
             cache: RwLock::new(HashMap::new()),
+            freshness,
+            signers: GenMap::new(CACHE_MAX),
+            published: GenMap::new(CACHE_MAX),
         })
+    }
+
+    /// The generations every cache of this instance follows.
+    pub fn freshness(&self) -> &Arc<Freshness> {
+        &self.freshness
     }
 
     pub fn policy(&self) -> &RotationPolicy {
@@ -170,69 +203,95 @@ impl KeyService {
         if slots.active.is_none() {
             let key = self.new_key(tenant, alg).await?;
             self.store.insert(&key, KeyState::Active).await?;
+            self.freshness.changed(tenant);
         }
         if slots.next.is_none() {
             let key = self.new_key(tenant, alg).await?;
             self.store.insert(&key, KeyState::Next).await?;
+            self.freshness.changed(tenant);
         }
         Ok(())
     }
 
-    /// The key that signs for `tenant` with `alg` right now.
+    /// The key that signs for `tenant` with `alg` right now. Read from the
+    /// store only after a change; a tenant that lacks the key (made before
+    /// keys were made at creation) gets it here, once.
     pub async fn signer(
         &self,
         tenant: TenantId,
         alg: SigningAlg,
     ) -> Result<Arc<SigningKey>, KeyringError> {
-        let row = self
-            .store
-            .active(tenant, alg)
-            .await?
-            .ok_or(KeyringError::NotEnsured(alg))?;
+        let generation = self.freshness.generation(tenant).await?;
+        if let Some(key) = self.signers.get(&(tenant, alg), generation) {
+            return Ok(key);
+        }
+        let row = match self.store.active(tenant, alg).await? {
+            Some(row) => row,
+            None => {
+                self.ensure_keys(tenant, &[alg]).await?;
+                self.store
+                    .active(tenant, alg)
+                    .await?
+                    .ok_or(KeyringError::NotEnsured(alg))?
+            }
+        };
         let cached = self
             .cache
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&row.kid)
             .cloned();
-        if let Some(key) = cached {
-            return Ok(key);
-        }
-        let key = Arc::new(self.unseal(&row)?);
-        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(row.kid, Arc::clone(&key));
+        let key = match cached {
+            Some(key) => key,
+            None => {
+                let key = Arc::new(self.unseal(&row)?);
+                let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+                if cache.len() >= CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(row.kid, Arc::clone(&key));
+                key
+            }
+        };
+        self.signers
+            .put((tenant, alg), generation, Arc::clone(&key));
         Ok(key)
     }
 
-    /// The algorithms `tenant` signs with, in [`SigningAlg::ALL`] order:
-    /// [`DEFAULT_ALGS`] always (the JWKS endpoint and the token endpoint make
-    /// their keys before serving anything, so they are published whenever a
-    /// token can exist) and any other with an active key (EdDSA once a
-    /// client asked for it). One read; nothing is created here.
-    pub async fn signing_algs(&self, tenant: TenantId) -> Result<Vec<SigningAlg>, KeyringError> {
-        let active = self.store.active_algs(tenant).await?;
-        Ok(SigningAlg::ALL
+    /// The tenant's published keys: next, active, and retired keys until
+    /// `remove_after`, with [`DEFAULT_ALGS`] always among them (a tenant
+    /// that lacks them gets them on its first read). Built again only after
+    /// a change or when a retired key reaches its removal time.
+    pub async fn published(&self, tenant: TenantId) -> Result<Arc<PublishedKeys>, KeyringError> {
+        let now = self.clock.now();
+        let generation = self.freshness.generation(tenant).await?;
+        if let Some(set) = self
+            .published
+            .get(&tenant, generation)
+            .filter(|set| set.holds_at(now))
+        {
+            return Ok(set);
+        }
+        let mut active = self.store.active_algs(tenant).await?;
+        if !DEFAULT_ALGS.iter().all(|alg| active.contains(alg)) {
+            self.ensure_keys(tenant, &[]).await?;
+            active = self.store.active_algs(tenant).await?;
+        }
+        let keys = self.store.published(tenant, now).await?;
+        let algs = SigningAlg::ALL
             .into_iter()
             .filter(|alg| DEFAULT_ALGS.contains(alg) || active.contains(alg))
-            .collect())
+            .collect();
+        let set = Arc::new(PublishedKeys::build(&keys, algs)?);
+        self.published.put(tenant, generation, Arc::clone(&set));
+        Ok(set)
     }
 
     /// `{"keys": [...]}`: next, active, and retired keys until `remove_after`.
     pub async fn jwks(&self, tenant: TenantId) -> Result<Value, KeyringError> {
-        let keys = self
-            .store
-            .published(tenant, self.clock.now())
-            .await?
-            .iter()
-            .map(|text| {
-                serde_json::from_str::<Value>(text)
-                    .map_err(|e| StoreError::Corrupt(format!("public JWK: {e}")).into())
-            })
-            .collect::<Result<Vec<_>, KeyringError>>()?;
-        Ok(serde_json::json!({ "keys": keys }))
+        let set = self.published(tenant).await?;
+        serde_json::from_slice(set.jwks())
+            .map_err(|e| StoreError::Corrupt(format!("JWKS: {e}")).into())
     }
 
     pub async fn list(&self, tenant: TenantId) -> Result<Vec<KeyInfo>, KeyringError> {
@@ -312,11 +371,14 @@ impl KeyService {
         })
     }
 
-    pub(super) fn forget(&self, kid: &str) {
+    /// Drops a key that will not sign again, and every cached view of the
+    /// tenant's keys.
+    pub(super) fn forget(&self, tenant: TenantId, kid: &str) {
         self.cache
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(kid);
+        self.freshness.changed(tenant);
     }
 
     fn unseal(&self, row: &KeyRow) -> Result<SigningKey, KeyringError> {

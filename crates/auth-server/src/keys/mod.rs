@@ -1,5 +1,6 @@
 //! Keys the auth server holds: the master keyring that seals secrets at rest.
 pub mod keyring;
+pub mod published;
 pub mod rotation;
 pub mod sealed;
 pub mod signing;

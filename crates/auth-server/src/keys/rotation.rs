@@ -84,6 +84,7 @@ impl KeyService {
         if !self.store.rotate(&step).await? {
             return Err(KeyringError::Conflict(alg));
         }
+        self.freshness.changed(tenant);
         Ok(rotated)
     }
 
@@ -175,7 +176,7 @@ impl KeyService {
                 .revoke(tenant, kid, row.state, now, replacement.as_ref())
                 .await?
             {
-                self.forget(kid);
+                self.forget(tenant, kid);
                 // Fills a slot a concurrent change may have left empty.
                 return self.ensure_alg(tenant, row.alg).await;
             }

@@ -2,6 +2,7 @@
 //! `client_secret_basic`, `client_secret_post`, or `none` for public clients.
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use std::sync::Arc;
 
 use super::OAuth;
 use crate::domain::client::{verify_secret, Client, ClientId, ClientKind};
@@ -113,7 +114,7 @@ impl OAuth {
         &self,
         tenant: &Tenant,
         p: &PresentedClient,
-    ) -> Result<Client, OAuthError> {
+    ) -> Result<Arc<Client>, OAuthError> {
         let fail = || {
             let e = OAuthError::new(OAuthCode::InvalidClient, "client authentication failed");
             if p.method == AuthMethod::Basic {
@@ -123,7 +124,7 @@ impl OAuth {
             }
         };
         let id = ClientId::parse(&p.client_id).map_err(|_| fail())?;
-        let client = match self.clients.get(tenant.id, &id).await {
+        let client = match self.client(tenant.id, &id).await {
             Ok(c) if !c.is_disabled() => c,
             Ok(_) | Err(ClientStoreError::NotFound) | Err(ClientStoreError::TenantNotFound) => {
                 return Err(fail())

@@ -25,6 +25,7 @@ impl OAuth {
     ) -> Result<(Client, u64), DisableClientError> {
         let now = self.now();
         let client = self.clients.disable(tenant, id, now).await?;
+        self.client_changed(tenant);
         let revoked = self
             .grants
             .revoke_for_client(tenant, id.as_ref(), "client disabled", now)

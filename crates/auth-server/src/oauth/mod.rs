@@ -4,8 +4,11 @@
 pub mod authorize;
 pub mod client_auth;
 pub mod client_status;
+pub mod discovery;
 pub mod grants;
+pub mod introspection;
 pub mod logout;
+pub mod lookups;
 pub mod own_jwt;
 pub mod tokens;
 pub mod userinfo;
@@ -15,8 +18,12 @@ use std::sync::Arc;
 use service_kit::db::Database;
 use url::Url;
 
+use std::collections::HashSet;
+
+use crate::cache::GenMap;
 use crate::clock::SharedClock;
-use crate::domain::tenant::Tenant;
+use crate::domain::client::Client;
+use crate::domain::tenant::{Tenant, TenantId};
 use crate::keys::keyring::KeyService;
 use crate::keys::sealed::MasterKeys;
 use crate::store::auth_codes::AuthCodeStore;
@@ -24,6 +31,7 @@ use crate::store::clients::ClientStore;
 use crate::store::consents::ConsentStore;
 use crate::store::grants::GrantStore;
 use crate::store::refresh_tokens::RefreshTokenStore;
+use crate::store::revoked_tokens::RevokedTokenStore;
 use crate::store::users::UserStore;
 
 /// Authorization codes live 60 s (ASVS 10.4.3 L3).
@@ -36,10 +44,15 @@ pub struct OAuth {
     pub grants: GrantStore,
     pub refresh: RefreshTokenStore,
     pub consents: ConsentStore,
+    pub revoked: RevokedTokenStore,
     pub keys: Arc<KeyService>,
     pub master: Arc<MasterKeys>,
     pub clock: SharedClock,
     pub public_url: Url,
+    client_cache: GenMap<(TenantId, String), Arc<Client>>,
+    origin_cache: GenMap<TenantId, Arc<HashSet<String>>>,
+    revoked_cache: GenMap<TenantId, Arc<HashSet<String>>>,
+    discovery_cache: GenMap<TenantId, Arc<discovery::Document>>,
 }
 
 impl OAuth {
@@ -57,11 +70,16 @@ impl OAuth {
             codes: AuthCodeStore::new(pool.clone()),
             grants: GrantStore::new(pool.clone()),
             refresh: RefreshTokenStore::new(pool.clone()),
-            consents: ConsentStore::new(pool),
+            consents: ConsentStore::new(pool.clone()),
+            revoked: RevokedTokenStore::new(pool),
             keys,
             master,
             clock,
             public_url,
+            client_cache: GenMap::new(lookups::LOOKUPS_MAX),
+            origin_cache: GenMap::new(lookups::LOOKUPS_MAX),
+            revoked_cache: GenMap::new(lookups::LOOKUPS_MAX),
+            discovery_cache: GenMap::new(lookups::LOOKUPS_MAX),
         }
     }
 

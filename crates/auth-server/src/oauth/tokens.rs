@@ -58,7 +58,9 @@ pub struct Subject<'a> {
     pub user: Option<&'a User>,
     pub scope: &'a ScopeSet,
     pub resource: Option<&'a str>,
-    pub grant_id: &'a str,
+    /// The grant the token belongs to; `None` for client_credentials, whose
+    /// tokens have no grant row (claim `gid` absent).
+    pub grant_id: Option<&'a str>,
     pub auth_time: Option<i64>,
     pub amr: Option<&'a str>,
 }
@@ -182,7 +184,9 @@ impl OAuth {
         claims.insert("exp".into(), json!(now + ttl));
         claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
         claims.insert("tid".into(), json!(s.tenant.id.to_string()));
-        claims.insert("gid".into(), json!(s.grant_id));
+        if let Some(grant_id) = s.grant_id {
+            claims.insert("gid".into(), json!(grant_id));
+        }
         if let (Some(auth_time), Some(amr)) = (s.auth_time, s.amr) {
             claims.insert("auth_time".into(), json!(auth_time));
             claims.insert("acr".into(), json!(acr(amr)));

@@ -18,7 +18,7 @@ use crate::domain::tenant::TenantId;
 const COLUMNS: &str = "id, tenant_id, kind, name, redirect_uris, post_logout_redirect_uris, \
 grant_types, scopes, cors_origins, access_token_secs, refresh_token_secs, refresh_idle_secs, \
 refresh_reuse_interval_secs, id_token_alg, first_party, secret_digest, previous_secret_digest, previous_secret_expires_at, \
-created_at, updated_at, disabled_at, allowed_resources, require_pkce, privileges";
+created_at, updated_at, disabled_at, allowed_resources, require_pkce, privileges, secret_rotated_at";
 
 /// How often a rotation retries when another rotation won the race.
 const ROTATE_ATTEMPTS: usize = 3;
@@ -57,7 +57,7 @@ impl ClientStore {
         let secrets = client.secrets.as_ref();
         sqlx::query(&format!(
             "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
         ))
         .bind(client.id.as_ref())
         .bind(client.tenant_id.to_string())
@@ -83,6 +83,7 @@ impl ClientStore {
         .bind(json_list(s.allowed_resources()))
         .bind(i64::from(s.require_pkce()))
         .bind(json_list(s.privileges().iter().map(|p| p.as_str())))
+        .bind(secrets.and_then(ClientSecrets::rotated_at))
         .execute(&self.pool)
         .await
         .map_err(|e| match &e {
@@ -209,7 +210,7 @@ impl ClientStore {
             let (next, plain) = current.rotated(overlap, now)?;
             let done = sqlx::query(
                 "UPDATE clients SET secret_digest = $1, previous_secret_digest = $2, \
-                 previous_secret_expires_at = $3, updated_at = $4 \
+                 previous_secret_expires_at = $3, updated_at = $4, secret_rotated_at = $4 \
                  WHERE tenant_id = $5 AND id = $6 AND secret_digest = $7",
             )
             .bind(next.current_digest())
@@ -334,10 +335,12 @@ fn client_from_row(row: &AnyRow) -> Result<Client, ClientStoreError> {
     let digest: Option<String> = row.try_get("secret_digest")?;
     let previous: Option<String> = row.try_get("previous_secret_digest")?;
     let previous_expires_at: Option<i64> = row.try_get("previous_secret_expires_at")?;
+    let rotated_at: Option<i64> = row.try_get("secret_rotated_at")?;
     let secrets = match (kind, digest) {
         (ClientKind::Confidential, Some(current)) => Some(ClientSecrets::from_stored(
             current,
             previous.zip(previous_expires_at),
+            rotated_at,
         )),
         (ClientKind::Public, None) => None,
         _ => return Err(corrupt("secret does not match kind")),

@@ -78,9 +78,22 @@ pub struct SigningKeyStore {
     pool: AnyPool,
 }
 
+/// A key the JWKS publishes: its public JWK, and for a retired key when it
+/// stops being published.
+#[derive(Debug, Clone)]
+pub struct PublishedKey {
+    pub public_jwk: String,
+    pub remove_after: Option<i64>,
+}
+
 impl SigningKeyStore {
     pub fn new(pool: AnyPool) -> Self {
         Self { pool }
+    }
+
+    /// The pool, for the other stores of the key service.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Stores a key in `state` (next or active). `Ok(false)` when that slot is
@@ -161,9 +174,13 @@ impl SigningKeyStore {
 
     /// The public JWKs a verifier may need at `now`: next, active, and retired
     /// keys whose tokens may still be alive. Never revoked keys.
-    pub async fn published(&self, tenant: TenantId, now: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn published(
+        &self,
+        tenant: TenantId,
+        now: i64,
+    ) -> Result<Vec<PublishedKey>, StoreError> {
         let rows = sqlx::query(
-            "SELECT public_jwk FROM signing_keys WHERE tenant_id = $1 \
+            "SELECT public_jwk, remove_after FROM signing_keys WHERE tenant_id = $1 \
              AND (state IN ('next', 'active') OR (state = 'retired' AND remove_after > $2)) \
              ORDER BY created_at, kid",
         )
@@ -172,7 +189,12 @@ impl SigningKeyStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| r.try_get("public_jwk").map_err(StoreError::from))
+            .map(|r| {
+                Ok(PublishedKey {
+                    public_jwk: r.try_get("public_jwk")?,
+                    remove_after: r.try_get("remove_after")?,
+                })
+            })
             .collect()
     }
 

@@ -13,11 +13,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use auth_server::billing::Billing;
 use auth_server::clock::SharedClock;
 use auth_server::config::BillingSettings;
-use auth_server::keys::keyring::{KeyService, RotationPolicy};
-use auth_server::keys::sealed::MasterKeys;
-use auth_server::store::signing_keys::SigningKeyStore;
 use serde_json::{json, Value};
-use service_kit::secret::Secret;
 
 use crate::helpers::TestApp;
 
@@ -362,22 +358,7 @@ fn entitlements_of(inner: &Inner, tenant: &str) -> Value {
 /// The billing side of another auth server instance on `app`'s database
 /// (same master keys), calling `billing_url`, on `clock`.
 pub fn billing_for(app: &TestApp, billing_url: &str, clock: SharedClock) -> Billing {
-    let ring: Vec<(String, Secret)> = app
-        .master_keys
-        .split(',')
-        .filter_map(|pair| pair.split_once(':'))
-        .map(|(id, secret)| (id.to_owned(), Secret::new(secret)))
-        .collect();
-    let master = Arc::new(MasterKeys::new(&ring).expect("master keys"));
-    let keys = Arc::new(
-        KeyService::new(
-            SigningKeyStore::new(app.database.pool.clone()),
-            master,
-            clock.clone(),
-            RotationPolicy::default(),
-        )
-        .expect("key service"),
-    );
+    let keys = Arc::new(app.key_service(clock.clone()));
     let settings = BillingSettings {
         url: Some(url::Url::parse(billing_url).expect("billing url")),
         report_interval: Duration::from_secs(3600),

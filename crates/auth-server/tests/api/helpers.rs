@@ -63,17 +63,7 @@ pub async fn spawn_app_with_clock(
     let master_keys = format!("t1:{}", service_kit::secret::generate().expect("csprng"));
     let smtp = TestSmtpServer::start().await.expect("test SMTP server");
     let smtp_url = smtp.url();
-    let mut env = Env::from_pairs([
-        ("AUTH_BIND", "127.0.0.1:0"),
-        ("AUTH_DATABASE_URL", db.url.as_str()),
-        ("AUTH_ADMIN_TOKEN", admin_token.as_str()),
-        ("AUTH_MASTER_KEYS", master_keys.as_str()),
-        ("SMTP_URL", smtp_url.as_str()),
-        ("MAIL_FROM", "Test <no-reply@connectauth.test>"),
-        // Tests send many forms from one address; the rate-limit test lowers these.
-        ("AUTH_FORM_RATE_PER_MINUTE", "100000"),
-        ("AUTH_SIGNUP_RATE_PER_MINUTE", "100000"),
-    ]);
+    let mut env = test_env(&db.url, &admin_token, &master_keys, &smtp_url);
     for (k, v) in extra {
         env.set(*k, *v);
     }
@@ -94,6 +84,86 @@ pub async fn spawn_app_with_clock(
         admin_token,
         master_keys,
         client: Client::new(),
+    }
+}
+
+/// Polls `check` every 50 ms until it holds, for at most `STALE_BOUND_SECS`
+/// plus a second of slack: a change made beside the server (another
+/// instance, the CLI) is honoured within that bound, not at once.
+pub async fn within_the_cache_bound<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let bound = u64::try_from(auth_server::cache::STALE_BOUND_SECS).unwrap_or(1);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(bound + 1);
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The settings every test server runs with.
+fn test_env(database_url: &str, admin_token: &str, master_keys: &str, smtp_url: &str) -> Env {
+    Env::from_pairs([
+        ("AUTH_BIND", "127.0.0.1:0"),
+        ("AUTH_DATABASE_URL", database_url),
+        ("AUTH_ADMIN_TOKEN", admin_token),
+        ("AUTH_MASTER_KEYS", master_keys),
+        ("SMTP_URL", smtp_url),
+        ("MAIL_FROM", "Test <no-reply@connectauth.test>"),
+        // Tests send many forms from one address; the rate-limit test lowers these.
+        ("AUTH_FORM_RATE_PER_MINUTE", "100000"),
+        ("AUTH_SIGNUP_RATE_PER_MINUTE", "100000"),
+    ])
+}
+
+impl TestApp {
+    /// A key service on this app's database and master keys, reading
+    /// `clock`: keys operated on as `connectauth keys …` would, beside the
+    /// running server.
+    pub fn key_service(&self, clock: SharedClock) -> auth_server::keys::keyring::KeyService {
+        use auth_server::keys::keyring::{KeyService, RotationPolicy};
+        use auth_server::keys::sealed::MasterKeys;
+        use auth_server::store::signing_keys::SigningKeyStore;
+        let ring: Vec<(String, service_kit::secret::Secret)> = self
+            .master_keys
+            .split(',')
+            .filter_map(|pair| pair.split_once(':'))
+            .map(|(id, secret)| (id.to_owned(), service_kit::secret::Secret::new(secret)))
+            .collect();
+        KeyService::new(
+            SigningKeyStore::new(self.database.pool.clone()),
+            Arc::new(MasterKeys::new(&ring).expect("master keys")),
+            clock,
+            RotationPolicy::default(),
+        )
+        .expect("key service")
+    }
+
+    /// A second server on this app's database, master keys and operator
+    /// token, as another instance behind the same load balancer; it reads
+    /// `clock`. Returns its base URL.
+    pub async fn spawn_peer(&self, clock: SharedClock) -> String {
+        let env = test_env(
+            &self.db.url,
+            &self.admin_token,
+            &self.master_keys,
+            &self.smtp.url(),
+        );
+        let config = AuthConfig::from_env(&env).expect("peer config is valid");
+        let database = db::connect(&config.database_url, config.pool)
+            .await
+            .expect("connect");
+        let app = Application::build_with_clock(config, database, clock).expect("build");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
     }
 }
 

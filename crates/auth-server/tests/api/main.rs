@@ -9,6 +9,7 @@ mod billing_service;
 mod billing_signup;
 mod billing_token;
 mod billing_usage;
+mod cache_coherence;
 mod client_address;
 mod client_disable;
 mod client_policy;

@@ -6,17 +6,14 @@
 use std::sync::Arc;
 
 use auth_server::clock::SystemClock;
-use auth_server::keys::keyring::{KeyService, RotationPolicy};
-use auth_server::keys::sealed::MasterKeys;
+use auth_server::keys::keyring::KeyService;
 use auth_server::keys::signing::SigningAlg;
-use auth_server::store::signing_keys::SigningKeyStore;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::config::Env;
 use service_kit::db::{self, Engine};
-use service_kit::secret::Secret;
 use service_kit::testing::TestDb;
 
 use crate::helpers::{spawn_app_on_known_port, TestApp, PASSWORD};
@@ -95,21 +92,7 @@ async fn me(people: &str, token: &str) -> reqwest::Response {
 }
 
 fn key_service(app: &TestApp) -> KeyService {
-    let ring: Vec<(String, Secret)> = app
-        .master_keys
-        .split(',')
-        .filter_map(|e| {
-            e.split_once(':')
-                .map(|(id, s)| (id.to_owned(), Secret::new(s)))
-        })
-        .collect();
-    KeyService::new(
-        SigningKeyStore::new(app.database.pool.clone()),
-        Arc::new(MasterKeys::new(&ring).expect("master keys")),
-        Arc::new(SystemClock),
-        RotationPolicy::default(),
-    )
-    .expect("keys")
+    app.key_service(Arc::new(SystemClock))
 }
 
 async fn first_customer(engine: Engine) {

@@ -31,7 +31,6 @@ use crate::domain::tenant::TenantId;
 use crate::http::extract::Operator;
 use crate::state::AppState;
 use crate::store::clients::ClientStore;
-use crate::store::now;
 
 /// The clients store, from the app state.
 pub struct Clients(ClientStore);
@@ -415,8 +414,9 @@ pub async fn create_client(
         .await
         .map_err(ApiError::internal)?;
     let (client, secret) =
-        Client::create(tenant, kind, settings, now()).map_err(ApiError::internal)?;
+        Client::create(tenant, kind, settings, state.oauth.now()).map_err(ApiError::internal)?;
     clients.0.create(&client).await?;
+    state.oauth.client_changed(tenant);
     tracing::info!(tenant_id = %tenant, client_id = %client.id, kind = kind.as_str(), "client created");
     let mut resp = HttpResponse::Created();
     resp.insert_header((
@@ -507,7 +507,11 @@ pub async fn update_client(
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let update = body.into_inner().parse()?;
-    let client = clients.0.update(tenant, &id, update, now()).await?;
+    let client = clients
+        .0
+        .update(tenant, &id, update, state.oauth.now())
+        .await?;
+    state.oauth.client_changed(tenant);
     state
         .oauth
         .ensure_signing_keys(tenant, client.settings.id_token_alg())
@@ -551,7 +555,11 @@ pub async fn rotate_client_secret(
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let overlap = SecretOverlap::parse(body.overlap_secs)?;
-    let (client, secret) = clients.0.rotate_secret(tenant, &id, overlap, now()).await?;
+    let (client, secret) = clients
+        .0
+        .rotate_secret(tenant, &id, overlap, state.oauth.now())
+        .await?;
+    state.oauth.client_changed(tenant);
     tracing::info!(tenant_id = %tenant, client_id = %id, overlap_secs = overlap.secs(), "client secret rotated");
     Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
 }

@@ -163,6 +163,13 @@ pub async fn create_tenant(
         )?,
     };
     let tenant = state.tenants.create(new).await?;
+    // Its keys exist before anything asks for them: no GET ever makes one.
+    state
+        .oauth
+        .keys
+        .ensure_keys(tenant.id, &[])
+        .await
+        .map_err(ApiError::internal)?;
     tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
     Ok(HttpResponse::Created()
         .insert_header((
@@ -277,6 +284,7 @@ pub async fn update_tenant(
         settings: body.settings.map(TenantSettings::parse).transpose()?,
     };
     let tenant = state.tenants.update(id, update).await?;
+    state.directory.changed(id);
     tracing::info!(tenant_id = %tenant.id, "tenant updated");
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
@@ -305,6 +313,7 @@ pub async fn disable_tenant(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_tenant_id(&id)?;
     let tenant = state.tenants.disable(id).await?;
+    state.directory.changed(id);
     tracing::info!(tenant_id = %tenant.id, "tenant disabled");
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }

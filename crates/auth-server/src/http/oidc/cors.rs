@@ -4,29 +4,23 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::domain::page::PageRequest;
 use crate::domain::tenant::Tenant;
 use crate::state::AppState;
 
-/// The request's Origin, if one of the tenant's clients registered it.
+/// The request's Origin, if an enabled client of the tenant registered it.
 pub async fn allowed_origin(
     state: &web::Data<AppState>,
     tenant: &Tenant,
     req: &HttpRequest,
 ) -> Option<String> {
-    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?.to_owned();
-    let mut after: Option<String> = None;
-    loop {
-        let page = PageRequest::parse(Some(100), after.clone()).ok()?;
-        let clients = state.oauth.clients.list(tenant.id, &page).await.ok()?;
-        if clients
-            .items
-            .iter()
-            .any(|c| !c.is_disabled() && c.allows_origin(&origin))
-        {
-            return Some(origin);
+    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
+    match state.oauth.origin_allowed(tenant.id, origin).await {
+        Ok(true) => Some(origin.to_owned()),
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "the registered origins could not be read");
+            None
         }
-        after = Some(clients.next_after?);
     }
 }
 

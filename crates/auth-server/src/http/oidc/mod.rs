@@ -10,6 +10,8 @@ pub mod revoke;
 pub mod token;
 pub mod userinfo;
 
+use std::sync::Arc;
+
 use actix_web::web;
 
 use crate::domain::tenant::Tenant;
@@ -18,8 +20,8 @@ use crate::state::AppState;
 use crate::store::StoreError;
 
 /// The tenant of the path; unknown and disabled tenants have no endpoints.
-pub async fn tenant_of(state: &web::Data<AppState>, slug: &str) -> Result<Tenant, OAuthError> {
-    match state.tenants.get_by_slug(slug).await {
+pub async fn tenant_of(state: &web::Data<AppState>, slug: &str) -> Result<Arc<Tenant>, OAuthError> {
+    match state.directory.by_slug(slug).await {
         Ok(t) if !t.is_disabled() => Ok(t),
         Ok(_) | Err(StoreError::TenantNotFound) => {
             Err(OAuthError::new(OAuthCode::InvalidRequest, "unknown tenant"))
@@ -36,11 +38,44 @@ pub async fn authenticated_client(
     tenant: &Tenant,
     client_id: Option<&str>,
     client_secret: Option<&str>,
-) -> Result<crate::domain::client::Client, OAuthError> {
+) -> Result<Arc<crate::domain::client::Client>, OAuthError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let who = crate::oauth::client_auth::presented(header, client_id, client_secret)?;
     state.oauth.authenticate(tenant, &who).await
+}
+
+/// A public document with its `ETag` and `Cache-Control`; `304 Not
+/// Modified` when the request's `If-None-Match` already names that `ETag`.
+pub fn cached_document(
+    req: &actix_web::HttpRequest,
+    body: &[u8],
+    etag: &str,
+    max_age_secs: i64,
+    content_type: &'static str,
+) -> actix_web::HttpResponse {
+    use actix_web::http::header;
+    let known = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*");
+    let mut res = if known {
+        actix_web::HttpResponse::NotModified()
+    } else {
+        actix_web::HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag)).insert_header((
+        header::CACHE_CONTROL,
+        format!("public, max-age={max_age_secs}"),
+    ));
+    if known {
+        res.finish()
+    } else {
+        res.content_type(content_type).body(body.to_vec())
+    }
 }

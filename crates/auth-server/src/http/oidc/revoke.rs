@@ -1,14 +1,11 @@
-//! `POST /t/{slug}/revoke` (RFC 7009): revokes the grant behind a refresh or
-//! access token of the calling client. Unknown tokens are not an error.
+//! `POST /t/{slug}/revoke` (RFC 7009): revokes a refresh or access token of
+//! the calling client (`OAuth::revoke_token`). Unknown tokens are not an error.
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{authenticated_client, cors, tenant_of};
 use crate::error::{OAuthCode, OAuthError};
-use crate::oauth::own_jwt::Expiry;
-use crate::oauth::tokens::ACCESS_TOKEN_TYP;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -40,35 +37,7 @@ pub async fn revoke(
         .token
         .as_deref()
         .ok_or_else(|| OAuthError::new(OAuthCode::InvalidRequest, "token is required"))?;
-    let now = state.oauth.now();
-    let grant = match state
-        .oauth
-        .refresh
-        .find(tenant.id, &crate::tokens::digest(token))
-        .await?
-    {
-        Some(r) if r.client_id == client.id.as_ref() => Some(r.grant_id),
-        Some(_) => None,
-        None => match state
-            .oauth
-            .verify_own(&tenant, token, ACCESS_TOKEN_TYP, Expiry::Ignore)
-            .await
-        {
-            Ok(claims)
-                if claims.get("client_id").and_then(Value::as_str) == Some(client.id.as_ref()) =>
-            {
-                claims.get("gid").and_then(Value::as_str).map(str::to_owned)
-            }
-            _ => None,
-        },
-    };
-    if let Some(grant) = grant {
-        state
-            .oauth
-            .grants
-            .revoke(tenant.id, &grant, "revoked by client", now)
-            .await?;
-    }
+    state.oauth.revoke_token(&tenant, &client, token).await?;
     let mut res = HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish();

@@ -41,12 +41,6 @@ pub async fn token(
         form.client_secret.as_deref(),
     )
     .await?;
-    // Clients made before their key existed (or by the CLI) get it here.
-    state
-        .oauth
-        .ensure_signing_keys(tenant.id, client.settings.id_token_alg())
-        .await
-        .map_err(OAuthError::server)?;
     let oauth = &state.oauth;
     // A resource the client may not ask for is refused whatever the grant;
     // codes and refresh tokens keep the resource authorized at `authorize`.

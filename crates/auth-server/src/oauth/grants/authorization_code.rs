@@ -96,7 +96,7 @@ impl OAuth {
             user: Some(&user),
             scope: &scope,
             resource: code.resource.as_deref(),
-            grant_id: &code.grant_id,
+            grant_id: Some(&code.grant_id),
             auth_time: Some(code.auth_time),
             amr: Some(&code.amr),
         };

@@ -1,5 +1,10 @@
 //! `grant_type=client_credentials`: a confidential client acting for itself.
 //! `sub` is the client id, which can never collide with a user's (`cli_` prefix).
+//!
+//! Such a token has no user, session or refresh token, so it has no grant
+//! row: nothing is written per token. It is refused at introspection once
+//! revoked (its `jti` is listed until `exp`), once its client is disabled,
+//! and once the client's secret was rotated after it was issued.
 use crate::domain::client::{Client, ClientKind, GrantType};
 use crate::domain::scope::{is_oidc_scope, ScopeSet};
 use crate::domain::tenant::Tenant;
@@ -46,17 +51,13 @@ impl OAuth {
             }
             None => allowed,
         };
-        let grant_id = self
-            .grants
-            .create(tenant.id, client.id.as_ref(), None, None, self.now())
-            .await?;
         let subject = Subject {
             tenant,
             client,
             user: None,
             scope: &scope,
             resource,
-            grant_id: &grant_id,
+            grant_id: None,
             auth_time: None,
             amr: None,
         };

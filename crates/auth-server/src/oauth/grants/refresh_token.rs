@@ -117,7 +117,7 @@ impl OAuth {
             user: Some(&user),
             scope: &scope,
             resource: record.resource.as_deref(),
-            grant_id: &record.grant_id,
+            grant_id: Some(&record.grant_id),
             auth_time: Some(record.auth_time),
             amr: Some(&record.amr),
         };

@@ -1,0 +1,160 @@
+//! Introspection (RFC 7662) and revocation (RFC 7009) of this tenant's
+//! tokens, for the calling client.
+//!
+//! A refresh token or a user's access token is live while its grant is; a
+//! client_credentials access token has no grant row and is live while its
+//! `jti` is not revoked, its client is enabled and the client's secret has
+//! not been rotated since it was issued.
+use serde_json::{json, Map, Value};
+
+use super::own_jwt::Expiry;
+use super::tokens::ACCESS_TOKEN_TYP;
+use super::OAuth;
+use crate::domain::client::{Client, ClientId};
+use crate::domain::tenant::Tenant;
+use crate::error::OAuthError;
+use crate::store::clients::ClientStoreError;
+use crate::store::revoked_tokens::RevokedToken;
+
+fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
+    match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> &'a str {
+    claims.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+impl OAuth {
+    /// `{"active": false}` unless `token` is a live token of this tenant
+    /// that `caller` may see (its own, one naming it as audience, or any
+    /// with `introspect:any`).
+    pub async fn introspect(
+        &self,
+        tenant: &Tenant,
+        caller: &Client,
+        token: &str,
+    ) -> Result<Value, OAuthError> {
+        let inactive = json!({ "active": false });
+        let now = self.now();
+        if let Some(r) = self
+            .refresh
+            .find(tenant.id, &crate::tokens::digest(token))
+            .await?
+        {
+            // A refresh token is for the authorization server only: no audience.
+            let live = caller.may_introspect(&r.client_id, &[])
+                && r.used_at.is_none()
+                && now < r.family_expires_at
+                && now < r.idle_expires_at
+                && self.grants.is_live(tenant.id, &r.grant_id).await?;
+            return Ok(if live {
+                json!({ "active": true, "token_type": "refresh_token", "client_id": r.client_id,
+                        "sub": r.user_id, "scope": r.scope,
+                        "exp": r.idle_expires_at.min(r.family_expires_at), "iat": r.created_at,
+                        "iss": self.issuer(tenant) })
+            } else {
+                inactive
+            });
+        }
+        let Ok(mut claims) = self
+            .verify_own(tenant, token, ACCESS_TOKEN_TYP, Expiry::Enforce)
+            .await
+        else {
+            return Ok(inactive);
+        };
+        if !caller.may_introspect(text(&claims, "client_id"), &audiences(&claims))
+            || !self.access_token_is_live(tenant, &claims).await?
+        {
+            return Ok(inactive);
+        }
+        claims.insert("active".into(), json!(true));
+        claims.insert("token_type".into(), json!("Bearer"));
+        Ok(Value::Object(claims))
+    }
+
+    /// Whether a verified, unexpired access token is still live.
+    async fn access_token_is_live(
+        &self,
+        tenant: &Tenant,
+        claims: &Map<String, Value>,
+    ) -> Result<bool, OAuthError> {
+        if let Some(grant) = claims.get("gid").and_then(Value::as_str) {
+            return Ok(self.grants.is_live(tenant.id, grant).await?);
+        }
+        // client_credentials: no grant row.
+        if self.is_revoked(tenant.id, text(claims, "jti")).await? {
+            return Ok(false);
+        }
+        let Ok(id) = ClientId::parse(text(claims, "client_id")) else {
+            return Ok(false);
+        };
+        let client = match self.client(tenant.id, &id).await {
+            Ok(client) => client,
+            Err(ClientStoreError::NotFound | ClientStoreError::TenantNotFound) => return Ok(false),
+            Err(e) => return Err(OAuthError::server(e)),
+        };
+        let issued_at = claims
+            .get("iat")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::MIN);
+        let rotated_at = client.secrets.as_ref().and_then(|s| s.rotated_at());
+        Ok(!client.is_disabled() && rotated_at.is_none_or(|at| issued_at >= at))
+    }
+
+    /// Revokes `token` when it is a refresh or access token issued to
+    /// `caller`: the grant behind it, or for a token without one its `jti`
+    /// until it expires. Anything else is ignored (RFC 7009 §2.2).
+    pub async fn revoke_token(
+        &self,
+        tenant: &Tenant,
+        caller: &Client,
+        token: &str,
+    ) -> Result<(), OAuthError> {
+        let now = self.now();
+        if let Some(r) = self
+            .refresh
+            .find(tenant.id, &crate::tokens::digest(token))
+            .await?
+        {
+            if r.client_id == caller.id.as_ref() {
+                self.grants
+                    .revoke(tenant.id, &r.grant_id, "revoked by client", now)
+                    .await?;
+            }
+            return Ok(());
+        }
+        let Ok(claims) = self
+            .verify_own(tenant, token, ACCESS_TOKEN_TYP, Expiry::Ignore)
+            .await
+        else {
+            return Ok(());
+        };
+        if text(&claims, "client_id") != caller.id.as_ref() {
+            return Ok(());
+        }
+        if let Some(grant) = claims.get("gid").and_then(Value::as_str) {
+            self.grants
+                .revoke(tenant.id, grant, "revoked by client", now)
+                .await?;
+            return Ok(());
+        }
+        let expires_at = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
+        if expires_at > now {
+            self.revoked
+                .insert(&RevokedToken {
+                    tenant: tenant.id,
+                    jti: text(&claims, "jti"),
+                    client_id: caller.id.as_ref(),
+                    expires_at,
+                    revoked_at: now,
+                })
+                .await?;
+            self.client_changed(tenant.id);
+        }
+        Ok(())
+    }
+}

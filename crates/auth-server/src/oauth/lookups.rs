@@ -1,0 +1,118 @@
+//! What the token endpoints read on every request — the client, the
+//! origins the tenant's clients registered, the revoked access tokens — from
+//! the instance's cache, loaded again only after the tenant changed
+//! (`crate::cache`).
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::OAuth;
+use crate::domain::client::{Client, ClientId};
+use crate::domain::page::PageRequest;
+use crate::domain::tenant::TenantId;
+use crate::store::clients::ClientStoreError;
+use crate::store::StoreError;
+
+/// Entries of each map kept at once; past this a map starts over.
+pub(super) const LOOKUPS_MAX: usize = 100_000;
+
+impl OAuth {
+    /// The client `id` of `tenant`, disabled or not.
+    pub async fn client(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+    ) -> Result<Arc<Client>, ClientStoreError> {
+        let generation = self
+            .keys
+            .freshness()
+            .generation(tenant)
+            .await
+            .map_err(store_error)?;
+        let key = (tenant, id.as_ref().to_owned());
+        if let Some(client) = self.client_cache.get(&key, generation) {
+            return Ok(client);
+        }
+        let client = Arc::new(self.clients.get(tenant, id).await?);
+        self.client_cache.put(key, generation, Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// Whether an enabled client of `tenant` registered `origin` for CORS.
+    pub async fn origin_allowed(&self, tenant: TenantId, origin: &str) -> Result<bool, StoreError> {
+        let generation = self.keys.freshness().generation(tenant).await?;
+        let origins = match self.origin_cache.get(&tenant, generation) {
+            Some(origins) => origins,
+            None => {
+                let origins = Arc::new(self.registered_origins(tenant).await?);
+                self.origin_cache
+                    .put(tenant, generation, Arc::clone(&origins));
+                origins
+            }
+        };
+        Ok(origins.contains(origin))
+    }
+
+    async fn registered_origins(&self, tenant: TenantId) -> Result<HashSet<String>, StoreError> {
+        let mut origins = HashSet::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = PageRequest::parse(Some(100), after.clone())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let clients = self
+                .clients
+                .list(tenant, &page)
+                .await
+                .map_err(client_error)?;
+            for client in clients.items.iter().filter(|c| !c.is_disabled()) {
+                origins.extend(
+                    client
+                        .settings
+                        .cors_origins()
+                        .iter()
+                        .map(|o| o.as_ref().to_owned()),
+                );
+            }
+            match clients.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(origins),
+            }
+        }
+    }
+
+    /// Whether the access token `jti` of `tenant` was revoked before it
+    /// expired (tokens without a grant row: client_credentials).
+    pub async fn is_revoked(&self, tenant: TenantId, jti: &str) -> Result<bool, StoreError> {
+        let generation = self.keys.freshness().generation(tenant).await?;
+        let revoked = match self.revoked_cache.get(&tenant, generation) {
+            Some(revoked) => revoked,
+            None => {
+                let live = self.revoked.live(tenant, self.now()).await?;
+                let revoked = Arc::new(live.into_iter().collect::<HashSet<_>>());
+                self.revoked_cache
+                    .put(tenant, generation, Arc::clone(&revoked));
+                revoked
+            }
+        };
+        Ok(revoked.contains(jti))
+    }
+
+    /// This instance changed a client of `tenant` (or its revocations):
+    /// cached entries of the tenant are not used again.
+    pub fn client_changed(&self, tenant: TenantId) {
+        self.keys.freshness().changed(tenant);
+    }
+}
+
+fn store_error(e: StoreError) -> ClientStoreError {
+    match e {
+        StoreError::Database(e) => ClientStoreError::Database(e),
+        other => ClientStoreError::Corrupt(other.to_string()),
+    }
+}
+
+fn client_error(e: ClientStoreError) -> StoreError {
+    match e {
+        ClientStoreError::Database(e) => StoreError::Database(e),
+        other => StoreError::Corrupt(other.to_string()),
+    }
+}
