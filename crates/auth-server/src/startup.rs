@@ -73,6 +73,7 @@ impl Application {
             KEY_ROTATION_CHECK,
         )];
         tasks.push(spawn_platform_task(state.billing.platform.clone()));
+        tasks.push(spawn_revocation_purge(state.clone()));
         if db.engine == db::Engine::Postgres {
             tasks.push(
                 state
@@ -135,6 +136,22 @@ fn spawn_platform_task(platform: std::sync::Arc<Platform>) -> JoinHandle<()> {
                 Err(e) => tracing::warn!(error = %e, "cannot ensure the platform tenant yet"),
             }
             tokio::time::sleep(PLATFORM_RETRY).await;
+        }
+    })
+}
+
+/// Every `KEY_ROTATION_CHECK`, forgets revoked access tokens past their `exp`.
+fn spawn_revocation_purge(state: web::Data<AppState>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(KEY_ROTATION_CHECK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match state.oauth.purge_expired_revocations().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired revoked access tokens forgotten"),
+                Err(e) => tracing::warn!(error = %e, "purging revoked access tokens failed"),
+            }
         }
     })
 }

@@ -158,3 +158,10 @@ impl OAuth {
         Ok(())
     }
 }
+
+impl OAuth {
+    /// Forgets revoked access tokens that expired anyway; returns how many.
+    pub async fn purge_expired_revocations(&self) -> Result<u64, crate::store::StoreError> {
+        self.revoked.purge_expired(self.now()).await
+    }
+}

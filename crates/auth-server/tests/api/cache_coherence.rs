@@ -327,3 +327,33 @@ async fn a_revoked_signing_key_leaves_every_instance_within_the_bound() {
         Some(SigningAlg::ES256.as_str())
     );
 }
+
+async fn expired_revocations_are_purged(engine: Engine) {
+    use auth_server::store::revoked_tokens::{RevokedToken, RevokedTokenStore};
+    let (app, _clock, tenant_id, service) = setup(engine).await;
+    let tenant = auth_server::domain::tenant::TenantId::parse(&tenant_id).expect("id");
+    let store = RevokedTokenStore::new(app.database.pool.clone());
+    for (jti, expires_at) in [("gone", START + 10), ("kept", START + 100)] {
+        let row = RevokedToken {
+            tenant,
+            jti,
+            client_id: &service.id,
+            expires_at,
+            revoked_at: START,
+        };
+        store.insert(&row).await.expect("inserted");
+        // Revoking twice keeps the first row.
+        store.insert(&row).await.expect("again");
+    }
+    assert_eq!(store.live(tenant, START).await.expect("live").len(), 2);
+    assert_eq!(store.purge_expired(START + 10).await.expect("purged"), 1);
+    assert_eq!(
+        store.live(tenant, START).await.expect("live"),
+        vec!["kept".to_owned()]
+    );
+}
+
+both_engines!(
+    revoked_tokens_are_forgotten_once_they_expire,
+    expired_revocations_are_purged
+);
