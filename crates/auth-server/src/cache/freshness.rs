@@ -1,5 +1,6 @@
-//! Per-tenant generations: a local counter that moves when this instance
-//! changes the tenant's cached data or learns that another one did.
+//! Per-tenant generations, one per [`Domain`]: a local counter that moves
+//! when this instance changes that part of the tenant's data or learns that
+//! another one did.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -9,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::SharedClock;
 use crate::domain::tenant::TenantId;
-use crate::store::tenant_versions::{ChangeFeed, TenantVersionStore};
+use crate::store::tenant_versions::{ChangeFeed, Domain, TenantVersionStore};
 use crate::store::StoreError;
 
 /// How long a change made on another instance can go unseen here: the
@@ -22,10 +23,10 @@ const TRACKED_MAX: usize = 100_000;
 const LISTEN_RETRY: Duration = Duration::from_secs(5);
 
 struct Mark {
-    /// The local generation entries are tagged with.
-    generation: AtomicU64,
-    /// The version row as last read.
-    version: AtomicI64,
+    /// The local generation entries are tagged with, per domain.
+    generations: [AtomicU64; 3],
+    /// The version rows as last read, per domain.
+    versions: [AtomicI64; 3],
     /// The clock second of the last read.
     checked_at: AtomicI64,
 }
@@ -48,31 +49,33 @@ impl Freshness {
         }
     }
 
-    /// The tenant's current generation. Reads the version row when this
-    /// clock second has not read it yet; a new version moves the generation.
-    pub async fn generation(&self, tenant: TenantId) -> Result<u64, StoreError> {
+    /// The tenant's current generation of `domain`. Reads the version rows
+    /// when this clock second has not read them yet; a new version moves the
+    /// generation of its domain.
+    pub async fn generation(&self, tenant: TenantId, domain: Domain) -> Result<u64, StoreError> {
         let now = self.clock.now();
-        let mark = self.mark(tenant);
-        let mark = match mark {
+        let mark = match self.mark(tenant) {
             Some(mark) => mark,
             None => {
-                let version = self.store.version(tenant).await?;
-                self.insert(tenant, version, now)
+                let versions = self.store.versions(tenant).await?;
+                self.insert(tenant, versions, now)
             }
         };
         let last = mark.checked_at.load(Ordering::Acquire);
-        // One request per tenant and second reads the row; the others go on
-        // with the generation they see.
+        // One request per tenant and second reads the rows; the others go on
+        // with the generations they see.
         if now > last
             && mark
                 .checked_at
                 .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
-            match self.store.version(tenant).await {
-                Ok(version) => {
-                    if mark.version.swap(version, Ordering::AcqRel) != version {
-                        mark.generation.fetch_add(1, Ordering::AcqRel);
+            match self.store.versions(tenant).await {
+                Ok(versions) => {
+                    for (i, version) in versions.into_iter().enumerate() {
+                        if mark.versions[i].swap(version, Ordering::AcqRel) != version {
+                            mark.generations[i].fetch_add(1, Ordering::AcqRel);
+                        }
                     }
                 }
                 Err(e) => {
@@ -82,16 +85,25 @@ impl Freshness {
                 }
             }
         }
-        Ok(mark.generation.load(Ordering::Acquire))
+        Ok(mark.generations[domain.index()].load(Ordering::Acquire))
     }
 
-    /// This instance changed the tenant's data (or was told another did):
-    /// entries loaded before are not used again.
-    pub fn changed(&self, tenant: TenantId) {
+    /// The tenant's generation of [`Domain::Catalog`].
+    pub async fn catalog(&self, tenant: TenantId) -> Result<u64, StoreError> {
+        self.generation(tenant, Domain::Catalog).await
+    }
+
+    /// This instance changed the tenant's catalog (tenant, clients, keys,
+    /// revoked access tokens).
+    pub fn catalog_changed(&self, tenant: TenantId) {
+        self.changed(tenant, Domain::Catalog);
+    }
+
+    /// This instance changed that part of the tenant's data (or was told
+    /// another did): entries loaded before are not used again.
+    pub fn changed(&self, tenant: TenantId, domain: Domain) {
         if let Some(mark) = self.mark(tenant) {
-            mark.generation.fetch_add(1, Ordering::AcqRel);
-            // Read the row again on the next request.
-            mark.checked_at.store(i64::MIN, Ordering::Release);
+            mark.generations[domain.index()].fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -104,7 +116,7 @@ impl Freshness {
                 match ChangeFeed::listen(&database_url).await {
                     Ok(mut feed) => loop {
                         match feed.next().await {
-                            Ok(Some(tenant)) => self.changed(tenant),
+                            Ok(Some((tenant, domain))) => self.changed(tenant, domain),
                             Ok(None) => {}
                             Err(e) => {
                                 tracing::warn!(error = %e, "tenant change notifications stopped");
@@ -127,7 +139,7 @@ impl Freshness {
             .cloned()
     }
 
-    fn insert(&self, tenant: TenantId, version: i64, now: i64) -> Arc<Mark> {
+    fn insert(&self, tenant: TenantId, versions: [i64; 3], now: i64) -> Arc<Mark> {
         let mut marks = self.marks.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(mark) = marks.get(&tenant) {
             return Arc::clone(mark);
@@ -139,8 +151,8 @@ impl Freshness {
         // Generations of a new table start past every earlier one.
         let start = self.epoch.load(Ordering::Acquire) << 32;
         let mark = Arc::new(Mark {
-            generation: AtomicU64::new(start),
-            version: AtomicI64::new(version),
+            generations: [(); 3].map(|()| AtomicU64::new(start)),
+            versions: versions.map(AtomicI64::new),
             checked_at: AtomicI64::new(now),
         });
         marks.insert(tenant, Arc::clone(&mark));

@@ -4,12 +4,15 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{PoisonError, RwLock};
 
-pub struct GenMap<K, V> {
-    entries: RwLock<HashMap<K, (u64, V)>>,
+/// `G` is the generation an entry is tagged with: a tenant's generation of
+/// one domain, or a tuple of the generations (and local change counts) the
+/// entry depends on.
+pub struct GenMap<K, V, G = u64> {
+    entries: RwLock<HashMap<K, (G, V)>>,
     max: usize,
 }
 
-impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
+impl<K: Eq + Hash, V: Clone, G: Copy + Eq> GenMap<K, V, G> {
     /// At most `max` entries; past it the map starts over.
     pub fn new(max: usize) -> Self {
         Self {
@@ -19,7 +22,7 @@ impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
     }
 
     /// The entry, if it was loaded under `generation`.
-    pub fn get(&self, key: &K, generation: u64) -> Option<V> {
+    pub fn get(&self, key: &K, generation: G) -> Option<V> {
         self.entries
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -29,7 +32,7 @@ impl<K: Eq + Hash, V: Clone> GenMap<K, V> {
     }
 
     /// Keeps `value`, loaded under `generation` (read *before* loading it).
-    pub fn put(&self, key: K, generation: u64, value: V) {
+    pub fn put(&self, key: K, generation: G, value: V) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.max {
             entries.clear();

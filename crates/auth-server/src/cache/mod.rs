@@ -13,6 +13,7 @@ mod freshness;
 mod gen_map;
 mod tenants;
 
+pub use crate::store::tenant_versions::Domain;
 pub use freshness::{Freshness, STALE_BOUND_SECS};
 pub use gen_map::GenMap;
 pub use tenants::TenantDirectory;

@@ -38,7 +38,7 @@ impl TenantDirectory {
         };
         // The generation is read before the row, so a change committed
         // after the read moves it and the entry is loaded again.
-        let generation = self.freshness.generation(id).await?;
+        let generation = self.freshness.catalog(id).await?;
         if let Some(tenant) = self.by_slug.get(&key, generation) {
             return Ok(tenant);
         }
@@ -65,6 +65,6 @@ impl TenantDirectory {
 
     /// This instance changed the tenant: its entries are dropped at once.
     pub fn changed(&self, tenant: TenantId) {
-        self.freshness.changed(tenant);
+        self.freshness.catalog_changed(tenant);
     }
 }

@@ -203,12 +203,12 @@ impl KeyService {
         if slots.active.is_none() {
             let key = self.new_key(tenant, alg).await?;
             self.store.insert(&key, KeyState::Active).await?;
-            self.freshness.changed(tenant);
+            self.freshness.catalog_changed(tenant);
         }
         if slots.next.is_none() {
             let key = self.new_key(tenant, alg).await?;
             self.store.insert(&key, KeyState::Next).await?;
-            self.freshness.changed(tenant);
+            self.freshness.catalog_changed(tenant);
         }
         Ok(())
     }
@@ -221,7 +221,7 @@ impl KeyService {
         tenant: TenantId,
         alg: SigningAlg,
     ) -> Result<Arc<SigningKey>, KeyringError> {
-        let generation = self.freshness.generation(tenant).await?;
+        let generation = self.freshness.catalog(tenant).await?;
         if let Some(key) = self.signers.get(&(tenant, alg), generation) {
             return Ok(key);
         }
@@ -264,7 +264,7 @@ impl KeyService {
     /// a change or when a retired key reaches its removal time.
     pub async fn published(&self, tenant: TenantId) -> Result<Arc<PublishedKeys>, KeyringError> {
         let now = self.clock.now();
-        let generation = self.freshness.generation(tenant).await?;
+        let generation = self.freshness.catalog(tenant).await?;
         if let Some(set) = self
             .published
             .get(&tenant, generation)
@@ -378,7 +378,7 @@ impl KeyService {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(kid);
-        self.freshness.changed(tenant);
+        self.freshness.catalog_changed(tenant);
     }
 
     fn unseal(&self, row: &KeyRow) -> Result<SigningKey, KeyringError> {

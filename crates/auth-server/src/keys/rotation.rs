@@ -84,7 +84,7 @@ impl KeyService {
         if !self.store.rotate(&step).await? {
             return Err(KeyringError::Conflict(alg));
         }
-        self.freshness.changed(tenant);
+        self.freshness.catalog_changed(tenant);
         Ok(rotated)
     }
 

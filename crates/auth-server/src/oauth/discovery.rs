@@ -30,7 +30,7 @@ impl Document {
 
 impl OAuth {
     pub async fn discovery(&self, tenant: &Tenant) -> Result<Arc<Document>, KeyringError> {
-        let generation = self.keys.freshness().generation(tenant.id).await?;
+        let generation = self.keys.freshness().catalog(tenant.id).await?;
         if let Some(doc) = self.discovery_cache.get(&tenant.id, generation) {
             return Ok(doc);
         }

@@ -24,6 +24,12 @@ fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
     }
 }
 
+/// Refresh tokens are opaque base64url (no dots); access tokens are JWTs.
+/// Only a token that may be a refresh token is looked up as one.
+fn may_be_refresh_token(token: &str) -> bool {
+    !token.contains('.')
+}
+
 fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> &'a str {
     claims.get(name).and_then(Value::as_str).unwrap_or_default()
 }
@@ -40,11 +46,14 @@ impl OAuth {
     ) -> Result<Value, OAuthError> {
         let inactive = json!({ "active": false });
         let now = self.now();
-        if let Some(r) = self
-            .refresh
-            .find(tenant.id, &crate::tokens::digest(token))
-            .await?
-        {
+        let refresh = if may_be_refresh_token(token) {
+            self.refresh
+                .find(tenant.id, &crate::tokens::digest(token))
+                .await?
+        } else {
+            None
+        };
+        if let Some(r) = refresh {
             // A refresh token is for the authorization server only: no audience.
             let live = caller.may_introspect(&r.client_id, &[])
                 && r.used_at.is_none()
@@ -83,7 +92,7 @@ impl OAuth {
         claims: &Map<String, Value>,
     ) -> Result<bool, OAuthError> {
         if let Some(grant) = claims.get("gid").and_then(Value::as_str) {
-            return Ok(self.grants.is_live(tenant.id, grant).await?);
+            return Ok(self.grant_is_live(tenant.id, grant).await?);
         }
         // client_credentials: no grant row.
         if self.is_revoked(tenant.id, text(claims, "jti")).await? {
@@ -115,11 +124,14 @@ impl OAuth {
         token: &str,
     ) -> Result<(), OAuthError> {
         let now = self.now();
-        if let Some(r) = self
-            .refresh
-            .find(tenant.id, &crate::tokens::digest(token))
-            .await?
-        {
+        let refresh = if may_be_refresh_token(token) {
+            self.refresh
+                .find(tenant.id, &crate::tokens::digest(token))
+                .await?
+        } else {
+            None
+        };
+        if let Some(r) = refresh {
             if r.client_id == caller.id.as_ref() {
                 self.grants
                     .revoke(tenant.id, &r.grant_id, "revoked by client", now)

@@ -24,6 +24,7 @@ use crate::cache::GenMap;
 use crate::clock::SharedClock;
 use crate::domain::client::Client;
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::user::{User, UserId};
 use crate::keys::keyring::KeyService;
 use crate::keys::sealed::MasterKeys;
 use crate::store::auth_codes::AuthCodeStore;
@@ -53,6 +54,8 @@ pub struct OAuth {
     origin_cache: GenMap<TenantId, Arc<HashSet<String>>>,
     revoked_cache: GenMap<TenantId, Arc<HashSet<String>>>,
     discovery_cache: GenMap<TenantId, Arc<discovery::Document>>,
+    grant_cache: GenMap<(TenantId, String), bool, lookups::GrantTag>,
+    user_cache: GenMap<(TenantId, UserId), Arc<User>, lookups::UserTag>,
 }
 
 impl OAuth {
@@ -80,6 +83,8 @@ impl OAuth {
             origin_cache: GenMap::new(lookups::LOOKUPS_MAX),
             revoked_cache: GenMap::new(lookups::LOOKUPS_MAX),
             discovery_cache: GenMap::new(lookups::LOOKUPS_MAX),
+            grant_cache: GenMap::new(lookups::LOOKUPS_MAX),
+            user_cache: GenMap::new(lookups::LOOKUPS_MAX),
         }
     }
 

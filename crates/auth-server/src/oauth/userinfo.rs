@@ -10,7 +10,6 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
 use crate::error::{OAuthCode, OAuthError};
-use crate::store::StoreError;
 
 fn invalid(description: &str) -> OAuthError {
     OAuthError::new(OAuthCode::InvalidToken, description)
@@ -54,7 +53,7 @@ impl OAuth {
             .get("gid")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if !self.grants.is_live(tenant.id, grant).await? {
+        if !self.grant_is_live(tenant.id, grant).await? {
             return Err(invalid("the token was revoked"));
         }
         let scope = ScopeSet::parse(
@@ -69,10 +68,9 @@ impl OAuth {
             .and_then(Value::as_str)
             .and_then(UserId::parse)
             .ok_or_else(|| invalid("the token is not about a user"))?;
-        let user = match self.users.get(tenant.id, user_id).await {
-            Ok(u) if !u.is_disabled() => u,
-            Ok(_) | Err(StoreError::UserNotFound) => return Err(invalid("the user is gone")),
-            Err(e) => return Err(e.into()),
+        let user = match self.user_for_claims(tenant.id, user_id).await? {
+            Some(u) if !u.is_disabled() => u,
+            _ => return Err(invalid("the user is gone")),
         };
         let mut body = user_claims(&user, &scope);
         body.insert("sub".into(), Value::String(user.id.to_string()));

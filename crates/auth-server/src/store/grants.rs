@@ -78,6 +78,7 @@ impl GrantStore {
         .bind(tenant.to_string())
         .execute(&self.pool)
         .await?;
+        super::local_changes::grant_revoked();
         Ok(())
     }
 
@@ -133,6 +134,7 @@ impl GrantStore {
             .bind(value)
             .execute(&self.pool)
             .await?;
+        super::local_changes::grant_revoked();
         Ok(done.rows_affected())
     }
 }

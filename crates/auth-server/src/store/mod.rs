@@ -5,6 +5,7 @@ pub mod auth_codes;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod local_changes;
 pub mod login_failures;
 pub mod mail_budget;
 pub mod one_time_tokens;

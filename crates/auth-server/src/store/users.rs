@@ -135,7 +135,9 @@ impl UserStore {
             tenant,
             id,
         )
-        .await
+        .await?;
+        super::local_changes::user_changed();
+        Ok(())
     }
 
     pub async fn mark_email_verified(
@@ -151,7 +153,9 @@ impl UserStore {
             tenant,
             id,
         )
-        .await
+        .await?;
+        super::local_changes::user_changed();
+        Ok(())
     }
 
     pub async fn record_login(
@@ -306,6 +310,7 @@ impl UserStore {
         .bind(id.to_string())
         .execute(&self.pool)
         .await?;
+        super::local_changes::user_changed();
         if done.rows_affected() == 0 {
             return Err(StoreError::UserNotFound);
         }

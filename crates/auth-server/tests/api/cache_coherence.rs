@@ -357,3 +357,93 @@ both_engines!(
     revoked_tokens_are_forgotten_once_they_expire,
     expired_revocations_are_purged
 );
+
+async fn userinfo_at(app: &TestApp, base: &str, access: &str) -> u16 {
+    app.client
+        .get(format!("{base}/t/acme/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .expect("sent")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_revoked_grant_and_a_disabled_user_reach_every_instance_within_the_bound() {
+    let (app, _clock, tenant_id, _service) = setup(Engine::Postgres).await;
+    let api = create_client(&app, &tenant_id, json!({"privileges": ["introspect:any"]})).await;
+    let web = app.web();
+    app.signup_verified(&web, "acme", "alice@example.com", crate::helpers::PASSWORD)
+        .await;
+    let client = create_client(&app, &tenant_id, json!({"first_party": true})).await;
+    let peer = Peer::start(&app).await;
+    let first = crate::oidc::code_flow(
+        &app,
+        &web,
+        "acme",
+        &client,
+        "alice@example.com",
+        crate::helpers::PASSWORD,
+    )
+    .await;
+    let first = first["access_token"].as_str().expect("at").to_owned();
+    // The peer has the grant and the user cached.
+    assert_eq!(userinfo_at(&app, &peer.address, &first).await, 200);
+    assert_eq!(
+        introspect_at(&peer.address, &app, &api, &first).await["active"],
+        true
+    );
+
+    // The client revokes its token on the first instance.
+    let revoked = app
+        .client
+        .post(app.url("/t/acme/revoke"))
+        .header("authorization", basic(&client))
+        .form(&[("token", first.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(revoked.status().as_u16(), 200);
+    assert_eq!(
+        userinfo_at(&app, &app.address, &first).await,
+        401,
+        "at once here"
+    );
+    peer.wait_out_the_bound();
+    assert_eq!(userinfo_at(&app, &peer.address, &first).await, 401);
+    assert_eq!(
+        introspect_at(&peer.address, &app, &api, &first).await["active"],
+        false
+    );
+
+    // A new login, then the operator disables the user on the first instance.
+    let second = crate::oidc::code_flow(
+        &app,
+        &web,
+        "acme",
+        &client,
+        "alice@example.com",
+        crate::helpers::PASSWORD,
+    )
+    .await;
+    let second = second["access_token"].as_str().expect("at").to_owned();
+    assert_eq!(userinfo_at(&app, &peer.address, &second).await, 200);
+    let user_id = claims(&second)["sub"].as_str().expect("sub").to_owned();
+    let disabled = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{tenant_id}/users/{user_id}/disable"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(disabled.status().as_u16(), 200);
+    assert_eq!(
+        userinfo_at(&app, &app.address, &second).await,
+        401,
+        "at once here"
+    );
+    peer.wait_out_the_bound();
+    assert_eq!(userinfo_at(&app, &peer.address, &second).await, 401);
+}
