@@ -16,70 +16,8 @@ use pages::{account, assets, dashboard, links, login, mfa, signup};
 /// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use manage::{clients, openapi, owners, tenants, users};
-    cfg.service(
-        web::scope("/manage/v1")
-            .service(web::resource("/openapi.json").get(openapi::openapi_json))
-            .service(
-                web::resource("/tenants")
-                    .post(tenants::create_tenant)
-                    .get(tenants::list_tenants),
-            )
-            .service(web::resource("/tenants/by-slug/{slug}").get(tenants::get_tenant_by_slug))
-            .service(
-                web::resource("/tenants/{id}")
-                    .get(tenants::get_tenant)
-                    .patch(tenants::update_tenant),
-            )
-            .service(web::resource("/tenants/{id}/disable").post(tenants::disable_tenant))
-            .service(web::resource("/tenants/{id}/users").get(users::list_users))
-            .service(web::resource("/tenants/{id}/users/{user_id}").get(users::get_user))
-            .service(
-                web::resource("/tenants/{id}/users/{user_id}/disable").post(users::disable_user),
-            )
-            .service(
-                web::resource("/tenants/{id}/users/{user_id}/sessions")
-                    .delete(users::end_user_sessions),
-            )
-            .service(web::resource("/tenants/{id}/events").get(users::list_events))
-            .service(
-                web::resource("/tenants/{id}/clients")
-                    .post(clients::create_client)
-                    .get(clients::list_clients),
-            )
-            .service(
-                web::resource("/tenants/{id}/clients/{client_id}")
-                    .get(clients::get_client)
-                    .patch(clients::update_client),
-            )
-            .service(
-                web::resource("/tenants/{id}/clients/{client_id}/rotate-secret")
-                    .post(clients::rotate_client_secret),
-            )
-            .service(
-                web::resource("/tenants/{id}/clients/{client_id}/disable")
-                    .post(clients::disable_client),
-            )
-            .service(
-                web::resource("/tenants/{id}/owners")
-                    .post(owners::add_owner)
-                    .get(owners::list_owners),
-            )
-            .service(web::resource("/tenants/{id}/owners/{user_id}").delete(owners::remove_owner)),
-    );
-    // The tenant owners' dashboard: pages of the `platform` tenant's session.
-    cfg.service(web::resource("/dashboard").get(dashboard::show_dashboard));
-    cfg.service(
-        web::scope("/dashboard/t/{slug}")
-            .service(web::resource("/billing").get(dashboard::show_billing))
-            .service(web::resource("/billing/checkout").post(dashboard::submit_checkout))
-            .service(web::resource("/billing/portal").post(dashboard::submit_portal))
-            .service(web::resource("/billing/contact").post(dashboard::submit_contact)),
-    );
-    cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
-    // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.
-    cfg.service(
-        web::resource("/.well-known/oauth-authorization-server/t/{slug}").get(discovery::metadata),
-    );
+    // The tenants' OIDC endpoints first: actix tries services in order, and
+    // these carry almost all the traffic (no other path starts with `/t/`).
     let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
     cfg.service(
         web::scope("/t/{slug}")
@@ -174,5 +112,69 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(links::show_unlock)
                     .post(links::submit_unlock),
             ),
+    );
+    cfg.service(
+        web::scope("/manage/v1")
+            .service(web::resource("/openapi.json").get(openapi::openapi_json))
+            .service(
+                web::resource("/tenants")
+                    .post(tenants::create_tenant)
+                    .get(tenants::list_tenants),
+            )
+            .service(web::resource("/tenants/by-slug/{slug}").get(tenants::get_tenant_by_slug))
+            .service(
+                web::resource("/tenants/{id}")
+                    .get(tenants::get_tenant)
+                    .patch(tenants::update_tenant),
+            )
+            .service(web::resource("/tenants/{id}/disable").post(tenants::disable_tenant))
+            .service(web::resource("/tenants/{id}/users").get(users::list_users))
+            .service(web::resource("/tenants/{id}/users/{user_id}").get(users::get_user))
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}/disable").post(users::disable_user),
+            )
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}/sessions")
+                    .delete(users::end_user_sessions),
+            )
+            .service(web::resource("/tenants/{id}/events").get(users::list_events))
+            .service(
+                web::resource("/tenants/{id}/clients")
+                    .post(clients::create_client)
+                    .get(clients::list_clients),
+            )
+            .service(
+                web::resource("/tenants/{id}/clients/{client_id}")
+                    .get(clients::get_client)
+                    .patch(clients::update_client),
+            )
+            .service(
+                web::resource("/tenants/{id}/clients/{client_id}/rotate-secret")
+                    .post(clients::rotate_client_secret),
+            )
+            .service(
+                web::resource("/tenants/{id}/clients/{client_id}/disable")
+                    .post(clients::disable_client),
+            )
+            .service(
+                web::resource("/tenants/{id}/owners")
+                    .post(owners::add_owner)
+                    .get(owners::list_owners),
+            )
+            .service(web::resource("/tenants/{id}/owners/{user_id}").delete(owners::remove_owner)),
+    );
+    // The tenant owners' dashboard: pages of the `platform` tenant's session.
+    cfg.service(web::resource("/dashboard").get(dashboard::show_dashboard));
+    cfg.service(
+        web::scope("/dashboard/t/{slug}")
+            .service(web::resource("/billing").get(dashboard::show_billing))
+            .service(web::resource("/billing/checkout").post(dashboard::submit_checkout))
+            .service(web::resource("/billing/portal").post(dashboard::submit_portal))
+            .service(web::resource("/billing/contact").post(dashboard::submit_contact)),
+    );
+    cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
+    // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.
+    cfg.service(
+        web::resource("/.well-known/oauth-authorization-server/t/{slug}").get(discovery::metadata),
     );
 }
