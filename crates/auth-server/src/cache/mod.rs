@@ -17,3 +17,15 @@ pub use crate::store::tenant_versions::Domain;
 pub use freshness::{Freshness, STALE_BOUND_SECS};
 pub use gen_map::GenMap;
 pub use tenants::TenantDirectory;
+
+/// A strong `ETag` for `body`, quoted as the header wants it: 128 bits of
+/// its SHA-256, base64url.
+pub fn etag_of(body: &[u8]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    format!(
+        "\"{}\"",
+        URL_SAFE_NO_PAD.encode(&Sha256::digest(body)[..16])
+    )
+}

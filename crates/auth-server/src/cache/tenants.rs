@@ -12,10 +12,10 @@ const SLUGS_MAX: usize = 50_000;
 pub struct TenantDirectory {
     store: TenantStore,
     freshness: Arc<Freshness>,
-    /// slug → (tenant id, the tenant), tagged with the tenant's generation.
+    /// slug → the tenant, tagged with the tenant's catalog generation.
     by_slug: GenMap<String, Arc<Tenant>>,
-    /// The tenant id last seen behind each slug, to know whose generation
-    /// an entry answers to.
+    /// slug → the tenant id last seen behind it, to know whose generation
+    /// an entry answers to (not tagged: a slug that moves is seen on reload).
     ids: GenMap<String, TenantId>,
 }
 

@@ -1,12 +1,9 @@
 //! A tenant's published keys as the endpoints use them, built once per
 //! change: the JWKS document as bytes with its `ETag`, one verifier per key
 //! (bound to the key's own `alg`), and the algorithms that sign.
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use josekit::jwk::Jwk;
 use josekit::jws::{EdDSA, JwsVerifier, ES256, RS256};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::signing::SigningAlg;
 use crate::store::signing_keys::PublishedKey;
@@ -36,10 +33,7 @@ impl PublishedKeys {
             .collect();
         let body = serde_json::to_vec(&serde_json::json!({ "keys": jwks }))
             .map_err(|e| StoreError::Corrupt(format!("JWKS: {e}")))?;
-        let etag = format!(
-            "\"{}\"",
-            URL_SAFE_NO_PAD.encode(&Sha256::digest(&body)[..16])
-        );
+        let etag = crate::cache::etag_of(&body);
         Ok(Self {
             jwks: body,
             etag,

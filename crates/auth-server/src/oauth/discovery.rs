@@ -2,10 +2,7 @@
 //! built once per change of the tenant and served as bytes.
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::OAuth;
 use crate::domain::tenant::Tenant;
@@ -20,10 +17,7 @@ pub struct Document {
 
 impl Document {
     fn new(body: Vec<u8>) -> Self {
-        let etag = format!(
-            "\"{}\"",
-            URL_SAFE_NO_PAD.encode(&Sha256::digest(&body)[..16])
-        );
+        let etag = crate::cache::etag_of(&body);
         Self { body, etag }
     }
 }

@@ -14,7 +14,9 @@ use crate::domain::client::{Client, ClientId};
 use crate::domain::tenant::Tenant;
 use crate::error::OAuthError;
 use crate::store::clients::ClientStoreError;
+use crate::store::refresh_tokens::RefreshRecord;
 use crate::store::revoked_tokens::RevokedToken;
+use crate::store::StoreError;
 
 fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
     match claims.get("aud") {
@@ -22,12 +24,6 @@ fn audiences(claims: &Map<String, Value>) -> Vec<&str> {
         Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     }
-}
-
-/// Refresh tokens are opaque base64url (no dots); access tokens are JWTs.
-/// Only a token that may be a refresh token is looked up as one.
-fn may_be_refresh_token(token: &str) -> bool {
-    !token.contains('.')
 }
 
 fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> &'a str {
@@ -46,13 +42,7 @@ impl OAuth {
     ) -> Result<Value, OAuthError> {
         let inactive = json!({ "active": false });
         let now = self.now();
-        let refresh = if may_be_refresh_token(token) {
-            self.refresh
-                .find(tenant.id, &crate::tokens::digest(token))
-                .await?
-        } else {
-            None
-        };
+        let refresh = self.find_refresh_token(tenant, token).await?;
         if let Some(r) = refresh {
             // A refresh token is for the authorization server only: no audience.
             let live = caller.may_introspect(&r.client_id, &[])
@@ -124,13 +114,7 @@ impl OAuth {
         token: &str,
     ) -> Result<(), OAuthError> {
         let now = self.now();
-        let refresh = if may_be_refresh_token(token) {
-            self.refresh
-                .find(tenant.id, &crate::tokens::digest(token))
-                .await?
-        } else {
-            None
-        };
+        let refresh = self.find_refresh_token(tenant, token).await?;
         if let Some(r) = refresh {
             if r.client_id == caller.id.as_ref() {
                 self.grants
@@ -172,8 +156,24 @@ impl OAuth {
 }
 
 impl OAuth {
+    /// The refresh token `token`, if it is one of the tenant's. Refresh
+    /// tokens are opaque base64url (no dots) and access tokens JWTs, so a
+    /// JWT is not looked up.
+    async fn find_refresh_token(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        if token.contains('.') {
+            return Ok(None);
+        }
+        self.refresh
+            .find(tenant.id, &crate::tokens::digest(token))
+            .await
+    }
+
     /// Forgets revoked access tokens that expired anyway; returns how many.
-    pub async fn purge_expired_revocations(&self) -> Result<u64, crate::store::StoreError> {
+    pub async fn purge_expired_revocations(&self) -> Result<u64, StoreError> {
         self.revoked.purge_expired(self.now()).await
     }
 }

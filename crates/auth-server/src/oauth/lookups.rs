@@ -1,6 +1,7 @@
 //! What the token endpoints read on every request — the client, the
-//! origins the tenant's clients registered, the revoked access tokens — from
-//! the instance's cache, loaded again only after the tenant changed
+//! origins the tenant's clients registered, the revoked access tokens,
+//! whether a grant is live, the user userinfo shows — from the instance's
+//! cache, loaded again only after that part of the tenant changed
 //! (`crate::cache`).
 use std::collections::HashSet;
 use std::sync::Arc;
