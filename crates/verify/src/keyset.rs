@@ -463,6 +463,40 @@ mod tests {
     }
 
     #[test]
+    fn verify_in_key_ops_loads_and_the_set_reports_its_size_and_reasons() {
+        let ks = set(vec![with(
+            EC,
+            &[
+                ("kid", "v".into()),
+                ("key_ops", serde_json::json!(["verify"])),
+            ],
+        )]);
+        assert_eq!((ks.len(), ks.is_empty()), (1, false));
+        assert!(ks.contains_kid("v"));
+        let empty = set(vec![with(EC, &[("use", "enc".into())])]);
+        assert_eq!((empty.len(), empty.is_empty()), (0, true));
+        // Reasons read well in logs; the key's Debug names it without material.
+        assert_eq!(
+            empty.skipped()[0].reason.to_string(),
+            "\"use\" is not \"sig\""
+        );
+        let shown = format!("{:?}", ks.sole_key().expect("one key"));
+        assert!(
+            shown.starts_with("VerificationKey") && shown.contains("\"v\""),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_rsa_key_declaring_another_family_is_a_mismatch() {
+        let pair = josekit::jwk::alg::rsa::RsaKeyPair::generate(2048).expect("rsa");
+        let mut rsa = Value::Object(pair.to_jwk_public_key().as_ref().clone());
+        rsa["alg"] = "ES256".into();
+        let ks = set(vec![rsa]);
+        assert_eq!(ks.skipped()[0].reason, SkipReason::AlgorithmKeyMismatch);
+    }
+
+    #[test]
     fn skips_bad_entries_without_failing_the_set() {
         let ks = set(vec![
             with(EC, &[("use", "enc".into())]),
