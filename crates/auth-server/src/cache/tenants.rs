@@ -53,14 +53,10 @@ impl TenantDirectory {
             Ok(_) | Err(StoreError::TenantNotFound) => {
                 self.ids.remove(&key);
                 self.by_slug.remove(&key);
-                Box::pin(self.by_slug_uncached(slug)).await
+                Ok(Arc::new(self.store.get_by_slug(slug).await?))
             }
             Err(e) => Err(e),
         }
-    }
-
-    async fn by_slug_uncached(&self, slug: &str) -> Result<Arc<Tenant>, StoreError> {
-        Ok(Arc::new(self.store.get_by_slug(slug).await?))
     }
 
     /// This instance changed the tenant: its entries are dropped at once.

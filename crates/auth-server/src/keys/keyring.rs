@@ -1,8 +1,8 @@
 //! Every tenant's signing keys: which key signs, what the JWKS publishes, and
 //! the private keys sealed at rest. Lifecycle steps (rotate, revoke, the
 //! scheduled run) live in `rotation.rs`.
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -122,8 +122,9 @@ pub struct KeyService {
     pub(super) policy: RotationPolicy,
     /// Who holds the rotation lease when this instance does.
     pub(super) instance: String,
-    /// Unsealed keys by kid.
-    cache: RwLock<HashMap<String, Arc<SigningKey>>>,
+    /// Unsealed keys by kid: a key's material never changes, so entries are
+    /// not tagged with a generation (always 0) and leave only by `forget`.
+    cache: GenMap<String, Arc<SigningKey>>,
     pub(super) freshness: Arc<Freshness>,
     /// The key that signs, per tenant and algorithm, while nothing changed.
     signers: GenMap<(TenantId, SigningAlg), Arc<SigningKey>>,
@@ -161,7 +162,7 @@ impl KeyService {
             clock,
             policy,
             instance: uuid::Uuid::new_v4().to_string(),
-            cache: RwLock::new(HashMap::new()),
+            cache: GenMap::new(CACHE_MAX),
             freshness,
             signers: GenMap::new(CACHE_MAX),
             published: GenMap::new(CACHE_MAX),
@@ -235,21 +236,11 @@ impl KeyService {
                     .ok_or(KeyringError::NotEnsured(alg))?
             }
         };
-        let cached = self
-            .cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&row.kid)
-            .cloned();
-        let key = match cached {
+        let key = match self.cache.get(&row.kid, 0) {
             Some(key) => key,
             None => {
                 let key = Arc::new(self.unseal(&row)?);
-                let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-                if cache.len() >= CACHE_MAX {
-                    cache.clear();
-                }
-                cache.insert(row.kid, Arc::clone(&key));
+                self.cache.put(row.kid, 0, Arc::clone(&key));
                 key
             }
         };
@@ -374,10 +365,7 @@ impl KeyService {
     /// Drops a key that will not sign again, and every cached view of the
     /// tenant's keys.
     pub(super) fn forget(&self, tenant: TenantId, kid: &str) {
-        self.cache
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(kid);
+        self.cache.remove(&kid.to_owned());
         self.freshness.catalog_changed(tenant);
     }
 
