@@ -6,6 +6,7 @@ use super::{is_unique_violation, now, StoreError};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
+    PLATFORM_SLUG,
 };
 
 const COLUMNS: &str = "id, slug, display_name, settings, created_at, updated_at, disabled_at";
@@ -122,10 +123,11 @@ impl TenantStore {
         let at = now();
         let done = sqlx::query(
             "UPDATE tenants SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
-             WHERE id = $2 AND slug <> 'platform'",
+             WHERE id = $2 AND slug <> $3",
         )
         .bind(at)
         .bind(id.to_string())
+        .bind(PLATFORM_SLUG)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
