@@ -20,7 +20,7 @@ pub enum OwnerError {
     #[error("the platform tenant has no owners: its users are the owners of other tenants")]
     PlatformTenant,
     #[error("email: {0}")]
-    InvalidEmail(#[from] crate::domain::email::EmailError),
+    InvalidEmail(#[from] service_kit::mail::EmailError),
     #[error(
         "no user of the platform tenant has the email address {0}: \
          the person signs up at /t/platform/signup first"
