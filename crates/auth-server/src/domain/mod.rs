@@ -9,5 +9,6 @@ pub mod pkce;
 pub mod refresh_reuse;
 pub mod scope;
 pub mod session;
+pub mod signing_alg;
 pub mod tenant;
 pub mod user;

@@ -5,7 +5,7 @@
 use connectauth_verify::{KeySet, KeySetOptions};
 use serde_json::{Map, Value};
 
-use super::signing::SigningAlg;
+use crate::domain::signing_alg::SigningAlg;
 use crate::store::signing_keys::PublishedKey;
 use crate::store::StoreError;
 

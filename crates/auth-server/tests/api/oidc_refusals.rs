@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use auth_server::clock::SystemClock;
-use auth_server::keys::signing::SigningAlg;
+use auth_server::domain::signing_alg::SigningAlg;
 use serde_json::{json, Value};
 use service_kit::db::Engine;
 

@@ -18,10 +18,11 @@ use super::openapi::{
 use super::tenant_path::existing_tenant;
 use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::client::{
-    default_scopes, parse_grants, parse_origins, parse_privileges, parse_resources, parse_uris,
-    Client, ClientDraft, ClientId, ClientKind, ClientRuleError, ClientSettings, ClientUpdate,
-    IdTokenAlg, PlainSecret, SecretOverlap, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS,
-    DEFAULT_GRANT_TYPES, REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
+    default_scopes, parse_grants, parse_id_token_alg, parse_origins, parse_privileges,
+    parse_resources, parse_uris, Client, ClientDraft, ClientId, ClientKind, ClientRuleError,
+    ClientSettings, ClientUpdate, PlainSecret, SecretOverlap, TokenLifetimes,
+    ACCESS_TOKEN_DEFAULT_SECS, DEFAULT_GRANT_TYPES, ID_TOKEN_ALG_DEFAULT,
+    REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::page::PageRequest;
@@ -293,8 +294,8 @@ impl CreateClientBody {
                 .transpose()?
                 .unwrap_or_default(),
             id_token_alg: match self.id_token_alg.as_deref() {
-                Some(text) => IdTokenAlg::parse(text)?,
-                None => IdTokenAlg::default(),
+                Some(text) => parse_id_token_alg(text)?,
+                None => ID_TOKEN_ALG_DEFAULT,
             },
             first_party: self.first_party,
             allowed_resources: parse_resources("allowed_resources", &self.allowed_resources)?,
@@ -338,7 +339,7 @@ impl UpdateClientBody {
             id_token_alg: self
                 .id_token_alg
                 .as_deref()
-                .map(IdTokenAlg::parse)
+                .map(parse_id_token_alg)
                 .transpose()?,
             first_party: self.first_party,
             allowed_resources: self
