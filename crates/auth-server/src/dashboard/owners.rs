@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crate::billing::platform::{Platform, PlatformError};
 use crate::domain::email::Email;
+use crate::domain::owner::Owner;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
-use crate::store::owners::{Owner, OwnerStore};
+use crate::store::owners::OwnerStore;
 use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
 use crate::store::StoreError;

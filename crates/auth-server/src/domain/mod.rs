@@ -4,6 +4,8 @@ pub mod display_name;
 pub mod email;
 pub mod json_object;
 pub mod lockout;
+pub mod one_time_token;
+pub mod owner;
 pub mod page;
 pub mod pkce;
 pub mod refresh_reuse;

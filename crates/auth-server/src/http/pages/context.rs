@@ -21,7 +21,6 @@ use crate::i18n::Locale;
 use crate::identity::ClientInfo;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::state::AppState;
-use crate::store::StoreError;
 
 pub struct PageCtx {
     pub state: web::Data<AppState>,
@@ -82,9 +81,9 @@ impl PageCtx {
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| PageError::Internal("state missing".into()))?;
-        let tenant = match state.tenants.get_by_slug(slug).await {
-            Ok(t) if !t.is_disabled() => t,
-            Ok(_) | Err(StoreError::TenantNotFound) => return Err(PageError::TenantNotFound),
+        let tenant = match state.directory.active(slug).await {
+            Ok(Some(t)) => Tenant::clone(&t),
+            Ok(None) => return Err(PageError::TenantNotFound),
             Err(e) => return Err(PageError::Internal(e.to_string())),
         };
         let cookies = state.cookies;
