@@ -16,7 +16,8 @@ use crate::error::{OAuthCode, OAuthError};
 use crate::keys::keyring::KeyringError;
 use crate::store::refresh_tokens::RefreshRecord;
 
-/// Access tokens are signed with ES256 (DESIGN.md); ID tokens with the client's choice.
+/// Access tokens are always signed with ES256, whatever the client; ID tokens with the
+/// client's choice.
 pub const ACCESS_TOKEN_ALG: SigningAlg = SigningAlg::ES256;
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 pub const ACR_MFA: &str = "urn:connectauth:acr:mfa";
