@@ -3,9 +3,8 @@
 //! provider builds on it.
 #![forbid(unsafe_code)]
 
-pub mod billing;
+pub mod billing_link;
 pub mod cache;
-pub use service_kit::clock;
 pub mod config;
 pub mod dashboard;
 pub mod domain;
@@ -14,14 +13,13 @@ pub mod http;
 pub mod i18n;
 pub mod identity;
 pub mod keys;
-pub use service_kit::mail;
 pub mod manage;
 pub mod oauth;
+pub mod opaque_secret;
 pub mod password;
 pub mod startup;
 pub mod state;
 pub mod store;
-pub mod tokens;
 
 pub use config::AuthConfig;
 pub use startup::{Application, StartupError, MIGRATIONS};

@@ -5,7 +5,7 @@ use service_kit::db::{self, Database, DbError, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
 use tokio::task::JoinHandle;
 
-use crate::billing::platform::Platform;
+use crate::billing_link::platform::Platform;
 use crate::config::AuthConfig;
 use crate::state::AppState;
 
@@ -48,7 +48,11 @@ impl Application {
     }
 
     pub fn build_with_db(config: AuthConfig, db: Database) -> Result<Self, StartupError> {
-        Self::build_with_clock(config, db, std::sync::Arc::new(crate::clock::SystemClock))
+        Self::build_with_clock(
+            config,
+            db,
+            std::sync::Arc::new(service_kit::clock::SystemClock),
+        )
     }
 
     /// [`Application::build_with_db`] with the clock that OAuth, signing keys
@@ -56,7 +60,7 @@ impl Application {
     pub fn build_with_clock(
         config: AuthConfig,
         db: Database,
-        clock: crate::clock::SharedClock,
+        clock: service_kit::clock::SharedClock,
     ) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
         let state = web::Data::new(AppState::with_clock(&config, db.clone(), clock)?);
@@ -85,7 +89,7 @@ impl Application {
             );
         }
         if let Some(reporter) = &state.billing.reporter {
-            tasks.push(crate::billing::usage_report::spawn_usage_task(
+            tasks.push(crate::billing_link::usage_report::spawn_usage_task(
                 reporter.clone(),
                 config.billing.report_interval,
             ));

@@ -1,7 +1,7 @@
 //! What handlers get through `web::Data<AppState>`.
 use service_kit::db::Database;
 
-use crate::billing::Billing;
+use crate::billing_link::Billing;
 use crate::cache::{Freshness, TenantDirectory};
 use crate::config::{AuthConfig, TrustedProxies};
 use crate::dashboard::owner_billing::OwnerBilling;
@@ -17,7 +17,6 @@ use crate::i18n::Catalog;
 use crate::identity::{Identity, IdentityParts};
 use crate::keys::keyring::{KeyService, RotationPolicy};
 use crate::keys::sealed::MasterKeys;
-use crate::mail::MailQueue;
 use crate::manage::Manage;
 use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
@@ -27,6 +26,7 @@ use crate::store::signing_keys::SigningKeyStore;
 use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
+use service_kit::mail::MailQueue;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -64,13 +64,13 @@ pub enum StateError {
     #[error("signing keys: {0}")]
     SigningKeys(String),
     #[error(transparent)]
-    Billing(#[from] crate::billing::client::BillingError),
+    Billing(#[from] crate::billing_link::client::BillingError),
 }
 
 impl AppState {
     /// Must run inside the Tokio runtime: the mail queue starts its sender task.
     pub fn new(config: &AuthConfig, db: Database) -> Result<Self, StateError> {
-        Self::with_clock(config, db, Arc::new(crate::clock::SystemClock))
+        Self::with_clock(config, db, Arc::new(service_kit::clock::SystemClock))
     }
 
     /// [`AppState::new`] with the clock that OAuth, signing keys and billing
@@ -78,7 +78,7 @@ impl AppState {
     pub fn with_clock(
         config: &AuthConfig,
         db: Database,
-        clock: crate::clock::SharedClock,
+        clock: service_kit::clock::SharedClock,
     ) -> Result<Self, StateError> {
         let id = &config.identity;
         let master = Arc::new(MasterKeys::new(&config.master_keys)?);

@@ -399,7 +399,7 @@ mod tests {
 
     #[test]
     fn config_is_checked() {
-        assert!(Validator::new(config()).is_ok());
+        assert_eq!(Validator::new(config()).unwrap().config(), &config());
         let bad = |f: fn(&mut ValidationConfig)| {
             let mut c = config();
             f(&mut c);
@@ -478,6 +478,12 @@ mod tests {
         assert_eq!(
             v.validate(&huge, &ks),
             Err(ValidationError::Malformed("token too long"))
+        );
+        // The limit itself is allowed: refused further on, for its form.
+        let at_limit = "a".repeat(DEFAULT_MAX_TOKEN_LEN);
+        assert_eq!(
+            v.validate(&at_limit, &ks),
+            Err(ValidationError::Malformed("not three dot-separated parts"))
         );
     }
 

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use crate::clock::SharedClock;
 use crate::domain::tenant::TenantId;
 use crate::store::tenant_versions::{ChangeFeed, Domain, TenantVersionStore};
 use crate::store::StoreError;
+use service_kit::clock::SharedClock;
 
 /// How long a change made on another instance can go unseen here: the
 /// version row is read at most once per clock second per tenant.

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::billing::client::{
+use crate::billing_link::client::{
     Account, BillingClient, BillingError, CheckoutOutcome, Invoice, PlanList, Subscription,
 };
 use service_kit::mail::check_email;
 
-use crate::billing::service_token::ServiceTokens;
+use crate::billing_link::service_token::ServiceTokens;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
 
@@ -207,7 +207,7 @@ impl OwnerBilling {
         &self,
         owner: UserId,
         tenant: TenantId,
-    ) -> Result<crate::billing::service_token::OwnerToken, OwnerBillingError> {
+    ) -> Result<crate::billing_link::service_token::OwnerToken, OwnerBillingError> {
         self.tokens
             .owner_token(owner, tenant)
             .await

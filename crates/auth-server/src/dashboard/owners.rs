@@ -4,7 +4,7 @@
 //! effect at once.
 use std::sync::Arc;
 
-use crate::billing::platform::{Platform, PlatformError};
+use crate::billing_link::platform::{Platform, PlatformError};
 use crate::domain::email::Email;
 use crate::domain::owner::Owner;
 use crate::domain::tenant::{Tenant, TenantId};

@@ -1,5 +1,5 @@
 //! Recording what happened, for the security monitor.
-use super::{now, ClientInfo, Identity, IdentityError};
+use super::{now, Identity, IdentityError, Requester};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
 use crate::store::audit::AuditEvent;
@@ -11,7 +11,7 @@ impl Identity {
         user: Option<UserId>,
         kind: &str,
         outcome: &str,
-        client: &ClientInfo,
+        requester: &Requester,
         detail: &str,
     ) -> Result<(), IdentityError> {
         tracing::info!(tenant = %tenant.slug, user = ?user.map(|u| u.to_string()), kind, outcome, "audit");
@@ -21,8 +21,8 @@ impl Identity {
                 user_id: user.map(|u| u.to_string()),
                 kind: kind.to_owned(),
                 outcome: outcome.to_owned(),
-                ip: client.ip.clone(),
-                user_agent: client.user_agent.chars().take(512).collect(),
+                ip: requester.ip.clone(),
+                user_agent: requester.user_agent.chars().take(512).collect(),
                 detail: detail.to_owned(),
                 created_at: now(),
             })

@@ -2,7 +2,7 @@
 //! lockout. Checking a link never uses it; the confirming POST does.
 use std::sync::Arc;
 
-use super::{now, ClientInfo, Identity, IdentityError};
+use super::{now, Identity, IdentityError, Requester};
 use crate::domain::email::Email;
 use crate::domain::one_time_token::{LinkProblem, Purpose};
 use crate::domain::tenant::Tenant;
@@ -20,7 +20,7 @@ impl Identity {
         token: &str,
         purpose: Purpose,
     ) -> Result<(), IdentityError> {
-        let digest = crate::tokens::digest(token);
+        let digest = crate::opaque_secret::digest(token);
         self.tokens
             .check(&digest, tenant.id, purpose, now())
             .await??;
@@ -32,9 +32,9 @@ impl Identity {
         &self,
         tenant: &Tenant,
         token: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<Email, IdentityError> {
-        let digest = crate::tokens::digest(token);
+        let digest = crate::opaque_secret::digest(token);
         let user = self
             .tokens
             .consume(&digest, tenant.id, Purpose::VerifyEmail, now())
@@ -47,7 +47,7 @@ impl Identity {
             Some(user),
             "email_verified",
             "success",
-            client,
+            requester,
             "link",
         )
         .await?;
@@ -62,7 +62,7 @@ impl Identity {
         tenant: &Tenant,
         email: &str,
         code: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<Email, IdentityError> {
         let code = code.trim();
         let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
@@ -90,7 +90,7 @@ impl Identity {
                 Some(user.id),
                 "email_verified",
                 "failure",
-                client,
+                requester,
                 "code",
             )
             .await?;
@@ -104,7 +104,7 @@ impl Identity {
             Some(user.id),
             "email_verified",
             "success",
-            client,
+            requester,
             "code",
         )
         .await?;
@@ -118,15 +118,16 @@ impl Identity {
         self: &Arc<Self>,
         tenant: &Tenant,
         email: &str,
-        client: &ClientInfo,
+        requester: &Requester,
         locale: Locale,
     ) -> Result<(), IdentityError> {
         let Ok(email) = Email::parse(email) else {
             return Ok(());
         };
-        let (tenant, client) = (tenant.clone(), client.clone());
+        let (tenant, requester) = (tenant.clone(), requester.clone());
         self.after_answer("password reset request", move |me| async move {
-            me.send_reset_link(&tenant, &email, &client, locale).await
+            me.send_reset_link(&tenant, &email, &requester, locale)
+                .await
         })
     }
 
@@ -134,7 +135,7 @@ impl Identity {
         &self,
         tenant: &Tenant,
         email: &Email,
-        client: &ClientInfo,
+        requester: &Requester,
         locale: Locale,
     ) -> Result<(), IdentityError> {
         let user = self.users.find_by_email(tenant.id, email).await?;
@@ -145,7 +146,7 @@ impl Identity {
                     None,
                     "password_reset_request",
                     "failure",
-                    client,
+                    requester,
                     "unknown email",
                 )
                 .await;
@@ -157,7 +158,7 @@ impl Identity {
                     Some(user.id),
                     "password_reset_request",
                     "failure",
-                    client,
+                    requester,
                     "mail limit reached",
                 )
                 .await;
@@ -169,7 +170,7 @@ impl Identity {
             Some(user.id),
             "password_reset_request",
             "success",
-            client,
+            requester,
             "",
         )
         .await
@@ -183,9 +184,9 @@ impl Identity {
         tenant: &Tenant,
         token: &str,
         new_password: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<(), IdentityError> {
-        let digest = crate::tokens::digest(token);
+        let digest = crate::opaque_secret::digest(token);
         let user_id = self
             .tokens
             .check(&digest, tenant.id, Purpose::ResetPassword, now())
@@ -231,7 +232,7 @@ impl Identity {
             Some(user.id),
             "password_reset",
             "success",
-            client,
+            requester,
             &format!("{ended} sessions ended"),
         )
         .await
@@ -241,9 +242,9 @@ impl Identity {
         &self,
         tenant: &Tenant,
         token: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<(), IdentityError> {
-        let digest = crate::tokens::digest(token);
+        let digest = crate::opaque_secret::digest(token);
         let user_id = self
             .tokens
             .consume(&digest, tenant.id, Purpose::Unlock, now())
@@ -255,7 +256,7 @@ impl Identity {
         self.failures
             .clear(tenant.id, &format!("mfa:{}", user.id))
             .await?;
-        self.record(tenant, Some(user.id), "unlock", "success", client, "")
+        self.record(tenant, Some(user.id), "unlock", "success", requester, "")
             .await
     }
 }

@@ -6,7 +6,7 @@
 //! reservation back on success. Parallel attempts therefore see distinct
 //! counts, and no burst can get more password checks than the threshold.
 use super::sessions::NewSession;
-use super::{now, ClientInfo, Identity, IdentityError};
+use super::{now, Identity, IdentityError, Requester};
 use crate::domain::email::Email;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::one_time_token::Purpose;
@@ -38,14 +38,14 @@ impl Identity {
         tenant: &Tenant,
         email: &str,
         password: &str,
-        client: &ClientInfo,
+        requester: &Requester,
         previous_session: Option<&str>,
         locale: Locale,
     ) -> Result<LoggedIn, IdentityError> {
         // An unparsable email is simply an account that does not exist.
         let email = Email::parse(email).ok();
         let account_key = account_key(email.as_ref());
-        let ip_key = format!("ip:{}", client.limit_key);
+        let ip_key = format!("ip:{}", requester.limit_key);
 
         let mut reserved = self
             .reserve(tenant.id, &account_key, &self.account_lockout)
@@ -58,7 +58,7 @@ impl Identity {
             }
         }
         if let Err(IdentityError::Locked { retry_after }) = reserved {
-            self.record(tenant, None, "login", "locked", client, "")
+            self.record(tenant, None, "login", "locked", requester, "")
                 .await?;
             return Err(IdentityError::Locked { retry_after });
         }
@@ -82,7 +82,7 @@ impl Identity {
                     tenant,
                     &account_key,
                     found.as_ref(),
-                    client,
+                    requester,
                     locale,
                     ("login", ""),
                 )
@@ -117,7 +117,7 @@ impl Identity {
                 Some(user.id),
                 "login",
                 "failure",
-                client,
+                requester,
                 "email not verified",
             )
             .await?;
@@ -134,7 +134,7 @@ impl Identity {
                 user: user.id,
                 stage,
                 amr: "pwd",
-                client,
+                requester,
                 replaces: previous_session,
             })
             .await?;
@@ -150,7 +150,7 @@ impl Identity {
             } else {
                 "mfa_required"
             },
-            client,
+            requester,
             "pwd",
         )
         .await?;
@@ -219,7 +219,7 @@ impl Identity {
         tenant: &Tenant,
         user: &User,
         password: &str,
-        client: &ClientInfo,
+        requester: &Requester,
         locale: Locale,
         event: &str,
     ) -> Result<(), IdentityError> {
@@ -229,7 +229,7 @@ impl Identity {
             .await
         {
             if matches!(e, IdentityError::Locked { .. }) {
-                self.record(tenant, Some(user.id), event, "locked", client, "")
+                self.record(tenant, Some(user.id), event, "locked", requester, "")
                     .await?;
             }
             return Err(e);
@@ -257,7 +257,7 @@ impl Identity {
                 tenant,
                 &account_key,
                 Some(user),
-                client,
+                requester,
                 locale,
                 (event, "wrong password"),
             )
@@ -273,7 +273,7 @@ impl Identity {
         tenant: &Tenant,
         account_key: &str,
         user: Option<&User>,
-        client: &ClientInfo,
+        requester: &Requester,
         locale: Locale,
         (event, detail): (&str, &str),
     ) -> Result<(), IdentityError> {
@@ -284,7 +284,7 @@ impl Identity {
             .read(tenant.id, account_key, forget_before)
             .await?;
         let user_id = user.map(|u| u.id);
-        self.record(tenant, user_id, event, "failure", client, detail)
+        self.record(tenant, user_id, event, "failure", requester, detail)
             .await?;
         if counter.failures == policy.threshold {
             // The lock starts now: the owner gets a link to lift it, so a
@@ -292,7 +292,7 @@ impl Identity {
             if let Some(u) = user.filter(|u| !u.is_disabled()) {
                 self.send_link(tenant, u, Purpose::Unlock, locale).await?;
             }
-            self.record(tenant, user_id, "lockout", "locked", client, "")
+            self.record(tenant, user_id, "lockout", "locked", requester, "")
                 .await?;
         }
         Ok(())

@@ -5,7 +5,7 @@ use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
-use crate::mail::OutgoingMail;
+use service_kit::mail::OutgoingMail;
 
 /// Link lifetimes: verification 24 h, reset 30 min, unlock 1 h.
 pub const VERIFY_TTL_SECS: i64 = 24 * 3600;
@@ -42,8 +42,8 @@ impl Identity {
                 .void_unused(tenant.id, user.id, purpose, now)
                 .await?;
         }
-        let (plain, digest) =
-            crate::tokens::new_secret().map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let (plain, digest) = crate::opaque_secret::new_secret()
+            .map_err(|e| IdentityError::Internal(e.to_string()))?;
         self.tokens
             .insert(&digest, tenant.id, user.id, purpose, now, ttl)
             .await?;
@@ -53,8 +53,8 @@ impl Identity {
         );
         // A verification can also be typed as a code on the signup page.
         let code = if purpose == Purpose::VerifyEmail {
-            let code =
-                crate::tokens::new_code().map_err(|e| IdentityError::Internal(e.to_string()))?;
+            let code = crate::opaque_secret::new_code()
+                .map_err(|e| IdentityError::Internal(e.to_string()))?;
             self.tokens
                 .attach_code(
                     &digest,
@@ -135,5 +135,5 @@ impl Identity {
 /// The stored form of a typed code: bound to its user, so one user's code
 /// digest says nothing about another's.
 pub(crate) fn code_digest(user: crate::domain::user::UserId, code: &str) -> String {
-    crate::tokens::digest(&format!("{user}:{code}"))
+    crate::opaque_secret::digest(&format!("{user}:{code}"))
 }

@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::sessions::ActiveSession;
-use super::{now, ClientInfo, Identity, IdentityError};
+use super::{now, Identity, IdentityError, Requester};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -92,14 +92,14 @@ impl Identity {
         tenant: &Tenant,
         session: &ActiveSession,
         password: &str,
-        client: &ClientInfo,
+        requester: &Requester,
         locale: Locale,
     ) -> Result<Enrolment, IdentityError> {
         let user = &session.user;
         if user.mfa_enabled() {
             return Err(IdentityError::Field("err_mfa_already_on"));
         }
-        self.recheck_password(tenant, user, password, client, locale, "mfa_enrolled")
+        self.recheck_password(tenant, user, password, requester, locale, "mfa_enrolled")
             .await?;
         let seed = service_kit::secret::random_bytes(20)
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
@@ -130,7 +130,7 @@ impl Identity {
         tenant: &Tenant,
         session: &ActiveSession,
         code: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<Vec<String>, IdentityError> {
         // Re-read: the pending seed was written after the session was loaded.
         let user = self.users.get(tenant.id, session.user.id).await?;
@@ -153,7 +153,7 @@ impl Identity {
                 Some(user.id),
                 "mfa_enrolled",
                 "failure",
-                client,
+                requester,
                 "wrong code",
             )
             .await?;
@@ -167,7 +167,7 @@ impl Identity {
             Some(user.id),
             "mfa_enrolled",
             "success",
-            client,
+            requester,
             "totp",
         )
         .await?;
@@ -184,7 +184,7 @@ impl Identity {
             .collect::<Result<Vec<_>, _>>()?;
         let digests: Vec<String> = codes
             .iter()
-            .map(|c| crate::tokens::digest(&normalize_recovery_code(c)))
+            .map(|c| crate::opaque_secret::digest(&normalize_recovery_code(c)))
             .collect();
         self.recovery
             .replace_all(tenant.id, user.id, &digests, now())
@@ -200,7 +200,7 @@ impl Identity {
         session: &ActiveSession,
         old_secret: &str,
         code: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<String, IdentityError> {
         let user = &session.user;
         let key = format!("mfa:{}", user.id);
@@ -212,7 +212,7 @@ impl Identity {
                 Some(user.id),
                 "mfa_challenge",
                 "failure",
-                client,
+                requester,
                 "",
             )
             .await?;
@@ -220,14 +220,14 @@ impl Identity {
         };
         self.failures.clear(tenant.id, &key).await?;
         let secret = self
-            .promote(tenant, session, old_secret, method, client)
+            .promote(tenant, session, old_secret, method, requester)
             .await?;
         self.record(
             tenant,
             Some(user.id),
             "login",
             "success",
-            client,
+            requester,
             &format!("pwd {method}"),
         )
         .await?;
@@ -237,7 +237,7 @@ impl Identity {
                 Some(user.id),
                 "recovery_code_used",
                 "success",
-                client,
+                requester,
                 "",
             )
             .await?;
@@ -269,7 +269,7 @@ impl Identity {
                 .consume(
                     tenant.id,
                     user.id,
-                    &crate::tokens::digest(&normalized),
+                    &crate::opaque_secret::digest(&normalized),
                     now(),
                 )
                 .await?;

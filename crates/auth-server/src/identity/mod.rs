@@ -23,7 +23,6 @@ use crate::domain::one_time_token::LinkProblem;
 use crate::domain::session::SessionPolicy;
 use crate::i18n::Catalog;
 use crate::keys::sealed::{MasterKeys, SealError};
-use crate::mail::MailQueue;
 use crate::password::{HashError, PasswordHasher, PasswordRuleError};
 use crate::store::audit::AuditStore;
 use crate::store::login_failures::LoginFailureStore;
@@ -33,10 +32,11 @@ use crate::store::recovery_codes::RecoveryCodeStore;
 use crate::store::sessions::SessionStore;
 use crate::store::users::UserStore;
 use crate::store::StoreError;
+use service_kit::mail::MailQueue;
 
 /// Who is asking: logged with every event.
 #[derive(Debug, Clone)]
-pub struct ClientInfo {
+pub struct Requester {
     pub ip: String,
     /// What per-IP lockout and rate limits count against: the address, or
     /// its /64 for IPv6 (`http/pages/client_ip.rs`).

@@ -1,6 +1,6 @@
 //! Server-side sessions: opened at login, re-issued at every privilege change,
 //! ended at logout, by timeout, or by the user from their session list.
-use super::{now, ClientInfo, Identity, IdentityError};
+use super::{now, Identity, IdentityError, Requester};
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
@@ -12,7 +12,7 @@ pub struct NewSession<'a> {
     pub user: UserId,
     pub stage: SessionStage,
     pub amr: &'a str,
-    pub client: &'a ClientInfo,
+    pub requester: &'a Requester,
     /// The cookie secret of a session this one replaces (it ends now).
     pub replaces: Option<&'a str>,
 }
@@ -37,8 +37,8 @@ fn secs(d: std::time::Duration) -> i64 {
 impl Identity {
     /// Opens a session and returns its cookie secret (shown once, stored hashed).
     pub async fn open_session(&self, s: NewSession<'_>) -> Result<String, IdentityError> {
-        let (secret, digest) =
-            crate::tokens::new_secret().map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let (secret, digest) = crate::opaque_secret::new_secret()
+            .map_err(|e| IdentityError::Internal(e.to_string()))?;
         let now = now();
         let lifetime = match s.stage {
             SessionStage::MfaPending => self.session_policy.mfa_pending,
@@ -55,13 +55,13 @@ impl Identity {
             created_at: now,
             last_seen_at: now,
             expires_at: now.saturating_add(secs(lifetime)),
-            ip: s.client.ip.clone(),
-            user_agent: s.client.user_agent.chars().take(512).collect(),
+            ip: s.requester.ip.clone(),
+            user_agent: s.requester.user_agent.chars().take(512).collect(),
         };
         match s.replaces {
             Some(old) => {
                 self.sessions
-                    .replace(&crate::tokens::digest(old), &record)
+                    .replace(&crate::opaque_secret::digest(old), &record)
                     .await?
             }
             None => self.sessions.insert(&record).await?,
@@ -93,7 +93,7 @@ impl Identity {
         tenant: TenantId,
         secret: &str,
     ) -> Result<Option<ActiveSession>, IdentityError> {
-        let digest = crate::tokens::digest(secret);
+        let digest = crate::opaque_secret::digest(secret);
         let Some(record) = self.sessions.find(tenant, &digest).await? else {
             return Ok(None);
         };
@@ -127,10 +127,10 @@ impl Identity {
         session: &ActiveSession,
         old_secret: &str,
         method: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<String, IdentityError> {
         let secret = self
-            .reissue_session(tenant, session, old_secret, method, client)
+            .reissue_session(tenant, session, old_secret, method, requester)
             .await?;
         self.users
             .record_login(tenant.id, session.user.id, now())
@@ -146,7 +146,7 @@ impl Identity {
         session: &ActiveSession,
         old_secret: &str,
         method: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<String, IdentityError> {
         let amr = format!("{} {method}", session.record.amr);
         self.open_session(NewSession {
@@ -154,7 +154,7 @@ impl Identity {
             user: session.user.id,
             stage: SessionStage::Authenticated,
             amr: &amr,
-            client,
+            requester,
             replaces: Some(old_secret),
         })
         .await
@@ -164,9 +164,9 @@ impl Identity {
         &self,
         tenant: &Tenant,
         secret: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<(), IdentityError> {
-        let digest = crate::tokens::digest(secret);
+        let digest = crate::opaque_secret::digest(secret);
         if let Some(record) = self.sessions.find(tenant.id, &digest).await? {
             self.sessions.delete(&digest).await?;
             // Logout also ends what applications got from this login.
@@ -178,7 +178,7 @@ impl Identity {
                 UserId::parse(&record.user_id),
                 "logout",
                 "success",
-                client,
+                requester,
                 "",
             )
             .await?;
@@ -200,7 +200,7 @@ impl Identity {
         tenant: &Tenant,
         user: UserId,
         handle: &str,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<bool, IdentityError> {
         // Only a session of this user: the handle of someone else's session
         // deletes nothing here, and must revoke nothing either.
@@ -217,7 +217,7 @@ impl Identity {
                 Some(user),
                 "session_end",
                 "success",
-                client,
+                requester,
                 "by user",
             )
             .await?;
@@ -230,7 +230,7 @@ impl Identity {
         &self,
         tenant: &Tenant,
         session: &ActiveSession,
-        client: &ClientInfo,
+        requester: &Requester,
     ) -> Result<usize, IdentityError> {
         let mut ended = 0;
         for s in self
@@ -255,7 +255,7 @@ impl Identity {
             Some(session.user.id),
             "session_end",
             "success",
-            client,
+            requester,
             &format!("{ended} other sessions"),
         )
         .await?;

@@ -6,7 +6,7 @@
 //! email from an unregistered one.
 use std::sync::Arc;
 
-use super::{now, ClientInfo, Identity, IdentityError};
+use super::{now, Identity, IdentityError, Requester};
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
@@ -68,7 +68,7 @@ impl Identity {
         self: &Arc<Self>,
         tenant: &Tenant,
         request: SignupRequest<'_>,
-        client: &ClientInfo,
+        requester: &Requester,
         locale: Locale,
     ) -> Result<(), IdentityError> {
         let context = [
@@ -87,9 +87,9 @@ impl Identity {
             password_hash: phc,
             metadata: UserMetadata::default(),
         };
-        let (tenant, client) = (tenant.clone(), client.clone());
+        let (tenant, requester) = (tenant.clone(), requester.clone());
         self.after_answer("signup", move |me| async move {
-            me.create_account(&tenant, new, &client, locale).await
+            me.create_account(&tenant, new, &requester, locale).await
         })
     }
 
@@ -97,7 +97,7 @@ impl Identity {
         &self,
         tenant: &Tenant,
         new: NewUser,
-        client: &ClientInfo,
+        requester: &Requester,
         locale: Locale,
     ) -> Result<(), IdentityError> {
         let email = new.email.clone();
@@ -105,7 +105,7 @@ impl Identity {
             Ok(user) => {
                 self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
                     .await?;
-                self.record(tenant, Some(user.id), "signup", "success", client, "")
+                self.record(tenant, Some(user.id), "signup", "success", requester, "")
                     .await
             }
             Err(StoreError::EmailTaken) => {
@@ -115,7 +115,7 @@ impl Identity {
                 } else {
                     "email already registered; mail limit reached"
                 };
-                self.record(tenant, None, "signup", "failure", client, detail)
+                self.record(tenant, None, "signup", "failure", requester, detail)
                     .await
             }
             Err(e) => Err(e.into()),

@@ -11,12 +11,12 @@ use super::published::PublishedKeys;
 use super::sealed::{MasterKeys, SealError};
 use super::signing::{KeyError, KeyState, SigningKey};
 use crate::cache::{Freshness, GenMap};
-use crate::clock::SharedClock;
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
 use crate::store::signing_keys::{KeyRow, NewKeyRow, SigningKeyStore};
 use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::StoreError;
+use service_kit::clock::SharedClock;
 
 /// Algorithms every tenant has keys for: RS256 because OpenID Connect requires
 /// it for ID tokens, ES256 for access tokens.

@@ -13,7 +13,6 @@ pub use tenants::Tenants;
 pub use users::Users;
 
 use crate::cache::TenantDirectory;
-use crate::clock::SharedClock;
 use crate::identity::Identity;
 use crate::keys::keyring::KeyringError;
 use crate::oauth::client_status::DisableClientError;
@@ -21,6 +20,7 @@ use crate::oauth::OAuth;
 use crate::store::clients::{ClientStore, ClientStoreError};
 use crate::store::tenants::TenantStore;
 use crate::store::StoreError;
+use service_kit::clock::SharedClock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {

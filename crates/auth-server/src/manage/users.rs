@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use super::ManageError;
-use crate::clock::SharedClock;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::identity::Identity;
 use crate::store::audit::AuditEvent;
+use service_kit::clock::SharedClock;
 
 pub struct Users {
     identity: Arc<Identity>,

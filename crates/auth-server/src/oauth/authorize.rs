@@ -306,7 +306,7 @@ impl OAuth {
             )
             .await?;
         let (plain, digest) =
-            crate::tokens::new_secret().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            crate::opaque_secret::new_secret().map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let code = AuthCode {
             tenant_id: tenant.id.to_string(),
             client_id: req.client.id.to_string(),

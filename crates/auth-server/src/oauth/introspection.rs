@@ -7,8 +7,8 @@
 //! not been rotated since it was issued.
 use serde_json::{json, Map, Value};
 
+use super::mint::ACCESS_TOKEN_TYP;
 use super::own_jwt::Expiry;
-use super::tokens::ACCESS_TOKEN_TYP;
 use super::OAuth;
 use crate::domain::client::{Client, ClientId};
 use crate::domain::tenant::Tenant;
@@ -166,8 +166,8 @@ impl OAuth {
         if token.contains('.') {
             return Ok(None);
         }
-        self.refresh
-            .find(tenant.id, &crate::tokens::digest(token))
+        self.refresh_tokens
+            .find(tenant.id, &crate::opaque_secret::digest(token))
             .await
     }
 

@@ -9,8 +9,8 @@ pub mod grants;
 pub mod introspection;
 pub mod logout;
 pub mod lookups;
+pub mod mint;
 pub mod own_jwt;
-pub mod tokens;
 pub mod userinfo;
 
 use std::sync::Arc;
@@ -21,7 +21,6 @@ use url::Url;
 use std::collections::HashSet;
 
 use crate::cache::GenMap;
-use crate::clock::SharedClock;
 use crate::domain::client::Client;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
@@ -34,6 +33,7 @@ use crate::store::grants::GrantStore;
 use crate::store::refresh_tokens::RefreshTokenStore;
 use crate::store::revoked_tokens::RevokedTokenStore;
 use crate::store::users::UserStore;
+use service_kit::clock::SharedClock;
 
 /// Authorization codes live 60 s (ASVS 10.4.3 L3).
 pub const CODE_TTL_SECS: i64 = 60;
@@ -43,7 +43,7 @@ pub struct OAuth {
     pub users: UserStore,
     pub codes: AuthCodeStore,
     pub grants: GrantStore,
-    pub refresh: RefreshTokenStore,
+    pub refresh_tokens: RefreshTokenStore,
     pub consents: ConsentStore,
     pub revoked: RevokedTokenStore,
     pub keys: Arc<KeyService>,
@@ -72,7 +72,7 @@ impl OAuth {
             users: UserStore::new(pool.clone()),
             codes: AuthCodeStore::new(pool.clone()),
             grants: GrantStore::new(pool.clone()),
-            refresh: RefreshTokenStore::new(pool.clone()),
+            refresh_tokens: RefreshTokenStore::new(pool.clone()),
             consents: ConsentStore::new(pool.clone()),
             revoked: RevokedTokenStore::new(pool),
             keys,

@@ -3,8 +3,8 @@
 //! Refusals are RFC 6750 §3.1 codes; `http/oidc/userinfo.rs` adds the challenge.
 use serde_json::{Map, Value};
 
+use super::mint::{user_claims, ACCESS_TOKEN_TYP};
 use super::own_jwt::{Expiry, OwnJwtError};
-use super::tokens::{user_claims, ACCESS_TOKEN_TYP};
 use super::OAuth;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_server::clock::ManualClock;
 use billing::domain::plan::PlanId;
 use billing::domain::tenant::TenantId;
 use serde_json::json;
 use service_kit::both_engines;
+use service_kit::clock::ManualClock;
 use service_kit::db::Engine;
 
 use crate::billing_fake::billing_for;

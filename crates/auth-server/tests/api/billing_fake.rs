@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use auth_server::billing::Billing;
-use auth_server::clock::SharedClock;
+use auth_server::billing_link::Billing;
 use auth_server::config::BillingSettings;
 use serde_json::{json, Value};
+use service_kit::clock::SharedClock;
 
 use crate::helpers::TestApp;
 

@@ -3,14 +3,14 @@
 //! `connectauth-verify` SDK against the platform tenant's JWKS.
 use std::sync::Arc;
 
-use auth_server::billing::platform::{Platform, PLATFORM_DISPLAY_NAME};
-use auth_server::clock::{Clock, ManualClock, SharedClock, SystemClock};
+use auth_server::billing_link::platform::{Platform, PLATFORM_DISPLAY_NAME};
 use auth_server::keys::keyring::{KeyService, RotationPolicy};
 use auth_server::keys::sealed::MasterKeys;
 use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::store::tenants::TenantStore;
 use connectauth_verify::{Verifier, VerifierConfig};
 use serde_json::json;
+use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 use service_kit::secret::Secret;
 

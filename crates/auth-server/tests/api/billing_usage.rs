@@ -4,12 +4,12 @@
 //! reporters on one database.
 use std::sync::Arc;
 
-use auth_server::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use auth_server::domain::tenant::Tenant;
 use auth_server::store::audit::{AuditEvent, AuditStore};
 use auth_server::store::usage::UsageStore;
 use serde_json::{json, Value};
 use service_kit::both_engines;
+use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 
 use crate::billing_fake::{billing_for, FakeBilling};

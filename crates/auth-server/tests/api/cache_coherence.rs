@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use auth_server::cache::STALE_BOUND_SECS;
-use auth_server::clock::ManualClock;
 use auth_server::domain::signing_alg::SigningAlg;
 use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;
+use service_kit::clock::ManualClock;
 use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app_with_clock, TestApp};

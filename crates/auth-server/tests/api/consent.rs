@@ -6,12 +6,12 @@
 //! tokens.
 use std::sync::Arc;
 
-use auth_server::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use auth_server::domain::user::UserId;
 use auth_server::store::users::UserStore;
 use reqwest::Method;
 use serde_json::json;
 use service_kit::both_engines;
+use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app, spawn_app_with_clock, TestApp, PASSWORD};

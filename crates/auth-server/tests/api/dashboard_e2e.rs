@@ -4,9 +4,9 @@
 //! (and, running without Stripe, says plans cannot be bought online).
 use std::sync::Arc;
 
-use auth_server::clock::ManualClock;
 use billing::domain::tenant::TenantId;
 use serde_json::json;
+use service_kit::clock::ManualClock;
 use service_kit::db::Engine;
 
 use crate::billing_e2e::unix_now;

@@ -1,10 +1,10 @@
 //! `spawn_app`: the production factory on port 0 with a fresh database.
 use std::sync::Arc;
 
-use auth_server::clock::{SharedClock, SystemClock};
 use auth_server::{Application, AuthConfig, MIGRATIONS};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::Value;
+use service_kit::clock::{SharedClock, SystemClock};
 use service_kit::config::Env;
 use service_kit::db::{self, Database, Engine};
 use service_kit::testing::smtp::TestSmtpServer;

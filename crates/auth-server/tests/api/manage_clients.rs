@@ -99,7 +99,7 @@ async fn lifecycle(engine: Engine) {
     assert_eq!(created["status"], "active");
 
     // The secret never comes back: not in clear, not as its digest.
-    let digest = auth_server::tokens::digest(&secret);
+    let digest = auth_server::opaque_secret::digest(&secret);
     let got = send(&app, Method::GET, &location, None).await;
     let text = got.text().await.expect("body");
     assert!(!text.contains(&secret) && !text.contains(&digest), "{text}");

@@ -2,9 +2,9 @@
 //! redirects, tenant isolation, key rotation and revocation).
 use std::sync::Arc;
 
-use auth_server::clock::SystemClock;
 use auth_server::domain::signing_alg::SigningAlg;
 use serde_json::{json, Value};
+use service_kit::clock::SystemClock;
 use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app, within_the_cache_bound, TestApp, PASSWORD};

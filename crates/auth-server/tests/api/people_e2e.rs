@@ -5,13 +5,13 @@
 //! and tampered tokens refused.
 use std::sync::Arc;
 
-use auth_server::clock::SystemClock;
 use auth_server::domain::signing_alg::SigningAlg;
 use auth_server::keys::keyring::KeyService;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use service_kit::both_engines;
+use service_kit::clock::SystemClock;
 use service_kit::config::Env;
 use service_kit::db::{self, Engine};
 use service_kit::testing::TestDb;

@@ -4,9 +4,9 @@
 //! moves, so no row is rewritten to fake the time.
 use std::sync::Arc;
 
-use auth_server::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use serde_json::{json, Value};
 use service_kit::both_engines;
+use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app_with_clock, TestApp, PASSWORD};

@@ -3,7 +3,6 @@
 //! on one PostgreSQL database.
 use std::sync::Arc;
 
-use auth_server::clock::{Clock, ManualClock};
 use auth_server::domain::signing_alg::SigningAlg;
 use auth_server::domain::tenant::{DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::keys::keyring::{owner, KeyService, KeyringError, RotationPolicy};
@@ -18,6 +17,7 @@ use josekit::jws::{EdDSA, JwsVerifier, ES256, RS256};
 use josekit::jwt::JwtPayload;
 use serde_json::{json, Map, Value};
 use service_kit::both_engines;
+use service_kit::clock::{Clock, ManualClock};
 use service_kit::db::{self, Database, Engine, PoolSettings};
 use service_kit::secret::Secret;
 use service_kit::testing::TestDb;

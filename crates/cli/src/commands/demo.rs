@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 
 use anyhow::{anyhow, Context};
-use auth_server::clock::{Clock, SystemClock};
 use auth_server::domain::client::{
     Client, ClientDraft, ClientId, ClientKind, ClientSettings, ClientUpdate, GrantType, RedirectUri,
 };
@@ -16,6 +15,7 @@ use auth_server::store::clients::{ClientStore, ClientStoreError};
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::StoreError;
 use serde_json::json;
+use service_kit::clock::{Clock, SystemClock};
 use service_kit::db::Database;
 
 /// The client id, the fixed PKCE pair and the redirect path are the People

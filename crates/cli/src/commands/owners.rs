@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
-use auth_server::billing::platform::Platform;
-use auth_server::clock::SystemClock;
+use auth_server::billing_link::platform::Platform;
 use auth_server::dashboard::owners::{OwnerError, Owners};
 use auth_server::domain::owner::Owner;
 use auth_server::keys::keyring::{KeyService, RotationPolicy};
@@ -13,6 +12,7 @@ use auth_server::store::owners::OwnerStore;
 use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::UserStore;
+use service_kit::clock::SystemClock;
 use service_kit::config::Loader;
 use service_kit::db::PoolSettings;
 

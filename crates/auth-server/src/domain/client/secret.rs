@@ -41,7 +41,7 @@ impl SecretOverlap {
 
 /// SHA-256 digests of a confidential client's secrets: the current one and,
 /// after a rotation with overlap, the previous one until it expires. A fast
-/// hash is right: the secrets carry 256 random bits (`crate::tokens`).
+/// hash is right: the secrets carry 256 random bits (`crate::opaque_secret`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientSecrets {
     current: String,
@@ -64,7 +64,7 @@ impl fmt::Debug for ClientSecrets {
 impl ClientSecrets {
     /// A fresh secret: 32 bytes from the OS CSPRNG, base64url.
     pub fn generate() -> Result<(Self, PlainSecret), getrandom::Error> {
-        let (plain, digest) = crate::tokens::new_secret()?;
+        let (plain, digest) = crate::opaque_secret::new_secret()?;
         let secrets = Self {
             current: digest,
             previous: None,
@@ -120,7 +120,7 @@ impl ClientSecrets {
 
     /// Constant time: both digests are always compared.
     fn matches(&self, presented: &str, now: i64) -> bool {
-        let digest = crate::tokens::digest(presented);
+        let digest = crate::opaque_secret::digest(presented);
         let current = digest.as_bytes().ct_eq(self.current.as_bytes());
         let previous = match &self.previous {
             Some((old, expires_at)) => {
@@ -165,7 +165,7 @@ mod tests {
         let secrets = client.secrets.as_ref().expect("digest kept");
         assert_eq!(
             secrets.current_digest(),
-            crate::tokens::digest(plain.expose())
+            crate::opaque_secret::digest(plain.expose())
         );
         assert!(!format!("{plain:?}{client:?}").contains(plain.expose()));
         assert!(!format!("{client:?}").contains(secrets.current_digest()));

@@ -70,7 +70,7 @@ async fn handle(
     if let Some(secret) = ctx.session_secret.clone() {
         ctx.state
             .identity
-            .logout(&ctx.tenant, &secret, &ctx.client)
+            .logout(&ctx.tenant, &secret, &ctx.requester)
             .await
             .map_err(|e| PageError::Internal(e.to_string()))?;
     }

@@ -78,7 +78,7 @@ pub async fn end_session(
     let (_, handle) = handle.into_inner();
     ctx.state
         .identity
-        .end_session(&ctx.tenant, session.user.id, &handle, &ctx.client)
+        .end_session(&ctx.tenant, session.user.id, &handle, &ctx.requester)
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?;
     Ok(ctx.redirect("/account"))
@@ -94,7 +94,7 @@ pub async fn end_other_sessions(
     };
     ctx.state
         .identity
-        .end_other_sessions(&ctx.tenant, &session, &ctx.client)
+        .end_other_sessions(&ctx.tenant, &session, &ctx.requester)
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?;
     let message = ctx.text("others_ended");

@@ -1,5 +1,5 @@
 //! `PageCtx`: everything a hosted page needs, extracted once per request —
-//! the tenant from the path, the language, the client, the CSRF token and
+//! the tenant from the path, the language, who is asking, the CSRF token and
 //! the session cookie — and the helpers that answer with a page.
 use std::future::Future;
 use std::pin::Pin;
@@ -18,7 +18,7 @@ use super::error::PageError;
 use super::return_to::with_return_to;
 use crate::domain::tenant::{Tenant, PLATFORM_SLUG};
 use crate::i18n::Locale;
-use crate::identity::ClientInfo;
+use crate::identity::Requester;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::state::AppState;
 
@@ -26,7 +26,7 @@ pub struct PageCtx {
     pub state: web::Data<AppState>,
     pub tenant: Tenant,
     pub locale: Locale,
-    pub client: ClientInfo,
+    pub requester: Requester,
     /// The CSRF token this response's forms carry.
     pub csrf: String,
     csrf_from_cookie: Option<String>,
@@ -111,8 +111,8 @@ impl PageCtx {
         let csrf = match &csrf_from_cookie {
             Some(token) => token.clone(),
             None => {
-                let (token, _) =
-                    crate::tokens::new_secret().map_err(|e| PageError::Internal(e.to_string()))?;
+                let (token, _) = crate::opaque_secret::new_secret()
+                    .map_err(|e| PageError::Internal(e.to_string()))?;
                 pending_cookies.push(cookies.csrf(token.clone()));
                 token
             }
@@ -128,7 +128,7 @@ impl PageCtx {
             .filter_map(|v| v.to_str().ok())
             .collect();
         let ip = client_ip(peer, &forwarded, &state.trusted_proxies);
-        let client = ClientInfo {
+        let requester = Requester {
             ip: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
             limit_key: limit_key(ip),
             user_agent: req
@@ -148,7 +148,7 @@ impl PageCtx {
             state,
             tenant,
             locale,
-            client,
+            requester,
             csrf,
             csrf_from_cookie,
             session_secret,
@@ -179,7 +179,7 @@ impl PageCtx {
     pub fn limit_form(&self) -> Result<(), PageError> {
         self.state
             .limits
-            .check_form(&self.client.limit_key)
+            .check_form(&self.requester.limit_key)
             .map_err(|retry_after| PageError::TooManyRequests { retry_after })
     }
 

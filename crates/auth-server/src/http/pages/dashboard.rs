@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::context::{with_retry_after, PageCtx, PlatformPageCtx};
 use super::error::PageError;
-use crate::billing::client::{Plan, PlanList};
+use crate::billing_link::client::{Plan, PlanList};
 use crate::dashboard::owner_billing::{billing_path, Next, Overview, OwnerBillingError};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;

@@ -110,7 +110,7 @@ pub async fn submit_verify_email(
     match ctx
         .state
         .identity
-        .verify_email(&ctx.tenant, &form.token, &ctx.client)
+        .verify_email(&ctx.tenant, &form.token, &ctx.requester)
         .await
     {
         Ok(email) => match ctx.resume_from_cookie().await {
@@ -139,7 +139,7 @@ pub async fn submit_unlock(
     match ctx
         .state
         .identity
-        .unlock(&ctx.tenant, &form.token, &ctx.client)
+        .unlock(&ctx.tenant, &form.token, &ctx.requester)
         .await
     {
         Ok(()) => done(&ctx, UNLOCK.heading, "unlock_done"),
@@ -179,7 +179,7 @@ pub async fn submit_forgot(
     if let Err(e) =
         ctx.state
             .identity
-            .forgot_password(&ctx.tenant, &form.email, &ctx.client, ctx.locale)
+            .forgot_password(&ctx.tenant, &form.email, &ctx.requester, ctx.locale)
     {
         let failure = form_failure(&ctx, e)?;
         return ctx.render(
@@ -221,7 +221,7 @@ pub async fn submit_reset(
     match ctx
         .state
         .identity
-        .reset_password(&ctx.tenant, &form.token, &form.password, &ctx.client)
+        .reset_password(&ctx.tenant, &form.token, &form.password, &ctx.requester)
         .await
     {
         Ok(()) => match ctx.resume_from_cookie().await {

@@ -78,7 +78,7 @@ pub async fn submit_login(
             &ctx.tenant,
             &form.email,
             &form.password,
-            &ctx.client,
+            &ctx.requester,
             ctx.session_secret.as_deref(),
             ctx.locale,
         )
@@ -118,7 +118,7 @@ pub async fn submit_logout(
     if let Some(secret) = ctx.session_secret.clone() {
         ctx.state
             .identity
-            .logout(&ctx.tenant, &secret, &ctx.client)
+            .logout(&ctx.tenant, &secret, &ctx.requester)
             .await
             .map_err(|e| PageError::Internal(e.to_string()))?;
     }

@@ -51,7 +51,7 @@ pub async fn submit_challenge(
     match ctx
         .state
         .identity
-        .challenge(&ctx.tenant, &session, &secret, &form.code, &ctx.client)
+        .challenge(&ctx.tenant, &session, &secret, &form.code, &ctx.requester)
         .await
     {
         Ok(new_secret) => {
@@ -110,7 +110,7 @@ pub async fn submit_enroll_password(
             &ctx.tenant,
             &session,
             &form.password,
-            &ctx.client,
+            &ctx.requester,
             ctx.locale,
         )
         .await
@@ -143,7 +143,7 @@ pub async fn submit_enroll(
     match ctx
         .state
         .identity
-        .confirm_enrolment(&ctx.tenant, &session, &form.code, &ctx.client)
+        .confirm_enrolment(&ctx.tenant, &session, &form.code, &ctx.requester)
         .await
     {
         Ok(codes) => {
@@ -151,7 +151,7 @@ pub async fn submit_enroll(
             let new_secret = ctx
                 .state
                 .identity
-                .reissue_session(&ctx.tenant, &session, &secret, "otp", &ctx.client)
+                .reissue_session(&ctx.tenant, &session, &secret, "otp", &ctx.requester)
                 .await
                 .map_err(|e| PageError::Internal(e.to_string()))?;
             let slug = ctx.tenant.slug.to_string();

@@ -76,7 +76,7 @@ pub async fn submit_signup(
                 .map_err(|retry_after| PageError::TooManyRequests { retry_after })?;
             ctx.state
                 .identity
-                .signup(&ctx.tenant, request, &ctx.client, ctx.locale)
+                .signup(&ctx.tenant, request, &ctx.requester, ctx.locale)
                 .await
         }
         Err(e) => Err(e),
@@ -150,7 +150,7 @@ pub async fn submit_code(
     match ctx
         .state
         .identity
-        .verify_email_code(&ctx.tenant, &form.email, &form.code, &ctx.client)
+        .verify_email_code(&ctx.tenant, &form.email, &form.code, &ctx.requester)
         .await
     {
         Ok(email) => {

@@ -7,7 +7,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
 use crate::error::{OAuthCode, OAuthError};
-use crate::oauth::tokens::{Subject, TokenResponse};
+use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 use crate::store::auth_codes::Redemption;
 use crate::store::refresh_tokens::RefreshRecord;
@@ -39,7 +39,7 @@ impl OAuth {
         let now = self.now();
         let code = match self
             .codes
-            .redeem(tenant.id, &crate::tokens::digest(req.code), now)
+            .redeem(tenant.id, &crate::opaque_secret::digest(req.code), now)
             .await?
         {
             Redemption::Redeemed(code) => code,

@@ -9,7 +9,7 @@ use crate::domain::client::{Client, ClientKind, GrantType};
 use crate::domain::scope::{is_oidc_scope, ScopeSet};
 use crate::domain::tenant::Tenant;
 use crate::error::{OAuthCode, OAuthError};
-use crate::oauth::tokens::{Subject, TokenResponse};
+use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 
 impl OAuth {

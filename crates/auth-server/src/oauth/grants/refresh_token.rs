@@ -14,7 +14,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
 use crate::error::{OAuthCode, OAuthError};
-use crate::oauth::tokens::{Subject, TokenResponse};
+use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 use crate::store::refresh_tokens::RefreshRecord;
 use crate::store::StoreError;
@@ -47,9 +47,9 @@ impl OAuth {
             ));
         }
         let now = self.now();
-        let digest = crate::tokens::digest(token);
+        let digest = crate::opaque_secret::digest(token);
         let record = self
-            .refresh
+            .refresh_tokens
             .find(tenant.id, &digest)
             .await?
             .ok_or_else(|| invalid_grant("unknown refresh token"))?;
@@ -93,7 +93,7 @@ impl OAuth {
         };
         let interval = client.settings.refresh_reuse_interval();
         if !self
-            .refresh
+            .refresh_tokens
             .claim(&digest, now, interval.replay_until(now))
             .await?
         {
@@ -154,7 +154,9 @@ impl OAuth {
                 .master
                 .seal(&json, &owner(&digest))
                 .map_err(OAuthError::server)?;
-            self.refresh.keep_retry_response(&digest, &sealed).await?;
+            self.refresh_tokens
+                .keep_retry_response(&digest, &sealed)
+                .await?;
         }
         Ok(response)
     }
@@ -171,7 +173,7 @@ impl OAuth {
         let mut polls = 0;
         loop {
             let record = self
-                .refresh
+                .refresh_tokens
                 .find(tenant.id, digest)
                 .await?
                 .ok_or_else(|| invalid_grant("unknown refresh token"))?;

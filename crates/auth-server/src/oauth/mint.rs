@@ -236,8 +236,8 @@ impl OAuth {
 
     /// A fresh refresh token of `grant`, continuing `family` when rotating.
     pub async fn mint_refresh_token(&self, record: RefreshRecord) -> Result<String, OAuthError> {
-        let (plain, digest) = crate::tokens::new_secret().map_err(OAuthError::server)?;
-        self.refresh.insert(&digest, &record).await?;
+        let (plain, digest) = crate::opaque_secret::new_secret().map_err(OAuthError::server)?;
+        self.refresh_tokens.insert(&digest, &record).await?;
         Ok(plain)
     }
 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use service_kit::db::Database;
 use url::Url;
 
-use crate::clock::SharedClock;
 use crate::config::BillingSettings;
 use crate::keys::keyring::KeyService;
 use crate::store::tenants::TenantStore;
@@ -21,6 +20,7 @@ use crate::store::usage::UsageStore;
 use client::{BillingClient, BillingError};
 use entitlements::EntitlementsCache;
 use platform::Platform;
+use service_kit::clock::SharedClock;
 use service_token::ServiceTokens;
 use usage_report::UsageReporter;
 

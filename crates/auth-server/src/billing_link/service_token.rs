@@ -10,13 +10,13 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::platform::{Platform, PlatformError};
-use crate::clock::SharedClock;
 use crate::domain::tenant::TenantId;
 use crate::domain::tenant::PLATFORM_SLUG;
 use crate::domain::user::UserId;
 use crate::keys::keyring::{KeyService, KeyringError};
 use crate::keys::signing::KeyError;
-use crate::oauth::tokens::{ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP};
+use crate::oauth::mint::{ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP};
+use service_kit::clock::SharedClock;
 
 /// `sub` and `client_id` of the auth server's own tokens.
 pub const SERVICE_CLIENT_ID: &str = "connectauth-auth-server";

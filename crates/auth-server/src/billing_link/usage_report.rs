@@ -19,10 +19,10 @@ use service_kit::month::Month;
 use tokio::task::JoinHandle;
 
 use super::client::{BillingClient, BillingError, UsageEvent, MAX_EVENTS_PER_REQUEST};
-use crate::clock::SharedClock;
 use crate::domain::tenant::PLATFORM_SLUG;
 use crate::store::usage::{UsageStore, Window};
 use crate::store::StoreError;
+use service_kit::clock::SharedClock;
 
 /// Rows written this recently may belong to transactions still in flight.
 pub const SETTLE_SECS: i64 = 5;
