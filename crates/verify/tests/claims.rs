@@ -95,6 +95,10 @@ fn issued_in_the_future() {
         Err(ValidationError::IssuedInFuture)
     );
     assert!(check(&t).is_ok());
+    // At the edge of the leeway it is still accepted.
+    assert!(check_with(leeway(10), &t).is_ok());
+    let now = es256(&with(json!({"iat": NOW})));
+    assert!(check_with(leeway(0), &now).is_ok());
     let t = es256(&with(json!({"iat": NOW + 120})));
     assert_eq!(check(&t), Err(ValidationError::IssuedInFuture));
 }
