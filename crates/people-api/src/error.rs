@@ -4,7 +4,6 @@ pub use service_kit::http::HttpError;
 use service_kit::{ApiError, Code};
 
 use crate::domain::connection::ConnectionRuleError;
-use crate::domain::page::PageSizeError;
 use crate::domain::person::IdError;
 use crate::domain::text::TextError;
 use crate::store::StoreError;
@@ -51,22 +50,10 @@ impl From<TextError> for ApiError {
     }
 }
 
-impl From<PageSizeError> for ApiError {
-    fn from(e: PageSizeError) -> Self {
-        ApiError::new(Code::InvalidInput, e.to_string())
-    }
-}
-
 impl From<IdError> for ApiError {
     fn from(e: IdError) -> Self {
         ApiError::new(Code::InvalidInput, e.to_string())
     }
 }
 
-service_kit::through_api_error!(
-    StoreError,
-    ConnectionRuleError,
-    TextError,
-    PageSizeError,
-    IdError
-);
+service_kit::through_api_error!(StoreError, ConnectionRuleError, TextError, IdError);

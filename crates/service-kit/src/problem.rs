@@ -321,6 +321,13 @@ pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> H
     resp.body(serde_json::to_string(&body).unwrap_or_default())
 }
 
+/// A page size out of bounds in a list query.
+impl From<crate::paging::PageSizeError> for ApiError {
+    fn from(e: crate::paging::PageSizeError) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
 /// A month not written `YYYY-MM` in a path or query.
 impl From<crate::month::BadMonth> for ApiError {
     fn from(e: crate::month::BadMonth) -> Self {

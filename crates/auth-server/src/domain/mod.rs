@@ -4,7 +4,6 @@ pub mod display_name;
 pub mod email;
 pub mod json_object;
 pub mod lockout;
-pub mod page;
 pub mod pkce;
 pub mod refresh_reuse;
 pub mod scope;

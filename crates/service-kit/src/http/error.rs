@@ -46,4 +46,4 @@ macro_rules! through_api_error {
     )*};
 }
 
-through_api_error!(crate::month::BadMonth);
+through_api_error!(crate::month::BadMonth, crate::paging::PageSizeError);

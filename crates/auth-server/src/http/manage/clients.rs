@@ -24,13 +24,13 @@ use crate::domain::client::{
     DEFAULT_GRANT_TYPES, REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
 };
 use crate::domain::display_name::DisplayName;
-use crate::domain::page::PageRequest;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::TenantId;
 use crate::http::extract::Operator;
 use crate::state::AppState;
 use crate::store::clients::ClientStore;
+use service_kit::paging::PageRequest;
 
 /// The clients store, from the app state.
 pub struct Clients(ClientStore);
