@@ -5,8 +5,8 @@
 //!   any tenant's entitlements), `billing:admin` (everything, every tenant);
 //! * a tenant owner's dashboard session: `billing:manage` and the claim
 //!   `billing_tenant` naming the one tenant it may see and change.
+use connectauth_verify::actix::AuthenticatedUser;
 use serde::Deserialize;
-use service_kit::bearer::AuthenticatedUser;
 use service_kit::{ApiError, Code};
 use utoipa::IntoParams;
 

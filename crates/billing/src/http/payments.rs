@@ -1,7 +1,7 @@
 //! Stripe Checkout (subscribe or change plan) and the Customer Portal.
 use actix_web::{web, HttpResponse};
+use connectauth_verify::actix::AuthenticatedUser;
 use serde::{Deserialize, Serialize};
-use service_kit::bearer::AuthenticatedUser;
 use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::ToSchema;

@@ -4,7 +4,7 @@ use connectauth_verify::{BearerChallenge, Claims, ErrorCode};
 
 use crate::domain::person::{Caller, PersonId, TenantId};
 use crate::error::{not_a_person, HttpError};
-use service_kit::bearer::AuthenticatedUser;
+use connectauth_verify::actix::AuthenticatedUser;
 
 /// The caller, if the token speaks for a person and carries `scopes`.
 pub fn authorize(user: &AuthenticatedUser, scopes: &[&str]) -> Result<Caller, HttpError> {

@@ -16,7 +16,7 @@ use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::store::{now, StoreError};
-use service_kit::bearer::AuthenticatedUser;
+use connectauth_verify::actix::AuthenticatedUser;
 use service_kit::paging::PageSize;
 
 #[derive(Deserialize)]

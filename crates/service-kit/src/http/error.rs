@@ -4,11 +4,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::bearer::BearerError;
+use connectauth_verify::actix::BearerError;
+
+use crate::bearer;
 use crate::problem::ApiError;
 
-/// A problem, or a refused token (whose answer carries an RFC 6750
-/// challenge).
+/// A problem, or a token the verify SDK refused (answered by
+/// [`bearer::render`]: problem+json with an RFC 6750 challenge).
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error(transparent)]
@@ -21,14 +23,14 @@ impl ResponseError for HttpError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Api(e) => e.status_code(),
-            Self::Bearer(e) => e.status_code(),
+            Self::Bearer(e) => bearer::render(e).status(),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Api(e) => e.error_response(),
-            Self::Bearer(e) => e.error_response(),
+            Self::Bearer(e) => bearer::render(e),
         }
     }
 }
