@@ -5,6 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::Schema;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::ToSchema;
 
@@ -29,6 +30,18 @@ pub struct Problem {
     /// The stable machine name of the problem.
     #[schema(example = "tenant-not-found")]
     code: String,
+}
+
+/// An `Authorization: Bearer <token>` security scheme; `format` is the
+/// token's (`JWT`), when a client should know it.
+pub fn bearer_scheme(description: &str, format: Option<&str>) -> SecurityScheme {
+    let mut scheme = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .description(Some(description));
+    if let Some(format) = format {
+        scheme = scheme.bearer_format(format);
+    }
+    SecurityScheme::Http(scheme.build())
 }
 
 /// Declares problem+json responses for `#[utoipa::path]`'s

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{payments, plans, tenants, usage, webhooks};
@@ -82,19 +82,14 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             PLATFORM_TOKEN,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some(
-                        "An access token of the `platform` tenant (`BILLING_ISSUER`) for the audience \
-                         `BILLING_AUDIENCE` (`connectauth-billing`): `Authorization: Bearer <token>`. \
-                         The scopes of each operation's requirement are the token's `scope` values \
-                         that let it in; any one listed requirement suffices. `billing:admin` acts on \
-                         every tenant; `billing:manage` only on the tenant named by the token's \
-                         `billing_tenant` claim.",
-                    ))
-                    .build(),
+            openapi::bearer_scheme(
+                "An access token of the `platform` tenant (`BILLING_ISSUER`) for the audience \
+                 `BILLING_AUDIENCE` (`connectauth-billing`): `Authorization: Bearer <token>`. \
+                 The scopes of each operation's requirement are the token's `scope` values \
+                 that let it in; any one listed requirement suffices. `billing:admin` acts on \
+                 every tenant; `billing:manage` only on the tenant named by the token's \
+                 `billing_tenant` claim.",
+                Some("JWT"),
             ),
         );
         components.add_security_scheme(

@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{clients, owners, tenants, users};
@@ -81,13 +80,9 @@ impl Modify for OperatorToken {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             OPERATOR_TOKEN,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
-                    ))
-                    .build(),
+            openapi::bearer_scheme(
+                "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
+                None,
             ),
         );
     }
