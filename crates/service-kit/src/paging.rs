@@ -90,6 +90,18 @@ impl<T> Page<T> {
         };
         Self { items, next_after }
     }
+
+    /// [`from_overfetch`](Self::from_overfetch) of the rows a store fetched,
+    /// each made an item by `item`.
+    pub fn from_rows<R, E>(
+        rows: &[R],
+        size: PageSize,
+        item: impl FnMut(&R) -> Result<T, E>,
+        cursor: impl FnOnce(&T) -> String,
+    ) -> Result<Self, E> {
+        let items = rows.iter().map(item).collect::<Result<Vec<_>, E>>()?;
+        Ok(Self::from_overfetch(items, size, cursor))
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +131,9 @@ mod tests {
         );
         let last = Page::from_overfetch(vec![1, 2], two, i32::to_string);
         assert_eq!((last.items, last.next_after), (vec![1, 2], None));
+        let parsed = Page::from_rows(&["1", "2", "3"], two, |r| r.parse::<i32>(), i32::to_string);
+        assert_eq!(parsed.map(|p| p.next_after), Ok(Some("2".into())));
+        assert!(Page::from_rows(&["1", "x"], two, |r| r.parse::<i32>(), i32::to_string).is_err());
         Ok(())
     }
 }

@@ -122,13 +122,7 @@ impl ClientStore {
         .bind(page.size().fetch())
         .fetch_all(&self.pool)
         .await?;
-        let items = rows
-            .iter()
-            .map(client_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(items, page.size(), |c| {
-            c.id.to_string()
-        }))
+        Page::from_rows(&rows, page.size(), client_from_row, |c| c.id.to_string())
     }
 
     /// Applies `update`; the result must satisfy every client rule, else

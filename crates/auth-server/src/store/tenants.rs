@@ -81,13 +81,7 @@ impl TenantStore {
         .bind(page.size().fetch())
         .fetch_all(&self.pool)
         .await?;
-        let items = rows
-            .iter()
-            .map(tenant_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(items, page.size(), |t| {
-            t.slug.to_string()
-        }))
+        Page::from_rows(&rows, page.size(), tenant_from_row, |t| t.slug.to_string())
     }
 
     /// Changes what `update` names, in one statement: no read-then-write

@@ -287,13 +287,9 @@ impl UserStore {
         .bind(page.size().fetch())
         .fetch_all(&self.pool)
         .await?;
-        let items = rows
-            .iter()
-            .map(user_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(items, page.size(), |u| {
+        Page::from_rows(&rows, page.size(), user_from_row, |u| {
             u.email.normalized().to_owned()
-        }))
+        })
     }
 
     /// Disables the user (keeps the first date when already disabled).

@@ -136,13 +136,9 @@ impl ConnectionStore {
         .bind(query.limit.fetch())
         .fetch_all(&self.pool)
         .await?;
-        let items = rows
-            .iter()
-            .map(connection_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(items, query.limit, |c| {
+        Page::from_rows(&rows, query.limit, connection_from_row, |c| {
             c.id.to_string()
-        }))
+        })
     }
 }
 
