@@ -78,6 +78,20 @@ impl BearerError {
         self
     }
 
+    /// The RFC 6750 status: 401, 400 for a malformed header, 403, 503, or
+    /// 500 when no verifier is registered. (A [`RenderBearerError`] hook
+    /// reads this one: `ResponseError::status_code` asks the hook.)
+    pub fn status(&self) -> StatusCode {
+        match &self.kind {
+            BearerErrorKind::MissingToken => StatusCode::UNAUTHORIZED,
+            BearerErrorKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            BearerErrorKind::Verify(e) => {
+                StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+            }
+            BearerErrorKind::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &BearerErrorKind {
         &self.kind
@@ -171,17 +185,11 @@ impl std::error::Error for BearerError {
 }
 
 impl ResponseError for BearerError {
+    /// The hook's status if one renders this error, else [`BearerError::status`].
     fn status_code(&self) -> StatusCode {
-        if let Some(RenderBearerError(render)) = self.render {
-            return render(self).status();
-        }
-        match &self.kind {
-            BearerErrorKind::MissingToken => StatusCode::UNAUTHORIZED,
-            BearerErrorKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            BearerErrorKind::Verify(e) => {
-                StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
-            }
-            BearerErrorKind::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        match self.render {
+            Some(RenderBearerError(render)) => render(self).status(),
+            None => self.status(),
         }
     }
 
@@ -189,7 +197,7 @@ impl ResponseError for BearerError {
         if let Some(RenderBearerError(render)) = self.render {
             return render(self);
         }
-        let mut response = HttpResponse::build(self.status_code());
+        let mut response = HttpResponse::build(self.status());
         if let Some(challenge) = self.www_authenticate() {
             response.insert_header((WWW_AUTHENTICATE, challenge));
         }
@@ -256,5 +264,17 @@ mod tests {
         let unset = BearerError::not_configured();
         assert_eq!(unset.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(unset.to_string().contains("app_data"));
+    }
+
+    #[test]
+    fn a_hook_renders_and_sets_the_status() {
+        fn teapot(_: &BearerError) -> HttpResponse {
+            HttpResponse::build(StatusCode::IM_A_TEAPOT).finish()
+        }
+        let hooked = BearerError::missing_token(None).rendered_by(RenderBearerError(teapot));
+        assert_eq!(hooked.status_code(), StatusCode::IM_A_TEAPOT);
+        assert_eq!(hooked.error_response().status(), StatusCode::IM_A_TEAPOT);
+        assert_eq!(hooked.status(), StatusCode::UNAUTHORIZED);
+        assert!(matches!(hooked.kind(), BearerErrorKind::MissingToken));
     }
 }
