@@ -5,6 +5,7 @@ use service_kit::{ApiError, Code};
 use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
 use crate::domain::tenant::TenantRuleError;
+use crate::manage::ManageError;
 use crate::oauth::client_status::DisableClientError;
 use crate::store::clients::ClientStoreError;
 use crate::store::StoreError;
@@ -50,6 +51,18 @@ impl From<DisableClientError> for ApiError {
         match e {
             DisableClientError::Client(e) => e.into(),
             DisableClientError::Grants(e) => e.into(),
+        }
+    }
+}
+
+impl From<ManageError> for ApiError {
+    fn from(e: ManageError) -> Self {
+        match e {
+            ManageError::Store(e) => e.into(),
+            ManageError::Client(e) => e.into(),
+            ManageError::DisableClient(e) => e.into(),
+            ManageError::Keys(e) => ApiError::internal(e),
+            ManageError::Random(e) => ApiError::internal(e),
         }
     }
 }

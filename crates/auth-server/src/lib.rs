@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod identity;
 pub mod keys;
 pub use service_kit::mail;
+pub mod manage;
 pub mod oauth;
 pub mod password;
 pub mod startup;

@@ -18,8 +18,10 @@ use crate::identity::{Identity, IdentityParts};
 use crate::keys::keyring::{KeyService, RotationPolicy};
 use crate::keys::sealed::MasterKeys;
 use crate::mail::MailQueue;
+use crate::manage::Manage;
 use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
+use crate::store::clients::ClientStore;
 use crate::store::owners::OwnerStore;
 use crate::store::signing_keys::SigningKeyStore;
 use crate::store::tenant_versions::TenantVersionStore;
@@ -28,15 +30,16 @@ use crate::store::users::UserStore;
 use std::sync::Arc;
 
 pub struct AppState {
-    pub tenants: TenantStore,
     /// Tenants by slug, cached per instance (`crate::cache`).
-    pub directory: TenantDirectory,
+    pub directory: Arc<TenantDirectory>,
+    /// What the management API does (`crate::manage`).
+    pub manage: Manage,
     pub billing: Billing,
     pub owners: Owners,
     pub owner_billing: OwnerBilling,
     pub operator_token: OperatorTokenDigest,
     pub identity: Arc<Identity>,
-    pub oauth: OAuth,
+    pub oauth: Arc<OAuth>,
     pub pages: Pages,
     pub limits: RateLimits,
     pub cookies: CookiePolicy,
@@ -112,13 +115,13 @@ impl AppState {
             config.http.public_url.clone(),
             config.billing.payment_origins.clone(),
         );
-        let oauth = OAuth::new(
+        let oauth = Arc::new(OAuth::new(
             &db,
             keys,
             master.clone(),
-            clock,
+            clock.clone(),
             config.http.public_url.clone(),
-        );
+        ));
         let lockout = |threshold: i64, base: LockoutPolicy| LockoutPolicy { threshold, ..base };
         let parts = IdentityParts {
             hasher: PasswordHasher::from_settings(&id.password)
@@ -137,14 +140,27 @@ impl AppState {
             ip_lockout: lockout(id.ip_lockout_threshold, LockoutPolicy::IP),
             public_url: config.http.public_url.clone(),
         };
+        let directory = Arc::new(TenantDirectory::new(
+            TenantStore::new(db.pool.clone()),
+            freshness,
+        ));
+        let identity = Arc::new(Identity::new(&db, parts));
+        let manage = Manage::new(
+            TenantStore::new(db.pool.clone()),
+            ClientStore::new(db.pool.clone()),
+            directory.clone(),
+            oauth.clone(),
+            identity.clone(),
+            clock,
+        );
         Ok(Self {
-            tenants: TenantStore::new(db.pool.clone()),
-            directory: TenantDirectory::new(TenantStore::new(db.pool.clone()), freshness),
+            directory,
+            manage,
             billing,
             owners,
             owner_billing,
             operator_token: OperatorTokenDigest::of(&config.admin_token),
-            identity: Arc::new(Identity::new(&db, parts)),
+            identity,
             oauth,
             pages: Pages::load()?,
             limits: RateLimits::new(id.form_rate_per_minute, id.signup_rate_per_minute),

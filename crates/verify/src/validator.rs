@@ -213,14 +213,33 @@ impl Validator {
         keys: &KeySet,
         now: SystemTime,
     ) -> Result<Claims, ValidationError> {
+        let claims = self.verify_signature(token, keys)?;
+        self.check_claims(&claims, unix_secs(now))?;
+        Ok(claims)
+    }
+
+    /// The first half of [`Validator::validate_at`]: size and compact form,
+    /// header (`alg`, `crit`, `b64`, key URL headers, `typ`), key selection
+    /// by `kid`, `alg` bound to the key, signature, and the types of the
+    /// registered claims — but none of the claims' values: `iss`, `aud`,
+    /// `exp`, `nbf`, `iat`, required claims and scopes are left to the
+    /// caller.
+    ///
+    /// For an issuer checking tokens it signed itself by rules of its own
+    /// (an expired ID token as a logout hint, an access token of any
+    /// audience at introspection). A resource server wants
+    /// [`Validator::validate`].
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] naming the first check that failed.
+    pub fn verify_signature(&self, token: &str, keys: &KeySet) -> Result<Claims, ValidationError> {
         let (signing_input, key, signature, payload_b64) =
             self.check_signature_input(token, keys)?;
         key.verifier
             .verify(signing_input.as_bytes(), &signature)
             .map_err(|_| ValidationError::InvalidSignature)?;
-        let claims = Claims::from_payload(b64_json(payload_b64)?)?;
-        self.check_claims(&claims, unix_secs(now))?;
-        Ok(claims)
+        Claims::from_payload(b64_json(payload_b64)?)
     }
 
     /// Everything before the signature check: returns the signing input, the

@@ -309,3 +309,37 @@ fn validate_uses_the_system_clock() {
     let fresh = with(json!({"iat": real_now, "nbf": real_now, "exp": real_now + 60}));
     assert!(v.validate(&es256(&fresh), &standard_keyset()).is_ok());
 }
+
+#[test]
+fn verify_signature_checks_the_token_but_not_the_claims_values() {
+    let validator = Validator::new(config()).unwrap();
+    let keys = standard_keyset();
+    // Expired, of another audience and issuer: the claims are the caller's.
+    let t = es256(&with(
+        json!({"exp": NOW - 3600, "aud": "elsewhere", "iss": "https://other"}),
+    ));
+    let checked = validator.verify_signature(&t, &keys).unwrap();
+    assert_eq!(checked.aud, vec!["elsewhere".to_owned()]);
+    assert_eq!(checked.exp, NOW - 3600);
+    assert_eq!(
+        validator.validate_at(&t, &keys, now()),
+        Err(ValidationError::InvalidIssuer)
+    );
+    // The header and the signature are checked as by validate.
+    let mut forged = es256(&claims());
+    forged.pop();
+    forged.push(if forged.ends_with('A') { 'B' } else { 'A' });
+    assert!(validator.verify_signature(&forged, &keys).is_err());
+    let mut id_header = header(JwtAlg::ES256, ec().kid);
+    id_header.typ = Some("JWT".into());
+    let id_token = sign(&id_header, &claims(), &ec().encoding);
+    assert!(matches!(
+        validator.verify_signature(&id_token, &keys),
+        Err(ValidationError::InvalidType { .. })
+    ));
+    let none = raw_token(&json!({"alg": "none", "typ": "at+jwt"}), &claims(), b"");
+    assert!(matches!(
+        validator.verify_signature(&none, &keys),
+        Err(ValidationError::ForbiddenAlgorithm(_))
+    ));
+}

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::client::{BillingClient, Entitlements};
-use super::platform::PLATFORM_SLUG;
+use crate::domain::tenant::PLATFORM_SLUG;
 use crate::domain::tenant::{Tenant, TenantId};
 
 /// After a failed fetch, the next attempt waits this long (or the TTL if shorter).

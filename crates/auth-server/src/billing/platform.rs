@@ -6,13 +6,11 @@ use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 use crate::domain::display_name::DisplayName;
-use crate::domain::tenant::{NewTenant, TenantId, TenantSettings, TenantSlug};
+use crate::domain::tenant::{NewTenant, TenantId, TenantSettings, TenantSlug, PLATFORM_SLUG};
 use crate::keys::keyring::{KeyService, KeyringError};
 use crate::store::tenants::TenantStore;
 use crate::store::StoreError;
 
-/// Reserved: `TenantSlug::parse` refuses it, so only the server makes it.
-pub const PLATFORM_SLUG: &str = "platform";
 pub const PLATFORM_DISPLAY_NAME: &str = "ConnectAuth";
 
 #[derive(Debug, thiserror::Error)]

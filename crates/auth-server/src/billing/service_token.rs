@@ -9,9 +9,10 @@ use serde_json::{json, Map};
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::platform::{Platform, PlatformError, PLATFORM_SLUG};
+use super::platform::{Platform, PlatformError};
 use crate::clock::SharedClock;
 use crate::domain::tenant::TenantId;
+use crate::domain::tenant::PLATFORM_SLUG;
 use crate::domain::user::UserId;
 use crate::keys::keyring::{KeyService, KeyringError};
 use crate::keys::signing::KeyError;

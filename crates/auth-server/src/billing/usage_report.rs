@@ -19,8 +19,8 @@ use service_kit::month::Month;
 use tokio::task::JoinHandle;
 
 use super::client::{BillingClient, BillingError, UsageEvent, MAX_EVENTS_PER_REQUEST};
-use super::platform::PLATFORM_SLUG;
 use crate::clock::SharedClock;
+use crate::domain::tenant::PLATFORM_SLUG;
 use crate::store::usage::{UsageStore, Window};
 use crate::store::StoreError;
 

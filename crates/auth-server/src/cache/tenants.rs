@@ -59,6 +59,16 @@ impl TenantDirectory {
         }
     }
 
+    /// The tenant named `slug` unless it is unknown or disabled: such a
+    /// tenant has no endpoints and no pages.
+    pub async fn active(&self, slug: &str) -> Result<Option<Arc<Tenant>>, StoreError> {
+        match self.by_slug(slug).await {
+            Ok(tenant) if !tenant.is_disabled() => Ok(Some(tenant)),
+            Ok(_) | Err(StoreError::TenantNotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// This instance changed the tenant: its entries are dropped at once.
     pub fn changed(&self, tenant: TenantId) {
         self.freshness.catalog_changed(tenant);

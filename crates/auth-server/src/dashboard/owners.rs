@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crate::billing::platform::{Platform, PlatformError};
 use crate::domain::email::Email;
+use crate::domain::owner::Owner;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
-use crate::store::owners::{Owner, OwnerStore};
+use crate::store::owners::OwnerStore;
 use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
 use crate::store::StoreError;
@@ -20,7 +21,7 @@ pub enum OwnerError {
     #[error("the platform tenant has no owners: its users are the owners of other tenants")]
     PlatformTenant,
     #[error("email: {0}")]
-    InvalidEmail(#[from] crate::domain::email::EmailError),
+    InvalidEmail(#[from] service_kit::mail::EmailError),
     #[error(
         "no user of the platform tenant has the email address {0}: \
          the person signs up at /t/platform/signup first"

@@ -1,20 +1,10 @@
 //! An email address as users type it, and the normalised form that makes it
-//! unique per tenant (case-insensitive).
+//! unique per tenant (case-insensitive). What makes an address valid is the
+//! workspace's one rule, `service_kit::mail::check_email`.
 use std::fmt;
 
+use service_kit::mail::{check_email, EmailError};
 use unicode_normalization::UnicodeNormalization;
-
-pub const EMAIL_MAX: usize = 254;
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum EmailError {
-    #[error("enter an email address")]
-    Empty,
-    #[error("this email address is too long")]
-    TooLong,
-    #[error("this is not a valid email address")]
-    Invalid,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -27,43 +17,7 @@ pub struct Email {
 impl Email {
     pub fn parse(text: &str) -> Result<Self, EmailError> {
         let address: String = text.trim().nfc().collect();
-        if address.is_empty() {
-            return Err(EmailError::Empty);
-        }
-        if address.len() > EMAIL_MAX {
-            return Err(EmailError::TooLong);
-        }
-        let Some((local, domain)) = address.rsplit_once('@') else {
-            return Err(EmailError::Invalid);
-        };
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.starts_with('.')
-            && !local.ends_with('.')
-            && !local.contains("..")
-            && !local.contains('@');
-        let domain_ok = domain.len() >= 3
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.starts_with('-')
-            && domain
-                .split('.')
-                .all(|label| !label.is_empty() && label.len() <= 63)
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
-        let chars_ok = !address.chars().any(|c| {
-            c.is_whitespace()
-                || c.is_control()
-                || matches!(
-                    c,
-                    '<' | '>' | '"' | ',' | ';' | '\\' | '(' | ')' | '[' | ']'
-                )
-        });
-        if !(local_ok && domain_ok && chars_ok) {
-            return Err(EmailError::Invalid);
-        }
+        check_email(&address)?;
         let normalized = address.to_lowercase();
         Ok(Self {
             address,

@@ -7,9 +7,14 @@ use serde_json::{Map, Value};
 pub use super::display_name::{DisplayName, DisplayNameError};
 use super::json_object::JsonObjectError;
 
+/// The reserved tenant where owners and operators log in and whose tokens
+/// ConnectAuth's own services exchange (`billing::platform`). Reserved, so
+/// `TenantSlug::parse` refuses it and only the server makes it.
+pub const PLATFORM_SLUG: &str = "platform";
+
 /// Slugs users may not take: they name parts of the product or its URLs.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "platform",
+    PLATFORM_SLUG,
     "admin",
     "administrator",
     "api",

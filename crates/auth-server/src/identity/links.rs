@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use super::{now, ClientInfo, Identity, IdentityError};
 use crate::domain::email::Email;
+use crate::domain::one_time_token::{LinkProblem, Purpose};
 use crate::domain::tenant::Tenant;
 use crate::i18n::Locale;
 use crate::password::PasswordPolicy;
-use crate::store::one_time_tokens::{LinkProblem, Purpose};
 
 /// Wrong, expired, out of tries, or no such account: one answer.
 const EMAIL_CODE_REFUSED: &str = "err_email_code_invalid";

@@ -9,11 +9,11 @@ use super::sessions::NewSession;
 use super::{now, ClientInfo, Identity, IdentityError};
 use crate::domain::email::Email;
 use crate::domain::lockout::LockoutPolicy;
+use crate::domain::one_time_token::Purpose;
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::User;
 use crate::i18n::Locale;
-use crate::store::one_time_tokens::Purpose;
 
 /// What a successful password check leads to. `Debug` leaves the cookie
 /// secret out.

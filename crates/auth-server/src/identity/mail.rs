@@ -1,11 +1,11 @@
 //! The mails identity flows send, in the user's language.
 use super::{now, Identity, IdentityError};
 use crate::domain::email::Email;
+use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
 use crate::mail::OutgoingMail;
-use crate::store::one_time_tokens::Purpose;
 
 /// Link lifetimes: verification 24 h, reset 30 min, unlock 1 h.
 pub const VERIFY_TTL_SECS: i64 = 24 * 3600;

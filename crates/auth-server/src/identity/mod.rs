@@ -19,6 +19,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::domain::lockout::LockoutPolicy;
+use crate::domain::one_time_token::LinkProblem;
 use crate::domain::session::SessionPolicy;
 use crate::i18n::Catalog;
 use crate::keys::sealed::{MasterKeys, SealError};
@@ -27,7 +28,7 @@ use crate::password::{HashError, PasswordHasher, PasswordRuleError};
 use crate::store::audit::AuditStore;
 use crate::store::login_failures::LoginFailureStore;
 use crate::store::mail_budget::MailBudgetStore;
-use crate::store::one_time_tokens::{LinkProblem, OneTimeTokenStore};
+use crate::store::one_time_tokens::OneTimeTokenStore;
 use crate::store::recovery_codes::RecoveryCodeStore;
 use crate::store::sessions::SessionStore;
 use crate::store::users::UserStore;

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use super::{now, ClientInfo, Identity, IdentityError};
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
+use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserMetadata;
 use crate::i18n::Locale;
 use crate::password::PasswordPolicy;
-use crate::store::one_time_tokens::Purpose;
 use crate::store::users::NewUser;
 use crate::store::StoreError;
 

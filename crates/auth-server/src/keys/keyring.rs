@@ -9,9 +9,10 @@ use zeroize::Zeroizing;
 
 use super::published::PublishedKeys;
 use super::sealed::{MasterKeys, SealError};
-use super::signing::{KeyError, KeyState, SigningAlg, SigningKey};
+use super::signing::{KeyError, KeyState, SigningKey};
 use crate::cache::{Freshness, GenMap};
 use crate::clock::SharedClock;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
 use crate::store::signing_keys::{KeyRow, NewKeyRow, SigningKeyStore};
 use crate::store::tenant_versions::TenantVersionStore;

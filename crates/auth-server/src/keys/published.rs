@@ -1,18 +1,18 @@
 //! A tenant's published keys as the endpoints use them, built once per
-//! change: the JWKS document as bytes with its `ETag`, one verifier per key
-//! (bound to the key's own `alg`), and the algorithms that sign.
-use josekit::jwk::Jwk;
-use josekit::jws::{EdDSA, JwsVerifier, ES256, RS256};
+//! change: the JWKS document as bytes with its `ETag`, the same keys as the
+//! verify SDK's key set (each bound to its own `alg`), with which the server
+//! checks the tokens it issued, and the algorithms that sign.
+use connectauth_verify::{KeySet, KeySetOptions};
 use serde_json::{Map, Value};
 
-use super::signing::SigningAlg;
+use crate::domain::signing_alg::SigningAlg;
 use crate::store::signing_keys::PublishedKey;
 use crate::store::StoreError;
 
 pub struct PublishedKeys {
     jwks: Vec<u8>,
     etag: String,
-    verifiers: Vec<(String, Box<dyn JwsVerifier>)>,
+    key_set: KeySet,
     algs: Vec<SigningAlg>,
     /// The first instant a retired key in the set stops being published.
     valid_until: Option<i64>,
@@ -27,17 +27,20 @@ impl PublishedKeys {
                     .map_err(|e| StoreError::Corrupt(format!("public JWK: {e}")))
             })
             .collect::<Result<_, _>>()?;
-        let verifiers = jwks
-            .iter()
-            .filter_map(|k| Some((k.get("kid")?.as_str()?.to_owned(), verifier_for(k)?)))
-            .collect();
-        let body = serde_json::to_vec(&serde_json::json!({ "keys": jwks }))
+        let document = serde_json::json!({ "keys": jwks });
+        let key_set = KeySet::from_jwks_value(&document, &KeySetOptions::default())
             .map_err(|e| StoreError::Corrupt(format!("JWKS: {e}")))?;
+        for skipped in key_set.skipped() {
+            // Published, but no token of ours can be checked with it.
+            tracing::warn!(kid = ?skipped.kid, reason = %skipped.reason, "published key unusable");
+        }
+        let body =
+            serde_json::to_vec(&document).map_err(|e| StoreError::Corrupt(format!("JWKS: {e}")))?;
         let etag = crate::cache::etag_of(&body);
         Ok(Self {
             jwks: body,
             etag,
-            verifiers,
+            key_set,
             algs,
             valid_until: keys.iter().filter_map(|k| k.remove_after).min(),
         })
@@ -58,36 +61,14 @@ impl PublishedKeys {
         &self.algs
     }
 
-    /// The verifier of the published key `kid`.
-    pub fn verifier(&self, kid: &str) -> Option<&dyn JwsVerifier> {
-        self.verifiers
-            .iter()
-            .find(|(k, _)| k == kid)
-            .map(|(_, v)| v.as_ref())
+    /// The published keys as the verify SDK's key set.
+    pub fn key_set(&self) -> &KeySet {
+        &self.key_set
     }
 
     /// Whether the set is still the one to publish at `now` (no retired key
     /// in it has reached its removal time).
     pub(super) fn holds_at(&self, now: i64) -> bool {
         self.valid_until.is_none_or(|t| now < t)
-    }
-}
-
-fn verifier_for(jwk: &Map<String, Value>) -> Option<Box<dyn JwsVerifier>> {
-    let alg = SigningAlg::parse(jwk.get("alg")?.as_str()?).ok()?;
-    let key = Jwk::from_map(jwk.clone()).ok()?;
-    match alg {
-        SigningAlg::RS256 => RS256
-            .verifier_from_jwk(&key)
-            .ok()
-            .map(|v| Box::new(v) as Box<dyn JwsVerifier>),
-        SigningAlg::ES256 => ES256
-            .verifier_from_jwk(&key)
-            .ok()
-            .map(|v| Box::new(v) as Box<dyn JwsVerifier>),
-        SigningAlg::EdDSA => EdDSA
-            .verifier_from_jwk(&key)
-            .ok()
-            .map(|v| Box::new(v) as Box<dyn JwsVerifier>),
     }
 }

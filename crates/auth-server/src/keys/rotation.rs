@@ -10,7 +10,8 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 use super::keyring::{KeyService, KeyringError, DAY};
-use super::signing::{KeyState, SigningAlg};
+use super::signing::KeyState;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
 use crate::store::signing_keys::Rotation;
 

@@ -141,6 +141,24 @@ mod tests {
     }
 
     #[test]
+    fn truncated_seals_are_malformed_and_an_empty_secret_round_trips() {
+        let keys = MasterKeys::new(&ring(&["k1"])).expect("keys");
+        // A nonce (24 bytes) and a tag (16) at the least; shorter is refused,
+        // never sliced.
+        for len in [0, 10, 24, 39] {
+            let body = URL_SAFE_NO_PAD.encode(vec![0u8; len]);
+            assert_eq!(
+                keys.open(&format!("v1.k1.{body}"), "o"),
+                Err(SealError::Malformed),
+                "{len} bytes"
+            );
+        }
+        // Exactly a nonce and a tag: the seal of nothing.
+        let empty = keys.seal(b"", "o").expect("sealed");
+        assert_eq!(keys.open(&empty, "o").expect("opens"), b"");
+    }
+
+    #[test]
     fn rotation_keeps_old_seals_readable() {
         let old_ring = ring(&["k1"]);
         let old = MasterKeys::new(&old_ring).expect("keys");

@@ -17,6 +17,8 @@ use josekit::JoseError;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+use crate::domain::signing_alg::SigningAlg;
+
 /// RSA modulus size for RS256 keys.
 pub const RSA_BITS: u32 = 2048;
 /// Random bytes in a key id: enough that ids never collide across tenants.
@@ -27,8 +29,6 @@ const PUBLIC_MEMBERS: &[&str] = &["kty", "crv", "x", "y", "n", "e"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("unknown signing algorithm `{0}`")]
-    UnknownAlg(String),
     #[error("unknown key state `{0}`")]
     UnknownState(String),
     #[error("the random source failed")]
@@ -43,42 +43,6 @@ pub enum KeyError {
     WrongKeyType(SigningAlg),
     #[error("signing failed: {0}")]
     Sign(#[source] JoseError),
-}
-
-/// The JWS algorithms ConnectAuth signs with. No HMAC: tokens are verified by
-/// third parties with public keys only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(clippy::upper_case_acronyms)]
-pub enum SigningAlg {
-    RS256,
-    ES256,
-    EdDSA,
-}
-
-impl SigningAlg {
-    pub const ALL: [SigningAlg; 3] = [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SigningAlg::RS256 => "RS256",
-            SigningAlg::ES256 => "ES256",
-            SigningAlg::EdDSA => "EdDSA",
-        }
-    }
-
-    /// Exact JOSE names only: `rs256` or `none` are not algorithms we sign with.
-    pub fn parse(text: &str) -> Result<Self, KeyError> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str() == text)
-            .ok_or_else(|| KeyError::UnknownAlg(text.to_owned()))
-    }
-}
-
-impl fmt::Display for SigningAlg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// Where a key is in its life: `next` (published, not signing) → `active`
@@ -323,10 +287,6 @@ mod tests {
         assert_ne!(a.kid(), b.kid());
         assert_eq!(a.kid().len(), 22);
         assert!(format!("{a:?}").contains(a.kid()));
-        assert_eq!(SigningAlg::parse("ES256").expect("es"), SigningAlg::ES256);
-        for bad in ["es256", "none", "HS256", ""] {
-            assert!(SigningAlg::parse(bad).is_err(), "{bad}");
-        }
         assert_eq!(
             KeyState::parse("retired").expect("state"),
             KeyState::Retired

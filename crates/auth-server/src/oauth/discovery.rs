@@ -5,9 +5,9 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::OAuth;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::Tenant;
 use crate::keys::keyring::KeyringError;
-use crate::keys::signing::SigningAlg;
 
 /// A document as served: its bytes and a strong `ETag` (quoted).
 pub struct Document {

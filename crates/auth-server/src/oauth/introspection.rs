@@ -47,13 +47,12 @@ impl OAuth {
             // A refresh token is for the authorization server only: no audience.
             let live = caller.may_introspect(&r.client_id, &[])
                 && r.used_at.is_none()
-                && now < r.family_expires_at
-                && now < r.idle_expires_at
+                && now < r.expires_at()
                 && self.grants.is_live(tenant.id, &r.grant_id).await?;
             return Ok(if live {
                 json!({ "active": true, "token_type": "refresh_token", "client_id": r.client_id,
                         "sub": r.user_id, "scope": r.scope,
-                        "exp": r.idle_expires_at.min(r.family_expires_at), "iat": r.created_at,
+                        "exp": r.expires_at(), "iat": r.created_at,
                         "iss": self.issuer(tenant) })
             } else {
                 inactive

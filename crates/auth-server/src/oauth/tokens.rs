@@ -7,16 +7,17 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::OAuth;
-use crate::domain::client::{Client, IdTokenAlg};
+use crate::domain::client::Client;
 use crate::domain::scope::ScopeSet;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::User;
 use crate::error::{OAuthCode, OAuthError};
 use crate::keys::keyring::KeyringError;
-use crate::keys::signing::SigningAlg;
 use crate::store::refresh_tokens::RefreshRecord;
 
-/// Access tokens are signed with ES256 (DESIGN.md); ID tokens with the client's choice.
+/// Access tokens are always signed with ES256, whatever the client; ID tokens with the
+/// client's choice.
 pub const ACCESS_TOKEN_ALG: SigningAlg = SigningAlg::ES256;
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 pub const ACR_MFA: &str = "urn:connectauth:acr:mfa";
@@ -65,14 +66,6 @@ pub struct Subject<'a> {
     pub amr: Option<&'a str>,
 }
 
-pub fn signing_alg(alg: IdTokenAlg) -> SigningAlg {
-    match alg {
-        IdTokenAlg::Rs256 => SigningAlg::RS256,
-        IdTokenAlg::Es256 => SigningAlg::ES256,
-        IdTokenAlg::EdDsa => SigningAlg::EdDSA,
-    }
-}
-
 impl OAuth {
     /// Makes the keys a client's tokens need: RS256 and ES256 (every tenant
     /// has them) and its ID-token algorithm, so that key is published in the
@@ -80,11 +73,9 @@ impl OAuth {
     pub async fn ensure_signing_keys(
         &self,
         tenant: TenantId,
-        id_token_alg: IdTokenAlg,
+        id_token_alg: SigningAlg,
     ) -> Result<(), KeyringError> {
-        self.keys
-            .ensure_keys(tenant, &[signing_alg(id_token_alg)])
-            .await
+        self.keys.ensure_keys(tenant, &[id_token_alg]).await
     }
 }
 
@@ -215,7 +206,7 @@ impl OAuth {
         };
         let (tenant, client, scope) = (s.tenant, s.client, s.scope);
         let now = self.now();
-        let alg = signing_alg(client.settings.id_token_alg());
+        let alg = client.settings.id_token_alg();
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.issuer(tenant)));
         claims.insert("sub".into(), json!(user.id.to_string()));

@@ -6,12 +6,13 @@ use sqlx::{AnyPool, Row};
 
 use crate::domain::client::{
     Client, ClientDraft, ClientId, ClientKind, ClientRuleError, ClientSecrets, ClientSettings,
-    ClientUpdate, CorsOrigin, GrantType, IdTokenAlg, PlainSecret, Privilege, RedirectUri, Resource,
+    ClientUpdate, CorsOrigin, GrantType, PlainSecret, Privilege, RedirectUri, Resource,
     SecretOverlap, TokenLifetimes,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
 use service_kit::paging::{Page, PageRequest};
 
@@ -285,7 +286,7 @@ fn client_from_row(row: &AnyRow) -> Result<Client, ClientStoreError> {
         .map(|p| Privilege::parse(p))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| corrupt("privileges"))?;
-    let id_token_alg = IdTokenAlg::parse(&row.try_get::<String, _>("id_token_alg")?)
+    let id_token_alg = SigningAlg::parse(&row.try_get::<String, _>("id_token_alg")?)
         .map_err(|_| corrupt("id_token_alg"))?;
     let settings = ClientSettings::from_trusted(ClientDraft {
         name: DisplayName::from_trusted(row.try_get("name")?),

@@ -5,22 +5,12 @@ use sqlx::{AnyPool, Row};
 
 use super::tenants::tenant_from_row;
 use super::StoreError;
+use crate::domain::owner::Owner;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
 
 const TENANT_COLUMNS: &str =
     "t.id, t.slug, t.display_name, t.settings, t.created_at, t.updated_at, t.disabled_at";
-
-/// One owner of a tenant, with what the operator needs to recognise them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    pub tenant_id: TenantId,
-    /// The owner's id as a user of the `platform` tenant.
-    pub user_id: UserId,
-    pub email: String,
-    pub display_name: String,
-    pub created_at: i64,
-}
 
 #[derive(Clone)]
 pub struct OwnerStore {

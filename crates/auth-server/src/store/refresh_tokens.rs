@@ -23,6 +23,15 @@ pub struct RefreshRecord {
     pub retry_until: Option<i64>,
 }
 
+impl RefreshRecord {
+    /// When the token stops working: at its idle expiry or its family's
+    /// absolute one, whichever comes first. The one expiry rule for refresh
+    /// tokens (the refresh grant and introspection both use it).
+    pub fn expires_at(&self) -> i64 {
+        self.idle_expires_at.min(self.family_expires_at)
+    }
+}
+
 const COLUMNS: &str =
     "tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, amr, created_at, \
 family_expires_at, idle_expires_at, used_at, retry_response, retry_until";

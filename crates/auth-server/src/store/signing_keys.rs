@@ -9,8 +9,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::{is_unique_violation, StoreError};
+use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
-use crate::keys::signing::{KeyState, SigningAlg};
+use crate::keys::signing::KeyState;
 
 const COLUMNS: &str = "kid, tenant_id, alg, state, private_sealed, public_jwk, created_at, \
                        activated_at, retired_at, remove_after, revoked_at";

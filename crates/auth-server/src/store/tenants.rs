@@ -5,6 +5,7 @@ use sqlx::{AnyPool, Row};
 use super::{is_unique_violation, now, StoreError};
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
+    PLATFORM_SLUG,
 };
 use service_kit::paging::{Page, PageRequest};
 
@@ -110,10 +111,11 @@ impl TenantStore {
         let at = now();
         let done = sqlx::query(
             "UPDATE tenants SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
-             WHERE id = $2 AND slug <> 'platform'",
+             WHERE id = $2 AND slug <> $3",
         )
         .bind(at)
         .bind(id.to_string())
+        .bind(PLATFORM_SLUG)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use auth_server::cache::STALE_BOUND_SECS;
 use auth_server::clock::ManualClock;
-use auth_server::keys::signing::SigningAlg;
+use auth_server::domain::signing_alg::SigningAlg;
 use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;

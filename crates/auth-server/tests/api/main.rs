@@ -20,6 +20,7 @@ mod dashboard_pages;
 mod deploy_files;
 mod discovery;
 mod enumeration;
+mod forged_tokens;
 mod helpers;
 mod hosted_journeys;
 mod identity_flow;

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use auth_server::clock::SystemClock;
-use auth_server::keys::signing::SigningAlg;
+use auth_server::domain::signing_alg::SigningAlg;
 use serde_json::{json, Value};
 use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app, within_the_cache_bound, TestApp, PASSWORD};
 use crate::oidc::{
-    authorize, authorize_path, basic, claims, create_client, header, param, pkce, token,
-    TestClient, REDIRECT,
+    authorize, authorize_path, basic, create_client, header, param, pkce, token, TestClient,
+    REDIRECT,
 };
 
 async fn logged_in_app() -> (
@@ -353,55 +353,6 @@ async fn tokens_of_one_tenant_are_worthless_at_another() {
     )
     .await;
     assert_eq!(status, 400);
-}
-
-#[tokio::test]
-async fn forged_and_altered_tokens_are_refused_at_userinfo() {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
-    let (app, client, web, _) = logged_in_app().await;
-    let access = tokens_for(&app, &web, &client).await["access_token"]
-        .as_str()
-        .expect("at")
-        .to_owned();
-    let parts: Vec<&str> = access.split('.').collect();
-    let mut payload = claims(&access);
-    payload["scope"] = json!("openid profile email admin");
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(payload.to_string()),
-        parts[2]
-    );
-    let none_header = URL_SAFE_NO_PAD
-        .encode(json!({"alg": "none", "typ": "at+jwt", "kid": header(&access)["kid"]}).to_string());
-    let alg_none = format!("{none_header}.{}.", parts[1]);
-    for bad in [tampered.as_str(), alg_none.as_str(), "not.a.jwt", ""] {
-        let resp = app
-            .client
-            .get(app.url("/t/acme/userinfo"))
-            .bearer_auth(bad)
-            .send()
-            .await
-            .expect("sent");
-        assert!(matches!(resp.status().as_u16(), 400 | 401), "{bad}");
-    }
-    let id_token = tokens_for(&app, &web, &client).await["id_token"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let resp = app
-        .client
-        .get(app.url("/t/acme/userinfo"))
-        .bearer_auth(&id_token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(
-        resp.status().as_u16(),
-        401,
-        "an ID token is not an access token"
-    );
 }
 
 #[tokio::test]

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use auth_server::clock::SystemClock;
+use auth_server::domain::signing_alg::SigningAlg;
 use auth_server::keys::keyring::KeyService;
-use auth_server::keys::signing::SigningAlg;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};

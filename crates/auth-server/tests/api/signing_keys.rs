@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use auth_server::clock::{Clock, ManualClock};
+use auth_server::domain::signing_alg::SigningAlg;
 use auth_server::domain::tenant::{DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::keys::keyring::{owner, KeyService, KeyringError, RotationPolicy};
 use auth_server::keys::sealed::MasterKeys;
-use auth_server::keys::signing::{KeyState, SigningAlg};
+use auth_server::keys::signing::KeyState;
 use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::StoreError;

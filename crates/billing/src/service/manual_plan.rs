@@ -49,7 +49,7 @@ pub async fn set_plan(
 
 /// Whether `email` may receive quota and payment mail.
 pub fn check_owner_email(email: &str) -> Result<(), BillingError> {
-    if email.len() <= 254 && email.parse::<lettre::Address>().is_ok() {
+    if service_kit::mail::check_email(email).is_ok() {
         Ok(())
     } else {
         Err(BillingError::Invalid(

@@ -3,11 +3,10 @@
 use anyhow::anyhow;
 use auth_server::domain::client::{
     default_scopes, parse_grants, parse_privileges, parse_resources, parse_uris, Client,
-    ClientDraft, ClientId, ClientKind, ClientSettings, IdTokenAlg, PlainSecret, SecretOverlap,
-    TokenLifetimes, DEFAULT_GRANT_TYPES,
+    ClientDraft, ClientId, ClientKind, ClientSettings, PlainSecret, SecretOverlap,
+    DEFAULT_GRANT_TYPES,
 };
 use auth_server::domain::display_name::DisplayName;
-use auth_server::domain::refresh_reuse::RefreshReuseInterval;
 use auth_server::domain::scope::ScopeSet;
 use auth_server::domain::tenant::{Tenant, TenantId};
 use auth_server::store::clients::{ClientStore, ClientStoreError};
@@ -52,20 +51,15 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             } else {
                 ScopeSet::parse(&scopes.join(" ")).map_err(|e| anyhow!("invalid --scope: {e}"))?
             };
+            let name = DisplayName::parse(&name).map_err(|e| anyhow!("invalid --name: {e}"))?;
             let draft = ClientDraft {
-                name: DisplayName::parse(&name).map_err(|e| anyhow!("invalid --name: {e}"))?,
                 redirect_uris: parse_uris("--redirect-uri", &redirect_uris)?,
-                post_logout_redirect_uris: Vec::new(),
-                grant_types,
                 scopes,
-                cors_origins: Vec::new(),
-                lifetimes: TokenLifetimes::default(),
-                refresh_reuse_interval: RefreshReuseInterval::default(),
-                id_token_alg: IdTokenAlg::default(),
                 first_party,
                 allowed_resources: parse_resources("--resource", &resources)?,
                 require_pkce: !no_pkce,
                 privileges: parse_privileges("--privilege", &privileges)?,
+                ..ClientDraft::new(name, grant_types)
             };
             let settings = ClientSettings::new(kind, draft)?;
             let db = connect().await?;

@@ -7,11 +7,9 @@ use std::net::IpAddr;
 use anyhow::{anyhow, Context};
 use auth_server::clock::{Clock, SystemClock};
 use auth_server::domain::client::{
-    Client, ClientDraft, ClientId, ClientKind, ClientSettings, ClientUpdate, GrantType, IdTokenAlg,
-    RedirectUri, TokenLifetimes,
+    Client, ClientDraft, ClientId, ClientKind, ClientSettings, ClientUpdate, GrantType, RedirectUri,
 };
 use auth_server::domain::display_name::DisplayName;
-use auth_server::domain::refresh_reuse::RefreshReuseInterval;
 use auth_server::domain::scope::ScopeSet;
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate};
 use auth_server::store::clients::{ClientStore, ClientStoreError};
@@ -90,20 +88,13 @@ async fn ensure_client(db: &Database, tenant: &Tenant, redirect: &str) -> anyhow
             Ok(())
         }
         Err(ClientStoreError::NotFound) => {
+            let name = DisplayName::parse("Connect People (development)")?;
+            let grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
             let draft = ClientDraft {
-                name: DisplayName::parse("Connect People (development)")?,
                 redirect_uris,
-                post_logout_redirect_uris: Vec::new(),
-                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
                 scopes: ScopeSet::parse(DEMO_SCOPES).map_err(|e| anyhow!("{e}"))?,
-                cors_origins: Vec::new(),
-                lifetimes: TokenLifetimes::default(),
-                refresh_reuse_interval: RefreshReuseInterval::default(),
-                id_token_alg: IdTokenAlg::default(),
                 first_party: true,
-                allowed_resources: Vec::new(),
-                require_pkce: true,
-                privileges: Vec::new(),
+                ..ClientDraft::new(name, grant_types)
             };
             let settings =
                 ClientSettings::new(ClientKind::Public, draft).map_err(|e| anyhow!("{e}"))?;

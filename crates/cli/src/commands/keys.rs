@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 use auth_server::clock::SystemClock;
+use auth_server::domain::signing_alg::SigningAlg;
 use auth_server::keys::keyring::{KeyService, RotationPolicy};
 use auth_server::keys::sealed::MasterKeys;
-use auth_server::keys::signing::SigningAlg;
 use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::store::tenants::TenantStore;
 use service_kit::config::Loader;

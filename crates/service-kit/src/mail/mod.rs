@@ -8,6 +8,7 @@
 //! logs them, except the development-only [`FileTransport`], which logs the
 //! links of the text body on purpose.
 
+mod address;
 mod config;
 mod error;
 mod files;
@@ -17,6 +18,7 @@ mod queue;
 mod redact;
 mod transport;
 
+pub use address::{check_email, EmailError, EMAIL_MAX};
 pub use config::{MailConfig, MailSettings, SmtpUrl, TransportConfig, DEFAULT_FROM};
 pub use error::MailError;
 pub use files::{FileDelivery, FileTransport};

@@ -1,13 +1,10 @@
 //! `/manage/v1/tenants/{id}/clients`: a tenant's OAuth clients. A client
 //! secret leaves the server only in the answer that created it (creation or
 //! rotation), with `Cache-Control: no-store`.
-use service_kit::http::json_object::JsonObject;
-use std::future::{ready, Ready};
-
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
@@ -18,10 +15,11 @@ use super::openapi::{
 use super::tenant_path::existing_tenant;
 use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::client::{
-    default_scopes, parse_grants, parse_origins, parse_privileges, parse_resources, parse_uris,
-    Client, ClientDraft, ClientId, ClientKind, ClientRuleError, ClientSettings, ClientUpdate,
-    IdTokenAlg, PlainSecret, SecretOverlap, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS,
-    DEFAULT_GRANT_TYPES, REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
+    default_scopes, parse_grants, parse_id_token_alg, parse_origins, parse_privileges,
+    parse_resources, parse_uris, Client, ClientDraft, ClientId, ClientKind, ClientRuleError,
+    ClientSettings, ClientUpdate, PlainSecret, SecretOverlap, TokenLifetimes,
+    ACCESS_TOKEN_DEFAULT_SECS, DEFAULT_GRANT_TYPES, ID_TOKEN_ALG_DEFAULT,
+    REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
@@ -29,24 +27,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::TenantId;
 use crate::http::extract::Operator;
 use crate::state::AppState;
-use crate::store::clients::ClientStore;
 use service_kit::paging::PageRequest;
-
-/// The clients store, from the app state.
-pub struct Clients(ClientStore);
-
-impl FromRequest for Clients {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            req.app_data::<web::Data<crate::state::AppState>>()
-                .map(|state| Clients(state.oauth.clients.clone()))
-                .ok_or_else(|| ApiError::new(Code::Internal, "state missing")),
-        )
-    }
-}
 
 /// A new OAuth client.
 #[derive(Deserialize, ToSchema)]
@@ -293,8 +274,8 @@ impl CreateClientBody {
                 .transpose()?
                 .unwrap_or_default(),
             id_token_alg: match self.id_token_alg.as_deref() {
-                Some(text) => IdTokenAlg::parse(text)?,
-                None => IdTokenAlg::default(),
+                Some(text) => parse_id_token_alg(text)?,
+                None => ID_TOKEN_ALG_DEFAULT,
             },
             first_party: self.first_party,
             allowed_resources: parse_resources("allowed_resources", &self.allowed_resources)?,
@@ -338,7 +319,7 @@ impl UpdateClientBody {
             id_token_alg: self
                 .id_token_alg
                 .as_deref()
-                .map(IdTokenAlg::parse)
+                .map(parse_id_token_alg)
                 .transpose()?,
             first_party: self.first_party,
             allowed_resources: self
@@ -402,22 +383,12 @@ fn with_secret(
 pub async fn create_client(
     _: Operator,
     state: web::Data<AppState>,
-    clients: Clients,
     tenant: web::Path<String>,
     body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = existing_tenant(&state, &tenant).await?;
     let (kind, settings) = body.into_inner().parse()?;
-    state
-        .oauth
-        .ensure_signing_keys(tenant, settings.id_token_alg())
-        .await
-        .map_err(ApiError::internal)?;
-    let (client, secret) =
-        Client::create(tenant, kind, settings, state.oauth.now()).map_err(ApiError::internal)?;
-    clients.0.create(&client).await?;
-    state.oauth.client_changed(tenant);
-    tracing::info!(tenant_id = %tenant, client_id = %client.id, kind = kind.as_str(), "client created");
+    let (client, secret) = state.manage.clients.create(tenant, kind, settings).await?;
     let mut resp = HttpResponse::Created();
     resp.insert_header((
         header::LOCATION,
@@ -443,14 +414,13 @@ pub async fn create_client(
 pub async fn list_clients(
     _: Operator,
     state: web::Data<AppState>,
-    clients: Clients,
     tenant: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = existing_tenant(&state, &tenant).await?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.after)?;
-    let page = clients.0.list(tenant, &page).await?;
+    let page = state.manage.clients.list(tenant, &page).await?;
     Ok(HttpResponse::Ok().json(ClientList {
         items: page.items.iter().map(ClientView::from).collect(),
         next_after: page.next_after,
@@ -472,11 +442,10 @@ pub async fn list_clients(
 pub async fn get_client(
     _: Operator,
     state: web::Data<AppState>,
-    clients: Clients,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
-    let client = clients.0.get(tenant, &id).await?;
+    let client = state.manage.clients.get(tenant, &id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
@@ -501,23 +470,12 @@ pub async fn get_client(
 pub async fn update_client(
     _: Operator,
     state: web::Data<AppState>,
-    clients: Clients,
     path: web::Path<(String, String)>,
     body: JsonObject<UpdateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let update = body.into_inner().parse()?;
-    let client = clients
-        .0
-        .update(tenant, &id, update, state.oauth.now())
-        .await?;
-    state.oauth.client_changed(tenant);
-    state
-        .oauth
-        .ensure_signing_keys(tenant, client.settings.id_token_alg())
-        .await
-        .map_err(ApiError::internal)?;
-    tracing::info!(tenant_id = %tenant, client_id = %id, "client updated");
+    let client = state.manage.clients.update(tenant, &id, update).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
@@ -549,18 +507,16 @@ pub async fn update_client(
 pub async fn rotate_client_secret(
     _: Operator,
     state: web::Data<AppState>,
-    clients: Clients,
     path: web::Path<(String, String)>,
     body: JsonObject<RotateSecretBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let overlap = SecretOverlap::parse(body.overlap_secs)?;
-    let (client, secret) = clients
-        .0
-        .rotate_secret(tenant, &id, overlap, state.oauth.now())
+    let (client, secret) = state
+        .manage
+        .clients
+        .rotate_secret(tenant, &id, overlap)
         .await?;
-    state.oauth.client_changed(tenant);
-    tracing::info!(tenant_id = %tenant, client_id = %id, overlap_secs = overlap.secs(), "client secret rotated");
     Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
 }
 
@@ -586,8 +542,7 @@ pub async fn disable_client(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
-    let (client, revoked) = state.oauth.disable_client(tenant, &id).await?;
-    tracing::info!(tenant_id = %tenant, client_id = %id, revoked, "client disabled; its grants are revoked");
+    let client = state.manage.clients.disable(tenant, &id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 

@@ -11,9 +11,9 @@ use crate::domain::client::{
     SECRET_OVERLAP_MAX_SECS, URI_MAX_BYTES,
 };
 use crate::domain::display_name::DISPLAY_NAME_MAX;
-use crate::domain::email::EMAIL_MAX;
 use crate::domain::scope::SCOPE_MAX_CHARS;
 use crate::domain::tenant::{RESERVED_SLUGS, SLUG_MAX, SLUG_MIN};
+use service_kit::mail::EMAIL_MAX;
 
 /// Whitespace in Rust's sense (`char::is_whitespace`) and control characters:
 /// a name neither starts nor ends with one.

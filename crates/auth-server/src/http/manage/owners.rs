@@ -13,11 +13,11 @@ use super::openapi::{
 };
 use super::tenant_path::parse_tenant_id;
 use super::tenants::{rfc3339, TenantPath};
+use crate::domain::owner::Owner;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::UserId;
 use crate::http::extract::Operator;
 use crate::state::AppState;
-use crate::store::owners::Owner;
 
 /// The platform user to make an owner.
 #[derive(Deserialize, ToSchema)]

@@ -11,5 +11,5 @@ pub fn parse_tenant_id(text: &str) -> Result<TenantId, ApiError> {
 
 /// The tenant of the path, which must exist.
 pub async fn existing_tenant(state: &AppState, id: &str) -> Result<TenantId, ApiError> {
-    Ok(state.tenants.get(parse_tenant_id(id)?).await?.id)
+    Ok(state.manage.tenants.get(parse_tenant_id(id)?).await?.id)
 }

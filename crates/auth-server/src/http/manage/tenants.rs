@@ -162,15 +162,7 @@ pub async fn create_tenant(
             body.settings.unwrap_or_else(|| Value::Object(Map::new())),
         )?,
     };
-    let tenant = state.tenants.create(new).await?;
-    // Its keys exist before anything asks for them: no GET ever makes one.
-    state
-        .oauth
-        .keys
-        .ensure_keys(tenant.id, &[])
-        .await
-        .map_err(ApiError::internal)?;
-    tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
+    let tenant = state.manage.tenants.create(new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -199,7 +191,7 @@ pub async fn list_tenants(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.after)?;
-    let page = state.tenants.list(&page).await?;
+    let page = state.manage.tenants.list(&page).await?;
     Ok(HttpResponse::Ok().json(TenantList {
         items: page.items.into_iter().map(TenantView::from).collect(),
         next_after: page.next_after,
@@ -224,7 +216,7 @@ pub async fn get_tenant(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_tenant_id(&id)?;
-    Ok(HttpResponse::Ok().json(TenantView::from(state.tenants.get(id).await?)))
+    Ok(HttpResponse::Ok().json(TenantView::from(state.manage.tenants.get(id).await?)))
 }
 
 /// Get a tenant by slug
@@ -244,7 +236,7 @@ pub async fn get_tenant_by_slug(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = state.tenants.get_by_slug(&slug).await?;
+    let tenant = state.manage.tenants.get_by_slug(&slug).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
@@ -283,9 +275,7 @@ pub async fn update_tenant(
             .transpose()?,
         settings: body.settings.map(TenantSettings::parse).transpose()?,
     };
-    let tenant = state.tenants.update(id, update).await?;
-    state.directory.changed(id);
-    tracing::info!(tenant_id = %tenant.id, "tenant updated");
+    let tenant = state.manage.tenants.update(id, update).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
@@ -312,9 +302,7 @@ pub async fn disable_tenant(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_tenant_id(&id)?;
-    let tenant = state.tenants.disable(id).await?;
-    state.directory.changed(id);
-    tracing::info!(tenant_id = %tenant.id, "tenant disabled");
+    let tenant = state.manage.tenants.disable(id).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 

@@ -131,7 +131,7 @@ pub async fn list_users(
     let tenant = existing_tenant(&state, &tenant).await?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.after)?;
-    let page = state.identity.users.list(tenant, &page).await?;
+    let page = state.manage.users.list(tenant, &page).await?;
     Ok(HttpResponse::Ok().json(UserList {
         items: page.items.into_iter().map(UserView::from).collect(),
         next_after: page.next_after,
@@ -156,9 +156,7 @@ pub async fn get_user(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
-    Ok(HttpResponse::Ok().json(UserView::from(
-        state.identity.users.get(tenant, user).await?,
-    )))
+    Ok(HttpResponse::Ok().json(UserView::from(state.manage.users.get(tenant, user).await?)))
 }
 
 /// Disable a user
@@ -182,23 +180,8 @@ pub async fn disable_user(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
-    let now = crate::store::now();
-    state.identity.users.disable(tenant, user, now).await?;
-    let ended = state
-        .identity
-        .sessions
-        .delete_all_for_user(tenant, user)
-        .await?
-        .len();
-    state
-        .identity
-        .grants
-        .revoke_for_user(tenant, &user.to_string(), "user disabled", now)
-        .await?;
-    tracing::info!(tenant_id = %tenant, user_id = %user, ended, "user disabled by operator");
-    Ok(HttpResponse::Ok().json(UserView::from(
-        state.identity.users.get(tenant, user).await?,
-    )))
+    let disabled = state.manage.users.disable(tenant, user).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(disabled)))
 }
 
 /// End a user's sessions
@@ -222,11 +205,7 @@ pub async fn end_user_sessions(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
-    state.identity.users.get(tenant, user).await?;
-    let ended = state
-        .identity
-        .end_all_sessions(tenant, user, "sessions ended by operator")
-        .await?;
+    let ended = state.manage.users.end_sessions(tenant, user).await?;
     Ok(HttpResponse::Ok().json(EndedSessions { ended }))
 }
 
@@ -262,11 +241,7 @@ pub async fn list_events(
             "limit must be between 1 and 500; `after` is not supported here",
         ));
     }
-    let events = state
-        .identity
-        .audit
-        .recent(tenant, i64::from(limit))
-        .await?;
+    let events = state.manage.users.events(tenant, i64::from(limit)).await?;
     let items: Vec<EventView> = events
         .into_iter()
         .map(|e| EventView {

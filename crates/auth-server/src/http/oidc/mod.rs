@@ -17,15 +17,12 @@ use actix_web::web;
 use crate::domain::tenant::Tenant;
 use crate::error::{OAuthCode, OAuthError};
 use crate::state::AppState;
-use crate::store::StoreError;
 
 /// The tenant of the path; unknown and disabled tenants have no endpoints.
 pub async fn tenant_of(state: &web::Data<AppState>, slug: &str) -> Result<Arc<Tenant>, OAuthError> {
-    match state.directory.by_slug(slug).await {
-        Ok(t) if !t.is_disabled() => Ok(t),
-        Ok(_) | Err(StoreError::TenantNotFound) => {
-            Err(OAuthError::new(OAuthCode::InvalidRequest, "unknown tenant"))
-        }
+    match state.directory.active(slug).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(OAuthError::new(OAuthCode::InvalidRequest, "unknown tenant")),
         Err(e) => Err(OAuthError::server(e)),
     }
 }

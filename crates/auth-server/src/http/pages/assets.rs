@@ -23,7 +23,7 @@ fn colour(value: Option<&str>) -> Option<&str> {
 }
 
 pub async fn tenant_theme(state: web::Data<AppState>, slug: web::Path<String>) -> HttpResponse {
-    let brand = match state.tenants.get_by_slug(&slug).await {
+    let brand = match state.directory.by_slug(&slug).await {
         Ok(t) => colour(
             t.settings
                 .as_map()

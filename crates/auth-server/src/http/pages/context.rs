@@ -16,13 +16,11 @@ use super::client_ip::{client_ip, limit_key};
 use super::cookies::CookiePolicy;
 use super::error::PageError;
 use super::return_to::with_return_to;
-use crate::billing::platform::PLATFORM_SLUG;
-use crate::domain::tenant::Tenant;
+use crate::domain::tenant::{Tenant, PLATFORM_SLUG};
 use crate::i18n::Locale;
 use crate::identity::ClientInfo;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::state::AppState;
-use crate::store::StoreError;
 
 pub struct PageCtx {
     pub state: web::Data<AppState>,
@@ -83,9 +81,9 @@ impl PageCtx {
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| PageError::Internal("state missing".into()))?;
-        let tenant = match state.tenants.get_by_slug(slug).await {
-            Ok(t) if !t.is_disabled() => t,
-            Ok(_) | Err(StoreError::TenantNotFound) => return Err(PageError::TenantNotFound),
+        let tenant = match state.directory.active(slug).await {
+            Ok(Some(t)) => Tenant::clone(&t),
+            Ok(None) => return Err(PageError::TenantNotFound),
             Err(e) => return Err(PageError::Internal(e.to_string())),
         };
         let cookies = state.cookies;

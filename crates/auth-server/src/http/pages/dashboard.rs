@@ -8,14 +8,13 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
+use service_kit::mail::EMAIL_MAX;
 use time::OffsetDateTime;
 
 use super::context::{with_retry_after, PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use crate::billing::client::{Plan, PlanList};
-use crate::dashboard::owner_billing::{
-    billing_path, Next, Overview, OwnerBillingError, MAX_EMAIL_LEN,
-};
+use crate::dashboard::owner_billing::{billing_path, Next, Overview, OwnerBillingError};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -223,7 +222,7 @@ pub async fn submit_contact(
         }
         Err(OwnerBillingError::InvalidEmail) => {
             // The page again, the address as typed (cut short) in the field.
-            let typed: String = typed.chars().take(MAX_EMAIL_LEN).collect();
+            let typed: String = typed.chars().take(EMAIL_MAX).collect();
             let error = ctx.text("billing_contact_invalid");
             billing_page(
                 &ctx,
@@ -334,7 +333,7 @@ async fn billing_page(
         "dashboard_billing.html",
         context! {
             wide => true, heading, error, notice, contact, contact_input,
-            contact_max => MAX_EMAIL_LEN,
+            contact_max => EMAIL_MAX,
             action => billing_path(tenant.slug.as_ref()),
             ..view.into_value()
         },

@@ -11,8 +11,8 @@ use super::error::PageError;
 use super::form_failure;
 use super::login::login_path;
 use super::return_to::ReturnQuery;
+use crate::domain::one_time_token::Purpose;
 use crate::identity::IdentityError;
-use crate::store::one_time_tokens::Purpose;
 
 #[derive(Deserialize)]
 pub struct TokenQuery {

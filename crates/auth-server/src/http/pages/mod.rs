@@ -17,9 +17,9 @@ pub mod signup;
 
 use actix_web::http::StatusCode;
 
+use crate::domain::one_time_token::LinkProblem;
 use crate::identity::IdentityError;
 use crate::password::PasswordRuleError;
-use crate::store::one_time_tokens::LinkProblem;
 use context::PageCtx;
 use error::PageError;
 

@@ -64,7 +64,7 @@ impl OAuth {
         if record.used_at.is_some() {
             return self.after_reuse(tenant, &digest, now).await;
         }
-        if now >= record.family_expires_at || now >= record.idle_expires_at {
+        if now >= record.expires_at() {
             return Err(invalid_grant("the refresh token has expired"));
         }
         // What the token may still give, decided before it is spent so a

@@ -1,0 +1,97 @@
+//! A tenant's OAuth clients. Every change is told to the OAuth caches, and
+//! the key a client's ID tokens need exists before it signs anything.
+use std::sync::Arc;
+
+use super::ManageError;
+use crate::domain::client::{
+    Client, ClientId, ClientKind, ClientSettings, ClientUpdate, PlainSecret, SecretOverlap,
+};
+use crate::domain::tenant::TenantId;
+use crate::oauth::OAuth;
+use crate::store::clients::ClientStore;
+use service_kit::paging::{Page, PageRequest};
+
+pub struct Clients {
+    store: ClientStore,
+    oauth: Arc<OAuth>,
+}
+
+impl Clients {
+    pub fn new(store: ClientStore, oauth: Arc<OAuth>) -> Self {
+        Self { store, oauth }
+    }
+
+    /// A new client and, when confidential, its secret in clear: the only
+    /// time it exists.
+    pub async fn create(
+        &self,
+        tenant: TenantId,
+        kind: ClientKind,
+        settings: ClientSettings,
+    ) -> Result<(Client, Option<PlainSecret>), ManageError> {
+        self.oauth
+            .ensure_signing_keys(tenant, settings.id_token_alg())
+            .await
+            .map_err(ManageError::Keys)?;
+        let (client, secret) = Client::create(tenant, kind, settings, self.oauth.now())?;
+        self.store.create(&client).await?;
+        self.oauth.client_changed(tenant);
+        tracing::info!(tenant_id = %tenant, client_id = %client.id, kind = kind.as_str(), "client created");
+        Ok((client, secret))
+    }
+
+    pub async fn list(
+        &self,
+        tenant: TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Client>, ManageError> {
+        Ok(self.store.list(tenant, page).await?)
+    }
+
+    pub async fn get(&self, tenant: TenantId, id: &ClientId) -> Result<Client, ManageError> {
+        Ok(self.store.get(tenant, id).await?)
+    }
+
+    pub async fn update(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+        update: ClientUpdate,
+    ) -> Result<Client, ManageError> {
+        let client = self
+            .store
+            .update(tenant, id, update, self.oauth.now())
+            .await?;
+        self.oauth.client_changed(tenant);
+        self.oauth
+            .ensure_signing_keys(tenant, client.settings.id_token_alg())
+            .await
+            .map_err(ManageError::Keys)?;
+        tracing::info!(tenant_id = %tenant, client_id = %id, "client updated");
+        Ok(client)
+    }
+
+    /// A new secret, in clear this once; the previous one keeps working for
+    /// `overlap`.
+    pub async fn rotate_secret(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+        overlap: SecretOverlap,
+    ) -> Result<(Client, PlainSecret), ManageError> {
+        let rotated = self
+            .store
+            .rotate_secret(tenant, id, overlap, self.oauth.now())
+            .await?;
+        self.oauth.client_changed(tenant);
+        tracing::info!(tenant_id = %tenant, client_id = %id, overlap_secs = overlap.secs(), "client secret rotated");
+        Ok(rotated)
+    }
+
+    /// Disables the client and revokes every grant it holds.
+    pub async fn disable(&self, tenant: TenantId, id: &ClientId) -> Result<Client, ManageError> {
+        let (client, revoked) = self.oauth.disable_client(tenant, id).await?;
+        tracing::info!(tenant_id = %tenant, client_id = %id, revoked, "client disabled; its grants are revoked");
+        Ok(client)
+    }
+}

@@ -1,0 +1,61 @@
+//! What operators do through the management API (`/manage/v1`): each use
+//! case owns its store calls and the effects that go with them (caches told
+//! of the change, signing keys made before they are needed), so the handlers
+//! in `http/manage/` only parse, call and render.
+mod clients;
+mod tenants;
+mod users;
+
+use std::sync::Arc;
+
+pub use clients::Clients;
+pub use tenants::Tenants;
+pub use users::Users;
+
+use crate::cache::TenantDirectory;
+use crate::clock::SharedClock;
+use crate::identity::Identity;
+use crate::keys::keyring::KeyringError;
+use crate::oauth::client_status::DisableClientError;
+use crate::oauth::OAuth;
+use crate::store::clients::{ClientStore, ClientStoreError};
+use crate::store::tenants::TenantStore;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Client(#[from] ClientStoreError),
+    #[error(transparent)]
+    DisableClient(#[from] DisableClientError),
+    #[error("signing keys: {0}")]
+    Keys(#[source] KeyringError),
+    #[error("cannot draw random bytes")]
+    Random(#[from] getrandom::Error),
+}
+
+/// The management use cases, one per resource.
+pub struct Manage {
+    pub tenants: Tenants,
+    pub clients: Clients,
+    pub users: Users,
+}
+
+impl Manage {
+    pub fn new(
+        tenants: TenantStore,
+        clients: ClientStore,
+        directory: Arc<TenantDirectory>,
+        oauth: Arc<OAuth>,
+        identity: Arc<Identity>,
+        clock: SharedClock,
+    ) -> Self {
+        Self {
+            tenants: Tenants::new(tenants, directory, oauth.keys.clone()),
+            clients: Clients::new(clients, oauth),
+            users: Users::new(identity, clock),
+        }
+    }
+}

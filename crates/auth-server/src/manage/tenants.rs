@@ -1,0 +1,65 @@
+//! Tenants: a new one gets its signing keys at once, and a changed one is
+//! dropped from this instance's tenant directory.
+use std::sync::Arc;
+
+use super::ManageError;
+use crate::cache::TenantDirectory;
+use crate::domain::tenant::{NewTenant, Tenant, TenantId, TenantUpdate};
+use crate::keys::keyring::KeyService;
+use crate::store::tenants::TenantStore;
+use service_kit::paging::{Page, PageRequest};
+
+pub struct Tenants {
+    store: TenantStore,
+    directory: Arc<TenantDirectory>,
+    keys: Arc<KeyService>,
+}
+
+impl Tenants {
+    pub fn new(store: TenantStore, directory: Arc<TenantDirectory>, keys: Arc<KeyService>) -> Self {
+        Self {
+            store,
+            directory,
+            keys,
+        }
+    }
+
+    pub async fn create(&self, new: NewTenant) -> Result<Tenant, ManageError> {
+        let tenant = self.store.create(new).await?;
+        // Its keys exist before anything asks for them: no GET ever makes one.
+        self.keys
+            .ensure_keys(tenant.id, &[])
+            .await
+            .map_err(ManageError::Keys)?;
+        tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
+        Ok(tenant)
+    }
+
+    pub async fn list(&self, page: &PageRequest) -> Result<Page<Tenant>, ManageError> {
+        Ok(self.store.list(page).await?)
+    }
+
+    pub async fn get(&self, id: TenantId) -> Result<Tenant, ManageError> {
+        Ok(self.store.get(id).await?)
+    }
+
+    pub async fn get_by_slug(&self, slug: &str) -> Result<Tenant, ManageError> {
+        Ok(self.store.get_by_slug(slug).await?)
+    }
+
+    pub async fn update(&self, id: TenantId, update: TenantUpdate) -> Result<Tenant, ManageError> {
+        let tenant = self.store.update(id, update).await?;
+        self.directory.changed(id);
+        tracing::info!(tenant_id = %tenant.id, "tenant updated");
+        Ok(tenant)
+    }
+
+    /// Its pages and endpoints then treat it as unknown; disabling a
+    /// disabled tenant keeps the first date.
+    pub async fn disable(&self, id: TenantId) -> Result<Tenant, ManageError> {
+        let tenant = self.store.disable(id).await?;
+        self.directory.changed(id);
+        tracing::info!(tenant_id = %tenant.id, "tenant disabled");
+        Ok(tenant)
+    }
+}

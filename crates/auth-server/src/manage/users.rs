@@ -1,0 +1,72 @@
+//! A tenant's end users as an operator looks after them: disabling one or
+//! ending their sessions takes effect at once (ASVS 7.4.2, 7.4.5).
+use std::sync::Arc;
+
+use super::ManageError;
+use crate::clock::SharedClock;
+use crate::domain::tenant::TenantId;
+use crate::domain::user::{User, UserId};
+use crate::identity::Identity;
+use crate::store::audit::AuditEvent;
+use service_kit::paging::{Page, PageRequest};
+
+pub struct Users {
+    identity: Arc<Identity>,
+    clock: SharedClock,
+}
+
+impl Users {
+    pub fn new(identity: Arc<Identity>, clock: SharedClock) -> Self {
+        Self { identity, clock }
+    }
+
+    pub async fn list(
+        &self,
+        tenant: TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<User>, ManageError> {
+        Ok(self.identity.users.list(tenant, page).await?)
+    }
+
+    pub async fn get(&self, tenant: TenantId, user: UserId) -> Result<User, ManageError> {
+        Ok(self.identity.users.get(tenant, user).await?)
+    }
+
+    /// The user can no longer log in, their sessions end and every grant
+    /// they gave is revoked.
+    pub async fn disable(&self, tenant: TenantId, user: UserId) -> Result<User, ManageError> {
+        let now = self.clock.now();
+        self.identity.users.disable(tenant, user, now).await?;
+        let ended = self
+            .identity
+            .sessions
+            .delete_all_for_user(tenant, user)
+            .await?
+            .len();
+        self.identity
+            .grants
+            .revoke_for_user(tenant, &user.to_string(), "user disabled", now)
+            .await?;
+        tracing::info!(tenant_id = %tenant, user_id = %user, ended, "user disabled by operator");
+        self.get(tenant, user).await
+    }
+
+    /// Logs the user out everywhere and revokes what applications got
+    /// through those sessions; returns how many ended.
+    pub async fn end_sessions(&self, tenant: TenantId, user: UserId) -> Result<u64, ManageError> {
+        self.get(tenant, user).await?;
+        Ok(self
+            .identity
+            .end_all_sessions(tenant, user, "sessions ended by operator")
+            .await?)
+    }
+
+    /// The tenant's `limit` most recent audit events, newest first.
+    pub async fn events(
+        &self,
+        tenant: TenantId,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, ManageError> {
+        Ok(self.identity.audit.recent(tenant, limit).await?)
+    }
+}
