@@ -4,7 +4,6 @@ use service_kit::{ApiError, Code};
 
 use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
-use crate::domain::page::PageSizeError;
 use crate::domain::tenant::TenantRuleError;
 use crate::manage::ManageError;
 use crate::oauth::client_status::DisableClientError;
@@ -13,12 +12,6 @@ use crate::store::StoreError;
 
 impl From<TenantRuleError> for ApiError {
     fn from(e: TenantRuleError) -> Self {
-        ApiError::new(Code::InvalidInput, e.to_string())
-    }
-}
-
-impl From<PageSizeError> for ApiError {
-    fn from(e: PageSizeError) -> Self {
         ApiError::new(Code::InvalidInput, e.to_string())
     }
 }

@@ -1,43 +1,14 @@
 //! Billing errors to client codes. Statuses live in
 //! `service_kit::problem::Code`; this file only says which code each error is.
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use service_kit::bearer::BearerError;
+pub use service_kit::http::HttpError;
 use service_kit::{ApiError, Code};
 
-use crate::domain::month::BadMonth;
 use crate::domain::tenant::BadTenantId;
 use crate::service::BillingError;
 use crate::stripe::webhook::{
     SignatureError, MAX_SIGNATURE_HEADER_BYTES, MAX_V1_SIGNATURES, V1_SIGNATURE_HEX_LEN,
 };
 use crate::stripe::GatewayError;
-
-/// What a handler fails with: a problem, or a refused token (whose answer
-/// carries an RFC 6750 challenge).
-#[derive(Debug, thiserror::Error)]
-pub enum HttpError {
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    #[error(transparent)]
-    Bearer(#[from] BearerError),
-}
-
-impl ResponseError for HttpError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Api(e) => e.status_code(),
-            Self::Bearer(e) => e.status_code(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            Self::Api(e) => e.error_response(),
-            Self::Bearer(e) => e.error_response(),
-        }
-    }
-}
 
 impl From<BillingError> for ApiError {
     fn from(e: BillingError) -> Self {
@@ -100,20 +71,4 @@ impl From<BadTenantId> for ApiError {
     }
 }
 
-impl From<BadMonth> for HttpError {
-    fn from(e: BadMonth) -> Self {
-        Self::Api(ApiError::new(Code::InvalidInput, e.to_string()))
-    }
-}
-
-/// Lets handlers use `?` on every layer's error.
-macro_rules! through_api_error {
-    ($($error:ty),*) => {$(
-        impl From<$error> for HttpError {
-            fn from(e: $error) -> Self {
-                Self::Api(e.into())
-            }
-        }
-    )*};
-}
-through_api_error!(BillingError, BadTenantId);
+service_kit::through_api_error!(BillingError, BadTenantId);

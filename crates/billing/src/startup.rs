@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::web;
-use service_kit::bearer::Authenticator;
+use service_kit::bearer;
 use service_kit::clock::{SharedClock, SystemClock};
 use service_kit::db::{self, Database, DbError, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
@@ -62,7 +62,7 @@ impl Application {
         db: Database,
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
-        let authenticator = web::Data::new(Authenticator::from_settings(&config.platform)?);
+        let verifier = web::Data::new(bearer::verifier(&config.platform)?);
         let stripe = match &config.stripe {
             Some(settings) => Some(StripeLink {
                 gateway: Gateway::new(settings)?,
@@ -86,7 +86,7 @@ impl Application {
         let listener = kit_http::bind(&config.http)?;
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(data.clone());
-            cfg.app_data(authenticator.clone());
+            bearer::register(cfg, &verifier);
             crate::http::configure(cfg);
         })?;
         Ok(Self {

@@ -1,58 +1,23 @@
 //! People-API errors to client codes. Statuses live in
 //! `service_kit::problem::Code`; this file only says which code each error is.
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use service_kit::problem::problem_response;
+pub use service_kit::http::HttpError;
 use service_kit::{ApiError, Code};
 
 use crate::domain::connection::ConnectionRuleError;
-use crate::domain::page::PageSizeError;
 use crate::domain::person::IdError;
 use crate::domain::text::TextError;
 use crate::store::StoreError;
-use service_kit::bearer::BearerError;
 
-/// What a handler fails with: a problem, or a refused token (whose answer
-/// carries an RFC 6750 challenge).
-#[derive(Debug, thiserror::Error)]
-pub enum HttpError {
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    #[error(transparent)]
-    Bearer(#[from] BearerError),
-    #[error("token refused: {0}")]
-    NotAPerson(&'static str),
-}
-
-impl ResponseError for HttpError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Api(e) => e.status_code(),
-            Self::Bearer(e) => e.status_code(),
-            Self::NotAPerson(_) => Code::InvalidToken.status(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            Self::Api(e) => e.error_response(),
-            Self::Bearer(e) => e.error_response(),
-            Self::NotAPerson(why) => {
-                tracing::info!(reason = why, "access token refused");
-                let mut res = problem_response(
-                    Code::InvalidToken,
-                    "This API accepts only tokens issued to a person.",
-                    None,
-                );
-                let challenge = crate::http::caller::not_a_person_challenge();
-                if let Ok(value) = HeaderValue::from_str(&challenge) {
-                    res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-                }
-                res
-            }
-        }
-    }
+/// A valid token that does not speak for a person (`why` is for the log):
+/// refused like an invalid token, with this API's own challenge.
+pub fn not_a_person(why: &'static str) -> HttpError {
+    tracing::info!(reason = why, "access token refused");
+    ApiError::new(
+        Code::InvalidToken,
+        "This API accepts only tokens issued to a person.",
+    )
+    .with_challenge(crate::http::caller::not_a_person_challenge())
+    .into()
 }
 
 impl From<StoreError> for ApiError {
@@ -85,32 +50,10 @@ impl From<TextError> for ApiError {
     }
 }
 
-impl From<PageSizeError> for ApiError {
-    fn from(e: PageSizeError) -> Self {
-        ApiError::new(Code::InvalidInput, e.to_string())
-    }
-}
-
 impl From<IdError> for ApiError {
     fn from(e: IdError) -> Self {
         ApiError::new(Code::InvalidInput, e.to_string())
     }
 }
 
-/// Lets handlers use `?` on every layer's error.
-macro_rules! through_api_error {
-    ($($error:ty),*) => {$(
-        impl From<$error> for HttpError {
-            fn from(e: $error) -> Self {
-                Self::Api(e.into())
-            }
-        }
-    )*};
-}
-through_api_error!(
-    StoreError,
-    ConnectionRuleError,
-    TextError,
-    PageSizeError,
-    IdError
-);
+service_kit::through_api_error!(StoreError, ConnectionRuleError, TextError, IdError);

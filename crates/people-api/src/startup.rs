@@ -7,7 +7,7 @@ use service_kit::http::{self as kit_http, RunningServer};
 use crate::config::PeopleConfig;
 use crate::http::callback::DemoCallback;
 use crate::state::AppState;
-use service_kit::bearer::Authenticator;
+use service_kit::bearer;
 
 pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/people/postgres"),
@@ -37,7 +37,7 @@ impl Application {
     }
 
     pub fn build_with_db(config: PeopleConfig, db: Database) -> Result<Self, StartupError> {
-        let authenticator = web::Data::new(Authenticator::from_settings(&config.tokens)?);
+        let verifier = web::Data::new(bearer::verifier(&config.tokens)?);
         let state = web::Data::new(AppState::new(&db));
         // The demo client of `connectauth dev` comes back here; production has no demo.
         let demo = if config.http.mode.is_production() {
@@ -49,7 +49,7 @@ impl Application {
         let listener = kit_http::bind(&config.http)?;
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(state.clone());
-            cfg.app_data(authenticator.clone());
+            bearer::register(cfg, &verifier);
             if let Some(demo) = &demo {
                 cfg.app_data(demo.clone());
             }

@@ -1,5 +1,6 @@
 //! What handlers get through `web::Data<AppState>`. The token checker is
-//! app data of its own (`web::Data<Authenticator>`), where the extractor looks.
+//! app data of its own (`service_kit::bearer::register`), where the verify
+//! SDK's extractor looks.
 use service_kit::db::Database;
 
 use crate::store::connections::ConnectionStore;

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod month;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod paging;
 pub mod problem;
 pub mod secret;
 pub mod shutdown;

@@ -2,6 +2,11 @@
 //! body `crate::problem` renders, and how a document is rendered and served.
 use actix_web::http::header;
 use actix_web::HttpResponse;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::ToSchema;
 
 /// An RFC 9457 problem, as every error of every service is answered
@@ -25,6 +30,95 @@ pub struct Problem {
     /// The stable machine name of the problem.
     #[schema(example = "tenant-not-found")]
     code: String,
+}
+
+/// An `Authorization: Bearer <token>` security scheme; `format` is the
+/// token's (`JWT`), when a client should know it.
+pub fn bearer_scheme(description: &str, format: Option<&str>) -> SecurityScheme {
+    let mut scheme = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .description(Some(description));
+    if let Some(format) = format {
+        scheme = scheme.bearer_format(format);
+    }
+    SecurityScheme::Http(scheme.build())
+}
+
+/// Declares problem+json responses for `#[utoipa::path]`'s
+/// `responses((status = …, response = Name))`: each `Name` is a type with no
+/// values, only a `ToResponse` whose description is its doc comment, and
+/// optional headers `["Name": Type = "description", …]`.
+///
+/// ```ignore
+/// service_kit::problem_responses! {
+///     /// The request is malformed (`bad-request`).
+///     pub BadRequest;
+///     /// Try again later (`service-unavailable`).
+///     pub Unavailable ["Retry-After": u64 = "Seconds to wait before retrying."];
+/// }
+/// ```
+#[macro_export]
+macro_rules! problem_responses {
+    ($(
+        $(#[doc = $doc:literal])+
+        $vis:vis $name:ident $([$($header:literal: $type:ty = $about:literal),+ $(,)?])?;
+    )*) => {$(
+        $(#[doc = $doc])+
+        $vis enum $name {}
+
+        impl<'s> ::utoipa::ToResponse<'s> for $name {
+            fn response() -> (
+                &'s str,
+                ::utoipa::openapi::RefOr<::utoipa::openapi::response::Response>,
+            ) {
+                let headers = [$($((
+                    $header,
+                    <$type as ::utoipa::PartialSchema>::schema(),
+                    $about,
+                )),+)?];
+                (
+                    stringify!($name),
+                    $crate::openapi::problem_response(&[$($doc),+], headers),
+                )
+            }
+        }
+    )*};
+}
+
+/// A problem+json response described by the lines of a doc comment (joined
+/// as utoipa joins them: the common indent dropped, one line a line).
+pub fn problem_response<const N: usize>(
+    doc: &[&str],
+    headers: [(&str, RefOr<Schema>, &str); N],
+) -> RefOr<Response> {
+    let indent = doc
+        .iter()
+        .filter(|l| !l.trim_end().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    let description = doc
+        .iter()
+        .map(|l| l.trim_end().get(indent..).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut response = ResponseBuilder::new().description(description);
+    for (name, schema, about) in headers {
+        let header = HeaderBuilder::new().schema(schema).description(Some(about));
+        response = response.header(name, header.build());
+    }
+    let problem = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    response
+        .content(crate::problem::PROBLEM_JSON, problem)
+        .build()
+        .into()
+}
+
+problem_responses! {
+    /// The body is not `application/json` (`unsupported-media-type`).
+    pub UnsupportedMediaType;
 }
 
 /// A document as served and as committed under `docs/`: pretty JSON ending

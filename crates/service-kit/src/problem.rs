@@ -201,6 +201,8 @@ pub struct ApiError {
     code: Code,
     detail: String,
     retry_after: Option<u64>,
+    /// A `WWW-Authenticate` value replacing the default one.
+    challenge: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -210,6 +212,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             retry_after: None,
+            challenge: None,
             source: None,
         }
     }
@@ -220,6 +223,7 @@ impl ApiError {
             code: Code::Internal,
             detail: "An unexpected error occurred; it has been logged.".into(),
             retry_after: None,
+            challenge: None,
             source: Some(Box::new(source)),
         }
     }
@@ -233,6 +237,13 @@ impl ApiError {
 
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
+        self
+    }
+
+    /// Answers with this `WWW-Authenticate` challenge (RFC 6750 §3), e.g. for
+    /// a valid token this API still refuses.
+    pub fn with_challenge(mut self, challenge: impl Into<String>) -> Self {
+        self.challenge = Some(challenge.into());
         self
     }
 
@@ -278,7 +289,15 @@ impl ResponseError for ApiError {
         if self.code == Code::Internal {
             tracing::error!(error = %self, cause = ?self.source, "request failed");
         }
-        problem_response(self.code, &self.detail, self.retry_after)
+        let mut res = problem_response(self.code, &self.detail, self.retry_after);
+        if let Some(value) = self
+            .challenge
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        res
     }
 }
 
@@ -300,6 +319,20 @@ pub fn problem_response(code: Code, detail: &str, retry_after: Option<u64>) -> H
         resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
     }
     resp.body(serde_json::to_string(&body).unwrap_or_default())
+}
+
+/// A page size out of bounds in a list query.
+impl From<crate::paging::PageSizeError> for ApiError {
+    fn from(e: crate::paging::PageSizeError) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+/// A month not written `YYYY-MM` in a path or query.
+impl From<crate::month::BadMonth> for ApiError {
+    fn from(e: crate::month::BadMonth) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
 }
 
 #[cfg(test)]

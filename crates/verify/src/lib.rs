@@ -169,8 +169,8 @@ pub use keyset::{
 };
 #[cfg(feature = "remote")]
 pub use remote::{
-    IntrospectionConfig, RemoteError, RemoteKeys, RemoteKeysConfig, SetupError, TokenCacheConfig,
-    Verifier, VerifierConfig, VerifyError,
+    IntrospectionConfig, LazyVerifier, RemoteError, RemoteKeys, RemoteKeysConfig, SetupError,
+    TokenCacheConfig, Verifier, VerifierConfig, VerifyError,
 };
 pub use validator::{
     KeyUrlHeaders, ValidationConfig, Validator, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY,

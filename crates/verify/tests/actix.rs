@@ -10,8 +10,10 @@ use actix_web::http::StatusCode;
 use actix_web::{test, web, App, HttpResponse, Responder};
 use common::issuer::TestIssuer;
 use common::{new_ec_p256, TestKey, AUDIENCE};
-use connectauth_verify::actix::{AuthenticatedUser, BearerError, RequireScopes};
-use connectauth_verify::{Verifier, VerifierConfig};
+use connectauth_verify::actix::{
+    AuthenticatedUser, BearerError, BearerErrorKind, RenderBearerError, RequireScopes,
+};
+use connectauth_verify::{LazyVerifier, Verifier, VerifierConfig};
 use serde_json::{json, Value};
 
 async fn whoami(user: AuthenticatedUser) -> impl Responder {
@@ -201,4 +203,64 @@ async fn missing_verifier_is_a_clear_server_error() {
     let app = test::init_service(App::new().route("/me", web::get().to(whoami))).await;
     let res = test::call_service(&app, get("/me", Some("Bearer x.y.z"))).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+/// The app's own answer: a plain-text body naming the kind, and the status
+/// the app chooses.
+fn plain(error: &BearerError) -> HttpResponse {
+    let kind = match error.kind() {
+        BearerErrorKind::MissingToken => "missing",
+        BearerErrorKind::InvalidRequest(_) => "malformed",
+        BearerErrorKind::Verify(e) if e.status_code() == 503 => "unavailable",
+        BearerErrorKind::Verify(_) => "refused",
+        BearerErrorKind::NotConfigured => "unset",
+    };
+    HttpResponse::build(StatusCode::IM_A_TEAPOT).body(kind)
+}
+
+#[actix_web::test]
+async fn a_lazy_verifier_waits_for_its_issuer_and_refusals_take_the_apps_format() {
+    let key = new_ec_p256("k1");
+    let issuer = TestIssuer::start(&[&key]);
+    issuer.set_down(true);
+    let lazy = LazyVerifier::new(VerifierConfig {
+        issuer: issuer.issuer.clone(),
+        audience: AUDIENCE.into(),
+        ..VerifierConfig::default()
+    })
+    .unwrap();
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(lazy))
+            .app_data(RenderBearerError(plain))
+            .route("/me", web::get().to(whoami))
+            .service(
+                web::scope("/admin")
+                    .wrap(RequireScopes::new(["admin"]))
+                    .route("", web::get().to(whoami)),
+            ),
+    )
+    .await;
+    let bearer = format!("Bearer {}", issuer.token(&key));
+    let body = |res: ServiceResponse| async move {
+        assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+        test::read_body(res).await
+    };
+
+    let res = test::call_service(&app, get("/me", Some(&bearer))).await;
+    assert_eq!(body(res).await, "unavailable");
+    issuer.set_down(false);
+    let res = test::call_service(&app, get("/me", Some(&bearer))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    for (authorization, kind) in [
+        (None, "missing"),
+        (Some("Bearer a b"), "malformed"),
+        (Some("Bearer x.y.z"), "refused"),
+    ] {
+        let res = test::call_service(&app, get("/me", authorization)).await;
+        assert_eq!(body(res).await, kind);
+    }
+    let res = test::call_service(&app, get("/admin", Some(&bearer))).await;
+    assert_eq!(body(res).await, "refused");
 }

@@ -6,7 +6,6 @@ pub mod json_object;
 pub mod lockout;
 pub mod one_time_token;
 pub mod owner;
-pub mod page;
 pub mod pkce;
 pub mod refresh_reuse;
 pub mod scope;

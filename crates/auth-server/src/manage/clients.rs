@@ -6,10 +6,10 @@ use super::ManageError;
 use crate::domain::client::{
     Client, ClientId, ClientKind, ClientSettings, ClientUpdate, PlainSecret, SecretOverlap,
 };
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::TenantId;
 use crate::oauth::OAuth;
 use crate::store::clients::ClientStore;
+use service_kit::paging::{Page, PageRequest};
 
 pub struct Clients {
     store: ClientStore,

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use super::ManageError;
 use crate::cache::TenantDirectory;
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::{NewTenant, Tenant, TenantId, TenantUpdate};
 use crate::keys::keyring::KeyService;
 use crate::store::tenants::TenantStore;
+use service_kit::paging::{Page, PageRequest};
 
 pub struct Tenants {
     store: TenantStore,

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use super::ManageError;
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::identity::Identity;
 use crate::store::audit::AuditEvent;
 use service_kit::clock::SharedClock;
+use service_kit::paging::{Page, PageRequest};
 
 pub struct Users {
     identity: Arc<Identity>,

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use super::OAuth;
 use crate::cache::Domain;
 use crate::domain::client::{Client, ClientId};
-use crate::domain::page::PageRequest;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::store::clients::ClientStoreError;
 use crate::store::local_changes;
 use crate::store::StoreError;
+use service_kit::paging::PageRequest;
 
 /// What a cached grant's liveness depends on: the tenant's catalog (its
 /// client may be disabled), its grant revocations, and this process's.

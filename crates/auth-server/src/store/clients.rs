@@ -10,11 +10,11 @@ use crate::domain::client::{
     SecretOverlap, TokenLifetimes,
 };
 use crate::domain::display_name::DisplayName;
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
+use service_kit::paging::{Page, PageRequest};
 
 const COLUMNS: &str = "id, tenant_id, kind, name, redirect_uris, post_logout_redirect_uris, \
 grant_types, scopes, cors_origins, access_token_secs, refresh_token_secs, refresh_idle_secs, \
@@ -115,27 +115,15 @@ impl ClientStore {
         tenant: TenantId,
         page: &PageRequest,
     ) -> Result<Page<Client>, ClientStoreError> {
-        // One row more than asked tells whether another page follows.
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         ))
         .bind(tenant.to_string())
         .bind(page.after().unwrap_or(""))
-        .bind(i64::from(page.limit()) + 1)
+        .bind(page.size().fetch())
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows
-            .iter()
-            .map(client_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let limit = page.limit() as usize;
-        let next_after = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|c| c.id.to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next_after })
+        Page::from_rows(&rows, page.size(), client_from_row, |c| c.id.to_string())
     }
 
     /// Applies `update`; the result must satisfy every client rule, else

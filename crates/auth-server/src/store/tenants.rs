@@ -3,11 +3,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::{is_unique_violation, now, StoreError};
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
     PLATFORM_SLUG,
 };
+use service_kit::paging::{Page, PageRequest};
 
 const COLUMNS: &str = "id, slug, display_name, settings, created_at, updated_at, disabled_at";
 
@@ -75,26 +75,14 @@ impl TenantStore {
 
     /// Tenants in slug order, `page.limit()` at a time.
     pub async fn list(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError> {
-        // One row more than asked tells whether another page follows.
-        let fetch = i64::from(page.limit()) + 1;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM tenants WHERE slug > $1 ORDER BY slug LIMIT $2"
         ))
         .bind(page.after().unwrap_or(""))
-        .bind(fetch)
+        .bind(page.size().fetch())
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows
-            .iter()
-            .map(tenant_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_after = if items.len() > page.limit() as usize {
-            items.truncate(page.limit() as usize);
-            items.last().map(|t| t.slug.to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next_after })
+        Page::from_rows(&rows, page.size(), tenant_from_row, |t| t.slug.to_string())
     }
 
     /// Changes what `update` names, in one statement: no read-then-write

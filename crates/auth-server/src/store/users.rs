@@ -5,9 +5,9 @@ use sqlx::{AnyPool, Row};
 use super::{StoreError, UniqueRule};
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
-use crate::domain::page::{Page, PageRequest};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId, UserMetadata, Username};
+use service_kit::paging::{Page, PageRequest};
 
 const COLUMNS: &str =
     "id, tenant_id, email, email_normalized, username, display_name, password_hash, \
@@ -284,20 +284,12 @@ impl UserStore {
         ))
         .bind(tenant.to_string())
         .bind(page.after().unwrap_or(""))
-        .bind(i64::from(page.limit()) + 1)
+        .bind(page.size().fetch())
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows
-            .iter()
-            .map(user_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_after = if items.len() > page.limit() as usize {
-            items.truncate(page.limit() as usize);
-            items.last().map(|u| u.email.normalized().to_owned())
-        } else {
-            None
-        };
-        Ok(Page { items, next_after })
+        Page::from_rows(&rows, page.size(), user_from_row, |u| {
+            u.email.normalized().to_owned()
+        })
     }
 
     /// Disables the user (keeps the first date when already disabled).

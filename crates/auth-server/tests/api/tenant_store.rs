@@ -1,5 +1,4 @@
 //! `TenantStore` directly, the same cases on both engines.
-use auth_server::domain::page::PageRequest;
 use auth_server::domain::tenant::{
     DisplayName, NewTenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
 };
@@ -9,6 +8,7 @@ use auth_server::MIGRATIONS;
 use serde_json::json;
 use service_kit::both_engines;
 use service_kit::db::{self, Engine, PoolSettings};
+use service_kit::paging::PageRequest;
 use service_kit::testing::TestDb;
 
 async fn store(engine: Engine) -> (TestDb, TenantStore) {

@@ -5,7 +5,8 @@
 //!   any tenant's entitlements), `billing:admin` (everything, every tenant);
 //! * a tenant owner's dashboard session: `billing:manage` and the claim
 //!   `billing_tenant` naming the one tenant it may see and change.
-use service_kit::bearer::AuthenticatedUser;
+use connectauth_verify::actix::AuthenticatedUser;
+use serde::Deserialize;
 use service_kit::{ApiError, Code};
 use utoipa::IntoParams;
 
@@ -28,11 +29,10 @@ pub enum Access {
     Manage,
 }
 
-/// The `{tenant_id}` of every `/v1/tenants/{tenant_id}/…` path, for the
-/// OpenAPI document; handlers read it through [`tenant_access`].
-#[derive(IntoParams)]
+/// The `{tenant_id}` of every `/v1/tenants/{tenant_id}/…` path; handlers
+/// read it through [`tenant_access`].
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // documents the path; handlers take `web::Path<String>`
 pub struct TenantPath {
     /// The auth server's tenant id (a hyphenated UUID).
     #[param(format = "uuid")]
@@ -42,10 +42,10 @@ pub struct TenantPath {
 /// The tenant of the path, once the token may act on it.
 pub fn tenant_access(
     user: &AuthenticatedUser,
-    tenant: &str,
+    path: &TenantPath,
     access: Access,
 ) -> Result<TenantId, HttpError> {
-    let tenant = TenantId::parse(tenant).map_err(ApiError::from)?;
+    let tenant = TenantId::parse(&path.tenant_id).map_err(ApiError::from)?;
     if user.claims.has_scope(ADMIN)
         || (access == Access::ReadEntitlements && user.claims.has_scope(ENTITLEMENTS))
     {

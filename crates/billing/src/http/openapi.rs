@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use super::{payments, plans, tenants, usage, webhooks};
 
@@ -82,19 +82,14 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             PLATFORM_TOKEN,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some(
-                        "An access token of the `platform` tenant (`BILLING_ISSUER`) for the audience \
-                         `BILLING_AUDIENCE` (`connectauth-billing`): `Authorization: Bearer <token>`. \
-                         The scopes of each operation's requirement are the token's `scope` values \
-                         that let it in; any one listed requirement suffices. `billing:admin` acts on \
-                         every tenant; `billing:manage` only on the tenant named by the token's \
-                         `billing_tenant` claim.",
-                    ))
-                    .build(),
+            openapi::bearer_scheme(
+                "An access token of the `platform` tenant (`BILLING_ISSUER`) for the audience \
+                 `BILLING_AUDIENCE` (`connectauth-billing`): `Authorization: Bearer <token>`. \
+                 The scopes of each operation's requirement are the token's `scope` values \
+                 that let it in; any one listed requirement suffices. `billing:admin` acts on \
+                 every tenant; `billing:manage` only on the tenant named by the token's \
+                 `billing_tenant` claim.",
+                Some("JWT"),
             ),
         );
         components.add_security_scheme(
@@ -110,89 +105,51 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The request is malformed: invalid JSON, a query string that does not
-/// parse, an unknown field (`bad-request`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct BadRequest(Problem);
+pub use service_kit::openapi::UnsupportedMediaType;
 
-/// No bearer token (`unauthorized`), or one that is not valid here: of
-/// another issuer or audience, expired, forged (`invalid-token`).
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` for a refused token"))
-)]
-#[allow(dead_code)]
-pub struct Unauthorized(Problem);
+service_kit::problem_responses! {
+    /// The request is malformed: invalid JSON, a query string that does not
+    /// parse, an unknown field (`bad-request`).
+    pub BadRequest;
 
-/// The token lacks the scope this operation needs (`insufficient-scope`,
-/// with a `WWW-Authenticate` challenge), or is an owner token (`billing:manage`)
-/// used on another tenant than its `billing_tenant` claim, or without that
-/// claim (`forbidden`).
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"` when a scope is missing"))
-)]
-#[allow(dead_code)]
-pub struct Forbidden(Problem);
+    /// No bearer token (`unauthorized`), or one that is not valid here: of
+    /// another issuer or audience, expired, forged (`invalid-token`).
+    pub Unauthorized ["WWW-Authenticate": String = "`Bearer`, with `error=\"invalid_token\"` for a refused token"];
 
-/// Not possible in the current state: billing runs without a Stripe key
-/// (`billing-not-configured`), or the tenant has no paid subscription to
-/// manage (`no-subscription`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct Conflict(Problem);
+    /// The token lacks the scope this operation needs (`insufficient-scope`,
+    /// with a `WWW-Authenticate` challenge), or is an owner token (`billing:manage`)
+    /// used on another tenant than its `billing_tenant` claim, or without that
+    /// claim (`forbidden`).
+    pub Forbidden ["WWW-Authenticate": String = "`Bearer error=\"insufficient_scope\"` when a scope is missing"];
 
-/// The request body is over `BILLING_BODY_LIMIT` (`payload-too-large`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct PayloadTooLarge(Problem);
+    /// Not possible in the current state: billing runs without a Stripe key
+    /// (`billing-not-configured`), or the tenant has no paid subscription to
+    /// manage (`no-subscription`).
+    pub Conflict;
 
-/// The body is not `application/json` (`unsupported-media-type`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct UnsupportedMediaType(Problem);
+    /// The request body is over `BILLING_BODY_LIMIT` (`payload-too-large`).
+    pub PayloadTooLarge;
 
-/// A field is well-formed but breaks a rule, e.g. a tenant id that is not a
-/// hyphenated UUID, an unknown plan, a return URL that is not absolute
-/// http(s); `detail` names the field (`invalid-input`). Free and Enterprise
-/// cannot be bought online (`plan-not-purchasable`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct InvalidInput(Problem);
+    /// A field is well-formed but breaks a rule, e.g. a tenant id that is not a
+    /// hyphenated UUID, an unknown plan, a return URL that is not absolute
+    /// http(s); `detail` names the field (`invalid-input`). Free and Enterprise
+    /// cannot be bought online (`plan-not-purchasable`).
+    pub InvalidInput;
 
-/// Stripe refused or failed the request; it has been logged
-/// (`payment-provider`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct BadGateway(Problem);
+    /// Stripe refused or failed the request; it has been logged
+    /// (`payment-provider`).
+    pub BadGateway;
 
-/// Stripe cannot be reached, or the platform tenant's keys cannot be fetched
-/// to check the token (`service-unavailable`): try again later.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before retrying."))
-)]
-#[allow(dead_code)]
-pub struct Unavailable(Problem);
+    /// Stripe cannot be reached, or the platform tenant's keys cannot be fetched
+    /// to check the token (`service-unavailable`): try again later.
+    pub Unavailable ["Retry-After": u64 = "Seconds to wait before retrying."];
 
-/// The `Stripe-Signature` header is missing, malformed (over 1024 bytes, more
-/// than 5 `v1` signatures, one not 64 hex digits) or does not verify, or its
-/// timestamp is out of tolerance (`webhook-signature`); or the signed body is
-/// not a Stripe event (`bad-request`). Nothing is stored.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct WebhookRefused(Problem);
+    /// The `Stripe-Signature` header is missing, malformed (over 1024 bytes, more
+    /// than 5 `v1` signatures, one not 64 hex digits) or does not verify, or its
+    /// timestamp is out of tolerance (`webhook-signature`); or the signed body is
+    /// not a Stripe event (`bad-request`). Nothing is stored.
+    pub WebhookRefused;
+}
 
 /// The document as served and as committed in `docs/billing-openapi.json`:
 /// pretty JSON ending with a newline.

@@ -1,7 +1,7 @@
 //! Stripe Checkout (subscribe or change plan) and the Customer Portal.
 use actix_web::{web, HttpResponse};
+use connectauth_verify::actix::AuthenticatedUser;
 use serde::{Deserialize, Serialize};
-use service_kit::bearer::AuthenticatedUser;
 use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
@@ -77,7 +77,7 @@ pub struct CheckoutBody {
 pub async fn checkout(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
     body: JsonObject<CheckoutBody>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
@@ -149,7 +149,7 @@ pub struct PortalLink {
 pub async fn portal(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
     body: JsonObject<PortalBody>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;

@@ -1,7 +1,7 @@
 //! One tenant's billing: entitlements, subscription, usage, account, invoices.
 use actix_web::{web, HttpResponse};
+use connectauth_verify::actix::AuthenticatedUser;
 use serde::{Deserialize, Serialize};
-use service_kit::bearer::AuthenticatedUser;
 use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
@@ -42,7 +42,7 @@ use crate::store::invoices::Invoice;
 pub async fn entitlements(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::ReadEntitlements)?;
     Ok(HttpResponse::Ok().json(billing.entitlements(tenant).await?))
@@ -83,7 +83,7 @@ pub struct SubscriptionView {
 pub async fn subscription(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     let s = billing.subscription(tenant).await?;
@@ -135,7 +135,7 @@ pub struct SetPlan {
 pub async fn set_plan(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
     body: JsonObject<SetPlan>,
 ) -> Result<HttpResponse, HttpError> {
     operator(&user)?;
@@ -203,7 +203,7 @@ pub struct UsageView {
 pub async fn usage(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
     query: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
@@ -263,7 +263,7 @@ pub struct AccountView {
 pub async fn account(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     Ok(HttpResponse::Ok().json(AccountView {
@@ -307,7 +307,7 @@ pub struct AccountBody {
 pub async fn set_account(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
     body: JsonObject<AccountBody>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
@@ -346,7 +346,7 @@ pub struct InvoiceList {
 pub async fn invoices(
     user: AuthenticatedUser,
     billing: web::Data<Billing>,
-    path: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, HttpError> {
     let tenant = tenant_access(&user, &path, Access::Manage)?;
     Ok(HttpResponse::Ok().json(InvoiceList {

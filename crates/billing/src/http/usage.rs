@@ -1,8 +1,8 @@
 //! `POST /v1/usage`: the auth server reports users seen logging in or
 //! refreshing a token. Idempotent: resending a report counts nobody twice.
 use actix_web::{web, HttpResponse};
+use connectauth_verify::actix::AuthenticatedUser;
 use serde::Deserialize;
-use service_kit::bearer::AuthenticatedUser;
 use service_kit::http::json_object::JsonObject;
 use utoipa::ToSchema;
 

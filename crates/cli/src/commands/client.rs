@@ -7,7 +7,6 @@ use auth_server::domain::client::{
     DEFAULT_GRANT_TYPES,
 };
 use auth_server::domain::display_name::DisplayName;
-use auth_server::domain::page::PageRequest;
 use auth_server::domain::scope::ScopeSet;
 use auth_server::domain::tenant::{Tenant, TenantId};
 use auth_server::store::clients::{ClientStore, ClientStoreError};
@@ -15,6 +14,7 @@ use auth_server::store::tenants::TenantStore;
 use auth_server::store::StoreError;
 use service_kit::config::Loader;
 use service_kit::db::{Database, PoolSettings};
+use service_kit::paging::PageRequest;
 
 use crate::args::{ClientArgs, ClientCommand, ServiceName};
 use crate::{environment, services};

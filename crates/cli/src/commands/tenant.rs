@@ -1,5 +1,4 @@
 //! `connectauth tenant …`: tenants straight in the auth database.
-use auth_server::domain::page::PageRequest;
 use auth_server::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug,
 };
@@ -7,6 +6,7 @@ use auth_server::store::tenants::TenantStore;
 use auth_server::store::StoreError;
 use service_kit::config::Loader;
 use service_kit::db::PoolSettings;
+use service_kit::paging::PageRequest;
 
 use crate::args::{ServiceName, TenantArgs, TenantCommand};
 use crate::{environment, services};

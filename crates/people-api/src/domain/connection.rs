@@ -2,8 +2,8 @@
 //! (the addressee) accepts or declines. One per pair, whoever asked first.
 use std::fmt;
 
-use super::page::PageSize;
 use super::person::PersonId;
+use service_kit::paging::PageSize;
 
 /// Time-ordered (UUID v7), so ids sort by creation and serve as page cursors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,6 +1,5 @@
 //! The rules of profiles and connections: no HTTP, no SQL.
 pub mod connection;
-pub mod page;
 pub mod person;
 pub mod scope;
 pub mod text;

@@ -3,8 +3,8 @@
 use connectauth_verify::{BearerChallenge, Claims, ErrorCode};
 
 use crate::domain::person::{Caller, PersonId, TenantId};
-use crate::error::HttpError;
-use service_kit::bearer::AuthenticatedUser;
+use crate::error::{not_a_person, HttpError};
+use connectauth_verify::actix::AuthenticatedUser;
 
 /// The caller, if the token speaks for a person and carries `scopes`.
 pub fn authorize(user: &AuthenticatedUser, scopes: &[&str]) -> Result<Caller, HttpError> {
@@ -17,15 +17,17 @@ pub fn authorize(user: &AuthenticatedUser, scopes: &[&str]) -> Result<Caller, Ht
 /// client-credentials token (`sub` = `client_id`, RFC 9068 §2.2) speaks for
 /// a program, not a person, and is refused like an invalid token.
 fn identify(claims: &Claims) -> Result<Caller, HttpError> {
-    let not_a_person = |why: &'static str| HttpError::NotAPerson(why);
-    let sub = claims.sub.as_deref().ok_or(not_a_person("no sub"))?;
+    let sub = claims
+        .sub
+        .as_deref()
+        .ok_or_else(|| not_a_person("no sub"))?;
     if claims.client_id.as_deref() == Some(sub) {
         return Err(not_a_person("a client's own token"));
     }
     let tid = claims
         .get("tid")
         .and_then(serde_json::Value::as_str)
-        .ok_or(not_a_person("no tid"))?;
+        .ok_or_else(|| not_a_person("no tid"))?;
     Ok(Caller {
         tenant: TenantId::parse(tid).map_err(|_| not_a_person("malformed tid"))?,
         person: PersonId::parse(sub).map_err(|_| not_a_person("malformed sub"))?,

@@ -11,13 +11,13 @@ use super::views::{ConnectionList, ConnectionView};
 use crate::domain::connection::{
     Connection, ConnectionId, ConnectionQuery, ConnectionRuleError, ConnectionStatus,
 };
-use crate::domain::page::PageSize;
 use crate::domain::person::{Caller, PersonId};
 use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::store::{now, StoreError};
-use service_kit::bearer::AuthenticatedUser;
+use connectauth_verify::actix::AuthenticatedUser;
+use service_kit::paging::PageSize;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,7 +9,7 @@ use crate::domain::person::Profile;
 use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
-use service_kit::bearer::AuthenticatedUser;
+use connectauth_verify::actix::AuthenticatedUser;
 
 /// `PUT /v1/me`: the whole profile. Absent or blank `bio`/`location` clear them.
 #[derive(Deserialize)]

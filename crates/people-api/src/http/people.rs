@@ -8,7 +8,7 @@ use crate::domain::person::PersonId;
 use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
-use service_kit::bearer::AuthenticatedUser;
+use connectauth_verify::actix::AuthenticatedUser;
 
 pub async fn get_person(
     user: AuthenticatedUser,

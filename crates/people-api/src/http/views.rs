@@ -4,8 +4,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::domain::connection::Connection;
-use crate::domain::page::Page;
 use crate::domain::person::{Person, PersonId};
+use service_kit::paging::Page;
 
 pub fn rfc3339(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)

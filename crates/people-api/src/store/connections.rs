@@ -5,8 +5,8 @@ use sqlx::{AnyPool, Row};
 
 use super::{is_foreign_key_violation, is_unique_violation, StoreError};
 use crate::domain::connection::{Connection, ConnectionId, ConnectionQuery, ConnectionStatus};
-use crate::domain::page::Page;
 use crate::domain::person::{Caller, PersonId, TenantId};
+use service_kit::paging::Page;
 
 const COLUMNS: &str = "id, requester_id, addressee_id, status, created_at, responded_at";
 
@@ -123,8 +123,6 @@ impl ConnectionStore {
         caller: &Caller,
         query: &ConnectionQuery,
     ) -> Result<Page<Connection>, StoreError> {
-        let limit = query.limit.get() as usize;
-        // One row more than asked tells whether another page follows.
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM connections \
              WHERE tenant_id = $1 AND (requester_id = $2 OR addressee_id = $2) \
@@ -135,20 +133,12 @@ impl ConnectionStore {
         .bind(caller.person.as_ref())
         .bind(query.status.map_or("", ConnectionStatus::as_str))
         .bind(query.after.map(|a| a.to_string()).unwrap_or_default())
-        .bind(limit as i64 + 1)
+        .bind(query.limit.fetch())
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows
-            .iter()
-            .map(connection_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_after = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|c| c.id.to_string())
-        } else {
-            None
-        };
-        Ok(Page { items, next_after })
+        Page::from_rows(&rows, query.limit, connection_from_row, |c| {
+            c.id.to_string()
+        })
     }
 }
 

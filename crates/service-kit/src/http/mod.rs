@@ -2,6 +2,8 @@
 //! security headers, body limits, 405 with `Allow`, problem+json for extractor errors, health
 //! probes, and a server that stops gracefully.
 pub mod body_limit;
+#[cfg(feature = "bearer")]
+pub mod error;
 pub mod extract_errors;
 pub mod health;
 pub mod json_object;
@@ -10,4 +12,6 @@ pub mod request_id;
 pub mod security_headers;
 pub mod server;
 
+#[cfg(feature = "bearer")]
+pub use error::HttpError;
 pub use server::{bind, serve, RunningServer};

@@ -26,6 +26,31 @@ pub fn documented_operations(doc: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
+/// `doc` is an OpenAPI 3.1 document titled `title` at `version` that leaves
+/// `servers` to the reader and documents exactly the operations `routed`.
+pub fn assert_documents_exactly(
+    doc: &Value,
+    title: &str,
+    version: &str,
+    routed: &BTreeSet<(String, String)>,
+) {
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["title"], title);
+    assert_eq!(doc["info"]["version"], version);
+    assert!(
+        doc.get("servers").is_none(),
+        "servers are left to the reader"
+    );
+    let documented = documented_operations(doc);
+    let missing: Vec<_> = routed.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(routed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the document: {missing:?}"
+    );
+    assert!(extra.is_empty(), "documented but not routed: {extra:?}");
+}
+
 /// Panics, saying where and how to regenerate, unless the file at `committed`
 /// holds `rendered`. With `UPDATE_OPENAPI=1` it writes the file instead and
 /// returns false.

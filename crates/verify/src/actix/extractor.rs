@@ -8,9 +8,9 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde_json::Value;
 
-use super::error::BearerError;
+use super::error::{BearerError, RenderBearerError};
 use crate::claims::{require_scopes, Claims};
-use crate::remote::Verifier;
+use crate::remote::{LazyVerifier, Verifier, VerifyError};
 
 /// The caller of a request, whose bearer access token the app's
 /// [`Verifier`] accepted.
@@ -79,14 +79,59 @@ impl FromRequest for AuthenticatedUser {
     }
 }
 
+/// The app's verifier: a [`Verifier`], or a [`LazyVerifier`] not yet built.
+pub(crate) enum AppVerifier {
+    Ready(web::Data<Verifier>),
+    Lazy(web::Data<LazyVerifier>),
+}
+
+impl AppVerifier {
+    pub(crate) fn of(req: &HttpRequest) -> Option<AppVerifier> {
+        match req.app_data::<web::Data<Verifier>>() {
+            Some(ready) => Some(AppVerifier::Ready(ready.clone())),
+            None => req
+                .app_data::<web::Data<LazyVerifier>>()
+                .map(|lazy| AppVerifier::Lazy(lazy.clone())),
+        }
+    }
+
+    pub(crate) fn realm(&self) -> &str {
+        match self {
+            AppVerifier::Ready(v) => v.realm(),
+            AppVerifier::Lazy(v) => v.realm(),
+        }
+    }
+
+    async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        match self {
+            AppVerifier::Ready(v) => v.verify(token).await,
+            AppVerifier::Lazy(v) => v.verify(token).await,
+        }
+    }
+}
+
+/// `error`, answered by the app's [`RenderBearerError`] if it registered one.
+pub(crate) fn in_app_format(req: &HttpRequest, error: BearerError) -> BearerError {
+    match req.app_data::<RenderBearerError>() {
+        Some(hook) => error.rendered_by(*hook),
+        None => error,
+    }
+}
+
 /// Verifies the bearer token of `req` (or reuses claims already verified).
 pub(crate) async fn authenticate(req: &HttpRequest) -> Result<AuthenticatedUser, BearerError> {
+    check(req).await.map_err(|e| in_app_format(req, e))
+}
+
+async fn check(req: &HttpRequest) -> Result<AuthenticatedUser, BearerError> {
     let verified = req.extensions().get::<Verified>().cloned();
     if let Some(Verified(claims)) = verified {
         return Ok(AuthenticatedUser { claims });
     }
-    let Some(verifier) = req.app_data::<web::Data<Verifier>>().cloned() else {
-        tracing::error!("AuthenticatedUser: no web::Data<Verifier> in the app data");
+    let Some(verifier) = AppVerifier::of(req) else {
+        tracing::error!(
+            "AuthenticatedUser: no web::Data<Verifier> or <LazyVerifier> in the app data"
+        );
         return Err(BearerError::not_configured());
     };
     let realm = Some(verifier.realm());

@@ -8,12 +8,11 @@ use std::sync::Arc;
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::{web, Error, HttpMessage};
+use actix_web::{Error, HttpMessage};
 
 use super::error::BearerError;
-use super::extractor::{authenticate, Verified};
+use super::extractor::{authenticate, in_app_format, AppVerifier, Verified};
 use crate::claims::require_scopes;
-use crate::remote::Verifier;
 
 /// Middleware for a scope or resource: verifies the bearer token and
 /// requires scopes before any handler runs.
@@ -104,10 +103,10 @@ where
                                 .map(ServiceResponse::map_into_left_body);
                         }
                         Err(error) => {
-                            let realm = req
-                                .app_data::<web::Data<Verifier>>()
-                                .map(|v| v.realm().to_owned());
-                            BearerError::from_verify(error.into(), realm.as_deref())
+                            let app = AppVerifier::of(req.request());
+                            let realm = app.as_ref().map(AppVerifier::realm);
+                            let error = BearerError::from_verify(error.into(), realm);
+                            in_app_format(req.request(), error)
                         }
                     }
                 }

@@ -42,7 +42,12 @@
 //! }
 //! ```
 //!
-//! Responses: no bearer token → 401 with `WWW-Authenticate: Bearer
+//! A [`LazyVerifier`](crate::LazyVerifier) registered the same way lets
+//! the app start before its issuer answers. To answer refusals in the app's
+//! own format (say, `application/problem+json`), register a
+//! [`RenderBearerError`] hook as app data too.
+//!
+//! Responses (without a hook): no bearer token → 401 with `WWW-Authenticate: Bearer
 //! realm="…"` and no error code (RFC 6750 §3.1); a malformed
 //! `Authorization` header → 400 `invalid_request`; a refused token → 401
 //! `error="invalid_token"`; a missing scope → 403
@@ -54,6 +59,6 @@ mod error;
 mod extractor;
 mod guard;
 
-pub use error::BearerError;
+pub use error::{BearerError, BearerErrorKind, RenderBearerError};
 pub use extractor::AuthenticatedUser;
 pub use guard::{RequireScopes, RequireScopesMiddleware};

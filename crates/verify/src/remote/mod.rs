@@ -7,11 +7,13 @@ mod error;
 mod http;
 mod introspection;
 mod keys;
+mod lazy;
 mod token_cache;
 mod verifier;
 
 pub use error::{RemoteError, SetupError, VerifyError};
 pub use introspection::{IntrospectionConfig, MAX_INTROSPECTION_CACHE_TTL};
 pub use keys::{RemoteKeys, RemoteKeysConfig};
+pub use lazy::LazyVerifier;
 pub use token_cache::TokenCacheConfig;
 pub use verifier::{Verifier, VerifierConfig};

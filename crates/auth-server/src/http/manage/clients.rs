@@ -22,12 +22,12 @@ use crate::domain::client::{
     REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
 };
 use crate::domain::display_name::DisplayName;
-use crate::domain::page::PageRequest;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::TenantId;
 use crate::http::extract::Operator;
 use crate::state::AppState;
+use service_kit::paging::PageRequest;
 
 /// A new OAuth client.
 #[derive(Deserialize, ToSchema)]

@@ -6,8 +6,7 @@ use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::{Modify, OpenApi};
 
 use super::{clients, owners, tenants, users};
 
@@ -81,67 +80,40 @@ impl Modify for OperatorToken {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             OPERATOR_TOKEN,
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
-                    ))
-                    .build(),
+            openapi::bearer_scheme(
+                "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
+                None,
             ),
         );
     }
 }
 
-/// The request is malformed: invalid JSON, a query string or a field that
-/// does not parse, an unknown field (`bad-request`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct BadRequest(Problem);
+pub use service_kit::openapi::UnsupportedMediaType;
 
-/// The operator token is missing or wrong (`unauthorized`).
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    headers(("WWW-Authenticate" = String, description = "`Bearer`"))
-)]
-#[allow(dead_code)]
-pub struct Unauthorized(Problem);
+service_kit::problem_responses! {
+    /// The request is malformed: invalid JSON, a query string or a field that
+    /// does not parse, an unknown field (`bad-request`).
+    pub BadRequest;
 
-/// The tenant, user or client named in the path does not exist
-/// (`tenant-not-found`, `not-found`, `client-not-found`). An id of the wrong
-/// shape is simply one that does not exist.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct NotFound(Problem);
+    /// The operator token is missing or wrong (`unauthorized`).
+    pub Unauthorized ["WWW-Authenticate": String = "`Bearer`"];
 
-/// The request conflicts with an existing resource or a rule (`tenant-slug-taken`,
-/// `tenant-reserved`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct Conflict(Problem);
+    /// The tenant, user or client named in the path does not exist
+    /// (`tenant-not-found`, `not-found`, `client-not-found`). An id of the wrong
+    /// shape is simply one that does not exist.
+    pub NotFound;
 
-/// The request body is over the size limit (`payload-too-large`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct PayloadTooLarge(Problem);
+    /// The request conflicts with an existing resource or a rule (`tenant-slug-taken`,
+    /// `tenant-reserved`).
+    pub Conflict;
 
-/// The body is not `application/json` (`unsupported-media-type`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct UnsupportedMediaType(Problem);
+    /// The request body is over the size limit (`payload-too-large`).
+    pub PayloadTooLarge;
 
-/// A field is well-formed but breaks a rule, e.g. a slug with capitals or a
-/// page size out of range; `detail` names the field (`invalid-input`).
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-#[allow(dead_code)]
-pub struct InvalidInput(Problem);
+    /// A field is well-formed but breaks a rule, e.g. a slug with capitals or a
+    /// page size out of range; `detail` names the field (`invalid-input`).
+    pub InvalidInput;
+}
 
 /// The document as served and as committed in `docs/openapi.json`: pretty
 /// JSON ending with a newline.

@@ -143,7 +143,7 @@ pub async fn list_owners(
 pub async fn remove_owner(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<OwnerPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
     state.owners.remove(tenant, user).await?;
@@ -151,18 +151,20 @@ pub async fn remove_owner(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn ids(path: &(String, String)) -> Result<(TenantId, UserId), ApiError> {
-    let tenant = parse_tenant_id(&path.0)?;
-    let user = UserId::parse(&path.1)
+fn ids(path: &OwnerPath) -> Result<(TenantId, UserId), ApiError> {
+    let tenant = parse_tenant_id(&path.id)?;
+    let user = UserId::parse(&path.user_id)
         .ok_or_else(|| ApiError::new(Code::NotFound, "this user is not an owner of the tenant"))?;
     Ok((tenant, user))
 }
 
-/// The `{user_id}` of `/tenants/{id}/owners/{user_id}`, for the OpenAPI document.
-#[derive(IntoParams)]
+/// The path of `/tenants/{id}/owners/{user_id}`; the OpenAPI document takes
+/// `{id}` from [`TenantPath`] and `{user_id}` from here.
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // documents the path; the handler takes `web::Path<(String, String)>`
 pub struct OwnerPath {
+    #[param(ignore)]
+    id: String,
     /// The owner's id as a user of the `platform` tenant (a UUID).
     user_id: String,
 }

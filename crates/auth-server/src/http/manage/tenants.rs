@@ -10,7 +10,6 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use super::tenant_path::parse_tenant_id;
-use crate::domain::page::PageRequest;
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate,
 };
@@ -20,6 +19,7 @@ use crate::http::manage::openapi::{
     UnsupportedMediaType,
 };
 use crate::state::AppState;
+use service_kit::paging::PageRequest;
 
 /// A new tenant.
 #[derive(Deserialize, ToSchema)]

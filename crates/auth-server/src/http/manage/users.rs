@@ -9,11 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::openapi::{BadRequest, InvalidInput, NotFound, Unauthorized};
 use super::tenant_path::{existing_tenant, parse_tenant_id};
 use super::tenants::{rfc3339, Status, TenantPath};
-use crate::domain::page::PageRequest;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::http::extract::Operator;
 use crate::state::AppState;
+use service_kit::paging::PageRequest;
 
 /// Keyset pagination.
 #[derive(Deserialize, IntoParams)]
