@@ -9,6 +9,7 @@ use crate::domain::client::{Client, ClientId, GrantType};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
+use crate::domain::user::UserId;
 use crate::error::OAuthCode;
 use crate::store::auth_codes::AuthCode;
 use crate::store::clients::ClientStoreError;
@@ -308,9 +309,10 @@ impl OAuth {
         let (plain, digest) =
             crate::opaque_secret::new_secret().map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let code = AuthCode {
-            tenant_id: tenant.id.to_string(),
-            client_id: req.client.id.to_string(),
-            user_id: user_id.to_owned(),
+            tenant_id: tenant.id,
+            client_id: req.client.id.clone(),
+            user_id: UserId::parse(user_id)
+                .ok_or_else(|| StoreError::Corrupt(format!("session user id `{user_id}`")))?,
             grant_id,
             session_handle: session_handle.to_owned(),
             redirect_uri: req.redirect_uri.clone(),

@@ -45,13 +45,13 @@ impl OAuth {
         let refresh = self.find_refresh_token(tenant, token).await?;
         if let Some(r) = refresh {
             // A refresh token is for the authorization server only: no audience.
-            let live = caller.may_introspect(&r.client_id, &[])
+            let live = caller.may_introspect(r.client_id.as_ref(), &[])
                 && r.used_at.is_none()
                 && now < r.expires_at()
                 && self.grants.is_live(tenant.id, &r.grant_id).await?;
             return Ok(if live {
-                json!({ "active": true, "token_type": "refresh_token", "client_id": r.client_id,
-                        "sub": r.user_id, "scope": r.scope,
+                json!({ "active": true, "token_type": "refresh_token", "client_id": r.client_id.as_ref(),
+                        "sub": r.user_id.to_string(), "scope": r.scope,
                         "exp": r.expires_at(), "iat": r.created_at,
                         "iss": self.issuer(tenant) })
             } else {
@@ -115,7 +115,7 @@ impl OAuth {
         let now = self.now();
         let refresh = self.find_refresh_token(tenant, token).await?;
         if let Some(r) = refresh {
-            if r.client_id == caller.id.as_ref() {
+            if r.client_id == caller.id {
                 self.grants
                     .revoke(tenant.id, &r.grant_id, "revoked by client", now)
                     .await?;

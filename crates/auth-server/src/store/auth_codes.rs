@@ -2,14 +2,16 @@
 //! URI and PKCE challenge.
 use sqlx::{AnyPool, Row};
 
-use super::StoreError;
+use super::{parse_id, StoreError};
+use crate::domain::client::ClientId;
 use crate::domain::tenant::TenantId;
+use crate::domain::user::UserId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthCode {
-    pub tenant_id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub tenant_id: TenantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub grant_id: String,
     pub session_handle: String,
     pub redirect_uri: String,
@@ -55,9 +57,9 @@ impl AuthCodeStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         ))
         .bind(digest)
-        .bind(&c.tenant_id)
-        .bind(&c.client_id)
-        .bind(&c.user_id)
+        .bind(c.tenant_id.to_string())
+        .bind(c.client_id.as_ref())
+        .bind(c.user_id.to_string())
         .bind(&c.grant_id)
         .bind(&c.session_handle)
         .bind(&c.redirect_uri)
@@ -101,9 +103,9 @@ impl AuthCodeStore {
             return Ok(Redemption::Unknown);
         };
         let code = AuthCode {
-            tenant_id: row.try_get("tenant_id")?,
-            client_id: row.try_get("client_id")?,
-            user_id: row.try_get("user_id")?,
+            tenant_id: parse_id(&row, "tenant_id", |s| TenantId::parse(s).ok())?,
+            client_id: parse_id(&row, "client_id", |s| ClientId::parse(s).ok())?,
+            user_id: parse_id(&row, "user_id", UserId::parse)?,
             grant_id: row.try_get("grant_id")?,
             session_handle: row.try_get("session_handle")?,
             redirect_uri: row.try_get("redirect_uri")?,

@@ -40,6 +40,18 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// The id in column `column`, parsed once here so records carry typed ids;
+/// a value that does not parse is a corrupt row, not a caller's mistake.
+pub(crate) fn parse_id<T>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} `{text}`")))
+}
+
 pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

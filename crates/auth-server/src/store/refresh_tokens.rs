@@ -2,15 +2,17 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::StoreError;
+use super::{parse_id, StoreError};
+use crate::domain::client::ClientId;
 use crate::domain::tenant::TenantId;
+use crate::domain::user::UserId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshRecord {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub scope: String,
     pub resource: Option<String>,
     pub auth_time: i64,
@@ -53,10 +55,10 @@ impl RefreshTokenStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(digest)
-        .bind(&r.tenant_id)
+        .bind(r.tenant_id.to_string())
         .bind(&r.grant_id)
-        .bind(&r.client_id)
-        .bind(&r.user_id)
+        .bind(r.client_id.as_ref())
+        .bind(r.user_id.to_string())
         .bind(&r.scope)
         .bind(r.resource.clone())
         .bind(r.auth_time)
@@ -118,10 +120,10 @@ impl RefreshTokenStore {
 
 fn record_from_row(row: &AnyRow) -> Result<RefreshRecord, StoreError> {
     Ok(RefreshRecord {
-        tenant_id: row.try_get("tenant_id")?,
+        tenant_id: parse_id(row, "tenant_id", |s| TenantId::parse(s).ok())?,
         grant_id: row.try_get("grant_id")?,
-        client_id: row.try_get("client_id")?,
-        user_id: row.try_get("user_id")?,
+        client_id: parse_id(row, "client_id", |s| ClientId::parse(s).ok())?,
+        user_id: parse_id(row, "user_id", UserId::parse)?,
         scope: row.try_get("scope")?,
         resource: row.try_get("resource")?,
         auth_time: row.try_get("auth_time")?,

@@ -5,7 +5,6 @@ use crate::domain::client::{Client, GrantType};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
-use crate::domain::user::UserId;
 use crate::error::{OAuthCode, OAuthError};
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
@@ -53,7 +52,7 @@ impl OAuth {
             Redemption::Expired => return Err(invalid_grant("the code has expired")),
             Redemption::Unknown => return Err(invalid_grant("unknown code")),
         };
-        if code.client_id != client.id.as_ref() {
+        if code.client_id != client.id {
             return Err(invalid_grant("the code was issued to another client"));
         }
         if req.redirect_uri != Some(code.redirect_uri.as_str()) {
@@ -80,9 +79,7 @@ impl OAuth {
         if !self.grants.is_live(tenant.id, &code.grant_id).await? {
             return Err(invalid_grant("the authorization was revoked"));
         }
-        let user_id =
-            UserId::parse(&code.user_id).ok_or_else(|| OAuthError::server("stored user id"))?;
-        let user = match self.users.get(tenant.id, user_id).await {
+        let user = match self.users.get(tenant.id, code.user_id).await {
             Ok(u) if !u.is_disabled() => u,
             Ok(_) | Err(StoreError::UserNotFound) => {
                 return Err(invalid_grant("the user can no longer log in"))
@@ -113,10 +110,10 @@ impl OAuth {
             let lifetimes = client.settings.lifetimes();
             Some(
                 self.mint_refresh_token(RefreshRecord {
-                    tenant_id: tenant.id.to_string(),
+                    tenant_id: tenant.id,
                     grant_id: code.grant_id.clone(),
-                    client_id: client.id.to_string(),
-                    user_id: user.id.to_string(),
+                    client_id: client.id.clone(),
+                    user_id: user.id,
                     scope: scope.to_string(),
                     resource: code.resource.clone(),
                     auth_time: code.auth_time,

@@ -12,7 +12,6 @@ use crate::domain::client::{Client, GrantType};
 use crate::domain::refresh_reuse::Replay;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
-use crate::domain::user::UserId;
 use crate::error::{OAuthCode, OAuthError};
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
@@ -53,7 +52,7 @@ impl OAuth {
             .find(tenant.id, &digest)
             .await?
             .ok_or_else(|| invalid_grant("unknown refresh token"))?;
-        if record.client_id != client.id.as_ref() {
+        if record.client_id != client.id {
             return Err(invalid_grant(
                 "the refresh token was issued to another client",
             ));
@@ -99,9 +98,7 @@ impl OAuth {
         {
             return self.after_reuse(tenant, &digest, now).await;
         }
-        let user_id =
-            UserId::parse(&record.user_id).ok_or_else(|| OAuthError::server("stored user id"))?;
-        let user = match self.users.get(tenant.id, user_id).await {
+        let user = match self.users.get(tenant.id, record.user_id).await {
             Ok(u) if !u.is_disabled() => u,
             Ok(_) | Err(StoreError::UserNotFound) => {
                 self.grants
