@@ -26,8 +26,8 @@ pub struct ConsentBody {
     decision: String,
 }
 
-fn internal(e: impl std::fmt::Display) -> PageError {
-    PageError::Internal(e.to_string())
+fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> PageError {
+    PageError::internal(e)
 }
 
 /// The request as a query string, optionally without `prompt=login` (so the
@@ -104,7 +104,7 @@ fn refusal(ctx: &PageCtx, r: Refusal) -> Result<HttpResponse, PageError> {
             &message,
             None,
         ),
-        Refusal::Internal(cause) => Err(PageError::Internal(cause)),
+        Refusal::Internal(cause) => Err(PageError::internal(cause)),
         Refusal::Redirect {
             redirect_uri,
             code,
@@ -261,7 +261,7 @@ pub async fn consent_decision(
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
     let params = web::Query::<AuthorizeParams>::from_query(&form.authz)
-        .map_err(|_| PageError::Internal("malformed consent form".into()))?
+        .map_err(|_| PageError::internal("malformed consent form"))?
         .into_inner();
     let req = match ctx
         .state

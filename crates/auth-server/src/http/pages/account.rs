@@ -45,7 +45,7 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
         .identity
         .list_sessions(ctx.tenant.id, session.user.id)
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+        .map_err(PageError::internal)?;
     let rows: Vec<_> = sessions
         .iter()
         .map(|s| {
@@ -80,7 +80,7 @@ pub async fn end_session(
         .identity
         .end_session(&ctx.tenant, session.user.id, &handle, &ctx.requester)
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+        .map_err(PageError::internal)?;
     Ok(ctx.redirect("/account"))
 }
 
@@ -96,7 +96,7 @@ pub async fn end_other_sessions(
         .identity
         .end_other_sessions(&ctx.tenant, &session, &ctx.requester)
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+        .map_err(PageError::internal)?;
     let message = ctx.text("others_ended");
     ctx.message(
         StatusCode::OK,

@@ -80,11 +80,11 @@ impl PageCtx {
         let state = req
             .app_data::<web::Data<AppState>>()
             .cloned()
-            .ok_or_else(|| PageError::Internal("state missing".into()))?;
+            .ok_or_else(|| PageError::internal("state missing"))?;
         let tenant = match state.directory.active(slug).await {
             Ok(Some(t)) => Tenant::clone(&t),
             Ok(None) => return Err(PageError::TenantNotFound),
-            Err(e) => return Err(PageError::Internal(e.to_string())),
+            Err(e) => return Err(PageError::internal(e)),
         };
         let cookies = state.cookies;
         let query_lang = web::Query::<LangQuery>::from_query(req.query_string())
@@ -111,8 +111,7 @@ impl PageCtx {
         let csrf = match &csrf_from_cookie {
             Some(token) => token.clone(),
             None => {
-                let (token, _) = crate::opaque_secret::new_secret()
-                    .map_err(|e| PageError::Internal(e.to_string()))?;
+                let (token, _) = crate::opaque_secret::new_secret().map_err(PageError::internal)?;
                 pending_cookies.push(cookies.csrf(token.clone()));
                 token
             }
@@ -238,7 +237,7 @@ impl PageCtx {
             .state
             .pages
             .render(template, ctx)
-            .map_err(|e| PageError::Internal(format!("template {template}: {e}")))?;
+            .map_err(|e| PageError::internal(format!("template {template}: {e}")))?;
         Ok(self
             .builder(status)
             .insert_header((header::CONTENT_SECURITY_POLICY, csp.header_value()))
@@ -389,7 +388,7 @@ impl PageCtx {
             .identity
             .resolve_session(self.tenant.id, secret)
             .await
-            .map_err(|e| PageError::Internal(e.to_string()))
+            .map_err(PageError::internal)
     }
 
     /// Whether the tenant requires every user to use MFA (`settings.require_mfa`).

@@ -86,7 +86,7 @@ async fn owned(ctx: &PageCtx, user: &User, slug: &str) -> Result<Tenant, PageErr
         .owners
         .owned_tenant(user.id, slug)
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(PageError::internal)?
         .ok_or(PageError::TenantNotFound)
 }
 
@@ -101,7 +101,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
         .owners
         .tenants_of(user.id)
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+        .map_err(PageError::internal)?;
     let rows: Vec<Value> = tenants
         .iter()
         .map(|t| {

@@ -14,8 +14,17 @@ pub enum PageError {
     TooManyRequests { retry_after: u64 },
     #[error("busy")]
     Busy { retry_after: u64 },
+    /// The cause is kept as it was raised (a store, seal or template error),
+    /// logged, never shown.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl PageError {
+    /// An internal failure caused by `cause` (an error, or a message).
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        PageError::Internal(cause.into())
+    }
 }
 
 impl PageError {
@@ -58,7 +67,7 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         if let PageError::Internal(cause) = self {
-            tracing::error!(cause, "page failed");
+            tracing::error!(cause = %cause, "page failed");
         }
         let (en, fr) = self.texts();
         let body = format!(

@@ -120,7 +120,7 @@ pub async fn submit_logout(
             .identity
             .logout(&ctx.tenant, &secret, &ctx.requester)
             .await
-            .map_err(|e| PageError::Internal(e.to_string()))?;
+            .map_err(PageError::internal)?;
     }
     let slug = ctx.tenant.slug.to_string();
     ctx.set_cookie(ctx.cookies.clear_session(&slug));

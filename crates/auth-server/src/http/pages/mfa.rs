@@ -153,7 +153,7 @@ pub async fn submit_enroll(
                 .identity
                 .reissue_session(&ctx.tenant, &session, &secret, "otp", &ctx.requester)
                 .await
-                .map_err(|e| PageError::Internal(e.to_string()))?;
+                .map_err(PageError::internal)?;
             let slug = ctx.tenant.slug.to_string();
             ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
             ctx.render(StatusCode::OK, "recovery_codes.html", context! { codes })

@@ -57,9 +57,9 @@ pub fn form_failure(ctx: &PageCtx, e: IdentityError) -> Result<FormFailure, Page
         IdentityError::Link(problem) => plain(StatusCode::GONE, link_key(problem)),
         IdentityError::NotAuthenticated => plain(StatusCode::UNAUTHORIZED, "err_session_expired"),
         IdentityError::Busy { retry_after } => return Err(PageError::Busy { retry_after }),
-        IdentityError::Store(e) => return Err(PageError::Internal(e.to_string())),
-        IdentityError::Seal(e) => return Err(PageError::Internal(e.to_string())),
-        IdentityError::Internal(e) => return Err(PageError::Internal(e)),
+        IdentityError::Store(e) => return Err(PageError::internal(e)),
+        IdentityError::Seal(e) => return Err(PageError::internal(e)),
+        IdentityError::Internal(e) => return Err(PageError::internal(e)),
     })
 }
 
