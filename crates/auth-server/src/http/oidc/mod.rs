@@ -44,6 +44,45 @@ pub async fn authenticated_client(
     state.oauth.authenticate(tenant, &who).await
 }
 
+/// The form of revocation (RFC 7009 §2.1) and introspection (RFC 7662
+/// §2.1): a token, a hint the server does not need (it tells refresh tokens
+/// from JWTs by their form), and the client's credentials when not in the
+/// `Authorization` header.
+#[derive(serde::Deserialize)]
+pub struct TokenQuestion {
+    token: Option<String>,
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+impl TokenQuestion {
+    /// The calling client, authenticated (see [`authenticated_client`]).
+    pub async fn client(
+        &self,
+        state: &web::Data<AppState>,
+        req: &actix_web::HttpRequest,
+        tenant: &Tenant,
+    ) -> Result<Arc<crate::domain::client::Client>, OAuthError> {
+        authenticated_client(
+            state,
+            req,
+            tenant,
+            self.client_id.as_deref(),
+            self.client_secret.as_deref(),
+        )
+        .await
+    }
+
+    /// The token asked about; required.
+    pub fn token(&self) -> Result<&str, OAuthError> {
+        self.token
+            .as_deref()
+            .ok_or_else(|| OAuthError::new(OAuthCode::InvalidRequest, "token is required"))
+    }
+}
+
 /// A public document with its `ETag` and `Cache-Control`; `304 Not
 /// Modified` when the request's `If-None-Match` already names that `ETag`.
 pub fn cached_document(
