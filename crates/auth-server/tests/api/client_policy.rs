@@ -345,3 +345,32 @@ both_engines!(
     introspection_shows_a_client_only_its_tokens_and_those_meant_for_it,
     introspection
 );
+
+/// A confidential web app registered without `client_credentials` may not
+/// use that grant, even with a correct secret: no token, unauthorized_client.
+async fn grants_are_per_client(engine: Engine) {
+    let (app, tenant, _) = acme(engine).await;
+    let web_app = create_client(
+        &app,
+        &tenant,
+        json!({"grant_types": ["authorization_code", "refresh_token"]}),
+    )
+    .await;
+    let (status, body) = client_credentials(&app, &web_app, &[]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
+    assert!(body.get("access_token").is_none());
+    let machine = create_client(&app, &tenant, json!({})).await;
+    let (status, body) = client_credentials(&app, &machine, &[]).await;
+    assert_eq!(
+        status, 200,
+        "the same request from a client with the grant: {body}"
+    );
+}
+both_engines!(
+    a_client_without_the_grant_gets_no_client_credentials_token,
+    grants_are_per_client
+);
