@@ -2,15 +2,20 @@
 //! own tokens (userinfo, introspection, the logout hint): every one is
 //! refused by the one JWT verifier, the verify SDK's, fed from the server's
 //! key cache. A genuine token is accepted by the same calls, so a refusal is
-//! the forgery's doing.
+//! the forgery's doing; once expired (the server's clock moved), the access
+//! token is refused too, while an expired ID token still names the user as
+//! a logout hint.
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use josekit::jws::{JwsHeader, HS256};
 use serde_json::{json, Value};
 use service_kit::both_engines;
+use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine as DbEngine;
 
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{spawn_app_with_clock, TestApp, PASSWORD};
 use crate::oidc::{code_flow, create_client, header, introspect, TestClient};
 
 fn b64(value: &Value) -> String {
@@ -34,14 +39,25 @@ fn payload(token: &str) -> Value {
 }
 
 async fn userinfo_status(app: &TestApp, slug: &str, token: &str) -> u16 {
-    app.client
+    userinfo(app, slug, token).await.0
+}
+
+/// The status and the challenge of userinfo for `token`.
+async fn userinfo(app: &TestApp, slug: &str, token: &str) -> (u16, String) {
+    let resp = app
+        .client
         .get(app.url(&format!("/t/{slug}/userinfo")))
         .bearer_auth(token)
         .send()
         .await
-        .expect("sent")
-        .status()
-        .as_u16()
+        .expect("sent");
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (resp.status().as_u16(), challenge)
 }
 
 async fn active(app: &TestApp, client: &TestClient, token: &str) -> bool {
@@ -49,7 +65,8 @@ async fn active(app: &TestApp, client: &TestClient, token: &str) -> bool {
 }
 
 async fn forgeries_are_refused(engine: DbEngine) {
-    let app = spawn_app(engine).await;
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let app = spawn_app_with_clock(engine, &[], clock.clone() as SharedClock).await;
     let tenant = app.tenant("acme", json!({})).await;
     app.tenant("beta", json!({})).await;
     let web = app.web();
@@ -135,6 +152,10 @@ async fn forgeries_are_refused(engine: DbEngine) {
             "introspection called a token with {what} active"
         );
     }
+    // An ID token is told apart by its type, before its signature.
+    let (status, challenge) = userinfo(&app, "acme", id_token).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("another type"), "{challenge}");
     // Acme's genuine token is nobody's at beta.
     assert_eq!(userinfo_status(&app, "beta", access).await, 401);
 
@@ -153,5 +174,19 @@ async fn forgeries_are_refused(engine: DbEngine) {
     assert_eq!(refused.status().as_u16(), 400, "a forged id_token_hint");
     let accepted = end_session(id_token).await.expect("sent");
     assert_ne!(accepted.status().as_u16(), 400, "the genuine id_token_hint");
+
+    // Past their expiry: the access token is refused where it is checked,
+    // the ID token still serves as a hint.
+    clock.advance(genuine["exp"].as_i64().unwrap_or_default() - clock.now() + 1);
+    let (status, challenge) = userinfo(&app, "acme", access).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("expired"), "{challenge}");
+    assert!(!active(&app, &client, access).await, "an expired token");
+    let expired_hint = end_session(id_token).await.expect("sent");
+    assert_ne!(
+        expired_hint.status().as_u16(),
+        400,
+        "an expired id_token_hint"
+    );
 }
 both_engines!(forged_tokens_are_refused, forgeries_are_refused);
