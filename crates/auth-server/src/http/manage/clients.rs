@@ -336,9 +336,9 @@ impl UpdateClientBody {
 }
 
 /// An id of the wrong shape is simply a client that does not exist.
-async fn ids(state: &AppState, path: &(String, String)) -> Result<(TenantId, ClientId), ApiError> {
-    let tenant = existing_tenant(state, &path.0).await?;
-    let client = ClientId::parse(&path.1)
+async fn ids(state: &AppState, path: &ClientPath) -> Result<(TenantId, ClientId), ApiError> {
+    let tenant = existing_tenant(state, &path.id).await?;
+    let client = ClientId::parse(&path.client_id)
         .map_err(|_| ApiError::new(Code::ClientNotFound, "no such client"))?;
     Ok((tenant, client))
 }
@@ -383,10 +383,10 @@ fn with_secret(
 pub async fn create_client(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<String>,
+    tenant: web::Path<TenantPath>,
     body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant).await?;
+    let tenant = existing_tenant(&state, &tenant.id).await?;
     let (kind, settings) = body.into_inner().parse()?;
     let (client, secret) = state.manage.clients.create(tenant, kind, settings).await?;
     let mut resp = HttpResponse::Created();
@@ -414,10 +414,10 @@ pub async fn create_client(
 pub async fn list_clients(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<String>,
+    tenant: web::Path<TenantPath>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant).await?;
+    let tenant = existing_tenant(&state, &tenant.id).await?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.after)?;
     let page = state.manage.clients.list(tenant, &page).await?;
@@ -442,7 +442,7 @@ pub async fn list_clients(
 pub async fn get_client(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let client = state.manage.clients.get(tenant, &id).await?;
@@ -470,7 +470,7 @@ pub async fn get_client(
 pub async fn update_client(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ClientPath>,
     body: JsonObject<UpdateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
@@ -507,7 +507,7 @@ pub async fn update_client(
 pub async fn rotate_client_secret(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ClientPath>,
     body: JsonObject<RotateSecretBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
@@ -539,18 +539,20 @@ pub async fn rotate_client_secret(
 pub async fn disable_client(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<ClientPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, id) = ids(&state, &path).await?;
     let client = state.manage.clients.disable(tenant, &id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
-/// The `{client_id}` of `/tenants/{id}/clients/{client_id}…`, for the OpenAPI document.
-#[derive(IntoParams)]
+/// The path of `/tenants/{id}/clients/{client_id}…`; the OpenAPI document
+/// takes `{id}` from [`TenantPath`] and `{client_id}` from here.
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // documents the path; handlers take `web::Path<(String, String)>`
 pub struct ClientPath {
+    #[param(ignore)]
+    id: String,
     /// The client's id, `cli_…`.
     client_id: String,
 }

@@ -85,10 +85,10 @@ impl From<Owner> for OwnerView {
 pub async fn add_owner(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<String>,
+    tenant: web::Path<TenantPath>,
     body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = parse_tenant_id(&tenant)?;
+    let tenant = parse_tenant_id(&tenant.id)?;
     let (owner, added) = state.owners.add(tenant, &body.email).await?;
     if added {
         tracing::info!(tenant_id = %tenant, user_id = %owner.user_id, "tenant owner added");
@@ -116,9 +116,9 @@ pub async fn add_owner(
 pub async fn list_owners(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<String>,
+    tenant: web::Path<TenantPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = parse_tenant_id(&tenant)?;
+    let tenant = parse_tenant_id(&tenant.id)?;
     let owners = state.owners.list(tenant).await?;
     Ok(HttpResponse::Ok().json(OwnerList {
         items: owners.into_iter().map(OwnerView::from).collect(),

@@ -213,9 +213,9 @@ pub async fn list_tenants(
 pub async fn get_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_tenant_id(&id)?;
+    let id = parse_tenant_id(&path.id)?;
     Ok(HttpResponse::Ok().json(TenantView::from(state.manage.tenants.get(id).await?)))
 }
 
@@ -262,10 +262,10 @@ pub async fn get_tenant_by_slug(
 pub async fn update_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<TenantPath>,
     body: JsonObject<UpdateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_tenant_id(&id)?;
+    let id = parse_tenant_id(&path.id)?;
     let body = body.into_inner();
     let update = TenantUpdate {
         display_name: body
@@ -299,19 +299,18 @@ pub async fn update_tenant(
 pub async fn disable_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_tenant_id(&id)?;
+    let id = parse_tenant_id(&path.id)?;
     let tenant = state.manage.tenants.disable(id).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
-/// The `{id}` of every `/tenants/{id}…` path, for the OpenAPI document.
-#[derive(IntoParams)]
+/// The `{id}` of every `/tenants/{id}…` path.
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // documents the path; handlers take `web::Path<String>`
 pub struct TenantPath {
     /// The tenant's id (a UUID).
     #[param(example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10")]
-    id: String,
+    pub id: String,
 }

@@ -101,10 +101,10 @@ pub struct EventList {
     items: Vec<EventView>,
 }
 
-fn ids(path: &(String, String)) -> Result<(TenantId, UserId), ApiError> {
-    let tenant = parse_tenant_id(&path.0)?;
-    let user =
-        UserId::parse(&path.1).ok_or_else(|| ApiError::new(Code::NotFound, "no such user"))?;
+fn ids(path: &UserPath) -> Result<(TenantId, UserId), ApiError> {
+    let tenant = parse_tenant_id(&path.id)?;
+    let user = UserId::parse(&path.user_id)
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such user"))?;
     Ok((tenant, user))
 }
 
@@ -125,10 +125,10 @@ fn ids(path: &(String, String)) -> Result<(TenantId, UserId), ApiError> {
 pub async fn list_users(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<String>,
+    tenant: web::Path<TenantPath>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant).await?;
+    let tenant = existing_tenant(&state, &tenant.id).await?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.after)?;
     let page = state.manage.users.list(tenant, &page).await?;
@@ -153,7 +153,7 @@ pub async fn list_users(
 pub async fn get_user(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
     Ok(HttpResponse::Ok().json(UserView::from(state.manage.users.get(tenant, user).await?)))
@@ -177,7 +177,7 @@ pub async fn get_user(
 pub async fn disable_user(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
     let disabled = state.manage.users.disable(tenant, user).await?;
@@ -202,7 +202,7 @@ pub async fn disable_user(
 pub async fn end_user_sessions(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant, user) = ids(&path)?;
     let ended = state.manage.users.end_sessions(tenant, user).await?;
@@ -230,10 +230,10 @@ pub async fn end_user_sessions(
 pub async fn list_events(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<String>,
+    tenant: web::Path<TenantPath>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant).await?;
+    let tenant = existing_tenant(&state, &tenant.id).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) || query.after.is_some() {
         return Err(ApiError::new(
@@ -257,11 +257,13 @@ pub async fn list_events(
     Ok(HttpResponse::Ok().json(EventList { items }))
 }
 
-/// The `{user_id}` of `/tenants/{id}/users/{user_id}…`, for the OpenAPI document.
-#[derive(IntoParams)]
+/// The path of `/tenants/{id}/users/{user_id}…`; the OpenAPI document
+/// takes `{id}` from [`TenantPath`] and `{user_id}` from here.
+#[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]
-#[allow(dead_code)] // documents the path; handlers take `web::Path<(String, String)>`
 pub struct UserPath {
+    #[param(ignore)]
+    id: String,
     /// The user's id (a UUID).
     user_id: String,
 }
