@@ -391,3 +391,34 @@ impl KeyService {
 pub fn owner(tenant: TenantId, kid: &str) -> String {
     format!("signing:{tenant}:{kid}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(period_secs: i64, jwks_max_age_secs: i64) -> RotationPolicy {
+        RotationPolicy {
+            period_secs,
+            retired_keep_secs: 2 * DAY,
+            jwks_max_age_secs,
+        }
+    }
+
+    #[test]
+    fn the_rotation_period_is_at_least_four_jwks_lifetimes() {
+        assert!(RotationPolicy::default().validate().is_ok());
+        let hour = 60 * 60;
+        assert!(policy(4 * hour, hour).validate().is_ok(), "exactly 4 ×");
+        assert!(policy(4 * hour - 1, hour).validate().is_err());
+        // The shortest period a tenant may ask for (one day) bounds the
+        // max-age too, whatever the default period.
+        assert!(policy(30 * DAY, DAY / 4).validate().is_ok(), "a day is 4 ×");
+        assert!(policy(30 * DAY, DAY / 4 + 1).validate().is_err());
+        assert!(policy(30 * DAY, 0).validate().is_err());
+        let no_keep = RotationPolicy {
+            retired_keep_secs: 0,
+            ..RotationPolicy::default()
+        };
+        assert!(no_keep.validate().is_err());
+    }
+}
