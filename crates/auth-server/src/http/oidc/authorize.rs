@@ -26,10 +26,6 @@ pub struct ConsentBody {
     decision: String,
 }
 
-fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> PageError {
-    PageError::internal(e)
-}
-
 /// The request as a query string, optionally without `prompt=login` (so the
 /// return from the login page does not ask for a login again).
 fn to_query(p: &AuthorizeParams, drop_login: bool) -> String {
@@ -192,7 +188,7 @@ async fn handle(ctx: PageCtx, params: AuthorizeParams) -> Result<HttpResponse, P
         .oauth
         .needs_consent(&ctx.tenant, &req, &user_id)
         .await
-        .map_err(internal)?
+        .map_err(PageError::internal)?
     {
         if req.prompt.none {
             return Ok(error_to_client(
@@ -247,7 +243,7 @@ async fn finish(
             &session.record.amr,
         )
         .await
-        .map_err(internal)?;
+        .map_err(PageError::internal)?;
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = req.state.as_deref() {
         params.push(("state", state));
@@ -288,6 +284,6 @@ pub async fn consent_decision(
         .oauth
         .record_consent(&ctx.tenant, &req, &session.user.id.to_string())
         .await
-        .map_err(internal)?;
+        .map_err(PageError::internal)?;
     finish(&ctx, &req, &session).await
 }

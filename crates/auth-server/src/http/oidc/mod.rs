@@ -45,14 +45,12 @@ pub async fn authenticated_client(
 }
 
 /// The form of revocation (RFC 7009 §2.1) and introspection (RFC 7662
-/// §2.1): a token, a hint the server does not need (it tells refresh tokens
-/// from JWTs by their form), and the client's credentials when not in the
-/// `Authorization` header.
+/// §2.1): a token and the client's credentials when not in the
+/// `Authorization` header. `token_type_hint` is accepted and not read: the
+/// server tells refresh tokens from JWTs by their form.
 #[derive(serde::Deserialize)]
 pub struct TokenQuestion {
     token: Option<String>,
-    #[allow(dead_code)]
-    token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
 }
