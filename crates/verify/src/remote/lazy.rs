@@ -7,7 +7,7 @@ use super::error::{RemoteError, SetupError, VerifyError};
 use super::verifier::{Verifier, VerifierConfig};
 use crate::claims::Claims;
 use crate::error::ConfigError;
-use crate::validator::{ValidationConfig, Validator};
+use crate::validator::Validator;
 
 /// A [`Verifier`] whose discovery waits for the first token.
 ///
@@ -30,19 +30,8 @@ impl LazyVerifier {
     ///
     /// The [`ConfigError`] [`Validator::new`] would give.
     pub fn new(config: VerifierConfig) -> Result<LazyVerifier, ConfigError> {
-        Validator::new(ValidationConfig {
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            leeway: config.leeway,
-            required_typ: config.required_typ.clone(),
-            required_claims: config.required_claims.clone(),
-            required_scopes: config.required_scopes.clone(),
-            ..ValidationConfig::default()
-        })?;
-        let realm = config
-            .realm
-            .clone()
-            .unwrap_or_else(|| config.audience.clone());
+        Validator::new(config.validation())?;
+        let realm = config.realm();
         Ok(LazyVerifier {
             config,
             realm,

@@ -79,6 +79,26 @@ impl Default for VerifierConfig {
     }
 }
 
+impl VerifierConfig {
+    /// The local checks of this configuration, as a [`Validator`] takes them.
+    pub(crate) fn validation(&self) -> ValidationConfig {
+        ValidationConfig {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            leeway: self.leeway,
+            required_typ: self.required_typ.clone(),
+            required_claims: self.required_claims.clone(),
+            required_scopes: self.required_scopes.clone(),
+            ..ValidationConfig::default()
+        }
+    }
+
+    /// The `realm` of challenges: the configured one, else the audience.
+    pub(crate) fn realm(&self) -> String {
+        self.realm.clone().unwrap_or_else(|| self.audience.clone())
+    }
+}
+
 /// Verifies access tokens of one issuer for one audience: discovery, a
 /// cached JWKS, local validation per RFC 9068 and RFC 8725, and optionally
 /// introspection.
@@ -132,15 +152,8 @@ impl Verifier {
     /// [`SetupError::Remote`] for refused URLs or remote settings and
     /// failed discovery.
     pub async fn new(config: VerifierConfig) -> Result<Verifier, SetupError> {
-        let validator = Validator::new(ValidationConfig {
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            leeway: config.leeway,
-            required_typ: config.required_typ,
-            required_claims: config.required_claims,
-            required_scopes: config.required_scopes,
-            ..ValidationConfig::default()
-        })?;
+        let validator = Validator::new(config.validation())?;
+        let realm = config.realm();
         let http = config.keys.http(true)?;
         let needs_discovery = config.jwks_uri.is_none()
             || config
@@ -174,7 +187,7 @@ impl Verifier {
             keys: RemoteKeys::with_http(http, jwks_uri, config.keys),
             introspector,
             token_cache: super::token_cache::TokenCache::new(config.token_cache),
-            realm: config.realm.unwrap_or(config.audience),
+            realm,
         })
     }
 
