@@ -226,6 +226,59 @@ async fn jwks_publishes_public_halves(engine: Engine) {
 }
 both_engines!(keys_jwks_is_public, jwks_publishes_public_halves);
 
+async fn a_tenant_without_keys_gets_them_on_its_first_read(engine: Engine) {
+    // Tenants made before keys were made at creation (by the CLI or the
+    // demo) hold no keys: the first read of their key set makes the
+    // default algorithms' keys and publishes them.
+    let kit = kit(engine).await;
+    let t = kit.tenant("acme", json!({})).await;
+    assert!(kit.keys.list(t.id).await.expect("list").is_empty());
+    let set = kit.keys.published(t.id).await.expect("published");
+    assert_eq!(set.algs(), [SigningAlg::RS256, SigningAlg::ES256]);
+    let mut published = jwks_kids(&serde_json::from_slice(set.jwks()).expect("json"));
+    let mut expected = kit.kids(&t, KeyState::Active).await;
+    expected.extend(kit.kids(&t, KeyState::Next).await);
+    assert_eq!(
+        expected.len(),
+        4,
+        "an active and a next key per default algorithm"
+    );
+    published.sort();
+    expected.sort();
+    assert_eq!(published, expected);
+    let (jwt, _) = kit.token(&t, SigningAlg::ES256).await;
+    let jwks = kit.keys.jwks(t.id).await.expect("jwks");
+    assert!(verify(&jwt, &jwks).is_ok());
+}
+both_engines!(
+    keys_made_on_first_read,
+    a_tenant_without_keys_gets_them_on_its_first_read
+);
+
+async fn the_service_keeps_the_policy_it_was_given(engine: Engine) {
+    // The JWKS handler's Cache-Control comes from the service's policy.
+    let test_db = TestDb::new(engine).await;
+    let database = connect(&test_db.url).await;
+    let policy = RotationPolicy {
+        period_secs: 10 * DAY,
+        retired_keep_secs: 3 * DAY,
+        jwks_max_age_secs: 2 * 60 * 60,
+    };
+    assert_ne!(policy, RotationPolicy::default());
+    let keys = KeyService::new(
+        SigningKeyStore::new(database.pool.clone()),
+        Arc::new(MasterKeys::new(&ring(&["k1"])).expect("master keys")),
+        Arc::new(ManualClock::new(START)),
+        policy,
+    )
+    .expect("valid policy");
+    assert_eq!(*keys.policy(), policy);
+}
+both_engines!(
+    keys_policy_is_kept,
+    the_service_keeps_the_policy_it_was_given
+);
+
 async fn tokens_outlive_rotation_then_key_leaves(engine: Engine) {
     let kit = kit(engine).await;
     let t = kit.tenant("acme", json!({})).await;
