@@ -116,6 +116,46 @@ pub fn problem_response<const N: usize>(
         .into()
 }
 
+/// Declares a set of named responses an operation may answer, for
+/// `#[utoipa::path]`'s `responses(…)` beside its own tuples: `Name` is a type
+/// with no values whose `IntoResponses` lists each status with a reference
+/// to a response of the document's `components(responses(…))`, as
+/// `(status = …, response = Type)` would. Sets may overlap; an operation
+/// names several.
+///
+/// ```ignore
+/// service_kit::response_set! {
+///     /// A JSON request body that could not be read.
+///     pub JsonBody { 400: BadRequest, 413: PayloadTooLarge, 415: UnsupportedMediaType }
+/// }
+/// ```
+#[macro_export]
+macro_rules! response_set {
+    ($(
+        $(#[doc = $doc:literal])+
+        $vis:vis $name:ident { $($status:literal: $response:ty),+ $(,)? }
+    )*) => {$(
+        $(#[doc = $doc])+
+        $vis enum $name {}
+
+        impl ::utoipa::IntoResponses for $name {
+            fn responses() -> ::std::collections::BTreeMap<
+                String,
+                ::utoipa::openapi::RefOr<::utoipa::openapi::response::Response>,
+            > {
+                [$(($status.to_string(), $crate::openapi::response_ref::<$response>())),+]
+                    .into_iter()
+                    .collect()
+            }
+        }
+    )*};
+}
+
+/// A reference to the document's response named by `R`.
+pub fn response_ref<'s, R: utoipa::ToResponse<'s>>() -> RefOr<Response> {
+    RefOr::Ref(Ref::from_response_name(R::response().0))
+}
+
 problem_responses! {
     /// The body is not `application/json` (`unsupported-media-type`).
     pub UnsupportedMediaType;

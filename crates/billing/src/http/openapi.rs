@@ -151,6 +151,19 @@ service_kit::problem_responses! {
     pub WebhookRefused;
 }
 
+service_kit::response_set! {
+    /// An operation on one tenant: no valid token, a token without the scope
+    /// or for another tenant, a tenant id that is not a UUID.
+    pub Scoped { 401: Unauthorized, 403: Forbidden, 422: InvalidInput }
+
+    /// A JSON request body that could not be read.
+    pub JsonBody { 400: BadRequest, 413: PayloadTooLarge, 415: UnsupportedMediaType }
+
+    /// A call to Stripe: billing without a Stripe key, or Stripe refusing,
+    /// failing or unreachable.
+    pub Stripe { 409: Conflict, 502: BadGateway, 503: Unavailable }
+}
+
 /// The document as served and as committed in `docs/billing-openapi.json`:
 /// pretty JSON ending with a newline.
 pub fn document() -> &'static str {

@@ -7,10 +7,7 @@ use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
 use super::caller::{tenant_access, Access, TenantPath};
-use super::openapi::{
-    BadGateway, BadRequest, Conflict, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized,
-    Unavailable, UnsupportedMediaType,
-};
+use super::openapi::{JsonBody, Scoped, Stripe};
 use crate::domain::plan::PlanId;
 use crate::error::HttpError;
 use crate::service::{Billing, CheckoutOutcome, CheckoutParams};
@@ -63,15 +60,7 @@ pub struct CheckoutBody {
          body = CheckoutOutcome),
         (status = 200, description = "The existing subscription now has the plan (`outcome`: `changed`).",
          body = CheckoutOutcome),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
-        (status = 502, response = BadGateway),
-        (status = 503, response = Unavailable),
+        Scoped, JsonBody, Stripe,
     ),
 )]
 pub async fn checkout(
@@ -135,15 +124,7 @@ pub struct PortalLink {
     ),
     responses(
         (status = 201, description = "A portal session was created.", body = PortalLink),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
-        (status = 502, response = BadGateway),
-        (status = 503, response = Unavailable),
+        Scoped, JsonBody, Stripe,
     ),
 )]
 pub async fn portal(

@@ -7,9 +7,7 @@ use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{operator, tenant_access, Access, TenantPath};
-use super::openapi::{
-    BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
-};
+use super::openapi::{BadRequest, JsonBody, Scoped};
 use crate::domain::month::Month;
 use crate::domain::plan::PlanId;
 use crate::domain::quota::Quota;
@@ -34,9 +32,7 @@ use crate::store::invoices::Invoice;
     responses(
         (status = 200, description = "The tenant's entitlements (Free for a tenant billing has never heard of).",
          body = Entitlements),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = InvalidInput),
+        Scoped,
     ),
 )]
 pub async fn entitlements(
@@ -75,9 +71,7 @@ pub struct SubscriptionView {
     ),
     responses(
         (status = 200, description = "The tenant's subscription.", body = SubscriptionView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = InvalidInput),
+        Scoped,
     ),
 )]
 pub async fn subscription(
@@ -124,12 +118,7 @@ pub struct SetPlan {
     security(("platform_token" = ["billing:admin"])),
     responses(
         (status = 200, description = "The plan is set; the new entitlements.", body = Entitlements),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        Scoped, JsonBody,
     ),
 )]
 pub async fn set_plan(
@@ -195,9 +184,7 @@ pub struct UsageView {
     responses(
         (status = 200, description = "The month's usage and the history.", body = UsageView),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = InvalidInput),
+        Scoped,
     ),
 )]
 pub async fn usage(
@@ -255,9 +242,7 @@ pub struct AccountView {
     ),
     responses(
         (status = 200, description = "The tenant's billing account.", body = AccountView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = InvalidInput),
+        Scoped,
     ),
 )]
 pub async fn account(
@@ -296,12 +281,7 @@ pub struct AccountBody {
     ),
     responses(
         (status = 200, description = "The account is saved.", body = AccountView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        Scoped, JsonBody,
     ),
 )]
 pub async fn set_account(
@@ -338,9 +318,7 @@ pub struct InvoiceList {
     ),
     responses(
         (status = 200, description = "The tenant's invoices, newest first.", body = InvoiceList),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = InvalidInput),
+        Scoped,
     ),
 )]
 pub async fn invoices(

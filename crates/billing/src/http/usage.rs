@@ -7,9 +7,7 @@ use service_kit::http::json_object::JsonObject;
 use utoipa::ToSchema;
 
 use super::caller::usage_reporter;
-use super::openapi::{
-    BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
-};
+use super::openapi::{JsonBody, Scoped};
 use crate::error::HttpError;
 use crate::service::{Billing, UsageEvent, UsageReceipt};
 
@@ -37,12 +35,7 @@ pub struct Report {
     ),
     responses(
         (status = 200, description = "The report is stored.", body = UsageReceipt),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        Scoped, JsonBody,
     ),
 )]
 pub async fn report(

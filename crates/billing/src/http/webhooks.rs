@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::openapi::{BadGateway, Conflict, PayloadTooLarge, Unavailable, WebhookRefused};
+use super::openapi::{PayloadTooLarge, Stripe, WebhookRefused};
 use crate::error::HttpError;
 use crate::service::{Billing, WebhookOutcome};
 
@@ -34,10 +34,8 @@ pub struct WebhookAck {
         (status = 200, description = "The event is applied, was applied before, or is recorded and ignored.",
          body = WebhookAck),
         (status = 400, response = WebhookRefused),
-        (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
-        (status = 502, response = BadGateway),
-        (status = 503, response = Unavailable),
+        Stripe,
     ),
 )]
 pub async fn stripe(

@@ -9,9 +9,7 @@ use service_kit::openapi::Problem;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{
-    BadRequest, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
-};
+use super::openapi::{Invalid, JsonBody, Read};
 use super::tenant_path::existing_tenant;
 use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::client::{
@@ -371,13 +369,9 @@ fn with_secret(
              ("Location" = String, description = "`/manage/v1/tenants/{id}/clients/{client_id}`"),
              ("Cache-Control" = String, description = "`no-store`"),
          )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "A rule between fields (`invalid-input`; the document states every single-field rule): `refresh_token` needs `authorization_code`; `authorization_code` needs a redirect URI; a public client cannot use `client_credentials` nor set `require_pkce` to `false`; `refresh_token_idle_secs` is at most `refresh_token_lifetime_secs`; at most 50 distinct scopes.",
          body = Problem, content_type = "application/problem+json"),
+        Read, JsonBody,
     ),
 )]
 pub async fn create_client(
@@ -405,10 +399,7 @@ pub async fn create_client(
     params(TenantPath, ListQuery),
     responses(
         (status = 200, description = "A page of the tenant's clients.", body = ClientList),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = InvalidInput),
+        Read, Invalid,
     ),
 )]
 pub async fn list_clients(
@@ -435,8 +426,7 @@ pub async fn list_clients(
     params(TenantPath, ClientPath),
     responses(
         (status = 200, description = "The client (never its secret).", body = ClientView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn get_client(
@@ -458,13 +448,9 @@ pub async fn get_client(
     request_body = UpdateClientBody,
     responses(
         (status = 200, description = "The updated client.", body = ClientView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "A rule between fields (`invalid-input`; the document states every single-field rule): `refresh_token` needs `authorization_code`; `authorization_code` needs a redirect URI; a public client cannot use `client_credentials` nor set `require_pkce` to `false`; `refresh_token_idle_secs` is at most `refresh_token_lifetime_secs`; at most 50 distinct scopes.",
          body = Problem, content_type = "application/problem+json"),
+        Read, JsonBody,
     ),
 )]
 pub async fn update_client(
@@ -492,16 +478,11 @@ pub async fn update_client(
     responses(
         (status = 200, description = "The client with its new secret.", body = ClientWithSecret,
          headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
         (status = 409, description = "The client is public: it has no secret to rotate (`client-has-no-secret`).",
          body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
         (status = 503, description = "Concurrent rotations kept colliding; retry after `Retry-After` seconds.",
          body = Problem, content_type = "application/problem+json"),
+        Read, JsonBody, Invalid,
     ),
 )]
 pub async fn rotate_client_secret(
@@ -532,8 +513,7 @@ pub async fn rotate_client_secret(
     params(TenantPath, ClientPath),
     responses(
         (status = 200, description = "The disabled client.", body = ClientView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn disable_client(

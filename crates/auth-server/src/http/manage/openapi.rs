@@ -115,6 +115,18 @@ service_kit::problem_responses! {
     pub InvalidInput;
 }
 
+service_kit::response_set! {
+    /// An operation on a resource named in the path: no operator token, or no
+    /// such tenant, user or client.
+    pub Read { 401: Unauthorized, 404: NotFound }
+
+    /// A JSON request body that could not be read.
+    pub JsonBody { 400: BadRequest, 413: PayloadTooLarge, 415: UnsupportedMediaType }
+
+    /// A query string or a body field that does not parse or breaks a rule.
+    pub Invalid { 400: BadRequest, 422: InvalidInput }
+}
+
 /// The document as served and as committed in `docs/openapi.json`: pretty
 /// JSON ending with a newline.
 pub fn document() -> &'static str {

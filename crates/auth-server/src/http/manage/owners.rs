@@ -8,9 +8,7 @@ use service_kit::openapi::Problem;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{
-    BadRequest, InvalidInput, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType,
-};
+use super::openapi::{Invalid, JsonBody, Read};
 use super::tenant_path::parse_tenant_id;
 use super::tenants::{rfc3339, TenantPath};
 use crate::domain::owner::Owner;
@@ -72,14 +70,9 @@ impl From<Owner> for OwnerView {
     responses(
         (status = 201, description = "The person is now an owner.", body = OwnerView),
         (status = 200, description = "The person already was an owner.", body = OwnerView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
         (status = 409, description = "No `platform` user has this email yet (`owner-not-signed-up`: the person signs up at `/t/platform/signup` first), or the tenant is `platform` itself, which has no owners (`tenant-reserved`).",
          body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        Read, JsonBody, Invalid,
     ),
 )]
 pub async fn add_owner(
@@ -109,8 +102,7 @@ pub async fn add_owner(
     params(TenantPath),
     responses(
         (status = 200, description = "The tenant's owners, oldest first.", body = OwnerList),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn list_owners(
@@ -136,8 +128,7 @@ pub async fn list_owners(
     params(TenantPath, OwnerPath),
     responses(
         (status = 204, description = "The person is no longer an owner."),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn remove_owner(

@@ -14,10 +14,7 @@ use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate,
 };
 use crate::http::extract::Operator;
-use crate::http::manage::openapi::{
-    BadRequest, Conflict, InvalidInput, NotFound, PayloadTooLarge, Unauthorized,
-    UnsupportedMediaType,
-};
+use crate::http::manage::openapi::{Conflict, Invalid, JsonBody, Read, Unauthorized};
 use crate::state::AppState;
 use service_kit::paging::PageRequest;
 
@@ -141,12 +138,9 @@ impl From<Tenant> for TenantView {
     responses(
         (status = 201, description = "The tenant was created.", body = TenantView,
          headers(("Location" = String, description = "`/manage/v1/tenants/{id}`"))),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 409, response = Conflict),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        JsonBody, Invalid,
     ),
 )]
 pub async fn create_tenant(
@@ -179,9 +173,8 @@ pub async fn create_tenant(
     params(ListQuery),
     responses(
         (status = 200, description = "A page of tenants, in slug order.", body = TenantList),
-        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 422, response = InvalidInput),
+        Invalid,
     ),
 )]
 pub async fn list_tenants(
@@ -206,8 +199,7 @@ pub async fn list_tenants(
     params(TenantPath),
     responses(
         (status = 200, description = "The tenant.", body = TenantView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn get_tenant(
@@ -227,8 +219,7 @@ pub async fn get_tenant(
     params(("slug" = String, Path, description = "The tenant's slug.", example = "acme")),
     responses(
         (status = 200, description = "The tenant.", body = TenantView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn get_tenant_by_slug(
@@ -251,12 +242,7 @@ pub async fn get_tenant_by_slug(
     request_body = UpdateTenantBody,
     responses(
         (status = 200, description = "The updated tenant.", body = TenantView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = InvalidInput),
+        Read, JsonBody, Invalid,
     ),
 )]
 pub async fn update_tenant(
@@ -291,9 +277,8 @@ pub async fn update_tenant(
     params(TenantPath),
     responses(
         (status = 200, description = "The disabled tenant.", body = TenantView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
         (status = 409, response = Conflict),
+        Read,
     ),
 )]
 pub async fn disable_tenant(

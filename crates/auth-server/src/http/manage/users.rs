@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{BadRequest, InvalidInput, NotFound, Unauthorized};
+use super::openapi::{Invalid, Read};
 use super::tenant_path::{existing_tenant, parse_tenant_id};
 use super::tenants::{rfc3339, Status, TenantPath};
 use crate::domain::tenant::TenantId;
@@ -116,10 +116,7 @@ fn ids(path: &UserPath) -> Result<(TenantId, UserId), ApiError> {
     params(TenantPath, ListQuery),
     responses(
         (status = 200, description = "A page of the tenant's users.", body = UserList),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = InvalidInput),
+        Read, Invalid,
     ),
 )]
 pub async fn list_users(
@@ -146,8 +143,7 @@ pub async fn list_users(
     params(TenantPath, UserPath),
     responses(
         (status = 200, description = "The user.", body = UserView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn get_user(
@@ -170,8 +166,7 @@ pub async fn get_user(
     params(TenantPath, UserPath),
     responses(
         (status = 200, description = "The disabled user.", body = UserView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn disable_user(
@@ -195,8 +190,7 @@ pub async fn disable_user(
     params(TenantPath, UserPath),
     responses(
         (status = 200, description = "How many sessions were ended.", body = EndedSessions),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
+        Read,
     ),
 )]
 pub async fn end_user_sessions(
@@ -221,10 +215,7 @@ pub async fn end_user_sessions(
     ),
     responses(
         (status = 200, description = "The most recent events, newest first.", body = EventList),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = InvalidInput),
+        Read, Invalid,
     ),
 )]
 pub async fn list_events(
