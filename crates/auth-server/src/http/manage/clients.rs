@@ -6,26 +6,25 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
-use service_kit::{ApiError, Code};
-use utoipa::{IntoParams, ToSchema};
+use service_kit::ApiError;
+use utoipa::ToSchema;
 
+use super::list_query::ListQuery;
 use super::openapi::{Invalid, JsonBody, Read};
-use super::tenant_path::existing_tenant;
-use super::tenants::{rfc3339, Status, TenantPath};
+use super::paths::{ClientPath, TenantPath};
+use super::tenants::{rfc3339, Status};
 use crate::domain::client::{
     default_scopes, parse_grants, parse_id_token_alg, parse_origins, parse_privileges,
-    parse_resources, parse_uris, Client, ClientDraft, ClientId, ClientKind, ClientRuleError,
-    ClientSettings, ClientUpdate, PlainSecret, SecretOverlap, TokenLifetimes,
-    ACCESS_TOKEN_DEFAULT_SECS, DEFAULT_GRANT_TYPES, ID_TOKEN_ALG_DEFAULT,
-    REFRESH_ABSOLUTE_DEFAULT_SECS, REFRESH_IDLE_DEFAULT_SECS,
+    parse_resources, parse_uris, Client, ClientDraft, ClientKind, ClientRuleError, ClientSettings,
+    ClientUpdate, PlainSecret, SecretOverlap, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS,
+    DEFAULT_GRANT_TYPES, ID_TOKEN_ALG_DEFAULT, REFRESH_ABSOLUTE_DEFAULT_SECS,
+    REFRESH_IDLE_DEFAULT_SECS,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
-use crate::domain::tenant::TenantId;
 use crate::http::extract::Operator;
 use crate::state::AppState;
-use service_kit::paging::PageRequest;
 
 /// A new OAuth client.
 #[derive(Deserialize, ToSchema)]
@@ -118,18 +117,6 @@ pub struct RotateSecretBody {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 604800)]
     overlap_secs: i64,
-}
-
-/// Keyset pagination.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
-    /// The `next_after` of the previous page.
-    after: Option<String>,
 }
 
 /// A client as operators see it: never its secret, nor the secret's digest.
@@ -334,12 +321,6 @@ impl UpdateClientBody {
 }
 
 /// An id of the wrong shape is simply a client that does not exist.
-async fn ids(state: &AppState, path: &ClientPath) -> Result<(TenantId, ClientId), ApiError> {
-    let tenant = existing_tenant(state, &path.id).await?;
-    let client = ClientId::parse(&path.client_id)
-        .map_err(|_| ApiError::new(Code::ClientNotFound, "no such client"))?;
-    Ok((tenant, client))
-}
 
 /// 200 or 201 with the secret shown this once; never cached.
 fn with_secret(
@@ -377,10 +358,9 @@ fn with_secret(
 pub async fn create_client(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<TenantPath>,
+    TenantPath { id: tenant }: TenantPath,
     body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant.id).await?;
     let (kind, settings) = body.into_inner().parse()?;
     let (client, secret) = state.manage.clients.create(tenant, kind, settings).await?;
     let mut resp = HttpResponse::Created();
@@ -405,12 +385,10 @@ pub async fn create_client(
 pub async fn list_clients(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<TenantPath>,
+    TenantPath { id: tenant }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant.id).await?;
-    let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.after)?;
+    let page = query.into_inner().page()?;
     let page = state.manage.clients.list(tenant, &page).await?;
     Ok(HttpResponse::Ok().json(ClientList {
         items: page.items.iter().map(ClientView::from).collect(),
@@ -432,10 +410,9 @@ pub async fn list_clients(
 pub async fn get_client(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<ClientPath>,
+    ClientPath { tenant, client_id }: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, id) = ids(&state, &path).await?;
-    let client = state.manage.clients.get(tenant, &id).await?;
+    let client = state.manage.clients.get(tenant, &client_id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
@@ -456,12 +433,15 @@ pub async fn get_client(
 pub async fn update_client(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<ClientPath>,
+    ClientPath { tenant, client_id }: ClientPath,
     body: JsonObject<UpdateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, id) = ids(&state, &path).await?;
     let update = body.into_inner().parse()?;
-    let client = state.manage.clients.update(tenant, &id, update).await?;
+    let client = state
+        .manage
+        .clients
+        .update(tenant, &client_id, update)
+        .await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
 
@@ -488,15 +468,14 @@ pub async fn update_client(
 pub async fn rotate_client_secret(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<ClientPath>,
+    ClientPath { tenant, client_id }: ClientPath,
     body: JsonObject<RotateSecretBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, id) = ids(&state, &path).await?;
     let overlap = SecretOverlap::parse(body.overlap_secs)?;
     let (client, secret) = state
         .manage
         .clients
-        .rotate_secret(tenant, &id, overlap)
+        .rotate_secret(tenant, &client_id, overlap)
         .await?;
     Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
 }
@@ -519,20 +498,8 @@ pub async fn rotate_client_secret(
 pub async fn disable_client(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<ClientPath>,
+    ClientPath { tenant, client_id }: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, id) = ids(&state, &path).await?;
-    let client = state.manage.clients.disable(tenant, &id).await?;
+    let client = state.manage.clients.disable(tenant, &client_id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
-}
-
-/// The path of `/tenants/{id}/clients/{client_id}…`; the OpenAPI document
-/// takes `{id}` from [`TenantPath`] and `{client_id}` from here.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct ClientPath {
-    #[param(ignore)]
-    id: String,
-    /// The client's id, `cli_…`.
-    client_id: String,
 }

@@ -1,8 +1,9 @@
 //! The management API (`/manage/v1`), for platform operators.
 pub mod clients;
 pub mod contract;
+pub mod list_query;
 pub mod openapi;
 pub mod owners;
-pub mod tenant_path;
+pub mod paths;
 pub mod tenants;
 pub mod users;

@@ -5,15 +5,13 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
-use service_kit::{ApiError, Code};
-use utoipa::{IntoParams, ToSchema};
+use service_kit::ApiError;
+use utoipa::ToSchema;
 
 use super::openapi::{Invalid, JsonBody, Read};
-use super::tenant_path::parse_tenant_id;
-use super::tenants::{rfc3339, TenantPath};
+use super::paths::{OwnerPath, TenantPath};
+use super::tenants::rfc3339;
 use crate::domain::owner::Owner;
-use crate::domain::tenant::TenantId;
-use crate::domain::user::UserId;
 use crate::http::extract::Operator;
 use crate::state::AppState;
 
@@ -78,10 +76,9 @@ impl From<Owner> for OwnerView {
 pub async fn add_owner(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<TenantPath>,
+    TenantPath { id: tenant }: TenantPath,
     body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = parse_tenant_id(&tenant.id)?;
     let (owner, added) = state.owners.add(tenant, &body.email).await?;
     if added {
         tracing::info!(tenant_id = %tenant, user_id = %owner.user_id, "tenant owner added");
@@ -108,9 +105,8 @@ pub async fn add_owner(
 pub async fn list_owners(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<TenantPath>,
+    TenantPath { id: tenant }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = parse_tenant_id(&tenant.id)?;
     let owners = state.owners.list(tenant).await?;
     Ok(HttpResponse::Ok().json(OwnerList {
         items: owners.into_iter().map(OwnerView::from).collect(),
@@ -134,28 +130,9 @@ pub async fn list_owners(
 pub async fn remove_owner(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<OwnerPath>,
+    OwnerPath { tenant, user_id }: OwnerPath,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, user) = ids(&path)?;
-    state.owners.remove(tenant, user).await?;
-    tracing::info!(tenant_id = %tenant, user_id = %user, "tenant owner removed");
+    state.owners.remove(tenant, user_id).await?;
+    tracing::info!(tenant_id = %tenant, user_id = %user_id, "tenant owner removed");
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn ids(path: &OwnerPath) -> Result<(TenantId, UserId), ApiError> {
-    let tenant = parse_tenant_id(&path.id)?;
-    let user = UserId::parse(&path.user_id)
-        .ok_or_else(|| ApiError::new(Code::NotFound, "this user is not an owner of the tenant"))?;
-    Ok((tenant, user))
-}
-
-/// The path of `/tenants/{id}/owners/{user_id}`; the OpenAPI document takes
-/// `{id}` from [`TenantPath`] and `{user_id}` from here.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct OwnerPath {
-    #[param(ignore)]
-    id: String,
-    /// The owner's id as a user of the `platform` tenant (a UUID).
-    user_id: String,
 }

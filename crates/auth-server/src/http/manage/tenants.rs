@@ -7,16 +7,16 @@ use service_kit::http::json_object::JsonObject;
 use service_kit::ApiError;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::tenant_path::parse_tenant_id;
+use super::list_query::ListQuery;
+use super::paths::TenantPath;
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate,
 };
 use crate::http::extract::Operator;
 use crate::http::manage::openapi::{Conflict, Invalid, JsonBody, Read, Unauthorized};
 use crate::state::AppState;
-use service_kit::paging::PageRequest;
 
 /// A new tenant.
 #[derive(Deserialize, ToSchema)]
@@ -44,18 +44,6 @@ pub struct UpdateTenantBody {
     /// Replaces the settings as a whole: a JSON object of at most 8 KiB.
     #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
-}
-
-/// Keyset pagination.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
-    /// The `next_after` of the previous page.
-    after: Option<String>,
 }
 
 /// `active` or `disabled`: the state of a tenant, user or client.
@@ -182,8 +170,7 @@ pub async fn list_tenants(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.after)?;
+    let page = query.into_inner().page()?;
     let page = state.manage.tenants.list(&page).await?;
     Ok(HttpResponse::Ok().json(TenantList {
         items: page.items.into_iter().map(TenantView::from).collect(),
@@ -205,9 +192,8 @@ pub async fn list_tenants(
 pub async fn get_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
+    TenantPath { id }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_tenant_id(&path.id)?;
     Ok(HttpResponse::Ok().json(TenantView::from(state.manage.tenants.get(id).await?)))
 }
 
@@ -248,10 +234,9 @@ pub async fn get_tenant_by_slug(
 pub async fn update_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
+    TenantPath { id }: TenantPath,
     body: JsonObject<UpdateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_tenant_id(&path.id)?;
     let body = body.into_inner();
     let update = TenantUpdate {
         display_name: body
@@ -284,18 +269,8 @@ pub async fn update_tenant(
 pub async fn disable_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<TenantPath>,
+    TenantPath { id }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_tenant_id(&path.id)?;
     let tenant = state.manage.tenants.disable(id).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
-}
-
-/// The `{id}` of every `/tenants/{id}…` path.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct TenantPath {
-    /// The tenant's id (a UUID).
-    #[param(example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10")]
-    pub id: String,
 }

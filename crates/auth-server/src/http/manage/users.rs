@@ -2,30 +2,17 @@
 //! look after a tenant's end users (ASVS 7.4.2, 7.4.5: disabling a user or
 //! ending their sessions takes effect at once).
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use service_kit::{ApiError, Code};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
+use super::list_query::ListQuery;
 use super::openapi::{Invalid, Read};
-use super::tenant_path::{existing_tenant, parse_tenant_id};
-use super::tenants::{rfc3339, Status, TenantPath};
-use crate::domain::tenant::TenantId;
-use crate::domain::user::{User, UserId};
+use super::paths::{TenantPath, UserPath};
+use super::tenants::{rfc3339, Status};
+use crate::domain::user::User;
 use crate::http::extract::Operator;
 use crate::state::AppState;
-use service_kit::paging::PageRequest;
-
-/// Keyset pagination.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    limit: Option<u32>,
-    /// The `next_after` of the previous page.
-    after: Option<String>,
-}
 
 /// An end user of a tenant.
 #[derive(Serialize, ToSchema)]
@@ -101,13 +88,6 @@ pub struct EventList {
     items: Vec<EventView>,
 }
 
-fn ids(path: &UserPath) -> Result<(TenantId, UserId), ApiError> {
-    let tenant = parse_tenant_id(&path.id)?;
-    let user = UserId::parse(&path.user_id)
-        .ok_or_else(|| ApiError::new(Code::NotFound, "no such user"))?;
-    Ok((tenant, user))
-}
-
 /// List a tenant's users
 #[utoipa::path(
     get,
@@ -122,12 +102,10 @@ fn ids(path: &UserPath) -> Result<(TenantId, UserId), ApiError> {
 pub async fn list_users(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<TenantPath>,
+    TenantPath { id: tenant }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant.id).await?;
-    let query = query.into_inner();
-    let page = PageRequest::parse(query.limit, query.after)?;
+    let page = query.into_inner().page()?;
     let page = state.manage.users.list(tenant, &page).await?;
     Ok(HttpResponse::Ok().json(UserList {
         items: page.items.into_iter().map(UserView::from).collect(),
@@ -149,10 +127,11 @@ pub async fn list_users(
 pub async fn get_user(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<UserPath>,
+    UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, user) = ids(&path)?;
-    Ok(HttpResponse::Ok().json(UserView::from(state.manage.users.get(tenant, user).await?)))
+    Ok(HttpResponse::Ok().json(UserView::from(
+        state.manage.users.get(tenant, user_id).await?,
+    )))
 }
 
 /// Disable a user
@@ -172,10 +151,9 @@ pub async fn get_user(
 pub async fn disable_user(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<UserPath>,
+    UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, user) = ids(&path)?;
-    let disabled = state.manage.users.disable(tenant, user).await?;
+    let disabled = state.manage.users.disable(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(UserView::from(disabled)))
 }
 
@@ -196,10 +174,9 @@ pub async fn disable_user(
 pub async fn end_user_sessions(
     _: Operator,
     state: web::Data<AppState>,
-    path: web::Path<UserPath>,
+    UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
-    let (tenant, user) = ids(&path)?;
-    let ended = state.manage.users.end_sessions(tenant, user).await?;
+    let ended = state.manage.users.end_sessions(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(EndedSessions { ended }))
 }
 
@@ -221,10 +198,9 @@ pub async fn end_user_sessions(
 pub async fn list_events(
     _: Operator,
     state: web::Data<AppState>,
-    tenant: web::Path<TenantPath>,
+    TenantPath { id: tenant }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = existing_tenant(&state, &tenant.id).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) || query.after.is_some() {
         return Err(ApiError::new(
@@ -246,15 +222,4 @@ pub async fn list_events(
         })
         .collect();
     Ok(HttpResponse::Ok().json(EventList { items }))
-}
-
-/// The path of `/tenants/{id}/users/{user_id}…`; the OpenAPI document
-/// takes `{id}` from [`TenantPath`] and `{user_id}` from here.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct UserPath {
-    #[param(ignore)]
-    id: String,
-    /// The user's id (a UUID).
-    user_id: String,
 }
