@@ -58,6 +58,7 @@ async fn setup(engine: Engine) -> (TestApp, Arc<ManualClock>, TestClient, crate:
 async fn idle_refresh_tokens_expire(engine: Engine) {
     let (app, clock, client, web) = setup(engine).await;
     let tokens = code_flow(&app, &web, "acme", &client, ALICE, PASSWORD).await;
+    let unused = code_flow(&app, &web, "acme", &client, ALICE, PASSWORD).await;
 
     // Used a second before its idle time ends: a new token, idle from now on.
     clock.advance(IDLE - 1);
@@ -70,8 +71,13 @@ async fn idle_refresh_tokens_expire(engine: Engine) {
         "the rotated token is idle from its use: {third}"
     );
 
+    // The code exchange's own refresh token, never used since: refused.
+    clock.advance(1);
+    let answer = refresh(&app, &client, &unused["refresh_token"]).await;
+    assert!(refused(&answer), "{answer:?}");
+
     // Unused for exactly its idle time: refused, though the family lives on.
-    clock.advance(IDLE);
+    clock.advance(IDLE - 1);
     let answer = refresh(&app, &client, &third["refresh_token"]).await;
     assert!(refused(&answer), "{answer:?}");
     assert_eq!(

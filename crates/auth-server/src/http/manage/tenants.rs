@@ -170,8 +170,11 @@ pub async fn list_tenants(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.into_inner().page()?;
-    let page = state.manage.tenants.list(&page).await?;
+    let page = state
+        .manage
+        .tenants
+        .list(&query.into_inner().page()?)
+        .await?;
     Ok(HttpResponse::Ok().json(TenantList {
         items: page.items.into_iter().map(TenantView::from).collect(),
         next_after: page.next_after,

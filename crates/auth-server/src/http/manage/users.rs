@@ -105,8 +105,11 @@ pub async fn list_users(
     TenantPath { id: tenant }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = query.into_inner().page()?;
-    let page = state.manage.users.list(tenant, &page).await?;
+    let page = state
+        .manage
+        .users
+        .list(tenant, &query.into_inner().page()?)
+        .await?;
     Ok(HttpResponse::Ok().json(UserList {
         items: page.items.into_iter().map(UserView::from).collect(),
         next_after: page.next_after,
