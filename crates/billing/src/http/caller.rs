@@ -5,6 +5,11 @@
 //!   any tenant's entitlements), `billing:admin` (everything, every tenant);
 //! * a tenant owner's dashboard session: `billing:manage` and the claim
 //!   `billing_tenant` naming the one tenant it may see and change.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
 use connectauth_verify::actix::AuthenticatedUser;
 use serde::Deserialize;
 use service_kit::{ApiError, Code};
@@ -68,6 +73,26 @@ pub fn tenant_access(
     }
     user.require_scopes(&[MANAGE])?;
     Err(ApiError::new(Code::Forbidden, "Not allowed.").into())
+}
+
+/// The tenant of the path, once the caller may manage it ([`Access::Manage`]:
+/// its owner or an operator). Reads the bearer token, then [`TenantPath`].
+pub struct ManagedTenant(pub TenantId);
+
+impl FromRequest for ManagedTenant {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthenticatedUser::from_request(req, payload);
+        let path = web::Path::<TenantPath>::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            let path = path.await?;
+            let tenant = tenant_access(&user, &path, Access::Manage)?;
+            Ok(Self(tenant))
+        })
+    }
 }
 
 /// Services that report usage.

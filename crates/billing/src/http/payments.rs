@@ -1,12 +1,11 @@
 //! Stripe Checkout (subscribe or change plan) and the Customer Portal.
 use actix_web::{web, HttpResponse};
-use connectauth_verify::actix::AuthenticatedUser;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
-use super::caller::{tenant_access, Access, TenantPath};
+use super::caller::{ManagedTenant, TenantPath};
 use super::openapi::{JsonBody, Scoped, Stripe};
 use crate::domain::plan::PlanId;
 use crate::error::HttpError;
@@ -51,10 +50,7 @@ pub struct CheckoutBody {
     tag = "payments",
     params(TenantPath),
     request_body = CheckoutBody,
-    security(
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 201, description = "A Checkout Session was created (`outcome`: `checkout`).",
          body = CheckoutOutcome),
@@ -64,12 +60,10 @@ pub struct CheckoutBody {
     ),
 )]
 pub async fn checkout(
-    user: AuthenticatedUser,
+    ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
-    path: web::Path<TenantPath>,
     body: JsonObject<CheckoutBody>,
 ) -> Result<HttpResponse, HttpError> {
-    let tenant = tenant_access(&user, &path, Access::Manage)?;
     let plan =
         PlanId::parse(&body.plan).map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
     let body = body.into_inner();
@@ -118,22 +112,17 @@ pub struct PortalLink {
     tag = "payments",
     params(TenantPath),
     request_body = PortalBody,
-    security(
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 201, description = "A portal session was created.", body = PortalLink),
         Scoped, JsonBody, Stripe,
     ),
 )]
 pub async fn portal(
-    user: AuthenticatedUser,
+    ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
-    path: web::Path<TenantPath>,
     body: JsonObject<PortalBody>,
 ) -> Result<HttpResponse, HttpError> {
-    let tenant = tenant_access(&user, &path, Access::Manage)?;
     let url = billing.portal(tenant, &body.return_url).await?;
     Ok(HttpResponse::Created().json(PortalLink { url }))
 }

@@ -6,7 +6,7 @@ use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::{IntoParams, ToSchema};
 
-use super::caller::{operator, tenant_access, Access, TenantPath};
+use super::caller::{operator, tenant_access, Access, ManagedTenant, TenantPath};
 use super::openapi::{BadRequest, JsonBody, Scoped};
 use crate::domain::month::Month;
 use crate::domain::plan::PlanId;
@@ -24,11 +24,7 @@ use crate::store::invoices::Invoice;
     path = "/v1/tenants/{tenant_id}/entitlements",
     tag = "tenants",
     params(TenantPath),
-    security(
-        ("platform_token" = ["billing:entitlements"]),
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:entitlements"]), ("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 200, description = "The tenant's entitlements (Free for a tenant billing has never heard of).",
          body = Entitlements),
@@ -65,21 +61,16 @@ pub struct SubscriptionView {
     path = "/v1/tenants/{tenant_id}/subscription",
     tag = "tenants",
     params(TenantPath),
-    security(
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 200, description = "The tenant's subscription.", body = SubscriptionView),
         Scoped,
     ),
 )]
 pub async fn subscription(
-    user: AuthenticatedUser,
+    ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
-    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, HttpError> {
-    let tenant = tenant_access(&user, &path, Access::Manage)?;
     let s = billing.subscription(tenant).await?;
     let entitlements = billing.entitlements_for(&s).await?;
     Ok(HttpResponse::Ok().json(SubscriptionView {
@@ -177,10 +168,7 @@ pub struct UsageView {
         TenantPath,
         UsageQuery,
     ),
-    security(
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 200, description = "The month's usage and the history.", body = UsageView),
         (status = 400, response = BadRequest),
@@ -188,12 +176,10 @@ pub struct UsageView {
     ),
 )]
 pub async fn usage(
-    user: AuthenticatedUser,
+    ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
-    path: web::Path<TenantPath>,
     query: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let tenant = tenant_access(&user, &path, Access::Manage)?;
     let history = billing.usage_history(tenant).await?;
     let entitlements = billing.entitlements(tenant).await?;
     let month = match &query.month {
@@ -236,21 +222,16 @@ pub struct AccountView {
     path = "/v1/tenants/{tenant_id}/account",
     tag = "tenants",
     params(TenantPath),
-    security(
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 200, description = "The tenant's billing account.", body = AccountView),
         Scoped,
     ),
 )]
 pub async fn account(
-    user: AuthenticatedUser,
+    ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
-    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, HttpError> {
-    let tenant = tenant_access(&user, &path, Access::Manage)?;
     Ok(HttpResponse::Ok().json(AccountView {
         tenant_id: tenant.to_string(),
         owner_email: billing.owner_email(tenant).await?,
@@ -275,22 +256,17 @@ pub struct AccountBody {
     tag = "tenants",
     params(TenantPath),
     request_body = AccountBody,
-    security(
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 200, description = "The account is saved.", body = AccountView),
         Scoped, JsonBody,
     ),
 )]
 pub async fn set_account(
-    user: AuthenticatedUser,
+    ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
-    path: web::Path<TenantPath>,
     body: JsonObject<AccountBody>,
 ) -> Result<HttpResponse, HttpError> {
-    let tenant = tenant_access(&user, &path, Access::Manage)?;
     let email = body.owner_email.as_deref().map(str::trim);
     billing.set_owner_email(tenant, email).await?;
     Ok(HttpResponse::Ok().json(AccountView {
@@ -312,21 +288,16 @@ pub struct InvoiceList {
     path = "/v1/tenants/{tenant_id}/invoices",
     tag = "tenants",
     params(TenantPath),
-    security(
-        ("platform_token" = ["billing:admin"]),
-        ("platform_token" = ["billing:manage"]),
-    ),
+    security(("platform_token" = ["billing:admin"]), ("platform_token" = ["billing:manage"])),
     responses(
         (status = 200, description = "The tenant's invoices, newest first.", body = InvoiceList),
         Scoped,
     ),
 )]
 pub async fn invoices(
-    user: AuthenticatedUser,
+    ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
-    path: web::Path<TenantPath>,
 ) -> Result<HttpResponse, HttpError> {
-    let tenant = tenant_access(&user, &path, Access::Manage)?;
     Ok(HttpResponse::Ok().json(InvoiceList {
         invoices: billing.invoices(tenant).await?,
     }))

@@ -29,10 +29,7 @@ pub struct Report {
     path = "/v1/usage",
     tag = "usage",
     request_body = Report,
-    security(
-        ("platform_token" = ["billing:usage"]),
-        ("platform_token" = ["billing:admin"]),
-    ),
+    security(("platform_token" = ["billing:usage"]), ("platform_token" = ["billing:admin"])),
     responses(
         (status = 200, description = "The report is stored.", body = UsageReceipt),
         Scoped, JsonBody,
