@@ -90,6 +90,19 @@ async fn disabling_a_client_ends_its_tokens(engine: Engine) {
         false
     );
     assert_eq!(userinfo_status(&app, access).await, 401);
+    // Nor does the client authenticate for a new token of its own.
+    let (status, body) = token(
+        &app,
+        "acme",
+        &client,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
 }
 
 both_engines!(

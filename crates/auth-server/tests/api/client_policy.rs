@@ -282,6 +282,106 @@ async fn pkce_policy(engine: Engine) {
 }
 both_engines!(confidential_clients_need_pkce_unless_opted_out, pkce_policy);
 
+async fn public_client_authentication(engine: Engine) {
+    let (app, tenant, web) = acme(engine).await;
+    let spa = create_client(
+        &app,
+        &tenant,
+        json!({"kind": "public", "first_party": true, "grant_types": ["authorization_code"]}),
+    )
+    .await;
+    assert!(spa.secret.is_none());
+    let exchange_as =
+        |cb: Vec<(String, String)>, verifier: String, secret: Option<&'static str>| {
+            let app = &app;
+            let spa = &spa;
+            async move {
+                let code = param(&cb, "code").expect("code");
+                let mut form = vec![
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", verifier.as_str()),
+                    ("client_id", spa.id.as_str()),
+                ];
+                if let Some(secret) = secret {
+                    form.push(("client_secret", secret));
+                }
+                let resp = app
+                    .client
+                    .post(app.url("/t/acme/token"))
+                    .form(&form)
+                    .send()
+                    .await
+                    .expect("sent");
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+    // A public client (a single-page app) is known by its id alone, with PKCE.
+    let (verifier, challenge) = pkce();
+    let cb = authorize(
+        &web,
+        &authorize_path("acme", &spa, &challenge, &[]),
+        "alice@example.com",
+        PASSWORD,
+    )
+    .await;
+    let (status, body) = exchange_as(cb, verifier, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(body["id_token"].as_str().expect("id token"))["aud"],
+        spa.id
+    );
+    assert!(body.get("refresh_token").is_none(), "{body}");
+
+    // A public client presenting a secret is not authenticated.
+    let (verifier, challenge) = pkce();
+    let cb = authorize(
+        &web,
+        &authorize_path("acme", &spa, &challenge, &[]),
+        "alice@example.com",
+        PASSWORD,
+    )
+    .await;
+    let (status, body) = exchange_as(cb, verifier, Some("made-up")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+
+    // A disabled public client is not authenticated either, even with a
+    // code it got before.
+    let (verifier, challenge) = pkce();
+    let cb = authorize(
+        &web,
+        &authorize_path("acme", &spa, &challenge, &[]),
+        "alice@example.com",
+        PASSWORD,
+    )
+    .await;
+    let disabled = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{tenant}/clients/{}/disable", spa.id),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(disabled.status().as_u16(), 200);
+    let (status, body) = exchange_as(cb, verifier, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+}
+both_engines!(
+    public_clients_authenticate_by_id_alone,
+    public_client_authentication
+);
+
 async fn introspection(engine: Engine) {
     let (app, tenant, web) = acme(engine).await;
     let resource_server = create_client(

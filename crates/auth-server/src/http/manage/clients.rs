@@ -388,11 +388,7 @@ pub async fn list_clients(
     TenantPath { id: tenant }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .manage
-        .clients
-        .list(tenant, &query.into_inner().page()?)
-        .await?;
+    let page = state.manage.clients.list(tenant, &query.page()?).await?;
     Ok(HttpResponse::Ok().json(ClientList {
         items: page.items.iter().map(ClientView::from).collect(),
         next_after: page.next_after,

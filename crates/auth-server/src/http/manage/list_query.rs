@@ -18,7 +18,7 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// The page asked for; a size out of range is `invalid-input`.
-    pub fn page(self) -> Result<PageRequest, ApiError> {
-        Ok(PageRequest::parse(self.limit, self.after)?)
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::parse(self.limit, self.after.clone())?)
     }
 }

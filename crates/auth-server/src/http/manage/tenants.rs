@@ -170,11 +170,7 @@ pub async fn list_tenants(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .manage
-        .tenants
-        .list(&query.into_inner().page()?)
-        .await?;
+    let page = state.manage.tenants.list(&query.page()?).await?;
     Ok(HttpResponse::Ok().json(TenantList {
         items: page.items.into_iter().map(TenantView::from).collect(),
         next_after: page.next_after,

@@ -105,11 +105,7 @@ pub async fn list_users(
     TenantPath { id: tenant }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state
-        .manage
-        .users
-        .list(tenant, &query.into_inner().page()?)
-        .await?;
+    let page = state.manage.users.list(tenant, &query.page()?).await?;
     Ok(HttpResponse::Ok().json(UserList {
         items: page.items.into_iter().map(UserView::from).collect(),
         next_after: page.next_after,
