@@ -315,7 +315,10 @@ mod tests {
             session_secret: "cookie-secret".into(),
             stage: SessionStage::Authenticated,
         };
-        assert!(!format!("{done:?}").contains("cookie-secret"));
+        let shown = format!("{done:?}");
+        assert!(!shown.contains("cookie-secret"), "{shown}");
+        assert!(shown.starts_with("LoggedIn"), "{shown}");
+        assert!(shown.contains("Authenticated"), "{shown}");
     }
 
     #[test]

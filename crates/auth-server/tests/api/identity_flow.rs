@@ -1,12 +1,40 @@
 //! The whole journey of an end user, over HTTP with a real SMTP listener:
 //! sign up → mail → verify → log in → MFA enrol → log out → log in with TOTP
 //! → reset password by mail → log in with a recovery code, used once.
-use serde_json::json;
+use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{spawn_app, TestApp, PASSWORD};
 use crate::web::{link_path, token_of, totp_code};
+
+/// The outcomes of the tenant's `login` events, sorted, and the user's
+/// `last_login_at`, through the management API.
+async fn logins(app: &TestApp, tenant: &str) -> (Vec<String>, Option<String>) {
+    let get = |path: String| async move {
+        app.admin(reqwest::Method::GET, &path)
+            .send()
+            .await
+            .expect("sent")
+            .json::<Value>()
+            .await
+            .expect("json")
+    };
+    let events = get(format!("/manage/v1/tenants/{tenant}/events")).await;
+    let mut outcomes: Vec<String> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["kind"] == "login")
+        .map(|e| e["outcome"].as_str().expect("outcome").to_owned())
+        .collect();
+    outcomes.sort();
+    let users = get(format!("/manage/v1/tenants/{tenant}/users")).await;
+    let last = users["items"][0]["last_login_at"]
+        .as_str()
+        .map(str::to_owned);
+    (outcomes, last)
+}
 
 async fn journey(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -15,12 +43,16 @@ async fn journey(engine: Engine) {
     let email = "alice@example.com";
 
     app.signup_verified(&web, "acme", email, PASSWORD).await;
+    let tenant_id = tenant.id.to_string();
 
     let login = app.login(&web, "acme", email, PASSWORD).await;
     assert_eq!(
         (login.status, login.location.as_deref()),
         (303, Some("/t/acme/account"))
     );
+    let (outcomes, first_login_at) = logins(&app, &tenant_id).await;
+    assert_eq!(outcomes, ["success"]);
+    assert!(first_login_at.is_some(), "a finished login is recorded");
     let account = web.get("/t/acme/account").await;
     assert_eq!(account.status, 200);
     assert!(
@@ -103,6 +135,11 @@ async fn journey(engine: Engine) {
     // Log in again: the password leads to the second step, not the account.
     let login = app.login(&web, "acme", email, PASSWORD).await;
     assert_eq!(login.location.as_deref(), Some("/t/acme/mfa"));
+    let (outcomes, _) = logins(&app, &tenant_id).await;
+    assert!(
+        outcomes.contains(&"mfa_required".to_owned()),
+        "the password step alone is not a login: {outcomes:?}"
+    );
     assert_eq!(
         web.get("/t/acme/account").await.location.as_deref(),
         Some("/t/acme/login"),
