@@ -139,6 +139,7 @@ impl AppState {
             account_lockout: lockout(id.account_lockout_threshold, LockoutPolicy::ACCOUNT),
             ip_lockout: lockout(id.ip_lockout_threshold, LockoutPolicy::IP),
             public_url: config.http.public_url.clone(),
+            clock: clock.clone(),
         };
         let directory = Arc::new(TenantDirectory::new(
             TenantStore::new(db.pool.clone()),

@@ -1,5 +1,5 @@
 //! Recording what happened, for the security monitor.
-use super::{now, Identity, IdentityError, Requester};
+use super::{Identity, IdentityError, Requester};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
 use crate::store::audit::AuditEvent;
@@ -24,7 +24,7 @@ impl Identity {
                 ip: requester.ip.clone(),
                 user_agent: requester.user_agent.chars().take(512).collect(),
                 detail: detail.to_owned(),
-                created_at: now(),
+                created_at: self.now(),
             })
             .await?;
         Ok(())

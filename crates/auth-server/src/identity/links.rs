@@ -2,7 +2,7 @@
 //! lockout. Checking a link never uses it; the confirming POST does.
 use std::sync::Arc;
 
-use super::{now, Identity, IdentityError, Requester};
+use super::{Identity, IdentityError, Requester};
 use crate::domain::email::Email;
 use crate::domain::one_time_token::{LinkProblem, Purpose};
 use crate::domain::tenant::Tenant;
@@ -22,7 +22,7 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let digest = crate::opaque_secret::digest(token);
         self.tokens
-            .check(&digest, tenant.id, purpose, now())
+            .check(&digest, tenant.id, purpose, self.now())
             .await??;
         Ok(())
     }
@@ -37,10 +37,10 @@ impl Identity {
         let digest = crate::opaque_secret::digest(token);
         let user = self
             .tokens
-            .consume(&digest, tenant.id, Purpose::VerifyEmail, now())
+            .consume(&digest, tenant.id, Purpose::VerifyEmail, self.now())
             .await??;
         self.users
-            .mark_email_verified(tenant.id, user, now())
+            .mark_email_verified(tenant.id, user, self.now())
             .await?;
         self.record(
             tenant,
@@ -80,7 +80,7 @@ impl Identity {
                 user.id,
                 Purpose::VerifyEmail,
                 &super::mail::code_digest(user.id, code),
-                now(),
+                self.now(),
                 super::mail::VERIFY_CODE_TRIES,
             )
             .await?;
@@ -97,7 +97,7 @@ impl Identity {
             return Err(IdentityError::Field(EMAIL_CODE_REFUSED));
         }
         self.users
-            .mark_email_verified(tenant.id, user.id, now())
+            .mark_email_verified(tenant.id, user.id, self.now())
             .await?;
         self.record(
             tenant,
@@ -189,7 +189,7 @@ impl Identity {
         let digest = crate::opaque_secret::digest(token);
         let user_id = self
             .tokens
-            .check(&digest, tenant.id, Purpose::ResetPassword, now())
+            .check(&digest, tenant.id, Purpose::ResetPassword, self.now())
             .await??;
         let user = self.users.get(tenant.id, user_id).await?;
         let context = [
@@ -203,17 +203,17 @@ impl Identity {
         // Use the link only now that everything else succeeded.
         let used_by = self
             .tokens
-            .consume(&digest, tenant.id, Purpose::ResetPassword, now())
+            .consume(&digest, tenant.id, Purpose::ResetPassword, self.now())
             .await??;
         if used_by != user.id {
             return Err(LinkProblem::Unknown.into());
         }
         self.users
-            .set_password(tenant.id, user.id, &phc, now())
+            .set_password(tenant.id, user.id, &phc, self.now())
             .await?;
         // Owning the mailbox proves the email too.
         self.users
-            .mark_email_verified(tenant.id, user.id, now())
+            .mark_email_verified(tenant.id, user.id, self.now())
             .await?;
         self.failures
             .clear(tenant.id, &format!("acct:{}", user.email.normalized()))
@@ -225,7 +225,12 @@ impl Identity {
             .len();
         // Refresh tokens too: whoever held the old password loses its grants.
         self.grants
-            .revoke_for_user(tenant.id, &user.id.to_string(), "password reset", now())
+            .revoke_for_user(
+                tenant.id,
+                &user.id.to_string(),
+                "password reset",
+                self.now(),
+            )
             .await?;
         self.record(
             tenant,
@@ -247,7 +252,7 @@ impl Identity {
         let digest = crate::opaque_secret::digest(token);
         let user_id = self
             .tokens
-            .consume(&digest, tenant.id, Purpose::Unlock, now())
+            .consume(&digest, tenant.id, Purpose::Unlock, self.now())
             .await??;
         let user = self.users.get(tenant.id, user_id).await?;
         self.failures

@@ -6,7 +6,7 @@
 //! reservation back on success. Parallel attempts therefore see distinct
 //! counts, and no burst can get more password checks than the threshold.
 use super::sessions::NewSession;
-use super::{now, Identity, IdentityError, Requester};
+use super::{Identity, IdentityError, Requester};
 use crate::domain::email::Email;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::one_time_token::Purpose;
@@ -105,7 +105,7 @@ impl Identity {
             if let Ok(pw) = crate::password::PasswordPolicy::check(password, &context) {
                 let phc = self.hasher.hash(&pw).await?;
                 self.users
-                    .set_password(tenant.id, user.id, &phc, now())
+                    .set_password(tenant.id, user.id, &phc, self.now())
                     .await?;
             }
         }
@@ -139,7 +139,9 @@ impl Identity {
             })
             .await?;
         if stage == SessionStage::Authenticated {
-            self.users.record_login(tenant.id, user.id, now()).await?;
+            self.users
+                .record_login(tenant.id, user.id, self.now())
+                .await?;
         }
         self.record(
             tenant,
@@ -192,7 +194,7 @@ impl Identity {
         subject: &str,
         policy: &LockoutPolicy,
     ) -> Result<(), IdentityError> {
-        let now = now();
+        let now = self.now();
         let forget_before = now - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
         let seen = self.failures.read(tenant, subject, forget_before).await?;
         if let Some(retry_after) = policy.locked_for(seen.failures, seen.last_failure_at, now) {
@@ -278,7 +280,8 @@ impl Identity {
         (event, detail): (&str, &str),
     ) -> Result<(), IdentityError> {
         let policy = &self.account_lockout;
-        let forget_before = now() - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
+        let forget_before =
+            self.now() - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
         let counter = self
             .failures
             .read(tenant.id, account_key, forget_before)

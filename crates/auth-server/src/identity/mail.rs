@@ -1,5 +1,5 @@
 //! The mails identity flows send, in the user's language.
-use super::{now, Identity, IdentityError};
+use super::{Identity, IdentityError};
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
@@ -33,7 +33,7 @@ impl Identity {
             Purpose::ResetPassword => ("reset", "/reset-password", RESET_TTL_SECS),
             Purpose::Unlock => ("unlock", "/unlock", UNLOCK_TTL_SECS),
         };
-        let now = now();
+        let now = self.now();
         // A new verification or unlock link replaces the older ones. Reset
         // links are asked for by anyone who knows the address: a new one
         // leaves the older ones working until they expire or one is used.
@@ -82,7 +82,7 @@ impl Identity {
             .take(
                 tenant.id,
                 email.normalized(),
-                now(),
+                self.now(),
                 STRANGER_MAIL_WINDOW_SECS,
             )
             .await?)

@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::sessions::ActiveSession;
-use super::{now, Identity, IdentityError, Requester};
+use super::{Identity, IdentityError, Requester};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -78,10 +78,6 @@ fn normalize_recovery_code(code: &str) -> String {
         .to_ascii_uppercase()
 }
 
-fn unix_now() -> u64 {
-    u64::try_from(now()).unwrap_or(0)
-}
-
 impl Identity {
     /// Starts an enrolment attempt: after the current password, a new seed
     /// good for [`ENROLMENT_TTL_SECS`]. Each attempt gets its own seed, so
@@ -104,7 +100,7 @@ impl Identity {
         let seed = service_kit::secret::random_bytes(20)
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
         let sealed = self.keys.seal(&seed, &owner(user))?;
-        let now = now();
+        let now = self.now();
         self.users
             .set_pending_totp(tenant.id, user.id, &sealed, now + ENROLMENT_TTL_SECS, now)
             .await?;
@@ -138,12 +134,16 @@ impl Identity {
             return Err(IdentityError::Field("err_mfa_already_on"));
         }
         let sealed = user
-            .pending_totp(now())
+            .pending_totp(self.now())
             .ok_or(IdentityError::Field("err_enrolment_expired"))?;
         let key = format!("mfa:{}", user.id);
         self.reserve(tenant.id, &key, &self.account_lockout).await?;
         let seed = self.keys.open(sealed, &owner(&user))?;
-        let accepted = match matching_step(&totp(seed, tenant, &user)?, code, unix_now()) {
+        let accepted = match matching_step(
+            &totp(seed, tenant, &user)?,
+            code,
+            u64::try_from(self.now()).unwrap_or(0),
+        ) {
             Some(step) => self.users.use_totp_step(tenant.id, user.id, step).await?,
             None => false,
         };
@@ -160,7 +160,9 @@ impl Identity {
             return Err(IdentityError::InvalidCode);
         }
         self.failures.clear(tenant.id, &key).await?;
-        self.users.enable_mfa(tenant.id, user.id, now()).await?;
+        self.users
+            .enable_mfa(tenant.id, user.id, self.now())
+            .await?;
         let codes = self.regenerate_recovery_codes(tenant, &user).await?;
         self.record(
             tenant,
@@ -187,7 +189,7 @@ impl Identity {
             .map(|c| crate::opaque_secret::digest(&normalize_recovery_code(c)))
             .collect();
         self.recovery
-            .replace_all(tenant.id, user.id, &digests, now())
+            .replace_all(tenant.id, user.id, &digests, self.now())
             .await?;
         Ok(codes)
     }
@@ -255,7 +257,11 @@ impl Identity {
             return Ok(None);
         };
         let seed = self.keys.open(sealed, &owner(user))?;
-        if let Some(step) = matching_step(&totp(seed, tenant, user)?, code, unix_now()) {
+        if let Some(step) = matching_step(
+            &totp(seed, tenant, user)?,
+            code,
+            u64::try_from(self.now()).unwrap_or(0),
+        ) {
             return Ok(self
                 .users
                 .use_totp_step(tenant.id, user.id, step)
@@ -270,7 +276,7 @@ impl Identity {
                     tenant.id,
                     user.id,
                     &crate::opaque_secret::digest(&normalized),
-                    now(),
+                    self.now(),
                 )
                 .await?;
             return Ok(used.then_some("rec"));

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use service_kit::clock::SharedClock;
 use service_kit::db::Database;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
@@ -104,6 +105,9 @@ pub struct Identity {
     pub account_lockout: LockoutPolicy,
     pub ip_lockout: LockoutPolicy,
     pub public_url: Url,
+    /// The time every rule of the hosted pages reads (sessions, lockouts,
+    /// one-time links, TOTP steps, audit events).
+    clock: SharedClock,
     /// Work done after the answer (see [`Identity::after_answer`]), bounded.
     background: Arc<Semaphore>,
 }
@@ -122,6 +126,7 @@ pub struct IdentityParts {
     pub account_lockout: LockoutPolicy,
     pub ip_lockout: LockoutPolicy,
     pub public_url: Url,
+    pub clock: SharedClock,
 }
 
 impl Identity {
@@ -144,6 +149,7 @@ impl Identity {
             account_lockout: parts.account_lockout,
             ip_lockout: parts.ip_lockout,
             public_url: parts.public_url,
+            clock: parts.clock,
             background: Arc::new(Semaphore::new(BACKGROUND_JOBS)),
         }
     }
@@ -196,6 +202,9 @@ impl Identity {
     }
 }
 
-pub(crate) fn now() -> i64 {
-    crate::store::now()
+impl Identity {
+    /// Now, in Unix seconds, by the injected clock.
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
 }

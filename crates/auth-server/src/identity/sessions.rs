@@ -1,6 +1,6 @@
 //! Server-side sessions: opened at login, re-issued at every privilege change,
 //! ended at logout, by timeout, or by the user from their session list.
-use super::{now, Identity, IdentityError, Requester};
+use super::{Identity, IdentityError, Requester};
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
@@ -39,7 +39,7 @@ impl Identity {
     pub async fn open_session(&self, s: NewSession<'_>) -> Result<String, IdentityError> {
         let (secret, digest) = crate::opaque_secret::new_secret()
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
-        let now = now();
+        let now = self.now();
         let lifetime = match s.stage {
             SessionStage::MfaPending => self.session_policy.mfa_pending,
             SessionStage::Authenticated => self.session_policy.absolute,
@@ -97,7 +97,7 @@ impl Identity {
         let Some(record) = self.sessions.find(tenant, &digest).await? else {
             return Ok(None);
         };
-        let now = now();
+        let now = self.now();
         if !self
             .session_policy
             .is_alive(record.last_seen_at, record.expires_at, now)
@@ -133,7 +133,7 @@ impl Identity {
             .reissue_session(tenant, session, old_secret, method, requester)
             .await?;
         self.users
-            .record_login(tenant.id, session.user.id, now())
+            .record_login(tenant.id, session.user.id, self.now())
             .await?;
         Ok(secret)
     }
@@ -171,7 +171,7 @@ impl Identity {
             self.sessions.delete(&digest).await?;
             // Logout also ends what applications got from this login.
             self.grants
-                .revoke_for_session(tenant.id, &record.handle, "logout", now())
+                .revoke_for_session(tenant.id, &record.handle, "logout", self.now())
                 .await?;
             self.record(
                 tenant,
@@ -210,7 +210,7 @@ impl Identity {
             .await?;
         if ended {
             self.grants
-                .revoke_for_session(tenant.id, handle, "session ended by user", now())
+                .revoke_for_session(tenant.id, handle, "session ended by user", self.now())
                 .await?;
             self.record(
                 tenant,
@@ -245,7 +245,7 @@ impl Identity {
                     .await?
             {
                 self.grants
-                    .revoke_for_session(tenant.id, &s.handle, "other sessions ended", now())
+                    .revoke_for_session(tenant.id, &s.handle, "other sessions ended", self.now())
                     .await?;
                 ended += 1;
             }
@@ -284,7 +284,7 @@ impl Identity {
     ) -> Result<(), StoreError> {
         for handle in handles {
             self.grants
-                .revoke_for_session(tenant, handle, reason, now())
+                .revoke_for_session(tenant, handle, reason, self.now())
                 .await?;
         }
         Ok(())

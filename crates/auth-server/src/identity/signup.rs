@@ -6,7 +6,7 @@
 //! email from an unregistered one.
 use std::sync::Arc;
 
-use super::{now, Identity, IdentityError, Requester};
+use super::{Identity, IdentityError, Requester};
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
@@ -101,7 +101,7 @@ impl Identity {
         locale: Locale,
     ) -> Result<(), IdentityError> {
         let email = new.email.clone();
-        match self.users.create(new, now()).await {
+        match self.users.create(new, self.now()).await {
             Ok(user) => {
                 self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
                     .await?;

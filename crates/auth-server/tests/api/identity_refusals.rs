@@ -4,7 +4,11 @@ use serde_json::json;
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use crate::helpers::{spawn_app, spawn_app_with, PASSWORD};
+use std::sync::Arc;
+
+use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
+
+use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_clock, PASSWORD};
 use crate::web::{link_path, token_of};
 
 #[tokio::test]
@@ -137,6 +141,31 @@ async fn lockout_then_unlock_by_mail(engine: Engine) {
     assert!(events.contains(&("unlock".into(), "success".into())));
 }
 both_engines!(lockout_and_unlock, lockout_then_unlock_by_mail);
+
+async fn old_failures_are_forgotten(engine: Engine) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let app = spawn_app_with_clock(engine, &[], clock.clone() as SharedClock).await;
+    app.tenant("acme", json!({})).await;
+    let web = app.web();
+    app.signup_verified(&web, "acme", "alice@example.com", PASSWORD)
+        .await;
+    let guess = || app.login(&web, "acme", "alice@example.com", "wrong guess!");
+    for _ in 0..4 {
+        assert_eq!(guess().await.status, 401);
+    }
+    // An account's failures are forgotten once 12 hours old: four more are again
+    // one short of the lock, and the right password gets in.
+    clock.advance(12 * 3600 + 1);
+    for _ in 0..4 {
+        assert_eq!(guess().await.status, 401, "the earlier four are forgotten");
+    }
+    let login = app.login(&web, "acme", "alice@example.com", PASSWORD).await;
+    assert_eq!(login.status, 303, "{}", login.body);
+}
+both_engines!(
+    failures_older_than_the_reset_time_are_forgotten,
+    old_failures_are_forgotten
+);
 
 /// Parallel wrong passwords cannot get more checks than the threshold.
 #[tokio::test]
