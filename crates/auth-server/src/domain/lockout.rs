@@ -32,6 +32,11 @@ impl LockoutPolicy {
         reset_after: Duration::from_secs(3600),
     };
 
+    /// Failures last seen before this time are forgotten.
+    pub fn forget_before(&self, now: i64) -> i64 {
+        now.saturating_sub(i64::try_from(self.reset_after.as_secs()).unwrap_or(i64::MAX))
+    }
+
     /// The lock that `failures` earn, if any.
     pub fn lock_for(&self, failures: i64) -> Option<Duration> {
         if failures < self.threshold {
@@ -81,6 +86,18 @@ mod tests {
         assert_eq!(ip.base_lock, Duration::from_secs(900));
         assert_eq!(ip.max_lock, Duration::from_secs(3600));
         assert_eq!(ip.reset_after, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn failures_are_forgotten_after_the_reset_time() {
+        let now = 1_900_000_000;
+        assert_eq!(P.forget_before(now), now - 12 * 3600);
+        assert_eq!(LockoutPolicy::IP.forget_before(now), now - 3600);
+        let forever = LockoutPolicy {
+            reset_after: Duration::MAX,
+            ..P
+        };
+        assert_eq!(forever.forget_before(now), now - i64::MAX);
     }
 
     #[test]

@@ -195,7 +195,7 @@ impl Identity {
         policy: &LockoutPolicy,
     ) -> Result<(), IdentityError> {
         let now = self.now();
-        let forget_before = now - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
+        let forget_before = policy.forget_before(now);
         let seen = self.failures.read(tenant, subject, forget_before).await?;
         if let Some(retry_after) = policy.locked_for(seen.failures, seen.last_failure_at, now) {
             return Err(IdentityError::Locked { retry_after });
@@ -280,8 +280,7 @@ impl Identity {
         (event, detail): (&str, &str),
     ) -> Result<(), IdentityError> {
         let policy = &self.account_lockout;
-        let forget_before =
-            self.now() - i64::try_from(policy.reset_after.as_secs()).unwrap_or(i64::MAX);
+        let forget_before = policy.forget_before(self.now());
         let counter = self
             .failures
             .read(tenant.id, account_key, forget_before)
