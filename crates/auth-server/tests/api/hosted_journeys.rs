@@ -122,9 +122,19 @@ async fn typed_code_has_five_tries(engine: Engine) {
     assert_eq!(spent.status, 422, "the sixth try fails, right or not");
     assert!(!verified(&app, email).await, "nothing was verified");
 
-    // A fresh address: the right code verifies it and the login page follows.
+    // A fresh address: malformed codes cost no try, and the right code
+    // verifies it and the login page follows.
     let email = "ben@example.com";
     let code = signup(&app, &web, email).await;
+    for malformed in ["12ab56", "1234567", "12345", "abcdef", "0000000"] {
+        let refused = web
+            .post(
+                "/t/acme/verify-email/code",
+                &[("email", email), ("code", malformed)],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{malformed}");
+    }
     let ok = web
         .post(
             "/t/acme/verify-email/code",
