@@ -67,15 +67,7 @@ async fn handle(
     if plan.confirm && !confirmed {
         return confirmation_page(&ctx, &plan);
     }
-    if let Some(secret) = ctx.session_secret.clone() {
-        ctx.state
-            .identity
-            .logout(&ctx.tenant, &secret, &ctx.requester)
-            .await
-            .map_err(PageError::internal)?;
-    }
-    let slug = ctx.tenant.slug.to_string();
-    ctx.set_cookie(ctx.cookies.clear_session(&slug));
+    ctx.log_out().await?;
     match plan.destination() {
         Some(uri) => Ok(ctx.redirect_to(&uri)),
         None => {

@@ -174,6 +174,28 @@ impl PageCtx {
         }
     }
 
+    /// Ends this browser's session, if any (its grants are revoked), and
+    /// clears the session cookie.
+    pub async fn log_out(&mut self) -> Result<(), PageError> {
+        if let Some(secret) = self.session_secret.clone() {
+            self.state
+                .identity
+                .logout(&self.tenant, &secret, &self.requester)
+                .await
+                .map_err(PageError::internal)?;
+        }
+        let slug = self.tenant.slug.to_string();
+        self.set_cookie(self.cookies.clear_session(&slug));
+        Ok(())
+    }
+
+    /// What every form submission passes first: its CSRF token, then the
+    /// per-IP budget for forms.
+    pub fn accept_form(&self, form_token: &str) -> Result<(), PageError> {
+        self.verify_csrf(form_token)?;
+        self.limit_form()
+    }
+
     /// Per-IP budget for form submissions (an IPv6 client's /64 shares one).
     pub fn limit_form(&self) -> Result<(), PageError> {
         self.state

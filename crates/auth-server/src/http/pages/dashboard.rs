@@ -150,8 +150,7 @@ pub async fn submit_checkout(
     form: web::Form<CheckoutForm>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     let user = match platform_user(&ctx, &billing_path(&slug)).await? {
         Ok(user) => user,
         Err(redirect) => return Ok(redirect),
@@ -181,8 +180,7 @@ pub async fn submit_portal(
     form: web::Form<PortalForm>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     let user = match platform_user(&ctx, &billing_path(&slug)).await? {
         Ok(user) => user,
         Err(redirect) => return Ok(redirect),
@@ -202,8 +200,7 @@ pub async fn submit_contact(
     form: web::Form<ContactForm>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     let user = match platform_user(&ctx, &billing_path(&slug)).await? {
         Ok(user) => user,
         Err(redirect) => return Ok(redirect),

@@ -105,8 +105,7 @@ pub async fn submit_verify_email(
     mut ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     match ctx
         .state
         .identity
@@ -134,8 +133,7 @@ pub async fn submit_unlock(
     ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     match ctx
         .state
         .identity
@@ -173,8 +171,7 @@ pub async fn submit_forgot(
     mut ctx: PageCtx,
     form: web::Form<EmailBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
     if let Err(e) =
         ctx.state
@@ -216,8 +213,7 @@ pub async fn submit_reset(
     mut ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     match ctx
         .state
         .identity

@@ -68,8 +68,7 @@ pub async fn submit_login(
     mut ctx: PageCtx,
     form: web::Form<LoginBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let outcome = ctx
         .state
@@ -115,15 +114,7 @@ pub async fn submit_logout(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
-    if let Some(secret) = ctx.session_secret.clone() {
-        ctx.state
-            .identity
-            .logout(&ctx.tenant, &secret, &ctx.requester)
-            .await
-            .map_err(PageError::internal)?;
-    }
-    let slug = ctx.tenant.slug.to_string();
-    ctx.set_cookie(ctx.cookies.clear_session(&slug));
+    ctx.log_out().await?;
     let message = ctx.text("logged_out");
     ctx.message(
         StatusCode::OK,

@@ -39,8 +39,7 @@ pub async fn submit_challenge(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let (Some(session), Some(secret)) = (ctx.session().await?, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
@@ -97,8 +96,7 @@ pub async fn submit_enroll_password(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
     let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
         return Ok(ctx.redirect("/login"));
@@ -133,8 +131,7 @@ pub async fn submit_enroll(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.session().await?.filter(|s| s.is_authenticated());
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {

@@ -55,8 +55,7 @@ pub async fn submit_signup(
     mut ctx: PageCtx,
     form: web::Form<SignupBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
     if !signups_open(&ctx).await {
         return signups_closed(&ctx);
@@ -144,8 +143,7 @@ pub async fn submit_code(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.verify_csrf(&form.csrf)?;
-    ctx.limit_form()?;
+    ctx.accept_form(&form.csrf)?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     match ctx
         .state
