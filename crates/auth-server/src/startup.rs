@@ -1,8 +1,9 @@
 //! Builds the auth server from its config: pool, state, routes, listener.
 use actix_web::dev::ServerHandle;
 use actix_web::web;
-use service_kit::db::{self, Database, DbError, Migrations};
+use service_kit::db::{self, Database, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
+pub use service_kit::startup::StartupError;
 use tokio::task::JoinHandle;
 
 use crate::billing_link::platform::Platform;
@@ -22,16 +23,6 @@ pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/auth/postgres"),
     sqlite: sqlx::migrate!("../../migrations/auth/sqlite"),
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error("cannot listen: {0}")]
-    Listen(#[from] std::io::Error),
-    #[error("cannot set up: {0}")]
-    State(#[from] crate::state::StateError),
-}
 
 pub struct Application {
     running: RunningServer,
@@ -63,7 +54,10 @@ impl Application {
         clock: service_kit::clock::SharedClock,
     ) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
-        let state = web::Data::new(AppState::with_clock(&config, db.clone(), clock)?);
+        let state = web::Data::new(
+            AppState::with_clock(&config, db.clone(), clock)
+                .map_err(StartupError::setup("cannot set up"))?,
+        );
         if let Some(problem) = crate::http::pages::client_ip::startup_problem(
             config.http.mode,
             config.http.bind,

@@ -7,14 +7,15 @@ use actix_web::dev::ServerHandle;
 use actix_web::web;
 use service_kit::bearer;
 use service_kit::clock::{SharedClock, SystemClock};
-use service_kit::db::{self, Database, DbError, Migrations};
+use service_kit::db::{self, Database, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
-use service_kit::mail::{MailError, MailQueue};
+use service_kit::mail::MailQueue;
+pub use service_kit::startup::StartupError;
 use tokio::task::JoinHandle;
 
 use crate::config::BillingConfig;
 use crate::service::{spawn_dunning_task, Billing, StripeLink};
-use crate::stripe::{Gateway, GatewayError};
+use crate::stripe::Gateway;
 
 pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/billing/postgres"),
@@ -25,20 +26,6 @@ pub static MIGRATIONS: Migrations = Migrations {
 const DUNNING_CHECK: Duration = Duration::from_secs(300);
 /// Queued mail gets this long to leave at shutdown.
 const MAIL_DRAIN: Duration = Duration::from_secs(10);
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error("cannot listen: {0}")]
-    Listen(#[from] std::io::Error),
-    #[error("token checking: {0}")]
-    Tokens(#[from] connectauth_verify::ConfigError),
-    #[error("mail: {0}")]
-    Mail(#[from] MailError),
-    #[error("stripe: {0}")]
-    Stripe(#[from] GatewayError),
-}
 
 pub struct Application {
     running: RunningServer,
@@ -62,10 +49,12 @@ impl Application {
         db: Database,
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
-        let verifier = web::Data::new(bearer::verifier(&config.platform)?);
+        let verifier = web::Data::new(
+            bearer::verifier(&config.platform).map_err(StartupError::setup("token checking"))?,
+        );
         let stripe = match &config.stripe {
             Some(settings) => Some(StripeLink {
-                gateway: Gateway::new(settings)?,
+                gateway: Gateway::new(settings).map_err(StartupError::setup("stripe"))?,
                 settings: settings.clone(),
             }),
             None => {
@@ -73,7 +62,8 @@ impl Application {
                 None
             }
         };
-        let mail = MailQueue::from_settings(&config.mail, &config.mail_from)?;
+        let mail = MailQueue::from_settings(&config.mail, &config.mail_from)
+            .map_err(StartupError::setup("mail"))?;
         let billing = Arc::new(Billing::new(
             db.pool.clone(),
             stripe,

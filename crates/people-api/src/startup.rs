@@ -1,8 +1,9 @@
 //! Builds the service from its config: pool, token checker, routes, listener.
 use actix_web::dev::ServerHandle;
 use actix_web::web;
-use service_kit::db::{self, Database, DbError, Migrations};
+use service_kit::db::{self, Database, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
+pub use service_kit::startup::StartupError;
 
 use crate::config::PeopleConfig;
 use crate::http::callback::DemoCallback;
@@ -13,18 +14,6 @@ pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("../../migrations/people/postgres"),
     sqlite: sqlx::migrate!("../../migrations/people/sqlite"),
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error(transparent)]
-    Database(#[from] DbError),
-    #[error("cannot listen: {0}")]
-    Listen(#[from] std::io::Error),
-    #[error("token checking: {0}")]
-    Tokens(#[from] connectauth_verify::ConfigError),
-    #[error("the demo callback page: {0}")]
-    Template(#[from] minijinja::Error),
-}
 
 pub struct Application {
     running: RunningServer,
@@ -37,13 +26,16 @@ impl Application {
     }
 
     pub fn build_with_db(config: PeopleConfig, db: Database) -> Result<Self, StartupError> {
-        let verifier = web::Data::new(bearer::verifier(&config.tokens)?);
+        let verifier = web::Data::new(
+            bearer::verifier(&config.tokens).map_err(StartupError::setup("token checking"))?,
+        );
         let state = web::Data::new(AppState::new(&db));
         // The demo client of `connectauth dev` comes back here; production has no demo.
         let demo = if config.http.mode.is_production() {
             None
         } else {
-            let page = DemoCallback::new(&config.tokens.issuer, &config.http.public_url)?;
+            let page = DemoCallback::new(&config.tokens.issuer, &config.http.public_url)
+                .map_err(StartupError::setup("the demo callback page"))?;
             Some(web::Data::new(page))
         };
         let listener = kit_http::bind(&config.http)?;

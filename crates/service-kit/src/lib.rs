@@ -16,6 +16,7 @@ pub mod paging;
 pub mod problem;
 pub mod secret;
 pub mod shutdown;
+pub mod startup;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
