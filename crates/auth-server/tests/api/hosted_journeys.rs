@@ -97,7 +97,7 @@ async fn verified(app: &TestApp, email: &str) -> bool {
 
 async fn typed_code_has_five_tries(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.tenant("acme", json!({})).await;
+    let tenant = app.tenant("acme", json!({})).await;
     let web = app.web();
 
     let email = "ana@example.com";
@@ -169,6 +169,48 @@ async fn typed_code_has_five_tries(engine: Engine) {
             .await;
         assert_eq!(refused.status, 422, "{email} {code}");
     }
+
+    // A user an operator disabled cannot verify their address, right code
+    // or not.
+    let email = "cleo@example.com";
+    let code = signup(&app, &web, email).await;
+    let users: Value = app
+        .admin(
+            reqwest::Method::GET,
+            &format!("/manage/v1/tenants/{}/users", tenant.id),
+        )
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let cleo = users["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["email"] == email)
+        .expect("cleo");
+    let disabled = app
+        .admin(
+            reqwest::Method::POST,
+            &format!(
+                "/manage/v1/tenants/{}/users/{}/disable",
+                tenant.id,
+                cleo["id"].as_str().expect("id")
+            ),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(disabled.status().as_u16(), 200);
+    let refused = web
+        .post(
+            "/t/acme/verify-email/code",
+            &[("email", email), ("code", &code)],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
 }
 both_engines!(typed_email_code_has_five_tries, typed_code_has_five_tries);
 
