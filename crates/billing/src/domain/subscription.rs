@@ -52,6 +52,12 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Whether this state starts a grace period the state `before` it did
+    /// not have: the moment the owner is told a payment failed, once.
+    pub fn starts_grace_after(&self, before: Option<&Subscription>) -> bool {
+        self.grace_until.is_some() && before.is_none_or(|b| b.grace_until.is_none())
+    }
+
     /// A tenant billing has no record of is on Free.
     pub fn free(tenant_id: TenantId, now: i64) -> Self {
         Self {
@@ -168,6 +174,20 @@ mod tests {
 
     fn tenant() -> TenantId {
         TenantId::parse("6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f").unwrap()
+    }
+
+    #[test]
+    fn a_grace_period_starts_once() {
+        let free = Subscription::free(tenant(), NOW);
+        let grace = Subscription {
+            grace_until: Some(NOW + 7 * 86_400),
+            ..free.clone()
+        };
+        assert!(grace.starts_grace_after(None));
+        assert!(grace.starts_grace_after(Some(&free)));
+        assert!(!grace.starts_grace_after(Some(&grace)), "already in grace");
+        assert!(!free.starts_grace_after(None));
+        assert!(!free.starts_grace_after(Some(&grace)), "grace ended");
     }
 
     fn view(id: &str, status: &str, plan: PlanId) -> StripeView {

@@ -158,9 +158,7 @@ impl Billing {
             Applied::AlreadyProcessed => Ok(WebhookOutcome::Duplicate),
             Applied::Changed(change) => {
                 let (before, after) = (change.before, change.after);
-                let grace_started = after.grace_until.is_some()
-                    && before.as_ref().is_none_or(|b| b.grace_until.is_none());
-                if grace_started {
+                if after.starts_grace_after(before.as_ref()) {
                     if let (Some(owner), Some(until)) =
                         (self.owner_email(tenant).await?, after.grace_until)
                     {

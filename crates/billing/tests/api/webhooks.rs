@@ -299,6 +299,40 @@ async fn unknown_and_malformed_events(engine: Engine) {
 }
 both_engines!(unknown_and_malformed, unknown_and_malformed_events);
 
+async fn a_vanished_subscription_is_ignored(engine: Engine) {
+    let app = spawn_with_stripe(engine).await;
+    let paid = subscribed(&app).await;
+    for event in app.stripe().take_pending_events() {
+        assert_eq!(signed(&app, &event.payload()).await.status(), 200);
+    }
+    let customer = app
+        .stripe()
+        .object("subscription", &paid.subscription_id)
+        .expect("subscription")["customer"]
+        .as_str()
+        .expect("customer")
+        .to_owned();
+    // The tenant's own customer, a subscription Stripe no longer has.
+    let gone = json!({
+        "id": "evt_gone", "object": "event", "type": "customer.subscription.deleted",
+        "created": unix_now(), "livemode": false,
+        "data": {"object": {"id": "sub_gone", "object": "subscription", "customer": customer,
+                 "status": "canceled", "metadata": {"tenant_id": TENANT_A}, "items": {"data": []}}}
+    });
+    let resp = signed(&app, gone.to_string().as_bytes()).await;
+    assert_eq!(resp.status(), 200, "acknowledged, not retried");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (
+            body["outcome"]["result"].as_str(),
+            body["outcome"]["reason"].as_str()
+        ),
+        (Some("ignored"), Some("no such subscription"))
+    );
+    assert_eq!(app.entitlements(TENANT_A).await["plan"], "starter");
+}
+both_engines!(vanished_subscription, a_vanished_subscription_is_ignored);
+
 #[tokio::test]
 async fn stripe_down_while_processing_loses_nothing() {
     let mut app = spawn_with_stripe(Engine::Postgres).await;
