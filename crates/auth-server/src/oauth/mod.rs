@@ -56,6 +56,7 @@ pub struct OAuth {
     discovery_cache: GenMap<TenantId, Arc<discovery::Document>>,
     grant_cache: GenMap<(TenantId, String), bool, lookups::GrantTag>,
     user_cache: GenMap<(TenantId, UserId), Arc<User>, lookups::UserTag>,
+    verified_cache: GenMap<(TenantId, [u8; 32]), Arc<own_jwt::Verified>>,
 }
 
 impl OAuth {
@@ -85,6 +86,7 @@ impl OAuth {
             discovery_cache: GenMap::new(lookups::LOOKUPS_MAX),
             grant_cache: GenMap::new(lookups::LOOKUPS_MAX),
             user_cache: GenMap::new(lookups::LOOKUPS_MAX),
+            verified_cache: GenMap::new(own_jwt::VERIFIED_MAX),
         }
     }
 
