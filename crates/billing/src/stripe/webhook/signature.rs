@@ -239,6 +239,53 @@ mod tests {
     }
 
     #[test]
+    fn the_same_signature_twice_still_passes() {
+        // Matches are combined with OR: a second matching candidate must
+        // not cancel the first.
+        let payload = b"payload";
+        let good = sign(payload, SECRET, NOW);
+        let header = format!("t={NOW},v1={good},v1={good}");
+        assert_eq!(
+            verify_signature(payload, &header, &secrets(&[SECRET]), NOW, 300),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_first_timestamp_counts() {
+        let payload = b"payload";
+        let good = sign(payload, SECRET, NOW);
+        let keys = secrets(&[SECRET]);
+        let header = format!("t={NOW},t={},v1={good}", NOW + 1);
+        assert_eq!(verify_signature(payload, &header, &keys, NOW, 300), Ok(()));
+        let header = format!("t={},t={NOW},v1={good}", NOW + 1);
+        assert_eq!(
+            verify_signature(payload, &header, &keys, NOW, 300),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn a_header_of_exactly_the_limit_is_read() {
+        let payload = b"payload";
+        let keys = secrets(&[SECRET]);
+        let signed = format!("t={NOW},v1={}", sign(payload, SECRET, NOW));
+        // Padded with a scheme that is not checked, to the byte.
+        let pad = |total: usize| format!("{signed},x={}", "a".repeat(total - signed.len() - 3));
+        let at_limit = pad(MAX_SIGNATURE_HEADER_BYTES);
+        assert_eq!(at_limit.len(), MAX_SIGNATURE_HEADER_BYTES);
+        assert_eq!(
+            verify_signature(payload, &at_limit, &keys, NOW, 300),
+            Ok(())
+        );
+        let over = pad(MAX_SIGNATURE_HEADER_BYTES + 1);
+        assert_eq!(
+            verify_signature(payload, &over, &keys, NOW, 300),
+            Err(SignatureError::TooLong)
+        );
+    }
+
+    #[test]
     fn refusals_say_why() {
         let payload = b"payload";
         let good = sign(payload, SECRET, NOW);
