@@ -15,8 +15,8 @@ use url::Url;
 
 use crate::config::BillingSettings;
 use crate::keys::keyring::KeyService;
+use crate::store::activity::ActivityStore;
 use crate::store::tenants::TenantStore;
-use crate::store::usage::UsageStore;
 use client::{BillingClient, BillingError};
 use entitlements::EntitlementsCache;
 use platform::Platform;
@@ -59,7 +59,7 @@ impl Billing {
             .transpose()?;
         let reporter = client.as_ref().map(|c| {
             Arc::new(UsageReporter::new(
-                UsageStore::new(db.pool.clone()),
+                ActivityStore::new(db.pool.clone()),
                 c.clone(),
                 clock,
             ))

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use super::client::{BillingClient, BillingError, UsageEvent, MAX_EVENTS_PER_REQUEST};
 use crate::domain::tenant::PLATFORM_SLUG;
-use crate::store::usage::{UsageStore, Window};
+use crate::store::activity::{ActivityStore, Window};
 use crate::store::StoreError;
 use service_kit::clock::SharedClock;
 
@@ -54,13 +54,13 @@ pub struct Round {
 }
 
 pub struct UsageReporter {
-    store: UsageStore,
+    store: ActivityStore,
     client: Arc<BillingClient>,
     clock: SharedClock,
 }
 
 impl UsageReporter {
-    pub fn new(store: UsageStore, client: Arc<BillingClient>, clock: SharedClock) -> Self {
+    pub fn new(store: ActivityStore, client: Arc<BillingClient>, clock: SharedClock) -> Self {
         Self {
             store,
             client,

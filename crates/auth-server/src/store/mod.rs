@@ -1,5 +1,6 @@
 //! The only module that speaks SQL. Queries use `$n` placeholders, which both
 //! PostgreSQL and SQLite accept through sqlx's `Any` driver.
+pub mod activity;
 pub mod audit;
 pub mod auth_codes;
 pub mod clients;
@@ -17,7 +18,6 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod tenant_versions;
 pub mod tenants;
-pub mod usage;
 pub mod users;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use auth_server::domain::tenant::Tenant;
+use auth_server::store::activity::ActivityStore;
 use auth_server::store::audit::{AuditEvent, AuditStore};
-use auth_server::store::usage::UsageStore;
 use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
@@ -46,7 +46,7 @@ async fn platform(app: &TestApp) -> Tenant {
 
 /// The cursor as stored (every test runs a first round before reading it).
 async fn cursor(app: &TestApp) -> i64 {
-    UsageStore::new(app.database.pool.clone())
+    ActivityStore::new(app.database.pool.clone())
         .cursor(0, 0)
         .await
         .expect("cursor")

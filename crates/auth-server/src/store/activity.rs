@@ -1,5 +1,6 @@
-//! What the usage reporter reads and the cursor it moves. Monthly activity is
-//! read from rows that exist anyway: successful logins (`audit_events`) and
+//! The monthly activity the usage reporter reads, and the cursor it moves
+//! (billing's `UsageStore` keeps what it is told). Activity is read from
+//! rows that exist anyway: successful logins (`audit_events`) and
 //! issued refresh tokens (`refresh_tokens`).
 use sqlx::{AnyPool, Row};
 
@@ -27,11 +28,11 @@ pub struct Window<'a> {
 }
 
 #[derive(Clone)]
-pub struct UsageStore {
+pub struct ActivityStore {
     pool: AnyPool,
 }
 
-impl UsageStore {
+impl ActivityStore {
     pub fn new(pool: AnyPool) -> Self {
         Self { pool }
     }
