@@ -1,10 +1,10 @@
 //! The audit trail the security monitor reads.
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use super::StoreError;
 use crate::domain::tenant::TenantId;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEvent {
     pub tenant_id: String,
     pub user_id: Option<String>,
@@ -53,27 +53,13 @@ impl AuditStore {
         tenant: TenantId,
         limit: i64,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT tenant_id, user_id, kind, outcome, ip, user_agent, detail, created_at FROM audit_events \
              WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2",
         )
         .bind(tenant.to_string())
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEvent {
-                    tenant_id: r.try_get("tenant_id")?,
-                    user_id: r.try_get("user_id")?,
-                    kind: r.try_get("kind")?,
-                    outcome: r.try_get("outcome")?,
-                    ip: r.try_get("ip")?,
-                    user_agent: r.try_get("user_agent")?,
-                    detail: r.try_get("detail")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 }

@@ -1,13 +1,13 @@
 //! `invoices`: Stripe's invoices of each tenant, as its webhooks last
 //! described them. A final status (paid, void, uncollectible) is never
 //! overwritten by a late event about an earlier one.
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 use super::StoreError;
 use crate::domain::tenant::TenantId;
 
 /// A Stripe invoice of the tenant, as its webhooks last described it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Invoice {
     /// Stripe's invoice id (`in_…`).
     pub id: String,
@@ -73,7 +73,7 @@ impl InvoiceStore {
 
     /// Newest first.
     pub async fn list(&self, tenant: TenantId, limit: i64) -> Result<Vec<Invoice>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, subscription_id, number, status, amount_due, amount_paid, currency, \
              hosted_invoice_url, created FROM invoices WHERE tenant_id = $1 \
              ORDER BY created DESC, id DESC LIMIT $2",
@@ -81,21 +81,6 @@ impl InvoiceStore {
         .bind(tenant.to_string())
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Invoice {
-                    id: r.try_get("id")?,
-                    subscription_id: r.try_get("subscription_id")?,
-                    number: r.try_get("number")?,
-                    status: r.try_get("status")?,
-                    amount_due: r.try_get("amount_due")?,
-                    amount_paid: r.try_get("amount_paid")?,
-                    currency: r.try_get("currency")?,
-                    hosted_invoice_url: r.try_get("hosted_invoice_url")?,
-                    created: r.try_get("created")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 }
