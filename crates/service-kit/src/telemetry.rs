@@ -1,6 +1,7 @@
 //! Structured logs: JSON in production (one object per line, for the log
 //! shipper), human-readable in development. Filter with `RUST_LOG`. Logs go
 //! to stderr; stdout is left to what commands print for people.
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
@@ -25,27 +26,50 @@ impl LogFormat {
     }
 }
 
+/// Keeps the JSON log writer running: lines still buffered are written
+/// when it is dropped, so hold it until the process ends.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: Option<WorkerGuard>,
+}
+
 /// Installs the global subscriber once; later calls are no-ops (tests call it repeatedly).
-pub fn init(format: LogFormat, default_filter: &str) {
+///
+/// JSON lines (production) are written by a thread of their own, so a
+/// request does not wait for the write; when that thread falls behind,
+/// logging waits rather than dropping lines.
+pub fn init(format: LogFormat, default_filter: &str) -> LogGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
-    let _ = match format {
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(std::io::stderr)
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false),
-            )
-            .try_init(),
-        LogFormat::Pretty => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(std::io::stderr)
-                    .compact(),
-            )
-            .try_init(),
-    };
+    match format {
+        LogFormat::Json => {
+            let (writer, guard) = NonBlockingBuilder::default()
+                .lossy(false)
+                .thread_name("log-writer")
+                .finish(std::io::stderr());
+            let installed = registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(writer)
+                        .json()
+                        .with_current_span(true)
+                        .with_span_list(false),
+                )
+                .try_init();
+            LogGuard {
+                _writer: installed.ok().map(|()| guard),
+            }
+        }
+        LogFormat::Pretty => {
+            let _ = registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(std::io::stderr)
+                        .compact(),
+                )
+                .try_init();
+            LogGuard { _writer: None }
+        }
+    }
 }

@@ -56,7 +56,7 @@ pub async fn spawn_app_with_clock(
     clock: SharedClock,
 ) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
+        let _ = service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
     }
     let db = TestDb::new(engine).await;
     let admin_token = service_kit::secret::generate().expect("csprng");

@@ -74,7 +74,7 @@ pub async fn spawn_with_stripe(engine: Engine) -> TestBilling {
 
 pub async fn spawn_with(engine: Engine, options: Options) -> TestBilling {
     if std::env::var("TEST_LOG").is_ok() {
-        service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
+        let _ = service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
     }
     let issuer_base = start_issuer(&[("platform", platform_key()), ("acme", tenant_key())]);
     let issuer = format!("{issuer_base}/t/platform");

@@ -15,7 +15,7 @@ use super::demo::{DEMO_CHALLENGE, DEMO_CLIENT_ID, DEMO_TENANT, DEMO_VERIFIER};
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let base = environment::load()?;
-    telemetry::init(
+    let _log = telemetry::init(
         LogFormat::from_env(&base, service_kit::config::RunMode::Development),
         "info,sqlx=warn",
     );

@@ -10,7 +10,7 @@ use crate::services::{self, ServiceConfig};
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let env = environment::load()?;
     let mode = env.run_mode().map_err(anyhow::Error::msg)?;
-    telemetry::init(LogFormat::from_env(&env, mode), "info,sqlx=warn");
+    let _log = telemetry::init(LogFormat::from_env(&env, mode), "info,sqlx=warn");
     let mut loader = Loader::new(&env);
     let config = ServiceConfig::read(args.service, &mut loader);
     let known = loader.finish()?;

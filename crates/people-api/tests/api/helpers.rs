@@ -52,7 +52,7 @@ pub struct TestApp {
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
+        let _ = service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
     }
     let issuer_base = start_issuer(&[
         (TENANT_SLUG, tenant_key()),
