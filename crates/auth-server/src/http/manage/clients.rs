@@ -320,8 +320,6 @@ impl UpdateClientBody {
     }
 }
 
-/// An id of the wrong shape is simply a client that does not exist.
-
 /// 200 or 201 with the secret shown this once; never cached.
 fn with_secret(
     mut resp: actix_web::HttpResponseBuilder,
