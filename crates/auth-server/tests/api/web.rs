@@ -159,9 +159,19 @@ pub fn totp_code(manual_key: &str, offset: i64) -> String {
         .to_bytes()
         .expect("base32 key");
     let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, seed, None, "test".into()).expect("totp");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64
+    };
+    let mut now = unix_now();
+    // A code made in the last seconds of its 30-second step may reach the
+    // server in the next one, where the step it was made for is two steps
+    // back and refused: wait for the next step instead of racing it.
+    if now % 30 >= 25 {
+        std::thread::sleep(std::time::Duration::from_secs((31 - now % 30) as u64));
+        now = unix_now();
+    }
     totp.generate((now + offset * 30) as u64)
 }
