@@ -133,3 +133,49 @@ fn sighting(e: &UsageEvent, now: i64) -> Result<Sighting, &'static str> {
         at: e.at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_000_000;
+    const TENANT: &str = "6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f";
+
+    fn event(user_id: &str, at: i64) -> UsageEvent {
+        UsageEvent {
+            tenant_id: TENANT.into(),
+            user_id: user_id.into(),
+            at,
+        }
+    }
+
+    #[test]
+    fn sightings_may_be_five_minutes_ahead_and_four_hundred_days_old() {
+        assert_eq!(MAX_SKEW_SECS, 5 * 60);
+        assert_eq!(MAX_AGE_SECS, 400 * 24 * 60 * 60);
+        for at in [NOW, NOW + MAX_SKEW_SECS, NOW - MAX_AGE_SECS] {
+            let seen = sighting(&event(" u1 ", at), NOW).expect("accepted");
+            assert_eq!((seen.user_id.as_str(), seen.at), ("u1", at));
+            assert_eq!(seen.month, Month::of(at).expect("month"));
+        }
+        assert_eq!(
+            sighting(&event("u1", NOW + MAX_SKEW_SECS + 1), NOW).err(),
+            Some("at is in the future")
+        );
+        assert_eq!(
+            sighting(&event("u1", NOW - MAX_AGE_SECS - 1), NOW).err(),
+            Some("at is too old")
+        );
+    }
+
+    #[test]
+    fn user_ids_are_one_to_sixty_four_printable_characters() {
+        assert!(sighting(&event(&"é".repeat(64), NOW), NOW).is_ok());
+        for bad in ["", "  ", "a b", "tab\there", &"é".repeat(65)] {
+            assert!(sighting(&event(bad, NOW), NOW).is_err(), "{bad:?}");
+        }
+        let mut other = event("u1", NOW);
+        other.tenant_id = "not-a-uuid".into();
+        assert_eq!(sighting(&other, NOW).err(), Some("tenant_id is not a UUID"));
+    }
+}

@@ -170,5 +170,18 @@ async fn bad_reports_are_refused_whole(engine: Engine) {
         .call(Method::POST, "/v1/usage", &app.service_token(), Some(wide))
         .await;
     assert_eq!(resp.status(), 200);
+    // Exactly the most events a report may carry is one report.
+    let most: Vec<Value> = (0..1_000)
+        .map(|i| json!({"tenant_id": TENANT_A, "user_id": format!("m{i}"), "at": now}))
+        .collect();
+    let resp = app
+        .call(
+            Method::POST,
+            "/v1/usage",
+            &app.service_token(),
+            Some(json!({"events": most})),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
 }
 both_engines!(bad_reports_refused, bad_reports_are_refused_whole);
