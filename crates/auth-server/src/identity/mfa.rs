@@ -79,6 +79,11 @@ fn normalize_recovery_code(code: &str) -> String {
 }
 
 impl Identity {
+    /// Now, in the unsigned seconds TOTP steps are counted in.
+    fn totp_time(&self) -> u64 {
+        u64::try_from(self.now()).unwrap_or(0)
+    }
+
     /// Starts an enrolment attempt: after the current password, a new seed
     /// good for [`ENROLMENT_TTL_SECS`]. Each attempt gets its own seed, so
     /// a seed once shown is worthless after its ten minutes; and a stolen
@@ -139,11 +144,7 @@ impl Identity {
         let key = format!("mfa:{}", user.id);
         self.reserve(tenant.id, &key, &self.account_lockout).await?;
         let seed = self.keys.open(sealed, &owner(&user))?;
-        let accepted = match matching_step(
-            &totp(seed, tenant, &user)?,
-            code,
-            u64::try_from(self.now()).unwrap_or(0),
-        ) {
+        let accepted = match matching_step(&totp(seed, tenant, &user)?, code, self.totp_time()) {
             Some(step) => self.users.use_totp_step(tenant.id, user.id, step).await?,
             None => false,
         };
@@ -257,11 +258,7 @@ impl Identity {
             return Ok(None);
         };
         let seed = self.keys.open(sealed, &owner(user))?;
-        if let Some(step) = matching_step(
-            &totp(seed, tenant, user)?,
-            code,
-            u64::try_from(self.now()).unwrap_or(0),
-        ) {
+        if let Some(step) = matching_step(&totp(seed, tenant, user)?, code, self.totp_time()) {
             return Ok(self
                 .users
                 .use_totp_step(tenant.id, user.id, step)
