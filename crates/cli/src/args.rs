@@ -263,6 +263,8 @@ pub enum KeysCommand {
     Revoke {
         #[arg(long)]
         tenant: String,
+        /// A kid is base64url and may begin with `-`; it is still the kid.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Re-encrypt every private key under the first key of AUTH_MASTER_KEYS.
@@ -312,4 +314,31 @@ pub enum BillingCommand {
     /// Create or update the paid plans' products and prices in Stripe
     /// (needs BILLING_STRIPE_SECRET_KEY); prints the price ids to configure.
     SyncPlans,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kid_that_begins_with_a_hyphen_is_a_kid() {
+        let cli = Cli::try_parse_from([
+            "connectauth",
+            "keys",
+            "revoke",
+            "--tenant",
+            "acme",
+            "-C4x_d2kQ9vT1bYwz8mA0pg",
+        ])
+        .expect("parses");
+        match cli.command {
+            Command::Keys(KeysArgs {
+                command: KeysCommand::Revoke { tenant, kid },
+            }) => {
+                assert_eq!(tenant, "acme");
+                assert_eq!(kid, "-C4x_d2kQ9vT1bYwz8mA0pg");
+            }
+            _ => panic!("not keys revoke"),
+        }
+    }
 }
