@@ -356,7 +356,7 @@ fn with_secret(
 pub async fn create_client(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant }: TenantPath,
+    TenantPath { id: tenant, .. }: TenantPath,
     body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, settings) = body.into_inner().parse()?;
@@ -383,7 +383,7 @@ pub async fn create_client(
 pub async fn list_clients(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant }: TenantPath,
+    TenantPath { id: tenant, .. }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.manage.clients.list(tenant, &query.page()?).await?;

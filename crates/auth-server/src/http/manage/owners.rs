@@ -76,7 +76,7 @@ impl From<Owner> for OwnerView {
 pub async fn add_owner(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant }: TenantPath,
+    TenantPath { id: tenant, .. }: TenantPath,
     body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (owner, added) = state.owners.add(tenant, &body.email).await?;
@@ -105,7 +105,7 @@ pub async fn add_owner(
 pub async fn list_owners(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant }: TenantPath,
+    TenantPath { id: tenant, .. }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
     let owners = state.owners.list(tenant).await?;
     Ok(HttpResponse::Ok().json(OwnerList {

@@ -1,7 +1,8 @@
 //! The ids of the management API's paths, as the handlers take them:
 //! `{id}` of every `/tenants/{id}…` path, then `{client_id}` or `{user_id}`.
 //! Extracting one checks that the tenant exists (`tenant-not-found`); an id
-//! of the wrong shape is simply one that does not exist (404).
+//! of the wrong shape is simply one that does not exist (404). The tenant
+//! read for that check is kept, so a handler does not read it again.
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
@@ -9,7 +10,7 @@ use service_kit::{ApiError, Code};
 use utoipa::IntoParams;
 
 use crate::domain::client::ClientId;
-use crate::domain::tenant::TenantId;
+use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
 use crate::state::AppState;
 
@@ -20,6 +21,9 @@ pub struct TenantPath {
     /// The tenant's id (a UUID).
     #[param(value_type = String, example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10")]
     pub id: TenantId,
+    /// The tenant, as read when the path was checked.
+    #[param(ignore)]
+    pub tenant: Tenant,
 }
 
 /// The path of `/tenants/{id}/clients/{client_id}…`; the OpenAPI document
@@ -67,7 +71,7 @@ fn segment<'r>(req: &'r HttpRequest, name: &str) -> &'r str {
 fn with_tenant<T: 'static>(
     req: &HttpRequest,
     rest: Result<T, ApiError>,
-) -> LocalBoxFuture<'static, Result<(TenantId, T), ApiError>> {
+) -> LocalBoxFuture<'static, Result<(Tenant, T), ApiError>> {
     let req = req.clone();
     Box::pin(async move {
         let id = TenantId::parse(segment(&req, "id"))
@@ -75,7 +79,7 @@ fn with_tenant<T: 'static>(
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
             return Err(ApiError::new(Code::Internal, "state missing"));
         };
-        let tenant = state.manage.tenants.get(id).await?.id;
+        let tenant = state.manage.tenants.get(id).await?;
         Ok((tenant, rest?))
     })
 }
@@ -93,7 +97,13 @@ impl FromRequest for TenantPath {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let found = with_tenant(req, Ok(()));
-        Box::pin(async move { Ok(Self { id: found.await?.0 }) })
+        Box::pin(async move {
+            let (tenant, ()) = found.await?;
+            Ok(Self {
+                id: tenant.id,
+                tenant,
+            })
+        })
     }
 }
 
@@ -107,7 +117,10 @@ impl FromRequest for ClientPath {
         let found = with_tenant(req, client_id);
         Box::pin(async move {
             let (tenant, client_id) = found.await?;
-            Ok(Self { tenant, client_id })
+            Ok(Self {
+                tenant: tenant.id,
+                client_id,
+            })
         })
     }
 }
@@ -120,7 +133,10 @@ impl FromRequest for UserPath {
         let found = with_tenant(req, user_id(req, "no such user"));
         Box::pin(async move {
             let (tenant, user_id) = found.await?;
-            Ok(Self { tenant, user_id })
+            Ok(Self {
+                tenant: tenant.id,
+                user_id,
+            })
         })
     }
 }
@@ -133,7 +149,10 @@ impl FromRequest for OwnerPath {
         let found = with_tenant(req, user_id(req, "this user is not an owner of the tenant"));
         Box::pin(async move {
             let (tenant, user_id) = found.await?;
-            Ok(Self { tenant, user_id })
+            Ok(Self {
+                tenant: tenant.id,
+                user_id,
+            })
         })
     }
 }

@@ -102,7 +102,7 @@ pub struct EventList {
 pub async fn list_users(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant }: TenantPath,
+    TenantPath { id: tenant, .. }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.manage.users.list(tenant, &query.page()?).await?;
@@ -197,7 +197,7 @@ pub async fn end_user_sessions(
 pub async fn list_events(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant }: TenantPath,
+    TenantPath { id: tenant, .. }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(100);
