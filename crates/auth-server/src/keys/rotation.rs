@@ -139,7 +139,7 @@ impl KeyService {
         let now = self.clock.now();
         Ok(self
             .store
-            .try_lease(LEASE_NAME, &self.instance, now, now + LEASE_SECS)
+            .try_lease(LEASE_NAME, &self.instance, now, lease_until(now))
             .await?)
     }
 
@@ -189,6 +189,12 @@ impl KeyService {
         }
         Err(KeyringError::Conflict(row.alg))
     }
+}
+
+/// Until when a lease taken or renewed at `now` holds: past it, a holder
+/// that died is replaced by the next instance that asks.
+fn lease_until(now: i64) -> i64 {
+    now + LEASE_SECS
 }
 
 /// `Ok(None)` when the setting is absent, `Err` when it is present but unusable.
@@ -258,6 +264,11 @@ mod tests {
             assert_eq!(rotation_days(&json), Err(()), "{bad}");
         }
         assert_eq!(rotation_days("not json"), Err(()));
+    }
+
+    #[test]
+    fn a_dead_holder_s_lease_runs_out_five_minutes_after_its_last_renewal() {
+        assert_eq!(lease_until(1_000_000), 1_000_000 + 300);
     }
 
     #[test]

@@ -421,6 +421,45 @@ both_engines!(
     rotate_due_follows_the_period
 );
 
+/// The shortest period a tenant may set, one day, is honoured to the second.
+async fn a_daily_tenant_rotates_after_exactly_one_day(engine: Engine) {
+    let kit = kit(engine).await;
+    let daily = kit.tenant("daily", json!({"key_rotation_days": 1})).await;
+    kit.keys.ensure_keys(daily.id, &[]).await.expect("ensured");
+    kit.clock.advance(DAY - 1);
+    assert_eq!(kit.keys.rotate_due().await.expect("run"), 0);
+    kit.clock.advance(1);
+    assert_eq!(kit.keys.rotate_due().await.expect("run"), 2);
+    assert_eq!(kit.kids(&daily, KeyState::Retired).await.len(), 2);
+}
+both_engines!(
+    keys_a_daily_tenant_rotates_after_exactly_one_day,
+    a_daily_tenant_rotates_after_exactly_one_day
+);
+
+/// While another instance holds the rotation lease (it may be mid-run, or
+/// dead), due keys wait; once its lease has run out they are rotated.
+async fn rotation_waits_for_another_instance_s_lease(engine: Engine) {
+    let kit = kit(engine).await;
+    let t = kit.tenant("acme", json!({"key_rotation_days": 1})).await;
+    kit.keys.ensure_keys(t.id, &[]).await.expect("ensured");
+    kit.clock.advance(DAY);
+    let now = START + DAY;
+    let store = SigningKeyStore::new(kit.database.pool.clone());
+    assert!(store
+        .try_lease("rotation", "another-instance", now, now + 300)
+        .await
+        .expect("lease"));
+    assert_eq!(kit.keys.rotate_due().await.expect("run"), 0);
+    assert!(kit.kids(&t, KeyState::Retired).await.is_empty());
+    kit.clock.advance(301);
+    assert_eq!(kit.keys.rotate_due().await.expect("run"), 2);
+}
+both_engines!(
+    keys_rotation_waits_for_another_instance_s_lease,
+    rotation_waits_for_another_instance_s_lease
+);
+
 async fn tenants_never_share_keys(engine: Engine) {
     let kit = kit(engine).await;
     let a = kit.tenant("tenant-a", json!({})).await;
