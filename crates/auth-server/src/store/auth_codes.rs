@@ -1,5 +1,6 @@
 //! Authorization codes: single use, short-lived, bound to client, redirect
 //! URI and PKCE challenge.
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::{parse_id, StoreError};
@@ -76,25 +77,30 @@ impl AuthCodeStore {
         Ok(())
     }
 
-    /// Uses the code: one conditional UPDATE, so only one redemption wins.
+    /// Uses the code: one conditional UPDATE, so only one redemption wins;
+    /// it returns the code, so the common case is one statement. A code it
+    /// did not redeem is read again to tell a replay from an expiry.
     pub async fn redeem(
         &self,
         tenant: TenantId,
         digest: &str,
         now: i64,
     ) -> Result<Redemption, StoreError> {
-        let done = sqlx::query(
+        let redeemed = sqlx::query(&format!(
             "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND tenant_id = $3 \
-             AND used_at IS NULL AND expires_at > $1",
-        )
+             AND used_at IS NULL AND expires_at > $1 RETURNING {COLUMNS}"
+        ))
         .bind(now)
         .bind(digest)
         .bind(tenant.to_string())
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, used_at FROM authorization_codes WHERE code_hash = $1 AND tenant_id = $2"
-        ))
+        if let Some(row) = redeemed {
+            return Ok(Redemption::Redeemed(Box::new(code_from_row(&row)?)));
+        }
+        let row = sqlx::query(
+            "SELECT grant_id, used_at FROM authorization_codes WHERE code_hash = $1 AND tenant_id = $2",
+        )
         .bind(digest)
         .bind(tenant.to_string())
         .fetch_optional(&self.pool)
@@ -102,30 +108,31 @@ impl AuthCodeStore {
         let Some(row) = row else {
             return Ok(Redemption::Unknown);
         };
-        let code = AuthCode {
-            tenant_id: parse_id(&row, "tenant_id", |s| TenantId::parse(s).ok())?,
-            client_id: parse_id(&row, "client_id", |s| ClientId::parse(s).ok())?,
-            user_id: parse_id(&row, "user_id", UserId::parse)?,
-            grant_id: row.try_get("grant_id")?,
-            session_handle: row.try_get("session_handle")?,
-            redirect_uri: row.try_get("redirect_uri")?,
-            scope: row.try_get("scope")?,
-            nonce: row.try_get("nonce")?,
-            code_challenge: row.try_get("code_challenge")?,
-            resource: row.try_get("resource")?,
-            auth_time: row.try_get("auth_time")?,
-            amr: row.try_get("amr")?,
-            created_at: row.try_get("created_at")?,
-            expires_at: row.try_get("expires_at")?,
-        };
-        Ok(if done.rows_affected() == 1 {
-            Redemption::Redeemed(Box::new(code))
-        } else if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+        Ok(if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
             Redemption::Replayed {
-                grant_id: code.grant_id,
+                grant_id: row.try_get("grant_id")?,
             }
         } else {
             Redemption::Expired
         })
     }
+}
+
+fn code_from_row(row: &AnyRow) -> Result<AuthCode, StoreError> {
+    Ok(AuthCode {
+        tenant_id: parse_id(row, "tenant_id", |s| TenantId::parse(s).ok())?,
+        client_id: parse_id(row, "client_id", |s| ClientId::parse(s).ok())?,
+        user_id: parse_id(row, "user_id", UserId::parse)?,
+        grant_id: row.try_get("grant_id")?,
+        session_handle: row.try_get("session_handle")?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        scope: row.try_get("scope")?,
+        nonce: row.try_get("nonce")?,
+        code_challenge: row.try_get("code_challenge")?,
+        resource: row.try_get("resource")?,
+        auth_time: row.try_get("auth_time")?,
+        amr: row.try_get("amr")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
 }

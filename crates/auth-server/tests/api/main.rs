@@ -13,6 +13,7 @@ mod cache_coherence;
 mod client_address;
 mod client_disable;
 mod client_policy;
+mod code_expiry;
 mod consent;
 mod dashboard_e2e;
 mod dashboard_owners;
