@@ -2,10 +2,12 @@
 //! revocation and sealing, on both engines; the race between two instances
 //! on one PostgreSQL database.
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use auth_server::domain::signing_alg::SigningAlg;
 use auth_server::domain::tenant::{DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::keys::keyring::{owner, KeyService, KeyringError, RotationPolicy};
+use auth_server::keys::rotation::spawn_rotation_task;
 use auth_server::keys::sealed::MasterKeys;
 use auth_server::keys::signing::KeyState;
 use auth_server::store::signing_keys::SigningKeyStore;
@@ -30,7 +32,7 @@ struct Kit {
     _db: TestDb,
     database: Database,
     clock: Arc<ManualClock>,
-    keys: KeyService,
+    keys: Arc<KeyService>,
     tenants: TenantStore,
 }
 
@@ -67,7 +69,7 @@ async fn kit_with(engine: Engine, master: Vec<(String, Secret)>) -> Kit {
     let clock = Arc::new(ManualClock::new(START));
     let master = Arc::new(MasterKeys::new(&master).expect("master keys"));
     Kit {
-        keys: service(&database, master, Arc::clone(&clock)),
+        keys: Arc::new(service(&database, master, Arc::clone(&clock))),
         tenants: TenantStore::new(database.pool.clone()),
         _db: test_db,
         database,
@@ -435,6 +437,35 @@ async fn a_daily_tenant_rotates_after_exactly_one_day(engine: Engine) {
 both_engines!(
     keys_a_daily_tenant_rotates_after_exactly_one_day,
     a_daily_tenant_rotates_after_exactly_one_day
+);
+
+/// The background task rotates what is due as soon as it starts, and again
+/// every round.
+async fn the_rotation_task_rotates_due_keys(engine: Engine) {
+    let kit = kit(engine).await;
+    let t = kit.tenant("acme", json!({"key_rotation_days": 1})).await;
+    kit.keys.ensure_keys(t.id, &[]).await.expect("ensured");
+    kit.clock.advance(DAY);
+    let task = spawn_rotation_task(Arc::clone(&kit.keys), Duration::from_secs(1));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while kit.kids(&t, KeyState::Retired).await.len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the task rotated nothing in 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A day later the next round rotates again.
+    kit.clock.advance(DAY);
+    while kit.kids(&t, KeyState::Retired).await.len() < 4 {
+        assert!(Instant::now() < deadline, "no second rotation in 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+}
+both_engines!(
+    keys_the_rotation_task_rotates_due_keys,
+    the_rotation_task_rotates_due_keys
 );
 
 /// While another instance holds the rotation lease (it may be mid-run, or
