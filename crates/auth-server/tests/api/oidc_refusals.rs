@@ -109,6 +109,38 @@ async fn authorize_errors_go_back_to_the_client_with_state_and_iss() {
     }
 }
 
+/// `state` may be 2,048 characters and `nonce` 512: at the limit the request
+/// gets its code, one more is `invalid_request`; the answer comes in the
+/// query, the only `response_mode` there is.
+#[tokio::test]
+async fn authorize_limits_state_and_nonce_and_answers_in_the_query_only() {
+    let (_app, client, web, _) = logged_in_app().await;
+    let with = |state: &str, nonce: &str, extra: &[(&str, &str)]| {
+        authorize_path("acme", &client, &pkce().1, extra)
+            .replace("state=st-123", &format!("state={state}"))
+            .replace("nonce=n-456", &format!("nonce={nonce}"))
+    };
+    let long = |n: usize| "a".repeat(n);
+    let cases: Vec<(String, Option<&str>)> = vec![
+        (with(&long(2048), "n", &[]), None),
+        (with(&long(2049), "n", &[]), Some("invalid_request")),
+        (with("s", &long(512), &[]), None),
+        (with("s", &long(513), &[]), Some("invalid_request")),
+        (with("s", "n", &[("response_mode", "query")]), None),
+        (
+            with("s", "n", &[("response_mode", "fragment")]),
+            Some("invalid_request"),
+        ),
+    ];
+    for (path, error) in cases {
+        let page = web.get(&path).await;
+        assert_eq!(page.status, 303, "{path}: {}", page.body);
+        let cb = crate::oidc::callback_params(page.location.as_deref().expect("location"));
+        assert_eq!(param(&cb, "error").as_deref(), error, "{path}");
+        assert_eq!(param(&cb, "code").is_some(), error.is_none(), "{path}");
+    }
+}
+
 #[tokio::test]
 async fn prompt_none_without_a_session_is_login_required() {
     let app = spawn_app(Engine::Sqlite).await;
