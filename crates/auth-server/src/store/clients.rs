@@ -1,5 +1,7 @@
 //! Clients table. Every query filters on the tenant: a client id of tenant A
 //! is an unknown client under tenant B.
+use std::sync::LazyLock;
+
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -20,6 +22,91 @@ const COLUMNS: &str = "id, tenant_id, kind, name, redirect_uris, post_logout_red
 grant_types, scopes, cors_origins, access_token_secs, refresh_token_secs, refresh_idle_secs, \
 refresh_reuse_interval_secs, id_token_alg, first_party, secret_digest, previous_secret_digest, previous_secret_expires_at, \
 created_at, updated_at, disabled_at, allowed_resources, require_pkce, privileges, secret_rotated_at";
+
+/// The columns a client's settings are written to, in the order
+/// [`bind_settings`] binds them: the same for a new client and an update.
+const SETTINGS_COLUMNS: [&str; 15] = [
+    "name",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+    "scopes",
+    "cors_origins",
+    "access_token_secs",
+    "refresh_token_secs",
+    "refresh_idle_secs",
+    "refresh_reuse_interval_secs",
+    "id_token_alg",
+    "first_party",
+    "allowed_resources",
+    "require_pkce",
+    "privileges",
+];
+
+/// The settings, then what only a new client has.
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let columns = [
+        &SETTINGS_COLUMNS[..],
+        &[
+            "id",
+            "tenant_id",
+            "kind",
+            "secret_digest",
+            "previous_secret_digest",
+            "previous_secret_expires_at",
+            "created_at",
+            "updated_at",
+            "disabled_at",
+            "secret_rotated_at",
+        ],
+    ]
+    .concat();
+    let values: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO clients ({}) VALUES ({})",
+        columns.join(", "),
+        values.join(", ")
+    )
+});
+
+/// The settings, then `updated_at`, the tenant and the id.
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let n = SETTINGS_COLUMNS.len();
+    let set: Vec<String> = SETTINGS_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = ${}", i + 1))
+        .collect();
+    format!(
+        "UPDATE clients SET {}, updated_at = ${} WHERE tenant_id = ${} AND id = ${}",
+        set.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    )
+});
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds `s` in the order of [`SETTINGS_COLUMNS`].
+fn bind_settings<'q>(query: AnyQuery<'q>, s: &ClientSettings) -> AnyQuery<'q> {
+    query
+        .bind(s.name().as_ref().to_owned())
+        .bind(json_list(s.redirect_uris()))
+        .bind(json_list(s.post_logout_redirect_uris()))
+        .bind(json_list(s.grant_types().iter().map(|g| g.as_str())))
+        .bind(s.scopes().to_string())
+        .bind(json_list(s.cors_origins()))
+        .bind(s.lifetimes().access_secs())
+        .bind(s.lifetimes().refresh_absolute_secs())
+        .bind(s.lifetimes().refresh_idle_secs())
+        .bind(s.refresh_reuse_interval().secs())
+        .bind(s.id_token_alg().as_str())
+        .bind(i64::from(s.first_party()))
+        .bind(json_list(s.allowed_resources()))
+        .bind(i64::from(s.require_pkce()))
+        .bind(json_list(s.privileges().iter().map(|p| p.as_str())))
+}
 
 /// How often a rotation retries when another rotation won the race.
 const ROTATE_ATTEMPTS: usize = 3;
@@ -56,43 +143,25 @@ impl ClientStore {
     pub async fn create(&self, client: &Client) -> Result<(), ClientStoreError> {
         let s = &client.settings;
         let secrets = client.secrets.as_ref();
-        sqlx::query(&format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
-        ))
-        .bind(client.id.as_ref())
-        .bind(client.tenant_id.to_string())
-        .bind(client.kind.as_str())
-        .bind(s.name().as_ref())
-        .bind(json_list(s.redirect_uris()))
-        .bind(json_list(s.post_logout_redirect_uris()))
-        .bind(json_list(s.grant_types().iter().map(|g| g.as_str())))
-        .bind(s.scopes().to_string())
-        .bind(json_list(s.cors_origins()))
-        .bind(s.lifetimes().access_secs())
-        .bind(s.lifetimes().refresh_absolute_secs())
-        .bind(s.lifetimes().refresh_idle_secs())
-        .bind(s.refresh_reuse_interval().secs())
-        .bind(s.id_token_alg().as_str())
-        .bind(i64::from(s.first_party()))
-        .bind(secrets.map(|x| x.current_digest().to_owned()))
-        .bind(secrets.and_then(|x| x.previous_digest().map(str::to_owned)))
-        .bind(secrets.and_then(ClientSecrets::previous_expires_at))
-        .bind(client.created_at)
-        .bind(client.updated_at)
-        .bind(client.disabled_at)
-        .bind(json_list(s.allowed_resources()))
-        .bind(i64::from(s.require_pkce()))
-        .bind(json_list(s.privileges().iter().map(|p| p.as_str())))
-        .bind(secrets.and_then(ClientSecrets::rotated_at))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                ClientStoreError::TenantNotFound
-            }
-            _ => ClientStoreError::Database(e),
-        })?;
+        bind_settings(sqlx::query(&INSERT), s)
+            .bind(client.id.as_ref())
+            .bind(client.tenant_id.to_string())
+            .bind(client.kind.as_str())
+            .bind(secrets.map(|x| x.current_digest().to_owned()))
+            .bind(secrets.and_then(|x| x.previous_digest().map(str::to_owned)))
+            .bind(secrets.and_then(ClientSecrets::previous_expires_at))
+            .bind(client.created_at)
+            .bind(client.updated_at)
+            .bind(client.disabled_at)
+            .bind(secrets.and_then(ClientSecrets::rotated_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    ClientStoreError::TenantNotFound
+                }
+                _ => ClientStoreError::Database(e),
+            })?;
         Ok(())
     }
 
@@ -151,34 +220,12 @@ impl ClientStore {
         client.settings = client.settings.updated(client.kind, update)?;
         client.updated_at = now;
         let s = &client.settings;
-        sqlx::query(
-            "UPDATE clients SET name = $1, redirect_uris = $2, post_logout_redirect_uris = $3, \
-             grant_types = $4, scopes = $5, cors_origins = $6, access_token_secs = $7, \
-             refresh_token_secs = $8, refresh_idle_secs = $9, refresh_reuse_interval_secs = $10, \
-             id_token_alg = $11, first_party = $12, updated_at = $13, allowed_resources = $14, \
-             require_pkce = $15, privileges = $16 \
-             WHERE tenant_id = $17 AND id = $18",
-        )
-        .bind(s.name().as_ref())
-        .bind(json_list(s.redirect_uris()))
-        .bind(json_list(s.post_logout_redirect_uris()))
-        .bind(json_list(s.grant_types().iter().map(|g| g.as_str())))
-        .bind(s.scopes().to_string())
-        .bind(json_list(s.cors_origins()))
-        .bind(s.lifetimes().access_secs())
-        .bind(s.lifetimes().refresh_absolute_secs())
-        .bind(s.lifetimes().refresh_idle_secs())
-        .bind(s.refresh_reuse_interval().secs())
-        .bind(s.id_token_alg().as_str())
-        .bind(i64::from(s.first_party()))
-        .bind(now)
-        .bind(json_list(s.allowed_resources()))
-        .bind(i64::from(s.require_pkce()))
-        .bind(json_list(s.privileges().iter().map(|p| p.as_str())))
-        .bind(tenant.to_string())
-        .bind(id.as_ref())
-        .execute(&self.pool)
-        .await?;
+        bind_settings(sqlx::query(&UPDATE), s)
+            .bind(now)
+            .bind(tenant.to_string())
+            .bind(id.as_ref())
+            .execute(&self.pool)
+            .await?;
         Ok(client)
     }
 
