@@ -111,7 +111,9 @@ async fn authorize_errors_go_back_to_the_client_with_state_and_iss() {
 
 /// `state` may be 2,048 characters and `nonce` 512: at the limit the request
 /// gets its code, one more is `invalid_request`; the answer comes in the
-/// query, the only `response_mode` there is.
+/// query, the only `response_mode` there is; `prompt=select_account` is
+/// understood (there is one account per browser), `prompt=none` with
+/// `login` or `consent` is a contradiction.
 #[tokio::test]
 async fn authorize_limits_state_and_nonce_and_answers_in_the_query_only() {
     let (_app, client, web, _) = logged_in_app().await;
@@ -129,6 +131,15 @@ async fn authorize_limits_state_and_nonce_and_answers_in_the_query_only() {
         (with("s", "n", &[("response_mode", "query")]), None),
         (
             with("s", "n", &[("response_mode", "fragment")]),
+            Some("invalid_request"),
+        ),
+        (with("s", "n", &[("prompt", "select_account")]), None),
+        (
+            with("s", "n", &[("prompt", "none login")]),
+            Some("invalid_request"),
+        ),
+        (
+            with("s", "n", &[("prompt", "none consent")]),
             Some("invalid_request"),
         ),
     ];
