@@ -1,11 +1,16 @@
 //! Enrolling a second factor: the current password before any seed, checked
 //! under the account's lockout, and nothing stored when it is refused.
+use std::sync::Arc;
+
+use auth_server::identity::mfa::ENROLMENT_TTL_SECS;
 use serde_json::json;
 use service_kit::both_engines;
+use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 use sqlx::Row;
+use totp_rs::{Algorithm, Secret, TOTP};
 
-use crate::helpers::{spawn_app, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with_clock, PASSWORD};
 
 async fn pending_seed(app: &crate::helpers::TestApp, email: &str) -> Option<String> {
     sqlx::query("SELECT totp_secret FROM users WHERE email = $1")
@@ -90,4 +95,128 @@ async fn a_seed_is_shown_only_after_the_password(engine: Engine) {
 both_engines!(
     no_seed_before_the_current_password,
     a_seed_is_shown_only_after_the_password
+);
+
+/// The code of `manual_key` at `at` (Unix seconds): what an authenticator
+/// app shows at that moment of the server's clock.
+fn code_at(manual_key: &str, at: i64) -> String {
+    let seed = Secret::Encoded(manual_key.to_owned())
+        .to_bytes()
+        .expect("base32 key");
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, seed, None, "test".into())
+        .expect("totp")
+        .generate(u64::try_from(at).expect("after 1970"))
+}
+
+/// A seed shown for enrolment is good for ten minutes: confirmed at ten
+/// minutes the attempt has expired (410) and MFA stays off; a new attempt
+/// confirmed a second before its ten minutes turns MFA on.
+async fn an_enrolment_lasts_ten_minutes(engine: Engine) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let app = spawn_app_with_clock(engine, &[], clock.clone() as SharedClock).await;
+    app.tenant("acme", json!({})).await;
+    let web = app.web();
+    let email = "carol@example.com";
+    app.signup_verified(&web, "acme", email, PASSWORD).await;
+    app.login(&web, "acme", email, PASSWORD).await;
+    let seed_of = |page: &crate::web::Page| {
+        page.between("<code class=\"secret\">", "</code>")
+            .expect("manual key")
+    };
+
+    let late = seed_of(
+        &web.post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
+            .await,
+    );
+    clock.advance(ENROLMENT_TTL_SECS);
+    let answer = web
+        .post(
+            "/t/acme/mfa/enroll",
+            &[("code", &code_at(&late, clock.now()))],
+        )
+        .await;
+    assert_eq!(answer.status, 410, "{}", answer.body);
+    assert!(answer.contains("expired"), "{}", answer.body);
+
+    let in_time = seed_of(
+        &web.post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
+            .await,
+    );
+    clock.advance(ENROLMENT_TTL_SECS - 1);
+    let answer = web
+        .post(
+            "/t/acme/mfa/enroll",
+            &[("code", &code_at(&in_time, clock.now()))],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        answer.contains("<li><code>"),
+        "the recovery codes are shown"
+    );
+}
+both_engines!(
+    an_enrolment_seed_is_good_for_ten_minutes,
+    an_enrolment_lasts_ten_minutes
+);
+
+/// A sealed seed belongs to its account: copied into another account's row
+/// (someone with write access to the database), it does not open there, so
+/// the copier's authenticator does not pass the other account's second step.
+async fn a_seed_copied_to_another_account_does_not_open(engine: Engine) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let app = spawn_app_with_clock(engine, &[], clock.clone() as SharedClock).await;
+    let tenant = app.tenant("acme", json!({})).await;
+    let mut keys = Vec::new();
+    for email in ["mallory@example.com", "victim@example.com"] {
+        let web = app.web();
+        app.signup_verified(&web, "acme", email, PASSWORD).await;
+        app.login(&web, "acme", email, PASSWORD).await;
+        let shown = web
+            .post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
+            .await;
+        let key = shown
+            .between("<code class=\"secret\">", "</code>")
+            .expect("manual key");
+        let done = web
+            .post(
+                "/t/acme/mfa/enroll",
+                &[("code", &code_at(&key, clock.now()))],
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        keys.push(key);
+    }
+    sqlx::query(
+        "UPDATE users SET totp_secret = (SELECT totp_secret FROM users WHERE email = $1) \
+         WHERE email = $2",
+    )
+    .bind("mallory@example.com")
+    .bind("victim@example.com")
+    .execute(&app.database.pool)
+    .await
+    .expect("copied");
+    // The next step, so neither enrolment's code is reused.
+    clock.advance(30);
+    let web = app.web();
+    let first = app
+        .login(&web, "acme", "victim@example.com", PASSWORD)
+        .await;
+    assert_eq!(first.location.as_deref(), Some("/t/acme/mfa"));
+    let answer = web
+        .post("/t/acme/mfa", &[("code", &code_at(&keys[0], clock.now()))])
+        .await;
+    assert_ne!(answer.status, 303, "{}", answer.body);
+    assert!(answer.status >= 400, "{}", answer.body);
+    let logins = app
+        .audit_kinds(&tenant)
+        .await
+        .into_iter()
+        .filter(|(kind, outcome)| kind == "login" && outcome == "success")
+        .count();
+    assert_eq!(logins, 2, "only the two logins before the enrolments");
+}
+both_engines!(
+    a_sealed_seed_opens_only_for_its_account,
+    a_seed_copied_to_another_account_does_not_open
 );
