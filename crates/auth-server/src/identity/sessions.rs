@@ -194,14 +194,15 @@ impl Identity {
         Ok(self.sessions.list_for_user(tenant, user).await?)
     }
 
-    /// Ends one of the user's sessions by its public handle.
+    /// Ends one of the user's sessions by its public handle; a handle that
+    /// is not one of the user's sessions (or no longer) ends nothing.
     pub async fn end_session(
         &self,
         tenant: &Tenant,
         user: UserId,
         handle: &str,
         requester: &Requester,
-    ) -> Result<bool, IdentityError> {
+    ) -> Result<(), IdentityError> {
         // Only a session of this user: the handle of someone else's session
         // deletes nothing here, and must revoke nothing either.
         let ended = self
@@ -222,7 +223,7 @@ impl Identity {
             )
             .await?;
         }
-        Ok(ended)
+        Ok(())
     }
 
     /// Ends every session of the user but `keep` (after a factor change).

@@ -40,6 +40,7 @@ mod refresh_expiry;
 mod refresh_reuse;
 mod refresh_scope;
 mod session_grants;
+mod session_idle;
 mod signing_keys;
 mod tenant_store;
 mod tenants;

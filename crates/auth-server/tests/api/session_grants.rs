@@ -99,7 +99,7 @@ async fn another_users_handle_ends_nothing(engine: Engine) {
 
 async fn ending_other_sessions_revokes_their_tokens(engine: Engine) {
     let app = spawn_app(engine).await;
-    let (_, client) = setup(&app).await;
+    let (tenant_id, client) = setup(&app).await;
     let laptop = app.web();
     app.signup_verified(&laptop, "acme", ALICE, PASSWORD).await;
     let on_laptop = code_flow(&app, &laptop, "acme", &client, ALICE, PASSWORD).await;
@@ -114,6 +114,17 @@ async fn ending_other_sessions_revokes_their_tokens(engine: Engine) {
         .post("/t/acme/account/sessions/end-others", &[])
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
+    let ended = auth_server::store::audit::AuditStore::new(app.database.pool.clone())
+        .recent(
+            auth_server::domain::tenant::TenantId::parse(&tenant_id).expect("id"),
+            50,
+        )
+        .await
+        .expect("audit")
+        .into_iter()
+        .find(|e| e.kind == "session_end")
+        .expect("a session_end event");
+    assert_eq!(ended.detail, "1 other sessions");
 
     assert_eq!(refresh(&app, &client, &on_phone).await, refused());
     assert_eq!(
