@@ -40,14 +40,23 @@ fn not_found() -> ApiError {
     )
 }
 
-/// The connection, if the caller is one of its people.
-async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<Connection, HttpError> {
+/// The caller (with `scope`, known to the People API from now on) and the
+/// connection `id`, if they are one of its people.
+async fn own_connection(
+    user: &AuthenticatedUser,
+    state: &AppState,
+    scope: &str,
+    id: &str,
+) -> Result<(Caller, Connection), HttpError> {
+    let caller = authorize(user, &[scope])?;
+    state.people.ensure(&caller).await?;
     let id = ConnectionId::parse(id).ok_or_else(not_found)?;
-    Ok(state
+    let connection = state
         .connections
-        .get_for(caller, id)
+        .get_for(&caller, id)
         .await?
-        .ok_or_else(not_found)?)
+        .ok_or_else(not_found)?;
+    Ok((caller, connection))
 }
 
 pub async fn request_connection(
@@ -115,9 +124,7 @@ pub async fn get_connection(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let caller = authorize(&user, &[scope::CONNECTIONS_READ])?;
-    state.people.ensure(&caller).await?;
-    let connection = find(&state, &caller, &id).await?;
+    let (caller, connection) = own_connection(&user, &state, scope::CONNECTIONS_READ, &id).await?;
     Ok(HttpResponse::Ok().json(ConnectionView::new(&connection, &caller.person)))
 }
 
@@ -126,9 +133,7 @@ pub async fn accept_connection(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
-    state.people.ensure(&caller).await?;
-    let connection = find(&state, &caller, &id).await?;
+    let (caller, connection) = own_connection(&user, &state, scope::CONNECTIONS_WRITE, &id).await?;
     connection.check_answerable_by(&caller.person)?;
     // The update re-checks the state: of two answers at once, one wins.
     let accepted = state
@@ -145,9 +150,7 @@ pub async fn decline_connection(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
-    state.people.ensure(&caller).await?;
-    let connection = find(&state, &caller, &id).await?;
+    let (caller, connection) = own_connection(&user, &state, scope::CONNECTIONS_WRITE, &id).await?;
     connection.check_answerable_by(&caller.person)?;
     if !state.connections.decline(&caller, connection.id).await? {
         return Err(ConnectionRuleError::NotPending.into());

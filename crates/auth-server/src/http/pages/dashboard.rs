@@ -80,14 +80,25 @@ async fn platform_user(ctx: &PageCtx, back: &str) -> Result<Result<User, HttpRes
     Ok(Ok(session.user))
 }
 
-/// The tenant `slug` if `user` owns it; otherwise the same 404 as an unknown tenant.
-async fn owned(ctx: &PageCtx, user: &User, slug: &str) -> Result<Tenant, PageError> {
-    ctx.state
+/// The logged-in platform user and the tenant `slug` they own (an unowned
+/// tenant is the same 404 as an unknown one), or where to send the browser
+/// instead (see [`platform_user`]; back to the tenant's billing page).
+async fn owner_of(
+    ctx: &PageCtx,
+    slug: &str,
+) -> Result<Result<(User, Tenant), HttpResponse>, PageError> {
+    let user = match platform_user(ctx, &billing_path(slug)).await? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    let tenant = ctx
+        .state
         .owners
         .owned_tenant(user.id, slug)
         .await
         .map_err(PageError::internal)?
-        .ok_or(PageError::TenantNotFound)
+        .ok_or(PageError::TenantNotFound)?;
+    Ok(Ok((user, tenant)))
 }
 
 pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageError> {
@@ -129,11 +140,10 @@ pub async fn show_billing(
     q: web::Query<BillingQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let user = match platform_user(&ctx, &billing_path(&slug)).await? {
-        Ok(user) => user,
+    let (user, tenant) = match owner_of(&ctx, &slug).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let tenant = owned(&ctx, &user, &slug).await?;
     let notice = match (q.checkout.as_deref(), &q.changed, q.contact.as_deref()) {
         (Some("success"), _, _) => Notice::CheckoutSuccess,
         (Some("cancelled"), _, _) => Notice::CheckoutCancelled,
@@ -151,11 +161,10 @@ pub async fn submit_checkout(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let user = match platform_user(&ctx, &billing_path(&slug)).await? {
-        Ok(user) => user,
+    let (user, tenant) = match owner_of(&ctx, &slug).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let tenant = owned(&ctx, &user, &slug).await?;
     match ctx
         .state
         .owner_billing
@@ -181,11 +190,10 @@ pub async fn submit_portal(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let user = match platform_user(&ctx, &billing_path(&slug)).await? {
-        Ok(user) => user,
+    let (user, tenant) = match owner_of(&ctx, &slug).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let tenant = owned(&ctx, &user, &slug).await?;
     match ctx.state.owner_billing.portal(user.id, &tenant).await {
         Ok(url) => Ok(ctx.redirect_to(url.as_str())),
         Err(e) => refused(&ctx, &user, &tenant, e).await,
@@ -201,11 +209,10 @@ pub async fn submit_contact(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let user = match platform_user(&ctx, &billing_path(&slug)).await? {
-        Ok(user) => user,
+    let (user, tenant) = match owner_of(&ctx, &slug).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let tenant = owned(&ctx, &user, &slug).await?;
     let typed = form.owner_email.trim();
     match ctx
         .state
