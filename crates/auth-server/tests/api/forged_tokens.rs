@@ -174,6 +174,11 @@ async fn forgeries_are_refused(engine: DbEngine) {
     assert_eq!(refused.status().as_u16(), 400, "a forged id_token_hint");
     let accepted = end_session(id_token).await.expect("sent");
     assert_ne!(accepted.status().as_u16(), 400, "the genuine id_token_hint");
+    // The server now remembers the ID token as checked, as an ID token: it
+    // is still not an access token.
+    let (status, challenge) = userinfo(&app, "acme", id_token).await;
+    assert_eq!(status, 401, "an ID token remembered from the logout hint");
+    assert!(challenge.contains("another type"), "{challenge}");
 
     // Past their expiry: the access token is refused where it is checked,
     // the ID token still serves as a hint.
