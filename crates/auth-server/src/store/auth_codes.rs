@@ -1,5 +1,7 @@
 //! Authorization codes: single use, short-lived, bound to client, redirect
 //! URI and PKCE challenge.
+use std::sync::LazyLock;
+
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -47,6 +49,15 @@ const COLUMNS: &str =
     "tenant_id, client_id, user_id, grant_id, session_handle, redirect_uri, scope, nonce, \
 code_challenge, resource, auth_time, amr, created_at, expires_at";
 
+/// Marks a live, unused code used and returns it (built once: it runs on
+/// every code exchange).
+static REDEEM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND tenant_id = $3 \
+         AND used_at IS NULL AND expires_at > $1 RETURNING {COLUMNS}"
+    )
+});
+
 impl AuthCodeStore {
     pub fn new(pool: AnyPool) -> Self {
         Self { pool }
@@ -86,15 +97,12 @@ impl AuthCodeStore {
         digest: &str,
         now: i64,
     ) -> Result<Redemption, StoreError> {
-        let redeemed = sqlx::query(&format!(
-            "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND tenant_id = $3 \
-             AND used_at IS NULL AND expires_at > $1 RETURNING {COLUMNS}"
-        ))
-        .bind(now)
-        .bind(digest)
-        .bind(tenant.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        let redeemed = sqlx::query(&REDEEM)
+            .bind(now)
+            .bind(digest)
+            .bind(tenant.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         if let Some(row) = redeemed {
             return Ok(Redemption::Redeemed(Box::new(code_from_row(&row)?)));
         }
