@@ -23,6 +23,7 @@ use crate::domain::client::{
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
+use crate::domain::tenant::Tenant;
 use crate::http::extract::Operator;
 use crate::state::AppState;
 
@@ -356,7 +357,9 @@ fn with_secret(
 pub async fn create_client(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id: tenant, .. },
+    }: TenantPath,
     body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (kind, settings) = body.into_inner().parse()?;
@@ -383,7 +386,9 @@ pub async fn create_client(
 pub async fn list_clients(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id: tenant, .. },
+    }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.manage.clients.list(tenant, &query.page()?).await?;

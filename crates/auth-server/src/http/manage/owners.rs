@@ -12,6 +12,7 @@ use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{OwnerPath, TenantPath};
 use super::tenants::rfc3339;
 use crate::domain::owner::Owner;
+use crate::domain::tenant::Tenant;
 use crate::http::extract::Operator;
 use crate::state::AppState;
 
@@ -76,7 +77,9 @@ impl From<Owner> for OwnerView {
 pub async fn add_owner(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id: tenant, .. },
+    }: TenantPath,
     body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (owner, added) = state.owners.add(tenant, &body.email).await?;
@@ -105,7 +108,9 @@ pub async fn add_owner(
 pub async fn list_owners(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id: tenant, .. },
+    }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
     let owners = state.owners.list(tenant).await?;
     Ok(HttpResponse::Ok().json(OwnerList {

@@ -18,11 +18,13 @@ use crate::state::AppState;
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct TenantPath {
-    /// The tenant's id (a UUID).
-    #[param(value_type = String, example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10")]
-    pub id: TenantId,
-    /// The tenant, as read when the path was checked.
-    #[param(ignore)]
+    /// The tenant's id (a UUID). The handler gets the tenant, as read when
+    /// the path was checked.
+    #[param(
+        rename = "id",
+        value_type = String,
+        example = "0b0f6c52-8f0e-4d5c-9a47-2f3d3c1e9a10"
+    )]
     pub tenant: Tenant,
 }
 
@@ -99,10 +101,7 @@ impl FromRequest for TenantPath {
         let found = with_tenant(req, Ok(()));
         Box::pin(async move {
             let (tenant, ()) = found.await?;
-            Ok(Self {
-                id: tenant.id,
-                tenant,
-            })
+            Ok(Self { tenant })
         })
     }
 }

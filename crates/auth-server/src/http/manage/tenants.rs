@@ -190,7 +190,7 @@ pub async fn list_tenants(
 )]
 pub async fn get_tenant(
     _: Operator,
-    TenantPath { tenant, .. }: TenantPath,
+    TenantPath { tenant }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
@@ -232,7 +232,9 @@ pub async fn get_tenant_by_slug(
 pub async fn update_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id, .. },
+    }: TenantPath,
     body: JsonObject<UpdateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -267,7 +269,9 @@ pub async fn update_tenant(
 pub async fn disable_tenant(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id, .. },
+    }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
     let tenant = state.manage.tenants.disable(id).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))

@@ -10,6 +10,7 @@ use super::list_query::ListQuery;
 use super::openapi::{Invalid, Read};
 use super::paths::{TenantPath, UserPath};
 use super::tenants::{rfc3339, Status};
+use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::http::extract::Operator;
 use crate::state::AppState;
@@ -102,7 +103,9 @@ pub struct EventList {
 pub async fn list_users(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id: tenant, .. },
+    }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.manage.users.list(tenant, &query.page()?).await?;
@@ -197,7 +200,9 @@ pub async fn end_user_sessions(
 pub async fn list_events(
     _: Operator,
     state: web::Data<AppState>,
-    TenantPath { id: tenant, .. }: TenantPath,
+    TenantPath {
+        tenant: Tenant { id: tenant, .. },
+    }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query.limit.unwrap_or(100);
