@@ -8,9 +8,9 @@ use service_kit::both_engines;
 use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 use sqlx::Row;
-use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::helpers::{spawn_app, spawn_app_with_clock, PASSWORD};
+use crate::web::totp_code_at;
 
 async fn pending_seed(app: &crate::helpers::TestApp, email: &str) -> Option<String> {
     sqlx::query("SELECT totp_secret FROM users WHERE email = $1")
@@ -97,17 +97,6 @@ both_engines!(
     a_seed_is_shown_only_after_the_password
 );
 
-/// The code of `manual_key` at `at` (Unix seconds): what an authenticator
-/// app shows at that moment of the server's clock.
-fn code_at(manual_key: &str, at: i64) -> String {
-    let seed = Secret::Encoded(manual_key.to_owned())
-        .to_bytes()
-        .expect("base32 key");
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, seed, None, "test".into())
-        .expect("totp")
-        .generate(u64::try_from(at).expect("after 1970"))
-}
-
 /// A seed shown for enrolment is good for ten minutes: confirmed at ten
 /// minutes the attempt has expired (410) and MFA stays off; a new attempt
 /// confirmed a second before its ten minutes turns MFA on.
@@ -132,7 +121,7 @@ async fn an_enrolment_lasts_ten_minutes(engine: Engine) {
     let answer = web
         .post(
             "/t/acme/mfa/enroll",
-            &[("code", &code_at(&late, clock.now()))],
+            &[("code", &totp_code_at(&late, clock.now()))],
         )
         .await;
     assert_eq!(answer.status, 410, "{}", answer.body);
@@ -146,7 +135,7 @@ async fn an_enrolment_lasts_ten_minutes(engine: Engine) {
     let answer = web
         .post(
             "/t/acme/mfa/enroll",
-            &[("code", &code_at(&in_time, clock.now()))],
+            &[("code", &totp_code_at(&in_time, clock.now()))],
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
@@ -181,7 +170,7 @@ async fn a_seed_copied_to_another_account_does_not_open(engine: Engine) {
         let done = web
             .post(
                 "/t/acme/mfa/enroll",
-                &[("code", &code_at(&key, clock.now()))],
+                &[("code", &totp_code_at(&key, clock.now()))],
             )
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
@@ -204,7 +193,10 @@ async fn a_seed_copied_to_another_account_does_not_open(engine: Engine) {
         .await;
     assert_eq!(first.location.as_deref(), Some("/t/acme/mfa"));
     let answer = web
-        .post("/t/acme/mfa", &[("code", &code_at(&keys[0], clock.now()))])
+        .post(
+            "/t/acme/mfa",
+            &[("code", &totp_code_at(&keys[0], clock.now()))],
+        )
         .await;
     assert_ne!(answer.status, 303, "{}", answer.body);
     assert!(answer.status >= 400, "{}", answer.body);

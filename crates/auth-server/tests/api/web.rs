@@ -153,12 +153,20 @@ pub fn token_of(path: &str) -> String {
         .to_owned()
 }
 
-/// A TOTP code for the manual key shown on the enrolment page, `offset` steps away.
-pub fn totp_code(manual_key: &str, offset: i64) -> String {
+/// The TOTP code of the manual key shown on the enrolment page at `at`
+/// (Unix seconds): what an authenticator app shows at that moment.
+pub fn totp_code_at(manual_key: &str, at: i64) -> String {
     let seed = Secret::Encoded(manual_key.to_owned())
         .to_bytes()
         .expect("base32 key");
-    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, seed, None, "test".into()).expect("totp");
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, seed, None, "test".into())
+        .expect("totp")
+        .generate(u64::try_from(at).expect("after 1970"))
+}
+
+/// A TOTP code for the manual key shown on the enrolment page, `offset`
+/// steps away from the wall clock's step.
+pub fn totp_code(manual_key: &str, offset: i64) -> String {
     let unix_now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -173,5 +181,5 @@ pub fn totp_code(manual_key: &str, offset: i64) -> String {
         std::thread::sleep(std::time::Duration::from_secs((31 - now % 30) as u64));
         now = unix_now();
     }
-    totp.generate((now + offset * 30) as u64)
+    totp_code_at(manual_key, now + offset * 30)
 }
