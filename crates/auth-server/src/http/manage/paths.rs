@@ -18,8 +18,9 @@ use crate::state::AppState;
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct TenantPath {
-    /// The tenant's id (a UUID). The handler gets the tenant, as read when
-    /// the path was checked.
+    // The handler gets the tenant, as read when the path was checked; the
+    // OpenAPI document shows the path's `{id}`.
+    /// The tenant's id (a UUID).
     #[param(
         rename = "id",
         value_type = String,
