@@ -32,6 +32,17 @@ pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// `token` with one bit of its signature flipped: the same header and
+/// claims, a signature that no longer matches them.
+pub fn with_flipped_signature_bit(token: &str) -> String {
+    let (signing_input, signature) = token.rsplit_once('.').expect("a compact JWS");
+    let mut signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .expect("base64url signature");
+    signature[5] ^= 1;
+    format!("{signing_input}.{}", b64(&signature))
+}
+
 /// A private key (for signing) with its public JWK.
 pub struct TestKey {
     pub kid: &'static str,
