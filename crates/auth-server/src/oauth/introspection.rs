@@ -14,7 +14,7 @@ use crate::domain::client::{Client, ClientId};
 use crate::domain::tenant::Tenant;
 use crate::error::OAuthError;
 use crate::store::clients::ClientStoreError;
-use crate::store::refresh_tokens::RefreshRecord;
+use crate::store::refresh_tokens::FoundRefresh;
 use crate::store::revoked_tokens::RevokedToken;
 use crate::store::StoreError;
 
@@ -43,12 +43,16 @@ impl OAuth {
         let inactive = json!({ "active": false });
         let now = self.now();
         let refresh = self.find_refresh_token(tenant, token).await?;
-        if let Some(r) = refresh {
+        if let Some(FoundRefresh {
+            record: r,
+            grant_live,
+        }) = refresh
+        {
             // A refresh token is for the authorization server only: no audience.
             let live = caller.may_introspect(r.client_id.as_ref(), &[])
                 && r.used_at.is_none()
                 && now < r.expires_at()
-                && self.grants.is_live(tenant.id, &r.grant_id).await?;
+                && grant_live;
             return Ok(if live {
                 json!({ "active": true, "token_type": "refresh_token", "client_id": r.client_id.as_ref(),
                         "sub": r.user_id.to_string(), "scope": r.scope,
@@ -114,7 +118,7 @@ impl OAuth {
     ) -> Result<(), OAuthError> {
         let now = self.now();
         let refresh = self.find_refresh_token(tenant, token).await?;
-        if let Some(r) = refresh {
+        if let Some(FoundRefresh { record: r, .. }) = refresh {
             if r.client_id == caller.id {
                 self.grants
                     .revoke(tenant.id, &r.grant_id, "revoked by client", now)
@@ -162,7 +166,7 @@ impl OAuth {
         &self,
         tenant: &Tenant,
         token: &str,
-    ) -> Result<Option<RefreshRecord>, StoreError> {
+    ) -> Result<Option<FoundRefresh>, StoreError> {
         if token.contains('.') {
             return Ok(None);
         }

@@ -31,7 +31,14 @@ pub struct AuthCode {
 /// What redeeming a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {
-    Redeemed(Box<AuthCode>),
+    /// Redeemed now. `grant_live` is [`GrantStore::is_live`] of its grant,
+    /// read in the same statement.
+    ///
+    /// [`GrantStore::is_live`]: super::grants::GrantStore::is_live
+    Redeemed {
+        code: Box<AuthCode>,
+        grant_live: bool,
+    },
     /// Already used: the caller revokes what it produced.
     Replayed {
         grant_id: String,
@@ -49,12 +56,18 @@ const COLUMNS: &str =
     "tenant_id, client_id, user_id, grant_id, session_handle, redirect_uri, scope, nonce, \
 code_challenge, resource, auth_time, amr, created_at, expires_at";
 
-/// Marks a live, unused code used and returns it (built once: it runs on
-/// every code exchange).
+/// Marks a live, unused code used and returns it with the number of live
+/// grants it belongs to (1 or 0, by the rule of `GrantStore::is_live`), so a
+/// code exchange reads both in one statement (built once: it runs on every
+/// code exchange).
 static REDEEM: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND tenant_id = $3 \
-         AND used_at IS NULL AND expires_at > $1 RETURNING {COLUMNS}"
+         AND used_at IS NULL AND expires_at > $1 RETURNING {COLUMNS}, \
+         (SELECT COUNT(*) FROM oauth_grants g \
+          JOIN clients c ON c.id = g.client_id AND c.tenant_id = g.tenant_id \
+          WHERE g.id = authorization_codes.grant_id AND g.tenant_id = authorization_codes.tenant_id \
+          AND g.revoked_at IS NULL AND c.disabled_at IS NULL) AS live_grants"
     )
 });
 
@@ -104,7 +117,10 @@ impl AuthCodeStore {
             .fetch_optional(&self.pool)
             .await?;
         if let Some(row) = redeemed {
-            return Ok(Redemption::Redeemed(Box::new(code_from_row(&row)?)));
+            return Ok(Redemption::Redeemed {
+                code: Box::new(code_from_row(&row)?),
+                grant_live: row.try_get::<i64, _>("live_grants")? > 0,
+            });
         }
         let row = sqlx::query(
             "SELECT grant_id, used_at FROM authorization_codes WHERE code_hash = $1 AND tenant_id = $2",

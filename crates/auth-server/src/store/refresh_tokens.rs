@@ -1,4 +1,6 @@
 //! Refresh tokens: opaque, stored as digests, rotated at every use.
+use std::sync::LazyLock;
+
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -34,9 +36,38 @@ impl RefreshRecord {
     }
 }
 
+/// A stored refresh token and whether its grant is live (by the rule of
+/// [`GrantStore::is_live`]: the grant exists, is not revoked, and its client
+/// is not disabled), read in one statement.
+///
+/// [`GrantStore::is_live`]: super::grants::GrantStore::is_live
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRefresh {
+    pub record: RefreshRecord,
+    pub grant_live: bool,
+}
+
 const COLUMNS: &str =
     "tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, amr, created_at, \
 family_expires_at, idle_expires_at, used_at, retry_response, retry_until";
+
+/// The token by digest, joined with its grant and the grant's client (built
+/// once: it runs on every refresh).
+static FIND: LazyLock<String> = LazyLock::new(|| {
+    let columns = COLUMNS
+        .split(',')
+        .map(|c| format!("r.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {columns}, g.id AS found_grant, g.revoked_at AS grant_revoked_at, \
+         c.id AS grant_client, c.disabled_at AS client_disabled_at \
+         FROM refresh_tokens r \
+         LEFT JOIN oauth_grants g ON g.id = r.grant_id AND g.tenant_id = r.tenant_id \
+         LEFT JOIN clients c ON c.id = g.client_id AND c.tenant_id = g.tenant_id \
+         WHERE r.token_hash = $1 AND r.tenant_id = $2"
+    )
+});
 
 #[derive(Clone)]
 pub struct RefreshTokenStore {
@@ -75,15 +106,23 @@ impl RefreshTokenStore {
         &self,
         tenant: TenantId,
         digest: &str,
-    ) -> Result<Option<RefreshRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1 AND tenant_id = $2"
-        ))
-        .bind(digest)
-        .bind(tenant.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(record_from_row).transpose()
+    ) -> Result<Option<FoundRefresh>, StoreError> {
+        let row = sqlx::query(&FIND)
+            .bind(digest)
+            .bind(tenant.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let grant_live = row.try_get::<Option<String>, _>("found_grant")?.is_some()
+            && row.try_get::<Option<String>, _>("grant_client")?.is_some()
+            && row.try_get::<Option<i64>, _>("grant_revoked_at")?.is_none()
+            && row.try_get::<Option<i64>, _>("client_disabled_at")?.is_none();
+        Ok(Some(FoundRefresh {
+            record: record_from_row(&row)?,
+            grant_live,
+        }))
     }
 
     /// Claims the token for one rotation: true only for the first caller.

@@ -36,12 +36,12 @@ impl OAuth {
             ));
         }
         let now = self.now();
-        let code = match self
+        let (code, grant_live) = match self
             .codes
             .redeem(tenant.id, &crate::opaque_secret::digest(req.code), now)
             .await?
         {
-            Redemption::Redeemed(code) => code,
+            Redemption::Redeemed { code, grant_live } => (code, grant_live),
             Redemption::Replayed { grant_id } => {
                 self.grants
                     .revoke(tenant.id, &grant_id, "authorization code replayed", now)
@@ -76,7 +76,7 @@ impl OAuth {
             }
             (None, None) => {}
         }
-        if !self.grants.is_live(tenant.id, &code.grant_id).await? {
+        if !grant_live {
             return Err(invalid_grant("the authorization was revoked"));
         }
         let user = match self.users.get(tenant.id, code.user_id).await {

@@ -15,7 +15,7 @@ use crate::domain::tenant::Tenant;
 use crate::error::{OAuthCode, OAuthError};
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
-use crate::store::refresh_tokens::RefreshRecord;
+use crate::store::refresh_tokens::{FoundRefresh, RefreshRecord};
 use crate::store::StoreError;
 
 fn invalid_grant(description: &str) -> OAuthError {
@@ -47,7 +47,7 @@ impl OAuth {
         }
         let now = self.now();
         let digest = crate::opaque_secret::digest(token);
-        let record = self
+        let FoundRefresh { record, grant_live } = self
             .refresh_tokens
             .find(tenant.id, &digest)
             .await?
@@ -57,7 +57,7 @@ impl OAuth {
                 "the refresh token was issued to another client",
             ));
         }
-        if !self.grants.is_live(tenant.id, &record.grant_id).await? {
+        if !grant_live {
             return Err(invalid_grant("the refresh token was revoked"));
         }
         if record.used_at.is_some() {
@@ -169,7 +169,7 @@ impl OAuth {
     ) -> Result<TokenResponse, OAuthError> {
         let mut polls = 0;
         loop {
-            let record = self
+            let FoundRefresh { record, grant_live } = self
                 .refresh_tokens
                 .find(tenant.id, digest)
                 .await?
@@ -192,9 +192,7 @@ impl OAuth {
                     }
                     // The first use failed (no response will come) or is slow:
                     // refuse without revoking, the family was not misused.
-                    if polls == RACE_WAIT_POLLS
-                        || !self.grants.is_live(tenant.id, &record.grant_id).await?
-                    {
+                    if polls == RACE_WAIT_POLLS || !grant_live {
                         return Err(invalid_grant("the refresh token was already used"));
                     }
                     polls += 1;
