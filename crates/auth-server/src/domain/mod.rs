@@ -11,5 +11,6 @@ pub mod refresh_reuse;
 pub mod scope;
 pub mod session;
 pub mod signing_alg;
+pub mod starter_app;
 pub mod tenant;
 pub mod user;

@@ -9,7 +9,7 @@ pub mod rate_limit;
 use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
-use pages::{account, assets, dashboard, links, login, mfa, signup};
+use pages::{account, assets, dashboard, links, login, mfa, onboarding, signup};
 
 /// Each path is one resource with all its methods, so a known path asked
 /// with another method answers 405 with `Allow` (rendered as a problem by
@@ -165,6 +165,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     // The tenant owners' dashboard: pages of the `platform` tenant's session.
     cfg.service(web::resource("/dashboard").get(dashboard::show_dashboard));
+    cfg.service(
+        web::resource("/dashboard/new")
+            .get(onboarding::show_new_tenant)
+            .post(onboarding::submit_new_tenant),
+    );
     cfg.service(
         web::scope("/dashboard/t/{slug}")
             .service(web::resource("/billing").get(dashboard::show_billing))

@@ -118,7 +118,9 @@ impl RefreshTokenStore {
         let grant_live = row.try_get::<Option<String>, _>("found_grant")?.is_some()
             && row.try_get::<Option<String>, _>("grant_client")?.is_some()
             && row.try_get::<Option<i64>, _>("grant_revoked_at")?.is_none()
-            && row.try_get::<Option<i64>, _>("client_disabled_at")?.is_none();
+            && row
+                .try_get::<Option<i64>, _>("client_disabled_at")?
+                .is_none();
         Ok(Some(FoundRefresh {
             record: record_from_row(&row)?,
             grant_live,

@@ -33,6 +33,7 @@ mod mfa_enrolment;
 mod oidc;
 mod oidc_flow;
 mod oidc_refusals;
+mod onboarding;
 mod page_failures;
 mod people_e2e;
 mod readiness;

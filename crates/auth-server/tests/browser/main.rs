@@ -6,6 +6,7 @@
 mod account;
 mod dashboard;
 mod journeys;
+mod onboarding;
 mod relying_party;
 mod support;
 

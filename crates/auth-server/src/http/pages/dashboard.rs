@@ -67,7 +67,10 @@ enum Notice {
 /// The logged-in platform user, or where to send the browser instead: the
 /// platform login page (coming back to `back` afterwards), or MFA enrolment
 /// when the platform tenant requires it.
-async fn platform_user(ctx: &PageCtx, back: &str) -> Result<Result<User, HttpResponse>, PageError> {
+pub(super) async fn platform_user(
+    ctx: &PageCtx,
+    back: &str,
+) -> Result<Result<User, HttpResponse>, PageError> {
     let Some(session) = ctx.session().await?.filter(ActiveSession::is_authenticated) else {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("return_to", back)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod links;
 pub mod login;
 pub mod mfa;
+pub mod onboarding;
 pub mod render;
 pub mod return_to;
 pub mod signup;

@@ -58,6 +58,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/dashboard.html"),
     ),
     (
+        "onboarding.html",
+        include_str!("../../../templates/onboarding.html"),
+    ),
+    (
+        "quickstart.html",
+        include_str!("../../../templates/quickstart.html"),
+    ),
+    (
         "dashboard_billing.html",
         include_str!("../../../templates/dashboard_billing.html"),
     ),
