@@ -81,7 +81,7 @@ pub async fn start_tenant(
         settings: TenantSettings::parse(Value::Object(Map::new()))?,
     };
     let app = StarterApp::parse(request.app)?;
-    let (kind, settings) = app.client(request.callback_url)?;
+    let (kind, settings) = app.client(None, request.callback_url)?;
     if owners.tenants_of(user.id).await?.len() >= SELF_SERVICE_TENANTS_MAX {
         return Err(OnboardingError::TooManyTenants);
     }

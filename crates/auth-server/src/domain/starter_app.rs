@@ -55,20 +55,25 @@ impl StarterApp {
         self != StarterApp::MachineToMachine
     }
 
-    /// The client this app is. `callback` is the URL the login comes back
-    /// to with its code (needed by the apps that sign people in, ignored by
-    /// the other); its origin is where logging out comes back to and, for a
-    /// single-page app, the origin allowed to call the token endpoint.
+    /// The client this app is, named `name` (else after its kind).
+    /// `callback` is the URL the login comes back to with its code (needed by
+    /// the apps that sign people in, ignored by the other); its origin is
+    /// where logging out comes back to and, for a single-page app, the
+    /// origin allowed to call the token endpoint.
     pub fn client(
         self,
+        name: Option<DisplayName>,
         callback: Option<&str>,
     ) -> Result<(ClientKind, ClientSettings), StarterAppError> {
-        let (name, kind) = match self {
+        let (default_name, kind) = match self {
             StarterApp::WebApp => ("Web app", ClientKind::Confidential),
             StarterApp::SinglePage => ("Single-page app", ClientKind::Public),
             StarterApp::MachineToMachine => ("Backend service", ClientKind::Confidential),
         };
-        let name = DisplayName::parse(name).map_err(ClientRuleError::Name)?;
+        let name = match name {
+            Some(name) => name,
+            None => DisplayName::parse(default_name).map_err(ClientRuleError::Name)?,
+        };
         if !self.signs_people_in() {
             let draft = ClientDraft::new(name, vec![GrantType::ClientCredentials]);
             return Ok((kind, ClientSettings::new(kind, draft)?));
@@ -116,7 +121,7 @@ mod tests {
     #[test]
     fn a_web_app_is_a_confidential_code_client_coming_back_to_its_callback() {
         let (kind, s) = StarterApp::WebApp
-            .client(Some("https://app.example.com/auth/callback"))
+            .client(None, Some("https://app.example.com/auth/callback"))
             .expect("valid");
         assert_eq!(kind, ClientKind::Confidential);
         assert_eq!(
@@ -139,7 +144,7 @@ mod tests {
     #[test]
     fn a_single_page_app_is_public_and_its_origin_may_call_the_token_endpoint() {
         let (kind, s) = StarterApp::SinglePage
-            .client(Some("http://localhost:5173/callback?x=1"))
+            .client(None, Some("http://localhost:5173/callback?x=1"))
             .expect("valid");
         assert_eq!(kind, ClientKind::Public);
         assert_eq!(s.cors_origins()[0].as_ref(), "http://localhost:5173");
@@ -152,7 +157,7 @@ mod tests {
     #[test]
     fn a_backend_service_uses_client_credentials_and_needs_no_callback() {
         let (kind, s) = StarterApp::MachineToMachine
-            .client(Some("not even a url"))
+            .client(None, Some("not even a url"))
             .expect("the callback is ignored");
         assert_eq!(kind, ClientKind::Confidential);
         assert_eq!(s.grant_types(), &[GrantType::ClientCredentials]);
@@ -162,9 +167,12 @@ mod tests {
     #[test]
     fn apps_that_sign_people_in_need_a_valid_callback() {
         for app in [StarterApp::WebApp, StarterApp::SinglePage] {
-            assert_eq!(app.client(None), Err(StarterAppError::CallbackMissing));
             assert_eq!(
-                app.client(Some("  ")),
+                app.client(None, None),
+                Err(StarterAppError::CallbackMissing)
+            );
+            assert_eq!(
+                app.client(None, Some("  ")),
                 Err(StarterAppError::CallbackMissing)
             );
             for (bad, error) in [
@@ -172,7 +180,7 @@ mod tests {
                 ("https://app.example.com/cb#x", UriError::Fragment),
                 ("https://*.example.com/cb", UriError::Wildcard),
             ] {
-                match app.client(Some(bad)) {
+                match app.client(None, Some(bad)) {
                     Err(StarterAppError::Client(ClientRuleError::Uri { error: e, .. })) => {
                         assert_eq!(e, error, "{bad}")
                     }

@@ -9,7 +9,7 @@ pub mod rate_limit;
 use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
-use pages::{account, assets, dashboard, links, login, mfa, onboarding, signup};
+use pages::{account, assets, console_apps, dashboard, links, login, mfa, onboarding, signup};
 
 /// Each path is one resource with all its methods, so a known path asked
 /// with another method answers 405 with `Allow` (rendered as a problem by
@@ -175,7 +175,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/billing").get(dashboard::show_billing))
             .service(web::resource("/billing/checkout").post(dashboard::submit_checkout))
             .service(web::resource("/billing/portal").post(dashboard::submit_portal))
-            .service(web::resource("/billing/contact").post(dashboard::submit_contact)),
+            .service(web::resource("/billing/contact").post(dashboard::submit_contact))
+            .service(web::resource("/apps").get(console_apps::list_apps))
+            .service(
+                web::resource("/apps/new")
+                    .get(console_apps::show_new_app)
+                    .post(console_apps::submit_new_app),
+            )
+            .service(
+                web::resource("/apps/{client_id}")
+                    .get(console_apps::show_app)
+                    .post(console_apps::submit_app),
+            )
+            .service(
+                web::resource("/apps/{client_id}/rotate-secret").post(console_apps::submit_rotate),
+            )
+            .service(web::resource("/apps/{client_id}/disable").post(console_apps::submit_disable)),
     );
     cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.

@@ -15,6 +15,7 @@ mod client_disable;
 mod client_policy;
 mod code_expiry;
 mod consent;
+mod console_apps;
 mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;

@@ -4,6 +4,7 @@
 //! Content-Security-Policy violation. Screenshots land in
 //! `target/test-artifacts/` (under `CARGO_TARGET_DIR` when set).
 mod account;
+mod console;
 mod dashboard;
 mod journeys;
 mod onboarding;

@@ -90,7 +90,16 @@ async fn owner_of(
     ctx: &PageCtx,
     slug: &str,
 ) -> Result<Result<(User, Tenant), HttpResponse>, PageError> {
-    let user = match platform_user(ctx, &billing_path(slug)).await? {
+    owner_of_at(ctx, slug, &billing_path(slug)).await
+}
+
+/// [`owner_of`], coming back to `back` after the platform login.
+pub(super) async fn owner_of_at(
+    ctx: &PageCtx,
+    slug: &str,
+    back: &str,
+) -> Result<Result<(User, Tenant), HttpResponse>, PageError> {
+    let user = match platform_user(ctx, back).await? {
         Ok(user) => user,
         Err(redirect) => return Ok(Err(redirect)),
     };
@@ -122,6 +131,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
             context! {
                 slug => t.slug.as_ref(), name => t.display_name.as_ref(),
                 billing_url => billing_path(t.slug.as_ref()),
+                apps_url => super::console_apps::apps_path(t.slug.as_ref()),
             }
         })
         .collect();

@@ -65,6 +65,19 @@ const TEMPLATES: &[(&str, &str)] = &[
         "quickstart.html",
         include_str!("../../../templates/quickstart.html"),
     ),
+    ("apps.html", include_str!("../../../templates/apps.html")),
+    (
+        "app_new.html",
+        include_str!("../../../templates/app_new.html"),
+    ),
+    (
+        "app_edit.html",
+        include_str!("../../../templates/app_edit.html"),
+    ),
+    (
+        "app_secret.html",
+        include_str!("../../../templates/app_secret.html"),
+    ),
     (
         "dashboard_billing.html",
         include_str!("../../../templates/dashboard_billing.html"),

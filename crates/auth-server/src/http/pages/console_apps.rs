@@ -1,0 +1,507 @@
+//! `/dashboard/t/{slug}/apps`: an owner's apps (the tenant's OAuth
+//! clients) in the console: list, create from a starter kind, edit the URIs,
+//! name and consent setting, rotate the secret (shown once, the old one kept
+//! for a chosen overlap) and disable. Every page checks ownership first (an
+//! unowned tenant or another tenant's app is the same 404 as an unknown
+//! one); every change goes through the `manage` use cases the management API
+//! uses.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::{context, Value};
+use serde::Deserialize;
+use service_kit::paging::PageRequest;
+
+use super::context::{PageCtx, PlatformPageCtx};
+use super::dashboard::owner_of_at;
+use super::error::PageError;
+use crate::domain::client::{
+    parse_origins, parse_uris, Client, ClientId, ClientKind, ClientRuleError, ClientUpdate,
+    PlainSecret, SecretOverlap,
+};
+use crate::domain::display_name::DisplayName;
+use crate::domain::starter_app::{StarterApp, StarterAppError};
+use crate::domain::tenant::Tenant;
+use crate::manage::ManageError;
+use crate::store::clients::ClientStoreError;
+
+/// The overlaps an owner picks from when rotating a secret, in seconds.
+const OVERLAPS: [i64; 3] = [0, 86_400, 7 * 86_400];
+const LIST_PAGE: u32 = 50;
+
+pub fn apps_path(slug: &str) -> String {
+    format!("/dashboard/t/{slug}/apps")
+}
+
+fn app_path(slug: &str, id: &ClientId) -> String {
+    format!("/dashboard/t/{slug}/apps/{}", id.as_ref())
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    after: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AppQuery {
+    /// `saved` or `disabled`: what the last form did.
+    done: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewAppForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    app: String,
+    #[serde(default)]
+    callback_url: String,
+}
+
+#[derive(Deserialize)]
+pub struct EditAppForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    redirect_uris: String,
+    #[serde(default)]
+    post_logout_redirect_uris: String,
+    #[serde(default)]
+    cors_origins: String,
+    /// A checkbox: present when ticked.
+    first_party: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RotateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    overlap_secs: String,
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    #[serde(default)]
+    csrf: String,
+    /// A checkbox the owner ticks to say they understand.
+    confirm: Option<String>,
+}
+
+/// The owner's tenant, or the response to send instead.
+async fn owned(
+    ctx: &PageCtx,
+    slug: &str,
+    back: &str,
+) -> Result<Result<Tenant, HttpResponse>, PageError> {
+    Ok(owner_of_at(ctx, slug, back)
+        .await?
+        .map(|(_, tenant)| tenant))
+}
+
+/// The app `id` of `tenant`; another tenant's or a malformed id is a 404.
+async fn app_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<Client, PageError> {
+    let id = ClientId::parse(id).map_err(|_| PageError::TenantNotFound)?;
+    match ctx.state.manage.clients.get(tenant.id, &id).await {
+        Ok(client) => Ok(client),
+        Err(ManageError::Client(ClientStoreError::NotFound)) => Err(PageError::TenantNotFound),
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+pub async fn list_apps(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let tenant = match owned(&ctx, &slug, &apps_path(&slug)).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let page = PageRequest::parse(Some(LIST_PAGE), q.after.clone())
+        .map_err(|e| PageError::internal(e.to_string()))?;
+    let apps = ctx
+        .state
+        .manage
+        .clients
+        .list(tenant.id, &page)
+        .await
+        .map_err(PageError::internal)?;
+    let rows: Vec<Value> = apps
+        .items
+        .iter()
+        .map(|c| {
+            context! {
+                name => c.settings.name().as_ref(),
+                client_id => c.id.as_ref(),
+                kind => ctx.text(&format!("app_kind_{}", c.kind.as_str())),
+                disabled => c.is_disabled(),
+                url => app_path(&slug, &c.id),
+            }
+        })
+        .collect();
+    let next = apps.next_after.map(|after| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("after", &after)
+            .finish();
+        format!("{}?{query}", apps_path(&slug))
+    });
+    ctx.render(
+        StatusCode::OK,
+        "apps.html",
+        context! {
+            wide => true,
+            heading => ctx.text_with("apps_title", &[("tenant", tenant.display_name.as_ref())]),
+            apps => rows,
+            next,
+            new_url => format!("{}/new", apps_path(&slug)),
+        },
+    )
+}
+
+pub async fn show_new_app(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let action = format!("{}/new", apps_path(&slug));
+    let tenant = match owned(&ctx, &slug, &action).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let form = NewAppForm {
+        app: StarterApp::WebApp.as_str().to_owned(),
+        ..NewAppForm::default()
+    };
+    new_app_page(&ctx, &tenant, StatusCode::OK, &form, None)
+}
+
+pub async fn submit_new_app(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<NewAppForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let tenant = match owned(&ctx, &slug, &format!("{}/new", apps_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let checked = DisplayName::parse(&form.name)
+        .map_err(|e| StarterAppError::Client(ClientRuleError::Name(e)))
+        .and_then(|name| {
+            StarterApp::parse(&form.app)?.client(Some(name), Some(&form.callback_url))
+        });
+    let (kind, settings) = match checked {
+        Ok(checked) => checked,
+        Err(e) => {
+            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+            return new_app_page(
+                &ctx,
+                &tenant,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                Some(error),
+            );
+        }
+    };
+    let (client, secret) = ctx
+        .state
+        .manage
+        .clients
+        .create(tenant.id, kind, settings)
+        .await
+        .map_err(PageError::internal)?;
+    tracing::info!(tenant = %tenant.slug, client_id = %client.id, "app created by its owner");
+    secret_page(&ctx, &tenant, &client, secret.as_ref(), StatusCode::CREATED)
+}
+
+fn new_app_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    status: StatusCode,
+    form: &NewAppForm,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let apps: Vec<Value> = StarterApp::ALL
+        .iter()
+        .map(|app| {
+            context! {
+                value => app.as_str(),
+                label => ctx.text(&format!("onboarding_app_{}", app.as_str())),
+                checked => form.app == app.as_str(),
+            }
+        })
+        .collect();
+    ctx.render(
+        status,
+        "app_new.html",
+        context! {
+            action => format!("{}/new", apps_path(tenant.slug.as_ref())),
+            back => apps_path(tenant.slug.as_ref()),
+            name => &form.name,
+            callback_url => &form.callback_url,
+            apps,
+            error,
+        },
+    )
+}
+
+pub async fn show_app(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    q: web::Query<AppQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let (slug, id) = path.into_inner();
+    let back = format!("{}/{id}", apps_path(&slug));
+    let tenant = match owned(&ctx, &slug, &back).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let client = app_of(&ctx, &tenant, &id).await?;
+    let notice = match q.done.as_deref() {
+        Some("saved") => Some(ctx.text("apps_saved")),
+        Some("disabled") => Some(ctx.text("apps_disabled_notice")),
+        _ => None,
+    };
+    let typed = EditAppForm::from(&client);
+    app_page(&ctx, &tenant, &client, StatusCode::OK, &typed, notice, None)
+}
+
+impl From<&Client> for EditAppForm {
+    fn from(c: &Client) -> Self {
+        let lines = |items: Vec<&str>| items.join("\n");
+        let s = &c.settings;
+        Self {
+            csrf: String::new(),
+            name: s.name().as_ref().to_owned(),
+            redirect_uris: lines(s.redirect_uris().iter().map(AsRef::as_ref).collect()),
+            post_logout_redirect_uris: lines(
+                s.post_logout_redirect_uris()
+                    .iter()
+                    .map(AsRef::as_ref)
+                    .collect(),
+            ),
+            cors_origins: lines(s.cors_origins().iter().map(AsRef::as_ref).collect()),
+            first_party: s.first_party().then(|| "on".to_owned()),
+        }
+    }
+}
+
+/// The non-empty lines of a textarea, trimmed.
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl EditAppForm {
+    fn update(&self) -> Result<ClientUpdate, ClientRuleError> {
+        Ok(ClientUpdate {
+            name: Some(DisplayName::parse(&self.name)?),
+            redirect_uris: Some(parse_uris("redirect_uris", &lines(&self.redirect_uris))?),
+            post_logout_redirect_uris: Some(parse_uris(
+                "post_logout_redirect_uris",
+                &lines(&self.post_logout_redirect_uris),
+            )?),
+            cors_origins: Some(parse_origins("cors_origins", &lines(&self.cors_origins))?),
+            first_party: Some(self.first_party.is_some()),
+            ..ClientUpdate::default()
+        })
+    }
+}
+
+pub async fn submit_app(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<EditAppForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let client = app_of(&ctx, &tenant, &id).await?;
+    let refused = |e: &dyn std::fmt::Display| {
+        let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+        app_page(
+            &ctx,
+            &tenant,
+            &client,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            None,
+            Some(error),
+        )
+    };
+    let update = match form.update() {
+        Ok(update) => update,
+        Err(e) => return refused(&e),
+    };
+    match ctx
+        .state
+        .manage
+        .clients
+        .update(tenant.id, &client.id, update)
+        .await
+    {
+        Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=saved", app_path(&slug, &client.id)))),
+        Err(ManageError::Client(ClientStoreError::Rule(e))) => refused(&e),
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+pub async fn submit_rotate(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<RotateForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let client = app_of(&ctx, &tenant, &id).await?;
+    let overlap = form
+        .overlap_secs
+        .parse::<i64>()
+        .ok()
+        .filter(|secs| OVERLAPS.contains(secs))
+        .and_then(|secs| SecretOverlap::parse(secs).ok());
+    let (Some(overlap), ClientKind::Confidential, false) =
+        (overlap, client.kind, client.is_disabled())
+    else {
+        let error = ctx.text("apps_rotate_refused");
+        let typed = EditAppForm::from(&client);
+        return app_page(
+            &ctx,
+            &tenant,
+            &client,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &typed,
+            None,
+            Some(error),
+        );
+    };
+    let (client, secret) = ctx
+        .state
+        .manage
+        .clients
+        .rotate_secret(tenant.id, &client.id, overlap)
+        .await
+        .map_err(PageError::internal)?;
+    secret_page(&ctx, &tenant, &client, Some(&secret), StatusCode::OK)
+}
+
+pub async fn submit_disable(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<DisableForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let client = app_of(&ctx, &tenant, &id).await?;
+    if form.confirm.is_none() {
+        let error = ctx.text("apps_disable_unconfirmed");
+        let typed = EditAppForm::from(&client);
+        return app_page(
+            &ctx,
+            &tenant,
+            &client,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &typed,
+            None,
+            Some(error),
+        );
+    }
+    ctx.state
+        .manage
+        .clients
+        .disable(tenant.id, &client.id)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(ctx.redirect_to(&format!("{}?done=disabled", app_path(&slug, &client.id))))
+}
+
+fn app_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    client: &Client,
+    status: StatusCode,
+    typed: &EditAppForm,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let overlaps: Vec<Value> = OVERLAPS
+        .iter()
+        .map(|secs| {
+            context! {
+                secs => secs,
+                label => ctx.text(&format!("apps_overlap_{secs}")),
+            }
+        })
+        .collect();
+    let s = &client.settings;
+    ctx.render(
+        status,
+        "app_edit.html",
+        context! {
+            wide => true,
+            heading => s.name().as_ref(),
+            action => app_path(tenant.slug.as_ref(), &client.id),
+            back => apps_path(tenant.slug.as_ref()),
+            issuer => ctx.state.oauth.issuer(tenant),
+            client_id => client.id.as_ref(),
+            kind => ctx.text(&format!("app_kind_{}", client.kind.as_str())),
+            grants => s.grant_types().iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" "),
+            scopes => s.scopes().to_string(),
+            confidential => client.kind == ClientKind::Confidential,
+            disabled => client.is_disabled(),
+            name => &typed.name,
+            redirect_uris => &typed.redirect_uris,
+            post_logout_redirect_uris => &typed.post_logout_redirect_uris,
+            cors_origins => &typed.cors_origins,
+            first_party => typed.first_party.is_some(),
+            overlaps,
+            notice,
+            error,
+        },
+    )
+}
+
+/// The app's secret, in clear this once.
+fn secret_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    client: &Client,
+    secret: Option<&PlainSecret>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    ctx.render(
+        status,
+        "app_secret.html",
+        context! {
+            heading => client.settings.name().as_ref(),
+            client_id => client.id.as_ref(),
+            client_secret => secret.map(PlainSecret::expose),
+            issuer => ctx.state.oauth.issuer(tenant),
+            app_url => app_path(tenant.slug.as_ref(), &client.id),
+        },
+    )
+}

@@ -1,0 +1,117 @@
+//! An owner in the console, in a real browser: from the dashboard to the
+//! tenant's apps, a new app, its settings edited, its secret rotated (the
+//! new one shown once) and the app disabled after confirming.
+use crate::support::{
+    artifacts_dir, assert_png, assert_stylesheet_loaded, click, fill, fresh_tab, launch_browser,
+    open, open_at, screenshot, spawn_app_on_port, text_of, verification_link, wait_for_document,
+    wait_for_text, PASSWORD,
+};
+
+const FOUNDER: &str = "founder@console.example";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_edits_an_app_rotates_its_secret_and_disables_it() {
+    let browser = launch_browser();
+    let app = spawn_app_on_port(&[]).await;
+    let url = |path: &str| format!("{}{path}", app.address);
+    let dir = artifacts_dir();
+
+    tokio::task::block_in_place(|| {
+        let (tab, csp) = fresh_tab(&browser);
+        open(&tab, &url("/t/platform/signup"), "Create your account");
+        fill(&tab, "#email", FOUNDER);
+        fill(&tab, "#password", PASSWORD);
+        click(&tab, "button[type=submit]");
+        wait_for_text(&tab, "Check your email");
+        open(
+            &tab,
+            &verification_link(&app, FOUNDER),
+            "Confirm my address",
+        );
+        click(&tab, "button[type=submit]");
+        wait_for_text(&tab, "is confirmed");
+        open_at(
+            &tab,
+            &url("/dashboard/new"),
+            &url("/t/platform/login?return_to=%2Fdashboard%2Fnew"),
+            "Log in",
+        );
+        fill(&tab, "#email", FOUNDER);
+        fill(&tab, "#password", PASSWORD);
+        click(&tab, "button[type=submit]");
+        wait_for_document(&tab, &url("/dashboard/new"));
+        fill(&tab, "#display_name", "Console Co");
+        fill(&tab, "#slug", "console-co");
+        click(&tab, "input[name=app][value=m2m]");
+        click(&tab, "form[action='/dashboard/new'] button[type=submit]");
+        wait_for_text(&tab, "Your tenant is ready");
+        let first_secret = text_of(&tab, "#client-secret");
+
+        // From the dashboard to the apps, and a new web app.
+        open(&tab, &url("/dashboard"), "Your tenants");
+        click(&tab, "a[href='/dashboard/t/console-co/apps']");
+        wait_for_document(&tab, &url("/dashboard/t/console-co/apps"));
+        wait_for_text(&tab, "Apps of Console Co");
+        assert_stylesheet_loaded(&tab);
+        click(&tab, "#new-app-link");
+        wait_for_text(&tab, "New app");
+        fill(&tab, "#name", "Console web");
+        click(&tab, "input[name=app][value=web]");
+        fill(
+            &tab,
+            "#callback_url",
+            "https://app.console.example/callback",
+        );
+        click(&tab, "button[type=submit]");
+        wait_for_text(&tab, "Copy the client secret now");
+        let web_secret = text_of(&tab, "#client-secret");
+        assert_ne!(web_secret, first_secret);
+        click(&tab, "#app-link");
+        wait_for_text(&tab, "Callback URLs");
+
+        // Its settings: a second callback URL, one per line.
+        tab.evaluate(
+            "document.querySelector('#redirect_uris').value = \
+             'https://app.console.example/callback\\nhttps://staging.console.example/callback'",
+            false,
+        )
+        .expect("fill the callback URLs");
+        click(&tab, "form#settings button[type=submit]");
+        wait_for_text(&tab, "Saved.");
+        let saved = tab
+            .evaluate("document.querySelector('#redirect_uris').value", false)
+            .ok()
+            .and_then(|v| v.value)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        assert_eq!(
+            saved, "https://app.console.example/callback\nhttps://staging.console.example/callback",
+            "the saved callback URLs"
+        );
+        screenshot(&tab, &dir.join("console-app.png"));
+
+        // A new secret, the old one kept for a day.
+        tab.evaluate(
+            "document.querySelector('#overlap_secs').value = '86400'",
+            false,
+        )
+        .expect("choose the overlap");
+        click(&tab, "form#rotate button[type=submit]");
+        wait_for_text(&tab, "Copy the client secret now");
+        let rotated = text_of(&tab, "#client-secret");
+        assert_ne!(rotated, web_secret, "a new secret");
+        click(&tab, "#app-link");
+        wait_for_text(&tab, "Disable the app");
+
+        // Disabling needs the box ticked.
+        click(&tab, "form#disable button[type=submit]");
+        wait_for_text(&tab, "Tick the box to confirm");
+        click(&tab, "#confirm");
+        click(&tab, "form#disable button[type=submit]");
+        wait_for_text(&tab, "The app is disabled");
+        assert_eq!(text_of(&tab, "#status"), "disabled");
+        csp.assert_none(&tab);
+    });
+
+    assert_png(&dir.join("console-app.png"));
+}
