@@ -13,6 +13,7 @@ pub use tenants::Tenants;
 pub use users::Users;
 
 use crate::cache::TenantDirectory;
+use crate::domain::client::ClientRuleError;
 use crate::identity::Identity;
 use crate::keys::keyring::KeyringError;
 use crate::oauth::client_status::DisableClientError;
@@ -34,6 +35,21 @@ pub enum ManageError {
     Keys(#[source] KeyringError),
     #[error("cannot draw random bytes")]
     Random(#[from] getrandom::Error),
+}
+
+impl ManageError {
+    /// Whether the client asked for does not exist (in that tenant).
+    pub fn is_client_not_found(&self) -> bool {
+        matches!(self, ManageError::Client(ClientStoreError::NotFound))
+    }
+
+    /// The client rule a change broke, if that is why it was refused.
+    pub fn client_rule(&self) -> Option<&ClientRuleError> {
+        match self {
+            ManageError::Client(ClientStoreError::Rule(rule)) => Some(rule),
+            _ => None,
+        }
+    }
 }
 
 /// The management use cases, one per resource.

@@ -21,8 +21,6 @@ use crate::domain::client::{
 use crate::domain::display_name::DisplayName;
 use crate::domain::starter_app::{StarterApp, StarterAppError};
 use crate::domain::tenant::Tenant;
-use crate::manage::ManageError;
-use crate::store::clients::ClientStoreError;
 
 /// The overlaps an owner picks from when rotating a secret, in seconds.
 const OVERLAPS: [i64; 3] = [0, 86_400, 7 * 86_400];
@@ -107,7 +105,7 @@ async fn app_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<Client, Page
     let id = ClientId::parse(id).map_err(|_| PageError::TenantNotFound)?;
     match ctx.state.manage.clients.get(tenant.id, &id).await {
         Ok(client) => Ok(client),
-        Err(ManageError::Client(ClientStoreError::NotFound)) => Err(PageError::TenantNotFound),
+        Err(e) if e.is_client_not_found() => Err(PageError::TenantNotFound),
         Err(e) => Err(PageError::internal(e)),
     }
 }
@@ -355,8 +353,10 @@ pub async fn submit_app(
         .await
     {
         Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=saved", app_path(&slug, &client.id)))),
-        Err(ManageError::Client(ClientStoreError::Rule(e))) => refused(&e),
-        Err(e) => Err(PageError::internal(e)),
+        Err(e) => match e.client_rule() {
+            Some(rule) => refused(rule),
+            None => Err(PageError::internal(e)),
+        },
     }
 }
 
