@@ -9,7 +9,9 @@ pub mod rate_limit;
 use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
-use pages::{account, assets, console_apps, dashboard, links, login, mfa, onboarding, signup};
+use pages::{
+    account, assets, console_apps, console_users, dashboard, links, login, mfa, onboarding, signup,
+};
 
 /// Each path is one resource with all its methods, so a known path asked
 /// with another method answers 405 with `Allow` (rendered as a problem by
@@ -190,7 +192,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/apps/{client_id}/rotate-secret").post(console_apps::submit_rotate),
             )
-            .service(web::resource("/apps/{client_id}/disable").post(console_apps::submit_disable)),
+            .service(web::resource("/apps/{client_id}/disable").post(console_apps::submit_disable))
+            .service(web::resource("/users").get(console_users::list_users))
+            .service(web::resource("/users/{user_id}").get(console_users::show_user))
+            .service(
+                web::resource("/users/{user_id}/end-sessions")
+                    .post(console_users::submit_end_sessions),
+            )
+            .service(web::resource("/users/{user_id}/disable").post(console_users::submit_disable)),
     );
     cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.

@@ -43,6 +43,11 @@ impl ManageError {
         matches!(self, ManageError::Client(ClientStoreError::NotFound))
     }
 
+    /// Whether the user asked for does not exist (in that tenant).
+    pub fn is_user_not_found(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::UserNotFound))
+    }
+
     /// The client rule a change broke, if that is why it was refused.
     pub fn client_rule(&self) -> Option<&ClientRuleError> {
         match self {

@@ -7,6 +7,7 @@ use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::identity::Identity;
 use crate::store::audit::AuditEvent;
+use crate::store::sessions::SessionRecord;
 use service_kit::clock::SharedClock;
 use service_kit::paging::{Page, PageRequest};
 
@@ -26,6 +27,26 @@ impl Users {
         page: &PageRequest,
     ) -> Result<Page<User>, ManageError> {
         Ok(self.identity.users.list(tenant, page).await?)
+    }
+
+    /// The users whose email starts with `prefix` (case does not matter).
+    pub async fn search(
+        &self,
+        tenant: TenantId,
+        prefix: &str,
+        page: &PageRequest,
+    ) -> Result<Page<User>, ManageError> {
+        let prefix = prefix.trim().to_lowercase();
+        Ok(self.identity.users.search(tenant, &prefix, page).await?)
+    }
+
+    /// The user's open sessions, newest first.
+    pub async fn sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<SessionRecord>, ManageError> {
+        Ok(self.identity.sessions.list_for_user(tenant, user).await?)
     }
 
     pub async fn get(&self, tenant: TenantId, user: UserId) -> Result<User, ManageError> {

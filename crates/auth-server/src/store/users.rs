@@ -292,6 +292,36 @@ impl UserStore {
         })
     }
 
+    /// The tenant's users whose normalized email starts with `prefix`
+    /// (already lowercased), in email order, a page at a time.
+    pub async fn search(
+        &self,
+        tenant: TenantId,
+        prefix: &str,
+        page: &PageRequest,
+    ) -> Result<Page<User>, StoreError> {
+        let escaped: String = prefix
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email_normalized > $2 \
+             AND email_normalized LIKE $4 ESCAPE '\\' ORDER BY email_normalized LIMIT $3"
+        ))
+        .bind(tenant.to_string())
+        .bind(page.after().unwrap_or(""))
+        .bind(page.size().fetch())
+        .bind(format!("{escaped}%"))
+        .fetch_all(&self.pool)
+        .await?;
+        Page::from_rows(&rows, page.size(), user_from_row, |u| {
+            u.email.normalized().to_owned()
+        })
+    }
+
     /// Disables the user (keeps the first date when already disabled).
     pub async fn disable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
         let done = sqlx::query(

@@ -1,6 +1,7 @@
 //! An owner in the console, in a real browser: from the dashboard to the
 //! tenant's apps, a new app, its settings edited, its secret rotated (the
-//! new one shown once) and the app disabled after confirming.
+//! new one shown once) and the app disabled after confirming; then a user
+//! of the tenant found by the start of their email and disabled.
 use crate::support::{
     artifacts_dir, assert_png, assert_stylesheet_loaded, click, fill, fresh_tab, launch_browser,
     open, open_at, screenshot, spawn_app_on_port, text_of, verification_link, wait_for_document,
@@ -8,9 +9,10 @@ use crate::support::{
 };
 
 const FOUNDER: &str = "founder@console.example";
+const USER: &str = "ada@console.example";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_owner_edits_an_app_rotates_its_secret_and_disables_it() {
+async fn an_owner_edits_an_app_rotates_its_secret_and_disables_it_then_a_user() {
     let browser = launch_browser();
     let app = spawn_app_on_port(&[]).await;
     let url = |path: &str| format!("{}{path}", app.address);
@@ -110,8 +112,28 @@ async fn an_owner_edits_an_app_rotates_its_secret_and_disables_it() {
         click(&tab, "form#disable button[type=submit]");
         wait_for_text(&tab, "The app is disabled");
         assert_eq!(text_of(&tab, "#status"), "disabled");
+
+        // A user of the tenant, found by the start of their email, disabled.
+        let rt = tokio::runtime::Handle::current();
+        let user = app.web();
+        rt.block_on(app.signup_verified(&user, "console-co", USER, PASSWORD));
+        open(&tab, &url("/dashboard"), "Your tenants");
+        click(&tab, "a[href='/dashboard/t/console-co/users']");
+        wait_for_text(&tab, "Users of Console Co");
+        fill(&tab, "#q", "ADA");
+        click(&tab, "form[role=search] button[type=submit]");
+        wait_for_document(&tab, &url("/dashboard/t/console-co/users?q=ADA"));
+        wait_for_text(&tab, USER);
+        click(&tab, "#users a");
+        wait_for_text(&tab, "Open sessions");
+        screenshot(&tab, &dir.join("console-user.png"));
+        click(&tab, "#confirm");
+        click(&tab, "form#disable button[type=submit]");
+        wait_for_text(&tab, "The user is disabled");
+        assert_eq!(text_of(&tab, "#status"), "disabled");
         csp.assert_none(&tab);
     });
 
     assert_png(&dir.join("console-app.png"));
+    assert_png(&dir.join("console-user.png"));
 }

@@ -132,6 +132,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
                 slug => t.slug.as_ref(), name => t.display_name.as_ref(),
                 billing_url => billing_path(t.slug.as_ref()),
                 apps_url => super::console_apps::apps_path(t.slug.as_ref()),
+                users_url => super::console_users::users_path(t.slug.as_ref()),
             }
         })
         .collect();

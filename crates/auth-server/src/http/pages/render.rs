@@ -78,6 +78,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app_secret.html",
         include_str!("../../../templates/app_secret.html"),
     ),
+    ("users.html", include_str!("../../../templates/users.html")),
+    ("user.html", include_str!("../../../templates/user.html")),
     (
         "dashboard_billing.html",
         include_str!("../../../templates/dashboard_billing.html"),

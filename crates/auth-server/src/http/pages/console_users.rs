@@ -1,0 +1,280 @@
+//! `/dashboard/t/{slug}/users`: an owner's view of their tenant's end users
+//! in the console: search by email prefix with paging, one user's account
+//! (verified, MFA, last login, open sessions), end their sessions, disable
+//! them after confirming. Ownership is checked first on every page (an
+//! unowned tenant, another tenant's user or a malformed id is the same
+//! 404); changes go through the `manage` use cases the management API uses.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::{context, Value};
+use serde::Deserialize;
+use service_kit::paging::PageRequest;
+use time::OffsetDateTime;
+
+use super::context::{PageCtx, PlatformPageCtx};
+use super::dashboard::owner_of_at;
+use super::error::PageError;
+use crate::domain::tenant::Tenant;
+use crate::domain::user::{User, UserId};
+
+const LIST_PAGE: u32 = 25;
+/// Longest email prefix searched for (an email's own limit).
+const PREFIX_MAX: usize = 254;
+
+pub fn users_path(slug: &str) -> String {
+    format!("/dashboard/t/{slug}/users")
+}
+
+fn user_path(slug: &str, id: UserId) -> String {
+    format!("/dashboard/t/{slug}/users/{id}")
+}
+
+/// `2026-11-26 15:26 UTC`, or an empty string.
+fn when(unix: Option<i64>) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    unix.and_then(|u| OffsetDateTime::from_unix_timestamp(u).ok())
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    after: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct UserQuery {
+    /// `ended` or `disabled`: what the last form did.
+    done: Option<String>,
+    ended: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct PlainForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    #[serde(default)]
+    csrf: String,
+    /// A checkbox the owner ticks to say they understand.
+    confirm: Option<String>,
+}
+
+async fn owned(
+    ctx: &PageCtx,
+    slug: &str,
+    back: &str,
+) -> Result<Result<Tenant, HttpResponse>, PageError> {
+    Ok(owner_of_at(ctx, slug, back)
+        .await?
+        .map(|(_, tenant)| tenant))
+}
+
+async fn user_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<User, PageError> {
+    let id = UserId::parse(id).ok_or(PageError::TenantNotFound)?;
+    match ctx.state.manage.users.get(tenant.id, id).await {
+        Ok(user) => Ok(user),
+        Err(e) if e.is_user_not_found() => Err(PageError::TenantNotFound),
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+pub async fn list_users(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let tenant = match owned(&ctx, &slug, &users_path(&slug)).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let prefix: String =
+        q.q.as_deref()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(PREFIX_MAX)
+            .collect();
+    let page = PageRequest::parse(Some(LIST_PAGE), q.after.clone())
+        .map_err(|e| PageError::internal(e.to_string()))?;
+    let users = &ctx.state.manage.users;
+    let found = if prefix.is_empty() {
+        users.list(tenant.id, &page).await
+    } else {
+        users.search(tenant.id, &prefix, &page).await
+    }
+    .map_err(PageError::internal)?;
+    let rows: Vec<Value> = found
+        .items
+        .iter()
+        .map(|u| {
+            context! {
+                email => u.email.address(),
+                name => u.display_name.as_ref(),
+                verified => u.email_verified_at.is_some(),
+                mfa => u.mfa_enabled(),
+                disabled => u.is_disabled(),
+                last_login => when(u.last_login_at),
+                url => user_path(&slug, u.id),
+            }
+        })
+        .collect();
+    let next = found.next_after.map(|after| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !prefix.is_empty() {
+            query.append_pair("q", &prefix);
+        }
+        query.append_pair("after", &after);
+        format!("{}?{}", users_path(&slug), query.finish())
+    });
+    ctx.render(
+        StatusCode::OK,
+        "users.html",
+        context! {
+            wide => true,
+            heading => ctx.text_with("users_title", &[("tenant", tenant.display_name.as_ref())]),
+            action => users_path(&slug),
+            q => prefix,
+            users => rows,
+            next,
+        },
+    )
+}
+
+pub async fn show_user(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    q: web::Query<UserQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let user = user_of(&ctx, &tenant, &id).await?;
+    let notice = match q.done.as_deref() {
+        Some("ended") => Some(ctx.text_with(
+            "users_sessions_ended",
+            &[("count", &q.ended.unwrap_or(0).to_string())],
+        )),
+        Some("disabled") => Some(ctx.text("users_disabled_notice")),
+        _ => None,
+    };
+    user_page(&ctx, &tenant, &user, StatusCode::OK, notice, None).await
+}
+
+pub async fn submit_end_sessions(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<PlainForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let user = user_of(&ctx, &tenant, &id).await?;
+    let ended = ctx
+        .state
+        .manage
+        .users
+        .end_sessions(tenant.id, user.id)
+        .await
+        .map_err(PageError::internal)?;
+    tracing::info!(tenant = %tenant.slug, user_id = %user.id, ended, "sessions ended by the tenant owner");
+    Ok(ctx.redirect_to(&format!(
+        "{}?done=ended&ended={ended}",
+        user_path(&slug, user.id)
+    )))
+}
+
+pub async fn submit_disable(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<DisableForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let user = user_of(&ctx, &tenant, &id).await?;
+    if form.confirm.is_none() {
+        let error = ctx.text("users_disable_unconfirmed");
+        return user_page(
+            &ctx,
+            &tenant,
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+        )
+        .await;
+    }
+    ctx.state
+        .manage
+        .users
+        .disable(tenant.id, user.id)
+        .await
+        .map_err(PageError::internal)?;
+    tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user disabled by the tenant owner");
+    Ok(ctx.redirect_to(&format!("{}?done=disabled", user_path(&slug, user.id))))
+}
+
+async fn user_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    user: &User,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let sessions: Vec<Value> = ctx
+        .state
+        .manage
+        .users
+        .sessions(tenant.id, user.id)
+        .await
+        .map_err(PageError::internal)?
+        .iter()
+        .map(|s| {
+            context! {
+                started => when(Some(s.created_at)),
+                last_seen => when(Some(s.last_seen_at)),
+                ip => &s.ip,
+                device => s.user_agent.chars().take(48).collect::<String>(),
+            }
+        })
+        .collect();
+    let action = user_path(tenant.slug.as_ref(), user.id);
+    ctx.render(
+        status,
+        "user.html",
+        context! {
+            wide => true,
+            heading => user.email.address(),
+            name => user.display_name.as_ref(),
+            user_id => user.id.to_string(),
+            created => when(Some(user.created_at)),
+            last_login => when(user.last_login_at),
+            verified => user.email_verified_at.is_some(),
+            mfa => user.mfa_enabled(),
+            disabled => user.is_disabled(),
+            sessions,
+            action,
+            back => users_path(tenant.slug.as_ref()),
+            notice,
+            error,
+        },
+    )
+}
