@@ -63,6 +63,7 @@ impl From<ManageError> for ApiError {
             ManageError::DisableClient(e) => e.into(),
             ManageError::Keys(e) => ApiError::internal(e),
             ManageError::Random(e) => ApiError::internal(e),
+            ManageError::Branding(e) => ApiError::new(Code::InvalidInput, e.to_string()),
         }
     }
 }

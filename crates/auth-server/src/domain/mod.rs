@@ -1,4 +1,5 @@
 //! Rules of the auth server, free of HTTP and SQL.
+pub mod branding;
 pub mod client;
 pub mod display_name;
 pub mod email;

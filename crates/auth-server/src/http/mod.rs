@@ -10,7 +10,8 @@ use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
-    account, assets, console_apps, console_users, dashboard, links, login, mfa, onboarding, signup,
+    account, assets, console_apps, console_branding, console_users, dashboard, links, login, mfa,
+    onboarding, signup,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -193,6 +194,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/apps/{client_id}/rotate-secret").post(console_apps::submit_rotate),
             )
             .service(web::resource("/apps/{client_id}/disable").post(console_apps::submit_disable))
+            .service(
+                web::resource("/branding")
+                    .get(console_branding::show_branding)
+                    .post(console_branding::submit_branding),
+            )
             .service(web::resource("/users").get(console_users::list_users))
             .service(web::resource("/users/{user_id}").get(console_users::show_user))
             .service(

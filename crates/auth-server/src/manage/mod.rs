@@ -13,6 +13,7 @@ pub use tenants::Tenants;
 pub use users::Users;
 
 use crate::cache::TenantDirectory;
+use crate::domain::branding::BrandingError;
 use crate::domain::client::ClientRuleError;
 use crate::identity::Identity;
 use crate::keys::keyring::KeyringError;
@@ -35,6 +36,8 @@ pub enum ManageError {
     Keys(#[source] KeyringError),
     #[error("cannot draw random bytes")]
     Random(#[from] getrandom::Error),
+    #[error(transparent)]
+    Branding(#[from] BrandingError),
 }
 
 impl ManageError {

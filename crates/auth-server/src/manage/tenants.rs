@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::ManageError;
 use crate::cache::TenantDirectory;
+use crate::domain::branding::Branding;
 use crate::domain::tenant::{NewTenant, Tenant, TenantId, TenantUpdate};
 use crate::keys::keyring::KeyService;
 use crate::store::tenants::TenantStore;
@@ -52,6 +53,24 @@ impl Tenants {
         self.directory.changed(id);
         tracing::info!(tenant_id = %tenant.id, "tenant updated");
         Ok(tenant)
+    }
+
+    /// Sets the tenant's logo and brand colour, keeping its other settings.
+    pub async fn set_branding(
+        &self,
+        id: TenantId,
+        branding: &Branding,
+    ) -> Result<Tenant, ManageError> {
+        let current = self.store.get(id).await?;
+        let settings = branding.applied_to(&current.settings)?;
+        self.update(
+            id,
+            TenantUpdate {
+                settings: Some(settings),
+                ..TenantUpdate::default()
+            },
+        )
+        .await
     }
 
     /// Its pages and endpoints then treat it as unknown; disabling a

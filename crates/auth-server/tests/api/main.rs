@@ -16,6 +16,7 @@ mod client_policy;
 mod code_expiry;
 mod consent;
 mod console_apps;
+mod console_branding;
 mod console_users;
 mod dashboard_e2e;
 mod dashboard_owners;

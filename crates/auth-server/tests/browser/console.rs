@@ -1,18 +1,23 @@
 //! An owner in the console, in a real browser: from the dashboard to the
 //! tenant's apps, a new app, its settings edited, its secret rotated (the
 //! new one shown once) and the app disabled after confirming; then a user
-//! of the tenant found by the start of their email and disabled.
+//! of the tenant found by the start of their email and disabled; and the
+//! tenant's logo and colour set and seen on its login page.
+use headless_chrome::Tab;
+
+use crate::billing_service::free_port;
+use crate::relying_party::RelyingParty;
 use crate::support::{
     artifacts_dir, assert_png, assert_stylesheet_loaded, click, fill, fresh_tab, launch_browser,
     open, open_at, screenshot, spawn_app_on_port, text_of, verification_link, wait_for_document,
-    wait_for_text, PASSWORD,
+    wait_for_text, PASSWORD, WAIT,
 };
 
 const FOUNDER: &str = "founder@console.example";
 const USER: &str = "ada@console.example";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_owner_edits_an_app_rotates_its_secret_and_disables_it_then_a_user() {
+async fn an_owner_runs_apps_users_and_branding_from_the_console() {
     let browser = launch_browser();
     let app = spawn_app_on_port(&[]).await;
     let url = |path: &str| format!("{}{path}", app.address);
@@ -131,9 +136,63 @@ async fn an_owner_edits_an_app_rotates_its_secret_and_disables_it_then_a_user() 
         click(&tab, "form#disable button[type=submit]");
         wait_for_text(&tab, "The user is disabled");
         assert_eq!(text_of(&tab, "#status"), "disabled");
+
+        // Branding: a logo served by the app on another origin, a colour,
+        // both on the users' login page.
+        let port = free_port();
+        let rp = rt.block_on(RelyingParty::start(port, &url("/t/console-co"), "unused"));
+        open(&tab, &url("/dashboard"), "Your tenants");
+        click(&tab, "a[href='/dashboard/t/console-co/branding']");
+        wait_for_text(&tab, "Branding of Console Co");
+        fill(&tab, "#logo_url", &format!("{}/logo.png", rp.origin));
+        fill(&tab, "#brand_color", "#0b6e4f");
+        click(&tab, "button[type=submit]");
+        wait_for_text(&tab, "Saved: your hosted pages now use this branding");
+        wait_until_true(&tab, LOGO_LOADED.replace("LOGO", "#preview-logo").as_str());
+        open(&tab, &url("/t/console-co/login"), "Log in");
+        wait_until_true(&tab, LOGO_LOADED.replace("LOGO", "img.logo").as_str());
+        assert_eq!(
+            tab.evaluate(
+                "getComputedStyle(document.querySelector('button[type=submit]')).backgroundColor",
+                false,
+            )
+            .ok()
+            .and_then(|v| v.value)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .as_deref(),
+            Some("rgb(11, 110, 79)"),
+            "the brand colour on the login button"
+        );
+        screenshot(&tab, &dir.join("console-branded-login.png"));
         csp.assert_none(&tab);
     });
 
     assert_png(&dir.join("console-app.png"));
     assert_png(&dir.join("console-user.png"));
+    assert_png(&dir.join("console-branded-login.png"));
+}
+
+/// True once the image `LOGO` (a selector) has loaded.
+const LOGO_LOADED: &str = "(() => { const i = document.querySelector('LOGO'); \
+     return !!i && i.complete && i.naturalWidth > 0; })()";
+
+/// Waits until `expression` evaluates to true in the tab.
+fn wait_until_true(tab: &Tab, expression: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let done = tab
+            .evaluate(expression, false)
+            .ok()
+            .and_then(|v| v.value)
+            .and_then(|v| v.as_bool());
+        if done == Some(true) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not true on {}: {expression}",
+            tab.get_url()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

@@ -343,6 +343,11 @@ impl PageCtx {
         }
     }
 
+    /// Lets this page load an image from `url` (a logo being previewed).
+    pub fn allow_image(&self, url: &url::Url) {
+        self.csp.borrow_mut().allow_image(url);
+    }
+
     /// A short page with a heading, a message and an optional link.
     pub fn message(
         &self,

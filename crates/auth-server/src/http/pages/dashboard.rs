@@ -133,6 +133,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
                 billing_url => billing_path(t.slug.as_ref()),
                 apps_url => super::console_apps::apps_path(t.slug.as_ref()),
                 users_url => super::console_users::users_path(t.slug.as_ref()),
+                branding_url => super::console_branding::branding_path(t.slug.as_ref()),
             }
         })
         .collect();

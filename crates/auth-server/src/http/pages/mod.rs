@@ -5,6 +5,7 @@ pub mod account;
 pub mod assets;
 pub mod client_ip;
 pub mod console_apps;
+pub mod console_branding;
 pub mod console_users;
 pub mod context;
 pub mod cookies;

@@ -81,6 +81,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("../../../templates/users.html")),
     ("user.html", include_str!("../../../templates/user.html")),
     (
+        "branding.html",
+        include_str!("../../../templates/branding.html"),
+    ),
+    (
         "dashboard_billing.html",
         include_str!("../../../templates/dashboard_billing.html"),
     ),
