@@ -3,12 +3,14 @@
 //! of the change, signing keys made before they are needed), so the handlers
 //! in `http/manage/` only parse, call and render.
 mod clients;
+mod keys;
 mod tenants;
 mod users;
 
 use std::sync::Arc;
 
 pub use clients::Clients;
+pub use keys::Keys;
 pub use tenants::Tenants;
 pub use users::Users;
 
@@ -65,6 +67,7 @@ pub struct Manage {
     pub tenants: Tenants,
     pub clients: Clients,
     pub users: Users,
+    pub keys: Keys,
 }
 
 impl Manage {
@@ -78,6 +81,7 @@ impl Manage {
     ) -> Self {
         Self {
             tenants: Tenants::new(tenants, directory, oauth.keys.clone()),
+            keys: Keys::new(oauth.keys.clone()),
             clients: Clients::new(clients, oauth),
             users: Users::new(identity, clock),
         }

@@ -2,7 +2,8 @@
 //! tenant's apps, a new app, its settings edited, its secret rotated (the
 //! new one shown once) and the app disabled after confirming; then a user
 //! of the tenant found by the start of their email and disabled; and the
-//! tenant's logo and colour set and seen on its login page.
+//! tenant's logo and colour set and seen on its login page; and a signing
+//! key revoked.
 use headless_chrome::Tab;
 
 use crate::billing_service::free_port;
@@ -164,6 +165,19 @@ async fn an_owner_runs_apps_users_and_branding_from_the_console() {
             "the brand colour on the login button"
         );
         screenshot(&tab, &dir.join("console-branded-login.png"));
+
+        // Signing keys: a rotation this soon is refused with the reason; the
+        // next key is revoked after confirming.
+        open(
+            &tab,
+            &url("/dashboard/t/console-co/keys"),
+            "Signing keys of Console Co",
+        );
+        click(&tab, "form#rotate-ES256 button[type=submit]");
+        wait_for_text(&tab, "Not yet: the next key was published too recently");
+        click(&tab, "#confirm");
+        click(&tab, "form#revoke button[type=submit]");
+        wait_for_text(&tab, "Revoked: the key is no longer published");
         csp.assert_none(&tab);
     });
 

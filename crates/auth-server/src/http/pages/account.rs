@@ -3,24 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use minijinja::context;
-use time::OffsetDateTime;
 
 use super::context::PageCtx;
 use super::error::PageError;
 use super::login::CsrfOnly;
+use super::render::short_time;
 use crate::identity::sessions::ActiveSession;
 
 async fn require_session(ctx: &PageCtx) -> Result<Option<ActiveSession>, PageError> {
     Ok(ctx.session().await?.filter(ActiveSession::is_authenticated))
-}
-
-/// `2026-11-26 15:26 UTC`: short enough for a table cell.
-fn when(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
 }
 
 /// The start of a user-agent string: enough to tell devices apart.
@@ -50,7 +41,7 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
         .iter()
         .map(|s| {
             context! {
-                handle => &s.handle, started => when(s.created_at), ip => &s.ip,
+                handle => &s.handle, started => short_time(Some(s.created_at)), ip => &s.ip,
                 user_agent => device(&s.user_agent), current => s.handle == session.record.handle,
             }
         })

@@ -9,11 +9,11 @@ use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 use service_kit::paging::PageRequest;
-use time::OffsetDateTime;
 
 use super::context::{PageCtx, PlatformPageCtx};
 use super::dashboard::owner_of_at;
 use super::error::PageError;
+use super::render::short_time;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
 
@@ -27,14 +27,6 @@ pub fn users_path(slug: &str) -> String {
 
 fn user_path(slug: &str, id: UserId) -> String {
     format!("/dashboard/t/{slug}/users/{id}")
-}
-
-/// `2026-11-26 15:26 UTC`, or an empty string.
-fn when(unix: Option<i64>) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    unix.and_then(|u| OffsetDateTime::from_unix_timestamp(u).ok())
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -119,7 +111,7 @@ pub async fn list_users(
                 verified => u.email_verified_at.is_some(),
                 mfa => u.mfa_enabled(),
                 disabled => u.is_disabled(),
-                last_login => when(u.last_login_at),
+                last_login => short_time(u.last_login_at),
                 url => user_path(&slug, u.id),
             }
         })
@@ -249,8 +241,8 @@ async fn user_page(
         .iter()
         .map(|s| {
             context! {
-                started => when(Some(s.created_at)),
-                last_seen => when(Some(s.last_seen_at)),
+                started => short_time(Some(s.created_at)),
+                last_seen => short_time(Some(s.last_seen_at)),
                 ip => &s.ip,
                 device => s.user_agent.chars().take(48).collect::<String>(),
             }
@@ -265,8 +257,8 @@ async fn user_page(
             heading => user.email.address(),
             name => user.display_name.as_ref(),
             user_id => user.id.to_string(),
-            created => when(Some(user.created_at)),
-            last_login => when(user.last_login_at),
+            created => short_time(Some(user.created_at)),
+            last_login => short_time(user.last_login_at),
             verified => user.email_verified_at.is_some(),
             mfa => user.mfa_enabled(),
             disabled => user.is_disabled(),

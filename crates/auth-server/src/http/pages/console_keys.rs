@@ -1,0 +1,188 @@
+//! `/dashboard/t/{slug}/keys`: an owner's view of the signing keys of their
+//! tenant: each key's algorithm, id, state and dates; rotate an algorithm's
+//! keys now (the next key starts signing; refused while it is younger than
+//! the key set's cache lifetime), and revoke one key after confirming (it
+//! leaves the key set at once, and what it signed stops verifying).
+//! Ownership first; the changes go through the `manage` key use cases.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::context::{PageCtx, PlatformPageCtx};
+use super::dashboard::owner_of_at;
+use super::error::PageError;
+use super::render::short_time;
+use crate::domain::signing_alg::SigningAlg;
+use crate::domain::tenant::Tenant;
+use crate::keys::keyring::KeyringError;
+
+pub fn keys_path(slug: &str) -> String {
+    format!("/dashboard/t/{slug}/keys")
+}
+
+#[derive(Deserialize)]
+pub struct KeysQuery {
+    /// `rotated` or `revoked`: what the last form did.
+    done: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RotateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    alg: String,
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kid: String,
+    /// A checkbox the owner ticks to say they understand.
+    confirm: Option<String>,
+}
+
+pub async fn show_keys(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    q: web::Query<KeysQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let tenant = match owner_of_at(&ctx, &slug, &keys_path(&slug)).await? {
+        Ok((_, tenant)) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let notice = match q.done.as_deref() {
+        Some("rotated") => Some(ctx.text("keys_rotated")),
+        Some("revoked") => Some(ctx.text("keys_revoked")),
+        _ => None,
+    };
+    keys_page(&ctx, &tenant, StatusCode::OK, notice, None).await
+}
+
+pub async fn submit_rotate(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<RotateForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let tenant = match owner_of_at(&ctx, &slug, &keys_path(&slug)).await? {
+        Ok((_, tenant)) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Ok(alg) = SigningAlg::parse(&form.alg) else {
+        let error = ctx.text("keys_unknown_alg");
+        return keys_page(
+            &ctx,
+            &tenant,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+        )
+        .await;
+    };
+    match ctx.state.manage.keys.rotate(tenant.id, alg).await {
+        Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=rotated", keys_path(&slug)))),
+        Err(KeyringError::NextTooYoung {
+            published_secs,
+            max_age_secs,
+            ..
+        }) => {
+            let wait = (max_age_secs - published_secs).max(1).to_string();
+            let error = ctx.text_with("keys_too_young", &[("secs", &wait)]);
+            keys_page(&ctx, &tenant, StatusCode::CONFLICT, None, Some(error)).await
+        }
+        Err(KeyringError::NotEnsured(_)) => {
+            let error = ctx.text("keys_unknown_alg");
+            keys_page(
+                &ctx,
+                &tenant,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(error),
+            )
+            .await
+        }
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+pub async fn submit_revoke(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let tenant = match owner_of_at(&ctx, &slug, &keys_path(&slug)).await? {
+        Ok((_, tenant)) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    if form.confirm.is_none() {
+        let error = ctx.text("keys_revoke_unconfirmed");
+        return keys_page(
+            &ctx,
+            &tenant,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+        )
+        .await;
+    }
+    match ctx.state.manage.keys.revoke(tenant.id, &form.kid).await {
+        Ok(()) => Ok(ctx.redirect_to(&format!("{}?done=revoked", keys_path(&slug)))),
+        Err(KeyringError::KeyNotFound) => Err(PageError::TenantNotFound),
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+async fn keys_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let keys = ctx
+        .state
+        .manage
+        .keys
+        .list(tenant.id)
+        .await
+        .map_err(PageError::internal)?;
+    let mut algs: Vec<&str> = keys.iter().map(|k| k.alg.as_str()).collect();
+    algs.sort_unstable();
+    algs.dedup();
+    let rows: Vec<Value> = keys
+        .iter()
+        .map(|k| {
+            context! {
+                alg => k.alg.as_str(),
+                kid => &k.kid,
+                state => ctx.text(&format!("keys_state_{}", k.state.as_str())),
+                revocable => k.state.as_str() != "revoked",
+                created => short_time(Some(k.created_at)),
+                activated => short_time(k.activated_at),
+                retired => short_time(k.retired_at.or(k.revoked_at)),
+            }
+        })
+        .collect();
+    ctx.render(
+        status,
+        "keys.html",
+        context! {
+            wide => true,
+            heading => ctx.text_with("keys_title", &[("tenant", tenant.display_name.as_ref())]),
+            action => keys_path(tenant.slug.as_ref()),
+            jwks_url => format!("{}/jwks.json", ctx.state.oauth.issuer(tenant)),
+            keys => rows,
+            algs,
+            notice,
+            error,
+        },
+    )
+}
