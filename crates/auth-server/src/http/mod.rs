@@ -10,8 +10,8 @@ use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
-    account, assets, console_apps, console_branding, console_keys, console_users, dashboard, links,
-    login, mfa, onboarding, signup,
+    account, assets, console_apps, console_branding, console_events, console_keys, console_users,
+    dashboard, links, login, mfa, onboarding, signup,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -199,6 +199,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(console_branding::show_branding)
                     .post(console_branding::submit_branding),
             )
+            .service(web::resource("/events").get(console_events::show_events))
+            .service(web::resource("/events.csv").get(console_events::export_events))
             .service(web::resource("/keys").get(console_keys::show_keys))
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::ManageError;
+use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::identity::Identity;
@@ -79,6 +80,22 @@ impl Users {
         Ok(self
             .identity
             .end_all_sessions(tenant, user, "sessions ended by operator")
+            .await?)
+    }
+
+    /// The tenant's audit events that pass `filter`, newest first, a page
+    /// of `limit` after `after`; each with the cursor that continues after it.
+    pub async fn search_events(
+        &self,
+        tenant: TenantId,
+        filter: &EventFilter,
+        after: Option<&EventCursor>,
+        limit: i64,
+    ) -> Result<Vec<(EventCursor, AuditEvent)>, ManageError> {
+        Ok(self
+            .identity
+            .audit
+            .search(tenant, filter, after, limit)
             .await?)
     }
 

@@ -2,6 +2,7 @@
 use sqlx::AnyPool;
 
 use super::StoreError;
+use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::tenant::TenantId;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -47,6 +48,51 @@ impl AuditStore {
         Ok(())
     }
 
+    /// The tenant's events that pass `filter`, newest first, after `after`
+    /// (the end of the previous page), at most `limit`; each with its cursor.
+    pub async fn search(
+        &self,
+        tenant: TenantId,
+        filter: &EventFilter,
+        after: Option<&EventCursor>,
+        limit: i64,
+    ) -> Result<Vec<(EventCursor, AuditEvent)>, StoreError> {
+        let rows: Vec<(String, AuditEvent)> = sqlx::query_as::<_, SearchRow>(
+            "SELECT id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, created_at \
+             FROM audit_events WHERE tenant_id = $1 \
+             AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR ip = $4) \
+             AND created_at >= $5 AND created_at < $6 \
+             AND (created_at < $7 OR (created_at = $7 AND id > $8)) \
+             ORDER BY created_at DESC, id LIMIT $9",
+        )
+        .bind(tenant.to_string())
+        .bind(filter.kind.clone())
+        .bind(filter.user_id.clone())
+        .bind(filter.ip.clone())
+        .bind(filter.from.unwrap_or(i64::MIN))
+        .bind(filter.until.unwrap_or(i64::MAX))
+        .bind(after.map_or(i64::MAX, |c| c.created_at))
+        .bind(after.map_or(String::new(), |c| c.id.clone()))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(SearchRow::split)
+        .collect();
+        Ok(rows
+            .into_iter()
+            .map(|(id, e)| {
+                (
+                    EventCursor {
+                        created_at: e.created_at,
+                        id,
+                    },
+                    e,
+                )
+            })
+            .collect())
+    }
+
     /// The tenant's newest events first.
     pub async fn recent(
         &self,
@@ -61,5 +107,18 @@ impl AuditStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SearchRow {
+    id: String,
+    #[sqlx(flatten)]
+    event: AuditEvent,
+}
+
+impl SearchRow {
+    fn split(self) -> (String, AuditEvent) {
+        (self.id, self.event)
     }
 }

@@ -17,6 +17,7 @@ mod code_expiry;
 mod consent;
 mod console_apps;
 mod console_branding;
+mod console_events;
 mod console_keys;
 mod console_users;
 mod dashboard_e2e;

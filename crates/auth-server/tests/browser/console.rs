@@ -2,23 +2,23 @@
 //! tenant's apps, a new app, its settings edited, its secret rotated (the
 //! new one shown once) and the app disabled after confirming; then a user
 //! of the tenant found by the start of their email and disabled; and the
-//! tenant's logo and colour set and seen on its login page; and a signing
-//! key revoked.
+//! tenant's logo and colour set and seen on its login page; a signing key
+//! revoked; the events filtered.
 use headless_chrome::Tab;
 
 use crate::billing_service::free_port;
 use crate::relying_party::RelyingParty;
 use crate::support::{
-    artifacts_dir, assert_png, assert_stylesheet_loaded, click, fill, fresh_tab, launch_browser,
-    open, open_at, screenshot, spawn_app_on_port, text_of, verification_link, wait_for_document,
-    wait_for_text, PASSWORD, WAIT,
+    artifacts_dir, assert_png, assert_stylesheet_loaded, body_text, click, fill, fresh_tab,
+    launch_browser, open, open_at, screenshot, spawn_app_on_port, text_of, verification_link,
+    wait_for_document, wait_for_text, PASSWORD, WAIT,
 };
 
 const FOUNDER: &str = "founder@console.example";
 const USER: &str = "ada@console.example";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_owner_runs_apps_users_and_branding_from_the_console() {
+async fn an_owner_runs_the_tenant_from_the_console() {
     let browser = launch_browser();
     let app = spawn_app_on_port(&[]).await;
     let url = |path: &str| format!("{}{path}", app.address);
@@ -178,6 +178,24 @@ async fn an_owner_runs_apps_users_and_branding_from_the_console() {
         click(&tab, "#confirm");
         click(&tab, "form#revoke button[type=submit]");
         wait_for_text(&tab, "Revoked: the key is no longer published");
+
+        // The audit trail, filtered to signups: Ada's is there.
+        open(
+            &tab,
+            &url("/dashboard/t/console-co/events"),
+            "Events of Console Co",
+        );
+        fill(&tab, "#kind", "signup");
+        click(&tab, "form[role=search] button[type=submit]");
+        wait_for_document(
+            &tab,
+            &url("/dashboard/t/console-co/events?kind=signup&user=&ip=&from=&until="),
+        );
+        wait_for_text(&tab, "signup (success)");
+        assert!(
+            !body_text(&tab).unwrap_or_default().contains("login ("),
+            "only signups"
+        );
         csp.assert_none(&tab);
     });
 

@@ -135,6 +135,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
                 users_url => super::console_users::users_path(t.slug.as_ref()),
                 branding_url => super::console_branding::branding_path(t.slug.as_ref()),
                 keys_url => super::console_keys::keys_path(t.slug.as_ref()),
+                events_url => super::console_events::events_path(t.slug.as_ref()),
             }
         })
         .collect();

@@ -95,6 +95,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("keys.html", include_str!("../../../templates/keys.html")),
     (
+        "events.html",
+        include_str!("../../../templates/events.html"),
+    ),
+    (
         "dashboard_billing.html",
         include_str!("../../../templates/dashboard_billing.html"),
     ),

@@ -1,0 +1,269 @@
+//! `/dashboard/t/{slug}/events`: an owner reads their tenant's audit trail
+//! in the console, filtered by event type, user, IP address and date range,
+//! newest first with cursor paging, and downloads the same selection as CSV
+//! (`events.csv`). Ownership first (an unowned tenant is the same 404 as an
+//! unknown one).
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use minijinja::{context, Value};
+use serde::Deserialize;
+use time::{Date, OffsetDateTime, Time};
+
+use super::context::PlatformPageCtx;
+use super::dashboard::owner_of_at;
+use super::error::PageError;
+use super::render::short_time;
+use crate::domain::event_query::{EventCursor, EventFilter};
+
+const PAGE: i64 = 50;
+/// The most rows one CSV export holds.
+const CSV_MAX: i64 = 10_000;
+const FIELD_MAX: usize = 200;
+
+pub fn events_path(slug: &str) -> String {
+    format!("/dashboard/t/{slug}/events")
+}
+
+/// The filter as typed (kept in the form and in the paging links).
+#[derive(Deserialize, Default)]
+pub struct EventsQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    ip: String,
+    /// `YYYY-MM-DD`, from the start of that day (UTC).
+    #[serde(default)]
+    from: String,
+    /// `YYYY-MM-DD`, to the end of that day (UTC).
+    #[serde(default)]
+    until: String,
+    after: Option<String>,
+}
+
+fn day_start(text: &str) -> Result<Option<i64>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = Date::parse(text, &format).map_err(|_| ())?;
+    Ok(Some(
+        OffsetDateTime::new_utc(day, Time::MIDNIGHT).unix_timestamp(),
+    ))
+}
+
+fn field(text: &str) -> Option<String> {
+    let text: String = text.trim().chars().take(FIELD_MAX).collect();
+    (!text.is_empty()).then_some(text)
+}
+
+impl EventsQuery {
+    /// The filter, or `None` when a date is not a `YYYY-MM-DD` day.
+    fn filter(&self) -> Option<EventFilter> {
+        Some(EventFilter {
+            kind: field(&self.kind),
+            user_id: field(&self.user),
+            ip: field(&self.ip),
+            from: day_start(&self.from).ok()?,
+            until: day_start(&self.until).ok()?.map(|d| d + 86_400),
+        })
+    }
+
+    /// The query string of this filter (no cursor), for links.
+    fn query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("kind", &self.kind),
+            ("user", &self.user),
+            ("ip", &self.ip),
+            ("from", &self.from),
+            ("until", &self.until),
+        ] {
+            if !v.trim().is_empty() {
+                q.append_pair(k, v.trim());
+            }
+        }
+        q.finish()
+    }
+}
+
+pub async fn show_events(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    q: web::Query<EventsQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let tenant = match owner_of_at(&ctx, &slug, &events_path(&slug)).await? {
+        Ok((_, tenant)) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let after = q.after.as_deref().and_then(EventCursor::decode);
+    let (status, error, rows, next) = match q.filter() {
+        None => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(ctx.text("events_bad_date")),
+            Vec::new(),
+            None,
+        ),
+        Some(filter) => {
+            let found = ctx
+                .state
+                .manage
+                .users
+                .search_events(tenant.id, &filter, after.as_ref(), PAGE + 1)
+                .await
+                .map_err(PageError::internal)?;
+            let more = found.len() > PAGE as usize;
+            let shown: Vec<_> = found.into_iter().take(PAGE as usize).collect();
+            let next = more.then(|| {
+                let last = &shown[shown.len() - 1].0;
+                let sep = if q.query().is_empty() { "" } else { "&" };
+                format!(
+                    "{}?{}{sep}after={}",
+                    events_path(&slug),
+                    q.query(),
+                    last.encode()
+                )
+            });
+            let rows: Vec<Value> = shown
+                .iter()
+                .map(|(_, e)| {
+                    context! {
+                        at => short_time(Some(e.created_at)),
+                        kind => &e.kind,
+                        outcome => &e.outcome,
+                        user => e.user_id.as_deref().unwrap_or_default(),
+                        ip => &e.ip,
+                        detail => &e.detail,
+                    }
+                })
+                .collect();
+            (StatusCode::OK, None, rows, next)
+        }
+    };
+    let query = q.query();
+    ctx.render(
+        status,
+        "events.html",
+        context! {
+            wide => true,
+            heading => ctx.text_with("events_title", &[("tenant", tenant.display_name.as_ref())]),
+            action => events_path(&slug),
+            csv_url => if query.is_empty() {
+                format!("{}.csv", events_path(&slug))
+            } else {
+                format!("{}.csv?{query}", events_path(&slug))
+            },
+            kind => q.kind.trim(),
+            user => q.user.trim(),
+            ip => q.ip.trim(),
+            from => q.from.trim(),
+            until => q.until.trim(),
+            events => rows,
+            next,
+            error,
+        },
+    )
+}
+
+/// A cell a spreadsheet will not run as a formula (OWASP CSV injection).
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+pub async fn export_events(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    q: web::Query<EventsQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let back = format!("{}.csv", events_path(&slug));
+    let tenant = match owner_of_at(&ctx, &slug, &back).await? {
+        Ok((_, tenant)) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Some(filter) = q.filter() else {
+        return Ok(HttpResponse::UnprocessableEntity()
+            .content_type("text/plain; charset=utf-8")
+            .body(ctx.text("events_bad_date")));
+    };
+    let events = ctx
+        .state
+        .manage
+        .users
+        .search_events(tenant.id, &filter, None, CSV_MAX)
+        .await
+        .map_err(PageError::internal)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let rfc3339 = |unix: i64| {
+        OffsetDateTime::from_unix_timestamp(unix)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    };
+    out.write_record([
+        "at",
+        "kind",
+        "outcome",
+        "user_id",
+        "ip",
+        "user_agent",
+        "detail",
+    ])
+    .map_err(PageError::internal)?;
+    for (_, e) in &events {
+        out.write_record([
+            rfc3339(e.created_at),
+            cell(&e.kind),
+            cell(&e.outcome),
+            cell(e.user_id.as_deref().unwrap_or_default()),
+            cell(&e.ip),
+            cell(&e.user_agent),
+            cell(&e.detail),
+        ])
+        .map_err(PageError::internal)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| PageError::internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}-events.csv\"", tenant.slug),
+        ))
+        .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_text_is_kept() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for risky in ["+1", "-1", "@SUM(A1)"] {
+            assert!(cell(risky).starts_with('\''), "{risky}");
+        }
+        assert_eq!(cell("login"), "login");
+    }
+
+    #[test]
+    fn days_are_utc_days_and_other_dates_are_refused() {
+        assert_eq!(day_start(""), Ok(None));
+        assert_eq!(day_start("2026-12-05"), Ok(Some(1_796_428_800)));
+        for bad in ["05/12/2026", "2026-13-01", "yesterday"] {
+            assert_eq!(day_start(bad), Err(()), "{bad}");
+        }
+    }
+}
