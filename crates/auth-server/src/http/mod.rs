@@ -136,6 +136,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{id}/users/{user_id}/disable").post(users::disable_user),
             )
+            .service(web::resource("/tenants/{id}/users/{user_id}/enable").post(users::enable_user))
             .service(
                 web::resource("/tenants/{id}/users/{user_id}/sessions")
                     .delete(users::end_user_sessions),
@@ -158,6 +159,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{id}/clients/{client_id}/disable")
                     .post(clients::disable_client),
+            )
+            .service(
+                web::resource("/tenants/{id}/clients/{client_id}/enable")
+                    .post(clients::enable_client),
             )
             .service(
                 web::resource("/tenants/{id}/owners")
@@ -194,6 +199,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/apps/{client_id}/rotate-secret").post(console_apps::submit_rotate),
             )
             .service(web::resource("/apps/{client_id}/disable").post(console_apps::submit_disable))
+            .service(web::resource("/apps/{client_id}/enable").post(console_apps::submit_enable))
             .service(
                 web::resource("/branding")
                     .get(console_branding::show_branding)
@@ -210,7 +216,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/users/{user_id}/end-sessions")
                     .post(console_users::submit_end_sessions),
             )
-            .service(web::resource("/users/{user_id}/disable").post(console_users::submit_disable)),
+            .service(web::resource("/users/{user_id}/disable").post(console_users::submit_disable))
+            .service(web::resource("/users/{user_id}/enable").post(console_users::submit_enable)),
     );
     cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.

@@ -88,6 +88,15 @@ impl Clients {
         Ok(rotated)
     }
 
+    /// Enables a disabled client: it gets tokens again; what was revoked
+    /// when it was disabled stays revoked.
+    pub async fn enable(&self, tenant: TenantId, id: &ClientId) -> Result<Client, ManageError> {
+        let client = self.store.enable(tenant, id, self.oauth.now()).await?;
+        self.oauth.client_changed(tenant);
+        tracing::info!(tenant_id = %tenant, client_id = %id, "client enabled");
+        Ok(client)
+    }
+
     /// Disables the client and revokes every grant it holds.
     pub async fn disable(&self, tenant: TenantId, id: &ClientId) -> Result<Client, ManageError> {
         let (client, revoked) = self.oauth.disable_client(tenant, id).await?;

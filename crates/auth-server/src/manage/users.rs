@@ -73,6 +73,17 @@ impl Users {
         self.get(tenant, user).await
     }
 
+    /// The user may log in again; sessions and grants ended when they were
+    /// disabled stay ended.
+    pub async fn enable(&self, tenant: TenantId, user: UserId) -> Result<User, ManageError> {
+        self.identity
+            .users
+            .enable(tenant, user, self.clock.now())
+            .await?;
+        tracing::info!(tenant_id = %tenant, user_id = %user, "user enabled");
+        self.get(tenant, user).await
+    }
+
     /// Logs the user out everywhere and revokes what applications got
     /// through those sessions; returns how many ended.
     pub async fn end_sessions(&self, tenant: TenantId, user: UserId) -> Result<u64, ManageError> {

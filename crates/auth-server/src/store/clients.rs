@@ -268,6 +268,27 @@ impl ClientStore {
     }
 
     /// Disables the client; disabling a disabled client keeps the first date.
+    /// Enables the client again (its revoked grants stay revoked).
+    pub async fn enable(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+        now: i64,
+    ) -> Result<Client, ClientStoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.as_ref())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(ClientStoreError::NotFound);
+        }
+        self.get(tenant, id).await
+    }
+
     pub async fn disable(
         &self,
         tenant: TenantId,

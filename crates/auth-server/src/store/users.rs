@@ -322,6 +322,23 @@ impl UserStore {
         })
     }
 
+    /// Enables the user again: they may log in (nothing ended is restored).
+    pub async fn enable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        super::local_changes::user_changed();
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UserNotFound);
+        }
+        Ok(())
+    }
+
     /// Disables the user (keeps the first date when already disabled).
     pub async fn disable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
         let done = sqlx::query(

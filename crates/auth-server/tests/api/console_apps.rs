@@ -226,6 +226,20 @@ async fn owner_manages_apps(engine: Engine) {
         !page.contains("id=\"settings\""),
         "no settings form once disabled"
     );
+
+    // Enabled again: it gets tokens again.
+    let page = web.post(&format!("{machine_page}/enable"), &[]).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(
+        client_json(&app, &tenant, &machine).await["status"],
+        "active"
+    );
+    assert_eq!(
+        token_status(&app, "startup", &machine, &new_secret).await,
+        200
+    );
+    let page = web.get(&format!("{machine_page}?done=enabled")).await;
+    assert!(page.contains("The app is enabled"), "{}", page.body);
 }
 
 both_engines!(
@@ -260,6 +274,7 @@ async fn only_the_owner_reaches_a_tenants_apps_and_refusals_change_nothing() {
             vec![("overlap_secs", "0")],
         ),
         (format!("{page_of}/disable"), vec![("confirm", "on")]),
+        (format!("{page_of}/enable"), vec![]),
     ] {
         let page = other.post(&path, &fields).await;
         assert_eq!(page.status, 404, "{path}: {}", page.body);

@@ -154,6 +154,15 @@ async fn owner_looks_after_users(engine: Engine) {
     let page = owner.get(&format!("{page_of}?done=disabled")).await;
     assert!(page.contains("The user is disabled"), "{}", page.body);
     assert!(!page.contains("id=\"disable\""), "{}", page.body);
+
+    // Enabled again: she logs in again.
+    let page = owner.post(&format!("{page_of}/enable"), &[]).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let again = app.web();
+    let login = app
+        .login(&again, "startup", "alice@startup.example", PASSWORD)
+        .await;
+    assert_eq!(login.status, 303, "{}", login.body);
 }
 
 both_engines!(
@@ -188,6 +197,7 @@ async fn only_the_owner_reaches_a_tenants_users_and_refusals_change_nothing() {
     for (path, fields) in [
         (format!("{page_of}/end-sessions"), vec![]),
         (format!("{page_of}/disable"), vec![("confirm", "on")]),
+        (format!("{page_of}/enable"), vec![]),
     ] {
         assert_eq!(rival_owner.post(&path, &fields).await.status, 404, "{path}");
     }

@@ -33,6 +33,7 @@ mod identity_flow;
 mod identity_refusals;
 mod identity_store;
 mod manage_clients;
+mod manage_enable;
 mod manage_users;
 mod mfa_enrolment;
 mod oidc;

@@ -505,3 +505,27 @@ pub async fn disable_client(
     let client = state.manage.clients.disable(tenant, &client_id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
+
+/// Enable a client
+///
+/// A disabled client gets tokens again. What was revoked when it was disabled
+/// (its refresh tokens, its access tokens at introspection) stays revoked.
+/// Enabling an enabled client changes nothing.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/clients/{client_id}/enable",
+    tag = "clients",
+    params(TenantPath, ClientPath),
+    responses(
+        (status = 200, description = "The enabled client.", body = ClientView),
+        Read,
+    ),
+)]
+pub async fn enable_client(
+    _: Operator,
+    state: web::Data<AppState>,
+    ClientPath { tenant, client_id }: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let client = state.manage.clients.enable(tenant, &client_id).await?;
+    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+}

@@ -159,6 +159,29 @@ pub async fn disable_user(
     Ok(HttpResponse::Ok().json(UserView::from(disabled)))
 }
 
+/// Enable a user
+///
+/// The user may log in again. Sessions and grants ended when they were
+/// disabled stay ended. Enabling an enabled user changes nothing.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/users/{user_id}/enable",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 200, description = "The enabled user.", body = UserView),
+        Read,
+    ),
+)]
+pub async fn enable_user(
+    _: Operator,
+    state: web::Data<AppState>,
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let enabled = state.manage.users.enable(tenant, user_id).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(enabled)))
+}
+
 /// End a user's sessions
 ///
 /// Logs the user out of the hosted pages everywhere and revokes what applications got through

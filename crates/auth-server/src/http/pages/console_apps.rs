@@ -1,7 +1,7 @@
 //! `/dashboard/t/{slug}/apps`: an owner's apps (the tenant's OAuth
 //! clients) in the console: list, create from a starter kind, edit the URIs,
 //! name and consent setting, rotate the secret (shown once, the old one kept
-//! for a chosen overlap) and disable. Every page checks ownership first (an
+//! for a chosen overlap), disable and enable again. Every page checks ownership first (an
 //! unowned tenant or another tenant's app is the same 404 as an unknown
 //! one); every change goes through the `manage` use cases the management API
 //! uses.
@@ -79,6 +79,12 @@ pub struct RotateForm {
     csrf: String,
     #[serde(default)]
     overlap_secs: String,
+}
+
+#[derive(Deserialize)]
+pub struct EnableForm {
+    #[serde(default)]
+    csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +271,7 @@ pub async fn show_app(
     let notice = match q.done.as_deref() {
         Some("saved") => Some(ctx.text("apps_saved")),
         Some("disabled") => Some(ctx.text("apps_disabled_notice")),
+        Some("enabled") => Some(ctx.text("apps_enabled_notice")),
         _ => None,
     };
     let typed = EditAppForm::from(&client);
@@ -437,6 +444,28 @@ pub async fn submit_disable(
         .await
         .map_err(PageError::internal)?;
     Ok(ctx.redirect_to(&format!("{}?done=disabled", app_path(&slug, &client.id))))
+}
+
+pub async fn submit_enable(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<EnableForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let client = app_of(&ctx, &tenant, &id).await?;
+    ctx.state
+        .manage
+        .clients
+        .enable(tenant.id, &client.id)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(ctx.redirect_to(&format!("{}?done=enabled", app_path(&slug, &client.id))))
 }
 
 fn app_page(

@@ -1,7 +1,7 @@
 //! `/dashboard/t/{slug}/users`: an owner's view of their tenant's end users
 //! in the console: search by email prefix with paging, one user's account
 //! (verified, MFA, last login, open sessions), end their sessions, disable
-//! them after confirming. Ownership is checked first on every page (an
+//! them after confirming, enable them again. Ownership is checked first on every page (an
 //! unowned tenant, another tenant's user or a malformed id is the same
 //! 404); changes go through the `manage` use cases the management API uses.
 use actix_web::http::StatusCode;
@@ -156,6 +156,7 @@ pub async fn show_user(
             &[("count", &q.ended.unwrap_or(0).to_string())],
         )),
         Some("disabled") => Some(ctx.text("users_disabled_notice")),
+        Some("enabled") => Some(ctx.text("users_enabled_notice")),
         _ => None,
     };
     user_page(&ctx, &tenant, &user, StatusCode::OK, notice, None).await
@@ -221,6 +222,29 @@ pub async fn submit_disable(
         .map_err(PageError::internal)?;
     tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user disabled by the tenant owner");
     Ok(ctx.redirect_to(&format!("{}?done=disabled", user_path(&slug, user.id))))
+}
+
+pub async fn submit_enable(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<PlainForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    let user = user_of(&ctx, &tenant, &id).await?;
+    ctx.state
+        .manage
+        .users
+        .enable(tenant.id, user.id)
+        .await
+        .map_err(PageError::internal)?;
+    tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user enabled by the tenant owner");
+    Ok(ctx.redirect_to(&format!("{}?done=enabled", user_path(&slug, user.id))))
 }
 
 async fn user_page(
