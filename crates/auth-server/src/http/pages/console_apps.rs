@@ -12,7 +12,7 @@ use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owner_of_at;
+use super::dashboard::owned_tenant;
 use super::error::PageError;
 use crate::domain::client::{
     parse_origins, parse_uris, Client, ClientId, ClientKind, ClientRuleError, ClientUpdate,
@@ -95,17 +95,6 @@ pub struct DisableForm {
     confirm: Option<String>,
 }
 
-/// The owner's tenant, or the response to send instead.
-async fn owned(
-    ctx: &PageCtx,
-    slug: &str,
-    back: &str,
-) -> Result<Result<Tenant, HttpResponse>, PageError> {
-    Ok(owner_of_at(ctx, slug, back)
-        .await?
-        .map(|(_, tenant)| tenant))
-}
-
 /// The app `id` of `tenant`; another tenant's or a malformed id is a 404.
 async fn app_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<Client, PageError> {
     let id = ClientId::parse(id).map_err(|_| PageError::TenantNotFound)?;
@@ -122,7 +111,7 @@ pub async fn list_apps(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned(&ctx, &slug, &apps_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &apps_path(&slug)).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -173,7 +162,7 @@ pub async fn show_new_app(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let action = format!("{}/new", apps_path(&slug));
-    let tenant = match owned(&ctx, &slug, &action).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &action).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -191,7 +180,7 @@ pub async fn submit_new_app(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned(&ctx, &slug, &format!("{}/new", apps_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/new", apps_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -263,7 +252,7 @@ pub async fn show_app(
     let ctx = ctx.0;
     let (slug, id) = path.into_inner();
     let back = format!("{}/{id}", apps_path(&slug));
-    let tenant = match owned(&ctx, &slug, &back).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &back).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -331,7 +320,7 @@ pub async fn submit_app(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -375,7 +364,7 @@ pub async fn submit_rotate(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -419,7 +408,7 @@ pub async fn submit_disable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -454,7 +443,7 @@ pub async fn submit_enable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };

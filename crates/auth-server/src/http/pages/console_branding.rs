@@ -9,7 +9,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owner_of_at;
+use super::dashboard::owned_tenant;
 use super::error::PageError;
 use crate::domain::branding::Branding;
 use crate::domain::tenant::Tenant;
@@ -40,8 +40,8 @@ pub async fn show_branding(
     q: web::Query<BrandingQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owner_of_at(&ctx, &slug, &branding_path(&slug)).await? {
-        Ok((_, tenant)) => tenant,
+    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug)).await? {
+        Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
     let current = Branding::of(&tenant.settings);
@@ -69,8 +69,8 @@ pub async fn submit_branding(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owner_of_at(&ctx, &slug, &branding_path(&slug)).await? {
-        Ok((_, tenant)) => tenant,
+    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug)).await? {
+        Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
     let branding = match Branding::parse(&form.logo_url, &form.brand_color) {

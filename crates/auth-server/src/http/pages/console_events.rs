@@ -10,7 +10,7 @@ use serde::Deserialize;
 use time::{Date, OffsetDateTime, Time};
 
 use super::context::PlatformPageCtx;
-use super::dashboard::owner_of_at;
+use super::dashboard::owned_tenant;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::event_query::{EventCursor, EventFilter};
@@ -95,8 +95,8 @@ pub async fn show_events(
     q: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owner_of_at(&ctx, &slug, &events_path(&slug)).await? {
-        Ok((_, tenant)) => tenant,
+    let tenant = match owned_tenant(&ctx, &slug, &events_path(&slug)).await? {
+        Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
     let after = q.after.as_deref().and_then(EventCursor::decode);
@@ -184,8 +184,8 @@ pub async fn export_events(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let back = format!("{}.csv", events_path(&slug));
-    let tenant = match owner_of_at(&ctx, &slug, &back).await? {
-        Ok((_, tenant)) => tenant,
+    let tenant = match owned_tenant(&ctx, &slug, &back).await? {
+        Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
     let Some(filter) = q.filter() else {

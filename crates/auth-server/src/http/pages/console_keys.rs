@@ -10,7 +10,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owner_of_at;
+use super::dashboard::owned_tenant;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::signing_alg::SigningAlg;
@@ -51,8 +51,8 @@ pub async fn show_keys(
     q: web::Query<KeysQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owner_of_at(&ctx, &slug, &keys_path(&slug)).await? {
-        Ok((_, tenant)) => tenant,
+    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug)).await? {
+        Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
     let notice = match q.done.as_deref() {
@@ -70,8 +70,8 @@ pub async fn submit_rotate(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owner_of_at(&ctx, &slug, &keys_path(&slug)).await? {
-        Ok((_, tenant)) => tenant,
+    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug)).await? {
+        Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
     let Ok(alg) = SigningAlg::parse(&form.alg) else {
@@ -118,8 +118,8 @@ pub async fn submit_revoke(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owner_of_at(&ctx, &slug, &keys_path(&slug)).await? {
-        Ok((_, tenant)) => tenant,
+    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug)).await? {
+        Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
     if form.confirm.is_none() {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owner_of_at;
+use super::dashboard::owned_tenant;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::tenant::Tenant;
@@ -56,16 +56,6 @@ pub struct DisableForm {
     confirm: Option<String>,
 }
 
-async fn owned(
-    ctx: &PageCtx,
-    slug: &str,
-    back: &str,
-) -> Result<Result<Tenant, HttpResponse>, PageError> {
-    Ok(owner_of_at(ctx, slug, back)
-        .await?
-        .map(|(_, tenant)| tenant))
-}
-
 async fn user_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<User, PageError> {
     let id = UserId::parse(id).ok_or(PageError::TenantNotFound)?;
     match ctx.state.manage.users.get(tenant.id, id).await {
@@ -81,7 +71,7 @@ pub async fn list_users(
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned(&ctx, &slug, &users_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &users_path(&slug)).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -145,7 +135,7 @@ pub async fn show_user(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -170,7 +160,7 @@ pub async fn submit_end_sessions(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -197,7 +187,7 @@ pub async fn submit_disable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -232,7 +222,7 @@ pub async fn submit_enable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };

@@ -93,8 +93,21 @@ async fn owner_of(
     owner_of_at(ctx, slug, &billing_path(slug)).await
 }
 
+/// The tenant `slug` its logged-in owner asks for, or where to send the
+/// browser instead (the platform login, coming back to `back`): what every
+/// console page starts with.
+pub(super) async fn owned_tenant(
+    ctx: &PageCtx,
+    slug: &str,
+    back: &str,
+) -> Result<Result<Tenant, HttpResponse>, PageError> {
+    Ok(owner_of_at(ctx, slug, back)
+        .await?
+        .map(|(_, tenant)| tenant))
+}
+
 /// [`owner_of`], coming back to `back` after the platform login.
-pub(super) async fn owner_of_at(
+async fn owner_of_at(
     ctx: &PageCtx,
     slug: &str,
     back: &str,
