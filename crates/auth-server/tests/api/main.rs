@@ -44,6 +44,7 @@ mod page_failures;
 mod people_e2e;
 mod readiness;
 mod refresh_expiry;
+mod refresh_guards;
 mod refresh_reuse;
 mod refresh_scope;
 mod session_grants;

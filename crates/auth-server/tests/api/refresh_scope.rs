@@ -114,6 +114,18 @@ async fn reduced_client_scopes_cut_the_refresh(engine: Engine) {
     let (status, cut) = refresh(&app, &client, &tokens["refresh_token"], None).await;
     assert_eq!(status, 200, "{cut}");
     assert_eq!(cut["scope"], "openid profile", "only the intersection");
+    // The cut is the grant's now: given its scopes back, the client still
+    // refreshes only what was left.
+    let widened = app
+        .admin(
+            Method::PATCH,
+            &format!("/manage/v1/tenants/{tenant_id}/clients/{}", client.id),
+        )
+        .json(&json!({"scopes": ["openid", "profile", "email", "api:read", "offline_access"]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(widened.status().as_u16(), 200);
     let (status, next) = refresh(&app, &client, &cut["refresh_token"], None).await;
     assert_eq!(
         (status, next["scope"].as_str()),
