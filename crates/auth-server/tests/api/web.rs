@@ -41,6 +41,10 @@ impl Web {
         Self {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Never reuse a connection the server may be closing: its
+                // keep-alive is 5 s, and a test stalled that long on a busy
+                // machine would send into the closing socket.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .expect("client"),
             base: base.to_owned(),
