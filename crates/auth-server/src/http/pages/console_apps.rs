@@ -105,6 +105,21 @@ async fn app_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<Client, Page
     }
 }
 
+/// The owner's tenant `slug` and its app `id` (see [`app_of`]), or
+/// where to send the browser instead (the platform login, back to that page).
+async fn owned_app(
+    ctx: &PageCtx,
+    slug: &str,
+    id: &str,
+) -> Result<Result<(Tenant, Client), HttpResponse>, PageError> {
+    let tenant = match owned_tenant(ctx, slug, &format!("{}/{id}", apps_path(slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    let found = app_of(ctx, &tenant, id).await?;
+    Ok(Ok((tenant, found)))
+}
+
 pub async fn list_apps(
     ctx: PlatformPageCtx,
     slug: web::Path<String>,
@@ -251,12 +266,10 @@ pub async fn show_app(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let (slug, id) = path.into_inner();
-    let back = format!("{}/{id}", apps_path(&slug));
-    let tenant = match owned_tenant(&ctx, &slug, &back).await? {
-        Ok(tenant) => tenant,
+    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let client = app_of(&ctx, &tenant, &id).await?;
     let notice = match q.done.as_deref() {
         Some("saved") => Some(ctx.text("apps_saved")),
         Some("disabled") => Some(ctx.text("apps_disabled_notice")),
@@ -320,11 +333,10 @@ pub async fn submit_app(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let client = app_of(&ctx, &tenant, &id).await?;
     let refused = |e: &dyn std::fmt::Display| {
         let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
         app_page(
@@ -364,11 +376,10 @@ pub async fn submit_rotate(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let client = app_of(&ctx, &tenant, &id).await?;
     let overlap = form
         .overlap_secs
         .parse::<i64>()
@@ -408,11 +419,10 @@ pub async fn submit_disable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let client = app_of(&ctx, &tenant, &id).await?;
     if form.confirm.is_none() {
         let error = ctx.text("apps_disable_unconfirmed");
         let typed = EditAppForm::from(&client);
@@ -443,11 +453,10 @@ pub async fn submit_enable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", apps_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let client = app_of(&ctx, &tenant, &id).await?;
     ctx.state
         .manage
         .clients

@@ -65,6 +65,21 @@ async fn user_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<User, PageE
     }
 }
 
+/// The owner's tenant `slug` and its user `id` (see [`user_of`]), or
+/// where to send the browser instead (the platform login, back to that page).
+async fn owned_user(
+    ctx: &PageCtx,
+    slug: &str,
+    id: &str,
+) -> Result<Result<(Tenant, User), HttpResponse>, PageError> {
+    let tenant = match owned_tenant(ctx, slug, &format!("{}/{id}", users_path(slug))).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    let found = user_of(ctx, &tenant, id).await?;
+    Ok(Ok((tenant, found)))
+}
+
 pub async fn list_users(
     ctx: PlatformPageCtx,
     slug: web::Path<String>,
@@ -135,11 +150,10 @@ pub async fn show_user(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let user = user_of(&ctx, &tenant, &id).await?;
     let notice = match q.done.as_deref() {
         Some("ended") => Some(ctx.text_with(
             "users_sessions_ended",
@@ -160,11 +174,10 @@ pub async fn submit_end_sessions(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let user = user_of(&ctx, &tenant, &id).await?;
     let ended = ctx
         .state
         .manage
@@ -187,11 +200,10 @@ pub async fn submit_disable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let user = user_of(&ctx, &tenant, &id).await?;
     if form.confirm.is_none() {
         let error = ctx.text("users_disable_unconfirmed");
         return user_page(
@@ -222,11 +234,10 @@ pub async fn submit_enable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/{id}", users_path(&slug))).await? {
-        Ok(tenant) => tenant,
+    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
-    let user = user_of(&ctx, &tenant, &id).await?;
     ctx.state
         .manage
         .users
