@@ -5,6 +5,7 @@ use service_kit::{ApiError, Code};
 use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
 use crate::domain::tenant::TenantRuleError;
+use crate::domain::tenant_settings::SettingsError;
 use crate::manage::ManageError;
 use crate::oauth::client_status::DisableClientError;
 use crate::store::clients::ClientStoreError;
@@ -12,6 +13,12 @@ use crate::store::StoreError;
 
 impl From<TenantRuleError> for ApiError {
     fn from(e: TenantRuleError) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
         ApiError::new(Code::InvalidInput, e.to_string())
     }
 }
@@ -64,6 +71,7 @@ impl From<ManageError> for ApiError {
             ManageError::Keys(e) => ApiError::internal(e),
             ManageError::Random(e) => ApiError::internal(e),
             ManageError::Branding(e) => ApiError::new(Code::InvalidInput, e.to_string()),
+            ManageError::Settings(e) => ApiError::new(Code::InvalidInput, e.to_string()),
         }
     }
 }

@@ -25,6 +25,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/by-slug/{slug}"),
     ("get", "/tenants/{id}"),
     ("patch", "/tenants/{id}"),
+    ("patch", "/tenants/{id}/settings"),
     ("post", "/tenants/{id}/disable"),
     ("get", "/tenants/{id}/users"),
     ("get", "/tenants/{id}/users/{user_id}"),

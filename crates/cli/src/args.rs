@@ -149,6 +149,16 @@ pub enum TenantCommand {
     Show { tenant: String },
     /// Disable a tenant, by id or slug.
     Disable { tenant: String },
+    /// Change a tenant's settings by a JSON merge patch: the keys named are
+    /// set (`null` removes one), the others stay; e.g.
+    /// `'{"require_mfa": true, "lockout_threshold": 10}'`. Settings and their
+    /// rules: docs/console.md.
+    Settings {
+        /// The tenant, by id or slug.
+        tenant: String,
+        /// A JSON object.
+        patch: String,
+    },
     /// Make a user of the `platform` tenant (who signed up at
     /// /t/platform/signup) an owner of the tenant: they see its billing at /dashboard.
     AddOwner {

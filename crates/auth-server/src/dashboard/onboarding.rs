@@ -2,7 +2,6 @@
 //! tenant, becomes its owner, and gets a first app (one of the starter apps)
 //! with its secret shown once. The tenant starts on the Free plan (billing's
 //! plan for a tenant it has never heard of).
-use serde_json::{Map, Value};
 
 use super::owners::{OwnerError, Owners};
 use crate::domain::client::{Client, PlainSecret};
@@ -78,7 +77,7 @@ pub async fn start_tenant(
         slug: TenantSlug::parse(request.slug.trim())?,
         display_name: DisplayName::parse(request.display_name)
             .map_err(TenantRuleError::DisplayName)?,
-        settings: TenantSettings::parse(Value::Object(Map::new()))?,
+        settings: TenantSettings::default(),
     };
     let app = StarterApp::parse(request.app)?;
     let (kind, settings) = app.client(None, request.callback_url)?;

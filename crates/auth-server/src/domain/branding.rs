@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::client::{web_url, UriError};
-use super::tenant::{TenantRuleError, TenantSettings};
+use super::tenant_settings::{SettingsError, TenantSettings};
 
 const LOGO_KEY: &str = "logo_url";
 const COLOUR_KEY: &str = "brand_color";
@@ -16,7 +16,7 @@ pub enum BrandingError {
     #[error("the colour must be a hex colour such as #2f5bea or #25e")]
     Colour,
     #[error(transparent)]
-    Settings(#[from] TenantRuleError),
+    Settings(#[from] SettingsError),
 }
 
 /// `text` if it is a CSS hex colour (`#rgb` or `#rrggbb`): the only form
@@ -79,14 +79,11 @@ impl Branding {
     /// `settings` with this branding: its two keys set or removed, every
     /// other setting kept.
     pub fn applied_to(&self, settings: &TenantSettings) -> Result<TenantSettings, BrandingError> {
-        let mut map = settings.as_map().clone();
-        for (key, value) in [(LOGO_KEY, &self.logo_url), (COLOUR_KEY, &self.brand_color)] {
-            match value {
-                Some(v) => map.insert(key.to_owned(), Value::String(v.clone())),
-                None => map.remove(key),
-            };
-        }
-        Ok(TenantSettings::parse(Value::Object(map))?)
+        let patch = serde_json::json!({
+            LOGO_KEY: self.logo_url,
+            COLOUR_KEY: self.brand_color,
+        });
+        Ok(settings.merged(patch)?)
     }
 }
 

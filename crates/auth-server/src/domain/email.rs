@@ -40,6 +40,11 @@ impl Email {
         &self.normalized
     }
 
+    /// The part after the last `@`, lowercase.
+    pub fn domain(&self) -> &str {
+        self.normalized.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
     /// The part before `@`, for the password context list.
     pub fn local_part(&self) -> &str {
         self.normalized.rsplit_once('@').map_or("", |(l, _)| l)

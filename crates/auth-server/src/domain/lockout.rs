@@ -32,6 +32,14 @@ impl LockoutPolicy {
         reset_after: Duration::from_secs(3600),
     };
 
+    /// This policy with a tenant's own `lockout_threshold`, where it set one.
+    pub fn with_threshold(self, threshold: Option<i64>) -> LockoutPolicy {
+        LockoutPolicy {
+            threshold: threshold.unwrap_or(self.threshold),
+            ..self
+        }
+    }
+
     /// Failures last seen before this time are forgotten.
     pub fn forget_before(&self, now: i64) -> i64 {
         now.saturating_sub(i64::try_from(self.reset_after.as_secs()).unwrap_or(i64::MAX))
@@ -72,6 +80,19 @@ mod tests {
     use super::*;
 
     const P: LockoutPolicy = LockoutPolicy::ACCOUNT;
+
+    #[test]
+    fn a_tenant_threshold_replaces_only_the_threshold() {
+        assert_eq!(P.with_threshold(None), P);
+        let strict = P.with_threshold(Some(2));
+        assert_eq!(strict.threshold, 2);
+        assert_eq!(strict.lock_for(1), None);
+        assert_eq!(strict.lock_for(2), Some(P.base_lock));
+        assert_eq!(
+            (strict.max_lock, strict.reset_after),
+            (P.max_lock, P.reset_after)
+        );
+    }
 
     /// The values docs/security.md ("Brute force") promises.
     #[test]

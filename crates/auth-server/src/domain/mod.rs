@@ -15,4 +15,5 @@ pub mod session;
 pub mod signing_alg;
 pub mod starter_app;
 pub mod tenant;
+pub mod tenant_settings;
 pub mod user;

@@ -1,6 +1,8 @@
 //! Session lifetimes (ASVS 7.3): an idle timeout and an absolute one.
 use std::time::Duration;
 
+use super::tenant_settings::TenantSettings;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
     pub idle: Duration,
@@ -49,6 +51,19 @@ impl SessionStage {
 }
 
 impl SessionPolicy {
+    /// This policy with a tenant's own lifetimes (`session_idle_minutes`,
+    /// `session_lifetime_hours`) where it set them.
+    pub fn for_tenant(&self, settings: &TenantSettings) -> SessionPolicy {
+        let minutes = |m: i64| Duration::from_secs(u64::try_from(m).unwrap_or(0) * 60);
+        SessionPolicy {
+            idle: settings.session_idle_minutes().map_or(self.idle, minutes),
+            absolute: settings
+                .session_lifetime_hours()
+                .map_or(self.absolute, |h| minutes(h * 60)),
+            ..*self
+        }
+    }
+
     /// Whether a session created at `created_at`, last seen at `last_seen_at`
     /// and expiring at `expires_at` is still alive at `now`.
     pub fn is_alive(&self, last_seen_at: i64, expires_at: i64, now: i64) -> bool {
@@ -60,6 +75,22 @@ impl SessionPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenant_sets_its_own_lifetimes() {
+        let server = SessionPolicy::default();
+        assert_eq!(server.for_tenant(&TenantSettings::default()), server);
+        let settings = TenantSettings::parse(serde_json::json!({
+            "session_idle_minutes": 90,
+            "session_lifetime_hours": 48,
+        }))
+        .expect("valid");
+        let tenant = server.for_tenant(&settings);
+        assert_eq!(tenant.idle, Duration::from_secs(90 * 60));
+        assert_eq!(tenant.absolute, Duration::from_secs(48 * 3600));
+        assert_eq!(tenant.mfa_pending, server.mfa_pending);
+        assert_eq!(tenant.max_per_user, server.max_per_user);
+    }
 
     #[test]
     fn idle_and_absolute_timeouts_both_end_a_session() {

@@ -2,10 +2,8 @@
 //! and issuer (`{PUBLIC_URL}/t/{slug}`).
 use std::fmt;
 
-use serde_json::{Map, Value};
-
 pub use super::display_name::{DisplayName, DisplayNameError};
-use super::json_object::JsonObjectError;
+pub use super::tenant_settings::{SettingsError, TenantSettings};
 
 /// The reserved tenant where owners and operators log in and whose tokens
 /// ConnectAuth's own services exchange (`billing::platform`). Reserved, so
@@ -63,7 +61,6 @@ pub const RESERVED_SLUGS: &[&str] = &[
 ];
 pub const SLUG_MIN: usize = 3;
 pub const SLUG_MAX: usize = 40;
-pub const SETTINGS_MAX_BYTES: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TenantRuleError {
@@ -77,10 +74,8 @@ pub enum TenantRuleError {
     SlugReserved(String),
     #[error(transparent)]
     DisplayName(#[from] DisplayNameError),
-    #[error("settings must be a JSON object")]
-    SettingsNotObject,
-    #[error("settings must be at most {SETTINGS_MAX_BYTES} bytes of JSON")]
-    SettingsTooLarge,
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     #[error("tenant id must be a UUID")]
     BadId,
 }
@@ -157,40 +152,6 @@ impl fmt::Display for TenantId {
     }
 }
 
-/// Free-form tenant settings: a JSON object of bounded size.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TenantSettings(Map<String, Value>);
-
-impl TenantSettings {
-    pub fn parse(value: Value) -> Result<Self, TenantRuleError> {
-        match super::json_object::parse(value, SETTINGS_MAX_BYTES) {
-            Ok(map) => Ok(Self(map)),
-            Err(JsonObjectError::NotObject) => Err(TenantRuleError::SettingsNotObject),
-            Err(JsonObjectError::TooLarge) => Err(TenantRuleError::SettingsTooLarge),
-        }
-    }
-
-    /// A boolean setting, false when absent or not a boolean.
-    pub fn flag(&self, key: &str) -> bool {
-        self.0.get(key).and_then(Value::as_bool).unwrap_or(false)
-    }
-
-    /// `logo_url` when it is a web URL a page may load: https, or http on a
-    /// loopback host (development); anything else shows no logo.
-    pub fn logo_url(&self) -> Option<url::Url> {
-        let text = self.0.get("logo_url").and_then(Value::as_str)?;
-        super::client::web_url(text).ok()
-    }
-
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
-    }
-
-    pub fn to_json(&self) -> String {
-        Value::Object(self.0.clone()).to_string()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
     pub id: TenantId,
@@ -227,32 +188,6 @@ pub struct TenantUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn a_logo_is_an_https_url_or_a_loopback_one_in_development() {
-        let logo = |v: Value| {
-            TenantSettings::parse(json!({ "logo_url": v }))
-                .expect("settings")
-                .logo_url()
-                .map(|u| u.to_string())
-        };
-        assert_eq!(
-            logo(json!("https://cdn.example.com/logo.png")).as_deref(),
-            Some("https://cdn.example.com/logo.png")
-        );
-        assert!(logo(json!("http://127.0.0.1:9000/logo.png")).is_some());
-        for refused in [
-            json!("http://cdn.example.com/logo.png"),
-            json!("javascript:alert(1)"),
-            json!("data:image/png;base64,AAAA"),
-            json!("https://user:pw@cdn.example.com/l.png"),
-            json!("https://cdn.example.com/*.png"),
-            json!(42),
-        ] {
-            assert_eq!(logo(refused.clone()), None, "{refused}");
-        }
-    }
 
     #[test]
     fn valid_slugs_parse() {
@@ -304,20 +239,6 @@ mod tests {
                 "{s}"
             );
         }
-    }
-
-    #[test]
-    fn settings_must_be_a_small_object() {
-        assert!(TenantSettings::parse(json!({"logo": "x"})).is_ok());
-        assert_eq!(
-            TenantSettings::parse(json!([1])),
-            Err(TenantRuleError::SettingsNotObject)
-        );
-        let big = json!({ "x": "a".repeat(SETTINGS_MAX_BYTES) });
-        assert_eq!(
-            TenantSettings::parse(big),
-            Err(TenantRuleError::SettingsTooLarge)
-        );
     }
 
     #[test]

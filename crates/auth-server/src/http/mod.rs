@@ -10,8 +10,8 @@ use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
-    account, assets, console_apps, console_branding, console_events, console_keys, console_users,
-    dashboard, links, login, mfa, onboarding, signup,
+    account, assets, console_apps, console_branding, console_events, console_keys,
+    console_settings, console_users, dashboard, links, login, mfa, onboarding, signup,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -130,6 +130,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(tenants::get_tenant)
                     .patch(tenants::update_tenant),
             )
+            .service(web::resource("/tenants/{id}/settings").patch(tenants::patch_tenant_settings))
             .service(web::resource("/tenants/{id}/disable").post(tenants::disable_tenant))
             .service(web::resource("/tenants/{id}/users").get(users::list_users))
             .service(web::resource("/tenants/{id}/users/{user_id}").get(users::get_user))
@@ -204,6 +205,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/branding")
                     .get(console_branding::show_branding)
                     .post(console_branding::submit_branding),
+            )
+            .service(
+                web::resource("/settings")
+                    .get(console_settings::show_settings)
+                    .post(console_settings::submit_settings),
             )
             .service(web::resource("/events").get(console_events::show_events))
             .service(web::resource("/events.csv").get(console_events::export_events))

@@ -48,7 +48,7 @@ impl Identity {
         let ip_key = format!("ip:{}", requester.limit_key);
 
         let mut reserved = self
-            .reserve(tenant.id, &account_key, &self.account_lockout)
+            .reserve(tenant.id, &account_key, &self.account_lockout_for(tenant))
             .await;
         if reserved.is_ok() {
             reserved = self.reserve(tenant.id, &ip_key, &self.ip_lockout).await;
@@ -130,7 +130,7 @@ impl Identity {
         };
         let session_secret = self
             .open_session(NewSession {
-                tenant: tenant.id,
+                tenant,
                 user: user.id,
                 stage,
                 amr: "pwd",
@@ -227,7 +227,7 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let account_key = account_key(Some(&user.email));
         if let Err(e) = self
-            .reserve(tenant.id, &account_key, &self.account_lockout)
+            .reserve(tenant.id, &account_key, &self.account_lockout_for(tenant))
             .await
         {
             if matches!(e, IdentityError::Locked { .. }) {
@@ -279,7 +279,7 @@ impl Identity {
         locale: Locale,
         (event, detail): (&str, &str),
     ) -> Result<(), IdentityError> {
-        let policy = &self.account_lockout;
+        let policy = &self.account_lockout_for(tenant);
         let forget_before = policy.forget_before(self.now());
         let counter = self
             .failures

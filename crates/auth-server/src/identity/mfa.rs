@@ -142,7 +142,8 @@ impl Identity {
             .pending_totp(self.now())
             .ok_or(IdentityError::Field("err_enrolment_expired"))?;
         let key = format!("mfa:{}", user.id);
-        self.reserve(tenant.id, &key, &self.account_lockout).await?;
+        self.reserve(tenant.id, &key, &self.account_lockout_for(tenant))
+            .await?;
         let seed = self.keys.open(sealed, &owner(&user))?;
         let accepted = match matching_step(&totp(seed, tenant, &user)?, code, self.totp_time()) {
             Some(step) => self.users.use_totp_step(tenant.id, user.id, step).await?,
@@ -207,7 +208,8 @@ impl Identity {
     ) -> Result<String, IdentityError> {
         let user = &session.user;
         let key = format!("mfa:{}", user.id);
-        self.reserve(tenant.id, &key, &self.account_lockout).await?;
+        self.reserve(tenant.id, &key, &self.account_lockout_for(tenant))
+            .await?;
         let method = self.check_second_factor(tenant, user, code).await?;
         let Some(method) = method else {
             self.record(

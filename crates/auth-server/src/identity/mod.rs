@@ -22,6 +22,7 @@ use url::Url;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::one_time_token::LinkProblem;
 use crate::domain::session::SessionPolicy;
+use crate::domain::tenant::Tenant;
 use crate::i18n::Catalog;
 use crate::keys::sealed::{MasterKeys, SealError};
 use crate::password::{HashError, PasswordHasher, PasswordRuleError};
@@ -204,6 +205,13 @@ impl Identity {
 
 impl Identity {
     /// Now, in Unix seconds, by the injected clock.
+    /// The account lockout in this tenant: the server's policy with the
+    /// tenant's `lockout_threshold`, where it set one.
+    pub(crate) fn account_lockout_for(&self, tenant: &Tenant) -> LockoutPolicy {
+        self.account_lockout
+            .with_threshold(tenant.settings.lockout_threshold())
+    }
+
     pub(crate) fn now(&self) -> i64 {
         self.clock.now()
     }

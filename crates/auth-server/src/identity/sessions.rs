@@ -8,7 +8,7 @@ use crate::store::sessions::SessionRecord;
 use crate::store::StoreError;
 
 pub struct NewSession<'a> {
-    pub tenant: TenantId,
+    pub tenant: &'a Tenant,
     pub user: UserId,
     pub stage: SessionStage,
     pub amr: &'a str,
@@ -40,14 +40,15 @@ impl Identity {
         let (secret, digest) = crate::opaque_secret::new_secret()
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
         let now = self.now();
+        let policy = self.session_policy.for_tenant(&s.tenant.settings);
         let lifetime = match s.stage {
-            SessionStage::MfaPending => self.session_policy.mfa_pending,
-            SessionStage::Authenticated => self.session_policy.absolute,
+            SessionStage::MfaPending => policy.mfa_pending,
+            SessionStage::Authenticated => policy.absolute,
         };
         let record = SessionRecord {
             secret_hash: digest,
             handle: uuid::Uuid::new_v4().simple().to_string(),
-            tenant_id: s.tenant.to_string(),
+            tenant_id: s.tenant.id.to_string(),
             user_id: s.user.to_string(),
             stage: s.stage,
             amr: s.amr.to_owned(),
@@ -70,13 +71,9 @@ impl Identity {
         // and with them what applications got from those logins.
         let ended = self
             .sessions
-            .keep_newest(
-                s.tenant,
-                &s.user.to_string(),
-                self.session_policy.max_per_user,
-            )
+            .keep_newest(s.tenant.id, &s.user.to_string(), policy.max_per_user)
             .await?;
-        self.revoke_grants_of(s.tenant, &ended, "session cap")
+        self.revoke_grants_of(s.tenant.id, &ended, "session cap")
             .await?;
         if !ended.is_empty() {
             tracing::info!(
@@ -90,27 +87,30 @@ impl Identity {
     /// The live session behind a cookie secret, in this tenant only.
     pub async fn resolve_session(
         &self,
-        tenant: TenantId,
+        tenant: &Tenant,
         secret: &str,
     ) -> Result<Option<ActiveSession>, IdentityError> {
         let digest = crate::opaque_secret::digest(secret);
-        let Some(record) = self.sessions.find(tenant, &digest).await? else {
+        let Some(record) = self.sessions.find(tenant.id, &digest).await? else {
             return Ok(None);
         };
         let now = self.now();
-        if !self
-            .session_policy
-            .is_alive(record.last_seen_at, record.expires_at, now)
-        {
+        if !self.session_policy.for_tenant(&tenant.settings).is_alive(
+            record.last_seen_at,
+            record.expires_at,
+            now,
+        ) {
             self.sessions.delete(&digest).await?;
             return Ok(None);
         }
         let Some(user_id) = UserId::parse(&record.user_id) else {
             return Ok(None);
         };
-        let user = self.users.get(tenant, user_id).await?;
+        let user = self.users.get(tenant.id, user_id).await?;
         if user.is_disabled() {
-            self.sessions.delete_all_for_user(tenant, user.id).await?;
+            self.sessions
+                .delete_all_for_user(tenant.id, user.id)
+                .await?;
             return Ok(None);
         }
         // Sliding idle timeout; a write a minute at most per session.
@@ -150,7 +150,7 @@ impl Identity {
     ) -> Result<String, IdentityError> {
         let amr = format!("{} {method}", session.record.amr);
         self.open_session(NewSession {
-            tenant: tenant.id,
+            tenant,
             user: session.user.id,
             stage: SessionStage::Authenticated,
             amr: &amr,

@@ -71,6 +71,9 @@ impl Identity {
         requester: &Requester,
         locale: Locale,
     ) -> Result<(), IdentityError> {
+        if !tenant.settings.signup_allows_domain(request.email.domain()) {
+            return Err(IdentityError::Field("err_signup_domain"));
+        }
         let context = [
             tenant.slug.as_ref(),
             tenant.display_name.as_ref(),

@@ -93,7 +93,7 @@ impl RotationPolicy {
         // Scheduled rotation must never find its next key too young, even for a
         // tenant that asks for the shortest period (one day).
         let floor = 4 * self.jwks_max_age_secs;
-        if self.period_secs < floor || super::rotation::MIN_ROTATION_DAYS * DAY < floor {
+        if self.period_secs < floor || super::rotation::MIN_ROTATION_SECS < floor {
             return Err(KeyringError::Policy(
                 "the rotation period (and one day) must be at least 4 × the JWKS max-age",
             ));

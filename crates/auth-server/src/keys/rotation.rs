@@ -16,8 +16,9 @@ use crate::domain::tenant::TenantId;
 use crate::store::signing_keys::Rotation;
 
 /// Bounds of the tenant setting `key_rotation_days`.
-pub const MIN_ROTATION_DAYS: i64 = 1;
-pub const MAX_ROTATION_DAYS: i64 = 365;
+pub use crate::domain::tenant_settings::{MAX_ROTATION_DAYS, MIN_ROTATION_DAYS};
+/// The shortest period a tenant may ask for, in seconds.
+pub const MIN_ROTATION_SECS: i64 = MIN_ROTATION_DAYS * DAY;
 /// The tenant setting that overrides the rotation period.
 pub const ROTATION_DAYS_SETTING: &str = "key_rotation_days";
 const LEASE_NAME: &str = "rotation";
@@ -106,7 +107,7 @@ impl KeyService {
 
     async fn rotate_due_locked(&self) -> Result<usize, KeyringError> {
         let now = self.clock.now();
-        let shortest = self.policy.period_secs.min(MIN_ROTATION_DAYS * DAY);
+        let shortest = self.policy.period_secs.min(MIN_ROTATION_SECS);
         let mut rotated = 0;
         for key in self.store.active_since(now - shortest).await? {
             if key.activated_at + self.period_for(key.tenant_id, &key.tenant_settings) > now {

@@ -29,6 +29,11 @@ impl Keys {
         Ok(rotated)
     }
 
+    /// Days between scheduled rotations for a tenant that sets none.
+    pub fn default_rotation_days(&self) -> i64 {
+        self.keys.policy().period_secs / (24 * 3600)
+    }
+
     /// Revokes the key `kid` of `tenant` (see [`KeyService::revoke`]).
     pub async fn revoke(&self, tenant: TenantId, kid: &str) -> Result<(), KeyringError> {
         self.keys.revoke(tenant, kid).await?;

@@ -17,6 +17,7 @@ pub use users::Users;
 use crate::cache::TenantDirectory;
 use crate::domain::branding::BrandingError;
 use crate::domain::client::ClientRuleError;
+use crate::domain::tenant_settings::SettingsError;
 use crate::identity::Identity;
 use crate::keys::keyring::KeyringError;
 use crate::oauth::client_status::DisableClientError;
@@ -40,6 +41,8 @@ pub enum ManageError {
     Random(#[from] getrandom::Error),
     #[error(transparent)]
     Branding(#[from] BrandingError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
 }
 
 impl ManageError {
@@ -51,6 +54,14 @@ impl ManageError {
     /// Whether the user asked for does not exist (in that tenant).
     pub fn is_user_not_found(&self) -> bool {
         matches!(self, ManageError::Store(StoreError::UserNotFound))
+    }
+
+    /// The settings rule a change broke, if that is why it was refused.
+    pub fn settings_rule(&self) -> Option<&SettingsError> {
+        match self {
+            ManageError::Settings(rule) => Some(rule),
+            _ => None,
+        }
     }
 
     /// The client rule a change broke, if that is why it was refused.

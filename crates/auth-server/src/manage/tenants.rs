@@ -2,6 +2,8 @@
 //! dropped from this instance's tenant directory.
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use super::ManageError;
 use crate::cache::TenantDirectory;
 use crate::domain::branding::Branding;
@@ -63,6 +65,22 @@ impl Tenants {
     ) -> Result<Tenant, ManageError> {
         let current = self.store.get(id).await?;
         let settings = branding.applied_to(&current.settings)?;
+        self.update(
+            id,
+            TenantUpdate {
+                settings: Some(settings),
+                ..TenantUpdate::default()
+            },
+        )
+        .await
+    }
+
+    /// Changes the settings by a JSON merge patch (RFC 7396): the keys it
+    /// names are set (each checked against its rule) or, when `null`,
+    /// removed; the others stay. A refused patch changes nothing.
+    pub async fn patch_settings(&self, id: TenantId, patch: Value) -> Result<Tenant, ManageError> {
+        let current = self.store.get(id).await?;
+        let settings = current.settings.merged(patch)?;
         self.update(
             id,
             TenantUpdate {

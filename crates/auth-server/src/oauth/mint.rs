@@ -110,9 +110,7 @@ impl OAuth {
     pub fn default_audience(&self, tenant: &Tenant) -> String {
         tenant
             .settings
-            .as_map()
-            .get("default_audience")
-            .and_then(Value::as_str)
+            .default_audience()
             .map_or_else(|| self.issuer(tenant), str::to_owned)
     }
 

@@ -140,7 +140,7 @@ pub(crate) fn tenant_from_row(row: &AnyRow) -> Result<Tenant, StoreError> {
     let settings = serde_json::from_str(&settings)
         .map_err(|e| StoreError::Corrupt(format!("tenant {id} settings: {e}")))
         .and_then(|v| {
-            TenantSettings::parse(v)
+            TenantSettings::from_stored(v)
                 .map_err(|e| StoreError::Corrupt(format!("tenant {id} settings: {e}")))
         })?;
     Ok(Tenant {

@@ -50,6 +50,7 @@ mod refresh_scope;
 mod session_grants;
 mod session_idle;
 mod signing_keys;
+mod tenant_settings;
 mod tenant_store;
 mod tenants;
 mod userinfo;

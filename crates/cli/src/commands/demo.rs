@@ -57,12 +57,14 @@ async fn ensure_tenant(db: &Database) -> anyhow::Result<Tenant> {
         }
         Err(e) => return Err(e).context("looking up the demo tenant"),
     };
-    if tenant.settings.as_map().get("default_audience").is_none() {
-        let mut settings = tenant.settings.as_map().clone();
-        settings.insert("default_audience".into(), json!(DEMO_AUDIENCE));
+    if tenant.settings.default_audience().is_none() {
         let update = TenantUpdate {
             display_name: None,
-            settings: Some(TenantSettings::parse(serde_json::Value::Object(settings))?),
+            settings: Some(
+                tenant
+                    .settings
+                    .merged(json!({ "default_audience": DEMO_AUDIENCE }))?,
+            ),
         };
         return Ok(store.update(tenant.id, update).await?);
     }

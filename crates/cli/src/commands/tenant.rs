@@ -1,6 +1,6 @@
 //! `connectauth tenant …`: tenants straight in the auth database.
 use auth_server::domain::tenant::{
-    DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug,
+    DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
 };
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::StoreError;
@@ -61,6 +61,22 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
         }
         TenantCommand::Show { tenant } => {
             print_tenant(&find(&store, &tenant).await?);
+        }
+        TenantCommand::Settings { tenant, patch } => {
+            let found = find(&store, &tenant).await?;
+            let patch = serde_json::from_str(&patch)
+                .map_err(|e| anyhow::anyhow!("the patch is not JSON: {e}"))?;
+            let settings = found
+                .settings
+                .merged(patch)
+                .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+            let update = TenantUpdate {
+                display_name: None,
+                settings: Some(settings),
+            };
+            let t = store.update(found.id, update).await.map_err(store_error)?;
+            println!("updated the settings of tenant {}", t.slug);
+            print_tenant(&t);
         }
         TenantCommand::Disable { tenant } => {
             let found = find(&store, &tenant).await?;

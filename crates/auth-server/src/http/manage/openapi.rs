@@ -31,6 +31,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         tenants::get_tenant_by_slug,
         tenants::get_tenant,
         tenants::update_tenant,
+        tenants::patch_tenant_settings,
         tenants::disable_tenant,
         users::list_users,
         users::get_user,

@@ -1,18 +1,26 @@
-//! `/manage/v1/tenants`: create, read, list, update, disable.
+//! `/manage/v1/tenants`: create, read, list, update, change settings, disable.
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use service_kit::http::json_object::JsonObject;
 use service_kit::ApiError;
+use std::borrow::Cow;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
 use super::paths::TenantPath;
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate,
+};
+use crate::domain::tenant_settings::{
+    Setting, SettingKind, AUDIENCE_MAX, SETTINGS, SETTINGS_MAX_BYTES, SIGNUP_DOMAINS_MAX,
 };
 use crate::http::extract::Operator;
 use crate::http::manage::openapi::{Conflict, Invalid, JsonBody, Read, Unauthorized};
@@ -29,9 +37,9 @@ pub struct CreateTenantBody {
     /// The name shown to people: 1 to 100 characters, no control characters.
     #[schema(example = "Acme")]
     display_name: String,
-    /// A JSON object of at most 8 KiB; `{}` when absent.
+    /// The tenant's settings; none when absent.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<SettingsSchema>)]
     settings: Option<Value>,
 }
 
@@ -41,8 +49,9 @@ pub struct CreateTenantBody {
 pub struct UpdateTenantBody {
     /// The name shown to people: 1 to 100 characters, no control characters.
     display_name: Option<String>,
-    /// Replaces the settings as a whole: a JSON object of at most 8 KiB.
-    #[schema(value_type = Option<Object>)]
+    /// Replaces the settings as a whole (to change some, use
+    /// `PATCH /manage/v1/tenants/{id}/settings`).
+    #[schema(value_type = Option<SettingsSchema>)]
     settings: Option<Value>,
 }
 
@@ -74,9 +83,8 @@ pub struct TenantView {
     slug: String,
     #[schema(example = "Acme")]
     display_name: String,
-    /// The tenant's settings: `brand_color` (`#rrggbb`), `logo_url` (https),
-    /// `require_mfa` (boolean) and `default_audience` are read by the server.
-    #[schema(value_type = Object)]
+    /// The tenant's settings.
+    #[schema(value_type = SettingsSchema)]
     settings: Map<String, Value>,
     status: Status,
     #[schema(format = DateTime)]
@@ -140,9 +148,11 @@ pub async fn create_tenant(
     let new = NewTenant {
         slug: TenantSlug::parse(&body.slug)?,
         display_name: DisplayName::parse_exact(&body.display_name)?,
-        settings: TenantSettings::parse(
-            body.settings.unwrap_or_else(|| Value::Object(Map::new())),
-        )?,
+        settings: body
+            .settings
+            .map(TenantSettings::parse)
+            .transpose()?
+            .unwrap_or_default(),
     };
     let tenant = state.manage.tenants.create(new).await?;
     Ok(HttpResponse::Created()
@@ -275,4 +285,116 @@ pub async fn disable_tenant(
 ) -> Result<HttpResponse, ApiError> {
     let tenant = state.manage.tenants.disable(id).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+}
+
+/// Change a tenant's settings
+///
+/// A JSON merge patch (RFC 7396): each setting the body names is set, or
+/// removed when `null`; the others stay. A value of the wrong type or out
+/// of bounds (`"true"` for a boolean, a threshold of 0) or an unknown key is
+/// refused with 422 and nothing changes.
+#[utoipa::path(
+    patch,
+    path = "/manage/v1/tenants/{id}/settings",
+    tag = "tenants",
+    params(TenantPath),
+    request_body(content = SettingsSchema, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The tenant, with its settings changed.", body = TenantView),
+        Read, JsonBody, Invalid,
+    ),
+)]
+pub async fn patch_tenant_settings(
+    _: Operator,
+    state: web::Data<AppState>,
+    TenantPath {
+        tenant: Tenant { id, .. },
+    }: TenantPath,
+    patch: JsonObject<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = state
+        .manage
+        .tenants
+        .patch_settings(id, patch.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+}
+
+/// The JSON Schema of a tenant's settings, made from the domain's table of
+/// settings (`domain::tenant_settings::SETTINGS`): one source for the rules
+/// and their documentation. Every key may be `null` (absent, or removed by a
+/// merge patch).
+pub struct SettingsSchema;
+
+impl utoipa::PartialSchema for SettingsSchema {
+    fn schema() -> RefOr<Schema> {
+        let mut object = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(format!(
+                "A tenant's settings: a JSON object of at most {SETTINGS_MAX_BYTES} bytes."
+            )))
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)));
+        for setting in SETTINGS {
+            object = object.property(setting.key, setting_schema(setting));
+        }
+        object.into()
+    }
+}
+
+impl ToSchema for SettingsSchema {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("TenantSettings")
+    }
+}
+
+fn nullable(t: Type) -> SchemaType {
+    SchemaType::from_iter([t, Type::Null])
+}
+
+/// A domain name, as `signup_email_domains` takes it.
+const DOMAIN_PATTERN: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+
+fn setting_schema(setting: &Setting) -> Schema {
+    let about = Some(setting.about);
+    match setting.kind {
+        SettingKind::Flag => ObjectBuilder::new()
+            .schema_type(nullable(Type::Boolean))
+            .description(about)
+            .into(),
+        SettingKind::Integer(min, max) => ObjectBuilder::new()
+            .schema_type(nullable(Type::Integer))
+            .minimum(Some(min))
+            .maximum(Some(max))
+            .description(about)
+            .into(),
+        SettingKind::Audience => ObjectBuilder::new()
+            .schema_type(nullable(Type::String))
+            .min_length(Some(1))
+            .max_length(Some(AUDIENCE_MAX))
+            .pattern(Some("^[!-~]+$"))
+            .description(about)
+            .into(),
+        SettingKind::Domains => ArrayBuilder::new()
+            .schema_type(nullable(Type::Array))
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(253))
+                    .pattern(Some(DOMAIN_PATTERN)),
+            )
+            .max_items(Some(SIGNUP_DOMAINS_MAX))
+            .description(about)
+            .into(),
+        SettingKind::Colour => ObjectBuilder::new()
+            .schema_type(nullable(Type::String))
+            .pattern(Some("^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$"))
+            .description(about)
+            .into(),
+        SettingKind::WebUrl => ObjectBuilder::new()
+            .schema_type(nullable(Type::String))
+            .format(Some(SchemaFormat::Custom("uri".to_owned())))
+            .pattern(Some("^https://"))
+            .description(about)
+            .into(),
+    }
 }

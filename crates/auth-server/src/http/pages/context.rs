@@ -247,7 +247,7 @@ impl PageCtx {
             t => self.state.identity.catalog.texts(self.locale),
             base => self.base(),
             csrf => &self.csrf,
-            tenant => context! { slug => self.tenant.slug.as_ref(), name => self.tenant.display_name.as_ref(), logo_url => logo.as_ref().map(url::Url::as_str) },
+            tenant => context! { slug => self.tenant.slug.as_ref(), name => self.tenant.display_name.as_ref(), logo_url => logo.as_ref().map(url::Url::as_str), signup_open => self.tenant.settings.signup_open() },
             return_to => &self.return_to,
             // `?return_to=…` for links to the journey's other pages, or "".
             resume_query => with_return_to("", self.return_to.as_deref(), &[]),
@@ -413,14 +413,14 @@ impl PageCtx {
         };
         self.state
             .identity
-            .resolve_session(self.tenant.id, secret)
+            .resolve_session(&self.tenant, secret)
             .await
             .map_err(PageError::internal)
     }
 
     /// Whether the tenant requires every user to use MFA (`settings.require_mfa`).
     pub fn requires_mfa(&self) -> bool {
-        self.tenant.settings.flag("require_mfa")
+        self.tenant.settings.require_mfa()
     }
 }
 

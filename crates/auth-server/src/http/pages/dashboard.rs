@@ -147,6 +147,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
                 apps_url => super::console_apps::apps_path(t.slug.as_ref()),
                 users_url => super::console_users::users_path(t.slug.as_ref()),
                 branding_url => super::console_branding::branding_path(t.slug.as_ref()),
+                settings_url => super::console_settings::settings_path(t.slug.as_ref()),
                 keys_url => super::console_keys::keys_path(t.slug.as_ref()),
                 events_url => super::console_events::events_path(t.slug.as_ref()),
             }

@@ -95,6 +95,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("keys.html", include_str!("../../../templates/keys.html")),
     (
+        "settings.html",
+        include_str!("../../../templates/settings.html"),
+    ),
+    (
         "events.html",
         include_str!("../../../templates/events.html"),
     ),

@@ -41,8 +41,8 @@ pub async fn show_signup(
     q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, PageError> {
     ctx.resume(q.return_to.as_deref()).await;
-    if !signups_open(&ctx).await {
-        return signups_closed(&ctx);
+    if let Some(why) = signups_closed(&ctx).await {
+        return closed_page(&ctx, why);
     }
     ctx.render(
         StatusCode::OK,
@@ -57,8 +57,8 @@ pub async fn submit_signup(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
-    if !signups_open(&ctx).await {
-        return signups_closed(&ctx);
+    if let Some(why) = signups_closed(&ctx).await {
+        return closed_page(&ctx, why);
     }
     let form = form.into_inner();
     let input = SignupForm {
@@ -97,22 +97,28 @@ pub async fn submit_signup(
     }
 }
 
-/// Whether the tenant's plan lets new accounts in (billing's entitlements,
-/// cached; open when billing is off or has never answered).
-async fn signups_open(ctx: &PageCtx) -> bool {
-    ctx.state
+/// Why the sign-up page takes no new accounts, as the text key that says
+/// so: the tenant closed sign-up (`signup_open: false`), or its plan's hard
+/// quota is reached (billing's entitlements, cached; open when billing is
+/// off or has never answered). Existing users still sign in.
+async fn signups_closed(ctx: &PageCtx) -> Option<&'static str> {
+    if !ctx.tenant.settings.signup_open() {
+        return Some("signups_off");
+    }
+    let allowed = ctx
+        .state
         .billing
         .entitlements
         .signups_allowed(&ctx.tenant)
-        .await
+        .await;
+    (!allowed).then_some("signups_closed")
 }
 
-/// Over the hard quota: no new accounts; existing users still sign in.
-fn signups_closed(ctx: &PageCtx) -> Result<HttpResponse, PageError> {
+fn closed_page(ctx: &PageCtx, why: &str) -> Result<HttpResponse, PageError> {
     ctx.message(
         StatusCode::FORBIDDEN,
         "signups_closed_heading",
-        &ctx.text("signups_closed"),
+        &ctx.text(why),
         Some(("signups_closed_login", format!("{}/login", ctx.base()))),
     )
 }

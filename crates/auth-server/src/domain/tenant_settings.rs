@@ -1,0 +1,572 @@
+//! A tenant's settings: one JSON object of known keys, each with a type and
+//! a rule. What an owner or operator sends is checked key by key (an
+//! unknown key, a string `"true"` for a boolean or a number out of range is
+//! refused, never read as "off"); a change is a JSON merge patch (RFC 7396):
+//! the keys it names change, `null` removes one, the others stay.
+use serde_json::{Map, Value};
+
+use super::branding::brand_colour;
+use super::client::web_url;
+use super::json_object::{self, JsonObjectError};
+
+pub const SETTINGS_MAX_BYTES: usize = 8 * 1024;
+
+/// Bounds of `key_rotation_days`.
+pub const MIN_ROTATION_DAYS: i64 = 1;
+pub const MAX_ROTATION_DAYS: i64 = 365;
+/// Bounds of `lockout_threshold` (failed logins before an account locks).
+pub const LOCKOUT_THRESHOLD_RANGE: (i64, i64) = (1, 100);
+/// Bounds of `session_idle_minutes` (5 minutes to 7 days).
+pub const SESSION_IDLE_MINUTES_RANGE: (i64, i64) = (5, 7 * 24 * 60);
+/// Bounds of `session_lifetime_hours` (1 hour to 90 days).
+pub const SESSION_LIFETIME_HOURS_RANGE: (i64, i64) = (1, 90 * 24);
+/// At most this many domains in `signup_email_domains`.
+pub const SIGNUP_DOMAINS_MAX: usize = 50;
+pub const AUDIENCE_MAX: usize = 200;
+
+/// What a setting holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    Flag,
+    /// A whole number within these bounds, both included.
+    Integer(i64, i64),
+    /// 1 to 200 characters, no spaces.
+    Audience,
+    /// A list of domain names.
+    Domains,
+    /// A CSS hex colour.
+    Colour,
+    /// A web URL a page may load.
+    WebUrl,
+}
+
+/// One setting a tenant may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub key: &'static str,
+    pub kind: SettingKind,
+    /// What it does, and what absent means.
+    pub about: &'static str,
+}
+
+/// Every setting a tenant may hold.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "require_mfa",
+        kind: SettingKind::Flag,
+        about: "Every user must set up and use a second factor. Absent: false.",
+    },
+    Setting {
+        key: "default_audience",
+        kind: SettingKind::Audience,
+        about: "The audience (`aud`) of access tokens that name no `resource`. Absent: the issuer.",
+    },
+    Setting {
+        key: "key_rotation_days",
+        kind: SettingKind::Integer(MIN_ROTATION_DAYS, MAX_ROTATION_DAYS),
+        about: "Days between scheduled rotations of the signing keys. Absent: the server's period.",
+    },
+    Setting {
+        key: "lockout_threshold",
+        kind: SettingKind::Integer(LOCKOUT_THRESHOLD_RANGE.0, LOCKOUT_THRESHOLD_RANGE.1),
+        about: "Failed logins after which an account locks (for a minute, doubling to 15). Absent: the server's threshold (5).",
+    },
+    Setting {
+        key: "session_idle_minutes",
+        kind: SettingKind::Integer(SESSION_IDLE_MINUTES_RANGE.0, SESSION_IDLE_MINUTES_RANGE.1),
+        about: "Minutes without activity after which a login session ends. Absent: the server's (30).",
+    },
+    Setting {
+        key: "session_lifetime_hours",
+        kind: SettingKind::Integer(SESSION_LIFETIME_HOURS_RANGE.0, SESSION_LIFETIME_HOURS_RANGE.1),
+        about: "Hours after which a login session ends however active. Absent: the server's (10).",
+    },
+    Setting {
+        key: "signup_open",
+        kind: SettingKind::Flag,
+        about: "Whether the hosted sign-up page takes new accounts. Absent: true.",
+    },
+    Setting {
+        key: "signup_email_domains",
+        kind: SettingKind::Domains,
+        about: "Sign-up takes only addresses at these domains. Absent or empty: any address.",
+    },
+    Setting {
+        key: "brand_color",
+        kind: SettingKind::Colour,
+        about: "The hosted pages' brand colour, `#rgb` or `#rrggbb`.",
+    },
+    Setting {
+        key: "logo_url",
+        kind: SettingKind::WebUrl,
+        about: "The logo the hosted pages show: an https URL (http only on a loopback host).",
+    },
+];
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("settings must be a JSON object")]
+    NotObject,
+    #[error("settings must be at most {SETTINGS_MAX_BYTES} bytes of JSON")]
+    TooLarge,
+    #[error("`{0}` is not a setting")]
+    Unknown(String),
+    #[error("setting `{key}` must be {expected}")]
+    Invalid { key: &'static str, expected: String },
+}
+
+impl SettingsError {
+    /// The key at fault, when one is.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            SettingsError::Unknown(key) => Some(key),
+            SettingsError::Invalid { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+fn expected(kind: SettingKind) -> String {
+    match kind {
+        SettingKind::Flag => "true or false".to_owned(),
+        SettingKind::Integer(min, max) => format!("a whole number from {min} to {max}"),
+        SettingKind::Audience => format!("1 to {AUDIENCE_MAX} characters without spaces"),
+        SettingKind::Domains => {
+            format!("a list of at most {SIGNUP_DOMAINS_MAX} domain names such as example.com")
+        }
+        SettingKind::Colour => "a hex colour such as #2f5bea or #25e".to_owned(),
+        SettingKind::WebUrl => "an https URL (http only on a loopback host)".to_owned(),
+    }
+}
+
+/// `value` in its stored form if it is a valid `kind`, else `None`.
+fn checked(kind: SettingKind, value: &Value) -> Option<Value> {
+    match kind {
+        SettingKind::Flag => value.as_bool().map(Value::Bool),
+        SettingKind::Integer(min, max) => value
+            .as_i64()
+            .filter(|n| (min..=max).contains(n))
+            .map(Value::from),
+        SettingKind::Audience => value
+            .as_str()
+            .map(str::trim)
+            .filter(|s| {
+                !s.is_empty()
+                    && s.chars().count() <= AUDIENCE_MAX
+                    && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+            })
+            .map(Value::from),
+        SettingKind::Domains => {
+            let items = value.as_array()?;
+            if items.len() > SIGNUP_DOMAINS_MAX {
+                return None;
+            }
+            let mut domains = items
+                .iter()
+                .map(|d| d.as_str().and_then(email_domain))
+                .collect::<Option<Vec<_>>>()?;
+            domains.sort();
+            domains.dedup();
+            Some(Value::from(domains))
+        }
+        SettingKind::Colour => value
+            .as_str()
+            .map(str::trim)
+            .and_then(brand_colour)
+            .map(|c| Value::from(c.to_ascii_lowercase())),
+        SettingKind::WebUrl => value
+            .as_str()
+            .and_then(|s| web_url(s.trim()).ok())
+            .map(|u| Value::from(u.to_string())),
+    }
+}
+
+/// `text` as a lowercase domain name an email address can end with: labels
+/// of letters, digits and inner hyphens, at least two of them.
+pub fn email_domain(text: &str) -> Option<String> {
+    let domain = text.trim().trim_start_matches('@').to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    (domain.len() <= 253 && labels.len() >= 2 && labels.iter().all(label_ok)).then_some(domain)
+}
+
+fn kind_of(key: &str) -> Option<(&'static str, SettingKind)> {
+    SETTINGS
+        .iter()
+        .find(|s| s.key == key)
+        .map(|s| (s.key, s.kind))
+}
+
+/// A tenant's settings, valid by construction when they come from
+/// [`TenantSettings::parse`] or [`TenantSettings::merged`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TenantSettings(Map<String, Value>);
+
+impl TenantSettings {
+    /// Settings as sent whole (creating a tenant, replacing its settings):
+    /// every key known, every value valid.
+    pub fn parse(value: Value) -> Result<Self, SettingsError> {
+        let map = bounded(value)?;
+        let mut settings = Map::new();
+        for (key, value) in map {
+            let (key, kind) = kind_of(&key).ok_or(SettingsError::Unknown(key))?;
+            if value.is_null() {
+                continue;
+            }
+            settings.insert(key.to_owned(), check(key, kind, &value)?);
+        }
+        Ok(Self(settings))
+    }
+
+    /// Settings read back from our own database: kept as stored (keys an
+    /// older version accepted included); each reader below ignores a value
+    /// it cannot use.
+    pub fn from_stored(value: Value) -> Result<Self, SettingsError> {
+        match value {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Err(SettingsError::NotObject),
+        }
+    }
+
+    /// These settings changed by a JSON merge patch (RFC 7396): each key the
+    /// patch names is set (checked like [`TenantSettings::parse`]) or, when
+    /// `null`, removed; every other setting stays.
+    pub fn merged(&self, patch: Value) -> Result<Self, SettingsError> {
+        let Value::Object(patch) = patch else {
+            return Err(SettingsError::NotObject);
+        };
+        let mut map = self.0.clone();
+        for (key, value) in patch {
+            let (key, kind) = kind_of(&key).ok_or(SettingsError::Unknown(key))?;
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                map.insert(key.to_owned(), check(key, kind, &value)?);
+            }
+        }
+        let map = bounded(Value::Object(map))?;
+        Ok(Self(map))
+    }
+
+    /// A boolean setting, false when absent or not a boolean.
+    pub fn flag(&self, key: &str) -> bool {
+        self.0.get(key).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// Whether every user must use a second factor.
+    pub fn require_mfa(&self) -> bool {
+        self.flag("require_mfa")
+    }
+
+    /// Whether the hosted sign-up page takes new accounts (open unless the
+    /// tenant closed it).
+    pub fn signup_open(&self) -> bool {
+        self.0
+            .get("signup_open")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    /// The domains sign-up is limited to; empty when any address may sign up.
+    pub fn signup_email_domains(&self) -> Vec<String> {
+        self.0
+            .get("signup_email_domains")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|d| d.as_str().and_then(email_domain))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether an address with this domain may sign up.
+    pub fn signup_allows_domain(&self, domain: &str) -> bool {
+        let allowed = self.signup_email_domains();
+        allowed.is_empty() || allowed.iter().any(|d| d.eq_ignore_ascii_case(domain))
+    }
+
+    /// The audience of access tokens that name no resource.
+    pub fn default_audience(&self) -> Option<&str> {
+        self.0
+            .get("default_audience")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// An integer setting within its bounds; `None` when absent or unusable.
+    fn integer(&self, key: &str) -> Option<i64> {
+        let (_, kind) = kind_of(key)?;
+        let value = self.0.get(key)?;
+        checked(kind, value).and_then(|v| v.as_i64())
+    }
+
+    pub fn key_rotation_days(&self) -> Option<i64> {
+        self.integer("key_rotation_days")
+    }
+
+    pub fn lockout_threshold(&self) -> Option<i64> {
+        self.integer("lockout_threshold")
+    }
+
+    pub fn session_idle_minutes(&self) -> Option<i64> {
+        self.integer("session_idle_minutes")
+    }
+
+    pub fn session_lifetime_hours(&self) -> Option<i64> {
+        self.integer("session_lifetime_hours")
+    }
+
+    /// `logo_url` when it is a web URL a page may load: https, or http on a
+    /// loopback host (development); anything else shows no logo.
+    pub fn logo_url(&self) -> Option<url::Url> {
+        let text = self.0.get("logo_url").and_then(Value::as_str)?;
+        web_url(text).ok()
+    }
+
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    pub fn to_json(&self) -> String {
+        Value::Object(self.0.clone()).to_string()
+    }
+}
+
+fn bounded(value: Value) -> Result<Map<String, Value>, SettingsError> {
+    json_object::parse(value, SETTINGS_MAX_BYTES).map_err(|e| match e {
+        JsonObjectError::NotObject => SettingsError::NotObject,
+        JsonObjectError::TooLarge => SettingsError::TooLarge,
+    })
+}
+
+fn check(key: &'static str, kind: SettingKind, value: &Value) -> Result<Value, SettingsError> {
+    checked(kind, value).ok_or_else(|| SettingsError::Invalid {
+        key,
+        expected: expected(kind),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn invalid(key: &'static str) -> impl Fn(Result<TenantSettings, SettingsError>) {
+        move |r| match r {
+            Err(SettingsError::Invalid { key: k, .. }) => assert_eq!(k, key),
+            other => panic!("{key}: expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_known_key_takes_its_type_only() {
+        let ok = TenantSettings::parse(json!({
+            "require_mfa": true,
+            "default_audience": "acme-api",
+            "key_rotation_days": 30,
+            "lockout_threshold": 10,
+            "session_idle_minutes": 60,
+            "session_lifetime_hours": 24,
+            "signup_open": false,
+            "signup_email_domains": ["Example.COM", "@acme.io", "example.com"],
+            "brand_color": "#0B6E4F",
+            "logo_url": "https://cdn.example.com/logo.png",
+        }))
+        .expect("valid settings");
+        assert!(ok.require_mfa());
+        assert!(!ok.signup_open());
+        assert_eq!(ok.default_audience(), Some("acme-api"));
+        assert_eq!(ok.key_rotation_days(), Some(30));
+        assert_eq!(ok.lockout_threshold(), Some(10));
+        assert_eq!(ok.session_idle_minutes(), Some(60));
+        assert_eq!(ok.session_lifetime_hours(), Some(24));
+        assert_eq!(ok.signup_email_domains(), ["acme.io", "example.com"]);
+        assert_eq!(ok.as_map()["brand_color"], "#0b6e4f");
+
+        for (key, bad) in [
+            ("require_mfa", json!("true")),
+            ("require_mfa", json!(1)),
+            ("signup_open", json!("false")),
+            ("default_audience", json!("")),
+            ("default_audience", json!("two words")),
+            ("default_audience", json!(7)),
+            ("key_rotation_days", json!(0)),
+            ("key_rotation_days", json!(366)),
+            ("key_rotation_days", json!("30")),
+            ("key_rotation_days", json!(1.5)),
+            ("lockout_threshold", json!(0)),
+            ("lockout_threshold", json!(101)),
+            ("session_idle_minutes", json!(4)),
+            ("session_idle_minutes", json!(7 * 24 * 60 + 1)),
+            ("session_lifetime_hours", json!(0)),
+            ("session_lifetime_hours", json!(90 * 24 + 1)),
+            ("signup_email_domains", json!("example.com")),
+            ("signup_email_domains", json!(["localhost"])),
+            ("signup_email_domains", json!(["ex ample.com"])),
+            ("signup_email_domains", json!(["-x.com"])),
+            ("signup_email_domains", json!([1])),
+            ("brand_color", json!("red")),
+            ("logo_url", json!("http://cdn.example.com/logo.png")),
+            ("logo_url", json!("javascript:alert(1)")),
+        ] {
+            invalid(key)(TenantSettings::parse(json!({ key: bad })));
+        }
+        let many: Vec<String> = (0..=SIGNUP_DOMAINS_MAX)
+            .map(|i| format!("d{i}.com"))
+            .collect();
+        invalid("signup_email_domains")(TenantSettings::parse(json!({
+            "signup_email_domains": many
+        })));
+    }
+
+    #[test]
+    fn bounds_are_inclusive() {
+        for (key, (min, max)) in [
+            ("lockout_threshold", LOCKOUT_THRESHOLD_RANGE),
+            ("session_idle_minutes", SESSION_IDLE_MINUTES_RANGE),
+            ("session_lifetime_hours", SESSION_LIFETIME_HOURS_RANGE),
+            ("key_rotation_days", (MIN_ROTATION_DAYS, MAX_ROTATION_DAYS)),
+        ] {
+            for n in [min, max] {
+                let s = TenantSettings::parse(json!({ key: n })).expect("in bounds");
+                assert_eq!(s.integer(key), Some(n), "{key}={n}");
+            }
+            for n in [min - 1, max + 1] {
+                invalid(key)(TenantSettings::parse(json!({ key: n })));
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_other_shapes_are_refused() {
+        assert_eq!(
+            TenantSettings::parse(json!({ "require_mfaa": true })),
+            Err(SettingsError::Unknown("require_mfaa".into()))
+        );
+        assert_eq!(
+            TenantSettings::parse(json!([1, 2])),
+            Err(SettingsError::NotObject)
+        );
+        assert_eq!(
+            TenantSettings::default().merged(json!("x")),
+            Err(SettingsError::NotObject)
+        );
+        // Valid keys, but more than 8 KiB of them.
+        let label = "a".repeat(60);
+        let long: Vec<String> = (0..SIGNUP_DOMAINS_MAX)
+            .map(|i| format!("{label}.{label}.{label}.d{i}.com"))
+            .collect();
+        let big = json!({ "signup_email_domains": long });
+        assert_eq!(
+            TenantSettings::parse(big.clone()),
+            Err(SettingsError::TooLarge)
+        );
+        assert_eq!(
+            TenantSettings::default().merged(big),
+            Err(SettingsError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn a_merge_patch_changes_the_keys_it_names_only() {
+        let before = TenantSettings::parse(json!({
+            "require_mfa": true,
+            "default_audience": "acme-api",
+            "brand_color": "#123456",
+        }))
+        .expect("valid");
+        let after = before
+            .merged(json!({ "require_mfa": false, "brand_color": null, "lockout_threshold": 3 }))
+            .expect("valid patch");
+        assert_eq!(
+            Value::Object(after.as_map().clone()),
+            json!({ "require_mfa": false, "default_audience": "acme-api", "lockout_threshold": 3 })
+        );
+        // A refused patch changes nothing: the caller keeps `before`.
+        invalid("require_mfa")(
+            before.merged(json!({ "require_mfa": "true", "lockout_threshold": 3 })),
+        );
+        assert_eq!(
+            before.merged(json!({ "nope": 1 })),
+            Err(SettingsError::Unknown("nope".into()))
+        );
+    }
+
+    #[test]
+    fn stored_values_an_older_version_kept_are_ignored_not_fatal() {
+        let stored = TenantSettings::from_stored(json!({
+            "color": "#123456",
+            "require_mfa": "true",
+            "lockout_threshold": 1000,
+            "logo_url": "javascript:alert(1)",
+        }))
+        .expect("an object");
+        assert!(!stored.require_mfa());
+        assert_eq!(stored.lockout_threshold(), None);
+        assert_eq!(stored.logo_url(), None);
+        // Merging keeps what it does not touch.
+        let merged = stored
+            .merged(json!({ "require_mfa": true }))
+            .expect("valid patch");
+        assert_eq!(merged.as_map()["color"], "#123456");
+        assert!(merged.require_mfa());
+    }
+
+    #[test]
+    fn signup_domains_limit_who_may_sign_up() {
+        let open = TenantSettings::default();
+        assert!(open.signup_open());
+        assert!(open.signup_allows_domain("anything.org"));
+        let limited =
+            TenantSettings::parse(json!({ "signup_email_domains": ["acme.io"] })).expect("valid");
+        assert!(limited.signup_allows_domain("acme.io"));
+        assert!(limited.signup_allows_domain("ACME.io"));
+        assert!(!limited.signup_allows_domain("evil-acme.io"));
+        assert!(!limited.signup_allows_domain("acme.io.evil.com"));
+    }
+
+    #[test]
+    fn a_logo_is_an_https_url_or_a_loopback_one_in_development() {
+        let logo = |v: Value| {
+            TenantSettings::from_stored(json!({ "logo_url": v }))
+                .expect("an object")
+                .logo_url()
+                .map(|u| u.to_string())
+        };
+        assert_eq!(
+            logo(json!("https://cdn.example.com/logo.png")).as_deref(),
+            Some("https://cdn.example.com/logo.png")
+        );
+        assert!(logo(json!("http://127.0.0.1:9000/logo.png")).is_some());
+        for refused in [
+            json!("http://cdn.example.com/logo.png"),
+            json!("javascript:alert(1)"),
+            json!("data:image/png;base64,AAAA"),
+            json!("https://user:pw@cdn.example.com/l.png"),
+            json!("https://cdn.example.com/*.png"),
+            json!(42),
+        ] {
+            assert_eq!(logo(refused.clone()), None, "{refused}");
+            invalid("logo_url")(TenantSettings::parse(json!({ "logo_url": refused })));
+        }
+    }
+
+    #[test]
+    fn email_domains_are_normalised() {
+        assert_eq!(
+            email_domain(" @Sub.Example.COM ").as_deref(),
+            Some("sub.example.com")
+        );
+        for bad in ["", "com", "a..b", "a.-b.com", "a_b.com", "é.com"] {
+            assert_eq!(email_domain(bad), None, "{bad}");
+        }
+    }
+}
