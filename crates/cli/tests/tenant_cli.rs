@@ -34,7 +34,7 @@ async fn tenant_lifecycle(engine: Engine) {
         "--name",
         "Acme Inc",
         "--settings",
-        r##"{"color":"#fff"}"##,
+        r##"{"brand_color":"#fff"}"##,
     ]);
     assert!(created.status.success(), "{}", stderr(&created));
     assert!(stdout(&created).contains("created tenant acme"));
@@ -59,6 +59,8 @@ async fn tenant_lifecycle(engine: Engine) {
     }
     let bad_settings = tenant(&["create", "other", "--settings", "[1]"]);
     assert!(stderr(&bad_settings).contains("must be a JSON object"));
+    let unknown = tenant(&["create", "other", "--settings", r##"{"color":"#fff"}"##]);
+    assert!(stderr(&unknown).contains("`color` is not a setting"), "{}", stderr(&unknown));
     let not_json = tenant(&["create", "other", "--settings", "{"]);
     assert!(stderr(&not_json).contains("--settings is not JSON"));
 
@@ -79,6 +81,29 @@ async fn tenant_lifecycle(engine: Engine) {
         .map(|s| s.trim().to_owned())
         .expect("id line");
     assert!(stdout(&tenant(&["show", &id])).contains("slug:         acme"));
+
+    // Settings change by merge patch: named keys change, the others stay.
+    let changed = tenant(&["settings", "acme", r#"{"require_mfa": true, "lockout_threshold": 8}"#]);
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    let shown = stdout(&tenant(&["show", "acme"]));
+    assert!(
+        shown.contains(r##"{"brand_color":"#fff","require_mfa":true,"lockout_threshold":8}"##),
+        "{shown}"
+    );
+    for (patch, message) in [
+        (r#"{"require_mfa": "true"}"#, "`require_mfa` must be true or false"),
+        (r#"{"lockout_threshold": 0}"#, "from 1 to 100"),
+        (r#"{"nope": 1}"#, "`nope` is not a setting"),
+        ("{", "the patch is not JSON"),
+    ] {
+        let out = tenant(&["settings", "acme", patch]);
+        assert_eq!(out.status.code(), Some(1), "{patch}");
+        assert!(stderr(&out).contains(message), "{patch}: {}", stderr(&out));
+    }
+    let removed = tenant(&["settings", "acme", r#"{"lockout_threshold": null}"#]);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert!(stdout(&tenant(&["show", "acme"]))
+        .contains(r##"{"brand_color":"#fff","require_mfa":true}"##));
 
     let disabled = tenant(&["disable", "acme"]);
     assert!(disabled.status.success(), "{}", stderr(&disabled));
