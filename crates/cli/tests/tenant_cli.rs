@@ -60,7 +60,11 @@ async fn tenant_lifecycle(engine: Engine) {
     let bad_settings = tenant(&["create", "other", "--settings", "[1]"]);
     assert!(stderr(&bad_settings).contains("must be a JSON object"));
     let unknown = tenant(&["create", "other", "--settings", r##"{"color":"#fff"}"##]);
-    assert!(stderr(&unknown).contains("`color` is not a setting"), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains("`color` is not a setting"),
+        "{}",
+        stderr(&unknown)
+    );
     let not_json = tenant(&["create", "other", "--settings", "{"]);
     assert!(stderr(&not_json).contains("--settings is not JSON"));
 
@@ -83,7 +87,11 @@ async fn tenant_lifecycle(engine: Engine) {
     assert!(stdout(&tenant(&["show", &id])).contains("slug:         acme"));
 
     // Settings change by merge patch: named keys change, the others stay.
-    let changed = tenant(&["settings", "acme", r#"{"require_mfa": true, "lockout_threshold": 8}"#]);
+    let changed = tenant(&[
+        "settings",
+        "acme",
+        r#"{"require_mfa": true, "lockout_threshold": 8}"#,
+    ]);
     assert!(changed.status.success(), "{}", stderr(&changed));
     let shown = stdout(&tenant(&["show", "acme"]));
     assert!(
@@ -91,7 +99,10 @@ async fn tenant_lifecycle(engine: Engine) {
         "{shown}"
     );
     for (patch, message) in [
-        (r#"{"require_mfa": "true"}"#, "`require_mfa` must be true or false"),
+        (
+            r#"{"require_mfa": "true"}"#,
+            "`require_mfa` must be true or false",
+        ),
         (r#"{"lockout_threshold": 0}"#, "from 1 to 100"),
         (r#"{"nope": 1}"#, "`nope` is not a setting"),
         ("{", "the patch is not JSON"),

@@ -166,6 +166,32 @@ async fn an_owner_runs_the_tenant_from_the_console() {
         );
         screenshot(&tab, &dir.join("console-branded-login.png"));
 
+        // Settings: sign-up closed and a stricter lockout; the login page
+        // then offers no sign-up and the sign-up page says why.
+        open(
+            &tab,
+            &url("/dashboard/t/console-co/settings"),
+            "Settings of Console Co",
+        );
+        click(&tab, "#signup_open");
+        fill(&tab, "#lockout_threshold", "3");
+        click(&tab, "button[type=submit]");
+        wait_for_text(&tab, "Saved: the new settings apply");
+        assert_eq!(
+            tab.evaluate("document.querySelector('#signup_open').checked", false)
+                .ok()
+                .and_then(|v| v.value)
+                .and_then(|v| v.as_bool()),
+            Some(false)
+        );
+        screenshot(&tab, &dir.join("console-settings.png"));
+        open(&tab, &url("/t/console-co/login"), "Log in");
+        assert!(
+            tab.find_element("a[href^='/t/console-co/signup']").is_err(),
+            "no sign-up link once sign-up is closed"
+        );
+        open(&tab, &url("/t/console-co/signup"), "take sign-ups");
+
         // Signing keys: a rotation this soon is refused with the reason; the
         // next key is revoked after confirming.
         open(
@@ -202,6 +228,7 @@ async fn an_owner_runs_the_tenant_from_the_console() {
     assert_png(&dir.join("console-app.png"));
     assert_png(&dir.join("console-user.png"));
     assert_png(&dir.join("console-branded-login.png"));
+    assert_png(&dir.join("console-settings.png"));
 }
 
 /// True once the image `LOGO` (a selector) has loaded.
