@@ -6,6 +6,7 @@ use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
 use crate::domain::tenant::TenantRuleError;
 use crate::domain::tenant_settings::SettingsError;
+use crate::identity::IdentityError;
 use crate::manage::ManageError;
 use crate::oauth::client_status::DisableClientError;
 use crate::store::clients::ClientStoreError;
@@ -72,6 +73,14 @@ impl From<ManageError> for ApiError {
             ManageError::Random(e) => ApiError::internal(e),
             ManageError::Branding(e) => ApiError::new(Code::InvalidInput, e.to_string()),
             ManageError::Settings(e) => ApiError::new(Code::InvalidInput, e.to_string()),
+            ManageError::AlreadyVerified => {
+                ApiError::new(Code::EmailAlreadyVerified, e.to_string())
+            }
+            ManageError::Identity(IdentityError::Store(e)) => e.into(),
+            ManageError::Identity(IdentityError::Busy { retry_after }) => {
+                ApiError::unavailable("the server is busy", retry_after)
+            }
+            ManageError::Identity(e) => ApiError::internal(e),
         }
     }
 }

@@ -248,6 +248,9 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         .to_owned();
     common::sign_up(&auth, "fuzz-seed", "user@fuzz.example", PASSWORD).await;
     let user = manage.user_id(&tenant, "user@fuzz.example").await;
+    // A second user, for erasure (the first stays for the other operations).
+    common::sign_up(&auth, "fuzz-seed", "erase@fuzz.example", PASSWORD).await;
+    let erased = manage.user_id(&tenant, "erase@fuzz.example").await;
     let client = manage
         .call(
             reqwest::Method::POST,
@@ -284,6 +287,7 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
     let env = [
         ("FUZZ_TENANT_ID", tenant.as_str()),
         ("FUZZ_USER_ID", user.as_str()),
+        ("FUZZ_ERASE_USER_ID", erased.as_str()),
         ("FUZZ_OWNER_ID", owner.as_str()),
         ("FUZZ_CLIENT_ID", client.as_str()),
     ];

@@ -28,6 +28,7 @@ pub enum Code {
     ClientNotFound,
     ClientHasNoSecret,
     OwnerNotSignedUp,
+    EmailAlreadyVerified,
     InvalidToken,
     InsufficientScope,
     PersonNotFound,
@@ -93,6 +94,11 @@ impl Code {
                 S::CONFLICT,
                 "owner-not-signed-up",
                 "The person has no platform account yet",
+            ),
+            Code::EmailAlreadyVerified => (
+                S::CONFLICT,
+                "email-already-verified",
+                "The user's email address is already verified",
             ),
             Code::InvalidToken => (
                 S::UNAUTHORIZED,

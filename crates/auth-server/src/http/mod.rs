@@ -133,7 +133,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/tenants/{id}/settings").patch(tenants::patch_tenant_settings))
             .service(web::resource("/tenants/{id}/disable").post(tenants::disable_tenant))
             .service(web::resource("/tenants/{id}/users").get(users::list_users))
-            .service(web::resource("/tenants/{id}/users/{user_id}").get(users::get_user))
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}")
+                    .get(users::get_user)
+                    .delete(users::delete_user),
+            )
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}/reset-mfa")
+                    .post(users::reset_user_mfa),
+            )
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}/resend-verification")
+                    .post(users::resend_verification),
+            )
+            .service(web::resource("/tenants/{id}/users/{user_id}/export").get(users::export_user))
             .service(
                 web::resource("/tenants/{id}/users/{user_id}/disable").post(users::disable_user),
             )
@@ -223,7 +236,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(console_users::submit_end_sessions),
             )
             .service(web::resource("/users/{user_id}/disable").post(console_users::submit_disable))
-            .service(web::resource("/users/{user_id}/enable").post(console_users::submit_enable)),
+            .service(web::resource("/users/{user_id}/enable").post(console_users::submit_enable))
+            .service(
+                web::resource("/users/{user_id}/reset-mfa").post(console_users::submit_reset_mfa),
+            )
+            .service(
+                web::resource("/users/{user_id}/resend-verification")
+                    .post(console_users::submit_resend_verification),
+            )
+            .service(web::resource("/users/{user_id}/export").get(console_users::export_user))
+            .service(web::resource("/users/{user_id}/delete").post(console_users::submit_delete)),
     );
     cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.

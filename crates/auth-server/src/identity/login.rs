@@ -303,7 +303,7 @@ impl Identity {
 
 /// The lockout counter of an account: `acct:<normalized email>`. Unparsable
 /// emails share one bucket, locked like any other.
-fn account_key(email: Option<&Email>) -> String {
+pub(super) fn account_key(email: Option<&Email>) -> String {
     format!("acct:{}", email.map_or("(invalid)", Email::normalized))
 }
 

@@ -103,7 +103,7 @@ impl Identity {
         self.mail_text(tenant, to, "exists", locale, &link, "")
     }
 
-    fn mail_text(
+    pub(super) fn mail_text(
         &self,
         tenant: &Tenant,
         to: &str,

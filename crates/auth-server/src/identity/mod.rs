@@ -1,6 +1,7 @@
 //! What end users of a tenant do: sign up, log in, prove a second factor,
 //! use emailed links, manage sessions. No HTTP here: handlers in
 //! `http/pages/` call these, and every rule and store call lives below.
+pub mod admin;
 pub mod audit;
 pub mod links;
 pub mod login;
@@ -96,6 +97,8 @@ pub struct Identity {
     /// Per-address budget of mails a stranger can trigger.
     pub mail_budget: MailBudgetStore,
     pub audit: AuditStore,
+    /// Erasing a user and what is theirs.
+    pub erasure: crate::store::erasure::ErasureStore,
     /// OAuth grants: logout and password reset revoke them.
     pub grants: crate::store::grants::GrantStore,
     pub hasher: PasswordHasher,
@@ -141,6 +144,7 @@ impl Identity {
             failures: LoginFailureStore::new(pool.clone()),
             mail_budget: MailBudgetStore::new(pool.clone()),
             audit: AuditStore::new(pool.clone()),
+            erasure: crate::store::erasure::ErasureStore::new(pool.clone()),
             grants: crate::store::grants::GrantStore::new(pool),
             hasher: parts.hasher,
             mail: parts.mail,

@@ -5,7 +5,7 @@
 mod clients;
 mod keys;
 mod tenants;
-mod users;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -18,7 +18,8 @@ use crate::cache::TenantDirectory;
 use crate::domain::branding::BrandingError;
 use crate::domain::client::ClientRuleError;
 use crate::domain::tenant_settings::SettingsError;
-use crate::identity::Identity;
+use crate::domain::user::UserId;
+use crate::identity::{Identity, IdentityError};
 use crate::keys::keyring::KeyringError;
 use crate::oauth::client_status::DisableClientError;
 use crate::oauth::OAuth;
@@ -43,6 +44,28 @@ pub enum ManageError {
     Branding(#[from] BrandingError),
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error("the user's email address is already verified")]
+    AlreadyVerified,
+}
+
+/// Who acts through the `manage` layer, as the audit trail records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The management API's operator token (or the CLI).
+    Operator,
+    /// A tenant owner in the console: their `platform` user id.
+    Owner(UserId),
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::Operator => f.write_str("by the operator"),
+            Actor::Owner(id) => write!(f, "by owner {id}"),
+        }
+    }
 }
 
 impl ManageError {
@@ -53,7 +76,11 @@ impl ManageError {
 
     /// Whether the user asked for does not exist (in that tenant).
     pub fn is_user_not_found(&self) -> bool {
-        matches!(self, ManageError::Store(StoreError::UserNotFound))
+        matches!(
+            self,
+            ManageError::Store(StoreError::UserNotFound)
+                | ManageError::Identity(IdentityError::Store(StoreError::UserNotFound))
+        )
     }
 
     /// The settings rule a change broke, if that is why it was refused.
@@ -93,8 +120,8 @@ impl Manage {
         Self {
             tenants: Tenants::new(tenants, directory, oauth.keys.clone()),
             keys: Keys::new(oauth.keys.clone()),
+            users: Users::new(identity, oauth.consents.clone(), clock),
             clients: Clients::new(clients, oauth),
-            users: Users::new(identity, clock),
         }
     }
 }

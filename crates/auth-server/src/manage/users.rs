@@ -1,25 +1,123 @@
-//! A tenant's end users as an operator looks after them: disabling one or
-//! ending their sessions takes effect at once (ASVS 7.4.2, 7.4.5).
+//! A tenant's end users as an operator or owner looks after them: disabling
+//! one or ending their sessions takes effect at once (ASVS 7.4.2, 7.4.5);
+//! an MFA reset, a new verification mail, erasure and export of one user.
 use std::sync::Arc;
 
-use super::ManageError;
+use super::{Actor, ManageError};
 use crate::domain::event_query::{EventCursor, EventFilter};
-use crate::domain::tenant::TenantId;
+use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
+use crate::i18n::Locale;
 use crate::identity::Identity;
 use crate::store::audit::AuditEvent;
+use crate::store::consents::{Consent, ConsentStore};
+use crate::store::erasure::Erased;
 use crate::store::sessions::SessionRecord;
 use service_kit::clock::SharedClock;
 use service_kit::paging::{Page, PageRequest};
 
 pub struct Users {
     identity: Arc<Identity>,
+    consents: ConsentStore,
     clock: SharedClock,
 }
 
+/// Everything kept about one user, as they or a regulator may ask for it
+/// (GDPR art. 15, 20): no password hash, TOTP seed or session secret.
+pub struct UserExport {
+    pub user: User,
+    pub sessions: Vec<SessionRecord>,
+    pub consents: Vec<Consent>,
+    /// Newest first, at most [`EXPORT_EVENTS_MAX`].
+    pub events: Vec<AuditEvent>,
+    /// Unix seconds.
+    pub exported_at: i64,
+}
+
+/// The most audit events an export holds (the newest).
+pub const EXPORT_EVENTS_MAX: i64 = 1000;
+
 impl Users {
-    pub fn new(identity: Arc<Identity>, clock: SharedClock) -> Self {
-        Self { identity, clock }
+    pub fn new(identity: Arc<Identity>, consents: ConsentStore, clock: SharedClock) -> Self {
+        Self {
+            identity,
+            consents,
+            clock,
+        }
+    }
+
+    /// Turns the user's second factor off; they are mailed (in `locale`).
+    pub async fn reset_mfa(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        actor: Actor,
+        locale: Locale,
+    ) -> Result<User, ManageError> {
+        Ok(self
+            .identity
+            .reset_mfa(tenant, user, &actor.to_string(), locale)
+            .await?)
+    }
+
+    /// Mails a new verification link; `AlreadyVerified` when there is
+    /// nothing to verify.
+    pub async fn resend_verification(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        actor: Actor,
+        locale: Locale,
+    ) -> Result<(), ManageError> {
+        let sent = self
+            .identity
+            .resend_verification(tenant, user, &actor.to_string(), locale)
+            .await?;
+        if sent {
+            Ok(())
+        } else {
+            Err(ManageError::AlreadyVerified)
+        }
+    }
+
+    /// Erases the user and what is theirs (right to erasure).
+    pub async fn delete(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        actor: Actor,
+    ) -> Result<Erased, ManageError> {
+        Ok(self
+            .identity
+            .erase_user(tenant, user, &actor.to_string())
+            .await?)
+    }
+
+    /// Everything kept about the user.
+    pub async fn export(&self, tenant: TenantId, user: UserId) -> Result<UserExport, ManageError> {
+        let found = self.get(tenant, user).await?;
+        let filter = EventFilter {
+            user_id: Some(user.to_string()),
+            ..EventFilter::default()
+        };
+        let events = self
+            .identity
+            .audit
+            .search(tenant, &filter, None, EXPORT_EVENTS_MAX)
+            .await?
+            .into_iter()
+            .map(|(_, event)| event)
+            .collect();
+        Ok(UserExport {
+            sessions: self.identity.sessions.list_for_user(tenant, user).await?,
+            consents: self
+                .consents
+                .list_for_user(tenant, &user.to_string())
+                .await?,
+            user: found,
+            events,
+            exported_at: self.clock.now(),
+        })
     }
 
     pub async fn list(

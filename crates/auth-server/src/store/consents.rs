@@ -10,9 +10,44 @@ pub struct ConsentStore {
     pool: AnyPool,
 }
 
+/// What a user granted one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub client_id: String,
+    /// Space-separated.
+    pub scope: String,
+    /// Unix seconds.
+    pub granted_at: i64,
+}
+
 impl ConsentStore {
     pub fn new(pool: AnyPool) -> Self {
         Self { pool }
+    }
+
+    /// Every client the user granted scopes to, by client id.
+    pub async fn list_for_user(
+        &self,
+        tenant: TenantId,
+        user_id: &str,
+    ) -> Result<Vec<Consent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT client_id, scope, granted_at FROM consents WHERE tenant_id = $1 AND user_id = $2 \
+             ORDER BY client_id",
+        )
+        .bind(tenant.to_string())
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Consent {
+                    client_id: r.try_get("client_id")?,
+                    scope: r.try_get("scope")?,
+                    granted_at: r.try_get("granted_at")?,
+                })
+            })
+            .collect()
     }
 
     /// The scopes granted so far (space-separated), if any.

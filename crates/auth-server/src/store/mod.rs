@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth_codes;
 pub mod clients;
 pub mod consents;
+pub mod erasure;
 pub mod grants;
 pub mod local_changes;
 pub mod login_failures;

@@ -173,6 +173,37 @@ impl UserStore {
         .await
     }
 
+    /// Turns the user's second factor off: the TOTP seed (confirmed or
+    /// pending), its last step and the recovery codes go, in one
+    /// transaction. `UserNotFound` when the user is not the tenant's.
+    pub async fn reset_mfa(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_last_step = NULL, totp_pending_until = NULL, \
+             mfa_enabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UserNotFound);
+        }
+        sqlx::query("DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2")
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Keeps a not-yet-confirmed TOTP seed (sealed) until `until`,
     /// replacing any earlier one.
     pub async fn set_pending_totp(

@@ -198,9 +198,20 @@ async fn only_the_owner_reaches_a_tenants_users_and_refusals_change_nothing() {
         (format!("{page_of}/end-sessions"), vec![]),
         (format!("{page_of}/disable"), vec![("confirm", "on")]),
         (format!("{page_of}/enable"), vec![]),
+        (format!("{page_of}/reset-mfa"), vec![("confirm", "on")]),
+        (format!("{page_of}/resend-verification"), vec![]),
+        (format!("{page_of}/delete"), vec![("confirm", "on")]),
     ] {
         assert_eq!(rival_owner.post(&path, &fields).await.status, 404, "{path}");
     }
+    assert_eq!(
+        rival_owner.get(&format!("{page_of}/export")).await.status,
+        404
+    );
+    assert_eq!(
+        app.web().get(&format!("{page_of}/export")).await.status,
+        303
+    );
     // Another tenant's user, or no user id at all, under the owner's tenant.
     assert_eq!(owner.get(&format!("{users}/{dave}")).await.status, 404);
     assert_eq!(owner.get(&format!("{users}/not-a-uuid")).await.status, 404);
@@ -211,10 +222,16 @@ async fn only_the_owner_reaches_a_tenants_users_and_refusals_change_nothing() {
     // No session: the platform login; no CSRF token: refused.
     let page = app.web().get(&page_of).await;
     assert_eq!(page.status, 303);
-    let page = owner
-        .post_raw(&format!("{page_of}/disable"), &[("confirm", "on")])
-        .await;
-    assert_eq!(page.status, 403);
+    for action in ["disable", "delete", "reset-mfa"] {
+        let page = owner
+            .post_raw(&format!("{page_of}/{action}"), &[("confirm", "on")])
+            .await;
+        assert_eq!(page.status, 403, "{action}");
+    }
+    // Deleting without ticking the box: refused, the user stays.
+    let page = owner.post(&format!("{page_of}/delete"), &[]).await;
+    assert_eq!(page.status, 422);
+    assert!(page.contains("cannot be undone"), "{}", page.body);
 
     // Nothing happened to either user: both still log in, Carol's session lives.
     assert_eq!(end_user.get("/t/startup/account").await.status, 200);
@@ -230,3 +247,115 @@ async fn only_the_owner_reaches_a_tenants_users_and_refusals_change_nothing() {
         );
     }
 }
+
+async fn owner_resets_exports_and_deletes(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let owner = platform_user(&app, OWNER).await;
+    let tenant = onboarded(&app, &owner, "startup").await;
+    let web = app.web();
+    app.signup_verified(&web, "startup", "erin@startup.example", PASSWORD)
+        .await;
+    assert_eq!(
+        app.login(&web, "startup", "erin@startup.example", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    web.get("/t/startup/mfa/enroll").await;
+    let keyed = web
+        .post("/t/startup/mfa/enroll/key", &[("password", PASSWORD)])
+        .await;
+    let key = keyed
+        .between("<code class=\"secret\">", "</code>")
+        .expect("manual key");
+    let done = web
+        .post(
+            "/t/startup/mfa/enroll",
+            &[("code", &crate::web::totp_code(&key, 0))],
+        )
+        .await;
+    assert_eq!(done.status, 200);
+    let erin = user_id(&app, &tenant, "erin@startup.example").await;
+    let page_of = format!("/dashboard/t/startup/users/{erin}");
+
+    // MFA reset: confirmed only; the audit trail names the owner.
+    let page = owner.get(&page_of).await;
+    assert!(page.contains("id=\"reset-mfa\""), "{}", page.body);
+    assert!(
+        !page.contains("id=\"resend-verification\""),
+        "verified: no resend"
+    );
+    let page = owner.post(&format!("{page_of}/reset-mfa"), &[]).await;
+    assert_eq!(page.status, 422);
+    let page = owner
+        .post(&format!("{page_of}/reset-mfa"), &[("confirm", "on")])
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = owner.get(&format!("{page_of}?done=mfa_reset")).await;
+    assert!(page.contains("Their second factor is off"), "{}", page.body);
+    assert!(!page.contains("id=\"reset-mfa\""));
+    app.mail_to("erin@startup.example").await;
+    let events: Value = app
+        .admin(Method::GET, &format!("/manage/v1/tenants/{tenant}/events"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let reset = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["kind"] == "mfa_reset")
+        .expect("an mfa_reset event");
+    assert!(
+        reset["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("by owner ")),
+        "{reset}"
+    );
+
+    // A verified address: resending is refused with the reason.
+    let page = owner
+        .post(&format!("{page_of}/resend-verification"), &[])
+        .await;
+    assert_eq!(page.status, 409);
+    assert!(page.contains("already verified"), "{}", page.body);
+
+    // Export: the same JSON as the management API's.
+    let export = owner.get(&format!("{page_of}/export")).await;
+    assert_eq!(export.status, 200);
+    assert!(export
+        .headers
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|d| d.starts_with("attachment")));
+    let json: Value = serde_json::from_str(&export.body).expect("json");
+    assert_eq!(json["user"]["email"], "erin@startup.example");
+    assert_eq!(json["user"]["mfa_enabled"], false);
+
+    // Delete, confirmed: the list says so, the user and their session are gone.
+    let page = owner
+        .post(&format!("{page_of}/delete"), &[("confirm", "on")])
+        .await;
+    assert_eq!(page.status, 303);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/dashboard/t/startup/users?done=deleted")
+    );
+    let list = owner.get("/dashboard/t/startup/users?done=deleted").await;
+    assert!(
+        list.contains("The user and their data are deleted"),
+        "{}",
+        list.body
+    );
+    assert!(!list.contains("erin@startup.example"));
+    assert_eq!(owner.get(&page_of).await.status, 404);
+    assert_eq!(web.get("/t/startup/account").await.status, 303);
+}
+
+both_engines!(
+    an_owner_resets_mfa_exports_and_deletes_a_user,
+    owner_resets_exports_and_deletes
+);

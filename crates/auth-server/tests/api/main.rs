@@ -53,5 +53,6 @@ mod signing_keys;
 mod tenant_settings;
 mod tenant_store;
 mod tenants;
+mod user_admin;
 mod userinfo;
 mod web;

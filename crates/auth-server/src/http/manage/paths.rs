@@ -47,7 +47,7 @@ pub struct ClientPath {
 #[into_params(parameter_in = Path)]
 pub struct UserPath {
     #[param(ignore)]
-    pub tenant: TenantId,
+    pub tenant: Tenant,
     /// The user's id (a UUID).
     #[param(value_type = String)]
     pub user_id: UserId,
@@ -133,10 +133,7 @@ impl FromRequest for UserPath {
         let found = with_tenant(req, user_id(req, "no such user"));
         Box::pin(async move {
             let (tenant, user_id) = found.await?;
-            Ok(Self {
-                tenant: tenant.id,
-                user_id,
-            })
+            Ok(Self { tenant, user_id })
         })
     }
 }

@@ -1,6 +1,7 @@
 //! `/manage/v1/tenants/{id}/users` and `/events`: what an operator needs to
 //! look after a tenant's end users (ASVS 7.4.2, 7.4.5: disabling a user or
 //! ending their sessions takes effect at once).
+use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use service_kit::{ApiError, Code};
@@ -13,7 +14,12 @@ use super::tenants::{rfc3339, Status};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::http::extract::Operator;
+use crate::i18n::Locale;
+use crate::manage::users::UserExport;
+use crate::manage::Actor;
 use crate::state::AppState;
+use crate::store::audit::AuditEvent;
+use service_kit::openapi::Problem;
 
 /// An end user of a tenant.
 #[derive(Serialize, ToSchema)]
@@ -129,7 +135,10 @@ pub async fn list_users(
 pub async fn get_user(
     _: Operator,
     state: web::Data<AppState>,
-    UserPath { tenant, user_id }: UserPath,
+    UserPath {
+        tenant: Tenant { id: tenant, .. },
+        user_id,
+    }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(UserView::from(
         state.manage.users.get(tenant, user_id).await?,
@@ -153,7 +162,10 @@ pub async fn get_user(
 pub async fn disable_user(
     _: Operator,
     state: web::Data<AppState>,
-    UserPath { tenant, user_id }: UserPath,
+    UserPath {
+        tenant: Tenant { id: tenant, .. },
+        user_id,
+    }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
     let disabled = state.manage.users.disable(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(UserView::from(disabled)))
@@ -176,7 +188,10 @@ pub async fn disable_user(
 pub async fn enable_user(
     _: Operator,
     state: web::Data<AppState>,
-    UserPath { tenant, user_id }: UserPath,
+    UserPath {
+        tenant: Tenant { id: tenant, .. },
+        user_id,
+    }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
     let enabled = state.manage.users.enable(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(UserView::from(enabled)))
@@ -199,7 +214,10 @@ pub async fn enable_user(
 pub async fn end_user_sessions(
     _: Operator,
     state: web::Data<AppState>,
-    UserPath { tenant, user_id }: UserPath,
+    UserPath {
+        tenant: Tenant { id: tenant, .. },
+        user_id,
+    }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
     let ended = state.manage.users.end_sessions(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(EndedSessions { ended }))
@@ -236,9 +254,13 @@ pub async fn list_events(
         ));
     }
     let events = state.manage.users.events(tenant, i64::from(limit)).await?;
-    let items: Vec<EventView> = events
-        .into_iter()
-        .map(|e| EventView {
+    let items: Vec<EventView> = events.into_iter().map(EventView::from).collect();
+    Ok(HttpResponse::Ok().json(EventList { items }))
+}
+
+impl From<AuditEvent> for EventView {
+    fn from(e: AuditEvent) -> Self {
+        Self {
             kind: e.kind,
             outcome: e.outcome,
             user_id: e.user_id,
@@ -246,7 +268,201 @@ pub async fn list_events(
             user_agent: e.user_agent,
             detail: e.detail,
             at: rfc3339(e.created_at),
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(EventList { items }))
+        }
+    }
+}
+
+/// Reset a user's second factor
+///
+/// For a user who lost their authenticator: the TOTP seed and recovery
+/// codes are removed and the user is mailed; their sessions stay. Where the
+/// tenant requires MFA, they set it up again at their next sign-in.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/users/{user_id}/reset-mfa",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 200, description = "The user, MFA off.", body = UserView),
+        Read,
+    ),
+)]
+pub async fn reset_user_mfa(
+    _: Operator,
+    state: web::Data<AppState>,
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .manage
+        .users
+        .reset_mfa(&tenant, user_id, Actor::Operator, Locale::En)
+        .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+/// Send a user's verification mail again
+///
+/// A new link and code (the older ones stop working), for a user whose
+/// address is not verified yet.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/users/{user_id}/resend-verification",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 202, description = "The mail is queued."),
+        (status = 409, description = "The address is already verified (`email-already-verified`).",
+         body = Problem, content_type = "application/problem+json"),
+        Read,
+    ),
+)]
+pub async fn resend_verification(
+    _: Operator,
+    state: web::Data<AppState>,
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .manage
+        .users
+        .resend_verification(&tenant, user_id, Actor::Operator, Locale::En)
+        .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// Delete a user
+///
+/// Erasure (GDPR art. 17): the user and everything that is theirs — sessions,
+/// grants and refresh tokens (revoked first), consents, emailed links,
+/// recovery codes — are deleted at once; their audit events keep what
+/// happened and when, without IP address, user agent or detail. A
+/// `user_deleted` event names the id, for systems that keep a copy of the
+/// user to erase theirs. Access tokens already issued fail introspection and
+/// userinfo at once and expire on their own.
+#[utoipa::path(
+    delete,
+    path = "/manage/v1/tenants/{id}/users/{user_id}",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 204, description = "The user is erased."),
+        Read,
+    ),
+)]
+pub async fn delete_user(
+    _: Operator,
+    state: web::Data<AppState>,
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .manage
+        .users
+        .delete(&tenant, user_id, Actor::Operator)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Export a user
+///
+/// Everything kept about the user (GDPR art. 15 and 20): the profile, open
+/// sessions, consents and their audit events (the newest 1,000). No password
+/// hash, second-factor seed or session secret.
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/users/{user_id}/export",
+    tag = "users",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 200, description = "The user's data.", body = UserExportView,
+         headers(("Content-Disposition" = String, description = "`attachment; filename=\"user-{user_id}.json\"`"))),
+        Read,
+    ),
+)]
+pub async fn export_user(
+    _: Operator,
+    state: web::Data<AppState>,
+    UserPath {
+        tenant: Tenant { id: tenant, .. },
+        user_id,
+    }: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let export = state.manage.users.export(tenant, user_id).await?;
+    Ok(export_response(export))
+}
+
+/// The export as a JSON attachment (the console's download is the same).
+pub(crate) fn export_response(export: UserExport) -> HttpResponse {
+    let name = format!("attachment; filename=\"user-{}.json\"", export.user.id);
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_DISPOSITION, name))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(UserExportView::from(export))
+}
+
+/// Everything kept about one user.
+#[derive(Serialize, ToSchema)]
+pub struct UserExportView {
+    #[schema(format = DateTime)]
+    exported_at: String,
+    user: UserView,
+    /// The user's open sessions, newest first.
+    sessions: Vec<ExportedSession>,
+    /// The apps the user granted scopes to.
+    consents: Vec<ExportedConsent>,
+    /// The user's audit events, newest first (at most 1,000).
+    events: Vec<EventView>,
+}
+
+/// One open session of the user.
+#[derive(Serialize, ToSchema)]
+pub struct ExportedSession {
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    last_seen_at: String,
+    #[schema(format = DateTime)]
+    expires_at: String,
+    ip: String,
+    user_agent: String,
+    /// How the user signed in, space-separated (`pwd`, `otp`, `rec`).
+    amr: String,
+}
+
+/// What the user granted one app.
+#[derive(Serialize, ToSchema)]
+pub struct ExportedConsent {
+    client_id: String,
+    scope: String,
+    #[schema(format = DateTime)]
+    granted_at: String,
+}
+
+impl From<UserExport> for UserExportView {
+    fn from(x: UserExport) -> Self {
+        Self {
+            exported_at: rfc3339(x.exported_at),
+            user: UserView::from(x.user),
+            sessions: x
+                .sessions
+                .into_iter()
+                .map(|s| ExportedSession {
+                    created_at: rfc3339(s.created_at),
+                    last_seen_at: rfc3339(s.last_seen_at),
+                    expires_at: rfc3339(s.expires_at),
+                    ip: s.ip,
+                    user_agent: s.user_agent,
+                    amr: s.amr,
+                })
+                .collect(),
+            consents: x
+                .consents
+                .into_iter()
+                .map(|c| ExportedConsent {
+                    client_id: c.client_id,
+                    scope: c.scope,
+                    granted_at: rfc3339(c.granted_at),
+                })
+                .collect(),
+            events: x.events.into_iter().map(EventView::from).collect(),
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! `/dashboard/t/{slug}/users`: an owner's view of their tenant's end users
 //! in the console: search by email prefix with paging, one user's account
 //! (verified, MFA, last login, open sessions), end their sessions, disable
-//! them after confirming, enable them again. Ownership is checked first on every page (an
+//! them after confirming, enable them again, reset their MFA, send their
+//! verification mail again, export them as JSON, delete them after
+//! confirming. Ownership is checked first on every page (an
 //! unowned tenant, another tenant's user or a malformed id is the same
 //! 404); changes go through the `manage` use cases the management API uses.
 use actix_web::http::StatusCode;
@@ -11,11 +13,13 @@ use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owned_tenant;
+use super::dashboard::{owned_tenant, owner_of_at};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
+use crate::http::manage::users::export_response;
+use crate::manage::Actor;
 
 const LIST_PAGE: u32 = 25;
 /// Longest email prefix searched for (an email's own limit).
@@ -33,6 +37,8 @@ fn user_path(slug: &str, id: UserId) -> String {
 pub struct SearchQuery {
     q: Option<String>,
     after: Option<String>,
+    /// `deleted`: a user was just deleted.
+    done: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,12 +78,24 @@ async fn owned_user(
     slug: &str,
     id: &str,
 ) -> Result<Result<(Tenant, User), HttpResponse>, PageError> {
-    let tenant = match owned_tenant(ctx, slug, &format!("{}/{id}", users_path(slug))).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(Err(redirect)),
-    };
+    Ok(acting_on_user(ctx, slug, id)
+        .await?
+        .map(|(_, tenant, user)| (tenant, user)))
+}
+
+/// [`owned_user`], with the owner as the audit trail names them.
+async fn acting_on_user(
+    ctx: &PageCtx,
+    slug: &str,
+    id: &str,
+) -> Result<Result<(Actor, Tenant, User), HttpResponse>, PageError> {
+    let (owner, tenant) =
+        match owner_of_at(ctx, slug, &format!("{}/{id}", users_path(slug))).await? {
+            Ok(found) => found,
+            Err(redirect) => return Ok(Err(redirect)),
+        };
     let found = user_of(ctx, &tenant, id).await?;
-    Ok(Ok((tenant, found)))
+    Ok(Ok((Actor::Owner(owner.id), tenant, found)))
 }
 
 pub async fn list_users(
@@ -129,11 +147,13 @@ pub async fn list_users(
         query.append_pair("after", &after);
         format!("{}?{}", users_path(&slug), query.finish())
     });
+    let notice = (q.done.as_deref() == Some("deleted")).then(|| ctx.text("users_deleted_notice"));
     ctx.render(
         StatusCode::OK,
         "users.html",
         context! {
             wide => true,
+            notice,
             heading => ctx.text_with("users_title", &[("tenant", tenant.display_name.as_ref())]),
             action => users_path(&slug),
             q => prefix,
@@ -161,6 +181,8 @@ pub async fn show_user(
         )),
         Some("disabled") => Some(ctx.text("users_disabled_notice")),
         Some("enabled") => Some(ctx.text("users_enabled_notice")),
+        Some("mfa_reset") => Some(ctx.text("users_mfa_reset_notice")),
+        Some("verification_sent") => Some(ctx.text("users_verification_sent_notice")),
         _ => None,
     };
     user_page(&ctx, &tenant, &user, StatusCode::OK, notice, None).await
@@ -246,6 +268,133 @@ pub async fn submit_enable(
         .map_err(PageError::internal)?;
     tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user enabled by the tenant owner");
     Ok(ctx.redirect_to(&format!("{}?done=enabled", user_path(&slug, user.id))))
+}
+
+pub async fn submit_reset_mfa(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<DisableForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
+    if form.confirm.is_none() {
+        let error = ctx.text("users_mfa_reset_unconfirmed");
+        return user_page(
+            &ctx,
+            &tenant,
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+        )
+        .await;
+    }
+    ctx.state
+        .manage
+        .users
+        .reset_mfa(&tenant, user.id, actor, ctx.locale)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(ctx.redirect_to(&format!("{}?done=mfa_reset", user_path(&slug, user.id))))
+}
+
+pub async fn submit_resend_verification(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<PlainForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
+    match ctx
+        .state
+        .manage
+        .users
+        .resend_verification(&tenant, user.id, actor, ctx.locale)
+        .await
+    {
+        Ok(()) => Ok(ctx.redirect_to(&format!(
+            "{}?done=verification_sent",
+            user_path(&slug, user.id)
+        ))),
+        Err(crate::manage::ManageError::AlreadyVerified) => {
+            let error = ctx.text("users_already_verified");
+            user_page(
+                &ctx,
+                &tenant,
+                &user,
+                StatusCode::CONFLICT,
+                None,
+                Some(error),
+            )
+            .await
+        }
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+/// The user's data as a JSON download, as the management API exports it.
+pub async fn export_user(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let (slug, id) = path.into_inner();
+    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
+    let export = ctx
+        .state
+        .manage
+        .users
+        .export(tenant.id, user.id)
+        .await
+        .map_err(PageError::internal)?;
+    tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user exported by the tenant owner");
+    Ok(export_response(export))
+}
+
+pub async fn submit_delete(
+    ctx: PlatformPageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<DisableForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (slug, id) = path.into_inner();
+    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id).await? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
+    if form.confirm.is_none() {
+        let error = ctx.text("users_delete_unconfirmed");
+        return user_page(
+            &ctx,
+            &tenant,
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+        )
+        .await;
+    }
+    ctx.state
+        .manage
+        .users
+        .delete(&tenant, user.id, actor)
+        .await
+        .map_err(PageError::internal)?;
+    Ok(ctx.redirect_to(&format!("{}?done=deleted", users_path(&slug))))
 }
 
 async fn user_page(

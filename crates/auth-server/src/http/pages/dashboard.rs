@@ -107,7 +107,7 @@ pub(super) async fn owned_tenant(
 }
 
 /// [`owner_of`], coming back to `back` after the platform login.
-async fn owner_of_at(
+pub(super) async fn owner_of_at(
     ctx: &PageCtx,
     slug: &str,
     back: &str,

@@ -1,0 +1,132 @@
+//! Erasing one end user (GDPR art. 17): every row that is theirs goes, in
+//! one transaction, and their audit events keep only what the trail needs.
+use sqlx::AnyPool;
+
+use super::StoreError;
+use crate::domain::tenant::TenantId;
+use crate::domain::user::UserId;
+
+#[derive(Clone)]
+pub struct ErasureStore {
+    pool: AnyPool,
+}
+
+/// What an erasure removed, for the record of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Erased {
+    pub sessions: u64,
+    pub grants: u64,
+    pub refresh_tokens: u64,
+    pub consents: u64,
+    pub events: u64,
+}
+
+impl ErasureStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Deletes the user of `tenant` and everything that is theirs: sessions,
+    /// authorization codes, grants and their refresh tokens, consents,
+    /// one-time links, recovery codes, tenant ownerships, the account's
+    /// lockout counter (`failure_subject`). Their audit events stay, with
+    /// the IP address, user agent and detail cleared: the trail keeps what
+    /// happened and when, to an id that names nobody any more.
+    /// `UserNotFound` when the user is not the tenant's; nothing changes then.
+    pub async fn erase_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        failure_subject: &str,
+        now: i64,
+    ) -> Result<Erased, StoreError> {
+        let (tenant, user) = (tenant.to_string(), user.to_string());
+        let mut tx = self.pool.begin().await?;
+        let mut erased = Erased::default();
+        // Revoked before they go, so every instance's cache of live grants
+        // hears of it (the version triggers watch revocations).
+        sqlx::query(
+            "UPDATE oauth_grants SET revoked_at = $1, revoked_reason = 'user erased' \
+             WHERE tenant_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(&tenant)
+        .bind(&user)
+        .execute(&mut *tx)
+        .await?;
+        let by_user = [
+            (
+                "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2",
+                Some(0),
+            ),
+            (
+                "DELETE FROM authorization_codes WHERE tenant_id = $1 AND user_id = $2",
+                None,
+            ),
+            (
+                "DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2",
+                Some(2),
+            ),
+            (
+                "DELETE FROM oauth_grants WHERE tenant_id = $1 AND user_id = $2",
+                Some(1),
+            ),
+            (
+                "DELETE FROM consents WHERE tenant_id = $1 AND user_id = $2",
+                Some(3),
+            ),
+            (
+                "DELETE FROM one_time_tokens WHERE tenant_id = $1 AND user_id = $2",
+                None,
+            ),
+            (
+                "DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2",
+                None,
+            ),
+            (
+                "UPDATE audit_events SET ip = '', user_agent = '', detail = '' \
+                 WHERE tenant_id = $1 AND user_id = $2",
+                Some(4),
+            ),
+        ];
+        for (sql, count) in by_user {
+            let done = sqlx::query(sql)
+                .bind(&tenant)
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?;
+            let n = done.rows_affected();
+            match count {
+                Some(0) => erased.sessions = n,
+                Some(1) => erased.grants = n,
+                Some(2) => erased.refresh_tokens = n,
+                Some(3) => erased.consents = n,
+                Some(4) => erased.events = n,
+                _ => {}
+            }
+        }
+        // A platform user may own tenants.
+        sqlx::query("DELETE FROM tenant_owners WHERE user_id = $1")
+            .bind(&user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE tenant_id = $1 AND subject = $2")
+            .bind(&tenant)
+            .bind(failure_subject)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+            .bind(&tenant)
+            .bind(&user)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            // Not the tenant's user: the transaction rolls back on drop.
+            return Err(StoreError::UserNotFound);
+        }
+        tx.commit().await?;
+        super::local_changes::grant_revoked();
+        super::local_changes::user_changed();
+        Ok(erased)
+    }
+}
