@@ -299,8 +299,13 @@ impl From<crate::dashboard::owners::OwnerError> for ApiError {
             OwnerError::PlatformTenant => ApiError::new(Code::TenantReserved, e.to_string()),
             OwnerError::UnknownUser(_) => ApiError::new(Code::OwnerNotSignedUp, e.to_string()),
             OwnerError::InvalidEmail(_) => ApiError::new(Code::InvalidInput, e.to_string()),
+            OwnerError::LastOwner => ApiError::new(Code::LastOwner, e.to_string()),
+            OwnerError::AlreadyMember(_) => ApiError::new(Code::InvalidInput, e.to_string()),
+            OwnerError::InviteGone => ApiError::new(Code::NotFound, e.to_string()),
+            OwnerError::InviteForSomeoneElse(_) => ApiError::new(Code::Forbidden, e.to_string()),
             OwnerError::Store(e) => e.into(),
-            OwnerError::Platform(_) => ApiError::internal(e),
+            OwnerError::Mail => ApiError::unavailable(e.to_string(), 30),
+            OwnerError::Platform(_) | OwnerError::Random(_) => ApiError::internal(e),
         }
     }
 }

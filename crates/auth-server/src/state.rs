@@ -4,6 +4,7 @@ use service_kit::db::Database;
 use crate::billing_link::Billing;
 use crate::cache::{Freshness, TenantDirectory};
 use crate::config::{AuthConfig, TrustedProxies};
+use crate::dashboard::invites::Invitations;
 use crate::dashboard::owner_billing::OwnerBilling;
 use crate::dashboard::owners::Owners;
 use crate::domain::lockout::LockoutPolicy;
@@ -23,6 +24,7 @@ use crate::password::PasswordHasher;
 use crate::store::clients::ClientStore;
 use crate::store::owners::OwnerStore;
 use crate::store::signing_keys::SigningKeyStore;
+use crate::store::team_invites::TeamInviteStore;
 use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
@@ -36,6 +38,7 @@ pub struct AppState {
     pub manage: Manage,
     pub billing: Billing,
     pub owners: Owners,
+    pub invitations: Invitations,
     pub owner_billing: OwnerBilling,
     pub operator_token: OperatorTokenDigest,
     pub identity: Arc<Identity>,
@@ -103,12 +106,6 @@ impl AppState {
             clock.clone(),
             &config.http.public_url,
         )?;
-        let owners = Owners::new(
-            OwnerStore::new(db.pool.clone()),
-            UserStore::new(db.pool.clone()),
-            TenantStore::new(db.pool.clone()),
-            billing.platform.clone(),
-        );
         let owner_billing = OwnerBilling::new(
             billing.client.clone(),
             billing.tokens.clone(),
@@ -146,6 +143,20 @@ impl AppState {
             freshness,
         ));
         let identity = Arc::new(Identity::new(&db, parts));
+        let owners = Owners::new(
+            OwnerStore::new(db.pool.clone()),
+            UserStore::new(db.pool.clone()),
+            TenantStore::new(db.pool.clone()),
+            billing.platform.clone(),
+            clock.clone(),
+        );
+        let invitations = Invitations::new(
+            TeamInviteStore::new(db.pool.clone()),
+            OwnerStore::new(db.pool.clone()),
+            TenantStore::new(db.pool.clone()),
+            identity.clone(),
+            clock.clone(),
+        );
         let manage = Manage::new(
             TenantStore::new(db.pool.clone()),
             ClientStore::new(db.pool.clone()),
@@ -159,6 +170,7 @@ impl AppState {
             manage,
             billing,
             owners,
+            invitations,
             owner_billing,
             operator_token: OperatorTokenDigest::of(&config.admin_token),
             identity,

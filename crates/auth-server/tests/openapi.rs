@@ -47,6 +47,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/tenants/{id}/owners"),
     ("get", "/tenants/{id}/owners"),
     ("delete", "/tenants/{id}/owners/{user_id}"),
+    ("patch", "/tenants/{id}/owners/{user_id}"),
 ];
 
 fn rendered() -> String {

@@ -160,17 +160,23 @@ pub enum TenantCommand {
         patch: String,
     },
     /// Make a user of the `platform` tenant (who signed up at
-    /// /t/platform/signup) an owner of the tenant: they see its billing at /dashboard.
+    /// /t/platform/signup) a member of the tenant's team: they run it from
+    /// the console at /dashboard.
     AddOwner {
         /// The tenant, by id or slug.
         tenant: String,
-        /// The owner's email as a platform user.
+        /// The member's email as a platform user.
         #[arg(long)]
         email: String,
+        /// owner (everything, billing and the team included), admin
+        /// (everything but billing and the team) or viewer (reads only).
+        #[arg(long, default_value = "owner")]
+        role: String,
     },
-    /// List a tenant's owners.
+    /// List a tenant's team with their roles.
     Owners { tenant: String },
-    /// Remove an owner: their dashboard access ends at once.
+    /// Remove a member: their console access ends at once. The last owner
+    /// cannot be removed.
     RemoveOwner {
         tenant: String,
         #[arg(long)]

@@ -69,10 +69,21 @@ async fn owners_lifecycle(engine: Engine) {
 
     let added = tenant(&["add-owner", "acme", "--email", "Olga@Example.com"]);
     assert!(added.status.success(), "{}", stderr(&added));
-    assert!(stdout(&added).contains("olga@example.com is now an owner of acme"));
-    let again = tenant(&["add-owner", "acme", "--email", "olga@example.com"]);
     assert!(
-        stdout(&again).contains("was already an owner"),
+        stdout(&added).contains("olga@example.com is now a member of acme (owner)"),
+        "{}",
+        stdout(&added)
+    );
+    let again = tenant(&[
+        "add-owner",
+        "acme",
+        "--email",
+        "olga@example.com",
+        "--role",
+        "viewer",
+    ]);
+    assert!(
+        stdout(&again).contains("was already a member of acme (owner; unchanged)"),
         "{}",
         stdout(&again)
     );
@@ -106,13 +117,54 @@ async fn owners_lifecycle(engine: Engine) {
             vec!["remove-owner", "globex", "--email", "olga@example.com"],
             "not an owner",
         ),
+        (
+            vec![
+                "add-owner",
+                "acme",
+                "--email",
+                "olga@example.com",
+                "--role",
+                "root",
+            ],
+            "--role: role must be owner, admin or viewer",
+        ),
+        // The tenant's only owner stays.
+        (
+            vec!["remove-owner", "acme", "--email", "olga@example.com"],
+            "last owner",
+        ),
     ] {
         let out = tenant(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
-    let removed = tenant(&["remove-owner", "acme", "--email", "olga@example.com"]);
-    assert!(removed.status.success(), "{}", stderr(&removed));
-    assert!(stdout(&tenant(&["owners", "acme"])).contains("acme has no owners"));
+    // With a second owner, the first may go; a viewer may always go.
+    platform_user(&db.url, "pia@example.com").await;
+    platform_user(&db.url, "vic@example.com").await;
+    let pia = tenant(&["add-owner", "acme", "--email", "pia@example.com"]);
+    assert!(pia.status.success(), "{}", stderr(&pia));
+    let vic = tenant(&[
+        "add-owner",
+        "acme",
+        "--email",
+        "vic@example.com",
+        "--role",
+        "viewer",
+    ]);
+    assert!(
+        stdout(&vic).contains("vic@example.com is now a member of acme (viewer)"),
+        "{}",
+        stdout(&vic)
+    );
+    for email in ["olga@example.com", "vic@example.com"] {
+        let removed = tenant(&["remove-owner", "acme", "--email", email]);
+        assert!(removed.status.success(), "{}", stderr(&removed));
+    }
+    let list = stdout(&tenant(&["owners", "acme"]));
+    assert!(list.contains("pia@example.com  owner"), "{list}");
+    assert!(
+        !list.contains("olga@example.com") && !list.contains("vic@example.com"),
+        "{list}"
+    );
 }
 both_engines!(owners_cli, owners_lifecycle);

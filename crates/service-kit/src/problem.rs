@@ -29,6 +29,7 @@ pub enum Code {
     ClientHasNoSecret,
     OwnerNotSignedUp,
     EmailAlreadyVerified,
+    LastOwner,
     InvalidToken,
     InsufficientScope,
     PersonNotFound,
@@ -94,6 +95,11 @@ impl Code {
                 S::CONFLICT,
                 "owner-not-signed-up",
                 "The person has no platform account yet",
+            ),
+            Code::LastOwner => (
+                S::CONFLICT,
+                "last-owner",
+                "A tenant keeps at least one owner",
             ),
             Code::EmailAlreadyVerified => (
                 S::CONFLICT,

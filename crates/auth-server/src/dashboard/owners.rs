@@ -1,12 +1,18 @@
-//! Tenant ownership. An owner is a user of the `platform` tenant; operators
-//! add them by email (the person signs up at `/t/platform/signup` first) and
-//! remove them; the dashboard asks on every request, so a removal takes
-//! effect at once.
+//! A tenant's team. A member is a user of the `platform` tenant with a role
+//! (owner, admin, viewer). Operators add them by email (the person signs up
+//! at `/t/platform/signup` first); owners invite them by email from the
+//! console (a single-use link, accepted by the platform user with that
+//! verified address), change their role and remove them. The console asks
+//! on every request, so a change takes effect at once. A tenant always
+//! keeps an owner.
 use std::sync::Arc;
+
+use service_kit::clock::SharedClock;
 
 use crate::billing_link::platform::{Platform, PlatformError};
 use crate::domain::email::Email;
 use crate::domain::owner::Owner;
+use crate::domain::team::Role;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
 use crate::store::owners::OwnerStore;
@@ -29,6 +35,18 @@ pub enum OwnerError {
     UnknownUser(String),
     #[error("this user is not an owner of the tenant")]
     NotAnOwner,
+    #[error("the tenant's last owner cannot leave or stop being an owner")]
+    LastOwner,
+    #[error("{0} is already a member of the team")]
+    AlreadyMember(String),
+    #[error("this invitation was used, withdrawn or has expired")]
+    InviteGone,
+    #[error("this invitation is for {0}: sign in with that address (verified) to accept it")]
+    InviteForSomeoneElse(String),
+    #[error("cannot draw random bytes")]
+    Random(#[from] getrandom::Error),
+    #[error("the invitation mail could not be queued")]
+    Mail,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -40,6 +58,7 @@ pub struct Owners {
     users: UserStore,
     tenants: TenantStore,
     platform: Arc<Platform>,
+    clock: SharedClock,
 }
 
 impl Owners {
@@ -48,18 +67,26 @@ impl Owners {
         users: UserStore,
         tenants: TenantStore,
         platform: Arc<Platform>,
+        clock: SharedClock,
     ) -> Self {
         Self {
             store,
             users,
             tenants,
             platform,
+            clock,
         }
     }
 
-    /// Makes the platform user with `email` an owner of `tenant`; true if
-    /// they were not one already (adding twice changes nothing).
-    pub async fn add(&self, tenant: TenantId, email: &str) -> Result<(Owner, bool), OwnerError> {
+    /// Makes the platform user with `email` a member of `tenant` with
+    /// `role`; true if they were not one already (adding twice changes
+    /// nothing, their role included).
+    pub async fn add(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        role: Role,
+    ) -> Result<(Owner, bool), OwnerError> {
         let platform = self.platform.ensure().await?;
         if tenant == platform {
             return Err(OwnerError::PlatformTenant);
@@ -71,7 +98,10 @@ impl Owners {
             .find_by_email(platform, &email)
             .await?
             .ok_or_else(|| OwnerError::UnknownUser(email.address().to_owned()))?;
-        let added = self.store.add(tenant, user.id, crate::store::now()).await?;
+        let added = self
+            .store
+            .add(tenant, user.id, role, self.clock.now())
+            .await?;
         let owner = self
             .store
             .get(tenant, user.id)
@@ -83,7 +113,9 @@ impl Owners {
     /// Makes `user` (a platform user who just created `tenant` at the
     /// dashboard) its owner.
     pub async fn add_creator(&self, tenant: TenantId, user: UserId) -> Result<(), OwnerError> {
-        self.store.add(tenant, user, crate::store::now()).await?;
+        self.store
+            .add(tenant, user, Role::Owner, self.clock.now())
+            .await?;
         Ok(())
     }
 
@@ -92,27 +124,52 @@ impl Owners {
         Ok(self.store.list(tenant).await?)
     }
 
+    /// Removes a member; `LastOwner` for the tenant's only owner.
     pub async fn remove(&self, tenant: TenantId, user: UserId) -> Result<(), OwnerError> {
         self.existing(tenant).await?;
         if self.store.remove(tenant, user).await? {
-            Ok(())
-        } else {
-            Err(OwnerError::NotAnOwner)
+            return Ok(());
         }
+        Err(self.why_not(tenant, user).await?)
     }
 
-    /// The enabled tenants `user` (a platform user) owns.
-    pub async fn tenants_of(&self, user: UserId) -> Result<Vec<Tenant>, OwnerError> {
+    /// Gives a member `role`; `LastOwner` when that would leave the tenant
+    /// without an owner.
+    pub async fn set_role(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        role: Role,
+    ) -> Result<(), OwnerError> {
+        self.existing(tenant).await?;
+        if self.store.set_role(tenant, user, role).await? {
+            return Ok(());
+        }
+        Err(self.why_not(tenant, user).await?)
+    }
+
+    /// Why a change to `user`'s membership was refused.
+    async fn why_not(&self, tenant: TenantId, user: UserId) -> Result<OwnerError, OwnerError> {
+        Ok(match self.store.get(tenant, user).await? {
+            Some(_) => OwnerError::LastOwner,
+            None => OwnerError::NotAnOwner,
+        })
+    }
+
+    /// The enabled tenants `user` (a platform user) is a member of, with
+    /// their role.
+    pub async fn tenants_of(&self, user: UserId) -> Result<Vec<(Tenant, Role)>, OwnerError> {
         Ok(self.store.tenants_of(user).await?)
     }
 
-    /// The tenant `slug` if `user` owns it. `None` alike for an unknown
-    /// tenant and someone else's, so tenants cannot be probed.
+    /// The tenant `slug` and `user`'s role in it, if they are a member.
+    /// `None` alike for an unknown tenant and someone else's, so tenants
+    /// cannot be probed.
     pub async fn owned_tenant(
         &self,
         user: UserId,
         slug: &str,
-    ) -> Result<Option<Tenant>, OwnerError> {
+    ) -> Result<Option<(Tenant, Role)>, OwnerError> {
         Ok(self.store.owned_tenant(user, slug).await?)
     }
 

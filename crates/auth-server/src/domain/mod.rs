@@ -14,6 +14,7 @@ pub mod scope;
 pub mod session;
 pub mod signing_alg;
 pub mod starter_app;
+pub mod team;
 pub mod tenant;
 pub mod tenant_settings;
 pub mod user;

@@ -1,5 +1,7 @@
-//! The owners of a tenant: users of the `platform` tenant who may use its
-//! dashboard.
+//! The members of a tenant's team ("owners" in the management API, from
+//! before roles): users of the `platform` tenant who may use its console,
+//! each with a [`Role`].
+use super::team::Role;
 use super::tenant::TenantId;
 use super::user::UserId;
 
@@ -11,5 +13,6 @@ pub struct Owner {
     pub user_id: UserId,
     pub email: String,
     pub display_name: String,
+    pub role: Role,
     pub created_at: i64,
 }

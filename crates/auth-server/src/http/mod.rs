@@ -11,7 +11,8 @@ use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
     account, assets, console_apps, console_branding, console_events, console_keys,
-    console_settings, console_users, dashboard, links, login, mfa, onboarding, signup,
+    console_settings, console_team, console_users, dashboard, links, login, mfa, onboarding,
+    signup,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -183,10 +184,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(owners::add_owner)
                     .get(owners::list_owners),
             )
-            .service(web::resource("/tenants/{id}/owners/{user_id}").delete(owners::remove_owner)),
+            .service(
+                web::resource("/tenants/{id}/owners/{user_id}")
+                    .delete(owners::remove_owner)
+                    .patch(owners::set_owner_role),
+            ),
     );
     // The tenant owners' dashboard: pages of the `platform` tenant's session.
     cfg.service(web::resource("/dashboard").get(dashboard::show_dashboard));
+    cfg.service(
+        web::resource("/dashboard/invite")
+            .get(console_team::show_invite)
+            .post(console_team::submit_invite_accept),
+    );
     cfg.service(
         web::resource("/dashboard/new")
             .get(onboarding::show_new_tenant)
@@ -224,6 +234,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(console_settings::show_settings)
                     .post(console_settings::submit_settings),
             )
+            .service(web::resource("/team").get(console_team::show_team))
+            .service(web::resource("/team/invite").post(console_team::submit_invite))
+            .service(web::resource("/team/invites/withdraw").post(console_team::submit_withdraw))
+            .service(web::resource("/team/{user_id}/role").post(console_team::submit_role))
+            .service(web::resource("/team/{user_id}/remove").post(console_team::submit_remove))
             .service(web::resource("/events").get(console_events::show_events))
             .service(web::resource("/events.csv").get(console_events::export_events))
             .service(web::resource("/keys").get(console_keys::show_keys))

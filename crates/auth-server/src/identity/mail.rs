@@ -2,6 +2,7 @@
 use super::{Identity, IdentityError};
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
+use crate::domain::team::Role;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -101,6 +102,38 @@ impl Identity {
             &format!("/forgot-password?lang={}", locale.code()),
         );
         self.mail_text(tenant, to, "exists", locale, &link, "")
+    }
+
+    /// Invites `to` to the team of `tenant` with `role`, from `inviter`.
+    pub(crate) fn send_team_invite(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        inviter: &str,
+        role: Role,
+        link: &str,
+        locale: Locale,
+    ) -> Result<(), IdentityError> {
+        let role_name = self
+            .catalog
+            .format(locale, &format!("team_role_{role}"), &[]);
+        let args = [
+            ("tenant", tenant.display_name.as_ref()),
+            ("inviter", inviter),
+            ("role", role_name.as_str()),
+            ("link", link),
+        ];
+        let mail = OutgoingMail::new(
+            to,
+            self.catalog
+                .format(locale, "mail_team_invite_subject", &args),
+            self.catalog.format(locale, "mail_team_invite_body", &args),
+        )
+        .map_err(|_| IdentityError::Field("err_email_invalid"))?;
+        self.mail.enqueue(mail).map_err(|e| {
+            tracing::error!(error = %e, "mail not queued");
+            IdentityError::Busy { retry_after: 30 }
+        })
     }
 
     pub(super) fn mail_text(

@@ -205,10 +205,15 @@ impl Identity {
         let base = self.public_url.as_str().trim_end_matches('/');
         format!("{base}/t/{slug}{path}")
     }
+
+    /// A URL of the platform itself (the dashboard), from its public URL.
+    pub fn platform_url(&self, path: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
 }
 
 impl Identity {
-    /// Now, in Unix seconds, by the injected clock.
     /// The account lockout in this tenant: the server's policy with the
     /// tenant's `lockout_threshold`, where it set one.
     pub(crate) fn account_lockout_for(&self, tenant: &Tenant) -> LockoutPolicy {
@@ -216,6 +221,7 @@ impl Identity {
             .with_threshold(tenant.settings.lockout_threshold())
     }
 
+    /// Now, in Unix seconds, by the injected clock.
     pub(crate) fn now(&self) -> i64 {
         self.clock.now()
     }

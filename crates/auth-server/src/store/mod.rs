@@ -17,6 +17,7 @@ pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod sessions;
 pub mod signing_keys;
+pub mod team_invites;
 pub mod tenant_versions;
 pub mod tenants;
 pub mod users;

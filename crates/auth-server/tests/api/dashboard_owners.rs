@@ -126,6 +126,67 @@ async fn operators_add_list_and_remove_owners(engine: Engine) {
     assert_problem(cross, 404, "not-found").await;
     assert_eq!(owners(&app, &acme).await.len(), 1);
 
+    // The only owner stays: a tenant keeps an owner.
+    let last = app
+        .admin(
+            Method::DELETE,
+            &format!("/manage/v1/tenants/{acme}/owners/{user_id}"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(last, 409, "last-owner").await;
+    assert_eq!(owners(&app, &acme).await.len(), 1);
+    let demoted = app
+        .admin(
+            Method::PATCH,
+            &format!("/manage/v1/tenants/{acme}/owners/{user_id}"),
+        )
+        .json(&json!({ "role": "admin" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_problem(demoted, 409, "last-owner").await;
+    // With a second owner (added as a viewer, then made an owner), the first can go.
+    app.signup_verified(&app.web(), "platform", "cofounder@acme.example", PASSWORD)
+        .await;
+    let added = app
+        .admin(Method::POST, &format!("/manage/v1/tenants/{acme}/owners"))
+        .json(&json!({ "email": "cofounder@acme.example", "role": "viewer" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(added.status(), 201);
+    let cofounder: Value = added.json().await.expect("json");
+    assert_eq!(cofounder["role"], "viewer");
+    let cofounder_id = cofounder["user_id"].as_str().expect("id").to_owned();
+    let promoted = app
+        .admin(
+            Method::PATCH,
+            &format!("/manage/v1/tenants/{acme}/owners/{cofounder_id}"),
+        )
+        .json(&json!({ "role": "owner" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(promoted.status(), 200);
+    let promoted: Value = promoted.json().await.expect("json");
+    assert_eq!(promoted["role"], "owner");
+    for bad in [
+        json!({ "role": "root" }),
+        json!({ "role": "owner", "x": 1 }),
+    ] {
+        let resp = app
+            .admin(
+                Method::PATCH,
+                &format!("/manage/v1/tenants/{acme}/owners/{cofounder_id}"),
+            )
+            .json(&bad)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(resp.status().as_u16() / 100, 4, "{bad}");
+    }
     let removed = app
         .admin(
             Method::DELETE,
@@ -135,7 +196,9 @@ async fn operators_add_list_and_remove_owners(engine: Engine) {
         .await
         .expect("sent");
     assert_eq!(removed.status(), 204);
-    assert!(owners(&app, &acme).await.is_empty());
+    let left = owners(&app, &acme).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["email"], "cofounder@acme.example");
     let twice = app
         .admin(
             Method::DELETE,

@@ -538,6 +538,18 @@ async fn removing_an_owner_closes_the_dashboard_at_once() {
     let app = spawn(Some(&fake.url)).await;
     let (acme, web, user_id) = acme_and_owner(&app).await;
     assert_eq!(web.get("/dashboard/t/acme/billing").await.status, 200);
+    // A second owner, so the first may go.
+    platform_user(&app, "cofounder@acme.example").await;
+    let added = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{}/owners", acme.id),
+        )
+        .json(&json!({ "email": "cofounder@acme.example" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(added.status(), 201);
     let removed = app
         .admin(
             Method::DELETE,

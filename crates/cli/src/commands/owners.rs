@@ -1,11 +1,13 @@
-//! `connectauth tenant add-owner|owners|remove-owner`: who may see a tenant's
-//! billing in the dashboard. Owners are users of the `platform` tenant.
+//! `connectauth tenant add-owner|owners|remove-owner`: a tenant's team, the
+//! users of the `platform` tenant who run it from the console, each with a
+//! role (owner, admin, viewer). A tenant keeps at least one owner.
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 use auth_server::billing_link::platform::Platform;
 use auth_server::dashboard::owners::{OwnerError, Owners};
 use auth_server::domain::owner::Owner;
+use auth_server::domain::team::Role;
 use auth_server::keys::keyring::{KeyService, RotationPolicy};
 use auth_server::keys::sealed::MasterKeys;
 use auth_server::store::owners::OwnerStore;
@@ -43,15 +45,27 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
         UserStore::new(db.pool.clone()),
         tenants.clone(),
         platform,
+        Arc::new(SystemClock),
     );
     match command {
-        TenantCommand::AddOwner { tenant, email } => {
+        TenantCommand::AddOwner {
+            tenant,
+            email,
+            role,
+        } => {
             let t = find(&tenants, &tenant).await?;
-            let (owner, added) = owners.add(t.id, &email).await.map_err(owner_error)?;
+            let role = Role::parse(&role).map_err(|e| anyhow!("--role: {e}"))?;
+            let (owner, added) = owners.add(t.id, &email, role).await.map_err(owner_error)?;
             if added {
-                println!("{} is now an owner of {}", owner.email, t.slug);
+                println!(
+                    "{} is now a member of {} ({})",
+                    owner.email, t.slug, owner.role
+                );
             } else {
-                println!("{} was already an owner of {}", owner.email, t.slug);
+                println!(
+                    "{} was already a member of {} ({}; unchanged)",
+                    owner.email, t.slug, owner.role
+                );
             }
             print_owner(&owner);
         }
@@ -85,7 +99,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
 }
 
 fn print_owner(o: &Owner) {
-    println!("{}  {}  {}", o.user_id, o.email, o.display_name);
+    println!("{}  {}  {}  {}", o.user_id, o.email, o.role, o.display_name);
 }
 
 fn owner_error(e: OwnerError) -> anyhow::Error {

@@ -53,6 +53,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         owners::add_owner,
         owners::list_owners,
         owners::remove_owner,
+        owners::set_owner_role,
         openapi_json,
     ),
     components(
@@ -73,7 +74,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
         (name = "users", description = "A tenant's end users and its audit events."),
         (name = "clients", description = "A tenant's OAuth clients. A client secret is shown once, in the answer that created it."),
-        (name = "owners", description = "A tenant's owners: users of the `platform` tenant who may open the tenant's billing in the dashboard (`/dashboard`)."),
+        (name = "owners", description = "A tenant's team: users of the `platform` tenant who run it from the console (`/dashboard`), each with a role: `owner` (everything, billing and the team included), `admin` (everything but billing and the team), `viewer` (reads only)."),
         (name = "meta", description = "This document."),
     ),
 )]

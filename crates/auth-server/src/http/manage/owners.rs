@@ -1,6 +1,8 @@
-//! `/manage/v1/tenants/{id}/owners`: who may use a tenant's dashboard (its
-//! billing). An owner is a user of the `platform` tenant, named by email;
-//! the person signs up at `/t/platform/signup` first.
+//! `/manage/v1/tenants/{id}/owners`: a tenant's team, the `platform` users
+//! who may use its console, each with a role (`owner`: everything, billing
+//! and the team included; `admin`: everything but billing and the team;
+//! `viewer`: reads only). A member is named by email; the person signs up
+//! at `/t/platform/signup` first. A tenant keeps at least one owner.
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
@@ -12,17 +14,58 @@ use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{OwnerPath, TenantPath};
 use super::tenants::rfc3339;
 use crate::domain::owner::Owner;
+use crate::domain::team::Role;
 use crate::domain::tenant::Tenant;
 use crate::http::extract::Operator;
 use crate::state::AppState;
 
-/// The platform user to make an owner.
+/// The platform user to make a member.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddOwnerBody {
     /// The email address of an existing user of the `platform` tenant.
     #[schema(example = "founder@acme.example")]
     email: String,
+    /// Their role; `owner` when absent.
+    #[serde(default)]
+    role: Option<RoleName>,
+}
+
+/// A member's new role.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoleBody {
+    role: RoleName,
+}
+
+/// A member's role: `owner` (everything, billing and the team included),
+/// `admin` (everything but billing and the team), `viewer` (reads only).
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    Owner,
+    Admin,
+    Viewer,
+}
+
+impl From<RoleName> for Role {
+    fn from(r: RoleName) -> Self {
+        match r {
+            RoleName::Owner => Role::Owner,
+            RoleName::Admin => Role::Admin,
+            RoleName::Viewer => Role::Viewer,
+        }
+    }
+}
+
+impl From<Role> for RoleName {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Owner => RoleName::Owner,
+            Role::Admin => RoleName::Admin,
+            Role::Viewer => RoleName::Viewer,
+        }
+    }
 }
 
 /// An owner of a tenant.
@@ -33,7 +76,8 @@ pub struct OwnerView {
     #[schema(example = "founder@acme.example")]
     email: String,
     display_name: String,
-    /// When they became an owner.
+    role: RoleName,
+    /// When they became a member.
     #[schema(format = DateTime)]
     created_at: String,
 }
@@ -50,6 +94,7 @@ impl From<Owner> for OwnerView {
             user_id: o.user_id.to_string(),
             email: o.email,
             display_name: o.display_name,
+            role: o.role.into(),
             created_at: rfc3339(o.created_at),
         }
     }
@@ -82,7 +127,8 @@ pub async fn add_owner(
     }: TenantPath,
     body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (owner, added) = state.owners.add(tenant, &body.email).await?;
+    let role = body.role.map_or(Role::Owner, Role::from);
+    let (owner, added) = state.owners.add(tenant, &body.email, role).await?;
     if added {
         tracing::info!(tenant_id = %tenant, user_id = %owner.user_id, "tenant owner added");
     }
@@ -128,7 +174,9 @@ pub async fn list_owners(
     tag = "owners",
     params(TenantPath, OwnerPath),
     responses(
-        (status = 204, description = "The person is no longer an owner."),
+        (status = 204, description = "The person is no longer a member."),
+        (status = 409, description = "They are the tenant's last owner (`last-owner`): make someone else an owner first.",
+         body = Problem, content_type = "application/problem+json"),
         Read,
     ),
 )]
@@ -140,4 +188,41 @@ pub async fn remove_owner(
     state.owners.remove(tenant, user_id).await?;
     tracing::info!(tenant_id = %tenant, user_id = %user_id, "tenant owner removed");
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change a member's role
+///
+/// Takes effect at their next console request. A tenant keeps at least one
+/// owner.
+#[utoipa::path(
+    patch,
+    path = "/manage/v1/tenants/{id}/owners/{user_id}",
+    tag = "owners",
+    params(TenantPath, OwnerPath),
+    request_body = SetRoleBody,
+    responses(
+        (status = 200, description = "The member with their new role.", body = OwnerView),
+        (status = 409, description = "They are the tenant's last owner (`last-owner`) and the role is not `owner`.",
+         body = Problem, content_type = "application/problem+json"),
+        Read, JsonBody, Invalid,
+    ),
+)]
+pub async fn set_owner_role(
+    _: Operator,
+    state: web::Data<AppState>,
+    OwnerPath { tenant, user_id }: OwnerPath,
+    body: JsonObject<SetRoleBody>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .owners
+        .set_role(tenant, user_id, body.role.into())
+        .await?;
+    let member = state
+        .owners
+        .list(tenant)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id == user_id)
+        .ok_or_else(|| ApiError::new(service_kit::Code::NotFound, "no such member"))?;
+    Ok(HttpResponse::Ok().json(OwnerView::from(member)))
 }

@@ -20,6 +20,7 @@ use crate::domain::client::{
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::starter_app::{StarterApp, StarterAppError};
+use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 
 /// The overlaps an owner picks from when rotating a secret, in seconds.
@@ -111,8 +112,10 @@ async fn owned_app(
     ctx: &PageCtx,
     slug: &str,
     id: &str,
+    access: Access,
 ) -> Result<Result<(Tenant, Client), HttpResponse>, PageError> {
-    let tenant = match owned_tenant(ctx, slug, &format!("{}/{id}", apps_path(slug))).await? {
+    let tenant = match owned_tenant(ctx, slug, &format!("{}/{id}", apps_path(slug)), access).await?
+    {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(Err(redirect)),
     };
@@ -126,7 +129,7 @@ pub async fn list_apps(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &apps_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &apps_path(&slug), Access::Read).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -177,7 +180,7 @@ pub async fn show_new_app(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let action = format!("{}/new", apps_path(&slug));
-    let tenant = match owned_tenant(&ctx, &slug, &action).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &action, Access::Write).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -195,7 +198,14 @@ pub async fn submit_new_app(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &format!("{}/new", apps_path(&slug))).await? {
+    let tenant = match owned_tenant(
+        &ctx,
+        &slug,
+        &format!("{}/new", apps_path(&slug)),
+        Access::Write,
+    )
+    .await?
+    {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -266,7 +276,7 @@ pub async fn show_app(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Read).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -333,7 +343,7 @@ pub async fn submit_app(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -376,7 +386,7 @@ pub async fn submit_rotate(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -419,7 +429,7 @@ pub async fn submit_disable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -453,7 +463,7 @@ pub async fn submit_enable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id).await? {
+    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };

@@ -12,6 +12,7 @@ use super::context::{PageCtx, PlatformPageCtx};
 use super::dashboard::owned_tenant;
 use super::error::PageError;
 use crate::domain::branding::Branding;
+use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 
 pub fn branding_path(slug: &str) -> String {
@@ -40,7 +41,7 @@ pub async fn show_branding(
     q: web::Query<BrandingQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Read).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -69,7 +70,7 @@ pub async fn submit_branding(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Write).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };

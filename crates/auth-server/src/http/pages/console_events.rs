@@ -14,6 +14,7 @@ use super::dashboard::owned_tenant;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::event_query::{EventCursor, EventFilter};
+use crate::domain::team::Access;
 
 const PAGE: i64 = 50;
 /// The most rows one CSV export holds.
@@ -95,7 +96,7 @@ pub async fn show_events(
     q: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &events_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &events_path(&slug), Access::Read).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -184,7 +185,7 @@ pub async fn export_events(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let back = format!("{}.csv", events_path(&slug));
-    let tenant = match owned_tenant(&ctx, &slug, &back).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &back, Access::Read).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };

@@ -14,6 +14,7 @@ use super::dashboard::owned_tenant;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::signing_alg::SigningAlg;
+use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::keys::keyring::KeyringError;
 
@@ -51,7 +52,7 @@ pub async fn show_keys(
     q: web::Query<KeysQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Read).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -70,7 +71,7 @@ pub async fn submit_rotate(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -118,7 +119,7 @@ pub async fn submit_revoke(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::context::{PageCtx, PlatformPageCtx};
 use super::dashboard::owned_tenant;
 use super::error::PageError;
+use crate::domain::team::Access;
 use crate::domain::tenant::{Tenant, TenantSettings};
 
 pub fn settings_path(slug: &str) -> String {
@@ -106,7 +107,7 @@ pub async fn show_settings(
     q: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &settings_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Read).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -122,7 +123,7 @@ pub async fn submit_settings(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &settings_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Write).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };

@@ -16,6 +16,7 @@ use super::context::{PageCtx, PlatformPageCtx};
 use super::dashboard::{owned_tenant, owner_of_at};
 use super::error::PageError;
 use super::render::short_time;
+use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
 use crate::http::manage::users::export_response;
@@ -77,8 +78,9 @@ async fn owned_user(
     ctx: &PageCtx,
     slug: &str,
     id: &str,
+    access: Access,
 ) -> Result<Result<(Tenant, User), HttpResponse>, PageError> {
-    Ok(acting_on_user(ctx, slug, id)
+    Ok(acting_on_user(ctx, slug, id, access)
         .await?
         .map(|(_, tenant, user)| (tenant, user)))
 }
@@ -88,9 +90,10 @@ async fn acting_on_user(
     ctx: &PageCtx,
     slug: &str,
     id: &str,
+    access: Access,
 ) -> Result<Result<(Actor, Tenant, User), HttpResponse>, PageError> {
     let (owner, tenant) =
-        match owner_of_at(ctx, slug, &format!("{}/{id}", users_path(slug))).await? {
+        match owner_of_at(ctx, slug, &format!("{}/{id}", users_path(slug)), access).await? {
             Ok(found) => found,
             Err(redirect) => return Ok(Err(redirect)),
         };
@@ -104,7 +107,7 @@ pub async fn list_users(
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &users_path(&slug)).await? {
+    let tenant = match owned_tenant(&ctx, &slug, &users_path(&slug), Access::Read).await? {
         Ok(tenant) => tenant,
         Err(redirect) => return Ok(redirect),
     };
@@ -170,7 +173,7 @@ pub async fn show_user(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Read).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -196,7 +199,7 @@ pub async fn submit_end_sessions(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -222,7 +225,7 @@ pub async fn submit_disable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -256,7 +259,7 @@ pub async fn submit_enable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -278,7 +281,7 @@ pub async fn submit_reset_mfa(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id).await? {
+    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -311,7 +314,7 @@ pub async fn submit_resend_verification(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id).await? {
+    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -349,7 +352,7 @@ pub async fn export_user(
 ) -> Result<HttpResponse, PageError> {
     let ctx = ctx.0;
     let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id).await? {
+    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Read).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -372,7 +375,7 @@ pub async fn submit_delete(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id).await? {
+    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id, Access::Write).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };

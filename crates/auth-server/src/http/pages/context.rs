@@ -16,6 +16,7 @@ use super::client_ip::{client_ip, limit_key};
 use super::cookies::CookiePolicy;
 use super::error::PageError;
 use super::return_to::with_return_to;
+use crate::domain::team::{Access, Role};
 use crate::domain::tenant::{Tenant, PLATFORM_SLUG};
 use crate::i18n::Locale;
 use crate::identity::Requester;
@@ -43,6 +44,8 @@ pub struct PageCtx {
     query: String,
     /// The resume cookie's value (see `CookiePolicy::resume`), unchecked.
     resume_cookie: Option<String>,
+    /// On console pages, the signed-in member's role in the tenant shown.
+    member_role: std::cell::Cell<Option<Role>>,
 }
 
 impl FromRequest for PageCtx {
@@ -159,6 +162,7 @@ impl PageCtx {
             resume_cookie: req
                 .cookie(&cookies.resume_name(slug))
                 .and_then(|c| CookiePolicy::decode_resume(c.value())),
+            member_role: std::cell::Cell::new(None),
         })
     }
 
@@ -253,6 +257,12 @@ impl PageCtx {
             resume_query => with_return_to("", self.return_to.as_deref(), &[]),
             lang_en => self.lang_link("en"),
             lang_fr => self.lang_link("fr"),
+            member => self.member_role.get().map(|role| context! {
+                role => role.as_str(),
+                can_write => role.allows(Access::Write),
+                can_bill => role.allows(Access::Billing),
+                can_team => role.allows(Access::Team),
+            }),
             ..extra
         };
         let html = self
@@ -265,6 +275,12 @@ impl PageCtx {
             .insert_header((header::CONTENT_SECURITY_POLICY, csp.header_value()))
             .content_type("text/html; charset=utf-8")
             .body(html))
+    }
+
+    /// Remembers the signed-in member's role on a console page: templates
+    /// show only the actions it allows (`member.can_write`, …).
+    pub fn set_role(&self, role: Role) {
+        self.member_role.set(Some(role));
     }
 
     /// `?…&lang=xx`: this page in another language, keeping the rest of its

@@ -15,6 +15,7 @@ use super::context::{with_retry_after, PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use crate::billing_link::client::{Plan, PlanList};
 use crate::dashboard::owner_billing::{billing_path, Next, Overview, OwnerBillingError};
+use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -83,46 +84,55 @@ pub(super) async fn platform_user(
     Ok(Ok(session.user))
 }
 
-/// The logged-in platform user and the tenant `slug` they own (an unowned
-/// tenant is the same 404 as an unknown one), or where to send the browser
+/// The logged-in platform user and the tenant `slug` whose billing they
+/// may use (an owner's; see [`owner_of_at`]), or where to send the browser
 /// instead (see [`platform_user`]; back to the tenant's billing page).
 async fn owner_of(
     ctx: &PageCtx,
     slug: &str,
 ) -> Result<Result<(User, Tenant), HttpResponse>, PageError> {
-    owner_of_at(ctx, slug, &billing_path(slug)).await
+    owner_of_at(ctx, slug, &billing_path(slug), Access::Billing).await
 }
 
-/// The tenant `slug` its logged-in owner asks for, or where to send the
-/// browser instead (the platform login, coming back to `back`): what every
-/// console page starts with.
+/// The tenant `slug` its logged-in member asks for, if their role allows
+/// `access`, or where to send the browser instead (the platform login,
+/// coming back to `back`): what every console page starts with.
 pub(super) async fn owned_tenant(
     ctx: &PageCtx,
     slug: &str,
     back: &str,
+    access: Access,
 ) -> Result<Result<Tenant, HttpResponse>, PageError> {
-    Ok(owner_of_at(ctx, slug, back)
+    Ok(owner_of_at(ctx, slug, back, access)
         .await?
         .map(|(_, tenant)| tenant))
 }
 
-/// [`owner_of`], coming back to `back` after the platform login.
+/// The logged-in platform user and the tenant `slug` they are a member of,
+/// when their role allows `access`. Not a member: the same 404 as an
+/// unknown tenant. A member whose role does not allow it: 403. The role is
+/// kept on the page context, so pages show only what it allows.
 pub(super) async fn owner_of_at(
     ctx: &PageCtx,
     slug: &str,
     back: &str,
+    access: Access,
 ) -> Result<Result<(User, Tenant), HttpResponse>, PageError> {
     let user = match platform_user(ctx, back).await? {
         Ok(user) => user,
         Err(redirect) => return Ok(Err(redirect)),
     };
-    let tenant = ctx
+    let (tenant, role) = ctx
         .state
         .owners
         .owned_tenant(user.id, slug)
         .await
         .map_err(PageError::internal)?
         .ok_or(PageError::TenantNotFound)?;
+    ctx.set_role(role);
+    if !role.allows(access) {
+        return Err(PageError::Forbidden);
+    }
     Ok(Ok((user, tenant)))
 }
 
@@ -140,9 +150,13 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
         .map_err(PageError::internal)?;
     let rows: Vec<Value> = tenants
         .iter()
-        .map(|t| {
+        .map(|(t, role)| {
             context! {
                 slug => t.slug.as_ref(), name => t.display_name.as_ref(),
+                role => role.as_str(),
+                can_bill => role.allows(Access::Billing),
+                can_team => role.allows(Access::Team),
+                team_url => super::console_team::team_path(t.slug.as_ref()),
                 billing_url => billing_path(t.slug.as_ref()),
                 apps_url => super::console_apps::apps_path(t.slug.as_ref()),
                 users_url => super::console_users::users_path(t.slug.as_ref()),

@@ -10,6 +10,9 @@ pub enum PageError {
     TenantNotFound,
     #[error("CSRF token missing or wrong")]
     Csrf,
+    /// A team member whose role does not allow this.
+    #[error("the member's role does not allow this")]
+    Forbidden,
     #[error("too many requests")]
     TooManyRequests { retry_after: u64 },
     #[error("busy")]
@@ -38,6 +41,10 @@ impl PageError {
                 "This form has expired or was sent from another site. Go back, reload the page and try again.",
                 "Ce formulaire a expiré ou a été envoyé depuis un autre site. Revenez en arrière, rechargez la page et réessayez.",
             ),
+            PageError::Forbidden => (
+                "Your role in this team does not allow this. Ask one of its owners.",
+                "Votre rôle dans cette équipe ne le permet pas. Demandez à l'un de ses propriétaires.",
+            ),
             PageError::TooManyRequests { .. } => (
                 "Too many requests from your network. Wait a moment and try again.",
                 "Trop de requêtes depuis votre réseau. Patientez un instant et réessayez.",
@@ -58,7 +65,7 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::TenantNotFound => StatusCode::NOT_FOUND,
-            PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::Csrf | PageError::Forbidden => StatusCode::FORBIDDEN,
             PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             PageError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

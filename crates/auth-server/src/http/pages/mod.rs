@@ -9,6 +9,7 @@ pub mod console_branding;
 pub mod console_events;
 pub mod console_keys;
 pub mod console_settings;
+pub mod console_team;
 pub mod console_users;
 pub mod context;
 pub mod cookies;

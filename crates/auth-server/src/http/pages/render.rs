@@ -98,6 +98,11 @@ const TEMPLATES: &[(&str, &str)] = &[
         "settings.html",
         include_str!("../../../templates/settings.html"),
     ),
+    ("team.html", include_str!("../../../templates/team.html")),
+    (
+        "invite.html",
+        include_str!("../../../templates/invite.html"),
+    ),
     (
         "events.html",
         include_str!("../../../templates/events.html"),
