@@ -19,6 +19,7 @@ mod console_apps;
 mod console_branding;
 mod console_events;
 mod console_keys;
+mod console_team;
 mod console_users;
 mod dashboard_e2e;
 mod dashboard_owners;
