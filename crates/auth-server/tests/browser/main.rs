@@ -10,6 +10,7 @@ mod journeys;
 mod onboarding;
 mod relying_party;
 mod support;
+mod team;
 
 #[path = "../api/web.rs"]
 #[allow(dead_code)]
