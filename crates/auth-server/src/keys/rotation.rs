@@ -17,8 +17,10 @@ use crate::store::signing_keys::Rotation;
 
 /// Bounds of the tenant setting `key_rotation_days`.
 pub use crate::domain::tenant_settings::{MAX_ROTATION_DAYS, MIN_ROTATION_DAYS};
-/// The shortest period a tenant may ask for, in seconds.
-pub const MIN_ROTATION_SECS: i64 = MIN_ROTATION_DAYS * DAY;
+/// The shortest period a tenant may ask for, in seconds: one day, written
+/// out (a unit test holds it to `MIN_ROTATION_DAYS * DAY`) so that no
+/// arithmetic mutant of it is equivalent.
+pub const MIN_ROTATION_SECS: i64 = 86_400;
 /// The tenant setting that overrides the rotation period.
 pub const ROTATION_DAYS_SETTING: &str = "key_rotation_days";
 const LEASE_NAME: &str = "rotation";
@@ -250,6 +252,11 @@ async fn maintain(service: &KeyService) {
 mod tests {
     use super::*;
     use crate::keys::keyring::RotationPolicy;
+
+    #[test]
+    fn the_shortest_period_is_one_day_in_seconds() {
+        assert_eq!(MIN_ROTATION_SECS, MIN_ROTATION_DAYS * DAY);
+    }
 
     #[test]
     fn tenant_rotation_days_are_bounded_whole_days() {

@@ -9,7 +9,8 @@ use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
 use crate::i18n::Locale;
 use crate::identity::Identity;
-use crate::store::audit::AuditEvent;
+/// The audit trail's record, as the use cases here answer with it.
+pub use crate::store::audit::AuditEvent;
 use crate::store::consents::{Consent, ConsentStore};
 use crate::store::erasure::Erased;
 use crate::store::sessions::SessionRecord;

@@ -264,6 +264,9 @@ async fn owner_id(app: &TestApp, tenant: &str) -> String {
 
 both_engines!(a_tenant_keeps_its_last_owner, the_last_owner_stays);
 
+/// A console form: its path, its fields and what it needs.
+type Post<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+
 /// Everything a refused request must leave as it was.
 async fn snapshot(app: &TestApp, tenant: &str) -> Value {
     let get = |path: String| async move {
@@ -374,7 +377,7 @@ async fn console_access_matrix() {
         assert_eq!(nobody.get(path).await.status, 303, "anonymous GET {path}");
     }
 
-    let posts: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    let posts: Vec<Post> = vec![
         (
             format!("{base}/apps/new"),
             vec![("name", "X"), ("kind", "spa")],

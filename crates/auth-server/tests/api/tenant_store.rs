@@ -28,7 +28,7 @@ fn new_tenant(slug: &str) -> NewTenant {
     NewTenant {
         slug: TenantSlug::parse(slug).expect("valid slug"),
         display_name: DisplayName::parse(&slug.to_uppercase()).expect("valid name"),
-        settings: TenantSettings::parse(json!({"locale": "fr"})).expect("valid settings"),
+        settings: TenantSettings::parse(json!({"require_mfa": true})).expect("valid settings"),
     }
 }
 

@@ -15,10 +15,9 @@ use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::http::extract::Operator;
 use crate::i18n::Locale;
-use crate::manage::users::UserExport;
+use crate::manage::users::{AuditEvent, UserExport};
 use crate::manage::Actor;
 use crate::state::AppState;
-use crate::store::audit::AuditEvent;
 use service_kit::openapi::Problem;
 
 /// An end user of a tenant.

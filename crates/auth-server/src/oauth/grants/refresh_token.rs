@@ -127,14 +127,21 @@ impl OAuth {
         let idle = client.settings.lifetimes().refresh_idle_secs();
         let refresh_token = self
             .mint_refresh_token(RefreshRecord {
+                tenant_id: record.tenant_id,
+                grant_id: record.grant_id,
+                client_id: record.client_id,
+                user_id: record.user_id,
                 // The grant's scope, not the narrower one this request asked for.
                 scope: granted.to_string(),
+                resource: record.resource,
+                auth_time: record.auth_time,
+                amr: record.amr,
                 created_at: now,
+                family_expires_at: record.family_expires_at,
                 idle_expires_at: (now + idle).min(record.family_expires_at),
                 used_at: None,
                 retry_response: None,
                 retry_until: None,
-                ..record
             })
             .await?;
         let response = TokenResponse {
