@@ -81,6 +81,8 @@ impl From<ManageError> for ApiError {
                 ApiError::unavailable("the server is busy", retry_after)
             }
             ManageError::Identity(e) => ApiError::internal(e),
+            ManageError::NoScope => ApiError::new(Code::InvalidInput, e.to_string()),
+            ManageError::Platform(_) => ApiError::internal(e),
         }
     }
 }

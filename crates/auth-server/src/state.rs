@@ -18,9 +18,10 @@ use crate::i18n::Catalog;
 use crate::identity::{Identity, IdentityParts};
 use crate::keys::keyring::{KeyService, RotationPolicy};
 use crate::keys::sealed::MasterKeys;
-use crate::manage::Manage;
+use crate::manage::{Manage, ManageParts};
 use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
+use crate::store::api_credentials::ApiCredentialStore;
 use crate::store::clients::ClientStore;
 use crate::store::owners::OwnerStore;
 use crate::store::signing_keys::SigningKeyStore;
@@ -157,14 +158,16 @@ impl AppState {
             identity.clone(),
             clock.clone(),
         );
-        let manage = Manage::new(
-            TenantStore::new(db.pool.clone()),
-            ClientStore::new(db.pool.clone()),
-            directory.clone(),
-            oauth.clone(),
-            identity.clone(),
+        let manage = Manage::new(ManageParts {
+            tenants: TenantStore::new(db.pool.clone()),
+            clients: ClientStore::new(db.pool.clone()),
+            credentials: ApiCredentialStore::new(db.pool.clone()),
+            directory: directory.clone(),
+            oauth: oauth.clone(),
+            identity: identity.clone(),
+            platform: billing.platform.clone(),
             clock,
-        );
+        });
         Ok(Self {
             directory,
             manage,

@@ -133,14 +133,16 @@ fn route_list_matches_the_route_table() {
 }
 
 #[test]
-fn every_operation_but_the_document_needs_the_operator_token() {
+fn every_operation_but_the_document_needs_a_bearer_token() {
     let doc = parsed();
-    let scheme = &doc["components"]["securitySchemes"]["operator_token"];
-    assert_eq!(scheme["type"], "http");
-    assert_eq!(scheme["scheme"], "bearer");
+    for name in ["operator_token", "api_credential"] {
+        let scheme = &doc["components"]["securitySchemes"][name];
+        assert_eq!(scheme["type"], "http", "{name}");
+        assert_eq!(scheme["scheme"], "bearer", "{name}");
+    }
     assert_eq!(
         doc["security"],
-        serde_json::json!([{ "operator_token": [] }])
+        serde_json::json!([{ "operator_token": [] }, { "api_credential": [] }])
     );
     for (method, path) in documented_operations(&doc) {
         let op = &doc["paths"][&path][&method];

@@ -1,4 +1,5 @@
 //! Rules of the auth server, free of HTTP and SQL.
+pub mod api_credential;
 pub mod branding;
 pub mod client;
 pub mod display_name;

@@ -24,6 +24,8 @@ pub enum Access {
     Billing,
     /// Invite, change and remove members.
     Team,
+    /// Create and revoke API credentials (they act for the tenant).
+    Credentials,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +56,7 @@ impl Role {
         match access {
             Access::Read => true,
             Access::Write => matches!(self, Role::Owner | Role::Admin),
-            Access::Billing | Access::Team => self == Role::Owner,
+            Access::Billing | Access::Team | Access::Credentials => self == Role::Owner,
         }
     }
 }
@@ -75,14 +77,20 @@ mod tests {
     #[test]
     fn each_role_gets_what_it_is_documented_to() {
         let table = [
-            (Role::Owner, [true, true, true, true]),
-            (Role::Admin, [true, true, false, false]),
-            (Role::Viewer, [true, false, false, false]),
+            (Role::Owner, [true, true, true, true, true]),
+            (Role::Admin, [true, true, false, false, false]),
+            (Role::Viewer, [true, false, false, false, false]),
         ];
         for (role, allowed) in table {
-            for (access, expected) in [Access::Read, Access::Write, Access::Billing, Access::Team]
-                .into_iter()
-                .zip(allowed)
+            for (access, expected) in [
+                Access::Read,
+                Access::Write,
+                Access::Billing,
+                Access::Team,
+                Access::Credentials,
+            ]
+            .into_iter()
+            .zip(allowed)
             {
                 assert_eq!(role.allows(access), expected, "{role} {access:?}");
             }

@@ -10,9 +10,9 @@ use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
-    account, assets, console_apps, console_branding, console_events, console_keys,
-    console_settings, console_team, console_users, dashboard, links, login, mfa, onboarding,
-    signup,
+    account, assets, console_apps, console_branding, console_credentials, console_events,
+    console_keys, console_settings, console_team, console_users, dashboard, links, login, mfa,
+    onboarding, signup,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -233,6 +233,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/settings")
                     .get(console_settings::show_settings)
                     .post(console_settings::submit_settings),
+            )
+            .service(
+                web::resource("/api-credentials")
+                    .get(console_credentials::show_credentials)
+                    .post(console_credentials::submit_create),
+            )
+            .service(
+                web::resource("/api-credentials/revoke").post(console_credentials::submit_revoke),
             )
             .service(web::resource("/team").get(console_team::show_team))
             .service(web::resource("/team/invite").post(console_team::submit_invite))

@@ -3,6 +3,7 @@
 //! of the change, signing keys made before they are needed), so the handlers
 //! in `http/manage/` only parse, call and render.
 mod clients;
+pub mod credentials;
 mod keys;
 mod tenants;
 pub mod users;
@@ -10,10 +11,12 @@ pub mod users;
 use std::sync::Arc;
 
 pub use clients::Clients;
+pub use credentials::Credentials;
 pub use keys::Keys;
 pub use tenants::Tenants;
 pub use users::Users;
 
+use crate::billing_link::platform::Platform;
 use crate::cache::TenantDirectory;
 use crate::domain::branding::BrandingError;
 use crate::domain::client::ClientRuleError;
@@ -23,6 +26,7 @@ use crate::identity::{Identity, IdentityError};
 use crate::keys::keyring::KeyringError;
 use crate::oauth::client_status::DisableClientError;
 use crate::oauth::OAuth;
+use crate::store::api_credentials::ApiCredentialStore;
 use crate::store::clients::{ClientStore, ClientStoreError};
 use crate::store::tenants::TenantStore;
 use crate::store::StoreError;
@@ -48,15 +52,27 @@ pub enum ManageError {
     Identity(#[from] IdentityError),
     #[error("the user's email address is already verified")]
     AlreadyVerified,
+    #[error("choose at least one scope: manage:read, manage:write, manage:users")]
+    NoScope,
+    #[error("platform tenant: {0}")]
+    Platform(String),
+}
+
+impl From<ClientRuleError> for ManageError {
+    fn from(e: ClientRuleError) -> Self {
+        ManageError::Client(ClientStoreError::Rule(e))
+    }
 }
 
 /// Who acts through the `manage` layer, as the audit trail records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// The management API's operator token (or the CLI).
     Operator,
     /// A tenant owner in the console: their `platform` user id.
     Owner(UserId),
+    /// A tenant's API credential: its `platform` client id.
+    Credential(String),
 }
 
 impl std::fmt::Display for Actor {
@@ -64,6 +80,7 @@ impl std::fmt::Display for Actor {
         match self {
             Actor::Operator => f.write_str("by the operator"),
             Actor::Owner(id) => write!(f, "by owner {id}"),
+            Actor::Credential(id) => write!(f, "by API credential {id}"),
         }
     }
 }
@@ -106,22 +123,34 @@ pub struct Manage {
     pub clients: Clients,
     pub users: Users,
     pub keys: Keys,
+    pub credentials: Credentials,
+}
+
+/// What the management use cases are built from.
+pub struct ManageParts {
+    pub tenants: TenantStore,
+    pub clients: ClientStore,
+    pub credentials: ApiCredentialStore,
+    pub directory: Arc<TenantDirectory>,
+    pub oauth: Arc<OAuth>,
+    pub identity: Arc<Identity>,
+    pub platform: Arc<Platform>,
+    pub clock: SharedClock,
 }
 
 impl Manage {
-    pub fn new(
-        tenants: TenantStore,
-        clients: ClientStore,
-        directory: Arc<TenantDirectory>,
-        oauth: Arc<OAuth>,
-        identity: Arc<Identity>,
-        clock: SharedClock,
-    ) -> Self {
+    pub fn new(p: ManageParts) -> Self {
         Self {
-            tenants: Tenants::new(tenants, directory, oauth.keys.clone()),
-            keys: Keys::new(oauth.keys.clone()),
-            users: Users::new(identity, oauth.consents.clone(), clock),
-            clients: Clients::new(clients, oauth),
+            tenants: Tenants::new(p.tenants, p.directory, p.oauth.keys.clone()),
+            keys: Keys::new(p.oauth.keys.clone()),
+            users: Users::new(p.identity, p.oauth.consents.clone(), p.clock.clone()),
+            credentials: Credentials::new(
+                p.credentials,
+                Clients::new(p.clients.clone(), p.oauth.clone()),
+                p.platform,
+                p.clock,
+            ),
+            clients: Clients::new(p.clients, p.oauth),
         }
     }
 }

@@ -78,6 +78,27 @@ impl OAuth {
         Ok(Value::Object(claims))
     }
 
+    /// The claims of `token` when it is one of this tenant's access tokens,
+    /// its signature good, unexpired and still live (its grant, or for a
+    /// client_credentials token its `jti`, client and secret); `None`
+    /// otherwise.
+    pub async fn live_access_token(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+    ) -> Result<Option<Map<String, Value>>, OAuthError> {
+        let Ok(claims) = self
+            .verify_own(tenant, token, ACCESS_TOKEN_TYP, Expiry::Enforce)
+            .await
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .access_token_is_live(tenant, &claims)
+            .await?
+            .then_some(claims))
+    }
+
     /// Whether a verified, unexpired access token is still live.
     async fn access_token_is_live(
         &self,

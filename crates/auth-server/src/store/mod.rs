@@ -1,6 +1,7 @@
 //! The only module that speaks SQL. Queries use `$n` placeholders, which both
 //! PostgreSQL and SQLite accept through sqlx's `Any` driver.
 pub mod activity;
+pub mod api_credentials;
 pub mod audit;
 pub mod auth_codes;
 pub mod clients;

@@ -1,6 +1,7 @@
 //! Auth server integration tests: the real server on a loopback port against
 //! a fresh database per test, on SQLite and PostgreSQL.
 mod api_contract;
+mod api_credentials;
 mod baseline;
 mod billing_e2e;
 mod billing_fake;

@@ -13,6 +13,7 @@ use super::list_query::ListQuery;
 use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{ClientPath, TenantPath};
 use super::tenants::{rfc3339, Status};
+use crate::domain::api_credential::ManageScope;
 use crate::domain::client::{
     default_scopes, parse_grants, parse_id_token_alg, parse_origins, parse_privileges,
     parse_resources, parse_uris, Client, ClientDraft, ClientKind, ClientRuleError, ClientSettings,
@@ -24,7 +25,7 @@ use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
-use crate::http::extract::Operator;
+use crate::http::extract::ManageCaller;
 use crate::state::AppState;
 
 /// A new OAuth client.
@@ -355,13 +356,14 @@ fn with_secret(
     ),
 )]
 pub async fn create_client(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id: tenant, .. },
     }: TenantPath,
     body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Write)?;
     let (kind, settings) = body.into_inner().parse()?;
     let (client, secret) = state.manage.clients.create(tenant, kind, settings).await?;
     let mut resp = HttpResponse::Created();
@@ -384,13 +386,14 @@ pub async fn create_client(
     ),
 )]
 pub async fn list_clients(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id: tenant, .. },
     }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Read)?;
     let page = state.manage.clients.list(tenant, &query.page()?).await?;
     Ok(HttpResponse::Ok().json(ClientList {
         items: page.items.iter().map(ClientView::from).collect(),
@@ -410,10 +413,11 @@ pub async fn list_clients(
     ),
 )]
 pub async fn get_client(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Read)?;
     let client = state.manage.clients.get(tenant, &client_id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
@@ -433,11 +437,12 @@ pub async fn get_client(
     ),
 )]
 pub async fn update_client(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
     body: JsonObject<UpdateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Write)?;
     let update = body.into_inner().parse()?;
     let client = state
         .manage
@@ -468,11 +473,12 @@ pub async fn update_client(
     ),
 )]
 pub async fn rotate_client_secret(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
     body: JsonObject<RotateSecretBody>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Write)?;
     let overlap = SecretOverlap::parse(body.overlap_secs)?;
     let (client, secret) = state
         .manage
@@ -498,10 +504,11 @@ pub async fn rotate_client_secret(
     ),
 )]
 pub async fn disable_client(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Write)?;
     let client = state.manage.clients.disable(tenant, &client_id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }
@@ -522,10 +529,11 @@ pub async fn disable_client(
     ),
 )]
 pub async fn enable_client(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Write)?;
     let client = state.manage.clients.enable(tenant, &client_id).await?;
     Ok(HttpResponse::Ok().json(ClientView::from(&client)))
 }

@@ -13,14 +13,21 @@ use super::{clients, owners, tenants, users};
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
 const OPERATOR_TOKEN: &str = "operator_token";
+/// The scheme of a tenant's API credentials.
+const API_CREDENTIAL: &str = "api_credential";
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "ConnectAuth management API",
         version = env!("CARGO_PKG_VERSION"),
-        description = "What platform operators use to manage tenants, their end users, OAuth clients, owners and audit events. \
-Every operation except this document itself needs the operator token (`AUTH_ADMIN_TOKEN`) as a bearer token. \
+        description = "What platform operators use to manage tenants, their end users, OAuth clients, owners and audit events, \
+and what a tenant's own automation uses for that one tenant. \
+Every operation except this document itself needs a bearer token: the operator token (`AUTH_ADMIN_TOKEN`), which may do everything, \
+or the access token of a tenant's API credential (created by its owners in the console), which acts on its own tenant only: \
+`manage:read` reads the tenant, its clients and events; `manage:write` changes the tenant's settings and clients; \
+`manage:users` reads and changes its end users. Creating, listing, finding by slug and disabling tenants, and the team (`/owners`), are the operator's only. \
+A credential's call on another tenant answers 403 `forbidden`; one without the scope, 403 `insufficient-scope`. \
 Errors are RFC 9457 `application/problem+json` bodies whose `code` is stable. \
 The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: see each tenant's discovery document.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
@@ -61,6 +68,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         responses(
             BadRequest,
             Unauthorized,
+            Forbidden,
             NotFound,
             Conflict,
             PayloadTooLarge,
@@ -69,7 +77,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         )
     ),
     modifiers(&OperatorToken),
-    security(("operator_token" = [])),
+    security(("operator_token" = []), ("api_credential" = [])),
     tags(
         (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
         (name = "users", description = "A tenant's end users and its audit events."),
@@ -93,6 +101,14 @@ impl Modify for OperatorToken {
                 None,
             ),
         );
+        components.add_security_scheme(
+            API_CREDENTIAL,
+            openapi::bearer_scheme(
+                "An access token of a tenant's API credential: client_credentials at the `platform` tenant's token endpoint \
+                 (`/t/platform/token`) with `resource=connectauth-manage`; scopes `manage:read`, `manage:write`, `manage:users`.",
+                Some("JWT"),
+            ),
+        );
     }
 }
 
@@ -103,8 +119,13 @@ service_kit::problem_responses! {
     /// does not parse, an unknown field (`bad-request`).
     pub BadRequest;
 
-    /// The operator token is missing or wrong (`unauthorized`).
+    /// The bearer token is missing, wrong or no longer valid (`unauthorized`).
     pub Unauthorized ["WWW-Authenticate": String = "`Bearer`"];
+
+    /// An API credential's token on another tenant or on an operator-only
+    /// operation (`forbidden`), or without the scope the operation needs
+    /// (`insufficient-scope`).
+    pub Forbidden;
 
     /// The tenant, user or client named in the path does not exist
     /// (`tenant-not-found`, `not-found`, `client-not-found`). An id of the wrong
@@ -124,9 +145,9 @@ service_kit::problem_responses! {
 }
 
 service_kit::response_set! {
-    /// An operation on a resource named in the path: no operator token, or no
-    /// such tenant, user or client.
-    pub Read { 401: Unauthorized, 404: NotFound }
+    /// An operation on a resource named in the path: no valid bearer token, a
+    /// credential that may not do it, or no such tenant, user or client.
+    pub Read { 401: Unauthorized, 403: Forbidden, 404: NotFound }
 
     /// A JSON request body that could not be read.
     pub JsonBody { 400: BadRequest, 413: PayloadTooLarge, 415: UnsupportedMediaType }

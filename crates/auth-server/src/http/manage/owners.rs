@@ -16,7 +16,7 @@ use super::tenants::rfc3339;
 use crate::domain::owner::Owner;
 use crate::domain::team::Role;
 use crate::domain::tenant::Tenant;
-use crate::http::extract::Operator;
+use crate::http::extract::ManageCaller;
 use crate::state::AppState;
 
 /// The platform user to make a member.
@@ -120,13 +120,14 @@ impl From<Owner> for OwnerView {
     ),
 )]
 pub async fn add_owner(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id: tenant, .. },
     }: TenantPath,
     body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     let role = body.role.map_or(Role::Owner, Role::from);
     let (owner, added) = state.owners.add(tenant, &body.email, role).await?;
     if added {
@@ -152,12 +153,13 @@ pub async fn add_owner(
     ),
 )]
 pub async fn list_owners(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id: tenant, .. },
     }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     let owners = state.owners.list(tenant).await?;
     Ok(HttpResponse::Ok().json(OwnerList {
         items: owners.into_iter().map(OwnerView::from).collect(),
@@ -181,10 +183,11 @@ pub async fn list_owners(
     ),
 )]
 pub async fn remove_owner(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     OwnerPath { tenant, user_id }: OwnerPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     state.owners.remove(tenant, user_id).await?;
     tracing::info!(tenant_id = %tenant, user_id = %user_id, "tenant owner removed");
     Ok(HttpResponse::NoContent().finish())
@@ -208,11 +211,12 @@ pub async fn remove_owner(
     ),
 )]
 pub async fn set_owner_role(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     OwnerPath { tenant, user_id }: OwnerPath,
     body: JsonObject<SetRoleBody>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     state
         .owners
         .set_role(tenant, user_id, body.role.into())

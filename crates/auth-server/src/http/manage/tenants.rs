@@ -16,14 +16,15 @@ use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
 use super::paths::TenantPath;
+use crate::domain::api_credential::ManageScope;
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate,
 };
 use crate::domain::tenant_settings::{
     Setting, SettingKind, AUDIENCE_MAX, SETTINGS, SETTINGS_MAX_BYTES, SIGNUP_DOMAINS_MAX,
 };
-use crate::http::extract::Operator;
-use crate::http::manage::openapi::{Conflict, Invalid, JsonBody, Read, Unauthorized};
+use crate::http::extract::ManageCaller;
+use crate::http::manage::openapi::{Conflict, Forbidden, Invalid, JsonBody, Read, Unauthorized};
 use crate::state::AppState;
 
 /// A new tenant.
@@ -135,15 +136,17 @@ impl From<Tenant> for TenantView {
         (status = 201, description = "The tenant was created.", body = TenantView,
          headers(("Location" = String, description = "`/manage/v1/tenants/{id}`"))),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
         JsonBody, Invalid,
     ),
 )]
 pub async fn create_tenant(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     body: JsonObject<CreateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     let body = body.into_inner();
     let new = NewTenant {
         slug: TenantSlug::parse(&body.slug)?,
@@ -172,14 +175,16 @@ pub async fn create_tenant(
     responses(
         (status = 200, description = "A page of tenants, in slug order.", body = TenantList),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         Invalid,
     ),
 )]
 pub async fn list_tenants(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     let page = state.manage.tenants.list(&query.page()?).await?;
     Ok(HttpResponse::Ok().json(TenantList {
         items: page.items.into_iter().map(TenantView::from).collect(),
@@ -199,9 +204,10 @@ pub async fn list_tenants(
     ),
 )]
 pub async fn get_tenant(
-    _: Operator,
+    caller: ManageCaller,
     TenantPath { tenant }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant.id, ManageScope::Read)?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
 
@@ -217,10 +223,11 @@ pub async fn get_tenant(
     ),
 )]
 pub async fn get_tenant_by_slug(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     let tenant = state.manage.tenants.get_by_slug(&slug).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
@@ -240,13 +247,14 @@ pub async fn get_tenant_by_slug(
     ),
 )]
 pub async fn update_tenant(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id, .. },
     }: TenantPath,
     body: JsonObject<UpdateTenantBody>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(id, ManageScope::Write)?;
     let body = body.into_inner();
     let update = TenantUpdate {
         display_name: body
@@ -277,12 +285,13 @@ pub async fn update_tenant(
     ),
 )]
 pub async fn disable_tenant(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id, .. },
     }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.operator_only()?;
     let tenant = state.manage.tenants.disable(id).await?;
     Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
 }
@@ -305,13 +314,14 @@ pub async fn disable_tenant(
     ),
 )]
 pub async fn patch_tenant_settings(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id, .. },
     }: TenantPath,
     patch: JsonObject<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(id, ManageScope::Write)?;
     let tenant = state
         .manage
         .tenants

@@ -11,12 +11,12 @@ use super::list_query::ListQuery;
 use super::openapi::{Invalid, Read};
 use super::paths::{TenantPath, UserPath};
 use super::tenants::{rfc3339, Status};
+use crate::domain::api_credential::ManageScope;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
-use crate::http::extract::Operator;
+use crate::http::extract::ManageCaller;
 use crate::i18n::Locale;
 use crate::manage::users::{AuditEvent, UserExport};
-use crate::manage::Actor;
 use crate::state::AppState;
 use service_kit::openapi::Problem;
 
@@ -106,13 +106,14 @@ pub struct EventList {
     ),
 )]
 pub async fn list_users(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id: tenant, .. },
     }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Users)?;
     let page = state.manage.users.list(tenant, &query.page()?).await?;
     Ok(HttpResponse::Ok().json(UserList {
         items: page.items.into_iter().map(UserView::from).collect(),
@@ -132,13 +133,14 @@ pub async fn list_users(
     ),
 )]
 pub async fn get_user(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath {
         tenant: Tenant { id: tenant, .. },
         user_id,
     }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Users)?;
     Ok(HttpResponse::Ok().json(UserView::from(
         state.manage.users.get(tenant, user_id).await?,
     )))
@@ -159,13 +161,14 @@ pub async fn get_user(
     ),
 )]
 pub async fn disable_user(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath {
         tenant: Tenant { id: tenant, .. },
         user_id,
     }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Users)?;
     let disabled = state.manage.users.disable(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(UserView::from(disabled)))
 }
@@ -185,13 +188,14 @@ pub async fn disable_user(
     ),
 )]
 pub async fn enable_user(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath {
         tenant: Tenant { id: tenant, .. },
         user_id,
     }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Users)?;
     let enabled = state.manage.users.enable(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(UserView::from(enabled)))
 }
@@ -211,13 +215,14 @@ pub async fn enable_user(
     ),
 )]
 pub async fn end_user_sessions(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath {
         tenant: Tenant { id: tenant, .. },
         user_id,
     }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Users)?;
     let ended = state.manage.users.end_sessions(tenant, user_id).await?;
     Ok(HttpResponse::Ok().json(EndedSessions { ended }))
 }
@@ -238,13 +243,14 @@ pub async fn end_user_sessions(
     ),
 )]
 pub async fn list_events(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath {
         tenant: Tenant { id: tenant, .. },
     }: TenantPath,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Read)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) || query.after.is_some() {
         return Err(ApiError::new(
@@ -287,14 +293,15 @@ impl From<AuditEvent> for EventView {
     ),
 )]
 pub async fn reset_user_mfa(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
     let user = state
         .manage
         .users
-        .reset_mfa(&tenant, user_id, Actor::Operator, Locale::En)
+        .reset_mfa(&tenant, user_id, caller.actor(), Locale::En)
         .await?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }
@@ -316,14 +323,15 @@ pub async fn reset_user_mfa(
     ),
 )]
 pub async fn resend_verification(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
     state
         .manage
         .users
-        .resend_verification(&tenant, user_id, Actor::Operator, Locale::En)
+        .resend_verification(&tenant, user_id, caller.actor(), Locale::En)
         .await?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -348,14 +356,15 @@ pub async fn resend_verification(
     ),
 )]
 pub async fn delete_user(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
     state
         .manage
         .users
-        .delete(&tenant, user_id, Actor::Operator)
+        .delete(&tenant, user_id, caller.actor())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -377,13 +386,14 @@ pub async fn delete_user(
     ),
 )]
 pub async fn export_user(
-    _: Operator,
+    caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath {
         tenant: Tenant { id: tenant, .. },
         user_id,
     }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Users)?;
     let export = state.manage.users.export(tenant, user_id).await?;
     Ok(export_response(export))
 }

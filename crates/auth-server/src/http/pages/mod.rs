@@ -6,6 +6,7 @@ pub mod assets;
 pub mod client_ip;
 pub mod console_apps;
 pub mod console_branding;
+pub mod console_credentials;
 pub mod console_events;
 pub mod console_keys;
 pub mod console_settings;

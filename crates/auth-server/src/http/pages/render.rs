@@ -100,6 +100,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("team.html", include_str!("../../../templates/team.html")),
     (
+        "credentials.html",
+        include_str!("../../../templates/credentials.html"),
+    ),
+    (
+        "credential_secret.html",
+        include_str!("../../../templates/credential_secret.html"),
+    ),
+    (
         "invite.html",
         include_str!("../../../templates/invite.html"),
     ),

@@ -1,0 +1,231 @@
+//! `/dashboard/t/{slug}/api-credentials`: a tenant's owners create and
+//! revoke the credentials their own automation uses to call the management
+//! API for this tenant only (a `platform` client with `manage:*` scopes; its
+//! secret shown once), through the `manage` use case the API shares.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::context::{PageCtx, PlatformPageCtx};
+use super::dashboard::owner_of_at;
+use super::error::PageError;
+use super::render::short_time;
+use crate::domain::api_credential::{ManageScope, MANAGE_AUDIENCE};
+use crate::domain::team::Access;
+use crate::domain::tenant::{Tenant, PLATFORM_SLUG};
+use crate::manage::{Actor, ManageError};
+
+pub fn credentials_path(slug: &str) -> String {
+    format!("/dashboard/t/{slug}/api-credentials")
+}
+
+#[derive(Deserialize)]
+pub struct CredentialsQuery {
+    /// `revoked`: the last form revoked one.
+    done: Option<String>,
+}
+
+/// The new credential form: a name and the scopes ticked.
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "manage:read")]
+    read: Option<String>,
+    #[serde(default, rename = "manage:write")]
+    write: Option<String>,
+    #[serde(default, rename = "manage:users")]
+    users: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    client_id: String,
+    confirm: Option<String>,
+}
+
+impl CreateForm {
+    fn scopes(&self) -> Vec<ManageScope> {
+        [
+            (&self.read, ManageScope::Read),
+            (&self.write, ManageScope::Write),
+            (&self.users, ManageScope::Users),
+        ]
+        .into_iter()
+        .filter(|(ticked, _)| ticked.is_some())
+        .map(|(_, scope)| scope)
+        .collect()
+    }
+}
+
+pub async fn show_credentials(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    q: web::Query<CredentialsQuery>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let tenant =
+        match owner_of_at(&ctx, &slug, &credentials_path(&slug), Access::Credentials).await? {
+            Ok((_, tenant)) => tenant,
+            Err(redirect) => return Ok(redirect),
+        };
+    let notice = (q.done.as_deref() == Some("revoked")).then(|| ctx.text("credentials_revoked"));
+    credentials_page(&ctx, &tenant, StatusCode::OK, notice, None, "").await
+}
+
+pub async fn submit_create(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<CreateForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (owner, tenant) =
+        match owner_of_at(&ctx, &slug, &credentials_path(&slug), Access::Credentials).await? {
+            Ok(found) => found,
+            Err(redirect) => return Ok(redirect),
+        };
+    let created = ctx
+        .state
+        .manage
+        .credentials
+        .create(
+            tenant.id,
+            &form.name,
+            &form.scopes(),
+            Actor::Owner(owner.id),
+        )
+        .await;
+    match created {
+        Ok((credential, secret)) => {
+            let platform = platform_tenant(&ctx).await?;
+            let scope = form
+                .scopes()
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            ctx.render(
+                StatusCode::CREATED,
+                "credential_secret.html",
+                context! {
+                    heading => &credential.name,
+                    client_id => &credential.client_id,
+                    client_secret => secret.expose(),
+                    token_url => format!("{}/token", ctx.state.oauth.issuer(&platform)),
+                    audience => MANAGE_AUDIENCE,
+                    scope,
+                    tenant_id => tenant.id.to_string(),
+                    api_base => ctx.state.identity.platform_url("/manage/v1"),
+                    back => credentials_path(tenant.slug.as_ref()),
+                },
+            )
+        }
+        Err(e @ (ManageError::NoScope | ManageError::Client(_))) => {
+            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+            credentials_page(
+                &ctx,
+                &tenant,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(error),
+                &form.name,
+            )
+            .await
+        }
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+pub async fn submit_revoke(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let tenant =
+        match owner_of_at(&ctx, &slug, &credentials_path(&slug), Access::Credentials).await? {
+            Ok((_, tenant)) => tenant,
+            Err(redirect) => return Ok(redirect),
+        };
+    if form.confirm.is_none() {
+        let error = ctx.text("credentials_revoke_unconfirmed");
+        return credentials_page(
+            &ctx,
+            &tenant,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+            "",
+        )
+        .await;
+    }
+    let revoked = ctx
+        .state
+        .manage
+        .credentials
+        .revoke(tenant.id, &form.client_id)
+        .await
+        .map_err(PageError::internal)?;
+    if !revoked {
+        return Err(PageError::TenantNotFound);
+    }
+    Ok(ctx.redirect_to(&format!("{}?done=revoked", credentials_path(&slug))))
+}
+
+async fn platform_tenant(ctx: &PageCtx) -> Result<std::sync::Arc<Tenant>, PageError> {
+    ctx.state
+        .directory
+        .by_slug(PLATFORM_SLUG)
+        .await
+        .map_err(PageError::internal)
+}
+
+async fn credentials_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    typed_name: &str,
+) -> Result<HttpResponse, PageError> {
+    let credentials: Vec<Value> = ctx
+        .state
+        .manage
+        .credentials
+        .list(tenant.id)
+        .await
+        .map_err(PageError::internal)?
+        .iter()
+        .map(|c| {
+            context! {
+                name => &c.credential.name,
+                client_id => &c.credential.client_id,
+                scopes => c.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+                created => short_time(Some(c.credential.created_at)),
+                disabled => c.disabled,
+            }
+        })
+        .collect();
+    ctx.render(
+        status,
+        "credentials.html",
+        context! {
+            wide => true,
+            heading => ctx.text_with("credentials_title", &[("tenant", tenant.display_name.as_ref())]),
+            action => credentials_path(tenant.slug.as_ref()),
+            credentials,
+            scopes => ManageScope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            typed_name,
+            notice,
+            error,
+        },
+    )
+}
