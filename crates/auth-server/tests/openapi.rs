@@ -28,6 +28,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/tenants/{id}/settings"),
     ("post", "/tenants/{id}/disable"),
     ("get", "/tenants/{id}/users"),
+    ("post", "/tenants/{id}/users/import"),
     ("get", "/tenants/{id}/users/{user_id}"),
     ("delete", "/tenants/{id}/users/{user_id}"),
     ("post", "/tenants/{id}/users/{user_id}/reset-mfa"),

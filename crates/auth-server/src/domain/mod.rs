@@ -19,3 +19,4 @@ pub mod team;
 pub mod tenant;
 pub mod tenant_settings;
 pub mod user;
+pub mod user_import;

@@ -134,6 +134,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/tenants/{id}/settings").patch(tenants::patch_tenant_settings))
             .service(web::resource("/tenants/{id}/disable").post(tenants::disable_tenant))
             .service(web::resource("/tenants/{id}/users").get(users::list_users))
+            .service(web::resource("/tenants/{id}/users/import").post(users::import_users))
             .service(
                 web::resource("/tenants/{id}/users/{user_id}")
                     .get(users::get_user)
@@ -253,6 +254,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))
             .service(web::resource("/users").get(console_users::list_users))
+            .service(
+                web::resource("/users/import")
+                    .get(console_users::show_import)
+                    .post(console_users::submit_import),
+            )
             .service(web::resource("/users/{user_id}").get(console_users::show_user))
             .service(
                 web::resource("/users/{user_id}/end-sessions")

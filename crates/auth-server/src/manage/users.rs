@@ -7,6 +7,7 @@ use super::{Actor, ManageError};
 use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
+use crate::domain::user_import::ImportedUser;
 use crate::i18n::Locale;
 use crate::identity::Identity;
 /// The audit trail's record, as the use cases here answer with it.
@@ -33,6 +34,14 @@ pub struct UserExport {
     pub events: Vec<AuditEvent>,
     /// Unix seconds.
     pub exported_at: i64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: u64,
+    /// Addresses that already had an account (left as they were).
+    pub existing: u64,
 }
 
 /// The most audit events an export holds (the newest).
@@ -79,6 +88,33 @@ impl Users {
         } else {
             Err(ManageError::AlreadyVerified)
         }
+    }
+
+    /// Creates the users of an import (already checked whole); addresses
+    /// that have an account keep it. Recorded in the audit trail.
+    pub async fn import(
+        &self,
+        tenant: TenantId,
+        users: &[ImportedUser],
+        actor: Actor,
+    ) -> Result<ImportReport, ManageError> {
+        let now = self.clock.now();
+        let (created, existing) = self.identity.users.import(tenant, users, now).await?;
+        self.identity
+            .audit
+            .insert(&AuditEvent {
+                tenant_id: tenant.to_string(),
+                user_id: None,
+                kind: "users_imported".to_owned(),
+                outcome: "success".to_owned(),
+                ip: String::new(),
+                user_agent: String::new(),
+                detail: format!("{created} created, {existing} already there, {actor}"),
+                created_at: now,
+            })
+            .await?;
+        tracing::info!(tenant_id = %tenant, created, existing, "users imported");
+        Ok(ImportReport { created, existing })
     }
 
     /// Erases the user and what is theirs (right to erasure).

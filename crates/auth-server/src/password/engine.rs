@@ -19,6 +19,58 @@ pub(crate) const SALT_LEN: usize = 16;
 const MAX_STORED_M_KIB: u32 = 1024 * 1024;
 const MAX_STORED_T: u32 = 64;
 const MAX_STORED_P: u32 = 64;
+/// The highest bcrypt cost an imported hash may have (2^14 rounds, about a
+/// second): above it, one login attempt would hold a worker too long.
+pub const MAX_BCRYPT_COST: u32 = 14;
+
+/// Whether `stored` is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`), as imported
+/// from another system.
+pub fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|p| stored.starts_with(p))
+}
+
+/// The cost of a bcrypt hash in the modular crypt form, if it is one.
+fn bcrypt_cost(stored: &str) -> Option<u32> {
+    let shaped = is_bcrypt(stored)
+        && stored.len() == 60
+        && stored.is_char_boundary(6)
+        && stored.get(6..7) == Some("$")
+        && stored[7..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/');
+    shaped.then(|| stored[4..6].parse::<u32>().ok()).flatten()
+}
+
+/// Why a password hash brought from another system cannot be kept, if it
+/// cannot: an argon2 PHC string within the stored bounds, or a bcrypt hash
+/// of cost 4 to [`MAX_BCRYPT_COST`], is accepted (and re-hashed with the
+/// current argon2id parameters at the user's first login).
+pub fn importable_hash(stored: &str) -> Result<(), &'static str> {
+    if is_bcrypt(stored) {
+        return match bcrypt_cost(stored) {
+            None => Err("not a bcrypt hash in the $2b$ form"),
+            Some(cost) if !(4..=MAX_BCRYPT_COST).contains(&cost) => {
+                Err("bcrypt cost must be 4 to 14")
+            }
+            Some(_) => Ok(()),
+        };
+    }
+    let parsed = PasswordHash::new(stored).map_err(|_| "not an argon2 or bcrypt hash")?;
+    Algorithm::try_from(parsed.algorithm).map_err(|_| "not an argon2 or bcrypt hash")?;
+    let params = Params::try_from(&parsed).map_err(|_| "argon2 parameters unreadable")?;
+    if params.m_cost() > MAX_STORED_M_KIB
+        || params.t_cost() > MAX_STORED_T
+        || params.p_cost() > MAX_STORED_P
+    {
+        return Err("argon2 parameters too large");
+    }
+    if parsed.salt.is_none() || parsed.hash.is_none() {
+        return Err("argon2 hash without salt or output");
+    }
+    Ok(())
+}
 
 /// An argon2id hasher with its own memory buffer. Not `Sync`: one per thread.
 /// Public for benchmarks and offline tools; it does not enforce the OWASP
@@ -73,6 +125,22 @@ impl HashEngine {
     /// The output comparison is constant-time (`Output`'s `PartialEq` uses
     /// `subtle`). `needs_rehash` is only set on a match.
     pub fn verify(&mut self, candidate: &[u8], phc: &str) -> Result<Verification, HashError> {
+        if is_bcrypt(phc) {
+            // An imported hash: checked once, then re-hashed with argon2id
+            // (the login replaces it when `needs_rehash`).
+            match bcrypt_cost(phc) {
+                None => return Err(HashError::MalformedHash(PhcError::PhcStringField)),
+                Some(cost) if !(4..=MAX_BCRYPT_COST).contains(&cost) => {
+                    return Err(HashError::StoredParamsOutOfRange)
+                }
+                Some(_) => {}
+            }
+            let matches = bcrypt::verify(candidate, phc).unwrap_or(false);
+            return Ok(Verification {
+                matches,
+                needs_rehash: matches,
+            });
+        }
         let parsed = PasswordHash::new(phc).map_err(HashError::MalformedHash)?;
         let algorithm = Algorithm::try_from(parsed.algorithm).map_err(HashError::MalformedHash)?;
         // Same default as the argon2 crate's own verify path when `v=` is absent.
@@ -198,6 +266,41 @@ mod tests {
                 needs_rehash: false
             }
         );
+    }
+
+    #[test]
+    fn imported_bcrypt_hashes_verify_once_and_need_an_argon2id_rehash() {
+        let mut engine = HashEngine::new(owasp());
+        let imported = bcrypt::hash("imported password", 4).unwrap();
+        assert_eq!(importable_hash(&imported), Ok(()), "{imported}");
+        assert_eq!(
+            engine.verify(b"imported password", &imported).unwrap(),
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
+        assert_eq!(
+            engine.verify(b"wrong password", &imported).unwrap(),
+            Verification {
+                matches: false,
+                needs_rehash: false
+            }
+        );
+        // Too costly to check at login, or not a bcrypt hash at all.
+        let costly = format!("$2b$15${}", &imported[7..]);
+        assert!(importable_hash(&costly).is_err());
+        assert!(matches!(
+            engine.verify(b"imported password", &costly),
+            Err(HashError::StoredParamsOutOfRange)
+        ));
+        for bad in [
+            "$2b$04$short",
+            "$2x$04$..........................................",
+            "",
+        ] {
+            assert!(importable_hash(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod normalize;
 pub mod policy;
 mod pool;
 
-pub use engine::HashEngine;
+pub use engine::{importable_hash, HashEngine};
 pub use hasher::{ConfigError, HashError, HasherConfig, PasswordHasher, Verification};
 pub use normalize::normalize;
 pub use policy::{Password, PasswordPolicy, PasswordRuleError};

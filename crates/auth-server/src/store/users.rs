@@ -7,6 +7,7 @@ use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId, UserMetadata, Username};
+use crate::domain::user_import::ImportedUser;
 use service_kit::paging::{Page, PageRequest};
 
 const COLUMNS: &str =
@@ -91,6 +92,40 @@ impl UserStore {
             }
             Err(e) => Err(StoreError::Database(e)),
         }
+    }
+
+    /// Creates the imported users in one transaction; an address that
+    /// already has an account in the tenant is left as it is. Answers how
+    /// many were created and how many already existed.
+    pub async fn import(
+        &self,
+        tenant: TenantId,
+        users: &[ImportedUser],
+        now: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut created = 0;
+        for u in users {
+            let done = sqlx::query(
+                "INSERT INTO users (id, tenant_id, email, email_normalized, display_name, \
+                 password_hash, email_verified_at, metadata, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $8, $8) \
+                 ON CONFLICT (tenant_id, email_normalized) DO NOTHING",
+            )
+            .bind(UserId::new().to_string())
+            .bind(tenant.to_string())
+            .bind(u.email.address())
+            .bind(u.email.normalized())
+            .bind(u.display_name.as_ref())
+            .bind(u.password_hash.clone())
+            .bind(u.email_verified.then_some(now))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            created += done.rows_affected();
+        }
+        tx.commit().await?;
+        Ok((created, users.len() as u64 - created))
     }
 
     pub async fn find_by_email(

@@ -196,6 +196,12 @@ async fn management_api_access_matrix() {
         (Method::POST, format!("{t}/disable"), Value::Null, "op"),
         (Method::GET, format!("{t}/users"), Value::Null, "users"),
         (
+            Method::POST,
+            format!("{t}/users/import"),
+            json!({"users": [{"email": "imported@acme.example"}]}),
+            "users!",
+        ),
+        (
             Method::GET,
             format!("{t}/users/{user}"),
             Value::Null,

@@ -56,5 +56,6 @@ mod tenant_settings;
 mod tenant_store;
 mod tenants;
 mod user_admin;
+mod user_import;
 mod userinfo;
 mod web;

@@ -49,6 +49,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         users::resend_verification,
         users::delete_user,
         users::export_user,
+        users::import_users,
         users::list_events,
         clients::create_client,
         clients::list_clients,

@@ -3,17 +3,19 @@
 //! ending their sessions takes effect at once).
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
-use super::openapi::{Invalid, Read};
+use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{TenantPath, UserPath};
 use super::tenants::{rfc3339, Status};
 use crate::domain::api_credential::ManageScope;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
+use crate::domain::user_import::{self, RawUser};
 use crate::http::extract::ManageCaller;
 use crate::i18n::Locale;
 use crate::manage::users::{AuditEvent, UserExport};
@@ -474,4 +476,89 @@ impl From<UserExport> for UserExportView {
             events: x.events.into_iter().map(EventView::from).collect(),
         }
     }
+}
+
+/// Users to import: at most 500 per call.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportUsersBody {
+    users: Vec<ImportUserEntry>,
+}
+
+/// One user to import.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportUserEntry {
+    #[schema(example = "ann@example.com")]
+    email: String,
+    /// The name shown to people; the part of the address before `@` when absent.
+    #[serde(default)]
+    name: Option<String>,
+    /// Whether the address was verified by the system the user comes from.
+    #[serde(default)]
+    email_verified: Option<bool>,
+    /// An argon2 PHC string (`$argon2id$v=19$…`) or a bcrypt hash (`$2b$…`,
+    /// cost 4 to 14), re-hashed with argon2id at the user's first login.
+    /// Absent: the user sets a password with "forgot password".
+    #[serde(default)]
+    password_hash: Option<String>,
+}
+
+/// What an import did.
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    /// Users created.
+    created: u64,
+    /// Addresses that already had an account, left as they were.
+    existing: u64,
+}
+
+/// Import users
+///
+/// Brings users from another system, with their password hashes (argon2 or
+/// bcrypt). The batch is checked whole: one bad user refuses it (422, every
+/// problem named by its position) and nothing is written. Addresses that
+/// already have an account in the tenant are left as they are.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/users/import",
+    tag = "users",
+    params(TenantPath),
+    request_body = ImportUsersBody,
+    responses(
+        (status = 200, description = "The users are imported.", body = ImportResult),
+        Read, JsonBody, Invalid,
+    ),
+)]
+pub async fn import_users(
+    caller: ManageCaller,
+    state: web::Data<AppState>,
+    TenantPath {
+        tenant: Tenant { id: tenant, .. },
+    }: TenantPath,
+    body: JsonObject<ImportUsersBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Users)?;
+    let raw = body
+        .into_inner()
+        .users
+        .into_iter()
+        .map(|u| RawUser {
+            email: u.email,
+            name: u.name,
+            email_verified: u.email_verified,
+            password_hash: u.password_hash,
+        })
+        .collect();
+    let users =
+        user_import::checked(raw).map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let report = state
+        .manage
+        .users
+        .import(tenant, &users, caller.actor())
+        .await?;
+    Ok(HttpResponse::Ok().json(ImportResult {
+        created: report.created,
+        existing: report.existing,
+    }))
 }

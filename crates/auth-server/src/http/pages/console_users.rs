@@ -19,6 +19,7 @@ use super::render::short_time;
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
+use crate::domain::user_import;
 use crate::http::manage::users::export_response;
 use crate::manage::Actor;
 
@@ -38,8 +39,19 @@ fn user_path(slug: &str, id: UserId) -> String {
 pub struct SearchQuery {
     q: Option<String>,
     after: Option<String>,
-    /// `deleted`: a user was just deleted.
+    /// `deleted`: a user was just deleted; `imported`: an import ran.
     done: Option<String>,
+    created: Option<u64>,
+    existing: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csrf: String,
+    /// CSV with a header row, or JSON (`{"users": [...]}`).
+    #[serde(default)]
+    data: String,
 }
 
 #[derive(Deserialize)]
@@ -150,7 +162,17 @@ pub async fn list_users(
         query.append_pair("after", &after);
         format!("{}?{}", users_path(&slug), query.finish())
     });
-    let notice = (q.done.as_deref() == Some("deleted")).then(|| ctx.text("users_deleted_notice"));
+    let notice = match q.done.as_deref() {
+        Some("deleted") => Some(ctx.text("users_deleted_notice")),
+        Some("imported") => Some(ctx.text_with(
+            "import_done",
+            &[
+                ("created", &q.created.unwrap_or(0).to_string()),
+                ("existing", &q.existing.unwrap_or(0).to_string()),
+            ],
+        )),
+        _ => None,
+    };
     ctx.render(
         StatusCode::OK,
         "users.html",
@@ -446,4 +468,89 @@ async fn user_page(
             error,
         },
     )
+}
+
+fn import_path(slug: &str) -> String {
+    format!("{}/import", users_path(slug))
+}
+
+fn import_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    status: StatusCode,
+    data: &str,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    ctx.render(
+        status,
+        "users_import.html",
+        context! {
+            heading => ctx.text_with("import_title", &[("tenant", tenant.display_name.as_ref())]),
+            action => import_path(tenant.slug.as_ref()),
+            back => users_path(tenant.slug.as_ref()),
+            data,
+            error,
+        },
+    )
+}
+
+pub async fn show_import(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    let tenant = match owned_tenant(&ctx, &slug, &import_path(&slug), Access::Write).await? {
+        Ok(tenant) => tenant,
+        Err(redirect) => return Ok(redirect),
+    };
+    import_page(&ctx, &tenant, StatusCode::OK, "", None)
+}
+
+/// Imports the users pasted (CSV or JSON, told apart by the first
+/// character), checked whole: a refused import names every bad row and
+/// writes nothing.
+pub async fn submit_import(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<ImportForm>,
+) -> Result<HttpResponse, PageError> {
+    let ctx = ctx.0;
+    ctx.accept_form(&form.csrf)?;
+    let (owner, tenant) = match owner_of_at(&ctx, &slug, &import_path(&slug), Access::Write).await?
+    {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
+    let text = form.data.trim();
+    let parsed = if text.starts_with('{') {
+        user_import::from_json(text)
+    } else {
+        user_import::from_csv(text)
+    };
+    let users = match parsed {
+        Ok(users) => users,
+        Err(e) => {
+            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+            return import_page(
+                &ctx,
+                &tenant,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form.data,
+                Some(error),
+            );
+        }
+    };
+    let report = ctx
+        .state
+        .manage
+        .users
+        .import(tenant.id, &users, Actor::Owner(owner.id))
+        .await
+        .map_err(PageError::internal)?;
+    Ok(ctx.redirect_to(&format!(
+        "{}?done=imported&created={}&existing={}",
+        users_path(&slug),
+        report.created,
+        report.existing
+    )))
 }

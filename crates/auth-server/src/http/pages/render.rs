@@ -88,6 +88,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/app_secret.html"),
     ),
     ("users.html", include_str!("../../../templates/users.html")),
+    (
+        "users_import.html",
+        include_str!("../../../templates/users_import.html"),
+    ),
     ("user.html", include_str!("../../../templates/user.html")),
     (
         "branding.html",
