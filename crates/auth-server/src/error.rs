@@ -7,6 +7,7 @@ use crate::domain::display_name::DisplayNameError;
 use crate::domain::tenant::TenantRuleError;
 use crate::domain::tenant_settings::SettingsError;
 use crate::identity::IdentityError;
+use crate::keys::keyring::KeyringError;
 use crate::manage::ManageError;
 use crate::oauth::client_status::DisableClientError;
 use crate::store::clients::ClientStoreError;
@@ -15,6 +16,25 @@ use crate::store::StoreError;
 impl From<TenantRuleError> for ApiError {
     fn from(e: TenantRuleError) -> Self {
         ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+impl From<KeyringError> for ApiError {
+    fn from(e: KeyringError) -> Self {
+        match e {
+            KeyringError::KeyNotFound => ApiError::new(Code::NotFound, e.to_string()),
+            KeyringError::NotEnsured(_) => ApiError::new(Code::InvalidInput, e.to_string()),
+            KeyringError::NextTooYoung {
+                published_secs,
+                max_age_secs,
+                ..
+            } => {
+                let wait = u64::try_from((max_age_secs - published_secs).max(1)).unwrap_or(1);
+                ApiError::new(Code::KeyTooYoung, e.to_string()).with_retry_after(wait)
+            }
+            KeyringError::Conflict(_) => ApiError::unavailable(e.to_string(), 1),
+            other => ApiError::internal(other),
+        }
     }
 }
 

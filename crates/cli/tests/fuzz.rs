@@ -264,6 +264,24 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         .as_str()
         .expect("client_id")
         .to_owned();
+    // A key of the seeded tenant, for the revocation (the next ES256 one).
+    let keys = manage
+        .call(
+            reqwest::Method::GET,
+            &format!("/tenants/{tenant}/keys"),
+            None,
+        )
+        .await;
+    let kid = keys["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|k| k["alg"] == "ES256" && k["state"] == "next")
+        })
+        .and_then(|k| k["kid"].as_str())
+        .expect("a next ES256 key")
+        .to_owned();
     let platform = manage.tenant_id("platform").await;
     common::sign_up(&auth, "platform", "owner@fuzz.example", PASSWORD).await;
     let owner = manage.user_id(&platform, "owner@fuzz.example").await;
@@ -290,6 +308,7 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         ("FUZZ_ERASE_USER_ID", erased.as_str()),
         ("FUZZ_OWNER_ID", owner.as_str()),
         ("FUZZ_CLIENT_ID", client.as_str()),
+        ("FUZZ_KID", kid.as_str()),
     ];
     let billing_schema = format!("{billing}/v1/openapi.json");
     let manage_schema = format!("{auth}/manage/v1/openapi.json");

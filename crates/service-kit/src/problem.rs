@@ -30,6 +30,7 @@ pub enum Code {
     OwnerNotSignedUp,
     EmailAlreadyVerified,
     LastOwner,
+    KeyTooYoung,
     InvalidToken,
     InsufficientScope,
     PersonNotFound,
@@ -95,6 +96,11 @@ impl Code {
                 S::CONFLICT,
                 "owner-not-signed-up",
                 "The person has no platform account yet",
+            ),
+            Code::KeyTooYoung => (
+                S::CONFLICT,
+                "key-too-young",
+                "The next signing key is too recent to sign yet",
             ),
             Code::LastOwner => (
                 S::CONFLICT,
@@ -245,6 +251,12 @@ impl ApiError {
             retry_after: Some(retry_after_secs),
             ..Self::new(Code::ServiceUnavailable, detail)
         }
+    }
+
+    /// Asks the client to wait `secs` before trying again (`Retry-After`).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {

@@ -19,7 +19,7 @@ use pages::{
 /// with another method answers 405 with `Allow` (rendered as a problem by
 /// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use manage::{clients, openapi, owners, tenants, users};
+    use manage::{clients, keys, openapi, owners, tenants, users};
     // The tenants' OIDC endpoints first: actix tries services in order, and
     // these carry almost all the traffic (no other path starts with `/t/`).
     let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
@@ -180,6 +180,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/tenants/{id}/clients/{client_id}/enable")
                     .post(clients::enable_client),
             )
+            .service(web::resource("/tenants/{id}/keys").get(keys::list_keys))
+            .service(web::resource("/tenants/{id}/keys/rotate").post(keys::rotate_keys))
+            .service(web::resource("/tenants/{id}/keys/{kid}/revoke").post(keys::revoke_key))
             .service(
                 web::resource("/tenants/{id}/owners")
                     .post(owners::add_owner)

@@ -250,6 +250,19 @@ async fn management_api_access_matrix() {
             "users!",
         ),
         (Method::GET, format!("{t}/events"), Value::Null, "read"),
+        (Method::GET, format!("{t}/keys"), Value::Null, "read"),
+        (
+            Method::POST,
+            format!("{t}/keys/rotate"),
+            json!({"alg": "ES256"}),
+            "write!",
+        ),
+        (
+            Method::POST,
+            format!("{t}/keys/nokid/revoke"),
+            Value::Null,
+            "write!",
+        ),
         (
             Method::POST,
             format!("{t}/clients"),

@@ -36,6 +36,7 @@ mod identity_refusals;
 mod identity_store;
 mod manage_clients;
 mod manage_enable;
+mod manage_keys;
 mod manage_users;
 mod mfa_enrolment;
 mod oidc;

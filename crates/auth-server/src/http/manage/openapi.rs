@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
 use utoipa::{Modify, OpenApi};
 
-use super::{clients, owners, tenants, users};
+use super::{clients, keys, owners, tenants, users};
 
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
@@ -58,6 +58,9 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         clients::rotate_client_secret,
         clients::disable_client,
         clients::enable_client,
+        keys::list_keys,
+        keys::rotate_keys,
+        keys::revoke_key,
         owners::add_owner,
         owners::list_owners,
         owners::remove_owner,
@@ -83,6 +86,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
         (name = "users", description = "A tenant's end users and its audit events."),
         (name = "clients", description = "A tenant's OAuth clients. A client secret is shown once, in the answer that created it."),
+        (name = "keys", description = "A tenant's signing keys: list, rotate now, revoke."),
         (name = "owners", description = "A tenant's team: users of the `platform` tenant who run it from the console (`/dashboard`), each with a role: `owner` (everything, billing and the team included), `admin` (everything but billing and the team), `viewer` (reads only)."),
         (name = "meta", description = "This document."),
     ),
