@@ -117,6 +117,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(Code::InvalidInput, e.to_string())
             }
             StoreError::UserNotFound => ApiError::new(Code::NotFound, e.to_string()),
+            StoreError::LastOwner => ApiError::new(Code::LastOwner, e.to_string()),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(e),
         }
     }

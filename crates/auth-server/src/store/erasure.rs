@@ -32,7 +32,8 @@ impl ErasureStore {
     /// lockout counter (`failure_subject`). Their audit events stay, with
     /// the IP address, user agent and detail cleared: the trail keeps what
     /// happened and when, to an id that names nobody any more.
-    /// `UserNotFound` when the user is not the tenant's; nothing changes then.
+    /// `UserNotFound` when the user is not the tenant's, `LastOwner` when
+    /// they are the only owner of a tenant's team; nothing changes then.
     pub async fn erase_user(
         &self,
         tenant: TenantId,
@@ -105,7 +106,19 @@ impl ErasureStore {
                 _ => {}
             }
         }
-        // A platform user may own tenants.
+        // A platform user may be in tenants' teams; none may lose its last
+        // owner this way.
+        let sole = sqlx::query(
+            "SELECT 1 FROM tenant_owners mine WHERE mine.user_id = $1 AND mine.role = 'owner' \
+             AND NOT EXISTS (SELECT 1 FROM tenant_owners other WHERE other.tenant_id = mine.tenant_id \
+             AND other.role = 'owner' AND other.user_id <> $1)",
+        )
+        .bind(&user)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if sole.is_some() {
+            return Err(StoreError::LastOwner);
+        }
         sqlx::query("DELETE FROM tenant_owners WHERE user_id = $1")
             .bind(&user)
             .execute(&mut *tx)

@@ -37,6 +37,8 @@ pub enum StoreError {
     UsernameTaken,
     #[error("no such user")]
     UserNotFound,
+    #[error("this user is the last owner of a tenant: make someone else its owner first")]
+    LastOwner,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]

@@ -317,3 +317,61 @@ async fn export_and_erasure(engine: Engine) {
 }
 
 both_engines!(operators_export_and_erase_a_user, export_and_erasure);
+
+/// A platform user who is a tenant's only owner is not erased: the tenant
+/// would be left without an owner. With a second owner, they are, and
+/// leave the team.
+#[tokio::test]
+async fn the_last_owner_of_a_tenant_is_not_erased() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let tenant = app.tenant("acme", json!({})).await;
+    let owners = format!("/manage/v1/tenants/{}/owners", tenant.id);
+    for email in ["first@acme.example", "second@acme.example"] {
+        app.signup_verified(&app.web(), "platform", email, PASSWORD)
+            .await;
+    }
+    let resp = app
+        .admin(Method::POST, &owners)
+        .json(&json!({ "email": "first@acme.example" }))
+        .send()
+        .await
+        .expect("sent");
+    let first: Value = resp.json().await.expect("json");
+    let first = first["user_id"].as_str().expect("id").to_owned();
+    let platform: Value = admin(&app, Method::GET, "/manage/v1/tenants/by-slug/platform")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let user = format!(
+        "/manage/v1/tenants/{}/users/{first}",
+        platform["id"].as_str().expect("id")
+    );
+    assert_problem(admin(&app, Method::DELETE, &user).await, 409, "last-owner").await;
+    assert_eq!(
+        admin(&app, Method::GET, &user).await.status(),
+        200,
+        "still there"
+    );
+
+    let resp = app
+        .admin(Method::POST, &owners)
+        .json(&json!({ "email": "second@acme.example" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 201);
+    assert_eq!(admin(&app, Method::DELETE, &user).await.status(), 204);
+    let team: Value = admin(&app, Method::GET, &owners)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let emails: Vec<&str> = team["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|m| m["email"].as_str())
+        .collect();
+    assert_eq!(emails, ["second@acme.example"]);
+}

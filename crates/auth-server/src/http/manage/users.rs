@@ -354,6 +354,8 @@ pub async fn resend_verification(
     params(TenantPath, UserPath),
     responses(
         (status = 204, description = "The user is erased."),
+        (status = 409, description = "A `platform` user who is the only owner of a tenant's team (`last-owner`): make someone else its owner first.",
+         body = Problem, content_type = "application/problem+json"),
         Read,
     ),
 )]
