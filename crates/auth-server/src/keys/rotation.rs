@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::keyring::{KeyService, KeyringError, DAY};
 use super::signing::KeyState;
 use crate::domain::signing_alg::SigningAlg;
-use crate::domain::tenant::TenantId;
+use crate::domain::tenant::{TenantId, TenantSettings};
 use crate::store::signing_keys::Rotation;
 
 /// Bounds of the tenant setting `key_rotation_days`.
@@ -200,18 +200,14 @@ fn lease_until(now: i64) -> i64 {
     now + LEASE_SECS
 }
 
-/// `Ok(None)` when the setting is absent, `Err` when it is present but unusable.
+/// `Ok(None)` when the setting is absent, `Err` when it is present but
+/// unusable (the settings' own rule for `key_rotation_days` decides).
 fn rotation_days(settings: &str) -> Result<Option<i64>, ()> {
-    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(settings) else {
-        return Err(());
-    };
-    match map.get(ROTATION_DAYS_SETTING) {
+    let value = serde_json::from_str::<Value>(settings).map_err(|_| ())?;
+    let settings = TenantSettings::from_stored(value).map_err(|_| ())?;
+    match settings.as_map().get(ROTATION_DAYS_SETTING) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .filter(|d| (MIN_ROTATION_DAYS..=MAX_ROTATION_DAYS).contains(d))
-            .map(Some)
-            .ok_or(()),
+        Some(_) => settings.key_rotation_days().map(Some).ok_or(()),
     }
 }
 
