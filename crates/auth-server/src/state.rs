@@ -140,26 +140,26 @@ impl AppState {
             clock: clock.clone(),
         };
         let directory = Arc::new(TenantDirectory::new(
-            TenantStore::new(db.pool.clone()),
+            TenantStore::with_clock(db.pool.clone(), clock.clone()),
             freshness,
         ));
         let identity = Arc::new(Identity::new(&db, parts));
         let owners = Owners::new(
             OwnerStore::new(db.pool.clone()),
             UserStore::new(db.pool.clone()),
-            TenantStore::new(db.pool.clone()),
+            TenantStore::with_clock(db.pool.clone(), clock.clone()),
             billing.platform.clone(),
             clock.clone(),
         );
         let invitations = Invitations::new(
             TeamInviteStore::new(db.pool.clone()),
             OwnerStore::new(db.pool.clone()),
-            TenantStore::new(db.pool.clone()),
+            TenantStore::with_clock(db.pool.clone(), clock.clone()),
             identity.clone(),
             clock.clone(),
         );
         let manage = Manage::new(ManageParts {
-            tenants: TenantStore::new(db.pool.clone()),
+            tenants: TenantStore::with_clock(db.pool.clone(), clock.clone()),
             clients: ClientStore::new(db.pool.clone()),
             credentials: ApiCredentialStore::new(db.pool.clone()),
             directory: directory.clone(),

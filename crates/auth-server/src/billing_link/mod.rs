@@ -43,7 +43,7 @@ impl Billing {
         public_url: &Url,
     ) -> Result<Self, BillingError> {
         let platform = Arc::new(Platform::new(
-            TenantStore::new(db.pool.clone()),
+            TenantStore::with_clock(db.pool.clone(), clock.clone()),
             keys.clone(),
         ));
         let tokens = Arc::new(ServiceTokens::new(

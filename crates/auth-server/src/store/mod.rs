@@ -57,10 +57,6 @@ pub(crate) fn parse_id<T>(
     parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} `{text}`")))
 }
 
-pub(crate) fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

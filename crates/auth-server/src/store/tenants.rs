@@ -2,11 +2,14 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::{is_unique_violation, now, StoreError};
+use std::sync::Arc;
+
+use super::{is_unique_violation, StoreError};
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
     PLATFORM_SLUG,
 };
+use service_kit::clock::{SharedClock, SystemClock};
 use service_kit::paging::{Page, PageRequest};
 
 const COLUMNS: &str = "id, slug, display_name, settings, created_at, updated_at, disabled_at";
@@ -14,21 +17,34 @@ const COLUMNS: &str = "id, slug, display_name, settings, created_at, updated_at,
 #[derive(Clone)]
 pub struct TenantStore {
     pool: AnyPool,
+    /// Stamps `created_at`, `updated_at` and `disabled_at`.
+    clock: SharedClock,
 }
 
 impl TenantStore {
+    /// A store that stamps times with the wall clock (tools, tests).
     pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
+        Self::with_clock(pool, Arc::new(SystemClock))
+    }
+
+    /// A store that stamps times with `clock` (the server's injected one).
+    pub fn with_clock(pool: AnyPool, clock: SharedClock) -> Self {
+        Self { pool, clock }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     pub async fn create(&self, new: NewTenant) -> Result<Tenant, StoreError> {
+        let now = self.now();
         let tenant = Tenant {
             id: TenantId::new(),
             slug: new.slug,
             display_name: new.display_name,
             settings: new.settings,
-            created_at: now(),
-            updated_at: now(),
+            created_at: now,
+            updated_at: now,
             disabled_at: None,
         };
         sqlx::query(
@@ -95,7 +111,7 @@ impl TenantStore {
         )
         .bind(update.display_name.as_ref().map(|n| n.as_ref().to_owned()))
         .bind(update.settings.as_ref().map(TenantSettings::to_json))
-        .bind(now())
+        .bind(self.now())
         .bind(id.to_string())
         .execute(&self.pool)
         .await?;
@@ -108,7 +124,7 @@ impl TenantStore {
     /// Disables the tenant; disabling a disabled tenant keeps the first date.
     /// The `platform` tenant (owners, service tokens) cannot be disabled.
     pub async fn disable(&self, id: TenantId) -> Result<Tenant, StoreError> {
-        let at = now();
+        let at = self.now();
         let done = sqlx::query(
             "UPDATE tenants SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
              WHERE id = $2 AND slug <> $3",

@@ -56,8 +56,24 @@ async fn operators_list_rotate_and_revoke_keys(engine: Engine) {
     let resp = rotate("HS256").send().await.expect("sent");
     assert_eq!(resp.status(), 400);
 
-    // A day later the next key signs and the active one retires.
+    // A day later the next key signs and the active one retires. (Tenant
+    // rows are stamped by the same injected clock.)
     clock.advance(24 * 3600);
+    let updated: Value = app
+        .admin(Method::PATCH, &format!("/manage/v1/tenants/{tenant}"))
+        .json(&json!({ "display_name": "Acme Inc" }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let at = time::OffsetDateTime::from_unix_timestamp(clock.now())
+        .expect("time")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("rfc3339");
+    assert_eq!(updated["updated_at"], at.as_str());
+    assert_ne!(updated["updated_at"], updated["created_at"]);
     let resp = rotate("ES256").send().await.expect("sent");
     assert_eq!(resp.status(), 200);
     let rotated: Value = resp.json().await.expect("json");
