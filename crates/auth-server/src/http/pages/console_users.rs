@@ -239,6 +239,36 @@ pub async fn submit_end_sessions(
     )))
 }
 
+/// The owner and the user a confirmed form (a ticked `confirm` box) acts
+/// on, or the answer instead: the platform login, or — the box unticked —
+/// the user's page again with `unconfirmed` (422), nothing changed.
+async fn confirmed_target(
+    ctx: &PageCtx,
+    slug: &str,
+    id: &str,
+    form: &DisableForm,
+    unconfirmed: &str,
+) -> Result<Result<(Actor, Tenant, User), HttpResponse>, PageError> {
+    let (actor, tenant, user) = match acting_on_user(ctx, slug, id, Access::Write).await? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    if form.confirm.is_none() {
+        let error = ctx.text(unconfirmed);
+        let page = user_page(
+            ctx,
+            &tenant,
+            &user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+        )
+        .await?;
+        return Ok(Err(page));
+    }
+    Ok(Ok((actor, tenant, user)))
+}
+
 pub async fn submit_disable(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
@@ -247,22 +277,11 @@ pub async fn submit_disable(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    if form.confirm.is_none() {
-        let error = ctx.text("users_disable_unconfirmed");
-        return user_page(
-            &ctx,
-            &tenant,
-            &user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-        )
-        .await;
-    }
+    let (_, tenant, user) =
+        match confirmed_target(&ctx, &slug, &id, &form, "users_disable_unconfirmed").await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
     ctx.state
         .manage
         .users
@@ -303,22 +322,11 @@ pub async fn submit_reset_mfa(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    if form.confirm.is_none() {
-        let error = ctx.text("users_mfa_reset_unconfirmed");
-        return user_page(
-            &ctx,
-            &tenant,
-            &user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-        )
-        .await;
-    }
+    let (actor, tenant, user) =
+        match confirmed_target(&ctx, &slug, &id, &form, "users_mfa_reset_unconfirmed").await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
     ctx.state
         .manage
         .users
@@ -397,22 +405,11 @@ pub async fn submit_delete(
     let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    if form.confirm.is_none() {
-        let error = ctx.text("users_delete_unconfirmed");
-        return user_page(
-            &ctx,
-            &tenant,
-            &user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-        )
-        .await;
-    }
+    let (actor, tenant, user) =
+        match confirmed_target(&ctx, &slug, &id, &form, "users_delete_unconfirmed").await? {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
     ctx.state
         .manage
         .users
