@@ -88,23 +88,11 @@ async fn snapshot(app: &TestApp, tenant: &str) -> Value {
     let mut all = serde_json::Map::new();
     for part in ["", "/clients", "/users", "/owners"] {
         let v: Value = app
-            .admin(Method::GET, &format!("/manage/v1/tenants/{tenant}{part}"))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+            .admin_json(&format!("/manage/v1/tenants/{tenant}{part}"))
+            .await;
         all.insert(part.to_owned(), v);
     }
-    let tenants: Value = app
-        .admin(Method::GET, "/manage/v1/tenants")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let tenants: Value = app.admin_json("/manage/v1/tenants").await;
     all.insert("tenants".into(), tenants);
     Value::Object(all)
 }
@@ -119,13 +107,8 @@ async fn management_api_access_matrix() {
     app.signup_verified(&app.web(), "acme", "enduser@acme.example", PASSWORD)
         .await;
     let users: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{a}/users"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .admin_json(&format!("/manage/v1/tenants/{a}/users"))
+        .await;
     let user = users["items"][0]["id"].as_str().expect("user").to_owned();
     let client: Value = app
         .admin(Method::POST, &format!("/manage/v1/tenants/{a}/clients"))
@@ -138,13 +121,8 @@ async fn management_api_access_matrix() {
         .expect("json");
     let client = client["client_id"].as_str().expect("client").to_owned();
     let owners: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{a}/owners"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .admin_json(&format!("/manage/v1/tenants/{a}/owners"))
+        .await;
     let owner_id = owners["items"][0]["user_id"]
         .as_str()
         .expect("owner")

@@ -9,47 +9,17 @@ use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use crate::dashboard_pages::platform_user;
+use crate::dashboard_pages::{onboarded, platform_user};
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
-use crate::web::{link_path, Web};
+use crate::web::link_path;
 
 const OWNER: &str = "founder@startup.example";
 const TEAM: &str = "/dashboard/t/startup/team";
 
-/// `startup`, made at onboarding by `web`'s user; its id.
-async fn onboarded(app: &TestApp, web: &Web) -> String {
-    web.get("/dashboard/new").await;
-    let page = web
-        .post(
-            "/dashboard/new",
-            &[
-                ("display_name", "Startup"),
-                ("slug", "startup"),
-                ("app", "m2m"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let tenant: Value = app
-        .admin(Method::GET, "/manage/v1/tenants/by-slug/startup")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    tenant["id"].as_str().expect("id").to_owned()
-}
-
 async fn members(app: &TestApp, tenant: &str) -> Vec<(String, String)> {
     let list: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{tenant}/owners"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .admin_json(&format!("/manage/v1/tenants/{tenant}/owners"))
+        .await;
     list["items"]
         .as_array()
         .expect("items")
@@ -72,7 +42,7 @@ fn member(email: &str, role: &str) -> (String, String) {
 async fn invite_and_join(engine: Engine) {
     let app = spawn_app(engine).await;
     let owner = platform_user(&app, OWNER).await;
-    let tenant = onboarded(&app, &owner).await;
+    let tenant = onboarded(&app, &owner, "startup", "Startup").await;
     assert!(owner
         .get("/dashboard")
         .await
@@ -208,7 +178,7 @@ both_engines!(
 async fn the_last_owner_stays(engine: Engine) {
     let app = spawn_app(engine).await;
     let owner = platform_user(&app, OWNER).await;
-    let tenant = onboarded(&app, &owner).await;
+    let tenant = onboarded(&app, &owner, "startup", "Startup").await;
     let me = owner_id(&app, &tenant).await;
     for (path, fields) in [
         (format!("{TEAM}/{me}/role"), vec![("role", "admin")]),
@@ -245,13 +215,8 @@ async fn the_last_owner_stays(engine: Engine) {
 /// The platform user id of [`OWNER`] in the team.
 async fn owner_id(app: &TestApp, tenant: &str) -> String {
     let list: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{tenant}/owners"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .admin_json(&format!("/manage/v1/tenants/{tenant}/owners"))
+        .await;
     list["items"]
         .as_array()
         .expect("items")
@@ -269,15 +234,7 @@ type Post<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
 
 /// Everything a refused request must leave as it was.
 async fn snapshot(app: &TestApp, tenant: &str) -> Value {
-    let get = |path: String| async move {
-        app.admin(Method::GET, &path)
-            .send()
-            .await
-            .expect("sent")
-            .json::<Value>()
-            .await
-            .expect("json")
-    };
+    let get = |path: String| async move { app.admin_json(&path).await };
     json!({
         "tenant": get(format!("/manage/v1/tenants/{tenant}")).await,
         "clients": get(format!("/manage/v1/tenants/{tenant}/clients")).await,
@@ -292,15 +249,10 @@ async fn snapshot(app: &TestApp, tenant: &str) -> Value {
 async fn console_access_matrix() {
     let app = spawn_app(Engine::Sqlite).await;
     let owner = platform_user(&app, OWNER).await;
-    let tenant = onboarded(&app, &owner).await;
+    let tenant = onboarded(&app, &owner, "startup", "Startup").await;
     let clients: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{tenant}/clients"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .admin_json(&format!("/manage/v1/tenants/{tenant}/clients"))
+        .await;
     let client = clients["items"][0]["client_id"]
         .as_str()
         .expect("client")
@@ -308,13 +260,8 @@ async fn console_access_matrix() {
     app.signup_verified(&app.web(), "startup", "enduser@startup.example", PASSWORD)
         .await;
     let users: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{tenant}/users"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .admin_json(&format!("/manage/v1/tenants/{tenant}/users"))
+        .await;
     let user = users["items"][0]["id"].as_str().expect("user").to_owned();
     let mut team = Vec::new();
     for (email, role) in [

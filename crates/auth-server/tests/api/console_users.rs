@@ -7,32 +7,10 @@ use serde_json::Value;
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use crate::dashboard_pages::platform_user;
+use crate::dashboard_pages::{onboarded, platform_user};
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
-use crate::web::Web;
 
 const OWNER: &str = "founder@startup.example";
-
-/// `slug` created at onboarding by `web`'s user; its id.
-async fn onboarded(app: &TestApp, web: &Web, slug: &str) -> String {
-    web.get("/dashboard/new").await;
-    let page = web
-        .post(
-            "/dashboard/new",
-            &[("display_name", slug), ("slug", slug), ("app", "m2m")],
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let tenant: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/by-slug/{slug}"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    tenant["id"].as_str().expect("id").to_owned()
-}
 
 /// The id of the user of `tenant` with `email`, from the management API.
 async fn user_id(app: &TestApp, tenant: &str, email: &str) -> String {
@@ -57,7 +35,7 @@ async fn user_id(app: &TestApp, tenant: &str, email: &str) -> String {
 async fn owner_looks_after_users(engine: Engine) {
     let app = spawn_app(engine).await;
     let owner = platform_user(&app, OWNER).await;
-    let tenant = onboarded(&app, &owner, "startup").await;
+    let tenant = onboarded(&app, &owner, "startup", "startup").await;
     let alice = app.web();
     for email in [
         "alice@startup.example",
@@ -174,9 +152,9 @@ both_engines!(
 async fn only_the_owner_reaches_a_tenants_users_and_refusals_change_nothing() {
     let app = spawn_app(Engine::Sqlite).await;
     let owner = platform_user(&app, OWNER).await;
-    let tenant = onboarded(&app, &owner, "startup").await;
+    let tenant = onboarded(&app, &owner, "startup", "startup").await;
     let rival_owner = platform_user(&app, "other@rival.example").await;
-    let rival = onboarded(&app, &rival_owner, "rival").await;
+    let rival = onboarded(&app, &rival_owner, "rival", "rival").await;
     let end_user = app.web();
     app.signup_verified(&end_user, "startup", "carol@startup.example", PASSWORD)
         .await;
@@ -251,7 +229,7 @@ async fn only_the_owner_reaches_a_tenants_users_and_refusals_change_nothing() {
 async fn owner_resets_exports_and_deletes(engine: Engine) {
     let app = spawn_app(engine).await;
     let owner = platform_user(&app, OWNER).await;
-    let tenant = onboarded(&app, &owner, "startup").await;
+    let tenant = onboarded(&app, &owner, "startup", "startup").await;
     let web = app.web();
     app.signup_verified(&web, "startup", "erin@startup.example", PASSWORD)
         .await;

@@ -32,6 +32,23 @@ async fn spawn(billing: Option<&str>) -> TestApp {
     spawn_app_on_known_port_with(Engine::Sqlite, &env).await
 }
 
+/// A tenant `slug` named `name`, made at onboarding by `web`'s user with a
+/// machine-to-machine first app; its id.
+pub async fn onboarded(app: &TestApp, web: &Web, slug: &str, name: &str) -> String {
+    web.get("/dashboard/new").await;
+    let page = web
+        .post(
+            "/dashboard/new",
+            &[("display_name", name), ("slug", slug), ("app", "m2m")],
+        )
+        .await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    let tenant = app
+        .admin_json(&format!("/manage/v1/tenants/by-slug/{slug}"))
+        .await;
+    tenant["id"].as_str().expect("id").to_owned()
+}
+
 /// A platform user with `email`, logged in on `web`.
 pub async fn platform_user(app: &TestApp, email: &str) -> Web {
     let web = app.web();

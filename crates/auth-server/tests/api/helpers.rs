@@ -208,6 +208,18 @@ impl TestApp {
             .bearer_auth(&self.admin_token)
     }
 
+    /// The JSON answer of a management API `GET` with the operator token,
+    /// which must succeed.
+    pub async fn admin_json(&self, path: &str) -> Value {
+        let resp = self
+            .admin(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("sent");
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.json().await.expect("json")
+    }
+
     pub async fn create_tenant(&self, body: &Value) -> Response {
         self.admin(reqwest::Method::POST, "/manage/v1/tenants")
             .json(body)

@@ -13,13 +13,8 @@ use crate::helpers::{assert_problem, spawn_app_with_clock, TestApp};
 
 async fn keys(app: &TestApp, tenant: &str) -> Vec<Value> {
     let list: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{tenant}/keys"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .admin_json(&format!("/manage/v1/tenants/{tenant}/keys"))
+        .await;
     list["items"].as_array().expect("items").clone()
 }
 

@@ -11,18 +11,12 @@ use service_kit::both_engines;
 use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 
-use crate::dashboard_pages::platform_user;
+use crate::dashboard_pages::{onboarded, platform_user};
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with_clock, TestApp, PASSWORD};
 use crate::web::Web;
 
 async fn settings(app: &TestApp, id: &str) -> Value {
-    let resp = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{id}"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(resp.status(), 200);
-    resp.json::<Value>().await.expect("json")["settings"].clone()
+    app.admin_json(&format!("/manage/v1/tenants/{id}")).await["settings"].clone()
 }
 
 async fn patch(app: &TestApp, id: &str, body: &Value) -> reqwest::Response {
@@ -289,31 +283,6 @@ both_engines!(
 const OWNER: &str = "founder@startup.example";
 const SETTINGS: &str = "/dashboard/t/startup/settings";
 
-/// `startup`, made at onboarding by `web`'s user; its id.
-async fn onboarded(app: &TestApp, web: &Web) -> String {
-    web.get("/dashboard/new").await;
-    let page = web
-        .post(
-            "/dashboard/new",
-            &[
-                ("display_name", "Startup"),
-                ("slug", "startup"),
-                ("app", "m2m"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let resp = app
-        .admin(Method::GET, "/manage/v1/tenants/by-slug/startup")
-        .send()
-        .await
-        .expect("sent");
-    resp.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
-}
-
 const FORM: &[(&str, &str)] = &[
     ("signup_email_domains", "startup.example, startup.io"),
     ("require_mfa", "on"),
@@ -327,7 +296,7 @@ const FORM: &[(&str, &str)] = &[
 async fn owner_changes_settings(engine: Engine) {
     let app = spawn_app(engine).await;
     let web = platform_user(&app, OWNER).await;
-    let id = onboarded(&app, &web).await;
+    let id = onboarded(&app, &web, "startup", "Startup").await;
     assert!(web
         .get("/dashboard")
         .await
@@ -415,7 +384,7 @@ both_engines!(
 async fn only_the_owner_changes_the_settings() {
     let app = spawn_app(Engine::Sqlite).await;
     let owner = platform_user(&app, OWNER).await;
-    let id = onboarded(&app, &owner).await;
+    let id = onboarded(&app, &owner, "startup", "Startup").await;
     let before = settings(&app, &id).await;
     let stranger = platform_user(&app, "other@rival.example").await;
     stranger.get("/dashboard").await;
