@@ -12,7 +12,7 @@ pub struct ErasureStore {
 }
 
 /// What an erasure removed, for the record of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Erased {
     pub sessions: u64,
     pub grants: u64,
@@ -43,7 +43,6 @@ impl ErasureStore {
     ) -> Result<Erased, StoreError> {
         let (tenant, user) = (tenant.to_string(), user.to_string());
         let mut tx = self.pool.begin().await?;
-        let mut erased = Erased::default();
         // Revoked before they go, so every instance's cache of live grants
         // hears of it (the version triggers watch revocations).
         sqlx::query(
@@ -55,57 +54,29 @@ impl ErasureStore {
         .bind(&user)
         .execute(&mut *tx)
         .await?;
-        let by_user = [
-            (
-                "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2",
-                Some(0),
-            ),
-            (
-                "DELETE FROM authorization_codes WHERE tenant_id = $1 AND user_id = $2",
-                None,
-            ),
-            (
-                "DELETE FROM refresh_tokens WHERE tenant_id = $1 AND user_id = $2",
-                Some(2),
-            ),
-            (
-                "DELETE FROM oauth_grants WHERE tenant_id = $1 AND user_id = $2",
-                Some(1),
-            ),
-            (
-                "DELETE FROM consents WHERE tenant_id = $1 AND user_id = $2",
-                Some(3),
-            ),
-            (
-                "DELETE FROM one_time_tokens WHERE tenant_id = $1 AND user_id = $2",
-                None,
-            ),
-            (
-                "DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2",
-                None,
-            ),
-            (
-                "UPDATE audit_events SET ip = '', user_agent = '', detail = '' \
-                 WHERE tenant_id = $1 AND user_id = $2",
-                Some(4),
-            ),
-        ];
-        for (sql, count) in by_user {
-            let done = sqlx::query(sql)
-                .bind(&tenant)
-                .bind(&user)
-                .execute(&mut *tx)
-                .await?;
-            let n = done.rows_affected();
-            match count {
-                Some(0) => erased.sessions = n,
-                Some(1) => erased.grants = n,
-                Some(2) => erased.refresh_tokens = n,
-                Some(3) => erased.consents = n,
-                Some(4) => erased.events = n,
-                _ => {}
-            }
-        }
+        let (t, u) = (tenant.as_str(), user.as_str());
+        let sessions = by_user(&mut tx, "DELETE FROM sessions", t, u).await?;
+        by_user(&mut tx, "DELETE FROM authorization_codes", t, u).await?;
+        // Refresh tokens before the grants they name.
+        let refresh_tokens = by_user(&mut tx, "DELETE FROM refresh_tokens", t, u).await?;
+        let grants = by_user(&mut tx, "DELETE FROM oauth_grants", t, u).await?;
+        let consents = by_user(&mut tx, "DELETE FROM consents", t, u).await?;
+        by_user(&mut tx, "DELETE FROM one_time_tokens", t, u).await?;
+        by_user(&mut tx, "DELETE FROM recovery_codes", t, u).await?;
+        let events = by_user(
+            &mut tx,
+            "UPDATE audit_events SET ip = '', user_agent = '', detail = ''",
+            t,
+            u,
+        )
+        .await?;
+        let erased = Erased {
+            sessions,
+            grants,
+            refresh_tokens,
+            consents,
+            events,
+        };
         // A platform user may be in tenants' teams; none may lose its last
         // owner this way.
         let sole = sqlx::query(
@@ -142,4 +113,22 @@ impl ErasureStore {
         super::local_changes::user_changed();
         Ok(erased)
     }
+}
+
+/// Runs `statement` on the rows of `user` in `tenant` (it gets the
+/// `WHERE`); answers how many rows it touched.
+async fn by_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    statement: &str,
+    tenant: &str,
+    user: &str,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(&format!(
+        "{statement} WHERE tenant_id = $1 AND user_id = $2"
+    ))
+    .bind(tenant)
+    .bind(user)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
