@@ -133,17 +133,21 @@ impl Owners {
         Err(self.why_not(tenant, user).await?)
     }
 
-    /// Gives a member `role`; `LastOwner` when that would leave the tenant
-    /// without an owner.
+    /// Gives a member `role` and answers them as they now are; `LastOwner`
+    /// when that would leave the tenant without an owner.
     pub async fn set_role(
         &self,
         tenant: TenantId,
         user: UserId,
         role: Role,
-    ) -> Result<(), OwnerError> {
+    ) -> Result<Owner, OwnerError> {
         self.existing(tenant).await?;
         if self.store.set_role(tenant, user, role).await? {
-            return Ok(());
+            return self
+                .store
+                .get(tenant, user)
+                .await?
+                .ok_or(OwnerError::NotAnOwner);
         }
         Err(self.why_not(tenant, user).await?)
     }

@@ -217,16 +217,9 @@ pub async fn set_owner_role(
     body: JsonObject<SetRoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.operator_only()?;
-    state
+    let member = state
         .owners
         .set_role(tenant, user_id, body.role.into())
         .await?;
-    let member = state
-        .owners
-        .list(tenant)
-        .await?
-        .into_iter()
-        .find(|m| m.user_id == user_id)
-        .ok_or_else(|| ApiError::new(service_kit::Code::NotFound, "no such member"))?;
     Ok(HttpResponse::Ok().json(OwnerView::from(member)))
 }

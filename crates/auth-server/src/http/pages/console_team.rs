@@ -180,7 +180,7 @@ pub async fn submit_role(
         .await;
     };
     match ctx.state.owners.set_role(tenant.id, member, role).await {
-        Ok(()) => Ok(ctx.redirect_to(&format!("{}?done=role", team_path(&slug)))),
+        Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=role", team_path(&slug)))),
         Err(e) => membership_refused(&ctx, &tenant, e).await,
     }
 }
