@@ -16,27 +16,7 @@ const BRANDING: &str = "/dashboard/t/startup/branding";
 /// `startup`, made at onboarding by `web`'s user, with a default audience
 /// set by an operator; its id.
 async fn onboarded(app: &TestApp, web: &Web) -> String {
-    web.get("/dashboard/new").await;
-    let page = web
-        .post(
-            "/dashboard/new",
-            &[
-                ("display_name", "Startup"),
-                ("slug", "startup"),
-                ("app", "m2m"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let tenant: Value = app
-        .admin(Method::GET, "/manage/v1/tenants/by-slug/startup")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    let id = tenant["id"].as_str().expect("id").to_owned();
+    let id = crate::dashboard_pages::onboarded(app, web, "startup", "Startup").await;
     let resp = app
         .admin(Method::PATCH, &format!("/manage/v1/tenants/{id}"))
         .json(&json!({ "settings": { "default_audience": "startup-api" } }))
@@ -48,15 +28,7 @@ async fn onboarded(app: &TestApp, web: &Web) -> String {
 }
 
 async fn settings(app: &TestApp, id: &str) -> Value {
-    let tenant: Value = app
-        .admin(Method::GET, &format!("/manage/v1/tenants/{id}"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    tenant["settings"].clone()
+    app.admin_json(&format!("/manage/v1/tenants/{id}")).await["settings"].clone()
 }
 
 async fn theme(app: &TestApp) -> String {

@@ -1,41 +1,14 @@
 //! `/dashboard/t/{slug}/events`: an owner filters their tenant's audit trail
 //! by type, user, IP and day, pages through it and downloads it as CSV, with
 //! formulas defused; nobody else reads it.
-use reqwest::Method;
-use serde_json::Value;
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use crate::dashboard_pages::platform_user;
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
-use crate::web::Web;
+use crate::dashboard_pages::{onboarded, platform_user};
+use crate::helpers::{spawn_app, PASSWORD};
 
 const OWNER: &str = "founder@startup.example";
 const EVENTS: &str = "/dashboard/t/startup/events";
-
-async fn onboarded(app: &TestApp, web: &Web) -> String {
-    web.get("/dashboard/new").await;
-    let page = web
-        .post(
-            "/dashboard/new",
-            &[
-                ("display_name", "Startup"),
-                ("slug", "startup"),
-                ("app", "m2m"),
-            ],
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let tenant: Value = app
-        .admin(Method::GET, "/manage/v1/tenants/by-slug/startup")
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    tenant["id"].as_str().expect("id").to_owned()
-}
 
 /// Rows of the events table on `page` (one per `<tr>` in its body).
 fn rows(body: &str) -> usize {
@@ -47,7 +20,7 @@ fn rows(body: &str) -> usize {
 async fn owner_reads_the_trail(engine: Engine) {
     let app = spawn_app(engine).await;
     let owner = platform_user(&app, OWNER).await;
-    onboarded(&app, &owner).await;
+    onboarded(&app, &owner, "startup", "Startup").await;
     // Signups and logins, one failed login whose email is a formula.
     let end_user = app.web();
     for email in ["ann@startup.example", "ben@startup.example"] {
@@ -128,7 +101,7 @@ both_engines!(
 async fn events_page_through_with_a_cursor() {
     let app = spawn_app(Engine::Sqlite).await;
     let owner = platform_user(&app, OWNER).await;
-    onboarded(&app, &owner).await;
+    onboarded(&app, &owner, "startup", "Startup").await;
     let end_user = app.web();
     app.signup_verified(&end_user, "startup", "ann@startup.example", PASSWORD)
         .await;
@@ -173,7 +146,7 @@ async fn events_page_through_with_a_cursor() {
 async fn only_the_owner_reads_the_events() {
     let app = spawn_app(Engine::Sqlite).await;
     let owner = platform_user(&app, OWNER).await;
-    onboarded(&app, &owner).await;
+    onboarded(&app, &owner, "startup", "Startup").await;
     let stranger = platform_user(&app, "other@rival.example").await;
     stranger.get("/dashboard").await;
     assert_eq!(stranger.get(EVENTS).await.status, 404);
