@@ -164,3 +164,65 @@ async fn an_owner_invites_an_admin_who_cannot_see_billing_then_makes_them_a_view
     });
     assert_png(&dir.join("console-team.png"));
 }
+
+/// The owner creates an API credential (its secret shown once) and imports
+/// users pasted as CSV, in a real browser, with no CSP violation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_creates_an_api_credential_and_imports_users() {
+    let browser = launch_browser();
+    let app = spawn_app_on_port(&[]).await;
+    let url = |path: &str| format!("{}{path}", app.address);
+
+    tokio::task::block_in_place(|| {
+        let (owner, csp) = fresh_tab(&browser);
+        platform_signup(&owner, &app, FOUNDER);
+        open_at(
+            &owner,
+            &url("/dashboard/new"),
+            &url("/t/platform/login?return_to=%2Fdashboard%2Fnew"),
+            "Log in",
+        );
+        fill(&owner, "#email", FOUNDER);
+        fill(&owner, "#password", PASSWORD);
+        click(&owner, "button[type=submit]");
+        wait_for_document(&owner, &url("/dashboard/new"));
+        fill(&owner, "#display_name", "Team Co");
+        fill(&owner, "#slug", "team-co");
+        click(&owner, "input[name=app][value=m2m]");
+        click(&owner, "form[action='/dashboard/new'] button[type=submit]");
+        wait_for_text(&owner, "Your tenant is ready");
+
+        open(&owner, &url("/dashboard"), "Your tenants");
+        click(&owner, "a[href='/dashboard/t/team-co/api-credentials']");
+        wait_for_text(&owner, "API credentials of Team Co");
+        fill(&owner, "#name", "CI deploys");
+        click(&owner, "input[name='manage:read']");
+        click(&owner, "form#new-credential button[type=submit]");
+        wait_for_text(&owner, "resource=connectauth-manage");
+        assert_eq!(count(&owner, "#client-secret"), 1);
+        open(
+            &owner,
+            &url("/dashboard/t/team-co/api-credentials"),
+            "CI deploys",
+        );
+
+        open(
+            &owner,
+            &url("/dashboard/t/team-co/users"),
+            "Users of Team Co",
+        );
+        click(&owner, "#import-link");
+        wait_for_text(&owner, "Import users into Team Co");
+        owner
+            .evaluate(
+                "document.querySelector('#data').value = \
+                 'email,name,email_verified\\nimported@team.example,Imp,true'",
+                false,
+            )
+            .expect("paste the CSV");
+        click(&owner, "form#import button[type=submit]");
+        wait_for_text(&owner, "Imported: 1 created, 0 already had an account");
+        wait_for_text(&owner, "imported@team.example");
+        csp.assert_none(&owner);
+    });
+}
