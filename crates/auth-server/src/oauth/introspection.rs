@@ -43,16 +43,10 @@ impl OAuth {
         let inactive = json!({ "active": false });
         let now = self.now();
         let refresh = self.find_refresh_token(tenant, token).await?;
-        if let Some(FoundRefresh {
-            record: r,
-            grant_live,
-        }) = refresh
-        {
+        if let Some(found) = refresh {
+            let r = &found.record;
             // A refresh token is for the authorization server only: no audience.
-            let live = caller.may_introspect(r.client_id.as_ref(), &[])
-                && r.used_at.is_none()
-                && now < r.expires_at()
-                && grant_live;
+            let live = caller.may_introspect(r.client_id.as_ref(), &[]) && found.live_at(now);
             return Ok(if live {
                 json!({ "active": true, "token_type": "refresh_token", "client_id": r.client_id.as_ref(),
                         "sub": r.user_id.to_string(), "scope": r.scope,

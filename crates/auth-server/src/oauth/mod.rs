@@ -73,7 +73,7 @@ impl OAuth {
             users: UserStore::new(pool.clone()),
             codes: AuthCodeStore::new(pool.clone()),
             grants: GrantStore::new(pool.clone()),
-            refresh_tokens: RefreshTokenStore::new(pool.clone()),
+            refresh_tokens: RefreshTokenStore::new(pool.clone(), db.engine),
             consents: ConsentStore::new(pool.clone()),
             revoked: RevokedTokenStore::new(pool),
             keys,

@@ -1,8 +1,10 @@
 //! Refresh tokens: opaque, stored as digests, rotated at every use.
 use std::sync::LazyLock;
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use service_kit::db::Engine;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
 
 use super::{parse_id, StoreError};
 use crate::domain::client::ClientId;
@@ -36,15 +38,28 @@ impl RefreshRecord {
     }
 }
 
-/// A stored refresh token and whether its grant is live (by the rule of
+/// A stored refresh token, whether its grant is live (by the rule of
 /// [`GrantStore::is_live`]: the grant exists, is not revoked, and its client
-/// is not disabled), read in one statement.
+/// is not disabled) and whether its user may still log in (exists, not
+/// disabled), read in one statement.
 ///
 /// [`GrantStore::is_live`]: super::grants::GrantStore::is_live
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundRefresh {
     pub record: RefreshRecord,
     pub grant_live: bool,
+    pub user_live: bool,
+}
+
+impl FoundRefresh {
+    /// Whether the token would still be honoured at `now`: not spent, not
+    /// expired, its grant live and its user able to log in.
+    pub fn live_at(&self, now: i64) -> bool {
+        self.record.used_at.is_none()
+            && now < self.record.expires_at()
+            && self.grant_live
+            && self.user_live
+    }
 }
 
 const COLUMNS: &str =
@@ -61,45 +76,120 @@ static FIND: LazyLock<String> = LazyLock::new(|| {
         .join(", ");
     format!(
         "SELECT {columns}, g.id AS found_grant, g.revoked_at AS grant_revoked_at, \
-         c.id AS grant_client, c.disabled_at AS client_disabled_at \
+         c.id AS grant_client, c.disabled_at AS client_disabled_at, \
+         u.id AS found_user, u.disabled_at AS user_disabled_at \
          FROM refresh_tokens r \
          LEFT JOIN oauth_grants g ON g.id = r.grant_id AND g.tenant_id = r.tenant_id \
          LEFT JOIN clients c ON c.id = g.client_id AND c.tenant_id = g.tenant_id \
+         LEFT JOIN users u ON u.id = r.user_id AND u.tenant_id = r.tenant_id \
          WHERE r.token_hash = $1 AND r.tenant_id = $2"
     )
 });
 
-#[derive(Clone)]
-pub struct RefreshTokenStore {
-    pool: AnyPool,
-}
+/// The columns a new token is stored with, in the order [`bind_new`] binds them.
+const NEW_COLUMNS: &str = "token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, \
+auth_time, amr, created_at, family_expires_at, idle_expires_at";
 
-impl RefreshTokenStore {
-    pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
-    }
+const INSERT: &str =
+    "INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, client_id, user_id, \
+scope, resource, auth_time, amr, created_at, family_expires_at, idle_expires_at) \
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
-    pub async fn insert(&self, digest: &str, r: &RefreshRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, \
-             auth_time, amr, created_at, family_expires_at, idle_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
+const CLAIM: &str = "UPDATE refresh_tokens SET used_at = $1, retry_until = $2 \
+WHERE token_hash = $3 AND used_at IS NULL";
+
+/// PostgreSQL: the claim of the spent token and the insert of its successor
+/// in one statement (one round trip, one commit); the insert happens only when
+/// the claim did.
+static ROTATE_PG: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH claimed AS ({CLAIM} RETURNING token_hash) \
+         INSERT INTO refresh_tokens ({NEW_COLUMNS}) \
+         SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM claimed"
+    )
+});
+
+/// Binds a new token's values in the order of [`NEW_COLUMNS`].
+fn bind_new<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    digest: &'q str,
+    r: &'q RefreshRecord,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
         .bind(digest)
         .bind(r.tenant_id.to_string())
         .bind(&r.grant_id)
         .bind(r.client_id.as_ref())
         .bind(r.user_id.to_string())
         .bind(&r.scope)
-        .bind(r.resource.clone())
+        .bind(r.resource.as_deref())
         .bind(r.auth_time)
         .bind(&r.amr)
         .bind(r.created_at)
         .bind(r.family_expires_at)
         .bind(r.idle_expires_at)
-        .execute(&self.pool)
-        .await?;
+}
+
+#[derive(Clone)]
+pub struct RefreshTokenStore {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl RefreshTokenStore {
+    pub fn new(pool: AnyPool, engine: Engine) -> Self {
+        Self { pool, engine }
+    }
+
+    pub async fn insert(&self, digest: &str, r: &RefreshRecord) -> Result<(), StoreError> {
+        bind_new(sqlx::query(INSERT), digest, r)
+            .execute(&self.pool)
+            .await?;
         Ok(())
+    }
+
+    /// Spends the token `spent` and stores its successor `next` under
+    /// `digest`, atomically: true only for the first caller, and a caller
+    /// that loses stores nothing. `retry_until` (the end of the spent token's
+    /// replay window, if any) is fixed in the same write, so a concurrent
+    /// second use already sees it.
+    pub async fn rotate(
+        &self,
+        spent: &str,
+        now: i64,
+        retry_until: Option<i64>,
+        digest: &str,
+        next: &RefreshRecord,
+    ) -> Result<bool, StoreError> {
+        match self.engine {
+            Engine::Postgres => {
+                let query = sqlx::query(&ROTATE_PG)
+                    .bind(now)
+                    .bind(retry_until)
+                    .bind(spent);
+                let done = bind_new(query, digest, next).execute(&self.pool).await?;
+                Ok(done.rows_affected() == 1)
+            }
+            // SQLite has no data-modifying CTE: one transaction, one commit.
+            Engine::Sqlite => {
+                let mut tx = self.pool.begin().await?;
+                let claimed = sqlx::query(CLAIM)
+                    .bind(now)
+                    .bind(retry_until)
+                    .bind(spent)
+                    .execute(&mut *tx)
+                    .await?;
+                if claimed.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                bind_new(sqlx::query(INSERT), digest, next)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+        }
     }
 
     pub async fn find(
@@ -121,31 +211,13 @@ impl RefreshTokenStore {
             && row
                 .try_get::<Option<i64>, _>("client_disabled_at")?
                 .is_none();
+        let user_live = row.try_get::<Option<String>, _>("found_user")?.is_some()
+            && row.try_get::<Option<i64>, _>("user_disabled_at")?.is_none();
         Ok(Some(FoundRefresh {
             record: record_from_row(&row)?,
             grant_live,
+            user_live,
         }))
-    }
-
-    /// Claims the token for one rotation: true only for the first caller.
-    /// `retry_until` (the end of its replay window, if any) is fixed in the
-    /// same write, so a concurrent second use already sees it.
-    pub async fn claim(
-        &self,
-        digest: &str,
-        now: i64,
-        retry_until: Option<i64>,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1, retry_until = $2 \
-             WHERE token_hash = $3 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(retry_until)
-        .bind(digest)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// Keeps the (sealed) response of a rotation for replays within the window.

@@ -91,7 +91,7 @@ async fn lifecycle(engine: Engine) {
     assert_eq!(created["refresh_token_lifetime_secs"], 30 * 86_400);
     assert_eq!(created["refresh_token_idle_secs"], 7 * 86_400);
     assert_eq!(created["refresh_token_reuse_interval_secs"], 0);
-    assert_eq!(created["id_token_alg"], "RS256");
+    assert_eq!(created["id_token_alg"], "ES256");
     assert_eq!(created["first_party"], false);
     assert_eq!(created["allowed_resources"], json!([]));
     assert_eq!(created["require_pkce"], true);
@@ -168,7 +168,7 @@ async fn lifecycle(engine: Engine) {
         "refresh_token_lifetime_secs": 86_400,
         "refresh_token_idle_secs": 3_600,
         "refresh_token_reuse_interval_secs": 60,
-        "id_token_alg": "ES256",
+        "id_token_alg": "RS256",
         "first_party": true,
         "allowed_resources": ["https://api.app.example", "connectauth-billing"],
         "require_pkce": false,

@@ -123,7 +123,7 @@ async fn relying_party_journey(engine: Engine) {
     assert_eq!(header(&access)["typ"], "at+jwt");
     assert_eq!(header(&access)["alg"], "ES256");
     let id = claims(&id_token);
-    assert_eq!(header(&id_token)["alg"], "RS256");
+    assert_eq!(header(&id_token)["alg"], "ES256");
     assert_eq!(id["aud"], client.id.as_str());
     assert_eq!(id["nonce"], "n-456");
     assert_eq!(id["email"], email);

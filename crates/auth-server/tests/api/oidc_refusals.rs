@@ -602,6 +602,41 @@ async fn cors_answers_registered_origins_only() {
     );
 }
 
+/// ES256 is the default of a new client; one that asks for RS256 (a relying
+/// party that knows only the algorithm every provider must offer) gets it,
+/// signed by an RSA key the JWKS publishes.
+#[tokio::test]
+async fn rs256_id_tokens_for_a_client_that_asks() {
+    let (app, _, web, tenant) = logged_in_app().await;
+    let client = create_client(
+        &app,
+        &tenant.id.to_string(),
+        json!({"first_party": true, "id_token_alg": "RS256"}),
+    )
+    .await;
+    let tokens = tokens_for(&app, &web, &client).await;
+    let id_token = tokens["id_token"].as_str().expect("id token");
+    assert_eq!(header(id_token)["alg"], "RS256");
+    let jwks: Value = app
+        .client
+        .get(app.url("/t/acme/jwks.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .any(|k| k["kid"] == header(id_token)["kid"] && k["kty"] == "RSA"));
+    let default = create_client(&app, &tenant.id.to_string(), json!({"first_party": true})).await;
+    let tokens = tokens_for(&app, &web, &default).await;
+    let id_token = tokens["id_token"].as_str().expect("id token");
+    assert_eq!(header(id_token)["alg"], "ES256");
+}
+
 #[tokio::test]
 async fn eddsa_id_tokens_and_prompt_login_and_max_age() {
     let (app, _, web, tenant) = logged_in_app().await;

@@ -388,7 +388,7 @@ mod tests {
             DisplayName::parse("App").expect("name"),
             DEFAULT_GRANT_TYPES.to_vec(),
         );
-        assert_eq!(draft.id_token_alg.as_str(), "RS256");
+        assert_eq!(draft.id_token_alg.as_str(), "ES256");
         for alg in SigningAlg::ALL {
             assert_eq!(parse_id_token_alg(alg.as_str()), Ok(alg));
         }

@@ -63,7 +63,7 @@ pub struct CreateClientBody {
     /// pair instead of revoking every token of the login, 0 to 60 (default 0: never).
     #[schema(minimum = 0, maximum = 60)]
     refresh_token_reuse_interval_secs: Option<i64>,
-    /// `RS256` (default), `ES256` or `EdDSA`.
+    /// `ES256` (default), `RS256` (for relying parties that know no other) or `EdDSA`.
     id_token_alg: Option<String>,
     /// A first-party client skips the consent page (unless `prompt=consent`).
     #[serde(default)]
@@ -143,7 +143,7 @@ pub struct ClientView {
     /// 0 (no reuse: a used refresh token presented again revokes the login's tokens) to 60.
     refresh_token_reuse_interval_secs: i64,
     /// `RS256`, `ES256` or `EdDSA`.
-    #[schema(value_type = String, example = "RS256")]
+    #[schema(value_type = String, example = "ES256")]
     id_token_alg: &'static str,
     first_party: bool,
     /// Resources the client may ask tokens for besides the tenant's `default_audience`.

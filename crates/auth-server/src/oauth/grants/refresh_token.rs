@@ -16,7 +16,6 @@ use crate::error::{OAuthCode, OAuthError};
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 use crate::store::refresh_tokens::{FoundRefresh, RefreshRecord};
-use crate::store::StoreError;
 
 fn invalid_grant(description: &str) -> OAuthError {
     OAuthError::new(OAuthCode::InvalidGrant, description)
@@ -47,7 +46,11 @@ impl OAuth {
         }
         let now = self.now();
         let digest = crate::opaque_secret::digest(token);
-        let FoundRefresh { record, grant_live } = self
+        let FoundRefresh {
+            record,
+            grant_live,
+            user_live,
+        } = self
             .refresh_tokens
             .find(tenant.id, &digest)
             .await?
@@ -90,28 +93,58 @@ impl OAuth {
             }
             None => granted.clone(),
         };
+        if !user_live {
+            self.grants
+                .revoke(tenant.id, &record.grant_id, "user disabled", now)
+                .await?;
+            return Err(invalid_grant("the user can no longer log in"));
+        }
+        // The claims come from the instance's user cache; whether the user
+        // may still log in was read with the token, above.
+        let user = self
+            .user_for_claims(tenant.id, record.user_id)
+            .await?
+            .ok_or_else(|| invalid_grant("the user can no longer log in"))?;
+        // The successor is stored in the same write that spends this token:
+        // only the first of two concurrent uses gets one.
+        let (refresh_token, next_digest) =
+            crate::opaque_secret::new_secret().map_err(OAuthError::server)?;
+        let idle = client.settings.lifetimes().refresh_idle_secs();
+        let next = RefreshRecord {
+            tenant_id: record.tenant_id,
+            grant_id: record.grant_id.clone(),
+            client_id: record.client_id.clone(),
+            user_id: record.user_id,
+            // The grant's scope, not the narrower one this request asked for.
+            scope: granted.to_string(),
+            resource: record.resource.clone(),
+            auth_time: record.auth_time,
+            amr: record.amr.clone(),
+            created_at: now,
+            family_expires_at: record.family_expires_at,
+            idle_expires_at: (now + idle).min(record.family_expires_at),
+            used_at: None,
+            retry_response: None,
+            retry_until: None,
+        };
         let interval = client.settings.refresh_reuse_interval();
         if !self
             .refresh_tokens
-            .claim(&digest, now, interval.replay_until(now))
+            .rotate(
+                &digest,
+                now,
+                interval.replay_until(now),
+                &next_digest,
+                &next,
+            )
             .await?
         {
             return self.after_reuse(tenant, &digest, now).await;
         }
-        let user = match self.users.get(tenant.id, record.user_id).await {
-            Ok(u) if !u.is_disabled() => u,
-            Ok(_) | Err(StoreError::UserNotFound) => {
-                self.grants
-                    .revoke(tenant.id, &record.grant_id, "user disabled", now)
-                    .await?;
-                return Err(invalid_grant("the user can no longer log in"));
-            }
-            Err(e) => return Err(e.into()),
-        };
         let subject = Subject {
             tenant,
             client,
-            user: Some(&user),
+            user: Some(user.as_ref()),
             scope: &scope,
             resource: record.resource.as_deref(),
             grant_id: Some(&record.grant_id),
@@ -124,26 +157,6 @@ impl OAuth {
         } else {
             None
         };
-        let idle = client.settings.lifetimes().refresh_idle_secs();
-        let refresh_token = self
-            .mint_refresh_token(RefreshRecord {
-                tenant_id: record.tenant_id,
-                grant_id: record.grant_id,
-                client_id: record.client_id,
-                user_id: record.user_id,
-                // The grant's scope, not the narrower one this request asked for.
-                scope: granted.to_string(),
-                resource: record.resource,
-                auth_time: record.auth_time,
-                amr: record.amr,
-                created_at: now,
-                family_expires_at: record.family_expires_at,
-                idle_expires_at: (now + idle).min(record.family_expires_at),
-                used_at: None,
-                retry_response: None,
-                retry_until: None,
-            })
-            .await?;
         let response = TokenResponse {
             access_token,
             token_type: "Bearer".into(),
@@ -176,7 +189,9 @@ impl OAuth {
     ) -> Result<TokenResponse, OAuthError> {
         let mut polls = 0;
         loop {
-            let FoundRefresh { record, grant_live } = self
+            let FoundRefresh {
+                record, grant_live, ..
+            } = self
                 .refresh_tokens
                 .find(tenant.id, digest)
                 .await?
