@@ -109,7 +109,7 @@ impl AppState {
         )?;
         let owner_billing = OwnerBilling::new(
             billing.client.clone(),
-            billing.tokens.clone(),
+            billing.service_tokens.clone(),
             config.http.public_url.clone(),
             config.billing.payment_origins.clone(),
         );

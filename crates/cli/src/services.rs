@@ -1,15 +1,22 @@
 //! The three services behind one interface, so `dev`, `serve` and `migrate`
 //! treat them alike.
+use std::sync::Arc;
+
 use actix_web::dev::ServerHandle;
 use anyhow::Context;
+use auth_server::keys::keyring::{KeyService, RotationPolicy};
+use auth_server::keys::sealed::MasterKeys;
+use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::AuthConfig;
 use billing::BillingConfig;
 use people_api::PeopleConfig;
+use service_kit::clock::SystemClock;
 use service_kit::config::{HttpSettings, Loader};
 use service_kit::db::{self, Database, Migrations, PoolSettings};
 use tokio::task::JoinHandle;
 
 use crate::args::ServiceName;
+use crate::environment;
 
 pub enum ServiceConfig {
     Auth(AuthConfig),
@@ -129,6 +136,33 @@ pub async fn connect(name: ServiceName, url: &str, pool: PoolSettings) -> anyhow
     db::connect(url, pool)
         .await
         .with_context(|| format!("{} database at {}", name.as_str(), db::redact_url(url)))
+}
+
+/// The auth database and its signing keys (unsealed with
+/// `AUTH_MASTER_KEYS`), for commands that act on keys or make the platform
+/// tenant.
+pub struct AuthKeys {
+    pub db: Database,
+    pub master: Arc<MasterKeys>,
+    pub keys: KeyService,
+}
+
+pub async fn auth_keys() -> anyhow::Result<AuthKeys> {
+    let env = environment::load()?;
+    let mut loader = Loader::new(&env);
+    let url = database_url(ServiceName::Auth, &mut loader);
+    let ring = loader.keyring("AUTH_MASTER_KEYS");
+    loader.finish()?;
+    let db = connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
+    let master = Arc::new(MasterKeys::new(&ring).context("AUTH_MASTER_KEYS")?);
+    let keys = KeyService::new(
+        SigningKeyStore::new(db.pool.clone()),
+        master.clone(),
+        Arc::new(SystemClock),
+        RotationPolicy::default(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(AuthKeys { db, master, keys })
 }
 
 pub async fn migrate(name: ServiceName, db: &Database) -> anyhow::Result<()> {

@@ -226,11 +226,11 @@ pub enum BillingError {
 pub struct BillingClient {
     http: reqwest::Client,
     base: String,
-    tokens: Arc<ServiceTokens>,
+    service_tokens: Arc<ServiceTokens>,
 }
 
 impl BillingClient {
-    pub fn new(base: &Url, tokens: Arc<ServiceTokens>) -> Result<Self, BillingError> {
+    pub fn new(base: &Url, service_tokens: Arc<ServiceTokens>) -> Result<Self, BillingError> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             // The bearer token goes to the configured host only.
@@ -240,7 +240,7 @@ impl BillingClient {
         Ok(Self {
             http,
             base: base.as_str().trim_end_matches('/').to_owned(),
-            tokens,
+            service_tokens,
         })
     }
 
@@ -363,7 +363,7 @@ impl BillingClient {
         bearer: Bearer<'_>,
     ) -> Result<T, BillingError> {
         let request = match bearer {
-            Bearer::Service => request.bearer_auth(self.tokens.bearer().await?),
+            Bearer::Service => request.bearer_auth(self.service_tokens.bearer().await?),
             Bearer::Owner(token) => request.bearer_auth(token.as_str()),
             Bearer::Public => request,
         };
@@ -374,7 +374,7 @@ impl BillingClient {
         }
         if status == StatusCode::UNAUTHORIZED && matches!(bearer, Bearer::Service) {
             // Perhaps its key was revoked: the next call mints a fresh one.
-            self.tokens.forget().await;
+            self.service_tokens.forget().await;
         }
         // The problem's stable `code` is enough for the log; the body may be anything.
         let code = response

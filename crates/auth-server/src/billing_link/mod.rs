@@ -26,7 +26,7 @@ use usage_report::UsageReporter;
 
 pub struct Billing {
     pub platform: Arc<Platform>,
-    pub tokens: Arc<ServiceTokens>,
+    pub service_tokens: Arc<ServiceTokens>,
     pub entitlements: EntitlementsCache,
     /// `None` when billing is not configured.
     pub client: Option<Arc<BillingClient>>,
@@ -46,7 +46,7 @@ impl Billing {
             TenantStore::with_clock(db.pool.clone(), clock.clone()),
             keys.clone(),
         ));
-        let tokens = Arc::new(ServiceTokens::new(
+        let service_tokens = Arc::new(ServiceTokens::new(
             platform.clone(),
             keys,
             clock.clone(),
@@ -55,7 +55,7 @@ impl Billing {
         let client = settings
             .url
             .as_ref()
-            .map(|url| BillingClient::new(url, tokens.clone()).map(Arc::new))
+            .map(|url| BillingClient::new(url, service_tokens.clone()).map(Arc::new))
             .transpose()?;
         let reporter = client.as_ref().map(|c| {
             Arc::new(UsageReporter::new(
@@ -66,7 +66,7 @@ impl Billing {
         });
         Ok(Self {
             platform,
-            tokens,
+            service_tokens,
             entitlements: EntitlementsCache::new(client.clone(), settings.entitlements_ttl),
             client,
             reporter,

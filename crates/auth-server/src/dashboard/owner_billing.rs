@@ -81,7 +81,7 @@ pub enum Next {
 pub struct OwnerBilling {
     /// `None`: billing is off.
     client: Option<Arc<BillingClient>>,
-    tokens: Arc<ServiceTokens>,
+    service_tokens: Arc<ServiceTokens>,
     public_url: Url,
     /// The only origins an owner is sent to for payment.
     payment_origins: Vec<Url>,
@@ -90,13 +90,13 @@ pub struct OwnerBilling {
 impl OwnerBilling {
     pub fn new(
         client: Option<Arc<BillingClient>>,
-        tokens: Arc<ServiceTokens>,
+        service_tokens: Arc<ServiceTokens>,
         public_url: Url,
         payment_origins: Vec<Url>,
     ) -> Self {
         Self {
             client,
-            tokens,
+            service_tokens,
             public_url,
             payment_origins,
         }
@@ -208,7 +208,7 @@ impl OwnerBilling {
         owner: UserId,
         tenant: TenantId,
     ) -> Result<crate::billing_link::service_token::OwnerToken, OwnerBillingError> {
-        self.tokens
+        self.service_tokens
             .owner_token(owner, tenant)
             .await
             .map_err(|e| OwnerBillingError::Unavailable(format!("owner token: {e}")))

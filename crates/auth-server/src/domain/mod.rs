@@ -5,6 +5,7 @@ pub mod client;
 pub mod display_name;
 pub mod email;
 pub mod event_query;
+pub mod grant;
 pub mod json_object;
 pub mod lockout;
 pub mod one_time_token;

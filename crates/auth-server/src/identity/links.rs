@@ -21,7 +21,7 @@ impl Identity {
         purpose: Purpose,
     ) -> Result<(), IdentityError> {
         let digest = crate::opaque_secret::digest(token);
-        self.tokens
+        self.one_time_tokens
             .check(&digest, tenant.id, purpose, self.now())
             .await??;
         Ok(())
@@ -36,7 +36,7 @@ impl Identity {
     ) -> Result<Email, IdentityError> {
         let digest = crate::opaque_secret::digest(token);
         let user = self
-            .tokens
+            .one_time_tokens
             .consume(&digest, tenant.id, Purpose::VerifyEmail, self.now())
             .await??;
         self.users
@@ -74,7 +74,7 @@ impl Identity {
             return Err(IdentityError::Field(EMAIL_CODE_REFUSED));
         };
         let used = self
-            .tokens
+            .one_time_tokens
             .consume_code(
                 tenant.id,
                 user.id,
@@ -188,7 +188,7 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let digest = crate::opaque_secret::digest(token);
         let user_id = self
-            .tokens
+            .one_time_tokens
             .check(&digest, tenant.id, Purpose::ResetPassword, self.now())
             .await??;
         let user = self.users.get(tenant.id, user_id).await?;
@@ -202,7 +202,7 @@ impl Identity {
         let phc = self.hasher.hash(&password).await?;
         // Use the link only now that everything else succeeded.
         let used_by = self
-            .tokens
+            .one_time_tokens
             .consume(&digest, tenant.id, Purpose::ResetPassword, self.now())
             .await??;
         if used_by != user.id {
@@ -251,7 +251,7 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let digest = crate::opaque_secret::digest(token);
         let user_id = self
-            .tokens
+            .one_time_tokens
             .consume(&digest, tenant.id, Purpose::Unlock, self.now())
             .await??;
         let user = self.users.get(tenant.id, user_id).await?;

@@ -39,13 +39,13 @@ impl Identity {
         // links are asked for by anyone who knows the address: a new one
         // leaves the older ones working until they expire or one is used.
         if purpose != Purpose::ResetPassword {
-            self.tokens
+            self.one_time_tokens
                 .void_unused(tenant.id, user.id, purpose, now)
                 .await?;
         }
         let (plain, digest) = crate::opaque_secret::new_secret()
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
-        self.tokens
+        self.one_time_tokens
             .insert(&digest, tenant.id, user.id, purpose, now, ttl)
             .await?;
         let link = self.tenant_url(
@@ -56,7 +56,7 @@ impl Identity {
         let code = if purpose == Purpose::VerifyEmail {
             let code = crate::opaque_secret::new_code()
                 .map_err(|e| IdentityError::Internal(e.to_string()))?;
-            self.tokens
+            self.one_time_tokens
                 .attach_code(
                     &digest,
                     &code_digest(user.id, &code),

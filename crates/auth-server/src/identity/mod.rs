@@ -91,7 +91,7 @@ impl From<HashError> for IdentityError {
 pub struct Identity {
     pub users: UserStore,
     pub sessions: SessionStore,
-    pub tokens: OneTimeTokenStore,
+    pub one_time_tokens: OneTimeTokenStore,
     pub recovery: RecoveryCodeStore,
     pub failures: LoginFailureStore,
     /// Per-address budget of mails a stranger can trigger.
@@ -139,7 +139,7 @@ impl Identity {
         Self {
             users: UserStore::new(pool.clone()),
             sessions: SessionStore::new(pool.clone()),
-            tokens: OneTimeTokenStore::new(pool.clone()),
+            one_time_tokens: OneTimeTokenStore::new(pool.clone()),
             recovery: RecoveryCodeStore::new(pool.clone()),
             failures: LoginFailureStore::new(pool.clone()),
             mail_budget: MailBudgetStore::new(pool.clone()),

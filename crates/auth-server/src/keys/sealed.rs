@@ -54,6 +54,11 @@ impl MasterKeys {
         })
     }
 
+    /// The id of the key that seals (the ring's first).
+    pub fn current_id(&self) -> &str {
+        &self.current
+    }
+
     pub fn seal(&self, plaintext: &[u8], owner: &str) -> Result<String, SealError> {
         let cipher = self.keys.get(&self.current).ok_or(SealError::NoKeys)?;
         let nonce_bytes = service_kit::secret::random_bytes(24).map_err(|_| SealError::Random)?;

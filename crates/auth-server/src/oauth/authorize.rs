@@ -296,11 +296,13 @@ impl OAuth {
         amr: &str,
     ) -> Result<String, StoreError> {
         let now = self.now();
+        let user_id = UserId::parse(user_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("session user id `{user_id}`")))?;
         let grant_id = self
             .grants
             .create(
                 tenant.id,
-                req.client.id.as_ref(),
+                &req.client.id,
                 Some(user_id),
                 Some(session_handle),
                 now,
@@ -311,8 +313,7 @@ impl OAuth {
         let code = AuthCode {
             tenant_id: tenant.id,
             client_id: req.client.id.clone(),
-            user_id: UserId::parse(user_id)
-                .ok_or_else(|| StoreError::Corrupt(format!("session user id `{user_id}`")))?,
+            user_id,
             grant_id,
             session_handle: session_handle.to_owned(),
             redirect_uri: req.redirect_uri.clone(),

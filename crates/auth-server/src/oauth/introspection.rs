@@ -7,12 +7,14 @@
 //! not been rotated since it was issued.
 use serde_json::{json, Map, Value};
 
+use super::grants::refresh_token::{standing, Standing};
 use super::mint::ACCESS_TOKEN_TYP;
 use super::own_jwt::Expiry;
 use super::OAuth;
-use crate::domain::client::{Client, ClientId};
+use crate::domain::client::{Client, ClientId, ClientKind};
+use crate::domain::grant::GrantId;
 use crate::domain::tenant::Tenant;
-use crate::error::OAuthError;
+use crate::error::{Challenge, OAuthCode, OAuthError};
 use crate::store::clients::ClientStoreError;
 use crate::store::refresh_tokens::FoundRefresh;
 use crate::store::revoked_tokens::RevokedToken;
@@ -40,13 +42,22 @@ impl OAuth {
         caller: &Client,
         token: &str,
     ) -> Result<Value, OAuthError> {
+        // RFC 7662 §2.1: the caller authenticates; a public client cannot.
+        if caller.kind != ClientKind::Confidential {
+            return Err(OAuthError::new(
+                OAuthCode::InvalidClient,
+                "introspection is for confidential clients",
+            )
+            .with_challenge(Challenge::Basic));
+        }
         let inactive = json!({ "active": false });
         let now = self.now();
         let refresh = self.find_refresh_token(tenant, token).await?;
         if let Some(found) = refresh {
             let r = &found.record;
             // A refresh token is for the authorization server only: no audience.
-            let live = caller.may_introspect(r.client_id.as_ref(), &[]) && found.live_at(now);
+            let live = caller.may_introspect(r.client_id.as_ref(), &[])
+                && standing(&found, now) == Standing::Live;
             return Ok(if live {
                 json!({ "active": true, "token_type": "refresh_token", "client_id": r.client_id.as_ref(),
                         "sub": r.user_id.to_string(), "scope": r.scope,
@@ -99,8 +110,11 @@ impl OAuth {
         tenant: &Tenant,
         claims: &Map<String, Value>,
     ) -> Result<bool, OAuthError> {
-        if let Some(grant) = claims.get("gid").and_then(Value::as_str) {
-            return Ok(self.grant_is_live(tenant.id, grant).await?);
+        if let Some(grant) = claims.get("gid") {
+            return Ok(match grant.as_str().and_then(GrantId::parse) {
+                Some(grant) => self.grant_is_live(tenant.id, grant).await?,
+                None => false,
+            });
         }
         // client_credentials: no grant row.
         if self.is_revoked(tenant.id, text(claims, "jti")).await? {
@@ -136,7 +150,7 @@ impl OAuth {
         if let Some(FoundRefresh { record: r, .. }) = refresh {
             if r.client_id == caller.id {
                 self.grants
-                    .revoke(tenant.id, &r.grant_id, "revoked by client", now)
+                    .revoke(tenant.id, r.grant_id, "revoked by client", now)
                     .await?;
             }
             return Ok(());
@@ -150,10 +164,12 @@ impl OAuth {
         if text(&claims, "client_id") != caller.id.as_ref() {
             return Ok(());
         }
-        if let Some(grant) = claims.get("gid").and_then(Value::as_str) {
-            self.grants
-                .revoke(tenant.id, grant, "revoked by client", now)
-                .await?;
+        if let Some(grant) = claims.get("gid") {
+            if let Some(grant) = grant.as_str().and_then(GrantId::parse) {
+                self.grants
+                    .revoke(tenant.id, grant, "revoked by client", now)
+                    .await?;
+            }
             return Ok(());
         }
         let expires_at = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::OAuth;
 use crate::cache::Domain;
 use crate::domain::client::{Client, ClientId};
+use crate::domain::grant::GrantId;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::{User, UserId};
 use crate::store::clients::ClientStoreError;
@@ -108,7 +109,7 @@ impl OAuth {
 
     /// Whether the grant `id` of `tenant` is live: not revoked, and its
     /// client not disabled.
-    pub async fn grant_is_live(&self, tenant: TenantId, id: &str) -> Result<bool, StoreError> {
+    pub async fn grant_is_live(&self, tenant: TenantId, id: GrantId) -> Result<bool, StoreError> {
         let local = local_changes::grant_revocations();
         let freshness = self.keys.freshness();
         let tag = (
@@ -116,7 +117,7 @@ impl OAuth {
             freshness.generation(tenant, Domain::Grants).await?,
             local,
         );
-        let key = (tenant, id.to_owned());
+        let key = (tenant, id);
         if let Some(live) = self.grant_cache.get(&key, tag) {
             return Ok(live);
         }

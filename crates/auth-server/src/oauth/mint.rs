@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::OAuth;
 use crate::domain::client::Client;
+use crate::domain::grant::GrantId;
 use crate::domain::scope::ScopeSet;
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::{Tenant, TenantId};
@@ -61,7 +62,7 @@ pub struct Subject<'a> {
     pub resource: Option<&'a str>,
     /// The grant the token belongs to; `None` for client_credentials, whose
     /// tokens have no grant row (claim `gid` absent).
-    pub grant_id: Option<&'a str>,
+    pub grant_id: Option<GrantId>,
     pub auth_time: Option<i64>,
     pub amr: Option<&'a str>,
 }
@@ -174,7 +175,7 @@ impl OAuth {
         claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
         claims.insert("tid".into(), json!(s.tenant.id.to_string()));
         if let Some(grant_id) = s.grant_id {
-            claims.insert("gid".into(), json!(grant_id));
+            claims.insert("gid".into(), json!(grant_id.to_string()));
         }
         if let (Some(auth_time), Some(amr)) = (s.auth_time, s.amr) {
             claims.insert("auth_time".into(), json!(auth_time));

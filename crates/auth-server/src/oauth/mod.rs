@@ -22,6 +22,7 @@ use std::collections::HashSet;
 
 use crate::cache::GenMap;
 use crate::domain::client::Client;
+use crate::domain::grant::GrantId;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
 use crate::keys::keyring::KeyService;
@@ -54,7 +55,7 @@ pub struct OAuth {
     origin_cache: GenMap<TenantId, Arc<HashSet<String>>>,
     revoked_cache: GenMap<TenantId, Arc<HashSet<String>>>,
     discovery_cache: GenMap<TenantId, Arc<discovery::Document>>,
-    grant_cache: GenMap<(TenantId, String), bool, lookups::GrantTag>,
+    grant_cache: GenMap<(TenantId, GrantId), bool, lookups::GrantTag>,
     user_cache: GenMap<(TenantId, UserId), Arc<User>, lookups::UserTag>,
     verified_cache: GenMap<(TenantId, [u8; 32]), Arc<own_jwt::Verified>>,
 }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::mint::{user_claims, ACCESS_TOKEN_TYP};
 use super::own_jwt::{Expiry, OwnJwtError};
 use super::OAuth;
+use crate::domain::grant::GrantId;
 use crate::domain::scope::ScopeSet;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
@@ -49,11 +50,15 @@ impl OAuth {
                 "the token was not issued for userinfo (openid scope)",
             ));
         }
-        let grant = claims
+        let live = match claims
             .get("gid")
             .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !self.grant_is_live(tenant.id, grant).await? {
+            .and_then(GrantId::parse)
+        {
+            Some(grant) => self.grant_is_live(tenant.id, grant).await?,
+            None => false,
+        };
+        if !live {
             return Err(invalid("the token was revoked"));
         }
         let scope = ScopeSet::parse(

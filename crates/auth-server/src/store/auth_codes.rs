@@ -7,6 +7,7 @@ use sqlx::{AnyPool, Row};
 
 use super::{parse_id, StoreError};
 use crate::domain::client::ClientId;
+use crate::domain::grant::GrantId;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::UserId;
 
@@ -15,7 +16,7 @@ pub struct AuthCode {
     pub tenant_id: TenantId,
     pub client_id: ClientId,
     pub user_id: UserId,
-    pub grant_id: String,
+    pub grant_id: GrantId,
     pub session_handle: String,
     pub redirect_uri: String,
     pub scope: String,
@@ -41,7 +42,7 @@ pub enum Redemption {
     },
     /// Already used: the caller revokes what it produced.
     Replayed {
-        grant_id: String,
+        grant_id: GrantId,
     },
     Expired,
     Unknown,
@@ -85,7 +86,7 @@ impl AuthCodeStore {
         .bind(c.tenant_id.to_string())
         .bind(c.client_id.as_ref())
         .bind(c.user_id.to_string())
-        .bind(&c.grant_id)
+        .bind(c.grant_id.to_string())
         .bind(&c.session_handle)
         .bind(&c.redirect_uri)
         .bind(&c.scope)
@@ -134,7 +135,7 @@ impl AuthCodeStore {
         };
         Ok(if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
             Redemption::Replayed {
-                grant_id: row.try_get("grant_id")?,
+                grant_id: parse_id(&row, "grant_id", GrantId::parse)?,
             }
         } else {
             Redemption::Expired
@@ -147,7 +148,7 @@ fn code_from_row(row: &AnyRow) -> Result<AuthCode, StoreError> {
         tenant_id: parse_id(row, "tenant_id", |s| TenantId::parse(s).ok())?,
         client_id: parse_id(row, "client_id", |s| ClientId::parse(s).ok())?,
         user_id: parse_id(row, "user_id", UserId::parse)?,
-        grant_id: row.try_get("grant_id")?,
+        grant_id: parse_id(row, "grant_id", GrantId::parse)?,
         session_handle: row.try_get("session_handle")?,
         redirect_uri: row.try_get("redirect_uri")?,
         scope: row.try_get("scope")?,

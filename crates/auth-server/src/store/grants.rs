@@ -3,7 +3,10 @@
 use sqlx::{AnyPool, Row};
 
 use super::StoreError;
+use crate::domain::client::ClientId;
+use crate::domain::grant::GrantId;
 use crate::domain::tenant::TenantId;
+use crate::domain::user::UserId;
 
 #[derive(Clone)]
 pub struct GrantStore {
@@ -18,20 +21,20 @@ impl GrantStore {
     pub async fn create(
         &self,
         tenant: TenantId,
-        client_id: &str,
-        user_id: Option<&str>,
+        client_id: &ClientId,
+        user_id: Option<UserId>,
         session_handle: Option<&str>,
         now: i64,
-    ) -> Result<String, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
+    ) -> Result<GrantId, StoreError> {
+        let id = GrantId::new();
         sqlx::query(
             "INSERT INTO oauth_grants (id, tenant_id, client_id, user_id, session_handle, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(&id)
+        .bind(id.to_string())
         .bind(tenant.to_string())
-        .bind(client_id)
-        .bind(user_id.map(str::to_owned))
+        .bind(client_id.as_ref())
+        .bind(user_id.map(|u| u.to_string()))
         .bind(session_handle.map(str::to_owned))
         .bind(now)
         .execute(&self.pool)
@@ -42,13 +45,13 @@ impl GrantStore {
     /// Whether the grant exists in this tenant, is not revoked, and its
     /// client is not disabled: a disabled client's tokens are dead at once,
     /// even one minted while it was being disabled.
-    pub async fn is_live(&self, tenant: TenantId, id: &str) -> Result<bool, StoreError> {
+    pub async fn is_live(&self, tenant: TenantId, id: GrantId) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT g.revoked_at, c.disabled_at FROM oauth_grants g \
              JOIN clients c ON c.id = g.client_id AND c.tenant_id = g.tenant_id \
              WHERE g.id = $1 AND g.tenant_id = $2",
         )
-        .bind(id)
+        .bind(id.to_string())
         .bind(tenant.to_string())
         .fetch_optional(&self.pool)
         .await?;
@@ -64,7 +67,7 @@ impl GrantStore {
     pub async fn revoke(
         &self,
         tenant: TenantId,
-        id: &str,
+        id: GrantId,
         reason: &str,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -74,7 +77,7 @@ impl GrantStore {
         )
         .bind(now)
         .bind(reason)
-        .bind(id)
+        .bind(id.to_string())
         .bind(tenant.to_string())
         .execute(&self.pool)
         .await?;

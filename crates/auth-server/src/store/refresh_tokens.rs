@@ -8,13 +8,14 @@ use sqlx::{Any, AnyPool, Row};
 
 use super::{parse_id, StoreError};
 use crate::domain::client::ClientId;
+use crate::domain::grant::GrantId;
 use crate::domain::tenant::TenantId;
 use crate::domain::user::UserId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshRecord {
     pub tenant_id: TenantId,
-    pub grant_id: String,
+    pub grant_id: GrantId,
     pub client_id: ClientId,
     pub user_id: UserId,
     pub scope: String,
@@ -49,17 +50,6 @@ pub struct FoundRefresh {
     pub record: RefreshRecord,
     pub grant_live: bool,
     pub user_live: bool,
-}
-
-impl FoundRefresh {
-    /// Whether the token would still be honoured at `now`: not spent, not
-    /// expired, its grant live and its user able to log in.
-    pub fn live_at(&self, now: i64) -> bool {
-        self.record.used_at.is_none()
-            && now < self.record.expires_at()
-            && self.grant_live
-            && self.user_live
-    }
 }
 
 const COLUMNS: &str =
@@ -118,7 +108,7 @@ fn bind_new<'q>(
     query
         .bind(digest)
         .bind(r.tenant_id.to_string())
-        .bind(&r.grant_id)
+        .bind(r.grant_id.to_string())
         .bind(r.client_id.as_ref())
         .bind(r.user_id.to_string())
         .bind(&r.scope)
@@ -234,7 +224,7 @@ impl RefreshTokenStore {
 fn record_from_row(row: &AnyRow) -> Result<RefreshRecord, StoreError> {
     Ok(RefreshRecord {
         tenant_id: parse_id(row, "tenant_id", |s| TenantId::parse(s).ok())?,
-        grant_id: row.try_get("grant_id")?,
+        grant_id: parse_id(row, "grant_id", GrantId::parse)?,
         client_id: parse_id(row, "client_id", |s| ClientId::parse(s).ok())?,
         user_id: parse_id(row, "user_id", UserId::parse)?,
         scope: row.try_get("scope")?,

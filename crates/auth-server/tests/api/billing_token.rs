@@ -100,15 +100,15 @@ async fn the_service_token_is_cached_and_reminted_before_expiry() {
     let app = spawn_on_known_port(&fake.url).await;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let billing = billing_for(&app, &fake.url, clock.clone() as SharedClock);
-    let first = billing.tokens.bearer().await.expect("token");
+    let first = billing.service_tokens.bearer().await.expect("token");
     clock.advance(200);
     assert_eq!(
-        billing.tokens.bearer().await.expect("token"),
+        billing.service_tokens.bearer().await.expect("token"),
         first,
         "cached"
     );
     clock.advance(45); // 55 s left: reminted.
-    let second = billing.tokens.bearer().await.expect("token");
+    let second = billing.service_tokens.bearer().await.expect("token");
     assert_ne!(second, first);
     assert_eq!(claims(&second)["iat"].as_i64(), Some(clock.now()));
 }

@@ -96,11 +96,20 @@ async fn disabled_user_refused(engine: Engine) {
         .await
         .expect("read")
         .expect("alice");
+    assert_eq!(
+        introspect(&app, "acme", &client, &first).await["active"],
+        true
+    );
     // Disabled in the store alone: her grant is still live.
     users
         .disable(tenant.id, user.id, 1)
         .await
         .expect("disabled");
+    // Introspection already says the token is dead, and changes nothing.
+    assert_eq!(
+        introspect(&app, "acme", &client, &first).await,
+        json!({"active": false})
+    );
     let (status, body) = refresh(&app, &client, &first).await;
     assert_eq!(
         (status, body["error"].as_str()),

@@ -1,20 +1,12 @@
 //! `connectauth keys …`: manual and emergency operations on signing keys,
 //! and resealing them when the master key rotates.
-use std::sync::Arc;
-
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use auth_server::domain::signing_alg::SigningAlg;
-use auth_server::keys::keyring::{KeyService, RotationPolicy};
-use auth_server::keys::sealed::MasterKeys;
-use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::store::tenants::TenantStore;
-use service_kit::clock::SystemClock;
-use service_kit::config::Loader;
-use service_kit::db::PoolSettings;
 use time::OffsetDateTime;
 
-use crate::args::{KeysArgs, KeysCommand, ServiceName};
-use crate::{environment, services};
+use crate::args::{KeysArgs, KeysCommand};
+use crate::services;
 
 fn when(unix: Option<i64>) -> String {
     unix.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
@@ -22,20 +14,7 @@ fn when(unix: Option<i64>) -> String {
 }
 
 pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
-    let env = environment::load()?;
-    let mut loader = Loader::new(&env);
-    let url = services::database_url(ServiceName::Auth, &mut loader);
-    let ring = loader.keyring("AUTH_MASTER_KEYS");
-    loader.finish()?;
-    let db = services::connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
-    let master = Arc::new(MasterKeys::new(&ring).context("AUTH_MASTER_KEYS")?);
-    let keys = KeyService::new(
-        SigningKeyStore::new(db.pool.clone()),
-        master.clone(),
-        Arc::new(SystemClock),
-        RotationPolicy::default(),
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let services::AuthKeys { db, master, keys } = services::auth_keys().await?;
     let tenants = TenantStore::new(db.pool.clone());
     let tenant_id = |slug: String| {
         let tenants = tenants.clone();
@@ -106,7 +85,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
             let n = keys.reseal_all(&master).await.map_err(|e| anyhow!("{e}"))?;
             println!(
                 "resealed {n} private keys under master key `{}`",
-                ring.first().map_or("", |(id, _)| id.as_str())
+                master.current_id()
             );
         }
     }

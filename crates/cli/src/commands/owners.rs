@@ -3,41 +3,23 @@
 //! role (owner, admin, viewer). A tenant keeps at least one owner.
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use auth_server::billing_link::platform::Platform;
 use auth_server::dashboard::owners::{OwnerError, Owners};
 use auth_server::domain::owner::Owner;
 use auth_server::domain::team::Role;
-use auth_server::keys::keyring::{KeyService, RotationPolicy};
-use auth_server::keys::sealed::MasterKeys;
 use auth_server::store::owners::OwnerStore;
-use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::UserStore;
 use service_kit::clock::SystemClock;
-use service_kit::config::Loader;
-use service_kit::db::PoolSettings;
 
 use super::tenant::{find, store_error};
-use crate::args::{ServiceName, TenantCommand};
-use crate::{environment, services};
+use crate::args::TenantCommand;
+use crate::services;
 
 pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
-    let env = environment::load()?;
-    let mut loader = Loader::new(&env);
-    let url = services::database_url(ServiceName::Auth, &mut loader);
     // The platform tenant is made with its signing keys if it is missing.
-    let ring = loader.keyring("AUTH_MASTER_KEYS");
-    loader.finish()?;
-    let db = services::connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
-    let master = Arc::new(MasterKeys::new(&ring).context("AUTH_MASTER_KEYS")?);
-    let keys = KeyService::new(
-        SigningKeyStore::new(db.pool.clone()),
-        master,
-        Arc::new(SystemClock),
-        RotationPolicy::default(),
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let services::AuthKeys { db, keys, .. } = services::auth_keys().await?;
     let tenants = TenantStore::new(db.pool.clone());
     let platform = Arc::new(Platform::new(tenants.clone(), Arc::new(keys)));
     let owners = Owners::new(

@@ -7,8 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{tenant_of, TokenQuestion};
-use crate::domain::client::ClientKind;
-use crate::error::{Challenge, OAuthCode, OAuthError};
+use crate::error::OAuthError;
 use crate::state::AppState;
 
 pub async fn introspect(
@@ -19,13 +18,6 @@ pub async fn introspect(
 ) -> Result<HttpResponse, OAuthError> {
     let tenant = tenant_of(&state, &slug).await?;
     let client = form.client(&state, &req, &tenant).await?;
-    if client.kind != ClientKind::Confidential {
-        return Err(OAuthError::new(
-            OAuthCode::InvalidClient,
-            "introspection is for confidential clients",
-        )
-        .with_challenge(Challenge::Basic));
-    }
     let body = state
         .oauth
         .introspect(&tenant, &client, form.token()?)

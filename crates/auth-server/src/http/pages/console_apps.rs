@@ -11,8 +11,8 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
+use super::console::owned_tenant;
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owned_tenant;
 use super::error::PageError;
 use crate::domain::client::{
     parse_origins, parse_uris, Client, ClientId, ClientKind, ClientRuleError, ClientUpdate,
@@ -29,6 +29,10 @@ const LIST_PAGE: u32 = 50;
 
 pub fn apps_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/apps")
+}
+
+fn new_app_path(slug: &str) -> String {
+    format!("{}/new", apps_path(slug))
 }
 
 fn app_path(slug: &str, id: &ClientId) -> String {
@@ -106,21 +110,16 @@ async fn app_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<Client, Page
     }
 }
 
-/// The owner's tenant `slug` and its app `id` (see [`app_of`]), or
-/// where to send the browser instead (the platform login, back to that page).
+/// The member's tenant `slug` and its app `id` (see [`app_of`]).
 async fn owned_app(
     ctx: &PageCtx,
     slug: &str,
     id: &str,
     access: Access,
-) -> Result<Result<(Tenant, Client), HttpResponse>, PageError> {
-    let tenant = match owned_tenant(ctx, slug, &format!("{}/{id}", apps_path(slug)), access).await?
-    {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(Err(redirect)),
-    };
+) -> Result<(Tenant, Client), PageError> {
+    let tenant = owned_tenant(ctx, slug, &format!("{}/{id}", apps_path(slug)), access).await?;
     let found = app_of(ctx, &tenant, id).await?;
-    Ok(Ok((tenant, found)))
+    Ok((tenant, found))
 }
 
 pub async fn list_apps(
@@ -128,13 +127,8 @@ pub async fn list_apps(
     slug: web::Path<String>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &apps_path(&slug), Access::Read).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
-    let page = PageRequest::parse(Some(LIST_PAGE), q.after.clone())
-        .map_err(|e| PageError::internal(e.to_string()))?;
+    let tenant = owned_tenant(&ctx, &slug, &apps_path(&slug), Access::Read).await?;
+    let page = PageRequest::parse(Some(LIST_PAGE), q.after.clone()).map_err(PageError::internal)?;
     let apps = ctx
         .state
         .manage
@@ -169,7 +163,7 @@ pub async fn list_apps(
             heading => ctx.text_with("apps_title", &[("tenant", tenant.display_name.as_ref())]),
             apps => rows,
             next,
-            new_url => format!("{}/new", apps_path(&slug)),
+            new_url => new_app_path(&slug),
         },
     )
 }
@@ -178,12 +172,7 @@ pub async fn show_new_app(
     ctx: PlatformPageCtx,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let action = format!("{}/new", apps_path(&slug));
-    let tenant = match owned_tenant(&ctx, &slug, &action, Access::Write).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &new_app_path(&slug), Access::Write).await?;
     let form = NewAppForm {
         app: StarterApp::WebApp.as_str().to_owned(),
         ..NewAppForm::default()
@@ -196,19 +185,8 @@ pub async fn submit_new_app(
     slug: web::Path<String>,
     form: web::Form<NewAppForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(
-        &ctx,
-        &slug,
-        &format!("{}/new", apps_path(&slug)),
-        Access::Write,
-    )
-    .await?
-    {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &new_app_path(&slug), Access::Write).await?;
     let checked = DisplayName::parse(&form.name)
         .map_err(|e| StarterAppError::Client(ClientRuleError::Name(e)))
         .and_then(|name| {
@@ -217,7 +195,7 @@ pub async fn submit_new_app(
     let (kind, settings) = match checked {
         Ok(checked) => checked,
         Err(e) => {
-            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+            let error = ctx.refused_text(&e);
             return new_app_page(
                 &ctx,
                 &tenant,
@@ -238,6 +216,21 @@ pub async fn submit_new_app(
     secret_page(&ctx, &tenant, &client, secret.as_ref(), StatusCode::CREATED)
 }
 
+/// The starter kinds of app to pick from, `chosen` ticked (a new app's
+/// form, and onboarding's).
+pub(super) fn starter_choices(ctx: &PageCtx, chosen: &str) -> Vec<Value> {
+    StarterApp::ALL
+        .iter()
+        .map(|app| {
+            context! {
+                value => app.as_str(),
+                label => ctx.text(&format!("onboarding_app_{}", app.as_str())),
+                checked => chosen == app.as_str(),
+            }
+        })
+        .collect()
+}
+
 fn new_app_page(
     ctx: &PageCtx,
     tenant: &Tenant,
@@ -245,21 +238,12 @@ fn new_app_page(
     form: &NewAppForm,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let apps: Vec<Value> = StarterApp::ALL
-        .iter()
-        .map(|app| {
-            context! {
-                value => app.as_str(),
-                label => ctx.text(&format!("onboarding_app_{}", app.as_str())),
-                checked => form.app == app.as_str(),
-            }
-        })
-        .collect();
+    let apps = starter_choices(ctx, &form.app);
     ctx.render(
         status,
         "app_new.html",
         context! {
-            action => format!("{}/new", apps_path(tenant.slug.as_ref())),
+            action => new_app_path(tenant.slug.as_ref()),
             back => apps_path(tenant.slug.as_ref()),
             name => &form.name,
             callback_url => &form.callback_url,
@@ -274,12 +258,8 @@ pub async fn show_app(
     path: web::Path<(String, String)>,
     q: web::Query<AppQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Read).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Read).await?;
     let notice = match q.done.as_deref() {
         Some("saved") => Some(ctx.text("apps_saved")),
         Some("disabled") => Some(ctx.text("apps_disabled_notice")),
@@ -340,15 +320,11 @@ pub async fn submit_app(
     path: web::Path<(String, String)>,
     form: web::Form<EditAppForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     let refused = |e: &dyn std::fmt::Display| {
-        let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+        let error = ctx.refused_text(e);
         app_page(
             &ctx,
             &tenant,
@@ -383,13 +359,9 @@ pub async fn submit_rotate(
     path: web::Path<(String, String)>,
     form: web::Form<RotateForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     let overlap = form
         .overlap_secs
         .parse::<i64>()
@@ -399,17 +371,7 @@ pub async fn submit_rotate(
     let (Some(overlap), ClientKind::Confidential, false) =
         (overlap, client.kind, client.is_disabled())
     else {
-        let error = ctx.text("apps_rotate_refused");
-        let typed = EditAppForm::from(&client);
-        return app_page(
-            &ctx,
-            &tenant,
-            &client,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &typed,
-            None,
-            Some(error),
-        );
+        return refused_page(&ctx, &tenant, &client, "apps_rotate_refused");
     };
     let (client, secret) = ctx
         .state
@@ -426,25 +388,11 @@ pub async fn submit_disable(
     path: web::Path<(String, String)>,
     form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     if form.confirm.is_none() {
-        let error = ctx.text("apps_disable_unconfirmed");
-        let typed = EditAppForm::from(&client);
-        return app_page(
-            &ctx,
-            &tenant,
-            &client,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &typed,
-            None,
-            Some(error),
-        );
+        return refused_page(&ctx, &tenant, &client, "apps_disable_unconfirmed");
     }
     ctx.state
         .manage
@@ -460,13 +408,9 @@ pub async fn submit_enable(
     path: web::Path<(String, String)>,
     form: web::Form<EnableForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (tenant, client) = match owned_app(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     ctx.state
         .manage
         .clients
@@ -474,6 +418,20 @@ pub async fn submit_enable(
         .await
         .map_err(PageError::internal)?;
     Ok(ctx.redirect_to(&format!("{}?done=enabled", app_path(&slug, &client.id))))
+}
+
+/// The app's page again (422) with its saved values, saying why (`key`)
+/// the form changed nothing.
+fn refused_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    client: &Client,
+    key: &str,
+) -> Result<HttpResponse, PageError> {
+    let error = ctx.text(key);
+    let typed = EditAppForm::from(client);
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    app_page(ctx, tenant, client, status, &typed, None, Some(error))
 }
 
 fn app_page(

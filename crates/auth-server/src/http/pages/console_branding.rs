@@ -8,8 +8,8 @@ use actix_web::{web, HttpResponse};
 use minijinja::context;
 use serde::Deserialize;
 
+use super::console::owned_tenant;
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owned_tenant;
 use super::error::PageError;
 use crate::domain::branding::Branding;
 use crate::domain::team::Access;
@@ -40,11 +40,7 @@ pub async fn show_branding(
     slug: web::Path<String>,
     q: web::Query<BrandingQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Read).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Read).await?;
     let current = Branding::of(&tenant.settings);
     let typed = BrandingForm {
         csrf: String::new(),
@@ -68,17 +64,13 @@ pub async fn submit_branding(
     slug: web::Path<String>,
     form: web::Form<BrandingForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Write).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Write).await?;
     let branding = match Branding::parse(&form.logo_url, &form.brand_color) {
         Ok(branding) => branding,
         Err(e) => {
             let current = Branding::of(&tenant.settings);
-            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+            let error = ctx.refused_text(&e);
             return branding_page(
                 &ctx,
                 &tenant,

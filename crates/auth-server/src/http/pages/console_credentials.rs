@@ -7,13 +7,14 @@ use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
+use super::console::owner_of_at;
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owner_of_at;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::api_credential::{ManageScope, MANAGE_AUDIENCE};
 use crate::domain::team::Access;
 use crate::domain::tenant::{Tenant, PLATFORM_SLUG};
+use crate::domain::user::User;
 use crate::manage::{Actor, ManageError};
 
 pub fn credentials_path(slug: &str) -> String {
@@ -64,17 +65,17 @@ impl CreateForm {
     }
 }
 
+/// The member and their tenant, when their role may manage its credentials.
+async fn credentials_owner(ctx: &PageCtx, slug: &str) -> Result<(User, Tenant), PageError> {
+    owner_of_at(ctx, slug, &credentials_path(slug), Access::Credentials).await
+}
+
 pub async fn show_credentials(
     ctx: PlatformPageCtx,
     slug: web::Path<String>,
     q: web::Query<CredentialsQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant =
-        match owner_of_at(&ctx, &slug, &credentials_path(&slug), Access::Credentials).await? {
-            Ok((_, tenant)) => tenant,
-            Err(redirect) => return Ok(redirect),
-        };
+    let (_, tenant) = credentials_owner(&ctx, &slug).await?;
     let notice = (q.done.as_deref() == Some("revoked")).then(|| ctx.text("credentials_revoked"));
     credentials_page(&ctx, &tenant, StatusCode::OK, notice, None, "").await
 }
@@ -84,13 +85,8 @@ pub async fn submit_create(
     slug: web::Path<String>,
     form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let (owner, tenant) =
-        match owner_of_at(&ctx, &slug, &credentials_path(&slug), Access::Credentials).await? {
-            Ok(found) => found,
-            Err(redirect) => return Ok(redirect),
-        };
+    let (owner, tenant) = credentials_owner(&ctx, &slug).await?;
     let created = ctx
         .state
         .manage
@@ -128,16 +124,7 @@ pub async fn submit_create(
             )
         }
         Err(e @ (ManageError::NoScope | ManageError::Client(_))) => {
-            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
-            credentials_page(
-                &ctx,
-                &tenant,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-                &form.name,
-            )
-            .await
+            refused_page(&ctx, &tenant, ctx.refused_text(&e), &form.name).await
         }
         Err(e) => Err(PageError::internal(e)),
     }
@@ -148,24 +135,11 @@ pub async fn submit_revoke(
     slug: web::Path<String>,
     form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant =
-        match owner_of_at(&ctx, &slug, &credentials_path(&slug), Access::Credentials).await? {
-            Ok((_, tenant)) => tenant,
-            Err(redirect) => return Ok(redirect),
-        };
+    let (_, tenant) = credentials_owner(&ctx, &slug).await?;
     if form.confirm.is_none() {
         let error = ctx.text("credentials_revoke_unconfirmed");
-        return credentials_page(
-            &ctx,
-            &tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-            "",
-        )
-        .await;
+        return refused_page(&ctx, &tenant, error, "").await;
     }
     let revoked = ctx
         .state
@@ -186,6 +160,18 @@ async fn platform_tenant(ctx: &PageCtx) -> Result<std::sync::Arc<Tenant>, PageEr
         .by_slug(PLATFORM_SLUG)
         .await
         .map_err(PageError::internal)
+}
+
+/// The credentials page again (422), nothing changed, saying why (`error`),
+/// the name as typed.
+async fn refused_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    error: String,
+    typed_name: &str,
+) -> Result<HttpResponse, PageError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    credentials_page(ctx, tenant, status, None, Some(error), typed_name).await
 }
 
 async fn credentials_page(

@@ -7,16 +7,17 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
+use service_kit::paging::{Page, PageSize};
 use time::{Date, OffsetDateTime, Time};
 
+use super::console::owned_tenant;
 use super::context::PlatformPageCtx;
-use super::dashboard::owned_tenant;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::team::Access;
 
-const PAGE: i64 = 50;
+const PAGE: u32 = 50;
 /// The most rows one CSV export holds.
 const CSV_MAX: i64 = 10_000;
 const FIELD_MAX: usize = 200;
@@ -95,11 +96,7 @@ pub async fn show_events(
     slug: web::Path<String>,
     q: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &events_path(&slug), Access::Read).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &events_path(&slug), Access::Read).await?;
     let after = q.after.as_deref().and_then(EventCursor::decode);
     let (status, error, rows, next) = match q.filter() {
         None => (
@@ -109,26 +106,21 @@ pub async fn show_events(
             None,
         ),
         Some(filter) => {
+            let size = PageSize::parse(Some(PAGE)).map_err(PageError::internal)?;
             let found = ctx
                 .state
                 .manage
                 .users
-                .search_events(tenant.id, &filter, after.as_ref(), PAGE + 1)
+                .search_events(tenant.id, &filter, after.as_ref(), size.fetch())
                 .await
                 .map_err(PageError::internal)?;
-            let more = found.len() > PAGE as usize;
-            let shown: Vec<_> = found.into_iter().take(PAGE as usize).collect();
-            let next = more.then(|| {
-                let last = &shown[shown.len() - 1].0;
+            let shown = Page::from_overfetch(found, size, |(cursor, _)| cursor.encode());
+            let next = shown.next_after.map(|after| {
                 let sep = if q.query().is_empty() { "" } else { "&" };
-                format!(
-                    "{}?{}{sep}after={}",
-                    events_path(&slug),
-                    q.query(),
-                    last.encode()
-                )
+                format!("{}?{}{sep}after={after}", events_path(&slug), q.query())
             });
             let rows: Vec<Value> = shown
+                .items
                 .iter()
                 .map(|(_, e)| {
                     context! {
@@ -183,12 +175,8 @@ pub async fn export_events(
     slug: web::Path<String>,
     q: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     let back = format!("{}.csv", events_path(&slug));
-    let tenant = match owned_tenant(&ctx, &slug, &back, Access::Read).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &back, Access::Read).await?;
     let Some(filter) = q.filter() else {
         return Ok(HttpResponse::UnprocessableEntity()
             .content_type("text/plain; charset=utf-8")
@@ -235,7 +223,7 @@ pub async fn export_events(
     }
     let body = out
         .into_inner()
-        .map_err(|e| PageError::internal(e.to_string()))?;
+        .map_err(|e| PageError::internal(e.into_error()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -9,8 +9,8 @@ use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
+use super::console::owned_tenant;
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owned_tenant;
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::signing_alg::SigningAlg;
@@ -51,11 +51,7 @@ pub async fn show_keys(
     slug: web::Path<String>,
     q: web::Query<KeysQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Read).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Read).await?;
     let notice = match q.done.as_deref() {
         Some("rotated") => Some(ctx.text("keys_rotated")),
         Some("revoked") => Some(ctx.text("keys_revoked")),
@@ -69,22 +65,10 @@ pub async fn submit_rotate(
     slug: web::Path<String>,
     form: web::Form<RotateForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
     let Ok(alg) = SigningAlg::parse(&form.alg) else {
-        let error = ctx.text("keys_unknown_alg");
-        return keys_page(
-            &ctx,
-            &tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-        )
-        .await;
+        return refused_page(&ctx, &tenant, "keys_unknown_alg").await;
     };
     match ctx.state.manage.keys.rotate(tenant.id, alg).await {
         Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=rotated", keys_path(&slug)))),
@@ -97,17 +81,7 @@ pub async fn submit_rotate(
             let error = ctx.text_with("keys_too_young", &[("secs", &wait)]);
             keys_page(&ctx, &tenant, StatusCode::CONFLICT, None, Some(error)).await
         }
-        Err(KeyringError::NotEnsured(_)) => {
-            let error = ctx.text("keys_unknown_alg");
-            keys_page(
-                &ctx,
-                &tenant,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-            )
-            .await
-        }
+        Err(KeyringError::NotEnsured(_)) => refused_page(&ctx, &tenant, "keys_unknown_alg").await,
         Err(e) => Err(PageError::internal(e)),
     }
 }
@@ -117,28 +91,26 @@ pub async fn submit_revoke(
     slug: web::Path<String>,
     form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
     if form.confirm.is_none() {
-        let error = ctx.text("keys_revoke_unconfirmed");
-        return keys_page(
-            &ctx,
-            &tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-        )
-        .await;
+        return refused_page(&ctx, &tenant, "keys_revoke_unconfirmed").await;
     }
     match ctx.state.manage.keys.revoke(tenant.id, &form.kid).await {
         Ok(()) => Ok(ctx.redirect_to(&format!("{}?done=revoked", keys_path(&slug)))),
         Err(KeyringError::KeyNotFound) => Err(PageError::TenantNotFound),
         Err(e) => Err(PageError::internal(e)),
     }
+}
+
+/// The keys page again (422), nothing changed, saying why (`key`).
+async fn refused_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    key: &str,
+) -> Result<HttpResponse, PageError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    keys_page(ctx, tenant, status, None, Some(ctx.text(key))).await
 }
 
 async fn keys_page(

@@ -11,8 +11,8 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::console::owned_tenant;
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::owned_tenant;
 use super::error::PageError;
 use crate::domain::team::Access;
 use crate::domain::tenant::{Tenant, TenantSettings};
@@ -106,11 +106,7 @@ pub async fn show_settings(
     slug: web::Path<String>,
     q: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Read).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Read).await?;
     let notice = (q.done.as_deref() == Some("saved")).then(|| ctx.text("settings_saved"));
     let typed = SettingsForm::of(&tenant.settings);
     settings_page(&ctx, &tenant, StatusCode::OK, &typed, notice, None)
@@ -121,12 +117,8 @@ pub async fn submit_settings(
     slug: web::Path<String>,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let tenant = match owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Write).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Write).await?;
     match ctx
         .state
         .manage
@@ -140,7 +132,7 @@ pub async fn submit_settings(
         }
         Err(e) => match e.settings_rule() {
             Some(rule) => {
-                let error = ctx.text_with("apps_refused", &[("reason", &rule.to_string())]);
+                let error = ctx.refused_text(&rule);
                 settings_page(
                     &ctx,
                     &tenant,

@@ -8,8 +8,8 @@ use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
+use super::console::{owner_of_at, platform_user};
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::{owner_of_at, platform_user};
 use super::error::PageError;
 use super::render::short_time;
 use crate::dashboard::owners::OwnerError;
@@ -74,11 +74,8 @@ pub struct AcceptForm {
     token: String,
 }
 
-/// The owner and their tenant, when the signed-in member may run its team.
-async fn team_owner(
-    ctx: &PageCtx,
-    slug: &str,
-) -> Result<Result<(User, Tenant), HttpResponse>, PageError> {
+/// The member and their tenant, when their role may run its team.
+async fn team_owner(ctx: &PageCtx, slug: &str) -> Result<(User, Tenant), PageError> {
     owner_of_at(ctx, slug, &team_path(slug), Access::Team).await
 }
 
@@ -87,11 +84,7 @@ pub async fn show_team(
     slug: web::Path<String>,
     q: web::Query<TeamQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let (_, tenant) = match team_owner(&ctx, &slug).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (_, tenant) = team_owner(&ctx, &slug).await?;
     let notice = match q.done.as_deref() {
         Some("invited") => Some(ctx.text("team_invited_notice")),
         Some("role") => Some(ctx.text("team_role_notice")),
@@ -107,24 +100,10 @@ pub async fn submit_invite(
     slug: web::Path<String>,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let (owner, tenant) = match team_owner(&ctx, &slug).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    let refused = |key: &str| ctx.text(key);
+    let (owner, tenant) = team_owner(&ctx, &slug).await?;
     let Ok(role) = Role::parse(&form.role) else {
-        let error = refused("team_role_invalid");
-        return team_page(
-            &ctx,
-            &tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-            &form.email,
-        )
-        .await;
+        return refused_page(&ctx, &tenant, ctx.text("team_role_invalid"), &form.email).await;
     };
     match ctx
         .state
@@ -134,16 +113,7 @@ pub async fn submit_invite(
     {
         Ok(()) => Ok(ctx.redirect_to(&format!("{}?done=invited", team_path(&slug)))),
         Err(e @ (OwnerError::InvalidEmail(_) | OwnerError::AlreadyMember(_))) => {
-            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
-            team_page(
-                &ctx,
-                &tenant,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-                &form.email,
-            )
-            .await
+            refused_page(&ctx, &tenant, ctx.refused_text(&e), &form.email).await
         }
         Err(OwnerError::Mail) => Err(PageError::Busy { retry_after: 30 }),
         Err(e) => Err(PageError::internal(e)),
@@ -159,25 +129,12 @@ pub async fn submit_role(
     path: web::Path<(String, String)>,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (_, tenant) = match team_owner(&ctx, &slug).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (_, tenant) = team_owner(&ctx, &slug).await?;
     let member = member_id(&id)?;
     let Ok(role) = Role::parse(&form.role) else {
-        let error = ctx.text("team_role_invalid");
-        return team_page(
-            &ctx,
-            &tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-            "",
-        )
-        .await;
+        return refused_page(&ctx, &tenant, ctx.text("team_role_invalid"), "").await;
     };
     match ctx.state.owners.set_role(tenant.id, member, role).await {
         Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=role", team_path(&slug)))),
@@ -190,25 +147,12 @@ pub async fn submit_remove(
     path: web::Path<(String, String)>,
     form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let (slug, id) = path.into_inner();
-    let (owner, tenant) = match team_owner(&ctx, &slug).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (owner, tenant) = team_owner(&ctx, &slug).await?;
     let member = member_id(&id)?;
     if form.confirm.is_none() {
-        let error = ctx.text("team_remove_unconfirmed");
-        return team_page(
-            &ctx,
-            &tenant,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-            "",
-        )
-        .await;
+        return refused_page(&ctx, &tenant, ctx.text("team_remove_unconfirmed"), "").await;
     }
     match ctx.state.owners.remove(tenant.id, member).await {
         // Leaving: the console of this tenant is no longer theirs.
@@ -223,12 +167,8 @@ pub async fn submit_withdraw(
     slug: web::Path<String>,
     form: web::Form<WithdrawForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let (_, tenant) = match team_owner(&ctx, &slug).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (_, tenant) = team_owner(&ctx, &slug).await?;
     match ctx
         .state
         .invitations
@@ -237,16 +177,7 @@ pub async fn submit_withdraw(
     {
         Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=withdrawn", team_path(&slug)))),
         Err(e @ OwnerError::InvalidEmail(_)) => {
-            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
-            team_page(
-                &ctx,
-                &tenant,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-                "",
-            )
-            .await
+            refused_page(&ctx, &tenant, ctx.refused_text(&e), "").await
         }
         Err(e) => Err(PageError::internal(e)),
     }
@@ -267,6 +198,18 @@ async fn membership_refused(
         OwnerError::NotAnOwner => Err(PageError::TenantNotFound),
         e => Err(PageError::internal(e)),
     }
+}
+
+/// The team page again (422), nothing changed, saying why (`error`), the
+/// address as typed.
+async fn refused_page(
+    ctx: &PageCtx,
+    tenant: &Tenant,
+    error: String,
+    typed_email: &str,
+) -> Result<HttpResponse, PageError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    team_page(ctx, tenant, status, None, Some(error), typed_email).await
 }
 
 async fn team_page(
@@ -331,12 +274,8 @@ pub async fn show_invite(
     ctx: PlatformPageCtx,
     q: web::Query<InviteQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     let back = format!("/dashboard/invite?token={}", q.token);
-    let user = match platform_user(&ctx, &back).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = platform_user(&ctx, &back).await?;
     match ctx.state.invitations.invite_of(&q.token).await {
         Ok((invite, tenant)) => {
             let role = ctx.text(&format!("team_role_{}", invite.role));
@@ -363,13 +302,9 @@ pub async fn submit_invite_accept(
     ctx: PlatformPageCtx,
     form: web::Form<AcceptForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
     let back = format!("/dashboard/invite?token={}", form.token);
-    let user = match platform_user(&ctx, &back).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = platform_user(&ctx, &back).await?;
     match ctx.state.invitations.accept(&form.token, &user).await {
         Ok(tenant) => Ok(ctx.redirect_to(&format!("/dashboard?joined={}", tenant.slug))),
         Err(OwnerError::InviteGone) => invite_gone(&ctx),

@@ -12,8 +12,8 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
+use super::console::{owned_tenant, owner_of_at};
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::{owned_tenant, owner_of_at};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::team::Access;
@@ -68,7 +68,7 @@ pub struct PlainForm {
 }
 
 #[derive(Deserialize)]
-pub struct DisableForm {
+pub struct ConfirmForm {
     #[serde(default)]
     csrf: String,
     /// A checkbox the owner ticks to say they understand.
@@ -84,33 +84,50 @@ async fn user_of(ctx: &PageCtx, tenant: &Tenant, id: &str) -> Result<User, PageE
     }
 }
 
-/// The owner's tenant `slug` and its user `id` (see [`user_of`]), or
-/// where to send the browser instead (the platform login, back to that page).
-async fn owned_user(
-    ctx: &PageCtx,
-    slug: &str,
-    id: &str,
-    access: Access,
-) -> Result<Result<(Tenant, User), HttpResponse>, PageError> {
-    Ok(acting_on_user(ctx, slug, id, access)
-        .await?
-        .map(|(_, tenant, user)| (tenant, user)))
+/// The user a console page is about, in the signed-in member's tenant
+/// (see [`user_of`]), with the member as the audit trail names them.
+struct Target {
+    slug: String,
+    actor: Actor,
+    tenant: Tenant,
+    user: User,
 }
 
-/// [`owned_user`], with the owner as the audit trail names them.
-async fn acting_on_user(
-    ctx: &PageCtx,
-    slug: &str,
-    id: &str,
-    access: Access,
-) -> Result<Result<(Actor, Tenant, User), HttpResponse>, PageError> {
-    let (owner, tenant) =
-        match owner_of_at(ctx, slug, &format!("{}/{id}", users_path(slug)), access).await? {
-            Ok(found) => found,
-            Err(redirect) => return Ok(Err(redirect)),
-        };
-    let found = user_of(ctx, &tenant, id).await?;
-    Ok(Ok((Actor::Owner(owner.id), tenant, found)))
+impl Target {
+    /// The user `/dashboard/t/{slug}/users/{id}`, when the member's role
+    /// allows `access`.
+    async fn find(
+        ctx: &PageCtx,
+        path: web::Path<(String, String)>,
+        access: Access,
+    ) -> Result<Self, PageError> {
+        let (slug, id) = path.into_inner();
+        let back = format!("{}/{id}", users_path(&slug));
+        let (owner, tenant) = owner_of_at(ctx, &slug, &back, access).await?;
+        let user = user_of(ctx, &tenant, &id).await?;
+        Ok(Self {
+            slug,
+            actor: Actor::Owner(owner.id),
+            tenant,
+            user,
+        })
+    }
+
+    /// The user a form changes: its CSRF token checked first, then
+    /// [`Self::find`] with write access.
+    async fn of_form(
+        ctx: &PageCtx,
+        path: web::Path<(String, String)>,
+        csrf: &str,
+    ) -> Result<Self, PageError> {
+        ctx.accept_form(csrf)?;
+        Self::find(ctx, path, Access::Write).await
+    }
+
+    /// The user's page, saying what was `done`.
+    fn done(&self, done: &str) -> String {
+        format!("{}?done={done}", user_path(&self.slug, self.user.id))
+    }
 }
 
 pub async fn list_users(
@@ -118,11 +135,7 @@ pub async fn list_users(
     slug: web::Path<String>,
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &users_path(&slug), Access::Read).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &users_path(&slug), Access::Read).await?;
     let prefix: String =
         q.q.as_deref()
             .unwrap_or_default()
@@ -130,8 +143,7 @@ pub async fn list_users(
             .chars()
             .take(PREFIX_MAX)
             .collect();
-    let page = PageRequest::parse(Some(LIST_PAGE), q.after.clone())
-        .map_err(|e| PageError::internal(e.to_string()))?;
+    let page = PageRequest::parse(Some(LIST_PAGE), q.after.clone()).map_err(PageError::internal)?;
     let users = &ctx.state.manage.users;
     let found = if prefix.is_empty() {
         users.list(tenant.id, &page).await
@@ -193,12 +205,7 @@ pub async fn show_user(
     path: web::Path<(String, String)>,
     q: web::Query<UserQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Read).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let on = Target::find(&ctx, path, Access::Read).await?;
     let notice = match q.done.as_deref() {
         Some("ended") => Some(ctx.text_with(
             "users_sessions_ended",
@@ -210,7 +217,7 @@ pub async fn show_user(
         Some("verification_sent") => Some(ctx.text("users_verification_sent_notice")),
         _ => None,
     };
-    user_page(&ctx, &tenant, &user, StatusCode::OK, notice, None).await
+    user_page(&ctx, &on, StatusCode::OK, notice, None).await
 }
 
 pub async fn submit_end_sessions(
@@ -218,78 +225,39 @@ pub async fn submit_end_sessions(
     path: web::Path<(String, String)>,
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    ctx.accept_form(&form.csrf)?;
-    let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    let ended = ctx
-        .state
-        .manage
-        .users
-        .end_sessions(tenant.id, user.id)
+    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    let users = &ctx.state.manage.users;
+    let ended = users
+        .end_sessions(on.tenant.id, on.user.id)
         .await
         .map_err(PageError::internal)?;
-    tracing::info!(tenant = %tenant.slug, user_id = %user.id, ended, "sessions ended by the tenant owner");
-    Ok(ctx.redirect_to(&format!(
-        "{}?done=ended&ended={ended}",
-        user_path(&slug, user.id)
-    )))
+    tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, ended, "sessions ended by the tenant owner");
+    Ok(ctx.redirect_to(&format!("{}&ended={ended}", on.done("ended"))))
 }
 
-/// The owner and the user a confirmed form (a ticked `confirm` box) acts
-/// on, or the answer instead: the platform login, or — the box unticked —
-/// the user's page again with `unconfirmed` (422), nothing changed.
-async fn confirmed_target(
-    ctx: &PageCtx,
-    slug: &str,
-    id: &str,
-    form: &DisableForm,
-    unconfirmed: &str,
-) -> Result<Result<(Actor, Tenant, User), HttpResponse>, PageError> {
-    let (actor, tenant, user) = match acting_on_user(ctx, slug, id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(Err(redirect)),
-    };
-    if form.confirm.is_none() {
-        let error = ctx.text(unconfirmed);
-        let page = user_page(
-            ctx,
-            &tenant,
-            &user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(error),
-        )
-        .await?;
-        return Ok(Err(page));
-    }
-    Ok(Ok((actor, tenant, user)))
+/// The user's page again (422), nothing changed: the box a form must have
+/// ticked (`confirm`) was not; `key` says so.
+async fn unconfirmed(ctx: &PageCtx, on: &Target, key: &str) -> Result<HttpResponse, PageError> {
+    let error = ctx.text(key);
+    user_page(ctx, on, StatusCode::UNPROCESSABLE_ENTITY, None, Some(error)).await
 }
 
 pub async fn submit_disable(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
-    form: web::Form<DisableForm>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    ctx.accept_form(&form.csrf)?;
-    let (slug, id) = path.into_inner();
-    let (_, tenant, user) =
-        match confirmed_target(&ctx, &slug, &id, &form, "users_disable_unconfirmed").await? {
-            Ok(found) => found,
-            Err(answer) => return Ok(answer),
-        };
-    ctx.state
-        .manage
-        .users
-        .disable(tenant.id, user.id)
+    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    if form.confirm.is_none() {
+        return unconfirmed(&ctx, &on, "users_disable_unconfirmed").await;
+    }
+    let users = &ctx.state.manage.users;
+    users
+        .disable(on.tenant.id, on.user.id)
         .await
         .map_err(PageError::internal)?;
-    tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user disabled by the tenant owner");
-    Ok(ctx.redirect_to(&format!("{}?done=disabled", user_path(&slug, user.id))))
+    tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, "user disabled by the tenant owner");
+    Ok(ctx.redirect_to(&on.done("disabled")))
 }
 
 pub async fn submit_enable(
@@ -297,43 +265,31 @@ pub async fn submit_enable(
     path: web::Path<(String, String)>,
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    ctx.accept_form(&form.csrf)?;
-    let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    ctx.state
-        .manage
-        .users
-        .enable(tenant.id, user.id)
+    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    let users = &ctx.state.manage.users;
+    users
+        .enable(on.tenant.id, on.user.id)
         .await
         .map_err(PageError::internal)?;
-    tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user enabled by the tenant owner");
-    Ok(ctx.redirect_to(&format!("{}?done=enabled", user_path(&slug, user.id))))
+    tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, "user enabled by the tenant owner");
+    Ok(ctx.redirect_to(&on.done("enabled")))
 }
 
 pub async fn submit_reset_mfa(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
-    form: web::Form<DisableForm>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    ctx.accept_form(&form.csrf)?;
-    let (slug, id) = path.into_inner();
-    let (actor, tenant, user) =
-        match confirmed_target(&ctx, &slug, &id, &form, "users_mfa_reset_unconfirmed").await? {
-            Ok(found) => found,
-            Err(answer) => return Ok(answer),
-        };
-    ctx.state
-        .manage
-        .users
-        .reset_mfa(&tenant, user.id, actor, ctx.locale)
+    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    if form.confirm.is_none() {
+        return unconfirmed(&ctx, &on, "users_mfa_reset_unconfirmed").await;
+    }
+    let users = &ctx.state.manage.users;
+    users
+        .reset_mfa(&on.tenant, on.user.id, on.actor.clone(), ctx.locale)
         .await
         .map_err(PageError::internal)?;
-    Ok(ctx.redirect_to(&format!("{}?done=mfa_reset", user_path(&slug, user.id))))
+    Ok(ctx.redirect_to(&on.done("mfa_reset")))
 }
 
 pub async fn submit_resend_verification(
@@ -341,35 +297,16 @@ pub async fn submit_resend_verification(
     path: web::Path<(String, String)>,
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    ctx.accept_form(&form.csrf)?;
-    let (slug, id) = path.into_inner();
-    let (actor, tenant, user) = match acting_on_user(&ctx, &slug, &id, Access::Write).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    match ctx
-        .state
-        .manage
-        .users
-        .resend_verification(&tenant, user.id, actor, ctx.locale)
+    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    let users = &ctx.state.manage.users;
+    match users
+        .resend_verification(&on.tenant, on.user.id, on.actor.clone(), ctx.locale)
         .await
     {
-        Ok(()) => Ok(ctx.redirect_to(&format!(
-            "{}?done=verification_sent",
-            user_path(&slug, user.id)
-        ))),
+        Ok(()) => Ok(ctx.redirect_to(&on.done("verification_sent"))),
         Err(crate::manage::ManageError::AlreadyVerified) => {
             let error = ctx.text("users_already_verified");
-            user_page(
-                &ctx,
-                &tenant,
-                &user,
-                StatusCode::CONFLICT,
-                None,
-                Some(error),
-            )
-            .await
+            user_page(&ctx, &on, StatusCode::CONFLICT, None, Some(error)).await
         }
         Err(e) => Err(PageError::internal(e)),
     }
@@ -380,53 +317,41 @@ pub async fn export_user(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let (slug, id) = path.into_inner();
-    let (tenant, user) = match owned_user(&ctx, &slug, &id, Access::Read).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
-    let export = ctx
-        .state
-        .manage
-        .users
-        .export(tenant.id, user.id)
+    let on = Target::find(&ctx, path, Access::Read).await?;
+    let users = &ctx.state.manage.users;
+    let export = users
+        .export(on.tenant.id, on.user.id)
         .await
         .map_err(PageError::internal)?;
-    tracing::info!(tenant = %tenant.slug, user_id = %user.id, "user exported by the tenant owner");
+    tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, "user exported by the tenant owner");
     Ok(export_response(export))
 }
 
 pub async fn submit_delete(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
-    form: web::Form<DisableForm>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    ctx.accept_form(&form.csrf)?;
-    let (slug, id) = path.into_inner();
-    let (actor, tenant, user) =
-        match confirmed_target(&ctx, &slug, &id, &form, "users_delete_unconfirmed").await? {
-            Ok(found) => found,
-            Err(answer) => return Ok(answer),
-        };
-    ctx.state
-        .manage
-        .users
-        .delete(&tenant, user.id, actor)
+    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    if form.confirm.is_none() {
+        return unconfirmed(&ctx, &on, "users_delete_unconfirmed").await;
+    }
+    let users = &ctx.state.manage.users;
+    users
+        .delete(&on.tenant, on.user.id, on.actor)
         .await
         .map_err(PageError::internal)?;
-    Ok(ctx.redirect_to(&format!("{}?done=deleted", users_path(&slug))))
+    Ok(ctx.redirect_to(&format!("{}?done=deleted", users_path(&on.slug))))
 }
 
 async fn user_page(
     ctx: &PageCtx,
-    tenant: &Tenant,
-    user: &User,
+    on: &Target,
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
+    let Target { tenant, user, .. } = on;
     let sessions: Vec<Value> = ctx
         .state
         .manage
@@ -495,11 +420,7 @@ pub async fn show_import(
     ctx: PlatformPageCtx,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    let tenant = match owned_tenant(&ctx, &slug, &import_path(&slug), Access::Write).await? {
-        Ok(tenant) => tenant,
-        Err(redirect) => return Ok(redirect),
-    };
+    let tenant = owned_tenant(&ctx, &slug, &import_path(&slug), Access::Write).await?;
     import_page(&ctx, &tenant, StatusCode::OK, "", None)
 }
 
@@ -511,13 +432,8 @@ pub async fn submit_import(
     slug: web::Path<String>,
     form: web::Form<ImportForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let (owner, tenant) = match owner_of_at(&ctx, &slug, &import_path(&slug), Access::Write).await?
-    {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (owner, tenant) = owner_of_at(&ctx, &slug, &import_path(&slug), Access::Write).await?;
     let text = form.data.trim();
     let parsed = if text.starts_with('{') {
         user_import::from_json(text)
@@ -527,7 +443,7 @@ pub async fn submit_import(
     let users = match parsed {
         Ok(users) => users,
         Err(e) => {
-            let error = ctx.text_with("apps_refused", &[("reason", &e.to_string())]);
+            let error = ctx.refused_text(&e);
             return import_page(
                 &ctx,
                 &tenant,

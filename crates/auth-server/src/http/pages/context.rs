@@ -72,6 +72,14 @@ impl FromRequest for PlatformPageCtx {
     }
 }
 
+impl std::ops::Deref for PlatformPageCtx {
+    type Target = PageCtx;
+
+    fn deref(&self) -> &PageCtx {
+        &self.0
+    }
+}
+
 impl PageCtx {
     async fn build(req: &HttpRequest) -> Result<Self, PageError> {
         let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
@@ -220,18 +228,17 @@ impl PageCtx {
         self.state.identity.catalog.format(self.locale, key, args)
     }
 
+    /// What a console form refused by a rule says: the rule's own words.
+    pub fn refused_text(&self, reason: &dyn std::fmt::Display) -> String {
+        self.text_with("apps_refused", &[("reason", &reason.to_string())])
+    }
+
     pub fn set_cookie(&mut self, cookie: Cookie<'static>) {
         self.pending_cookies.push(cookie);
     }
 
     fn builder(&self, status: StatusCode) -> HttpResponseBuilder {
-        let mut b = HttpResponse::build(status);
-        for c in &self.pending_cookies {
-            b.cookie(c.clone());
-        }
-        // Pages show per-user data and forms with tokens: never cache them.
-        b.insert_header((header::CACHE_CONTROL, "no-store"));
-        b
+        page_response(status, &self.pending_cookies)
     }
 
     /// Renders `template` with the common context plus `extra`.
@@ -269,7 +276,7 @@ impl PageCtx {
             .state
             .pages
             .render(template, ctx)
-            .map_err(|e| PageError::internal(format!("template {template}: {e}")))?;
+            .map_err(PageError::internal)?;
         Ok(self
             .builder(status)
             .insert_header((header::CONTENT_SECURITY_POLICY, csp.header_value()))
@@ -385,9 +392,20 @@ impl PageCtx {
 
     /// 303 to an absolute URL or path (after a POST, RFC 9700 §4.12).
     pub fn redirect_to(&self, location: &str) -> HttpResponse {
-        self.builder(StatusCode::SEE_OTHER)
-            .insert_header((header::LOCATION, location.to_owned()))
-            .finish()
+        self.see_other(location.to_owned()).response()
+    }
+
+    /// [`Self::redirect`] as the error that ends a page its visitor may not
+    /// see yet: `?` answers with the redirect (see [`PageError::Redirect`]).
+    pub fn redirect_first(&self, path: &str) -> PageError {
+        PageError::Redirect(self.see_other(format!("{}{path}", self.base())))
+    }
+
+    fn see_other(&self, location: String) -> Redirect {
+        Redirect {
+            location,
+            cookies: self.pending_cookies.clone(),
+        }
     }
 
     /// `value` if it is a path back to this tenant's authorize endpoint, or,
@@ -408,10 +426,49 @@ impl PageCtx {
 
     /// 303 to a path under the tenant (after a POST, RFC 9700 §4.12).
     pub fn redirect(&self, path: &str) -> HttpResponse {
-        self.builder(StatusCode::SEE_OTHER)
-            .insert_header((header::LOCATION, format!("{}{path}", self.base())))
+        self.redirect_to(&format!("{}{path}", self.base()))
+    }
+}
+
+/// A 303 decided by a page: where to, and the cookies the page had set
+/// (a new CSRF token, the language picked).
+pub struct Redirect {
+    location: String,
+    cookies: Vec<Cookie<'static>>,
+}
+
+/// The cookies by name only: their values (a CSRF token) stay out of logs.
+impl std::fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.cookies.iter().map(Cookie::name).collect();
+        f.debug_struct("Redirect")
+            .field("location", &self.location)
+            .field("cookies", &names)
             .finish()
     }
+}
+
+impl Redirect {
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        page_response(StatusCode::SEE_OTHER, &self.cookies)
+            .insert_header((header::LOCATION, self.location.clone()))
+            .finish()
+    }
+}
+
+/// A page's answer with `status`, setting `cookies`.
+fn page_response(status: StatusCode, cookies: &[Cookie<'static>]) -> HttpResponseBuilder {
+    let mut b = HttpResponse::build(status);
+    for c in cookies {
+        b.cookie(c.clone());
+    }
+    // Pages show per-user data and forms with tokens: never cache them.
+    b.insert_header((header::CACHE_CONTROL, "no-store"));
+    b
 }
 
 #[derive(serde::Deserialize)]

@@ -1,8 +1,11 @@
 //! Failures that end a page request before any form is shown: a plain,
-//! bilingual page with the right status.
+//! bilingual page with the right status; and the redirect that ends a page
+//! whose visitor must first go elsewhere (sign in, enrol MFA).
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+
+use super::context::Redirect;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
@@ -17,6 +20,11 @@ pub enum PageError {
     TooManyRequests { retry_after: u64 },
     #[error("busy")]
     Busy { retry_after: u64 },
+    /// Not a failure: the page is not for this visitor yet, who is sent
+    /// elsewhere first (a console page to the platform login or to MFA
+    /// enrolment). An error so that `?` ends the handler at the access check.
+    #[error("sent to {}", .0.location())]
+    Redirect(Redirect),
     /// The cause is kept as it was raised (a store, seal or template error),
     /// logged, never shown.
     #[error("internal error: {0}")]
@@ -33,6 +41,8 @@ impl PageError {
 impl PageError {
     fn texts(&self) -> (&'static str, &'static str) {
         match self {
+            // Never shown: a redirect answers with no page of its own.
+            PageError::Redirect(_) => ("", ""),
             PageError::TenantNotFound => (
                 "This page does not exist.",
                 "Cette page n'existe pas.",
@@ -68,11 +78,15 @@ impl ResponseError for PageError {
             PageError::Csrf | PageError::Forbidden => StatusCode::FORBIDDEN,
             PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             PageError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Redirect(_) => StatusCode::SEE_OTHER,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let PageError::Redirect(to) = self {
+            return to.response();
+        }
         if let PageError::Internal(cause) = self {
             tracing::error!(cause = %cause, "page failed");
         }

@@ -3,7 +3,7 @@
 //! fetch links must not burn them).
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use minijinja::context;
+use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::context::PageCtx;
@@ -73,23 +73,32 @@ fn link_problem_page(ctx: &PageCtx, e: IdentityError) -> Result<HttpResponse, Pa
     )
 }
 
-async fn show_link(ctx: PageCtx, token: &str, page: &LinkPage) -> Result<HttpResponse, PageError> {
+/// `template` with `extra` when the link `token` (for `purpose`) can still
+/// be used; otherwise the page that says why not.
+async fn link_page(
+    ctx: &PageCtx,
+    token: &str,
+    purpose: Purpose,
+    template: &str,
+    extra: Value,
+) -> Result<HttpResponse, PageError> {
     if let Err(e) = ctx
         .state
         .identity
-        .check_link(&ctx.tenant, token, page.purpose)
+        .check_link(&ctx.tenant, token, purpose)
         .await
     {
-        return link_problem_page(&ctx, e);
+        return link_problem_page(ctx, e);
     }
-    ctx.render(
-        StatusCode::OK,
-        "confirm_link.html",
-        context! {
-            heading => ctx.text(page.heading), message => ctx.text(page.confirm), button => ctx.text(page.button),
-            action => format!("{}{}", ctx.base(), page.path), token,
-        },
-    )
+    ctx.render(StatusCode::OK, template, extra)
+}
+
+async fn show_link(ctx: PageCtx, token: &str, page: &LinkPage) -> Result<HttpResponse, PageError> {
+    let texts = context! {
+        heading => ctx.text(page.heading), message => ctx.text(page.confirm), button => ctx.text(page.button),
+        action => format!("{}{}", ctx.base(), page.path), token,
+    };
+    link_page(&ctx, token, page.purpose, "confirm_link.html", texts).await
 }
 
 pub async fn show_verify_email(
@@ -194,19 +203,15 @@ pub async fn show_reset(
     ctx: PageCtx,
     q: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, PageError> {
-    if let Err(e) = ctx
-        .state
-        .identity
-        .check_link(&ctx.tenant, &q.token, Purpose::ResetPassword)
-        .await
-    {
-        return link_problem_page(&ctx, e);
-    }
-    ctx.render(
-        StatusCode::OK,
+    let extra = context! { token => &q.token };
+    link_page(
+        &ctx,
+        &q.token,
+        Purpose::ResetPassword,
         "reset_password.html",
-        context! { token => &q.token },
+        extra,
     )
+    .await
 }
 
 pub async fn submit_reset(

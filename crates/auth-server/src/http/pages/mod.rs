@@ -3,8 +3,11 @@
 //! challenge, and the account page with the session list.
 pub mod account;
 pub mod assets;
+mod billing_view;
 pub mod client_ip;
+mod console;
 pub mod console_apps;
+pub mod console_billing;
 pub mod console_branding;
 pub mod console_credentials;
 pub mod console_events;

@@ -4,11 +4,12 @@
 //! the form itself, never a page to come back to: the secret is not kept.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use minijinja::{context, Value};
+use minijinja::context;
 use serde::Deserialize;
 
+use super::console::platform_user;
+use super::console_apps::starter_choices;
 use super::context::{PageCtx, PlatformPageCtx};
-use super::dashboard::platform_user;
 use super::error::PageError;
 use crate::dashboard::onboarding::{
     start_tenant, OnboardingError, Started, TenantRequest, SELF_SERVICE_TENANTS_MAX,
@@ -33,10 +34,7 @@ pub struct NewTenantForm {
 }
 
 pub async fn show_new_tenant(ctx: PlatformPageCtx) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
-    if let Err(redirect) = platform_user(&ctx, NEW_TENANT_PATH).await? {
-        return Ok(redirect);
-    }
+    platform_user(&ctx, NEW_TENANT_PATH).await?;
     let form = NewTenantForm {
         app: StarterApp::WebApp.as_str().to_owned(),
         ..NewTenantForm::default()
@@ -48,12 +46,8 @@ pub async fn submit_new_tenant(
     ctx: PlatformPageCtx,
     form: web::Form<NewTenantForm>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = ctx.0;
     ctx.accept_form(&form.csrf)?;
-    let user = match platform_user(&ctx, NEW_TENANT_PATH).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = platform_user(&ctx, NEW_TENANT_PATH).await?;
     let request = TenantRequest {
         slug: &form.slug,
         display_name: &form.display_name,
@@ -63,14 +57,14 @@ pub async fn submit_new_tenant(
     match start_tenant(&ctx.state.manage, &ctx.state.owners, &user, &request).await {
         Ok(started) => quickstart(&ctx, &started),
         Err(e) => {
-            let (status, message) = refusal(&ctx, &e)?;
+            let (status, message) = refusal(&ctx, e)?;
             form_page(&ctx, status, &form, Some(message))
         }
     }
 }
 
 /// The status and text of a refused form; an internal failure is an error page.
-fn refusal(ctx: &PageCtx, e: &OnboardingError) -> Result<(StatusCode, String), PageError> {
+fn refusal(ctx: &PageCtx, e: OnboardingError) -> Result<(StatusCode, String), PageError> {
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(match e {
         OnboardingError::EmailNotVerified => {
@@ -95,8 +89,8 @@ fn refusal(ctx: &PageCtx, e: &OnboardingError) -> Result<(StatusCode, String), P
             (unprocessable, ctx.text("onboarding_app_invalid"))
         }
         OnboardingError::App(_) => (unprocessable, ctx.text("onboarding_callback_invalid")),
-        OnboardingError::Manage(_) | OnboardingError::Owner(_) => {
-            return Err(PageError::internal(e.to_string()))
+        e @ (OnboardingError::Manage(_) | OnboardingError::Owner(_)) => {
+            return Err(PageError::internal(e))
         }
     })
 }
@@ -107,16 +101,7 @@ fn form_page(
     form: &NewTenantForm,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let apps: Vec<Value> = StarterApp::ALL
-        .iter()
-        .map(|app| {
-            context! {
-                value => app.as_str(),
-                label => ctx.text(&format!("onboarding_app_{}", app.as_str())),
-                checked => form.app == app.as_str(),
-            }
-        })
-        .collect();
+    let apps = starter_choices(ctx, &form.app);
     ctx.render(
         status,
         "onboarding.html",

@@ -44,7 +44,7 @@ impl OAuth {
             Redemption::Redeemed { code, grant_live } => (code, grant_live),
             Redemption::Replayed { grant_id } => {
                 self.grants
-                    .revoke(tenant.id, &grant_id, "authorization code replayed", now)
+                    .revoke(tenant.id, grant_id, "authorization code replayed", now)
                     .await?;
                 tracing::warn!(tenant = %tenant.slug, client = %client.id, "authorization code replayed; its tokens are revoked");
                 return Err(invalid_grant("the code was already used"));
@@ -93,7 +93,7 @@ impl OAuth {
             user: Some(&user),
             scope: &scope,
             resource: code.resource.as_deref(),
-            grant_id: Some(&code.grant_id),
+            grant_id: Some(code.grant_id),
             auth_time: Some(code.auth_time),
             amr: Some(&code.amr),
         };
@@ -111,7 +111,7 @@ impl OAuth {
             Some(
                 self.mint_refresh_token(RefreshRecord {
                     tenant_id: tenant.id,
-                    grant_id: code.grant_id.clone(),
+                    grant_id: code.grant_id,
                     client_id: client.id.clone(),
                     user_id: user.id,
                     scope: scope.to_string(),

@@ -17,6 +17,35 @@ use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 use crate::store::refresh_tokens::{FoundRefresh, RefreshRecord};
 
+/// Where a stored refresh token stands at an instant: the one liveness rule
+/// of refresh tokens, shared by the grant and introspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    Live,
+    /// Its grant was revoked, or the grant's client is disabled.
+    Revoked,
+    /// Used once already.
+    Spent,
+    /// Past its idle or its family's absolute expiry.
+    Expired,
+    /// Its user is gone or disabled.
+    UserGone,
+}
+
+pub(crate) fn standing(found: &FoundRefresh, now: i64) -> Standing {
+    if !found.grant_live {
+        Standing::Revoked
+    } else if found.record.used_at.is_some() {
+        Standing::Spent
+    } else if now >= found.record.expires_at() {
+        Standing::Expired
+    } else if !found.user_live {
+        Standing::UserGone
+    } else {
+        Standing::Live
+    }
+}
+
 fn invalid_grant(description: &str) -> OAuthError {
     OAuthError::new(OAuthCode::InvalidGrant, description)
 }
@@ -46,29 +75,29 @@ impl OAuth {
         }
         let now = self.now();
         let digest = crate::opaque_secret::digest(token);
-        let FoundRefresh {
-            record,
-            grant_live,
-            user_live,
-        } = self
+        let found = self
             .refresh_tokens
             .find(tenant.id, &digest)
             .await?
             .ok_or_else(|| invalid_grant("unknown refresh token"))?;
-        if record.client_id != client.id {
+        if found.record.client_id != client.id {
             return Err(invalid_grant(
                 "the refresh token was issued to another client",
             ));
         }
-        if !grant_live {
-            return Err(invalid_grant("the refresh token was revoked"));
+        match standing(&found, now) {
+            Standing::Live => {}
+            Standing::Revoked => return Err(invalid_grant("the refresh token was revoked")),
+            Standing::Spent => return self.after_reuse(tenant, &digest, now).await,
+            Standing::Expired => return Err(invalid_grant("the refresh token has expired")),
+            Standing::UserGone => {
+                self.grants
+                    .revoke(tenant.id, found.record.grant_id, "user disabled", now)
+                    .await?;
+                return Err(invalid_grant("the user can no longer log in"));
+            }
         }
-        if record.used_at.is_some() {
-            return self.after_reuse(tenant, &digest, now).await;
-        }
-        if now >= record.expires_at() {
-            return Err(invalid_grant("the refresh token has expired"));
-        }
+        let record = found.record;
         // What the token may still give, decided before it is spent so a
         // refused request leaves it usable: the scope it was issued with, less
         // what the client may no longer ask for (RFC 6749 §6).
@@ -93,12 +122,6 @@ impl OAuth {
             }
             None => granted.clone(),
         };
-        if !user_live {
-            self.grants
-                .revoke(tenant.id, &record.grant_id, "user disabled", now)
-                .await?;
-            return Err(invalid_grant("the user can no longer log in"));
-        }
         // The claims come from the instance's user cache; whether the user
         // may still log in was read with the token, above.
         let user = self
@@ -112,7 +135,7 @@ impl OAuth {
         let idle = client.settings.lifetimes().refresh_idle_secs();
         let next = RefreshRecord {
             tenant_id: record.tenant_id,
-            grant_id: record.grant_id.clone(),
+            grant_id: record.grant_id,
             client_id: record.client_id.clone(),
             user_id: record.user_id,
             // The grant's scope, not the narrower one this request asked for.
@@ -147,7 +170,7 @@ impl OAuth {
             user: Some(user.as_ref()),
             scope: &scope,
             resource: record.resource.as_deref(),
-            grant_id: Some(&record.grant_id),
+            grant_id: Some(record.grant_id),
             auth_time: Some(record.auth_time),
             amr: Some(&record.amr),
         };
@@ -199,7 +222,7 @@ impl OAuth {
             match Replay::at(record.retry_until, now) {
                 Replay::RevokeFamily => {
                     self.grants
-                        .revoke(tenant.id, &record.grant_id, "refresh token reused", now)
+                        .revoke(tenant.id, record.grant_id, "refresh token reused", now)
                         .await?;
                     tracing::warn!(tenant = %tenant.slug, client = %record.client_id, "refresh token reused; the family is revoked");
                     return Err(invalid_grant("the refresh token was already used"));
