@@ -16,6 +16,7 @@ mod client_disable;
 mod client_policy;
 mod code_expiry;
 mod consent;
+mod console_app_advanced;
 mod console_apps;
 mod console_branding;
 mod console_events;

@@ -1,9 +1,9 @@
 //! An owner in the console, in a real browser: from the dashboard to the
-//! tenant's apps, a new app, its settings edited, its secret rotated (the
-//! new one shown once) and the app disabled after confirming; then a user
-//! of the tenant found by the start of their email and disabled; and the
-//! tenant's logo and colour set and seen on its login page; a signing key
-//! revoked; the events filtered.
+//! tenant's apps, a new app, its settings edited (an advanced one refused,
+//! then saved), its secret rotated (the new one shown once) and the app
+//! disabled after confirming; then a user of the tenant found by the start
+//! of their email and disabled; and the tenant's logo and colour set and
+//! seen on its login page; a signing key revoked; the events filtered.
 use headless_chrome::Tab;
 
 use crate::billing_service::free_port;
@@ -98,6 +98,54 @@ async fn an_owner_runs_the_tenant_from_the_console() {
         );
         screenshot(&tab, &dir.join("console-app.png"));
 
+        // Its advanced settings: an access lifetime out of bounds is refused
+        // with the rule; then RS256 ID tokens and ten-minute access tokens.
+        click(&tab, "#advanced summary");
+        fill(&tab, "#access_token_lifetime_secs", "59");
+        click(&tab, "form#settings button[type=submit]");
+        wait_for_text(
+            &tab,
+            "Not saved: access_token_lifetime_secs must be between 60",
+        );
+        fill(&tab, "#access_token_lifetime_secs", "600");
+        tab.evaluate(
+            "document.querySelector('#id_token_alg').value = 'RS256'",
+            false,
+        )
+        .expect("choose the ID-token algorithm");
+        click(&tab, "form#settings button[type=submit]");
+        wait_for_text(&tab, "Saved.");
+        let shown = |selector: &str| {
+            tab.evaluate(
+                &format!("document.querySelector('{selector}').value"),
+                false,
+            )
+            .ok()
+            .and_then(|v| v.value)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+        };
+        assert_eq!(
+            (shown("#id_token_alg"), shown("#access_token_lifetime_secs")),
+            ("RS256".to_owned(), "600".to_owned()),
+            "the saved advanced settings"
+        );
+        let rt = tokio::runtime::Handle::current();
+        let tenant = rt.block_on(app.admin_json("/manage/v1/tenants/by-slug/console-co"));
+        let client = rt.block_on(app.admin_json(&format!(
+            "/manage/v1/tenants/{}/clients/{}",
+            tenant["id"].as_str().expect("tenant id"),
+            text_of(&tab, "#client-id")
+        )));
+        assert_eq!(
+            (
+                &client["id_token_alg"],
+                &client["access_token_lifetime_secs"]
+            ),
+            (&"RS256".into(), &600.into()),
+            "{client}"
+        );
+
         // A new secret, the old one kept for a day.
         tab.evaluate(
             "document.querySelector('#overlap_secs').value = '86400'",
@@ -120,7 +168,6 @@ async fn an_owner_runs_the_tenant_from_the_console() {
         assert_eq!(text_of(&tab, "#status"), "disabled");
 
         // A user of the tenant, found by the start of their email, disabled.
-        let rt = tokio::runtime::Handle::current();
         let user = app.web();
         rt.block_on(app.signup_verified(&user, "console-co", USER, PASSWORD));
         open(&tab, &url("/dashboard"), "Your tenants");

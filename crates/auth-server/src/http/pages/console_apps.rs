@@ -1,7 +1,9 @@
 //! `/dashboard/t/{slug}/apps`: an owner's apps (the tenant's OAuth
 //! clients) in the console: list, create from a starter kind, edit the URIs,
-//! name and consent setting, rotate the secret (shown once, the old one kept
-//! for a chosen overlap), disable and enable again. Every page checks ownership first (an
+//! name and consent setting and, in an advanced section, token lifetimes,
+//! ID-token algorithm, allowed resources and refresh reuse interval (the
+//! form is `console_app_form.rs`), rotate the secret (shown once, the old
+//! one kept for a chosen overlap), disable and enable again. Every page checks ownership first (an
 //! unowned tenant or another tenant's app is the same 404 as an unknown
 //! one); every change goes through the `manage` use cases the management API
 //! uses.
@@ -12,11 +14,11 @@ use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
 use super::console::owned_tenant;
+use super::console_app_form::EditAppForm;
 use super::context::{PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use crate::domain::client::{
-    parse_origins, parse_uris, Client, ClientId, ClientKind, ClientRuleError, ClientUpdate,
-    PlainSecret, SecretOverlap,
+    Client, ClientId, ClientKind, ClientRuleError, PlainSecret, SecretOverlap,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::starter_app::{StarterApp, StarterAppError};
@@ -60,22 +62,6 @@ pub struct NewAppForm {
     app: String,
     #[serde(default)]
     callback_url: String,
-}
-
-#[derive(Deserialize)]
-pub struct EditAppForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    redirect_uris: String,
-    #[serde(default)]
-    post_logout_redirect_uris: String,
-    #[serde(default)]
-    cors_origins: String,
-    /// A checkbox: present when ticked.
-    first_party: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -270,51 +256,6 @@ pub async fn show_app(
     app_page(&ctx, &tenant, &client, StatusCode::OK, &typed, notice, None)
 }
 
-impl From<&Client> for EditAppForm {
-    fn from(c: &Client) -> Self {
-        let lines = |items: Vec<&str>| items.join("\n");
-        let s = &c.settings;
-        Self {
-            csrf: String::new(),
-            name: s.name().as_ref().to_owned(),
-            redirect_uris: lines(s.redirect_uris().iter().map(AsRef::as_ref).collect()),
-            post_logout_redirect_uris: lines(
-                s.post_logout_redirect_uris()
-                    .iter()
-                    .map(AsRef::as_ref)
-                    .collect(),
-            ),
-            cors_origins: lines(s.cors_origins().iter().map(AsRef::as_ref).collect()),
-            first_party: s.first_party().then(|| "on".to_owned()),
-        }
-    }
-}
-
-/// The non-empty lines of a textarea, trimmed.
-fn lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-impl EditAppForm {
-    fn update(&self) -> Result<ClientUpdate, ClientRuleError> {
-        Ok(ClientUpdate {
-            name: Some(DisplayName::parse(&self.name)?),
-            redirect_uris: Some(parse_uris("redirect_uris", &lines(&self.redirect_uris))?),
-            post_logout_redirect_uris: Some(parse_uris(
-                "post_logout_redirect_uris",
-                &lines(&self.post_logout_redirect_uris),
-            )?),
-            cors_origins: Some(parse_origins("cors_origins", &lines(&self.cors_origins))?),
-            first_party: Some(self.first_party.is_some()),
-            ..ClientUpdate::default()
-        })
-    }
-}
-
 pub async fn submit_app(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
@@ -335,7 +276,7 @@ pub async fn submit_app(
             Some(error),
         )
     };
-    let update = match form.update() {
+    let update = match form.update(client.settings.lifetimes()) {
         Ok(update) => update,
         Err(e) => return refused(&e),
     };
@@ -473,6 +414,7 @@ fn app_page(
             post_logout_redirect_uris => &typed.post_logout_redirect_uris,
             cors_origins => &typed.cors_origins,
             first_party => typed.first_party.is_some(),
+            advanced => typed.advanced(ctx, client),
             overlaps,
             notice,
             error,

@@ -6,6 +6,7 @@ pub mod assets;
 mod billing_view;
 pub mod client_ip;
 mod console;
+mod console_app_form;
 pub mod console_apps;
 pub mod console_billing;
 pub mod console_branding;
