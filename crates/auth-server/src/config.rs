@@ -42,6 +42,9 @@ pub struct IdentitySettings {
     pub signup_rate_per_minute: u32,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// Whether upstream identity providers may live on private or loopback
+    /// addresses (and plain http on loopback): `AUTH_UPSTREAM_ALLOW_PRIVATE`.
+    pub upstream_private: crate::domain::upstream::PrivateUpstreams,
     pub mail: MailSettings,
     pub mail_from: String,
     pub password: PasswordSettings,
@@ -266,6 +269,11 @@ fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
         form_rate_per_minute: loader.parse("AUTH_FORM_RATE_PER_MINUTE", 30),
         signup_rate_per_minute: loader.parse("AUTH_SIGNUP_RATE_PER_MINUTE", 20),
         trusted_proxies,
+        upstream_private: if loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false) {
+            crate::domain::upstream::PrivateUpstreams::Allowed
+        } else {
+            crate::domain::upstream::PrivateUpstreams::Refused
+        },
         mail,
         mail_from: loader.string("MAIL_FROM", "ConnectAuth <no-reply@localhost>"),
         password,

@@ -103,6 +103,7 @@ impl From<ManageError> for ApiError {
             ManageError::Identity(e) => ApiError::internal(e),
             ManageError::NoScope => ApiError::new(Code::InvalidInput, e.to_string()),
             ManageError::Platform(_) => ApiError::internal(e),
+            ManageError::Upstream(_) => ApiError::new(Code::InvalidInput, e.to_string()),
         }
     }
 }
@@ -118,6 +119,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::UserNotFound => ApiError::new(Code::NotFound, e.to_string()),
             StoreError::LastOwner => ApiError::new(Code::LastOwner, e.to_string()),
+            StoreError::ProviderSlugTaken => ApiError::new(Code::ProviderSlugTaken, e.to_string()),
+            StoreError::ProviderNotFound => ApiError::new(Code::NotFound, e.to_string()),
+            StoreError::UpstreamIdentityTaken => ApiError::new(Code::InvalidInput, e.to_string()),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(e),
         }
     }

@@ -15,6 +15,7 @@ use crate::http::pages::cookies::CookiePolicy;
 use crate::http::pages::render::Pages;
 use crate::http::rate_limit::RateLimits;
 use crate::i18n::Catalog;
+use crate::identity::upstream_http::UpstreamHttp;
 use crate::identity::{Identity, IdentityParts};
 use crate::keys::keyring::{KeyService, RotationPolicy};
 use crate::keys::sealed::MasterKeys;
@@ -65,6 +66,8 @@ pub enum StateError {
     Hasher(String),
     #[error("mail: {0}")]
     Mail(String),
+    #[error("upstream providers' HTTP client: {0}")]
+    Upstream(String),
     #[error("signing keys: {0}")]
     SigningKeys(String),
     #[error(transparent)]
@@ -122,6 +125,8 @@ impl AppState {
         ));
         let lockout = |threshold: i64, base: LockoutPolicy| LockoutPolicy { threshold, ..base };
         let parts = IdentityParts {
+            upstream_http: UpstreamHttp::new(id.upstream_private)
+                .map_err(|e| StateError::Upstream(e.to_string()))?,
             hasher: PasswordHasher::from_settings(&id.password)
                 .map_err(|e| StateError::Hasher(e.to_string()))?,
             mail: MailQueue::from_settings(&id.mail, &id.mail_from)

@@ -30,8 +30,9 @@ async fn platform_user(url: &str, email: &str) {
                 email: Email::parse(email).expect("email"),
                 username: None,
                 display_name: DisplayName::parse("Owner").expect("name"),
-                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
-                    .into(),
+                password_hash: Some(
+                    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+                ),
                 metadata: UserMetadata::parse(serde_json::json!({})).expect("metadata"),
             },
             0,

@@ -30,6 +30,7 @@ pub enum Code {
     OwnerNotSignedUp,
     EmailAlreadyVerified,
     LastOwner,
+    ProviderSlugTaken,
     KeyTooYoung,
     InvalidToken,
     InsufficientScope,
@@ -106,6 +107,11 @@ impl Code {
                 S::CONFLICT,
                 "last-owner",
                 "A tenant keeps at least one owner",
+            ),
+            Code::ProviderSlugTaken => (
+                S::CONFLICT,
+                "provider-slug-taken",
+                "The tenant has an upstream provider with this slug",
             ),
             Code::EmailAlreadyVerified => (
                 S::CONFLICT,

@@ -19,5 +19,6 @@ pub mod starter_app;
 pub mod team;
 pub mod tenant;
 pub mod tenant_settings;
+pub mod upstream;
 pub mod user;
 pub mod user_import;

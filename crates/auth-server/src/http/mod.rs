@@ -12,13 +12,14 @@ use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, to
 use pages::{
     account, assets, console_apps, console_billing, console_branding, console_credentials,
     console_events, console_keys, console_settings, console_team, console_users, dashboard, links,
-    login, mfa, onboarding, signup,
+    login, mfa, onboarding, signup, upstream,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
 /// with another method answers 405 with `Allow` (rendered as a problem by
 /// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    use manage::upstream as upstream_api;
     use manage::{clients, keys, openapi, owners, tenants, users};
     // The tenants' OIDC endpoints first: actix tries services in order, and
     // these carry almost all the traffic (no other path starts with `/t/`).
@@ -79,6 +80,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(login::submit_login),
             )
             .service(web::resource("/logout").post(login::submit_logout))
+            // "callback" is not a provider slug: a route of its own, first.
+            .service(web::resource("/upstream/callback").get(upstream::callback))
+            .service(web::resource("/upstream/{provider}").get(upstream::start))
+            .service(web::resource("/upstream/{provider}/link").post(upstream::start_link))
+            .service(web::resource("/account/upstream/{provider_id}/unlink").post(upstream::unlink))
             .service(
                 web::resource("/mfa")
                     .get(mfa::show_challenge)
@@ -179,6 +185,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{id}/clients/{client_id}/enable")
                     .post(clients::enable_client),
+            )
+            .service(
+                web::resource("/tenants/{id}/upstream-providers")
+                    .post(upstream_api::create_provider)
+                    .get(upstream_api::list_providers),
+            )
+            .service(
+                web::resource("/tenants/{id}/upstream-providers/{provider_id}")
+                    .get(upstream_api::get_provider)
+                    .patch(upstream_api::update_provider)
+                    .delete(upstream_api::delete_provider),
             )
             .service(web::resource("/tenants/{id}/keys").get(keys::list_keys))
             .service(web::resource("/tenants/{id}/keys/rotate").post(keys::rotate_keys))

@@ -9,6 +9,8 @@ pub mod mail;
 pub mod mfa;
 pub mod sessions;
 pub mod signup;
+pub mod upstream;
+pub mod upstream_http;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -99,6 +101,9 @@ pub struct Identity {
     pub audit: AuditStore,
     /// Erasing a user and what is theirs.
     pub erasure: crate::store::erasure::ErasureStore,
+    /// Upstream identity providers and the accounts linked through them.
+    pub upstream: crate::store::upstream::UpstreamStore,
+    pub upstream_http: upstream_http::UpstreamHttp,
     /// OAuth grants: logout and password reset revoke them.
     pub grants: crate::store::grants::GrantStore,
     pub hasher: PasswordHasher,
@@ -123,6 +128,7 @@ const BACKGROUND_JOBS: usize = 256;
 /// Parts `Identity` is built from.
 pub struct IdentityParts {
     pub hasher: PasswordHasher,
+    pub upstream_http: upstream_http::UpstreamHttp,
     pub mail: MailQueue,
     pub keys: std::sync::Arc<MasterKeys>,
     pub catalog: Catalog,
@@ -145,6 +151,8 @@ impl Identity {
             mail_budget: MailBudgetStore::new(pool.clone()),
             audit: AuditStore::new(pool.clone()),
             erasure: crate::store::erasure::ErasureStore::new(pool.clone()),
+            upstream: crate::store::upstream::UpstreamStore::new(pool.clone()),
+            upstream_http: parts.upstream_http,
             grants: crate::store::grants::GrantStore::new(pool),
             hasher: parts.hasher,
             mail: parts.mail,

@@ -87,7 +87,7 @@ impl Identity {
             email: request.email,
             username: None,
             display_name: request.display_name,
-            password_hash: phc,
+            password_hash: Some(phc),
             metadata: UserMetadata::default(),
         };
         let (tenant, requester) = (tenant.clone(), requester.clone());

@@ -6,6 +6,7 @@ mod clients;
 pub mod credentials;
 mod keys;
 mod tenants;
+pub mod upstream;
 pub mod users;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ pub use clients::Clients;
 pub use credentials::Credentials;
 pub use keys::Keys;
 pub use tenants::Tenants;
+pub use upstream::Upstreams;
 pub use users::Users;
 
 use crate::billing_link::platform::Platform;
@@ -56,6 +58,8 @@ pub enum ManageError {
     NoScope,
     #[error("platform tenant: {0}")]
     Platform(String),
+    #[error(transparent)]
+    Upstream(#[from] crate::domain::upstream::UpstreamRuleError),
 }
 
 impl From<ClientRuleError> for ManageError {
@@ -124,6 +128,7 @@ pub struct Manage {
     pub users: Users,
     pub keys: Keys,
     pub credentials: Credentials,
+    pub upstreams: Upstreams,
 }
 
 /// What the management use cases are built from.
@@ -143,6 +148,7 @@ impl Manage {
         Self {
             tenants: Tenants::new(p.tenants, p.directory, p.oauth.keys.clone()),
             keys: Keys::new(p.oauth.keys.clone()),
+            upstreams: Upstreams::new(p.identity.clone(), p.clock.clone()),
             users: Users::new(p.identity, p.oauth.consents.clone(), p.clock.clone()),
             credentials: Credentials::new(
                 p.credentials,

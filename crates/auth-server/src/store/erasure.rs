@@ -63,6 +63,7 @@ impl ErasureStore {
         let consents = by_user(&mut tx, "DELETE FROM consents", t, u).await?;
         by_user(&mut tx, "DELETE FROM one_time_tokens", t, u).await?;
         by_user(&mut tx, "DELETE FROM recovery_codes", t, u).await?;
+        by_user(&mut tx, "DELETE FROM upstream_identities", t, u).await?;
         let events = by_user(
             &mut tx,
             "UPDATE audit_events SET ip = '', user_agent = '', detail = ''",

@@ -21,6 +21,7 @@ pub mod signing_keys;
 pub mod team_invites;
 pub mod tenant_versions;
 pub mod tenants;
+pub mod upstream;
 pub mod users;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,12 @@ pub enum StoreError {
     UserNotFound,
     #[error("this user is the last owner of a tenant: make someone else its owner first")]
     LastOwner,
+    #[error("the tenant has an upstream provider with this slug")]
+    ProviderSlugTaken,
+    #[error("no such upstream provider")]
+    ProviderNotFound,
+    #[error("this upstream account is already linked to a user")]
+    UpstreamIdentityTaken,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]

@@ -30,7 +30,8 @@ pub struct NewUser {
     pub email: Email,
     pub username: Option<Username>,
     pub display_name: DisplayName,
-    pub password_hash: String,
+    /// None for an account made through an upstream provider.
+    pub password_hash: Option<String>,
     pub metadata: UserMetadata,
 }
 
@@ -51,7 +52,7 @@ impl UserStore {
             email: new.email,
             username: new.username,
             display_name: new.display_name,
-            password_hash: Some(new.password_hash),
+            password_hash: new.password_hash,
             email_verified_at: None,
             metadata: new.metadata,
             totp_secret: None,

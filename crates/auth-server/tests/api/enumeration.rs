@@ -70,7 +70,7 @@ async fn a_taken_username_does_not_tell_registered_emails_apart() {
                 email: Email::parse("alice@example.com").expect("email"),
                 username: Some(Username::parse("alice").expect("username")),
                 display_name: DisplayName::parse("Alice").expect("name"),
-                password_hash: "$argon2id$unused".into(),
+                password_hash: Some("$argon2id$unused".into()),
                 metadata: UserMetadata::default(),
             },
             1,

@@ -57,6 +57,7 @@ mod signing_keys;
 mod tenant_settings;
 mod tenant_store;
 mod tenants;
+mod upstream_login;
 mod user_admin;
 mod user_import;
 mod userinfo;

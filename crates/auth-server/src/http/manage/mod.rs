@@ -7,4 +7,5 @@ pub mod openapi;
 pub mod owners;
 pub mod paths;
 pub mod tenants;
+pub mod upstream;
 pub mod users;

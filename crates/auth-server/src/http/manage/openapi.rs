@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
 use utoipa::{Modify, OpenApi};
 
-use super::{clients, keys, owners, tenants, users};
+use super::{clients, keys, owners, tenants, upstream, users};
 
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
@@ -61,6 +61,11 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         keys::list_keys,
         keys::rotate_keys,
         keys::revoke_key,
+        upstream::create_provider,
+        upstream::list_providers,
+        upstream::get_provider,
+        upstream::update_provider,
+        upstream::delete_provider,
         owners::add_owner,
         owners::list_owners,
         owners::remove_owner,
@@ -87,6 +92,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         (name = "users", description = "A tenant's end users and its audit events."),
         (name = "clients", description = "A tenant's OAuth clients. A client secret is shown once, in the answer that created it."),
         (name = "keys", description = "A tenant's signing keys: list, rotate now, revoke."),
+        (name = "upstream", description = "A tenant's upstream identity providers: its users sign in through them (\"Continue with Google\"). The client secret is write-only."),
         (name = "owners", description = "A tenant's team: users of the `platform` tenant who run it from the console (`/dashboard`), each with a role: `owner` (everything, billing and the team included), `admin` (everything but billing and the team), `viewer` (reads only)."),
         (name = "meta", description = "This document."),
     ),

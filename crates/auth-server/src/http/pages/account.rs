@@ -47,12 +47,40 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
         })
         .collect();
     let user = &session.user;
+    let identity = &ctx.state.identity;
+    let linked = identity
+        .upstream_identities(&ctx.tenant, user.id)
+        .await
+        .map_err(PageError::internal)?;
+    let providers = identity
+        .upstream_buttons(&ctx.tenant)
+        .await
+        .map_err(PageError::internal)?;
+    let linkable: Vec<_> = providers
+        .iter()
+        .filter(|p| !linked.iter().any(|i| i.provider_id == p.id))
+        .map(|p| {
+            // The link form's answer is a redirect to the provider.
+            ctx.allow_form_target(&p.issuer);
+            context! { slug => p.slug.as_ref(), name => p.display_name.as_ref() }
+        })
+        .collect();
+    let linked: Vec<_> = linked
+        .iter()
+        .map(|i| {
+            context! {
+                provider_id => &i.provider_id, slug => &i.provider_slug,
+                name => &i.provider_name, email => &i.email,
+            }
+        })
+        .collect();
     ctx.render(
         StatusCode::OK,
         "account.html",
         context! {
             user => context! { email => user.email.address(), display_name => user.display_name.as_ref(), mfa => user.mfa_enabled() },
             sessions => rows,
+            linked, linkable,
         },
     )
 }

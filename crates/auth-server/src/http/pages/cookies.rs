@@ -34,6 +34,24 @@ impl CookiePolicy {
         format!("{}ca_resume_{slug}", self.prefix())
     }
 
+    /// A sign-in started at an upstream provider (sealed state, nonce and
+    /// PKCE verifier); Lax, so the provider's redirect back brings it.
+    pub fn upstream_name(&self, slug: &str) -> String {
+        format!("{}ca_upstream_{slug}", self.prefix())
+    }
+
+    pub fn upstream(&self, slug: &str, sealed: String) -> Cookie<'static> {
+        let mut c = self.build(self.upstream_name(slug), sealed, SameSite::Lax, true);
+        c.set_max_age(Duration::seconds(crate::identity::upstream::PENDING_SECS));
+        c
+    }
+
+    pub fn clear_upstream(&self, slug: &str) -> Cookie<'static> {
+        let mut c = self.build(self.upstream_name(slug), String::new(), SameSite::Lax, true);
+        c.make_removal();
+        c
+    }
+
     pub fn lang_name(&self) -> &'static str {
         "ca_lang"
     }

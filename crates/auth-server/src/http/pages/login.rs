@@ -50,7 +50,26 @@ pub async fn show_login(
         Some("reset") => Some(ctx.text("login_after_reset")),
         _ => None,
     };
-    ctx.render(StatusCode::OK, "login.html", context! { email, notice })
+    let providers = upstream_buttons(&ctx).await?;
+    ctx.render(
+        StatusCode::OK,
+        "login.html",
+        context! { email, notice, providers },
+    )
+}
+
+/// The tenant's enabled upstream providers, as the login and sign-up pages
+/// show their buttons.
+pub async fn upstream_buttons(ctx: &PageCtx) -> Result<Vec<minijinja::Value>, PageError> {
+    Ok(ctx
+        .state
+        .identity
+        .upstream_buttons(&ctx.tenant)
+        .await
+        .map_err(PageError::internal)?
+        .iter()
+        .map(|p| context! { slug => p.slug.as_ref(), name => p.display_name.as_ref() })
+        .collect())
 }
 
 /// The login page, back to `return_to` when there is one, with `email`
@@ -99,10 +118,11 @@ pub async fn submit_login(
         }
         Err(e) => {
             let failure = form_failure(&ctx, e)?;
+            let providers = upstream_buttons(&ctx).await?;
             let res = ctx.render(
                 failure.status,
                 "login.html",
-                context! { error => failure.message, email => &form.email },
+                context! { error => failure.message, email => &form.email, providers },
             )?;
             Ok(with_retry_after(res, failure.retry_after))
         }

@@ -27,6 +27,7 @@ pub mod onboarding;
 pub mod render;
 pub mod return_to;
 pub mod signup;
+pub mod upstream;
 
 use actix_web::http::StatusCode;
 

@@ -15,6 +15,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../../templates/base.html")),
     ("login.html", include_str!("../../../templates/login.html")),
     (
+        "upstream_buttons.html",
+        include_str!("../../../templates/upstream_buttons.html"),
+    ),
+    (
         "signup.html",
         include_str!("../../../templates/signup.html"),
     ),

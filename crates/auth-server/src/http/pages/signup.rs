@@ -44,10 +44,11 @@ pub async fn show_signup(
     if let Some(why) = signups_closed(&ctx).await {
         return closed_page(&ctx, why);
     }
+    let providers = super::login::upstream_buttons(&ctx).await?;
     ctx.render(
         StatusCode::OK,
         "signup.html",
-        context! { email => "", display_name => "" },
+        context! { email => "", display_name => "", providers },
     )
 }
 
@@ -88,10 +89,11 @@ pub async fn submit_signup(
         }
         Err(e) => {
             let failure = form_failure(&ctx, e)?;
+            let providers = super::login::upstream_buttons(&ctx).await?;
             ctx.render(
                 failure.status,
                 "signup.html",
-                context! { error => failure.message, email => input.email, display_name => input.display_name },
+                context! { error => failure.message, email => input.email, display_name => input.display_name, providers },
             )
         }
     }

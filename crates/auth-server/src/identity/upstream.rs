@@ -1,0 +1,614 @@
+//! Sign-in through an upstream OpenID Connect provider ("Continue with
+//! Google"), and linking such an account to a user.
+//!
+//! The round trip (OIDC Core §3.1, RFC 9700 §2.1): `state`, `nonce` and a
+//! PKCE verifier are drawn per attempt and kept, sealed with the master key
+//! and bound to the tenant, in a short-lived cookie of the browser that
+//! started it, with where to go back (the pending authorization request).
+//! The callback checks `state`, redeems the code with the verifier, and
+//! validates the ID token fully: signature by a key of the provider's JWKS,
+//! `iss`, `aud` (and `azp`), `exp`, `iat`, and `nonce`.
+//!
+//! Accounts (ASVS 6.8.1): a user is found by (provider, subject), never by
+//! email alone. A first sign-in whose email no account has creates the
+//! user (email verified only if the provider says so); one whose email an
+//! account already has links nothing: the person signs in with the
+//! password first and links the provider from the account page.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use connectauth_verify::{ValidationConfig, Validator};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::login::LoggedIn;
+use super::sessions::NewSession;
+use super::upstream_http::FetchError;
+use super::{Identity, IdentityError, Requester};
+use crate::domain::display_name::DisplayName;
+use crate::domain::email::Email;
+use crate::domain::one_time_token::Purpose;
+use crate::domain::session::SessionStage;
+use crate::domain::tenant::Tenant;
+use crate::domain::upstream::{UpstreamPerson, UpstreamProvider};
+use crate::domain::user::{User, UserId, UserMetadata};
+use crate::i18n::Locale;
+use crate::store::upstream::LinkedIdentity;
+use crate::store::users::NewUser;
+use crate::store::StoreError;
+
+/// How long a started sign-in may take at the provider.
+pub const PENDING_SECS: i64 = 600;
+/// The `amr` of a session opened through an upstream provider.
+pub const AMR_FEDERATED: &str = "fed";
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("no such upstream provider, or it is turned off")]
+    UnknownProvider,
+    #[error("the sign-in attempt is unknown or expired: start again")]
+    NoAttempt,
+    #[error("the answer does not belong to this sign-in attempt (state)")]
+    StateMismatch,
+    #[error("the provider refused: {0}")]
+    Refused(String),
+    #[error("the provider could not be reached or answered badly: {0}")]
+    Provider(#[from] FetchError),
+    #[error("the provider's ID token is not valid: {0}")]
+    IdToken(String),
+    #[error("the provider shared no usable email address")]
+    NoEmail,
+    #[error("an account with this email exists: sign in with it, then link the provider")]
+    ExistingAccount { email: String },
+    #[error("sign-up is closed")]
+    SignupClosed,
+    #[error("the account is disabled")]
+    Disabled,
+    #[error("this provider account is linked to another user")]
+    LinkedElsewhere,
+    #[error("the provider is the last way to sign in to the account")]
+    LastWayIn,
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+}
+
+impl From<StoreError> for UpstreamError {
+    fn from(e: StoreError) -> Self {
+        UpstreamError::Identity(e.into())
+    }
+}
+
+/// A started sign-in: where to send the browser, and the sealed attempt
+/// for its cookie. `Debug` shows neither.
+pub struct UpstreamStart {
+    pub location: String,
+    pub attempt: String,
+}
+
+impl std::fmt::Debug for UpstreamStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamStart { .. }")
+    }
+}
+
+/// What a started sign-in is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    SignIn,
+    /// Link the provider account to the signed-in user.
+    Link(UserId),
+}
+
+/// The attempt kept in the browser's cookie, sealed.
+#[derive(Serialize, Deserialize)]
+struct Attempt {
+    provider_id: String,
+    state: String,
+    nonce: String,
+    verifier: String,
+    return_to: Option<String>,
+    link_user: Option<String>,
+    expires_at: i64,
+}
+
+/// What the provider's redirect brought back.
+#[derive(Debug, Default)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+/// How a finished round trip ends.
+#[derive(Debug)]
+pub enum UpstreamDone {
+    /// A session is open (or waits for the second factor).
+    SignedIn {
+        logged_in: LoggedIn,
+        return_to: Option<String>,
+    },
+    /// The provider account is now linked to the signed-in user.
+    Linked { provider: String },
+    /// A new account whose email the provider did not vouch for: a
+    /// verification link was mailed.
+    CheckEmail { email: String },
+}
+
+fn random_token() -> Result<String, IdentityError> {
+    let bytes = service_kit::secret::random_bytes(32)
+        .map_err(|e| IdentityError::Internal(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn owner(tenant: &Tenant) -> String {
+    format!("upstream-attempt:{}", tenant.id)
+}
+
+impl Identity {
+    /// `{PUBLIC_URL}/t/{slug}/upstream/callback`: the one redirect URI a
+    /// tenant registers at each of its providers.
+    pub fn upstream_callback_url(&self, tenant: &Tenant) -> String {
+        format!(
+            "{}/t/{}/upstream/callback",
+            self.public_url.as_str().trim_end_matches('/'),
+            tenant.slug
+        )
+    }
+
+    /// The tenant's enabled providers, for the login and sign-up buttons.
+    pub async fn upstream_buttons(
+        &self,
+        tenant: &Tenant,
+    ) -> Result<Vec<UpstreamProvider>, IdentityError> {
+        Ok(self
+            .upstream
+            .list(tenant.id)
+            .await?
+            .into_iter()
+            .filter(|p| p.enabled)
+            .collect())
+    }
+
+    pub async fn upstream_start(
+        &self,
+        tenant: &Tenant,
+        slug: &str,
+        intent: Intent,
+        return_to: Option<String>,
+    ) -> Result<UpstreamStart, UpstreamError> {
+        let provider = self
+            .upstream
+            .by_slug(tenant.id, slug)
+            .await?
+            .filter(|p| p.enabled)
+            .ok_or(UpstreamError::UnknownProvider)?;
+        let metadata = self.upstream_http.discover(&provider.issuer).await?;
+        let attempt = Attempt {
+            provider_id: provider.id.clone(),
+            state: random_token()?,
+            nonce: random_token()?,
+            verifier: random_token()?,
+            return_to,
+            link_user: match intent {
+                Intent::SignIn => None,
+                Intent::Link(user) => Some(user.to_string()),
+            },
+            expires_at: self.now() + PENDING_SECS,
+        };
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(attempt.verifier.as_bytes()));
+        let mut location = metadata.authorization_endpoint;
+        location
+            .query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &provider.client_id)
+            .append_pair("redirect_uri", &self.upstream_callback_url(tenant))
+            .append_pair("scope", &provider.scopes)
+            .append_pair("state", &attempt.state)
+            .append_pair("nonce", &attempt.nonce)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let json =
+            serde_json::to_vec(&attempt).map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let sealed = self
+            .keys
+            .seal(&json, &owner(tenant))
+            .map_err(IdentityError::from)?;
+        Ok(UpstreamStart {
+            location: location.into(),
+            attempt: sealed,
+        })
+    }
+
+    /// Finishes the round trip. `signups_allowed` is whether the tenant's
+    /// plan still takes new accounts (billing's answer, asked by the page).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upstream_finish(
+        &self,
+        tenant: &Tenant,
+        callback: Callback,
+        attempt: Option<&str>,
+        signed_in: Option<UserId>,
+        requester: &Requester,
+        previous_session: Option<&str>,
+        signups_allowed: bool,
+        locale: Locale,
+    ) -> Result<UpstreamDone, UpstreamError> {
+        let attempt = self.open_attempt(tenant, attempt)?;
+        let state = callback.state.as_deref().unwrap_or_default();
+        if !bool::from(state.as_bytes().ct_eq(attempt.state.as_bytes())) {
+            return Err(UpstreamError::StateMismatch);
+        }
+        if let Some(error) = callback.error {
+            return Err(UpstreamError::Refused(error.chars().take(100).collect()));
+        }
+        let code = callback.code.ok_or(UpstreamError::NoAttempt)?;
+        let provider = self.upstream.get(tenant.id, &attempt.provider_id).await?;
+        if !provider.enabled {
+            return Err(UpstreamError::UnknownProvider);
+        }
+        let person = self.person_from(tenant, &provider, &attempt, &code).await?;
+        let email = person.email.clone();
+        if let Some(link_user) = attempt.link_user.as_deref() {
+            // Linking needs the same person signed in as when it started.
+            let user = signed_in
+                .filter(|u| u.to_string() == link_user)
+                .ok_or(UpstreamError::NoAttempt)?;
+            return self.link(tenant, &provider, &person, user, requester).await;
+        }
+        let user = match self
+            .upstream
+            .linked_user(&provider.id, &person.subject)
+            .await?
+        {
+            Some(id) => {
+                self.upstream
+                    .touch(&provider.id, &person.subject, email.as_deref(), self.now())
+                    .await?;
+                self.users.get(tenant.id, id).await?
+            }
+            None => {
+                match self
+                    .first_sign_in(
+                        tenant,
+                        &provider,
+                        &person,
+                        requester,
+                        signups_allowed,
+                        locale,
+                    )
+                    .await?
+                {
+                    Ok(user) => user,
+                    Err(done) => return Ok(done),
+                }
+            }
+        };
+        if user.is_disabled() {
+            self.record(
+                tenant,
+                Some(user.id),
+                "login",
+                "failure",
+                requester,
+                "disabled",
+            )
+            .await?;
+            return Err(UpstreamError::Disabled);
+        }
+        if user.email_verified_at.is_none() {
+            self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
+                .await?;
+            return Ok(UpstreamDone::CheckEmail {
+                email: user.email.address().to_owned(),
+            });
+        }
+        let stage = if user.mfa_enabled() {
+            SessionStage::MfaPending
+        } else {
+            SessionStage::Authenticated
+        };
+        let session_secret = self
+            .open_session(NewSession {
+                tenant,
+                user: user.id,
+                stage,
+                amr: AMR_FEDERATED,
+                requester,
+                replaces: previous_session,
+            })
+            .await?;
+        if stage == SessionStage::Authenticated {
+            self.users
+                .record_login(tenant.id, user.id, self.now())
+                .await?;
+        }
+        let outcome = if stage == SessionStage::Authenticated {
+            "success"
+        } else {
+            "mfa_required"
+        };
+        self.record(
+            tenant,
+            Some(user.id),
+            "login",
+            outcome,
+            requester,
+            &format!("upstream:{}", provider.slug),
+        )
+        .await?;
+        Ok(UpstreamDone::SignedIn {
+            logged_in: LoggedIn {
+                session_secret,
+                stage,
+            },
+            return_to: attempt.return_to,
+        })
+    }
+
+    fn open_attempt(
+        &self,
+        tenant: &Tenant,
+        sealed: Option<&str>,
+    ) -> Result<Attempt, UpstreamError> {
+        let sealed = sealed.ok_or(UpstreamError::NoAttempt)?;
+        let json = self
+            .keys
+            .open(sealed, &owner(tenant))
+            .map_err(|_| UpstreamError::NoAttempt)?;
+        let attempt: Attempt =
+            serde_json::from_slice(&json).map_err(|_| UpstreamError::NoAttempt)?;
+        if self.now() >= attempt.expires_at {
+            return Err(UpstreamError::NoAttempt);
+        }
+        Ok(attempt)
+    }
+
+    /// Redeems the code and validates the ID token it brings.
+    async fn person_from(
+        &self,
+        tenant: &Tenant,
+        provider: &UpstreamProvider,
+        attempt: &Attempt,
+        code: &str,
+    ) -> Result<UpstreamPerson, UpstreamError> {
+        let metadata = self.upstream_http.discover(&provider.issuer).await?;
+        let secret = self
+            .keys
+            .open(
+                &provider.client_secret_sealed,
+                &secret_owner(provider.tenant_id, &provider.id),
+            )
+            .map_err(IdentityError::from)?;
+        let secret = String::from_utf8(secret)
+            .map_err(|_| IdentityError::Internal("sealed secret is not text".into()))?;
+        let answer = self
+            .upstream_http
+            .exchange(
+                &metadata.token_endpoint,
+                &provider.client_id,
+                &secret,
+                code,
+                &self.upstream_callback_url(tenant),
+                &attempt.verifier,
+            )
+            .await?;
+        let id_token = answer
+            .id_token
+            .ok_or_else(|| UpstreamError::IdToken("the token response has no id_token".into()))?;
+        let keys = self.upstream_http.jwks(&metadata.jwks_uri).await?;
+        let validator = Validator::new(ValidationConfig {
+            issuer: provider.issuer.clone(),
+            audience: provider.client_id.clone(),
+            required_typ: vec!["JWT".to_owned()],
+            required_claims: vec!["sub".to_owned(), "iat".to_owned()],
+            ..ValidationConfig::default()
+        })
+        .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let now = std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(u64::try_from(self.now()).unwrap_or(0));
+        let claims = validator
+            .validate_at(&id_token, &keys, now)
+            .map_err(|e| UpstreamError::IdToken(e.to_string()))?;
+        // OIDC Core §3.1.3.7: several audiences need `azp`, naming us.
+        let azp = claims.raw.get("azp").and_then(|v| v.as_str());
+        if (claims.aud.len() > 1 || azp.is_some()) && azp != Some(provider.client_id.as_str()) {
+            return Err(UpstreamError::IdToken("azp is not this client".into()));
+        }
+        let nonce = claims
+            .raw
+            .get("nonce")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        if !bool::from(nonce.as_bytes().ct_eq(attempt.nonce.as_bytes())) {
+            return Err(UpstreamError::IdToken(
+                "the nonce is not this attempt's".into(),
+            ));
+        }
+        UpstreamPerson::from_claims(&claims.raw).map_err(|e| UpstreamError::IdToken(e.into()))
+    }
+
+    /// A provider account no user has: a new user, unless an account has
+    /// the email already (then nothing is linked: the person proves that
+    /// account first). `Err(done)` ends the round trip without a session.
+    async fn first_sign_in(
+        &self,
+        tenant: &Tenant,
+        provider: &UpstreamProvider,
+        person: &UpstreamPerson,
+        requester: &Requester,
+        signups_allowed: bool,
+        locale: Locale,
+    ) -> Result<Result<User, UpstreamDone>, UpstreamError> {
+        let email = person
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .ok_or(UpstreamError::NoEmail)?;
+        if self.users.find_by_email(tenant.id, &email).await?.is_some() {
+            self.record(
+                tenant,
+                None,
+                "login",
+                "failure",
+                requester,
+                &format!(
+                    "upstream:{}: email matches an existing account",
+                    provider.slug
+                ),
+            )
+            .await?;
+            return Err(UpstreamError::ExistingAccount {
+                email: email.address().to_owned(),
+            });
+        }
+        if !signups_allowed
+            || !tenant.settings.signup_open()
+            || !tenant.settings.signup_allows_domain(email.domain())
+        {
+            return Err(UpstreamError::SignupClosed);
+        }
+        let display_name = person
+            .name
+            .as_deref()
+            .and_then(|n| DisplayName::parse(n).ok())
+            .or_else(|| DisplayName::parse(email.local_part()).ok())
+            .ok_or(UpstreamError::NoEmail)?;
+        let now = self.now();
+        let user = self
+            .users
+            .create(
+                NewUser {
+                    tenant_id: tenant.id,
+                    email: email.clone(),
+                    username: None,
+                    display_name,
+                    password_hash: None,
+                    metadata: UserMetadata::default(),
+                },
+                now,
+            )
+            .await?;
+        self.upstream
+            .link(
+                provider,
+                &person.subject,
+                user.id,
+                person.email.as_deref(),
+                now,
+            )
+            .await?;
+        self.record(
+            tenant,
+            Some(user.id),
+            "signup",
+            "success",
+            requester,
+            &format!("upstream:{}", provider.slug),
+        )
+        .await?;
+        if !person.email_verified {
+            self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
+                .await?;
+            return Ok(Err(UpstreamDone::CheckEmail {
+                email: email.address().to_owned(),
+            }));
+        }
+        self.users
+            .mark_email_verified(tenant.id, user.id, now)
+            .await?;
+        Ok(Ok(self.users.get(tenant.id, user.id).await?))
+    }
+
+    async fn link(
+        &self,
+        tenant: &Tenant,
+        provider: &UpstreamProvider,
+        person: &UpstreamPerson,
+        user: UserId,
+        requester: &Requester,
+    ) -> Result<UpstreamDone, UpstreamError> {
+        match self
+            .upstream
+            .link(
+                provider,
+                &person.subject,
+                user,
+                person.email.as_deref(),
+                self.now(),
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::UpstreamIdentityTaken) => {
+                // Already this user's: nothing to do; anyone else's: refused.
+                if self
+                    .upstream
+                    .linked_user(&provider.id, &person.subject)
+                    .await?
+                    != Some(user)
+                {
+                    return Err(UpstreamError::LinkedElsewhere);
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.record(
+            tenant,
+            Some(user),
+            "upstream_link",
+            "success",
+            requester,
+            provider.slug.as_ref(),
+        )
+        .await?;
+        Ok(UpstreamDone::Linked {
+            provider: provider.display_name.as_ref().to_owned(),
+        })
+    }
+
+    /// The user's linked provider accounts.
+    pub async fn upstream_identities(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+    ) -> Result<Vec<LinkedIdentity>, IdentityError> {
+        Ok(self.upstream.identities_of(tenant.id, user).await?)
+    }
+
+    /// Unlinks a provider account, unless it is the user's last way in (no
+    /// password and no other provider).
+    pub async fn upstream_unlink(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        provider_id: &str,
+        requester: &Requester,
+    ) -> Result<(), UpstreamError> {
+        let linked = self.upstream.identities_of(tenant.id, user.id).await?;
+        let Some(identity) = linked.iter().find(|i| i.provider_id == provider_id) else {
+            return Err(UpstreamError::UnknownProvider);
+        };
+        if user.password_hash.is_none() && linked.len() == 1 {
+            return Err(UpstreamError::LastWayIn);
+        }
+        self.upstream
+            .unlink(tenant.id, user.id, provider_id)
+            .await?;
+        self.record(
+            tenant,
+            Some(user.id),
+            "upstream_unlink",
+            "success",
+            requester,
+            &identity.provider_slug,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// What a provider's sealed client secret is bound to: the provider row
+/// (a sealed secret copied to another row does not open).
+pub fn secret_owner(tenant: crate::domain::tenant::TenantId, provider_id: &str) -> String {
+    format!("upstream-secret:{tenant}:{provider_id}")
+}

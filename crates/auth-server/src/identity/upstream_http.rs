@@ -1,0 +1,349 @@
+//! Calls to upstream identity providers: discovery, JWKS and the token
+//! endpoint. Every call has a timeout, follows no redirect, reads at most
+//! [`MAX_BODY`] bytes, and — unless the operator allows private upstreams —
+//! reaches only public addresses: names are resolved by a resolver that
+//! drops private, loopback and link-local addresses, and an address written
+//! in the URL is checked the same way, so a provider's settings cannot make
+//! the server call into its own network.
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use connectauth_verify::KeySet;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde::Deserialize;
+use url::Url;
+
+use crate::domain::upstream::PrivateUpstreams;
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The largest discovery document, JWKS or token response read.
+pub const MAX_BODY: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: the address is private and private upstreams are not allowed")]
+    PrivateAddress { url: String },
+    #[error("{url}: only https (or loopback http when private upstreams are allowed)")]
+    Scheme { url: String },
+    #[error("{url}: {source}")]
+    Http {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{url}: answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: the answer is larger than {MAX_BODY} bytes")]
+    TooLarge { url: String },
+    #[error("{url}: not the JSON expected: {detail}")]
+    Format { url: String, detail: String },
+    #[error("the discovery document names issuer `{found}`, not `{expected}`")]
+    IssuerMismatch { expected: String, found: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Setup(#[source] reqwest::Error),
+}
+
+/// What a provider's discovery document (OIDC Discovery §3) says, checked.
+#[derive(Debug, Clone)]
+pub struct ProviderMetadata {
+    pub authorization_endpoint: Url,
+    pub token_endpoint: Url,
+    pub jwks_uri: Url,
+}
+
+/// A token endpoint's answer (OIDC Core §3.1.3.3). `Debug` shows no token.
+#[derive(Deserialize)]
+pub struct TokenAnswer {
+    pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAnswer")
+            .field("id_token", &self.id_token.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct UpstreamHttp {
+    client: reqwest::Client,
+    private: PrivateUpstreams,
+}
+
+impl UpstreamHttp {
+    pub fn new(private: PrivateUpstreams) -> Result<Self, FetchError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("ConnectAuth");
+        if private == PrivateUpstreams::Refused {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        Ok(Self {
+            client: builder.build().map_err(FetchError::Setup)?,
+            private,
+        })
+    }
+
+    pub fn private(&self) -> PrivateUpstreams {
+        self.private
+    }
+
+    /// `{issuer}/.well-known/openid-configuration`; its `issuer` must be
+    /// `issuer` exactly (OIDC Discovery §4.3).
+    pub async fn discover(&self, issuer: &str) -> Result<ProviderMetadata, FetchError> {
+        #[derive(Deserialize)]
+        struct Document {
+            issuer: String,
+            authorization_endpoint: String,
+            token_endpoint: String,
+            jwks_uri: String,
+        }
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let url = self.checked(&url)?;
+        let body = self.read(self.client.get(url.clone()), &url).await?;
+        let doc: Document = serde_json::from_slice(&body).map_err(|e| FetchError::Format {
+            url: url.to_string(),
+            detail: e.to_string(),
+        })?;
+        if doc.issuer != issuer {
+            return Err(FetchError::IssuerMismatch {
+                expected: issuer.to_owned(),
+                found: doc.issuer,
+            });
+        }
+        Ok(ProviderMetadata {
+            authorization_endpoint: self.checked(&doc.authorization_endpoint)?,
+            token_endpoint: self.checked(&doc.token_endpoint)?,
+            jwks_uri: self.checked(&doc.jwks_uri)?,
+        })
+    }
+
+    pub async fn jwks(&self, uri: &Url) -> Result<KeySet, FetchError> {
+        let body = self.read(self.client.get(uri.clone()), uri).await?;
+        let text = String::from_utf8_lossy(&body);
+        KeySet::from_jwks_json(&text).map_err(|e| FetchError::Format {
+            url: uri.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Redeems `code` at the token endpoint (client_secret_basic, PKCE).
+    pub async fn exchange(
+        &self,
+        endpoint: &Url,
+        client_id: &str,
+        client_secret: &str,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<TokenAnswer, FetchError> {
+        // RFC 6749 §2.3.1: the credentials are form-encoded before Basic.
+        let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let request = self
+            .client
+            .post(endpoint.clone())
+            .basic_auth(form(client_id), Some(form(client_secret)))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier),
+            ]);
+        let body = self.read(request, endpoint).await?;
+        serde_json::from_slice(&body).map_err(|e| FetchError::Format {
+            url: endpoint.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// `text` as a URL this client may call: https, or http to a loopback
+    /// host when private upstreams are allowed; an address in the URL must
+    /// be public unless they are.
+    pub fn checked(&self, text: &str) -> Result<Url, FetchError> {
+        let url = Url::parse(text).map_err(|_| FetchError::Scheme {
+            url: text.to_owned(),
+        })?;
+        let allowed = self.private == PrivateUpstreams::Allowed;
+        match url.scheme() {
+            "https" => {}
+            "http" if allowed => {}
+            _ => {
+                return Err(FetchError::Scheme {
+                    url: text.to_owned(),
+                })
+            }
+        }
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) => None,
+            None => {
+                return Err(FetchError::Scheme {
+                    url: text.to_owned(),
+                })
+            }
+        };
+        if !allowed && literal.is_some_and(is_private) {
+            return Err(FetchError::PrivateAddress {
+                url: text.to_owned(),
+            });
+        }
+        Ok(url)
+    }
+
+    async fn read(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<Vec<u8>, FetchError> {
+        let http = |source| FetchError::Http {
+            url: url.to_string(),
+            source,
+        };
+        let mut response = request.send().await.map_err(http)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+            });
+        }
+        let too_large = || FetchError::TooLarge {
+            url: url.to_string(),
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(http)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// Resolves names to their public addresses only.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !is_private(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(found.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// Loopback, private (RFC 1918, RFC 4193), link-local, carrier-grade NAT,
+/// unspecified, broadcast, documentation and IPv4-mapped forms of those.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (b & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_told_apart_from_public_ones() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(is_private(private.parse().expect("ip")), "{private}");
+        }
+        for public in ["8.8.8.8", "142.250.74.110", "2001:4860:4860::8888"] {
+            assert!(!is_private(public.parse().expect("ip")), "{public}");
+        }
+    }
+
+    #[test]
+    fn urls_are_https_and_public_unless_the_operator_allows_private_ones() {
+        let strict = UpstreamHttp::new(PrivateUpstreams::Refused).expect("client");
+        assert!(strict
+            .checked("https://accounts.google.com/o/oauth2/v2/auth")
+            .is_ok());
+        assert!(matches!(
+            strict.checked("http://accounts.google.com/"),
+            Err(FetchError::Scheme { .. })
+        ));
+        assert!(matches!(
+            strict.checked("https://169.254.169.254/latest/meta-data"),
+            Err(FetchError::PrivateAddress { .. })
+        ));
+        assert!(matches!(
+            strict.checked("https://[::1]:8443/token"),
+            Err(FetchError::PrivateAddress { .. })
+        ));
+        let open = UpstreamHttp::new(PrivateUpstreams::Allowed).expect("client");
+        assert!(open.checked("http://127.0.0.1:8080/t/b/token").is_ok());
+        assert!(matches!(
+            open.checked("file:///etc/passwd"),
+            Err(FetchError::Scheme { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_only_to_private_addresses_is_refused() {
+        let strict = UpstreamHttp::new(PrivateUpstreams::Refused).expect("client");
+        let err = strict
+            .discover("https://localhost:1")
+            .await
+            .expect_err("localhost is private");
+        assert!(matches!(err, FetchError::Http { .. }), "{err}");
+    }
+}

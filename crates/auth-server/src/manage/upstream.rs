@@ -1,0 +1,184 @@
+//! A tenant's upstream identity providers, as operators, API credentials
+//! and the console manage them. The client secret is sealed at once and
+//! never shown again.
+use std::sync::Arc;
+
+use service_kit::clock::SharedClock;
+
+use super::ManageError;
+use crate::domain::display_name::DisplayName;
+use crate::domain::tenant::TenantId;
+use crate::domain::upstream::{
+    parse_client_id, parse_client_secret, parse_issuer, parse_scopes, Preset, ProviderDraft,
+    ProviderSlug, UpstreamProvider, UpstreamRuleError,
+};
+use crate::identity::upstream::secret_owner;
+use crate::identity::{Identity, IdentityError};
+
+/// A provider's settings as asked: for a new provider, `client_id`,
+/// `client_secret` and a `preset` or an `issuer` are required; for a
+/// change, what is absent stays. `Debug` shows no secret.
+#[derive(Default)]
+pub struct ProviderInput {
+    pub preset: Option<String>,
+    pub slug: Option<String>,
+    pub display_name: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scopes: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+impl std::fmt::Debug for ProviderInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderInput")
+            .field("preset", &self.preset)
+            .field("slug", &self.slug)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
+            .finish()
+    }
+}
+
+pub struct Upstreams {
+    identity: Arc<Identity>,
+    clock: SharedClock,
+}
+
+impl Upstreams {
+    pub fn new(identity: Arc<Identity>, clock: SharedClock) -> Self {
+        Self { identity, clock }
+    }
+
+    /// The redirect URI to register at every provider of the tenant.
+    pub fn callback_url(&self, tenant: &crate::domain::tenant::Tenant) -> String {
+        self.identity.upstream_callback_url(tenant)
+    }
+
+    pub async fn list(&self, tenant: TenantId) -> Result<Vec<UpstreamProvider>, ManageError> {
+        Ok(self.identity.upstream.list(tenant).await?)
+    }
+
+    pub async fn get(&self, tenant: TenantId, id: &str) -> Result<UpstreamProvider, ManageError> {
+        Ok(self.identity.upstream.get(tenant, id).await?)
+    }
+
+    pub async fn create(
+        &self,
+        tenant: TenantId,
+        input: ProviderInput,
+    ) -> Result<UpstreamProvider, ManageError> {
+        let private = self.identity.upstream_http.private();
+        let preset = match input.preset.as_deref() {
+            Some(name) => Some(Preset::parse(name).ok_or(UpstreamRuleError::Preset)?),
+            None => None,
+        };
+        let issuer = match (preset, input.issuer.as_deref()) {
+            (Some(_), Some(_)) => return Err(UpstreamRuleError::PresetAndIssuer.into()),
+            (Some(p), None) => p.issuer(),
+            (None, Some(text)) => text,
+            (None, None) => return Err(UpstreamRuleError::Missing("issuer or preset").into()),
+        };
+        parse_issuer(issuer, private)?;
+        let issuer = issuer.to_owned();
+        let slug = match (input.slug.as_deref(), preset) {
+            (Some(s), _) => ProviderSlug::parse(s)?,
+            (None, Some(p)) => ProviderSlug::parse(p.slug())?,
+            (None, None) => return Err(UpstreamRuleError::Missing("slug").into()),
+        };
+        let display_name = match (input.display_name.as_deref(), preset) {
+            (Some(n), _) => DisplayName::parse(n).map_err(UpstreamRuleError::from)?,
+            (None, Some(p)) => {
+                DisplayName::parse(p.display_name()).map_err(UpstreamRuleError::from)?
+            }
+            (None, None) => return Err(UpstreamRuleError::Missing("display_name").into()),
+        };
+        let draft = ProviderDraft {
+            slug,
+            display_name,
+            issuer,
+            client_id: parse_client_id(
+                input
+                    .client_id
+                    .as_deref()
+                    .ok_or(UpstreamRuleError::Missing("client_id"))?,
+            )?,
+            scopes: parse_scopes(input.scopes.as_deref())?,
+            enabled: input.enabled.unwrap_or(true),
+        };
+        let secret = parse_client_secret(
+            input
+                .client_secret
+                .as_deref()
+                .ok_or(UpstreamRuleError::Missing("client_secret"))?,
+        )?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = self.seal(tenant, &id, &secret)?;
+        let provider = self
+            .identity
+            .upstream
+            .create(&id, tenant, &draft, &sealed, self.clock.now())
+            .await?;
+        tracing::info!(tenant_id = %tenant, provider = %provider.slug, "upstream provider added");
+        Ok(provider)
+    }
+
+    /// Changes what `input` names; the rest stays.
+    pub async fn update(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        input: ProviderInput,
+    ) -> Result<UpstreamProvider, ManageError> {
+        if input.preset.is_some() {
+            return Err(UpstreamRuleError::Preset.into());
+        }
+        let current = self.identity.upstream.get(tenant, id).await?;
+        let private = self.identity.upstream_http.private();
+        let draft = ProviderDraft {
+            slug: match input.slug.as_deref() {
+                Some(s) => ProviderSlug::parse(s)?,
+                None => current.slug.clone(),
+            },
+            display_name: match input.display_name.as_deref() {
+                Some(n) => DisplayName::parse(n).map_err(UpstreamRuleError::from)?,
+                None => current.display_name.clone(),
+            },
+            issuer: {
+                let issuer = input.issuer.unwrap_or_else(|| current.issuer.clone());
+                parse_issuer(&issuer, private)?;
+                issuer
+            },
+            client_id: parse_client_id(input.client_id.as_deref().unwrap_or(&current.client_id))?,
+            scopes: parse_scopes(Some(input.scopes.as_deref().unwrap_or(&current.scopes)))?,
+            enabled: input.enabled.unwrap_or(current.enabled),
+        };
+        let sealed = match input.client_secret.as_deref() {
+            Some(secret) => Some(self.seal(tenant, id, &parse_client_secret(secret)?)?),
+            None => None,
+        };
+        Ok(self
+            .identity
+            .upstream
+            .update(tenant, id, &draft, sealed.as_deref(), self.clock.now())
+            .await?)
+    }
+
+    /// Removes the provider and every account link to it; users who had
+    /// no other way in reset their password by email.
+    pub async fn delete(&self, tenant: TenantId, id: &str) -> Result<(), ManageError> {
+        self.identity.upstream.delete(tenant, id).await?;
+        tracing::info!(tenant_id = %tenant, provider_id = %id, "upstream provider removed");
+        Ok(())
+    }
+
+    fn seal(&self, tenant: TenantId, id: &str, secret: &str) -> Result<String, ManageError> {
+        let owner = secret_owner(tenant, id);
+        self.identity
+            .keys
+            .seal(secret.as_bytes(), &owner)
+            .map_err(|e| ManageError::Identity(IdentityError::from(e)))
+    }
+}

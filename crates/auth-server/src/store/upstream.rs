@@ -1,0 +1,311 @@
+//! Upstream identity providers of each tenant, and the links from a
+//! provider's accounts (provider, subject) to the tenant's users.
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::{is_unique_violation, parse_id, StoreError};
+use crate::domain::display_name::DisplayName;
+use crate::domain::tenant::TenantId;
+use crate::domain::upstream::{ProviderDraft, ProviderSlug, UpstreamProvider};
+use crate::domain::user::UserId;
+
+const COLUMNS: &str =
+    "id, tenant_id, slug, display_name, issuer, client_id, client_secret_sealed, \
+scopes, enabled, created_at, updated_at";
+
+/// A user's account at one provider, as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIdentity {
+    pub provider_id: String,
+    pub provider_slug: String,
+    pub provider_name: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+#[derive(Clone)]
+pub struct UpstreamStore {
+    pool: AnyPool,
+}
+
+impl UpstreamStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Stores a new provider under `id` (drawn by the caller: the sealed
+    /// secret is bound to it).
+    pub async fn create(
+        &self,
+        id: &str,
+        tenant: TenantId,
+        draft: &ProviderDraft,
+        client_secret_sealed: &str,
+        now: i64,
+    ) -> Result<UpstreamProvider, StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO upstream_providers ({COLUMNS}, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 'oidc')"
+        ))
+        .bind(id)
+        .bind(tenant.to_string())
+        .bind(draft.slug.as_ref())
+        .bind(draft.display_name.as_ref())
+        .bind(&draft.issuer)
+        .bind(&draft.client_id)
+        .bind(client_secret_sealed)
+        .bind(&draft.scopes)
+        .bind(i64::from(draft.enabled))
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::ProviderSlugTaken
+            } else {
+                e.into()
+            }
+        })?;
+        self.get(tenant, id).await
+    }
+
+    /// Replaces every setting; the sealed secret only when one is given.
+    pub async fn update(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        draft: &ProviderDraft,
+        client_secret_sealed: Option<&str>,
+        now: i64,
+    ) -> Result<UpstreamProvider, StoreError> {
+        let done = sqlx::query(
+            "UPDATE upstream_providers SET slug = $1, display_name = $2, issuer = $3, client_id = $4, \
+             client_secret_sealed = COALESCE($5, client_secret_sealed), scopes = $6, enabled = $7, \
+             updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+        )
+        .bind(draft.slug.as_ref())
+        .bind(draft.display_name.as_ref())
+        .bind(&draft.issuer)
+        .bind(&draft.client_id)
+        .bind(client_secret_sealed)
+        .bind(&draft.scopes)
+        .bind(i64::from(draft.enabled))
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::ProviderSlugTaken
+            } else {
+                e.into()
+            }
+        })?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::ProviderNotFound);
+        }
+        self.get(tenant, id).await
+    }
+
+    /// Deletes the provider and every link to it (its users stay).
+    pub async fn delete(&self, tenant: TenantId, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM upstream_identities WHERE provider_id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM upstream_providers WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::ProviderNotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, tenant: TenantId, id: &str) -> Result<UpstreamProvider, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM upstream_providers WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::ProviderNotFound)?;
+        provider_from_row(&row)
+    }
+
+    pub async fn by_slug(
+        &self,
+        tenant: TenantId,
+        slug: &str,
+    ) -> Result<Option<UpstreamProvider>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM upstream_providers WHERE tenant_id = $1 AND slug = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(provider_from_row)
+        .transpose()
+    }
+
+    /// The tenant's providers, by slug.
+    pub async fn list(&self, tenant: TenantId) -> Result<Vec<UpstreamProvider>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM upstream_providers WHERE tenant_id = $1 ORDER BY slug"
+        ))
+        .bind(tenant.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(provider_from_row).collect()
+    }
+
+    /// The user an upstream account is linked to, if any.
+    pub async fn linked_user(
+        &self,
+        provider_id: &str,
+        subject: &str,
+    ) -> Result<Option<UserId>, StoreError> {
+        let row = sqlx::query(
+            "SELECT user_id FROM upstream_identities WHERE provider_id = $1 AND subject = $2",
+        )
+        .bind(provider_id)
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(|r| parse_id(r, "user_id", UserId::parse))
+            .transpose()
+    }
+
+    /// Links an upstream account to a user; `UpstreamIdentityTaken` when
+    /// it is linked already (to anyone).
+    pub async fn link(
+        &self,
+        provider: &UpstreamProvider,
+        subject: &str,
+        user: UserId,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO upstream_identities (provider_id, subject, tenant_id, user_id, email, created_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&provider.id)
+        .bind(subject)
+        .bind(provider.tenant_id.to_string())
+        .bind(user.to_string())
+        .bind(email)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::UpstreamIdentityTaken
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Records a sign-in through the link (and the email the provider gave).
+    pub async fn touch(
+        &self,
+        provider_id: &str,
+        subject: &str,
+        email: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE upstream_identities SET last_login_at = $1, email = COALESCE($2, email) \
+             WHERE provider_id = $3 AND subject = $4",
+        )
+        .bind(now)
+        .bind(email)
+        .bind(provider_id)
+        .bind(subject)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The user's linked accounts, oldest first.
+    pub async fn identities_of(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<LinkedIdentity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.provider_id, p.slug, p.display_name, i.email, i.created_at, i.last_login_at \
+             FROM upstream_identities i JOIN upstream_providers p ON p.id = i.provider_id \
+             WHERE i.tenant_id = $1 AND i.user_id = $2 ORDER BY i.created_at, p.slug",
+        )
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LinkedIdentity {
+                    provider_id: r.try_get("provider_id")?,
+                    provider_slug: r.try_get("slug")?,
+                    provider_name: r.try_get("display_name")?,
+                    email: r.try_get("email")?,
+                    created_at: r.try_get("created_at")?,
+                    last_login_at: r.try_get("last_login_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes the user's link to the provider; false when there was none.
+    pub async fn unlink(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        provider_id: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM upstream_identities WHERE tenant_id = $1 AND user_id = $2 AND provider_id = $3",
+        )
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .bind(provider_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+fn provider_from_row(row: &AnyRow) -> Result<UpstreamProvider, StoreError> {
+    let id: String = row.try_get("id")?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("upstream provider {id}: {what}"));
+    let slug: String = row.try_get("slug")?;
+    let name: String = row.try_get("display_name")?;
+    Ok(UpstreamProvider {
+        tenant_id: parse_id(row, "tenant_id", |s| {
+            crate::domain::tenant::TenantId::parse(s).ok()
+        })?,
+        slug: ProviderSlug::parse(&slug).map_err(|_| corrupt("slug"))?,
+        display_name: DisplayName::parse(&name).map_err(|_| corrupt("display_name"))?,
+        issuer: row.try_get("issuer")?,
+        client_id: row.try_get("client_id")?,
+        client_secret_sealed: row.try_get("client_secret_sealed")?,
+        scopes: row.try_get("scopes")?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        id,
+    })
+}
