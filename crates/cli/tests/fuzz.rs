@@ -282,6 +282,24 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         .and_then(|k| k["kid"].as_str())
         .expect("a next ES256 key")
         .to_owned();
+    // Two upstream providers: one to read and change, one to delete.
+    let mut providers = Vec::new();
+    for slug in ["fuzz-idp", "fuzz-gone"] {
+        let created = manage
+            .call(
+                reqwest::Method::POST,
+                &format!("/tenants/{tenant}/upstream-providers"),
+                Some(json!({
+                    "slug": slug,
+                    "display_name": "Fuzz IdP",
+                    "issuer": "https://idp.fuzz.example",
+                    "client_id": "fuzz",
+                    "client_secret": "fuzz-secret",
+                })),
+            )
+            .await;
+        providers.push(created["id"].as_str().expect("provider id").to_owned());
+    }
     let platform = manage.tenant_id("platform").await;
     common::sign_up(&auth, "platform", "owner@fuzz.example", PASSWORD).await;
     let owner = manage.user_id(&platform, "owner@fuzz.example").await;
@@ -309,6 +327,8 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         ("FUZZ_OWNER_ID", owner.as_str()),
         ("FUZZ_CLIENT_ID", client.as_str()),
         ("FUZZ_KID", kid.as_str()),
+        ("FUZZ_PROVIDER_ID", providers[0].as_str()),
+        ("FUZZ_ERASE_PROVIDER_ID", providers[1].as_str()),
     ];
     let billing_schema = format!("{billing}/v1/openapi.json");
     let manage_schema = format!("{auth}/manage/v1/openapi.json");

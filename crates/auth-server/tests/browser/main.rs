@@ -6,6 +6,7 @@
 mod account;
 mod console;
 mod dashboard;
+mod federation;
 mod journeys;
 mod onboarding;
 mod relying_party;

@@ -19,6 +19,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/upstream_buttons.html"),
     ),
     (
+        "upstream_continue.html",
+        include_str!("../../../templates/upstream_continue.html"),
+    ),
+    (
         "signup.html",
         include_str!("../../../templates/signup.html"),
     ),

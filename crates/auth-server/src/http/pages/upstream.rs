@@ -123,16 +123,28 @@ pub async fn callback(
         }) => {
             ctx.set_cookie(ctx.cookies.session(&slug, logged_in.session_secret));
             let back = ctx.resume(return_to.as_deref()).await;
-            Ok(match (logged_in.stage, back) {
-                (SessionStage::MfaPending, back) => {
-                    ctx.redirect(&with_return_to("/mfa", back.as_deref(), &[]))
-                }
-                (SessionStage::Authenticated, Some(back)) => ctx.redirect_to(&back),
+            let next = match (logged_in.stage, back) {
+                (SessionStage::MfaPending, back) => format!(
+                    "{}{}",
+                    ctx.base(),
+                    with_return_to("/mfa", back.as_deref(), &[])
+                ),
+                (SessionStage::Authenticated, Some(back)) => back,
                 (SessionStage::Authenticated, None) if ctx.requires_mfa() => {
-                    ctx.redirect("/mfa/enroll")
+                    format!("{}/mfa/enroll", ctx.base())
                 }
-                (SessionStage::Authenticated, None) => ctx.redirect("/account"),
-            })
+                (SessionStage::Authenticated, None) => format!("{}/account", ctx.base()),
+            };
+            // A page, not a 303: when the provider's answer came from a
+            // form (its own login page), a browser checks every redirect
+            // of that navigation against the form page's `form-action`,
+            // which cannot name the app this request goes back to. The
+            // refresh is a navigation of its own.
+            ctx.render(
+                StatusCode::OK,
+                "upstream_continue.html",
+                minijinja::context! { next },
+            )
         }
         Ok(UpstreamDone::Linked { provider }) => {
             let message = ctx.text_with("upstream_linked", &[("provider", &provider)]);
