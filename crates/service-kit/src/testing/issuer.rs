@@ -49,8 +49,13 @@ impl TestKey {
 
     /// Signs `claims` as an RFC 9068 access token.
     pub fn sign(&self, claims: &Map<String, Value>) -> String {
+        self.sign_typed(claims, "at+jwt")
+    }
+
+    /// Signs `claims` with `typ` (`JWT` for an OpenID Connect ID token).
+    pub fn sign_typed(&self, claims: &Map<String, Value>, typ: &str) -> String {
         let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some("at+jwt".into());
+        header.typ = Some(typ.into());
         header.kid = Some(self.kid.into());
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("sign")
     }

@@ -159,7 +159,7 @@ pub async fn callback(
             )
         }
         Ok(UpstreamDone::CheckEmail { email }) => {
-            let message = ctx.text_with("signup_done", &[("email", &email)]);
+            let message = ctx.text_with("upstream_check_email", &[("email", &email)]);
             ctx.message(StatusCode::OK, "upstream_title", &message, None)
         }
         Err(e) => refused(&ctx, e),
