@@ -33,12 +33,14 @@ pub struct AuthCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {
     /// Redeemed now. `grant_live` is [`GrantStore::is_live`] of its grant,
+    /// and `user_live` whether its user exists and is not disabled, both
     /// read in the same statement.
     ///
     /// [`GrantStore::is_live`]: super::grants::GrantStore::is_live
     Redeemed {
         code: Box<AuthCode>,
         grant_live: bool,
+        user_live: bool,
     },
     /// Already used: the caller revokes what it produced.
     Replayed {
@@ -58,9 +60,9 @@ const COLUMNS: &str =
 code_challenge, resource, auth_time, amr, created_at, expires_at";
 
 /// Marks a live, unused code used and returns it with the number of live
-/// grants it belongs to (1 or 0, by the rule of `GrantStore::is_live`), so a
-/// code exchange reads both in one statement (built once: it runs on every
-/// code exchange).
+/// grants it belongs to (1 or 0, by the rule of `GrantStore::is_live`) and
+/// of live users (1 or 0: not disabled), so a code exchange reads all three
+/// in one statement (built once: it runs on every code exchange).
 static REDEEM: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE authorization_codes SET used_at = $1 WHERE code_hash = $2 AND tenant_id = $3 \
@@ -68,7 +70,9 @@ static REDEEM: LazyLock<String> = LazyLock::new(|| {
          (SELECT COUNT(*) FROM oauth_grants g \
           JOIN clients c ON c.id = g.client_id AND c.tenant_id = g.tenant_id \
           WHERE g.id = authorization_codes.grant_id AND g.tenant_id = authorization_codes.tenant_id \
-          AND g.revoked_at IS NULL AND c.disabled_at IS NULL) AS live_grants"
+          AND g.revoked_at IS NULL AND c.disabled_at IS NULL) AS live_grants, \
+         (SELECT COUNT(*) FROM users u WHERE u.id = authorization_codes.user_id \
+          AND u.tenant_id = authorization_codes.tenant_id AND u.disabled_at IS NULL) AS live_users"
     )
 });
 
@@ -121,6 +125,7 @@ impl AuthCodeStore {
             return Ok(Redemption::Redeemed {
                 code: Box::new(code_from_row(&row)?),
                 grant_live: row.try_get::<i64, _>("live_grants")? > 0,
+                user_live: row.try_get::<i64, _>("live_users")? > 0,
             });
         }
         let row = sqlx::query(

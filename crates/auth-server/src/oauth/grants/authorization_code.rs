@@ -10,7 +10,6 @@ use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 use crate::store::auth_codes::Redemption;
 use crate::store::refresh_tokens::RefreshRecord;
-use crate::store::StoreError;
 
 pub struct CodeExchange<'a> {
     pub code: &'a str,
@@ -36,12 +35,16 @@ impl OAuth {
             ));
         }
         let now = self.now();
-        let (code, grant_live) = match self
+        let (code, grant_live, user_live) = match self
             .codes
             .redeem(tenant.id, &crate::opaque_secret::digest(req.code), now)
             .await?
         {
-            Redemption::Redeemed { code, grant_live } => (code, grant_live),
+            Redemption::Redeemed {
+                code,
+                grant_live,
+                user_live,
+            } => (code, grant_live, user_live),
             Redemption::Replayed { grant_id } => {
                 self.grants
                     .revoke(tenant.id, grant_id, "authorization code replayed", now)
@@ -79,18 +82,20 @@ impl OAuth {
         if !grant_live {
             return Err(invalid_grant("the authorization was revoked"));
         }
-        let user = match self.users.get(tenant.id, code.user_id).await {
-            Ok(u) if !u.is_disabled() => u,
-            Ok(_) | Err(StoreError::UserNotFound) => {
-                return Err(invalid_grant("the user can no longer log in"))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        if !user_live {
+            return Err(invalid_grant("the user can no longer log in"));
+        }
+        // The claims come from the instance's user cache; whether the user
+        // may still log in was read with the code, above.
+        let user = self
+            .user_for_claims(tenant.id, code.user_id)
+            .await?
+            .ok_or_else(|| invalid_grant("the user can no longer log in"))?;
         let scope = ScopeSet::parse(&code.scope).map_err(OAuthError::server)?;
         let subject = Subject {
             tenant,
             client,
-            user: Some(&user),
+            user: Some(user.as_ref()),
             scope: &scope,
             resource: code.resource.as_deref(),
             grant_id: Some(code.grant_id),
