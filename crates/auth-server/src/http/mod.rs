@@ -11,8 +11,8 @@ use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
     account, assets, console_apps, console_billing, console_branding, console_credentials,
-    console_events, console_keys, console_settings, console_team, console_users, dashboard, links,
-    login, mfa, onboarding, signup, upstream,
+    console_events, console_keys, console_settings, console_sign_in_methods, console_team,
+    console_users, dashboard, links, login, mfa, onboarding, signup, upstream,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -273,6 +273,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/keys").get(console_keys::show_keys))
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))
+            .service(
+                web::resource("/sign-in-methods")
+                    .get(console_sign_in_methods::show_sign_in_methods)
+                    .post(console_sign_in_methods::submit_add),
+            )
+            .service(
+                web::resource("/sign-in-methods/{provider_id}/update")
+                    .post(console_sign_in_methods::submit_update),
+            )
+            .service(
+                web::resource("/sign-in-methods/{provider_id}/delete")
+                    .post(console_sign_in_methods::submit_delete),
+            )
             .service(web::resource("/users").get(console_users::list_users))
             .service(
                 web::resource("/users/import")

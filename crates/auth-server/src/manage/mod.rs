@@ -119,6 +119,26 @@ impl ManageError {
             _ => None,
         }
     }
+
+    /// The upstream-provider rule a change broke, if that is why it was
+    /// refused.
+    pub fn upstream_rule(&self) -> Option<&crate::domain::upstream::UpstreamRuleError> {
+        match self {
+            ManageError::Upstream(rule) => Some(rule),
+            _ => None,
+        }
+    }
+
+    /// Whether the tenant already has an upstream provider with that slug.
+    pub fn is_provider_slug_taken(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::ProviderSlugTaken))
+    }
+
+    /// Whether the upstream provider asked for does not exist (in that
+    /// tenant).
+    pub fn is_provider_not_found(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::ProviderNotFound))
+    }
 }
 
 /// The management use cases, one per resource.

@@ -296,6 +296,7 @@ async fn console_access_matrix() {
         (format!("{base}/branding"), "read"),
         (format!("{base}/settings"), "read"),
         (format!("{base}/keys"), "read"),
+        (format!("{base}/sign-in-methods"), "read"),
         (format!("{base}/events"), "read"),
         (format!("{base}/events.csv"), "read"),
         (format!("{base}/team"), "team"),
@@ -364,6 +365,25 @@ async fn console_access_matrix() {
         (
             format!("{base}/keys/revoke"),
             vec![("kid", "x"), ("confirm", "on")],
+            "write",
+        ),
+        (
+            format!("{base}/sign-in-methods"),
+            vec![
+                ("kind", "google"),
+                ("client_id", "c"),
+                ("client_secret", "s"),
+            ],
+            "write",
+        ),
+        (
+            format!("{base}/sign-in-methods/none/update"),
+            vec![("enabled", "false")],
+            "write",
+        ),
+        (
+            format!("{base}/sign-in-methods/none/delete"),
+            vec![("confirm", "on")],
             "write",
         ),
         (format!("{base}/users/{user}/end-sessions"), vec![], "write"),

@@ -22,6 +22,7 @@ mod console_branding;
 mod console_events;
 mod console_keys;
 mod console_team;
+mod console_upstream;
 mod console_users;
 mod dashboard_e2e;
 mod dashboard_owners;

@@ -3,7 +3,8 @@
 //! then saved), its secret rotated (the new one shown once) and the app
 //! disabled after confirming; then a user of the tenant found by the start
 //! of their email and disabled; and the tenant's logo and colour set and
-//! seen on its login page; a signing key revoked; the events filtered.
+//! seen on its login page; a signing key revoked; Google added as a way to
+//! sign in, its button on the login page; the events filtered.
 use headless_chrome::Tab;
 
 use crate::billing_service::free_port;
@@ -252,6 +253,27 @@ async fn an_owner_runs_the_tenant_from_the_console() {
         click(&tab, "form#revoke button[type=submit]");
         wait_for_text(&tab, "Revoked: the key is no longer published");
 
+        // Sign-in methods: Google added through the form (the preset chosen
+        // by default), shown without its secret, and its button on the
+        // login page.
+        open(&tab, &url("/dashboard"), "Your tenants");
+        click(&tab, "a[href='/dashboard/t/console-co/sign-in-methods']");
+        wait_for_text(&tab, "Sign-in methods of Console Co");
+        assert_eq!(
+            text_of(&tab, "#callback-url"),
+            url("/t/console-co/upstream/callback")
+        );
+        fill(&tab, "#client_id", "123.apps.googleusercontent.com");
+        fill(&tab, "#client_secret", "GOCSPX-console-secret");
+        click(&tab, "form#add-provider button[type=submit]");
+        wait_for_text(&tab, "Added: its button is on your login page");
+        assert_eq!(text_of(&tab, "#provider-google .state"), "enabled");
+        assert!(!body_text(&tab)
+            .unwrap_or_default()
+            .contains("GOCSPX-console-secret"));
+        screenshot(&tab, &dir.join("console-sign-in-methods.png"));
+        open(&tab, &url("/t/console-co/login"), "Continue with Google");
+
         // The audit trail, filtered to signups: Ada's is there.
         open(
             &tab,
@@ -276,6 +298,7 @@ async fn an_owner_runs_the_tenant_from_the_console() {
     assert_png(&dir.join("console-user.png"));
     assert_png(&dir.join("console-branded-login.png"));
     assert_png(&dir.join("console-settings.png"));
+    assert_png(&dir.join("console-sign-in-methods.png"));
 }
 
 /// True once the image `LOGO` (a selector) has loaded.

@@ -14,6 +14,7 @@ pub mod console_credentials;
 pub mod console_events;
 pub mod console_keys;
 pub mod console_settings;
+pub mod console_sign_in_methods;
 pub mod console_team;
 pub mod console_users;
 pub mod context;

@@ -120,6 +120,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/credential_secret.html"),
     ),
     (
+        "sign_in_methods.html",
+        include_str!("../../../templates/sign_in_methods.html"),
+    ),
+    (
         "invite.html",
         include_str!("../../../templates/invite.html"),
     ),
