@@ -182,6 +182,42 @@ pub enum TenantCommand {
         #[arg(long)]
         email: String,
     },
+    /// List a tenant's upstream identity providers, and the redirect URI to
+    /// register at each.
+    Upstreams { tenant: String },
+    /// Let the tenant's users sign in through an OpenID Connect provider
+    /// ("Continue with …"). The client secret is read from standard input.
+    AddUpstream {
+        /// The tenant, by id or slug.
+        tenant: String,
+        /// A known provider: google (sets the issuer, slug and name).
+        #[arg(long, conflicts_with = "issuer")]
+        preset: Option<String>,
+        /// Any OpenID Connect issuer (https).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// In URLs: 2-32 lowercase letters, digits or `-`.
+        #[arg(long)]
+        slug: Option<String>,
+        /// On the button: "Continue with NAME".
+        #[arg(long)]
+        name: Option<String>,
+        /// The client id registered at the provider.
+        #[arg(long)]
+        client_id: String,
+        /// Space-separated, with openid (default: openid email profile).
+        #[arg(long)]
+        scopes: Option<String>,
+    },
+    /// Show or hide a provider's button (`true` or `false`).
+    EnableUpstream {
+        tenant: String,
+        slug: String,
+        #[arg(action = clap::ArgAction::Set)]
+        enabled: bool,
+    },
+    /// Remove a provider and every user's link to it.
+    RemoveUpstream { tenant: String, slug: String },
 }
 
 #[derive(Args)]

@@ -164,6 +164,15 @@ pub fn parse_scopes(text: Option<&str>) -> Result<String, UpstreamRuleError> {
         .ok_or(UpstreamRuleError::Scopes)
 }
 
+/// `{PUBLIC_URL}/t/{slug}/upstream/callback`: the one redirect URI a tenant
+/// registers at each of its providers.
+pub fn callback_url(public_url: &Url, tenant_slug: &str) -> String {
+    format!(
+        "{}/t/{tenant_slug}/upstream/callback",
+        public_url.as_str().trim_end_matches('/')
+    )
+}
+
 /// A provider's settings, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderDraft {

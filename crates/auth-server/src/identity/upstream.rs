@@ -148,11 +148,7 @@ impl Identity {
     /// `{PUBLIC_URL}/t/{slug}/upstream/callback`: the one redirect URI a
     /// tenant registers at each of its providers.
     pub fn upstream_callback_url(&self, tenant: &Tenant) -> String {
-        format!(
-            "{}/t/{}/upstream/callback",
-            self.public_url.as_str().trim_end_matches('/'),
-            tenant.slug
-        )
+        crate::domain::upstream::callback_url(&self.public_url, tenant.slug.as_ref())
     }
 
     /// The tenant's enabled providers, for the login and sign-up buttons.

@@ -168,7 +168,13 @@ impl Manage {
         Self {
             tenants: Tenants::new(p.tenants, p.directory, p.oauth.keys.clone()),
             keys: Keys::new(p.oauth.keys.clone()),
-            upstreams: Upstreams::new(p.identity.clone(), p.clock.clone()),
+            upstreams: Upstreams::new(upstream::UpstreamParts {
+                store: p.identity.upstream.clone(),
+                master: p.identity.keys.clone(),
+                private: p.identity.upstream_http.private(),
+                public_url: p.identity.public_url.clone(),
+                clock: p.clock.clone(),
+            }),
             users: Users::new(p.identity, p.oauth.consents.clone(), p.clock.clone()),
             credentials: Credentials::new(
                 p.credentials,

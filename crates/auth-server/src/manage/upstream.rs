@@ -4,16 +4,19 @@
 use std::sync::Arc;
 
 use service_kit::clock::SharedClock;
+use url::Url;
 
 use super::ManageError;
 use crate::domain::display_name::DisplayName;
 use crate::domain::tenant::TenantId;
 use crate::domain::upstream::{
-    parse_client_id, parse_client_secret, parse_issuer, parse_scopes, Preset, ProviderDraft,
-    ProviderSlug, UpstreamProvider, UpstreamRuleError,
+    callback_url, parse_client_id, parse_client_secret, parse_issuer, parse_scopes, Preset,
+    PrivateUpstreams, ProviderDraft, ProviderSlug, UpstreamProvider, UpstreamRuleError,
 };
 use crate::identity::upstream::secret_owner;
-use crate::identity::{Identity, IdentityError};
+use crate::identity::IdentityError;
+use crate::keys::sealed::MasterKeys;
+use crate::store::upstream::UpstreamStore;
 
 /// A provider's settings as asked: for a new provider, `client_id`,
 /// `client_secret` and a `preset` or an `issuer` are required; for a
@@ -42,27 +45,45 @@ impl std::fmt::Debug for ProviderInput {
     }
 }
 
+/// What [`Upstreams`] is built from (the server's parts, or the CLI's).
+pub struct UpstreamParts {
+    pub store: UpstreamStore,
+    pub master: Arc<MasterKeys>,
+    pub private: PrivateUpstreams,
+    pub public_url: Url,
+    pub clock: SharedClock,
+}
+
 pub struct Upstreams {
-    identity: Arc<Identity>,
+    store: UpstreamStore,
+    master: Arc<MasterKeys>,
+    private: PrivateUpstreams,
+    public_url: Url,
     clock: SharedClock,
 }
 
 impl Upstreams {
-    pub fn new(identity: Arc<Identity>, clock: SharedClock) -> Self {
-        Self { identity, clock }
+    pub fn new(p: UpstreamParts) -> Self {
+        Self {
+            store: p.store,
+            master: p.master,
+            private: p.private,
+            public_url: p.public_url,
+            clock: p.clock,
+        }
     }
 
     /// The redirect URI to register at every provider of the tenant.
     pub fn callback_url(&self, tenant: &crate::domain::tenant::Tenant) -> String {
-        self.identity.upstream_callback_url(tenant)
+        callback_url(&self.public_url, tenant.slug.as_ref())
     }
 
     pub async fn list(&self, tenant: TenantId) -> Result<Vec<UpstreamProvider>, ManageError> {
-        Ok(self.identity.upstream.list(tenant).await?)
+        Ok(self.store.list(tenant).await?)
     }
 
     pub async fn get(&self, tenant: TenantId, id: &str) -> Result<UpstreamProvider, ManageError> {
-        Ok(self.identity.upstream.get(tenant, id).await?)
+        Ok(self.store.get(tenant, id).await?)
     }
 
     pub async fn create(
@@ -70,7 +91,7 @@ impl Upstreams {
         tenant: TenantId,
         input: ProviderInput,
     ) -> Result<UpstreamProvider, ManageError> {
-        let private = self.identity.upstream_http.private();
+        let private = self.private;
         let preset = match input.preset.as_deref() {
             Some(name) => Some(Preset::parse(name).ok_or(UpstreamRuleError::Preset)?),
             None => None,
@@ -117,8 +138,7 @@ impl Upstreams {
         let id = uuid::Uuid::new_v4().to_string();
         let sealed = self.seal(tenant, &id, &secret)?;
         let provider = self
-            .identity
-            .upstream
+            .store
             .create(&id, tenant, &draft, &sealed, self.clock.now())
             .await?;
         tracing::info!(tenant_id = %tenant, provider = %provider.slug, "upstream provider added");
@@ -135,8 +155,8 @@ impl Upstreams {
         if input.preset.is_some() {
             return Err(UpstreamRuleError::Preset.into());
         }
-        let current = self.identity.upstream.get(tenant, id).await?;
-        let private = self.identity.upstream_http.private();
+        let current = self.store.get(tenant, id).await?;
+        let private = self.private;
         let draft = ProviderDraft {
             slug: match input.slug.as_deref() {
                 Some(s) => ProviderSlug::parse(s)?,
@@ -160,8 +180,7 @@ impl Upstreams {
             None => None,
         };
         Ok(self
-            .identity
-            .upstream
+            .store
             .update(tenant, id, &draft, sealed.as_deref(), self.clock.now())
             .await?)
     }
@@ -169,15 +188,14 @@ impl Upstreams {
     /// Removes the provider and every account link to it; users who had
     /// no other way in reset their password by email.
     pub async fn delete(&self, tenant: TenantId, id: &str) -> Result<(), ManageError> {
-        self.identity.upstream.delete(tenant, id).await?;
+        self.store.delete(tenant, id).await?;
         tracing::info!(tenant_id = %tenant, provider_id = %id, "upstream provider removed");
         Ok(())
     }
 
     fn seal(&self, tenant: TenantId, id: &str, secret: &str) -> Result<String, ManageError> {
         let owner = secret_owner(tenant, id);
-        self.identity
-            .keys
+        self.master
             .seal(secret.as_bytes(), &owner)
             .map_err(|e| ManageError::Identity(IdentityError::from(e)))
     }

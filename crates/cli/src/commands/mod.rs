@@ -9,3 +9,4 @@ pub mod owners;
 pub mod secrets;
 pub mod serve;
 pub mod tenant;
+pub mod upstream;

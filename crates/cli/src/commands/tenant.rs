@@ -86,6 +86,10 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
         owners @ (TenantCommand::AddOwner { .. }
         | TenantCommand::Owners { .. }
         | TenantCommand::RemoveOwner { .. }) => super::owners::run(owners).await?,
+        upstream @ (TenantCommand::Upstreams { .. }
+        | TenantCommand::AddUpstream { .. }
+        | TenantCommand::EnableUpstream { .. }
+        | TenantCommand::RemoveUpstream { .. }) => super::upstream::run(upstream).await?,
     }
     Ok(())
 }

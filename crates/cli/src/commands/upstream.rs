@@ -1,0 +1,167 @@
+//! `connectauth tenant upstreams|add-upstream|enable-upstream|remove-upstream`:
+//! a tenant's upstream identity providers ("Continue with Google"), through
+//! the same use case as the management API and the console. The client
+//! secret is read from standard input, never from the command line.
+use std::io::BufRead;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use auth_server::domain::upstream::PrivateUpstreams;
+use auth_server::manage::upstream::{ProviderInput, UpstreamParts};
+use auth_server::manage::{ManageError, Upstreams};
+use auth_server::store::tenants::TenantStore;
+use auth_server::store::upstream::UpstreamStore;
+use service_kit::clock::SystemClock;
+use service_kit::config::Loader;
+use url::Url;
+
+use super::tenant::find;
+use crate::args::TenantCommand;
+use crate::{environment, services};
+
+fn refused(e: ManageError) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// The client secret, the first line of standard input.
+fn secret_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the client secret from standard input")?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        return Err(anyhow!(
+            "give the client secret on standard input, e.g. `printf %s \"$SECRET\" | connectauth tenant add-upstream …`"
+        ));
+    }
+    Ok(secret)
+}
+
+pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
+    let env = environment::load()?;
+    let mut loader = Loader::new(&env);
+    let public_url = loader.string("AUTH_PUBLIC_URL", "http://127.0.0.1:8080");
+    let allow_private: bool = loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false);
+    loader.finish()?;
+    let public_url = Url::parse(&public_url).context("AUTH_PUBLIC_URL")?;
+    let services::AuthKeys { db, master, .. } = services::auth_keys().await?;
+    let tenants = TenantStore::new(db.pool.clone());
+    let upstreams = Upstreams::new(UpstreamParts {
+        store: UpstreamStore::new(db.pool.clone()),
+        master,
+        private: if allow_private {
+            PrivateUpstreams::Allowed
+        } else {
+            PrivateUpstreams::Refused
+        },
+        public_url,
+        clock: Arc::new(SystemClock),
+    });
+    match command {
+        TenantCommand::Upstreams { tenant } => {
+            let tenant = find(&tenants, &tenant).await?;
+            println!(
+                "register at each provider: {}",
+                upstreams.callback_url(&tenant)
+            );
+            println!(
+                "{:<16}  {:<8}  {:<40}  client id",
+                "slug", "enabled", "issuer"
+            );
+            for p in upstreams.list(tenant.id).await.map_err(refused)? {
+                println!(
+                    "{:<16}  {:<8}  {:<40}  {}",
+                    p.slug, p.enabled, p.issuer, p.client_id
+                );
+            }
+        }
+        TenantCommand::AddUpstream {
+            tenant,
+            preset,
+            issuer,
+            slug,
+            name,
+            client_id,
+            scopes,
+        } => {
+            let tenant = find(&tenants, &tenant).await?;
+            let created = upstreams
+                .create(
+                    tenant.id,
+                    ProviderInput {
+                        preset,
+                        slug,
+                        display_name: name,
+                        issuer,
+                        client_id: Some(client_id),
+                        client_secret: Some(secret_from_stdin()?),
+                        scopes,
+                        enabled: Some(true),
+                    },
+                )
+                .await
+                .map_err(refused)?;
+            println!(
+                "added upstream provider {} ({}) to tenant {}; its button shows on the login page",
+                created.slug, created.issuer, tenant.slug
+            );
+            println!(
+                "register at the provider: {}",
+                upstreams.callback_url(&tenant)
+            );
+        }
+        TenantCommand::EnableUpstream {
+            tenant,
+            slug,
+            enabled,
+        } => {
+            let tenant = find(&tenants, &tenant).await?;
+            let id = provider_id(&upstreams, tenant.id, &slug).await?;
+            let p = upstreams
+                .update(
+                    tenant.id,
+                    &id,
+                    ProviderInput {
+                        enabled: Some(enabled),
+                        ..ProviderInput::default()
+                    },
+                )
+                .await
+                .map_err(refused)?;
+            println!(
+                "upstream provider {} of tenant {} is {}",
+                p.slug,
+                tenant.slug,
+                if p.enabled { "enabled" } else { "disabled" }
+            );
+        }
+        TenantCommand::RemoveUpstream { tenant, slug } => {
+            let tenant = find(&tenants, &tenant).await?;
+            let id = provider_id(&upstreams, tenant.id, &slug).await?;
+            upstreams.delete(tenant.id, &id).await.map_err(refused)?;
+            println!(
+                "removed upstream provider {slug} from tenant {}",
+                tenant.slug
+            );
+        }
+        _ => return Err(anyhow!("not an upstream-provider command")),
+    }
+    Ok(())
+}
+
+async fn provider_id(
+    upstreams: &Upstreams,
+    tenant: auth_server::domain::tenant::TenantId,
+    slug: &str,
+) -> anyhow::Result<String> {
+    upstreams
+        .list(tenant)
+        .await
+        .map_err(refused)?
+        .into_iter()
+        .find(|p| p.slug.as_ref() == slug)
+        .map(|p| p.id)
+        .ok_or_else(|| anyhow!("the tenant has no upstream provider `{slug}`"))
+}
