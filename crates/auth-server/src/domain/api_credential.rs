@@ -16,16 +16,24 @@ pub enum ManageScope {
     Write,
     /// Read and change the tenant's end users (personal data).
     Users,
+    /// List the tenant's team, change a member's role, remove a member.
+    Team,
 }
 
 impl ManageScope {
-    pub const ALL: [ManageScope; 3] = [ManageScope::Read, ManageScope::Write, ManageScope::Users];
+    pub const ALL: [ManageScope; 4] = [
+        ManageScope::Read,
+        ManageScope::Write,
+        ManageScope::Users,
+        ManageScope::Team,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ManageScope::Read => "manage:read",
             ManageScope::Write => "manage:write",
             ManageScope::Users => "manage:users",
+            ManageScope::Team => "manage:team",
         }
     }
 

@@ -268,6 +268,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/team/invites/withdraw").post(console_team::submit_withdraw))
             .service(web::resource("/team/{user_id}/role").post(console_team::submit_role))
             .service(web::resource("/team/{user_id}/remove").post(console_team::submit_remove))
+            .service(web::resource("/leave").post(console_team::submit_leave))
             .service(web::resource("/events").get(console_events::show_events))
             .service(web::resource("/events.csv").get(console_events::export_events))
             .service(web::resource("/keys").get(console_keys::show_keys))

@@ -128,11 +128,24 @@ async fn management_api_access_matrix() {
         .expect("owner")
         .to_owned();
 
+    let provider: Value = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{a}/upstream-providers"),
+        )
+        .json(&json!({"preset": "google", "client_id": "g", "client_secret": "s"}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let provider = provider["id"].as_str().expect("provider").to_owned();
     let read_a = credential(&owner_a, "acme", &["manage:read"]).await;
     let all_a = credential(
         &owner_a,
         "acme",
-        &["manage:read", "manage:write", "manage:users"],
+        &["manage:read", "manage:write", "manage:users", "manage:team"],
     )
     .await;
     let all_b = credential(
@@ -284,18 +297,49 @@ async fn management_api_access_matrix() {
             json!({"email": "owner@beta.example"}),
             "op",
         ),
-        (Method::GET, format!("{t}/owners"), Value::Null, "op"),
+        (Method::GET, format!("{t}/owners"), Value::Null, "team"),
         (
             Method::PATCH,
             format!("{t}/owners/{owner_id}"),
-            json!({"role": "viewer"}),
-            "op",
+            json!({"role": "owner"}),
+            "team",
         ),
         (
             Method::DELETE,
             format!("{t}/owners/{owner_id}"),
             Value::Null,
-            "op",
+            "team!",
+        ),
+        (
+            Method::POST,
+            format!("{t}/upstream-providers"),
+            json!({"slug": "sso", "display_name": "SSO", "issuer": "https://sso.acme.example",
+                   "client_id": "c", "client_secret": "s"}),
+            "write",
+        ),
+        (
+            Method::GET,
+            format!("{t}/upstream-providers"),
+            Value::Null,
+            "read",
+        ),
+        (
+            Method::GET,
+            format!("{t}/upstream-providers/{provider}"),
+            Value::Null,
+            "read",
+        ),
+        (
+            Method::PATCH,
+            format!("{t}/upstream-providers/{provider}"),
+            json!({"enabled": true}),
+            "write",
+        ),
+        (
+            Method::DELETE,
+            format!("{t}/upstream-providers/{provider}"),
+            Value::Null,
+            "write!",
         ),
     ];
 

@@ -229,6 +229,60 @@ async fn owner_id(app: &TestApp, tenant: &str) -> String {
 
 both_engines!(a_tenant_keeps_its_last_owner, the_last_owner_stays);
 
+async fn members_leave(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let owner = platform_user(&app, OWNER).await;
+    let tenant = onboarded(&app, &owner, "startup", "Startup").await;
+    let viewer = platform_user(&app, "viewer@startup.example").await;
+    let added = app
+        .admin(Method::POST, &format!("/manage/v1/tenants/{tenant}/owners"))
+        .json(&json!({ "email": "viewer@startup.example", "role": "viewer" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(added.status(), 201);
+    let dashboard = viewer.get("/dashboard").await;
+    assert!(
+        dashboard.contains("id=\"leave-startup\""),
+        "{}",
+        dashboard.body
+    );
+    let leave = "/dashboard/t/startup/leave";
+
+    // Unconfirmed, or without the CSRF token: nothing changes.
+    assert_eq!(viewer.post(leave, &[]).await.status, 422);
+    assert_eq!(
+        viewer
+            .post_raw(leave, &[("csrf", "forged"), ("confirm", "yes")])
+            .await
+            .status,
+        403
+    );
+    // The only owner may not leave.
+    let refused = owner.post(leave, &[("confirm", "yes")]).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.contains("only owner"), "{}", refused.body);
+    assert_eq!(
+        members(&app, &tenant).await,
+        vec![
+            member(OWNER, "owner"),
+            member("viewer@startup.example", "viewer")
+        ]
+    );
+
+    // The viewer leaves: the tenant's console is no longer theirs.
+    let left = viewer.post(leave, &[("confirm", "yes")]).await;
+    assert_eq!(left.status, 303, "{}", left.body);
+    assert_eq!(left.location.as_deref(), Some("/dashboard"));
+    assert_eq!(viewer.get("/dashboard/t/startup/apps").await.status, 404);
+    assert_eq!(members(&app, &tenant).await, vec![member(OWNER, "owner")]);
+}
+
+both_engines!(
+    a_member_leaves_the_team_but_not_its_last_owner,
+    members_leave
+);
+
 /// A console form: its path, its fields and what it needs.
 type Post<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
 
@@ -428,6 +482,8 @@ async fn console_access_matrix() {
             vec![("confirm", "on")],
             "team",
         ),
+        // Any member may leave; unconfirmed here, so nobody does.
+        (format!("{base}/leave"), vec![], "read"),
         (
             format!("{base}/billing/checkout"),
             vec![("plan", "pro")],

@@ -2,7 +2,9 @@
 //! who may use its console, each with a role (`owner`: everything, billing
 //! and the team included; `admin`: everything but billing and the team;
 //! `viewer`: reads only). A member is named by email; the person signs up
-//! at `/t/platform/signup` first. A tenant keeps at least one owner.
+//! at `/t/platform/signup` first. A tenant keeps at least one owner. The
+//! operator adds members; listing, role changes and removals are also open
+//! to the tenant's API credentials with `manage:team`.
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
@@ -13,6 +15,7 @@ use utoipa::ToSchema;
 use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{OwnerPath, TenantPath};
 use super::tenants::rfc3339;
+use crate::domain::api_credential::ManageScope;
 use crate::domain::owner::Owner;
 use crate::domain::team::Role;
 use crate::domain::tenant::Tenant;
@@ -159,7 +162,7 @@ pub async fn list_owners(
         tenant: Tenant { id: tenant, .. },
     }: TenantPath,
 ) -> Result<HttpResponse, ApiError> {
-    caller.operator_only()?;
+    caller.may(tenant, ManageScope::Team)?;
     let owners = state.owners.list(tenant).await?;
     Ok(HttpResponse::Ok().json(OwnerList {
         items: owners.into_iter().map(OwnerView::from).collect(),
@@ -187,7 +190,7 @@ pub async fn remove_owner(
     state: web::Data<AppState>,
     OwnerPath { tenant, user_id }: OwnerPath,
 ) -> Result<HttpResponse, ApiError> {
-    caller.operator_only()?;
+    caller.may(tenant, ManageScope::Team)?;
     state.owners.remove(tenant, user_id).await?;
     tracing::info!(tenant_id = %tenant, user_id = %user_id, "tenant owner removed");
     Ok(HttpResponse::NoContent().finish())
@@ -216,7 +219,7 @@ pub async fn set_owner_role(
     OwnerPath { tenant, user_id }: OwnerPath,
     body: JsonObject<SetRoleBody>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.operator_only()?;
+    caller.may(tenant, ManageScope::Team)?;
     let member = state
         .owners
         .set_role(tenant, user_id, body.role.into())

@@ -40,6 +40,8 @@ pub struct CreateForm {
     write: Option<String>,
     #[serde(default, rename = "manage:users")]
     users: Option<String>,
+    #[serde(default, rename = "manage:team")]
+    team: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ impl CreateForm {
             (&self.read, ManageScope::Read),
             (&self.write, ManageScope::Write),
             (&self.users, ManageScope::Users),
+            (&self.team, ManageScope::Team),
         ]
         .into_iter()
         .filter(|(ticked, _)| ticked.is_some())

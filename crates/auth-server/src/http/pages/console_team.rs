@@ -162,6 +162,43 @@ pub async fn submit_remove(
     }
 }
 
+/// Any member leaves the team from their dashboard, unless they are its
+/// last owner (409, said why): their console access to the tenant ends.
+pub async fn submit_leave(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<RemoveForm>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    let (member, tenant) = owner_of_at(&ctx, &slug, "/dashboard", Access::Read).await?;
+    if form.confirm.is_none() {
+        let message = ctx.text("team_leave_unconfirmed");
+        return ctx.message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "dashboard_title",
+            &message,
+            Some(("team_back_to_dashboard", "/dashboard".to_owned())),
+        );
+    }
+    match ctx.state.owners.remove(tenant.id, member.id).await {
+        Ok(()) => {
+            tracing::info!(tenant = %tenant.slug, user_id = %member.id, "member left the team");
+            Ok(ctx.redirect_to("/dashboard"))
+        }
+        Err(OwnerError::LastOwner) => {
+            let message = ctx.text("team_leave_last_owner");
+            ctx.message(
+                StatusCode::CONFLICT,
+                "dashboard_title",
+                &message,
+                Some(("team_back_to_dashboard", "/dashboard".to_owned())),
+            )
+        }
+        Err(OwnerError::NotAnOwner) => Err(PageError::TenantNotFound),
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
 pub async fn submit_withdraw(
     ctx: PlatformPageCtx,
     slug: web::Path<String>,

@@ -29,6 +29,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
                 can_bill => role.allows(Access::Billing),
                 can_team => role.allows(Access::Team),
                 team_url => super::console_team::team_path(t.slug.as_ref()),
+                leave_url => format!("/dashboard/t/{}/leave", t.slug),
                 credentials_url => super::console_credentials::credentials_path(t.slug.as_ref()),
                 billing_url => billing_path(t.slug.as_ref()),
                 apps_url => super::console_apps::apps_path(t.slug.as_ref()),
