@@ -39,6 +39,9 @@ use crate::store::StoreError;
 
 /// How long a started sign-in may take at the provider.
 pub const PENDING_SECS: i64 = 600;
+/// The largest sealed attempt kept in a cookie: browsers keep cookies up
+/// to 4,096 bytes, name and attributes included.
+const ATTEMPT_MAX: usize = 3_800;
 /// The `amr` of a session opened through an upstream provider.
 pub const AMR_FEDERATED: &str = "fed";
 
@@ -48,6 +51,8 @@ pub enum UpstreamError {
     UnknownProvider,
     #[error("the sign-in attempt is unknown or expired: start again")]
     NoAttempt,
+    #[error("the pending authorization request is too long to carry through the provider")]
+    RequestTooLong,
     #[error("the answer does not belong to this sign-in attempt (state)")]
     StateMismatch,
     #[error("the provider refused: {0}")]
@@ -209,6 +214,10 @@ impl Identity {
             .keys
             .seal(&json, &owner(tenant))
             .map_err(IdentityError::from)?;
+        if sealed.len() > ATTEMPT_MAX {
+            // A pending request this long would not survive in a cookie.
+            return Err(UpstreamError::RequestTooLong);
+        }
         Ok(UpstreamStart {
             location: location.into(),
             attempt: sealed,

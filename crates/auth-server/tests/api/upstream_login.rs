@@ -232,6 +232,15 @@ async fn refusals_change_nothing(engine: Engine) {
     assert_eq!(app.web().get(&callback).await.status, 400);
     // An unknown provider.
     assert_eq!(web.get("/t/acme/upstream/nope").await.status, 404);
+    // A pending request too long for the attempt's cookie: said, not lost.
+    let long = format!("/t/acme/authorize?state={}", "x".repeat(3_500));
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("return_to", &long)
+        .finish();
+    let too_long = web.get(&format!("/t/acme/upstream/idp?{query}")).await;
+    assert_eq!(too_long.status, 400, "{}", too_long.body);
+    assert!(too_long.contains("too long"), "{}", too_long.body);
+    assert!(web.cookie("ca_upstream_acme").is_none());
     assert_eq!(app.user_count(&acme).await, 0, "no account was made");
 
     // An acme account already has Bob's email: nothing is linked.

@@ -181,6 +181,7 @@ fn refused(ctx: &PageCtx, e: UpstreamError) -> Result<HttpResponse, PageError> {
         UpstreamError::NoAttempt | UpstreamError::StateMismatch => {
             (StatusCode::BAD_REQUEST, "upstream_no_attempt")
         }
+        UpstreamError::RequestTooLong => (StatusCode::BAD_REQUEST, "upstream_too_long"),
         UpstreamError::Refused(_) => (StatusCode::BAD_REQUEST, "upstream_refused"),
         UpstreamError::Provider(_) | UpstreamError::IdToken(_) | UpstreamError::Identity(_) => {
             tracing::warn!(tenant = %ctx.tenant.slug, error = %e, "upstream sign-in failed");
