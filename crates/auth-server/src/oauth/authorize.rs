@@ -325,6 +325,7 @@ impl OAuth {
             amr: amr.to_owned(),
             created_at: now,
             expires_at: now + super::CODE_TTL_SECS,
+            issue_refresh: req.client.gets_refresh_token(&req.scope),
         };
         self.codes.insert(&digest, &code).await?;
         Ok(plain)

@@ -72,7 +72,7 @@ impl OAuth {
         Self {
             clients: ClientStore::new(pool.clone()),
             users: UserStore::new(pool.clone()),
-            codes: AuthCodeStore::new(pool.clone()),
+            codes: AuthCodeStore::new(pool.clone(), db.engine),
             grants: GrantStore::new(pool.clone()),
             refresh_tokens: RefreshTokenStore::new(pool.clone(), db.engine),
             consents: ConsentStore::new(pool.clone()),

@@ -15,6 +15,7 @@ mod client_address;
 mod client_disable;
 mod client_policy;
 mod code_expiry;
+mod code_refresh;
 mod consent;
 mod console_app_advanced;
 mod console_apps;

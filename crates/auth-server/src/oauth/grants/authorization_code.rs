@@ -8,7 +8,7 @@ use crate::domain::tenant::Tenant;
 use crate::error::{OAuthCode, OAuthError};
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
-use crate::store::auth_codes::Redemption;
+use crate::store::auth_codes::{AuthCode, FirstRefresh, Redemption};
 use crate::store::refresh_tokens::RefreshRecord;
 
 pub struct CodeExchange<'a> {
@@ -35,16 +35,35 @@ impl OAuth {
             ));
         }
         let now = self.now();
-        let (code, grant_live, user_live) = match self
+        // The first refresh token is drawn now and stored with the
+        // redemption when the code says the exchange gives one.
+        let (refresh_plain, refresh_digest) =
+            crate::opaque_secret::new_secret().map_err(OAuthError::server)?;
+        let lifetimes = client.settings.lifetimes();
+        let family_expires_at = now + lifetimes.refresh_absolute_secs();
+        let first_refresh = FirstRefresh {
+            digest: &refresh_digest,
+            client_id: client.id.as_ref(),
+            redirect_uri: req.redirect_uri.unwrap_or_default(),
+            family_expires_at,
+            idle_expires_at: (now + lifetimes.refresh_idle_secs()).min(family_expires_at),
+        };
+        let (code, grant_live, user_live, refresh_stored) = match self
             .codes
-            .redeem(tenant.id, &crate::opaque_secret::digest(req.code), now)
+            .redeem(
+                tenant.id,
+                &crate::opaque_secret::digest(req.code),
+                now,
+                &first_refresh,
+            )
             .await?
         {
             Redemption::Redeemed {
                 code,
                 grant_live,
                 user_live,
-            } => (code, grant_live, user_live),
+                refresh_stored,
+            } => (code, grant_live, user_live, refresh_stored),
             Redemption::Replayed { grant_id } => {
                 self.grants
                     .revoke(tenant.id, grant_id, "authorization code replayed", now)
@@ -55,43 +74,21 @@ impl OAuth {
             Redemption::Expired => return Err(invalid_grant("the code has expired")),
             Redemption::Unknown => return Err(invalid_grant("unknown code")),
         };
-        if code.client_id != client.id {
-            return Err(invalid_grant("the code was issued to another client"));
-        }
-        if req.redirect_uri != Some(code.redirect_uri.as_str()) {
-            return Err(invalid_grant(
-                "redirect_uri does not match the authorization request",
-            ));
-        }
-        match (&code.code_challenge, req.code_verifier) {
-            (Some(challenge), Some(verifier))
-                if CodeChallenge::from_trusted(challenge.clone()).verify(verifier) => {}
-            (Some(_), _) => {
-                return Err(invalid_grant(
-                    "code_verifier does not match the code_challenge",
-                ))
+        if let Err(refused) = check_redeemed(client, &req, &code, grant_live, user_live) {
+            if refresh_stored {
+                self.codes.forget_refresh(&refresh_digest).await?;
             }
-            // PKCE downgrade: a verifier for a request that had no challenge.
-            (None, Some(_)) => {
-                return Err(invalid_grant(
-                    "code_verifier sent, but the request had no code_challenge",
-                ))
-            }
-            (None, None) => {}
+            return Err(refused);
         }
-        if !grant_live {
-            return Err(invalid_grant("the authorization was revoked"));
-        }
-        if !user_live {
-            return Err(invalid_grant("the user can no longer log in"));
-        }
-        // The claims come from the instance's user cache; whether the user
-        // may still log in was read with the code, above.
-        let user = self
-            .user_for_claims(tenant.id, code.user_id)
-            .await?
-            .ok_or_else(|| invalid_grant("the user can no longer log in"))?;
         let scope = ScopeSet::parse(&code.scope).map_err(OAuthError::server)?;
+        // The claims come from the instance's user cache; whether the user
+        // may still log in was read with the code.
+        let Some(user) = self.user_for_claims(tenant.id, code.user_id).await? else {
+            if refresh_stored {
+                self.codes.forget_refresh(&refresh_digest).await?;
+            }
+            return Err(invalid_grant("the user can no longer log in"));
+        };
         let subject = Subject {
             tenant,
             client,
@@ -111,9 +108,12 @@ impl OAuth {
         } else {
             None
         };
-        let refresh_token = if client.gets_refresh_token(&scope) {
-            let lifetimes = client.settings.lifetimes();
-            Some(
+        // The rule decides; the code's hint only saved a statement. A hint
+        // gone stale (the client's settings changed since the authorization)
+        // costs the statement back, either way.
+        let refresh_token = match (client.gets_refresh_token(&scope), refresh_stored) {
+            (true, true) => Some(refresh_plain),
+            (true, false) => Some(
                 self.mint_refresh_token(RefreshRecord {
                     tenant_id: tenant.id,
                     grant_id: code.grant_id,
@@ -124,16 +124,19 @@ impl OAuth {
                     auth_time: code.auth_time,
                     amr: code.amr.clone(),
                     created_at: now,
-                    family_expires_at: now + lifetimes.refresh_absolute_secs(),
-                    idle_expires_at: now + lifetimes.refresh_idle_secs(),
+                    family_expires_at,
+                    idle_expires_at: first_refresh.idle_expires_at,
                     used_at: None,
                     retry_response: None,
                     retry_until: None,
                 })
                 .await?,
-            )
-        } else {
-            None
+            ),
+            (false, true) => {
+                self.codes.forget_refresh(&refresh_digest).await?;
+                None
+            }
+            (false, false) => None,
         };
         Ok(TokenResponse {
             access_token,
@@ -144,4 +147,46 @@ impl OAuth {
             id_token,
         })
     }
+}
+
+/// What a redeemed code must match: its client, its redirect URI, its PKCE
+/// challenge; its grant and user must still be live.
+fn check_redeemed(
+    client: &Client,
+    req: &CodeExchange<'_>,
+    code: &AuthCode,
+    grant_live: bool,
+    user_live: bool,
+) -> Result<(), OAuthError> {
+    if code.client_id != client.id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if req.redirect_uri != Some(code.redirect_uri.as_str()) {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&code.code_challenge, req.code_verifier) {
+        (Some(challenge), Some(verifier))
+            if CodeChallenge::from_trusted(challenge.clone()).verify(verifier) => {}
+        (Some(_), _) => {
+            return Err(invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ))
+        }
+        // PKCE downgrade: a verifier for a request that had no challenge.
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "code_verifier sent, but the request had no code_challenge",
+            ))
+        }
+        (None, None) => {}
+    }
+    if !grant_live {
+        return Err(invalid_grant("the authorization was revoked"));
+    }
+    if !user_live {
+        return Err(invalid_grant("the user can no longer log in"));
+    }
+    Ok(())
 }
