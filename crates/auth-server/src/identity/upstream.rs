@@ -247,10 +247,14 @@ impl Identity {
             return Err(UpstreamError::Refused(error.chars().take(100).collect()));
         }
         let code = callback.code.ok_or(UpstreamError::NoAttempt)?;
-        let provider = self.upstream.get(tenant.id, &attempt.provider_id).await?;
-        if !provider.enabled {
-            return Err(UpstreamError::UnknownProvider);
-        }
+        // Removed or turned off since the attempt began: unknown now.
+        let provider = match self.upstream.get(tenant.id, &attempt.provider_id).await {
+            Ok(p) if p.enabled => p,
+            Ok(_) | Err(StoreError::ProviderNotFound) => {
+                return Err(UpstreamError::UnknownProvider)
+            }
+            Err(e) => return Err(e.into()),
+        };
         let person = self.person_from(tenant, &provider, &attempt, &code).await?;
         let email = person.email.clone();
         if let Some(link_user) = attempt.link_user.as_deref() {

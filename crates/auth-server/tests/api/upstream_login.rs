@@ -208,7 +208,11 @@ both_engines!(
 );
 
 async fn refusals_change_nothing(engine: Engine) {
-    let Federation { app, acme, .. } = federation(engine).await;
+    let Federation {
+        app,
+        acme,
+        provider_id,
+    } = federation(engine).await;
     let web = bob_at_idp(&app).await;
 
     // A callback with another state than the attempt's.
@@ -258,6 +262,26 @@ async fn refusals_change_nothing(engine: Engine) {
         .await
         .expect("count");
     assert_eq!(linked, 0, "never a silent link");
+
+    // A provider removed while someone was signing in there: unknown now.
+    let start = web.get("/t/acme/upstream/idp").await;
+    let back = web
+        .get(&path_of(&app, start.location.as_deref().expect("location")))
+        .await;
+    let callback = path_of(&app, back.location.as_deref().expect("location"));
+    let removed = app
+        .admin(
+            Method::DELETE,
+            &format!(
+                "/manage/v1/tenants/{}/upstream-providers/{provider_id}",
+                acme.id
+            ),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(removed.status().as_u16(), 204);
+    assert_eq!(web.get(&callback).await.status, 404);
 }
 
 both_engines!(
