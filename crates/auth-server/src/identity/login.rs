@@ -123,6 +123,23 @@ impl Identity {
             .await?;
             return Err(IdentityError::EmailNotVerified);
         }
+        self.sign_in(tenant, &user, "pwd", "pwd", requester, previous_session)
+            .await
+    }
+
+    /// Opens the session of a user who proved who they are (by `amr`): it
+    /// waits for the second factor when they have one, a finished login
+    /// counts as their last, and the audit trail gets the login with
+    /// `detail`.
+    pub(crate) async fn sign_in(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        amr: &str,
+        detail: &str,
+        requester: &Requester,
+        previous_session: Option<&str>,
+    ) -> Result<LoggedIn, IdentityError> {
         let stage = if user.mfa_enabled() {
             SessionStage::MfaPending
         } else {
@@ -133,7 +150,7 @@ impl Identity {
                 tenant,
                 user: user.id,
                 stage,
-                amr: "pwd",
+                amr,
                 requester,
                 replaces: previous_session,
             })
@@ -143,19 +160,13 @@ impl Identity {
                 .record_login(tenant.id, user.id, self.now())
                 .await?;
         }
-        self.record(
-            tenant,
-            Some(user.id),
-            "login",
-            if stage == SessionStage::Authenticated {
-                "success"
-            } else {
-                "mfa_required"
-            },
-            requester,
-            "pwd",
-        )
-        .await?;
+        let outcome = if stage == SessionStage::Authenticated {
+            "success"
+        } else {
+            "mfa_required"
+        };
+        self.record(tenant, Some(user.id), "login", outcome, requester, detail)
+            .await?;
         Ok(LoggedIn {
             session_secret,
             stage,

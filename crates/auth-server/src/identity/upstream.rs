@@ -22,13 +22,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::login::LoggedIn;
-use super::sessions::NewSession;
 use super::upstream_http::FetchError;
 use super::{Identity, IdentityError, Requester};
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
-use crate::domain::session::SessionStage;
 use crate::domain::tenant::Tenant;
 use crate::domain::upstream::{UpstreamPerson, UpstreamProvider};
 use crate::domain::user::{User, UserId, UserMetadata};
@@ -311,45 +309,18 @@ impl Identity {
                 email: user.email.address().to_owned(),
             });
         }
-        let stage = if user.mfa_enabled() {
-            SessionStage::MfaPending
-        } else {
-            SessionStage::Authenticated
-        };
-        let session_secret = self
-            .open_session(NewSession {
+        let logged_in = self
+            .sign_in(
                 tenant,
-                user: user.id,
-                stage,
-                amr: AMR_FEDERATED,
+                &user,
+                AMR_FEDERATED,
+                &format!("upstream:{}", provider.slug),
                 requester,
-                replaces: previous_session,
-            })
+                previous_session,
+            )
             .await?;
-        if stage == SessionStage::Authenticated {
-            self.users
-                .record_login(tenant.id, user.id, self.now())
-                .await?;
-        }
-        let outcome = if stage == SessionStage::Authenticated {
-            "success"
-        } else {
-            "mfa_required"
-        };
-        self.record(
-            tenant,
-            Some(user.id),
-            "login",
-            outcome,
-            requester,
-            &format!("upstream:{}", provider.slug),
-        )
-        .await?;
         Ok(UpstreamDone::SignedIn {
-            logged_in: LoggedIn {
-                session_secret,
-                stage,
-            },
+            logged_in,
             return_to: attempt.return_to,
         })
     }

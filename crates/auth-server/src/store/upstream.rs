@@ -60,13 +60,7 @@ impl UpstreamStore {
         .bind(now)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::ProviderSlugTaken
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
         self.get(tenant, id).await
     }
 
@@ -96,13 +90,7 @@ impl UpstreamStore {
         .bind(id)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::ProviderSlugTaken
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::ProviderNotFound);
         }
@@ -209,13 +197,7 @@ impl UpstreamStore {
         .bind(now)
         .execute(&self.pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::UpstreamIdentityTaken
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(|e| unique_as(e, StoreError::UpstreamIdentityTaken))?;
         Ok(())
     }
 
@@ -285,6 +267,16 @@ impl UpstreamStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+}
+
+/// `taken` for a unique violation (each write here can break only one
+/// unique rule a caller controls), the database error otherwise.
+fn unique_as(e: sqlx::Error, taken: StoreError) -> StoreError {
+    if is_unique_violation(&e) {
+        taken
+    } else {
+        e.into()
     }
 }
 

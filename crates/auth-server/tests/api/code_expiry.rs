@@ -11,44 +11,10 @@ use service_kit::both_engines;
 use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use service_kit::db::Engine;
 
-use crate::helpers::{spawn_app_with_clock, TestApp, PASSWORD};
-use crate::oidc::{
-    authorize, authorize_path, create_client, param, pkce, token, TestClient, REDIRECT,
-};
+use crate::helpers::{spawn_app_with_clock, PASSWORD};
+use crate::oidc::{acme_code, create_client, exchange_acme_code, pkce};
 
 const ALICE: &str = "alice@example.com";
-
-/// A fresh code and its PKCE verifier.
-async fn code(web: &crate::web::Web, client: &TestClient) -> (String, String) {
-    let (verifier, challenge) = pkce();
-    let callback = authorize(
-        web,
-        &authorize_path("acme", client, &challenge, &[]),
-        ALICE,
-        PASSWORD,
-    )
-    .await;
-    (param(&callback, "code").expect("code"), verifier)
-}
-
-async fn exchange(
-    app: &TestApp,
-    client: &TestClient,
-    (code, verifier): &(String, String),
-) -> (u16, serde_json::Value) {
-    token(
-        app,
-        "acme",
-        client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await
-}
 
 async fn codes_expire_after_a_minute(engine: Engine) {
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
@@ -58,16 +24,16 @@ async fn codes_expire_after_a_minute(engine: Engine) {
     let web = app.web();
     app.signup_verified(&web, "acme", ALICE, PASSWORD).await;
 
-    let in_time = code(&web, &client).await;
+    let in_time = acme_code(&web, &client, ALICE).await;
     clock.advance(CODE_TTL_SECS - 1);
-    let (status, body) = exchange(&app, &client, &in_time).await;
+    let (status, body) = exchange_acme_code(&app, &client, &in_time).await;
     assert_eq!(status, 200, "a second before the minute: {body}");
     assert!(body["access_token"].is_string());
 
-    let late = code(&web, &client).await;
+    let late = acme_code(&web, &client, ALICE).await;
     clock.advance(CODE_TTL_SECS);
     for _ in 0..2 {
-        let (status, body) = exchange(&app, &client, &late).await;
+        let (status, body) = exchange_acme_code(&app, &client, &late).await;
         assert_eq!(
             (
                 status,
@@ -80,7 +46,7 @@ async fn codes_expire_after_a_minute(engine: Engine) {
     }
 
     let never_issued = ("not-a-code".to_owned(), pkce().0);
-    let (status, body) = exchange(&app, &client, &never_issued).await;
+    let (status, body) = exchange_acme_code(&app, &client, &never_issued).await;
     assert_eq!(
         (
             status,

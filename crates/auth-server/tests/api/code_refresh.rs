@@ -11,7 +11,7 @@ use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
 use crate::oidc::{
-    authorize, authorize_path, create_client, param, pkce, token, TestClient, REDIRECT,
+    acme_code, authorize, authorize_path, create_client, exchange_acme_code, param, pkce, token,
 };
 
 const EMAIL: &str = "alice@example.com";
@@ -23,40 +23,6 @@ async fn refresh_rows(app: &TestApp) -> i64 {
         .expect("count")
 }
 
-/// A code for `client` (Alice logged in, first-party: no consent) and its
-/// PKCE verifier.
-async fn code_for(web: &crate::web::Web, client: &TestClient) -> (String, String) {
-    let (verifier, challenge) = pkce();
-    let cb = authorize(
-        web,
-        &authorize_path("acme", client, &challenge, &[]),
-        EMAIL,
-        PASSWORD,
-    )
-    .await;
-    (param(&cb, "code").expect("code"), verifier)
-}
-
-async fn exchange(
-    app: &TestApp,
-    client: &TestClient,
-    code: &str,
-    verifier: &str,
-) -> (u16, serde_json::Value) {
-    token(
-        app,
-        "acme",
-        client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await
-}
-
 async fn first_refresh_token(engine: Engine) {
     let app = spawn_app(engine).await;
     let tenant = app.tenant("acme", json!({})).await;
@@ -65,8 +31,8 @@ async fn first_refresh_token(engine: Engine) {
     let client = create_client(&app, &tenant.id.to_string(), json!({"first_party": true})).await;
 
     // A wrong verifier: refused, and no refresh token stays stored.
-    let (code, _) = code_for(&web, &client).await;
-    let (status, body) = exchange(&app, &client, &code, &pkce().0).await;
+    let (code, _) = acme_code(&web, &client, EMAIL).await;
+    let (status, body) = exchange_acme_code(&app, &client, &(code, pkce().0)).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -75,8 +41,8 @@ async fn first_refresh_token(engine: Engine) {
     assert_eq!(refresh_rows(&app).await, 0);
 
     // The right one: a refresh token that works.
-    let (code, verifier) = code_for(&web, &client).await;
-    let (status, body) = exchange(&app, &client, &code, &verifier).await;
+    let (code, verifier) = acme_code(&web, &client, EMAIL).await;
+    let (status, body) = exchange_acme_code(&app, &client, &(code, verifier)).await;
     assert_eq!(status, 200, "{body}");
     let rt = body["refresh_token"]
         .as_str()
@@ -95,7 +61,7 @@ async fn first_refresh_token(engine: Engine) {
     // The client loses refresh tokens after the authorization: none given,
     // none stored.
     let before = refresh_rows(&app).await;
-    let (code, verifier) = code_for(&web, &client).await;
+    let (code, verifier) = acme_code(&web, &client, EMAIL).await;
     let path = format!("/manage/v1/tenants/{}/clients/{}", tenant.id, client.id);
     let patched = app
         .admin(Method::PATCH, &path)
@@ -104,7 +70,7 @@ async fn first_refresh_token(engine: Engine) {
         .await
         .expect("sent");
     assert_eq!(patched.status(), 200);
-    let (status, body) = exchange(&app, &client, &code, &verifier).await;
+    let (status, body) = exchange_acme_code(&app, &client, &(code, verifier)).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.get("refresh_token").is_none(), "{body}");
     assert_eq!(refresh_rows(&app).await, before);
@@ -129,7 +95,7 @@ async fn first_refresh_token(engine: Engine) {
         .await
         .expect("sent");
     assert_eq!(patched.status(), 200);
-    let (status, body) = exchange(&app, &third, &code, &verifier).await;
+    let (status, body) = exchange_acme_code(&app, &third, &(code, verifier)).await;
     assert_eq!(status, 200, "{body}");
     assert!(
         body["refresh_token"].is_string(),

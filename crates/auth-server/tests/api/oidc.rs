@@ -256,3 +256,37 @@ pub async fn code_flow_with_scope(
     assert_eq!(status, 200, "{tokens}");
     tokens
 }
+
+/// A fresh code of tenant `acme` for `client`, `email` logged in (with
+/// [`PASSWORD`](crate::helpers::PASSWORD)), and its PKCE verifier.
+pub async fn acme_code(web: &Web, client: &TestClient, email: &str) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let callback = authorize(
+        web,
+        &authorize_path("acme", client, &challenge, &[]),
+        email,
+        crate::helpers::PASSWORD,
+    )
+    .await;
+    (param(&callback, "code").expect("code"), verifier)
+}
+
+/// Exchanges an `acme` code with its verifier (see [`acme_code`]).
+pub async fn exchange_acme_code(
+    app: &TestApp,
+    client: &TestClient,
+    (code, verifier): &(String, String),
+) -> (u16, Value) {
+    token(
+        app,
+        "acme",
+        client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
