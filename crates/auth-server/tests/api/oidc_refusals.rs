@@ -602,6 +602,35 @@ async fn cors_answers_registered_origins_only() {
     );
 }
 
+/// Gets `client` an ID token, checks it is signed with `alg`, and answers
+/// the key of the tenant's JWKS that signed it.
+async fn id_token_key(
+    app: &TestApp,
+    web: &crate::web::Web,
+    client: &TestClient,
+    alg: &str,
+) -> Value {
+    let tokens = tokens_for(app, web, client).await;
+    let id_token = tokens["id_token"].as_str().expect("id token");
+    assert_eq!(header(id_token)["alg"], alg);
+    let jwks: Value = app
+        .client
+        .get(app.url("/t/acme/jwks.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == header(id_token)["kid"])
+        .cloned()
+        .expect("the signing key is published")
+}
+
 /// ES256 is the default of a new client; one that asks for RS256 (a relying
 /// party that knows only the algorithm every provider must offer) gets it,
 /// signed by an RSA key the JWKS publishes.
@@ -614,23 +643,8 @@ async fn rs256_id_tokens_for_a_client_that_asks() {
         json!({"first_party": true, "id_token_alg": "RS256"}),
     )
     .await;
-    let tokens = tokens_for(&app, &web, &client).await;
-    let id_token = tokens["id_token"].as_str().expect("id token");
-    assert_eq!(header(id_token)["alg"], "RS256");
-    let jwks: Value = app
-        .client
-        .get(app.url("/t/acme/jwks.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    assert!(jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .any(|k| k["kid"] == header(id_token)["kid"] && k["kty"] == "RSA"));
+    let key = id_token_key(&app, &web, &client, "RS256").await;
+    assert_eq!(key["kty"], "RSA");
     let default = create_client(&app, &tenant.id.to_string(), json!({"first_party": true})).await;
     let tokens = tokens_for(&app, &web, &default).await;
     let id_token = tokens["id_token"].as_str().expect("id token");
@@ -646,23 +660,8 @@ async fn eddsa_id_tokens_and_prompt_login_and_max_age() {
         json!({"first_party": true, "id_token_alg": "EdDSA"}),
     )
     .await;
-    let tokens = tokens_for(&app, &web, &client).await;
-    let id_token = tokens["id_token"].as_str().expect("id token");
-    assert_eq!(header(id_token)["alg"], "EdDSA");
-    let jwks: Value = app
-        .client
-        .get(app.url("/t/acme/jwks.json"))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    assert!(jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .any(|k| k["kid"] == header(id_token)["kid"] && k["crv"] == "Ed25519"));
+    let key = id_token_key(&app, &web, &client, "EdDSA").await;
+    assert_eq!(key["crv"], "Ed25519");
     // prompt=login asks for the password again even with a session.
     let login_again = web
         .get(&authorize_path(
