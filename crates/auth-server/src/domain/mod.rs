@@ -10,6 +10,7 @@ pub mod json_object;
 pub mod lockout;
 pub mod one_time_token;
 pub mod owner;
+pub mod passkey;
 pub mod pkce;
 pub mod refresh_reuse;
 pub mod scope;

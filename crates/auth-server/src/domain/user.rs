@@ -21,6 +21,15 @@ impl UserId {
     pub fn parse(text: &str) -> Option<Self> {
         uuid::Uuid::parse_str(text).ok().map(Self)
     }
+
+    /// The id as a UUID: the WebAuthn user handle of the user's passkeys.
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        self.0
+    }
+
+    pub fn from_uuid(id: uuid::Uuid) -> Self {
+        Self(id)
+    }
 }
 
 impl Default for UserId {

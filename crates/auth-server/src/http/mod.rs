@@ -12,7 +12,7 @@ use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, to
 use pages::{
     account, assets, console_apps, console_billing, console_branding, console_credentials,
     console_events, console_keys, console_settings, console_sign_in_methods, console_team,
-    console_users, dashboard, links, login, mfa, onboarding, signup, upstream,
+    console_users, dashboard, links, login, mfa, onboarding, passkeys, signup, upstream,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -85,6 +85,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/upstream/{provider}").get(upstream::start))
             .service(web::resource("/upstream/{provider}/link").post(upstream::start_link))
             .service(web::resource("/account/upstream/{provider_id}/unlink").post(upstream::unlink))
+            .service(web::resource("/passkeys/sign-in/options").post(passkeys::sign_in_options))
+            .service(web::resource("/passkeys/sign-in").post(passkeys::sign_in))
+            .service(web::resource("/account/passkeys/options").post(passkeys::register_options))
+            .service(web::resource("/account/passkeys").post(passkeys::register))
+            .service(web::resource("/account/passkeys/{id}/rename").post(passkeys::rename))
+            .service(web::resource("/account/passkeys/{id}/delete").post(passkeys::delete))
             .service(
                 web::resource("/mfa")
                     .get(mfa::show_challenge)
@@ -311,6 +317,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/users/{user_id}/delete").post(console_users::submit_delete)),
     );
     cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
+    cfg.service(web::resource("/static/passkeys.js").get(assets::passkeys_script));
     // RFC 8414 §3: metadata of issuer `/t/{slug}` lives at the well-known path with the issuer path appended.
     cfg.service(
         web::resource("/.well-known/oauth-authorization-server/t/{slug}").get(discovery::metadata),

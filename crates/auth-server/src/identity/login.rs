@@ -140,7 +140,8 @@ impl Identity {
         requester: &Requester,
         previous_session: Option<&str>,
     ) -> Result<LoggedIn, IdentityError> {
-        let stage = if user.mfa_enabled() {
+        // A user-verified passkey is two factors on its own.
+        let stage = if user.mfa_enabled() && !crate::domain::passkey::amr_is_multi_factor(amr) {
             SessionStage::MfaPending
         } else {
             SessionStage::Authenticated

@@ -7,6 +7,7 @@ pub mod links;
 pub mod login;
 pub mod mail;
 pub mod mfa;
+pub mod passkeys;
 pub mod sessions;
 pub mod signup;
 pub mod upstream;
@@ -104,6 +105,11 @@ pub struct Identity {
     /// Upstream identity providers and the accounts linked through them.
     pub upstream: crate::store::upstream::UpstreamStore,
     pub upstream_http: upstream_http::UpstreamHttp,
+    /// Users' passkeys and the ceremonies under way.
+    pub passkeys: crate::store::passkeys::PasskeyStore,
+    /// The WebAuthn relying party (the server's host), when the public URL
+    /// allows passkeys (`passkeys::relying_party`).
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// OAuth grants: logout and password reset revoke them.
     pub grants: crate::store::grants::GrantStore,
     pub hasher: PasswordHasher,
@@ -153,6 +159,8 @@ impl Identity {
             erasure: crate::store::erasure::ErasureStore::new(pool.clone()),
             upstream: crate::store::upstream::UpstreamStore::new(pool.clone()),
             upstream_http: parts.upstream_http,
+            passkeys: crate::store::passkeys::PasskeyStore::new(pool.clone()),
+            webauthn: passkeys::relying_party(&parts.public_url),
             grants: crate::store::grants::GrantStore::new(pool),
             hasher: parts.hasher,
             mail: parts.mail,

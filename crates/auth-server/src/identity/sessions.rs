@@ -28,6 +28,13 @@ impl ActiveSession {
     pub fn is_authenticated(&self) -> bool {
         self.record.stage == SessionStage::Authenticated
     }
+
+    /// Whether the session proves two factors, as a tenant's `require_mfa`
+    /// asks: the user has a second factor (every session of such a user
+    /// passed it), or signed in with a user-verified passkey.
+    pub fn is_multi_factor(&self) -> bool {
+        self.user.mfa_enabled() || crate::domain::passkey::amr_is_multi_factor(&self.record.amr)
+    }
 }
 
 fn secs(d: std::time::Duration) -> i64 {

@@ -556,7 +556,7 @@ impl Identity {
     }
 
     /// Unlinks a provider account, unless it is the user's last way in (no
-    /// password and no other provider).
+    /// password, no other provider, no passkey).
     pub async fn upstream_unlink(
         &self,
         tenant: &Tenant,
@@ -568,7 +568,10 @@ impl Identity {
         let Some(identity) = linked.iter().find(|i| i.provider_id == provider_id) else {
             return Err(UpstreamError::UnknownProvider);
         };
-        if user.password_hash.is_none() && linked.len() == 1 {
+        if user.password_hash.is_none()
+            && linked.len() == 1
+            && self.passkeys.list(tenant.id, user.id).await?.is_empty()
+        {
             return Err(UpstreamError::LastWayIn);
         }
         self.upstream

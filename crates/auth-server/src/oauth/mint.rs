@@ -91,7 +91,7 @@ fn at_hash(access_token: &str, alg: SigningAlg) -> String {
 }
 
 fn acr(amr: &str) -> &'static str {
-    if amr.split(' ').any(|m| m == "otp" || m == "rec") {
+    if crate::domain::passkey::amr_is_multi_factor(amr) {
         ACR_MFA
     } else {
         ACR_PASSWORD
@@ -281,7 +281,11 @@ mod tests {
         assert_eq!(acr("pwd otp"), ACR_MFA);
         assert_eq!(acr("pwd rec"), ACR_MFA);
         assert_eq!(acr("pwd"), ACR_PASSWORD);
+        assert_eq!(acr("hwk mfa"), ACR_MFA);
+        assert_eq!(acr("swk mfa"), ACR_MFA);
+        assert_eq!(acr("fed"), ACR_PASSWORD);
         assert_eq!(amr_list("pwd rec"), ["pwd", "otp"]);
+        assert_eq!(amr_list("swk mfa"), ["swk", "mfa"]);
     }
     #[test]
     fn debug_shows_no_token() {

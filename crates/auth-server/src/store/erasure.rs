@@ -64,6 +64,8 @@ impl ErasureStore {
         by_user(&mut tx, "DELETE FROM one_time_tokens", t, u).await?;
         by_user(&mut tx, "DELETE FROM recovery_codes", t, u).await?;
         by_user(&mut tx, "DELETE FROM upstream_identities", t, u).await?;
+        by_user(&mut tx, "DELETE FROM passkeys", t, u).await?;
+        by_user(&mut tx, "DELETE FROM passkey_ceremonies", t, u).await?;
         let events = by_user(
             &mut tx,
             "UPDATE audit_events SET ip = '', user_agent = '', detail = ''",

@@ -13,6 +13,7 @@ pub mod login_failures;
 pub mod mail_budget;
 pub mod one_time_tokens;
 pub mod owners;
+pub mod passkeys;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
@@ -46,6 +47,10 @@ pub enum StoreError {
     ProviderNotFound,
     #[error("this upstream account is already linked to a user")]
     UpstreamIdentityTaken,
+    #[error("this passkey is already registered")]
+    PasskeyTaken,
+    #[error("no such passkey")]
+    PasskeyNotFound,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]

@@ -47,6 +47,7 @@ mod oidc_flow;
 mod oidc_refusals;
 mod onboarding;
 mod page_failures;
+mod passkey_refusals;
 mod people_e2e;
 mod readiness;
 mod refresh_expiry;

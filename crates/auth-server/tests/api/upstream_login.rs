@@ -683,3 +683,65 @@ both_engines!(
     an_upstream_id_token_with_a_wrong_nonce_issuer_audience_expiry_or_key_is_refused,
     id_tokens_are_checked
 );
+
+/// A federated user with a passkey may unlink the provider (the passkey is
+/// a way in), and then has passkeys only: the last one cannot be deleted.
+async fn a_passkey_is_a_way_in_too(engine: Engine) {
+    use auth_server::domain::passkey::PasskeyName;
+    use auth_server::store::passkeys::{NewPasskey, PasskeyStore};
+
+    let Federation { app, acme, .. } = federation(engine).await;
+    let web = bob_at_idp(&app).await;
+    round_trip(&app, &web, web.get("/t/acme/upstream/idp").await).await;
+    let bob = UserStore::new(app.database.pool.clone())
+        .find_by_email(acme.id, &Email::parse(BOB).expect("email"))
+        .await
+        .expect("read")
+        .expect("bob");
+    // A stored passkey (its credential is never read by these rules).
+    let passkey_id = uuid::Uuid::new_v4().to_string();
+    PasskeyStore::new(app.database.pool.clone())
+        .create(NewPasskey {
+            id: &passkey_id,
+            tenant: acme.id,
+            user: bob.id,
+            credential_id: "Y3JlZGVudGlhbA",
+            name: &PasskeyName::parse("Phone").expect("name"),
+            credential: "{}",
+            sign_count: 0,
+            backup_eligible: true,
+            backup_state: true,
+            now: 1_700_000_000,
+        })
+        .await
+        .expect("passkey stored");
+
+    let account = web.get("/t/acme/account").await;
+    let provider = account
+        .between("action=\"/t/acme/account/upstream/", "/unlink\"")
+        .expect("an unlink form");
+    let unlinked = web
+        .post(&format!("/t/acme/account/upstream/{provider}/unlink"), &[])
+        .await;
+    assert!(unlinked.status < 400, "{}", unlinked.body);
+    assert!(!web.get("/t/acme/account").await.contains("/unlink\""));
+
+    let refused = web
+        .post(
+            &format!("/t/acme/account/passkeys/{passkey_id}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.contains("only way to sign in"), "{}", refused.body);
+    let left = PasskeyStore::new(app.database.pool.clone())
+        .list(acme.id, bob.id)
+        .await
+        .expect("list");
+    assert_eq!(left.len(), 1, "the last passkey stays");
+}
+
+both_engines!(
+    a_federated_user_with_a_passkey_may_unlink_and_keeps_the_last_passkey,
+    a_passkey_is_a_way_in_too
+);

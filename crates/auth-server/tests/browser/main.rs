@@ -9,6 +9,7 @@ mod dashboard;
 mod federation;
 mod journeys;
 mod onboarding;
+mod passkeys;
 mod relying_party;
 mod support;
 mod team;

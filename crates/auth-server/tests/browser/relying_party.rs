@@ -1,6 +1,7 @@
 //! A relying party on another origin, as a startup's web app would be:
 //! served at `http://localhost:PORT` while the auth server is at
-//! `http://127.0.0.1:PORT` (another origin and another site). `/start`
+//! `http://127.0.0.1:PORT` (another origin and another site), or the other
+//! way round when the auth server must be `localhost` (passkeys). `/start`
 //! sends the browser to the tenant's authorize endpoint with PKCE (S256),
 //! `state` and `nonce`; `/callback` checks `state` and `iss`, exchanges the
 //! code and shows the ID token's `sub`; `/logged-out` shows the `state` of
@@ -56,7 +57,12 @@ pub struct RelyingParty {
 
 impl RelyingParty {
     pub fn redirect_uri(port: u16) -> String {
-        format!("http://localhost:{port}/callback")
+        Self::redirect_uri_on("localhost", port)
+    }
+
+    /// The redirect URI of an app served at `http://{host}:{port}`.
+    pub fn redirect_uri_on(host: &str, port: u16) -> String {
+        format!("http://{host}:{port}/callback")
     }
 
     pub fn post_logout_uri(port: u16) -> String {
@@ -67,10 +73,16 @@ impl RelyingParty {
     /// redirect URI is registered before it runs. `issuer` is the tenant's
     /// issuer on the auth server.
     pub async fn start(port: u16, issuer: &str, client_id: &str) -> Self {
+        Self::start_on("localhost", port, issuer, client_id).await
+    }
+
+    /// [`Self::start`] at `http://{host}:{port}` (`host` names a loopback
+    /// address): `127.0.0.1` when the auth server itself is on `localhost`.
+    pub async fn start_on(host: &str, port: u16, issuer: &str, client_id: &str) -> Self {
         let shared = Arc::new(Shared {
             issuer: issuer.to_owned(),
             client_id: client_id.to_owned(),
-            redirect_uri: Self::redirect_uri(port),
+            redirect_uri: Self::redirect_uri_on(host, port),
             inner: Mutex::new(Inner {
                 pending: HashMap::new(),
                 signed_in: Vec::new(),
@@ -94,7 +106,7 @@ impl RelyingParty {
         let handle = server.handle();
         tokio::spawn(server);
         Self {
-            origin: format!("http://localhost:{port}"),
+            origin: format!("http://{host}:{port}"),
             shared,
             handle,
         }

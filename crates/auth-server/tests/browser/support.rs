@@ -50,6 +50,22 @@ pub async fn spawn_app_on_port(extra: &[(&str, &str)]) -> TestApp {
     crate::helpers::spawn_app_on_known_port_with(Engine::Sqlite, extra).await
 }
 
+/// The server bound on 127.0.0.1 whose public URL is
+/// `http://localhost:PORT` (returned): passkeys need a domain name as the
+/// WebAuthn relying-party id, and browsers refuse an IP address there.
+pub async fn spawn_app_on_localhost(extra: &[(&str, &str)]) -> (TestApp, String) {
+    let port = crate::billing_service::free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let url = format!("http://localhost:{port}");
+    let mut env = vec![
+        ("AUTH_BIND", bind.as_str()),
+        ("AUTH_PUBLIC_URL", url.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    let app = crate::helpers::spawn_app_with(service_kit::db::Engine::Sqlite, &env).await;
+    (app, url)
+}
+
 pub async fn create_tenant(app: &TestApp, slug: &str, name: &str) -> Tenant {
     create_tenant_with(app, slug, name, serde_json::json!({})).await
 }

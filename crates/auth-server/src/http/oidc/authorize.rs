@@ -169,7 +169,7 @@ async fn handle(ctx: PageCtx, params: AuthorizeParams) -> Result<HttpResponse, P
         }
     };
     // A tenant that requires MFA gets no code for a user without it.
-    if ctx.requires_mfa() && !session.user.mfa_enabled() {
+    if ctx.requires_mfa() && !session.is_multi_factor() {
         if req.prompt.none {
             return Ok(error_to_client(
                 &ctx,

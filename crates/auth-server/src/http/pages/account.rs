@@ -28,7 +28,7 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
     let Some(session) = require_session(&ctx).await? else {
         return Ok(ctx.redirect("/login"));
     };
-    if ctx.requires_mfa() && !session.user.mfa_enabled() {
+    if ctx.requires_mfa() && !session.is_multi_factor() {
         return Ok(ctx.redirect("/mfa/enroll"));
     }
     let sessions = ctx
@@ -74,13 +74,15 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
             }
         })
         .collect();
+    let passkeys = super::passkeys::account_rows(&ctx, &session).await?;
+    let passkeys_available = identity.passkeys_available();
     ctx.render(
         StatusCode::OK,
         "account.html",
         context! {
             user => context! { email => user.email.address(), display_name => user.display_name.as_ref(), mfa => user.mfa_enabled() },
             sessions => rows,
-            linked, linkable,
+            linked, linkable, passkeys, passkeys_available,
         },
     )
 }

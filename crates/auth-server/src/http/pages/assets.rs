@@ -1,9 +1,9 @@
-//! The stylesheet and each tenant's colours (served as CSS so the strict CSP
-//! needs no inline styles).
+//! The stylesheet, each tenant's colours (served as CSS so the strict CSP
+//! needs no inline styles) and the passkey script.
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use super::render::STYLESHEET;
+use super::render::{PASSKEYS_SCRIPT, STYLESHEET};
 use crate::domain::branding::Branding;
 use crate::state::AppState;
 
@@ -12,6 +12,15 @@ pub async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(STYLESHEET)
+}
+
+/// The passkey ceremonies of the login and account pages (a file, so the
+/// CSP needs no inline script).
+pub async fn passkeys_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(PASSKEYS_SCRIPT)
 }
 
 pub async fn tenant_theme(state: web::Data<AppState>, slug: web::Path<String>) -> HttpResponse {

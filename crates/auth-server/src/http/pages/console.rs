@@ -19,7 +19,7 @@ pub(super) async fn platform_user(ctx: &PageCtx, back: &str) -> Result<User, Pag
             .finish();
         return Err(ctx.redirect_first(&format!("/login?{query}")));
     };
-    if ctx.requires_mfa() && !session.user.mfa_enabled() {
+    if ctx.requires_mfa() && !session.is_multi_factor() {
         return Err(ctx.redirect_first("/mfa/enroll"));
     }
     Ok(session.user)

@@ -54,7 +54,7 @@ pub async fn show_login(
     ctx.render(
         StatusCode::OK,
         "login.html",
-        context! { email, notice, providers },
+        context! { email, notice, providers, passkeys => ctx.state.identity.passkeys_available() },
     )
 }
 
@@ -122,7 +122,10 @@ pub async fn submit_login(
             let res = ctx.render(
                 failure.status,
                 "login.html",
-                context! { error => failure.message, email => &form.email, providers },
+                context! {
+                    error => failure.message, email => &form.email, providers,
+                    passkeys => ctx.state.identity.passkeys_available(),
+                },
             )?;
             Ok(with_retry_after(res, failure.retry_after))
         }

@@ -82,7 +82,7 @@ pub async fn show_enroll(
     let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
         return Ok(ctx.redirect("/login"));
     };
-    if session.user.mfa_enabled() {
+    if session.is_multi_factor() {
         return Ok(match ctx.return_to() {
             Some(back) => ctx.redirect_to(back),
             None => ctx.redirect("/account"),
@@ -180,9 +180,12 @@ fn render_password_step(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let notice = ctx.requires_mfa().then(|| ctx.text("mfa_required_notice"));
+    // A passkey is a second factor too (and the only one for an account
+    // without a password).
+    let passkeys = ctx.state.identity.passkeys_available();
     ctx.render(
         status,
         "mfa_enroll.html",
-        context! { password_step => true, error, notice },
+        context! { password_step => true, error, notice, passkeys },
     )
 }

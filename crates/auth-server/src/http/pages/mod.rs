@@ -25,6 +25,7 @@ pub mod links;
 pub mod login;
 pub mod mfa;
 pub mod onboarding;
+pub mod passkeys;
 pub mod render;
 pub mod return_to;
 pub mod signup;

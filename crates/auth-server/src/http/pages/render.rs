@@ -138,6 +138,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 pub const STYLESHEET: &str = include_str!("../../../static/connectauth.css");
+pub const PASSKEYS_SCRIPT: &str = include_str!("../../../static/passkeys.js");
 
 pub struct Pages {
     env: Environment<'static>,

@@ -1,0 +1,309 @@
+//! Passkeys on the hosted pages: sign in with one from the login page
+//! (`/t/{slug}/passkeys/sign-in`), and register, rename and delete them from
+//! the account page (`/t/{slug}/account/passkeys`). Each ceremony has two
+//! requests: `…/options` answers the options for the browser's WebAuthn call
+//! as JSON, then the page's form posts the browser's answer
+//! (`static/passkeys.js` does the calls; no inline script).
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::context::PageCtx;
+use super::error::PageError;
+use super::login::{upstream_buttons, CsrfOnly};
+use super::render::short_time;
+use crate::domain::session::SessionStage;
+use crate::identity::passkeys::PasskeyError;
+use crate::identity::sessions::ActiveSession;
+use crate::identity::IdentityError;
+
+#[derive(Deserialize)]
+pub struct AnswerBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ceremony: String,
+    /// The browser's `PublicKeyCredential`, as JSON (base64url fields).
+    #[serde(default)]
+    credential: String,
+    #[serde(default)]
+    name: String,
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NameBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// The status and text key a refused passkey step answers with.
+fn refusal(e: &PasskeyError) -> Option<(StatusCode, &'static str)> {
+    Some(match e {
+        PasskeyError::Unavailable => (StatusCode::NOT_FOUND, "passkey_unavailable"),
+        PasskeyError::NoCeremony => (StatusCode::BAD_REQUEST, "passkey_no_ceremony"),
+        PasskeyError::Malformed => (StatusCode::BAD_REQUEST, "passkey_malformed"),
+        PasskeyError::Rejected => (StatusCode::UNAUTHORIZED, "passkey_rejected"),
+        PasskeyError::PossibleClone => (StatusCode::UNAUTHORIZED, "passkey_possible_clone"),
+        PasskeyError::AlreadyRegistered => (StatusCode::CONFLICT, "passkey_already_registered"),
+        PasskeyError::TooMany => (StatusCode::CONFLICT, "passkey_too_many"),
+        PasskeyError::Name(_) => (StatusCode::UNPROCESSABLE_ENTITY, "passkey_name_invalid"),
+        PasskeyError::NotFound => (StatusCode::NOT_FOUND, "passkey_not_found"),
+        PasskeyError::LastWayIn => (StatusCode::CONFLICT, "passkey_last_way_in"),
+        PasskeyError::Identity(_) => return None,
+    })
+}
+
+fn page_error(e: PasskeyError) -> PageError {
+    match e {
+        PasskeyError::Identity(IdentityError::Busy { retry_after }) => {
+            PageError::Busy { retry_after }
+        }
+        other => PageError::internal(other),
+    }
+}
+
+/// The options as JSON; `no-store`: a challenge is for one use.
+fn json_options(body: &impl serde::Serialize) -> Result<HttpResponse, PageError> {
+    let bytes = serde_json::to_vec(body).map_err(PageError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
+}
+
+/// A refusal of the JSON step, as JSON: `{"error": "<text>"}`.
+fn json_refusal(ctx: &PageCtx, e: PasskeyError) -> Result<HttpResponse, PageError> {
+    let Some((status, key)) = refusal(&e) else {
+        return Err(page_error(e));
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(serde_json::json!({ "error": ctx.text(key) }).to_string()))
+}
+
+async fn signed_in(ctx: &PageCtx) -> Result<Option<ActiveSession>, PageError> {
+    Ok(ctx.session().await?.filter(ActiveSession::is_authenticated))
+}
+
+/// `POST /t/{slug}/passkeys/sign-in/options`: starts a sign-in.
+pub async fn sign_in_options(
+    ctx: PageCtx,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    match ctx.state.identity.passkey_sign_in_start(&ctx.tenant).await {
+        Ok(started) => json_options(&started),
+        Err(e) => json_refusal(&ctx, e),
+    }
+}
+
+/// `POST /t/{slug}/passkeys/sign-in`: the browser's answer; on success the
+/// same next step as a password login (back to the app's request, or the
+/// account page).
+pub async fn sign_in(
+    mut ctx: PageCtx,
+    form: web::Form<AnswerBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    let return_to = ctx.resume(form.return_to.as_deref()).await;
+    let outcome = ctx
+        .state
+        .identity
+        .passkey_sign_in_finish(
+            &ctx.tenant,
+            &form.ceremony,
+            &form.credential,
+            &ctx.requester,
+            ctx.session_secret.as_deref(),
+        )
+        .await;
+    match outcome {
+        Ok(done) => {
+            let slug = ctx.tenant.slug.to_string();
+            ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
+            debug_assert_eq!(done.stage, SessionStage::Authenticated);
+            Ok(match return_to {
+                Some(back) => ctx.redirect_to(&back),
+                None => ctx.redirect("/account"),
+            })
+        }
+        Err(e) => {
+            let Some((status, key)) = refusal(&e) else {
+                return Err(page_error(e));
+            };
+            let providers = upstream_buttons(&ctx).await?;
+            ctx.render(
+                status,
+                "login.html",
+                context! {
+                    error => ctx.text(key), email => "", providers,
+                    passkeys => ctx.state.identity.passkeys_available(),
+                    passkey_refused => true,
+                },
+            )
+        }
+    }
+}
+
+/// `POST /t/{slug}/account/passkeys/options`: starts a registration for
+/// the signed-in user.
+pub async fn register_options(
+    ctx: PageCtx,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    let Some(session) = signed_in(&ctx).await? else {
+        return Ok(HttpResponse::Unauthorized()
+            .content_type("application/json")
+            .body(serde_json::json!({ "error": ctx.text("err_session_expired") }).to_string()));
+    };
+    match ctx
+        .state
+        .identity
+        .passkey_registration_start(&ctx.tenant, &session.user)
+        .await
+    {
+        Ok(started) => json_options(&started),
+        Err(e) => json_refusal(&ctx, e),
+    }
+}
+
+/// The account page's answer to a passkey form: back to the account page,
+/// or a message saying what was refused.
+fn account_answer(
+    ctx: &PageCtx,
+    done: Result<(), PasskeyError>,
+) -> Result<HttpResponse, PageError> {
+    match done {
+        Ok(()) => Ok(ctx.redirect("/account")),
+        Err(e) => {
+            let Some((status, key)) = refusal(&e) else {
+                return Err(page_error(e));
+            };
+            let message = ctx.text(key);
+            ctx.message(
+                status,
+                "account_title",
+                &message,
+                Some(("account_link", format!("{}/account", ctx.base()))),
+            )
+        }
+    }
+}
+
+/// `POST /t/{slug}/account/passkeys`: the browser's answer to a
+/// registration, from the account page or from the second-factor set-up a
+/// tenant that requires MFA asks for (then `return_to` may name the
+/// pending authorization request).
+pub async fn register(
+    mut ctx: PageCtx,
+    form: web::Form<AnswerBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    let return_to = ctx.resume(form.return_to.as_deref()).await;
+    let session = signed_in(&ctx).await?;
+    let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
+        return Ok(ctx.redirect("/login"));
+    };
+    let identity = &ctx.state.identity;
+    let added = identity
+        .passkey_registration_finish(
+            &ctx.tenant,
+            session.user.id,
+            &form.ceremony,
+            &form.credential,
+            &form.name,
+            &ctx.requester,
+        )
+        .await;
+    let added = match added {
+        Ok(added) => added,
+        Err(e) => return account_answer(&ctx, Err(e)),
+    };
+    if !session.is_multi_factor() {
+        // A second factor set up in this session, as after a TOTP
+        // enrolment: a privilege change, so the session gets a new id.
+        let new_secret = identity
+            .reissue_session(&ctx.tenant, &session, &secret, added.amr, &ctx.requester)
+            .await
+            .map_err(PageError::internal)?;
+        let slug = ctx.tenant.slug.to_string();
+        ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
+    }
+    Ok(match return_to {
+        Some(back) => ctx.redirect_to(&back),
+        None => ctx.redirect("/account"),
+    })
+}
+
+/// `POST /t/{slug}/account/passkeys/{id}/rename`.
+pub async fn rename(
+    ctx: PageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<NameBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    let Some(session) = signed_in(&ctx).await? else {
+        return Ok(ctx.redirect("/login"));
+    };
+    let (_, id) = path.into_inner();
+    let done = ctx
+        .state
+        .identity
+        .passkey_rename(
+            &ctx.tenant,
+            session.user.id,
+            &id,
+            &form.name,
+            &ctx.requester,
+        )
+        .await;
+    account_answer(&ctx, done)
+}
+
+/// `POST /t/{slug}/account/passkeys/{id}/delete`.
+pub async fn delete(
+    ctx: PageCtx,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    let Some(session) = signed_in(&ctx).await? else {
+        return Ok(ctx.redirect("/login"));
+    };
+    let (_, id) = path.into_inner();
+    let done = ctx
+        .state
+        .identity
+        .passkey_delete(&ctx.tenant, &session.user, &id, &ctx.requester)
+        .await;
+    account_answer(&ctx, done)
+}
+
+/// The user's passkeys as the account page lists them.
+pub async fn account_rows(
+    ctx: &PageCtx,
+    session: &ActiveSession,
+) -> Result<Vec<minijinja::Value>, PageError> {
+    let keys = ctx
+        .state
+        .identity
+        .passkeys_of(&ctx.tenant, session.user.id)
+        .await
+        .map_err(page_error)?;
+    Ok(keys
+        .iter()
+        .map(|k| {
+            context! {
+                id => &k.id, name => &k.name, synced => k.synced,
+                created => short_time(Some(k.created_at)),
+                last_used => short_time(k.last_used_at),
+            }
+        })
+        .collect())
+}
