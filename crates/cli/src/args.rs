@@ -185,17 +185,18 @@ pub enum TenantCommand {
     /// List a tenant's upstream identity providers, and the redirect URI to
     /// register at each.
     Upstreams { tenant: String },
-    /// Let the tenant's users sign in through an OpenID Connect provider
-    /// ("Continue with …"). The client secret is read from standard input.
+    /// Let the tenant's users sign in through an OpenID Connect or plain
+    /// OAuth 2.0 provider ("Continue with …"). The client secret is read
+    /// from standard input.
     AddUpstream {
         /// The tenant, by id or slug.
         tenant: String,
-        /// A known provider: google (sets the issuer, slug and name).
-        #[arg(long, conflicts_with = "issuer")]
-        preset: Option<String>,
-        /// Any OpenID Connect issuer (https).
+        /// A known provider: google, microsoft (with --issuer, your
+        /// directory's https://login.microsoftonline.com/TENANT_ID/v2.0),
+        /// github or facebook (sets the kind, endpoints, scopes, slug and
+        /// name).
         #[arg(long)]
-        issuer: Option<String>,
+        preset: Option<String>,
         /// In URLs: 2-32 lowercase letters, digits or `-`.
         #[arg(long)]
         slug: Option<String>,
@@ -205,9 +206,8 @@ pub enum TenantCommand {
         /// The client id registered at the provider.
         #[arg(long)]
         client_id: String,
-        /// Space-separated, with openid (default: openid email profile).
-        #[arg(long)]
-        scopes: Option<String>,
+        #[command(flatten)]
+        settings: Box<UpstreamSettingsArgs>,
     },
     /// Show or hide a provider's button (`true` or `false`).
     EnableUpstream {
@@ -218,6 +218,50 @@ pub enum TenantCommand {
     },
     /// Remove a provider and every user's link to it.
     RemoveUpstream { tenant: String, slug: String },
+}
+
+/// How an upstream provider is reached (what a preset does not set).
+#[derive(Args)]
+pub struct UpstreamSettingsArgs {
+    /// `oidc` (default: by --issuer) or `oauth2` (by the three endpoints).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// An OpenID Connect issuer (https).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// oauth2: where the browser signs in (https).
+    #[arg(long)]
+    pub authorization_url: Option<String>,
+    /// oauth2: where the code is redeemed (https).
+    #[arg(long)]
+    pub token_url: Option<String>,
+    /// oauth2: read with the access token; its fields name the person.
+    #[arg(long)]
+    pub userinfo_url: Option<String>,
+    /// oauth2: the userinfo field of the subject (default: id, else sub).
+    #[arg(long)]
+    pub subject_field: Option<String>,
+    /// oauth2: the userinfo field of the email (default: email).
+    #[arg(long)]
+    pub email_field: Option<String>,
+    /// oauth2: the field saying the email is verified (default: email_verified).
+    #[arg(long)]
+    pub email_verified_field: Option<String>,
+    /// oauth2: the userinfo field of the name (default: name).
+    #[arg(long)]
+    pub name_field: Option<String>,
+    /// oauth2: count every email the provider gives as verified (only for
+    /// a provider that checks them).
+    #[arg(long)]
+    pub trust_email: bool,
+    /// client_secret_basic (default for oidc) or client_secret_post
+    /// (default for oauth2).
+    #[arg(long)]
+    pub token_auth: Option<String>,
+    /// Space-separated; with openid for oidc (default: openid email
+    /// profile, or the preset's).
+    #[arg(long)]
+    pub scopes: Option<String>,
 }
 
 #[derive(Args)]

@@ -82,10 +82,45 @@ async fn upstream_lifecycle(engine: Engine) {
     assert!(!taken.status.success());
     assert!(stderr(&taken).contains("slug"), "{}", stderr(&taken));
 
+    // GitHub, a plain OAuth 2.0 preset; a generic OAuth 2.0 provider with
+    // an http endpoint is refused.
+    let github = add(&["--preset", "github", "--client-id", "Ov23li"], "s\n");
+    assert!(github.status.success(), "{}", stderr(&github));
+    assert!(stdout(&github).contains("oauth2"), "{}", stdout(&github));
+    let insecure = add(
+        &[
+            "--kind",
+            "oauth2",
+            "--slug",
+            "gen",
+            "--name",
+            "Gen",
+            "--authorization-url",
+            "http://idp.example/authorize",
+            "--token-url",
+            "https://idp.example/token",
+            "--userinfo-url",
+            "https://idp.example/me",
+            "--client-id",
+            "c",
+        ],
+        "s\n",
+    );
+    assert!(!insecure.status.success());
+    assert!(
+        stderr(&insecure).contains("authorization_url"),
+        "{}",
+        stderr(&insecure)
+    );
+
     let listed = tenant(&["upstreams", "acme"]);
     let out = stdout(&listed);
     assert!(
         out.contains("google") && out.contains("https://accounts.google.com"),
+        "{out}"
+    );
+    assert!(
+        out.contains("github") && out.contains("https://github.com/login/oauth/authorize"),
         "{out}"
     );
     assert!(!out.contains("idp.example"), "{out}");

@@ -1,7 +1,7 @@
 //! A name shown to people (a tenant's, a user's): trimmed, bounded, printable.
 pub const DISPLAY_NAME_MAX: usize = 100;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum DisplayNameError {
     #[error("display name must not be empty")]
     Empty,

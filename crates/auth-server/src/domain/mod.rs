@@ -21,5 +21,8 @@ pub mod team;
 pub mod tenant;
 pub mod tenant_settings;
 pub mod upstream;
+pub mod upstream_preset;
+pub mod upstream_settings;
+pub mod upstream_userinfo;
 pub mod user;
 pub mod user_import;

@@ -1,12 +1,15 @@
-//! Upstream identity providers: another OpenID Connect provider a tenant's
-//! users may sign in through ("Continue with Google"). The rules of their
-//! settings, and of what an upstream ID token must say before it names a
-//! user. No HTTP, no SQL.
+//! Upstream identity providers: another OpenID Connect provider, or a
+//! plain OAuth 2.0 one, a tenant's users may sign in through ("Continue
+//! with Google", "Continue with GitHub"). The rules of their names and
+//! clients, and of what an upstream ID token or userinfo answer must say
+//! before it names a user (how a provider is reached:
+//! [`super::upstream_settings`]). No HTTP, no SQL.
 use std::fmt;
 
 use url::Url;
 
 use super::display_name::{DisplayName, DisplayNameError};
+use super::upstream_settings::ProviderSettings;
 
 /// Where a provider's name goes in URLs (`/t/{tenant}/upstream/{slug}`):
 /// 2 to 32 lowercase letters, digits or `-`, starting with a letter.
@@ -40,41 +43,7 @@ impl fmt::Display for ProviderSlug {
     }
 }
 
-/// A known provider: its issuer and a name for the button. Generic
-/// OpenID Connect providers name their own issuer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preset {
-    Google,
-}
-
-impl Preset {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "google" => Some(Preset::Google),
-            _ => None,
-        }
-    }
-
-    pub fn issuer(self) -> &'static str {
-        match self {
-            Preset::Google => "https://accounts.google.com",
-        }
-    }
-
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Preset::Google => "Google",
-        }
-    }
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Preset::Google => "google",
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum UpstreamRuleError {
     #[error("slug: 2 to 32 lowercase letters, digits or `-`, starting with a letter")]
     Slug,
@@ -88,10 +57,26 @@ pub enum UpstreamRuleError {
     ClientId,
     #[error("client_secret: 1 to 512 characters")]
     ClientSecret,
-    #[error("scopes: space-separated, with `openid`, at most 20")]
+    #[error("scopes: space-separated, at most 20, with `openid` for an OpenID Connect provider")]
     Scopes,
-    #[error("preset: unknown (known: google)")]
+    #[error("preset: unknown (known: google, microsoft, github, facebook), or it cannot change")]
     Preset,
+    #[error("kind: `oidc` or `oauth2` (a preset's own kind)")]
+    Kind,
+    #[error("kind: a provider's kind cannot change; add another provider")]
+    KindFixed,
+    #[error("{0}: not a setting of this kind of provider")]
+    NotForKind(&'static str),
+    #[error("{0}: an absolute https URL without fragment or credentials")]
+    Endpoint(&'static str),
+    #[error("{0}: http is allowed only for loopback addresses when the operator allows private upstreams")]
+    InsecureEndpoint(&'static str),
+    #[error("claim_mapping.{0}: a field name of 1 to 64 letters, digits, `_` or `-`")]
+    ClaimField(&'static str),
+    #[error("token_auth: `client_secret_basic` or `client_secret_post`")]
+    TokenAuth,
+    #[error("issuer: Microsoft needs your directory's issuer, https://login.microsoftonline.com/{{tenant id}}/v2.0 with the tenant id a GUID (not common, organizations or consumers)")]
+    MicrosoftIssuer,
     #[error("give a preset or an issuer, not both")]
     PresetAndIssuer,
     #[error("{0}: required")]
@@ -149,21 +134,6 @@ pub fn parse_client_secret(text: &str) -> Result<String, UpstreamRuleError> {
         .ok_or(UpstreamRuleError::ClientSecret)
 }
 
-/// The scopes asked of the provider: `openid` always, `email` and
-/// `profile` by default.
-pub fn parse_scopes(text: Option<&str>) -> Result<String, UpstreamRuleError> {
-    let text = text.unwrap_or("openid email profile");
-    let scopes: Vec<&str> = text.split(' ').filter(|s| !s.is_empty()).collect();
-    let ok = scopes.contains(&"openid")
-        && scopes.len() <= 20
-        && scopes.iter().all(|s| {
-            s.bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
-        });
-    ok.then(|| scopes.join(" "))
-        .ok_or(UpstreamRuleError::Scopes)
-}
-
 /// `{PUBLIC_URL}/t/{slug}/upstream/callback`: the one redirect URI a tenant
 /// registers at each of its providers.
 pub fn callback_url(public_url: &Url, tenant_slug: &str) -> String {
@@ -178,11 +148,8 @@ pub fn callback_url(public_url: &Url, tenant_slug: &str) -> String {
 pub struct ProviderDraft {
     pub slug: ProviderSlug,
     pub display_name: DisplayName,
-    /// As given (and checked): discovery must name it exactly, so it is
-    /// not normalised (`Url` would add a `/` to a bare host).
-    pub issuer: String,
+    pub settings: ProviderSettings,
     pub client_id: String,
-    pub scopes: String,
     pub enabled: bool,
 }
 
@@ -194,10 +161,9 @@ pub struct UpstreamProvider {
     pub tenant_id: super::tenant::TenantId,
     pub slug: ProviderSlug,
     pub display_name: DisplayName,
-    pub issuer: String,
+    pub settings: ProviderSettings,
     pub client_id: String,
     pub client_secret_sealed: String,
-    pub scopes: String,
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -208,7 +174,7 @@ impl fmt::Debug for UpstreamProvider {
         f.debug_struct("UpstreamProvider")
             .field("id", &self.id)
             .field("slug", &self.slug)
-            .field("issuer", &self.issuer)
+            .field("settings", &self.settings)
             .field("client_id", &self.client_id)
             .field("client_secret_sealed", &service_kit::secret::REDACTED)
             .field("enabled", &self.enabled)
@@ -316,23 +282,6 @@ mod tests {
     }
 
     #[test]
-    fn scopes_always_hold_openid() {
-        assert_eq!(parse_scopes(None).as_deref(), Ok("openid email profile"));
-        assert_eq!(
-            parse_scopes(Some(" openid  email ")).as_deref(),
-            Ok("openid email")
-        );
-        assert_eq!(
-            parse_scopes(Some("email profile")),
-            Err(UpstreamRuleError::Scopes)
-        );
-        assert_eq!(
-            parse_scopes(Some("openid \"x")),
-            Err(UpstreamRuleError::Scopes)
-        );
-    }
-
-    #[test]
     fn client_credentials_are_bounded() {
         assert!(parse_client_id("abc.apps.googleusercontent.com").is_ok());
         assert_eq!(parse_client_id(""), Err(UpstreamRuleError::ClientId));
@@ -376,10 +325,16 @@ mod tests {
             tenant_id: super::super::tenant::TenantId::new(),
             slug: ProviderSlug::parse("google").expect("slug"),
             display_name: DisplayName::parse("Google").expect("name"),
-            issuer: "https://accounts.google.com".into(),
+            settings: ProviderSettings {
+                preset: None,
+                protocol: super::super::upstream_settings::Protocol::Oidc {
+                    issuer: "https://accounts.google.com".into(),
+                },
+                token_auth: super::super::upstream_settings::TokenAuth::ClientSecretBasic,
+                scopes: "openid".into(),
+            },
             client_id: "cid".into(),
             client_secret_sealed: "SEALED-SECRET".into(),
-            scopes: "openid".into(),
             enabled: true,
             created_at: 0,
             updated_at: 0,

@@ -12,6 +12,7 @@ pub mod sessions;
 pub mod signup;
 pub mod upstream;
 pub mod upstream_http;
+mod upstream_person;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,13 +1,15 @@
 //! Sign-in through an upstream OpenID Connect provider ("Continue with
-//! Google"), and linking such an account to a user.
+//! Google") or plain OAuth 2.0 provider ("Continue with GitHub"), and
+//! linking such an account to a user.
 //!
-//! The round trip (OIDC Core §3.1, RFC 9700 §2.1): `state`, `nonce` and a
-//! PKCE verifier are drawn per attempt and kept, sealed with the master key
-//! and bound to the tenant, in a short-lived cookie of the browser that
-//! started it, with where to go back (the pending authorization request).
-//! The callback checks `state`, redeems the code with the verifier, and
-//! validates the ID token fully: signature by a key of the provider's JWKS,
-//! `iss`, `aud` (and `azp`), `exp`, `iat`, and `nonce`.
+//! The round trip (OIDC Core §3.1, RFC 9700 §2.1): `state`, a PKCE
+//! verifier and, for OpenID Connect, a `nonce` are drawn per attempt and
+//! kept, sealed with the master key and bound to the tenant, in a
+//! short-lived cookie of the browser that started it, with where to go
+//! back (the pending authorization request). The callback checks `state`,
+//! redeems the code with the verifier, and learns the person (see
+//! [`super::upstream_person`]: a fully validated ID token, or the userinfo
+//! endpoint read with the access token).
 //!
 //! Accounts (ASVS 6.8.1): a user is found by (provider, subject), never by
 //! email alone. A first sign-in whose email no account has creates the
@@ -16,7 +18,6 @@
 //! password first and links the provider from the account page.
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use connectauth_verify::{ValidationConfig, Validator};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -29,6 +30,7 @@ use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
 use crate::domain::upstream::{UpstreamPerson, UpstreamProvider};
+use crate::domain::upstream_settings::Protocol;
 use crate::domain::user::{User, UserId, UserMetadata};
 use crate::i18n::Locale;
 use crate::store::upstream::LinkedIdentity;
@@ -59,6 +61,10 @@ pub enum UpstreamError {
     Provider(#[from] FetchError),
     #[error("the provider's ID token is not valid: {0}")]
     IdToken(String),
+    #[error("the provider's token endpoint gave no access token: {0}")]
+    Token(String),
+    #[error("the provider's userinfo answer names nobody: {0}")]
+    Userinfo(String),
     #[error("the provider shared no usable email address")]
     NoEmail,
     #[error("an account with this email exists: sign in with it, then link the provider")]
@@ -104,11 +110,13 @@ pub enum Intent {
 
 /// The attempt kept in the browser's cookie, sealed.
 #[derive(Serialize, Deserialize)]
-struct Attempt {
+pub(super) struct Attempt {
     provider_id: String,
     state: String,
-    nonce: String,
-    verifier: String,
+    /// OpenID Connect only: a plain OAuth 2.0 provider has no ID token.
+    #[serde(default)]
+    pub(super) nonce: Option<String>,
+    pub(super) verifier: String,
     return_to: Option<String>,
     link_user: Option<String>,
     expires_at: i64,
@@ -181,11 +189,14 @@ impl Identity {
             .await?
             .filter(|p| p.enabled)
             .ok_or(UpstreamError::UnknownProvider)?;
-        let metadata = self.upstream_http.discover(&provider.issuer).await?;
+        let mut location = self.authorization_endpoint(&provider).await?;
         let attempt = Attempt {
             provider_id: provider.id.clone(),
             state: random_token()?,
-            nonce: random_token()?,
+            nonce: match provider.settings.protocol {
+                Protocol::Oidc { .. } => Some(random_token()?),
+                Protocol::OAuth2(_) => None,
+            },
             verifier: random_token()?,
             return_to,
             link_user: match intent {
@@ -195,17 +206,23 @@ impl Identity {
             expires_at: self.now() + PENDING_SECS,
         };
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(attempt.verifier.as_bytes()));
-        let mut location = metadata.authorization_endpoint;
-        location
-            .query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &provider.client_id)
-            .append_pair("redirect_uri", &self.upstream_callback_url(tenant))
-            .append_pair("scope", &provider.scopes)
-            .append_pair("state", &attempt.state)
-            .append_pair("nonce", &attempt.nonce)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256");
+        {
+            let mut query = location.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &provider.client_id)
+                .append_pair("redirect_uri", &self.upstream_callback_url(tenant));
+            if !provider.settings.scopes.is_empty() {
+                query.append_pair("scope", &provider.settings.scopes);
+            }
+            query.append_pair("state", &attempt.state);
+            if let Some(nonce) = &attempt.nonce {
+                query.append_pair("nonce", nonce);
+            }
+            query
+                .append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", "S256");
+        }
         let json =
             serde_json::to_vec(&attempt).map_err(|e| IdentityError::Internal(e.to_string()))?;
         let sealed = self
@@ -341,70 +358,6 @@ impl Identity {
             return Err(UpstreamError::NoAttempt);
         }
         Ok(attempt)
-    }
-
-    /// Redeems the code and validates the ID token it brings.
-    async fn person_from(
-        &self,
-        tenant: &Tenant,
-        provider: &UpstreamProvider,
-        attempt: &Attempt,
-        code: &str,
-    ) -> Result<UpstreamPerson, UpstreamError> {
-        let metadata = self.upstream_http.discover(&provider.issuer).await?;
-        let secret = self
-            .keys
-            .open(
-                &provider.client_secret_sealed,
-                &secret_owner(provider.tenant_id, &provider.id),
-            )
-            .map_err(IdentityError::from)?;
-        let secret = String::from_utf8(secret)
-            .map_err(|_| IdentityError::Internal("sealed secret is not text".into()))?;
-        let answer = self
-            .upstream_http
-            .exchange(
-                &metadata.token_endpoint,
-                &provider.client_id,
-                &secret,
-                code,
-                &self.upstream_callback_url(tenant),
-                &attempt.verifier,
-            )
-            .await?;
-        let id_token = answer
-            .id_token
-            .ok_or_else(|| UpstreamError::IdToken("the token response has no id_token".into()))?;
-        let keys = self.upstream_http.jwks(&metadata.jwks_uri).await?;
-        let validator = Validator::new(ValidationConfig {
-            issuer: provider.issuer.clone(),
-            audience: provider.client_id.clone(),
-            required_typ: vec!["JWT".to_owned()],
-            required_claims: vec!["sub".to_owned(), "iat".to_owned()],
-            ..ValidationConfig::default()
-        })
-        .map_err(|e| IdentityError::Internal(e.to_string()))?;
-        let now = std::time::UNIX_EPOCH
-            + std::time::Duration::from_secs(u64::try_from(self.now()).unwrap_or(0));
-        let claims = validator
-            .validate_at(&id_token, &keys, now)
-            .map_err(|e| UpstreamError::IdToken(e.to_string()))?;
-        // OIDC Core §3.1.3.7: several audiences need `azp`, naming us.
-        let azp = claims.raw.get("azp").and_then(|v| v.as_str());
-        if (claims.aud.len() > 1 || azp.is_some()) && azp != Some(provider.client_id.as_str()) {
-            return Err(UpstreamError::IdToken("azp is not this client".into()));
-        }
-        let nonce = claims
-            .raw
-            .get("nonce")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        if !bool::from(nonce.as_bytes().ct_eq(attempt.nonce.as_bytes())) {
-            return Err(UpstreamError::IdToken(
-                "the nonce is not this attempt's".into(),
-            ));
-        }
-        UpstreamPerson::from_claims(&claims.raw).map_err(|e| UpstreamError::IdToken(e.into()))
     }
 
     /// A provider account no user has: a new user, unless an account has

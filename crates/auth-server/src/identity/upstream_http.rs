@@ -1,5 +1,5 @@
-//! Calls to upstream identity providers: discovery, JWKS and the token
-//! endpoint. Every call has a timeout, follows no redirect, reads at most
+//! Calls to upstream identity providers: discovery, JWKS, the token
+//! endpoint and (plain OAuth 2.0 providers) the userinfo endpoint. Every call has a timeout, follows no redirect, reads at most
 //! [`MAX_BODY`] bytes, and — unless the operator allows private upstreams —
 //! reaches only public addresses: names are resolved by a resolver that
 //! drops private, loopback and link-local addresses, and an address written
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::domain::upstream::PrivateUpstreams;
+use crate::domain::upstream_settings::TokenAuth;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -53,17 +54,41 @@ pub struct ProviderMetadata {
     pub jwks_uri: Url,
 }
 
-/// A token endpoint's answer (OIDC Core §3.1.3.3). `Debug` shows no token.
+/// A token endpoint's answer (RFC 6749 §5.1, OIDC Core §3.1.3.3), or
+/// its error (§5.2: GitHub says it with a 200). `Debug` shows no token.
 #[derive(Deserialize)]
 pub struct TokenAnswer {
     pub id_token: Option<String>,
+    pub access_token: Option<String>,
+    pub token_type: Option<String>,
+    pub error: Option<String>,
 }
 
 impl std::fmt::Debug for TokenAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenAnswer")
             .field("id_token", &self.id_token.as_ref().map(|_| "…"))
+            .field("access_token", &self.access_token.as_ref().map(|_| "…"))
+            .field("token_type", &self.token_type)
+            .field("error", &self.error)
             .finish()
+    }
+}
+
+/// How the client proves itself at a token endpoint. `Debug` shows no
+/// secret.
+pub struct ClientAuth<'a> {
+    pub method: TokenAuth,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
+impl std::fmt::Debug for ClientAuth<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientAuth")
+            .field("method", &self.method)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -135,32 +160,65 @@ impl UpstreamHttp {
         })
     }
 
-    /// Redeems `code` at the token endpoint (client_secret_basic, PKCE).
+    /// Redeems `code` at the token endpoint (with PKCE), the client
+    /// authenticated as `auth` says. An error answer (RFC 6749 §5.2) is a
+    /// `TokenAnswer` with `error` when the provider says it with a 200
+    /// (GitHub), a `Status` otherwise.
     pub async fn exchange(
         &self,
         endpoint: &Url,
-        client_id: &str,
-        client_secret: &str,
+        auth: &ClientAuth<'_>,
         code: &str,
         redirect_uri: &str,
         verifier: &str,
     ) -> Result<TokenAnswer, FetchError> {
-        // RFC 6749 §2.3.1: the credentials are form-encoded before Basic.
-        let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let request = self
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        let mut request = self
             .client
             .post(endpoint.clone())
-            .basic_auth(form(client_id), Some(form(client_secret)))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", verifier),
-            ]);
-        let body = self.read(request, endpoint).await?;
+            .header(reqwest::header::ACCEPT, "application/json");
+        match auth.method {
+            TokenAuth::ClientSecretBasic => {
+                // RFC 6749 §2.3.1: the credentials are form-encoded before Basic.
+                let encode = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                request =
+                    request.basic_auth(encode(auth.client_id), Some(encode(auth.client_secret)));
+            }
+            TokenAuth::ClientSecretPost => {
+                form.push(("client_id", auth.client_id));
+                form.push(("client_secret", auth.client_secret));
+            }
+        }
+        let body = self.read(request.form(&form), endpoint).await?;
         serde_json::from_slice(&body).map_err(|e| FetchError::Format {
             url: endpoint.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// A JSON document read with the access token as a bearer token (RFC
+    /// 6750 §2.1): a plain OAuth 2.0 provider's userinfo, or GitHub's
+    /// list of a person's addresses.
+    pub async fn get_with_token(
+        &self,
+        url: &Url,
+        access_token: &str,
+    ) -> Result<serde_json::Value, FetchError> {
+        let request = self
+            .client
+            .get(url.clone())
+            .bearer_auth(access_token)
+            .header(reqwest::header::ACCEPT, "application/json");
+        let body = self.read(request, url).await?;
+        serde_json::from_slice(&body).map_err(|e| FetchError::Format {
+            url: url.to_string(),
             detail: e.to_string(),
         })
     }

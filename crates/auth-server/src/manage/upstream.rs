@@ -10,37 +10,38 @@ use super::ManageError;
 use crate::domain::display_name::DisplayName;
 use crate::domain::tenant::TenantId;
 use crate::domain::upstream::{
-    callback_url, parse_client_id, parse_client_secret, parse_issuer, parse_scopes, Preset,
-    PrivateUpstreams, ProviderDraft, ProviderSlug, UpstreamProvider, UpstreamRuleError,
+    callback_url, parse_client_id, parse_client_secret, PrivateUpstreams, ProviderDraft,
+    ProviderSlug, UpstreamProvider, UpstreamRuleError,
 };
+use crate::domain::upstream_settings::{change_settings, parse_settings, SettingsInput};
 use crate::identity::upstream::secret_owner;
 use crate::identity::IdentityError;
 use crate::keys::sealed::MasterKeys;
 use crate::store::upstream::UpstreamStore;
 
 /// A provider's settings as asked: for a new provider, `client_id`,
-/// `client_secret` and a `preset` or an `issuer` are required; for a
-/// change, what is absent stays. `Debug` shows no secret.
+/// `client_secret` and a preset, an issuer or (kind `oauth2`) the
+/// endpoints are required; for a change, what is absent stays. `Debug`
+/// shows no secret.
 #[derive(Default)]
 pub struct ProviderInput {
-    pub preset: Option<String>,
     pub slug: Option<String>,
     pub display_name: Option<String>,
-    pub issuer: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
-    pub scopes: Option<String>,
     pub enabled: Option<bool>,
+    /// How the provider is reached (preset, kind, issuer, endpoints,
+    /// mapping, scopes): the rules are in the domain.
+    pub settings: SettingsInput,
 }
 
 impl std::fmt::Debug for ProviderInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderInput")
-            .field("preset", &self.preset)
             .field("slug", &self.slug)
-            .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -91,19 +92,8 @@ impl Upstreams {
         tenant: TenantId,
         input: ProviderInput,
     ) -> Result<UpstreamProvider, ManageError> {
-        let private = self.private;
-        let preset = match input.preset.as_deref() {
-            Some(name) => Some(Preset::parse(name).ok_or(UpstreamRuleError::Preset)?),
-            None => None,
-        };
-        let issuer = match (preset, input.issuer.as_deref()) {
-            (Some(_), Some(_)) => return Err(UpstreamRuleError::PresetAndIssuer.into()),
-            (Some(p), None) => p.issuer(),
-            (None, Some(text)) => text,
-            (None, None) => return Err(UpstreamRuleError::Missing("issuer or preset").into()),
-        };
-        parse_issuer(issuer, private)?;
-        let issuer = issuer.to_owned();
+        let settings = parse_settings(&input.settings, self.private)?;
+        let preset = settings.preset;
         let slug = match (input.slug.as_deref(), preset) {
             (Some(s), _) => ProviderSlug::parse(s)?,
             (None, Some(p)) => ProviderSlug::parse(p.slug())?,
@@ -119,14 +109,13 @@ impl Upstreams {
         let draft = ProviderDraft {
             slug,
             display_name,
-            issuer,
+            settings,
             client_id: parse_client_id(
                 input
                     .client_id
                     .as_deref()
                     .ok_or(UpstreamRuleError::Missing("client_id"))?,
             )?,
-            scopes: parse_scopes(input.scopes.as_deref())?,
             enabled: input.enabled.unwrap_or(true),
         };
         let secret = parse_client_secret(
@@ -141,7 +130,12 @@ impl Upstreams {
             .store
             .create(&id, tenant, &draft, &sealed, self.clock.now())
             .await?;
-        tracing::info!(tenant_id = %tenant, provider = %provider.slug, "upstream provider added");
+        tracing::info!(
+            tenant_id = %tenant,
+            provider = %provider.slug,
+            kind = provider.settings.protocol.kind().as_str(),
+            "upstream provider added"
+        );
         Ok(provider)
     }
 
@@ -152,11 +146,7 @@ impl Upstreams {
         id: &str,
         input: ProviderInput,
     ) -> Result<UpstreamProvider, ManageError> {
-        if input.preset.is_some() {
-            return Err(UpstreamRuleError::Preset.into());
-        }
         let current = self.store.get(tenant, id).await?;
-        let private = self.private;
         let draft = ProviderDraft {
             slug: match input.slug.as_deref() {
                 Some(s) => ProviderSlug::parse(s)?,
@@ -166,13 +156,8 @@ impl Upstreams {
                 Some(n) => DisplayName::parse(n).map_err(UpstreamRuleError::from)?,
                 None => current.display_name.clone(),
             },
-            issuer: {
-                let issuer = input.issuer.unwrap_or_else(|| current.issuer.clone());
-                parse_issuer(&issuer, private)?;
-                issuer
-            },
+            settings: change_settings(&current.settings, &input.settings, self.private)?,
             client_id: parse_client_id(input.client_id.as_deref().unwrap_or(&current.client_id))?,
-            scopes: parse_scopes(Some(input.scopes.as_deref().unwrap_or(&current.scopes)))?,
             enabled: input.enabled.unwrap_or(current.enabled),
         };
         let sealed = match input.client_secret.as_deref() {

@@ -7,11 +7,54 @@ use super::{is_unique_violation, parse_id, StoreError};
 use crate::domain::display_name::DisplayName;
 use crate::domain::tenant::TenantId;
 use crate::domain::upstream::{ProviderDraft, ProviderSlug, UpstreamProvider};
+use crate::domain::upstream_settings::{
+    ClaimMapping, MappingInput, OAuth2Settings, Preset, Protocol, ProviderKind, ProviderSettings,
+    TokenAuth,
+};
 use crate::domain::user::UserId;
 
 const COLUMNS: &str =
-    "id, tenant_id, slug, display_name, issuer, client_id, client_secret_sealed, \
-scopes, enabled, created_at, updated_at";
+    "id, tenant_id, slug, display_name, kind, issuer, client_id, client_secret_sealed, \
+scopes, enabled, created_at, updated_at, preset, token_auth, authorization_url, token_url, \
+userinfo_url, subject_field, email_field, email_verified_field, name_field, trust_email";
+
+/// A provider's settings as the columns hold them (see the migration
+/// `upstream_oauth2`: an `oauth2` row's issuer is '').
+struct SettingsColumns<'a> {
+    kind: &'static str,
+    issuer: &'a str,
+    preset: Option<&'static str>,
+    token_auth: &'static str,
+    authorization_url: Option<&'a str>,
+    token_url: Option<&'a str>,
+    userinfo_url: Option<&'a str>,
+    subject_field: Option<&'a str>,
+    email_field: Option<&'a str>,
+    email_verified_field: Option<&'a str>,
+    name_field: Option<&'a str>,
+    trust_email: Option<i64>,
+}
+
+fn columns_of(s: &ProviderSettings) -> SettingsColumns<'_> {
+    let oauth2 = match &s.protocol {
+        Protocol::OAuth2(o) => Some(o),
+        Protocol::Oidc { .. } => None,
+    };
+    SettingsColumns {
+        kind: s.protocol.kind().as_str(),
+        issuer: s.protocol.issuer().unwrap_or(""),
+        preset: s.preset.map(Preset::slug),
+        token_auth: s.token_auth.as_str(),
+        authorization_url: oauth2.map(|o| o.authorization_url.as_str()),
+        token_url: oauth2.map(|o| o.token_url.as_str()),
+        userinfo_url: oauth2.map(|o| o.userinfo_url.as_str()),
+        subject_field: oauth2.and_then(|o| o.mapping.subject.as_deref()),
+        email_field: oauth2.map(|o| o.mapping.email.as_str()),
+        email_verified_field: oauth2.map(|o| o.mapping.email_verified.as_str()),
+        name_field: oauth2.map(|o| o.mapping.name.as_str()),
+        trust_email: oauth2.map(|o| i64::from(o.trust_email)),
+    }
+}
 
 /// A user's account at one provider, as the account page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,27 +87,40 @@ impl UpstreamStore {
         client_secret_sealed: &str,
         now: i64,
     ) -> Result<UpstreamProvider, StoreError> {
+        let c = columns_of(&draft.settings);
         sqlx::query(&format!(
-            "INSERT INTO upstream_providers ({COLUMNS}, kind) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 'oidc')"
+            "INSERT INTO upstream_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(id)
         .bind(tenant.to_string())
         .bind(draft.slug.as_ref())
         .bind(draft.display_name.as_ref())
-        .bind(&draft.issuer)
+        .bind(c.kind)
+        .bind(c.issuer)
         .bind(&draft.client_id)
         .bind(client_secret_sealed)
-        .bind(&draft.scopes)
+        .bind(&draft.settings.scopes)
         .bind(i64::from(draft.enabled))
         .bind(now)
+        .bind(c.preset)
+        .bind(c.token_auth)
+        .bind(c.authorization_url)
+        .bind(c.token_url)
+        .bind(c.userinfo_url)
+        .bind(c.subject_field)
+        .bind(c.email_field)
+        .bind(c.email_verified_field)
+        .bind(c.name_field)
+        .bind(c.trust_email)
         .execute(&self.pool)
         .await
         .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
         self.get(tenant, id).await
     }
 
-    /// Replaces every setting; the sealed secret only when one is given.
+    /// Replaces every setting (the kind stays: the use case refuses a
+    /// change); the sealed secret only when one is given.
     pub async fn update(
         &self,
         tenant: TenantId,
@@ -73,21 +129,35 @@ impl UpstreamStore {
         client_secret_sealed: Option<&str>,
         now: i64,
     ) -> Result<UpstreamProvider, StoreError> {
+        let c = columns_of(&draft.settings);
         let done = sqlx::query(
             "UPDATE upstream_providers SET slug = $1, display_name = $2, issuer = $3, client_id = $4, \
              client_secret_sealed = COALESCE($5, client_secret_sealed), scopes = $6, enabled = $7, \
-             updated_at = $8 WHERE tenant_id = $9 AND id = $10",
+             updated_at = $8, token_auth = $9, authorization_url = $10, token_url = $11, \
+             userinfo_url = $12, subject_field = $13, email_field = $14, email_verified_field = $15, \
+             name_field = $16, trust_email = $17 \
+             WHERE tenant_id = $18 AND id = $19 AND kind = $20",
         )
         .bind(draft.slug.as_ref())
         .bind(draft.display_name.as_ref())
-        .bind(&draft.issuer)
+        .bind(c.issuer)
         .bind(&draft.client_id)
         .bind(client_secret_sealed)
-        .bind(&draft.scopes)
+        .bind(&draft.settings.scopes)
         .bind(i64::from(draft.enabled))
         .bind(now)
+        .bind(c.token_auth)
+        .bind(c.authorization_url)
+        .bind(c.token_url)
+        .bind(c.userinfo_url)
+        .bind(c.subject_field)
+        .bind(c.email_field)
+        .bind(c.email_verified_field)
+        .bind(c.name_field)
+        .bind(c.trust_email)
         .bind(tenant.to_string())
         .bind(id)
+        .bind(c.kind)
         .execute(&self.pool)
         .await
         .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
@@ -291,13 +361,62 @@ fn provider_from_row(row: &AnyRow) -> Result<UpstreamProvider, StoreError> {
         })?,
         slug: ProviderSlug::parse(&slug).map_err(|_| corrupt("slug"))?,
         display_name: DisplayName::parse(&name).map_err(|_| corrupt("display_name"))?,
-        issuer: row.try_get("issuer")?,
+        settings: settings_from_row(row, &corrupt)?,
         client_id: row.try_get("client_id")?,
         client_secret_sealed: row.try_get("client_secret_sealed")?,
-        scopes: row.try_get("scopes")?,
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         id,
+    })
+}
+
+fn settings_from_row(
+    row: &AnyRow,
+    corrupt: &dyn Fn(&str) -> StoreError,
+) -> Result<ProviderSettings, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let kind = ProviderKind::parse(&kind).map_err(|_| corrupt("kind"))?;
+    let preset = match row.try_get::<Option<String>, _>("preset")? {
+        Some(name) => Some(Preset::parse(&name).ok_or_else(|| corrupt("preset"))?),
+        None => None,
+    };
+    let token_auth = match row.try_get::<Option<String>, _>("token_auth")? {
+        Some(text) => TokenAuth::parse(&text).map_err(|_| corrupt("token_auth"))?,
+        None if kind == ProviderKind::Oidc => TokenAuth::ClientSecretBasic,
+        None => TokenAuth::ClientSecretPost,
+    };
+    let protocol = match kind {
+        ProviderKind::Oidc => Protocol::Oidc {
+            issuer: row.try_get("issuer")?,
+        },
+        ProviderKind::OAuth2 => {
+            let url = |column: &str| -> Result<url::Url, StoreError> {
+                let text: Option<String> = row.try_get(column)?;
+                text.as_deref()
+                    .and_then(|t| url::Url::parse(t).ok())
+                    .ok_or_else(|| corrupt(column))
+            };
+            let mapping = ClaimMapping::parse(&MappingInput {
+                subject: row.try_get("subject_field")?,
+                email: row.try_get("email_field")?,
+                email_verified: row.try_get("email_verified_field")?,
+                name: row.try_get("name_field")?,
+            })
+            .map_err(|_| corrupt("claim mapping"))?;
+            Protocol::OAuth2(Box::new(OAuth2Settings {
+                authorization_url: url("authorization_url")?,
+                token_url: url("token_url")?,
+                userinfo_url: url("userinfo_url")?,
+                mapping,
+                trust_email: row.try_get::<Option<i64>, _>("trust_email")?.unwrap_or(0) != 0,
+            }))
+        }
+    };
+    Ok(ProviderSettings {
+        preset,
+        protocol,
+        token_auth,
+        scopes: row.try_get("scopes")?,
     })
 }

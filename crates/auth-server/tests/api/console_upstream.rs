@@ -335,3 +335,116 @@ both_engines!(
     a_viewer_sees_sign_in_methods_and_changes_nothing,
     viewer_sees_and_changes_nothing
 );
+
+async fn owner_adds_oauth2_providers(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let web = platform_user(&app, OWNER).await;
+    let tenant = onboarded(&app, &web, "startup", "Startup").await;
+    let page = web.get(PAGE).await;
+    for choice in ["github", "facebook", "microsoft", "oauth2"] {
+        assert!(
+            page.contains(&format!("<option value=\"{choice}\"")),
+            "{choice}: {}",
+            page.body
+        );
+    }
+
+    // GitHub: the preset fills the endpoints, scopes, slug and name.
+    let added = web
+        .post(
+            PAGE,
+            &[
+                ("kind", "github"),
+                ("client_id", "Ov23li-startup"),
+                ("client_secret", "gh-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let list = providers(&app, &tenant).await;
+    let github = by_slug(&list, "github");
+    assert_eq!(github["kind"], "oauth2");
+    assert_eq!(
+        github["authorization_url"],
+        "https://github.com/login/oauth/authorize"
+    );
+    assert_eq!(github["scopes"], "read:user user:email");
+    assert!(login_button(&app, "github").await);
+    let page = web.get(PAGE).await;
+    assert!(
+        page.contains("<code>https://github.com/login/oauth/authorize</code>"),
+        "{}",
+        page.body
+    );
+
+    // Another OAuth 2.0 provider with an http endpoint: refused, as typed.
+    let refused = web
+        .post(
+            PAGE,
+            &[
+                ("kind", "oauth2"),
+                ("slug", "gitea"),
+                ("display_name", "Gitea"),
+                (
+                    "authorization_url",
+                    "https://git.startup.example/login/oauth/authorize",
+                ),
+                (
+                    "token_url",
+                    "http://git.startup.example/login/oauth/access_token",
+                ),
+                ("userinfo_url", "https://git.startup.example/api/v1/user"),
+                ("client_id", "cid"),
+                ("client_secret", "typed-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.contains("Not saved: token_url:"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.contains("value=\"http://git.startup.example/login/oauth/access_token\""),
+        "the form as typed"
+    );
+    assert!(!refused.contains("typed-secret"), "but for its secret");
+    assert_eq!(providers(&app, &tenant).await.len(), 1, "nothing stored");
+
+    // Mended: stored with its own subject field and the tenant's trust.
+    let added = web
+        .post(
+            PAGE,
+            &[
+                ("kind", "oauth2"),
+                ("slug", "gitea"),
+                ("display_name", "Gitea"),
+                (
+                    "authorization_url",
+                    "https://git.startup.example/login/oauth/authorize",
+                ),
+                (
+                    "token_url",
+                    "https://git.startup.example/login/oauth/access_token",
+                ),
+                ("userinfo_url", "https://git.startup.example/api/v1/user"),
+                ("subject_field", "login"),
+                ("trust_email", "on"),
+                ("client_id", "cid"),
+                ("client_secret", "typed-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let list = providers(&app, &tenant).await;
+    let gitea = by_slug(&list, "gitea");
+    assert_eq!(gitea["claim_mapping"]["subject"], "login");
+    assert_eq!(gitea["trust_email"], true);
+    assert_eq!(gitea["scopes"], "");
+}
+
+both_engines!(
+    an_owner_adds_github_and_another_oauth2_provider_in_the_console,
+    owner_adds_oauth2_providers
+);

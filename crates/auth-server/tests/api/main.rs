@@ -61,6 +61,7 @@ mod tenant_settings;
 mod tenant_store;
 mod tenants;
 mod upstream_login;
+mod upstream_oauth2;
 mod user_admin;
 mod user_import;
 mod userinfo;

@@ -107,7 +107,7 @@ async fn round_trip(app: &TestApp, web: &Web, start: Page) -> Page {
 
 /// Where a signed-in answer sends the browser next (a page whose refresh
 /// and link go there: see the callback handler).
-fn next_of(page: &Page) -> String {
+pub(crate) fn next_of(page: &Page) -> String {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.contains("http-equiv=\"refresh\""), "{}", page.body);
     page.between("<a href=\"", "\" class=\"button\" id=\"continue\"")

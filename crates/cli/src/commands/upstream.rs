@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 use auth_server::domain::upstream::PrivateUpstreams;
+use auth_server::domain::upstream_settings::{MappingInput, SettingsInput};
 use auth_server::manage::upstream::{ProviderInput, UpstreamParts};
 use auth_server::manage::{ManageError, Upstreams};
 use auth_server::store::tenants::TenantStore;
@@ -16,7 +17,7 @@ use service_kit::config::Loader;
 use url::Url;
 
 use super::tenant::find;
-use crate::args::TenantCommand;
+use crate::args::{TenantCommand, UpstreamSettingsArgs};
 use crate::{environment, services};
 
 fn refused(e: ManageError) -> anyhow::Error {
@@ -67,45 +68,49 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
                 upstreams.callback_url(&tenant)
             );
             println!(
-                "{:<16}  {:<8}  {:<40}  client id",
-                "slug", "enabled", "issuer"
+                "{:<16}  {:<8}  {:<6}  {:<45}  client id",
+                "slug", "enabled", "kind", "issuer or sign-in URL"
             );
             for p in upstreams.list(tenant.id).await.map_err(refused)? {
                 println!(
-                    "{:<16}  {:<8}  {:<40}  {}",
-                    p.slug, p.enabled, p.issuer, p.client_id
+                    "{:<16}  {:<8}  {:<6}  {:<45}  {}",
+                    p.slug,
+                    p.enabled,
+                    p.settings.protocol.kind().as_str(),
+                    p.settings.protocol.sign_in_origin(),
+                    p.client_id
                 );
             }
         }
         TenantCommand::AddUpstream {
             tenant,
             preset,
-            issuer,
             slug,
             name,
             client_id,
-            scopes,
+            settings,
         } => {
             let tenant = find(&tenants, &tenant).await?;
             let created = upstreams
                 .create(
                     tenant.id,
                     ProviderInput {
-                        preset,
                         slug,
                         display_name: name,
-                        issuer,
                         client_id: Some(client_id),
                         client_secret: Some(secret_from_stdin()?),
-                        scopes,
                         enabled: Some(true),
+                        settings: settings_input(preset, settings),
                     },
                 )
                 .await
                 .map_err(refused)?;
             println!(
-                "added upstream provider {} ({}) to tenant {}; its button shows on the login page",
-                created.slug, created.issuer, tenant.slug
+                "added upstream provider {} ({}, {}) to tenant {}; its button shows on the login page",
+                created.slug,
+                created.settings.protocol.kind().as_str(),
+                created.settings.protocol.sign_in_origin(),
+                tenant.slug
             );
             println!(
                 "register at the provider: {}",
@@ -164,4 +169,24 @@ async fn provider_id(
         .find(|p| p.slug.as_ref() == slug)
         .map(|p| p.id)
         .ok_or_else(|| anyhow!("the tenant has no upstream provider `{slug}`"))
+}
+
+fn settings_input(preset: Option<String>, a: Box<UpstreamSettingsArgs>) -> SettingsInput {
+    SettingsInput {
+        preset,
+        kind: a.kind,
+        issuer: a.issuer,
+        authorization_url: a.authorization_url,
+        token_url: a.token_url,
+        userinfo_url: a.userinfo_url,
+        mapping: MappingInput {
+            subject: a.subject_field,
+            email: a.email_field,
+            email_verified: a.email_verified_field,
+            name: a.name_field,
+        },
+        trust_email: a.trust_email.then_some(true),
+        token_auth: a.token_auth,
+        scopes: a.scopes,
+    }
 }

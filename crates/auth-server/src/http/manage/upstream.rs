@@ -1,6 +1,7 @@
 //! `/manage/v1/tenants/{id}/upstream-providers`: the identity providers a
-//! tenant's users may sign in through (a preset such as Google, or any
-//! OpenID Connect provider). The client secret is write-only.
+//! tenant's users may sign in through (a preset such as Google or GitHub,
+//! any OpenID Connect provider, or any plain OAuth 2.0 provider with a
+//! userinfo endpoint). The client secret is write-only.
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -15,42 +16,111 @@ use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
 use crate::domain::tenant::Tenant;
 use crate::domain::upstream::UpstreamProvider;
+use crate::domain::upstream_settings::{MappingInput, Protocol, SettingsInput};
 use crate::http::extract::ManageCaller;
 use crate::manage::upstream::ProviderInput;
 use crate::state::AppState;
 
-/// A new upstream provider: a `preset` (`google`) or an `issuer`, and the
-/// client registered there (its redirect URI is the `callback_url` of any
-/// provider answer: `{PUBLIC_URL}/t/{slug}/upstream/callback`).
+/// Which fields of a plain OAuth 2.0 provider's userinfo answer name the
+/// person: each a top-level field name (letters, digits, `_`, `-`).
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimMappingBody {
+    /// The subject (a string or an integer). Default `id`, else `sub`.
+    #[schema(example = "id")]
+    subject: Option<String>,
+    /// Default `email`.
+    email: Option<String>,
+    /// A boolean (or "true") saying the email is verified. Default
+    /// `email_verified`; an email without it counts as unverified.
+    email_verified: Option<String>,
+    /// Default `name`.
+    name: Option<String>,
+}
+
+impl ClaimMappingBody {
+    fn input(self) -> MappingInput {
+        MappingInput {
+            subject: self.subject,
+            email: self.email,
+            email_verified: self.email_verified,
+            name: self.name,
+        }
+    }
+}
+
+/// A new upstream provider: a `preset` (`google`, `microsoft`, `github`,
+/// `facebook`), or a `kind` with an `issuer` (`oidc`, the default) or
+/// the three endpoints (`oauth2`); and the client registered there (its
+/// redirect URI is the `callback_url` of any provider answer:
+/// `{PUBLIC_URL}/t/{slug}/upstream/callback`).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProviderBody {
-    /// `google`; sets the issuer, and the slug and name unless given.
-    #[schema(example = "google")]
+    /// `google`, `microsoft`, `github` or `facebook`: sets the kind, the
+    /// issuer or endpoints, the scopes, and the slug and name unless
+    /// given. `microsoft` needs `issuer`: your directory's
+    /// `https://login.microsoftonline.com/{tenant id}/v2.0`. `github`
+    /// takes the endpoints of a GitHub Enterprise Server instead of
+    /// github.com's.
+    #[schema(example = "github")]
     preset: Option<String>,
+    /// `oidc` (default: an OpenID Connect provider, by its issuer) or
+    /// `oauth2` (a plain OAuth 2.0 provider, by its endpoints).
+    #[schema(example = "oauth2")]
+    kind: Option<String>,
     /// In URLs and button ids: 2–32 lowercase letters, digits or `-`.
     slug: Option<String>,
     /// On the button: "Continue with {display_name}".
     display_name: Option<String>,
-    /// An OpenID Connect issuer (https; discovery must name it exactly).
+    /// `oidc`: the issuer (https; discovery must name it exactly).
     #[schema(example = "https://accounts.example.com")]
     issuer: Option<String>,
+    /// `oauth2`: where the browser signs in (https).
+    #[schema(example = "https://github.com/login/oauth/authorize")]
+    authorization_url: Option<String>,
+    /// `oauth2`: where the code is redeemed (https; asked for JSON).
+    #[schema(example = "https://github.com/login/oauth/access_token")]
+    token_url: Option<String>,
+    /// `oauth2`: read with the access token; its JSON object names the
+    /// person through `claim_mapping`.
+    #[schema(example = "https://api.github.com/user")]
+    userinfo_url: Option<String>,
+    /// `oauth2`: which userinfo fields name the person.
+    claim_mapping: Option<ClaimMappingBody>,
+    /// `oauth2`: count every email the provider gives as verified (for a
+    /// provider that vouches for its emails without saying so, such as
+    /// Facebook). Default false: a new account's email is then proved by
+    /// mail, and an email an account already has links nothing.
+    trust_email: Option<bool>,
+    /// How the client authenticates at the token endpoint:
+    /// `client_secret_basic` (default for `oidc`) or `client_secret_post`
+    /// (default for `oauth2`).
+    token_auth: Option<String>,
     client_id: String,
     /// Sealed at once; never shown again.
     client_secret: String,
-    /// Space-separated, with `openid`. Default `openid email profile`.
+    /// Space-separated. `oidc`: with `openid`, default `openid email
+    /// profile`; `oauth2`: the provider's own (a preset's by default).
     scopes: Option<String>,
     /// Shown on the login page. Default true.
     enabled: Option<bool>,
 }
 
-/// A change: what is absent stays.
+/// A change: what is absent stays. The kind and preset never change.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProviderBody {
     slug: Option<String>,
     display_name: Option<String>,
     issuer: Option<String>,
+    authorization_url: Option<String>,
+    token_url: Option<String>,
+    userinfo_url: Option<String>,
+    /// The fields named change; the others stay.
+    claim_mapping: Option<ClaimMappingBody>,
+    trust_email: Option<bool>,
+    token_auth: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
     scopes: Option<String>,
@@ -63,7 +133,23 @@ pub struct ProviderView {
     id: String,
     slug: String,
     display_name: String,
-    issuer: String,
+    /// `oidc` or `oauth2`.
+    kind: String,
+    /// The preset it was made from, if any.
+    preset: Option<String>,
+    /// `oidc` only.
+    issuer: Option<String>,
+    /// `oauth2` only.
+    authorization_url: Option<String>,
+    /// `oauth2` only.
+    token_url: Option<String>,
+    /// `oauth2` only.
+    userinfo_url: Option<String>,
+    /// `oauth2` only; `subject` absent means `id`, else `sub`.
+    claim_mapping: Option<ClaimMappingBody>,
+    /// `oauth2` only.
+    trust_email: Option<bool>,
+    token_auth: String,
     client_id: String,
     scopes: String,
     enabled: bool,
@@ -82,14 +168,32 @@ pub struct ProviderList {
 }
 
 fn view(state: &AppState, tenant: &Tenant, p: UpstreamProvider) -> ProviderView {
+    let settings = p.settings;
+    let oauth2 = match &settings.protocol {
+        Protocol::OAuth2(o) => Some(o),
+        Protocol::Oidc { .. } => None,
+    };
     ProviderView {
         callback_url: state.manage.upstreams.callback_url(tenant),
         id: p.id,
         slug: p.slug.to_string(),
         display_name: p.display_name.as_ref().to_owned(),
-        issuer: p.issuer,
+        kind: settings.protocol.kind().as_str().to_owned(),
+        preset: settings.preset.map(|p| p.slug().to_owned()),
+        issuer: settings.protocol.issuer().map(str::to_owned),
+        authorization_url: oauth2.map(|o| o.authorization_url.to_string()),
+        token_url: oauth2.map(|o| o.token_url.to_string()),
+        userinfo_url: oauth2.map(|o| o.userinfo_url.to_string()),
+        claim_mapping: oauth2.map(|o| ClaimMappingBody {
+            subject: o.mapping.subject.clone(),
+            email: Some(o.mapping.email.clone()),
+            email_verified: Some(o.mapping.email_verified.clone()),
+            name: Some(o.mapping.name.clone()),
+        }),
+        trust_email: oauth2.map(|o| o.trust_email),
+        token_auth: settings.token_auth.as_str().to_owned(),
         client_id: p.client_id,
-        scopes: p.scopes,
+        scopes: settings.scopes,
         enabled: p.enabled,
         created_at: rfc3339(p.created_at),
         updated_at: rfc3339(p.updated_at),
@@ -124,14 +228,26 @@ pub async fn create_provider(
         .create(
             tenant.id,
             ProviderInput {
-                preset: body.preset,
                 slug: body.slug,
                 display_name: body.display_name,
-                issuer: body.issuer,
                 client_id: Some(body.client_id),
                 client_secret: Some(body.client_secret),
-                scopes: body.scopes,
                 enabled: body.enabled,
+                settings: SettingsInput {
+                    preset: body.preset,
+                    kind: body.kind,
+                    issuer: body.issuer,
+                    authorization_url: body.authorization_url,
+                    token_url: body.token_url,
+                    userinfo_url: body.userinfo_url,
+                    mapping: body
+                        .claim_mapping
+                        .map(ClaimMappingBody::input)
+                        .unwrap_or_default(),
+                    trust_email: body.trust_email,
+                    token_auth: body.token_auth,
+                    scopes: body.scopes,
+                },
             },
         )
         .await?;
@@ -222,14 +338,25 @@ pub async fn update_provider(
             tenant.id,
             &path.1,
             ProviderInput {
-                preset: None,
                 slug: body.slug,
                 display_name: body.display_name,
-                issuer: body.issuer,
                 client_id: body.client_id,
                 client_secret: body.client_secret,
-                scopes: body.scopes,
                 enabled: body.enabled,
+                settings: SettingsInput {
+                    issuer: body.issuer,
+                    authorization_url: body.authorization_url,
+                    token_url: body.token_url,
+                    userinfo_url: body.userinfo_url,
+                    mapping: body
+                        .claim_mapping
+                        .map(ClaimMappingBody::input)
+                        .unwrap_or_default(),
+                    trust_email: body.trust_email,
+                    token_auth: body.token_auth,
+                    scopes: body.scopes,
+                    ..SettingsInput::default()
+                },
             },
         )
         .await?;

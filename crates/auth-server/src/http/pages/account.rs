@@ -61,7 +61,7 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
         .filter(|p| !linked.iter().any(|i| i.provider_id == p.id))
         .map(|p| {
             // The link form's answer is a redirect to the provider.
-            ctx.allow_form_target(&p.issuer);
+            ctx.allow_form_target(p.settings.protocol.sign_in_origin());
             context! { slug => p.slug.as_ref(), name => p.display_name.as_ref() }
         })
         .collect();

@@ -2,7 +2,8 @@
 //! tenant's users may sign in through ("Continue with Google"), in the
 //! console: the callback URL to register at the provider, each provider's
 //! settings (never its client secret), and, for members who may write, add
-//! one from a preset or any OpenID Connect issuer, change its name, client
+//! one from a preset, any OpenID Connect issuer or any plain OAuth 2.0
+//! provider (its endpoints and userinfo fields), change its name, client
 //! id, secret and scopes, turn it off and on, and remove it after
 //! confirming. Every change goes through the `manage` use case the
 //! management API uses, so its rules refuse the same things here.
@@ -16,14 +17,16 @@ use super::context::{PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
-use crate::domain::upstream::{Preset, UpstreamProvider};
+use crate::domain::upstream::UpstreamProvider;
+use crate::domain::upstream_settings::{MappingInput, Preset, Protocol, SettingsInput};
 use crate::manage::upstream::ProviderInput;
 use crate::manage::ManageError;
 
-/// The add form's choice for a provider named by its issuer URL; every
-/// other choice is a preset's name.
+/// The add form's choices for a provider named by its issuer URL, and for
+/// a plain OAuth 2.0 one named by its endpoints; every other choice is a
+/// preset's name.
 const GENERIC: &str = "oidc";
-const PRESETS: [&str; 1] = ["google"];
+const GENERIC_OAUTH2: &str = "oauth2";
 
 pub fn sign_in_methods_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/sign-in-methods")
@@ -45,6 +48,22 @@ pub struct AddForm {
     kind: String,
     #[serde(default)]
     issuer: String,
+    #[serde(default)]
+    authorization_url: String,
+    #[serde(default)]
+    token_url: String,
+    #[serde(default)]
+    userinfo_url: String,
+    #[serde(default)]
+    subject_field: String,
+    #[serde(default)]
+    email_field: String,
+    #[serde(default)]
+    email_verified_field: String,
+    #[serde(default)]
+    name_field: String,
+    /// A checkbox: the tenant vouches for the provider's emails.
+    trust_email: Option<String>,
     #[serde(default)]
     client_id: String,
     #[serde(default)]
@@ -86,20 +105,54 @@ fn given(text: &str) -> Option<String> {
 }
 
 impl AddForm {
+    /// What the chosen kind reads of the form: the issuer for OpenID
+    /// Connect (Microsoft's too, which names the tenant's directory), the
+    /// endpoints and fields for plain OAuth 2.0 (a GitHub Enterprise
+    /// Server's endpoints replace github.com's), the rest ignored.
     fn input(&self) -> ProviderInput {
-        let (preset, issuer) = match self.kind.as_str() {
-            GENERIC => (None, given(&self.issuer)),
-            preset => (Some(preset.to_owned()), None),
+        let oauth2 = || SettingsInput {
+            authorization_url: given(&self.authorization_url),
+            token_url: given(&self.token_url),
+            userinfo_url: given(&self.userinfo_url),
+            mapping: MappingInput {
+                subject: given(&self.subject_field),
+                email: given(&self.email_field),
+                email_verified: given(&self.email_verified_field),
+                name: given(&self.name_field),
+            },
+            trust_email: self.trust_email.as_ref().map(|_| true),
+            ..SettingsInput::default()
         };
+        let mut settings = match self.kind.as_str() {
+            GENERIC => SettingsInput {
+                issuer: given(&self.issuer),
+                ..SettingsInput::default()
+            },
+            GENERIC_OAUTH2 => SettingsInput {
+                kind: Some(GENERIC_OAUTH2.to_owned()),
+                ..oauth2()
+            },
+            preset => match Preset::parse(preset).map(|p| (p, p.issuer())) {
+                // Microsoft's issuer is the tenant's directory.
+                Some((Preset::Microsoft, _)) => SettingsInput {
+                    issuer: given(&self.issuer),
+                    ..SettingsInput::default()
+                },
+                Some((_, None)) => oauth2(),
+                _ => SettingsInput::default(),
+            },
+        };
+        if ![GENERIC, GENERIC_OAUTH2].contains(&self.kind.as_str()) {
+            settings.preset = Some(self.kind.clone());
+        }
+        settings.scopes = given(&self.scopes);
         ProviderInput {
-            preset,
-            issuer,
             slug: given(&self.slug),
             display_name: given(&self.display_name),
             client_id: Some(self.client_id.trim().to_owned()),
             client_secret: Some(self.client_secret.clone()),
-            scopes: given(&self.scopes),
             enabled: None,
+            settings,
         }
     }
 }
@@ -111,7 +164,10 @@ impl UpdateForm {
             display_name: trimmed(&self.display_name),
             client_id: trimmed(&self.client_id),
             client_secret: self.client_secret.as_deref().and_then(given),
-            scopes: trimmed(&self.scopes),
+            settings: SettingsInput {
+                scopes: trimmed(&self.scopes),
+                ..SettingsInput::default()
+            },
             enabled: match self.enabled.as_deref() {
                 Some("true") => Some(true),
                 Some("false") => Some(false),
@@ -246,20 +302,26 @@ fn provider_row(ctx: &PageCtx, tenant: &Tenant, p: &UpstreamProvider, typed: &Ty
     let as_typed = |field: Option<&Option<String>>, saved: &str| {
         field.and_then(Option::as_deref).unwrap_or(saved).to_owned()
     };
+    // Where it signs people in: the issuer, or the authorization endpoint.
+    let reached_at = match &p.settings.protocol {
+        Protocol::Oidc { issuer } => issuer.clone(),
+        Protocol::OAuth2(o) => o.authorization_url.to_string(),
+    };
     context! {
         id => &p.id,
         slug => p.slug.as_ref(),
         name => p.display_name.as_ref(),
-        issuer => &p.issuer,
+        kind => p.settings.protocol.kind().as_str(),
+        reached_at,
         client_id => &p.client_id,
-        scopes => &p.scopes,
+        scopes => &p.settings.scopes,
         enabled => p.enabled,
         state => ctx.text(if p.enabled { "sign_in_on" } else { "sign_in_off" }),
         action => format!("{}/{}", sign_in_methods_path(tenant.slug.as_ref()), p.id),
         open => editing.is_some(),
         typed_name => as_typed(editing.map(|f| &f.display_name), p.display_name.as_ref()),
         typed_client_id => as_typed(editing.map(|f| &f.client_id), &p.client_id),
-        typed_scopes => as_typed(editing.map(|f| &f.scopes), &p.scopes),
+        typed_scopes => as_typed(editing.map(|f| &f.scopes), &p.settings.scopes),
     }
 }
 
@@ -283,14 +345,17 @@ async fn methods_page(
     let blank = AddForm::default();
     let add = typed.add.unwrap_or(&blank);
     let chosen = if add.kind.is_empty() {
-        PRESETS[0]
+        Preset::Google.slug()
     } else {
         add.kind.as_str()
     };
-    let kinds: Vec<Value> = PRESETS
+    let kinds: Vec<Value> = Preset::ALL
         .iter()
-        .filter_map(|name| Some((*name, Preset::parse(name)?.display_name().to_owned())))
-        .chain([(GENERIC, ctx.text("sign_in_generic"))])
+        .map(|p| (p.slug(), p.display_name().to_owned()))
+        .chain([
+            (GENERIC, ctx.text("sign_in_generic")),
+            (GENERIC_OAUTH2, ctx.text("sign_in_generic_oauth2")),
+        ])
         .map(|(value, label)| context! { value, label, selected => value == chosen })
         .collect();
     ctx.render(
@@ -305,6 +370,14 @@ async fn methods_page(
             providers,
             kinds,
             issuer => &add.issuer,
+            authorization_url => &add.authorization_url,
+            token_url => &add.token_url,
+            userinfo_url => &add.userinfo_url,
+            subject_field => &add.subject_field,
+            email_field => &add.email_field,
+            email_verified_field => &add.email_verified_field,
+            name_field => &add.name_field,
+            trust_email => add.trust_email.is_some(),
             client_id => &add.client_id,
             slug => &add.slug,
             display_name => &add.display_name,
@@ -329,21 +402,71 @@ mod tests {
             ..AddForm::default()
         };
         let input = form.input();
-        assert_eq!(input.preset.as_deref(), Some("google"));
-        assert_eq!(input.issuer, None);
+        assert_eq!(input.settings.preset.as_deref(), Some("google"));
+        assert_eq!(input.settings.issuer, None);
         assert_eq!(input.client_id.as_deref(), Some("cid"));
         assert_eq!(
-            (input.slug, input.display_name, input.scopes),
+            (input.slug, input.display_name, input.settings.scopes),
             (None, None, None)
         );
         let form = AddForm {
             kind: GENERIC.into(),
             issuer: "https://idp.example ".into(),
+            userinfo_url: "https://ignored.example/u".into(),
             ..AddForm::default()
         };
         let input = form.input();
-        assert_eq!(input.preset, None);
-        assert_eq!(input.issuer.as_deref(), Some("https://idp.example"));
+        assert_eq!(input.settings.preset, None);
+        assert_eq!(
+            input.settings.issuer.as_deref(),
+            Some("https://idp.example")
+        );
+        assert_eq!(input.settings.userinfo_url, None);
+        let form = AddForm {
+            kind: "microsoft".into(),
+            issuer: "https://login.microsoftonline.com/x/v2.0".into(),
+            ..AddForm::default()
+        };
+        let input = form.input();
+        assert_eq!(input.settings.preset.as_deref(), Some("microsoft"));
+        assert!(
+            input.settings.issuer.is_some(),
+            "Microsoft names a directory"
+        );
+    }
+
+    #[test]
+    fn an_oauth2_provider_reads_its_endpoints_and_fields() {
+        let form = AddForm {
+            kind: GENERIC_OAUTH2.into(),
+            issuer: "https://ignored.example".into(),
+            authorization_url: " https://idp.example/a ".into(),
+            token_url: "https://idp.example/t".into(),
+            userinfo_url: "https://idp.example/u".into(),
+            subject_field: "user_id".into(),
+            email_field: " ".into(),
+            trust_email: Some("on".into()),
+            ..AddForm::default()
+        };
+        let s = form.input().settings;
+        assert_eq!(s.kind.as_deref(), Some("oauth2"));
+        assert_eq!(s.preset, None);
+        assert_eq!(s.issuer, None);
+        assert_eq!(
+            s.authorization_url.as_deref(),
+            Some("https://idp.example/a")
+        );
+        assert_eq!(s.mapping.subject.as_deref(), Some("user_id"));
+        assert_eq!(s.mapping.email, None, "blank keeps the default");
+        assert_eq!(s.trust_email, Some(true));
+        // GitHub: blank endpoints keep github.com's.
+        let github = AddForm {
+            kind: "github".into(),
+            ..AddForm::default()
+        };
+        let s = github.input().settings;
+        assert_eq!(s.preset.as_deref(), Some("github"));
+        assert_eq!((s.authorization_url, s.trust_email), (None, None));
     }
 
     #[test]
@@ -355,7 +478,7 @@ mod tests {
         let input = toggle.input();
         assert_eq!(input.enabled, Some(false));
         assert_eq!(
-            (input.display_name, input.client_id, input.scopes),
+            (input.display_name, input.client_id, input.settings.scopes),
             (None, None, None)
         );
         let edit = UpdateForm {
@@ -372,7 +495,7 @@ mod tests {
             "a blank secret keeps the sealed one"
         );
         assert_eq!(
-            input.scopes.as_deref(),
+            input.settings.scopes.as_deref(),
             Some(""),
             "cleared scopes are refused, not kept"
         );

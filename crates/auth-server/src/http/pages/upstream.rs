@@ -183,7 +183,11 @@ fn refused(ctx: &PageCtx, e: UpstreamError) -> Result<HttpResponse, PageError> {
         }
         UpstreamError::RequestTooLong => (StatusCode::BAD_REQUEST, "upstream_too_long"),
         UpstreamError::Refused(_) => (StatusCode::BAD_REQUEST, "upstream_refused"),
-        UpstreamError::Provider(_) | UpstreamError::IdToken(_) | UpstreamError::Identity(_) => {
+        UpstreamError::Provider(_)
+        | UpstreamError::IdToken(_)
+        | UpstreamError::Token(_)
+        | UpstreamError::Userinfo(_)
+        | UpstreamError::Identity(_) => {
             tracing::warn!(tenant = %ctx.tenant.slug, error = %e, "upstream sign-in failed");
             (StatusCode::BAD_GATEWAY, "upstream_failed")
         }
