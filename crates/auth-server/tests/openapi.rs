@@ -50,6 +50,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/upstream-providers/{provider_id}"),
     ("patch", "/tenants/{id}/upstream-providers/{provider_id}"),
     ("delete", "/tenants/{id}/upstream-providers/{provider_id}"),
+    ("get", "/tenants/{id}/users/{user_id}/upstream-tokens"),
     ("get", "/tenants/{id}/keys"),
     ("post", "/tenants/{id}/keys/rotate"),
     ("post", "/tenants/{id}/keys/{kid}/revoke"),

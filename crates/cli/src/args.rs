@@ -254,6 +254,10 @@ pub struct UpstreamSettingsArgs {
     /// a provider that checks them).
     #[arg(long)]
     pub trust_email: bool,
+    /// Keep the provider's tokens of each sign-in (sealed) for the
+    /// tenant's backend (management API, scope manage:upstream-tokens).
+    #[arg(long)]
+    pub keep_tokens: bool,
     /// client_secret_basic (default for oidc) or client_secret_post
     /// (default for oauth2).
     #[arg(long)]

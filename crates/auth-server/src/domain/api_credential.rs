@@ -18,14 +18,18 @@ pub enum ManageScope {
     Users,
     /// List the tenant's team, change a member's role, remove a member.
     Team,
+    /// Read the tokens upstream providers gave the tenant's users (for
+    /// providers set to keep them): secrets, so a scope of their own.
+    UpstreamTokens,
 }
 
 impl ManageScope {
-    pub const ALL: [ManageScope; 4] = [
+    pub const ALL: [ManageScope; 5] = [
         ManageScope::Read,
         ManageScope::Write,
         ManageScope::Users,
         ManageScope::Team,
+        ManageScope::UpstreamTokens,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +38,7 @@ impl ManageScope {
             ManageScope::Write => "manage:write",
             ManageScope::Users => "manage:users",
             ManageScope::Team => "manage:team",
+            ManageScope::UpstreamTokens => "manage:upstream-tokens",
         }
     }
 

@@ -151,6 +151,9 @@ pub struct ProviderDraft {
     pub settings: ProviderSettings,
     pub client_id: String,
     pub enabled: bool,
+    /// Keep the provider's tokens of each sign-in for the tenant's backend
+    /// (off unless asked).
+    pub keep_tokens: bool,
 }
 
 /// One configured provider. The client secret stays sealed in the store
@@ -165,6 +168,7 @@ pub struct UpstreamProvider {
     pub client_id: String,
     pub client_secret_sealed: String,
     pub enabled: bool,
+    pub keep_tokens: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -178,6 +182,7 @@ impl fmt::Debug for UpstreamProvider {
             .field("client_id", &self.client_id)
             .field("client_secret_sealed", &service_kit::secret::REDACTED)
             .field("enabled", &self.enabled)
+            .field("keep_tokens", &self.keep_tokens)
             .finish()
     }
 }
@@ -336,6 +341,7 @@ mod tests {
             client_id: "cid".into(),
             client_secret_sealed: "SEALED-SECRET".into(),
             enabled: true,
+            keep_tokens: false,
             created_at: 0,
             updated_at: 0,
         };

@@ -87,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/account/upstream/{provider_id}/unlink").post(upstream::unlink))
             .service(web::resource("/passkeys/sign-in/options").post(passkeys::sign_in_options))
             .service(web::resource("/passkeys/sign-in").post(passkeys::sign_in))
+            .service(web::resource("/passkeys/offer").get(passkeys::offer))
             .service(web::resource("/account/passkeys/options").post(passkeys::register_options))
             .service(web::resource("/account/passkeys").post(passkeys::register))
             .service(web::resource("/account/passkeys/{id}/rename").post(passkeys::rename))
@@ -202,6 +203,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(upstream_api::get_provider)
                     .patch(upstream_api::update_provider)
                     .delete(upstream_api::delete_provider),
+            )
+            .service(
+                web::resource("/tenants/{id}/users/{user_id}/upstream-tokens")
+                    .get(upstream_api::user_tokens),
             )
             .service(web::resource("/tenants/{id}/keys").get(keys::list_keys))
             .service(web::resource("/tenants/{id}/keys/rotate").post(keys::rotate_keys))

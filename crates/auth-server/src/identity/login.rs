@@ -21,6 +21,8 @@ pub struct LoggedIn {
     /// The new session's cookie secret.
     pub session_secret: String,
     pub stage: SessionStage,
+    /// The account's first sign-in ever (the pages then offer a passkey).
+    pub first_sign_in: bool,
 }
 
 impl std::fmt::Debug for LoggedIn {
@@ -28,6 +30,7 @@ impl std::fmt::Debug for LoggedIn {
         f.debug_struct("LoggedIn")
             .field("session_secret", &service_kit::secret::REDACTED)
             .field("stage", &self.stage)
+            .field("first_sign_in", &self.first_sign_in)
             .finish()
     }
 }
@@ -171,6 +174,7 @@ impl Identity {
         Ok(LoggedIn {
             session_secret,
             stage,
+            first_sign_in: user.last_login_at.is_none(),
         })
     }
 
@@ -328,6 +332,7 @@ mod tests {
         let done = LoggedIn {
             session_secret: "cookie-secret".into(),
             stage: SessionStage::Authenticated,
+            first_sign_in: true,
         };
         let shown = format!("{done:?}");
         assert!(!shown.contains("cookie-secret"), "{shown}");

@@ -151,6 +151,34 @@ fn random_token() -> Result<String, IdentityError> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// What a provider account's kept tokens are sealed to.
+pub fn tokens_owner(provider_id: &str, subject: &str) -> String {
+    format!("upstream-tokens:{provider_id}:{subject}")
+}
+
+/// The tokens a provider gave at a sign-in, as kept for the tenant's
+/// backend when the provider keeps them. `Debug` shows no token.
+#[derive(Serialize, Deserialize, Clone, Default)]
+pub struct UpstreamTokens {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub token_type: Option<String>,
+    pub scope: Option<String>,
+    /// When the access token expires (Unix seconds), if the provider said.
+    pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for UpstreamTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamTokens")
+            .field("token_type", &self.token_type)
+            .field("scope", &self.scope)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 fn owner(tenant: &Tenant) -> String {
     format!("upstream-attempt:{}", tenant.id)
 }
@@ -270,14 +298,19 @@ impl Identity {
             }
             Err(e) => return Err(e.into()),
         };
-        let person = self.person_from(tenant, &provider, &attempt, &code).await?;
+        let (person, tokens) = self.person_from(tenant, &provider, &attempt, &code).await?;
         let email = person.email.clone();
         if let Some(link_user) = attempt.link_user.as_deref() {
             // Linking needs the same person signed in as when it started.
             let user = signed_in
                 .filter(|u| u.to_string() == link_user)
                 .ok_or(UpstreamError::NoAttempt)?;
-            return self.link(tenant, &provider, &person, user, requester).await;
+            let done = self
+                .link(tenant, &provider, &person, user, requester)
+                .await?;
+            self.keep_upstream_tokens(&provider, &person.subject, &tokens)
+                .await?;
+            return Ok(done);
         }
         let user = match self
             .upstream
@@ -326,6 +359,8 @@ impl Identity {
                 email: user.email.address().to_owned(),
             });
         }
+        self.keep_upstream_tokens(&provider, &person.subject, &tokens)
+            .await?;
         let logged_in = self
             .sign_in(
                 tenant,
@@ -450,6 +485,29 @@ impl Identity {
             .mark_email_verified(tenant.id, user.id, now)
             .await?;
         Ok(Ok(self.users.get(tenant.id, user.id).await?))
+    }
+
+    /// Keeps the sign-in's tokens, sealed and bound to the provider
+    /// account, when the provider is set to keep them.
+    async fn keep_upstream_tokens(
+        &self,
+        provider: &UpstreamProvider,
+        subject: &str,
+        tokens: &UpstreamTokens,
+    ) -> Result<(), UpstreamError> {
+        if !provider.keep_tokens {
+            return Ok(());
+        }
+        let json =
+            serde_json::to_vec(tokens).map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let sealed = self
+            .keys
+            .seal(&json, &tokens_owner(&provider.id, subject))
+            .map_err(IdentityError::from)?;
+        self.upstream
+            .keep_tokens(&provider.id, subject, &sealed, self.now())
+            .await?;
+        Ok(())
     }
 
     async fn link(

@@ -62,6 +62,29 @@ pub struct TokenAnswer {
     pub access_token: Option<String>,
     pub token_type: Option<String>,
     pub error: Option<String>,
+    pub refresh_token: Option<String>,
+    /// Seconds; a number, or (some providers) a string of digits.
+    pub expires_in: Option<serde_json::Value>,
+    pub scope: Option<String>,
+}
+
+impl TokenAnswer {
+    /// What is kept of the answer when the provider keeps tokens.
+    pub fn kept(&self, now: i64) -> super::upstream::UpstreamTokens {
+        let expires_in = match &self.expires_in {
+            Some(serde_json::Value::Number(n)) => n.as_i64(),
+            Some(serde_json::Value::String(s)) => s.parse().ok(),
+            _ => None,
+        };
+        super::upstream::UpstreamTokens {
+            access_token: self.access_token.clone(),
+            refresh_token: self.refresh_token.clone(),
+            id_token: self.id_token.clone(),
+            token_type: self.token_type.clone(),
+            scope: self.scope.clone(),
+            expires_at: expires_in.filter(|s| *s > 0).map(|s| now.saturating_add(s)),
+        }
+    }
 }
 
 impl std::fmt::Debug for TokenAnswer {
@@ -71,6 +94,8 @@ impl std::fmt::Debug for TokenAnswer {
             .field("access_token", &self.access_token.as_ref().map(|_| "…"))
             .field("token_type", &self.token_type)
             .field("error", &self.error)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "…"))
+            .field("scope", &self.scope)
             .finish()
     }
 }
@@ -344,6 +369,35 @@ pub fn is_private(ip: IpAddr) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn kept_tokens_say_when_the_access_token_expires_and_debug_shows_none() {
+        let answer: TokenAnswer = serde_json::from_value(serde_json::json!({
+            "access_token": "at-1", "refresh_token": "rt-1", "token_type": "bearer",
+            "expires_in": 3600, "scope": "read:user"
+        }))
+        .expect("answer");
+        let kept = answer.kept(1_000);
+        assert_eq!(kept.expires_at, Some(4_600));
+        assert_eq!(kept.access_token.as_deref(), Some("at-1"));
+        assert_eq!(kept.refresh_token.as_deref(), Some("rt-1"));
+        let shown = format!("{answer:?} {kept:?}");
+        assert!(
+            !shown.contains("at-1") && !shown.contains("rt-1"),
+            "{shown}"
+        );
+        // A string of digits (some providers), nothing, zero or junk.
+        for (given, expected) in [
+            (serde_json::json!("60"), Some(1_060)),
+            (serde_json::Value::Null, None),
+            (serde_json::json!(0), None),
+            (serde_json::json!("soon"), None),
+        ] {
+            let answer: TokenAnswer =
+                serde_json::from_value(serde_json::json!({ "expires_in": given })).expect("answer");
+            assert_eq!(answer.kept(1_000).expires_at, expected);
+        }
+    }
     use super::*;
 
     #[test]

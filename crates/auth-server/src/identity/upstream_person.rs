@@ -12,7 +12,7 @@ use connectauth_verify::{ValidationConfig, Validator};
 use subtle::ConstantTimeEq;
 use url::Url;
 
-use super::upstream::{secret_owner, Attempt, UpstreamError};
+use super::upstream::{secret_owner, Attempt, UpstreamError, UpstreamTokens};
 use super::upstream_http::{ClientAuth, FetchError, TokenAnswer};
 use super::{Identity, IdentityError};
 use crate::domain::tenant::Tenant;
@@ -37,14 +37,15 @@ impl Identity {
         })
     }
 
-    /// Redeems the code and learns the person.
+    /// Redeems the code and learns the person, with the tokens the
+    /// provider gave.
     pub(super) async fn person_from(
         &self,
         tenant: &Tenant,
         provider: &UpstreamProvider,
         attempt: &Attempt,
         code: &str,
-    ) -> Result<UpstreamPerson, UpstreamError> {
+    ) -> Result<(UpstreamPerson, UpstreamTokens), UpstreamError> {
         let secret = self
             .keys
             .open(
@@ -99,11 +100,12 @@ impl Identity {
         auth: &ClientAuth<'_>,
         attempt: &Attempt,
         code: &str,
-    ) -> Result<UpstreamPerson, UpstreamError> {
+    ) -> Result<(UpstreamPerson, UpstreamTokens), UpstreamError> {
         let metadata = self.upstream_http.discover(issuer).await?;
         let answer = self
             .redeem(tenant, &metadata.token_endpoint, auth, attempt, code)
             .await?;
+        let tokens = answer.kept(self.now());
         let id_token = answer
             .id_token
             .ok_or_else(|| UpstreamError::IdToken("the token response has no id_token".into()))?;
@@ -139,7 +141,9 @@ impl Identity {
                 "the nonce is not this attempt's".into(),
             ));
         }
-        UpstreamPerson::from_claims(&claims.raw).map_err(|e| UpstreamError::IdToken(e.into()))
+        let person = UpstreamPerson::from_claims(&claims.raw)
+            .map_err(|e| UpstreamError::IdToken(e.into()))?;
+        Ok((person, tokens))
     }
 
     async fn oauth2_person(
@@ -150,9 +154,10 @@ impl Identity {
         auth: &ClientAuth<'_>,
         attempt: &Attempt,
         code: &str,
-    ) -> Result<UpstreamPerson, UpstreamError> {
+    ) -> Result<(UpstreamPerson, UpstreamTokens), UpstreamError> {
         let token_url = self.upstream_http.checked(settings.token_url.as_str())?;
         let answer = self.redeem(tenant, &token_url, auth, attempt, code).await?;
+        let tokens = answer.kept(self.now());
         if let Some(error) = answer.error {
             return Err(UpstreamError::Token(error.chars().take(100).collect()));
         }
@@ -178,7 +183,7 @@ impl Identity {
         let person = UpstreamPerson::from_userinfo(info, &settings.mapping, settings.trust_email)
             .map_err(|e| UpstreamError::Userinfo(e.to_string()))?;
         if provider.settings.preset != Some(Preset::GitHub) {
-            return Ok(person);
+            return Ok((person, tokens));
         }
         // GitHub (and GitHub Enterprise Server: `/api/v3/user/emails`).
         let mut emails_url = userinfo_url;
@@ -196,6 +201,6 @@ impl Identity {
             Err(FetchError::Status { .. }) => serde_json::Value::Null,
             Err(e) => return Err(e.into()),
         };
-        Ok(person.with_github_emails(&listed))
+        Ok((person.with_github_emails(&listed), tokens))
     }
 }

@@ -54,7 +54,7 @@ pub enum ManageError {
     Identity(#[from] IdentityError),
     #[error("the user's email address is already verified")]
     AlreadyVerified,
-    #[error("choose at least one scope: manage:read, manage:write, manage:users, manage:team")]
+    #[error("choose at least one scope: manage:read, manage:write, manage:users, manage:team, manage:upstream-tokens")]
     NoScope,
     #[error("platform tenant: {0}")]
     Platform(String),

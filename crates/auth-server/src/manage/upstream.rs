@@ -14,7 +14,8 @@ use crate::domain::upstream::{
     ProviderSlug, UpstreamProvider, UpstreamRuleError,
 };
 use crate::domain::upstream_settings::{change_settings, parse_settings, SettingsInput};
-use crate::identity::upstream::secret_owner;
+use crate::domain::user::UserId;
+use crate::identity::upstream::{secret_owner, tokens_owner, UpstreamTokens};
 use crate::identity::IdentityError;
 use crate::keys::sealed::MasterKeys;
 use crate::store::upstream::UpstreamStore;
@@ -30,6 +31,8 @@ pub struct ProviderInput {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub enabled: Option<bool>,
+    /// Keep the provider's tokens of each sign-in for the tenant's backend.
+    pub keep_tokens: Option<bool>,
     /// How the provider is reached (preset, kind, issuer, endpoints,
     /// mapping, scopes): the rules are in the domain.
     pub settings: SettingsInput,
@@ -43,6 +46,25 @@ impl std::fmt::Debug for ProviderInput {
             .field("client_secret", &self.client_secret.as_ref().map(|_| "…"))
             .field("settings", &self.settings)
             .finish()
+    }
+}
+
+/// The tokens a provider gave at the user's last sign-in through it.
+/// `Debug` shows no token.
+pub struct UserUpstreamTokens {
+    pub provider_id: String,
+    pub provider_slug: String,
+    pub subject: String,
+    pub tokens: UpstreamTokens,
+    pub obtained_at: Option<i64>,
+}
+
+impl std::fmt::Debug for UserUpstreamTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserUpstreamTokens")
+            .field("provider_slug", &self.provider_slug)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,6 +139,7 @@ impl Upstreams {
                     .ok_or(UpstreamRuleError::Missing("client_id"))?,
             )?,
             enabled: input.enabled.unwrap_or(true),
+            keep_tokens: input.keep_tokens.unwrap_or(false),
         };
         let secret = parse_client_secret(
             input
@@ -159,6 +182,7 @@ impl Upstreams {
             settings: change_settings(&current.settings, &input.settings, self.private)?,
             client_id: parse_client_id(input.client_id.as_deref().unwrap_or(&current.client_id))?,
             enabled: input.enabled.unwrap_or(current.enabled),
+            keep_tokens: input.keep_tokens.unwrap_or(current.keep_tokens),
         };
         let sealed = match input.client_secret.as_deref() {
             Some(secret) => Some(self.seal(tenant, id, &parse_client_secret(secret)?)?),
@@ -176,6 +200,36 @@ impl Upstreams {
         self.store.delete(tenant, id).await?;
         tracing::info!(tenant_id = %tenant, provider_id = %id, "upstream provider removed");
         Ok(())
+    }
+
+    /// The tokens kept for `user` (by the providers that keep them),
+    /// unsealed: for the tenant's backend, never for a page.
+    pub async fn user_tokens(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<UserUpstreamTokens>, ManageError> {
+        let kept = self.store.kept_tokens(tenant, user).await?;
+        let mut out = Vec::with_capacity(kept.len());
+        for k in kept {
+            let json = self
+                .master
+                .open(&k.sealed, &tokens_owner(&k.provider_id, &k.subject))
+                .map_err(|e| ManageError::Identity(IdentityError::from(e)))?;
+            let tokens: UpstreamTokens = serde_json::from_slice(&json).map_err(|e| {
+                ManageError::Identity(IdentityError::Internal(format!(
+                    "kept upstream tokens unreadable: {e}"
+                )))
+            })?;
+            out.push(UserUpstreamTokens {
+                provider_id: k.provider_id,
+                provider_slug: k.provider_slug,
+                subject: k.subject,
+                tokens,
+                obtained_at: k.obtained_at,
+            });
+        }
+        Ok(out)
     }
 
     fn seal(&self, tenant: TenantId, id: &str, secret: &str) -> Result<String, ManageError> {

@@ -16,7 +16,7 @@ use crate::domain::user::UserId;
 const COLUMNS: &str =
     "id, tenant_id, slug, display_name, kind, issuer, client_id, client_secret_sealed, \
 scopes, enabled, created_at, updated_at, preset, token_auth, authorization_url, token_url, \
-userinfo_url, subject_field, email_field, email_verified_field, name_field, trust_email";
+userinfo_url, subject_field, email_field, email_verified_field, name_field, trust_email, keep_tokens";
 
 /// A provider's settings as the columns hold them (see the migration
 /// `upstream_oauth2`: an `oauth2` row's issuer is '').
@@ -67,6 +67,25 @@ pub struct LinkedIdentity {
     pub last_login_at: Option<i64>,
 }
 
+/// Tokens kept from a user's last sign-in through one provider, sealed.
+/// `Debug` shows no token.
+pub struct KeptTokens {
+    pub provider_id: String,
+    pub provider_slug: String,
+    pub subject: String,
+    pub sealed: String,
+    pub obtained_at: Option<i64>,
+}
+
+impl std::fmt::Debug for KeptTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeptTokens")
+            .field("provider_slug", &self.provider_slug)
+            .field("obtained_at", &self.obtained_at)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Clone)]
 pub struct UpstreamStore {
     pool: AnyPool,
@@ -90,7 +109,7 @@ impl UpstreamStore {
         let c = columns_of(&draft.settings);
         sqlx::query(&format!(
             "INSERT INTO upstream_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+             $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
         ))
         .bind(id)
         .bind(tenant.to_string())
@@ -113,6 +132,7 @@ impl UpstreamStore {
         .bind(c.email_verified_field)
         .bind(c.name_field)
         .bind(c.trust_email)
+        .bind(i64::from(draft.keep_tokens))
         .execute(&self.pool)
         .await
         .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
@@ -135,8 +155,8 @@ impl UpstreamStore {
              client_secret_sealed = COALESCE($5, client_secret_sealed), scopes = $6, enabled = $7, \
              updated_at = $8, token_auth = $9, authorization_url = $10, token_url = $11, \
              userinfo_url = $12, subject_field = $13, email_field = $14, email_verified_field = $15, \
-             name_field = $16, trust_email = $17 \
-             WHERE tenant_id = $18 AND id = $19 AND kind = $20",
+             name_field = $16, trust_email = $17, keep_tokens = $18 \
+             WHERE tenant_id = $19 AND id = $20 AND kind = $21",
         )
         .bind(draft.slug.as_ref())
         .bind(draft.display_name.as_ref())
@@ -155,6 +175,7 @@ impl UpstreamStore {
         .bind(c.email_verified_field)
         .bind(c.name_field)
         .bind(c.trust_email)
+        .bind(i64::from(draft.keep_tokens))
         .bind(tenant.to_string())
         .bind(id)
         .bind(c.kind)
@@ -163,6 +184,16 @@ impl UpstreamStore {
         .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::ProviderNotFound);
+        }
+        if !draft.keep_tokens {
+            // Turned off: what was kept goes.
+            sqlx::query(
+                "UPDATE upstream_identities SET tokens_sealed = NULL, tokens_at = NULL \
+                 WHERE provider_id = $1 AND tokens_sealed IS NOT NULL",
+            )
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         }
         self.get(tenant, id).await
     }
@@ -292,6 +323,57 @@ impl UpstreamStore {
         Ok(())
     }
 
+    /// Keeps the tokens of a sign-in through the link (sealed by the
+    /// caller), replacing what was kept before.
+    pub async fn keep_tokens(
+        &self,
+        provider_id: &str,
+        subject: &str,
+        sealed: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE upstream_identities SET tokens_sealed = $1, tokens_at = $2 \
+             WHERE provider_id = $3 AND subject = $4",
+        )
+        .bind(sealed)
+        .bind(now)
+        .bind(provider_id)
+        .bind(subject)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The tokens kept for the user, per linked provider that keeps them.
+    pub async fn kept_tokens(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<Vec<KeptTokens>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.provider_id, p.slug, i.subject, i.tokens_sealed, i.tokens_at \
+             FROM upstream_identities i JOIN upstream_providers p ON p.id = i.provider_id \
+             WHERE i.tenant_id = $1 AND i.user_id = $2 AND p.keep_tokens = 1 \
+             AND i.tokens_sealed IS NOT NULL ORDER BY p.slug",
+        )
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KeptTokens {
+                    provider_id: r.try_get("provider_id")?,
+                    provider_slug: r.try_get("slug")?,
+                    subject: r.try_get("subject")?,
+                    sealed: r.try_get("tokens_sealed")?,
+                    obtained_at: r.try_get("tokens_at")?,
+                })
+            })
+            .collect()
+    }
+
     /// The user's linked accounts, oldest first.
     pub async fn identities_of(
         &self,
@@ -365,6 +447,7 @@ fn provider_from_row(row: &AnyRow) -> Result<UpstreamProvider, StoreError> {
         client_id: row.try_get("client_id")?,
         client_secret_sealed: row.try_get("client_secret_sealed")?,
         enabled: row.try_get::<i64, _>("enabled")? != 0,
+        keep_tokens: row.try_get::<i64, _>("keep_tokens")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         id,

@@ -12,10 +12,10 @@ use crate::dashboard_pages::platform_user;
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
 use crate::web::Web;
 
-const MANAGE: &str = "connectauth-manage";
+pub(crate) const MANAGE: &str = "connectauth-manage";
 
 /// `email` made an owner of tenant `id` by the operator.
-async fn owner_of(app: &TestApp, id: &str, email: &str) -> Web {
+pub(crate) async fn owner_of(app: &TestApp, id: &str, email: &str) -> Web {
     let web = platform_user(app, email).await;
     let resp = app
         .admin(Method::POST, &format!("/manage/v1/tenants/{id}/owners"))
@@ -28,7 +28,7 @@ async fn owner_of(app: &TestApp, id: &str, email: &str) -> Web {
 }
 
 /// A credential created in the console: (client id, secret).
-async fn credential(owner: &Web, slug: &str, scopes: &[&str]) -> (String, String) {
+pub(crate) async fn credential(owner: &Web, slug: &str, scopes: &[&str]) -> (String, String) {
     let path = format!("/dashboard/t/{slug}/api-credentials");
     owner.get(&path).await;
     let mut fields = vec![("name", "Automation")];
@@ -47,7 +47,11 @@ async fn credential(owner: &Web, slug: &str, scopes: &[&str]) -> (String, String
 }
 
 /// A platform access token of `client` for `resource` (`None`: the default).
-async fn token(app: &TestApp, (id, secret): &(String, String), resource: Option<&str>) -> String {
+pub(crate) async fn token(
+    app: &TestApp,
+    (id, secret): &(String, String),
+    resource: Option<&str>,
+) -> String {
     let mut form = vec![("grant_type", "client_credentials")];
     if let Some(r) = resource {
         form.push(("resource", r));

@@ -112,13 +112,17 @@ async fn passkey_register_sign_in_without_password_clone_refused_delete() {
         let (tab, csp) = fresh_tab(&browser);
         let authenticator = virtual_authenticator(&tab);
 
-        // Signed in with the password, the user adds a passkey.
+        // Signed in with the password for the first time, the user is
+        // offered a passkey, declines for now, and adds one later from the
+        // account page.
         tab.navigate_to(&format!("{issuer}/login"))
             .expect("login page");
         wait_for_text(&tab, "Log in");
         fill(&tab, "#email", EMAIL);
         fill(&tab, "#password", PASSWORD);
         click(&tab, "form[action$='/login'] button[type=submit]");
+        wait_for_text(&tab, "Sign in faster next time");
+        click(&tab, "#passkey-not-now");
         wait_for_text(&tab, "Your account");
         wait_for_text(&tab, "No passkey yet");
         fill(&tab, "#passkey-name", "Work laptop");
@@ -334,6 +338,74 @@ async fn a_passkey_added_at_the_mfa_step_lets_the_login_continue() {
             .filter_map(Value::as_str)
             .collect();
         assert!(amr.contains(&"pwd") && amr.contains(&"mfa"), "amr {amr:?}");
+        csp.assert_none(&tab);
+    });
+    rp.stop().await;
+}
+
+/// Right after sign-up, the first sign-in offers a passkey; adding it goes
+/// on to the app, and the next sign-in needs nothing but the passkey.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_offered_at_the_first_sign_in_goes_on_to_the_app() {
+    let browser = launch_browser();
+    let (app, base) = spawn_app_on_localhost(&[]).await;
+    let tenant = create_tenant_with(&app, SLUG, "Connect People", json!({})).await;
+    app.signup_verified(&app.web(), SLUG, EMAIL, PASSWORD).await;
+    let port = crate::billing_service::free_port();
+    let client = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{}/clients", tenant.id),
+        )
+        .json(&json!({
+            "name": "Connect People web",
+            "kind": "public",
+            "redirect_uris": [RelyingParty::redirect_uri_on("127.0.0.1", port)],
+            "grant_types": ["authorization_code"],
+            "scopes": ["openid", "profile", "email"],
+            "first_party": true,
+        }))
+        .send()
+        .await
+        .expect("client created");
+    assert_eq!(client.status(), 201);
+    let client: Value = client.json().await.expect("json");
+    let issuer = format!("{base}/t/{SLUG}");
+    let client_id = client["client_id"].as_str().expect("client_id");
+    let rp = RelyingParty::start_on("127.0.0.1", port, &issuer, client_id).await;
+
+    tokio::task::block_in_place(|| {
+        let (tab, csp) = fresh_tab(&browser);
+        virtual_authenticator(&tab);
+        tab.navigate_to(&rp.start_url("")).expect("the app");
+        wait_for_url_prefix(&tab, &format!("{issuer}/login?return_to="));
+        fill(&tab, "#email", EMAIL);
+        fill(&tab, "#password", PASSWORD);
+        click(&tab, "form[action$='/login'] button[type=submit]");
+        wait_for_url_prefix(&tab, &format!("{issuer}/passkeys/offer?return_to="));
+        click_passkey_button(&tab, "#add-passkey");
+        wait_for_url_prefix(&tab, &format!("{}/callback?code=", rp.origin));
+        wait_for_text(&tab, "Signed in to the app");
+        assert_eq!(rp.signed_in().len(), 1);
+
+        // Logged out, back through the app: the passkey alone (the
+        // autofill answers) signs in.
+        tab.navigate_to(&format!("{issuer}/account"))
+            .expect("account");
+        wait_for_text(&tab, "Passkey 1");
+        click(&tab, "form[action$='/logout'] button[type=submit]");
+        wait_for_text(&tab, "logged out");
+        tab.navigate_to(&rp.start_url("")).expect("the app");
+        wait_for_url_prefix(&tab, &format!("{}/callback?code=", rp.origin));
+        wait_for_text(&tab, "Signed in to the app");
+        let signed_in = rp.signed_in();
+        let claims = id_token_claims(&signed_in.last().expect("tokens").id_token);
+        assert!(
+            claims["amr"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!("mfa"))),
+            "{claims}"
+        );
         csp.assert_none(&tab);
     });
     rp.stop().await;

@@ -100,6 +100,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
                         client_id: Some(client_id),
                         client_secret: Some(secret_from_stdin()?),
                         enabled: Some(true),
+                        keep_tokens: Some(settings.keep_tokens),
                         settings: settings_input(preset, settings),
                     },
                 )

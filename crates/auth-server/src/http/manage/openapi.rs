@@ -26,7 +26,8 @@ and what a tenant's own automation uses for that one tenant. \
 Every operation except this document itself needs a bearer token: the operator token (`AUTH_ADMIN_TOKEN`), which may do everything, \
 or the access token of a tenant's API credential (created by its owners in the console), which acts on its own tenant only: \
 `manage:read` reads the tenant, its clients and events; `manage:write` changes the tenant's settings and clients; \
-`manage:users` reads and changes its end users; `manage:team` lists the team (`/owners`), changes roles and removes members. \
+`manage:users` reads and changes its end users; `manage:team` lists the team (`/owners`), changes roles and removes members; \
+`manage:upstream-tokens` reads the tokens upstream providers gave its users (`/users/{user_id}/upstream-tokens`). \
 Creating, listing, finding by slug and disabling tenants, and adding a member by email, are the operator's only. \
 A credential's call on another tenant answers 403 `forbidden`; one without the scope, 403 `insufficient-scope`. \
 Errors are RFC 9457 `application/problem+json` bodies whose `code` is stable. \
@@ -67,6 +68,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         upstream::get_provider,
         upstream::update_provider,
         upstream::delete_provider,
+        upstream::user_tokens,
         owners::add_owner,
         owners::list_owners,
         owners::remove_owner,
@@ -117,7 +119,7 @@ impl Modify for OperatorToken {
             API_CREDENTIAL,
             openapi::bearer_scheme(
                 "An access token of a tenant's API credential: client_credentials at the `platform` tenant's token endpoint \
-                 (`/t/platform/token`) with `resource=connectauth-manage`; scopes `manage:read`, `manage:write`, `manage:users`, `manage:team`.",
+                 (`/t/platform/token`) with `resource=connectauth-manage`; scopes `manage:read`, `manage:write`, `manage:users`, `manage:team`, `manage:upstream-tokens`.",
                 Some("JWT"),
             ),
         );

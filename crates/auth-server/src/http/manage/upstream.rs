@@ -11,7 +11,7 @@ use service_kit::ApiError;
 use utoipa::ToSchema;
 
 use super::openapi::{Invalid, JsonBody, Read};
-use super::paths::TenantPath;
+use super::paths::{TenantPath, UserPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
 use crate::domain::tenant::Tenant;
@@ -105,6 +105,11 @@ pub struct CreateProviderBody {
     scopes: Option<String>,
     /// Shown on the login page. Default true.
     enabled: Option<bool>,
+    /// Keep the provider's tokens of each sign-in (sealed), for your
+    /// backend to call the provider's API on the user's behalf: read them
+    /// at `/tenants/{id}/users/{user_id}/upstream-tokens` (scope
+    /// `manage:upstream-tokens`). Default false.
+    keep_tokens: Option<bool>,
 }
 
 /// A change: what is absent stays. The kind and preset never change.
@@ -125,6 +130,8 @@ pub struct UpdateProviderBody {
     client_secret: Option<String>,
     scopes: Option<String>,
     enabled: Option<bool>,
+    /// Turning it off deletes every token kept.
+    keep_tokens: Option<bool>,
 }
 
 /// An upstream provider (the client secret is never shown).
@@ -153,6 +160,8 @@ pub struct ProviderView {
     client_id: String,
     scopes: String,
     enabled: bool,
+    /// Whether the provider's tokens are kept for the tenant's backend.
+    keep_tokens: bool,
     /// The redirect URI to register at the provider.
     callback_url: String,
     #[schema(format = DateTime)]
@@ -195,6 +204,7 @@ fn view(state: &AppState, tenant: &Tenant, p: UpstreamProvider) -> ProviderView 
         client_id: p.client_id,
         scopes: settings.scopes,
         enabled: p.enabled,
+        keep_tokens: p.keep_tokens,
         created_at: rfc3339(p.created_at),
         updated_at: rfc3339(p.updated_at),
     }
@@ -233,6 +243,7 @@ pub async fn create_provider(
                 client_id: Some(body.client_id),
                 client_secret: Some(body.client_secret),
                 enabled: body.enabled,
+                keep_tokens: body.keep_tokens,
                 settings: SettingsInput {
                     preset: body.preset,
                     kind: body.kind,
@@ -343,6 +354,7 @@ pub async fn update_provider(
                 client_id: body.client_id,
                 client_secret: body.client_secret,
                 enabled: body.enabled,
+                keep_tokens: body.keep_tokens,
                 settings: SettingsInput {
                     issuer: body.issuer,
                     authorization_url: body.authorization_url,
@@ -386,4 +398,81 @@ pub async fn delete_provider(
     caller.may(tenant.id, ManageScope::Write)?;
     state.manage.upstreams.delete(tenant.id, &path.1).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Tokens a provider gave at the user's last sign-in through it.
+#[derive(Serialize, ToSchema)]
+pub struct UpstreamTokensView {
+    provider_id: String,
+    /// The provider's slug.
+    provider: String,
+    /// The user's id at the provider.
+    subject: String,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+    token_type: Option<String>,
+    scope: Option<String>,
+    /// When the access token expires, if the provider said.
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    /// When they were kept (the sign-in).
+    #[schema(format = DateTime)]
+    obtained_at: Option<String>,
+}
+
+/// The tokens kept for one user, one entry per provider that keeps them.
+#[derive(Serialize, ToSchema)]
+pub struct UpstreamTokensList {
+    items: Vec<UpstreamTokensView>,
+}
+
+/// Read a user's upstream tokens
+///
+/// What the user's providers gave at their last sign-in through each, for
+/// providers set to keep them (`keep_tokens`). Secrets: ask only from your
+/// backend, with a credential that has `manage:upstream-tokens`.
+#[utoipa::path(
+    get,
+    path = "/manage/v1/tenants/{id}/users/{user_id}/upstream-tokens",
+    tag = "upstream",
+    params(TenantPath, UserPath),
+    responses(
+        (status = 200, description = "The tokens kept (an empty list when none are).", body = UpstreamTokensList),
+        (status = 404, description = "No such user in this tenant.",
+         body = Problem, content_type = "application/problem+json"),
+        Read,
+    ),
+)]
+pub async fn user_tokens(
+    caller: ManageCaller,
+    state: web::Data<AppState>,
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant.id, ManageScope::UpstreamTokens)?;
+    // 404 for a user the tenant does not have.
+    state.manage.users.get(tenant.id, user_id).await?;
+    let kept = state
+        .manage
+        .upstreams
+        .user_tokens(tenant.id, user_id)
+        .await?;
+    let items = kept
+        .into_iter()
+        .map(|k| UpstreamTokensView {
+            provider_id: k.provider_id,
+            provider: k.provider_slug,
+            subject: k.subject,
+            access_token: k.tokens.access_token,
+            refresh_token: k.tokens.refresh_token,
+            id_token: k.tokens.id_token,
+            token_type: k.tokens.token_type,
+            scope: k.tokens.scope,
+            expires_at: k.tokens.expires_at.map(rfc3339),
+            obtained_at: k.obtained_at.map(rfc3339),
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(UpstreamTokensList { items }))
 }

@@ -42,6 +42,8 @@ pub struct CreateForm {
     users: Option<String>,
     #[serde(default, rename = "manage:team")]
     team: Option<String>,
+    #[serde(default, rename = "manage:upstream-tokens")]
+    upstream_tokens: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +62,7 @@ impl CreateForm {
             (&self.write, ManageScope::Write),
             (&self.users, ManageScope::Users),
             (&self.team, ManageScope::Team),
+            (&self.upstream_tokens, ManageScope::UpstreamTokens),
         ]
         .into_iter()
         .filter(|(ticked, _)| ticked.is_some())

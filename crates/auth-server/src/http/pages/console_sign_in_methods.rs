@@ -64,6 +64,8 @@ pub struct AddForm {
     name_field: String,
     /// A checkbox: the tenant vouches for the provider's emails.
     trust_email: Option<String>,
+    /// A checkbox: keep the provider's tokens for the tenant's backend.
+    keep_tokens: Option<String>,
     #[serde(default)]
     client_id: String,
     #[serde(default)]
@@ -152,6 +154,7 @@ impl AddForm {
             client_id: Some(self.client_id.trim().to_owned()),
             client_secret: Some(self.client_secret.clone()),
             enabled: None,
+            keep_tokens: Some(self.keep_tokens.is_some()),
             settings,
         }
     }
@@ -378,6 +381,7 @@ async fn methods_page(
             email_verified_field => &add.email_verified_field,
             name_field => &add.name_field,
             trust_email => add.trust_email.is_some(),
+            keep_tokens => add.keep_tokens.is_some(),
             client_id => &add.client_id,
             slug => &add.slug,
             display_name => &add.display_name,

@@ -105,9 +105,16 @@ pub async fn submit_login(
         Ok(done) => {
             let slug = ctx.tenant.slug.to_string();
             ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
+            let offer_passkey = done.first_sign_in
+                && ctx.state.identity.passkeys_available()
+                && !ctx.requires_mfa();
             Ok(match (done.stage, return_to) {
                 (SessionStage::MfaPending, back) => {
                     ctx.redirect(&with_return_to("/mfa", back.as_deref(), &[]))
+                }
+                // Right after sign-up: a passkey for next time (or not now).
+                (SessionStage::Authenticated, back) if offer_passkey => {
+                    ctx.redirect(&with_return_to("/passkeys/offer", back.as_deref(), &[]))
                 }
                 (SessionStage::Authenticated, Some(back)) => ctx.redirect_to(&back),
                 (SessionStage::Authenticated, None) if ctx.requires_mfa() => {

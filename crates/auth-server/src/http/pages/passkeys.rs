@@ -150,6 +150,33 @@ pub async fn sign_in(
     }
 }
 
+#[derive(Deserialize)]
+pub struct OfferQuery {
+    return_to: Option<String>,
+}
+
+/// `GET /t/{slug}/passkeys/offer`: after an account's first sign-in, a
+/// passkey for next time, or "not now" (on to the app's request, or the
+/// account page).
+pub async fn offer(mut ctx: PageCtx, q: web::Query<OfferQuery>) -> Result<HttpResponse, PageError> {
+    let back = ctx.resume(q.return_to.as_deref()).await;
+    let Some(session) = signed_in(&ctx).await? else {
+        return Ok(ctx.redirect("/login"));
+    };
+    let next = back.unwrap_or_else(|| format!("{}/account", ctx.base()));
+    let has_one = !ctx
+        .state
+        .identity
+        .passkeys_of(&ctx.tenant, session.user.id)
+        .await
+        .map_err(page_error)?
+        .is_empty();
+    if has_one || !ctx.state.identity.passkeys_available() {
+        return Ok(ctx.redirect_to(&next));
+    }
+    ctx.render(StatusCode::OK, "passkey_offer.html", context! { next })
+}
+
 /// `POST /t/{slug}/account/passkeys/options`: starts a registration for
 /// the signed-in user.
 pub async fn register_options(

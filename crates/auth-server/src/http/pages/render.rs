@@ -15,6 +15,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../../templates/base.html")),
     ("login.html", include_str!("../../../templates/login.html")),
     (
+        "passkey_offer.html",
+        include_str!("../../../templates/passkey_offer.html"),
+    ),
+    (
         "upstream_buttons.html",
         include_str!("../../../templates/upstream_buttons.html"),
     ),
