@@ -126,7 +126,9 @@
 //!   default a token carrying one is refused ([`KeyUrlHeaders`]). `crit` and
 //!   non-default `b64` are refused.
 //! * `typ` must be one of [`ValidationConfig::required_typ`] (default
-//!   `at+jwt`, matching `application/at+jwt` and any letter case).
+//!   `at+jwt`, matching `application/at+jwt` and any letter case); a token
+//!   without `typ` is refused unless [`ValidationConfig::missing_typ`] is
+//!   [`MissingTyp::Accept`] (for untyped OpenID Connect ID tokens).
 //! * `iss` exact match; `aud` (string or array) contains the audience; `exp`
 //!   required; `nbf` and `iat` not in the future; all with a leeway (default
 //!   30 s, at most 5 min); required claims and scopes.
@@ -173,5 +175,6 @@ pub use remote::{
     TokenCacheConfig, Verifier, VerifierConfig, VerifyError,
 };
 pub use validator::{
-    KeyUrlHeaders, ValidationConfig, Validator, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, MAX_LEEWAY,
+    KeyUrlHeaders, MissingTyp, ValidationConfig, Validator, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN,
+    MAX_LEEWAY,
 };

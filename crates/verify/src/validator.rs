@@ -59,8 +59,15 @@ pub struct ValidationConfig {
     /// Accepted `typ` header values. Default `["at+jwt"]` (RFC 9068 §4).
     /// Compared case-insensitively, with an optional `application/` prefix
     /// (RFC 7515 §4.1.9), so `application/at+jwt` and `AT+JWT` also match.
-    /// A token without `typ` is refused.
+    /// A token without `typ` is refused unless [`Self::missing_typ`] says
+    /// otherwise.
     pub required_typ: Vec<String>,
+    /// Whether a token with no `typ` header at all passes. Default
+    /// [`MissingTyp::Refuse`] (RFC 8725 §3.11). [`MissingTyp::Accept`] is for
+    /// OpenID Connect ID tokens, which OIDC Core does not type and some
+    /// providers send without `typ`: bind those by `aud` and `nonce`
+    /// instead. A `typ` that is present must still be in `required_typ`.
+    pub missing_typ: MissingTyp,
     /// Claims that must be present besides `iss`, `aud` and `exp` (always
     /// required). Default: the rest of RFC 9068 §2.2's required set,
     /// `["sub", "client_id", "iat", "jti"]`. Set to an empty vector for
@@ -85,6 +92,7 @@ impl Default for ValidationConfig {
             audience: String::new(),
             leeway: DEFAULT_LEEWAY,
             required_typ: vec!["at+jwt".to_owned()],
+            missing_typ: MissingTyp::Refuse,
             required_claims: ["sub", "client_id", "iat", "jti"]
                 .map(str::to_owned)
                 .to_vec(),
@@ -93,6 +101,17 @@ impl Default for ValidationConfig {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
         }
     }
+}
+
+/// What a token without a `typ` header gets (see
+/// [`ValidationConfig::missing_typ`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingTyp {
+    /// Refused as [`ValidationError::InvalidType`] with `found: None`.
+    #[default]
+    Refuse,
+    /// Accepted; every other check applies.
+    Accept,
 }
 
 /// Validates access tokens against a [`KeySet`] (RFC 9068 §4, RFC 8725).
@@ -300,6 +319,7 @@ impl Validator {
                     });
                 }
             }
+            None if self.config.missing_typ == MissingTyp::Accept => {}
             None => return Err(ValidationError::InvalidType { found: None }),
             Some(_) => return Err(ValidationError::Malformed("typ is not a string")),
         }

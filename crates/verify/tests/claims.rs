@@ -7,7 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use connectauth_verify::{require_scopes, Claims, ValidationConfig, ValidationError, Validator};
+use connectauth_verify::{
+    require_scopes, Claims, MissingTyp, ValidationConfig, ValidationError, Validator,
+};
 use jsonwebtoken::Algorithm as JwtAlg;
 use serde_json::{json, Value};
 
@@ -216,6 +218,48 @@ fn configured_typ_list_replaces_the_default() {
         ..config()
     };
     assert!(check_with(cfg, &t).is_ok());
+}
+
+#[test]
+fn a_missing_typ_passes_only_when_configured_and_a_present_one_is_still_checked() {
+    let mut h = header(JwtAlg::ES256, "ec-1");
+    h.typ = None;
+    let untyped = sign(&h, &claims(), &ec().encoding);
+    let id_tokens = || ValidationConfig {
+        required_typ: vec!["jwt".into()],
+        missing_typ: MissingTyp::Accept,
+        ..config()
+    };
+    assert!(check_with(id_tokens(), &untyped).is_ok());
+    assert_eq!(
+        check_with(
+            ValidationConfig {
+                required_typ: vec!["jwt".into()],
+                ..config()
+            },
+            &untyped
+        ),
+        Err(ValidationError::InvalidType { found: None }),
+        "refused by default"
+    );
+    h.typ = Some("at+jwt".into());
+    let access_token = sign(&h, &claims(), &ec().encoding);
+    assert_eq!(
+        check_with(id_tokens(), &access_token),
+        Err(ValidationError::InvalidType {
+            found: Some("at+jwt".into())
+        })
+    );
+    h.typ = Some("JWT".into());
+    assert!(check_with(id_tokens(), &sign(&h, &claims(), &ec().encoding)).is_ok());
+    // Every other check still applies: a token for another audience.
+    let mut other = claims();
+    other["aud"] = json!("https://other.example.net");
+    h.typ = None;
+    assert!(matches!(
+        check_with(id_tokens(), &sign(&h, &other, &ec().encoding)),
+        Err(ValidationError::InvalidAudience)
+    ));
 }
 
 #[test]

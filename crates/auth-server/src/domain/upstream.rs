@@ -59,7 +59,9 @@ pub enum UpstreamRuleError {
     ClientSecret,
     #[error("scopes: space-separated, at most 20, with `openid` for an OpenID Connect provider")]
     Scopes,
-    #[error("preset: unknown (known: google, microsoft, github, facebook), or it cannot change")]
+    #[error(
+        "preset: unknown (known: google, microsoft, apple, github, facebook), or it cannot change"
+    )]
     Preset,
     #[error("kind: `oidc` or `oauth2` (a preset's own kind)")]
     Kind,

@@ -14,6 +14,10 @@ pub enum Preset {
     Microsoft,
     GitHub,
     Facebook,
+    /// Sign in with Apple: OpenID Connect whose answer comes as a form
+    /// post, whose ID tokens carry no `typ`, and whose client secret is a
+    /// JWT the tenant signs with its Apple key (at most six months long).
+    Apple,
 }
 
 /// The three endpoints of a plain OAuth 2.0 preset.
@@ -24,11 +28,12 @@ pub struct PresetEndpoints {
 }
 
 impl Preset {
-    pub const ALL: [Preset; 4] = [
+    pub const ALL: [Preset; 5] = [
         Preset::Google,
         Preset::Microsoft,
         Preset::GitHub,
         Preset::Facebook,
+        Preset::Apple,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -41,6 +46,7 @@ impl Preset {
             Preset::Microsoft => "microsoft",
             Preset::GitHub => "github",
             Preset::Facebook => "facebook",
+            Preset::Apple => "apple",
         }
     }
 
@@ -50,12 +56,13 @@ impl Preset {
             Preset::Microsoft => "Microsoft",
             Preset::GitHub => "GitHub",
             Preset::Facebook => "Facebook",
+            Preset::Apple => "Apple",
         }
     }
 
     pub fn kind(self) -> ProviderKind {
         match self {
-            Preset::Google | Preset::Microsoft => ProviderKind::Oidc,
+            Preset::Google | Preset::Microsoft | Preset::Apple => ProviderKind::Oidc,
             Preset::GitHub | Preset::Facebook => ProviderKind::OAuth2,
         }
     }
@@ -65,6 +72,7 @@ impl Preset {
     pub fn issuer(self) -> Option<&'static str> {
         match self {
             Preset::Google => Some("https://accounts.google.com"),
+            Preset::Apple => Some("https://appleid.apple.com"),
             Preset::Microsoft | Preset::GitHub | Preset::Facebook => None,
         }
     }
@@ -74,7 +82,7 @@ impl Preset {
     /// and `https://{host}/api/v3/user`).
     pub fn endpoints(self) -> Option<PresetEndpoints> {
         match self {
-            Preset::Google | Preset::Microsoft => None,
+            Preset::Google | Preset::Microsoft | Preset::Apple => None,
             Preset::GitHub => Some(PresetEndpoints {
                 authorization: "https://github.com/login/oauth/authorize",
                 token: "https://github.com/login/oauth/access_token",
@@ -93,6 +101,17 @@ impl Preset {
             Preset::Google | Preset::Microsoft => "openid email profile",
             Preset::GitHub => "read:user user:email",
             Preset::Facebook => "email public_profile",
+            // Apple shares the name only in the first answer's form.
+            Preset::Apple => "openid email name",
+        }
+    }
+
+    /// How the provider answers: Apple posts a form once email or name is
+    /// asked for (the callback relays it).
+    pub fn response_mode(self) -> Option<&'static str> {
+        match self {
+            Preset::Apple => Some("form_post"),
+            Preset::Google | Preset::Microsoft | Preset::GitHub | Preset::Facebook => None,
         }
     }
 }
@@ -146,6 +165,12 @@ mod tests {
             assert_eq!(Preset::parse(p.slug()), Some(p));
             assert_eq!(p.endpoints().is_some(), p.kind() == ProviderKind::OAuth2);
         }
-        assert_eq!(Preset::parse("apple"), None);
+        assert_eq!(Preset::parse("twitter"), None);
+        let apple = Preset::parse("apple").expect("apple");
+        assert_eq!(apple.issuer(), Some("https://appleid.apple.com"));
+        assert_eq!(apple.response_mode(), Some("form_post"));
+        assert_eq!(apple.kind(), ProviderKind::Oidc);
+        assert!(apple.default_scopes().starts_with("openid "));
+        assert_eq!(Preset::Google.response_mode(), None);
     }
 }

@@ -81,7 +81,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/logout").post(login::submit_logout))
             // "callback" is not a provider slug: a route of its own, first.
-            .service(web::resource("/upstream/callback").get(upstream::callback))
+            .service(
+                web::resource("/upstream/callback")
+                    .get(upstream::callback)
+                    .post(upstream::callback_post),
+            )
             .service(web::resource("/upstream/{provider}").get(upstream::start))
             .service(web::resource("/upstream/{provider}/link").post(upstream::start_link))
             .service(web::resource("/account/upstream/{provider_id}/unlink").post(upstream::unlink))

@@ -247,6 +247,9 @@ impl Identity {
             if let Some(nonce) = &attempt.nonce {
                 query.append_pair("nonce", nonce);
             }
+            if let Some(mode) = provider.settings.preset.and_then(|p| p.response_mode()) {
+                query.append_pair("response_mode", mode);
+            }
             query
                 .append_pair("code_challenge", &challenge)
                 .append_pair("code_challenge_method", "S256");

@@ -8,7 +8,7 @@
 //!   person; an email counts as verified only when the provider says so
 //!   (or the tenant vouches for the provider). GitHub's addresses are
 //!   verified through its list at `{userinfo}/emails`.
-use connectauth_verify::{ValidationConfig, Validator};
+use connectauth_verify::{MissingTyp, ValidationConfig, Validator};
 use subtle::ConstantTimeEq;
 use url::Url;
 
@@ -114,6 +114,9 @@ impl Identity {
             issuer: issuer.to_owned(),
             audience: provider.client_id.clone(),
             required_typ: vec!["JWT".to_owned()],
+            // OIDC Core does not type ID tokens; Apple's carry no `typ`.
+            // The audience and this attempt's nonce bind them instead.
+            missing_typ: MissingTyp::Accept,
             required_claims: vec!["sub".to_owned(), "iat".to_owned()],
             ..ValidationConfig::default()
         })

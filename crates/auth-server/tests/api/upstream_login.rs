@@ -464,6 +464,30 @@ async fn bad_settings_are_refused(engine: Engine) {
         .await
         .expect("sent");
     assert_eq!(gone.status().as_u16(), 204);
+
+    // Sign in with Apple: its issuer, and the name asked for (Apple answers
+    // with a form post, relayed by the callback).
+    let apple = app
+        .admin(Method::POST, &base)
+        .json(&json!({"preset": "apple", "client_id": "com.example.web", "client_secret": "eyJ.apple.jwt"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(apple.status().as_u16(), 201);
+    let apple: Value = apple.json().await.expect("json");
+    assert_eq!(apple["issuer"], "https://appleid.apple.com");
+    assert_eq!(apple["kind"], "oidc");
+    assert_eq!(apple["display_name"], "Apple");
+    assert_eq!(apple["scopes"], "openid email name");
+    let gone = app
+        .admin(
+            Method::DELETE,
+            &format!("{base}/{}", apple["id"].as_str().expect("id")),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(gone.status().as_u16(), 204);
     assert_eq!(app.admin_json(&base).await, before);
 }
 
@@ -521,11 +545,17 @@ fn start_fake_provider() -> FakeProvider {
                 web::post().to(move || {
                     let (signer, claims) = (signer.clone(), claims.clone());
                     async move {
-                        let claims = claims.lock().expect("lock").clone();
+                        let mut claims = claims.lock().expect("lock").clone();
+                        // `header_typ`: the token's `typ` (null: none at all).
+                        let typ = match claims.as_object_mut().and_then(|c| c.remove("header_typ")) {
+                            Some(Value::String(t)) => Some(t),
+                            Some(_) => None,
+                            None => Some("JWT".to_owned()),
+                        };
+                        let claims = claims.as_object().expect("object");
                         let token = match claims.get("signed_by_another_key") {
-                            Some(_) => TestKey::generate("fake-1")
-                                .sign_typed(claims.as_object().expect("object"), "JWT"),
-                            None => signer.sign_typed(claims.as_object().expect("object"), "JWT"),
+                            Some(_) => TestKey::generate("fake-1").sign_with_typ(claims, typ.as_deref()),
+                            None => signer.sign_with_typ(claims, typ.as_deref()),
                         };
                         HttpResponse::Ok().json(
                             json!({"access_token": "opaque", "token_type": "Bearer", "id_token": token}),
@@ -608,6 +638,7 @@ async fn id_tokens_are_checked(engine: Engine) {
             "a signature by another key",
         ),
         (json!({"sub": ""}), "no subject"),
+        (json!({"header_typ": "at+jwt"}), "an access token's type"),
     ] {
         let (state, nonce) = attempt(&web).await;
         *fake.next.lock().expect("lock") = claims(&nonce, changes);
@@ -622,6 +653,41 @@ async fn id_tokens_are_checked(engine: Engine) {
         0,
         "no account from a bad token"
     );
+
+    // An ID token with no `typ` at all (as Apple's come), otherwise good,
+    // answered as a form post from the provider's site (Apple's
+    // `form_post`): relayed to the callback, accepted, bound by the
+    // audience and the nonce.
+    let (state, nonce) = attempt(&web).await;
+    *fake.next.lock().expect("lock") = claims(
+        &nonce,
+        json!({"header_typ": null, "sub": "fake-untyped", "email": "untyped@example.com"}),
+    );
+    let relayed = web
+        .post_raw(
+            "/t/acme/upstream/callback",
+            &[
+                ("code", "c"),
+                ("state", &state),
+                ("user", r#"{"name":{"firstName":"Ann"}}"#),
+            ],
+        )
+        .await;
+    assert_eq!(relayed.status, 200, "{}", relayed.body);
+    assert!(web.cookie("ca_session_acme").is_none(), "not signed in yet");
+    let next = relayed
+        .between("content=\"0;url=", "\"")
+        .expect("a refresh")
+        .replace("&amp;", "&");
+    assert_eq!(
+        next,
+        format!("/t/acme/upstream/callback?code=c&state={state}"),
+        "the answer, relayed as it came"
+    );
+    let answer = web.get(&next).await;
+    assert_eq!(next_of(&answer), "/t/acme/account", "{}", answer.body);
+    web.post("/t/acme/logout", &[]).await;
+    web.remove_cookie("ca_session_acme");
 
     // A provider's error (the person said no) is told as such.
     let (state, _) = attempt(&web).await;

@@ -54,8 +54,14 @@ impl TestKey {
 
     /// Signs `claims` with `typ` (`JWT` for an OpenID Connect ID token).
     pub fn sign_typed(&self, claims: &Map<String, Value>, typ: &str) -> String {
+        self.sign_with_typ(claims, Some(typ))
+    }
+
+    /// Signs `claims` with `typ`, or with no `typ` header at all (as some
+    /// providers' ID tokens come).
+    pub fn sign_with_typ(&self, claims: &Map<String, Value>, typ: Option<&str>) -> String {
         let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some(typ.into());
+        header.typ = typ.map(str::to_owned);
         header.kid = Some(self.kid.into());
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("sign")
     }

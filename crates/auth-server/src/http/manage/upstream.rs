@@ -49,17 +49,19 @@ impl ClaimMappingBody {
     }
 }
 
-/// A new upstream provider: a `preset` (`google`, `microsoft`, `github`,
-/// `facebook`), or a `kind` with an `issuer` (`oidc`, the default) or
+/// A new upstream provider: a `preset` (`google`, `microsoft`, `apple`,
+/// `github`, `facebook`), or a `kind` with an `issuer` (`oidc`, the default) or
 /// the three endpoints (`oauth2`); and the client registered there (its
 /// redirect URI is the `callback_url` of any provider answer:
 /// `{PUBLIC_URL}/t/{slug}/upstream/callback`).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProviderBody {
-    /// `google`, `microsoft`, `github` or `facebook`: sets the kind, the
-    /// issuer or endpoints, the scopes, and the slug and name unless
-    /// given. `microsoft` needs `issuer`: your directory's
+    /// `google`, `microsoft`, `apple`, `github` or `facebook`: sets the
+    /// kind, the issuer or endpoints, the scopes, and the slug and name
+    /// unless given. `apple`'s `client_secret` is the JWT you sign with
+    /// your Apple key (valid six months at most: change it before it
+    /// expires). `microsoft` needs `issuer`: your directory's
     /// `https://login.microsoftonline.com/{tenant id}/v2.0`. `github`
     /// takes the endpoints of a GitHub Enterprise Server instead of
     /// github.com's.

@@ -75,6 +75,36 @@ fn go_to_provider(
     }
 }
 
+/// `POST /t/{slug}/upstream/callback`: a provider that answers with a form
+/// post (`response_mode=form_post`: Apple) posts from its own site, so the
+/// browser sends none of this site's `SameSite=Lax` cookies (the attempt,
+/// the session). The answer is relayed to the `GET` callback by a page
+/// that refreshes to it, a same-site navigation that carries them. The code
+/// in that URL is single-use and bound to the attempt's PKCE verifier, as
+/// in any query-mode answer.
+pub async fn callback_post(
+    ctx: PageCtx,
+    form: web::Form<CallbackQuery>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("code", &form.code),
+        ("state", &form.state),
+        ("error", &form.error),
+    ] {
+        if let Some(value) = value {
+            query.append_pair(name, value);
+        }
+    }
+    let next = format!("{}/upstream/callback?{}", ctx.base(), query.finish());
+    ctx.render(
+        StatusCode::OK,
+        "upstream_continue.html",
+        minijinja::context! { next, relay => true },
+    )
+}
+
 pub async fn callback(
     mut ctx: PageCtx,
     req: HttpRequest,
