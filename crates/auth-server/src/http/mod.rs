@@ -96,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/account/passkeys").post(passkeys::register))
             .service(web::resource("/account/passkeys/{id}/rename").post(passkeys::rename))
             .service(web::resource("/account/passkeys/{id}/delete").post(passkeys::delete))
+            .service(web::resource("/account/password/remove").post(passkeys::remove_password))
             .service(
                 web::resource("/mfa")
                     .get(mfa::show_challenge)

@@ -72,6 +72,9 @@ pub enum PasskeyError {
     NotFound,
     #[error("the passkey is the last way to sign in to the account")]
     LastWayIn,
+    /// Removing the password needs a passkey to sign in with instead.
+    #[error("add a passkey before removing the password")]
+    NoPasskey,
     #[error(transparent)]
     Identity(#[from] IdentityError),
 }
@@ -437,6 +440,45 @@ impl Identity {
             "success",
             requester,
             &doomed.name,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Removes the account's password, once the current one is proved
+    /// (counted on the account lockout like a login), when the account has
+    /// a passkey to sign in with: passkeys only from then on ("forgot
+    /// password" sets one again).
+    pub async fn remove_password(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        password: &str,
+        requester: &Requester,
+        locale: crate::i18n::Locale,
+    ) -> Result<(), PasskeyError> {
+        if self.passkeys.list(tenant.id, user.id).await?.is_empty() {
+            return Err(PasskeyError::NoPasskey);
+        }
+        self.recheck_password(
+            tenant,
+            user,
+            password,
+            requester,
+            locale,
+            "password_removed",
+        )
+        .await?;
+        self.users
+            .clear_password(tenant.id, user.id, self.now())
+            .await?;
+        self.record(
+            tenant,
+            Some(user.id),
+            "password_removed",
+            "success",
+            requester,
+            "",
         )
         .await?;
         Ok(())

@@ -176,6 +176,26 @@ impl UserStore {
         Ok(())
     }
 
+    /// The account signs in without a password from now on (passkeys,
+    /// upstream providers; "forgot password" sets one again).
+    pub async fn clear_password(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.update(
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+            None,
+            now,
+            tenant,
+            id,
+        )
+        .await?;
+        super::local_changes::user_changed();
+        Ok(())
+    }
+
     pub async fn mark_email_verified(
         &self,
         tenant: TenantId,

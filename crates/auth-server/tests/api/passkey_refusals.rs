@@ -289,3 +289,89 @@ both_engines!(
     passkeys_are_off_on_an_ip_address,
     no_passkeys_on_an_ip_address
 );
+
+/// A user with a passkey may remove the password (after proving it): the
+/// account then signs in with passkeys only. Without a passkey, or with a
+/// wrong password, nothing changes.
+async fn passkeys_only(engine: Engine) {
+    use auth_server::domain::email::Email;
+    use auth_server::domain::passkey::PasskeyName;
+    use auth_server::store::passkeys::{NewPasskey, PasskeyStore};
+    use auth_server::store::users::UserStore;
+
+    let app = passkey_app(engine).await;
+    let acme = auth_server::store::tenants::TenantStore::new(app.database.pool.clone())
+        .get_by_slug("acme")
+        .await
+        .expect("acme");
+    let alice = signed_in(&app, "acme", ALICE).await;
+    let users = UserStore::new(app.database.pool.clone());
+    let find = || async {
+        users
+            .find_by_email(acme.id, &Email::parse(ALICE).expect("email"))
+            .await
+            .expect("read")
+            .expect("alice")
+    };
+    // No passkey yet: refused, the password stays.
+    let page = alice
+        .post("/t/acme/account/password/remove", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(page.status, 409, "{}", page.body);
+    assert!(find().await.password_hash.is_some());
+
+    PasskeyStore::new(app.database.pool.clone())
+        .create(NewPasskey {
+            id: &uuid::Uuid::new_v4().to_string(),
+            tenant: acme.id,
+            user: find().await.id,
+            credential_id: "Y3JlZGVudGlhbA",
+            name: &PasskeyName::parse("Phone").expect("name"),
+            credential: "{}",
+            sign_count: 0,
+            backup_eligible: true,
+            backup_state: true,
+            now: 1_700_000_000,
+        })
+        .await
+        .expect("passkey stored");
+    let account = alice.get("/t/acme/account").await;
+    assert!(account.contains("Remove my password"), "{}", account.body);
+
+    let page = alice
+        .post(
+            "/t/acme/account/password/remove",
+            &[("password", "not the password")],
+        )
+        .await;
+    assert_eq!(page.status, 401, "{}", page.body);
+    assert!(
+        find().await.password_hash.is_some(),
+        "a wrong password changes nothing"
+    );
+
+    let page = alice
+        .post("/t/acme/account/password/remove", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.contains("Your password is removed"));
+    assert!(find().await.password_hash.is_none());
+    assert!(!alice
+        .get("/t/acme/account")
+        .await
+        .contains("Remove my password"));
+    assert!(app
+        .audit_kinds(&acme)
+        .await
+        .contains(&("password_removed".into(), "success".into())));
+
+    // The password no longer signs in.
+    let web = app.web();
+    web.get("/t/acme/login").await;
+    let login = web
+        .post("/t/acme/login", &[("email", ALICE), ("password", PASSWORD)])
+        .await;
+    assert_eq!(login.status, 401, "{}", login.body);
+}
+
+both_engines!(a_user_with_a_passkey_may_remove_the_password, passkeys_only);

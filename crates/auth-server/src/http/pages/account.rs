@@ -83,6 +83,7 @@ pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
             user => context! { email => user.email.address(), display_name => user.display_name.as_ref(), mfa => user.mfa_enabled() },
             sessions => rows,
             linked, linkable, passkeys, passkeys_available,
+            has_password => user.password_hash.is_some(),
         },
     )
 }

@@ -53,6 +53,7 @@ fn refusal(e: &PasskeyError) -> Option<(StatusCode, &'static str)> {
         PasskeyError::Name(_) => (StatusCode::UNPROCESSABLE_ENTITY, "passkey_name_invalid"),
         PasskeyError::NotFound => (StatusCode::NOT_FOUND, "passkey_not_found"),
         PasskeyError::LastWayIn => (StatusCode::CONFLICT, "passkey_last_way_in"),
+        PasskeyError::NoPasskey => (StatusCode::CONFLICT, "password_remove_needs_passkey"),
         PasskeyError::Identity(_) => return None,
     })
 }
@@ -310,6 +311,49 @@ pub async fn delete(
         .passkey_delete(&ctx.tenant, &session.user, &id, &ctx.requester)
         .await;
     account_answer(&ctx, done)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /t/{slug}/account/password/remove`: passkeys only from now on.
+pub async fn remove_password(
+    ctx: PageCtx,
+    form: web::Form<PasswordBody>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf)?;
+    let Some(session) = signed_in(&ctx).await? else {
+        return Ok(ctx.redirect("/login"));
+    };
+    let done = ctx
+        .state
+        .identity
+        .remove_password(
+            &ctx.tenant,
+            &session.user,
+            &form.password,
+            &ctx.requester,
+            ctx.locale,
+        )
+        .await;
+    let back = Some(("account_link", format!("{}/account", ctx.base())));
+    match done {
+        Ok(()) => {
+            let message = ctx.text("password_removed");
+            ctx.message(StatusCode::OK, "account_title", &message, back)
+        }
+        Err(PasskeyError::Identity(e)) => {
+            let failure = super::form_failure(&ctx, e)?;
+            let res = ctx.message(failure.status, "account_title", &failure.message, back)?;
+            Ok(super::context::with_retry_after(res, failure.retry_after))
+        }
+        Err(e) => account_answer(&ctx, Err(e)),
+    }
 }
 
 /// The user's passkeys as the account page lists them.
