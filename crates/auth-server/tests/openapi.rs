@@ -58,6 +58,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/owners"),
     ("delete", "/tenants/{id}/owners/{user_id}"),
     ("patch", "/tenants/{id}/owners/{user_id}"),
+    ("post", "/tenants/{id}/invitations"),
+    ("get", "/tenants/{id}/invitations"),
+    ("delete", "/tenants/{id}/invitations/{email}"),
 ];
 
 fn rendered() -> String {

@@ -17,6 +17,34 @@ use crate::store::team_invites::{Invite, TeamInviteStore};
 use crate::store::tenants::TenantStore;
 use crate::store::StoreError;
 
+/// Who sends an invitation: a member in the console, or (through the
+/// management API) an API credential of the tenant or the operator.
+#[derive(Debug, Clone, Copy)]
+pub enum Inviter<'a> {
+    Member(&'a User),
+    Credential(&'a str),
+    Operator,
+}
+
+impl Inviter<'_> {
+    /// What the invitation records as its sender.
+    fn recorded(&self) -> String {
+        match self {
+            Inviter::Member(user) => user.id.to_string(),
+            Inviter::Credential(client_id) => format!("api-credential:{client_id}"),
+            Inviter::Operator => "operator".to_owned(),
+        }
+    }
+
+    /// Who the mail says invites: the member's address, else the team.
+    fn shown<'t>(&'t self, tenant: &'t Tenant) -> &'t str {
+        match self {
+            Inviter::Member(user) => user.email.address(),
+            Inviter::Credential(_) | Inviter::Operator => tenant.display_name.as_ref(),
+        }
+    }
+}
+
 pub struct Invitations {
     invites: TeamInviteStore,
     members: OwnerStore,
@@ -49,11 +77,14 @@ impl Invitations {
     pub async fn invite(
         &self,
         tenant: &Tenant,
-        inviter: &User,
+        inviter: Inviter<'_>,
         email: &str,
         role: Role,
         locale: Locale,
-    ) -> Result<(), OwnerError> {
+    ) -> Result<Invite, OwnerError> {
+        if tenant.slug.as_ref() == crate::domain::tenant::PLATFORM_SLUG {
+            return Err(OwnerError::PlatformTenant);
+        }
         let email = Email::parse(email)?;
         let members = self.members.list(tenant.id).await?;
         if members
@@ -64,18 +95,17 @@ impl Invitations {
         }
         let (token, token_hash) = crate::opaque_secret::new_secret()?;
         let now = self.clock.now();
-        self.invites
-            .replace(&Invite {
-                token_hash,
-                tenant_id: tenant.id,
-                email: email.address().to_owned(),
-                email_normalized: email.normalized().to_owned(),
-                role,
-                invited_by: inviter.id.to_string(),
-                created_at: now,
-                expires_at: now + INVITE_TTL_SECS,
-            })
-            .await?;
+        let invite = Invite {
+            token_hash,
+            tenant_id: tenant.id,
+            email: email.address().to_owned(),
+            email_normalized: email.normalized().to_owned(),
+            role,
+            invited_by: inviter.recorded(),
+            created_at: now,
+            expires_at: now + INVITE_TTL_SECS,
+        };
+        self.invites.replace(&invite).await?;
         let link = self
             .identity
             .platform_url(&format!("/dashboard/invite?token={token}"));
@@ -83,14 +113,14 @@ impl Invitations {
             .send_team_invite(
                 tenant,
                 email.address(),
-                inviter.email.address(),
+                inviter.shown(tenant),
                 role,
                 &link,
                 locale,
             )
             .map_err(|_| OwnerError::Mail)?;
         tracing::info!(tenant = %tenant.slug, role = %role, "team invitation sent");
-        Ok(())
+        Ok(invite)
     }
 
     /// The tenant's pending invitations, oldest first.

@@ -20,7 +20,7 @@ use pages::{
 /// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use manage::upstream as upstream_api;
-    use manage::{clients, keys, openapi, owners, tenants, users};
+    use manage::{clients, invitations, keys, openapi, owners, tenants, users};
     // The tenants' OIDC endpoints first: actix tries services in order, and
     // these carry almost all the traffic (no other path starts with `/t/`).
     let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
@@ -225,6 +225,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/tenants/{id}/owners/{user_id}")
                     .delete(owners::remove_owner)
                     .patch(owners::set_owner_role),
+            )
+            .service(
+                web::resource("/tenants/{id}/invitations")
+                    .post(invitations::invite)
+                    .get(invitations::list_invitations),
+            )
+            .service(
+                web::resource("/tenants/{id}/invitations/{email}")
+                    .delete(invitations::withdraw_invitation),
             ),
     );
     // The tenant owners' dashboard: pages of the `platform` tenant's session.

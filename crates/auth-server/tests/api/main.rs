@@ -57,6 +57,7 @@ mod refresh_scope;
 mod session_grants;
 mod session_idle;
 mod signing_keys;
+mod team_invitations;
 mod tenant_settings;
 mod tenant_store;
 mod tenants;

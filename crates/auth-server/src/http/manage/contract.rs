@@ -90,6 +90,11 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
         ("CreateTenantBody", "display_name", name()),
         ("UpdateTenantBody", "display_name", name()),
         (
+            "InviteBody",
+            "email",
+            json!({ "format": "email", "maxLength": EMAIL_MAX }),
+        ),
+        (
             "AddOwnerBody",
             "email",
             json!({ "format": "email", "maxLength": EMAIL_MAX }),

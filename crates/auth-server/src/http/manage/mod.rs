@@ -1,6 +1,7 @@
 //! The management API (`/manage/v1`), for platform operators.
 pub mod clients;
 pub mod contract;
+pub mod invitations;
 pub mod keys;
 pub mod list_query;
 pub mod openapi;

@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
 use utoipa::{Modify, OpenApi};
 
-use super::{clients, keys, owners, tenants, upstream, users};
+use super::{clients, invitations, keys, owners, tenants, upstream, users};
 
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
@@ -73,6 +73,9 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         owners::list_owners,
         owners::remove_owner,
         owners::set_owner_role,
+        invitations::invite,
+        invitations::list_invitations,
+        invitations::withdraw_invitation,
         openapi_json,
     ),
     components(

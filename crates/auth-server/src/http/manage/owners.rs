@@ -4,7 +4,8 @@
 //! `viewer`: reads only). A member is named by email; the person signs up
 //! at `/t/platform/signup` first. A tenant keeps at least one owner. The
 //! operator adds members; listing, role changes and removals are also open
-//! to the tenant's API credentials with `manage:team`.
+//! to the tenant's API credentials with `manage:team`, which invite new
+//! members by email (`invitations.rs`).
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;

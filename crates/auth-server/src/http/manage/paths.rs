@@ -65,6 +65,18 @@ pub struct OwnerPath {
     pub user_id: UserId,
 }
 
+/// The path of `/tenants/{id}/invitations/{email}`; the OpenAPI document
+/// takes `{id}` from [`TenantPath`] and `{email}` from here.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InvitationPath {
+    #[param(ignore)]
+    pub tenant: TenantId,
+    /// The invited address (URL-encoded: `@` as `%40`).
+    #[param(example = "cto%40acme.example")]
+    pub email: String,
+}
+
 fn segment<'r>(req: &'r HttpRequest, name: &str) -> &'r str {
     req.match_info().get(name).unwrap_or_default()
 }
@@ -149,6 +161,23 @@ impl FromRequest for OwnerPath {
             Ok(Self {
                 tenant: tenant.id,
                 user_id,
+            })
+        })
+    }
+}
+
+impl FromRequest for InvitationPath {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let email = segment(req, "email").to_owned();
+        let found = with_tenant(req, Ok(email));
+        Box::pin(async move {
+            let (tenant, email) = found.await?;
+            Ok(Self {
+                tenant: tenant.id,
+                email,
             })
         })
     }

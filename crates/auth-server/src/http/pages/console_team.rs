@@ -12,6 +12,7 @@ use super::console::{owner_of_at, platform_user};
 use super::context::{PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
+use crate::dashboard::invites::Inviter;
 use crate::dashboard::owners::OwnerError;
 use crate::domain::team::{Access, Role};
 use crate::domain::tenant::Tenant;
@@ -108,10 +109,16 @@ pub async fn submit_invite(
     match ctx
         .state
         .invitations
-        .invite(&tenant, &owner, &form.email, role, ctx.locale)
+        .invite(
+            &tenant,
+            Inviter::Member(&owner),
+            &form.email,
+            role,
+            ctx.locale,
+        )
         .await
     {
-        Ok(()) => Ok(ctx.redirect_to(&format!("{}?done=invited", team_path(&slug)))),
+        Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=invited", team_path(&slug)))),
         Err(e @ (OwnerError::InvalidEmail(_) | OwnerError::AlreadyMember(_))) => {
             refused_page(&ctx, &tenant, ctx.refused_text(&e), &form.email).await
         }
