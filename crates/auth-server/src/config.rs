@@ -62,6 +62,9 @@ pub struct AuthConfig {
     pub identity: IdentitySettings,
     /// Metering and quotas through the billing service.
     pub billing: BillingSettings,
+    /// `AUTH_METRICS_ADDR` (e.g. `127.0.0.1:9100`): where Prometheus
+    /// metrics are served, apart from the public listener. Unset: none.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// How the auth server talks to the billing service.
@@ -100,6 +103,18 @@ impl AuthConfig {
         let master_keys = loader.keyring("AUTH_MASTER_KEYS");
         let identity = read_identity(loader);
         let billing = read_billing(loader);
+        let metrics_addr = match loader.optional("AUTH_METRICS_ADDR") {
+            Some(v) => match v.trim().parse() {
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    loader.problem(format!(
+                        "AUTH_METRICS_ADDR: `{v}` is not an address and port (like 127.0.0.1:9100)"
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
         Self {
             http,
             database_url,
@@ -108,6 +123,7 @@ impl AuthConfig {
             master_keys,
             identity,
             billing,
+            metrics_addr,
         }
     }
 

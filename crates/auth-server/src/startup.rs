@@ -29,6 +29,8 @@ pub struct Application {
     state: web::Data<AppState>,
     /// Background tasks, stopped when the server stops.
     tasks: Vec<JoinHandle<()>>,
+    /// The Prometheus listener (`AUTH_METRICS_ADDR`), stopped with the server.
+    metrics: Option<(u16, actix_web::dev::Server)>,
 }
 
 impl Application {
@@ -88,6 +90,10 @@ impl Application {
                 config.billing.report_interval,
             ));
         }
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some(serve_metrics(addr, &db, &state)?),
+            None => None,
+        };
         let routes_state = state.clone();
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(routes_state.clone());
@@ -97,6 +103,7 @@ impl Application {
             running,
             state,
             tasks,
+            metrics,
         })
     }
 
@@ -108,9 +115,22 @@ impl Application {
         self.running.handle()
     }
 
+    /// The port metrics are served on, when `AUTH_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let served = self.running.server.await;
+        if let Some(handle) = metrics {
+            handle.stop(false).await;
+        }
         for task in &self.tasks {
             task.abort();
         }
@@ -121,6 +141,37 @@ impl Application {
         }
         served
     }
+}
+
+/// The metrics listener: the process's recorder, with the database pool's
+/// use and the password pool's queue sampled at each scrape.
+fn serve_metrics(
+    addr: std::net::SocketAddr,
+    db: &db::Database,
+    state: &web::Data<AppState>,
+) -> Result<(u16, actix_web::dev::Server), StartupError> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(StartupError::setup("cannot bind AUTH_METRICS_ADDR"))?;
+    let port = listener
+        .local_addr()
+        .map_err(StartupError::setup("cannot bind AUTH_METRICS_ADDR"))?
+        .port();
+    let pool = db.pool.clone();
+    let hasher = state.identity.hasher.load();
+    let mail = state.identity.mail.clone();
+    let server = service_kit::metrics::serve_metrics(listener, move || {
+        let open = f64::from(pool.size());
+        let idle = u32::try_from(pool.num_idle()).map_or(0.0, f64::from);
+        metrics::gauge!("db_pool_connections", "state" => "open").set(open);
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(idle);
+        let (running, waiting) = hasher.running_and_waiting();
+        metrics::gauge!("password_hash_jobs", "state" => "running").set(running as f64);
+        metrics::gauge!("password_hash_jobs", "state" => "waiting").set(waiting as f64);
+        metrics::gauge!("mail_queue_depth").set(mail.pending() as f64);
+    })
+    .map_err(StartupError::setup("cannot serve metrics"))?;
+    tracing::info!(%addr, port, "metrics served");
+    Ok((port, server))
 }
 
 /// Makes the `platform` tenant and its keys if they are missing, retrying

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod month;
 #[cfg(feature = "openapi")]
 pub mod openapi;

@@ -13,7 +13,8 @@ use crate::domain::user::User;
 use crate::i18n::Locale;
 use crate::identity::Identity;
 use crate::store::owners::OwnerStore;
-use crate::store::team_invites::{Invite, TeamInviteStore};
+pub use crate::store::team_invites::Invite;
+use crate::store::team_invites::TeamInviteStore;
 use crate::store::tenants::TenantStore;
 use crate::store::StoreError;
 

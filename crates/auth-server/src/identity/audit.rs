@@ -15,6 +15,13 @@ impl Identity {
         detail: &str,
     ) -> Result<(), IdentityError> {
         tracing::info!(tenant = %tenant.slug, user = ?user.map(|u| u.to_string()), kind, outcome, "audit");
+        // Kinds and outcomes are a fixed set of words: bounded series.
+        metrics::counter!(
+            "connectauth_auth_events_total",
+            "kind" => kind.to_owned(),
+            "outcome" => outcome.to_owned()
+        )
+        .increment(1);
         self.audit
             .insert(&AuditEvent {
                 tenant_id: tenant.id.to_string(),

@@ -109,7 +109,31 @@ pub struct PasswordHasher {
     workers: usize,
 }
 
+/// How busy the argon2 pool is, read at any time (for metrics).
+#[derive(Clone)]
+pub struct HasherLoad {
+    in_pool: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    workers: usize,
+}
+
+impl HasherLoad {
+    /// Jobs running (at most one per worker) and jobs waiting for one.
+    pub fn running_and_waiting(&self) -> (usize, usize) {
+        let all = self.in_pool.load(std::sync::atomic::Ordering::Relaxed);
+        let running = all.min(self.workers);
+        (running, all - running)
+    }
+}
+
 impl PasswordHasher {
+    /// A live view of the pool's load.
+    pub fn load(&self) -> HasherLoad {
+        HasherLoad {
+            in_pool: self.pool.in_pool(),
+            workers: self.workers,
+        }
+    }
+
     pub fn new(config: HasherConfig) -> Result<Self, ConfigError> {
         if config.memory_kib < HasherConfig::MIN_MEMORY_KIB {
             return Err(ConfigError::MemoryTooLow {

@@ -3,6 +3,7 @@
 //! growing without limit. Results go back over tokio oneshot channels.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -32,6 +33,8 @@ pub(crate) enum Job {
 
 pub(crate) struct Pool {
     tx: SyncSender<Job>,
+    /// Jobs accepted and not finished (queued or running).
+    in_pool: Arc<AtomicUsize>,
 }
 
 impl Pool {
@@ -44,24 +47,35 @@ impl Pool {
     ) -> Result<Self, ConfigError> {
         let (tx, rx) = mpsc::sync_channel::<Job>(queue);
         let rx = Arc::new(Mutex::new(rx));
+        let in_pool = Arc::new(AtomicUsize::new(0));
         for i in 0..workers {
             let rx = Arc::clone(&rx);
+            let done = Arc::clone(&in_pool);
             let engine = HashEngine::new(params.clone());
             thread::Builder::new()
                 .name(format!("pw-hash-{i}"))
-                .spawn(move || worker(engine, &rx))
+                .spawn(move || worker(engine, &rx, &done))
                 .map_err(ConfigError::Spawn)?;
         }
-        Ok(Self { tx })
+        Ok(Self { tx, in_pool })
+    }
+
+    /// Jobs accepted and not finished: a shared counter, for metrics.
+    pub(crate) fn in_pool(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.in_pool)
     }
 
     /// Enqueue without waiting: `Busy` when the queue is full.
     pub(crate) fn submit(&self, job: Job) -> Result<(), HashError> {
-        self.tx.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => HashError::Busy {
-                retry_after_secs: RETRY_AFTER_SECS,
-            },
-            TrySendError::Disconnected(_) => HashError::WorkerFailed,
+        self.in_pool.fetch_add(1, Ordering::Relaxed);
+        self.tx.try_send(job).map_err(|e| {
+            self.in_pool.fetch_sub(1, Ordering::Relaxed);
+            match e {
+                TrySendError::Full(_) => HashError::Busy {
+                    retry_after_secs: RETRY_AFTER_SECS,
+                },
+                TrySendError::Disconnected(_) => HashError::WorkerFailed,
+            }
         })
     }
 }
@@ -70,7 +84,7 @@ impl Pool {
 /// the OWASP floor), so an idle server does not hold one per core.
 const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
-fn worker(mut engine: HashEngine, rx: &Mutex<Receiver<Job>>) {
+fn worker(mut engine: HashEngine, rx: &Mutex<Receiver<Job>>, in_pool: &AtomicUsize) {
     loop {
         // Hold the lock only while waiting for the next job.
         let waited = rx
@@ -88,6 +102,7 @@ fn worker(mut engine: HashEngine, rx: &Mutex<Receiver<Job>>) {
         // A panic drops the job's reply sender (the caller sees WorkerFailed)
         // but keeps this worker alive; the buffer is scratch memory only.
         let _ = catch_unwind(AssertUnwindSafe(|| run(&mut engine, job)));
+        in_pool.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -41,6 +41,7 @@ mod manage_clients;
 mod manage_enable;
 mod manage_keys;
 mod manage_users;
+mod metrics;
 mod mfa_enrolment;
 mod oidc;
 mod oidc_flow;

@@ -61,11 +61,13 @@ where
             .app_data(web::PayloadConfig::new(limit))
             .app_data(extract_errors::query_config())
             .app_data(extract_errors::path_config())
-            // Last wrap runs first: request id → security headers → body limit → 405 → routes.
+            // Last wrap runs first: metrics → request id → security headers
+            // → body limit → 405 → routes.
             .wrap(from_fn(method_not_allowed::render))
             .wrap(from_fn(body_limit::enforce))
             .wrap(from_fn(security_headers::apply))
             .wrap(from_fn(request_id::trace))
+            .wrap(from_fn(crate::metrics::record_request))
             .service(web::resource("/healthz").get(health::healthz))
             .service(web::resource("/readyz").get(health::readyz))
             .configure(configure.clone())

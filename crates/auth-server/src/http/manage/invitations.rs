@@ -14,13 +14,12 @@ use super::openapi::{Invalid, JsonBody, Read};
 use super::owners::RoleName;
 use super::paths::{InvitationPath, TenantPath};
 use super::tenants::rfc3339;
-use crate::dashboard::invites::Inviter;
+use crate::dashboard::invites::{Invite, Inviter};
 use crate::domain::api_credential::ManageScope;
 use crate::domain::team::Role;
 use crate::http::extract::ManageCaller;
 use crate::i18n::Locale;
 use crate::state::AppState;
-use crate::store::team_invites::Invite;
 
 /// Who to invite, and as what.
 #[derive(Deserialize, ToSchema)]

@@ -45,6 +45,7 @@ pub async fn token(
     // A resource the client may not ask for is refused whatever the grant;
     // codes and refresh tokens keep the resource authorized at `authorize`.
     oauth.check_resource(&tenant, &client, form.resource.as_deref())?;
+    let grant = form.grant_type.as_deref().unwrap_or_default();
     let response = match form.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = form.code.as_deref().ok_or_else(|| missing("code"))?;
@@ -82,6 +83,12 @@ pub async fn token(
         }
         None => return Err(missing("grant_type")),
     };
+    metrics::counter!(
+        "connectauth_tokens_issued_total",
+        "grant" => grant.to_owned(),
+        "tenant" => tenant.slug.to_string()
+    )
+    .increment(1);
     let mut res = HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))

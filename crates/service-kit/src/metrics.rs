@@ -1,0 +1,114 @@
+//! Prometheus metrics: one recorder per process, installed only when a
+//! service is given a metrics address, and served on that address alone
+//! (never on the public listener). Without a recorder the `metrics` macros
+//! record nothing.
+//!
+//! Every service's requests are counted by the HTTP baseline
+//! ([`record_request`]): `http_requests_total{method, route, status}` and
+//! `http_request_duration_seconds{method, route}`, where `route` is the
+//! route's template (`/t/{slug}/token`), never the raw path, so the number
+//! of series stays bounded.
+use std::net::TcpListener;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Request latency buckets, in seconds: 1 ms to 10 s.
+pub const LATENCY_BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process's recorder, installed at the first call (`None` when another
+/// recorder was installed first, which is logged).
+pub fn recorder() -> Option<&'static PrometheusHandle> {
+    RECORDER
+        .get_or_init(|| {
+            let installed = PrometheusBuilder::new()
+                .set_buckets(&LATENCY_BUCKETS)
+                .and_then(PrometheusBuilder::install_recorder);
+            match installed {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Counts the request and its latency by route template and status.
+pub async fn record_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16().to_string();
+    metrics::counter!(
+        "http_requests_total",
+        "method" => method.clone(),
+        "route" => route.clone(),
+        "status" => status
+    )
+    .increment(1);
+    metrics::histogram!(
+        "http_request_duration_seconds",
+        "method" => method,
+        "route" => route
+    )
+    .record(started.elapsed().as_secs_f64());
+    Ok(res)
+}
+
+/// Serves `GET /metrics` (Prometheus text format) on `listener`; `sample`
+/// runs before each scrape to set gauges read at that moment (pool sizes,
+/// queue depths).
+pub fn serve_metrics<S>(listener: TcpListener, sample: S) -> std::io::Result<Server>
+where
+    S: Fn() + Send + Sync + Clone + 'static,
+{
+    let handle = recorder().cloned();
+    let server = HttpServer::new(move || {
+        let handle = handle.clone();
+        let sample = sample.clone();
+        App::new().route(
+            "/metrics",
+            web::get().to(move || {
+                let handle = handle.clone();
+                let sample = sample.clone();
+                async move {
+                    sample();
+                    match handle {
+                        Some(h) => HttpResponse::Ok()
+                            .insert_header((
+                                header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            ))
+                            .body(h.render()),
+                        None => HttpResponse::ServiceUnavailable()
+                            .body("metrics recorder not installed\n"),
+                    }
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)?
+    .disable_signals()
+    .run();
+    Ok(server)
+}
