@@ -57,6 +57,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/owners"),
     ("delete", "/tenants/{id}/owners/{user_id}"),
     ("patch", "/tenants/{id}/owners/{user_id}"),
+    ("get", "/tenants/{id}/blocks"),
+    ("delete", "/tenants/{id}/blocks/{block_id}"),
 ];
 
 fn rendered() -> String {
