@@ -465,4 +465,56 @@ mod tests {
             .trusted_proxies
             .contains(ip("2001:db8:0:ffff::1")));
     }
+
+    #[test]
+    fn sentinel_settings_default_on_and_name_every_bad_value() {
+        let admin = service_kit::secret::generate().expect("csprng");
+        let master = format!("k1:{}", service_kit::secret::generate().expect("csprng"));
+        let base = [
+            ("AUTH_ADMIN_TOKEN", admin.as_str()),
+            ("AUTH_MASTER_KEYS", master.as_str()),
+        ];
+        let config = AuthConfig::from_env(&Env::from_pairs(base)).expect("valid");
+        let s = &config.sentinel;
+        assert!(s.enabled);
+        assert!(s.never_block.holds(ip("127.0.0.1")) && s.never_block.holds(ip("::1")));
+        assert_eq!(s.thresholds, crate::domain::sentinel::Thresholds::DEFAULT);
+        assert_eq!((s.block_secs, s.alert_interval_secs), (3600, 900));
+
+        let mut tuned = base.to_vec();
+        tuned.extend([
+            ("AUTH_SENTINEL", "off"),
+            ("AUTH_SENTINEL_NEVER_BLOCK", "192.0.2.0/24"),
+            ("AUTH_SENTINEL_WINDOW_SECS", "120"),
+            ("AUTH_SENTINEL_SPRAY_ACCOUNTS", "25"),
+        ]);
+        let config = AuthConfig::from_env(&Env::from_pairs(tuned)).expect("valid");
+        let s = &config.sentinel;
+        assert!(!s.enabled);
+        assert!(s.never_block.holds(ip("192.0.2.9")) && !s.never_block.holds(ip("127.0.0.1")));
+        assert_eq!(
+            (s.thresholds.window_secs, s.thresholds.spray_accounts),
+            (120, 25)
+        );
+
+        let mut bad = base.to_vec();
+        bad.extend([
+            ("AUTH_SENTINEL", "maybe"),
+            ("AUTH_SENTINEL_NEVER_BLOCK", "office"),
+            ("AUTH_SENTINEL_BRUTE_FORCE_FAILURES", "0"),
+            ("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT", "120"),
+        ]);
+        let err = AuthConfig::from_env(&Env::from_pairs(bad)).expect_err("refused");
+        for named in [
+            "AUTH_SENTINEL: `maybe`",
+            "AUTH_SENTINEL_NEVER_BLOCK: `office`",
+            "AUTH_SENTINEL_BRUTE_FORCE_FAILURES must be at least 1",
+            "AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100",
+        ] {
+            assert!(
+                err.problems.iter().any(|p| p.starts_with(named)),
+                "{named}: {err}"
+            );
+        }
+    }
 }

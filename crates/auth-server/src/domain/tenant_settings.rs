@@ -26,6 +26,8 @@ pub const SIGNUP_DOMAINS_MAX: usize = 50;
 pub const AUDIENCE_MAX: usize = 200;
 /// At most this many entries in `sentinel_allowlist`.
 pub const ALLOWLIST_MAX: usize = 50;
+/// Bounds of the sentinel's per-tenant thresholds (`sentinel_*`).
+pub const SENTINEL_THRESHOLD_RANGE: (i64, i64) = (2, 100_000);
 
 /// What a setting holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +107,26 @@ pub const SETTINGS: &[Setting] = &[
         key: "logo_url",
         kind: SettingKind::WebUrl,
         about: "The logo the hosted pages show: an https URL (http only on a loopback host).",
+    },
+    Setting {
+        key: "sentinel_brute_force_failures",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Failed logins on one account within the sentinel's window that make a brute force (docs/sentinel.md). Absent: the server's (default 10).",
+    },
+    Setting {
+        key: "sentinel_spray_accounts",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Distinct accounts one address must fail on within the sentinel's window to be a password spray. Absent: the server's (default 10).",
+    },
+    Setting {
+        key: "sentinel_stuffing_addresses",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Distinct failing addresses (and as many accounts) within the sentinel's window that make credential stuffing. Absent: the server's (default 10).",
+    },
+    Setting {
+        key: "sentinel_signup_flood",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Signup attempts within the sentinel's window that make a flood. Absent: the server's (default 50).",
     },
     Setting {
         key: "sentinel_allowlist",
@@ -350,6 +372,14 @@ impl TenantSettings {
                 })
                 .unwrap_or_default(),
         )
+    }
+
+    /// One of the sentinel's per-tenant thresholds (`sentinel_*`), when set.
+    pub fn sentinel_threshold(&self, key: &str) -> Option<usize> {
+        key.starts_with("sentinel_")
+            .then(|| self.integer(key))
+            .flatten()
+            .and_then(|n| usize::try_from(n).ok())
     }
 
     pub fn key_rotation_days(&self) -> Option<i64> {

@@ -28,7 +28,7 @@ impl Sentinel {
             Err(e) => return Err(e.into()),
         };
         let now = self.clock.now();
-        let t = &self.settings.thresholds;
+        let t = &self.settings.thresholds.for_tenant(&tenant.settings);
         let since = now.saturating_sub(t.window_secs);
         let attempts: Vec<Attempt> = self
             .store

@@ -47,6 +47,8 @@ pub struct Sentinel {
     settings: SentinelSettings,
     /// Who holds the lease: this process.
     instance: String,
+    /// When this instance last removed expired blocks (clock seconds).
+    purged_at: std::sync::atomic::AtomicI64,
 }
 
 impl Sentinel {
@@ -69,6 +71,7 @@ impl Sentinel {
             clock,
             settings,
             instance: uuid::Uuid::new_v4().to_string(),
+            purged_at: std::sync::atomic::AtomicI64::new(i64::MIN),
         }
     }
 }

@@ -16,6 +16,9 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// instance takes over this long after the holder stops.
 const LEASE_SECS: i64 = 10;
 
+/// How often the lease holder removes expired blocks (seconds of the clock).
+const PURGE_EVERY: i64 = 3600;
+
 /// At most this many events are skimmed per tick (the rules read their
 /// window by time, so a long backlog is caught up over a few ticks).
 const BATCH: i64 = 10_000;
@@ -45,6 +48,7 @@ impl Sentinel {
         {
             return Ok(false);
         }
+        self.purge_expired_blocks(now).await?;
         let activity = self.store.new_activity(BATCH).await?;
         for tenant in &activity.tenants {
             // One tenant's failure (a store error) must not stop the others.
@@ -56,6 +60,22 @@ impl Sentinel {
             .advance(&self.instance, activity.read_up_to)
             .await?;
         Ok(true)
+    }
+
+    /// Removes expired blocks (the edge already ignores them), at most once
+    /// every [`PURGE_EVERY`]; the audit trail keeps what they were.
+    async fn purge_expired_blocks(&self, now: i64) -> Result<(), SentinelError> {
+        use std::sync::atomic::Ordering;
+        let last = self.purged_at.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < PURGE_EVERY {
+            return Ok(());
+        }
+        self.purged_at.store(now, Ordering::Relaxed);
+        let purged = self.blocks.purge_expired(now).await?;
+        if purged > 0 {
+            tracing::info!(purged, "expired blocks removed");
+        }
+        Ok(())
     }
 
     /// Gives the lease back (at shutdown), so another instance takes over

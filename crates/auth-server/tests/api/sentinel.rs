@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use auth_server::domain::tenant::Tenant;
 use auth_server::store::audit::AuditStore;
+use auth_server::store::blocks::BlockStore;
 use auth_server::store::sentinel::SentinelStore;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -183,6 +184,14 @@ async fn password_spray_is_blocked_at_the_edge_until_it_expires(engine: Engine) 
     s.clock.advance(3600);
     assert_eq!(login_page(&attacker).await, 200, "the block expired");
     assert!(blocks(&s).await.is_empty());
+    let stored = BlockStore::new(s.app.database.pool.clone());
+    assert!(
+        within(3, || async {
+            stored.active(0).await.expect("blocks").is_empty()
+        })
+        .await,
+        "the lease holder removes expired blocks"
+    );
 }
 both_engines!(
     spray_blocked_until_expiry,
@@ -396,7 +405,8 @@ both_engines!(
 );
 
 async fn a_signup_flood_is_reported_to_the_owner(engine: Engine) {
-    let s = scene(engine, &[("AUTH_SENTINEL_SIGNUP_FLOOD", "5")], json!({})).await;
+    // The tenant's own threshold, over the server's 50.
+    let s = scene(engine, &[], json!({ "sentinel_signup_flood": 5 })).await;
     let web = from(&s.app.address, "192.0.2.50");
     for i in 0..5 {
         web.get("/t/acme/signup").await;

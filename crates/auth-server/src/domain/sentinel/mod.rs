@@ -10,6 +10,8 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::tenant_settings::TenantSettings;
+
 /// What one attempt in the audit trail was, as the detectors see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -106,6 +108,21 @@ impl Thresholds {
     };
 }
 
+impl Thresholds {
+    /// These thresholds with the tenant's own, where it set them.
+    pub fn for_tenant(&self, settings: &TenantSettings) -> Thresholds {
+        let own = |key: &str, server: usize| settings.sentinel_threshold(key).unwrap_or(server);
+        Thresholds {
+            brute_force_failures: own("sentinel_brute_force_failures", self.brute_force_failures),
+            spray_accounts: own("sentinel_spray_accounts", self.spray_accounts),
+            stuffing_addresses: own("sentinel_stuffing_addresses", self.stuffing_addresses),
+            stuffing_accounts: own("sentinel_stuffing_addresses", self.stuffing_accounts),
+            signup_flood: own("sentinel_signup_flood", self.signup_flood),
+            ..*self
+        }
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Self::DEFAULT
@@ -132,4 +149,38 @@ pub struct Finding {
     pub evidence: Evidence,
     /// The ranges to block, before allowlists are applied.
     pub block: Vec<IpNet>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_tenant_sets_its_own_sentinel_thresholds_over_the_servers() {
+        let server = Thresholds {
+            brute_force_failures: 20,
+            ..Thresholds::DEFAULT
+        };
+        assert_eq!(server.for_tenant(&TenantSettings::default()), server);
+        let own = TenantSettings::parse(json!({
+            "sentinel_brute_force_failures": 4,
+            "sentinel_stuffing_addresses": 30,
+            "sentinel_signup_flood": 500,
+        }))
+        .expect("valid");
+        let t = server.for_tenant(&own);
+        assert_eq!(t.brute_force_failures, 4);
+        assert_eq!((t.stuffing_addresses, t.stuffing_accounts), (30, 30));
+        assert_eq!(t.signup_flood, 500);
+        assert_eq!(
+            t.spray_accounts, server.spray_accounts,
+            "not set: the server's"
+        );
+        assert_eq!(t.window_secs, server.window_secs);
+        for bad in [json!(1), json!(100_001), json!("10")] {
+            assert!(TenantSettings::parse(json!({ "sentinel_spray_accounts": bad })).is_err());
+        }
+    }
 }
