@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use auth_server::domain::tenant::Tenant;
 use auth_server::store::audit::AuditStore;
-use auth_server::store::blocks::BlockStore;
+use auth_server::store::blocks::{BlockStore, NewBlock};
 use auth_server::store::sentinel::SentinelStore;
 use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;
-use service_kit::clock::ManualClock;
+use service_kit::clock::{Clock, ManualClock};
 use service_kit::db::Engine;
 
 use crate::dashboard_pages::{make_owner, platform_user};
@@ -263,6 +263,46 @@ both_engines!(
     a_block_holds_on_every_instance_until_an_operator_lifts_it
 );
 
+async fn a_global_block_refuses_on_every_tenant_but_never_the_operator(engine: Engine) {
+    let s = scene(engine, &[], json!({})).await;
+    s.app.tenant("other", json!({})).await;
+    let now = s.clock.now();
+    let store = BlockStore::new(s.app.database.pool.clone());
+    for network in ["198.51.100.0/24", "127.0.0.0/8"] {
+        store
+            .insert(&NewBlock {
+                tenant_id: None,
+                network,
+                reason: "operator: abuse report",
+                created_by: "operator",
+                created_at: now,
+                expires_at: now + 600,
+            })
+            .await
+            .expect("global block");
+    }
+    let blocked = from(&s.app.address, "198.51.100.77");
+    assert!(within(3, || async { login_page(&blocked).await == 403 }).await);
+    assert_eq!(
+        blocked.get("/t/other/login").await.status,
+        403,
+        "every tenant"
+    );
+    assert_eq!(
+        login_page(&s.app.web()).await,
+        200,
+        "a block covering AUTH_SENTINEL_NEVER_BLOCK is not enforced"
+    );
+    assert!(
+        blocks(&s).await.is_empty(),
+        "a tenant lists its own blocks only"
+    );
+}
+both_engines!(
+    global_block,
+    a_global_block_refuses_on_every_tenant_but_never_the_operator
+);
+
 async fn brute_force_on_one_account_blocks_the_attacker_not_the_owner(engine: Engine) {
     let s = scene(engine, &[], json!({})).await;
     s.app
@@ -466,6 +506,42 @@ async fn normal_traffic_with_a_typo_raises_nothing(engine: Engine) {
 both_engines!(
     normal_traffic_quiet,
     normal_traffic_with_a_typo_raises_nothing
+);
+
+async fn with_the_sentinel_off_a_spray_is_neither_read_nor_blocked(engine: Engine) {
+    // The test servers' default: AUTH_SENTINEL=off.
+    let app =
+        crate::helpers::spawn_app_with(engine, &[("AUTH_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let tenant = app.tenant("acme", json!({})).await;
+    let attacker = from(&app.address, "203.0.113.7");
+    for i in 0..12 {
+        let page = app
+            .login(
+                &attacker,
+                "acme",
+                &format!("user{i}@acme.example"),
+                "wrong guess!",
+            )
+            .await;
+        assert_eq!(page.status, 401);
+    }
+    // Three ticks: a running sentinel would have read everything by now.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let unread = SentinelStore::new(app.database.pool.clone())
+        .unread()
+        .await
+        .expect("unread");
+    assert!(
+        unread >= 12,
+        "nobody read the trail: {unread} events unread"
+    );
+    assert_eq!(attacker.get("/t/acme/login").await.status, 200);
+    let kinds = app.audit_kinds(&tenant).await;
+    assert!(kinds.iter().all(|(k, _)| k != "sentinel"), "{kinds:?}");
+}
+both_engines!(
+    off_reads_nothing,
+    with_the_sentinel_off_a_spray_is_neither_read_nor_blocked
 );
 
 async fn one_instance_at_a_time_holds_the_sentinel_lease(engine: Engine) {
