@@ -91,7 +91,6 @@ impl Sentinel {
             });
             self.record(tenant, detector, &detail, now).await?;
             tracing::warn!(tenant = %tenant.slug, detector, incident = %id, "sentinel incident");
-            self.alert(tenant, id, finding, now).await?;
         }
         let expires_at = now.saturating_add(self.settings.block_secs);
         for net in &to_block {
@@ -119,6 +118,13 @@ impl Sentinel {
             self.record(tenant, "blocked", &detail, now).await?;
             tracing::warn!(tenant = %tenant.slug, network = %net, detector, "sentinel blocked an address");
             blocked.push(*net);
+        }
+        // Blocks first: a mail that cannot be queued must not leave the
+        // attacker in; it is logged, and the incident stays recorded.
+        if let Some(id) = &incident {
+            if let Err(e) = self.alert(tenant, id, finding, now).await {
+                tracing::error!(error = %e, tenant = %tenant.slug, incident = %id, "sentinel alert not sent");
+            }
         }
         Ok(!to_block.is_empty())
     }
