@@ -65,6 +65,26 @@ pub struct AuthConfig {
     /// `AUTH_METRICS_ADDR` (e.g. `127.0.0.1:9100`): where Prometheus
     /// metrics are served, apart from the public listener. Unset: none.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The security agent (docs/sentinel.md). Boxed: the CLI holds one
+    /// service's config in an enum, whose variants stay close in size.
+    pub sentinel: Box<SentinelSettings>,
+}
+
+/// `AUTH_SENTINEL*`: the security agent and what it acts on.
+#[derive(Debug, Clone)]
+pub struct SentinelSettings {
+    /// `AUTH_SENTINEL` (`on`, the default, or `off`): whether this instance
+    /// may run the detectors. Blocks already stored are enforced either way.
+    pub enabled: bool,
+    /// `AUTH_SENTINEL_NEVER_BLOCK` (default `127.0.0.1,::1`): addresses and
+    /// ranges never blocked, for every tenant (operators, monitoring).
+    pub never_block: crate::domain::sentinel::networks::AddressList,
+    /// `AUTH_SENTINEL_BLOCK_SECS` (default 3600): how long a block lasts.
+    pub block_secs: i64,
+    /// `AUTH_SENTINEL_ALERT_INTERVAL_SECS` (default 900): at most one alert
+    /// mail per tenant in this long.
+    pub alert_interval_secs: i64,
+    pub thresholds: crate::domain::sentinel::Thresholds,
 }
 
 /// How the auth server talks to the billing service.
@@ -115,6 +135,7 @@ impl AuthConfig {
             },
             None => None,
         };
+        let sentinel = Box::new(read_sentinel(loader));
         Self {
             http,
             database_url,
@@ -124,6 +145,7 @@ impl AuthConfig {
             identity,
             billing,
             metrics_addr,
+            sentinel,
         }
     }
 
@@ -177,6 +199,79 @@ fn read_billing(loader: &mut Loader<'_>) -> BillingSettings {
         report_interval: Duration::from_secs(report_secs.max(1)),
         entitlements_ttl: Duration::from_secs(ttl_secs.max(1)),
         payment_origins,
+    }
+}
+
+fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
+    use crate::domain::sentinel::networks::AddressList;
+    use crate::domain::sentinel::Thresholds;
+    let enabled = match loader.string("AUTH_SENTINEL", "on").trim() {
+        "on" | "true" | "1" => true,
+        "off" | "false" | "0" => false,
+        other => {
+            loader.problem(format!("AUTH_SENTINEL: `{other}` is neither on nor off"));
+            true
+        }
+    };
+    let never_block =
+        AddressList::parse(&loader.string("AUTH_SENTINEL_NEVER_BLOCK", "127.0.0.1,::1"))
+            .unwrap_or_else(|problems| {
+                for p in problems {
+                    loader.problem(format!("AUTH_SENTINEL_NEVER_BLOCK: {p}"));
+                }
+                AddressList::default()
+            });
+    let d = Thresholds::DEFAULT;
+    let mut count = |key: &str, default: usize| -> usize {
+        let n: usize = loader.parse(key, default);
+        if n == 0 {
+            loader.problem(format!("{key} must be at least 1"));
+        }
+        n.max(1)
+    };
+    let thresholds = Thresholds {
+        window_secs: 0,
+        brute_force_failures: count("AUTH_SENTINEL_BRUTE_FORCE_FAILURES", d.brute_force_failures),
+        brute_force_per_address: count(
+            "AUTH_SENTINEL_BRUTE_FORCE_PER_ADDRESS",
+            d.brute_force_per_address,
+        ),
+        spray_accounts: count("AUTH_SENTINEL_SPRAY_ACCOUNTS", d.spray_accounts),
+        spray_tries_per_account: count(
+            "AUTH_SENTINEL_SPRAY_TRIES_PER_ACCOUNT",
+            d.spray_tries_per_account,
+        ),
+        stuffing_addresses: count("AUTH_SENTINEL_STUFFING_ADDRESSES", d.stuffing_addresses),
+        stuffing_accounts: count("AUTH_SENTINEL_STUFFING_ACCOUNTS", d.stuffing_accounts),
+        stuffing_failure_percent: count(
+            "AUTH_SENTINEL_STUFFING_FAILURE_PERCENT",
+            d.stuffing_failure_percent,
+        ),
+        stuffing_per_address: count("AUTH_SENTINEL_STUFFING_PER_ADDRESS", d.stuffing_per_address),
+        signup_flood: count("AUTH_SENTINEL_SIGNUP_FLOOD", d.signup_flood),
+    };
+    let mut secs = |key: &str, default: i64| -> i64 {
+        let n: i64 = loader.parse(key, default);
+        if n < 1 {
+            loader.problem(format!("{key} must be at least 1"));
+        }
+        n.max(1)
+    };
+    let window_secs = secs("AUTH_SENTINEL_WINDOW_SECS", d.window_secs);
+    let block_secs = secs("AUTH_SENTINEL_BLOCK_SECS", 3600);
+    let alert_interval_secs = secs("AUTH_SENTINEL_ALERT_INTERVAL_SECS", 900);
+    if thresholds.stuffing_failure_percent > 100 {
+        loader.problem("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100");
+    }
+    SentinelSettings {
+        enabled,
+        never_block,
+        block_secs,
+        alert_interval_secs,
+        thresholds: Thresholds {
+            window_secs,
+            ..thresholds
+        },
     }
 }
 
@@ -385,5 +480,57 @@ mod tests {
             .identity
             .trusted_proxies
             .contains(ip("2001:db8:0:ffff::1")));
+    }
+
+    #[test]
+    fn sentinel_settings_default_on_and_name_every_bad_value() {
+        let admin = service_kit::secret::generate().expect("csprng");
+        let master = format!("k1:{}", service_kit::secret::generate().expect("csprng"));
+        let base = [
+            ("AUTH_ADMIN_TOKEN", admin.as_str()),
+            ("AUTH_MASTER_KEYS", master.as_str()),
+        ];
+        let config = AuthConfig::from_env(&Env::from_pairs(base)).expect("valid");
+        let s = &config.sentinel;
+        assert!(s.enabled);
+        assert!(s.never_block.holds(ip("127.0.0.1")) && s.never_block.holds(ip("::1")));
+        assert_eq!(s.thresholds, crate::domain::sentinel::Thresholds::DEFAULT);
+        assert_eq!((s.block_secs, s.alert_interval_secs), (3600, 900));
+
+        let mut tuned = base.to_vec();
+        tuned.extend([
+            ("AUTH_SENTINEL", "off"),
+            ("AUTH_SENTINEL_NEVER_BLOCK", "192.0.2.0/24"),
+            ("AUTH_SENTINEL_WINDOW_SECS", "120"),
+            ("AUTH_SENTINEL_SPRAY_ACCOUNTS", "25"),
+        ]);
+        let config = AuthConfig::from_env(&Env::from_pairs(tuned)).expect("valid");
+        let s = &config.sentinel;
+        assert!(!s.enabled);
+        assert!(s.never_block.holds(ip("192.0.2.9")) && !s.never_block.holds(ip("127.0.0.1")));
+        assert_eq!(
+            (s.thresholds.window_secs, s.thresholds.spray_accounts),
+            (120, 25)
+        );
+
+        let mut bad = base.to_vec();
+        bad.extend([
+            ("AUTH_SENTINEL", "maybe"),
+            ("AUTH_SENTINEL_NEVER_BLOCK", "office"),
+            ("AUTH_SENTINEL_BRUTE_FORCE_FAILURES", "0"),
+            ("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT", "120"),
+        ]);
+        let err = AuthConfig::from_env(&Env::from_pairs(bad)).expect_err("refused");
+        for named in [
+            "AUTH_SENTINEL: `maybe`",
+            "AUTH_SENTINEL_NEVER_BLOCK: `office`",
+            "AUTH_SENTINEL_BRUTE_FORCE_FAILURES must be at least 1",
+            "AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100",
+        ] {
+            assert!(
+                err.problems.iter().any(|p| p.starts_with(named)),
+                "{named}: {err}"
+            );
+        }
     }
 }

@@ -120,9 +120,9 @@ impl From<StoreError> for ApiError {
             StoreError::UserNotFound => ApiError::new(Code::NotFound, e.to_string()),
             StoreError::LastOwner => ApiError::new(Code::LastOwner, e.to_string()),
             StoreError::ProviderSlugTaken => ApiError::new(Code::ProviderSlugTaken, e.to_string()),
-            StoreError::ProviderNotFound | StoreError::PasskeyNotFound => {
-                ApiError::new(Code::NotFound, e.to_string())
-            }
+            StoreError::ProviderNotFound
+            | StoreError::PasskeyNotFound
+            | StoreError::BlockNotFound => ApiError::new(Code::NotFound, e.to_string()),
             StoreError::PasskeyTaken => ApiError::new(Code::InvalidInput, e.to_string()),
             StoreError::UpstreamIdentityTaken => ApiError::new(Code::InvalidInput, e.to_string()),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(e),

@@ -17,6 +17,7 @@ pub mod manage;
 pub mod oauth;
 pub mod opaque_secret;
 pub mod password;
+pub mod sentinel;
 pub mod startup;
 pub mod state;
 pub mod store;

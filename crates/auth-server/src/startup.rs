@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use crate::billing_link::platform::Platform;
 use crate::config::AuthConfig;
+use crate::sentinel::Sentinel;
 use crate::state::AppState;
 
 /// How often the server checks whether a tenant's signing keys are due to rotate.
@@ -31,6 +32,9 @@ pub struct Application {
     tasks: Vec<JoinHandle<()>>,
     /// The Prometheus listener (`AUTH_METRICS_ADDR`), stopped with the server.
     metrics: Option<(u16, actix_web::dev::Server)>,
+    /// The sentinel, unless `AUTH_SENTINEL=off`: its lease is given back at
+    /// shutdown.
+    sentinel: Option<std::sync::Arc<Sentinel>>,
 }
 
 impl Application {
@@ -57,7 +61,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let listener = kit_http::bind(&config.http)?;
         let state = web::Data::new(
-            AppState::with_clock(&config, db.clone(), clock)
+            AppState::with_clock(&config, db.clone(), clock.clone())
                 .map_err(StartupError::setup("cannot set up"))?,
         );
         if let Some(problem) = crate::http::pages::client_ip::startup_problem(
@@ -73,6 +77,20 @@ impl Application {
             KEY_ROTATION_CHECK,
         )];
         tasks.push(spawn_platform_task(state.billing.platform.clone()));
+        // Every instance enforces the blocks; one runs the sentinel.
+        tasks.push(state.blocklist.clone().spawn_refresh());
+        let sentinel = config.sentinel.enabled.then(|| {
+            std::sync::Arc::new(Sentinel::new(
+                &db,
+                state.identity.clone(),
+                state.blocklist.clone(),
+                clock,
+                (*config.sentinel).clone(),
+            ))
+        });
+        if let Some(sentinel) = &sentinel {
+            tasks.push(sentinel.clone().spawn());
+        }
         tasks.push(spawn_revocation_purge(state.clone()));
         if db.engine == db::Engine::Postgres {
             tasks.push(
@@ -104,6 +122,7 @@ impl Application {
             state,
             tasks,
             metrics,
+            sentinel,
         })
     }
 
@@ -133,6 +152,9 @@ impl Application {
         }
         for task in &self.tasks {
             task.abort();
+        }
+        if let Some(sentinel) = &self.sentinel {
+            sentinel.stop().await;
         }
         // Answered requests may still be making links: let them queue their mail.
         self.state.identity.finish_background(MAIL_DRAIN).await;

@@ -22,7 +22,9 @@ use crate::keys::sealed::MasterKeys;
 use crate::manage::{Manage, ManageParts};
 use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
+use crate::sentinel::Blocklist;
 use crate::store::api_credentials::ApiCredentialStore;
+use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
 use crate::store::owners::OwnerStore;
 use crate::store::signing_keys::SigningKeyStore;
@@ -49,6 +51,9 @@ pub struct AppState {
     pub limits: RateLimits,
     pub cookies: CookiePolicy,
     pub trusted_proxies: TrustedProxies,
+    /// The blocked addresses every request to a tenant is checked against
+    /// (`crate::sentinel`).
+    pub blocklist: Arc<Blocklist>,
     /// Logs once when a production server without trusted proxies is
     /// reached from a private address.
     pub proxy_alarm: UntrustedProxyAlarm,
@@ -167,12 +172,18 @@ impl AppState {
             tenants: TenantStore::with_clock(db.pool.clone(), clock.clone()),
             clients: ClientStore::new(db.pool.clone()),
             credentials: ApiCredentialStore::new(db.pool.clone()),
+            blocks: BlockStore::new(db.pool.clone()),
             directory: directory.clone(),
             oauth: oauth.clone(),
             identity: identity.clone(),
             platform: billing.platform.clone(),
-            clock,
+            clock: clock.clone(),
         });
+        let blocklist = Arc::new(Blocklist::new(
+            BlockStore::new(db.pool.clone()),
+            config.sentinel.never_block.clone(),
+            clock,
+        ));
         Ok(Self {
             directory,
             manage,
@@ -189,6 +200,7 @@ impl AppState {
                 secure: config.http.served_over_https(),
             },
             trusted_proxies: id.trusted_proxies.clone(),
+            blocklist,
             proxy_alarm: UntrustedProxyAlarm::new(config.http.mode, &id.trusted_proxies),
         })
     }

@@ -61,6 +61,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/tenants/{id}/invitations"),
     ("get", "/tenants/{id}/invitations"),
     ("delete", "/tenants/{id}/invitations/{email}"),
+    ("get", "/tenants/{id}/blocks"),
+    ("delete", "/tenants/{id}/blocks/{block_id}"),
 ];
 
 fn rendered() -> String {

@@ -218,6 +218,12 @@ pub enum TenantCommand {
     },
     /// Remove a provider and every user's link to it.
     RemoveUpstream { tenant: String, slug: String },
+    /// List the addresses blocked on a tenant (by the sentinel or an
+    /// operator) that are still in force, with their ids (docs/sentinel.md).
+    Blocks { tenant: String },
+    /// Lift a block by its id (from `connectauth tenant blocks`): every
+    /// instance lets the address in again within a second.
+    Unblock { tenant: String, block: String },
 }
 
 /// How an upstream provider is reached (what a preset does not set).

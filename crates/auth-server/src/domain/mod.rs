@@ -14,6 +14,7 @@ pub mod passkey;
 pub mod pkce;
 pub mod refresh_reuse;
 pub mod scope;
+pub mod sentinel;
 pub mod session;
 pub mod signing_alg;
 pub mod starter_app;

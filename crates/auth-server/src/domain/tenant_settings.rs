@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::branding::brand_colour;
 use super::client::web_url;
 use super::json_object::{self, JsonObjectError};
+use super::sentinel::networks::{parse_network, AddressList};
 
 pub const SETTINGS_MAX_BYTES: usize = 8 * 1024;
 
@@ -23,6 +24,10 @@ pub const SESSION_LIFETIME_HOURS_RANGE: (i64, i64) = (1, 90 * 24);
 /// At most this many domains in `signup_email_domains`.
 pub const SIGNUP_DOMAINS_MAX: usize = 50;
 pub const AUDIENCE_MAX: usize = 200;
+/// At most this many entries in `sentinel_allowlist`.
+pub const ALLOWLIST_MAX: usize = 50;
+/// Bounds of the sentinel's per-tenant thresholds (`sentinel_*`).
+pub const SENTINEL_THRESHOLD_RANGE: (i64, i64) = (2, 100_000);
 
 /// What a setting holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +43,8 @@ pub enum SettingKind {
     Colour,
     /// A web URL a page may load.
     WebUrl,
+    /// A list of IP addresses and CIDR ranges.
+    Networks,
 }
 
 /// One setting a tenant may hold.
@@ -101,6 +108,31 @@ pub const SETTINGS: &[Setting] = &[
         kind: SettingKind::WebUrl,
         about: "The logo the hosted pages show: an https URL (http only on a loopback host).",
     },
+    Setting {
+        key: "sentinel_brute_force_failures",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Failed logins on one account within the sentinel's window that make a brute force (docs/sentinel.md). Absent: the server's (default 10).",
+    },
+    Setting {
+        key: "sentinel_spray_accounts",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Distinct accounts one address must fail on within the sentinel's window to be a password spray. Absent: the server's (default 10).",
+    },
+    Setting {
+        key: "sentinel_stuffing_addresses",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Distinct failing addresses (and as many accounts) within the sentinel's window that make credential stuffing. Absent: the server's (default 10).",
+    },
+    Setting {
+        key: "sentinel_signup_flood",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Signup attempts within the sentinel's window that make a flood. Absent: the server's (default 50).",
+    },
+    Setting {
+        key: "sentinel_allowlist",
+        kind: SettingKind::Networks,
+        about: "Addresses and CIDR ranges the sentinel never blocks for this tenant (docs/sentinel.md). Absent or empty: none.",
+    },
 ];
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -136,6 +168,9 @@ fn expected(kind: SettingKind) -> String {
         }
         SettingKind::Colour => "a hex colour such as #2f5bea or #25e".to_owned(),
         SettingKind::WebUrl => "an https URL (http only on a loopback host)".to_owned(),
+        SettingKind::Networks => format!(
+            "a list of at most {ALLOWLIST_MAX} IP addresses or CIDR ranges such as 203.0.113.0/24"
+        ),
     }
 }
 
@@ -178,6 +213,21 @@ fn checked(kind: SettingKind, value: &Value) -> Option<Value> {
             .as_str()
             .and_then(|s| web_url(s.trim()).ok())
             .map(|u| Value::from(u.to_string())),
+        SettingKind::Networks => {
+            let items = value.as_array()?;
+            if items.len() > ALLOWLIST_MAX {
+                return None;
+            }
+            let mut nets = items
+                .iter()
+                .map(|n| n.as_str().and_then(|s| parse_network(s).ok()))
+                .collect::<Option<Vec<_>>>()?;
+            nets.sort();
+            nets.dedup();
+            Some(Value::from(
+                nets.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ))
+        }
     }
 }
 
@@ -305,6 +355,31 @@ impl TenantSettings {
         let (_, kind) = kind_of(key)?;
         let value = self.0.get(key)?;
         checked(kind, value).and_then(|v| v.as_i64())
+    }
+
+    /// The addresses the sentinel never blocks for this tenant (entries
+    /// that no longer parse are left out).
+    pub fn sentinel_allowlist(&self) -> AddressList {
+        AddressList::new(
+            self.0
+                .get("sentinel_allowlist")
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|n| n.as_str().and_then(|s| parse_network(s).ok()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    /// One of the sentinel's per-tenant thresholds (`sentinel_*`), when set.
+    pub fn sentinel_threshold(&self, key: &str) -> Option<usize> {
+        key.starts_with("sentinel_")
+            .then(|| self.integer(key))
+            .flatten()
+            .and_then(|n| usize::try_from(n).ok())
     }
 
     pub fn key_rotation_days(&self) -> Option<i64> {
@@ -568,5 +643,31 @@ mod tests {
         for bad in ["", "com", "a..b", "a.-b.com", "a_b.com", "é.com"] {
             assert_eq!(email_domain(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_sentinel_allowlist_takes_addresses_and_ranges_only() {
+        let settings = TenantSettings::parse(json!({
+            "sentinel_allowlist": [" 203.0.113.0/24", "2001:db8::1", "203.0.113.0/24"]
+        }))
+        .expect("valid");
+        let list = settings.sentinel_allowlist();
+        assert_eq!(list.nets().len(), 2, "deduplicated: {list:?}");
+        assert!(list.holds("203.0.113.77".parse().expect("ip")));
+        assert!(!list.holds("198.51.100.1".parse().expect("ip")));
+        for bad in [
+            json!("203.0.113.0/24"),
+            json!(["example.com"]),
+            json!(["203.0.113.7/24"]),
+            json!(["0.0.0.0/0"]),
+        ] {
+            invalid("sentinel_allowlist")(TenantSettings::parse(
+                json!({ "sentinel_allowlist": bad }),
+            ));
+        }
+        assert!(TenantSettings::default()
+            .sentinel_allowlist()
+            .nets()
+            .is_empty());
     }
 }

@@ -1,5 +1,6 @@
 //! The auth server's URL table, top to bottom. `/healthz` and `/readyz` come
 //! from the shared baseline.
+pub mod blocked;
 pub mod extract;
 pub mod manage;
 pub mod oidc;
@@ -20,12 +21,13 @@ use pages::{
 /// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use manage::upstream as upstream_api;
-    use manage::{clients, invitations, keys, openapi, owners, tenants, users};
+    use manage::{blocks, clients, invitations, keys, openapi, owners, tenants, users};
     // The tenants' OIDC endpoints first: actix tries services in order, and
     // these carry almost all the traffic (no other path starts with `/t/`).
     let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
     cfg.service(
         web::scope("/t/{slug}")
+            .wrap(actix_web::middleware::from_fn(blocked::refuse_blocked))
             .service(
                 web::resource("/.well-known/openid-configuration")
                     .get(discovery::metadata)
@@ -234,7 +236,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/tenants/{id}/invitations/{email}")
                     .delete(invitations::withdraw_invitation),
-            ),
+            )
+            .service(web::resource("/tenants/{id}/blocks").get(blocks::list_blocks))
+            .service(web::resource("/tenants/{id}/blocks/{block_id}").delete(blocks::delete_block)),
     );
     // The tenant owners' dashboard: pages of the `platform` tenant's session.
     cfg.service(web::resource("/dashboard").get(dashboard::show_dashboard));

@@ -99,6 +99,7 @@ impl Identity {
                 ip: String::new(),
                 user_agent: String::new(),
                 detail: actor.to_owned(),
+                account: None,
                 created_at: self.now(),
             })
             .await?;

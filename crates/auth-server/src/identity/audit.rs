@@ -1,4 +1,4 @@
-//! Recording what happened, for the security monitor.
+//! Recording what happened, for the security monitor (`crate::sentinel`).
 use super::{Identity, IdentityError, Requester};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
@@ -11,6 +11,22 @@ impl Identity {
         user: Option<UserId>,
         kind: &str,
         outcome: &str,
+        requester: &Requester,
+        detail: &str,
+    ) -> Result<(), IdentityError> {
+        self.record_attempt(tenant, user, None, (kind, outcome), requester, detail)
+            .await
+    }
+
+    /// [`Identity::record`] of an attempt on an account (`account`: its
+    /// lockout key, stored only as a digest, see [`account_digest`]), so
+    /// the sentinel can count attempts per account, existing or not.
+    pub(crate) async fn record_attempt(
+        &self,
+        tenant: &Tenant,
+        user: Option<UserId>,
+        account: Option<&str>,
+        (kind, outcome): (&str, &str),
         requester: &Requester,
         detail: &str,
     ) -> Result<(), IdentityError> {
@@ -31,9 +47,18 @@ impl Identity {
                 ip: requester.ip.clone(),
                 user_agent: requester.user_agent.chars().take(512).collect(),
                 detail: detail.to_owned(),
+                account: account.map(|key| account_digest(tenant, key)),
                 created_at: self.now(),
             })
             .await?;
         Ok(())
     }
+}
+
+/// What the audit trail keeps of the account an attempt named: a digest of
+/// the tenant and the account's lockout key (the normalized email). Never
+/// the email itself: attackers type anything into that field, passwords
+/// included, and the trail is shown in the console.
+pub fn account_digest(tenant: &Tenant, account_key: &str) -> String {
+    crate::opaque_secret::digest(&format!("{}:{account_key}", tenant.id))
 }

@@ -61,8 +61,15 @@ impl Identity {
             }
         }
         if let Err(IdentityError::Locked { retry_after }) = reserved {
-            self.record(tenant, None, "login", "locked", requester, "")
-                .await?;
+            self.record_attempt(
+                tenant,
+                None,
+                Some(&account_key),
+                ("login", "locked"),
+                requester,
+                "",
+            )
+            .await?;
             return Err(IdentityError::Locked { retry_after });
         }
         reserved?;
@@ -169,8 +176,16 @@ impl Identity {
         } else {
             "mfa_required"
         };
-        self.record(tenant, Some(user.id), "login", outcome, requester, detail)
-            .await?;
+        let account = account_key(Some(&user.email));
+        self.record_attempt(
+            tenant,
+            Some(user.id),
+            Some(&account),
+            ("login", outcome),
+            requester,
+            detail,
+        )
+        .await?;
         Ok(LoggedIn {
             session_secret,
             stage,
@@ -302,8 +317,15 @@ impl Identity {
             .read(tenant.id, account_key, forget_before)
             .await?;
         let user_id = user.map(|u| u.id);
-        self.record(tenant, user_id, event, "failure", requester, detail)
-            .await?;
+        self.record_attempt(
+            tenant,
+            user_id,
+            Some(account_key),
+            (event, "failure"),
+            requester,
+            detail,
+        )
+        .await?;
         if counter.failures == policy.threshold {
             // The lock starts now: the owner gets a link to lift it, so a
             // stranger cannot keep them out just by failing on purpose.

@@ -136,6 +136,45 @@ impl Identity {
         })
     }
 
+    /// Tells a tenant owner that the sentinel found an attack
+    /// (`detector`, with `summary` of its evidence), in French and English
+    /// (owners have no stored language), with a link to the events.
+    pub(crate) fn send_sentinel_alert(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        detector: &str,
+        summary: &str,
+    ) -> Result<(), IdentityError> {
+        let link = self.platform_url(&format!("/dashboard/t/{}/events", tenant.slug));
+        let text = |locale: Locale, key: &str| {
+            let attack = self
+                .catalog
+                .format(locale, &format!("sentinel_{detector}"), &[]);
+            let args = [
+                ("tenant", tenant.display_name.as_ref()),
+                ("attack", attack.as_str()),
+                ("summary", summary),
+                ("link", link.as_str()),
+            ];
+            self.catalog.format(locale, key, &args)
+        };
+        let mail = OutgoingMail::new(
+            to,
+            text(Locale::Fr, "mail_sentinel_subject"),
+            format!(
+                "{}\n\n---\n\n{}",
+                text(Locale::Fr, "mail_sentinel_body"),
+                text(Locale::En, "mail_sentinel_body")
+            ),
+        )
+        .map_err(|_| IdentityError::Field("err_email_invalid"))?;
+        self.mail.enqueue(mail).map_err(|e| {
+            tracing::error!(error = %e, "mail not queued");
+            IdentityError::Busy { retry_after: 30 }
+        })
+    }
+
     pub(super) fn mail_text(
         &self,
         tenant: &Tenant,

@@ -2,6 +2,7 @@
 //! case owns its store calls and the effects that go with them (caches told
 //! of the change, signing keys made before they are needed), so the handlers
 //! in `http/manage/` only parse, call and render.
+pub mod blocks;
 mod clients;
 pub mod credentials;
 mod keys;
@@ -11,6 +12,7 @@ pub mod users;
 
 use std::sync::Arc;
 
+pub use blocks::Blocks;
 pub use clients::Clients;
 pub use credentials::Credentials;
 pub use keys::Keys;
@@ -149,6 +151,7 @@ pub struct Manage {
     pub keys: Keys,
     pub credentials: Credentials,
     pub upstreams: Upstreams,
+    pub blocks: Blocks,
 }
 
 /// What the management use cases are built from.
@@ -156,6 +159,7 @@ pub struct ManageParts {
     pub tenants: TenantStore,
     pub clients: ClientStore,
     pub credentials: ApiCredentialStore,
+    pub blocks: crate::store::blocks::BlockStore,
     pub directory: Arc<TenantDirectory>,
     pub oauth: Arc<OAuth>,
     pub identity: Arc<Identity>,
@@ -165,6 +169,7 @@ pub struct ManageParts {
 
 impl Manage {
     pub fn new(p: ManageParts) -> Self {
+        let blocks = Blocks::new(p.blocks, p.identity.audit.clone(), p.clock.clone());
         Self {
             tenants: Tenants::new(p.tenants, p.directory, p.oauth.keys.clone()),
             keys: Keys::new(p.oauth.keys.clone()),
@@ -182,6 +187,7 @@ impl Manage {
                 p.platform,
                 p.clock,
             ),
+            blocks,
             clients: Clients::new(p.clients, p.oauth),
         }
     }

@@ -110,6 +110,7 @@ impl Users {
                 ip: String::new(),
                 user_agent: String::new(),
                 detail: format!("{created} created, {existing} already there, {actor}"),
+                account: None,
                 created_at: now,
             })
             .await?;

@@ -16,6 +16,9 @@ pub struct AuditEvent {
     pub ip: String,
     pub user_agent: String,
     pub detail: String,
+    /// Which account a login attempt was for: a digest, never the email
+    /// typed (`identity::login::account_digest`).
+    pub account: Option<String>,
     pub created_at: i64,
 }
 
@@ -31,8 +34,8 @@ impl AuditStore {
 
     pub async fn insert(&self, e: &AuditEvent) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO audit_events (id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO audit_events (id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(&e.tenant_id)
@@ -42,6 +45,7 @@ impl AuditStore {
         .bind(&e.ip)
         .bind(&e.user_agent)
         .bind(&e.detail)
+        .bind(e.account.clone())
         .bind(e.created_at)
         .execute(&self.pool)
         .await?;
@@ -58,7 +62,7 @@ impl AuditStore {
         limit: i64,
     ) -> Result<Vec<(EventCursor, AuditEvent)>, StoreError> {
         let rows: Vec<(String, AuditEvent)> = sqlx::query_as::<_, SearchRow>(
-            "SELECT id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, created_at \
+            "SELECT id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at \
              FROM audit_events WHERE tenant_id = $1 \
              AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR ip = $4) \
              AND created_at >= $5 AND created_at < $6 \
@@ -100,7 +104,7 @@ impl AuditStore {
         limit: i64,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT tenant_id, user_id, kind, outcome, ip, user_agent, detail, created_at FROM audit_events \
+            "SELECT tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at FROM audit_events \
              WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2",
         )
         .bind(tenant.to_string())

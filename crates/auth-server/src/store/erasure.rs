@@ -68,7 +68,7 @@ impl ErasureStore {
         by_user(&mut tx, "DELETE FROM passkey_ceremonies", t, u).await?;
         let events = by_user(
             &mut tx,
-            "UPDATE audit_events SET ip = '', user_agent = '', detail = ''",
+            "UPDATE audit_events SET ip = '', user_agent = '', detail = '', account = NULL",
             t,
             u,
         )

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod api_credentials;
 pub mod audit;
 pub mod auth_codes;
+pub mod blocks;
 pub mod clients;
 pub mod consents;
 pub mod erasure;
@@ -17,6 +18,7 @@ pub mod passkeys;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
+pub mod sentinel;
 pub mod sessions;
 pub mod signing_keys;
 pub mod team_invites;
@@ -51,6 +53,8 @@ pub enum StoreError {
     PasskeyTaken,
     #[error("no such passkey")]
     PasskeyNotFound,
+    #[error("no such block")]
+    BlockNotFound,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]

@@ -345,6 +345,13 @@ async fn management_api_access_matrix() {
             Value::Null,
             "write!",
         ),
+        (Method::GET, format!("{t}/blocks"), Value::Null, "read"),
+        (
+            Method::DELETE,
+            format!("{t}/blocks/00000000-0000-4000-8000-000000000000"),
+            Value::Null,
+            "write!",
+        ),
     ];
 
     // Refusals first, and nothing they touch changes.

@@ -31,6 +31,7 @@ async fn login_row(app: &TestApp, tenant: &Tenant, user: &str, at: i64, outcome:
             ip: "127.0.0.1".into(),
             user_agent: "test".into(),
             detail: "pwd".into(),
+            account: None,
             created_at: at,
         })
         .await

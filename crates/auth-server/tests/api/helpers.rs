@@ -120,6 +120,8 @@ fn test_env(database_url: &str, admin_token: &str, master_keys: &str, smtp_url: 
         // Tests send many forms from one address; the rate-limit test lowers these.
         ("AUTH_FORM_RATE_PER_MINUTE", "100000"),
         ("AUTH_SIGNUP_RATE_PER_MINUTE", "100000"),
+        // Many tests fail logins on purpose: the sentinel tests turn it on.
+        ("AUTH_SENTINEL", "off"),
     ])
 }
 
@@ -150,12 +152,20 @@ impl TestApp {
     /// token, as another instance behind the same load balancer; it reads
     /// `clock`. Returns its base URL.
     pub async fn spawn_peer(&self, clock: SharedClock) -> String {
-        let env = test_env(
+        self.spawn_peer_with(clock, &[]).await
+    }
+
+    /// [`TestApp::spawn_peer`] with extra environment variables.
+    pub async fn spawn_peer_with(&self, clock: SharedClock, extra: &[(&str, &str)]) -> String {
+        let mut env = test_env(
             &self.db.url,
             &self.admin_token,
             &self.master_keys,
             &self.smtp.url(),
         );
+        for (k, v) in extra {
+            env.set(*k, *v);
+        }
         let config = AuthConfig::from_env(&env).expect("peer config is valid");
         let database = db::connect(&config.database_url, config.pool)
             .await

@@ -55,6 +55,7 @@ mod refresh_expiry;
 mod refresh_guards;
 mod refresh_reuse;
 mod refresh_scope;
+mod sentinel;
 mod session_grants;
 mod session_idle;
 mod signing_keys;

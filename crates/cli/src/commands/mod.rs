@@ -1,5 +1,6 @@
 //! One module per top-level command.
 pub mod billing;
+pub mod blocks;
 pub mod client;
 pub mod demo;
 pub mod dev;

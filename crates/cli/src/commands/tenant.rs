@@ -17,6 +17,7 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
     let url = services::database_url(ServiceName::Auth, &mut loader);
     loader.finish()?;
     let db = services::connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
+    let db_for_blocks = db.clone();
     let store = TenantStore::new(db.pool);
     match args.command {
         TenantCommand::Create {
@@ -90,6 +91,9 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
         | TenantCommand::AddUpstream { .. }
         | TenantCommand::EnableUpstream { .. }
         | TenantCommand::RemoveUpstream { .. }) => super::upstream::run(upstream).await?,
+        blocks @ (TenantCommand::Blocks { .. } | TenantCommand::Unblock { .. }) => {
+            super::blocks::run(&db_for_blocks, blocks).await?
+        }
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 //! The management API (`/manage/v1`), for platform operators.
+pub mod blocks;
 pub mod clients;
 pub mod contract;
 pub mod invitations;

@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
 use utoipa::{Modify, OpenApi};
 
-use super::{clients, invitations, keys, owners, tenants, upstream, users};
+use super::{blocks, clients, invitations, keys, owners, tenants, upstream, users};
 
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
@@ -76,6 +76,8 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         invitations::invite,
         invitations::list_invitations,
         invitations::withdraw_invitation,
+        blocks::list_blocks,
+        blocks::delete_block,
         openapi_json,
     ),
     components(
@@ -100,6 +102,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         (name = "keys", description = "A tenant's signing keys: list, rotate now, revoke."),
         (name = "upstream", description = "A tenant's upstream identity providers: its users sign in through them (\"Continue with Google\"). The client secret is write-only."),
         (name = "owners", description = "A tenant's team: users of the `platform` tenant who run it from the console (`/dashboard`), each with a role: `owner` (everything, billing and the team included), `admin` (everything but billing and the team), `viewer` (reads only)."),
+        (name = "blocks", description = "Addresses blocked on a tenant's pages and endpoints, by the sentinel (docs/sentinel.md) or an operator, until they expire; list and lift them."),
         (name = "meta", description = "This document."),
     ),
 )]

@@ -21,7 +21,8 @@ use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug, TenantUpdate,
 };
 use crate::domain::tenant_settings::{
-    Setting, SettingKind, AUDIENCE_MAX, SETTINGS, SETTINGS_MAX_BYTES, SIGNUP_DOMAINS_MAX,
+    Setting, SettingKind, ALLOWLIST_MAX, AUDIENCE_MAX, SETTINGS, SETTINGS_MAX_BYTES,
+    SIGNUP_DOMAINS_MAX,
 };
 use crate::http::extract::ManageCaller;
 use crate::http::manage::openapi::{Conflict, Forbidden, Invalid, JsonBody, Read, Unauthorized};
@@ -404,6 +405,17 @@ fn setting_schema(setting: &Setting) -> Schema {
             .schema_type(nullable(Type::String))
             .format(Some(SchemaFormat::Custom("uri".to_owned())))
             .pattern(Some("^https://"))
+            .description(about)
+            .into(),
+        SettingKind::Networks => ArrayBuilder::new()
+            .schema_type(nullable(Type::Array))
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(43))
+                    .pattern(Some(r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$")),
+            )
+            .max_items(Some(ALLOWLIST_MAX))
             .description(about)
             .into(),
     }

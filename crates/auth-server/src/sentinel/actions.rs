@@ -1,0 +1,247 @@
+//! Evaluating one tenant and acting on what the detectors find.
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::json;
+
+use super::{Sentinel, SentinelError};
+use crate::domain::sentinel::detectors::detect;
+use crate::domain::sentinel::networks::parse_network;
+use crate::domain::sentinel::{Attempt, Finding, Outcome};
+use crate::domain::team::Role;
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::store::audit::AuditEvent;
+use crate::store::blocks::NewBlock;
+use crate::store::sentinel::AttemptRow;
+use crate::store::StoreError;
+
+/// What the sentinel's audit events carry as user agent.
+const AGENT: &str = "connectauth-sentinel";
+
+impl Sentinel {
+    /// Runs the detectors on the tenant's recent attempts and acts on each
+    /// finding.
+    pub(super) async fn evaluate(&self, tenant: TenantId) -> Result<(), SentinelError> {
+        let tenant = match self.tenants.get(tenant).await {
+            Ok(t) => t,
+            Err(StoreError::TenantNotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let now = self.clock.now();
+        let t = &self.settings.thresholds.for_tenant(&tenant.settings);
+        let since = now.saturating_sub(t.window_secs);
+        let attempts: Vec<Attempt> = self
+            .store
+            .attempts(tenant.id, since)
+            .await?
+            .into_iter()
+            .filter_map(attempt)
+            .collect();
+        let findings = detect(&attempts, now, t);
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let mut blocked: Vec<IpNet> = self
+            .blocks
+            .list(tenant.id, now)
+            .await?
+            .iter()
+            .filter_map(|b| parse_network(&b.network).ok())
+            .collect();
+        let mut made_blocks = false;
+        for finding in findings {
+            made_blocks |= self.act(&tenant, &finding, &mut blocked, now).await?;
+        }
+        if made_blocks {
+            self.blocklist.refresh().await?;
+        }
+        Ok(())
+    }
+
+    /// Opens the finding's incident (once per window), blocks its ranges
+    /// that are not blocked yet nor spared, and tells the owners. True when
+    /// a block was made.
+    async fn act(
+        &self,
+        tenant: &Tenant,
+        finding: &Finding,
+        blocked: &mut Vec<IpNet>,
+        now: i64,
+    ) -> Result<bool, SentinelError> {
+        let allowlist = tenant.settings.sentinel_allowlist();
+        let (spared, to_block): (Vec<IpNet>, Vec<IpNet>) = finding
+            .block
+            .iter()
+            .filter(|net| !blocked.contains(net))
+            .partition(|net| self.settings.never_block.spares(net) || allowlist.spares(net));
+        let since = now.saturating_sub(self.settings.thresholds.window_secs);
+        let detector = finding.detector.as_str();
+        let incident = self
+            .store
+            .open_incident(tenant.id, detector, &finding.subject, now, since)
+            .await?;
+        if let Some(id) = &incident {
+            let detail = json!({
+                "incident": id,
+                "detector": detector,
+                "subject": finding.subject,
+                "evidence": finding.evidence,
+                "blocking": to_block.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "spared": spared.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            });
+            self.record(tenant, detector, &detail, now).await?;
+            tracing::warn!(tenant = %tenant.slug, detector, incident = %id, "sentinel incident");
+        }
+        let expires_at = now.saturating_add(self.settings.block_secs);
+        for net in &to_block {
+            let reason = format!("{detector}: {}", finding.subject);
+            let id = self
+                .blocks
+                .insert(&NewBlock {
+                    tenant_id: Some(tenant.id),
+                    network: &net.to_string(),
+                    reason: &reason,
+                    created_by: "sentinel",
+                    created_at: now,
+                    expires_at,
+                })
+                .await?;
+            let detail = json!({
+                "block": id,
+                "network": net.to_string(),
+                "detector": detector,
+                "subject": finding.subject,
+                "incident": incident,
+                "evidence": finding.evidence,
+                "expires_at": expires_at,
+            });
+            self.record(tenant, "blocked", &detail, now).await?;
+            tracing::warn!(tenant = %tenant.slug, network = %net, detector, "sentinel blocked an address");
+            blocked.push(*net);
+        }
+        // Blocks first: a mail that cannot be queued must not leave the
+        // attacker in; it is logged, and the incident stays recorded.
+        if let Some(id) = &incident {
+            if let Err(e) = self.alert(tenant, id, finding, now).await {
+                tracing::error!(error = %e, tenant = %tenant.slug, incident = %id, "sentinel alert not sent");
+            }
+        }
+        Ok(!to_block.is_empty())
+    }
+
+    async fn record(
+        &self,
+        tenant: &Tenant,
+        outcome: &str,
+        detail: &serde_json::Value,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.audit
+            .insert(&AuditEvent {
+                tenant_id: tenant.id.to_string(),
+                user_id: None,
+                kind: "sentinel".to_owned(),
+                outcome: outcome.to_owned(),
+                ip: String::new(),
+                user_agent: AGENT.to_owned(),
+                detail: detail.to_string(),
+                account: None,
+                created_at: now,
+            })
+            .await
+    }
+
+    /// Mails the tenant's owners about a new incident, unless they were
+    /// mailed about another one within the alert interval.
+    async fn alert(
+        &self,
+        tenant: &Tenant,
+        incident: &str,
+        finding: &Finding,
+        now: i64,
+    ) -> Result<(), SentinelError> {
+        let since = now.saturating_sub(self.settings.alert_interval_secs);
+        if !self
+            .store
+            .take_mail_slot(tenant.id, incident, now, since)
+            .await?
+        {
+            return Ok(());
+        }
+        let e = &finding.evidence;
+        let summary = format!(
+            "{} attempts, {} failed, {} accounts, {} addresses in {} s",
+            e.attempts, e.failures, e.accounts, e.addresses, e.window_secs
+        );
+        let owners = self.owners.list(tenant.id).await?;
+        for owner in owners.iter().filter(|o| o.role == Role::Owner) {
+            self.identity.send_sentinel_alert(
+                tenant,
+                &owner.email,
+                finding.detector.as_str(),
+                &summary,
+            )?;
+        }
+        self.record(
+            tenant,
+            "alerted",
+            &json!({ "incident": incident, "owners": owners.iter().filter(|o| o.role == Role::Owner).count() }),
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// An audit row as the detectors see it; `None` for rows they ignore.
+fn attempt(row: AttemptRow) -> Option<Attempt> {
+    let outcome = match (row.kind.as_str(), row.outcome.as_str()) {
+        ("login", "failure" | "locked") => Outcome::Failure,
+        ("login", "success" | "mfa_required") => Outcome::Success,
+        ("signup", _) => Outcome::Signup,
+        _ => return None,
+    };
+    Some(Attempt {
+        outcome,
+        account: row.account,
+        ip: row.ip.parse::<IpAddr>().ok(),
+        at: row.created_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, outcome: &str, ip: &str) -> AttemptRow {
+        AttemptRow {
+            kind: kind.into(),
+            outcome: outcome.into(),
+            ip: ip.into(),
+            account: Some("digest".into()),
+            created_at: 7,
+        }
+    }
+
+    #[test]
+    fn sentinel_reads_locked_attempts_as_failures_and_ignores_other_rows() {
+        let read = |r| attempt(r).map(|a| a.outcome);
+        assert_eq!(
+            read(row("login", "failure", "203.0.113.1")),
+            Some(Outcome::Failure)
+        );
+        assert_eq!(
+            read(row("login", "locked", "203.0.113.1")),
+            Some(Outcome::Failure)
+        );
+        assert_eq!(
+            read(row("login", "mfa_required", "::1")),
+            Some(Outcome::Success)
+        );
+        assert_eq!(read(row("signup", "failure", "::1")), Some(Outcome::Signup));
+        assert_eq!(read(row("mfa", "failure", "::1")), None);
+        let unknown = attempt(row("login", "failure", "unknown")).expect("kept");
+        assert_eq!(unknown.ip, None, "an unknown address is never blocked");
+        assert_eq!(unknown.account.as_deref(), Some("digest"));
+    }
+}

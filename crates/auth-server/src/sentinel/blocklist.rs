@@ -1,0 +1,110 @@
+//! The blocks every instance enforces, held in memory and swapped whole
+//! once a second from `blocked_addresses`, so the edge never waits on the
+//! database and a block made or lifted anywhere holds everywhere within a
+//! second.
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use service_kit::clock::SharedClock;
+use tokio::task::JoinHandle;
+
+use crate::domain::sentinel::networks::{covers, parse_network, AddressList};
+use crate::store::blocks::BlockStore;
+use crate::store::StoreError;
+
+/// How often each instance reads the blocks again.
+pub const REFRESH: Duration = Duration::from_secs(1);
+
+/// (range, expires_at) pairs.
+type Ranges = Vec<(IpNet, i64)>;
+
+#[derive(Debug, Default)]
+struct Snapshot {
+    /// Blocks for every tenant.
+    global: Ranges,
+    /// Blocks of one tenant, by the slug requests name.
+    by_slug: HashMap<String, Ranges>,
+}
+
+pub struct Blocklist {
+    snapshot: RwLock<Arc<Snapshot>>,
+    store: BlockStore,
+    never_block: AddressList,
+    clock: SharedClock,
+}
+
+impl Blocklist {
+    pub fn new(store: BlockStore, never_block: AddressList, clock: SharedClock) -> Self {
+        Self {
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            store,
+            never_block,
+            clock,
+        }
+    }
+
+    /// Reads the blocks in force and swaps them in.
+    pub async fn refresh(&self) -> Result<(), StoreError> {
+        let mut next = Snapshot::default();
+        for block in self.store.active(self.clock.now()).await? {
+            let Ok(net) = parse_network(&block.network) else {
+                tracing::warn!(id = %block.id, "ignoring a block whose range does not parse");
+                continue;
+            };
+            if self.never_block.spares(&net) {
+                continue;
+            }
+            match block.tenant_slug {
+                Some(slug) => next
+                    .by_slug
+                    .entry(slug)
+                    .or_default()
+                    .push((net, block.expires_at)),
+                None if block.tenant_id.is_none() => next.global.push((net, block.expires_at)),
+                // Scoped to a tenant that is gone: nothing to enforce.
+                None => {}
+            }
+        }
+        let next = Arc::new(next);
+        match self.snapshot.write() {
+            Ok(mut current) => *current = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+        Ok(())
+    }
+
+    /// When `ip` is blocked on tenant `slug` (or on every tenant): the
+    /// seconds until the block ends.
+    pub fn refuses(&self, slug: Option<&str>, ip: IpAddr) -> Option<i64> {
+        let snapshot = match self.snapshot.read() {
+            Ok(s) => Arc::clone(&s),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        };
+        let now = self.clock.now();
+        let scoped = slug.and_then(|s| snapshot.by_slug.get(s));
+        snapshot
+            .global
+            .iter()
+            .chain(scoped.into_iter().flatten())
+            .filter(|(net, expires_at)| *expires_at > now && covers(net, ip))
+            .map(|(_, expires_at)| expires_at - now)
+            .max()
+    }
+
+    /// Refreshes every [`REFRESH`] until the server stops.
+    pub fn spawn_refresh(self: Arc<Self>) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(REFRESH);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = self.refresh().await {
+                    tracing::warn!(error = %e, "cannot read the blocked addresses; keeping the last ones");
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,77 @@
+//! The sentinel: the security agent inside the auth server. One instance
+//! at a time (a database lease) reads the audit trail as it grows, runs the
+//! detectors of `domain::sentinel` on each tenant with new login or signup
+//! events, and acts: it opens an incident, blocks the attacking addresses
+//! for a while, records both as `sentinel` audit events and mails the
+//! tenant's owners. Every instance enforces the blocks (`blocklist`).
+//! docs/sentinel.md says what each detector does and how to tune it.
+mod actions;
+pub mod blocklist;
+mod runner;
+
+use std::sync::Arc;
+
+use service_kit::clock::SharedClock;
+use service_kit::db::Database;
+
+use crate::config::SentinelSettings;
+use crate::identity::{Identity, IdentityError};
+use crate::store::audit::AuditStore;
+use crate::store::blocks::BlockStore;
+use crate::store::owners::OwnerStore;
+use crate::store::sentinel::SentinelStore;
+use crate::store::tenants::TenantStore;
+use crate::store::StoreError;
+pub use blocklist::Blocklist;
+pub use runner::TICK;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SentinelError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+}
+
+pub struct Sentinel {
+    store: SentinelStore,
+    blocks: BlockStore,
+    tenants: TenantStore,
+    owners: OwnerStore,
+    audit: AuditStore,
+    /// Mails go through the identity mail queue and texts.
+    identity: Arc<Identity>,
+    /// This instance's blocks, refreshed at once after a block is made.
+    blocklist: Arc<Blocklist>,
+    clock: SharedClock,
+    settings: SentinelSettings,
+    /// Who holds the lease: this process.
+    instance: String,
+    /// When this instance last removed expired blocks (clock seconds).
+    purged_at: std::sync::atomic::AtomicI64,
+}
+
+impl Sentinel {
+    pub fn new(
+        db: &Database,
+        identity: Arc<Identity>,
+        blocklist: Arc<Blocklist>,
+        clock: SharedClock,
+        settings: SentinelSettings,
+    ) -> Self {
+        let pool = db.pool.clone();
+        Self {
+            store: SentinelStore::new(pool.clone()),
+            blocks: BlockStore::new(pool.clone()),
+            tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
+            owners: OwnerStore::new(pool.clone()),
+            audit: AuditStore::new(pool),
+            identity,
+            blocklist,
+            clock,
+            settings,
+            instance: uuid::Uuid::new_v4().to_string(),
+            purged_at: std::sync::atomic::AtomicI64::new(i64::MIN),
+        }
+    }
+}

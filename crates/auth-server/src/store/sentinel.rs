@@ -1,0 +1,241 @@
+//! What the sentinel reads and keeps: its lease and how far it has read the
+//! audit trail (`sentinel_state`), the recent attempts of a tenant, and the
+//! incidents it opened (`sentinel_incidents`).
+use sqlx::{AnyPool, Row};
+
+use super::StoreError;
+use crate::domain::tenant::TenantId;
+
+/// The one row of `sentinel_state`.
+const NAME: &str = "sentinel";
+
+/// At most this many attempts of one tenant are read per evaluation: the
+/// newest (an attack bigger than this is found all the same).
+const WINDOW_ROWS: i64 = 20_000;
+
+/// A login or signup event, as the sentinel reads it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub kind: String,
+    pub outcome: String,
+    pub ip: String,
+    pub account: Option<String>,
+    pub created_at: i64,
+}
+
+/// Tenants with new login or signup events, and how far that read went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewActivity {
+    pub tenants: Vec<TenantId>,
+    /// The highest event number read (the next read starts after it).
+    pub read_up_to: i64,
+}
+
+#[derive(Clone)]
+pub struct SentinelStore {
+    pool: AnyPool,
+}
+
+impl SentinelStore {
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// Takes (or extends) the lease for `holder` until `until`; true when
+    /// `holder` now holds it. Another holder's lease is taken only once it
+    /// has run out. The first lease ever starts reading at the end of the
+    /// trail: history written before the sentinel existed is not replayed.
+    pub async fn try_lease(&self, holder: &str, now: i64, until: i64) -> Result<bool, StoreError> {
+        // `WHERE` keeps SQLite from reading `ON` as a join constraint.
+        sqlx::query(
+            "INSERT INTO sentinel_state (name, holder, lease_until, read_up_to) \
+             SELECT $1, '', 0, COALESCE(MAX(seq), 0) FROM audit_events WHERE 1 = 1 \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(NAME)
+        .execute(&self.pool)
+        .await?;
+        let taken = sqlx::query(
+            "UPDATE sentinel_state SET holder = $1, lease_until = $2 \
+             WHERE name = $3 AND (lease_until < $4 OR holder = $1)",
+        )
+        .bind(holder)
+        .bind(until)
+        .bind(NAME)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(taken.rows_affected() == 1)
+    }
+
+    /// Gives the lease back, so another instance takes over at once.
+    pub async fn release(&self, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sentinel_state SET lease_until = 0 WHERE name = $1 AND holder = $2")
+            .bind(NAME)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The tenants with login or signup events numbered after the stored
+    /// cursor, at most `batch` events on.
+    pub async fn new_activity(&self, batch: i64) -> Result<NewActivity, StoreError> {
+        let from: i64 = sqlx::query_scalar("SELECT read_up_to FROM sentinel_state WHERE name = $1")
+            .bind(NAME)
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or(0);
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM audit_events WHERE seq > $1 AND seq <= $2")
+                .bind(from)
+                .bind(from.saturating_add(batch))
+                .fetch_one(&self.pool)
+                .await?;
+        let Some(last) = last else {
+            return Ok(NewActivity {
+                tenants: Vec::new(),
+                read_up_to: from,
+            });
+        };
+        let rows = sqlx::query(
+            "SELECT DISTINCT tenant_id FROM audit_events \
+             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup')",
+        )
+        .bind(from)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let tenants = rows
+            .iter()
+            .map(|row| super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok()))
+            .collect::<Result<_, _>>()?;
+        Ok(NewActivity {
+            tenants,
+            read_up_to: last,
+        })
+    }
+
+    /// Moves the cursor to `to`, if `holder` still holds the lease.
+    pub async fn advance(&self, holder: &str, to: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sentinel_state SET read_up_to = $1 \
+             WHERE name = $2 AND holder = $3 AND read_up_to < $1",
+        )
+        .bind(to)
+        .bind(NAME)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The tenant's login and signup events since `since`, newest first.
+    pub async fn attempts(
+        &self,
+        tenant: TenantId,
+        since: i64,
+    ) -> Result<Vec<AttemptRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT kind, outcome, ip, account, created_at FROM audit_events \
+             WHERE tenant_id = $1 AND created_at > $2 AND kind IN ('login', 'signup') \
+             ORDER BY created_at DESC LIMIT $3",
+        )
+        .bind(tenant.to_string())
+        .bind(since)
+        .bind(WINDOW_ROWS)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Opens an incident unless one of the same tenant, detector and
+    /// subject was opened after `since`; its id when it is new.
+    pub async fn open_incident(
+        &self,
+        tenant: TenantId,
+        detector: &str,
+        subject: &str,
+        now: i64,
+        since: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let open: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM sentinel_incidents \
+             WHERE tenant_id = $1 AND detector = $2 AND subject = $3 AND opened_at > $4 LIMIT 1",
+        )
+        .bind(tenant.to_string())
+        .bind(detector)
+        .bind(subject)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        if open.is_some() {
+            return Ok(None);
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO sentinel_incidents (id, tenant_id, detector, subject, opened_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(tenant.to_string())
+        .bind(detector)
+        .bind(subject)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(Some(id))
+    }
+
+    /// Marks incident `id` as mailed, unless another incident of the tenant
+    /// was mailed after `since`: true when this one may be mailed. One
+    /// statement, so two incidents at once cannot both be mailed.
+    pub async fn take_mail_slot(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        now: i64,
+        since: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sentinel_incidents SET mailed_at = $1 WHERE id = $2 AND NOT EXISTS \
+             (SELECT 1 FROM sentinel_incidents WHERE tenant_id = $3 AND mailed_at > $4)",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(tenant.to_string())
+        .bind(since)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many events were written after the cursor (0: the sentinel has
+    /// read everything).
+    pub async fn unread(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(e.seq), 0) - COALESCE(MAX(s.read_up_to), 0) AS n \
+             FROM audit_events e LEFT JOIN sentinel_state s ON s.name = $1",
+        )
+        .bind(NAME)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// How many incidents the tenant has, by detector (for tests and the
+    /// docs' figures).
+    pub async fn incident_count(
+        &self,
+        tenant: TenantId,
+        detector: &str,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM sentinel_incidents WHERE tenant_id = $1 AND detector = $2",
+        )
+        .bind(tenant.to_string())
+        .bind(detector)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+}

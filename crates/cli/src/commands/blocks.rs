@@ -1,0 +1,63 @@
+//! `connectauth tenant blocks|unblock`: the addresses blocked on a tenant,
+//! through the same use case as the management API (the lift is audited as
+//! the operator's).
+use std::sync::Arc;
+
+use anyhow::anyhow;
+use auth_server::manage::{Actor, Blocks};
+use auth_server::store::audit::AuditStore;
+use auth_server::store::blocks::BlockStore;
+use auth_server::store::tenants::TenantStore;
+use service_kit::clock::SystemClock;
+use service_kit::db::Database;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::tenant::find;
+use crate::args::TenantCommand;
+
+fn when(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+pub async fn run(db: &Database, command: TenantCommand) -> anyhow::Result<()> {
+    let tenants = TenantStore::new(db.pool.clone());
+    let blocks = Blocks::new(
+        BlockStore::new(db.pool.clone()),
+        AuditStore::new(db.pool.clone()),
+        Arc::new(SystemClock),
+    );
+    match command {
+        TenantCommand::Blocks { tenant } => {
+            let tenant = find(&tenants, &tenant).await?;
+            let listed = blocks.list(tenant.id).await.map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{:<36}  {:<24}  {:<25}  {:<8}  reason",
+                "id", "network", "expires", "by"
+            );
+            for b in listed {
+                println!(
+                    "{:<36}  {:<24}  {:<25}  {:<8}  {}",
+                    b.id,
+                    b.network,
+                    when(b.expires_at),
+                    b.created_by,
+                    b.reason
+                );
+            }
+        }
+        TenantCommand::Unblock { tenant, block } => {
+            let tenant = find(&tenants, &tenant).await?;
+            let lifted = blocks
+                .unblock(tenant.id, &block, &Actor::Operator)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!("unblocked {} on {}", lifted.network, tenant.slug);
+        }
+        _ => return Err(anyhow!("not a blocks command")),
+    }
+    Ok(())
+}
