@@ -205,6 +205,33 @@ fn fuzz(
     (!out.status.success()).then(|| format!("===== {role} ({schema}) =====\n{text}"))
 }
 
+/// A sentinel-style block of `tenant` (203.0.113.7, for an hour) in the
+/// auth database `connectauth dev` made under `data`; its id.
+async fn seed_block(data: &Path, tenant: &str) -> String {
+    use auth_server::domain::tenant::TenantId;
+    use auth_server::store::blocks::{BlockStore, NewBlock};
+
+    let url = format!("sqlite://{}/auth.db", data.display());
+    let db = service_kit::db::connect(&url, service_kit::db::PoolSettings::default())
+        .await
+        .expect("the auth database");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+    BlockStore::new(db.pool.clone())
+        .insert(&NewBlock {
+            tenant_id: Some(TenantId::parse(tenant).expect("tenant id")),
+            network: "203.0.113.7/32",
+            reason: "fuzz seed",
+            created_by: "operator",
+            created_at: now,
+            expires_at: now + 3600,
+        })
+        .await
+        .expect("block seeded")
+}
+
 #[tokio::test]
 async fn management_and_billing_apis_hold_to_their_openapi_documents() {
     schemathesis_bin();
@@ -300,6 +327,9 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
             .await;
         providers.push(created["id"].as_str().expect("provider id").to_owned());
     }
+    // A block of the seeded tenant, lifted by the first DELETE (blocks are
+    // made by the sentinel, not through the API: written to the database).
+    let block = seed_block(&data, &tenant).await;
     let platform = manage.tenant_id("platform").await;
     common::sign_up(&auth, "platform", "owner@fuzz.example", PASSWORD).await;
     let owner = manage.user_id(&platform, "owner@fuzz.example").await;
@@ -329,6 +359,7 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         ("FUZZ_KID", kid.as_str()),
         ("FUZZ_PROVIDER_ID", providers[0].as_str()),
         ("FUZZ_ERASE_PROVIDER_ID", providers[1].as_str()),
+        ("FUZZ_BLOCK_ID", block.as_str()),
     ];
     let billing_schema = format!("{billing}/v1/openapi.json");
     let manage_schema = format!("{auth}/manage/v1/openapi.json");

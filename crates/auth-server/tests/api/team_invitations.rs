@@ -167,6 +167,15 @@ async fn invitations_by_api(engine: Engine) {
     )
     .await;
     assert_eq!(got, 404);
+    let (got, _) = call(
+        &app,
+        &team,
+        Method::DELETE,
+        &format!("{path}/not-an-address"),
+        None,
+    )
+    .await;
+    assert_eq!(got, 404, "no invitation can be to a non-address");
     let cfo = platform_user(&app, "cfo@acme.example").await;
     let token_value = link.trim_start_matches("/dashboard/invite?token=");
     let refused = cfo

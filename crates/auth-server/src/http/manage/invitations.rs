@@ -15,6 +15,7 @@ use super::owners::RoleName;
 use super::paths::{InvitationPath, TenantPath};
 use super::tenants::rfc3339;
 use crate::dashboard::invites::{Invite, Inviter};
+use crate::dashboard::owners::OwnerError;
 use crate::domain::api_credential::ManageScope;
 use crate::domain::team::Role;
 use crate::http::extract::ManageCaller;
@@ -170,12 +171,11 @@ pub async fn withdraw_invitation(
     InvitationPath { tenant, email }: InvitationPath,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(tenant, ManageScope::Team)?;
-    if state.invitations.revoke_invite(tenant, &email).await? {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::new(
-            Code::NotFound,
-            "No pending invitation to this address.",
-        ))
+    let gone = || ApiError::new(Code::NotFound, "No pending invitation to this address.");
+    match state.invitations.revoke_invite(tenant, &email).await {
+        Ok(true) => Ok(HttpResponse::NoContent().finish()),
+        // Not an address: no invitation can be to it.
+        Ok(false) | Err(OwnerError::InvalidEmail(_)) => Err(gone()),
+        Err(e) => Err(e.into()),
     }
 }
