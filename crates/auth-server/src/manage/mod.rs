@@ -5,6 +5,7 @@
 mod clients;
 pub mod credentials;
 mod keys;
+pub mod standalone;
 mod tenants;
 pub mod upstream;
 pub mod users;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub use clients::Clients;
 pub use credentials::Credentials;
 pub use keys::Keys;
+pub use standalone::{Standalone, StandaloneParts};
 pub use tenants::Tenants;
 pub use upstream::Upstreams;
 pub use users::Users;
@@ -90,6 +92,11 @@ impl std::fmt::Display for Actor {
 }
 
 impl ManageError {
+    /// Whether the tenant asked for does not exist.
+    pub fn is_tenant_not_found(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::TenantNotFound))
+    }
+
     /// Whether the client asked for does not exist (in that tenant).
     pub fn is_client_not_found(&self) -> bool {
         matches!(self, ManageError::Client(ClientStoreError::NotFound))

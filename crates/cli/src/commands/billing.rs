@@ -2,7 +2,7 @@
 //! in the billing database (tenants resolved through the auth database), and
 //! the plan catalogue into Stripe.
 use anyhow::{anyhow, Context};
-use auth_server::store::tenants::TenantStore;
+use auth_server::manage::Tenants;
 use billing::config::QuotaSettings;
 use billing::domain::month::Month;
 use billing::domain::plan::{PlanId, CATALOGUE};
@@ -133,9 +133,9 @@ fn print_plans() {
     }
 }
 
-/// The auth database (tenants) and the billing database, from the environment.
+/// The auth server's tenants and the billing database, from the environment.
 struct Databases {
-    auth: Database,
+    tenants: Tenants,
     billing: Database,
     hard_limit_percent: u32,
 }
@@ -144,18 +144,17 @@ impl Databases {
     async fn open() -> anyhow::Result<Self> {
         let env = environment::load()?;
         let mut loader = Loader::new(&env);
-        let auth_url = services::database_url(ServiceName::Auth, &mut loader);
         let billing_url = services::database_url(ServiceName::Billing, &mut loader);
         let hard_limit_percent = loader.parse(
             "BILLING_HARD_LIMIT_PERCENT",
             QuotaSettings::default().hard_limit_percent,
         );
         loader.finish()?;
-        let auth = services::connect(ServiceName::Auth, &auth_url, PoolSettings::default()).await?;
+        let tenants = services::auth_manage().await?.manage.tenants;
         let billing =
             services::connect(ServiceName::Billing, &billing_url, PoolSettings::default()).await?;
         Ok(Self {
-            auth,
+            tenants,
             billing,
             hard_limit_percent,
         })
@@ -163,7 +162,7 @@ impl Databases {
 
     /// The tenant's slug and its id as billing keys it.
     async fn tenant(&self, key: &str) -> anyhow::Result<(String, TenantId)> {
-        let tenant = super::tenant::find(&TenantStore::new(self.auth.pool.clone()), key).await?;
+        let tenant = super::tenant::find(&self.tenants, key).await?;
         let id = TenantId::parse(&tenant.id.to_string())
             .map_err(|e| anyhow!("tenant {}: {e}", tenant.slug))?;
         Ok((tenant.slug.to_string(), id))

@@ -2,7 +2,6 @@
 //! and resealing them when the master key rotates.
 use anyhow::anyhow;
 use auth_server::domain::signing_alg::SigningAlg;
-use auth_server::store::tenants::TenantStore;
 use time::OffsetDateTime;
 
 use crate::args::{KeysArgs, KeysCommand};
@@ -14,10 +13,10 @@ fn when(unix: Option<i64>) -> String {
 }
 
 pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
-    let services::AuthKeys { db, master, keys } = services::auth_keys().await?;
-    let tenants = TenantStore::new(db.pool.clone());
+    let services::AuthManage { master, manage } = services::auth_manage().await?;
+    let keys = &manage.key_ring;
     let tenant_id = |slug: String| {
-        let tenants = tenants.clone();
+        let tenants = &manage.tenants;
         async move {
             tenants
                 .get_by_slug(&slug)

@@ -6,6 +6,7 @@ pub mod dev;
 pub mod keys;
 pub mod migrate;
 pub mod owners;
+mod refused;
 pub mod secrets;
 pub mod serve;
 pub mod tenant;
