@@ -169,6 +169,18 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     Ok(AuthManage { master, manage })
 }
 
+/// The use cases of the auth server configured by `config`, on `db` (the
+/// development demo's tenant and client are made through them).
+pub fn standalone(config: &AuthConfig, db: &Database) -> anyhow::Result<Standalone> {
+    let master = Arc::new(MasterKeys::new(&config.master_keys).context("AUTH_MASTER_KEYS")?);
+    build(
+        db,
+        master,
+        config.http.public_url.clone(),
+        config.identity.upstream_private,
+    )
+}
+
 fn build(
     db: &Database,
     master: Arc<MasterKeys>,

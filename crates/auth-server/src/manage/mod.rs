@@ -92,6 +92,11 @@ impl std::fmt::Display for Actor {
 }
 
 impl ManageError {
+    /// Whether a tenant already has the slug asked for.
+    pub fn is_slug_taken(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::SlugTaken(_)))
+    }
+
     /// Whether the tenant asked for does not exist.
     pub fn is_tenant_not_found(&self) -> bool {
         matches!(self, ManageError::Store(StoreError::TenantNotFound))
