@@ -11,13 +11,13 @@ use auth_server::AuthConfig;
 use billing::BillingConfig;
 use people_api::PeopleConfig;
 use service_kit::clock::SystemClock;
-use service_kit::config::{HttpSettings, Loader};
+use service_kit::config::{Env, HttpSettings, Loader};
 use service_kit::db::{self, Database, Migrations, PoolSettings};
 use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::args::ServiceName;
-use crate::environment;
+use crate::{dev_secrets, environment};
 
 pub enum ServiceConfig {
     Auth(AuthConfig),
@@ -150,7 +150,7 @@ pub struct AuthManage {
 }
 
 pub async fn auth_manage() -> anyhow::Result<AuthManage> {
-    let env = environment::load()?;
+    let env = with_dev_keyring(environment::load()?)?;
     let mut loader = Loader::new(&env);
     let url = database_url(ServiceName::Auth, &mut loader);
     let ring = loader.keyring("AUTH_MASTER_KEYS");
@@ -167,6 +167,25 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     };
     let manage = build(&db, master.clone(), public_url, private)?;
     Ok(AuthManage { master, manage })
+}
+
+/// In development, a command on a database `connectauth dev` made (the
+/// default one included) finds its key ring in dev's secrets file when
+/// `AUTH_MASTER_KEYS` is not set, as `dev` itself does.
+fn with_dev_keyring(env: Env) -> anyhow::Result<Env> {
+    let given = env
+        .raw("AUTH_MASTER_KEYS")
+        .is_some_and(|v| !v.trim().is_empty());
+    if given || env.run_mode().map_err(anyhow::Error::msg)?.is_production() {
+        return Ok(env);
+    }
+    let url = env
+        .raw("AUTH_DATABASE_URL")
+        .unwrap_or(dev_database_url(ServiceName::Auth));
+    Ok(match dev_secrets::keyring_beside(url)? {
+        Some(ring) => Env::from_pairs([("AUTH_MASTER_KEYS", ring)]).overlay(env),
+        None => env,
+    })
 }
 
 /// The use cases of the auth server configured by `config`, on `db` (the

@@ -10,18 +10,13 @@ fn start(data: &Path, ports: [u16; 3]) -> std::process::Child {
     spawn(common::dev_command(data, ports))
 }
 
-/// The secret `key` that `dev` generated and keeps in its data directory.
-fn dev_secret(data: &Path, key: &str) -> String {
+fn admin_token(data: &Path) -> String {
     let text = std::fs::read_to_string(data.join("secrets.env")).expect("secrets file");
     common::parse_env(&text)
         .into_iter()
-        .find(|(k, _)| k == key)
+        .find(|(k, _)| k == "AUTH_ADMIN_TOKEN")
         .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("{key} in the secrets file"))
-}
-
-fn admin_token(data: &Path) -> String {
-    dev_secret(data, "AUTH_ADMIN_TOKEN")
+        .expect("admin token")
 }
 
 async fn tenant_slugs(auth: &str, token: &str) -> Vec<String> {
@@ -126,13 +121,13 @@ async fn dev_runs_every_service_and_keeps_data_across_restarts() {
         stderr(&out)
     );
     // `connectauth billing` works on the dev databases (the tenant is found
-    // through the auth server's use cases, built with the dev key ring).
+    // through the auth server's use cases, built with the key ring `dev`
+    // keeps beside them).
     let dev_dbs = [
         (
             "AUTH_DATABASE_URL",
             format!("sqlite://{}/auth.db", data.display()),
         ),
-        ("AUTH_MASTER_KEYS", dev_secret(&data, "AUTH_MASTER_KEYS")),
         (
             "BILLING_DATABASE_URL",
             format!("sqlite://{}/billing.db", data.display()),
