@@ -49,16 +49,13 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::RemoveOwner { tenant, email } => {
             let t = find(tenants, &tenant).await?;
-            let wanted = email.trim().to_lowercase();
-            let list = owners.list(t.id).await.map_err(owner_error)?;
-            let owner = list
-                .iter()
-                .find(|o| o.email.to_lowercase() == wanted)
-                .ok_or_else(|| anyhow!("{email} is not an owner of {}", t.slug))?;
-            owners
-                .remove(t.id, owner.user_id)
+            let owner = owners
+                .remove_by_email(t.id, &email)
                 .await
-                .map_err(owner_error)?;
+                .map_err(|e| match e {
+                    OwnerError::NotAnOwner => anyhow!("{email} is not an owner of {}", t.slug),
+                    other => owner_error(other),
+                })?;
             println!("{} is no longer an owner of {}", owner.email, t.slug);
         }
         _ => return Err(anyhow!("not an owner command")),
