@@ -16,6 +16,19 @@ where
     }
 }
 
+/// [`refused`] for the `service` database (`billing`), named in the
+/// message.
+pub(crate) fn refused_in<E>(service: &str, e: E) -> anyhow::Error
+where
+    E: Error + Send + Sync + 'static,
+{
+    if not_migrated(&e) {
+        anyhow!("{e}: the {service} database is not migrated (run `connectauth migrate`)")
+    } else {
+        anyhow::Error::new(e).context(format!("{service} database"))
+    }
+}
+
 /// Whether the database's own error (the last cause) names a missing table.
 fn not_migrated(e: &(dyn Error + 'static)) -> bool {
     let Some(mut cause) = e.source() else {
