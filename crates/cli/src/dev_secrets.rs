@@ -55,6 +55,32 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Vec<(String, String)>> 
     Ok(pairs)
 }
 
+/// The master key ring `connectauth dev` keeps beside the database at
+/// `database_url`, when that is a database `dev` made (`sqlite://<data>/auth.db`
+/// next to `<data>/secrets.env`): the keys its tenants' signing keys are
+/// sealed with. Only read, never made here.
+pub fn keyring_beside(database_url: &str) -> anyhow::Result<Option<String>> {
+    let Some(path) = database_url.strip_prefix("sqlite://") else {
+        return Ok(None);
+    };
+    let db = Path::new(path.split('?').next().unwrap_or(path));
+    if db.file_name() != Some("auth.db".as_ref()) {
+        return Ok(None);
+    }
+    let file = db.with_file_name(FILE_NAME);
+    if !file.exists() {
+        return Ok(None);
+    }
+    let pairs: Vec<(String, String)> = dotenvy::from_path_iter(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot parse {}", file.display()))?;
+    Ok(pairs
+        .into_iter()
+        .find(|(k, _)| k == "AUTH_MASTER_KEYS")
+        .map(|(_, v)| v))
+}
+
 #[cfg(unix)]
 fn open_private(path: &Path) -> anyhow::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -94,6 +120,27 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn the_key_ring_of_a_dev_database_is_found_beside_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = |file: &str| format!("sqlite://{}", dir.path().join(file).display());
+        assert_eq!(keyring_beside(&url("auth.db")).expect("no file"), None);
+        let made = load_or_create(dir.path()).expect("created");
+        let ring = made
+            .iter()
+            .find(|(k, _)| k == "AUTH_MASTER_KEYS")
+            .map(|(_, v)| v.clone());
+        assert!(ring.is_some());
+        assert_eq!(keyring_beside(&url("auth.db")).expect("read"), ring);
+        assert_eq!(
+            keyring_beside(&format!("{}?mode=rwc", url("auth.db"))).expect("read"),
+            ring
+        );
+        for other in [url("billing.db"), "postgres://db/auth".to_owned()] {
+            assert_eq!(keyring_beside(&other).expect("not dev's"), None, "{other}");
         }
     }
 

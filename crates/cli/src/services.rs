@@ -4,19 +4,20 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use anyhow::Context;
-use auth_server::keys::keyring::{KeyService, RotationPolicy};
+use auth_server::domain::upstream::PrivateUpstreams;
 use auth_server::keys::sealed::MasterKeys;
-use auth_server::store::signing_keys::SigningKeyStore;
+use auth_server::manage::{Standalone, StandaloneParts};
 use auth_server::AuthConfig;
 use billing::BillingConfig;
 use people_api::PeopleConfig;
 use service_kit::clock::SystemClock;
-use service_kit::config::{HttpSettings, Loader};
+use service_kit::config::{Env, HttpSettings, Loader};
 use service_kit::db::{self, Database, Migrations, PoolSettings};
 use tokio::task::JoinHandle;
+use url::Url;
 
 use crate::args::ServiceName;
-use crate::environment;
+use crate::{dev_secrets, environment};
 
 pub enum ServiceConfig {
     Auth(AuthConfig),
@@ -138,31 +139,80 @@ pub async fn connect(name: ServiceName, url: &str, pool: PoolSettings) -> anyhow
         .with_context(|| format!("{} database at {}", name.as_str(), db::redact_url(url)))
 }
 
-/// The auth database and its signing keys (unsealed with
-/// `AUTH_MASTER_KEYS`), for commands that act on keys or make the platform
-/// tenant.
-pub struct AuthKeys {
-    pub db: Database,
+/// The auth server's management use cases over the auth database, built
+/// the way the server builds them (signing keys unsealed with
+/// `AUTH_MASTER_KEYS`), so every command that changes or reads tenants,
+/// clients, owners, keys or upstream providers does what the management API
+/// does.
+pub struct AuthManage {
     pub master: Arc<MasterKeys>,
-    pub keys: KeyService,
+    pub manage: Standalone,
 }
 
-pub async fn auth_keys() -> anyhow::Result<AuthKeys> {
-    let env = environment::load()?;
+pub async fn auth_manage() -> anyhow::Result<AuthManage> {
+    let env = with_dev_keyring(environment::load()?)?;
     let mut loader = Loader::new(&env);
     let url = database_url(ServiceName::Auth, &mut loader);
     let ring = loader.keyring("AUTH_MASTER_KEYS");
+    let public_url = loader.string("AUTH_PUBLIC_URL", "http://127.0.0.1:8080");
+    let allow_private: bool = loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false);
     loader.finish()?;
+    let public_url = Url::parse(&public_url).context("AUTH_PUBLIC_URL")?;
     let db = connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
     let master = Arc::new(MasterKeys::new(&ring).context("AUTH_MASTER_KEYS")?);
-    let keys = KeyService::new(
-        SigningKeyStore::new(db.pool.clone()),
-        master.clone(),
-        Arc::new(SystemClock),
-        RotationPolicy::default(),
+    let private = if allow_private {
+        PrivateUpstreams::Allowed
+    } else {
+        PrivateUpstreams::Refused
+    };
+    let manage = build(&db, master.clone(), public_url, private)?;
+    Ok(AuthManage { master, manage })
+}
+
+/// In development, a command on a database `connectauth dev` made (the
+/// default one included) finds its key ring in dev's secrets file when
+/// `AUTH_MASTER_KEYS` is not set, as `dev` itself does.
+fn with_dev_keyring(env: Env) -> anyhow::Result<Env> {
+    let given = env
+        .raw("AUTH_MASTER_KEYS")
+        .is_some_and(|v| !v.trim().is_empty());
+    if given || env.run_mode().map_err(anyhow::Error::msg)?.is_production() {
+        return Ok(env);
+    }
+    let url = env
+        .raw("AUTH_DATABASE_URL")
+        .unwrap_or(dev_database_url(ServiceName::Auth));
+    Ok(match dev_secrets::keyring_beside(url)? {
+        Some(ring) => Env::from_pairs([("AUTH_MASTER_KEYS", ring)]).overlay(env),
+        None => env,
+    })
+}
+
+/// The use cases of the auth server configured by `config`, on `db` (the
+/// development demo's tenant and client are made through them).
+pub fn standalone(config: &AuthConfig, db: &Database) -> anyhow::Result<Standalone> {
+    let master = Arc::new(MasterKeys::new(&config.master_keys).context("AUTH_MASTER_KEYS")?);
+    build(
+        db,
+        master,
+        config.http.public_url.clone(),
+        config.identity.upstream_private,
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(AuthKeys { db, master, keys })
+}
+
+fn build(
+    db: &Database,
+    master: Arc<MasterKeys>,
+    public_url: Url,
+    upstream_private: PrivateUpstreams,
+) -> anyhow::Result<Standalone> {
+    let parts = StandaloneParts {
+        master,
+        clock: Arc::new(SystemClock),
+        public_url,
+        upstream_private,
+    };
+    Standalone::new(db, parts).context("signing keys")
 }
 
 pub async fn migrate(name: ServiceName, db: &Database) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use billing::domain::plan::PlanId;
 use billing::domain::subscription::{Source, Subscription};
 use billing::domain::tenant::TenantId;
 use billing::store::subscriptions::SubscriptionStore;
-use common::{run, stderr, stdout};
+use common::{run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
 use service_kit::db::{Engine, PoolSettings};
 use service_kit::testing::TestDb;
@@ -41,6 +41,7 @@ async fn billing_lifecycle(engine: Engine) {
     let dir = tempfile::tempdir().expect("tempdir");
     let env = [
         ("AUTH_DATABASE_URL", auth_db.url.as_str()),
+        ("AUTH_MASTER_KEYS", MASTER_KEYS),
         ("BILLING_DATABASE_URL", billing_db.url.as_str()),
     ];
     let cli = |args: &[&str]| run(dir.path(), args, &env);

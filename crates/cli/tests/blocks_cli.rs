@@ -6,7 +6,7 @@ mod common;
 use auth_server::store::audit::AuditStore;
 use auth_server::store::blocks::{BlockStore, NewBlock};
 use auth_server::store::tenants::TenantStore;
-use common::{run, stderr, stdout};
+use common::{run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
 use service_kit::db::{self, Engine, PoolSettings};
 use service_kit::testing::TestDb;
@@ -14,7 +14,10 @@ use service_kit::testing::TestDb;
 async fn blocks_lifecycle(engine: Engine) {
     let db = TestDb::new(engine).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = [("AUTH_DATABASE_URL", db.url.as_str())];
+    let env = [
+        ("AUTH_DATABASE_URL", db.url.as_str()),
+        ("AUTH_MASTER_KEYS", MASTER_KEYS),
+    ];
     let tenant = |args: &[&str]| {
         let mut all = vec!["tenant"];
         all.extend_from_slice(args);

@@ -4,7 +4,7 @@ mod common;
 use auth_server::domain::client::{verify_secret, ClientId};
 use auth_server::domain::tenant::TenantId;
 use auth_server::store::clients::ClientStore;
-use common::{run, stderr, stdout};
+use common::{run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
 use service_kit::db::{Engine, PoolSettings};
 use service_kit::testing::TestDb;
@@ -20,7 +20,10 @@ fn field(out: &str, key: &str) -> String {
 async fn client_lifecycle(engine: Engine) {
     let db = TestDb::new(engine).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = [("AUTH_DATABASE_URL", db.url.as_str())];
+    let env = [
+        ("AUTH_DATABASE_URL", db.url.as_str()),
+        ("AUTH_MASTER_KEYS", MASTER_KEYS),
+    ];
     let cli = |args: &[&str]| run(dir.path(), args, &env);
 
     let not_migrated = cli(&["client", "list", "--tenant", "acme"]);
@@ -208,7 +211,10 @@ both_engines!(client_commands, client_lifecycle);
 #[test]
 fn bad_client_input_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = [("AUTH_DATABASE_URL", "sqlite://clients.db")];
+    let env = [
+        ("AUTH_DATABASE_URL", "sqlite://clients.db"),
+        ("AUTH_MASTER_KEYS", MASTER_KEYS),
+    ];
     let cli = |args: &[&str]| run(dir.path(), args, &env);
     assert!(cli(&["migrate", "auth"]).status.success());
     assert!(cli(&["tenant", "create", "acme"]).status.success());

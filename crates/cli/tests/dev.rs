@@ -120,7 +120,9 @@ async fn dev_runs_every_service_and_keeps_data_across_restarts() {
         "{}",
         stderr(&out)
     );
-    // `connectauth billing` works on the dev databases.
+    // `connectauth billing` works on the dev databases (the tenant is found
+    // through the auth server's use cases, built with the key ring `dev`
+    // keeps beside them).
     let dev_dbs = [
         (
             "AUTH_DATABASE_URL",

@@ -1,7 +1,7 @@
 //! `connectauth migrate` and `connectauth tenant …` against real databases.
 mod common;
 
-use common::{run, stderr, stdout};
+use common::{run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
 use service_kit::db::Engine;
 use service_kit::testing::TestDb;
@@ -9,7 +9,10 @@ use service_kit::testing::TestDb;
 async fn tenant_lifecycle(engine: Engine) {
     let db = TestDb::new(engine).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = [("AUTH_DATABASE_URL", db.url.as_str())];
+    let env = [
+        ("AUTH_DATABASE_URL", db.url.as_str()),
+        ("AUTH_MASTER_KEYS", MASTER_KEYS),
+    ];
     let tenant = |args: &[&str]| {
         let mut all = vec!["tenant"];
         all.extend_from_slice(args);
@@ -134,7 +137,10 @@ fn unreachable_database_is_a_clear_error() {
     let out = run(
         dir.path(),
         &["tenant", "list"],
-        &[("AUTH_DATABASE_URL", &url)],
+        &[
+            ("AUTH_DATABASE_URL", &url),
+            ("AUTH_MASTER_KEYS", MASTER_KEYS),
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -181,7 +187,10 @@ fn unknown_subcommands_and_arguments_fail() {
     let zero = run(
         dir.path(),
         &["tenant", "list", "--limit", "0"],
-        &[("AUTH_DATABASE_URL", "sqlite://t.db")],
+        &[
+            ("AUTH_DATABASE_URL", "sqlite://t.db"),
+            ("AUTH_MASTER_KEYS", MASTER_KEYS),
+        ],
     );
     assert_eq!(zero.status.code(), Some(1));
 }

@@ -133,6 +133,25 @@ impl Owners {
         Err(self.why_not(tenant, user).await?)
     }
 
+    /// Removes the member with `email` (as typed: case and surrounding
+    /// blanks do not matter) and answers who they were; `NotAnOwner` when no
+    /// member has it, `LastOwner` for the tenant's only owner.
+    pub async fn remove_by_email(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> Result<Owner, OwnerError> {
+        let wanted = email.trim().to_lowercase();
+        let owner = self
+            .list(tenant)
+            .await?
+            .into_iter()
+            .find(|o| o.email.to_lowercase() == wanted)
+            .ok_or(OwnerError::NotAnOwner)?;
+        self.remove(tenant, owner.user_id).await?;
+        Ok(owner)
+    }
+
     /// Gives a member `role` and answers them as they now are; `LastOwner`
     /// when that would leave the tenant without an owner.
     pub async fn set_role(

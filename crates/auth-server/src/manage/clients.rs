@@ -29,11 +29,36 @@ impl Clients {
         kind: ClientKind,
         settings: ClientSettings,
     ) -> Result<(Client, Option<PlainSecret>), ManageError> {
+        self.insert(tenant, None, kind, settings).await
+    }
+
+    /// [`Clients::create`] with the id chosen by the operator rather than
+    /// drawn: the development demo's client, whose id the README names.
+    pub async fn create_with_id(
+        &self,
+        tenant: TenantId,
+        id: ClientId,
+        kind: ClientKind,
+        settings: ClientSettings,
+    ) -> Result<(Client, Option<PlainSecret>), ManageError> {
+        self.insert(tenant, Some(id), kind, settings).await
+    }
+
+    async fn insert(
+        &self,
+        tenant: TenantId,
+        id: Option<ClientId>,
+        kind: ClientKind,
+        settings: ClientSettings,
+    ) -> Result<(Client, Option<PlainSecret>), ManageError> {
         self.oauth
             .ensure_signing_keys(tenant, settings.id_token_alg())
             .await
             .map_err(ManageError::Keys)?;
-        let (client, secret) = Client::create(tenant, kind, settings, self.oauth.now())?;
+        let (mut client, secret) = Client::create(tenant, kind, settings, self.oauth.now())?;
+        if let Some(id) = id {
+            client.id = id;
+        }
         self.store.create(&client).await?;
         self.oauth.client_changed(tenant);
         tracing::info!(tenant_id = %tenant, client_id = %client.id, kind = kind.as_str(), "client created");

@@ -6,6 +6,7 @@ pub mod blocks;
 mod clients;
 pub mod credentials;
 mod keys;
+pub mod standalone;
 mod tenants;
 pub mod upstream;
 pub mod users;
@@ -16,6 +17,7 @@ pub use blocks::Blocks;
 pub use clients::Clients;
 pub use credentials::Credentials;
 pub use keys::Keys;
+pub use standalone::{Standalone, StandaloneParts};
 pub use tenants::Tenants;
 pub use upstream::Upstreams;
 pub use users::Users;
@@ -92,6 +94,16 @@ impl std::fmt::Display for Actor {
 }
 
 impl ManageError {
+    /// Whether a tenant already has the slug asked for.
+    pub fn is_slug_taken(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::SlugTaken(_)))
+    }
+
+    /// Whether the tenant asked for does not exist.
+    pub fn is_tenant_not_found(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::TenantNotFound))
+    }
+
     /// Whether the client asked for does not exist (in that tenant).
     pub fn is_client_not_found(&self) -> bool {
         matches!(self, ManageError::Client(ClientStoreError::NotFound))

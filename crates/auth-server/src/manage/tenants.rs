@@ -50,6 +50,15 @@ impl Tenants {
         Ok(self.store.get_by_slug(slug).await?)
     }
 
+    /// The tenant named by `key`, its id or its slug (as an operator types
+    /// it on the command line).
+    pub async fn find(&self, key: &str) -> Result<Tenant, ManageError> {
+        match TenantId::parse(key) {
+            Ok(id) => self.get(id).await,
+            Err(_) => self.get_by_slug(key).await,
+        }
+    }
+
     pub async fn update(&self, id: TenantId, update: TenantUpdate) -> Result<Tenant, ManageError> {
         let tenant = self.store.update(id, update).await?;
         self.directory.changed(id);

@@ -1,13 +1,101 @@
 //! What an operator sets by hand, through the API or `connectauth billing`:
 //! the manual plan (offline mode, Enterprise contracts) and the owner's
-//! address. Free functions over the stores, so the command line applies the
-//! same rules as the service without building one.
-use super::BillingError;
+//! address. The rules are free functions over the stores, which the service
+//! calls; [`ManualPlans`] wraps them with the standing of a tenant for the
+//! command line, which builds no service (no Stripe, no mail).
+use service_kit::clock::SharedClock;
+
+use super::{entitlements_of, BillingError, Entitlements};
+use crate::config::QuotaSettings;
+use crate::domain::month::Month;
 use crate::domain::plan::PlanId;
 use crate::domain::subscription::{Source, Subscription};
 use crate::domain::tenant::TenantId;
 use crate::store::accounts::AccountStore;
 use crate::store::subscriptions::SubscriptionStore;
+use crate::store::usage::UsageStore;
+
+/// A tenant's billing as an operator reads it.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    /// As stored (its plan may have lapsed: `entitlements.plan` is in force).
+    pub subscription: Subscription,
+    pub entitlements: Entitlements,
+    pub owner_email: Option<String>,
+}
+
+/// The operator's use case over the billing database alone.
+pub struct ManualPlans {
+    accounts: AccountStore,
+    subscriptions: SubscriptionStore,
+    usage: UsageStore,
+    clock: SharedClock,
+    quotas: QuotaSettings,
+}
+
+impl ManualPlans {
+    pub fn new(pool: sqlx::AnyPool, clock: SharedClock, quotas: QuotaSettings) -> Self {
+        Self {
+            accounts: AccountStore::new(pool.clone()),
+            subscriptions: SubscriptionStore::new(pool.clone()),
+            usage: UsageStore::new(pool),
+            clock,
+            quotas,
+        }
+    }
+
+    /// The subscription (Free when none is stored), this month's
+    /// entitlements and who gets the quota mail.
+    pub async fn standing(&self, tenant: TenantId) -> Result<Standing, BillingError> {
+        let now = self.clock.now();
+        let month = Month::of(now).map_err(|e| BillingError::Invalid(e.to_string()))?;
+        let subscription = self
+            .subscriptions
+            .get(tenant)
+            .await?
+            .unwrap_or_else(|| Subscription::free(tenant, now));
+        let used = self.usage.count(tenant, month).await?;
+        let owner_email = self.accounts.get(tenant).await?.owner_email;
+        let entitlements = entitlements_of(
+            &subscription,
+            month,
+            used,
+            self.quotas.hard_limit_percent,
+            now,
+        );
+        Ok(Standing {
+            subscription,
+            entitlements,
+            owner_email,
+        })
+    }
+
+    /// See [`set_plan`].
+    pub async fn set_plan(
+        &self,
+        tenant: TenantId,
+        plan: PlanId,
+        mau_limit: Option<u64>,
+    ) -> Result<Subscription, BillingError> {
+        set_plan(
+            &self.subscriptions,
+            tenant,
+            plan,
+            mau_limit,
+            self.clock.now(),
+        )
+        .await
+    }
+
+    /// See [`set_owner_email`].
+    pub async fn set_owner_email(
+        &self,
+        tenant: TenantId,
+        email: Option<&str>,
+    ) -> Result<(), BillingError> {
+        set_owner_email(&self.accounts, tenant, email, self.clock.now()).await
+    }
+}
 
 /// Puts the tenant on `plan` by hand. Refused while the tenant pays through
 /// Stripe (that subscription is changed or cancelled there); a custom limit

@@ -1,25 +1,25 @@
-//! `connectauth billing …`: plans, a tenant's subscription and usage straight
-//! in the billing database (tenants resolved through the auth database), and
-//! the plan catalogue into Stripe.
+//! `connectauth billing …`: plans, a tenant's subscription and usage through
+//! billing's manual-plan use case (tenants resolved through the auth server's
+//! use cases), and the plan catalogue into Stripe.
+use std::sync::Arc;
+
 use anyhow::{anyhow, Context};
-use auth_server::store::tenants::TenantStore;
+use auth_server::manage::Tenants;
 use billing::config::QuotaSettings;
-use billing::domain::month::Month;
 use billing::domain::plan::{PlanId, CATALOGUE};
 use billing::domain::quota::Warning;
 use billing::domain::tenant::TenantId;
-use billing::service::{entitlements_of, manual_plan, BillingError};
-use billing::store::accounts::AccountStore;
-use billing::store::subscriptions::SubscriptionStore;
-use billing::store::usage::UsageStore;
-use billing::store::StoreError;
+use billing::service::manual_plan::{self, ManualPlans, Standing};
+use billing::service::BillingError;
 use billing::stripe::Gateway;
 use billing::BillingConfig;
+use service_kit::clock::SystemClock;
 use service_kit::config::Loader;
-use service_kit::db::{Database, PoolSettings};
+use service_kit::db::PoolSettings;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::refused::refused_in;
 use crate::args::{BillingArgs, BillingCommand, ServiceName};
 use crate::{environment, services};
 
@@ -48,9 +48,10 @@ pub async fn run(args: BillingArgs) -> anyhow::Result<()> {
             })?;
             let dbs = Databases::open().await?;
             let (slug, id) = dbs.tenant(&tenant).await?;
-            let stored = manual_plan::set_plan(&dbs.subscriptions(), id, plan, mau_limit, now())
-                .await
-                .map_err(|e| billing_error(e).context(format!("cannot set the plan of {slug}")))?;
+            let stored =
+                dbs.plans.set_plan(id, plan, mau_limit).await.map_err(|e| {
+                    billing_error(e).context(format!("cannot set the plan of {slug}"))
+                })?;
             let limit = stored
                 .mau_limit
                 .or(plan.plan().mau_limit)
@@ -74,7 +75,8 @@ pub async fn run(args: BillingArgs) -> anyhow::Result<()> {
             }
             let dbs = Databases::open().await?;
             let (slug, id) = dbs.tenant(&tenant).await?;
-            manual_plan::set_owner_email(&dbs.accounts(), id, email.as_deref(), now())
+            dbs.plans
+                .set_owner_email(id, email.as_deref())
                 .await
                 .map_err(|e| {
                     billing_error(e).context(format!("cannot set the owner email of {slug}"))
@@ -86,10 +88,6 @@ pub async fn run(args: BillingArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
 }
 
 fn when(unix: i64) -> String {
@@ -133,65 +131,49 @@ fn print_plans() {
     }
 }
 
-/// The auth database (tenants) and the billing database, from the environment.
+/// The auth server's tenants and billing's manual plans, from the environment.
 struct Databases {
-    auth: Database,
-    billing: Database,
-    hard_limit_percent: u32,
+    tenants: Tenants,
+    plans: ManualPlans,
 }
 
 impl Databases {
     async fn open() -> anyhow::Result<Self> {
         let env = environment::load()?;
         let mut loader = Loader::new(&env);
-        let auth_url = services::database_url(ServiceName::Auth, &mut loader);
         let billing_url = services::database_url(ServiceName::Billing, &mut loader);
-        let hard_limit_percent = loader.parse(
-            "BILLING_HARD_LIMIT_PERCENT",
-            QuotaSettings::default().hard_limit_percent,
-        );
+        let quotas = QuotaSettings {
+            hard_limit_percent: loader.parse(
+                "BILLING_HARD_LIMIT_PERCENT",
+                QuotaSettings::default().hard_limit_percent,
+            ),
+            ..QuotaSettings::default()
+        };
         loader.finish()?;
-        let auth = services::connect(ServiceName::Auth, &auth_url, PoolSettings::default()).await?;
+        let tenants = services::auth_manage().await?.manage.tenants;
         let billing =
             services::connect(ServiceName::Billing, &billing_url, PoolSettings::default()).await?;
         Ok(Self {
-            auth,
-            billing,
-            hard_limit_percent,
+            tenants,
+            plans: ManualPlans::new(billing.pool, Arc::new(SystemClock), quotas),
         })
     }
 
     /// The tenant's slug and its id as billing keys it.
     async fn tenant(&self, key: &str) -> anyhow::Result<(String, TenantId)> {
-        let tenant = super::tenant::find(&TenantStore::new(self.auth.pool.clone()), key).await?;
+        let tenant = super::tenant::find(&self.tenants, key).await?;
         let id = TenantId::parse(&tenant.id.to_string())
             .map_err(|e| anyhow!("tenant {}: {e}", tenant.slug))?;
         Ok((tenant.slug.to_string(), id))
     }
 
-    fn subscriptions(&self) -> SubscriptionStore {
-        SubscriptionStore::new(self.billing.pool.clone())
-    }
-
-    fn accounts(&self) -> AccountStore {
-        AccountStore::new(self.billing.pool.clone())
-    }
-
     async fn show(&self, slug: &str, id: TenantId) -> anyhow::Result<()> {
-        let now = now();
-        let month = Month::of(now).map_err(|e| anyhow!("the clock: {e}"))?;
-        let stored = self
-            .subscriptions()
-            .get(id)
-            .await
-            .map_err(store_error)?
-            .unwrap_or_else(|| billing::domain::subscription::Subscription::free(id, now));
-        let used = UsageStore::new(self.billing.pool.clone())
-            .count(id, month)
-            .await
-            .map_err(store_error)?;
-        let owner = self.accounts().get(id).await.map_err(store_error)?;
-        let e = entitlements_of(&stored, month, used, self.hard_limit_percent, now);
+        let Standing {
+            subscription: stored,
+            entitlements: e,
+            owner_email,
+        } = self.plans.standing(id).await.map_err(billing_error)?;
+        let used = e.mau_used;
         let of_limit = match (e.mau_limit, e.usage_percent) {
             (Some(limit), Some(percent)) => format!("{used} / {limit} ({percent}%)"),
             _ => format!("{used} (no limit)"),
@@ -233,8 +215,7 @@ impl Databases {
         }
         println!(
             "owner email:  {}",
-            owner
-                .owner_email
+            owner_email
                 .as_deref()
                 .unwrap_or("- (none: no quota emails)")
         );
@@ -292,21 +273,7 @@ async fn sync_plans() -> anyhow::Result<()> {
 
 fn billing_error(e: BillingError) -> anyhow::Error {
     match e {
-        BillingError::Store(s) => store_error(s),
         BillingError::Invalid(message) => anyhow!(message),
-        other => anyhow::Error::new(other),
-    }
-}
-
-fn store_error(e: StoreError) -> anyhow::Error {
-    match e {
-        StoreError::Database(ref db)
-            if db.to_string().contains("no such table")
-                || db.to_string().contains("does not exist") =>
-        {
-            anyhow!("{e}: the billing database is not migrated (run `connectauth migrate`)")
-        }
-        StoreError::Database(db) => anyhow::Error::new(db).context("billing database error"),
-        other => anyhow::Error::new(other),
+        other => refused_in("billing", other),
     }
 }

@@ -1,15 +1,8 @@
 //! `connectauth tenant blocks|unblock`: the addresses blocked on a tenant,
 //! through the same use case as the management API (the lift is audited as
 //! the operator's).
-use std::sync::Arc;
-
 use anyhow::anyhow;
-use auth_server::manage::{Actor, Blocks};
-use auth_server::store::audit::AuditStore;
-use auth_server::store::blocks::BlockStore;
-use auth_server::store::tenants::TenantStore;
-use service_kit::clock::SystemClock;
-use service_kit::db::Database;
+use auth_server::manage::Actor;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -23,13 +16,9 @@ fn when(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
-pub async fn run(db: &Database, command: TenantCommand) -> anyhow::Result<()> {
-    let tenants = TenantStore::new(db.pool.clone());
-    let blocks = Blocks::new(
-        BlockStore::new(db.pool.clone()),
-        AuditStore::new(db.pool.clone()),
-        Arc::new(SystemClock),
-    );
+pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
+    let manage = crate::services::auth_manage().await?.manage;
+    let (tenants, blocks) = (manage.tenants, manage.blocks);
     match command {
         TenantCommand::Blocks { tenant } => {
             let tenant = find(&tenants, &tenant).await?;

@@ -1,23 +1,21 @@
-//! `connectauth client …`: a tenant's OAuth clients straight in the auth
-//! database. Secrets are printed once, on stdout; the warning goes to stderr.
+//! `connectauth client …`: a tenant's OAuth clients through the management
+//! use case, as the API and the console change them (same defaults, the
+//! signing key a client needs made at once, the OAuth caches told). Secrets
+//! are printed once, on stdout; the warning goes to stderr.
 use anyhow::anyhow;
 use auth_server::domain::client::{
-    default_scopes, parse_grants, parse_privileges, parse_resources, parse_uris, Client,
-    ClientDraft, ClientId, ClientKind, ClientSettings, PlainSecret, SecretOverlap,
-    DEFAULT_GRANT_TYPES,
+    parse_grants, parse_privileges, parse_resources, parse_uris, Client, ClientDraft, ClientId,
+    ClientKind, ClientSettings, ClientUpdate, PlainSecret, SecretOverlap,
 };
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::scope::ScopeSet;
-use auth_server::domain::tenant::{Tenant, TenantId};
-use auth_server::store::clients::{ClientStore, ClientStoreError};
-use auth_server::store::tenants::TenantStore;
-use auth_server::store::StoreError;
-use service_kit::config::Loader;
-use service_kit::db::{Database, PoolSettings};
+use auth_server::manage::Standalone;
 use service_kit::paging::PageRequest;
 
-use crate::args::{ClientArgs, ClientCommand, ServiceName};
-use crate::{environment, services};
+use super::refused::refused;
+use super::tenant::find;
+use crate::args::{ClientArgs, ClientCommand};
+use crate::services;
 
 const SECRET_WARNING: &str = "warning: store this client secret now, somewhere safe: it is shown \
 only this once and cannot be recovered (if lost, rotate it with `connectauth client rotate-secret`)";
@@ -41,35 +39,39 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             } else {
                 ClientKind::Confidential
             };
+            // Left out, grants and scopes take the use case's defaults.
             let grant_types = if grants.is_empty() {
-                DEFAULT_GRANT_TYPES.to_vec()
+                None
             } else {
-                parse_grants("--grant", &grants)?
+                Some(parse_grants("--grant", &grants)?)
             };
             let scopes = if scopes.is_empty() {
-                default_scopes(&grant_types)
+                None
             } else {
-                ScopeSet::parse(&scopes.join(" ")).map_err(|e| anyhow!("invalid --scope: {e}"))?
+                Some(
+                    ScopeSet::parse(&scopes.join(" "))
+                        .map_err(|e| anyhow!("invalid --scope: {e}"))?,
+                )
             };
             let name = DisplayName::parse(&name).map_err(|e| anyhow!("invalid --name: {e}"))?;
-            let draft = ClientDraft {
-                redirect_uris: parse_uris("--redirect-uri", &redirect_uris)?,
+            let given = ClientUpdate {
+                redirect_uris: Some(parse_uris("--redirect-uri", &redirect_uris)?),
+                grant_types,
                 scopes,
-                first_party,
-                allowed_resources: parse_resources("--resource", &resources)?,
-                require_pkce: !no_pkce,
-                privileges: parse_privileges("--privilege", &privileges)?,
-                ..ClientDraft::new(name, grant_types)
+                first_party: Some(first_party),
+                allowed_resources: Some(parse_resources("--resource", &resources)?),
+                require_pkce: Some(!no_pkce),
+                privileges: Some(parse_privileges("--privilege", &privileges)?),
+                ..ClientUpdate::default()
             };
-            let settings = ClientSettings::new(kind, draft)?;
-            let db = connect().await?;
-            let tenant = find_tenant(&db, &tenant).await?;
-            let (client, secret) = Client::create(tenant.id, kind, settings, now())
-                .map_err(|e| anyhow!("cannot draw random bytes: {e}"))?;
-            ClientStore::new(db.pool)
-                .create(&client)
+            let settings = ClientSettings::new(kind, ClientDraft::requested(name, given)?)?;
+            let manage = manage().await?;
+            let tenant = find(&manage.tenants, &tenant).await?;
+            let (client, secret) = manage
+                .clients
+                .create(tenant.id, kind, settings)
                 .await
-                .map_err(client_error)?;
+                .map_err(refused)?;
             println!(
                 "created {} client \"{}\" in tenant {}",
                 kind.as_str(),
@@ -86,12 +88,13 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
         } => {
             let page =
                 PageRequest::parse(Some(limit), after).map_err(|e| anyhow!("--limit: {e}"))?;
-            let db = connect().await?;
-            let tenant = find_tenant(&db, &tenant).await?;
-            let page = ClientStore::new(db.pool)
+            let manage = manage().await?;
+            let tenant = find(&manage.tenants, &tenant).await?;
+            let page = manage
+                .clients
                 .list(tenant.id, &page)
                 .await
-                .map_err(client_error)?;
+                .map_err(refused)?;
             println!("{:<26}  {:<12}  {:<8}  name", "client_id", "kind", "status");
             for c in &page.items {
                 println!(
@@ -115,16 +118,18 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 .map_err(|e| anyhow!("invalid client id `{client_id}`: {e}"))?;
             let overlap = SecretOverlap::parse(overlap_secs)
                 .map_err(|e| anyhow!("invalid --overlap-secs: {e}"))?;
-            let db = connect().await?;
-            let tenant = find_tenant(&db, &tenant).await?;
-            let (client, secret) = ClientStore::new(db.pool)
-                .rotate_secret(tenant.id, &id, overlap, now())
+            let manage = manage().await?;
+            let tenant = find(&manage.tenants, &tenant).await?;
+            let (client, secret) = manage
+                .clients
+                .rotate_secret(tenant.id, &id, overlap)
                 .await
-                .map_err(|e| match e {
-                    ClientStoreError::NotFound => {
+                .map_err(|e| {
+                    if e.is_client_not_found() {
                         anyhow!("no client `{id}` in tenant {}", tenant.slug)
+                    } else {
+                        refused(e)
                     }
-                    other => client_error(other),
                 })?;
             println!("rotated the secret of client {}", client.id);
             match client
@@ -145,41 +150,10 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn connect() -> anyhow::Result<Database> {
-    let env = environment::load()?;
-    let mut loader = Loader::new(&env);
-    let url = services::database_url(ServiceName::Auth, &mut loader);
-    loader.finish()?;
-    services::connect(ServiceName::Auth, &url, PoolSettings::default()).await
-}
-
-async fn find_tenant(db: &Database, key: &str) -> anyhow::Result<Tenant> {
-    let store = TenantStore::new(db.pool.clone());
-    let found = match TenantId::parse(key) {
-        Ok(id) => store.get(id).await,
-        Err(_) => store.get_by_slug(key).await,
-    };
-    found.map_err(|e| match e {
-        StoreError::TenantNotFound => anyhow!("no tenant with id or slug `{key}`"),
-        StoreError::Database(db) => database_error(db),
-        other => anyhow::Error::new(other),
-    })
-}
-
-fn client_error(e: ClientStoreError) -> anyhow::Error {
-    match e {
-        ClientStoreError::Database(db) => database_error(db),
-        other => anyhow::Error::new(other),
-    }
-}
-
-fn database_error(e: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
-    let text = e.to_string();
-    if text.contains("no such table") || text.contains("does not exist") {
-        anyhow!("database error: the database is not migrated (run `connectauth migrate`)")
-    } else {
-        anyhow::Error::new(e).context("database error")
-    }
+/// The management use cases (`AUTH_MASTER_KEYS` unseals the signing keys
+/// a client's tokens need).
+async fn manage() -> anyhow::Result<Standalone> {
+    Ok(services::auth_manage().await?.manage)
 }
 
 fn print_client(c: &Client) {
@@ -223,10 +197,6 @@ fn status(c: &Client) -> &'static str {
     } else {
         "active"
     }
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 fn rfc3339(unix: i64) -> String {

@@ -39,8 +39,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         let name = config.name();
         let db = config.connect().await?;
         services::migrate(name, &db).await?;
-        if name == ServiceName::Auth {
-            super::demo::ensure(&db, args.host, args.people_port).await?;
+        if let ServiceConfig::Auth(auth) = &config {
+            let manage = services::standalone(auth, &db)?;
+            super::demo::ensure(&manage, args.host, args.people_port).await?;
         }
         started.push(config.start(db)?);
     }

@@ -2,9 +2,9 @@
 //! and resealing them when the master key rotates.
 use anyhow::anyhow;
 use auth_server::domain::signing_alg::SigningAlg;
-use auth_server::store::tenants::TenantStore;
 use time::OffsetDateTime;
 
+use super::refused::refused;
 use crate::args::{KeysArgs, KeysCommand};
 use crate::services;
 
@@ -14,22 +14,26 @@ fn when(unix: Option<i64>) -> String {
 }
 
 pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
-    let services::AuthKeys { db, master, keys } = services::auth_keys().await?;
-    let tenants = TenantStore::new(db.pool.clone());
+    let services::AuthManage { master, manage } = services::auth_manage().await?;
+    // The use case lists, rotates and revokes (and logs it); the key ring
+    // itself makes missing keys and reseals.
+    let (keys, ring) = (&manage.keys, &manage.key_ring);
     let tenant_id = |slug: String| {
-        let tenants = tenants.clone();
+        let tenants = &manage.tenants;
         async move {
-            tenants
-                .get_by_slug(&slug)
-                .await
-                .map(|t| t.id)
-                .map_err(|_| anyhow!("no tenant with slug `{slug}`"))
+            tenants.get_by_slug(&slug).await.map(|t| t.id).map_err(|e| {
+                if e.is_tenant_not_found() {
+                    anyhow!("no tenant with slug `{slug}`")
+                } else {
+                    refused(e)
+                }
+            })
         }
     };
     match args.command {
         KeysCommand::List { tenant } => {
             let id = tenant_id(tenant).await?;
-            keys.ensure_keys(id, &[])
+            ring.ensure_keys(id, &[])
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             println!(
@@ -82,7 +86,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
             println!("revoked {kid}: removed from JWKS; tokens it signed no longer verify");
         }
         KeysCommand::Reseal => {
-            let n = keys.reseal_all(&master).await.map_err(|e| anyhow!("{e}"))?;
+            let n = ring.reseal_all(&master).await.map_err(|e| anyhow!("{e}"))?;
             println!(
                 "resealed {n} private keys under master key `{}`",
                 master.current_id()

@@ -1,41 +1,27 @@
 //! `connectauth tenant add-owner|owners|remove-owner`: a tenant's team, the
 //! users of the `platform` tenant who run it from the console, each with a
 //! role (owner, admin, viewer). A tenant keeps at least one owner.
-use std::sync::Arc;
-
 use anyhow::anyhow;
-use auth_server::billing_link::platform::Platform;
-use auth_server::dashboard::owners::{OwnerError, Owners};
+use auth_server::dashboard::owners::OwnerError;
 use auth_server::domain::owner::Owner;
 use auth_server::domain::team::Role;
-use auth_server::store::owners::OwnerStore;
-use auth_server::store::tenants::TenantStore;
-use auth_server::store::users::UserStore;
-use service_kit::clock::SystemClock;
 
-use super::tenant::{find, store_error};
+use super::refused::refused;
+use super::tenant::find;
 use crate::args::TenantCommand;
 use crate::services;
 
 pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
     // The platform tenant is made with its signing keys if it is missing.
-    let services::AuthKeys { db, keys, .. } = services::auth_keys().await?;
-    let tenants = TenantStore::new(db.pool.clone());
-    let platform = Arc::new(Platform::new(tenants.clone(), Arc::new(keys)));
-    let owners = Owners::new(
-        OwnerStore::new(db.pool.clone()),
-        UserStore::new(db.pool.clone()),
-        tenants.clone(),
-        platform,
-        Arc::new(SystemClock),
-    );
+    let manage = services::auth_manage().await?.manage;
+    let (tenants, owners) = (&manage.tenants, &manage.owners);
     match command {
         TenantCommand::AddOwner {
             tenant,
             email,
             role,
         } => {
-            let t = find(&tenants, &tenant).await?;
+            let t = find(tenants, &tenant).await?;
             let role = Role::parse(&role).map_err(|e| anyhow!("--role: {e}"))?;
             let (owner, added) = owners.add(t.id, &email, role).await.map_err(owner_error)?;
             if added {
@@ -52,7 +38,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             print_owner(&owner);
         }
         TenantCommand::Owners { tenant } => {
-            let t = find(&tenants, &tenant).await?;
+            let t = find(tenants, &tenant).await?;
             let list = owners.list(t.id).await.map_err(owner_error)?;
             if list.is_empty() {
                 println!("{} has no owners", t.slug);
@@ -62,17 +48,14 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             }
         }
         TenantCommand::RemoveOwner { tenant, email } => {
-            let t = find(&tenants, &tenant).await?;
-            let wanted = email.trim().to_lowercase();
-            let list = owners.list(t.id).await.map_err(owner_error)?;
-            let owner = list
-                .iter()
-                .find(|o| o.email.to_lowercase() == wanted)
-                .ok_or_else(|| anyhow!("{email} is not an owner of {}", t.slug))?;
-            owners
-                .remove(t.id, owner.user_id)
+            let t = find(tenants, &tenant).await?;
+            let owner = owners
+                .remove_by_email(t.id, &email)
                 .await
-                .map_err(owner_error)?;
+                .map_err(|e| match e {
+                    OwnerError::NotAnOwner => anyhow!("{email} is not an owner of {}", t.slug),
+                    other => owner_error(other),
+                })?;
             println!("{} is no longer an owner of {}", owner.email, t.slug);
         }
         _ => return Err(anyhow!("not an owner command")),
@@ -86,7 +69,7 @@ fn print_owner(o: &Owner) {
 
 fn owner_error(e: OwnerError) -> anyhow::Error {
     match e {
-        OwnerError::Store(s) => store_error(s),
+        OwnerError::Store(_) => refused(e),
         other => anyhow!("{other}"),
     }
 }

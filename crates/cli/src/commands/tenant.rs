@@ -1,30 +1,22 @@
-//! `connectauth tenant …`: tenants straight in the auth database.
-use auth_server::domain::tenant::{
-    DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
-};
-use auth_server::store::tenants::TenantStore;
-use auth_server::store::StoreError;
-use service_kit::config::Loader;
-use service_kit::db::PoolSettings;
+//! `connectauth tenant …`: tenants through the management use case, as the
+//! API and the console change them (a new tenant gets its signing keys at
+//! once; a change is told to the tenant directory).
+use auth_server::domain::tenant::{DisplayName, NewTenant, Tenant, TenantSettings, TenantSlug};
+use auth_server::manage::Tenants;
 use service_kit::paging::PageRequest;
 
-use crate::args::{ServiceName, TenantArgs, TenantCommand};
-use crate::{environment, services};
+use super::refused::refused;
+use crate::args::{TenantArgs, TenantCommand};
+use crate::services;
 
 pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
-    let env = environment::load()?;
-    let mut loader = Loader::new(&env);
-    let url = services::database_url(ServiceName::Auth, &mut loader);
-    loader.finish()?;
-    let db = services::connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
-    let db_for_blocks = db.clone();
-    let store = TenantStore::new(db.pool);
     match args.command {
         TenantCommand::Create {
             slug,
             name,
             settings,
         } => {
+            let tenants = tenants().await?;
             let settings = match settings {
                 Some(text) => serde_json::from_str(&text)
                     .map_err(|e| anyhow::anyhow!("--settings is not JSON: {e}"))?,
@@ -38,14 +30,15 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
                 settings: TenantSettings::parse(settings)
                     .map_err(|e| anyhow::anyhow!("invalid --settings: {e}"))?,
             };
-            let tenant = store.create(new).await.map_err(store_error)?;
+            let tenant = tenants.create(new).await.map_err(refused)?;
             println!("created tenant {}", tenant.slug);
             print_tenant(&tenant);
         }
         TenantCommand::List { limit, after } => {
+            let tenants = tenants().await?;
             let page = PageRequest::parse(Some(limit), after)
                 .map_err(|e| anyhow::anyhow!("--limit: {e}"))?;
-            let page = store.list(&page).await.map_err(store_error)?;
+            let page = tenants.list(&page).await.map_err(refused)?;
             println!("{:<36}  {:<40}  {:<8}  name", "id", "slug", "status");
             for t in &page.items {
                 println!(
@@ -61,27 +54,27 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
             }
         }
         TenantCommand::Show { tenant } => {
-            print_tenant(&find(&store, &tenant).await?);
+            let tenants = tenants().await?;
+            print_tenant(&find(&tenants, &tenant).await?);
         }
         TenantCommand::Settings { tenant, patch } => {
-            let found = find(&store, &tenant).await?;
+            let tenants = tenants().await?;
+            let found = find(&tenants, &tenant).await?;
             let patch = serde_json::from_str(&patch)
                 .map_err(|e| anyhow::anyhow!("the patch is not JSON: {e}"))?;
-            let settings = found
-                .settings
-                .merged(patch)
-                .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
-            let update = TenantUpdate {
-                display_name: None,
-                settings: Some(settings),
-            };
-            let t = store.update(found.id, update).await.map_err(store_error)?;
+            let t = tenants.patch_settings(found.id, patch).await.map_err(|e| {
+                match e.settings_rule() {
+                    Some(rule) => anyhow::anyhow!("invalid settings: {rule}"),
+                    None => refused(e),
+                }
+            })?;
             println!("updated the settings of tenant {}", t.slug);
             print_tenant(&t);
         }
         TenantCommand::Disable { tenant } => {
-            let found = find(&store, &tenant).await?;
-            let t = store.disable(found.id).await.map_err(store_error)?;
+            let tenants = tenants().await?;
+            let found = find(&tenants, &tenant).await?;
+            let t = tenants.disable(found.id).await.map_err(refused)?;
             println!("disabled tenant {}", t.slug);
         }
         owners @ (TenantCommand::AddOwner { .. }
@@ -92,35 +85,27 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
         | TenantCommand::EnableUpstream { .. }
         | TenantCommand::RemoveUpstream { .. }) => super::upstream::run(upstream).await?,
         blocks @ (TenantCommand::Blocks { .. } | TenantCommand::Unblock { .. }) => {
-            super::blocks::run(&db_for_blocks, blocks).await?
+            super::blocks::run(blocks).await?
         }
     }
     Ok(())
 }
 
-/// A tenant by id or slug, or a clear error.
-pub(crate) async fn find(store: &TenantStore, key: &str) -> anyhow::Result<Tenant> {
-    let found = match TenantId::parse(key) {
-        Ok(id) => store.get(id).await,
-        Err(_) => store.get_by_slug(key).await,
-    };
-    found.map_err(|e| match e {
-        StoreError::TenantNotFound => anyhow::anyhow!("no tenant with id or slug `{key}`"),
-        other => store_error(other),
-    })
+/// The tenants use case (every tenant command needs `AUTH_MASTER_KEYS`: a
+/// new tenant's signing keys are made and sealed at once).
+async fn tenants() -> anyhow::Result<Tenants> {
+    Ok(services::auth_manage().await?.manage.tenants)
 }
 
-pub(crate) fn store_error(e: StoreError) -> anyhow::Error {
-    match e {
-        StoreError::Database(ref db)
-            if db.to_string().contains("no such table")
-                || db.to_string().contains("does not exist") =>
-        {
-            anyhow::anyhow!("{e}: the database is not migrated (run `connectauth migrate`)")
+/// A tenant by id or slug, or a clear error.
+pub(crate) async fn find(tenants: &Tenants, key: &str) -> anyhow::Result<Tenant> {
+    tenants.find(key).await.map_err(|e| {
+        if e.is_tenant_not_found() {
+            anyhow::anyhow!("no tenant with id or slug `{key}`")
+        } else {
+            refused(e)
         }
-        StoreError::Database(db) => anyhow::Error::new(db).context("database error"),
-        other => anyhow::Error::new(other),
-    }
+    })
 }
 
 fn status(t: &Tenant) -> &'static str {

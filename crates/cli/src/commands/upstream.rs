@@ -3,22 +3,15 @@
 //! the same use case as the management API and the console. The client
 //! secret is read from standard input, never from the command line.
 use std::io::BufRead;
-use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
-use auth_server::domain::upstream::PrivateUpstreams;
 use auth_server::domain::upstream_settings::{MappingInput, SettingsInput};
-use auth_server::manage::upstream::{ProviderInput, UpstreamParts};
+use auth_server::manage::upstream::ProviderInput;
 use auth_server::manage::{ManageError, Upstreams};
-use auth_server::store::tenants::TenantStore;
-use auth_server::store::upstream::UpstreamStore;
-use service_kit::clock::SystemClock;
-use service_kit::config::Loader;
-use url::Url;
 
 use super::tenant::find;
 use crate::args::{TenantCommand, UpstreamSettingsArgs};
-use crate::{environment, services};
+use crate::services;
 
 fn refused(e: ManageError) -> anyhow::Error {
     anyhow!("{e}")
@@ -41,28 +34,11 @@ fn secret_from_stdin() -> anyhow::Result<String> {
 }
 
 pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
-    let env = environment::load()?;
-    let mut loader = Loader::new(&env);
-    let public_url = loader.string("AUTH_PUBLIC_URL", "http://127.0.0.1:8080");
-    let allow_private: bool = loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false);
-    loader.finish()?;
-    let public_url = Url::parse(&public_url).context("AUTH_PUBLIC_URL")?;
-    let services::AuthKeys { db, master, .. } = services::auth_keys().await?;
-    let tenants = TenantStore::new(db.pool.clone());
-    let upstreams = Upstreams::new(UpstreamParts {
-        store: UpstreamStore::new(db.pool.clone()),
-        master,
-        private: if allow_private {
-            PrivateUpstreams::Allowed
-        } else {
-            PrivateUpstreams::Refused
-        },
-        public_url,
-        clock: Arc::new(SystemClock),
-    });
+    let manage = services::auth_manage().await?.manage;
+    let (tenants, upstreams) = (&manage.tenants, &manage.upstreams);
     match command {
         TenantCommand::Upstreams { tenant } => {
-            let tenant = find(&tenants, &tenant).await?;
+            let tenant = find(tenants, &tenant).await?;
             println!(
                 "register at each provider: {}",
                 upstreams.callback_url(&tenant)
@@ -90,7 +66,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             client_id,
             settings,
         } => {
-            let tenant = find(&tenants, &tenant).await?;
+            let tenant = find(tenants, &tenant).await?;
             let created = upstreams
                 .create(
                     tenant.id,
@@ -123,8 +99,8 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             slug,
             enabled,
         } => {
-            let tenant = find(&tenants, &tenant).await?;
-            let id = provider_id(&upstreams, tenant.id, &slug).await?;
+            let tenant = find(tenants, &tenant).await?;
+            let id = provider_id(upstreams, tenant.id, &slug).await?;
             let p = upstreams
                 .update(
                     tenant.id,
@@ -144,8 +120,8 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             );
         }
         TenantCommand::RemoveUpstream { tenant, slug } => {
-            let tenant = find(&tenants, &tenant).await?;
-            let id = provider_id(&upstreams, tenant.id, &slug).await?;
+            let tenant = find(tenants, &tenant).await?;
+            let id = provider_id(upstreams, tenant.id, &slug).await?;
             upstreams.delete(tenant.id, &id).await.map_err(refused)?;
             println!(
                 "removed upstream provider {slug} from tenant {}",

@@ -5,6 +5,11 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// A master keyring for commands that read or change tenants, clients and
+/// keys: they go through the auth server's use cases, which seal signing
+/// keys with it.
+pub const MASTER_KEYS: &str = "k1:q9Dq0V3bVv6n0mJm0l3cS8jE4o5v0X9aYb3cXk2mL1E";
+
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_connectauth"));
     // Only what the test sets: no developer .env, no stray variables.

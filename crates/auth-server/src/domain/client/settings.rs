@@ -2,7 +2,10 @@
 //! parsed on its own, then checked together against the client's kind.
 use super::lifetimes::TokenLifetimes;
 use super::uri::{CorsOrigin, RedirectUri, Resource};
-use super::{shown, ClientKind, ClientRuleError, ID_TOKEN_ALG_DEFAULT, INTROSPECT_ANY, MAX_URIS};
+use super::{
+    shown, ClientKind, ClientRuleError, DEFAULT_GRANT_TYPES, ID_TOKEN_ALG_DEFAULT, INTROSPECT_ANY,
+    MAX_URIS,
+};
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
@@ -154,6 +157,23 @@ impl ClientDraft {
             require_pkce: true,
             privileges: Vec::new(),
         }
+    }
+}
+
+impl ClientDraft {
+    /// A new client's settings from what its creator gave, in the shape of
+    /// an update: each setting left out takes its default, and scopes left
+    /// out are those of the grants given (or of the default grants). The
+    /// management API, the console and the CLI all start a client here, so
+    /// they share one set of defaults.
+    pub fn requested(name: DisplayName, given: ClientUpdate) -> Result<Self, ClientRuleError> {
+        let grants = match &given.grant_types {
+            Some(grants) => grants.clone(),
+            None => DEFAULT_GRANT_TYPES.to_vec(),
+        };
+        let mut draft = Self::new(name, grants);
+        given.apply(&mut draft)?;
+        Ok(draft)
     }
 }
 
@@ -378,6 +398,49 @@ mod tests {
             err.to_string().contains("implicit grant is not allowed"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_requested_client_takes_the_defaults_of_what_it_leaves_out() {
+        let name = || DisplayName::parse("App").expect("name");
+        let plain = ClientDraft::requested(name(), ClientUpdate::default()).expect("defaults");
+        assert_eq!(
+            plain,
+            ClientDraft::new(name(), DEFAULT_GRANT_TYPES.to_vec())
+        );
+        assert!(plain.require_pkce);
+        assert_eq!(plain.id_token_alg, ID_TOKEN_ALG_DEFAULT);
+
+        let machine = ClientDraft::requested(
+            name(),
+            ClientUpdate {
+                grant_types: Some(vec![GrantType::ClientCredentials]),
+                access_token_lifetime_secs: Some(600),
+                ..ClientUpdate::default()
+            },
+        )
+        .expect("machine client");
+        assert_eq!(
+            machine.scopes,
+            default_scopes(&[GrantType::ClientCredentials]),
+            "scopes follow the grants given"
+        );
+        assert_eq!(machine.lifetimes.access_secs(), 600);
+        assert_eq!(
+            machine.lifetimes.refresh_absolute_secs(),
+            TokenLifetimes::default().refresh_absolute_secs()
+        );
+
+        let scoped = ScopeSet::parse("openid orders:read").expect("scopes");
+        let given = ClientDraft::requested(
+            name(),
+            ClientUpdate {
+                scopes: Some(scoped.clone()),
+                ..ClientUpdate::default()
+            },
+        )
+        .expect("scoped client");
+        assert_eq!(given.scopes, scoped);
     }
 
     #[test]

@@ -15,11 +15,9 @@ use super::paths::{ClientPath, TenantPath};
 use super::tenants::{rfc3339, Status};
 use crate::domain::api_credential::ManageScope;
 use crate::domain::client::{
-    default_scopes, parse_grants, parse_id_token_alg, parse_origins, parse_privileges,
-    parse_resources, parse_uris, Client, ClientDraft, ClientKind, ClientRuleError, ClientSettings,
-    ClientUpdate, PlainSecret, SecretOverlap, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS,
-    DEFAULT_GRANT_TYPES, ID_TOKEN_ALG_DEFAULT, REFRESH_ABSOLUTE_DEFAULT_SECS,
-    REFRESH_IDLE_DEFAULT_SECS,
+    parse_grants, parse_id_token_alg, parse_origins, parse_privileges, parse_resources, parse_uris,
+    Client, ClientDraft, ClientKind, ClientRuleError, ClientSettings, ClientUpdate, PlainSecret,
+    SecretOverlap,
 };
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
@@ -224,51 +222,47 @@ impl From<&Client> for ClientView {
 }
 
 impl CreateClientBody {
+    /// What is left out takes the defaults of [`ClientDraft::requested`].
     fn parse(self) -> Result<(ClientKind, ClientSettings), ClientRuleError> {
         let kind = match self.kind.as_deref() {
             Some(text) => ClientKind::parse(text)?,
             None => ClientKind::Confidential,
         };
-        let grant_types = match &self.grant_types {
-            Some(given) => parse_grants("grant_types", given)?,
-            None => DEFAULT_GRANT_TYPES.to_vec(),
-        };
-        let scopes = match &self.scopes {
-            Some(given) => ScopeSet::from_tokens(given)?,
-            None => default_scopes(&grant_types),
-        };
-        let draft = ClientDraft {
-            name: DisplayName::parse_exact(&self.name)?,
-            redirect_uris: parse_uris("redirect_uris", &self.redirect_uris)?,
-            post_logout_redirect_uris: parse_uris(
+        let name = DisplayName::parse_exact(&self.name)?;
+        let given = ClientUpdate {
+            name: None,
+            redirect_uris: Some(parse_uris("redirect_uris", &self.redirect_uris)?),
+            post_logout_redirect_uris: Some(parse_uris(
                 "post_logout_redirect_uris",
                 &self.post_logout_redirect_uris,
-            )?,
-            grant_types,
-            scopes,
-            cors_origins: parse_origins("cors_origins", &self.cors_origins)?,
-            lifetimes: TokenLifetimes::new(
-                self.access_token_lifetime_secs
-                    .unwrap_or(ACCESS_TOKEN_DEFAULT_SECS),
-                self.refresh_token_lifetime_secs
-                    .unwrap_or(REFRESH_ABSOLUTE_DEFAULT_SECS),
-                self.refresh_token_idle_secs
-                    .unwrap_or(REFRESH_IDLE_DEFAULT_SECS),
-            )?,
+            )?),
+            grant_types: self
+                .grant_types
+                .map(|g| parse_grants("grant_types", &g))
+                .transpose()?,
+            scopes: self.scopes.map(ScopeSet::from_tokens).transpose()?,
+            cors_origins: Some(parse_origins("cors_origins", &self.cors_origins)?),
+            access_token_lifetime_secs: self.access_token_lifetime_secs,
+            refresh_token_lifetime_secs: self.refresh_token_lifetime_secs,
+            refresh_token_idle_secs: self.refresh_token_idle_secs,
             refresh_reuse_interval: self
                 .refresh_token_reuse_interval_secs
                 .map(RefreshReuseInterval::parse)
-                .transpose()?
-                .unwrap_or_default(),
-            id_token_alg: match self.id_token_alg.as_deref() {
-                Some(text) => parse_id_token_alg(text)?,
-                None => ID_TOKEN_ALG_DEFAULT,
-            },
-            first_party: self.first_party,
-            allowed_resources: parse_resources("allowed_resources", &self.allowed_resources)?,
-            require_pkce: self.require_pkce.unwrap_or(true),
-            privileges: parse_privileges("privileges", &self.privileges)?,
+                .transpose()?,
+            id_token_alg: self
+                .id_token_alg
+                .as_deref()
+                .map(parse_id_token_alg)
+                .transpose()?,
+            first_party: Some(self.first_party),
+            allowed_resources: Some(parse_resources(
+                "allowed_resources",
+                &self.allowed_resources,
+            )?),
+            require_pkce: self.require_pkce,
+            privileges: Some(parse_privileges("privileges", &self.privileges)?),
         };
+        let draft = ClientDraft::requested(name, given)?;
         Ok((kind, ClientSettings::new(kind, draft)?))
     }
 }

@@ -1,0 +1,104 @@
+//! The management use cases for a process that serves nothing: the
+//! `connectauth` CLI. Built from the database and the master keys the way
+//! the server builds its own (`state.rs`), so a command and the management
+//! API do the same thing for the same operation, and the CLI names no store.
+use std::sync::Arc;
+
+use service_kit::clock::SharedClock;
+use service_kit::db::Database;
+use url::Url;
+
+use super::upstream::UpstreamParts;
+use super::{Blocks, Clients, Keys, Tenants, Upstreams};
+use crate::billing_link::platform::Platform;
+use crate::cache::{Freshness, TenantDirectory};
+use crate::dashboard::owners::Owners;
+use crate::domain::upstream::PrivateUpstreams;
+use crate::keys::keyring::{KeyService, KeyringError, RotationPolicy};
+use crate::keys::sealed::MasterKeys;
+use crate::oauth::OAuth;
+use crate::store::audit::AuditStore;
+use crate::store::blocks::BlockStore;
+use crate::store::clients::ClientStore;
+use crate::store::owners::OwnerStore;
+use crate::store::signing_keys::SigningKeyStore;
+use crate::store::tenant_versions::TenantVersionStore;
+use crate::store::tenants::TenantStore;
+use crate::store::upstream::UpstreamStore;
+use crate::store::users::UserStore;
+
+/// What the standalone use cases are built from besides the database.
+pub struct StandaloneParts {
+    pub master: Arc<MasterKeys>,
+    pub clock: SharedClock,
+    /// Where the server is reached (upstream providers' callback URLs).
+    pub public_url: Url,
+    pub upstream_private: PrivateUpstreams,
+}
+
+/// The use cases an operator reaches from the command line.
+pub struct Standalone {
+    pub tenants: Tenants,
+    pub clients: Clients,
+    pub keys: Keys,
+    pub owners: Owners,
+    pub upstreams: Upstreams,
+    /// The sentinel's blocks: listed and lifted.
+    pub blocks: Blocks,
+    /// The key ring itself, for what only an operator on the host does:
+    /// making missing keys before listing them, resealing every private key
+    /// under a new master key.
+    pub key_ring: Arc<KeyService>,
+}
+
+impl Standalone {
+    pub fn new(db: &Database, p: StandaloneParts) -> Result<Self, KeyringError> {
+        let pool = &db.pool;
+        let tenant_store = || TenantStore::with_clock(pool.clone(), p.clock.clone());
+        let freshness = Arc::new(Freshness::new(
+            TenantVersionStore::new(pool.clone()),
+            p.clock.clone(),
+        ));
+        let key_ring = Arc::new(KeyService::sharing(
+            SigningKeyStore::new(pool.clone()),
+            p.master.clone(),
+            p.clock.clone(),
+            RotationPolicy::default(),
+            freshness.clone(),
+        )?);
+        let directory = Arc::new(TenantDirectory::new(tenant_store(), freshness));
+        let oauth = Arc::new(OAuth::new(
+            db,
+            key_ring.clone(),
+            p.master.clone(),
+            p.clock.clone(),
+            p.public_url.clone(),
+        ));
+        let platform = Arc::new(Platform::new(tenant_store(), key_ring.clone()));
+        Ok(Self {
+            tenants: Tenants::new(tenant_store(), directory, key_ring.clone()),
+            clients: Clients::new(ClientStore::new(pool.clone()), oauth),
+            keys: Keys::new(key_ring.clone()),
+            owners: Owners::new(
+                OwnerStore::new(pool.clone()),
+                UserStore::new(pool.clone()),
+                tenant_store(),
+                platform,
+                p.clock.clone(),
+            ),
+            blocks: Blocks::new(
+                BlockStore::new(pool.clone()),
+                AuditStore::new(pool.clone()),
+                p.clock.clone(),
+            ),
+            upstreams: Upstreams::new(UpstreamParts {
+                store: UpstreamStore::new(pool.clone()),
+                master: p.master,
+                private: p.upstream_private,
+                public_url: p.public_url,
+                clock: p.clock,
+            }),
+            key_ring,
+        })
+    }
+}
