@@ -77,11 +77,20 @@ async fn admin(app: &crate::support::TestApp, method: Method, path: &str, body: 
     resp.json().await.expect("json")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn passkey_register_sign_in_without_password_clone_refused_delete() {
-    let browser = launch_browser();
+/// The server on `localhost` (a relying-party id must be a domain name),
+/// tenant `SLUG` with `settings` and a verified user, and an app on
+/// `http://127.0.0.1:PORT` (another origin) with a first-party public
+/// client: the app, the tenant, its issuer and the running app.
+async fn app_with_relying_party(
+    settings: Value,
+) -> (
+    crate::support::TestApp,
+    auth_server::domain::tenant::Tenant,
+    String,
+    RelyingParty,
+) {
     let (app, base) = spawn_app_on_localhost(&[]).await;
-    let tenant = create_tenant_with(&app, SLUG, "Connect People", json!({})).await;
+    let tenant = create_tenant_with(&app, SLUG, "Connect People", settings).await;
     app.signup_verified(&app.web(), SLUG, EMAIL, PASSWORD).await;
     let port = crate::billing_service::free_port();
     let client = app
@@ -105,6 +114,13 @@ async fn passkey_register_sign_in_without_password_clone_refused_delete() {
     let issuer = format!("{base}/t/{SLUG}");
     let client_id = client["client_id"].as_str().expect("client_id");
     let rp = RelyingParty::start_on("127.0.0.1", port, &issuer, client_id).await;
+    (app, tenant, issuer, rp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkey_register_sign_in_without_password_clone_refused_delete() {
+    let browser = launch_browser();
+    let (app, tenant, issuer, rp) = app_with_relying_party(json!({})).await;
     let sub = user_id(&app, &tenant, EMAIL).await;
     let rt = tokio::runtime::Handle::current();
 
@@ -290,32 +306,7 @@ async fn events(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passkey_added_at_the_mfa_step_lets_the_login_continue() {
     let browser = launch_browser();
-    let (app, base) = spawn_app_on_localhost(&[]).await;
-    let tenant =
-        create_tenant_with(&app, SLUG, "Connect People", json!({ "require_mfa": true })).await;
-    app.signup_verified(&app.web(), SLUG, EMAIL, PASSWORD).await;
-    let port = crate::billing_service::free_port();
-    let client = app
-        .admin(
-            Method::POST,
-            &format!("/manage/v1/tenants/{}/clients", tenant.id),
-        )
-        .json(&json!({
-            "name": "Connect People web",
-            "kind": "public",
-            "redirect_uris": [RelyingParty::redirect_uri_on("127.0.0.1", port)],
-            "grant_types": ["authorization_code"],
-            "scopes": ["openid", "profile", "email"],
-            "first_party": true,
-        }))
-        .send()
-        .await
-        .expect("client created");
-    assert_eq!(client.status(), 201);
-    let client: Value = client.json().await.expect("json");
-    let issuer = format!("{base}/t/{SLUG}");
-    let client_id = client["client_id"].as_str().expect("client_id");
-    let rp = RelyingParty::start_on("127.0.0.1", port, &issuer, client_id).await;
+    let (_app, _tenant, issuer, rp) = app_with_relying_party(json!({ "require_mfa": true })).await;
 
     tokio::task::block_in_place(|| {
         let (tab, csp) = fresh_tab(&browser);
@@ -348,31 +339,7 @@ async fn a_passkey_added_at_the_mfa_step_lets_the_login_continue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passkey_offered_at_the_first_sign_in_goes_on_to_the_app() {
     let browser = launch_browser();
-    let (app, base) = spawn_app_on_localhost(&[]).await;
-    let tenant = create_tenant_with(&app, SLUG, "Connect People", json!({})).await;
-    app.signup_verified(&app.web(), SLUG, EMAIL, PASSWORD).await;
-    let port = crate::billing_service::free_port();
-    let client = app
-        .admin(
-            Method::POST,
-            &format!("/manage/v1/tenants/{}/clients", tenant.id),
-        )
-        .json(&json!({
-            "name": "Connect People web",
-            "kind": "public",
-            "redirect_uris": [RelyingParty::redirect_uri_on("127.0.0.1", port)],
-            "grant_types": ["authorization_code"],
-            "scopes": ["openid", "profile", "email"],
-            "first_party": true,
-        }))
-        .send()
-        .await
-        .expect("client created");
-    assert_eq!(client.status(), 201);
-    let client: Value = client.json().await.expect("json");
-    let issuer = format!("{base}/t/{SLUG}");
-    let client_id = client["client_id"].as_str().expect("client_id");
-    let rp = RelyingParty::start_on("127.0.0.1", port, &issuer, client_id).await;
+    let (_app, _tenant, issuer, rp) = app_with_relying_party(json!({})).await;
 
     tokio::task::block_in_place(|| {
         let (tab, csp) = fresh_tab(&browser);
