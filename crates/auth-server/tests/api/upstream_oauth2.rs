@@ -597,17 +597,12 @@ async fn kept_tokens_are_read_with_their_own_scope(engine: DbEngine) {
     use crate::api_credentials::{credential, owner_of, token, MANAGE};
 
     let Setup { app, acme, fake } = setup(engine).await;
-    let provider: Value = app
-        .admin(
-            Method::GET,
-            &format!("/manage/v1/tenants/{}/upstream-providers", acme.id),
-        )
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let provider = app
+        .admin_json(&format!(
+            "/manage/v1/tenants/{}/upstream-providers",
+            acme.id
+        ))
+        .await;
     let provider_id = provider["items"][0]["id"].as_str().expect("id").to_owned();
     assert_eq!(provider["items"][0]["keep_tokens"], false, "off by default");
     let patch = |keep: bool| {
@@ -708,14 +703,7 @@ async fn kept_tokens_are_read_with_their_own_scope(engine: DbEngine) {
         .await
         .expect("json");
     assert_eq!(off["keep_tokens"], false);
-    let kept: Value = app
-        .admin(Method::GET, &path)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let kept = app.admin_json(&path).await;
     assert_eq!(kept["items"], json!([]), "{kept}");
     let left: Option<String> = sqlx::query_scalar("SELECT tokens_sealed FROM upstream_identities")
         .fetch_one(&app.database.pool)
