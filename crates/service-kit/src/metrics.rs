@@ -45,13 +45,19 @@ pub fn recorder() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Whether a recorder is installed (a metrics address was given): callers
+/// on hot paths skip building labels nobody records.
+pub fn enabled() -> bool {
+    matches!(RECORDER.get(), Some(Some(_)))
+}
+
 /// Counts the request and its latency by route template and status.
 pub async fn record_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     // No recorder (no metrics address): nothing to count, nothing to build.
-    if !matches!(RECORDER.get(), Some(Some(_))) {
+    if !enabled() {
         return next.call(req).await;
     }
     let started = Instant::now();

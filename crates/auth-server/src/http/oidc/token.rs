@@ -83,12 +83,14 @@ pub async fn token(
         }
         None => return Err(missing("grant_type")),
     };
-    metrics::counter!(
-        "connectauth_tokens_issued_total",
-        "grant" => grant.to_owned(),
-        "tenant" => tenant.slug.to_string()
-    )
-    .increment(1);
+    if service_kit::metrics::enabled() {
+        metrics::counter!(
+            "connectauth_tokens_issued_total",
+            "grant" => grant.to_owned(),
+            "tenant" => tenant.slug.to_string()
+        )
+        .increment(1);
+    }
     let mut res = HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
