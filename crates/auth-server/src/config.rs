@@ -90,7 +90,8 @@ pub struct SentinelSettings {
 /// How the auth server talks to the billing service.
 #[derive(Debug, Clone)]
 pub struct BillingSettings {
-    /// `AUTH_BILLING_URL`, e.g. `http://127.0.0.1:8081`. `None`: nothing is
+    /// `AUTH_BILLING_URL`, e.g. `http://127.0.0.1:8081`; unset, billing's
+    /// `BILLING_PUBLIC_URL`. `None` (set empty, or neither set): nothing is
     /// metered and no quota is checked (every signup is allowed).
     pub url: Option<url::Url>,
     /// `AUTH_BILLING_REPORT_INTERVAL_SECS` (default 60): how often usage is sent.
@@ -157,19 +158,36 @@ impl AuthConfig {
 }
 
 fn read_billing(loader: &mut Loader<'_>) -> BillingSettings {
-    let url = loader
-        .optional("AUTH_BILLING_URL")
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .and_then(|v| match url::Url::parse(&v) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
-            _ => {
-                loader.problem(format!(
-                    "AUTH_BILLING_URL: `{v}` is not an absolute http(s) URL"
-                ));
-                None
-            }
-        });
+    // Unset: billing's public URL when known (every deployment file sets
+    // the internal address, which skips the proxy); empty: metering off.
+    let url = if loader.is_set_empty("AUTH_BILLING_URL") {
+        None
+    } else {
+        let given = loader
+            .optional("AUTH_BILLING_URL")
+            .map(|v| ("AUTH_BILLING_URL", v));
+        given
+            .or_else(|| {
+                loader
+                    .optional("BILLING_PUBLIC_URL")
+                    .map(|v| ("AUTH_BILLING_URL (unset, so BILLING_PUBLIC_URL)", v))
+            })
+            .map(|(origin, v)| (origin, v.trim().to_owned()))
+            .filter(|(_, v)| !v.is_empty())
+            .and_then(|(origin, v)| match url::Url::parse(&v) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
+                _ => {
+                    loader.problem(format!("{origin}: `{v}` is not an absolute http(s) URL"));
+                    None
+                }
+            })
+    };
+    if url.is_none() && loader.mode().is_production() {
+        tracing::warn!(
+            "no AUTH_BILLING_URL nor BILLING_PUBLIC_URL: usage is not metered and no quota is \
+             checked"
+        );
+    }
     let report_secs: u64 = loader.parse("AUTH_BILLING_REPORT_INTERVAL_SECS", 60);
     let ttl_secs: u64 = loader.parse("AUTH_ENTITLEMENTS_TTL_SECS", 60);
     if report_secs == 0 || ttl_secs == 0 {
@@ -480,6 +498,43 @@ mod tests {
             .identity
             .trusted_proxies
             .contains(ip("2001:db8:0:ffff::1")));
+    }
+
+    #[test]
+    fn the_billing_url_defaults_to_billing_public_url_and_empty_turns_it_off() {
+        let admin = service_kit::secret::generate().expect("csprng");
+        let master = format!("k1:{}", service_kit::secret::generate().expect("csprng"));
+        let billing_url = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("AUTH_ADMIN_TOKEN", admin.as_str()),
+                ("AUTH_MASTER_KEYS", master.as_str()),
+            ];
+            pairs.extend_from_slice(extra);
+            AuthConfig::from_env(&Env::from_pairs(pairs))
+                .map(|c| c.billing.url.map(|u| u.to_string()))
+        };
+        let public = ("BILLING_PUBLIC_URL", "https://billing.example.org");
+        assert_eq!(billing_url(&[]).expect("valid"), None);
+        assert_eq!(
+            billing_url(&[public]).expect("valid").as_deref(),
+            Some("https://billing.example.org/")
+        );
+        assert_eq!(
+            billing_url(&[public, ("AUTH_BILLING_URL", "http://billing:8081")])
+                .expect("valid")
+                .as_deref(),
+            Some("http://billing:8081/")
+        );
+        assert_eq!(
+            billing_url(&[public, ("AUTH_BILLING_URL", "")]).expect("valid"),
+            None
+        );
+        let bad =
+            billing_url(&[("BILLING_PUBLIC_URL", "billing.example.org")]).expect_err("not a URL");
+        assert!(
+            bad.problems[0].starts_with("AUTH_BILLING_URL (unset, so BILLING_PUBLIC_URL): "),
+            "{bad}"
+        );
     }
 
     #[test]

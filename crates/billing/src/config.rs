@@ -1,5 +1,5 @@
 //! `BillingConfig`: everything the service reads from its environment.
-use service_kit::bearer::BearerSettings;
+use service_kit::bearer::{BearerSettings, DefaultIssuer};
 use service_kit::config::{is_placeholder, ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
 use service_kit::mail::MailSettings;
@@ -10,6 +10,8 @@ pub const DEFAULT_PORT: u16 = 8081;
 /// tens of KB. Still far under the baseline's 1 MiB cap.
 pub const DEFAULT_BODY_LIMIT: usize = 512 * 1024;
 pub const DEV_DATABASE_URL: &str = "sqlite://data/billing.db";
+/// The auth server's tenant whose service tokens billing accepts.
+pub const PLATFORM_TENANT: &str = "platform";
 /// The `platform` tenant of the auth server in development.
 pub const DEFAULT_PLATFORM_ISSUER: &str = "http://127.0.0.1:8080/t/platform";
 /// The audience of every token the billing API accepts.
@@ -89,8 +91,16 @@ impl BillingConfig {
             max_connections: loader.parse("BILLING_DATABASE_MAX_CONNECTIONS", 10),
             ..PoolSettings::default()
         };
-        let platform =
-            BearerSettings::read(loader, "BILLING", DEFAULT_PLATFORM_ISSUER, BILLING_AUDIENCE);
+        // Unset `BILLING_ISSUER`: `{AUTH_PUBLIC_URL}/t/platform`.
+        let platform = BearerSettings::read(
+            loader,
+            "BILLING",
+            DefaultIssuer {
+                tenant: PLATFORM_TENANT,
+                development: DEFAULT_PLATFORM_ISSUER,
+            },
+            BILLING_AUDIENCE,
+        );
         let stripe = StripeSettings::read(loader);
         let mail = MailSettings::read(loader, "BILLING_MAIL_DIR");
         let mail_from = loader.string("MAIL_FROM", service_kit::mail::DEFAULT_FROM);
@@ -281,6 +291,24 @@ mod tests {
                 panic!("{good:?}: {e}");
             }
         }
+    }
+
+    #[test]
+    fn an_unset_issuer_is_the_platform_tenant_of_the_auth_public_url() {
+        let config = production(&[
+            ("BILLING_ISSUER", ""),
+            ("AUTH_PUBLIC_URL", "https://login.example.org"),
+        ])
+        .expect("derived issuer");
+        assert_eq!(
+            config.platform.issuer,
+            "https://login.example.org/t/platform"
+        );
+        let problem = production_problem(&[("BILLING_ISSUER", "")]);
+        assert!(
+            problem.starts_with("BILLING_ISSUER: required in production: set AUTH_PUBLIC_URL"),
+            "{problem}"
+        );
     }
 
     #[test]

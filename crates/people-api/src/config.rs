@@ -1,10 +1,12 @@
 //! `PeopleConfig`: everything the service reads from its environment.
-use service_kit::bearer::BearerSettings;
+use service_kit::bearer::{BearerSettings, DefaultIssuer};
 use service_kit::config::{ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
 
 pub const DEFAULT_PORT: u16 = 8082;
 pub const DEV_DATABASE_URL: &str = "sqlite://data/people.db";
+/// The tenant of Connect People on the auth server.
+pub const TENANT: &str = "connect-people";
 /// The `connect-people` tenant of a local `connectauth dev`.
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080/t/connect-people";
 pub const DEFAULT_AUDIENCE: &str = "connect-people-api";
@@ -26,7 +28,16 @@ impl PeopleConfig {
             max_connections: loader.parse("PEOPLE_DATABASE_MAX_CONNECTIONS", 10),
             ..PoolSettings::default()
         };
-        let tokens = BearerSettings::read(loader, "PEOPLE", DEFAULT_ISSUER, DEFAULT_AUDIENCE);
+        // Unset `PEOPLE_ISSUER`: `{AUTH_PUBLIC_URL}/t/connect-people`.
+        let tokens = BearerSettings::read(
+            loader,
+            "PEOPLE",
+            DefaultIssuer {
+                tenant: TENANT,
+                development: DEFAULT_ISSUER,
+            },
+            DEFAULT_AUDIENCE,
+        );
         Self {
             http,
             database_url,
@@ -82,6 +93,16 @@ mod tests {
         assert_eq!(
             ok.tokens.issuer,
             "https://auth.example.com/t/connect-people"
+        );
+    }
+
+    #[test]
+    fn an_unset_issuer_is_the_tenant_under_the_auth_public_url() {
+        let config = production(&[("AUTH_PUBLIC_URL", "https://login.example.org/")])
+            .expect("derived issuer");
+        assert_eq!(
+            config.tokens.issuer,
+            "https://login.example.org/t/connect-people"
         );
     }
 

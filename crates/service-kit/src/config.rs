@@ -177,6 +177,17 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// Whether `key` is set to an empty value (and `key_FILE` is not set):
+    /// for settings where "empty" means "off" while unset means a default.
+    pub fn is_set_empty(&mut self, key: &str) -> bool {
+        self.read.insert(key.to_owned());
+        let file_set = self
+            .env
+            .raw(&format!("{key}_FILE"))
+            .is_some_and(|p| !p.trim().is_empty());
+        !file_set && self.env.raw(key).is_some_and(|v| v.trim().is_empty())
+    }
+
     pub fn string(&mut self, key: &str, default: &str) -> String {
         self.optional(key)
             .filter(|v| !v.trim().is_empty())
@@ -495,6 +506,16 @@ mod tests {
             l.secret("A").map(|s| s.expose().to_owned()),
             Some(GOOD.to_owned())
         );
+    }
+
+    #[test]
+    fn an_empty_variable_is_told_apart_from_an_unset_one() {
+        let e = env(&[("A", " "), ("B", "x"), ("C", ""), ("C_FILE", "/run/c")]);
+        let mut l = Loader::new(&e);
+        assert!(l.is_set_empty("A"));
+        assert!(!l.is_set_empty("B"));
+        assert!(!l.is_set_empty("C"), "its file names the value");
+        assert!(!l.is_set_empty("D"), "unset");
     }
 
     #[test]

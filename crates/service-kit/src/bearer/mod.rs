@@ -21,7 +21,7 @@ use crate::problem::{problem_response, Code};
 
 mod settings;
 
-pub use settings::{BearerSettings, IntrospectionClient};
+pub use settings::{BearerSettings, DefaultIssuer, IntrospectionClient};
 
 /// The SDK's verifier for tokens of one issuer and audience (discovery,
 /// JWKS cache, refetch on unknown `kid`, and introspection when a client is

@@ -3,6 +3,10 @@
 //! `{PREFIX}_JWKS_MIN_REFETCH_SECS` and `{PREFIX}_TOKEN_CACHE_SECS`.
 use url::Url;
 
+/// The auth server's public URL: a trusted issuer left unset is its tenant's
+/// issuer under it, so a deployment names the auth server's host once.
+pub const AUTH_PUBLIC_URL: &str = "AUTH_PUBLIC_URL";
+
 use crate::config::{secret_weakness, Loader};
 use crate::secret::Secret;
 
@@ -22,6 +26,17 @@ pub struct BearerSettings {
     pub token_cache_secs: u64,
 }
 
+/// Whose tokens a service trusts when `{PREFIX}_ISSUER` is unset.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultIssuer<'a> {
+    /// The tenant whose tokens are trusted: the issuer is
+    /// `{AUTH_PUBLIC_URL}/t/{tenant}` when `AUTH_PUBLIC_URL` is set.
+    pub tenant: &'a str,
+    /// The issuer in development when `AUTH_PUBLIC_URL` is unset too
+    /// (`connectauth dev`'s auth server). Production has none.
+    pub development: &'a str,
+}
+
 #[derive(Debug, Clone)]
 pub struct IntrospectionClient {
     pub client_id: String,
@@ -29,32 +44,48 @@ pub struct IntrospectionClient {
 }
 
 impl BearerSettings {
-    /// `default_issuer` and `default_audience` apply in development; in
-    /// production the issuer is required.
+    /// The issuer is `{PREFIX}_ISSUER`, else the tenant of `default_issuer`
+    /// under `AUTH_PUBLIC_URL`, else (development only) its development
+    /// issuer; production without either is a problem.
     pub fn read(
         loader: &mut Loader<'_>,
         prefix: &str,
-        default_issuer: &str,
+        default_issuer: DefaultIssuer<'_>,
         default_audience: &str,
     ) -> Self {
         let production = loader.mode().is_production();
-        let issuer = match loader
-            .optional(&format!("{prefix}_ISSUER"))
+        let key = format!("{prefix}_ISSUER");
+        let explicit = loader
+            .optional(&key)
             .map(|v| v.trim().to_owned())
-        {
-            Some(v) if !v.is_empty() => v,
-            _ if production => {
+            .filter(|v| !v.is_empty());
+        let derived = loader
+            .optional(AUTH_PUBLIC_URL)
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| !v.is_empty());
+        let (issuer, origin) = match (explicit, derived) {
+            (Some(v), _) => (v, key.clone()),
+            (None, Some(base)) => (
+                format!("{base}/t/{}", default_issuer.tenant),
+                format!(
+                    "{key} (unset, so {AUTH_PUBLIC_URL}/t/{})",
+                    default_issuer.tenant
+                ),
+            ),
+            (None, None) if production => {
                 loader.problem(format!(
-                    "{prefix}_ISSUER: required in production (the https issuer of the trusted \
-                     tenant, e.g. https://auth.example.com/t/<tenant>)"
+                    "{key}: required in production: set {AUTH_PUBLIC_URL} (the issuer is then \
+                     {AUTH_PUBLIC_URL}/t/{}) or {key} (the https issuer of the trusted tenant, \
+                     e.g. https://auth.example.com/t/<tenant>)",
+                    default_issuer.tenant
                 ));
-                String::new()
+                (String::new(), key.clone())
             }
-            _ => default_issuer.to_owned(),
+            (None, None) => (default_issuer.development.to_owned(), key.clone()),
         };
         if !issuer.is_empty() {
             if let Err(problem) = check_issuer(&issuer, production) {
-                loader.problem(format!("{prefix}_ISSUER: {problem}"));
+                loader.problem(format!("{origin}: {problem}"));
             }
         }
         let audience = loader.string(&format!("{prefix}_AUDIENCE"), default_audience);
@@ -135,5 +166,75 @@ fn read_introspection(
             ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigError, Env};
+
+    const PLATFORM: DefaultIssuer<'static> = DefaultIssuer {
+        tenant: "platform",
+        development: "http://127.0.0.1:8080/t/platform",
+    };
+
+    fn issuer(pairs: &[(&str, &str)]) -> Result<String, ConfigError> {
+        let env = Env::from_pairs(pairs.iter().copied());
+        let mut loader = Loader::new(&env);
+        let settings = BearerSettings::read(&mut loader, "S", PLATFORM, "aud");
+        loader.finish().map(|_| settings.issuer)
+    }
+
+    #[test]
+    fn an_unset_issuer_is_the_tenant_under_the_auth_public_url() {
+        let prod = ("CONNECTAUTH_ENV", "production");
+        for base in ["https://auth.example.org", " https://auth.example.org/ "] {
+            assert_eq!(
+                issuer(&[prod, ("AUTH_PUBLIC_URL", base)]).expect("derived"),
+                "https://auth.example.org/t/platform"
+            );
+        }
+        // An explicit issuer wins; an empty one counts as unset.
+        let explicit = ("S_ISSUER", "https://login.example.net/t/other");
+        assert_eq!(
+            issuer(&[
+                prod,
+                ("AUTH_PUBLIC_URL", "https://auth.example.org"),
+                explicit
+            ])
+            .expect("explicit"),
+            "https://login.example.net/t/other"
+        );
+        assert_eq!(
+            issuer(&[
+                prod,
+                ("AUTH_PUBLIC_URL", "https://a.example.org"),
+                ("S_ISSUER", " ")
+            ])
+            .expect("derived"),
+            "https://a.example.org/t/platform"
+        );
+        // Development without either trusts `connectauth dev`'s auth server.
+        assert_eq!(issuer(&[]).expect("dev"), PLATFORM.development);
+    }
+
+    #[test]
+    fn production_checks_a_derived_issuer_and_names_where_it_came_from() {
+        let prod = ("CONNECTAUTH_ENV", "production");
+        let missing = issuer(&[prod]).expect_err("nothing to derive from");
+        assert!(
+            missing.problems[0]
+                .starts_with("S_ISSUER: required in production: set AUTH_PUBLIC_URL"),
+            "{missing}"
+        );
+        let http = issuer(&[prod, ("AUTH_PUBLIC_URL", "http://auth.example.org")])
+            .expect_err("http refused");
+        assert_eq!(http.problems.len(), 1, "{http}");
+        assert!(
+            http.problems[0]
+                .starts_with("S_ISSUER (unset, so AUTH_PUBLIC_URL/t/platform): must be https"),
+            "{http}"
+        );
     }
 }
