@@ -107,15 +107,31 @@ pub enum SecretsCommand {
 
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// Host name of PostgreSQL as the services see it.
-    #[arg(long, default_value = "postgres")]
-    pub db_host: String,
+    /// Where the services run: decides the host names of PostgreSQL, the
+    /// billing service and the mail relay in the block.
+    #[arg(long, value_enum, default_value_t = DeployTarget::Compose)]
+    pub target: DeployTarget,
+    /// Host name of PostgreSQL as the services see it (default: `postgres`
+    /// for compose and kubernetes, `127.0.0.1` for systemd).
+    #[arg(long)]
+    pub db_host: Option<String>,
     #[arg(long, default_value = "https://auth.example.com")]
     pub auth_url: String,
     #[arg(long, default_value = "https://billing.example.com")]
     pub billing_url: String,
     #[arg(long, default_value = "https://people.example.com")]
     pub people_url: String,
+}
+
+/// The deployment files of `deploy/` and `docker-compose.yml`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeployTarget {
+    /// `docker-compose.yml`: services reach each other by compose service name.
+    Compose,
+    /// `deploy/systemd`: one host, everything on loopback.
+    Systemd,
+    /// `deploy/kubernetes`: a Secret; the Services are named in the manifests.
+    Kubernetes,
 }
 
 #[derive(Args)]
