@@ -1,10 +1,13 @@
 //! Structured logs: JSON in production (one object per line, for the log
 //! shipper), human-readable in development. Filter with `RUST_LOG`. Logs go
 //! to stderr; stdout is left to what commands print for people.
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+mod batched_writer;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
+
+pub use batched_writer::{BatchedGuard, BatchedWriter};
 
 use crate::config::{Env, RunMode};
 
@@ -30,35 +33,41 @@ impl LogFormat {
 /// when it is dropped, so hold it until the process ends.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    _writer: Option<WorkerGuard>,
+    _writer: Option<BatchedGuard>,
 }
 
 /// Installs the global subscriber once; later calls are no-ops (tests call it repeatedly).
 ///
-/// JSON lines (production) are written by a thread of their own, so a
-/// request does not wait for the write; when that thread falls behind,
-/// logging waits rather than dropping lines.
+/// JSON lines (production) are written in batches by a thread of their own
+/// ([`BatchedWriter`]), so a request neither waits for a write nor wakes a
+/// thread; when the writing falls behind, logging waits rather than dropping
+/// lines.
 pub fn init(format: LogFormat, default_filter: &str) -> LogGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Json => {
-            let (writer, guard) = NonBlockingBuilder::default()
-                .lossy(false)
-                .thread_name("log-writer")
-                .finish(std::io::stderr());
-            let installed = registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .with_writer(writer)
-                        .json()
-                        .with_current_span(true)
-                        .with_span_list(false),
-                )
-                .try_init();
-            LogGuard {
-                _writer: installed.ok().map(|()| guard),
+            let layer = || {
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+            };
+            match BatchedWriter::new(std::io::stderr()) {
+                Ok((writer, guard)) => {
+                    let installed = registry.with(layer().with_writer(writer)).try_init();
+                    LogGuard {
+                        _writer: installed.ok().map(|()| guard),
+                    }
+                }
+                // No thread for the writer: write each line from its own thread.
+                Err(_) => {
+                    let _ = registry
+                        .with(layer().with_writer(std::io::stderr))
+                        .try_init();
+                    LogGuard { _writer: None }
+                }
             }
         }
         LogFormat::Pretty => {
