@@ -13,8 +13,7 @@ use super::actions::Alert;
 use super::{Sentinel, SentinelError};
 use crate::domain::client::ClientId;
 use crate::domain::grant::GrantId;
-use crate::domain::sentinel::tokens::{token_findings, TokenFinding, TokenSignal};
-use crate::domain::sentinel::Detector;
+use crate::domain::sentinel::tokens::{token_findings, TokenFinding, TokenKind, TokenSignal};
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
 use crate::identity::mail::TokenReuseNotice;
@@ -56,7 +55,8 @@ impl Sentinel {
         now: i64,
         since: i64,
     ) -> Result<(), SentinelError> {
-        let detector = finding.detector;
+        let kind = finding.kind;
+        let detector = kind.detector();
         let Some(incident) = self
             .store
             .open_incident(tenant.id, detector.as_str(), &finding.subject, now, since)
@@ -67,7 +67,7 @@ impl Sentinel {
         let user = finding.user_id.as_deref().and_then(UserId::parse);
         let e = &finding.evidence;
         let (mut sessions_ended, mut user_mailed) = (0, false);
-        if let (Detector::RefreshReuse, Some(user)) = (detector, user) {
+        if let (TokenKind::RefreshReuse, Some(user)) = (kind, user) {
             // The OAuth layer revoked the family already: again here, so
             // the incident's actions hold even if that write was lost.
             if let Some(grant) = GrantId::parse(&e.grant_id) {
@@ -90,17 +90,11 @@ impl Sentinel {
                 }
             };
         }
-        let reason = match detector {
-            Detector::RefreshReuse => {
-                "a refresh token already replaced came back after its reuse interval: it may have been stolen"
-            }
-            _ => "an authorization code was redeemed a second time: it may have been intercepted",
-        };
         let detail = json!({
             "incident": incident,
             "detector": detector.as_str(),
             "subject": finding.subject,
-            "reason": reason,
+            "reason": kind.reason(),
             "evidence": e,
             "grant_revoked": true,
             "sessions_ended": sessions_ended,
@@ -120,9 +114,9 @@ impl Sentinel {
         let alert = Alert {
             incident: &incident,
             detector,
-            done: match detector {
-                Detector::RefreshReuse => "sessions",
-                _ => "revoked",
+            done: match kind {
+                TokenKind::RefreshReuse => "sessions",
+                TokenKind::CodeReplay => "revoked",
             },
             summary: &summary,
         };

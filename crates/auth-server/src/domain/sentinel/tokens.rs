@@ -16,6 +16,36 @@ pub const REFRESH_REUSED: &str = "refresh_reused";
 /// The audit outcome (kind `token`) of an authorization code redeemed again.
 pub const CODE_REPLAYED: &str = "code_replayed";
 
+/// The two stolen-token signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A spent refresh token presented after its reuse interval.
+    RefreshReuse,
+    /// An authorization code redeemed a second time.
+    CodeReplay,
+}
+
+impl TokenKind {
+    pub fn detector(self) -> Detector {
+        match self {
+            TokenKind::RefreshReuse => Detector::RefreshReuse,
+            TokenKind::CodeReplay => Detector::CodeReplay,
+        }
+    }
+
+    /// Why it is an incident, as the audit event says it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            TokenKind::RefreshReuse => {
+                "a refresh token already replaced came back after its reuse interval: it may have been stolen"
+            }
+            TokenKind::CodeReplay => {
+                "an authorization code was redeemed a second time: it may have been intercepted"
+            }
+        }
+    }
+}
+
 /// What a `token` audit event's `detail` says: which client presented the
 /// spent token or code, and the grant it belonged to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +57,7 @@ pub struct TokenDetail {
 /// One reuse or replay, as the audit trail recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSignal {
-    pub detector: Detector,
+    pub kind: TokenKind,
     pub detail: TokenDetail,
     /// The grant's user, when the event named one.
     pub user_id: Option<String>,
@@ -49,14 +79,14 @@ impl TokenSignal {
         user_agent: String,
         at: i64,
     ) -> Option<TokenSignal> {
-        let detector = match outcome {
-            REFRESH_REUSED => Detector::RefreshReuse,
-            CODE_REPLAYED => Detector::CodeReplay,
+        let kind = match outcome {
+            REFRESH_REUSED => TokenKind::RefreshReuse,
+            CODE_REPLAYED => TokenKind::CodeReplay,
             _ => return None,
         };
         let detail = serde_json::from_str(detail).ok()?;
         Some(TokenSignal {
-            detector,
+            kind,
             detail,
             user_id,
             ip,
@@ -87,7 +117,7 @@ pub struct TokenEvidence {
 /// A stolen-token finding: one per detector and grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenFinding {
-    pub detector: Detector,
+    pub kind: TokenKind,
     /// `grant:{id}`: with the detector, the incident it belongs to.
     pub subject: String,
     pub user_id: Option<String>,
@@ -100,7 +130,7 @@ pub fn token_findings(signals: &[TokenSignal], since: i64) -> Vec<TokenFinding> 
     let mut by_grant: BTreeMap<(&str, &str), Vec<&TokenSignal>> = BTreeMap::new();
     for s in signals.iter().filter(|s| s.at > since) {
         by_grant
-            .entry((s.detector.as_str(), s.detail.grant_id.as_str()))
+            .entry((s.kind.detector().as_str(), s.detail.grant_id.as_str()))
             .or_default()
             .push(s);
     }
@@ -113,7 +143,7 @@ pub fn token_findings(signals: &[TokenSignal], since: i64) -> Vec<TokenFinding> 
             addresses.sort();
             addresses.dedup();
             Some(TokenFinding {
-                detector: first.detector,
+                kind: first.kind,
                 subject: format!("grant:{}", first.detail.grant_id),
                 user_id: seen.iter().find_map(|s| s.user_id.clone()),
                 evidence: TokenEvidence {
@@ -156,10 +186,10 @@ mod tests {
         let detail = r#"{"client_id":"app","grant_id":"g"}"#;
         let read = |outcome: &str, detail: &str| {
             TokenSignal::from_event(outcome, detail, None, "::1".into(), String::new(), 1)
-                .map(|s| s.detector)
+                .map(|s| s.kind)
         };
-        assert_eq!(read(REFRESH_REUSED, detail), Some(Detector::RefreshReuse));
-        assert_eq!(read(CODE_REPLAYED, detail), Some(Detector::CodeReplay));
+        assert_eq!(read(REFRESH_REUSED, detail), Some(TokenKind::RefreshReuse));
+        assert_eq!(read(CODE_REPLAYED, detail), Some(TokenKind::CodeReplay));
         assert_eq!(read("issued", detail), None);
         assert_eq!(read(REFRESH_REUSED, "not json"), None);
         assert_eq!(read(REFRESH_REUSED, r#"{"client_id":"app"}"#), None);
@@ -179,7 +209,7 @@ mod tests {
             .iter()
             .map(|f| {
                 (
-                    f.detector.as_str(),
+                    f.kind.detector().as_str(),
                     f.subject.as_str(),
                     f.evidence.ip.as_str(),
                     f.evidence.reuses,
