@@ -139,11 +139,14 @@ impl Identity {
     /// Tells a tenant owner that the sentinel found an attack
     /// (`detector`, with `summary` of its evidence), in French and English
     /// (owners have no stored language), with a link to the events.
+    /// `done` names what the sentinel did (`sentinel_done_{done}`: the
+    /// addresses blocked, nothing blocked, the user's sessions ended).
     pub(crate) fn send_sentinel_alert(
         &self,
         tenant: &Tenant,
         to: &str,
         detector: &str,
+        done: &str,
         summary: &str,
     ) -> Result<(), IdentityError> {
         let link = self.platform_url(&format!("/dashboard/t/{}/events", tenant.slug));
@@ -151,24 +154,69 @@ impl Identity {
             let attack = self
                 .catalog
                 .format(locale, &format!("sentinel_{detector}"), &[]);
+            let done = self
+                .catalog
+                .format(locale, &format!("sentinel_done_{done}"), &[]);
             let args = [
                 ("tenant", tenant.display_name.as_ref()),
                 ("attack", attack.as_str()),
+                ("done", done.as_str()),
                 ("summary", summary),
                 ("link", link.as_str()),
             ];
             self.catalog.format(locale, key, &args)
         };
-        let mail = OutgoingMail::new(
+        self.mail_both(
             to,
             text(Locale::Fr, "mail_sentinel_subject"),
-            format!(
-                "{}\n\n---\n\n{}",
-                text(Locale::Fr, "mail_sentinel_body"),
-                text(Locale::En, "mail_sentinel_body")
-            ),
+            text(Locale::Fr, "mail_sentinel_body"),
+            text(Locale::En, "mail_sentinel_body"),
         )
-        .map_err(|_| IdentityError::Field("err_email_invalid"))?;
+    }
+
+    /// Tells a user that a refresh token of theirs was used again after it
+    /// had been replaced (it may have been stolen): the application's
+    /// access is revoked and they are signed out everywhere. In French and
+    /// English (users have no stored language), with the application's
+    /// name, when and from which address, and the way to a new password.
+    pub(crate) fn send_token_reuse_notice(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        notice: &TokenReuseNotice<'_>,
+    ) -> Result<(), IdentityError> {
+        let text = |locale: Locale, key: &str| {
+            let link = self.tenant_url(
+                tenant.slug.as_ref(),
+                &format!("/forgot-password?lang={}", locale.code()),
+            );
+            let args = [
+                ("tenant", tenant.display_name.as_ref()),
+                ("app", notice.app),
+                ("when", notice.when),
+                ("ip", notice.ip),
+                ("link", link.as_str()),
+            ];
+            self.catalog.format(locale, key, &args)
+        };
+        self.mail_both(
+            to,
+            text(Locale::Fr, "mail_token_reuse_subject"),
+            text(Locale::Fr, "mail_token_reuse_body"),
+            text(Locale::En, "mail_token_reuse_body"),
+        )
+    }
+
+    /// One mail with the French body, then the English one.
+    fn mail_both(
+        &self,
+        to: &str,
+        subject: String,
+        fr: String,
+        en: String,
+    ) -> Result<(), IdentityError> {
+        let mail = OutgoingMail::new(to, subject, format!("{fr}\n\n---\n\n{en}"))
+            .map_err(|_| IdentityError::Field("err_email_invalid"))?;
         self.mail.enqueue(mail).map_err(|e| {
             tracing::error!(error = %e, "mail not queued");
             IdentityError::Busy { retry_after: 30 }
@@ -202,6 +250,16 @@ impl Identity {
             IdentityError::Busy { retry_after: 30 }
         })
     }
+}
+
+/// What a user is told of a reused refresh token.
+pub struct TokenReuseNotice<'a> {
+    /// The application's name.
+    pub app: &'a str,
+    /// When the token came back, e.g. `2026-12-06 06:10 UTC`.
+    pub when: &'a str,
+    /// The address it came from.
+    pub ip: &'a str,
 }
 
 /// The stored form of a typed code: bound to its user, so one user's code

@@ -27,6 +27,7 @@ use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
 use crate::keys::keyring::KeyService;
 use crate::keys::sealed::MasterKeys;
+use crate::store::audit::AuditStore;
 use crate::store::auth_codes::AuthCodeStore;
 use crate::store::clients::ClientStore;
 use crate::store::consents::ConsentStore;
@@ -47,6 +48,9 @@ pub struct OAuth {
     pub refresh_tokens: RefreshTokenStore,
     pub consents: ConsentStore,
     pub revoked: RevokedTokenStore,
+    /// Where reused refresh tokens and replayed codes are recorded, for
+    /// the sentinel (`grants/signals.rs`).
+    pub audit: AuditStore,
     pub keys: Arc<KeyService>,
     pub master: Arc<MasterKeys>,
     pub clock: SharedClock,
@@ -76,7 +80,8 @@ impl OAuth {
             grants: GrantStore::new(pool.clone()),
             refresh_tokens: RefreshTokenStore::new(pool.clone(), db.engine),
             consents: ConsentStore::new(pool.clone()),
-            revoked: RevokedTokenStore::new(pool),
+            revoked: RevokedTokenStore::new(pool.clone()),
+            audit: AuditStore::new(pool),
             keys,
             master,
             clock,

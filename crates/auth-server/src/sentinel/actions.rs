@@ -7,9 +7,10 @@ use serde_json::json;
 use super::{Sentinel, SentinelError};
 use crate::domain::sentinel::detectors::detect;
 use crate::domain::sentinel::networks::parse_network;
-use crate::domain::sentinel::{Attempt, Finding, Outcome};
+use crate::domain::sentinel::{Attempt, Detector, Finding, Outcome};
 use crate::domain::team::Role;
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::user::UserId;
 use crate::store::audit::AuditEvent;
 use crate::store::blocks::NewBlock;
 use crate::store::sentinel::AttemptRow;
@@ -122,16 +123,47 @@ impl Sentinel {
         // Blocks first: a mail that cannot be queued must not leave the
         // attacker in; it is logged, and the incident stays recorded.
         if let Some(id) = &incident {
-            if let Err(e) = self.alert(tenant, id, finding, now).await {
+            let e = &finding.evidence;
+            let summary = format!(
+                "{} attempts, {} failed, {} accounts, {} addresses in {} s",
+                e.attempts, e.failures, e.accounts, e.addresses, e.window_secs
+            );
+            // Blocked now or already: every range the finding names but
+            // those spared.
+            let done = if finding.block.len() > spared.len() {
+                "block"
+            } else {
+                "none"
+            };
+            let alert = Alert {
+                incident: id,
+                detector: finding.detector,
+                done,
+                summary: &summary,
+            };
+            if let Err(e) = self.alert(tenant, &alert, now).await {
                 tracing::error!(error = %e, tenant = %tenant.slug, incident = %id, "sentinel alert not sent");
             }
         }
         Ok(!to_block.is_empty())
     }
 
-    async fn record(
+    /// Records one of the sentinel's actions as a `sentinel` audit event,
+    /// on `user` when it concerns one.
+    pub(super) async fn record(
         &self,
         tenant: &Tenant,
+        outcome: &str,
+        detail: &serde_json::Value,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.record_on(tenant, None, outcome, detail, now).await
+    }
+
+    pub(super) async fn record_on(
+        &self,
+        tenant: &Tenant,
+        user: Option<UserId>,
         outcome: &str,
         detail: &serde_json::Value,
         now: i64,
@@ -139,7 +171,7 @@ impl Sentinel {
         self.audit
             .insert(&AuditEvent {
                 tenant_id: tenant.id.to_string(),
-                user_id: None,
+                user_id: user.map(|u| u.to_string()),
                 kind: "sentinel".to_owned(),
                 outcome: outcome.to_owned(),
                 ip: String::new(),
@@ -153,44 +185,50 @@ impl Sentinel {
 
     /// Mails the tenant's owners about a new incident, unless they were
     /// mailed about another one within the alert interval.
-    async fn alert(
+    pub(super) async fn alert(
         &self,
         tenant: &Tenant,
-        incident: &str,
-        finding: &Finding,
+        alert: &Alert<'_>,
         now: i64,
     ) -> Result<(), SentinelError> {
         let since = now.saturating_sub(self.settings.alert_interval_secs);
         if !self
             .store
-            .take_mail_slot(tenant.id, incident, now, since)
+            .take_mail_slot(tenant.id, alert.incident, now, since)
             .await?
         {
             return Ok(());
         }
-        let e = &finding.evidence;
-        let summary = format!(
-            "{} attempts, {} failed, {} accounts, {} addresses in {} s",
-            e.attempts, e.failures, e.accounts, e.addresses, e.window_secs
-        );
         let owners = self.owners.list(tenant.id).await?;
-        for owner in owners.iter().filter(|o| o.role == Role::Owner) {
+        let owners: Vec<_> = owners.iter().filter(|o| o.role == Role::Owner).collect();
+        for owner in &owners {
             self.identity.send_sentinel_alert(
                 tenant,
                 &owner.email,
-                finding.detector.as_str(),
-                &summary,
+                alert.detector.as_str(),
+                alert.done,
+                alert.summary,
             )?;
         }
         self.record(
             tenant,
             "alerted",
-            &json!({ "incident": incident, "owners": owners.iter().filter(|o| o.role == Role::Owner).count() }),
+            &json!({ "incident": alert.incident, "owners": owners.len() }),
             now,
         )
         .await?;
         Ok(())
     }
+}
+
+/// What the owners are told of an incident.
+pub(super) struct Alert<'a> {
+    pub incident: &'a str,
+    pub detector: Detector,
+    /// What was done: `sentinel_done_{done}` in the locales.
+    pub done: &'a str,
+    /// The evidence in a line.
+    pub summary: &'a str,
 }
 
 /// An audit row as the detectors see it; `None` for rows they ignore.

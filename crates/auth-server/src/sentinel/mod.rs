@@ -3,11 +3,15 @@
 //! detectors of `domain::sentinel` on each tenant with new login or signup
 //! events, and acts: it opens an incident, blocks the attacking addresses
 //! for a while, records both as `sentinel` audit events and mails the
-//! tenant's owners. Every instance enforces the blocks (`blocklist`).
+//! tenant's owners. Reused refresh tokens and replayed codes (`token`
+//! events the OAuth layer writes) open an incident too: the user's sessions
+//! end and the user is mailed (`tokens`). Every instance enforces the
+//! blocks (`blocklist`).
 //! docs/sentinel.md says what each detector does and how to tune it.
 mod actions;
 pub mod blocklist;
 mod runner;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -18,6 +22,7 @@ use crate::config::SentinelSettings;
 use crate::identity::{Identity, IdentityError};
 use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
+use crate::store::clients::ClientStore;
 use crate::store::owners::OwnerStore;
 use crate::store::sentinel::SentinelStore;
 use crate::store::tenants::TenantStore;
@@ -37,6 +42,8 @@ pub struct Sentinel {
     store: SentinelStore,
     blocks: BlockStore,
     tenants: TenantStore,
+    /// The name of a reused token's application, for the user's mail.
+    clients: ClientStore,
     owners: OwnerStore,
     audit: AuditStore,
     /// Mails go through the identity mail queue and texts.
@@ -64,6 +71,7 @@ impl Sentinel {
             store: SentinelStore::new(pool.clone()),
             blocks: BlockStore::new(pool.clone()),
             tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
+            clients: ClientStore::new(pool.clone()),
             owners: OwnerStore::new(pool.clone()),
             audit: AuditStore::new(pool),
             identity,

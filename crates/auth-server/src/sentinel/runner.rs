@@ -1,6 +1,6 @@
 //! The sentinel's loop: every [`TICK`], hold the lease (one runner across
-//! instances), read which tenants had new login or signup events past the
-//! stored cursor, evaluate each, move the cursor.
+//! instances), read which tenants had new login, signup or token events
+//! past the stored cursor, evaluate each, move the cursor.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,6 +54,11 @@ impl Sentinel {
             // One tenant's failure (a store error) must not stop the others.
             if let Err(e) = self.evaluate(*tenant).await {
                 tracing::warn!(error = %e, %tenant, "sentinel evaluation failed");
+            }
+        }
+        for tenant in &activity.token_tenants {
+            if let Err(e) = self.evaluate_tokens(*tenant).await {
+                tracing::warn!(error = %e, %tenant, "sentinel token evaluation failed");
             }
         }
         self.store

@@ -1,6 +1,6 @@
 //! What the sentinel reads and keeps: its lease and how far it has read the
-//! audit trail (`sentinel_state`), the recent attempts of a tenant, and the
-//! incidents it opened (`sentinel_incidents`).
+//! audit trail (`sentinel_state`), the recent attempts and token events of a
+//! tenant, and the incidents it opened (`sentinel_incidents`).
 use sqlx::{AnyPool, Row};
 
 use super::StoreError;
@@ -23,10 +23,24 @@ pub struct AttemptRow {
     pub created_at: i64,
 }
 
-/// Tenants with new login or signup events, and how far that read went.
+/// A `token` event (a reused refresh token, a replayed code), as the
+/// sentinel reads it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenEventRow {
+    pub outcome: String,
+    pub user_id: Option<String>,
+    pub ip: String,
+    pub user_agent: String,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+/// Tenants with new login or signup events, tenants with new `token`
+/// events, and how far that read went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewActivity {
     pub tenants: Vec<TenantId>,
+    pub token_tenants: Vec<TenantId>,
     /// The highest event number read (the next read starts after it).
     pub read_up_to: i64,
 }
@@ -94,26 +108,34 @@ impl SentinelStore {
                 .await?;
         let Some(last) = last else {
             return Ok(NewActivity {
-                tenants: Vec::new(),
                 read_up_to: from,
+                ..NewActivity::default()
             });
         };
         let rows = sqlx::query(
-            "SELECT DISTINCT tenant_id FROM audit_events \
-             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup')",
+            "SELECT DISTINCT tenant_id, kind FROM audit_events \
+             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token')",
         )
         .bind(from)
         .bind(last)
         .fetch_all(&self.pool)
         .await?;
-        let tenants = rows
-            .iter()
-            .map(|row| super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok()))
-            .collect::<Result<_, _>>()?;
-        Ok(NewActivity {
-            tenants,
+        let mut activity = NewActivity {
             read_up_to: last,
-        })
+            ..NewActivity::default()
+        };
+        for row in &rows {
+            let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
+            let list = if row.try_get::<String, _>("kind")? == "token" {
+                &mut activity.token_tenants
+            } else {
+                &mut activity.tenants
+            };
+            if !list.contains(&tenant) {
+                list.push(tenant);
+            }
+        }
+        Ok(activity)
     }
 
     /// Moves the cursor to `to`, if `holder` still holds the lease.
@@ -140,6 +162,24 @@ impl SentinelStore {
             "SELECT kind, outcome, ip, account, created_at FROM audit_events \
              WHERE tenant_id = $1 AND created_at > $2 AND kind IN ('login', 'signup') \
              ORDER BY created_at DESC LIMIT $3",
+        )
+        .bind(tenant.to_string())
+        .bind(since)
+        .bind(WINDOW_ROWS)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The tenant's `token` events since `since`, oldest first.
+    pub async fn token_events(
+        &self,
+        tenant: TenantId,
+        since: i64,
+    ) -> Result<Vec<TokenEventRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT outcome, user_id, ip, user_agent, detail, created_at FROM audit_events \
+             WHERE tenant_id = $1 AND created_at > $2 AND kind = 'token' \
+             ORDER BY created_at LIMIT $3",
         )
         .bind(tenant.to_string())
         .bind(since)

@@ -56,6 +56,7 @@ mod refresh_guards;
 mod refresh_reuse;
 mod refresh_scope;
 mod sentinel;
+mod sentinel_tokens;
 mod session_grants;
 mod session_idle;
 mod signing_keys;

@@ -1,10 +1,12 @@
 //! The sentinel's rules: what counts as an attack in a tenant's recent
-//! login and signup attempts, and which addresses an attack gets blocked.
-//! Pure functions over a window of attempts (`detectors`) and lists of
-//! addresses (`networks`); the clock, the SQL and the actions live in
-//! `crate::sentinel`.
+//! login and signup attempts, and which addresses an attack gets blocked;
+//! which reused refresh tokens and replayed codes make a stolen-token
+//! incident. Pure functions over a window of attempts (`detectors`), of
+//! token events (`tokens`) and lists of addresses (`networks`); the clock,
+//! the SQL and the actions live in `crate::sentinel`.
 pub mod detectors;
 pub mod networks;
+pub mod tokens;
 
 use std::net::IpAddr;
 
@@ -37,13 +39,17 @@ pub struct Attempt {
     pub at: i64,
 }
 
-/// The four detectors.
+/// The detectors: four on login and signup attempts, two on token events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Detector {
     BruteForce,
     PasswordSpray,
     CredentialStuffing,
     SignupFlood,
+    /// A spent refresh token presented again after its reuse interval.
+    RefreshReuse,
+    /// An authorization code redeemed a second time.
+    CodeReplay,
 }
 
 impl Detector {
@@ -54,6 +60,8 @@ impl Detector {
             Detector::PasswordSpray => "password_spray",
             Detector::CredentialStuffing => "credential_stuffing",
             Detector::SignupFlood => "signup_flood",
+            Detector::RefreshReuse => "refresh_reuse",
+            Detector::CodeReplay => "code_replay",
         }
     }
 }

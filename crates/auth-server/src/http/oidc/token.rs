@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::{authenticated_client, cors, tenant_of};
 use crate::error::{OAuthCode, OAuthError};
+use crate::http::pages::client_ip::requester;
 use crate::oauth::grants::authorization_code::CodeExchange;
 use crate::state::AppState;
 
@@ -49,10 +50,12 @@ pub async fn token(
     let response = match form.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = form.code.as_deref().ok_or_else(|| missing("code"))?;
+            let caller = requester(&req, &state.trusted_proxies);
             let exchange = CodeExchange {
                 code,
                 redirect_uri: form.redirect_uri.as_deref(),
                 code_verifier: form.code_verifier.as_deref(),
+                caller: &caller,
             };
             oauth.exchange_code(&tenant, &client, exchange).await?
         }
@@ -61,8 +64,11 @@ pub async fn token(
                 .refresh_token
                 .as_deref()
                 .ok_or_else(|| missing("refresh_token"))?;
+            // Who is asking is read only where a reuse may be recorded:
+            // client_credentials stays free of it.
+            let caller = requester(&req, &state.trusted_proxies);
             oauth
-                .refresh(&tenant, &client, token, form.scope.as_deref())
+                .refresh(&tenant, &client, token, form.scope.as_deref(), &caller)
                 .await?
         }
         Some("client_credentials") => {

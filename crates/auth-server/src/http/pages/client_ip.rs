@@ -7,10 +7,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use actix_web::http::header;
+use actix_web::HttpRequest;
 use ipnet::Ipv6Net;
 use service_kit::config::RunMode;
 
 use crate::config::TrustedProxies;
+use crate::identity::Requester;
 
 /// The client's address as far as it can be known.
 ///
@@ -41,6 +44,30 @@ pub fn client_ip(
         }
     }
     Some(client)
+}
+
+/// Who is asking, as the audit trail and the per-IP limits see it: the
+/// client's address ([`client_ip`]), its [`limit_key`] and its user agent
+/// (at most 512 characters).
+pub fn requester(req: &HttpRequest, trusted: &TrustedProxies) -> Requester {
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let ip = client_ip(req.peer_addr().map(|a| a.ip()), &forwarded, trusted);
+    Requester {
+        ip: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+        limit_key: limit_key(ip),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(512)
+            .collect(),
+    }
 }
 
 /// `203.0.113.9`, `2001:db8::1`, or with a port (`203.0.113.9:4711`,

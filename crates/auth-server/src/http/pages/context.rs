@@ -12,7 +12,7 @@ use minijinja::{context, Value};
 use service_kit::http::security_headers::PageCsp;
 use subtle::ConstantTimeEq;
 
-use super::client_ip::{client_ip, limit_key};
+use super::client_ip::requester;
 use super::cookies::CookiePolicy;
 use super::error::PageError;
 use super::return_to::with_return_to;
@@ -130,26 +130,8 @@ impl PageCtx {
         if let Some(l) = query_lang {
             pending_cookies.push(cookies.lang(l.code()));
         }
-        let peer = req.peer_addr().map(|a| a.ip());
-        state.proxy_alarm.observe(peer);
-        let forwarded: Vec<&str> = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let ip = client_ip(peer, &forwarded, &state.trusted_proxies);
-        let requester = Requester {
-            ip: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
-            limit_key: limit_key(ip),
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .chars()
-                .take(512)
-                .collect(),
-        };
+        state.proxy_alarm.observe(req.peer_addr().map(|a| a.ip()));
+        let requester = requester(req, &state.trusted_proxies);
         let session_secret = req
             .cookie(&cookies.session_name(tenant.slug.as_ref()))
             .map(|c| c.value().to_owned())

@@ -4,8 +4,11 @@
 use crate::domain::client::{Client, GrantType};
 use crate::domain::pkce::CodeChallenge;
 use crate::domain::scope::ScopeSet;
+use crate::domain::sentinel::tokens::CODE_REPLAYED;
 use crate::domain::tenant::Tenant;
 use crate::error::{OAuthCode, OAuthError};
+use crate::identity::Requester;
+use crate::oauth::grants::signals::Reuse;
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 use crate::store::auth_codes::{AuthCode, FirstRefresh, Redemption};
@@ -15,6 +18,8 @@ pub struct CodeExchange<'a> {
     pub code: &'a str,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
+    /// Who presented the code, recorded if it was used already.
+    pub caller: &'a Requester,
 }
 
 fn invalid_grant(description: &str) -> OAuthError {
@@ -69,6 +74,14 @@ impl OAuth {
                     .revoke(tenant.id, grant_id, "authorization code replayed", now)
                     .await?;
                 tracing::warn!(tenant = %tenant.slug, client = %client.id, "authorization code replayed; its tokens are revoked");
+                let reuse = Reuse {
+                    outcome: CODE_REPLAYED,
+                    client: &client.id,
+                    grant: grant_id,
+                    user: None,
+                    caller: req.caller,
+                };
+                self.record_reuse(tenant, reuse, now).await?;
                 return Err(invalid_grant("the code was already used"));
             }
             Redemption::Expired => return Err(invalid_grant("the code has expired")),

@@ -2,3 +2,4 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
+mod signals;

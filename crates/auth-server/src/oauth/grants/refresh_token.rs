@@ -11,8 +11,11 @@ use std::time::Duration;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::refresh_reuse::Replay;
 use crate::domain::scope::ScopeSet;
+use crate::domain::sentinel::tokens::REFRESH_REUSED;
 use crate::domain::tenant::Tenant;
 use crate::error::{OAuthCode, OAuthError};
+use crate::identity::Requester;
+use crate::oauth::grants::signals::Reuse;
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
 use crate::store::refresh_tokens::{FoundRefresh, RefreshRecord};
@@ -60,12 +63,14 @@ const RACE_WAIT_POLLS: u32 = 100;
 const RACE_WAIT_EVERY: Duration = Duration::from_millis(50);
 
 impl OAuth {
+    /// `caller`: who presented the token, recorded if it was spent already.
     pub async fn refresh(
         &self,
         tenant: &Tenant,
         client: &Client,
         token: &str,
         scope: Option<&str>,
+        caller: &Requester,
     ) -> Result<TokenResponse, OAuthError> {
         if !client.allows_grant(GrantType::RefreshToken) {
             return Err(OAuthError::new(
@@ -88,7 +93,7 @@ impl OAuth {
         match standing(&found, now) {
             Standing::Live => {}
             Standing::Revoked => return Err(invalid_grant("the refresh token was revoked")),
-            Standing::Spent => return self.after_reuse(tenant, &digest, now).await,
+            Standing::Spent => return self.after_reuse(tenant, &digest, caller, now).await,
             Standing::Expired => return Err(invalid_grant("the refresh token has expired")),
             Standing::UserGone => {
                 self.grants
@@ -162,7 +167,7 @@ impl OAuth {
             )
             .await?
         {
-            return self.after_reuse(tenant, &digest, now).await;
+            return self.after_reuse(tenant, &digest, caller, now).await;
         }
         let subject = Subject {
             tenant,
@@ -203,11 +208,13 @@ impl OAuth {
 
     /// A spent token came back (from its own client: checked before). Within
     /// its replay window: the first use's response, waiting for it while that
-    /// use is still being answered. Otherwise the family is revoked.
+    /// use is still being answered. Otherwise the family is revoked and the
+    /// reuse recorded for the sentinel, which ends the user's sessions.
     async fn after_reuse(
         &self,
         tenant: &Tenant,
         digest: &str,
+        caller: &Requester,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
         let mut polls = 0;
@@ -225,6 +232,14 @@ impl OAuth {
                         .revoke(tenant.id, record.grant_id, "refresh token reused", now)
                         .await?;
                     tracing::warn!(tenant = %tenant.slug, client = %record.client_id, "refresh token reused; the family is revoked");
+                    let reuse = Reuse {
+                        outcome: REFRESH_REUSED,
+                        client: &record.client_id,
+                        grant: record.grant_id,
+                        user: Some(record.user_id),
+                        caller,
+                    };
+                    self.record_reuse(tenant, reuse, now).await?;
                     return Err(invalid_grant("the refresh token was already used"));
                 }
                 Replay::SamePair => {
