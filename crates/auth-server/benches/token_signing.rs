@@ -1,7 +1,7 @@
 //! What signing one access token costs, next to the bare ECDSA P-256
 //! signature it contains, measured in the same run: the difference is what
-//! the JWT layer (claims to JSON, base64url, the EVP context of each
-//! signature) adds to every client_credentials token.
+//! the JWT layer (claims to JSON, base64url, `r ‖ s`) adds to every
+//! client_credentials token.
 //!
 //! Run: `cargo bench -p auth-server --bench token_signing`
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
