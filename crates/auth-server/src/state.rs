@@ -19,18 +19,24 @@ use crate::identity::upstream_http::UpstreamHttp;
 use crate::identity::{Identity, IdentityParts};
 use crate::keys::keyring::{KeyService, RotationPolicy};
 use crate::keys::sealed::MasterKeys;
+use crate::manage::users::UserStores;
 use crate::manage::{Manage, ManageParts};
 use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
 use crate::sentinel::Blocklist;
 use crate::store::api_credentials::ApiCredentialStore;
+use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
+use crate::store::consents::ConsentStore;
+use crate::store::grants::GrantStore;
 use crate::store::owners::OwnerStore;
+use crate::store::sessions::SessionStore;
 use crate::store::signing_keys::SigningKeyStore;
 use crate::store::team_invites::TeamInviteStore;
 use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::tenants::TenantStore;
+use crate::store::upstream::UpstreamStore;
 use crate::store::users::UserStore;
 use service_kit::mail::MailQueue;
 use std::sync::Arc;
@@ -173,6 +179,14 @@ impl AppState {
             clients: ClientStore::new(db.pool.clone()),
             credentials: ApiCredentialStore::new(db.pool.clone()),
             blocks: BlockStore::new(db.pool.clone()),
+            user_stores: UserStores {
+                users: UserStore::new(db.pool.clone()),
+                sessions: SessionStore::new(db.pool.clone()),
+                grants: GrantStore::new(db.pool.clone()),
+                consents: ConsentStore::new(db.pool.clone()),
+                audit: AuditStore::new(db.pool.clone()),
+            },
+            upstream: UpstreamStore::new(db.pool.clone()),
             directory: directory.clone(),
             oauth: oauth.clone(),
             identity: identity.clone(),

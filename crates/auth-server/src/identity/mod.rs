@@ -93,26 +93,26 @@ impl From<HashError> for IdentityError {
 }
 
 pub struct Identity {
-    pub users: UserStore,
-    pub sessions: SessionStore,
-    pub one_time_tokens: OneTimeTokenStore,
-    pub recovery: RecoveryCodeStore,
-    pub failures: LoginFailureStore,
+    users: UserStore,
+    sessions: SessionStore,
+    one_time_tokens: OneTimeTokenStore,
+    recovery: RecoveryCodeStore,
+    failures: LoginFailureStore,
     /// Per-address budget of mails a stranger can trigger.
-    pub mail_budget: MailBudgetStore,
-    pub audit: AuditStore,
+    mail_budget: MailBudgetStore,
+    audit: AuditStore,
     /// Erasing a user and what is theirs.
-    pub erasure: crate::store::erasure::ErasureStore,
+    erasure: crate::store::erasure::ErasureStore,
     /// Upstream identity providers and the accounts linked through them.
-    pub upstream: crate::store::upstream::UpstreamStore,
+    upstream: crate::store::upstream::UpstreamStore,
     pub upstream_http: upstream_http::UpstreamHttp,
     /// Users' passkeys and the ceremonies under way.
-    pub passkeys: crate::store::passkeys::PasskeyStore,
+    passkeys: crate::store::passkeys::PasskeyStore,
     /// The WebAuthn relying party (the server's host), when the public URL
     /// allows passkeys (`passkeys::relying_party`).
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// OAuth grants: logout and password reset revoke them.
-    pub grants: crate::store::grants::GrantStore,
+    grants: crate::store::grants::GrantStore,
     pub hasher: PasswordHasher,
     pub mail: MailQueue,
     pub keys: std::sync::Arc<MasterKeys>,

@@ -172,6 +172,10 @@ pub struct ManageParts {
     pub clients: ClientStore,
     pub credentials: ApiCredentialStore,
     pub blocks: crate::store::blocks::BlockStore,
+    /// The stores of the user use cases ([`users::UserStores`]).
+    pub user_stores: users::UserStores,
+    /// Where upstream providers are kept.
+    pub upstream: crate::store::upstream::UpstreamStore,
     pub directory: Arc<TenantDirectory>,
     pub oauth: Arc<OAuth>,
     pub identity: Arc<Identity>,
@@ -181,18 +185,18 @@ pub struct ManageParts {
 
 impl Manage {
     pub fn new(p: ManageParts) -> Self {
-        let blocks = Blocks::new(p.blocks, p.identity.audit.clone(), p.clock.clone());
+        let blocks = Blocks::new(p.blocks, p.user_stores.audit.clone(), p.clock.clone());
         Self {
             tenants: Tenants::new(p.tenants, p.directory, p.oauth.keys.clone()),
             keys: Keys::new(p.oauth.keys.clone()),
             upstreams: Upstreams::new(upstream::UpstreamParts {
-                store: p.identity.upstream.clone(),
+                store: p.upstream,
                 master: p.identity.keys.clone(),
                 private: p.identity.upstream_http.private(),
                 public_url: p.identity.public_url.clone(),
                 clock: p.clock.clone(),
             }),
-            users: Users::new(p.identity, p.oauth.consents.clone(), p.clock.clone()),
+            users: Users::new(p.identity, p.user_stores.clone(), p.clock.clone()),
             credentials: Credentials::new(
                 p.credentials,
                 Clients::new(p.clients.clone(), p.oauth.clone()),

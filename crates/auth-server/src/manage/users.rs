@@ -12,16 +12,30 @@ use crate::i18n::Locale;
 use crate::identity::Identity;
 /// The audit trail's record, as the use cases here answer with it.
 pub use crate::store::audit::AuditEvent;
+use crate::store::audit::AuditStore;
 use crate::store::consents::{Consent, ConsentStore};
 use crate::store::erasure::Erased;
-use crate::store::sessions::SessionRecord;
+use crate::store::grants::GrantStore;
+use crate::store::sessions::{SessionRecord, SessionStore};
+use crate::store::users::UserStore;
 use service_kit::clock::SharedClock;
 use service_kit::paging::{Page, PageRequest};
 
 pub struct Users {
     identity: Arc<Identity>,
-    consents: ConsentStore,
+    stores: UserStores,
     clock: SharedClock,
+}
+
+/// What the user use cases read and write directly; the rest goes through
+/// [`Identity`]'s use cases.
+#[derive(Clone)]
+pub struct UserStores {
+    pub users: UserStore,
+    pub sessions: SessionStore,
+    pub grants: GrantStore,
+    pub consents: ConsentStore,
+    pub audit: AuditStore,
 }
 
 /// Everything kept about one user, as they or a regulator may ask for it
@@ -48,10 +62,10 @@ pub struct ImportReport {
 pub const EXPORT_EVENTS_MAX: i64 = 1000;
 
 impl Users {
-    pub fn new(identity: Arc<Identity>, consents: ConsentStore, clock: SharedClock) -> Self {
+    pub fn new(identity: Arc<Identity>, stores: UserStores, clock: SharedClock) -> Self {
         Self {
             identity,
-            consents,
+            stores,
             clock,
         }
     }
@@ -99,8 +113,8 @@ impl Users {
         actor: Actor,
     ) -> Result<ImportReport, ManageError> {
         let now = self.clock.now();
-        let (created, existing) = self.identity.users.import(tenant, users, now).await?;
-        self.identity
+        let (created, existing) = self.stores.users.import(tenant, users, now).await?;
+        self.stores
             .audit
             .insert(&AuditEvent {
                 tenant_id: tenant.to_string(),
@@ -139,7 +153,7 @@ impl Users {
             ..EventFilter::default()
         };
         let events = self
-            .identity
+            .stores
             .audit
             .search(tenant, &filter, None, EXPORT_EVENTS_MAX)
             .await?
@@ -147,8 +161,9 @@ impl Users {
             .map(|(_, event)| event)
             .collect();
         Ok(UserExport {
-            sessions: self.identity.sessions.list_for_user(tenant, user).await?,
+            sessions: self.stores.sessions.list_for_user(tenant, user).await?,
             consents: self
+                .stores
                 .consents
                 .list_for_user(tenant, &user.to_string())
                 .await?,
@@ -163,7 +178,7 @@ impl Users {
         tenant: TenantId,
         page: &PageRequest,
     ) -> Result<Page<User>, ManageError> {
-        Ok(self.identity.users.list(tenant, page).await?)
+        Ok(self.stores.users.list(tenant, page).await?)
     }
 
     /// The users whose email starts with `prefix` (case does not matter).
@@ -174,7 +189,7 @@ impl Users {
         page: &PageRequest,
     ) -> Result<Page<User>, ManageError> {
         let prefix = prefix.trim().to_lowercase();
-        Ok(self.identity.users.search(tenant, &prefix, page).await?)
+        Ok(self.stores.users.search(tenant, &prefix, page).await?)
     }
 
     /// The user's open sessions, newest first.
@@ -183,25 +198,25 @@ impl Users {
         tenant: TenantId,
         user: UserId,
     ) -> Result<Vec<SessionRecord>, ManageError> {
-        Ok(self.identity.sessions.list_for_user(tenant, user).await?)
+        Ok(self.stores.sessions.list_for_user(tenant, user).await?)
     }
 
     pub async fn get(&self, tenant: TenantId, user: UserId) -> Result<User, ManageError> {
-        Ok(self.identity.users.get(tenant, user).await?)
+        Ok(self.stores.users.get(tenant, user).await?)
     }
 
     /// The user can no longer log in, their sessions end and every grant
     /// they gave is revoked.
     pub async fn disable(&self, tenant: TenantId, user: UserId) -> Result<User, ManageError> {
         let now = self.clock.now();
-        self.identity.users.disable(tenant, user, now).await?;
+        self.stores.users.disable(tenant, user, now).await?;
         let ended = self
-            .identity
+            .stores
             .sessions
             .delete_all_for_user(tenant, user)
             .await?
             .len();
-        self.identity
+        self.stores
             .grants
             .revoke_for_user(tenant, &user.to_string(), "user disabled", now)
             .await?;
@@ -212,7 +227,7 @@ impl Users {
     /// The user may log in again; sessions and grants ended when they were
     /// disabled stay ended.
     pub async fn enable(&self, tenant: TenantId, user: UserId) -> Result<User, ManageError> {
-        self.identity
+        self.stores
             .users
             .enable(tenant, user, self.clock.now())
             .await?;
@@ -240,7 +255,7 @@ impl Users {
         limit: i64,
     ) -> Result<Vec<(EventCursor, AuditEvent)>, ManageError> {
         Ok(self
-            .identity
+            .stores
             .audit
             .search(tenant, filter, after, limit)
             .await?)
@@ -252,6 +267,6 @@ impl Users {
         tenant: TenantId,
         limit: i64,
     ) -> Result<Vec<AuditEvent>, ManageError> {
-        Ok(self.identity.audit.recent(tenant, limit).await?)
+        Ok(self.stores.audit.recent(tenant, limit).await?)
     }
 }

@@ -41,16 +41,16 @@ use service_kit::clock::SharedClock;
 pub const CODE_TTL_SECS: i64 = 60;
 
 pub struct OAuth {
-    pub clients: ClientStore,
-    pub users: UserStore,
-    pub codes: AuthCodeStore,
-    pub grants: GrantStore,
-    pub refresh_tokens: RefreshTokenStore,
-    pub consents: ConsentStore,
-    pub revoked: RevokedTokenStore,
+    clients: ClientStore,
+    users: UserStore,
+    codes: AuthCodeStore,
+    grants: GrantStore,
+    refresh_tokens: RefreshTokenStore,
+    consents: ConsentStore,
+    revoked: RevokedTokenStore,
     /// Where reused refresh tokens and replayed codes are recorded, for
     /// the sentinel (`grants/signals.rs`).
-    pub audit: AuditStore,
+    audit: AuditStore,
     pub keys: Arc<KeyService>,
     pub master: Arc<MasterKeys>,
     pub clock: SharedClock,

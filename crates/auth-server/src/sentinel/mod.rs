@@ -23,9 +23,11 @@ use crate::identity::{Identity, IdentityError};
 use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
+use crate::store::grants::GrantStore;
 use crate::store::owners::OwnerStore;
 use crate::store::sentinel::SentinelStore;
 use crate::store::tenants::TenantStore;
+use crate::store::users::UserStore;
 use crate::store::StoreError;
 pub use blocklist::Blocklist;
 pub use runner::TICK;
@@ -46,6 +48,10 @@ pub struct Sentinel {
     clients: ClientStore,
     owners: OwnerStore,
     audit: AuditStore,
+    /// A reused refresh token's grant, revoked again by the incident.
+    grants: GrantStore,
+    /// The user a reused refresh token belonged to, for their mail.
+    users: UserStore,
     /// Mails go through the identity mail queue and texts.
     identity: Arc<Identity>,
     /// This instance's blocks, refreshed at once after a block is made.
@@ -73,7 +79,9 @@ impl Sentinel {
             tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
             clients: ClientStore::new(pool.clone()),
             owners: OwnerStore::new(pool.clone()),
-            audit: AuditStore::new(pool),
+            audit: AuditStore::new(pool.clone()),
+            grants: GrantStore::new(pool.clone()),
+            users: UserStore::new(pool),
             identity,
             blocklist,
             clock,

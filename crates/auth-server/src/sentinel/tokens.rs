@@ -71,10 +71,7 @@ impl Sentinel {
             // The OAuth layer revoked the family already: again here, so
             // the incident's actions hold even if that write was lost.
             if let Some(grant) = GrantId::parse(&e.grant_id) {
-                self.identity
-                    .grants
-                    .revoke(tenant.id, grant, REASON, now)
-                    .await?;
+                self.grants.revoke(tenant.id, grant, REASON, now).await?;
             }
             sessions_ended = self
                 .identity
@@ -134,7 +131,7 @@ impl Sentinel {
         user: UserId,
         finding: &TokenFinding,
     ) -> Result<bool, SentinelError> {
-        let user = match self.identity.users.get(tenant.id, user).await {
+        let user = match self.users.get(tenant.id, user).await {
             Ok(u) => u,
             Err(StoreError::UserNotFound) => return Ok(false),
             Err(e) => return Err(e.into()),
