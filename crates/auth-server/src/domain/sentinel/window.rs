@@ -130,6 +130,13 @@ mod tests {
     }
 
     #[test]
+    fn an_attempt_is_as_small_as_the_documented_memory_bound_assumes() {
+        // docs/sentinel.md: about 150 bytes an attempt, this and the account
+        // digest's 43 characters on the heap.
+        assert!(std::mem::size_of::<Attempt>() <= 64);
+    }
+
+    #[test]
     fn a_rebuilt_window_keeps_the_newest_as_a_read_ordered_by_time_would() {
         // Rows come newest first from the store.
         let mut w = Window::from_attempts([at(9), at(7), at(8), at(3), at(5)], 3);
