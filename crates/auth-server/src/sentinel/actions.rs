@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde_json::json;
 
+use super::windows::Windows;
 use super::{Sentinel, SentinelError};
 use crate::domain::sentinel::detectors::detect;
 use crate::domain::sentinel::networks::parse_network;
@@ -20,25 +21,36 @@ use crate::store::StoreError;
 const AGENT: &str = "connectauth-sentinel";
 
 impl Sentinel {
-    /// Runs the detectors on the tenant's recent attempts and acts on each
-    /// finding.
-    pub(super) async fn evaluate(&self, tenant: TenantId) -> Result<(), SentinelError> {
+    /// Runs the detectors on the tenant's window (held, or read whole when
+    /// not: events numbered up to `up_to`) and acts on each finding.
+    pub(super) async fn evaluate(
+        &self,
+        tenant: TenantId,
+        windows: &mut Windows,
+        up_to: i64,
+    ) -> Result<(), SentinelError> {
         let tenant = match self.tenants.get(tenant).await {
             Ok(t) => t,
-            Err(StoreError::TenantNotFound) => return Ok(()),
+            Err(StoreError::TenantNotFound) => {
+                windows.remove(tenant);
+                return Ok(());
+            }
             Err(e) => return Err(e.into()),
         };
         let now = self.clock.now();
         let t = &self.settings.thresholds.for_tenant(&tenant.settings);
         let since = now.saturating_sub(t.window_secs);
-        let attempts: Vec<Attempt> = self
-            .store
-            .attempts(tenant.id, since)
-            .await?
-            .into_iter()
-            .filter_map(attempt)
-            .collect();
-        let findings = detect(&attempts, now, t);
+        if windows.get_mut(tenant.id).is_none() {
+            let window = self.read_window(tenant.id, since, up_to).await?;
+            windows.put(tenant.id, window, now, since);
+        }
+        let findings = match windows.get_mut(tenant.id) {
+            Some(window) => {
+                window.expire(since);
+                detect(window.attempts(), now, t)
+            }
+            None => Vec::new(),
+        };
         if findings.is_empty() {
             return Ok(());
         }
@@ -232,7 +244,7 @@ pub(super) struct Alert<'a> {
 }
 
 /// An audit row as the detectors see it; `None` for rows they ignore.
-fn attempt(row: AttemptRow) -> Option<Attempt> {
+pub(super) fn attempt(row: AttemptRow) -> Option<Attempt> {
     let outcome = match (row.kind.as_str(), row.outcome.as_str()) {
         ("login", "failure" | "locked") => Outcome::Failure,
         ("login", "success" | "mfa_required") => Outcome::Success,

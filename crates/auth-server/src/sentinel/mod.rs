@@ -12,6 +12,7 @@ mod actions;
 pub mod blocklist;
 mod runner;
 mod tokens;
+mod windows;
 
 use std::sync::Arc;
 
@@ -62,6 +63,8 @@ pub struct Sentinel {
     instance: String,
     /// When this instance last removed expired blocks (clock seconds).
     purged_at: std::sync::atomic::AtomicI64,
+    /// Each active tenant's window, held by the round in progress.
+    windows: tokio::sync::Mutex<windows::Windows>,
 }
 
 impl Sentinel {
@@ -88,6 +91,7 @@ impl Sentinel {
             settings,
             instance: uuid::Uuid::new_v4().to_string(),
             purged_at: std::sync::atomic::AtomicI64::new(i64::MIN),
+            windows: tokio::sync::Mutex::new(windows::Windows::default()),
         }
     }
 }

@@ -1,12 +1,17 @@
 //! The sentinel's loop: every [`TICK`], hold the lease (one runner across
-//! instances), read which tenants had new login, signup or token events
-//! past the stored cursor, evaluate each, move the cursor.
+//! instances), read the login and signup events past the stored cursor into
+//! the tenants' in-memory windows (`windows`) and which tenants had token
+//! events, evaluate each of those tenants, re-read a few windows by time,
+//! move the cursor.
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use super::windows::Windows;
 use super::{Sentinel, SentinelError};
+use crate::domain::sentinel::window::{Window, WINDOW_CAP};
+use crate::domain::tenant::TenantId;
 
 /// How often the sentinel looks for new events: a detection follows its
 /// triggering event within about two ticks.
@@ -19,8 +24,8 @@ const LEASE_SECS: i64 = 10;
 /// How often the lease holder removes expired blocks (seconds of the clock).
 const PURGE_EVERY: i64 = 3600;
 
-/// At most this many events are skimmed per tick (the rules read their
-/// window by time, so a long backlog is caught up over a few ticks).
+/// At most this many events are read per tick (a long backlog is caught up
+/// over a few ticks).
 const BATCH: i64 = 10_000;
 
 impl Sentinel {
@@ -40,20 +45,38 @@ impl Sentinel {
 
     /// One round; false when another instance holds the lease.
     pub async fn tick(&self) -> Result<bool, SentinelError> {
+        let mut windows = self.windows.lock().await;
         let now = self.clock.now();
         if !self
             .store
             .try_lease(&self.instance, now, now.saturating_add(LEASE_SECS))
             .await?
         {
+            // Another instance reads the trail: what is held goes stale.
+            windows.clear();
             return Ok(false);
         }
         self.purge_expired_blocks(now).await?;
         let activity = self.store.new_activity(BATCH).await?;
+        let up_to = activity.read_up_to;
+        windows.start_round(activity.read_from);
+        for (tenant, row) in activity.attempts {
+            if let Some(attempt) = super::actions::attempt(row) {
+                windows.feed(tenant, attempt);
+            }
+        }
+        windows.fed_up_to(up_to);
+        windows.expire(self.since(now));
         for tenant in &activity.tenants {
             // One tenant's failure (a store error) must not stop the others.
-            if let Err(e) = self.evaluate(*tenant).await {
+            if let Err(e) = self.evaluate(*tenant, &mut windows, up_to).await {
                 tracing::warn!(error = %e, %tenant, "sentinel evaluation failed");
+            }
+        }
+        for tenant in windows.due_for_rebuild(now) {
+            if let Err(e) = self.rebuild(tenant, &mut windows, up_to).await {
+                windows.remove(tenant);
+                tracing::warn!(error = %e, %tenant, "sentinel window re-read failed");
             }
         }
         for tenant in &activity.token_tenants {
@@ -65,6 +88,47 @@ impl Sentinel {
             .advance(&self.instance, activity.read_up_to)
             .await?;
         Ok(true)
+    }
+
+    /// Where every detector's window starts at `now`.
+    pub(super) fn since(&self, now: i64) -> i64 {
+        now.saturating_sub(self.settings.thresholds.window_secs)
+    }
+
+    /// The tenant's window read from the database: its newest attempts
+    /// since `since` numbered up to `up_to` (the later ones are fed).
+    pub(super) async fn read_window(
+        &self,
+        tenant: TenantId,
+        since: i64,
+        up_to: i64,
+    ) -> Result<Window, SentinelError> {
+        let rows = self
+            .store
+            .attempts(tenant, since, up_to, WINDOW_CAP)
+            .await?;
+        Ok(Window::from_attempts(
+            rows.into_iter().filter_map(super::actions::attempt),
+            WINDOW_CAP,
+        ))
+    }
+
+    /// Reads the tenant's window again by time, for events committed after
+    /// a higher-numbered one was read; evaluates the tenant when it found
+    /// some.
+    async fn rebuild(
+        &self,
+        tenant: TenantId,
+        windows: &mut Windows,
+        up_to: i64,
+    ) -> Result<(), SentinelError> {
+        let now = self.clock.now();
+        let since = self.since(now);
+        let window = self.read_window(tenant, since, up_to).await?;
+        if windows.put(tenant, window, now, since) {
+            self.evaluate(tenant, windows, up_to).await?;
+        }
+        Ok(())
     }
 
     /// Removes expired blocks (the edge already ignores them), at most once

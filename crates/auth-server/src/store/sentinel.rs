@@ -9,9 +9,8 @@ use crate::domain::tenant::TenantId;
 /// The one row of `sentinel_state`.
 const NAME: &str = "sentinel";
 
-/// At most this many attempts of one tenant are read per evaluation: the
-/// newest (an attack bigger than this is found all the same).
-const WINDOW_ROWS: i64 = 20_000;
+/// At most this many `token` events of one tenant are read per evaluation.
+const TOKEN_ROWS: i64 = 20_000;
 
 /// A login or signup event, as the sentinel reads it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -35,12 +34,18 @@ pub struct TokenEventRow {
     pub created_at: i64,
 }
 
-/// Tenants with new login or signup events, tenants with new `token`
-/// events, and how far that read went.
+/// The login and signup events past the cursor (with their tenants, in
+/// the order read), tenants with new `token` events, and how far that read
+/// went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewActivity {
+    /// Tenants with new login or signup events, each once.
     pub tenants: Vec<TenantId>,
+    /// Those events, for the sentinel's in-memory windows.
+    pub attempts: Vec<(TenantId, AttemptRow)>,
     pub token_tenants: Vec<TenantId>,
+    /// The cursor the read started from (events numbered after it).
+    pub read_from: i64,
     /// The highest event number read (the next read starts after it).
     pub read_up_to: i64,
 }
@@ -92,8 +97,8 @@ impl SentinelStore {
         Ok(())
     }
 
-    /// The tenants with login or signup events numbered after the stored
-    /// cursor, at most `batch` events on.
+    /// The login and signup events numbered after the stored cursor, at
+    /// most `batch` numbers on, and the tenants with `token` events there.
     pub async fn new_activity(&self, batch: i64) -> Result<NewActivity, StoreError> {
         let from: i64 = sqlx::query_scalar("SELECT read_up_to FROM sentinel_state WHERE name = $1")
             .bind(NAME)
@@ -108,32 +113,49 @@ impl SentinelStore {
                 .await?;
         let Some(last) = last else {
             return Ok(NewActivity {
+                read_from: from,
                 read_up_to: from,
                 ..NewActivity::default()
             });
         };
         let rows = sqlx::query(
-            "SELECT DISTINCT tenant_id, kind FROM audit_events \
-             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token')",
+            "SELECT tenant_id, kind, outcome, ip, account, created_at FROM audit_events \
+             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token') \
+             ORDER BY seq",
         )
         .bind(from)
         .bind(last)
         .fetch_all(&self.pool)
         .await?;
         let mut activity = NewActivity {
+            read_from: from,
             read_up_to: last,
             ..NewActivity::default()
         };
+        let mut seen = std::collections::HashSet::new();
+        let mut seen_tokens = std::collections::HashSet::new();
         for row in &rows {
             let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
-            let list = if row.try_get::<String, _>("kind")? == "token" {
-                &mut activity.token_tenants
-            } else {
-                &mut activity.tenants
-            };
-            if !list.contains(&tenant) {
-                list.push(tenant);
+            let kind: String = row.try_get("kind")?;
+            if kind == "token" {
+                if seen_tokens.insert(tenant) {
+                    activity.token_tenants.push(tenant);
+                }
+                continue;
             }
+            if seen.insert(tenant) {
+                activity.tenants.push(tenant);
+            }
+            activity.attempts.push((
+                tenant,
+                AttemptRow {
+                    kind,
+                    outcome: row.try_get("outcome")?,
+                    ip: row.try_get("ip")?,
+                    account: row.try_get("account")?,
+                    created_at: row.try_get("created_at")?,
+                },
+            ));
         }
         Ok(activity)
     }
@@ -152,20 +174,25 @@ impl SentinelStore {
         Ok(())
     }
 
-    /// The tenant's login and signup events since `since`, newest first.
+    /// The tenant's newest `limit` login and signup events since `since`
+    /// numbered up to `up_to` (what the cursor has passed: later ones are
+    /// read past the cursor), newest first.
     pub async fn attempts(
         &self,
         tenant: TenantId,
         since: i64,
+        up_to: i64,
+        limit: usize,
     ) -> Result<Vec<AttemptRow>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT kind, outcome, ip, account, created_at FROM audit_events \
              WHERE tenant_id = $1 AND created_at > $2 AND kind IN ('login', 'signup') \
-             ORDER BY created_at DESC LIMIT $3",
+             AND seq <= $3 ORDER BY created_at DESC LIMIT $4",
         )
         .bind(tenant.to_string())
         .bind(since)
-        .bind(WINDOW_ROWS)
+        .bind(up_to)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -183,7 +210,7 @@ impl SentinelStore {
         )
         .bind(tenant.to_string())
         .bind(since)
-        .bind(WINDOW_ROWS)
+        .bind(TOKEN_ROWS)
         .fetch_all(&self.pool)
         .await?)
     }

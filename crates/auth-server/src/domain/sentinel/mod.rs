@@ -2,11 +2,13 @@
 //! login and signup attempts, and which addresses an attack gets blocked;
 //! which reused refresh tokens and replayed codes make a stolen-token
 //! incident. Pure functions over a window of attempts (`detectors`), of
-//! token events (`tokens`) and lists of addresses (`networks`); the clock,
+//! token events (`tokens`) and lists of addresses (`networks`), and the
+//! in-memory window of attempts the runner keeps (`window`); the clock,
 //! the SQL and the actions live in `crate::sentinel`.
 pub mod detectors;
 pub mod networks;
 pub mod tokens;
+pub mod window;
 
 use std::net::IpAddr;
 
