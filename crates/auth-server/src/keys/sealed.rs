@@ -173,6 +173,9 @@ mod tests {
         let new = MasterKeys::new(&new_ring).expect("keys");
         assert_eq!(new.open(&sealed, "o").expect("old seal opens"), b"seed");
         assert!(new.seal(b"x", "o").expect("sealed").starts_with("v1.k2."));
+        // The ring's first key seals, and is the one reported as current
+        // (what `connectauth keys` prints after a rotation).
+        assert_eq!((old.current_id(), new.current_id()), ("k1", "k2"));
         let only_new = MasterKeys::new(&ring(&["k3"])).expect("keys");
         assert_eq!(
             only_new.open(&sealed, "o"),
