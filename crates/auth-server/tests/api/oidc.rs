@@ -168,14 +168,26 @@ pub async fn token(
     client: &TestClient,
     form: &[(&str, &str)],
 ) -> (u16, Value) {
-    let resp = app
+    token_via(app, slug, client, None, form).await
+}
+
+/// A token request, through a proxy that forwards for `forwarded_for` when
+/// given: status and body.
+pub async fn token_via(
+    app: &TestApp,
+    slug: &str,
+    client: &TestClient,
+    forwarded_for: Option<&str>,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut request = app
         .client
         .post(app.url(&format!("/t/{slug}/token")))
-        .header("authorization", basic(client))
-        .form(form)
-        .send()
-        .await
-        .expect("sent");
+        .header("authorization", basic(client));
+    if let Some(ip) = forwarded_for {
+        request = request.header("x-forwarded-for", ip);
+    }
+    let resp = request.form(form).send().await.expect("sent");
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
 }

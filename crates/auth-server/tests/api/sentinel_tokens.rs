@@ -17,7 +17,7 @@ use service_kit::db::Engine;
 
 use crate::dashboard_pages::{make_owner, platform_user};
 use crate::helpers::{spawn_app_with, TestApp, PASSWORD};
-use crate::oidc::{acme_code, basic, code_flow, create_client, TestClient, REDIRECT};
+use crate::oidc::{acme_code, code_flow, create_client, token_via, TestClient, REDIRECT};
 use crate::web::Web;
 
 const OWNER: &str = "founder@acme.example";
@@ -62,18 +62,7 @@ async fn scene(engine: Engine, sentinel: &str) -> Scene {
 impl Scene {
     /// A token request from `ip`: status and body.
     async fn token_from(&self, ip: &str, form: &[(&str, &str)]) -> (u16, Value) {
-        let resp = self
-            .app
-            .client
-            .post(self.app.url("/t/acme/token"))
-            .header("authorization", basic(&self.client))
-            .header("x-forwarded-for", ip)
-            .form(form)
-            .send()
-            .await
-            .expect("sent");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        token_via(&self.app, "acme", &self.client, Some(ip), form).await
     }
 
     async fn refresh_from(&self, ip: &str, refresh_token: &str) -> (u16, Value) {
