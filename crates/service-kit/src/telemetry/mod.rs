@@ -2,12 +2,14 @@
 //! shipper), human-readable in development. Filter with `RUST_LOG`. Logs go
 //! to stderr; stdout is left to what commands print for people.
 mod batched_writer;
+mod json_lines;
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 pub use batched_writer::{BatchedGuard, BatchedWriter};
+pub use json_lines::JsonLines;
 
 use crate::config::{Env, RunMode};
 
@@ -41,31 +43,23 @@ pub struct LogGuard {
 /// JSON lines (production) are written in batches by a thread of their own
 /// ([`BatchedWriter`]), so a request neither waits for a write nor wakes a
 /// thread; when the writing falls behind, logging waits rather than dropping
-/// lines.
+/// lines. Each line is written straight from the event by [`JsonLines`].
 pub fn init(format: LogFormat, default_filter: &str) -> LogGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Json => {
-            let layer = || {
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
-            };
             match BatchedWriter::new(std::io::stderr()) {
                 Ok((writer, guard)) => {
-                    let installed = registry.with(layer().with_writer(writer)).try_init();
+                    let installed = registry.with(JsonLines::new(writer)).try_init();
                     LogGuard {
                         _writer: installed.ok().map(|()| guard),
                     }
                 }
                 // No thread for the writer: write each line from its own thread.
                 Err(_) => {
-                    let _ = registry
-                        .with(layer().with_writer(std::io::stderr))
-                        .try_init();
+                    let _ = registry.with(JsonLines::new(std::io::stderr)).try_init();
                     LogGuard { _writer: None }
                 }
             }

@@ -1,0 +1,52 @@
+//! The log of one request: its span (carrying the request id) and the line
+//! that ends it, as `http::request_id` writes them, into a sink that keeps
+//! nothing. Production's [`JsonLines`] layer against `tracing-subscriber`'s
+//! JSON formatter with the current span (what production used before), both
+//! in the same run; `off` is the span and event with no layer writing lines.
+//!
+//! `cargo bench -p service-kit --bench request_log`
+use criterion::{criterion_group, criterion_main, Criterion};
+use service_kit::telemetry::JsonLines;
+use tracing::Dispatch;
+use tracing_subscriber::layer::SubscriberExt;
+
+fn one_request() {
+    let id = "3f0c7c8e-1a2b-4c3d-9e8f-0a1b2c3d4e5f";
+    let span = tracing::info_span!("request", request_id = %id);
+    let _entered = span.enter();
+    let (method, path, status, latency_ms) =
+        ("POST", "/t/connect-people/oauth2/token", 200u16, 1u64);
+    tracing::info!(request_id = %id, method = %method, path = %path, status, latency_ms, "request finished");
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("request_log");
+    let dispatchers = [
+        (
+            "json_lines",
+            Dispatch::new(tracing_subscriber::registry().with(JsonLines::new(std::io::sink))),
+        ),
+        (
+            "fmt_json_current_span",
+            Dispatch::new(
+                tracing_subscriber::registry().with(
+                    tracing_subscriber::fmt::layer()
+                        .json()
+                        .with_current_span(true)
+                        .with_span_list(false)
+                        .with_writer(std::io::sink),
+                ),
+            ),
+        ),
+        ("off", Dispatch::new(tracing_subscriber::registry())),
+    ];
+    for (name, dispatch) in dispatchers {
+        tracing::dispatcher::with_default(&dispatch, || {
+            group.bench_function(name, |b| b.iter(one_request));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
