@@ -3,7 +3,7 @@
 pub use service_kit::http::HttpError;
 use service_kit::{ApiError, Code};
 
-use crate::domain::connection::ConnectionRuleError;
+use crate::domain::connection::{ConnectionRuleError, QueryError};
 use crate::domain::person::IdError;
 use crate::domain::text::TextError;
 use crate::store::StoreError;
@@ -56,4 +56,16 @@ impl From<IdError> for ApiError {
     }
 }
 
-service_kit::through_api_error!(StoreError, ConnectionRuleError, TextError, IdError);
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+service_kit::through_api_error!(
+    StoreError,
+    ConnectionRuleError,
+    TextError,
+    IdError,
+    QueryError
+);

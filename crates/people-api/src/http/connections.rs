@@ -8,16 +8,13 @@ use service_kit::{ApiError, Code};
 
 use super::caller::authorize;
 use super::views::{ConnectionList, ConnectionView};
-use crate::domain::connection::{
-    Connection, ConnectionId, ConnectionQuery, ConnectionRuleError, ConnectionStatus,
-};
+use crate::domain::connection::{Connection, ConnectionId, ConnectionQuery, ConnectionRuleError};
 use crate::domain::person::{Caller, PersonId};
 use crate::domain::scope;
 use crate::error::HttpError;
 use crate::state::AppState;
 use crate::store::{now, StoreError};
 use connectauth_verify::actix::AuthenticatedUser;
-use service_kit::paging::PageSize;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,26 +91,8 @@ pub async fn list_connections(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_READ])?;
-    let query = query.into_inner();
-    let invalid = |detail: &str| ApiError::new(Code::InvalidInput, detail);
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            ConnectionStatus::parse(s)
-                .ok_or_else(|| invalid("status is `pending` or `accepted`"))?,
-        ),
-    };
-    let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(
-            ConnectionId::parse(a).ok_or_else(|| invalid("after is the `next_after` of a page"))?,
-        ),
-    };
-    let query = ConnectionQuery {
-        status,
-        limit: PageSize::parse(query.limit)?,
-        after,
-    };
+    let query =
+        ConnectionQuery::parse(query.status.as_deref(), query.limit, query.after.as_deref())?;
     state.people.ensure(&caller).await?;
     let page = state.connections.list(&caller, &query).await?;
     Ok(HttpResponse::Ok().json(ConnectionList::new(page, &caller.person)))
