@@ -1,0 +1,40 @@
+//! What the People API does, between the handlers and the stores: the
+//! caller's profile and other people's (`profiles.rs`) and connections
+//! (`connections.rs`). Use cases take the caller and domain types and read
+//! the time from the injected clock. Their store handles are private fields,
+//! so `http/` cannot reach a store.
+mod connections;
+mod profiles;
+
+pub use connections::Connections;
+pub use profiles::Profiles;
+
+use crate::domain::connection::ConnectionRuleError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no person of the caller's tenant has this id")]
+    PersonNotFound,
+    #[error("the caller has no connection with this id")]
+    ConnectionNotFound,
+    #[error("a connection between these people already exists")]
+    ConnectionExists,
+    #[error(transparent)]
+    Rule(#[from] ConnectionRuleError),
+    /// The database failed or holds what it should not: nothing the caller can mend.
+    #[error("storage failed")]
+    Store(#[source] StoreError),
+}
+
+/// The store reports what its constraints refused; those are the caller's
+/// doing, the rest is ours.
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::PersonNotFound => Self::PersonNotFound,
+            StoreError::ConnectionExists => Self::ConnectionExists,
+            StoreError::Database(_) | StoreError::Corrupt(_) => Self::Store(e),
+        }
+    }
+}
