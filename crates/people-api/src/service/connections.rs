@@ -99,3 +99,113 @@ impl Connections {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use service_kit::both_engines;
+    use service_kit::clock::ManualClock;
+    use service_kit::db::Engine;
+
+    use super::*;
+    use crate::domain::connection::ConnectionStatus;
+    use crate::service::testing::{caller, migrated};
+
+    fn person(id: &str) -> PersonId {
+        PersonId::parse(id).expect("id")
+    }
+
+    fn all() -> ConnectionQuery {
+        ConnectionQuery::parse(None, None, None).expect("default query")
+    }
+
+    async fn requests_and_answers_are_stamped_by_the_clock(engine: Engine) {
+        let (_db, pool) = migrated(engine).await;
+        let clock = Arc::new(ManualClock::new(1_000));
+        let connections = Connections::new(pool.clone(), clock.clone());
+        let bob = caller("tenant-a", "bob");
+        Profiles::new(pool, clock.clone())
+            .me(&bob)
+            .await
+            .expect("bob");
+
+        // Alice's first call is this request: it makes her too.
+        let alice = caller("tenant-a", "alice");
+        let asked = connections
+            .request(&alice, person("bob"))
+            .await
+            .expect("asked");
+        assert_eq!((asked.created_at, asked.responded_at), (1_000, None));
+        clock.advance(30);
+        let accepted = connections.accept(&bob, asked.id).await.expect("accepted");
+        assert_eq!(accepted.status, ConnectionStatus::Accepted);
+        assert_eq!(accepted.responded_at, Some(1_030));
+        assert_eq!(
+            connections.get(&alice, asked.id).await.expect("hers"),
+            accepted
+        );
+    }
+    both_engines!(
+        stamped_by_the_clock,
+        requests_and_answers_are_stamped_by_the_clock
+    );
+
+    /// A person of another tenant cannot be asked, and the same `sub` in
+    /// another tenant is not a party to this tenant's connections.
+    async fn connections_stay_in_their_tenant(engine: Engine) {
+        let (_db, pool) = migrated(engine).await;
+        let clock = Arc::new(ManualClock::new(1_000));
+        let connections = Connections::new(pool.clone(), clock.clone());
+        let profiles = Profiles::new(pool, clock);
+        let (alice_a, bob_a, bob_b) = (
+            caller("tenant-a", "alice"),
+            caller("tenant-a", "bob"),
+            caller("tenant-b", "bob"),
+        );
+        profiles.me(&bob_b).await.expect("bob of B");
+        assert!(matches!(
+            connections.request(&alice_a, person("bob")).await,
+            Err(ServiceError::PersonNotFound)
+        ));
+        assert!(connections
+            .list(&alice_a, &all())
+            .await
+            .expect("listed")
+            .items
+            .is_empty());
+
+        profiles.me(&bob_a).await.expect("bob of A");
+        let asked = connections
+            .request(&alice_a, person("bob"))
+            .await
+            .expect("asked");
+        assert!(matches!(
+            connections.get(&bob_b, asked.id).await,
+            Err(ServiceError::ConnectionNotFound)
+        ));
+        assert!(matches!(
+            connections.accept(&bob_b, asked.id).await,
+            Err(ServiceError::ConnectionNotFound)
+        ));
+        assert!(matches!(
+            connections.remove(&bob_b, asked.id).await,
+            Err(ServiceError::ConnectionNotFound)
+        ));
+        assert!(connections
+            .list(&bob_b, &all())
+            .await
+            .expect("listed")
+            .items
+            .is_empty());
+        assert_eq!(
+            connections
+                .list(&bob_a, &all())
+                .await
+                .expect("listed")
+                .items,
+            [asked]
+        );
+    }
+    both_engines!(tenant_isolation, connections_stay_in_their_tenant);
+}

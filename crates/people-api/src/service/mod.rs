@@ -38,3 +38,33 @@ impl From<StoreError> for ServiceError {
         }
     }
 }
+
+/// What the use cases' tests share: a fresh database and callers.
+#[cfg(test)]
+mod testing {
+    use service_kit::db::{self, Engine, PoolSettings};
+    use service_kit::testing::TestDb;
+    use sqlx::AnyPool;
+
+    use crate::domain::person::{Caller, PersonId, TenantId};
+
+    /// A fresh, migrated database: keep the `TestDb` as long as the pool.
+    pub async fn migrated(engine: Engine) -> (TestDb, AnyPool) {
+        let test_db = TestDb::new(engine).await;
+        let database = db::connect(&test_db.url, PoolSettings::default())
+            .await
+            .expect("connect");
+        db::migrate(&database, &crate::MIGRATIONS)
+            .await
+            .expect("migrate");
+        (test_db, database.pool)
+    }
+
+    /// Person `person` of tenant `tenant`, as their token says.
+    pub fn caller(tenant: &str, person: &str) -> Caller {
+        Caller {
+            tenant: TenantId::parse(tenant).expect("tenant id"),
+            person: PersonId::parse(person).expect("person id"),
+        }
+    }
+}
