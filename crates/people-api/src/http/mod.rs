@@ -12,7 +12,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 /// `demo_callback`: serve the page of the `connectauth dev` demo client
-/// (development only; its `DemoCallback` is app data then). Each path is one
+/// (development only; its `CallbackPage` is app data then). Each path is one
 /// resource with all its methods: another method answers 405 with `Allow`.
 pub fn configure(cfg: &mut web::ServiceConfig, demo_callback: bool) {
     if demo_callback {

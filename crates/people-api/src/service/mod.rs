@@ -1,12 +1,15 @@
 //! What the People API does, between the handlers and the stores: the
-//! caller's profile and other people's (`profiles.rs`) and connections
-//! (`connections.rs`). Use cases take the caller and domain types and read
+//! caller's profile and other people's (`profiles.rs`), connections
+//! (`connections.rs`), and what the demo callback page offers
+//! (`demo_callback.rs`). Use cases take the caller and domain types and read
 //! the time from the injected clock. Their store handles are private fields,
 //! so `http/` cannot reach a store.
 mod connections;
+mod demo_callback;
 mod profiles;
 
 pub use connections::Connections;
+pub use demo_callback::{DemoCallback, NextStep};
 pub use profiles::Profiles;
 
 use crate::domain::connection::ConnectionRuleError;
