@@ -3,10 +3,10 @@
 pub use service_kit::http::HttpError;
 use service_kit::{ApiError, Code};
 
-use crate::domain::connection::ConnectionRuleError;
+use crate::domain::connection::{ConnectionRuleError, QueryError};
 use crate::domain::person::IdError;
 use crate::domain::text::TextError;
-use crate::store::StoreError;
+use crate::service::ServiceError;
 
 /// A valid token that does not speak for a person (`why` is for the log):
 /// refused like an invalid token, with this API's own challenge.
@@ -20,27 +20,32 @@ pub fn not_a_person(why: &'static str) -> HttpError {
     .into()
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+/// The one table of what the use cases refuse: each error, its code and the
+/// words the client reads.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            StoreError::PersonNotFound => ApiError::new(Code::PersonNotFound, e.to_string()),
-            StoreError::ConnectionExists => ApiError::new(
+            ServiceError::PersonNotFound => {
+                ApiError::new(Code::PersonNotFound, "No person has this id.")
+            }
+            ServiceError::ConnectionNotFound => ApiError::new(
+                Code::ConnectionNotFound,
+                "You have no connection with this id.",
+            ),
+            ServiceError::ConnectionExists => ApiError::new(
                 Code::ConnectionExists,
                 "A connection with this person already exists, or is waiting for an answer.",
             ),
-            StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(e),
+            ServiceError::Rule(rule) => {
+                let code = match rule {
+                    ConnectionRuleError::SelfConnection => Code::SelfConnection,
+                    ConnectionRuleError::NotAddressee => Code::Forbidden,
+                    ConnectionRuleError::NotPending => Code::ConnectionNotPending,
+                };
+                ApiError::new(code, rule.to_string())
+            }
+            ServiceError::Store(store) => ApiError::internal(store),
         }
-    }
-}
-
-impl From<ConnectionRuleError> for ApiError {
-    fn from(e: ConnectionRuleError) -> Self {
-        let code = match e {
-            ConnectionRuleError::SelfConnection => Code::SelfConnection,
-            ConnectionRuleError::NotAddressee => Code::Forbidden,
-            ConnectionRuleError::NotPending => Code::ConnectionNotPending,
-        };
-        ApiError::new(code, e.to_string())
     }
 }
 
@@ -56,4 +61,10 @@ impl From<IdError> for ApiError {
     }
 }
 
-service_kit::through_api_error!(StoreError, ConnectionRuleError, TextError, IdError);
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+service_kit::through_api_error!(ServiceError, TextError, IdError, QueryError);

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod service;
 pub mod startup;
 pub mod state;
 pub mod store;

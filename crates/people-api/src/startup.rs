@@ -6,7 +6,7 @@ use service_kit::http::{self as kit_http, RunningServer};
 pub use service_kit::startup::StartupError;
 
 use crate::config::PeopleConfig;
-use crate::http::callback::DemoCallback;
+use crate::http::callback::CallbackPage;
 use crate::state::AppState;
 use service_kit::bearer;
 
@@ -34,7 +34,7 @@ impl Application {
         let demo = if config.http.mode.is_production() {
             None
         } else {
-            let page = DemoCallback::new(&config.tokens.issuer, &config.http.public_url)
+            let page = CallbackPage::new(&config.tokens.issuer, &config.http.public_url)
                 .map_err(StartupError::setup("the demo callback page"))?;
             Some(web::Data::new(page))
         };

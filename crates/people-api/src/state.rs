@@ -1,21 +1,24 @@
-//! What handlers get through `web::Data<AppState>`. The token checker is
-//! app data of its own (`service_kit::bearer::register`), where the verify
-//! SDK's extractor looks.
+//! What handlers get through `web::Data<AppState>`: the use cases, never a
+//! store. The token checker is app data of its own
+//! (`service_kit::bearer::register`), where the verify SDK's extractor looks.
+use std::sync::Arc;
+
+use service_kit::clock::{SharedClock, SystemClock};
 use service_kit::db::Database;
 
-use crate::store::connections::ConnectionStore;
-use crate::store::people::PeopleStore;
+use crate::service::{Connections, Profiles};
 
 pub struct AppState {
-    pub people: PeopleStore,
-    pub connections: ConnectionStore,
+    pub profiles: Profiles,
+    pub connections: Connections,
 }
 
 impl AppState {
     pub fn new(db: &Database) -> Self {
+        let clock: SharedClock = Arc::new(SystemClock);
         Self {
-            people: PeopleStore::new(db.pool.clone()),
-            connections: ConnectionStore::new(db.pool.clone()),
+            profiles: Profiles::new(db.pool.clone(), clock.clone()),
+            connections: Connections::new(db.pool.clone(), clock),
         }
     }
 }

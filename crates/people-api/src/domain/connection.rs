@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::person::PersonId;
-use service_kit::paging::PageSize;
+use service_kit::paging::{PageSize, PageSizeError};
 
 /// Time-ordered (UUID v7), so ids sort by creation and serve as page cursors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,6 +153,41 @@ pub struct ConnectionQuery {
     pub after: Option<ConnectionId>,
 }
 
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum QueryError {
+    #[error("status is `pending` or `accepted`")]
+    Status,
+    #[error("after is the `next_after` of a page")]
+    After,
+    #[error(transparent)]
+    Limit(#[from] PageSizeError),
+}
+
+impl ConnectionQuery {
+    /// The query as a client writes it: an empty `status` or `after` is the
+    /// same as none (a form left blank, a first page).
+    pub fn parse(
+        status: Option<&str>,
+        limit: Option<u32>,
+        after: Option<&str>,
+    ) -> Result<Self, QueryError> {
+        fn given(text: Option<&str>) -> Option<&str> {
+            text.filter(|t| !t.is_empty())
+        }
+        let status = given(status)
+            .map(|s| ConnectionStatus::parse(s).ok_or(QueryError::Status))
+            .transpose()?;
+        let after = given(after)
+            .map(|a| ConnectionId::parse(a).ok_or(QueryError::After))
+            .transpose()?;
+        Ok(Self {
+            status,
+            limit: PageSize::parse(limit)?,
+            after,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +219,33 @@ mod tests {
         );
         assert_eq!(c.direction_for(&person("a")), Direction::Outgoing);
         assert_eq!(c.other_than(&person("b")), &person("a"));
+    }
+
+    #[test]
+    fn a_list_query_takes_blank_as_absent_and_refuses_the_unknown() {
+        let id = ConnectionId::new();
+        let query = ConnectionQuery::parse(Some("accepted"), Some(5), Some(&id.to_string()))
+            .expect("valid");
+        assert_eq!(query.status, Some(ConnectionStatus::Accepted));
+        assert_eq!(query.limit.get(), 5);
+        assert_eq!(query.after, Some(id));
+        let blank = ConnectionQuery::parse(Some(""), None, Some("")).expect("blank is absent");
+        assert_eq!((blank.status, blank.after), (None, None));
+        assert_eq!(blank.limit, PageSize::parse(None).expect("default"));
+        let refused = |status, limit, after| ConnectionQuery::parse(status, limit, after).err();
+        assert_eq!(
+            refused(Some("blocked"), None, None),
+            Some(QueryError::Status)
+        );
+        assert_eq!(
+            refused(Some("Pending"), None, None),
+            Some(QueryError::Status)
+        );
+        assert_eq!(refused(None, None, Some("nope")), Some(QueryError::After));
+        assert_eq!(
+            refused(None, Some(0), None),
+            Some(QueryError::Limit(PageSizeError))
+        );
     }
 
     #[test]

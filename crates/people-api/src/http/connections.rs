@@ -1,23 +1,20 @@
-//! `/v1/connections`: ask, answer, list and end connections. A person sees
-//! only their own; anyone else's is a 404, as if it did not exist.
+//! `/v1/connections`: ask, answer, list and end connections
+//! (`service::Connections`). A person sees only their own; anyone else's is
+//! a 404, as if it did not exist.
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use service_kit::http::json_object::JsonObject;
-use service_kit::{ApiError, Code};
 
 use super::caller::authorize;
 use super::views::{ConnectionList, ConnectionView};
-use crate::domain::connection::{
-    Connection, ConnectionId, ConnectionQuery, ConnectionRuleError, ConnectionStatus,
-};
-use crate::domain::person::{Caller, PersonId};
+use crate::domain::connection::{ConnectionId, ConnectionQuery};
+use crate::domain::person::PersonId;
 use crate::domain::scope;
 use crate::error::HttpError;
+use crate::service::ServiceError;
 use crate::state::AppState;
-use crate::store::{now, StoreError};
 use connectauth_verify::actix::AuthenticatedUser;
-use service_kit::paging::PageSize;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,30 +30,9 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
-fn not_found() -> ApiError {
-    ApiError::new(
-        Code::ConnectionNotFound,
-        "You have no connection with this id.",
-    )
-}
-
-/// The caller (with `scope`, known to the People API from now on) and the
-/// connection `id`, if they are one of its people.
-async fn own_connection(
-    user: &AuthenticatedUser,
-    state: &AppState,
-    scope: &str,
-    id: &str,
-) -> Result<(Caller, Connection), HttpError> {
-    let caller = authorize(user, &[scope])?;
-    state.people.ensure(&caller).await?;
-    let id = ConnectionId::parse(id).ok_or_else(not_found)?;
-    let connection = state
-        .connections
-        .get_for(&caller, id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok((caller, connection))
+/// The connection id of a path: one nobody's connection can have is none of the caller's.
+fn connection_id(path: &str) -> Result<ConnectionId, ServiceError> {
+    ConnectionId::parse(path).ok_or(ServiceError::ConnectionNotFound)
 }
 
 pub async fn request_connection(
@@ -66,20 +42,7 @@ pub async fn request_connection(
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
     let addressee = PersonId::parse(&body.person_id)?;
-    let connection = Connection::request(caller.person.clone(), addressee, now())?;
-    state.people.ensure(&caller).await?;
-    if state
-        .people
-        .get(&caller.tenant, &connection.addressee)
-        .await?
-        .is_none()
-    {
-        return Err(StoreError::PersonNotFound.into());
-    }
-    state
-        .connections
-        .insert(&caller.tenant, &connection)
-        .await?;
+    let connection = state.connections.request(&caller, addressee).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
@@ -94,27 +57,8 @@ pub async fn list_connections(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_READ])?;
-    let query = query.into_inner();
-    let invalid = |detail: &str| ApiError::new(Code::InvalidInput, detail);
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(
-            ConnectionStatus::parse(s)
-                .ok_or_else(|| invalid("status is `pending` or `accepted`"))?,
-        ),
-    };
-    let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(
-            ConnectionId::parse(a).ok_or_else(|| invalid("after is the `next_after` of a page"))?,
-        ),
-    };
-    let query = ConnectionQuery {
-        status,
-        limit: PageSize::parse(query.limit)?,
-        after,
-    };
-    state.people.ensure(&caller).await?;
+    let query =
+        ConnectionQuery::parse(query.status.as_deref(), query.limit, query.after.as_deref())?;
     let page = state.connections.list(&caller, &query).await?;
     Ok(HttpResponse::Ok().json(ConnectionList::new(page, &caller.person)))
 }
@@ -124,7 +68,8 @@ pub async fn get_connection(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let (caller, connection) = own_connection(&user, &state, scope::CONNECTIONS_READ, &id).await?;
+    let caller = authorize(&user, &[scope::CONNECTIONS_READ])?;
+    let connection = state.connections.get(&caller, connection_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(ConnectionView::new(&connection, &caller.person)))
 }
 
@@ -133,42 +78,36 @@ pub async fn accept_connection(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let (caller, connection) = own_connection(&user, &state, scope::CONNECTIONS_WRITE, &id).await?;
-    connection.check_answerable_by(&caller.person)?;
-    // The update re-checks the state: of two answers at once, one wins.
+    let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
     let accepted = state
         .connections
-        .accept(&caller, connection.id, now())
-        .await?
-        .ok_or(ConnectionRuleError::NotPending)?;
+        .accept(&caller, connection_id(&id)?)
+        .await?;
     Ok(HttpResponse::Ok().json(ConnectionView::new(&accepted, &caller.person)))
 }
 
-/// Declining deletes the request: the requester may ask again later.
 pub async fn decline_connection(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let (caller, connection) = own_connection(&user, &state, scope::CONNECTIONS_WRITE, &id).await?;
-    connection.check_answerable_by(&caller.person)?;
-    if !state.connections.decline(&caller, connection.id).await? {
-        return Err(ConnectionRuleError::NotPending.into());
-    }
+    let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
+    state
+        .connections
+        .decline(&caller, connection_id(&id)?)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Either person ends a connection, or the requester withdraws a request.
 pub async fn delete_connection(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
-    state.people.ensure(&caller).await?;
-    let id = ConnectionId::parse(&id).ok_or_else(not_found)?;
-    if !state.connections.delete(&caller, id).await? {
-        return Err(not_found().into());
-    }
+    state
+        .connections
+        .remove(&caller, connection_id(&id)?)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

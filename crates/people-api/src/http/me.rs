@@ -26,7 +26,7 @@ pub async fn get_me(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::PROFILE_READ])?;
-    let me = state.people.ensure(&caller).await?;
+    let me = state.profiles.me(&caller).await?;
     Ok(HttpResponse::Ok().json(PersonView::from(me)))
 }
 
@@ -41,6 +41,6 @@ pub async fn put_me(
         body.bio.as_deref(),
         body.location.as_deref(),
     )?;
-    let me = state.people.save_profile(&caller, &profile).await?;
+    let me = state.profiles.replace_mine(&caller, &profile).await?;
     Ok(HttpResponse::Ok().json(PersonView::from(me)))
 }

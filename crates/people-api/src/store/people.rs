@@ -2,7 +2,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::{now, StoreError};
+use super::StoreError;
 use crate::domain::person::{Caller, Person, PersonId, Profile, TenantId};
 
 const COLUMNS: &str = "tenant_id, id, display_name, bio, location, created_at, updated_at";
@@ -34,13 +34,12 @@ impl PeopleStore {
         row.as_ref().map(person_from_row).transpose()
     }
 
-    /// The caller's row, made on their first call. Once it exists this is the
-    /// single lookup of [`get`](Self::get): reads never write.
-    pub async fn ensure(&self, caller: &Caller) -> Result<Person, StoreError> {
+    /// The caller's row, made (at `at`) on their first call. Once it exists
+    /// this is the single lookup of [`get`](Self::get): reads never write.
+    pub async fn ensure(&self, caller: &Caller, at: i64) -> Result<Person, StoreError> {
         if let Some(person) = self.get(&caller.tenant, &caller.person).await? {
             return Ok(person);
         }
-        let at = now();
         // Two first calls may race: the loser's insert does nothing, both read the winner's row.
         sqlx::query(
             "INSERT INTO people (tenant_id, id, created_at, updated_at) VALUES ($1, $2, $3, $3) \
@@ -56,11 +55,13 @@ impl PeopleStore {
             .ok_or_else(|| StoreError::Corrupt(format!("person {} vanished", caller.person)))
     }
 
-    /// Replaces the caller's profile, making their row if it is their first call.
+    /// Replaces the caller's profile (updated `at`), making their row if it
+    /// is their first call.
     pub async fn save_profile(
         &self,
         caller: &Caller,
         profile: &Profile,
+        at: i64,
     ) -> Result<Person, StoreError> {
         let row = sqlx::query(&format!(
             "INSERT INTO people (tenant_id, id, display_name, bio, location, created_at, updated_at) \
@@ -74,7 +75,7 @@ impl PeopleStore {
         .bind(profile.display_name().map(str::to_owned))
         .bind(profile.bio().map(str::to_owned))
         .bind(profile.location().map(str::to_owned))
-        .bind(now())
+        .bind(at)
         .fetch_one(&self.pool)
         .await?;
         person_from_row(&row)
