@@ -114,10 +114,7 @@ impl AuthConfig {
     pub fn read(loader: &mut Loader<'_>) -> Self {
         let http = loader.http("AUTH", DEFAULT_PORT);
         let database_url = loader.database_url("AUTH_DATABASE_URL", DEV_DATABASE_URL);
-        let pool = PoolSettings {
-            max_connections: loader.parse("AUTH_DATABASE_MAX_CONNECTIONS", 10),
-            ..PoolSettings::default()
-        };
+        let pool = loader.pool("AUTH");
         let admin_token = loader
             .secret("AUTH_ADMIN_TOKEN")
             .unwrap_or_else(|| Secret::new(""));

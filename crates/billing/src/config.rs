@@ -87,10 +87,7 @@ impl BillingConfig {
     pub fn read(loader: &mut Loader<'_>) -> Self {
         let http = loader.http_with_body_limit("BILLING", DEFAULT_PORT, DEFAULT_BODY_LIMIT);
         let database_url = loader.database_url("BILLING_DATABASE_URL", DEV_DATABASE_URL);
-        let pool = PoolSettings {
-            max_connections: loader.parse("BILLING_DATABASE_MAX_CONNECTIONS", 10),
-            ..PoolSettings::default()
-        };
+        let pool = loader.pool("BILLING");
         // Unset `BILLING_ISSUER`: `{AUTH_PUBLIC_URL}/t/platform`.
         let platform = BearerSettings::read(
             loader,

@@ -94,6 +94,7 @@ fn env_example_documents_every_variable_the_services_read() {
             "PUBLIC_URL",
             "DATABASE_URL",
             "DATABASE_MAX_CONNECTIONS",
+            "DATABASE_PING_IDLE_SECS",
             "BODY_LIMIT",
         ] {
             let key = format!("{prefix}_{suffix}");

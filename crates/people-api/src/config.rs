@@ -24,10 +24,7 @@ impl PeopleConfig {
     pub fn read(loader: &mut Loader<'_>) -> Self {
         let http = loader.http("PEOPLE", DEFAULT_PORT);
         let database_url = loader.database_url("PEOPLE_DATABASE_URL", DEV_DATABASE_URL);
-        let pool = PoolSettings {
-            max_connections: loader.parse("PEOPLE_DATABASE_MAX_CONNECTIONS", 10),
-            ..PoolSettings::default()
-        };
+        let pool = loader.pool("PEOPLE");
         // Unset `PEOPLE_ISSUER`: `{AUTH_PUBLIC_URL}/t/connect-people`.
         let tokens = BearerSettings::read(
             loader,

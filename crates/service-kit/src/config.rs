@@ -7,9 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::time::Duration;
 
 use url::Url;
 
+use crate::db::PoolSettings;
 use crate::secret::{Secret, MIN_SECRET_BYTES};
 
 /// Values shipped in `.env.example`; a production secret equal to one of them
@@ -286,6 +288,28 @@ impl<'a> Loader<'a> {
 
     /// A database URL (`postgres://…` or `sqlite:…`). Required in production;
     /// development falls back to `dev_default`.
+    /// The database pool of a service: `{prefix}_DATABASE_MAX_CONNECTIONS`
+    /// (default 10) and `{prefix}_DATABASE_PING_IDLE_SECS`, how long a
+    /// connection sits unused before it is checked with a round trip on its
+    /// next use (default [`PING_IF_IDLE_FOR`](crate::db::PING_IF_IDLE_FOR);
+    /// 0 checks it at every use).
+    pub fn pool(&mut self, prefix: &str) -> PoolSettings {
+        let defaults = PoolSettings::default();
+        let max_connections = self.parse(
+            &format!("{prefix}_DATABASE_MAX_CONNECTIONS"),
+            defaults.max_connections,
+        );
+        let ping_secs = self.parse(
+            &format!("{prefix}_DATABASE_PING_IDLE_SECS"),
+            defaults.ping_if_idle_for.as_secs(),
+        );
+        PoolSettings {
+            max_connections,
+            ping_if_idle_for: Duration::from_secs(ping_secs),
+            ..defaults
+        }
+    }
+
     pub fn database_url(&mut self, key: &str, dev_default: &str) -> String {
         let value = match self.optional(key).filter(|v| !v.trim().is_empty()) {
             Some(v) => v.trim().to_owned(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -74,13 +74,25 @@ pub struct Database {
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// A pooled connection idle at least this long is pinged before it is
+    /// handed out, and replaced if the database no longer answers on it.
+    pub ping_if_idle_for: Duration,
 }
+
+/// See [`PoolSettings::ping_if_idle_for`]. A connection back in the pool
+/// within this time is handed out as it is: pinging it on every checkout
+/// (sqlx's default) doubled the round trips of a statement, and on SQLite
+/// woke the connection's worker thread once more. A connection that dies
+/// while briefly idle (the database restarted) fails the one statement
+/// that gets it; sqlx then drops it.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(3),
+            ping_if_idle_for: PING_IF_IDLE_FOR,
         }
     }
 }
@@ -95,9 +107,19 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Database, DbEr
         Engine::Sqlite => prepare_sqlite_url(url)?,
         Engine::Postgres => url.to_owned(),
     };
+    let ping_if_idle_for = settings.ping_if_idle_for;
     let options = AnyPoolOptions::new()
         .max_connections(settings.max_connections)
-        .acquire_timeout(settings.acquire_timeout);
+        .acquire_timeout(settings.acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= ping_if_idle_for {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        });
     let options = match engine {
         // WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
         Engine::Sqlite => options.after_connect(|conn, _| {

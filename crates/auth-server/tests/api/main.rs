@@ -28,6 +28,7 @@ mod console_users;
 mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;
+mod db_pool;
 mod deploy_files;
 mod discovery;
 mod enumeration;
