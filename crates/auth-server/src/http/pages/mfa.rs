@@ -79,9 +79,7 @@ pub async fn show_enroll(
     q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, PageError> {
     ctx.resume(q.return_to.as_deref()).await;
-    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     if session.is_multi_factor() {
         return Ok(match ctx.return_to() {
             Some(back) => ctx.redirect_to(back),
@@ -98,9 +96,7 @@ pub async fn submit_enroll_password(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
-    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     match ctx
         .state
         .identity
@@ -133,7 +129,7 @@ pub async fn submit_enroll(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
-    let session = ctx.session().await?.filter(|s| s.is_authenticated());
+    let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
     };

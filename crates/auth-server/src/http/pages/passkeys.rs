@@ -87,10 +87,6 @@ fn json_refusal(ctx: &PageCtx, e: PasskeyError) -> Result<HttpResponse, PageErro
         .body(serde_json::json!({ "error": ctx.text(key) }).to_string()))
 }
 
-async fn signed_in(ctx: &PageCtx) -> Result<Option<ActiveSession>, PageError> {
-    Ok(ctx.session().await?.filter(ActiveSession::is_authenticated))
-}
-
 /// `POST /t/{slug}/passkeys/sign-in/options`: starts a sign-in.
 pub async fn sign_in_options(
     ctx: PageCtx,
@@ -161,9 +157,7 @@ pub struct OfferQuery {
 /// account page).
 pub async fn offer(mut ctx: PageCtx, q: web::Query<OfferQuery>) -> Result<HttpResponse, PageError> {
     let back = ctx.resume(q.return_to.as_deref()).await;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let next = back.unwrap_or_else(|| format!("{}/account", ctx.base()));
     let has_one = !ctx
         .state
@@ -185,7 +179,7 @@ pub async fn register_options(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
+    let Some(session) = ctx.signed_in().await? else {
         return Ok(HttpResponse::Unauthorized()
             .content_type("application/json")
             .body(serde_json::json!({ "error": ctx.text("err_session_expired") }).to_string()));
@@ -234,7 +228,7 @@ pub async fn register(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
-    let session = signed_in(&ctx).await?;
+    let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
     };
@@ -276,9 +270,7 @@ pub async fn rename(
     form: web::Form<NameBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
         .state
@@ -301,9 +293,7 @@ pub async fn delete(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
         .state
@@ -327,9 +317,7 @@ pub async fn remove_password(
     form: web::Form<PasswordBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let done = ctx
         .state
         .identity
