@@ -10,13 +10,11 @@ use super::form_failure;
 use super::return_to::{with_return_to, ReturnQuery};
 use crate::identity::IdentityError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CodeBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     code: String,
-    #[serde(default)]
     password: String,
     return_to: Option<String>,
 }

@@ -18,25 +18,21 @@ use crate::identity::passkeys::PasskeyError;
 use crate::identity::sessions::ActiveSession;
 use crate::identity::IdentityError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct AnswerBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     ceremony: String,
     /// The browser's `PublicKeyCredential`, as JSON (base64url fields).
-    #[serde(default)]
     credential: String,
-    #[serde(default)]
     name: String,
     return_to: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NameBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     name: String,
 }
 
@@ -303,11 +299,10 @@ pub async fn delete(
     account_answer(&ctx, done)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct PasswordBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     password: String,
 }
 
