@@ -1,5 +1,8 @@
 //! What every service's OpenAPI document shares: the schema of the problem
 //! body `crate::problem` renders, and how a document is rendered and served.
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use utoipa::openapi::header::HeaderBuilder;
@@ -159,6 +162,32 @@ pub fn response_ref<'s, R: utoipa::ToResponse<'s>>() -> RefOr<Response> {
 problem_responses! {
     /// The body is not `application/json` (`unsupported-media-type`).
     pub UnsupportedMediaType;
+}
+
+/// The responses of an operation whose JSON body could not be read, for
+/// `#[utoipa::path]`'s `responses(…)`: 400 `B` (the service's malformed
+/// request), 413 `P` (over its body limit), 415 [`UnsupportedMediaType`].
+/// A service names it once with its own two responses:
+///
+/// ```ignore
+/// pub type JsonBody = service_kit::openapi::JsonBody<BadRequest, PayloadTooLarge>;
+/// ```
+pub struct JsonBody<B, P>(PhantomData<(B, P)>);
+
+impl<B, P> utoipa::IntoResponses for JsonBody<B, P>
+where
+    B: utoipa::ToResponse<'static>,
+    P: utoipa::ToResponse<'static>,
+{
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400".to_owned(), response_ref::<B>()),
+            ("413".to_owned(), response_ref::<P>()),
+            ("415".to_owned(), response_ref::<UnsupportedMediaType>()),
+        ]
+        .into_iter()
+        .collect()
+    }
 }
 
 /// A document as served and as committed under `docs/`: pretty JSON ending

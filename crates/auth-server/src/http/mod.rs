@@ -349,21 +349,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
-    /// Every `.rs` file under `dir`, depth first.
-    fn sources(dir: &Path) -> Vec<PathBuf> {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("readable directory") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                found.extend(sources(&path));
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-        found
-    }
+    use service_kit::testing::rust_sources;
 
     /// Handlers parse, call a use case (`crate::manage`, `crate::identity`,
     /// `crate::oauth`, …) and render; only those reach the stores.
@@ -372,7 +360,7 @@ mod tests {
         // Spelt in halves so this file does not name what it looks for.
         let needles = [concat!("crate::", "store"), concat!("store", "::")];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-        let files = sources(&root);
+        let files = rust_sources(&root);
         assert!(
             files.len() > 20,
             "found {} files under {root:?}",
@@ -413,7 +401,7 @@ mod tests {
         ];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
         let mut offenders = Vec::new();
-        for path in sources(&root) {
+        for path in rust_sources(&root) {
             let text: String = std::fs::read_to_string(&path)
                 .expect("readable source")
                 .chars()

@@ -18,6 +18,19 @@ impl Identity {
             .await
     }
 
+    /// [`Identity::record`] of a sign-in refused to a known `user`, `why`
+    /// as its detail.
+    pub(crate) async fn record_login_refused(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        requester: &Requester,
+        why: &str,
+    ) -> Result<(), IdentityError> {
+        self.record(tenant, Some(user), "login", "failure", requester, why)
+            .await
+    }
+
     /// [`Identity::record`] of an attempt on an account (`account`: its
     /// lockout key, stored only as a digest, see [`account_digest`]), so
     /// the sentinel can count attempts per account, existing or not.

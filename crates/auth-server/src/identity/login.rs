@@ -122,15 +122,8 @@ impl Identity {
         if user.email_verified_at.is_none() {
             self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
                 .await?;
-            self.record(
-                tenant,
-                Some(user.id),
-                "login",
-                "failure",
-                requester,
-                "email not verified",
-            )
-            .await?;
+            self.record_login_refused(tenant, user.id, requester, "email not verified")
+                .await?;
             return Err(IdentityError::EmailNotVerified);
         }
         self.sign_in(tenant, &user, "pwd", "pwd", requester, previous_session)

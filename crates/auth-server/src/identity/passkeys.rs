@@ -356,15 +356,8 @@ impl Identity {
             Ok(result) => result,
             Err(WebauthnError::CredentialPossibleCompromise) => {
                 tracing::warn!(tenant = %tenant.slug, "passkey counter went back: possible clone");
-                self.record(
-                    tenant,
-                    Some(user.id),
-                    "login",
-                    "failure",
-                    requester,
-                    "passkey_counter_regression",
-                )
-                .await?;
+                self.record_login_refused(tenant, user.id, requester, "passkey_counter_regression")
+                    .await?;
                 return Err(PasskeyError::PossibleClone);
             }
             Err(e) => {

@@ -344,15 +344,8 @@ impl Identity {
             }
         };
         if user.is_disabled() {
-            self.record(
-                tenant,
-                Some(user.id),
-                "login",
-                "failure",
-                requester,
-                "disabled",
-            )
-            .await?;
+            self.record_login_refused(tenant, user.id, requester, "disabled")
+                .await?;
             return Err(UpstreamError::Disabled);
         }
         if user.email_verified_at.is_none() {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::ManageError;
 use crate::cache::TenantDirectory;
 use crate::domain::branding::Branding;
-use crate::domain::tenant::{NewTenant, Tenant, TenantId, TenantUpdate};
+use crate::domain::tenant::{NewTenant, Tenant, TenantId, TenantSettings, TenantUpdate};
 use crate::keys::keyring::KeyService;
 use crate::store::tenants::TenantStore;
 use service_kit::paging::{Page, PageRequest};
@@ -74,14 +74,7 @@ impl Tenants {
     ) -> Result<Tenant, ManageError> {
         let current = self.store.get(id).await?;
         let settings = branding.applied_to(&current.settings)?;
-        self.update(
-            id,
-            TenantUpdate {
-                settings: Some(settings),
-                ..TenantUpdate::default()
-            },
-        )
-        .await
+        self.replace_settings(id, settings).await
     }
 
     /// Changes the settings by a JSON merge patch (RFC 7396): the keys it
@@ -90,14 +83,20 @@ impl Tenants {
     pub async fn patch_settings(&self, id: TenantId, patch: Value) -> Result<Tenant, ManageError> {
         let current = self.store.get(id).await?;
         let settings = current.settings.merged(patch)?;
-        self.update(
-            id,
-            TenantUpdate {
-                settings: Some(settings),
-                ..TenantUpdate::default()
-            },
-        )
-        .await
+        self.replace_settings(id, settings).await
+    }
+
+    /// The settings as a whole, the rest of the tenant as it is.
+    async fn replace_settings(
+        &self,
+        id: TenantId,
+        settings: TenantSettings,
+    ) -> Result<Tenant, ManageError> {
+        let update = TenantUpdate {
+            settings: Some(settings),
+            ..TenantUpdate::default()
+        };
+        self.update(id, update).await
     }
 
     /// Its pages and endpoints then treat it as unknown; disabling a

@@ -206,17 +206,7 @@ impl ClientStore {
     ) -> Result<Client, ClientStoreError> {
         // Read, then one UPDATE: a read-then-write transaction is refused by
         // SQLite (`SQLITE_BUSY`) when another writer commits in between.
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant.to_string())
-        .bind(id.as_ref())
-        .fetch_optional(&self.pool)
-        .await?;
-        let mut client = row
-            .as_ref()
-            .map(client_from_row)
-            .unwrap_or(Err(ClientStoreError::NotFound))?;
+        let mut client = self.get(tenant, id).await?;
         client.settings = client.settings.updated(client.kind, update)?;
         client.updated_at = now;
         let s = &client.settings;
@@ -267,7 +257,6 @@ impl ClientStore {
         Err(ClientStoreError::Contended)
     }
 
-    /// Disables the client; disabling a disabled client keeps the first date.
     /// Enables the client again (its revoked grants stay revoked).
     pub async fn enable(
         &self,
@@ -275,35 +264,38 @@ impl ClientStore {
         id: &ClientId,
         now: i64,
     ) -> Result<Client, ClientStoreError> {
-        let done = sqlx::query(
-            "UPDATE clients SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now)
-        .bind(tenant.to_string())
-        .bind(id.as_ref())
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(ClientStoreError::NotFound);
-        }
-        self.get(tenant, id).await
+        let sql =
+            "UPDATE clients SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3";
+        self.stamp(sql, tenant, id, now).await
     }
 
+    /// Disables the client; disabling a disabled client keeps the first date.
     pub async fn disable(
         &self,
         tenant: TenantId,
         id: &ClientId,
         now: i64,
     ) -> Result<Client, ClientStoreError> {
-        let done = sqlx::query(
-            "UPDATE clients SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now)
-        .bind(tenant.to_string())
-        .bind(id.as_ref())
-        .execute(&self.pool)
-        .await?;
+        let sql = "UPDATE clients SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
+                   WHERE tenant_id = $2 AND id = $3";
+        self.stamp(sql, tenant, id, now).await
+    }
+
+    /// Runs `sql` (`$1` now, `$2` tenant, `$3` client) and reads the client
+    /// back; `NotFound` when it is not the tenant's.
+    async fn stamp(
+        &self,
+        sql: &str,
+        tenant: TenantId,
+        id: &ClientId,
+        now: i64,
+    ) -> Result<Client, ClientStoreError> {
+        let done = sqlx::query(sql)
+            .bind(now)
+            .bind(tenant.to_string())
+            .bind(id.as_ref())
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(ClientStoreError::NotFound);
         }

@@ -1,7 +1,9 @@
 //! Upstream identity providers of each tenant, and the links from a
 //! provider's accounts (provider, subject) to the tenant's users.
+use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
 
 use super::{is_unique_violation, parse_id, StoreError};
 use crate::domain::display_name::DisplayName;
@@ -56,8 +58,41 @@ fn columns_of(s: &ProviderSettings) -> SettingsColumns<'_> {
     }
 }
 
+/// Binds what an insert and an update of a provider both write, as the
+/// next eighteen parameters: slug, display name, issuer, client id, sealed
+/// secret (`None`: the one stored stays), scopes, enabled, `now` (updated
+/// at), then the OAuth 2.0 columns from `token_auth` to `trust_email`, and
+/// `keep_tokens`.
+fn bind_draft<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    draft: &'q ProviderDraft,
+    c: &SettingsColumns<'q>,
+    client_secret_sealed: Option<&'q str>,
+    now: i64,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
+        .bind(draft.slug.as_ref())
+        .bind(draft.display_name.as_ref())
+        .bind(c.issuer)
+        .bind(&draft.client_id)
+        .bind(client_secret_sealed)
+        .bind(&draft.settings.scopes)
+        .bind(i64::from(draft.enabled))
+        .bind(now)
+        .bind(c.token_auth)
+        .bind(c.authorization_url)
+        .bind(c.token_url)
+        .bind(c.userinfo_url)
+        .bind(c.subject_field)
+        .bind(c.email_field)
+        .bind(c.email_verified_field)
+        .bind(c.name_field)
+        .bind(c.trust_email)
+        .bind(i64::from(draft.keep_tokens))
+}
+
 /// A user's account at one provider, as the account page lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LinkedIdentity {
     pub provider_id: String,
     pub provider_slug: String,
@@ -69,6 +104,7 @@ pub struct LinkedIdentity {
 
 /// Tokens kept from a user's last sign-in through one provider, sealed.
 /// `Debug` shows no token.
+#[derive(sqlx::FromRow)]
 pub struct KeptTokens {
     pub provider_id: String,
     pub provider_slug: String,
@@ -107,35 +143,18 @@ impl UpstreamStore {
         now: i64,
     ) -> Result<UpstreamProvider, StoreError> {
         let c = columns_of(&draft.settings);
-        sqlx::query(&format!(
-            "INSERT INTO upstream_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-        ))
-        .bind(id)
-        .bind(tenant.to_string())
-        .bind(draft.slug.as_ref())
-        .bind(draft.display_name.as_ref())
-        .bind(c.kind)
-        .bind(c.issuer)
-        .bind(&draft.client_id)
-        .bind(client_secret_sealed)
-        .bind(&draft.settings.scopes)
-        .bind(i64::from(draft.enabled))
-        .bind(now)
-        .bind(c.preset)
-        .bind(c.token_auth)
-        .bind(c.authorization_url)
-        .bind(c.token_url)
-        .bind(c.userinfo_url)
-        .bind(c.subject_field)
-        .bind(c.email_field)
-        .bind(c.email_verified_field)
-        .bind(c.name_field)
-        .bind(c.trust_email)
-        .bind(i64::from(draft.keep_tokens))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
+        // $3 to $20 are what `bind_draft` binds, kind and preset come last.
+        let sql = format!(
+            "INSERT INTO upstream_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $21, $5, $6, $7, \
+             $8, $9, $10, $10, $22, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        );
+        let insert = sqlx::query(&sql).bind(id).bind(tenant.to_string());
+        bind_draft(insert, draft, &c, Some(client_secret_sealed), now)
+            .bind(c.kind)
+            .bind(c.preset)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
         self.get(tenant, id).await
     }
 
@@ -150,38 +169,21 @@ impl UpstreamStore {
         now: i64,
     ) -> Result<UpstreamProvider, StoreError> {
         let c = columns_of(&draft.settings);
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE upstream_providers SET slug = $1, display_name = $2, issuer = $3, client_id = $4, \
              client_secret_sealed = COALESCE($5, client_secret_sealed), scopes = $6, enabled = $7, \
              updated_at = $8, token_auth = $9, authorization_url = $10, token_url = $11, \
              userinfo_url = $12, subject_field = $13, email_field = $14, email_verified_field = $15, \
              name_field = $16, trust_email = $17, keep_tokens = $18 \
              WHERE tenant_id = $19 AND id = $20 AND kind = $21",
-        )
-        .bind(draft.slug.as_ref())
-        .bind(draft.display_name.as_ref())
-        .bind(c.issuer)
-        .bind(&draft.client_id)
-        .bind(client_secret_sealed)
-        .bind(&draft.settings.scopes)
-        .bind(i64::from(draft.enabled))
-        .bind(now)
-        .bind(c.token_auth)
-        .bind(c.authorization_url)
-        .bind(c.token_url)
-        .bind(c.userinfo_url)
-        .bind(c.subject_field)
-        .bind(c.email_field)
-        .bind(c.email_verified_field)
-        .bind(c.name_field)
-        .bind(c.trust_email)
-        .bind(i64::from(draft.keep_tokens))
-        .bind(tenant.to_string())
-        .bind(id)
-        .bind(c.kind)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
+        );
+        let done = bind_draft(update, draft, &c, client_secret_sealed, now)
+            .bind(tenant.to_string())
+            .bind(id)
+            .bind(c.kind)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::ProviderNotFound);
         }
@@ -351,8 +353,9 @@ impl UpstreamStore {
         tenant: TenantId,
         user: UserId,
     ) -> Result<Vec<KeptTokens>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT i.provider_id, p.slug, i.subject, i.tokens_sealed, i.tokens_at \
+        Ok(sqlx::query_as(
+            "SELECT i.provider_id, p.slug AS provider_slug, i.subject, i.tokens_sealed AS sealed, \
+             i.tokens_at AS obtained_at \
              FROM upstream_identities i JOIN upstream_providers p ON p.id = i.provider_id \
              WHERE i.tenant_id = $1 AND i.user_id = $2 AND p.keep_tokens = 1 \
              AND i.tokens_sealed IS NOT NULL ORDER BY p.slug",
@@ -360,18 +363,7 @@ impl UpstreamStore {
         .bind(tenant.to_string())
         .bind(user.to_string())
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(KeptTokens {
-                    provider_id: r.try_get("provider_id")?,
-                    provider_slug: r.try_get("slug")?,
-                    subject: r.try_get("subject")?,
-                    sealed: r.try_get("tokens_sealed")?,
-                    obtained_at: r.try_get("tokens_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// The user's linked accounts, oldest first.
@@ -380,27 +372,16 @@ impl UpstreamStore {
         tenant: TenantId,
         user: UserId,
     ) -> Result<Vec<LinkedIdentity>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT i.provider_id, p.slug, p.display_name, i.email, i.created_at, i.last_login_at \
+        Ok(sqlx::query_as(
+            "SELECT i.provider_id, p.slug AS provider_slug, p.display_name AS provider_name, \
+             i.email, i.created_at, i.last_login_at \
              FROM upstream_identities i JOIN upstream_providers p ON p.id = i.provider_id \
              WHERE i.tenant_id = $1 AND i.user_id = $2 ORDER BY i.created_at, p.slug",
         )
         .bind(tenant.to_string())
         .bind(user.to_string())
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LinkedIdentity {
-                    provider_id: r.try_get("provider_id")?,
-                    provider_slug: r.try_get("slug")?,
-                    provider_name: r.try_get("display_name")?,
-                    email: r.try_get("email")?,
-                    created_at: r.try_get("created_at")?,
-                    last_login_at: r.try_get("last_login_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Removes the user's link to the provider; false when there was none.

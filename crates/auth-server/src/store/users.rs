@@ -171,9 +171,7 @@ impl UserStore {
             tenant,
             id,
         )
-        .await?;
-        super::local_changes::user_changed();
-        Ok(())
+        .await
     }
 
     /// The account signs in without a password from now on (passkeys,
@@ -191,9 +189,7 @@ impl UserStore {
             tenant,
             id,
         )
-        .await?;
-        super::local_changes::user_changed();
-        Ok(())
+        .await
     }
 
     pub async fn mark_email_verified(
@@ -202,7 +198,7 @@ impl UserStore {
         id: UserId,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.stamp(
+        self.stamp_user_change(
             "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 \
              WHERE tenant_id = $2 AND id = $3",
             now,
@@ -210,7 +206,6 @@ impl UserStore {
             id,
         )
         .await?;
-        super::local_changes::user_changed();
         Ok(())
     }
 
@@ -226,7 +221,8 @@ impl UserStore {
             tenant,
             id,
         )
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Turns the user's second factor off: the TOTP seed (confirmed or
@@ -297,7 +293,8 @@ impl UserStore {
             tenant,
             id,
         )
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Accepts TOTP time step `step` once: true only if it is later than any
@@ -321,23 +318,42 @@ impl UserStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Runs `sql`, whose parameters are `$1` now, `$2` tenant, `$3` user.
+    /// Runs `sql`, whose parameters are `$1` now, `$2` tenant, `$3` user;
+    /// how many rows it changed.
     async fn stamp(
         &self,
         sql: &str,
         now: i64,
         tenant: TenantId,
         id: UserId,
-    ) -> Result<(), StoreError> {
-        sqlx::query(sql)
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql)
             .bind(now)
             .bind(tenant.to_string())
             .bind(id.to_string())
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(done.rows_affected())
     }
 
+    /// [`Self::stamp`] for a change userinfo shows or a disabling: this
+    /// process's user-change count moves (see `local_changes`), even when
+    /// no row changed.
+    async fn stamp_user_change(
+        &self,
+        sql: &str,
+        now: i64,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<u64, StoreError> {
+        let changed = self.stamp(sql, now, tenant, id).await?;
+        super::local_changes::user_changed();
+        Ok(changed)
+    }
+
+    /// Sets the column `sql` names to `value` (`$1`; `$2` now, `$3`
+    /// tenant, `$4` user): `UserNotFound` when the user is not the
+    /// tenant's; else this process's user-change count moves.
     async fn update(
         &self,
         sql: &str,
@@ -353,9 +369,8 @@ impl UserStore {
             .bind(id.to_string())
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::UserNotFound);
-        }
+        found(done.rows_affected())?;
+        super::local_changes::user_changed();
         Ok(())
     }
 
@@ -411,36 +426,29 @@ impl UserStore {
 
     /// Enables the user again: they may log in (nothing ended is restored).
     pub async fn enable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now)
-        .bind(tenant.to_string())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await?;
-        super::local_changes::user_changed();
-        if done.rows_affected() == 0 {
-            return Err(StoreError::UserNotFound);
-        }
-        Ok(())
+        let changed = self
+            .stamp_user_change(
+                "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+                now,
+                tenant,
+                id,
+            )
+            .await?;
+        found(changed)
     }
 
     /// Disables the user (keeps the first date when already disabled).
     pub async fn disable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now)
-        .bind(tenant.to_string())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await?;
-        super::local_changes::user_changed();
-        if done.rows_affected() == 0 {
-            return Err(StoreError::UserNotFound);
-        }
-        Ok(())
+        let changed = self
+            .stamp_user_change(
+                "UPDATE users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
+                 WHERE tenant_id = $2 AND id = $3",
+                now,
+                tenant,
+                id,
+            )
+            .await?;
+        found(changed)
     }
 
     pub async fn count(&self, tenant: TenantId) -> Result<i64, StoreError> {
@@ -450,6 +458,14 @@ impl UserStore {
             .await?;
         Ok(row.try_get("n")?)
     }
+}
+
+/// `UserNotFound` when a write on one user changed no row.
+fn found(changed: u64) -> Result<(), StoreError> {
+    if changed == 0 {
+        return Err(StoreError::UserNotFound);
+    }
+    Ok(())
 }
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {

@@ -107,6 +107,9 @@ impl Modify for SecuritySchemes {
 
 pub use service_kit::openapi::UnsupportedMediaType;
 
+/// A JSON request body that could not be read.
+pub type JsonBody = service_kit::openapi::JsonBody<BadRequest, PayloadTooLarge>;
+
 service_kit::problem_responses! {
     /// The request is malformed: invalid JSON, a query string that does not
     /// parse, an unknown field (`bad-request`).
@@ -155,9 +158,6 @@ service_kit::response_set! {
     /// An operation on one tenant: no valid token, a token without the scope
     /// or for another tenant, a tenant id that is not a UUID.
     pub Scoped { 401: Unauthorized, 403: Forbidden, 422: InvalidInput }
-
-    /// A JSON request body that could not be read.
-    pub JsonBody { 400: BadRequest, 413: PayloadTooLarge, 415: UnsupportedMediaType }
 
     /// A call to Stripe: billing without a Stripe key, or Stripe refusing,
     /// failing or unreachable.

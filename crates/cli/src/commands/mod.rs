@@ -15,21 +15,9 @@ pub mod upstream;
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
-    /// Every `.rs` file under `dir`, depth first.
-    fn sources(dir: &Path) -> Vec<PathBuf> {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("readable directory") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                found.extend(sources(&path));
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-        found
-    }
+    use service_kit::testing::rust_sources;
 
     /// Files allowed to name a store, each with the reason it cannot go
     /// through a use case yet. Empty is the goal.
@@ -48,7 +36,7 @@ mod tests {
             concat!("store", "::"),
         ];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let files = sources(&root);
+        let files = rust_sources(&root);
         assert!(
             files.len() > 10,
             "found {} files under {root:?}",

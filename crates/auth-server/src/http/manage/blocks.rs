@@ -1,12 +1,13 @@
 //! `/manage/v1/tenants/{id}/blocks`: the addresses the sentinel (or an
 //! operator) blocked on a tenant, and lifting one (docs/sentinel.md).
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::Serialize;
 use service_kit::ApiError;
 use utoipa::ToSchema;
 
 use super::openapi::Read;
-use super::paths::TenantPath;
+use super::paths::{BlockPath, TenantPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
 use crate::http::extract::ManageCaller;
@@ -52,10 +53,10 @@ pub async fn list_blocks(
     caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath { tenant }: TenantPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<BlockList>, ApiError> {
     caller.may(tenant.id, ManageScope::Read)?;
     let items = state.manage.blocks.list(tenant.id).await?;
-    Ok(HttpResponse::Ok().json(BlockList {
+    Ok(Json(BlockList {
         items: items
             .into_iter()
             .map(|b| BlockView {
@@ -78,7 +79,7 @@ pub async fn list_blocks(
     delete,
     path = "/manage/v1/tenants/{id}/blocks/{block_id}",
     tag = "blocks",
-    params(TenantPath, ("block_id" = String, Path, description = "The block's id.")),
+    params(TenantPath, BlockPath),
     responses(
         (status = 204, description = "The block is lifted."),
         Read,
@@ -87,14 +88,13 @@ pub async fn list_blocks(
 pub async fn delete_block(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath { tenant }: TenantPath,
-    path: web::Path<(String, String)>,
+    BlockPath { tenant, block_id }: BlockPath,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant.id, ManageScope::Write)?;
+    caller.may(tenant, ManageScope::Write)?;
     state
         .manage
         .blocks
-        .unblock(tenant.id, &path.1, &caller.actor())
+        .unblock(tenant, &block_id, &caller.actor())
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

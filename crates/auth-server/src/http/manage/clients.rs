@@ -2,7 +2,8 @@
 //! secret leaves the server only in the answer that created it (creation or
 //! rotation), with `Cache-Control: no-store`.
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
@@ -22,7 +23,6 @@ use crate::domain::client::{
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
-use crate::domain::tenant::Tenant;
 use crate::http::extract::ManageCaller;
 use crate::state::AppState;
 
@@ -229,39 +229,25 @@ impl CreateClientBody {
             None => ClientKind::Confidential,
         };
         let name = DisplayName::parse_exact(&self.name)?;
-        let given = ClientUpdate {
+        // The same fields as an update that gives every list.
+        let given = UpdateClientBody {
             name: None,
-            redirect_uris: Some(parse_uris("redirect_uris", &self.redirect_uris)?),
-            post_logout_redirect_uris: Some(parse_uris(
-                "post_logout_redirect_uris",
-                &self.post_logout_redirect_uris,
-            )?),
-            grant_types: self
-                .grant_types
-                .map(|g| parse_grants("grant_types", &g))
-                .transpose()?,
-            scopes: self.scopes.map(ScopeSet::from_tokens).transpose()?,
-            cors_origins: Some(parse_origins("cors_origins", &self.cors_origins)?),
+            redirect_uris: Some(self.redirect_uris),
+            post_logout_redirect_uris: Some(self.post_logout_redirect_uris),
+            grant_types: self.grant_types,
+            scopes: self.scopes,
+            cors_origins: Some(self.cors_origins),
             access_token_lifetime_secs: self.access_token_lifetime_secs,
             refresh_token_lifetime_secs: self.refresh_token_lifetime_secs,
             refresh_token_idle_secs: self.refresh_token_idle_secs,
-            refresh_reuse_interval: self
-                .refresh_token_reuse_interval_secs
-                .map(RefreshReuseInterval::parse)
-                .transpose()?,
-            id_token_alg: self
-                .id_token_alg
-                .as_deref()
-                .map(parse_id_token_alg)
-                .transpose()?,
+            refresh_token_reuse_interval_secs: self.refresh_token_reuse_interval_secs,
+            id_token_alg: self.id_token_alg,
             first_party: Some(self.first_party),
-            allowed_resources: Some(parse_resources(
-                "allowed_resources",
-                &self.allowed_resources,
-            )?),
+            allowed_resources: Some(self.allowed_resources),
             require_pkce: self.require_pkce,
-            privileges: Some(parse_privileges("privileges", &self.privileges)?),
-        };
+            privileges: Some(self.privileges),
+        }
+        .parse()?;
         let draft = ClientDraft::requested(name, given)?;
         Ok((kind, ClientSettings::new(kind, draft)?))
     }
@@ -352,18 +338,20 @@ fn with_secret(
 pub async fn create_client(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     body: JsonObject<CreateClientBody>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Write)?;
+    caller.may(tenant.id, ManageScope::Write)?;
     let (kind, settings) = body.into_inner().parse()?;
-    let (client, secret) = state.manage.clients.create(tenant, kind, settings).await?;
+    let (client, secret) = state
+        .manage
+        .clients
+        .create(tenant.id, kind, settings)
+        .await?;
     let mut resp = HttpResponse::Created();
     resp.insert_header((
         header::LOCATION,
-        format!("/manage/v1/tenants/{tenant}/clients/{}", client.id),
+        format!("/manage/v1/tenants/{}/clients/{}", tenant.id, client.id),
     ));
     Ok(with_secret(resp, &client, secret))
 }
@@ -382,14 +370,12 @@ pub async fn create_client(
 pub async fn list_clients(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Read)?;
-    let page = state.manage.clients.list(tenant, &query.page()?).await?;
-    Ok(HttpResponse::Ok().json(ClientList {
+) -> Result<Json<ClientList>, ApiError> {
+    caller.may(tenant.id, ManageScope::Read)?;
+    let page = state.manage.clients.list(tenant.id, &query.page()?).await?;
+    Ok(Json(ClientList {
         items: page.items.iter().map(ClientView::from).collect(),
         next_after: page.next_after,
     }))
@@ -410,10 +396,10 @@ pub async fn get_client(
     caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<ClientView>, ApiError> {
     caller.may(tenant, ManageScope::Read)?;
     let client = state.manage.clients.get(tenant, &client_id).await?;
-    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+    Ok(Json(ClientView::from(&client)))
 }
 
 /// Update a client
@@ -435,7 +421,7 @@ pub async fn update_client(
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
     body: JsonObject<UpdateClientBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<ClientView>, ApiError> {
     caller.may(tenant, ManageScope::Write)?;
     let update = body.into_inner().parse()?;
     let client = state
@@ -443,7 +429,7 @@ pub async fn update_client(
         .clients
         .update(tenant, &client_id, update)
         .await?;
-    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+    Ok(Json(ClientView::from(&client)))
 }
 
 /// Rotate a client's secret
@@ -501,10 +487,10 @@ pub async fn disable_client(
     caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<ClientView>, ApiError> {
     caller.may(tenant, ManageScope::Write)?;
     let client = state.manage.clients.disable(tenant, &client_id).await?;
-    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+    Ok(Json(ClientView::from(&client)))
 }
 
 /// Enable a client
@@ -526,8 +512,8 @@ pub async fn enable_client(
     caller: ManageCaller,
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<ClientView>, ApiError> {
     caller.may(tenant, ManageScope::Write)?;
     let client = state.manage.clients.enable(tenant, &client_id).await?;
-    Ok(HttpResponse::Ok().json(ClientView::from(&client)))
+    Ok(Json(ClientView::from(&client)))
 }

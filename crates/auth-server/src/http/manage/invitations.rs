@@ -3,7 +3,8 @@
 //! (a week) lets the person with that address (a `platform` user, who
 //! signs up first if need be) join with the role invited. Open to the
 //! operator and to the tenant's API credentials with `manage:team`.
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
@@ -140,7 +141,7 @@ pub async fn list_invitations(
     caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath { tenant }: TenantPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<InvitationList>, ApiError> {
     caller.may(tenant.id, ManageScope::Team)?;
     let items = state
         .invitations
@@ -149,7 +150,7 @@ pub async fn list_invitations(
         .into_iter()
         .map(InvitationView::from)
         .collect();
-    Ok(HttpResponse::Ok().json(InvitationList { items }))
+    Ok(Json(InvitationList { items }))
 }
 
 /// Withdraw an invitation

@@ -1,7 +1,8 @@
 //! `/manage/v1/tenants/{id}/keys`: a tenant's signing keys, as the console
 //! shows them: the list with states and dates, a rotation now, and the
 //! emergency revocation of one key.
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
@@ -9,11 +10,10 @@ use service_kit::ApiError;
 use utoipa::ToSchema;
 
 use super::openapi::{Invalid, JsonBody, Read};
-use super::paths::TenantPath;
+use super::paths::{KeyPath, TenantPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
 use crate::domain::signing_alg::SigningAlg;
-use crate::domain::tenant::Tenant;
 use crate::http::extract::ManageCaller;
 use crate::keys::keyring::KeyInfo;
 use crate::state::AppState;
@@ -109,13 +109,11 @@ pub struct RotatedKeys {
 pub async fn list_keys(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Read)?;
-    let keys = state.manage.keys.list(tenant).await?;
-    Ok(HttpResponse::Ok().json(KeyList {
+    TenantPath { tenant }: TenantPath,
+) -> Result<Json<KeyList>, ApiError> {
+    caller.may(tenant.id, ManageScope::Read)?;
+    let keys = state.manage.keys.list(tenant.id).await?;
+    Ok(Json(KeyList {
         items: keys.into_iter().map(KeyView::from).collect(),
     }))
 }
@@ -143,14 +141,12 @@ pub async fn list_keys(
 pub async fn rotate_keys(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     body: JsonObject<RotateBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Write)?;
-    let done = state.manage.keys.rotate(tenant, body.alg.into()).await?;
-    Ok(HttpResponse::Ok().json(RotatedKeys {
+) -> Result<Json<RotatedKeys>, ApiError> {
+    caller.may(tenant.id, ManageScope::Write)?;
+    let done = state.manage.keys.rotate(tenant.id, body.alg.into()).await?;
+    Ok(Json(RotatedKeys {
         retired: done.retired,
         active: done.active,
         next: done.next,
@@ -166,7 +162,7 @@ pub async fn rotate_keys(
     post,
     path = "/manage/v1/tenants/{id}/keys/{kid}/revoke",
     tag = "keys",
-    params(TenantPath, ("kid" = String, Path, description = "The key id (`kid`).")),
+    params(TenantPath, KeyPath),
     responses(
         (status = 204, description = "The key is revoked."),
         Read,
@@ -175,13 +171,9 @@ pub async fn rotate_keys(
 pub async fn revoke_key(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
-    path: web::Path<(String, String)>,
+    KeyPath { tenant, kid }: KeyPath,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(tenant, ManageScope::Write)?;
-    let (_, kid) = path.into_inner();
     state.manage.keys.revoke(tenant, &kid).await?;
     Ok(HttpResponse::NoContent().finish())
 }

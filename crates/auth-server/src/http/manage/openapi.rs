@@ -134,6 +134,9 @@ impl Modify for OperatorToken {
 
 pub use service_kit::openapi::UnsupportedMediaType;
 
+/// A JSON request body that could not be read.
+pub type JsonBody = service_kit::openapi::JsonBody<BadRequest, PayloadTooLarge>;
+
 service_kit::problem_responses! {
     /// The request is malformed: invalid JSON, a query string or a field that
     /// does not parse, an unknown field (`bad-request`).
@@ -168,9 +171,6 @@ service_kit::response_set! {
     /// An operation on a resource named in the path: no valid bearer token, a
     /// credential that may not do it, or no such tenant, user or client.
     pub Read { 401: Unauthorized, 403: Forbidden, 404: NotFound }
-
-    /// A JSON request body that could not be read.
-    pub JsonBody { 400: BadRequest, 413: PayloadTooLarge, 415: UnsupportedMediaType }
 
     /// A query string or a body field that does not parse or breaks a rule.
     pub Invalid { 400: BadRequest, 422: InvalidInput }

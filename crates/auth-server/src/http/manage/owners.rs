@@ -6,7 +6,8 @@
 //! operator adds members; listing, role changes and removals are also open
 //! to the tenant's API credentials with `manage:team`, which invite new
 //! members by email (`invitations.rs`).
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
@@ -19,7 +20,6 @@ use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
 use crate::domain::owner::Owner;
 use crate::domain::team::Role;
-use crate::domain::tenant::Tenant;
 use crate::http::extract::ManageCaller;
 use crate::state::AppState;
 
@@ -126,16 +126,14 @@ impl From<Owner> for OwnerView {
 pub async fn add_owner(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     body: JsonObject<AddOwnerBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.operator_only()?;
     let role = body.role.map_or(Role::Owner, Role::from);
-    let (owner, added) = state.owners.add(tenant, &body.email, role).await?;
+    let (owner, added) = state.owners.add(tenant.id, &body.email, role).await?;
     if added {
-        tracing::info!(tenant_id = %tenant, user_id = %owner.user_id, "tenant owner added");
+        tracing::info!(tenant_id = %tenant.id, user_id = %owner.user_id, "tenant owner added");
     }
     let view = OwnerView::from(owner);
     Ok(if added {
@@ -159,13 +157,11 @@ pub async fn add_owner(
 pub async fn list_owners(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Team)?;
-    let owners = state.owners.list(tenant).await?;
-    Ok(HttpResponse::Ok().json(OwnerList {
+    TenantPath { tenant }: TenantPath,
+) -> Result<Json<OwnerList>, ApiError> {
+    caller.may(tenant.id, ManageScope::Team)?;
+    let owners = state.owners.list(tenant.id).await?;
+    Ok(Json(OwnerList {
         items: owners.into_iter().map(OwnerView::from).collect(),
     }))
 }
@@ -219,11 +215,11 @@ pub async fn set_owner_role(
     state: web::Data<AppState>,
     OwnerPath { tenant, user_id }: OwnerPath,
     body: JsonObject<SetRoleBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<OwnerView>, ApiError> {
     caller.may(tenant, ManageScope::Team)?;
     let member = state
         .owners
         .set_role(tenant, user_id, body.role.into())
         .await?;
-    Ok(HttpResponse::Ok().json(OwnerView::from(member)))
+    Ok(Json(OwnerView::from(member)))
 }

@@ -1,6 +1,6 @@
 //! The ids of the management API's paths, as the handlers take them:
-//! `{id}` of every `/tenants/{id}…` path, then `{client_id}` or `{user_id}`.
-//! Extracting one checks that the tenant exists (`tenant-not-found`); an id
+//! `{id}` of every `/tenants/{id}…` path, then `{client_id}`, `{user_id}` or
+//! the id of another of the tenant's resources. Extracting one checks that the tenant exists (`tenant-not-found`); an id
 //! of the wrong shape is simply one that does not exist (404). The tenant
 //! read for that check is kept, so a handler does not read it again.
 use actix_web::dev::Payload;
@@ -77,16 +77,63 @@ pub struct InvitationPath {
     pub email: String,
 }
 
+/// The path of `/tenants/{id}/keys/{kid}…`; the OpenAPI document takes
+/// `{id}` from [`TenantPath`] and `{kid}` from here.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct KeyPath {
+    #[param(ignore)]
+    pub tenant: TenantId,
+    /// The key id (`kid`).
+    pub kid: String,
+}
+
+/// The path of `/tenants/{id}/upstream-providers/{provider_id}`; the
+/// OpenAPI document takes `{id}` from [`TenantPath`] and `{provider_id}`
+/// from here.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ProviderPath {
+    #[param(ignore)]
+    pub tenant: Tenant,
+    /// The provider's id.
+    pub provider_id: String,
+}
+
+/// The path of `/tenants/{id}/blocks/{block_id}`; the OpenAPI document
+/// takes `{id}` from [`TenantPath`] and `{block_id}` from here.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct BlockPath {
+    #[param(ignore)]
+    pub tenant: TenantId,
+    /// The block's id.
+    pub block_id: String,
+}
+
 fn segment<'r>(req: &'r HttpRequest, name: &str) -> &'r str {
     req.match_info().get(name).unwrap_or_default()
 }
 
-/// The path's tenant, which must exist, joined with what else the path
-/// holds (parsed before, reported after the tenant).
-fn with_tenant<T: 'static>(
+/// The id after the tenant's (`{kid}`, `{provider_id}`, `{block_id}`),
+/// fully percent-decoded (`%2F` too) as `web::Path` decodes it: an id the
+/// store looks up as given.
+fn item_id(req: &HttpRequest) -> Result<String, ApiError> {
+    req.match_info()
+        .load::<(String, String)>()
+        .map(|(_, id)| id)
+        .map_err(|_| ApiError::new(Code::NotFound, "no such path"))
+}
+
+type Extracted<T> = LocalBoxFuture<'static, Result<T, ApiError>>;
+
+/// The path's tenant, which must exist, joined by `make` with what else the
+/// path holds (parsed before, reported after the tenant).
+fn with_tenant<R: 'static, P: 'static>(
     req: &HttpRequest,
-    rest: Result<T, ApiError>,
-) -> LocalBoxFuture<'static, Result<(Tenant, T), ApiError>> {
+    rest: Result<R, ApiError>,
+    make: fn(Tenant, R) -> P,
+) -> Extracted<P> {
     let req = req.clone();
     Box::pin(async move {
         let id = TenantId::parse(segment(&req, "id"))
@@ -95,7 +142,7 @@ fn with_tenant<T: 'static>(
             return Err(ApiError::new(Code::Internal, "state missing"));
         };
         let tenant = state.manage.tenants.get(id).await?;
-        Ok((tenant, rest?))
+        Ok(make(tenant, rest?))
     })
 }
 
@@ -104,81 +151,70 @@ fn user_id(req: &HttpRequest, missing: &'static str) -> Result<UserId, ApiError>
     UserId::parse(segment(req, "user_id")).ok_or_else(|| ApiError::new(Code::NotFound, missing))
 }
 
-type Extracted<T> = LocalBoxFuture<'static, Result<T, ApiError>>;
+/// `FromRequest` for a path of one tenant: the closure `$rest` reads what
+/// the path holds besides the tenant, `$make` joins the two.
+macro_rules! tenant_path {
+    ($path:ty, $rest:expr, $make:expr) => {
+        impl FromRequest for $path {
+            type Error = ApiError;
+            type Future = Extracted<Self>;
 
-impl FromRequest for TenantPath {
-    type Error = ApiError;
-    type Future = Extracted<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = with_tenant(req, Ok(()));
-        Box::pin(async move {
-            let (tenant, ()) = found.await?;
-            Ok(Self { tenant })
-        })
-    }
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                with_tenant(req, ($rest)(req), $make)
+            }
+        }
+    };
 }
 
-impl FromRequest for ClientPath {
-    type Error = ApiError;
-    type Future = Extracted<Self>;
+tenant_path!(TenantPath, |_: &HttpRequest| Ok(()), |tenant, ()| Self {
+    tenant
+});
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let client_id = ClientId::parse(segment(req, "client_id"))
-            .map_err(|_| ApiError::new(Code::ClientNotFound, "no such client"));
-        let found = with_tenant(req, client_id);
-        Box::pin(async move {
-            let (tenant, client_id) = found.await?;
-            Ok(Self {
-                tenant: tenant.id,
-                client_id,
-            })
-        })
+tenant_path!(
+    ClientPath,
+    |req: &HttpRequest| ClientId::parse(segment(req, "client_id"))
+        .map_err(|_| ApiError::new(Code::ClientNotFound, "no such client")),
+    |tenant, client_id| Self {
+        tenant: tenant.id,
+        client_id,
     }
-}
+);
 
-impl FromRequest for UserPath {
-    type Error = ApiError;
-    type Future = Extracted<Self>;
+tenant_path!(
+    UserPath,
+    |req: &HttpRequest| user_id(req, "no such user"),
+    |tenant, user_id| Self { tenant, user_id }
+);
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = with_tenant(req, user_id(req, "no such user"));
-        Box::pin(async move {
-            let (tenant, user_id) = found.await?;
-            Ok(Self { tenant, user_id })
-        })
+tenant_path!(
+    OwnerPath,
+    |req: &HttpRequest| user_id(req, "this user is not an owner of the tenant"),
+    |tenant, user_id| Self {
+        tenant: tenant.id,
+        user_id,
     }
-}
+);
 
-impl FromRequest for OwnerPath {
-    type Error = ApiError;
-    type Future = Extracted<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = with_tenant(req, user_id(req, "this user is not an owner of the tenant"));
-        Box::pin(async move {
-            let (tenant, user_id) = found.await?;
-            Ok(Self {
-                tenant: tenant.id,
-                user_id,
-            })
-        })
+tenant_path!(
+    InvitationPath,
+    |req: &HttpRequest| Ok(segment(req, "email").to_owned()),
+    |tenant, email| Self {
+        tenant: tenant.id,
+        email,
     }
-}
+);
 
-impl FromRequest for InvitationPath {
-    type Error = ApiError;
-    type Future = Extracted<Self>;
+tenant_path!(KeyPath, item_id, |tenant, kid| Self {
+    tenant: tenant.id,
+    kid,
+});
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let email = segment(req, "email").to_owned();
-        let found = with_tenant(req, Ok(email));
-        Box::pin(async move {
-            let (tenant, email) = found.await?;
-            Ok(Self {
-                tenant: tenant.id,
-                email,
-            })
-        })
-    }
-}
+tenant_path!(ProviderPath, item_id, |tenant, provider_id| Self {
+    tenant,
+    provider_id,
+});
+
+tenant_path!(BlockPath, item_id, |tenant, block_id| Self {
+    tenant: tenant.id,
+    block_id,
+});

@@ -1,6 +1,7 @@
 //! `/manage/v1/tenants`: create, read, list, update, change settings, disable.
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use service_kit::http::json_object::JsonObject;
@@ -184,10 +185,10 @@ pub async fn list_tenants(
     caller: ManageCaller,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<TenantList>, ApiError> {
     caller.operator_only()?;
     let page = state.manage.tenants.list(&query.page()?).await?;
-    Ok(HttpResponse::Ok().json(TenantList {
+    Ok(Json(TenantList {
         items: page.items.into_iter().map(TenantView::from).collect(),
         next_after: page.next_after,
     }))
@@ -207,9 +208,9 @@ pub async fn list_tenants(
 pub async fn get_tenant(
     caller: ManageCaller,
     TenantPath { tenant }: TenantPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<TenantView>, ApiError> {
     caller.may(tenant.id, ManageScope::Read)?;
-    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+    Ok(Json(TenantView::from(tenant)))
 }
 
 /// Get a tenant by slug
@@ -227,10 +228,10 @@ pub async fn get_tenant_by_slug(
     caller: ManageCaller,
     state: web::Data<AppState>,
     slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<TenantView>, ApiError> {
     caller.operator_only()?;
     let tenant = state.manage.tenants.get_by_slug(&slug).await?;
-    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+    Ok(Json(TenantView::from(tenant)))
 }
 
 /// Update a tenant
@@ -250,12 +251,10 @@ pub async fn get_tenant_by_slug(
 pub async fn update_tenant(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     body: JsonObject<UpdateTenantBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(id, ManageScope::Write)?;
+) -> Result<Json<TenantView>, ApiError> {
+    caller.may(tenant.id, ManageScope::Write)?;
     let body = body.into_inner();
     let update = TenantUpdate {
         display_name: body
@@ -265,8 +264,8 @@ pub async fn update_tenant(
             .transpose()?,
         settings: body.settings.map(TenantSettings::parse).transpose()?,
     };
-    let tenant = state.manage.tenants.update(id, update).await?;
-    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+    let tenant = state.manage.tenants.update(tenant.id, update).await?;
+    Ok(Json(TenantView::from(tenant)))
 }
 
 /// Disable a tenant
@@ -288,13 +287,11 @@ pub async fn update_tenant(
 pub async fn disable_tenant(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id, .. },
-    }: TenantPath,
-) -> Result<HttpResponse, ApiError> {
+    TenantPath { tenant }: TenantPath,
+) -> Result<Json<TenantView>, ApiError> {
     caller.operator_only()?;
-    let tenant = state.manage.tenants.disable(id).await?;
-    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+    let tenant = state.manage.tenants.disable(tenant.id).await?;
+    Ok(Json(TenantView::from(tenant)))
 }
 
 /// Change a tenant's settings
@@ -317,18 +314,16 @@ pub async fn disable_tenant(
 pub async fn patch_tenant_settings(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     patch: JsonObject<Value>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(id, ManageScope::Write)?;
+) -> Result<Json<TenantView>, ApiError> {
+    caller.may(tenant.id, ManageScope::Write)?;
     let tenant = state
         .manage
         .tenants
-        .patch_settings(id, patch.into_inner())
+        .patch_settings(tenant.id, patch.into_inner())
         .await?;
-    Ok(HttpResponse::Ok().json(TenantView::from(tenant)))
+    Ok(Json(TenantView::from(tenant)))
 }
 
 /// The JSON Schema of a tenant's settings, made from the domain's table of

@@ -3,7 +3,8 @@
 //! any OpenID Connect provider, or any plain OAuth 2.0 provider with a
 //! userinfo endpoint). The client secret is write-only.
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
@@ -11,7 +12,7 @@ use service_kit::ApiError;
 use utoipa::ToSchema;
 
 use super::openapi::{Invalid, JsonBody, Read};
-use super::paths::{TenantPath, UserPath};
+use super::paths::{ProviderPath, TenantPath, UserPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
 use crate::domain::tenant::Tenant;
@@ -136,6 +137,60 @@ pub struct UpdateProviderBody {
     keep_tokens: Option<bool>,
 }
 
+impl CreateProviderBody {
+    /// A creation is an update that sets the client, plus the kind and
+    /// preset, which never change afterwards.
+    fn input(self) -> ProviderInput {
+        let mut input = UpdateProviderBody {
+            slug: self.slug,
+            display_name: self.display_name,
+            issuer: self.issuer,
+            authorization_url: self.authorization_url,
+            token_url: self.token_url,
+            userinfo_url: self.userinfo_url,
+            claim_mapping: self.claim_mapping,
+            trust_email: self.trust_email,
+            token_auth: self.token_auth,
+            client_id: Some(self.client_id),
+            client_secret: Some(self.client_secret),
+            scopes: self.scopes,
+            enabled: self.enabled,
+            keep_tokens: self.keep_tokens,
+        }
+        .input();
+        input.settings.preset = self.preset;
+        input.settings.kind = self.kind;
+        input
+    }
+}
+
+impl UpdateProviderBody {
+    fn input(self) -> ProviderInput {
+        ProviderInput {
+            slug: self.slug,
+            display_name: self.display_name,
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            enabled: self.enabled,
+            keep_tokens: self.keep_tokens,
+            settings: SettingsInput {
+                issuer: self.issuer,
+                authorization_url: self.authorization_url,
+                token_url: self.token_url,
+                userinfo_url: self.userinfo_url,
+                mapping: self
+                    .claim_mapping
+                    .map(ClaimMappingBody::input)
+                    .unwrap_or_default(),
+                trust_email: self.trust_email,
+                token_auth: self.token_auth,
+                scopes: self.scopes,
+                ..SettingsInput::default()
+            },
+        }
+    }
+}
+
 /// An upstream provider (the client secret is never shown).
 #[derive(Serialize, ToSchema)]
 pub struct ProviderView {
@@ -233,37 +288,8 @@ pub async fn create_provider(
     body: JsonObject<CreateProviderBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(tenant.id, ManageScope::Write)?;
-    let body = body.into_inner();
-    let created = state
-        .manage
-        .upstreams
-        .create(
-            tenant.id,
-            ProviderInput {
-                slug: body.slug,
-                display_name: body.display_name,
-                client_id: Some(body.client_id),
-                client_secret: Some(body.client_secret),
-                enabled: body.enabled,
-                keep_tokens: body.keep_tokens,
-                settings: SettingsInput {
-                    preset: body.preset,
-                    kind: body.kind,
-                    issuer: body.issuer,
-                    authorization_url: body.authorization_url,
-                    token_url: body.token_url,
-                    userinfo_url: body.userinfo_url,
-                    mapping: body
-                        .claim_mapping
-                        .map(ClaimMappingBody::input)
-                        .unwrap_or_default(),
-                    trust_email: body.trust_email,
-                    token_auth: body.token_auth,
-                    scopes: body.scopes,
-                },
-            },
-        )
-        .await?;
+    let input = body.into_inner().input();
+    let created = state.manage.upstreams.create(tenant.id, input).await?;
     let location = format!(
         "/manage/v1/tenants/{}/upstream-providers/{}",
         tenant.id, created.id
@@ -288,10 +314,10 @@ pub async fn list_providers(
     caller: ManageCaller,
     state: web::Data<AppState>,
     TenantPath { tenant }: TenantPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<ProviderList>, ApiError> {
     caller.may(tenant.id, ManageScope::Read)?;
     let items = state.manage.upstreams.list(tenant.id).await?;
-    Ok(HttpResponse::Ok().json(ProviderList {
+    Ok(Json(ProviderList {
         items: items
             .into_iter()
             .map(|p| view(&state, &tenant, p))
@@ -304,7 +330,7 @@ pub async fn list_providers(
     get,
     path = "/manage/v1/tenants/{id}/upstream-providers/{provider_id}",
     tag = "upstream",
-    params(TenantPath, ("provider_id" = String, Path, description = "The provider's id.")),
+    params(TenantPath, ProviderPath),
     responses(
         (status = 200, description = "The provider.", body = ProviderView),
         Read,
@@ -313,12 +339,15 @@ pub async fn list_providers(
 pub async fn get_provider(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath { tenant }: TenantPath,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant.id, ManageScope::Read)?;
-    let p = state.manage.upstreams.get(tenant.id, &path.1).await?;
-    Ok(HttpResponse::Ok().json(view(&state, &tenant, p)))
+    path: ProviderPath,
+) -> Result<Json<ProviderView>, ApiError> {
+    caller.may(path.tenant.id, ManageScope::Read)?;
+    let p = state
+        .manage
+        .upstreams
+        .get(path.tenant.id, &path.provider_id)
+        .await?;
+    Ok(Json(view(&state, &path.tenant, p)))
 }
 
 /// Change an upstream provider
@@ -326,7 +355,7 @@ pub async fn get_provider(
     patch,
     path = "/manage/v1/tenants/{id}/upstream-providers/{provider_id}",
     tag = "upstream",
-    params(TenantPath, ("provider_id" = String, Path, description = "The provider's id.")),
+    params(TenantPath, ProviderPath),
     request_body = UpdateProviderBody,
     responses(
         (status = 200, description = "The provider as changed.", body = ProviderView),
@@ -338,43 +367,17 @@ pub async fn get_provider(
 pub async fn update_provider(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath { tenant }: TenantPath,
-    path: web::Path<(String, String)>,
+    path: ProviderPath,
     body: JsonObject<UpdateProviderBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant.id, ManageScope::Write)?;
-    let body = body.into_inner();
+) -> Result<Json<ProviderView>, ApiError> {
+    caller.may(path.tenant.id, ManageScope::Write)?;
+    let input = body.into_inner().input();
     let p = state
         .manage
         .upstreams
-        .update(
-            tenant.id,
-            &path.1,
-            ProviderInput {
-                slug: body.slug,
-                display_name: body.display_name,
-                client_id: body.client_id,
-                client_secret: body.client_secret,
-                enabled: body.enabled,
-                keep_tokens: body.keep_tokens,
-                settings: SettingsInput {
-                    issuer: body.issuer,
-                    authorization_url: body.authorization_url,
-                    token_url: body.token_url,
-                    userinfo_url: body.userinfo_url,
-                    mapping: body
-                        .claim_mapping
-                        .map(ClaimMappingBody::input)
-                        .unwrap_or_default(),
-                    trust_email: body.trust_email,
-                    token_auth: body.token_auth,
-                    scopes: body.scopes,
-                    ..SettingsInput::default()
-                },
-            },
-        )
+        .update(path.tenant.id, &path.provider_id, input)
         .await?;
-    Ok(HttpResponse::Ok().json(view(&state, &tenant, p)))
+    Ok(Json(view(&state, &path.tenant, p)))
 }
 
 /// Remove an upstream provider
@@ -385,7 +388,7 @@ pub async fn update_provider(
     delete,
     path = "/manage/v1/tenants/{id}/upstream-providers/{provider_id}",
     tag = "upstream",
-    params(TenantPath, ("provider_id" = String, Path, description = "The provider's id.")),
+    params(TenantPath, ProviderPath),
     responses(
         (status = 204, description = "The provider is removed."),
         Read,
@@ -394,11 +397,14 @@ pub async fn update_provider(
 pub async fn delete_provider(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath { tenant }: TenantPath,
-    path: web::Path<(String, String)>,
+    path: ProviderPath,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant.id, ManageScope::Write)?;
-    state.manage.upstreams.delete(tenant.id, &path.1).await?;
+    caller.may(path.tenant.id, ManageScope::Write)?;
+    state
+        .manage
+        .upstreams
+        .delete(path.tenant.id, &path.provider_id)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

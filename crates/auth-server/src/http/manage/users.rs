@@ -2,7 +2,8 @@
 //! look after a tenant's end users (ASVS 7.4.2, 7.4.5: disabling a user or
 //! ending their sessions takes effect at once).
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Json};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
@@ -13,7 +14,6 @@ use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{TenantPath, UserPath};
 use super::tenants::{rfc3339, Status};
 use crate::domain::api_credential::ManageScope;
-use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::domain::user_import::{self, RawUser};
 use crate::http::extract::ManageCaller;
@@ -110,14 +110,12 @@ pub struct EventList {
 pub async fn list_users(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Users)?;
-    let page = state.manage.users.list(tenant, &query.page()?).await?;
-    Ok(HttpResponse::Ok().json(UserList {
+) -> Result<Json<UserList>, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
+    let page = state.manage.users.list(tenant.id, &query.page()?).await?;
+    Ok(Json(UserList {
         items: page.items.into_iter().map(UserView::from).collect(),
         next_after: page.next_after,
     }))
@@ -137,15 +135,11 @@ pub async fn list_users(
 pub async fn get_user(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    UserPath {
-        tenant: Tenant { id: tenant, .. },
-        user_id,
-    }: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Users)?;
-    Ok(HttpResponse::Ok().json(UserView::from(
-        state.manage.users.get(tenant, user_id).await?,
-    )))
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<Json<UserView>, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
+    let user = state.manage.users.get(tenant.id, user_id).await?;
+    Ok(Json(UserView::from(user)))
 }
 
 /// Disable a user
@@ -165,14 +159,11 @@ pub async fn get_user(
 pub async fn disable_user(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    UserPath {
-        tenant: Tenant { id: tenant, .. },
-        user_id,
-    }: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Users)?;
-    let disabled = state.manage.users.disable(tenant, user_id).await?;
-    Ok(HttpResponse::Ok().json(UserView::from(disabled)))
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<Json<UserView>, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
+    let disabled = state.manage.users.disable(tenant.id, user_id).await?;
+    Ok(Json(UserView::from(disabled)))
 }
 
 /// Enable a user
@@ -192,14 +183,11 @@ pub async fn disable_user(
 pub async fn enable_user(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    UserPath {
-        tenant: Tenant { id: tenant, .. },
-        user_id,
-    }: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Users)?;
-    let enabled = state.manage.users.enable(tenant, user_id).await?;
-    Ok(HttpResponse::Ok().json(UserView::from(enabled)))
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<Json<UserView>, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
+    let enabled = state.manage.users.enable(tenant.id, user_id).await?;
+    Ok(Json(UserView::from(enabled)))
 }
 
 /// End a user's sessions
@@ -219,14 +207,11 @@ pub async fn enable_user(
 pub async fn end_user_sessions(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    UserPath {
-        tenant: Tenant { id: tenant, .. },
-        user_id,
-    }: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Users)?;
-    let ended = state.manage.users.end_sessions(tenant, user_id).await?;
-    Ok(HttpResponse::Ok().json(EndedSessions { ended }))
+    UserPath { tenant, user_id }: UserPath,
+) -> Result<Json<EndedSessions>, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
+    let ended = state.manage.users.end_sessions(tenant.id, user_id).await?;
+    Ok(Json(EndedSessions { ended }))
 }
 
 /// List a tenant's audit events
@@ -247,12 +232,10 @@ pub async fn end_user_sessions(
 pub async fn list_events(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     query: web::Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Read)?;
+) -> Result<Json<EventList>, ApiError> {
+    caller.may(tenant.id, ManageScope::Read)?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) || query.after.is_some() {
         return Err(ApiError::new(
@@ -260,9 +243,13 @@ pub async fn list_events(
             "limit must be between 1 and 500; `after` is not supported here",
         ));
     }
-    let events = state.manage.users.events(tenant, i64::from(limit)).await?;
+    let events = state
+        .manage
+        .users
+        .events(tenant.id, i64::from(limit))
+        .await?;
     let items: Vec<EventView> = events.into_iter().map(EventView::from).collect();
-    Ok(HttpResponse::Ok().json(EventList { items }))
+    Ok(Json(EventList { items }))
 }
 
 impl From<AuditEvent> for EventView {
@@ -298,14 +285,14 @@ pub async fn reset_user_mfa(
     caller: ManageCaller,
     state: web::Data<AppState>,
     UserPath { tenant, user_id }: UserPath,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Json<UserView>, ApiError> {
     caller.may(tenant.id, ManageScope::Users)?;
     let user = state
         .manage
         .users
         .reset_mfa(&tenant, user_id, caller.actor(), Locale::En)
         .await?;
-    Ok(HttpResponse::Ok().json(UserView::from(user)))
+    Ok(Json(UserView::from(user)))
 }
 
 /// Send a user's verification mail again
@@ -365,11 +352,8 @@ pub async fn delete_user(
     UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(tenant.id, ManageScope::Users)?;
-    state
-        .manage
-        .users
-        .delete(&tenant, user_id, caller.actor())
-        .await?;
+    let actor = caller.actor();
+    state.manage.users.delete(&tenant, user_id, actor).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -392,13 +376,10 @@ pub async fn delete_user(
 pub async fn export_user(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    UserPath {
-        tenant: Tenant { id: tenant, .. },
-        user_id,
-    }: UserPath,
+    UserPath { tenant, user_id }: UserPath,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Users)?;
-    let export = state.manage.users.export(tenant, user_id).await?;
+    caller.may(tenant.id, ManageScope::Users)?;
+    let export = state.manage.users.export(tenant.id, user_id).await?;
     Ok(export_response(export))
 }
 
@@ -535,12 +516,10 @@ pub struct ImportResult {
 pub async fn import_users(
     caller: ManageCaller,
     state: web::Data<AppState>,
-    TenantPath {
-        tenant: Tenant { id: tenant, .. },
-    }: TenantPath,
+    TenantPath { tenant }: TenantPath,
     body: JsonObject<ImportUsersBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(tenant, ManageScope::Users)?;
+) -> Result<Json<ImportResult>, ApiError> {
+    caller.may(tenant.id, ManageScope::Users)?;
     let raw = body
         .into_inner()
         .users
@@ -557,9 +536,9 @@ pub async fn import_users(
     let report = state
         .manage
         .users
-        .import(tenant, &users, caller.actor())
+        .import(tenant.id, &users, caller.actor())
         .await?;
-    Ok(HttpResponse::Ok().json(ImportResult {
+    Ok(Json(ImportResult {
         created: report.created,
         existing: report.existing,
     }))

@@ -116,6 +116,19 @@ fn refusal(ctx: &PageCtx, r: Refusal) -> Result<HttpResponse, PageError> {
     }
 }
 
+/// The request once the use case finds it valid; else, as `Err`, the
+/// answer to its refusal.
+async fn validated(
+    ctx: &PageCtx,
+    params: &AuthorizeParams,
+) -> Result<ValidAuthorize, Result<HttpResponse, PageError>> {
+    ctx.state
+        .oauth
+        .validate_authorize(&ctx.tenant, params)
+        .await
+        .map_err(|r| refusal(ctx, r))
+}
+
 pub async fn authorize_get(
     ctx: PageCtx,
     q: web::Query<AuthorizeParams>,
@@ -131,16 +144,11 @@ pub async fn authorize_post(
 }
 
 async fn handle(ctx: PageCtx, params: AuthorizeParams) -> Result<HttpResponse, PageError> {
-    let req = match ctx
-        .state
-        .oauth
-        .validate_authorize(&ctx.tenant, &params)
-        .await
-    {
-        Ok(r) => r,
-        Err(r) => return refusal(&ctx, r),
+    let req = match validated(&ctx, &params).await {
+        Ok(req) => req,
+        Err(answer) => return answer,
     };
-    let session = ctx.session().await?.filter(ActiveSession::is_authenticated);
+    let session = ctx.signed_in().await?;
     let now = ctx.state.oauth.now();
     let session = match session {
         Some(s)
@@ -259,18 +267,11 @@ pub async fn consent_decision(
     let params = web::Query::<AuthorizeParams>::from_query(&form.authz)
         .map_err(|_| PageError::internal("malformed consent form"))?
         .into_inner();
-    let req = match ctx
-        .state
-        .oauth
-        .validate_authorize(&ctx.tenant, &params)
-        .await
-    {
-        Ok(r) => r,
-        Err(r) => return refusal(&ctx, r),
+    let req = match validated(&ctx, &params).await {
+        Ok(req) => req,
+        Err(answer) => return answer,
     };
-    let Some(session) = ctx.session().await?.filter(ActiveSession::is_authenticated) else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     if form.decision != "allow" {
         return Ok(error_to_client(
             &ctx,

@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use crate::http::pages::context::PageCtx;
 use crate::http::pages::error::PageError;
-use crate::identity::sessions::ActiveSession;
 use crate::oauth::logout::{EndSessionRequest, LogoutPlan};
 
 /// The request, and on the confirming POST the form's CSRF token and answer.
@@ -41,7 +40,7 @@ async fn handle(
     p: EndSessionParams,
     posted: bool,
 ) -> Result<HttpResponse, PageError> {
-    let session = ctx.session().await?.filter(ActiveSession::is_authenticated);
+    let session = ctx.signed_in().await?;
     let user = session.as_ref().map(|s| s.user.id.to_string());
     let plan = match ctx
         .state

@@ -8,11 +8,6 @@ use super::context::PageCtx;
 use super::error::PageError;
 use super::login::CsrfOnly;
 use super::render::short_time;
-use crate::identity::sessions::ActiveSession;
-
-async fn require_session(ctx: &PageCtx) -> Result<Option<ActiveSession>, PageError> {
-    Ok(ctx.session().await?.filter(ActiveSession::is_authenticated))
-}
 
 /// The start of a user-agent string: enough to tell devices apart.
 fn device(user_agent: &str) -> String {
@@ -25,9 +20,7 @@ fn device(user_agent: &str) -> String {
 }
 
 pub async fn show_account(ctx: PageCtx) -> Result<HttpResponse, PageError> {
-    let Some(session) = require_session(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     if ctx.requires_mfa() && !session.is_multi_factor() {
         return Ok(ctx.redirect("/mfa/enroll"));
     }
@@ -94,9 +87,7 @@ pub async fn end_session(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
-    let Some(session) = require_session(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let (_, handle) = handle.into_inner();
     ctx.state
         .identity
@@ -111,9 +102,7 @@ pub async fn end_other_sessions(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     ctx.verify_csrf(&form.csrf)?;
-    let Some(session) = require_session(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     ctx.state
         .identity
         .end_other_sessions(&ctx.tenant, &session, &ctx.requester)

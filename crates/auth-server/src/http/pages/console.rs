@@ -7,13 +7,12 @@ use super::error::PageError;
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
-use crate::identity::sessions::ActiveSession;
 
 /// The logged-in platform user, or the redirect instead: to the platform
 /// login page (coming back to `back` afterwards), or to MFA enrolment when
 /// the platform tenant requires it.
 pub(super) async fn platform_user(ctx: &PageCtx, back: &str) -> Result<User, PageError> {
-    let Some(session) = ctx.session().await?.filter(ActiveSession::is_authenticated) else {
+    let Some(session) = ctx.signed_in().await? else {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("return_to", back)
             .finish();

@@ -19,17 +19,13 @@ use crate::domain::signing_alg::SigningAlg;
 
 /// The form as typed. The advanced fields are `None` when the form did not
 /// send them, which leaves those settings as they are.
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, Default)]
+#[serde(default)]
 pub struct EditAppForm {
-    #[serde(default)]
     pub(super) csrf: String,
-    #[serde(default)]
     pub(super) name: String,
-    #[serde(default)]
     pub(super) redirect_uris: String,
-    #[serde(default)]
     pub(super) post_logout_redirect_uris: String,
-    #[serde(default)]
     pub(super) cors_origins: String,
     /// A checkbox: present when ticked.
     pub(super) first_party: Option<String>,

@@ -53,22 +53,18 @@ pub struct AppQuery {
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NewAppForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     app: String,
-    #[serde(default)]
     callback_url: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RotateForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     overlap_secs: String,
 }
 

@@ -32,19 +32,17 @@ pub struct BillingQuery {
     contact: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CheckoutForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     plan: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ContactForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     owner_email: String,
 }
 

@@ -25,13 +25,11 @@ pub struct BrandingQuery {
     done: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct BrandingForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     logo_url: String,
-    #[serde(default)]
     brand_color: String,
 }
 

@@ -28,29 +28,27 @@ pub struct CredentialsQuery {
 }
 
 /// The new credential form: a name and the scopes ticked.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CreateForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     name: String,
-    #[serde(default, rename = "manage:read")]
+    #[serde(rename = "manage:read")]
     read: Option<String>,
-    #[serde(default, rename = "manage:write")]
+    #[serde(rename = "manage:write")]
     write: Option<String>,
-    #[serde(default, rename = "manage:users")]
+    #[serde(rename = "manage:users")]
     users: Option<String>,
-    #[serde(default, rename = "manage:team")]
+    #[serde(rename = "manage:team")]
     team: Option<String>,
-    #[serde(default, rename = "manage:upstream-tokens")]
+    #[serde(rename = "manage:upstream-tokens")]
     upstream_tokens: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RevokeForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     client_id: String,
     confirm: Option<String>,
 }

@@ -28,18 +28,14 @@ pub fn events_path(slug: &str) -> String {
 
 /// The filter as typed (kept in the form and in the paging links).
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct EventsQuery {
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     user: String,
-    #[serde(default)]
     ip: String,
     /// `YYYY-MM-DD`, from the start of that day (UTC).
-    #[serde(default)]
     from: String,
     /// `YYYY-MM-DD`, to the end of that day (UTC).
-    #[serde(default)]
     until: String,
     after: Option<String>,
 }

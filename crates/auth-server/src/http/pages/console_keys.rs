@@ -28,19 +28,17 @@ pub struct KeysQuery {
     done: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RotateForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     alg: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RevokeForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     kid: String,
     /// A checkbox the owner ticks to say they understand.
     confirm: Option<String>,

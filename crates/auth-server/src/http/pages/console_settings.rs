@@ -30,24 +30,17 @@ pub struct SettingsQuery {
 /// The form as typed. Checkboxes are absent when unticked; an empty field
 /// means "the server's default".
 #[derive(Deserialize, Serialize, Default)]
+#[serde(default)]
 pub struct SettingsForm {
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     csrf: String,
-    #[serde(default)]
     signup_open: Option<String>,
-    #[serde(default)]
     signup_email_domains: String,
-    #[serde(default)]
     require_mfa: Option<String>,
-    #[serde(default)]
     lockout_threshold: String,
-    #[serde(default)]
     session_idle_minutes: String,
-    #[serde(default)]
     session_lifetime_hours: String,
-    #[serde(default)]
     default_audience: String,
-    #[serde(default)]
     key_rotation_days: String,
 }
 

@@ -41,40 +41,26 @@ pub struct MethodsQuery {
 /// A new provider: a preset or [`GENERIC`] with an issuer, the client
 /// registered there, and optionally its slug, name and scopes.
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct AddForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     issuer: String,
-    #[serde(default)]
     authorization_url: String,
-    #[serde(default)]
     token_url: String,
-    #[serde(default)]
     userinfo_url: String,
-    #[serde(default)]
     subject_field: String,
-    #[serde(default)]
     email_field: String,
-    #[serde(default)]
     email_verified_field: String,
-    #[serde(default)]
     name_field: String,
     /// A checkbox: the tenant vouches for the provider's emails.
     trust_email: Option<String>,
     /// A checkbox: keep the provider's tokens for the tenant's backend.
     keep_tokens: Option<String>,
-    #[serde(default)]
     client_id: String,
-    #[serde(default)]
     client_secret: String,
-    #[serde(default)]
     slug: String,
-    #[serde(default)]
     display_name: String,
-    #[serde(default)]
     scopes: String,
 }
 

@@ -28,21 +28,18 @@ pub struct TeamQuery {
     done: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct InviteForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     role: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct RoleForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     role: String,
 }
 
@@ -53,11 +50,10 @@ pub struct RemoveForm {
     confirm: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct WithdrawForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     email: String,
 }
 
@@ -67,11 +63,10 @@ pub struct InviteQuery {
     token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct AcceptForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     token: String,
 }
 

@@ -45,12 +45,11 @@ pub struct SearchQuery {
     existing: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ImportForm {
-    #[serde(default)]
     csrf: String,
     /// CSV with a header row, or JSON (`{"users": [...]}`).
-    #[serde(default)]
     data: String,
 }
 

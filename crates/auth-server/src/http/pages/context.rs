@@ -19,6 +19,7 @@ use super::return_to::with_return_to;
 use crate::domain::team::{Access, Role};
 use crate::domain::tenant::{Tenant, PLATFORM_SLUG};
 use crate::i18n::Locale;
+use crate::identity::sessions::ActiveSession;
 use crate::identity::Requester;
 use crate::oauth::authorize::AuthorizeParams;
 use crate::state::AppState;
@@ -460,9 +461,7 @@ struct LangQuery {
 
 impl PageCtx {
     /// The live session of this tenant behind the cookie, if any.
-    pub async fn session(
-        &self,
-    ) -> Result<Option<crate::identity::sessions::ActiveSession>, PageError> {
+    pub async fn session(&self) -> Result<Option<ActiveSession>, PageError> {
         let Some(secret) = &self.session_secret else {
             return Ok(None);
         };
@@ -471,6 +470,23 @@ impl PageCtx {
             .resolve_session(&self.tenant, secret)
             .await
             .map_err(PageError::internal)
+    }
+
+    /// The session behind the cookie once its user has fully signed in
+    /// (with their second factor, when they have one).
+    pub async fn signed_in(&self) -> Result<Option<ActiveSession>, PageError> {
+        Ok(self
+            .session()
+            .await?
+            .filter(ActiveSession::is_authenticated))
+    }
+
+    /// [`Self::signed_in`], else the login page first: `?` answers with the
+    /// redirect (see [`PageError::Redirect`]).
+    pub async fn signed_in_or_login(&self) -> Result<ActiveSession, PageError> {
+        self.signed_in()
+            .await?
+            .ok_or_else(|| self.redirect_first("/login"))
     }
 
     /// Whether the tenant requires every user to use MFA (`settings.require_mfa`).

@@ -20,21 +20,18 @@ pub struct TokenQuery {
     token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct TokenBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     token: String,
-    #[serde(default)]
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct EmailBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     email: String,
     return_to: Option<String>,
 }

@@ -10,13 +10,11 @@ use super::form_failure;
 use super::return_to::with_return_to;
 use crate::domain::session::SessionStage;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct LoginBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     password: String,
     return_to: Option<String>,
 }

@@ -10,13 +10,11 @@ use super::form_failure;
 use super::return_to::{with_return_to, ReturnQuery};
 use crate::identity::IdentityError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CodeBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     code: String,
-    #[serde(default)]
     password: String,
     return_to: Option<String>,
 }
@@ -79,9 +77,7 @@ pub async fn show_enroll(
     q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, PageError> {
     ctx.resume(q.return_to.as_deref()).await;
-    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     if session.is_multi_factor() {
         return Ok(match ctx.return_to() {
             Some(back) => ctx.redirect_to(back),
@@ -98,9 +94,7 @@ pub async fn submit_enroll_password(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
-    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     match ctx
         .state
         .identity
@@ -133,7 +127,7 @@ pub async fn submit_enroll(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     ctx.resume(form.return_to.as_deref()).await;
-    let session = ctx.session().await?.filter(|s| s.is_authenticated());
+    let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
     };

@@ -20,16 +20,12 @@ use crate::domain::tenant::{TenantRuleError, SLUG_MAX};
 const NEW_TENANT_PATH: &str = "/dashboard/new";
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NewTenantForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     slug: String,
-    #[serde(default)]
     display_name: String,
-    #[serde(default)]
     app: String,
-    #[serde(default)]
     callback_url: String,
 }
 

@@ -18,25 +18,21 @@ use crate::identity::passkeys::PasskeyError;
 use crate::identity::sessions::ActiveSession;
 use crate::identity::IdentityError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct AnswerBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     ceremony: String,
     /// The browser's `PublicKeyCredential`, as JSON (base64url fields).
-    #[serde(default)]
     credential: String,
-    #[serde(default)]
     name: String,
     return_to: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct NameBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     name: String,
 }
 
@@ -85,10 +81,6 @@ fn json_refusal(ctx: &PageCtx, e: PasskeyError) -> Result<HttpResponse, PageErro
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(serde_json::json!({ "error": ctx.text(key) }).to_string()))
-}
-
-async fn signed_in(ctx: &PageCtx) -> Result<Option<ActiveSession>, PageError> {
-    Ok(ctx.session().await?.filter(ActiveSession::is_authenticated))
 }
 
 /// `POST /t/{slug}/passkeys/sign-in/options`: starts a sign-in.
@@ -161,9 +153,7 @@ pub struct OfferQuery {
 /// account page).
 pub async fn offer(mut ctx: PageCtx, q: web::Query<OfferQuery>) -> Result<HttpResponse, PageError> {
     let back = ctx.resume(q.return_to.as_deref()).await;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let next = back.unwrap_or_else(|| format!("{}/account", ctx.base()));
     let has_one = !ctx
         .state
@@ -185,7 +175,7 @@ pub async fn register_options(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
+    let Some(session) = ctx.signed_in().await? else {
         return Ok(HttpResponse::Unauthorized()
             .content_type("application/json")
             .body(serde_json::json!({ "error": ctx.text("err_session_expired") }).to_string()));
@@ -234,7 +224,7 @@ pub async fn register(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
-    let session = signed_in(&ctx).await?;
+    let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
     };
@@ -276,9 +266,7 @@ pub async fn rename(
     form: web::Form<NameBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
         .state
@@ -301,9 +289,7 @@ pub async fn delete(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
         .state
@@ -313,11 +299,10 @@ pub async fn delete(
     account_answer(&ctx, done)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct PasswordBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     password: String,
 }
 
@@ -327,9 +312,7 @@ pub async fn remove_password(
     form: web::Form<PasswordBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
-    let Some(session) = signed_in(&ctx).await? else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let done = ctx
         .state
         .identity

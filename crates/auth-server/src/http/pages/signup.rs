@@ -11,27 +11,22 @@ use super::login::login_path;
 use super::return_to::{with_return_to, ReturnQuery};
 use crate::identity::signup::SignupForm;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct SignupBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     password: String,
-    #[serde(default)]
     display_name: String,
     return_to: Option<String>,
 }
 
 /// The six-digit code from the verification mail, typed on the page.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CodeBody {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     email: String,
-    #[serde(default)]
     code: String,
     return_to: Option<String>,
 }

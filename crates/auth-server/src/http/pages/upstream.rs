@@ -50,9 +50,7 @@ pub async fn start_link(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     let (_, provider) = path.into_inner();
-    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     let started = ctx
         .state
         .identity
@@ -117,11 +115,7 @@ pub async fn callback(
     // One attempt, one answer: whatever happens, the attempt is spent.
     ctx.set_cookie(ctx.cookies.clear_upstream(&slug));
     let q = q.into_inner();
-    let signed_in = ctx
-        .session()
-        .await?
-        .filter(|s| s.is_authenticated())
-        .map(|s| s.user.id);
+    let signed_in = ctx.signed_in().await?.map(|s| s.user.id);
     let signups_allowed = ctx
         .state
         .billing
@@ -244,9 +238,7 @@ pub async fn unlink(
 ) -> Result<HttpResponse, PageError> {
     ctx.accept_form(&form.csrf)?;
     let (_, provider_id) = path.into_inner();
-    let Some(session) = ctx.session().await?.filter(|s| s.is_authenticated()) else {
-        return Ok(ctx.redirect("/login"));
-    };
+    let session = ctx.signed_in_or_login().await?;
     match ctx
         .state
         .identity
