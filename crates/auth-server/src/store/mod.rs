@@ -18,6 +18,7 @@ pub mod passkeys;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
+pub mod scheduled_jobs;
 pub mod sentinel;
 pub mod sessions;
 pub mod signing_keys;

@@ -56,6 +56,7 @@ mod refresh_expiry;
 mod refresh_guards;
 mod refresh_reuse;
 mod refresh_scope;
+mod scheduled_jobs;
 mod sentinel;
 mod sentinel_tokens;
 mod session_grants;
