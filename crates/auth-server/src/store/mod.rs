@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod clients;
 pub mod consents;
 pub mod erasure;
+pub mod expired_rows;
 pub mod grants;
 pub mod local_changes;
 pub mod login_failures;

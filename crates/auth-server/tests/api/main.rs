@@ -11,6 +11,7 @@ mod billing_signup;
 mod billing_token;
 mod billing_usage;
 mod cache_coherence;
+mod cleanup;
 mod client_address;
 mod client_disable;
 mod client_policy;
