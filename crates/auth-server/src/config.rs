@@ -68,6 +68,8 @@ pub struct AuthConfig {
     /// The security agent (docs/sentinel.md). Boxed: the CLI holds one
     /// service's config in an enum, whose variants stay close in size.
     pub sentinel: Box<SentinelSettings>,
+    /// The scheduled deletion of expired rows (`crate::maintenance`).
+    pub cleanup: crate::maintenance::CleanupSettings,
 }
 
 /// `AUTH_SENTINEL*`: the security agent and what it acts on.
@@ -134,6 +136,7 @@ impl AuthConfig {
             None => None,
         };
         let sentinel = Box::new(read_sentinel(loader));
+        let cleanup = crate::maintenance::CleanupSettings::read(loader);
         Self {
             http,
             database_url,
@@ -144,6 +147,7 @@ impl AuthConfig {
             billing,
             metrics_addr,
             sentinel,
+            cleanup,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod http;
 pub mod i18n;
 pub mod identity;
 pub mod keys;
+pub mod maintenance;
 pub mod manage;
 pub mod oauth;
 pub mod opaque_secret;

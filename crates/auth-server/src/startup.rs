@@ -8,6 +8,8 @@ use tokio::task::JoinHandle;
 
 use crate::billing_link::platform::Platform;
 use crate::config::AuthConfig;
+use crate::domain::retention::Retention;
+use crate::maintenance::Cleanup;
 use crate::sentinel::Sentinel;
 use crate::state::AppState;
 
@@ -35,6 +37,9 @@ pub struct Application {
     /// The sentinel, unless `AUTH_SENTINEL=off`: its lease is given back at
     /// shutdown.
     sentinel: Option<std::sync::Arc<Sentinel>>,
+    /// The cleanup of expired rows, unless `AUTH_CLEANUP_EVERY_MINUTES=0`:
+    /// its lease is given back at shutdown.
+    cleanup: Option<std::sync::Arc<Cleanup>>,
 }
 
 impl Application {
@@ -79,6 +84,10 @@ impl Application {
         tasks.push(spawn_platform_task(state.billing.platform.clone()));
         // Every instance enforces the blocks; one runs the sentinel.
         tasks.push(state.blocklist.clone().spawn_refresh());
+        let cleanup = cleanup(&config, &db, &state, clock.clone());
+        if let Some(cleanup) = &cleanup {
+            tasks.push(cleanup.clone().spawn());
+        }
         let sentinel = config.sentinel.enabled.then(|| {
             std::sync::Arc::new(Sentinel::new(
                 &db,
@@ -91,7 +100,6 @@ impl Application {
         if let Some(sentinel) = &sentinel {
             tasks.push(sentinel.clone().spawn());
         }
-        tasks.push(spawn_revocation_purge(state.clone()));
         if db.engine == db::Engine::Postgres {
             tasks.push(
                 state
@@ -123,6 +131,7 @@ impl Application {
             tasks,
             metrics,
             sentinel,
+            cleanup,
         })
     }
 
@@ -155,6 +164,9 @@ impl Application {
         }
         if let Some(sentinel) = &self.sentinel {
             sentinel.stop().await;
+        }
+        if let Some(cleanup) = &self.cleanup {
+            cleanup.stop().await;
         }
         // Answered requests may still be making links: let them queue their mail.
         self.state.identity.finish_background(MAIL_DRAIN).await;
@@ -211,18 +223,24 @@ fn spawn_platform_task(platform: std::sync::Arc<Platform>) -> JoinHandle<()> {
     })
 }
 
-/// Every `KEY_ROTATION_CHECK`, forgets revoked access tokens past their `exp`.
-fn spawn_revocation_purge(state: web::Data<AppState>) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(KEY_ROTATION_CHECK);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            match state.oauth.purge_expired_revocations().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(purged = n, "expired revoked access tokens forgotten"),
-                Err(e) => tracing::warn!(error = %e, "purging revoked access tokens failed"),
-            }
-        }
-    })
+/// The cleanup of expired rows (`crate::maintenance`), under the session
+/// and lockout policies the hosted pages apply; `None` when this instance
+/// does not run it.
+fn cleanup(
+    config: &AuthConfig,
+    db: &Database,
+    state: &web::Data<AppState>,
+    clock: service_kit::clock::SharedClock,
+) -> Option<std::sync::Arc<Cleanup>> {
+    let every = config.cleanup.every?;
+    let identity = &state.identity;
+    let retention = Retention::new(
+        config.cleanup.event_retention,
+        &identity.session_policy,
+        &[identity.account_lockout, identity.ip_lockout],
+    );
+    let usage = state.billing.reporter.clone();
+    Some(std::sync::Arc::new(Cleanup::new(
+        db, retention, every, usage, clock,
+    )))
 }

@@ -94,6 +94,14 @@ impl UsageReporter {
         Ok(round)
     }
 
+    /// Where the next round starts: activity at or after it is not
+    /// reported yet, so it must stay (before the first round, the current
+    /// month's start, where that round will start).
+    pub async fn unreported_from(&self) -> Result<i64, StoreError> {
+        let stored = self.store.reported_until().await?;
+        Ok(stored.unwrap_or_else(|| month_start(self.clock.now())))
+    }
+
     /// Sends `[from, to)` page by page; (events, batches).
     async fn send_window(&self, from: i64, to: i64) -> Result<(usize, usize), ReportError> {
         let limit = i64::try_from(MAX_EVENTS_PER_REQUEST).unwrap_or(i64::MAX);

@@ -13,6 +13,7 @@ pub mod owner;
 pub mod passkey;
 pub mod pkce;
 pub mod refresh_reuse;
+pub mod retention;
 pub mod scope;
 pub mod sentinel;
 pub mod session;

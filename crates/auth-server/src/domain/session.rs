@@ -1,7 +1,7 @@
 //! Session lifetimes (ASVS 7.3): an idle timeout and an absolute one.
 use std::time::Duration;
 
-use super::tenant_settings::TenantSettings;
+use super::tenant_settings::{TenantSettings, SESSION_IDLE_MINUTES_RANGE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -64,6 +64,14 @@ impl SessionPolicy {
         }
     }
 
+    /// The longest idle timeout a session under this policy can have,
+    /// whatever its tenant sets (`session_idle_minutes` has an upper bound).
+    pub fn longest_idle(&self) -> Duration {
+        let minutes = u64::try_from(SESSION_IDLE_MINUTES_RANGE.1).unwrap_or(u64::MAX);
+        self.idle
+            .max(Duration::from_secs(minutes.saturating_mul(60)))
+    }
+
     /// Whether a session created at `created_at`, last seen at `last_seen_at`
     /// and expiring at `expires_at` is still alive at `now`.
     pub fn is_alive(&self, last_seen_at: i64, expires_at: i64, now: i64) -> bool {
@@ -90,6 +98,22 @@ mod tests {
         assert_eq!(tenant.absolute, Duration::from_secs(48 * 3600));
         assert_eq!(tenant.mfa_pending, server.mfa_pending);
         assert_eq!(tenant.max_per_user, server.max_per_user);
+    }
+
+    #[test]
+    fn no_tenant_setting_idles_longer_than_the_longest_idle() {
+        let server = SessionPolicy::default();
+        assert_eq!(server.longest_idle(), Duration::from_secs(7 * 24 * 3600));
+        let most = TenantSettings::parse(serde_json::json!({
+            "session_idle_minutes": SESSION_IDLE_MINUTES_RANGE.1,
+        }))
+        .expect("valid");
+        assert_eq!(server.for_tenant(&most).idle, server.longest_idle());
+        let generous = SessionPolicy {
+            idle: Duration::from_secs(30 * 24 * 3600),
+            ..server
+        };
+        assert_eq!(generous.longest_idle(), generous.idle);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::signing::{KeyError, KeyState, SigningKey};
 use crate::cache::{Freshness, GenMap};
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
+use crate::store::scheduled_jobs::ScheduledJobStore;
 use crate::store::signing_keys::{KeyRow, NewKeyRow, SigningKeyStore};
 use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::StoreError;
@@ -121,6 +122,8 @@ pub struct KeyService {
     pub(super) master: Arc<MasterKeys>,
     pub(super) clock: SharedClock,
     pub(super) policy: RotationPolicy,
+    /// Where the rotation lease is kept (`scheduled_jobs`).
+    pub(super) leases: ScheduledJobStore,
     /// Who holds the rotation lease when this instance does.
     pub(super) instance: String,
     /// Unsealed keys by kid: a key's material never changes, so entries are
@@ -158,6 +161,7 @@ impl KeyService {
     ) -> Result<Self, KeyringError> {
         policy.validate()?;
         Ok(Self {
+            leases: ScheduledJobStore::new(store.pool().clone()),
             store,
             master,
             clock,

@@ -23,6 +23,7 @@ pub use crate::domain::tenant_settings::{MAX_ROTATION_DAYS, MIN_ROTATION_DAYS};
 pub const MIN_ROTATION_SECS: i64 = 86_400;
 /// The tenant setting that overrides the rotation period.
 pub const ROTATION_DAYS_SETTING: &str = "key_rotation_days";
+/// The job's row in `scheduled_jobs`.
 const LEASE_NAME: &str = "rotation";
 /// Long enough for one rotation; the holder extends it before each one, so a
 /// long run keeps it and a crashed holder loses it within this time.
@@ -100,7 +101,7 @@ impl KeyService {
             return Ok(0);
         }
         let outcome = self.rotate_due_locked().await;
-        if let Err(e) = self.store.release_lease(LEASE_NAME, &self.instance).await {
+        if let Err(e) = self.leases.release(LEASE_NAME, &self.instance).await {
             // The lease runs out on its own; the next run merely waits for it.
             tracing::warn!(error = %e, "could not release the key rotation lease");
         }
@@ -141,7 +142,7 @@ impl KeyService {
     async fn hold_lease(&self) -> Result<bool, KeyringError> {
         let now = self.clock.now();
         Ok(self
-            .store
+            .leases
             .try_lease(LEASE_NAME, &self.instance, now, lease_until(now))
             .await?)
     }

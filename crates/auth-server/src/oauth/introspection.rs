@@ -205,9 +205,4 @@ impl OAuth {
             .find(tenant.id, &crate::opaque_secret::digest(token))
             .await
     }
-
-    /// Forgets revoked access tokens that expired anyway; returns how many.
-    pub async fn purge_expired_revocations(&self) -> Result<u64, StoreError> {
-        self.revoked.purge_expired(self.now()).await
-    }
 }

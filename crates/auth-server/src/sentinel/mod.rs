@@ -61,8 +61,6 @@ pub struct Sentinel {
     settings: SentinelSettings,
     /// Who holds the lease: this process.
     instance: String,
-    /// When this instance last removed expired blocks (clock seconds).
-    purged_at: std::sync::atomic::AtomicI64,
     /// Each active tenant's window, held by the round in progress.
     windows: tokio::sync::Mutex<windows::Windows>,
 }
@@ -90,7 +88,6 @@ impl Sentinel {
             clock,
             settings,
             instance: uuid::Uuid::new_v4().to_string(),
-            purged_at: std::sync::atomic::AtomicI64::new(i64::MIN),
             windows: tokio::sync::Mutex::new(windows::Windows::default()),
         }
     }

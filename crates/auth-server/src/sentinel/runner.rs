@@ -21,9 +21,6 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// instance takes over this long after the holder stops.
 const LEASE_SECS: i64 = 10;
 
-/// How often the lease holder removes expired blocks (seconds of the clock).
-const PURGE_EVERY: i64 = 3600;
-
 /// At most this many events are read per tick (a long backlog is caught up
 /// over a few ticks).
 const BATCH: i64 = 10_000;
@@ -56,7 +53,6 @@ impl Sentinel {
             windows.clear();
             return Ok(false);
         }
-        self.purge_expired_blocks(now).await?;
         let activity = self.store.new_activity(BATCH).await?;
         let up_to = activity.read_up_to;
         windows.start_round(activity.read_from);
@@ -127,22 +123,6 @@ impl Sentinel {
         let window = self.read_window(tenant, since, up_to).await?;
         if windows.put(tenant, window, now, since) {
             self.evaluate(tenant, windows, up_to).await?;
-        }
-        Ok(())
-    }
-
-    /// Removes expired blocks (the edge already ignores them), at most once
-    /// every [`PURGE_EVERY`]; the audit trail keeps what they were.
-    async fn purge_expired_blocks(&self, now: i64) -> Result<(), SentinelError> {
-        use std::sync::atomic::Ordering;
-        let last = self.purged_at.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < PURGE_EVERY {
-            return Ok(());
-        }
-        self.purged_at.store(now, Ordering::Relaxed);
-        let purged = self.blocks.purge_expired(now).await?;
-        if purged > 0 {
-            tracing::info!(purged, "expired blocks removed");
         }
         Ok(())
     }

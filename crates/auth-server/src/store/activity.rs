@@ -56,6 +56,16 @@ impl ActivityStore {
         Ok(row.try_get("reported_until")?)
     }
 
+    /// The cursor, without making it: `None` before the first report.
+    pub async fn reported_until(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT reported_until FROM usage_report_cursor WHERE name = $1")
+                .bind(CURSOR)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// Moves the cursor from `old` to `new`; false when it no longer stood at
     /// `old` (another instance moved it first). One statement, no transaction.
     pub async fn advance(&self, old: i64, new: i64, now: i64) -> Result<bool, StoreError> {

@@ -112,15 +112,6 @@ impl BlockStore {
         tx.commit().await?;
         Ok(Some(block))
     }
-
-    /// Forgets blocks that expired before `before`.
-    pub async fn purge_expired(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM blocked_addresses WHERE expires_at <= $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
 }
 
 fn block_from_row(row: &AnyRow) -> Result<Block, StoreError> {

@@ -57,13 +57,4 @@ impl RevokedTokenStore {
             .map(|r| r.try_get::<String, _>("jti").map_err(StoreError::from))
             .collect()
     }
-
-    /// Deletes rows of tokens that expired anyway; returns how many.
-    pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM revoked_access_tokens WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
 }

@@ -1,5 +1,4 @@
-//! Signing keys of every tenant, and the lease that lets one instance at a
-//! time run scheduled rotation.
+//! Signing keys of every tenant.
 //!
 //! Every state change is conditional on the state the caller saw (`WHERE … AND
 //! state = 'active'`), and the first statement of each transaction writes: on
@@ -345,46 +344,6 @@ impl SigningKeyStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Takes (or extends) the lease `name` for `holder` until `until`; true
-    /// when `holder` now holds it. Another holder's lease is taken only once
-    /// it has run out.
-    pub async fn try_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<bool, StoreError> {
-        sqlx::query(
-            "INSERT INTO key_rotation_lock (name, holder, lease_until) VALUES ($1, '', 0) \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .execute(&self.pool)
-        .await?;
-        let taken = sqlx::query(
-            "UPDATE key_rotation_lock SET holder = $1, lease_until = $2 \
-             WHERE name = $3 AND (lease_until < $4 OR holder = $1)",
-        )
-        .bind(holder)
-        .bind(until)
-        .bind(name)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(taken.rows_affected() == 1)
-    }
-
-    /// Gives the lease back early so the next run need not wait for it.
-    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE key_rotation_lock SET lease_until = 0 WHERE name = $1 AND holder = $2")
-            .bind(name)
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use auth_server::cache::STALE_BOUND_SECS;
+use auth_server::domain::retention::EventRetention;
 use auth_server::domain::signing_alg::SigningAlg;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -330,7 +331,7 @@ async fn a_revoked_signing_key_leaves_every_instance_within_the_bound() {
 
 async fn expired_revocations_are_purged(engine: Engine) {
     use auth_server::store::revoked_tokens::{RevokedToken, RevokedTokenStore};
-    let (app, _clock, tenant_id, service) = setup(engine).await;
+    let (app, clock, tenant_id, service) = setup(engine).await;
     let tenant = auth_server::domain::tenant::TenantId::parse(&tenant_id).expect("id");
     let store = RevokedTokenStore::new(app.database.pool.clone());
     for (jti, expires_at) in [("gone", START + 10), ("kept", START + 100)] {
@@ -346,7 +347,12 @@ async fn expired_revocations_are_purged(engine: Engine) {
         store.insert(&row).await.expect("again");
     }
     assert_eq!(store.live(tenant, START).await.expect("live").len(), 2);
-    assert_eq!(store.purge_expired(START + 10).await.expect("purged"), 1);
+    clock.set(START + 10);
+    let cleanup = crate::cleanup::runner(&app.database, clock, EventRetention::default());
+    assert_eq!(
+        crate::cleanup::pass(&cleanup).await.revoked_access_tokens,
+        1
+    );
     assert_eq!(
         store.live(tenant, START).await.expect("live"),
         vec!["kept".to_owned()]

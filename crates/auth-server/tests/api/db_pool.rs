@@ -27,12 +27,11 @@ async fn terminate(pid: i32) {
     assert!(ended, "backend {pid} was running");
     // The backend is gone once it no longer appears among the activity.
     for _ in 0..200 {
-        let left: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = $1")
-                .bind(pid)
-                .fetch_one(&mut admin)
-                .await
-                .expect("activity");
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = $1")
+            .bind(pid)
+            .fetch_one(&mut admin)
+            .await
+            .expect("activity");
         if left == 0 {
             return;
         }

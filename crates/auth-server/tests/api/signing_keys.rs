@@ -10,6 +10,7 @@ use auth_server::keys::keyring::{owner, KeyService, KeyringError, RotationPolicy
 use auth_server::keys::rotation::spawn_rotation_task;
 use auth_server::keys::sealed::MasterKeys;
 use auth_server::keys::signing::KeyState;
+use auth_server::store::scheduled_jobs::ScheduledJobStore;
 use auth_server::store::signing_keys::SigningKeyStore;
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::StoreError;
@@ -19,7 +20,7 @@ use josekit::jws::{EdDSA, JwsVerifier, ES256, RS256};
 use josekit::jwt::JwtPayload;
 use serde_json::{json, Map, Value};
 use service_kit::both_engines;
-use service_kit::clock::{Clock, ManualClock};
+use service_kit::clock::ManualClock;
 use service_kit::db::{self, Database, Engine, PoolSettings};
 use service_kit::secret::Secret;
 use service_kit::testing::TestDb;
@@ -476,7 +477,7 @@ async fn rotation_waits_for_another_instance_s_lease(engine: Engine) {
     kit.keys.ensure_keys(t.id, &[]).await.expect("ensured");
     kit.clock.advance(DAY);
     let now = START + DAY;
-    let store = SigningKeyStore::new(kit.database.pool.clone());
+    let store = ScheduledJobStore::new(kit.database.pool.clone());
     assert!(store
         .try_lease("rotation", "another-instance", now, now + 300)
         .await
@@ -620,45 +621,6 @@ async fn reseal_keeps_keys_usable(engine: Engine) {
         .expect("rsa unseals");
 }
 both_engines!(keys_reseal_under_new_master, reseal_keeps_keys_usable);
-
-async fn lease_admits_one_holder(engine: Engine) {
-    let kit = kit(engine).await;
-    let a = SigningKeyStore::new(kit.database.pool.clone());
-    let now = kit.clock.now();
-    assert!(a
-        .try_lease("rotation", "a", now, now + 300)
-        .await
-        .expect("lease"));
-    assert!(!a
-        .try_lease("rotation", "b", now, now + 300)
-        .await
-        .expect("lease"));
-    assert!(a
-        .try_lease("rotation", "a", now + 10, now + 310)
-        .await
-        .expect("renew"));
-    assert!(!a
-        .try_lease("rotation", "b", now + 309, now + 600)
-        .await
-        .expect("lease"));
-    assert!(a
-        .try_lease("rotation", "b", now + 311, now + 600)
-        .await
-        .expect("expired"));
-    a.release_lease("rotation", "a")
-        .await
-        .expect("not the holder: no-op");
-    assert!(!a
-        .try_lease("rotation", "a", now + 312, now + 600)
-        .await
-        .expect("lease"));
-    a.release_lease("rotation", "b").await.expect("released");
-    assert!(a
-        .try_lease("rotation", "a", now + 312, now + 600)
-        .await
-        .expect("lease"));
-}
-both_engines!(keys_rotation_lease, lease_admits_one_holder);
 
 /// Two instances (two pools) on one PostgreSQL database, racing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
