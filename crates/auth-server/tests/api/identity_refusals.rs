@@ -9,7 +9,7 @@ use std::sync::Arc;
 use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};
 
 use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_clock, PASSWORD};
-use crate::web::{link_path, token_of};
+use crate::web::{link_path, token_of, totp_code};
 
 #[tokio::test]
 async fn wrong_password_and_unknown_email_get_the_same_answer() {
@@ -624,6 +624,30 @@ async fn tenants_may_require_mfa() {
         .get("/t/strict/mfa/enroll")
         .await
         .contains("asks every account"));
+
+    // Once a second factor is enrolled, the tenant lets the account in,
+    // then and at every later login that passes it.
+    let keyed = web
+        .post("/t/strict/mfa/enroll/key", &[("password", PASSWORD)])
+        .await;
+    let key = keyed
+        .between("<code class=\"secret\">", "</code>")
+        .expect("manual key");
+    let done = web
+        .post("/t/strict/mfa/enroll", &[("code", &totp_code(&key, 0))])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(web.get("/t/strict/account").await.status, 200);
+    let later = app.web();
+    let login = app
+        .login(&later, "strict", "gus@example.com", PASSWORD)
+        .await;
+    assert_eq!(login.location.as_deref(), Some("/t/strict/mfa"));
+    let passed = later
+        .post("/t/strict/mfa", &[("code", &totp_code(&key, 1))])
+        .await;
+    assert_eq!(passed.status, 303, "{}", passed.body);
+    assert_eq!(later.get("/t/strict/account").await.status, 200);
 }
 
 #[tokio::test]
