@@ -103,8 +103,11 @@ async fn journey(engine: Engine) {
         .post("/t/acme/mfa/enroll", &[("code", &totp_code(&first_key, 0))])
         .await;
     assert_eq!(stale.status, 401, "the first attempt's seed is void");
+    // Kept: the replay below must send this very code, even when the
+    // test crosses into the next 30 s step.
+    let enrolment_code = totp_code(&key, 0);
     let codes_page = web
-        .post("/t/acme/mfa/enroll", &[("code", &totp_code(&key, 0))])
+        .post("/t/acme/mfa/enroll", &[("code", &enrolment_code)])
         .await;
     assert_eq!(codes_page.status, 200, "{}", codes_page.body);
     let codes: Vec<String> = codes_page
@@ -147,9 +150,7 @@ async fn journey(engine: Engine) {
     );
     let pending = web.cookie("ca_session_acme").expect("pending session");
     // The code used at enrolment is spent; the next step's code works once.
-    let replay = web
-        .post("/t/acme/mfa", &[("code", &totp_code(&key, 0))])
-        .await;
+    let replay = web.post("/t/acme/mfa", &[("code", &enrolment_code)]).await;
     assert_eq!(replay.status, 401, "a used code is refused");
     let ok = web
         .post("/t/acme/mfa", &[("code", &totp_code(&key, 1))])
