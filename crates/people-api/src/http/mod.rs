@@ -44,21 +44,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo_callback: bool) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
-    /// Every `.rs` file under `dir`, depth first.
-    fn sources(dir: &Path) -> Vec<PathBuf> {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("readable directory") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                found.extend(sources(&path));
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-        found
-    }
+    use service_kit::testing::rust_sources;
 
     /// Handlers parse, call a use case (`crate::service`) and render; only
     /// the use cases reach the stores, whose handles are their private fields.
@@ -67,7 +55,7 @@ mod tests {
         // Spelt in halves so this file does not name what it looks for.
         let needles = [concat!("crate::", "store"), concat!("store", "::")];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-        let files = sources(&root);
+        let files = rust_sources(&root);
         assert!(
             files.len() >= 7,
             "found {} files under {root:?}",
