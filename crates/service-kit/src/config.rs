@@ -292,7 +292,9 @@ impl<'a> Loader<'a> {
     /// (default 10) and `{prefix}_DATABASE_PING_IDLE_SECS`, how long a
     /// connection sits unused before it is checked with a round trip on its
     /// next use (default [`PING_IF_IDLE_FOR`](crate::db::PING_IF_IDLE_FOR);
-    /// 0 checks it at every use).
+    /// 0 checks it at every use); `{prefix}_DATABASE_SQLITE_SYNC`, when a
+    /// SQLite commit waits for the disk ([`SqliteSync`](crate::db::SqliteSync):
+    /// `normal`, the default, or `full`).
     pub fn pool(&mut self, prefix: &str) -> PoolSettings {
         let defaults = PoolSettings::default();
         let max_connections = self.parse(
@@ -303,9 +305,14 @@ impl<'a> Loader<'a> {
             &format!("{prefix}_DATABASE_PING_IDLE_SECS"),
             defaults.ping_if_idle_for.as_secs(),
         );
+        let sqlite_sync = self.parse(
+            &format!("{prefix}_DATABASE_SQLITE_SYNC"),
+            defaults.sqlite_sync,
+        );
         PoolSettings {
             max_connections,
             ping_if_idle_for: Duration::from_secs(ping_secs),
+            sqlite_sync,
             ..defaults
         }
     }

@@ -77,6 +77,43 @@ pub struct PoolSettings {
     /// A pooled connection idle at least this long is pinged before it is
     /// handed out, and replaced if the database no longer answers on it.
     pub ping_if_idle_for: Duration,
+    /// How a SQLite commit reaches the disk (ignored on PostgreSQL).
+    pub sqlite_sync: SqliteSync,
+}
+
+/// SQLite's `PRAGMA synchronous` under WAL: when a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// The WAL is synced at checkpoints, not at each commit. A commit
+    /// survives a crash of the process; a power loss or an OS crash may
+    /// undo the last commits, never corrupt the database. SQLite's advice
+    /// for WAL, and the default: every commit fsyncing made each database
+    /// write of a login wait for the disk.
+    Normal,
+    /// Every commit syncs the WAL before it returns: durable across a power
+    /// loss, at one fsync per write.
+    Full,
+}
+
+impl SqliteSync {
+    fn pragma(self) -> &'static str {
+        match self {
+            SqliteSync::Normal => "NORMAL",
+            SqliteSync::Full => "FULL",
+        }
+    }
+}
+
+impl std::str::FromStr for SqliteSync {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "normal" => Ok(SqliteSync::Normal),
+            "full" => Ok(SqliteSync::Full),
+            _ => Err("use `normal` or `full`".to_owned()),
+        }
+    }
 }
 
 /// See [`PoolSettings::ping_if_idle_for`]. A connection back in the pool
@@ -93,6 +130,7 @@ impl Default for PoolSettings {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(3),
             ping_if_idle_for: PING_IF_IDLE_FOR,
+            sqlite_sync: SqliteSync::Normal,
         }
     }
 }
@@ -108,6 +146,11 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Database, DbEr
         Engine::Postgres => url.to_owned(),
     };
     let ping_if_idle_for = settings.ping_if_idle_for;
+    let sqlite_pragmas = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        settings.sqlite_sync.pragma()
+    );
     let options = AnyPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
@@ -122,10 +165,10 @@ pub async fn connect(url: &str, settings: PoolSettings) -> Result<Database, DbEr
         });
     let options = match engine {
         // WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
-        Engine::Sqlite => options.after_connect(|conn, _| {
+        Engine::Sqlite => options.after_connect(move |conn, _| {
+            let pragmas = sqlite_pragmas.clone();
             Box::pin(async move {
-                conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
-                    .await?;
+                conn.execute(pragmas.as_str()).await?;
                 Ok(())
             })
         }),

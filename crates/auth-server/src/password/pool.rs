@@ -4,11 +4,11 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread;
 
 use argon2::Params;
+use flume::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
@@ -32,7 +32,7 @@ pub(crate) enum Job {
 }
 
 pub(crate) struct Pool {
-    tx: SyncSender<Job>,
+    tx: Sender<Job>,
     /// Jobs accepted and not finished (queued or running).
     in_pool: Arc<AtomicUsize>,
 }
@@ -45,11 +45,10 @@ impl Pool {
         workers: usize,
         queue: usize,
     ) -> Result<Self, ConfigError> {
-        let (tx, rx) = mpsc::sync_channel::<Job>(queue);
-        let rx = Arc::new(Mutex::new(rx));
+        let (tx, rx) = flume::bounded::<Job>(queue);
         let in_pool = Arc::new(AtomicUsize::new(0));
         for i in 0..workers {
-            let rx = Arc::clone(&rx);
+            let rx = rx.clone();
             let done = Arc::clone(&in_pool);
             let engine = HashEngine::new(params.clone());
             thread::Builder::new()
@@ -84,20 +83,22 @@ impl Pool {
 /// the OWASP floor), so an idle server does not hold one per core.
 const IDLE_RELEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
-fn worker(mut engine: HashEngine, rx: &Mutex<Receiver<Job>>, in_pool: &AtomicUsize) {
+fn worker(mut engine: HashEngine, rx: &Receiver<Job>, in_pool: &AtomicUsize) {
     loop {
-        // Hold the lock only while waiting for the next job.
-        let waited = rx
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .recv_timeout(IDLE_RELEASE);
-        let job = match waited {
+        // Each worker waits on the queue on its own, so each frees its
+        // buffer 30 s after its own last job (workers waiting their turn on
+        // a shared lock used to free theirs one period after another).
+        let job = match rx.recv_timeout(IDLE_RELEASE) {
             Ok(job) => job,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(RecvTimeoutError::Timeout) => {
                 engine.release_memory();
-                continue;
+                // Nothing more to free: sleep until work or shutdown.
+                match rx.recv() {
+                    Ok(job) => job,
+                    Err(flume::RecvError::Disconnected) => return,
+                }
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => return,
         };
         // A panic drops the job's reply sender (the caller sees WorkerFailed)
         // but keeps this worker alive; the buffer is scratch memory only.

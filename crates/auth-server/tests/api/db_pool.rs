@@ -92,3 +92,45 @@ async fn sqlite_connections_answer_after_a_ping() {
             .expect("a pinged connection answers");
     }
 }
+
+/// `PRAGMA synchronous` as the connection reports it: 1 NORMAL, 2 FULL.
+async fn synchronous(pool: &sqlx::AnyPool) -> i64 {
+    let row = sqlx::query("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .expect("pragma");
+    row.try_get::<i64, _>(0).expect("a level")
+}
+
+#[tokio::test]
+async fn sqlite_commits_wait_for_the_disk_only_as_configured() {
+    let test_db = TestDb::new(Engine::Sqlite).await;
+    let normal = db::connect(&test_db.url, PoolSettings::default())
+        .await
+        .expect("connect");
+    assert_eq!(synchronous(&normal.pool).await, 1, "NORMAL by default");
+    let full = db::connect(
+        &test_db.url,
+        PoolSettings {
+            sqlite_sync: db::SqliteSync::Full,
+            ..PoolSettings::default()
+        },
+    )
+    .await
+    .expect("connect");
+    assert_eq!(synchronous(&full.pool).await, 2, "FULL when asked");
+    let journal: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(&full.pool)
+        .await
+        .expect("pragma")
+        .try_get(0)
+        .expect("a mode");
+    assert_eq!(journal, "wal");
+}
+
+#[test]
+fn the_sqlite_sync_setting_names_a_level() {
+    assert_eq!("normal".parse(), Ok(db::SqliteSync::Normal));
+    assert_eq!("FULL".parse(), Ok(db::SqliteSync::Full));
+    assert!("off".parse::<db::SqliteSync>().is_err());
+}
