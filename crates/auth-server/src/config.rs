@@ -40,6 +40,9 @@ pub struct IdentitySettings {
     pub form_rate_per_minute: u32,
     /// Signups per tenant per minute.
     pub signup_rate_per_minute: u32,
+    /// `REDIS_URL`: the form and signup budgets are shared by every
+    /// instance through this Redis. Unset: each instance counts its own.
+    pub shared_limits: Option<crate::http::rate_limit::SharedLimitSettings>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
     /// Whether upstream identity providers may live on private or loopback
@@ -398,6 +401,15 @@ fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
         ip_lockout_threshold: loader.parse("AUTH_IP_LOCKOUT_THRESHOLD", 50),
         form_rate_per_minute: loader.parse("AUTH_FORM_RATE_PER_MINUTE", 30),
         signup_rate_per_minute: loader.parse("AUTH_SIGNUP_RATE_PER_MINUTE", 20),
+        shared_limits: loader
+            .optional("REDIS_URL")
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| crate::http::rate_limit::SharedLimitSettings {
+                url: Secret::new(url.trim()),
+                key_prefix: loader
+                    .optional("REDIS_KEY_PREFIX")
+                    .unwrap_or_else(|| "connectauth:".to_owned()),
+            }),
         trusted_proxies,
         upstream_private: if loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false) {
             crate::domain::upstream::PrivateUpstreams::Allowed

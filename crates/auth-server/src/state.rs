@@ -13,7 +13,7 @@ use crate::http::extract::OperatorTokenDigest;
 use crate::http::pages::client_ip::UntrustedProxyAlarm;
 use crate::http::pages::cookies::CookiePolicy;
 use crate::http::pages::render::Pages;
-use crate::http::rate_limit::RateLimits;
+use crate::http::rate_limit::{RateLimits, SharedLimits};
 use crate::i18n::Catalog;
 use crate::identity::upstream_http::UpstreamHttp;
 use crate::identity::{Identity, IdentityParts};
@@ -81,6 +81,9 @@ pub enum StateError {
     Upstream(String),
     #[error("signing keys: {0}")]
     SigningKeys(String),
+    /// The URL is not one Redis understands (connecting is lazy).
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
     #[error(transparent)]
     Billing(#[from] crate::billing_link::client::BillingError),
 }
@@ -198,6 +201,11 @@ impl AppState {
             config.sentinel.never_block.clone(),
             clock,
         ));
+        let limits = RateLimits::new(id.form_rate_per_minute, id.signup_rate_per_minute);
+        let limits = match &id.shared_limits {
+            Some(settings) => limits.shared(SharedLimits::new(settings)?),
+            None => limits,
+        };
         Ok(Self {
             directory,
             manage,
@@ -209,7 +217,7 @@ impl AppState {
             identity,
             oauth,
             pages: Pages::load()?,
-            limits: RateLimits::new(id.form_rate_per_minute, id.signup_rate_per_minute),
+            limits,
             cookies: CookiePolicy {
                 secure: config.http.served_over_https(),
             },

@@ -62,6 +62,7 @@ mod sentinel;
 mod sentinel_tokens;
 mod session_grants;
 mod session_idle;
+mod shared_rate_limits;
 mod signing_keys;
 mod team_invitations;
 mod tenant_settings;

@@ -235,7 +235,9 @@ async fn a_newcomer_gets_a_token_with_the_quickstart_curl() {
     let claims = token
         .split('.')
         .nth(1)
-        .and_then(|p| base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).ok())
+        .and_then(|p| {
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).ok()
+        })
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .expect("claims");
     assert_eq!(claims["iss"], url("/t/startup"));

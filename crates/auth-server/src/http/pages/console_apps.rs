@@ -167,7 +167,7 @@ pub async fn submit_new_app(
     slug: web::Path<String>,
     form: web::Form<NewAppForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &new_app_path(&slug), Access::Write).await?;
     let checked = DisplayName::parse(&form.name)
         .map_err(|e| StarterAppError::Client(ClientRuleError::Name(e)))
@@ -257,7 +257,7 @@ pub async fn submit_app(
     path: web::Path<(String, String)>,
     form: web::Form<EditAppForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     let refused = |e: &dyn std::fmt::Display| {
@@ -296,7 +296,7 @@ pub async fn submit_rotate(
     path: web::Path<(String, String)>,
     form: web::Form<RotateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     let overlap = form
@@ -325,7 +325,7 @@ pub async fn submit_disable(
     path: web::Path<(String, String)>,
     form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     if form.confirm.is_none() {
@@ -345,7 +345,7 @@ pub async fn submit_enable(
     path: web::Path<(String, String)>,
     form: web::Form<EnableForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     ctx.state

@@ -88,7 +88,7 @@ pub async fn submit_checkout(
     slug: web::Path<String>,
     form: web::Form<CheckoutForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (user, tenant) = owner_of(&ctx, &slug).await?;
     match ctx
         .state
@@ -113,7 +113,7 @@ pub async fn submit_portal(
     slug: web::Path<String>,
     form: web::Form<PortalForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (user, tenant) = owner_of(&ctx, &slug).await?;
     match ctx.state.owner_billing.portal(user.id, &tenant).await {
         Ok(url) => Ok(ctx.redirect_to(url.as_str())),
@@ -128,7 +128,7 @@ pub async fn submit_contact(
     slug: web::Path<String>,
     form: web::Form<ContactForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (user, tenant) = owner_of(&ctx, &slug).await?;
     let typed = form.owner_email.trim();
     match ctx

@@ -62,7 +62,7 @@ pub async fn submit_branding(
     slug: web::Path<String>,
     form: web::Form<BrandingForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Write).await?;
     let branding = match Branding::parse(&form.logo_url, &form.brand_color) {
         Ok(branding) => branding,

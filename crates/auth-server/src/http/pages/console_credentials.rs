@@ -89,7 +89,7 @@ pub async fn submit_create(
     slug: web::Path<String>,
     form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (owner, tenant) = credentials_owner(&ctx, &slug).await?;
     let created = ctx
         .state
@@ -139,7 +139,7 @@ pub async fn submit_revoke(
     slug: web::Path<String>,
     form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (_, tenant) = credentials_owner(&ctx, &slug).await?;
     if form.confirm.is_none() {
         let error = ctx.text("credentials_revoke_unconfirmed");

@@ -63,7 +63,7 @@ pub async fn submit_rotate(
     slug: web::Path<String>,
     form: web::Form<RotateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
     let Ok(alg) = SigningAlg::parse(&form.alg) else {
         return refused_page(&ctx, &tenant, "keys_unknown_alg").await;
@@ -89,7 +89,7 @@ pub async fn submit_revoke(
     slug: web::Path<String>,
     form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
     if form.confirm.is_none() {
         return refused_page(&ctx, &tenant, "keys_revoke_unconfirmed").await;

@@ -110,7 +110,7 @@ pub async fn submit_settings(
     slug: web::Path<String>,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Write).await?;
     match ctx
         .state

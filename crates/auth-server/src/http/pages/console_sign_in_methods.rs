@@ -200,7 +200,7 @@ pub async fn submit_add(
     slug: web::Path<String>,
     form: web::Form<AddForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let tenant = tenant_at(&ctx, &slug, Access::Write).await?;
     let added = ctx
         .state
@@ -226,7 +226,7 @@ pub async fn submit_update(
     path: web::Path<(String, String)>,
     form: web::Form<UpdateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let tenant = tenant_at(&ctx, &slug, Access::Write).await?;
     let updated = ctx
@@ -253,7 +253,7 @@ pub async fn submit_delete(
     path: web::Path<(String, String)>,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let tenant = tenant_at(&ctx, &slug, Access::Write).await?;
     if form.confirm.is_none() {

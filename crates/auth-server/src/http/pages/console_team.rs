@@ -96,7 +96,7 @@ pub async fn submit_invite(
     slug: web::Path<String>,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (owner, tenant) = team_owner(&ctx, &slug).await?;
     let Ok(role) = Role::parse(&form.role) else {
         return refused_page(&ctx, &tenant, ctx.text("team_role_invalid"), &form.email).await;
@@ -131,7 +131,7 @@ pub async fn submit_role(
     path: web::Path<(String, String)>,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (_, tenant) = team_owner(&ctx, &slug).await?;
     let member = member_id(&id)?;
@@ -149,7 +149,7 @@ pub async fn submit_remove(
     path: web::Path<(String, String)>,
     form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (owner, tenant) = team_owner(&ctx, &slug).await?;
     let member = member_id(&id)?;
@@ -171,7 +171,7 @@ pub async fn submit_leave(
     slug: web::Path<String>,
     form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (member, tenant) = owner_of_at(&ctx, &slug, "/dashboard", Access::Read).await?;
     if form.confirm.is_none() {
         let message = ctx.text("team_leave_unconfirmed");
@@ -206,7 +206,7 @@ pub async fn submit_withdraw(
     slug: web::Path<String>,
     form: web::Form<WithdrawForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (_, tenant) = team_owner(&ctx, &slug).await?;
     match ctx
         .state
@@ -341,7 +341,7 @@ pub async fn submit_invite_accept(
     ctx: PlatformPageCtx,
     form: web::Form<AcceptForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let back = format!("/dashboard/invite?token={}", form.token);
     let user = platform_user(&ctx, &back).await?;
     match ctx.state.invitations.accept(&form.token, &user).await {

@@ -119,7 +119,7 @@ impl Target {
         path: web::Path<(String, String)>,
         csrf: &str,
     ) -> Result<Self, PageError> {
-        ctx.accept_form(csrf)?;
+        ctx.accept_form(csrf).await?;
         Self::find(ctx, path, Access::Write).await
     }
 
@@ -431,7 +431,7 @@ pub async fn submit_import(
     slug: web::Path<String>,
     form: web::Form<ImportForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (owner, tenant) = owner_of_at(&ctx, &slug, &import_path(&slug), Access::Write).await?;
     let text = form.data.trim();
     let parsed = if text.starts_with('{') {

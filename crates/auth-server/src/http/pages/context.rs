@@ -186,16 +186,17 @@ impl PageCtx {
 
     /// What every form submission passes first: its CSRF token, then the
     /// per-IP budget for forms.
-    pub fn accept_form(&self, form_token: &str) -> Result<(), PageError> {
+    pub async fn accept_form(&self, form_token: &str) -> Result<(), PageError> {
         self.verify_csrf(form_token)?;
-        self.limit_form()
+        self.limit_form().await
     }
 
     /// Per-IP budget for form submissions (an IPv6 client's /64 shares one).
-    pub fn limit_form(&self) -> Result<(), PageError> {
+    pub async fn limit_form(&self) -> Result<(), PageError> {
         self.state
             .limits
             .check_form(&self.requester.limit_key)
+            .await
             .map_err(|retry_after| PageError::TooManyRequests { retry_after })
     }
 

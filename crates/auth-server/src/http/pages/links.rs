@@ -111,7 +111,7 @@ pub async fn submit_verify_email(
     mut ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     match ctx
         .state
         .identity
@@ -139,7 +139,7 @@ pub async fn submit_unlock(
     ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     match ctx
         .state
         .identity
@@ -177,7 +177,7 @@ pub async fn submit_forgot(
     mut ctx: PageCtx,
     form: web::Form<EmailBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     if let Err(e) =
         ctx.state
@@ -215,7 +215,7 @@ pub async fn submit_reset(
     mut ctx: PageCtx,
     form: web::Form<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     match ctx
         .state
         .identity

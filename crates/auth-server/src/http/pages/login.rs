@@ -85,7 +85,7 @@ pub async fn submit_login(
     mut ctx: PageCtx,
     form: web::Form<LoginBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let outcome = ctx
         .state

@@ -37,7 +37,7 @@ pub async fn submit_challenge(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let (Some(session), Some(secret)) = (ctx.session().await?, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
@@ -92,7 +92,7 @@ pub async fn submit_enroll_password(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.signed_in_or_login().await?;
     match ctx
@@ -125,7 +125,7 @@ pub async fn submit_enroll(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {

@@ -42,7 +42,7 @@ pub async fn submit_new_tenant(
     ctx: PlatformPageCtx,
     form: web::Form<NewTenantForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let user = platform_user(&ctx, NEW_TENANT_PATH).await?;
     let request = TenantRequest {
         slug: &form.slug,

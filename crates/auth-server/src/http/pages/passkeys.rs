@@ -88,7 +88,7 @@ pub async fn sign_in_options(
     ctx: PageCtx,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     match ctx.state.identity.passkey_sign_in_start(&ctx.tenant).await {
         Ok(started) => json_options(&started),
         Err(e) => json_refusal(&ctx, e),
@@ -102,7 +102,7 @@ pub async fn sign_in(
     mut ctx: PageCtx,
     form: web::Form<AnswerBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let outcome = ctx
         .state
@@ -174,7 +174,7 @@ pub async fn register_options(
     ctx: PageCtx,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let Some(session) = ctx.signed_in().await? else {
         return Ok(HttpResponse::Unauthorized()
             .content_type("application/json")
@@ -222,7 +222,7 @@ pub async fn register(
     mut ctx: PageCtx,
     form: web::Form<AnswerBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
@@ -265,7 +265,7 @@ pub async fn rename(
     path: web::Path<(String, String)>,
     form: web::Form<NameBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
@@ -288,7 +288,7 @@ pub async fn delete(
     path: web::Path<(String, String)>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
@@ -311,7 +311,7 @@ pub async fn remove_password(
     ctx: PageCtx,
     form: web::Form<PasswordBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let session = ctx.signed_in_or_login().await?;
     let done = ctx
         .state

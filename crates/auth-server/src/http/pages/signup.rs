@@ -51,7 +51,7 @@ pub async fn submit_signup(
     mut ctx: PageCtx,
     form: web::Form<SignupBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     if let Some(why) = signups_closed(&ctx).await {
         return closed_page(&ctx, why);
@@ -68,6 +68,7 @@ pub async fn submit_signup(
             ctx.state
                 .limits
                 .check_signup(&ctx.tenant.id.to_string())
+                .await
                 .map_err(|retry_after| PageError::TooManyRequests { retry_after })?;
             ctx.state
                 .identity
@@ -146,7 +147,7 @@ pub async fn submit_code(
     mut ctx: PageCtx,
     form: web::Form<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     match ctx
         .state

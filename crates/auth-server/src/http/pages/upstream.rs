@@ -48,7 +48,7 @@ pub async fn start_link(
     path: web::Path<(String, String)>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (_, provider) = path.into_inner();
     let session = ctx.signed_in_or_login().await?;
     let started = ctx
@@ -236,7 +236,7 @@ pub async fn unlink(
     path: web::Path<(String, String)>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf)?;
+    ctx.accept_form(&form.csrf).await?;
     let (_, provider_id) = path.into_inner();
     let session = ctx.signed_in_or_login().await?;
     match ctx
