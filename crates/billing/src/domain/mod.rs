@@ -1,5 +1,6 @@
 //! Billing rules, without HTTP or SQL.
 pub use service_kit::month;
+pub mod invoice;
 pub mod plan;
 pub mod quota;
 pub mod subscription;

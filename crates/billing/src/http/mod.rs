@@ -40,3 +40,88 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 ),
         );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use service_kit::testing::rust_sources;
+
+    /// Handlers parse, call a use case (`crate::service`) and render; only
+    /// the use cases reach the stores, whose handles are their private fields.
+    #[test]
+    fn no_http_file_names_a_store() {
+        // Spelt in halves so this file does not name what it looks for.
+        let needles = [concat!("crate::", "store"), concat!("store", "::")];
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+        let files = rust_sources(&root);
+        assert!(
+            files.len() >= 8,
+            "found {} files under {root:?}",
+            files.len()
+        );
+        let offenders: Vec<String> = files
+            .iter()
+            .filter(|path| {
+                let text: String = std::fs::read_to_string(path)
+                    .expect("readable source")
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                needles.iter().any(|n| text.contains(n))
+            })
+            .map(|path| path.display().to_string())
+            .collect();
+        assert!(offenders.is_empty(), "a store is named in {offenders:?}");
+    }
+
+    /// Nor a type the stores declare (a store handle, a row), imported by
+    /// another path: what a handler renders is a domain or a use case's type.
+    /// The types are read from `src/store`; comments are skipped.
+    #[test]
+    fn no_http_file_names_a_store_type() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let store_types: BTreeSet<String> = rust_sources(&src.join("store"))
+            .iter()
+            .flat_map(|path| {
+                let text = std::fs::read_to_string(path).expect("readable source");
+                text.lines()
+                    .filter_map(|line| {
+                        let line = line.trim_start();
+                        let rest = ["pub struct ", "pub enum ", "pub type ", "pub trait "]
+                            .iter()
+                            .find_map(|p| line.strip_prefix(p))?;
+                        Some(identifiers(rest).next()?.to_owned())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(
+            store_types.len() >= 6,
+            "found only {store_types:?} under src/store"
+        );
+        let mut offenders = Vec::new();
+        for path in rust_sources(&src.join("http")) {
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            let named: BTreeSet<&str> = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .flat_map(identifiers)
+                .filter(|word| store_types.contains(*word))
+                .collect();
+            if !named.is_empty() {
+                offenders.push(format!("{}: {named:?}", path.display()));
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "a store type is named in {offenders:?}"
+        );
+    }
+
+    fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| !word.is_empty())
+    }
+}

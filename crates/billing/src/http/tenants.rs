@@ -8,12 +8,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::caller::{operator, tenant_access, Access, ManagedTenant, TenantPath};
 use super::openapi::{BadRequest, JsonBody, Scoped};
+use crate::domain::invoice::Invoice;
 use crate::domain::month::Month;
 use crate::domain::plan::PlanId;
-use crate::domain::quota::Quota;
 use crate::error::HttpError;
-use crate::service::{Billing, Entitlements, UsageReport};
-use crate::store::invoices::Invoice;
+use crate::service::{Billing, Entitlements, SubscriptionView, UsageView};
 
 /// Get a tenant's entitlements
 ///
@@ -40,19 +39,6 @@ pub async fn entitlements(
     Ok(HttpResponse::Ok().json(billing.entitlements(tenant).await?))
 }
 
-/// The entitlements plus what Stripe knows.
-#[derive(Serialize, ToSchema)]
-pub struct SubscriptionView {
-    entitlements: Entitlements,
-    /// The plan subscribed to, which may differ from the plan in force after
-    /// an unpaid grace period.
-    subscribed_plan: PlanId,
-    /// Stripe's subscription id (`sub_…`), if any.
-    stripe_subscription_id: Option<String>,
-    /// Whether plans can be bought here (false without a Stripe key).
-    checkout_available: bool,
-}
-
 /// Get a tenant's subscription
 ///
 /// The entitlements plus what Stripe knows, for the dashboard.
@@ -71,14 +57,7 @@ pub async fn subscription(
     ManagedTenant(tenant): ManagedTenant,
     billing: web::Data<Billing>,
 ) -> Result<HttpResponse, HttpError> {
-    let s = billing.subscription(tenant).await?;
-    let entitlements = billing.entitlements_for(&s).await?;
-    Ok(HttpResponse::Ok().json(SubscriptionView {
-        entitlements,
-        subscribed_plan: s.plan,
-        stripe_subscription_id: s.stripe_subscription_id,
-        checkout_available: billing.stripe_configured(),
-    }))
+    Ok(HttpResponse::Ok().json(billing.subscription_view(tenant).await?))
 }
 
 /// The plan an operator puts the tenant on.
@@ -139,24 +118,6 @@ pub struct UsageQuery {
     month: Option<String>,
 }
 
-/// One month of usage and the history.
-#[derive(Serialize, ToSchema)]
-pub struct UsageView {
-    /// The month asked for, `YYYY-MM`.
-    #[schema(example = "2026-11")]
-    month: String,
-    /// Monthly active users counted in that month.
-    mau: u64,
-    /// The limit of the plan in force now; `null`: no limit.
-    mau_limit: Option<u64>,
-    /// `mau` in percent of `mau_limit`, rounded down.
-    usage_percent: Option<u64>,
-    /// The entitlements of this month.
-    current: Entitlements,
-    /// Monthly counts, newest first, at most 24 months.
-    history: Vec<UsageReport>,
-}
-
 /// Get a tenant's usage
 ///
 /// One month (default: this one) and up to 24 months of counts.
@@ -180,29 +141,8 @@ pub async fn usage(
     billing: web::Data<Billing>,
     query: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    let history = billing.usage_history(tenant).await?;
-    let entitlements = billing.entitlements(tenant).await?;
-    let month = match &query.month {
-        Some(m) => Month::parse(m)?.to_string(),
-        None => entitlements.month.clone(),
-    };
-    let mau = history
-        .iter()
-        .find(|h| h.month == month)
-        .map_or(0, |h| h.mau);
-    let quota = Quota {
-        used: mau,
-        limit: entitlements.mau_limit,
-        hard_limit_percent: 0,
-    };
-    Ok(HttpResponse::Ok().json(UsageView {
-        month,
-        mau,
-        mau_limit: entitlements.mau_limit,
-        usage_percent: quota.percent(),
-        current: entitlements,
-        history,
-    }))
+    let month = query.month.as_deref().map(Month::parse).transpose()?;
+    Ok(HttpResponse::Ok().json(billing.usage_view(tenant, month).await?))
 }
 
 /// Who receives the tenant's quota and payment emails.

@@ -5,10 +5,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Billing, BillingError};
+use crate::domain::invoice::Invoice;
 use crate::domain::plan::PlanId;
 use crate::domain::subscription::{apply_stripe_view, StripeView, Subscription};
 use crate::domain::tenant::TenantId;
-use crate::store::invoices::Invoice;
 use crate::stripe::{CheckoutRequest, SubscriptionSnapshot};
 
 pub struct CheckoutParams {

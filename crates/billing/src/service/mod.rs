@@ -1,6 +1,7 @@
 //! What billing does, between the HTTP handlers and the stores: metering
 //! and quotas, entitlements, checkout and portal, Stripe webhooks, dunning.
 mod checkout;
+mod dashboard;
 mod dunning;
 mod entitlements;
 pub mod manual_plan;
@@ -12,6 +13,7 @@ use service_kit::clock::SharedClock;
 use service_kit::mail::MailQueue;
 
 pub use checkout::{CheckoutOutcome, CheckoutParams};
+pub use dashboard::{SubscriptionView, UsageView};
 pub use dunning::spawn_dunning_task;
 pub use entitlements::{entitlements_of, Entitlements, UsageReport};
 pub use metering::{UsageEvent, UsageReceipt, MAX_EVENTS_PER_REPORT};
@@ -56,17 +58,19 @@ pub struct StripeLink {
     pub settings: StripeSettings,
 }
 
+/// The billing use case. Its stores are private: handlers call its methods,
+/// which answer with domain types or views, never a store's own.
 pub struct Billing {
-    pub(crate) accounts: AccountStore,
-    pub(crate) subscriptions: SubscriptionStore,
-    pub(crate) usage: UsageStore,
-    pub(crate) notices: NoticeStore,
-    pub(crate) events: EventStore,
-    pub(crate) invoices: InvoiceStore,
-    pub(crate) stripe: Option<StripeLink>,
-    pub(crate) mail: MailQueue,
-    pub(crate) clock: SharedClock,
-    pub(crate) quotas: QuotaSettings,
+    accounts: AccountStore,
+    subscriptions: SubscriptionStore,
+    usage: UsageStore,
+    notices: NoticeStore,
+    events: EventStore,
+    invoices: InvoiceStore,
+    stripe: Option<StripeLink>,
+    mail: MailQueue,
+    clock: SharedClock,
+    quotas: QuotaSettings,
 }
 
 impl Billing {

@@ -7,10 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{notify, Billing, BillingError};
+use crate::domain::invoice::Invoice;
 use crate::domain::subscription::{apply_stripe_view, Subscription};
 use crate::domain::tenant::TenantId;
 use crate::store::events::{Applied, Seen};
-use crate::store::invoices::Invoice;
 use crate::stripe::webhook::{
     parse_event, verify_signature, CheckoutCompleted, Event, InvoiceFacts, SignatureError,
     SubscriptionRef,

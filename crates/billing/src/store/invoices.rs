@@ -1,33 +1,12 @@
 //! `invoices`: Stripe's invoices of each tenant, as its webhooks last
 //! described them. A final status (paid, void, uncollectible) is never
 //! overwritten by a late event about an earlier one.
-use sqlx::AnyPool;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
 
 use super::StoreError;
+use crate::domain::invoice::Invoice;
 use crate::domain::tenant::TenantId;
-
-/// A Stripe invoice of the tenant, as its webhooks last described it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct Invoice {
-    /// Stripe's invoice id (`in_…`).
-    pub id: String,
-    /// Stripe's subscription id (`sub_…`).
-    pub subscription_id: Option<String>,
-    pub number: Option<String>,
-    /// Stripe's status: `draft`, `open`, `paid`, `void` or `uncollectible`.
-    #[schema(example = "paid")]
-    pub status: String,
-    /// In the smallest unit of `currency`.
-    pub amount_due: i64,
-    /// In the smallest unit of `currency`.
-    pub amount_paid: i64,
-    #[schema(example = "eur")]
-    pub currency: String,
-    /// Stripe's page of the invoice, for people.
-    pub hosted_invoice_url: Option<String>,
-    /// When Stripe created it (unix seconds).
-    pub created: i64,
-}
 
 #[derive(Clone)]
 pub struct InvoiceStore {
@@ -73,7 +52,7 @@ impl InvoiceStore {
 
     /// Newest first.
     pub async fn list(&self, tenant: TenantId, limit: i64) -> Result<Vec<Invoice>, StoreError> {
-        Ok(sqlx::query_as(
+        let rows = sqlx::query(
             "SELECT id, subscription_id, number, status, amount_due, amount_paid, currency, \
              hosted_invoice_url, created FROM invoices WHERE tenant_id = $1 \
              ORDER BY created DESC, id DESC LIMIT $2",
@@ -81,6 +60,21 @@ impl InvoiceStore {
         .bind(tenant.to_string())
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        rows.iter().map(from_row).collect()
     }
+}
+
+fn from_row(row: &AnyRow) -> Result<Invoice, StoreError> {
+    Ok(Invoice {
+        id: row.try_get("id")?,
+        subscription_id: row.try_get("subscription_id")?,
+        number: row.try_get("number")?,
+        status: row.try_get("status")?,
+        amount_due: row.try_get("amount_due")?,
+        amount_paid: row.try_get("amount_paid")?,
+        currency: row.try_get("currency")?,
+        hosted_invoice_url: row.try_get("hosted_invoice_url")?,
+        created: row.try_get("created")?,
+    })
 }
