@@ -126,18 +126,7 @@ impl AuthConfig {
         let master_keys = loader.keyring("AUTH_MASTER_KEYS");
         let identity = read_identity(loader);
         let billing = read_billing(loader);
-        let metrics_addr = match loader.optional("AUTH_METRICS_ADDR") {
-            Some(v) => match v.trim().parse() {
-                Ok(addr) => Some(addr),
-                Err(_) => {
-                    loader.problem(format!(
-                        "AUTH_METRICS_ADDR: `{v}` is not an address and port (like 127.0.0.1:9100)"
-                    ));
-                    None
-                }
-            },
-            None => None,
-        };
+        let metrics_addr = loader.metrics_addr("AUTH");
         let sentinel = Box::new(read_sentinel(loader));
         let cleanup = crate::maintenance::CleanupSettings::read(loader);
         Self {

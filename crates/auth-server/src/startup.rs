@@ -184,28 +184,17 @@ fn serve_metrics(
     db: &db::Database,
     state: &web::Data<AppState>,
 ) -> Result<(u16, actix_web::dev::Server), StartupError> {
-    let listener = std::net::TcpListener::bind(addr)
-        .map_err(StartupError::setup("cannot bind AUTH_METRICS_ADDR"))?;
-    let port = listener
-        .local_addr()
-        .map_err(StartupError::setup("cannot bind AUTH_METRICS_ADDR"))?
-        .port();
-    let pool = db.pool.clone();
     let hasher = state.identity.hasher.load();
     let mail = state.identity.mail.clone();
-    let server = service_kit::metrics::serve_metrics(listener, move || {
-        let open = f64::from(pool.size());
-        let idle = u32::try_from(pool.num_idle()).map_or(0.0, f64::from);
-        metrics::gauge!("db_pool_connections", "state" => "open").set(open);
-        metrics::gauge!("db_pool_connections", "state" => "idle").set(idle);
+    service_kit::metrics::serve_with_pool(addr, db.pool.clone(), move || {
         let (running, waiting) = hasher.running_and_waiting();
         metrics::gauge!("password_hash_jobs", "state" => "running").set(running as f64);
         metrics::gauge!("password_hash_jobs", "state" => "waiting").set(waiting as f64);
         metrics::gauge!("mail_queue_depth").set(mail.pending() as f64);
     })
-    .map_err(StartupError::setup("cannot serve metrics"))?;
-    tracing::info!(%addr, port, "metrics served");
-    Ok((port, server))
+    .map_err(StartupError::setup(
+        "cannot serve metrics on AUTH_METRICS_ADDR",
+    ))
 }
 
 /// Makes the `platform` tenant and its keys if they are missing, retrying

@@ -36,6 +36,9 @@ pub struct BillingConfig {
     pub mail: MailSettings,
     pub mail_from: String,
     pub quotas: QuotaSettings,
+    /// `BILLING_METRICS_ADDR`: Prometheus metrics apart from the public
+    /// listener. Unset: none.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Stripe, when a secret key is configured.
@@ -102,6 +105,7 @@ impl BillingConfig {
         let mail = MailSettings::read(loader, "BILLING_MAIL_DIR");
         let mail_from = loader.string("MAIL_FROM", service_kit::mail::DEFAULT_FROM);
         let quotas = QuotaSettings::read(loader);
+        let metrics_addr = loader.metrics_addr("BILLING");
         Self {
             http,
             database_url,
@@ -111,6 +115,7 @@ impl BillingConfig {
             mail,
             mail_from,
             quotas,
+            metrics_addr,
         }
     }
 

@@ -31,6 +31,8 @@ pub struct Application {
     running: RunningServer,
     billing: Arc<Billing>,
     tasks: Vec<JoinHandle<()>>,
+    /// The metrics listener (`BILLING_METRICS_ADDR`) and its port.
+    metrics: Option<(u16, actix_web::dev::Server)>,
 }
 
 impl Application {
@@ -72,6 +74,20 @@ impl Application {
             config.quotas,
         ));
         let tasks = vec![spawn_dunning_task(billing.clone(), DUNNING_CHECK)];
+        let metrics = match config.metrics_addr {
+            Some(addr) => {
+                let mail = billing.mail().clone();
+                Some(
+                    service_kit::metrics::serve_with_pool(addr, db.pool.clone(), move || {
+                        metrics::gauge!("mail_queue_depth").set(mail.pending() as f64);
+                    })
+                    .map_err(StartupError::setup(
+                        "cannot serve metrics on BILLING_METRICS_ADDR",
+                    ))?,
+                )
+            }
+            None => None,
+        };
         let data = web::Data::from(billing.clone());
         let listener = kit_http::bind(&config.http)?;
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
@@ -83,6 +99,7 @@ impl Application {
             running,
             billing,
             tasks,
+            metrics,
         })
     }
 
@@ -94,6 +111,11 @@ impl Application {
         self.running.handle()
     }
 
+    /// The port metrics are served on, when `BILLING_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// The service behind the routes (tests drive dunning through it).
     pub fn billing(&self) -> Arc<Billing> {
         self.billing.clone()
@@ -101,7 +123,8 @@ impl Application {
 
     /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.running.server.await;
+        let metrics = self.metrics.map(|(_, server)| server);
+        let served = service_kit::metrics::run_beside(metrics, self.running.server).await;
         for task in &self.tasks {
             task.abort();
         }

@@ -96,6 +96,7 @@ fn env_example_documents_every_variable_the_services_read() {
             "DATABASE_MAX_CONNECTIONS",
             "DATABASE_PING_IDLE_SECS",
             "DATABASE_SQLITE_SYNC",
+            "METRICS_ADDR",
             "BODY_LIMIT",
         ] {
             let key = format!("{prefix}_{suffix}");

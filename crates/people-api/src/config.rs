@@ -17,6 +17,9 @@ pub struct PeopleConfig {
     pub database_url: String,
     pub pool: PoolSettings,
     pub tokens: BearerSettings,
+    /// `PEOPLE_METRICS_ADDR`: Prometheus metrics apart from the public
+    /// listener. Unset: none.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl PeopleConfig {
@@ -35,11 +38,13 @@ impl PeopleConfig {
             },
             DEFAULT_AUDIENCE,
         );
+        let metrics_addr = loader.metrics_addr("PEOPLE");
         Self {
             http,
             database_url,
             pool,
             tokens,
+            metrics_addr,
         }
     }
 

@@ -17,6 +17,8 @@ pub static MIGRATIONS: Migrations = Migrations {
 
 pub struct Application {
     running: RunningServer,
+    /// The metrics listener (`PEOPLE_METRICS_ADDR`) and its port.
+    metrics: Option<(u16, actix_web::dev::Server)>,
 }
 
 impl Application {
@@ -38,6 +40,14 @@ impl Application {
                 .map_err(StartupError::setup("the demo callback page"))?;
             Some(web::Data::new(page))
         };
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some(
+                service_kit::metrics::serve_with_pool(addr, db.pool.clone(), || {}).map_err(
+                    StartupError::setup("cannot serve metrics on PEOPLE_METRICS_ADDR"),
+                )?,
+            ),
+            None => None,
+        };
         let listener = kit_http::bind(&config.http)?;
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(state.clone());
@@ -47,7 +57,7 @@ impl Application {
             }
             crate::http::configure(cfg, demo.is_some());
         })?;
-        Ok(Self { running })
+        Ok(Self { running, metrics })
     }
 
     pub fn port(&self) -> u16 {
@@ -58,7 +68,13 @@ impl Application {
         self.running.handle()
     }
 
+    /// The port metrics are served on, when `PEOPLE_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.running.server.await
+        let metrics = self.metrics.map(|(_, server)| server);
+        service_kit::metrics::run_beside(metrics, self.running.server).await
     }
 }

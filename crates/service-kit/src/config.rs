@@ -317,6 +317,22 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// `{prefix}_METRICS_ADDR` (like `127.0.0.1:9100`): where the service
+    /// serves Prometheus metrics, apart from its public listener. Unset: none.
+    pub fn metrics_addr(&mut self, prefix: &str) -> Option<std::net::SocketAddr> {
+        let key = format!("{prefix}_METRICS_ADDR");
+        let value = self.optional(&key).filter(|v| !v.trim().is_empty())?;
+        match value.trim().parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                self.problem(format!(
+                    "{key}: `{value}` is not an address and port (like 127.0.0.1:9100)"
+                ));
+                None
+            }
+        }
+    }
+
     pub fn database_url(&mut self, key: &str, dev_default: &str) -> String {
         let value = match self.optional(key).filter(|v| !v.trim().is_empty()) {
             Some(v) => v.trim().to_owned(),

@@ -122,3 +122,46 @@ where
     .run();
     Ok(server)
 }
+
+/// Binds `addr` and serves the metrics there, with the database pool's
+/// gauges (`db_pool_connections{state="open"|"idle"}`) and whatever `more`
+/// sets sampled at each scrape. Returns the bound port and the server, which
+/// the caller runs and stops with its service.
+pub fn serve_with_pool<S>(
+    addr: std::net::SocketAddr,
+    pool: sqlx::AnyPool,
+    more: S,
+) -> std::io::Result<(u16, Server)>
+where
+    S: Fn() + Send + Sync + Clone + 'static,
+{
+    let listener = TcpListener::bind(addr)?;
+    let port = listener.local_addr()?.port();
+    let server = serve_metrics(listener, move || {
+        let open = f64::from(pool.size());
+        let idle = u32::try_from(pool.num_idle()).map_or(0.0, f64::from);
+        metrics::gauge!("db_pool_connections", "state" => "open").set(open);
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(idle);
+        more();
+    })?;
+    tracing::info!(%addr, port, "metrics served");
+    Ok((port, server))
+}
+
+/// Runs `service` with the metrics server (if any) beside it, and stops the
+/// metrics server once the service has stopped.
+pub async fn run_beside<T>(
+    metrics: Option<Server>,
+    service: impl std::future::Future<Output = T>,
+) -> T {
+    let handle = metrics.map(|server| {
+        let handle = server.handle();
+        tokio::spawn(server);
+        handle
+    });
+    let served = service.await;
+    if let Some(handle) = handle {
+        handle.stop(false).await;
+    }
+    served
+}

@@ -72,6 +72,10 @@ impl Billing {
                 self.check_quota(tenant, current, now).await?;
             }
         }
+        metrics::counter!("connectauth_billing_usage_events_total", "outcome" => "received")
+            .increment(events.len() as u64);
+        metrics::counter!("connectauth_billing_usage_events_total", "outcome" => "recorded")
+            .increment(recorded);
         Ok(UsageReceipt {
             received: events.len(),
             recorded,

@@ -30,7 +30,26 @@ pub enum WebhookOutcome {
 }
 
 impl Billing {
+    /// Applies one Stripe delivery, counted by outcome in
+    /// `connectauth_billing_webhooks_total`.
     pub async fn handle_webhook(
+        &self,
+        payload: &[u8],
+        signature: Option<&str>,
+    ) -> Result<WebhookOutcome, BillingError> {
+        let result = self.apply_webhook(payload, signature).await;
+        let outcome = match &result {
+            Ok(WebhookOutcome::Applied) => "applied",
+            Ok(WebhookOutcome::Duplicate) => "duplicate",
+            Ok(WebhookOutcome::Ignored(_)) => "ignored",
+            Err(BillingError::Signature(_)) => "bad_signature",
+            Err(_) => "failed",
+        };
+        metrics::counter!("connectauth_billing_webhooks_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn apply_webhook(
         &self,
         payload: &[u8],
         signature: Option<&str>,

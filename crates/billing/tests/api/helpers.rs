@@ -43,6 +43,8 @@ pub fn unix_now() -> i64 {
 pub struct Options {
     pub stripe: bool,
     pub hard_limit_percent: Option<u32>,
+    /// Serve metrics on a port of their own (`BILLING_METRICS_ADDR`).
+    pub metrics: bool,
 }
 
 pub struct TestBilling {
@@ -55,6 +57,8 @@ pub struct TestBilling {
     pub billing: Arc<Billing>,
     pub smtp: TestSmtpServer,
     pub stripe: Option<StripeFake>,
+    /// Where metrics are served, with `Options::metrics`.
+    pub metrics_port: Option<u16>,
 }
 
 pub async fn spawn_billing(engine: Engine) -> TestBilling {
@@ -95,6 +99,9 @@ pub async fn spawn_with(engine: Engine, options: Options) -> TestBilling {
         ("BILLING_HARD_LIMIT_PERCENT", hard),
         ("SMTP_URL", smtp_url),
     ];
+    if options.metrics {
+        pairs.push(("BILLING_METRICS_ADDR", "127.0.0.1:0".to_owned()));
+    }
     if let Some(fake) = &stripe {
         pairs.push(("BILLING_STRIPE_SECRET_KEY", fake.secret_key().to_owned()));
         pairs.push(("BILLING_STRIPE_API_BASE", fake.url().to_owned()));
@@ -119,6 +126,7 @@ pub async fn spawn_with(engine: Engine, options: Options) -> TestBilling {
     let app = Application::build_with_clock(config, database, clock.clone()).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
     let billing = app.billing();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     if let Some(fake) = &stripe {
         fake.set_webhook_target(&format!("{address}/webhooks/stripe"), WEBHOOK_SECRET);
@@ -133,6 +141,7 @@ pub async fn spawn_with(engine: Engine, options: Options) -> TestBilling {
         billing,
         smtp,
         stripe,
+        metrics_port,
     }
 }
 

@@ -7,6 +7,7 @@ mod health;
 mod helpers;
 mod localstripe;
 mod metering;
+mod metrics;
 mod offline;
 mod quotas;
 mod stripe_fake;

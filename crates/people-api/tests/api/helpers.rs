@@ -48,9 +48,16 @@ pub struct TestApp {
     pub other_issuer: String,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// Where metrics are served, when `PEOPLE_METRICS_ADDR` was given.
+    pub metrics_port: Option<u16>,
 }
 
 pub async fn spawn_app(engine: Engine) -> TestApp {
+    spawn_app_with(engine, &[]).await
+}
+
+/// The app with more configuration (`extra` pairs are added to the env).
+pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         let _ = service_kit::telemetry::init(service_kit::telemetry::LogFormat::Pretty, "debug");
     }
@@ -60,11 +67,13 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     ]);
     let issuer = format!("{issuer_base}/t/{TENANT_SLUG}");
     let db = TestDb::new(engine).await;
-    let env = Env::from_pairs([
+    let mut pairs = vec![
         ("PEOPLE_BIND", "127.0.0.1:0"),
         ("PEOPLE_DATABASE_URL", db.url.as_str()),
         ("PEOPLE_ISSUER", issuer.as_str()),
-    ]);
+    ];
+    pairs.extend_from_slice(extra);
+    let env = Env::from_pairs(pairs);
     let config = PeopleConfig::from_env(&env).expect("valid config");
     let database = db::connect(&config.database_url, config.pool)
         .await
@@ -72,6 +81,7 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
     db::migrate(&database, &MIGRATIONS).await.expect("migrate");
     let app = Application::build_with_db(config, database).expect("build");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -79,6 +89,7 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
         other_issuer: format!("{issuer_base}/t/{OTHER_SLUG}"),
         db,
         client: reqwest::Client::new(),
+        metrics_port,
     }
 }
 

@@ -7,4 +7,5 @@ mod callback;
 mod connections;
 mod helpers;
 mod me;
+mod metrics;
 mod tokens;

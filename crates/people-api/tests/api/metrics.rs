@@ -1,0 +1,36 @@
+//! Prometheus metrics on their own listener (`PEOPLE_METRICS_ADDR`):
+//! requests by route template and status and the database pool; nothing
+//! of it on the public listener.
+use service_kit::db::Engine;
+
+use crate::helpers::spawn_app_with;
+
+#[tokio::test]
+async fn metrics_are_served_apart_and_count_requests() {
+    let app = spawn_app_with(Engine::Sqlite, &[("PEOPLE_METRICS_ADDR", "127.0.0.1:0")]).await;
+    let port = app.metrics_port.expect("a metrics port");
+    app.me("alice").await;
+
+    let text = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .expect("scraped")
+        .text()
+        .await
+        .expect("text");
+    for needle in [
+        r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#,
+        r#"db_pool_connections{state="open"}"#,
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let public = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(public.status(), 404, "no metrics on the public listener");
+}
