@@ -481,3 +481,101 @@ fn compose_interpolation_follows_composes_rules() {
     let refused = std::panic::catch_unwind(|| interpolate("${EMPTY:?set EMPTY}", &vars));
     assert!(refused.is_err());
 }
+
+/// Every YAML document of `deploy/kubernetes/{file}`.
+fn documents(file: &str) -> Vec<Value> {
+    repo_file(&format!("deploy/kubernetes/{file}"))
+        .split("\n---")
+        .map(|doc| serde_yaml::from_str(doc).expect("valid YAML"))
+        .filter(|doc: &Value| !doc.is_null())
+        .collect()
+}
+
+/// Whether a NetworkPolicy's pod selector picks the pods of `service`.
+fn selects(policy: &Value, service: &str) -> bool {
+    let selector = &policy["spec"]["podSelector"];
+    if selector["matchLabels"]["app.kubernetes.io/name"] == Value::from(service) {
+        return true;
+    }
+    selector["matchExpressions"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .any(|e| {
+            e["key"] == Value::from("app.kubernetes.io/name")
+                && e["operator"] == Value::from("In")
+                && e["values"]
+                    .as_sequence()
+                    .is_some_and(|v| v.contains(&Value::from(service)))
+        })
+}
+
+#[test]
+fn the_kubernetes_autoscalers_and_network_policies_fit_the_deployments() {
+    let autoscalers = documents("autoscaling.yaml");
+    assert_eq!(autoscalers.len(), SERVICES.len());
+    for service in SERVICES {
+        let hpa = autoscalers
+            .iter()
+            .find(|d| d["spec"]["scaleTargetRef"]["name"] == Value::from(service))
+            .unwrap_or_else(|| panic!("no autoscaler for {service}"));
+        assert_eq!(hpa["kind"], Value::from("HorizontalPodAutoscaler"));
+        assert_eq!(hpa["metadata"]["namespace"], Value::from("connectauth"));
+        assert_eq!(
+            hpa["spec"]["scaleTargetRef"]["kind"],
+            Value::from("Deployment")
+        );
+        let min = hpa["spec"]["minReplicas"].as_u64().expect("minReplicas");
+        let max = hpa["spec"]["maxReplicas"].as_u64().expect("maxReplicas");
+        // The PodDisruptionBudget keeps one pod: two keep a drain serving.
+        assert!(min >= 2 && max >= min, "{service}: {min}..{max}");
+        // A CPU utilization target needs a CPU request on the container.
+        let c = container(&format!("{service}.yaml"));
+        assert!(
+            !scalar(&c["resources"]["requests"]["cpu"]).is_empty(),
+            "{service} requests no CPU"
+        );
+    }
+
+    let policies = documents("network-policies.yaml");
+    assert!(
+        policies.iter().any(|p| {
+            p["spec"]["podSelector"]
+                .as_mapping()
+                .is_some_and(|m| m.is_empty())
+                && p["spec"]["policyTypes"] == Value::from(vec!["Ingress"])
+                && p["spec"]["ingress"].is_null()
+        }),
+        "a default deny of ingress for the whole namespace"
+    );
+    for service in SERVICES {
+        // The port the policies open is the container's named port.
+        let c = container(&format!("{service}.yaml"));
+        assert_eq!(c["ports"][0]["name"], Value::from("http"), "{service}");
+        assert!(
+            policies.iter().any(|p| selects(p, service)
+                && p["spec"]["ingress"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .any(|rule| rule["ports"][0]["port"] == Value::from("http"))),
+            "{service} is reachable from the proxy on its http port"
+        );
+    }
+    // The auth server reports usage to billing in-cluster.
+    assert!(policies.iter().any(|p| selects(p, "billing")
+        && p["spec"]["ingress"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .any(
+                |rule| rule["from"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .any(
+                        |f| f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                            == Value::from("auth")
+                    )
+            )));
+}
