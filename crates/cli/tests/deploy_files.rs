@@ -494,7 +494,7 @@ fn documents(file: &str) -> Vec<Value> {
 /// Whether a NetworkPolicy's pod selector picks the pods of `service`.
 fn selects(policy: &Value, service: &str) -> bool {
     let selector = &policy["spec"]["podSelector"];
-    if selector["matchLabels"]["app.kubernetes.io/name"] == Value::from(service) {
+    if selector["matchLabels"]["app.kubernetes.io/name"] == service {
         return true;
     }
     selector["matchExpressions"]
@@ -502,11 +502,11 @@ fn selects(policy: &Value, service: &str) -> bool {
         .into_iter()
         .flatten()
         .any(|e| {
-            e["key"] == Value::from("app.kubernetes.io/name")
-                && e["operator"] == Value::from("In")
+            e["key"] == "app.kubernetes.io/name"
+                && e["operator"] == "In"
                 && e["values"]
                     .as_sequence()
-                    .is_some_and(|v| v.contains(&Value::from(service)))
+                    .is_some_and(|v| v.iter().any(|x| x == service))
         })
 }
 
@@ -517,7 +517,7 @@ fn the_kubernetes_autoscalers_and_network_policies_fit_the_deployments() {
     for service in SERVICES {
         let hpa = autoscalers
             .iter()
-            .find(|d| d["spec"]["scaleTargetRef"]["name"] == Value::from(service))
+            .find(|d| d["spec"]["scaleTargetRef"]["name"] == service)
             .unwrap_or_else(|| panic!("no autoscaler for {service}"));
         assert_eq!(hpa["kind"], Value::from("HorizontalPodAutoscaler"));
         assert_eq!(hpa["metadata"]["namespace"], Value::from("connectauth"));
@@ -558,7 +558,7 @@ fn the_kubernetes_autoscalers_and_network_policies_fit_the_deployments() {
                     .as_sequence()
                     .into_iter()
                     .flatten()
-                    .any(|rule| rule["ports"][0]["port"] == Value::from("http"))),
+                    .any(|rule| rule["ports"][0]["port"] == "http")),
             "{service} is reachable from the proxy on its http port"
         );
     }
@@ -568,14 +568,9 @@ fn the_kubernetes_autoscalers_and_network_policies_fit_the_deployments() {
             .as_sequence()
             .into_iter()
             .flatten()
-            .any(
-                |rule| rule["from"]
-                    .as_sequence()
-                    .into_iter()
-                    .flatten()
-                    .any(
-                        |f| f["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
-                            == Value::from("auth")
-                    )
-            )));
+            .any(|rule| rule["from"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .any(|f| f["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "auth"))));
 }

@@ -100,7 +100,7 @@ impl ManualPlans {
 /// Puts the tenant on `plan` by hand. Refused while the tenant pays through
 /// Stripe (that subscription is changed or cancelled there); a custom limit
 /// is for Enterprise only.
-pub async fn set_plan(
+pub(super) async fn set_plan(
     subscriptions: &SubscriptionStore,
     tenant: TenantId,
     plan: PlanId,
@@ -147,7 +147,7 @@ pub fn check_owner_email(email: &str) -> Result<(), BillingError> {
 }
 
 /// Sets (or, with `None`, clears) who receives quota and payment mail.
-pub async fn set_owner_email(
+pub(super) async fn set_owner_email(
     accounts: &AccountStore,
     tenant: TenantId,
     email: Option<&str>,
