@@ -213,36 +213,60 @@ fn rotation_days(settings: &str) -> Result<Option<i64>, ()> {
 }
 
 /// Runs `rotate_due` and `purge_removed` every `every` (at least one second),
-/// starting now. Errors are logged; a panic inside a round (josekit and
-/// openssl unwrap internally) costs that round only, never the task.
+/// starting now. A round that fails is logged as a warning and tried again
+/// at the next tick (a database restart, or the pool's connections dying
+/// while the process stops, fails one round); a second failure in a row is
+/// an error. A panic inside a round (josekit and openssl unwrap internally)
+/// costs that round only, never the task.
 pub fn spawn_rotation_task(service: Arc<KeyService>, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every.max(Duration::from_secs(1)));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failed_before = false;
         loop {
             ticks.tick().await;
-            if AssertUnwindSafe(maintain(&service))
+            match AssertUnwindSafe(maintain(&service, failed_before))
                 .catch_unwind()
                 .await
-                .is_err()
             {
-                tracing::error!("signing key maintenance panicked; trying again next round");
+                Ok(ok) => failed_before = !ok,
+                Err(_) => {
+                    tracing::error!("signing key maintenance panicked; trying again next round");
+                }
             }
         }
     })
 }
 
-async fn maintain(service: &KeyService) {
+/// One round; false when a step failed. A failure is an error when the
+/// round before failed too, else a warning.
+async fn maintain(service: &KeyService, failed_before: bool) -> bool {
+    let mut ok = true;
     match service.rotate_due().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(rotated = n, "scheduled signing key rotation done"),
-        Err(e) => tracing::error!(error = %e, "scheduled signing key rotation failed"),
+        Err(e) => {
+            ok = false;
+            if failed_before {
+                tracing::error!(error = %e, "scheduled signing key rotation failed again");
+            } else {
+                tracing::warn!(error = %e, "scheduled signing key rotation failed; trying again next round");
+            }
+        }
     }
     match service.purge_removed().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(purged = n, "retired signing keys removed"),
-        Err(e) => tracing::error!(error = %e, "purging retired signing keys failed"),
+        Err(e) => {
+            ok = false;
+            if failed_before {
+                tracing::error!(error = %e, "purging retired signing keys failed again");
+            } else {
+                tracing::warn!(error = %e, "purging retired signing keys failed; trying again next round");
+            }
+        }
     }
+    ok
 }
 
 #[cfg(test)]
