@@ -150,15 +150,8 @@ impl Application {
 
     /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let metrics = self.metrics.map(|(_, server)| {
-            let handle = server.handle();
-            tokio::spawn(server);
-            handle
-        });
-        let served = self.running.server.await;
-        if let Some(handle) = metrics {
-            handle.stop(false).await;
-        }
+        let metrics = self.metrics.map(|(_, server)| server);
+        let served = service_kit::metrics::run_beside(metrics, self.running.server).await;
         for task in &self.tasks {
             task.abort();
         }
