@@ -73,6 +73,8 @@ pub struct AuthConfig {
     pub sentinel: Box<SentinelSettings>,
     /// The scheduled deletion of expired rows (`crate::maintenance`).
     pub cleanup: crate::maintenance::CleanupSettings,
+    /// Event webhooks' delivery (docs/webhooks.md).
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 /// `AUTH_SENTINEL*`: the security agent and what it acts on.
@@ -129,6 +131,7 @@ impl AuthConfig {
         let metrics_addr = loader.metrics_addr("AUTH");
         let sentinel = Box::new(read_sentinel(loader));
         let cleanup = crate::maintenance::CleanupSettings::read(loader);
+        let webhooks = crate::webhooks::WebhookSettings::read(loader);
         Self {
             http,
             database_url,
@@ -140,6 +143,7 @@ impl AuthConfig {
             metrics_addr,
             sentinel,
             cleanup,
+            webhooks,
         }
     }
 

@@ -104,6 +104,8 @@ impl From<ManageError> for ApiError {
             ManageError::NoScope => ApiError::new(Code::InvalidInput, e.to_string()),
             ManageError::Platform(_) => ApiError::internal(e),
             ManageError::Upstream(_) => ApiError::new(Code::InvalidInput, e.to_string()),
+            ManageError::Webhook(_) => ApiError::new(Code::InvalidInput, e.to_string()),
+            ManageError::WebhookSecret(_) => ApiError::internal(e),
         }
     }
 }
@@ -122,7 +124,9 @@ impl From<StoreError> for ApiError {
             StoreError::ProviderSlugTaken => ApiError::new(Code::ProviderSlugTaken, e.to_string()),
             StoreError::ProviderNotFound
             | StoreError::PasskeyNotFound
-            | StoreError::BlockNotFound => ApiError::new(Code::NotFound, e.to_string()),
+            | StoreError::BlockNotFound
+            | StoreError::WebhookNotFound
+            | StoreError::DeliveryNotFound => ApiError::new(Code::NotFound, e.to_string()),
             StoreError::PasskeyTaken => ApiError::new(Code::InvalidInput, e.to_string()),
             StoreError::UpstreamIdentityTaken => ApiError::new(Code::InvalidInput, e.to_string()),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(e),

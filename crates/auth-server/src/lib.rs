@@ -17,11 +17,13 @@ pub mod maintenance;
 pub mod manage;
 pub mod oauth;
 pub mod opaque_secret;
+pub mod outbound;
 pub mod password;
 pub mod sentinel;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod webhooks;
 
 pub use config::AuthConfig;
 pub use startup::{Application, StartupError, MIGRATIONS};

@@ -12,6 +12,7 @@ use crate::domain::retention::Retention;
 use crate::maintenance::Cleanup;
 use crate::sentinel::Sentinel;
 use crate::state::AppState;
+use crate::webhooks::Dispatcher;
 
 /// How often the server checks whether a tenant's signing keys are due to rotate.
 const KEY_ROTATION_CHECK: std::time::Duration = std::time::Duration::from_secs(15 * 60);
@@ -40,6 +41,9 @@ pub struct Application {
     /// The cleanup of expired rows, unless `AUTH_CLEANUP_EVERY_MINUTES=0`:
     /// its lease is given back at shutdown.
     cleanup: Option<std::sync::Arc<Cleanup>>,
+    /// The webhooks' dispatcher, unless `AUTH_WEBHOOKS=off`: its lease is
+    /// given back at shutdown too.
+    webhooks: Option<std::sync::Arc<Dispatcher>>,
 }
 
 impl Application {
@@ -93,12 +97,29 @@ impl Application {
                 &db,
                 state.identity.clone(),
                 state.blocklist.clone(),
-                clock,
+                clock.clone(),
                 (*config.sentinel).clone(),
             ))
         });
         if let Some(sentinel) = &sentinel {
             tasks.push(sentinel.clone().spawn());
+        }
+        let webhooks = if config.webhooks.enabled {
+            Some(std::sync::Arc::new(
+                Dispatcher::new(
+                    &db,
+                    state.identity.keys.clone(),
+                    state.identity.clone(),
+                    clock.clone(),
+                    config.webhooks.clone(),
+                )
+                .map_err(StartupError::setup("webhooks"))?,
+            ))
+        } else {
+            None
+        };
+        if let Some(webhooks) = &webhooks {
+            tasks.push(webhooks.clone().spawn());
         }
         if db.engine == db::Engine::Postgres {
             tasks.push(
@@ -132,6 +153,7 @@ impl Application {
             metrics,
             sentinel,
             cleanup,
+            webhooks,
         })
     }
 
@@ -160,6 +182,9 @@ impl Application {
         }
         if let Some(cleanup) = &self.cleanup {
             cleanup.stop().await;
+        }
+        if let Some(webhooks) = &self.webhooks {
+            webhooks.stop().await;
         }
         // Answered requests may still be making links: let them queue their mail.
         self.state.identity.finish_background(MAIL_DRAIN).await;

@@ -194,6 +194,8 @@ impl AppState {
             oauth: oauth.clone(),
             identity: identity.clone(),
             platform: billing.platform.clone(),
+            webhooks: crate::store::webhooks::WebhookStore::new(db.pool.clone()),
+            webhook_settings: config.webhooks.clone(),
             clock: clock.clone(),
         });
         let blocklist = Arc::new(Blocklist::new(

@@ -63,6 +63,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/tenants/{id}/invitations/{email}"),
     ("get", "/tenants/{id}/blocks"),
     ("delete", "/tenants/{id}/blocks/{block_id}"),
+    ("get", "/tenants/{id}/webhooks"),
+    ("post", "/tenants/{id}/webhooks"),
+    ("get", "/tenants/{id}/webhooks/{webhook_id}"),
+    ("patch", "/tenants/{id}/webhooks/{webhook_id}"),
+    ("delete", "/tenants/{id}/webhooks/{webhook_id}"),
+    ("post", "/tenants/{id}/webhooks/{webhook_id}/rotate-secret"),
+    ("post", "/tenants/{id}/webhooks/{webhook_id}/test"),
+    ("get", "/tenants/{id}/webhooks/{webhook_id}/deliveries"),
+    (
+        "get",
+        "/tenants/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}",
+    ),
+    (
+        "post",
+        "/tenants/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    ),
 ];
 
 fn rendered() -> String {

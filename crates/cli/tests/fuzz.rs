@@ -330,6 +330,32 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
     // A block of the seeded tenant, lifted by the first DELETE (blocks are
     // made by the sentinel, not through the API: written to the database).
     let block = seed_block(&data, &tenant).await;
+    // Two webhook endpoints: one to read, change and test (with a delivery,
+    // its test event), one to delete.
+    let mut webhooks = Vec::new();
+    for host in ["hooks", "gone"] {
+        let created = manage
+            .call(
+                reqwest::Method::POST,
+                &format!("/tenants/{tenant}/webhooks"),
+                Some(json!({
+                    "url": format!("https://{host}.fuzz.example/in"),
+                    "events": ["user.created"],
+                })),
+            )
+            .await;
+        webhooks.push(created["id"].as_str().expect("webhook id").to_owned());
+    }
+    let delivery = manage
+        .call(
+            reqwest::Method::POST,
+            &format!("/tenants/{tenant}/webhooks/{}/test", webhooks[0]),
+            None,
+        )
+        .await["delivery_id"]
+        .as_str()
+        .expect("delivery id")
+        .to_owned();
     let platform = manage.tenant_id("platform").await;
     common::sign_up(&auth, "platform", "owner@fuzz.example", PASSWORD).await;
     let owner = manage.user_id(&platform, "owner@fuzz.example").await;
@@ -360,6 +386,9 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         ("FUZZ_PROVIDER_ID", providers[0].as_str()),
         ("FUZZ_ERASE_PROVIDER_ID", providers[1].as_str()),
         ("FUZZ_BLOCK_ID", block.as_str()),
+        ("FUZZ_WEBHOOK_ID", webhooks[0].as_str()),
+        ("FUZZ_ERASE_WEBHOOK_ID", webhooks[1].as_str()),
+        ("FUZZ_DELIVERY_ID", delivery.as_str()),
     ];
     let billing_schema = format!("{billing}/v1/openapi.json");
     let manage_schema = format!("{auth}/manage/v1/openapi.json");

@@ -16,7 +16,8 @@
 //! * `actix`: the actix-web extractor `actix::AuthenticatedUser`, the
 //!   `actix::RequireScopes` middleware and RFC 6750 error responses.
 //!
-//! Without features, only the offline core: [`Validator`] and [`KeySet`].
+//! Without features, only the offline core: [`Validator`], [`KeySet`] and
+//! [`webhook`] (checking the signature of ConnectAuth's event webhooks).
 //!
 //! # With the issuer's keys: [`Verifier`]
 //!
@@ -162,6 +163,7 @@ mod keyset;
 #[cfg(feature = "remote")]
 pub mod remote;
 mod validator;
+pub mod webhook;
 
 pub use algorithm::Algorithm;
 pub use claims::{require_scopes, Claims};
@@ -178,3 +180,8 @@ pub use validator::{
     KeyUrlHeaders, MissingTyp, ValidationConfig, Validator, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN,
     MAX_LEEWAY,
 };
+
+// docs/webhooks.md's Rust example is compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/webhooks.md")]
+struct WebhooksDocDoctests;

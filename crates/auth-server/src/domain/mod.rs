@@ -1,4 +1,5 @@
 //! Rules of the auth server, free of HTTP and SQL.
+pub mod address;
 pub mod api_credential;
 pub mod branding;
 pub mod client;
@@ -28,3 +29,4 @@ pub mod upstream_settings;
 pub mod upstream_userinfo;
 pub mod user;
 pub mod user_import;
+pub mod webhook;

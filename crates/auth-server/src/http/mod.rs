@@ -21,7 +21,7 @@ use pages::{
 /// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use manage::upstream as upstream_api;
-    use manage::{blocks, clients, invitations, keys, openapi, owners, tenants, users};
+    use manage::{blocks, clients, invitations, keys, openapi, owners, tenants, users, webhooks};
     // The tenants' OIDC endpoints first: actix tries services in order, and
     // these carry almost all the traffic (no other path starts with `/t/`).
     let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
@@ -238,7 +238,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .delete(invitations::withdraw_invitation),
             )
             .service(web::resource("/tenants/{id}/blocks").get(blocks::list_blocks))
-            .service(web::resource("/tenants/{id}/blocks/{block_id}").delete(blocks::delete_block)),
+            .service(web::resource("/tenants/{id}/blocks/{block_id}").delete(blocks::delete_block))
+            .service(
+                web::resource("/tenants/{id}/webhooks")
+                    .get(webhooks::list_webhooks)
+                    .post(webhooks::create_webhook),
+            )
+            .service(
+                web::resource("/tenants/{id}/webhooks/{webhook_id}")
+                    .get(webhooks::get_webhook)
+                    .patch(webhooks::update_webhook)
+                    .delete(webhooks::delete_webhook),
+            )
+            .service(
+                web::resource("/tenants/{id}/webhooks/{webhook_id}/rotate-secret")
+                    .post(webhooks::rotate_webhook_secret),
+            )
+            .service(
+                web::resource("/tenants/{id}/webhooks/{webhook_id}/test")
+                    .post(webhooks::test_webhook),
+            )
+            .service(
+                web::resource("/tenants/{id}/webhooks/{webhook_id}/deliveries")
+                    .get(webhooks::list_deliveries),
+            )
+            .service(
+                web::resource("/tenants/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}")
+                    .get(webhooks::get_delivery),
+            )
+            .service(
+                web::resource(
+                    "/tenants/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+                )
+                .post(webhooks::redeliver),
+            ),
     );
     // The tenant owners' dashboard: pages of the `platform` tenant's session.
     cfg.service(web::resource("/dashboard").get(dashboard::show_dashboard));

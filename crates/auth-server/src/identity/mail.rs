@@ -174,6 +174,35 @@ impl Identity {
         )
     }
 
+    /// Tells a tenant owner that one of the tenant's webhook endpoints was
+    /// disabled after every delivery failed for `hours`, with the way to
+    /// the console where it is enabled again.
+    pub(crate) fn send_webhook_disabled(
+        &self,
+        tenant_slug: &str,
+        to: &str,
+        url: &str,
+        hours: i64,
+    ) -> Result<(), IdentityError> {
+        let link = self.platform_url(&format!("/dashboard/t/{tenant_slug}/webhooks"));
+        let hours = hours.to_string();
+        let text = |locale: Locale, key: &str| {
+            let args = [
+                ("tenant", tenant_slug),
+                ("url", url),
+                ("hours", hours.as_str()),
+                ("link", link.as_str()),
+            ];
+            self.catalog.format(locale, key, &args)
+        };
+        self.mail_both(
+            to,
+            text(Locale::Fr, "mail_webhook_disabled_subject"),
+            text(Locale::Fr, "mail_webhook_disabled_body"),
+            text(Locale::En, "mail_webhook_disabled_body"),
+        )
+    }
+
     /// Tells a user that a refresh token of theirs was used again after it
     /// had been replaced (it may have been stolen): the application's
     /// access is revoked and they are signed out everywhere. In French and

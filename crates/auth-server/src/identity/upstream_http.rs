@@ -5,17 +5,18 @@
 //! drops private, loopback and link-local addresses, and an address written
 //! in the URL is checked the same way, so a provider's settings cannot make
 //! the server call into its own network.
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use connectauth_verify::KeySet;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde::Deserialize;
 use url::Url;
 
+use crate::domain::address::is_private;
 use crate::domain::upstream::PrivateUpstreams;
 use crate::domain::upstream_settings::TokenAuth;
+use crate::outbound::PublicOnly;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -320,53 +321,6 @@ impl UpstreamHttp {
     }
 }
 
-/// Resolves names to their public addresses only.
-struct PublicOnly;
-
-impl Resolve for PublicOnly {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| !is_private(a.ip()))
-                .collect();
-            if found.is_empty() {
-                return Err(format!("{host} has no public address").into());
-            }
-            Ok(Box::new(found.into_iter()) as Addrs)
-        })
-    }
-}
-
-/// Loopback, private (RFC 1918, RFC 4193), link-local, carrier-grade NAT,
-/// unspecified, broadcast, documentation and IPv4-mapped forms of those.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (b & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -399,29 +353,6 @@ mod tests {
         }
     }
     use super::*;
-
-    #[test]
-    fn private_addresses_are_told_apart_from_public_ones() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:169.254.169.254",
-        ] {
-            assert!(is_private(private.parse().expect("ip")), "{private}");
-        }
-        for public in ["8.8.8.8", "142.250.74.110", "2001:4860:4860::8888"] {
-            assert!(!is_private(public.parse().expect("ip")), "{public}");
-        }
-    }
 
     #[test]
     fn urls_are_https_and_public_unless_the_operator_allows_private_ones() {

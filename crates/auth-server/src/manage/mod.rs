@@ -10,6 +10,7 @@ pub mod standalone;
 mod tenants;
 pub mod upstream;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub use standalone::{Standalone, StandaloneParts};
 pub use tenants::Tenants;
 pub use upstream::Upstreams;
 pub use users::Users;
+pub use webhooks::WebhookEndpoints;
 
 use crate::billing_link::platform::Platform;
 use crate::cache::TenantDirectory;
@@ -64,6 +66,10 @@ pub enum ManageError {
     Platform(String),
     #[error(transparent)]
     Upstream(#[from] crate::domain::upstream::UpstreamRuleError),
+    #[error(transparent)]
+    Webhook(#[from] crate::domain::webhook::endpoint::WebhookRuleError),
+    #[error("webhook secret: {0}")]
+    WebhookSecret(#[source] crate::keys::sealed::SealError),
 }
 
 impl From<ClientRuleError> for ManageError {
@@ -164,6 +170,7 @@ pub struct Manage {
     pub credentials: Credentials,
     pub upstreams: Upstreams,
     pub blocks: Blocks,
+    pub webhooks: WebhookEndpoints,
 }
 
 /// What the management use cases are built from.
@@ -180,12 +187,23 @@ pub struct ManageParts {
     pub oauth: Arc<OAuth>,
     pub identity: Arc<Identity>,
     pub platform: Arc<Platform>,
+    /// Where webhook endpoints are kept, and which addresses they may have.
+    pub webhooks: crate::store::webhooks::WebhookStore,
+    pub webhook_settings: crate::webhooks::WebhookSettings,
     pub clock: SharedClock,
 }
 
 impl Manage {
     pub fn new(p: ManageParts) -> Self {
         let blocks = Blocks::new(p.blocks, p.user_stores.audit.clone(), p.clock.clone());
+        let webhooks = WebhookEndpoints::new(webhooks::WebhookParts {
+            store: p.webhooks,
+            secrets: crate::webhooks::WebhookSecrets::new(p.identity.keys.clone()),
+            audit: p.user_stores.audit.clone(),
+            private: p.webhook_settings.private,
+            retry_secs: p.webhook_settings.retry_secs,
+            clock: p.clock.clone(),
+        });
         Self {
             tenants: Tenants::new(p.tenants, p.directory, p.oauth.keys.clone()),
             keys: Keys::new(p.oauth.keys.clone()),
@@ -204,6 +222,7 @@ impl Manage {
                 p.clock,
             ),
             blocks,
+            webhooks,
             clients: Clients::new(p.clients, p.oauth),
         }
     }

@@ -28,6 +28,7 @@ pub mod tenant_versions;
 pub mod tenants;
 pub mod upstream;
 pub mod users;
+pub mod webhooks;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -57,6 +58,10 @@ pub enum StoreError {
     PasskeyNotFound,
     #[error("no such block")]
     BlockNotFound,
+    #[error("no such webhook endpoint")]
+    WebhookNotFound,
+    #[error("no such webhook delivery")]
+    DeliveryNotFound,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]

@@ -229,6 +229,23 @@ impl SigningKeyStore {
         if promoted.rows_affected() != 1 || !insert(&mut *tx, &r.new_next, KeyState::Next).await? {
             return Ok(false);
         }
+        // In the audit trail (event webhooks' `key.rotated`), with the rotation.
+        let detail = serde_json::json!({
+            "alg": r.alg.as_str(),
+            "retired": r.active_kid,
+            "active": r.next_kid,
+            "next": r.new_next.kid,
+        });
+        sqlx::query(
+            "INSERT INTO audit_events (id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at) \
+             VALUES ($1, $2, NULL, 'key_rotated', 'success', '', '', $3, NULL, $4)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(r.tenant_id.to_string())
+        .bind(detail.to_string())
+        .bind(r.now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

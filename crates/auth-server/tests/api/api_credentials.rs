@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use service_kit::db::Engine;
 
 use crate::dashboard_pages::platform_user;
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, PASSWORD};
 use crate::web::Web;
 
 pub(crate) const MANAGE: &str = "connectauth-manage";
@@ -90,7 +90,7 @@ async fn call(
 
 async fn snapshot(app: &TestApp, tenant: &str) -> Value {
     let mut all = serde_json::Map::new();
-    for part in ["", "/clients", "/users", "/owners"] {
+    for part in ["", "/clients", "/users", "/owners", "/webhooks"] {
         let v: Value = app
             .admin_json(&format!("/manage/v1/tenants/{tenant}{part}"))
             .await;
@@ -103,7 +103,8 @@ async fn snapshot(app: &TestApp, tenant: &str) -> Value {
 
 #[tokio::test]
 async fn management_api_access_matrix() {
-    let app = spawn_app(Engine::Sqlite).await;
+    // Nothing is sent to the webhook endpoint: the snapshots compare it.
+    let app = spawn_app_with(Engine::Sqlite, &[("AUTH_WEBHOOKS", "off")]).await;
     let a = app.tenant("acme", json!({})).await.id.to_string();
     let b = app.tenant("beta", json!({})).await.id.to_string();
     let owner_a = owner_of(&app, &a, "owner@acme.example").await;
@@ -145,6 +146,29 @@ async fn management_api_access_matrix() {
         .await
         .expect("json");
     let provider = provider["id"].as_str().expect("provider").to_owned();
+    // A webhook endpoint of A with one delivery (a test event).
+    let webhook: Value = app
+        .admin(Method::POST, &format!("/manage/v1/tenants/{a}/webhooks"))
+        .json(&json!({"url": "https://hooks.acme.example/in", "events": ["user.created"]}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let webhook = webhook["id"].as_str().expect("webhook").to_owned();
+    let test: Value = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{a}/webhooks/{webhook}/test"),
+        )
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let delivery = test["delivery_id"].as_str().expect("delivery").to_owned();
     let read_a = credential(&owner_a, "acme", &["manage:read"]).await;
     let all_a = credential(
         &owner_a,
@@ -342,6 +366,61 @@ async fn management_api_access_matrix() {
         (
             Method::DELETE,
             format!("{t}/upstream-providers/{provider}"),
+            Value::Null,
+            "write!",
+        ),
+        (Method::GET, format!("{t}/webhooks"), Value::Null, "read"),
+        (
+            Method::POST,
+            format!("{t}/webhooks"),
+            json!({"url": "https://crm.acme.example/in", "events": ["login.failed"]}),
+            "write",
+        ),
+        (
+            Method::GET,
+            format!("{t}/webhooks/{webhook}"),
+            Value::Null,
+            "read",
+        ),
+        (
+            Method::PATCH,
+            format!("{t}/webhooks/{webhook}"),
+            json!({"description": "CRM"}),
+            "write",
+        ),
+        (
+            Method::POST,
+            format!("{t}/webhooks/{webhook}/rotate-secret"),
+            Value::Null,
+            "write!",
+        ),
+        (
+            Method::POST,
+            format!("{t}/webhooks/{webhook}/test"),
+            Value::Null,
+            "write",
+        ),
+        (
+            Method::GET,
+            format!("{t}/webhooks/{webhook}/deliveries"),
+            Value::Null,
+            "read",
+        ),
+        (
+            Method::GET,
+            format!("{t}/webhooks/{webhook}/deliveries/{delivery}"),
+            Value::Null,
+            "read",
+        ),
+        (
+            Method::POST,
+            format!("{t}/webhooks/{webhook}/deliveries/{delivery}/redeliver"),
+            Value::Null,
+            "write",
+        ),
+        (
+            Method::DELETE,
+            format!("{t}/webhooks/{webhook}"),
             Value::Null,
             "write!",
         ),

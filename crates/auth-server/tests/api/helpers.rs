@@ -160,6 +160,16 @@ impl TestApp {
 
     /// [`TestApp::spawn_peer`] with extra environment variables.
     pub async fn spawn_peer_with(&self, clock: SharedClock, extra: &[(&str, &str)]) -> String {
+        self.spawn_stoppable_peer(clock, extra).await.0
+    }
+
+    /// [`TestApp::spawn_peer_with`], and the handle that stops it (as a
+    /// rolling restart or a crash would).
+    pub async fn spawn_stoppable_peer(
+        &self,
+        clock: SharedClock,
+        extra: &[(&str, &str)],
+    ) -> (String, actix_web::dev::ServerHandle) {
         let mut env = test_env(
             &self.db.url,
             &self.admin_token,
@@ -175,8 +185,9 @@ impl TestApp {
             .expect("connect");
         let app = Application::build_with_clock(config, database, clock).expect("build");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        address
+        (address, handle)
     }
 }
 

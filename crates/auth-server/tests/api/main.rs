@@ -74,3 +74,5 @@ mod user_admin;
 mod user_import;
 mod userinfo;
 mod web;
+mod webhook_receiver;
+mod webhooks;

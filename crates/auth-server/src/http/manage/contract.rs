@@ -13,6 +13,10 @@ use crate::domain::client::{
 use crate::domain::display_name::DISPLAY_NAME_MAX;
 use crate::domain::scope::SCOPE_MAX_CHARS;
 use crate::domain::tenant::{RESERVED_SLUGS, SLUG_MAX, SLUG_MIN};
+use crate::domain::webhook::endpoint::{
+    MAX_DESCRIPTION_LEN as WEBHOOK_DESCRIPTION_MAX, MAX_URL_LEN as WEBHOOK_URL_MAX,
+};
+use crate::domain::webhook::event::EventType;
 use service_kit::mail::EMAIL_MAX;
 
 /// Whitespace in Rust's sense (`char::is_whitespace`) and control characters:
@@ -134,6 +138,25 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
             ),
         ]);
     }
+    let webhook_url = json!({
+        "maxLength": WEBHOOK_URL_MAX,
+        "pattern": format!("^https://(?:{LABEL}\\.)*{TOP_LABEL}{PORT}{URI_REST}$"),
+    });
+    let webhook_events = json!({
+        "minItems": 1,
+        "items": { "enum": EventType::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>() },
+    });
+    let description = json!({
+        "maxLength": WEBHOOK_DESCRIPTION_MAX,
+        "pattern": format!("^{NAME_INNER}*$"),
+    });
+    for body in ["CreateWebhookBody", "UpdateWebhookBody"] {
+        rules.extend([
+            (body, "url", webhook_url.clone()),
+            (body, "events", webhook_events.clone()),
+            (body, "description", description.clone()),
+        ]);
+    }
     rules.push((
         "CreateClientBody",
         "kind",
@@ -242,6 +265,36 @@ mod tests {
             assert_eq!(
                 matches(pattern, text),
                 RedirectUri::parse(text).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn webhook_url_pattern_agrees_with_the_endpoint_rule() {
+        use crate::domain::webhook::endpoint::{parse_url, PrivateEndpoints};
+        let rules = rules();
+        let (_, _, rule) = rules
+            .iter()
+            .find(|(body, field, _)| *body == "CreateWebhookBody" && *field == "url")
+            .expect("a url rule");
+        for text in [
+            "https://hooks.acme.example/connectauth",
+            "https://hooks.acme.example:8443/in?x=1&y=%20",
+            "https://localhost/",
+            "http://hooks.acme.example/",
+            "https://hooks.acme.example/#frag",
+            "https://user@hooks.acme.example/",
+            "https://hooks.acme.example/é",
+            "https://8.8.8.8/",
+            "https://[2001:4860::8888]/",
+            "https:hooks.acme.example",
+            " https://hooks.acme.example/",
+            "ftp://hooks.acme.example/",
+        ] {
+            assert_eq!(
+                matches(&rule["pattern"], text),
+                parse_url(text, PrivateEndpoints::Refused).is_ok(),
                 "{text:?}"
             );
         }

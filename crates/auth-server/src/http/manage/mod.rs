@@ -11,3 +11,4 @@ pub mod paths;
 pub mod tenants;
 pub mod upstream;
 pub mod users;
+pub mod webhooks;

@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use service_kit::openapi::{self, Problem};
 use utoipa::{Modify, OpenApi};
 
-use super::{blocks, clients, invitations, keys, owners, tenants, upstream, users};
+use super::{blocks, clients, invitations, keys, owners, tenants, upstream, users, webhooks};
 
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
@@ -78,6 +78,16 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         invitations::withdraw_invitation,
         blocks::list_blocks,
         blocks::delete_block,
+        webhooks::list_webhooks,
+        webhooks::create_webhook,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::delete_webhook,
+        webhooks::rotate_webhook_secret,
+        webhooks::test_webhook,
+        webhooks::list_deliveries,
+        webhooks::get_delivery,
+        webhooks::redeliver,
         openapi_json,
     ),
     components(
@@ -103,6 +113,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         (name = "upstream", description = "A tenant's upstream identity providers: its users sign in through them (\"Continue with Google\"). The client secret is write-only."),
         (name = "owners", description = "A tenant's team: users of the `platform` tenant who run it from the console (`/dashboard`), each with a role: `owner` (everything, billing and the team included), `admin` (everything but billing and the team), `viewer` (reads only)."),
         (name = "blocks", description = "Addresses blocked on a tenant's pages and endpoints, by the sentinel (docs/sentinel.md) or an operator, until they expire; list and lift them."),
+        (name = "webhooks", description = "A tenant's event webhooks (docs/webhooks.md): HTTPS endpoints that receive the events they subscribe to (`user.created`, `login.failed`, `security.incident`…) as signed POSTs, retried for 24 hours; their deliveries, each attempt's answer, sending one again. A signing secret is shown once, in the answer that made it."),
         (name = "meta", description = "This document."),
     ),
 )]

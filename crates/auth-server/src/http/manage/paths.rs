@@ -111,6 +111,30 @@ pub struct BlockPath {
     pub block_id: String,
 }
 
+/// The path of `/tenants/{id}/webhooks/{webhook_id}…`; the OpenAPI
+/// document takes `{id}` from [`TenantPath`] and `{webhook_id}` from here.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct WebhookPath {
+    #[param(ignore)]
+    pub tenant: Tenant,
+    /// The endpoint's id, `whk_…`.
+    pub webhook_id: String,
+}
+
+/// The path of `/tenants/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}…`;
+/// the OpenAPI document takes `{id}` from [`TenantPath`].
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeliveryPath {
+    #[param(ignore)]
+    pub tenant: TenantId,
+    /// The endpoint's id, `whk_…`.
+    pub webhook_id: String,
+    /// The delivery's id (a UUID).
+    pub delivery_id: String,
+}
+
 fn segment<'r>(req: &'r HttpRequest, name: &str) -> &'r str {
     req.match_info().get(name).unwrap_or_default()
 }
@@ -218,3 +242,21 @@ tenant_path!(BlockPath, item_id, |tenant, block_id| Self {
     tenant: tenant.id,
     block_id,
 });
+
+tenant_path!(WebhookPath, item_id, |tenant, webhook_id| Self {
+    tenant,
+    webhook_id,
+});
+
+tenant_path!(
+    DeliveryPath,
+    |req: &HttpRequest| Ok((
+        segment(req, "webhook_id").to_owned(),
+        segment(req, "delivery_id").to_owned()
+    )),
+    |tenant, (webhook_id, delivery_id)| Self {
+        tenant: tenant.id,
+        webhook_id,
+        delivery_id,
+    }
+);
