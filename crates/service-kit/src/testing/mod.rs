@@ -34,6 +34,32 @@ pub fn rust_sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
+/// The files among the `.rs` sources under `root` (at least `at_least` of
+/// them, so a moved folder cannot pass by holding nothing) that name one of
+/// `needles`, as displayed paths. Whitespace is dropped before matching, so
+/// `crate :: store` or a path split over lines is caught too; write the
+/// needles without any.
+pub fn files_naming(root: &std::path::Path, needles: &[&str], at_least: usize) -> Vec<String> {
+    let files = rust_sources(root);
+    assert!(
+        files.len() >= at_least,
+        "found {} files under {root:?}, expected at least {at_least}",
+        files.len()
+    );
+    files
+        .iter()
+        .filter(|path| {
+            let text: String = std::fs::read_to_string(path)
+                .expect("readable source")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            needles.iter().any(|n| text.contains(n))
+        })
+        .map(|path| path.display().to_string())
+        .collect()
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
