@@ -218,6 +218,33 @@ pub async fn assert_method_not_allowed(address: &str, method: &str, path: &str, 
     assert_eq!(body["code"], "method-not-allowed");
 }
 
+/// The metrics listener at `metrics_addr` (`host:port`) serves a scrape
+/// holding every one of `needles`, and the public listener at `address`
+/// serves no `/metrics`.
+pub async fn assert_metrics_served_apart(metrics_addr: &str, address: &str, needles: &[&str]) {
+    let client = reqwest::Client::new();
+    let scraped = client
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .expect("scraped");
+    assert_eq!(scraped.status().as_u16(), 200);
+    let text = scraped.text().await.expect("text");
+    for needle in needles {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let public = client
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        public.status().as_u16(),
+        404,
+        "no metrics on the public listener"
+    );
+}
+
 pub fn assert_baseline_headers(h: &reqwest::header::HeaderMap) {
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
