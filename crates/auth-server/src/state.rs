@@ -201,11 +201,11 @@ impl AppState {
         let blocklist = Arc::new(Blocklist::new(
             BlockStore::new(db.pool.clone()),
             config.sentinel.never_block.clone(),
-            clock,
+            clock.clone(),
         ));
         let limits = RateLimits::new(id.form_rate_per_minute, id.signup_rate_per_minute);
         let limits = match &id.shared_limits {
-            Some(settings) => limits.shared(SharedLimits::new(settings)?),
+            Some(settings) => limits.shared(SharedLimits::new(settings)?, clock),
             None => limits,
         };
         Ok(Self {

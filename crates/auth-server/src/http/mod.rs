@@ -384,7 +384,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 mod tests {
     use std::path::Path;
 
-    use service_kit::testing::rust_sources;
+    use service_kit::testing::files_naming;
 
     /// Handlers parse, call a use case (`crate::manage`, `crate::identity`,
     /// `crate::oauth`, …) and render; only those reach the stores.
@@ -393,20 +393,7 @@ mod tests {
         // Spelt in halves so this file does not name what it looks for.
         let needles = [concat!("crate::", "store"), concat!("store", "::")];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-        let files = rust_sources(&root);
-        assert!(
-            files.len() > 20,
-            "found {} files under {root:?}",
-            files.len()
-        );
-        let offenders: Vec<String> = files
-            .iter()
-            .filter(|path| {
-                let text = std::fs::read_to_string(path).expect("readable source");
-                needles.iter().any(|n| text.contains(n))
-            })
-            .map(|path| path.display().to_string())
-            .collect();
+        let offenders = files_naming(&root, &needles, 21);
         assert!(offenders.is_empty(), "a store is named in {offenders:?}");
     }
 
@@ -434,16 +421,10 @@ mod tests {
         ];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
         let mut offenders = Vec::new();
-        for path in rust_sources(&root) {
-            let text: String = std::fs::read_to_string(&path)
-                .expect("readable source")
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            for (use_case, store) in fields {
-                if text.contains(&format!(".{use_case}.{store}.")) {
-                    offenders.push(format!("{}: {use_case}.{store}", path.display()));
-                }
+        for (use_case, store) in fields {
+            let needle = format!(".{use_case}.{store}.");
+            for path in files_naming(&root, &[needle.as_str()], 21) {
+                offenders.push(format!("{path}: {use_case}.{store}"));
             }
         }
         assert!(offenders.is_empty(), "a store is reached in {offenders:?}");

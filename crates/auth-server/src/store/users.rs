@@ -134,27 +134,31 @@ impl UserStore {
         tenant: TenantId,
         email: &Email,
     ) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email_normalized = $2"
-        ))
-        .bind(tenant.to_string())
-        .bind(email.normalized())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(user_from_row).transpose()
+        self.find_by(tenant, "email_normalized", email.normalized())
+            .await
     }
 
     pub async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, StoreError> {
+        self.find_by(tenant, "id", &id.to_string())
+            .await?
+            .ok_or(StoreError::UserNotFound)
+    }
+
+    /// The tenant's user whose `column` (one unique in a tenant) is `value`.
+    async fn find_by(
+        &self,
+        tenant: TenantId,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND {column} = $2"
         ))
         .bind(tenant.to_string())
-        .bind(id.to_string())
+        .bind(value)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref()
-            .map(user_from_row)
-            .unwrap_or(Err(StoreError::UserNotFound))
+        row.as_ref().map(user_from_row).transpose()
     }
 
     pub async fn set_password(

@@ -4,6 +4,7 @@
 //! listener.
 use serde_json::json;
 use service_kit::db::Engine;
+use service_kit::testing::assert_metrics_served_apart;
 
 use crate::helpers::spawn_app_with;
 
@@ -41,31 +42,18 @@ async fn metrics_are_served_apart_and_count_requests_tokens_and_logins() {
         .await;
     assert_eq!(login.status, 401);
 
-    let scraped = app
-        .client
-        .get(format!("http://{addr}/metrics"))
-        .send()
-        .await
-        .expect("scraped");
-    assert_eq!(scraped.status(), 200);
-    let text = scraped.text().await.expect("text");
-    for needle in [
-        r#"http_requests_total{method="POST",route="/t/{slug}/token",status="200"}"#,
-        r#"http_request_duration_seconds_bucket{method="POST",route="/t/{slug}/token""#,
-        r#"connectauth_tokens_issued_total{grant="client_credentials",tenant="acme"}"#,
-        r#"connectauth_auth_events_total{kind="login",outcome="failure"}"#,
-        r#"db_pool_connections{state="open"}"#,
-        r#"password_hash_jobs{state="waiting"}"#,
-        "mail_queue_depth",
-    ] {
-        assert!(text.contains(needle), "{needle} missing in:\n{text}");
-    }
-    // The public listener has no metrics.
-    let public = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(public.status(), 404);
+    assert_metrics_served_apart(
+        &addr,
+        &app.address,
+        &[
+            r#"http_requests_total{method="POST",route="/t/{slug}/token",status="200"}"#,
+            r#"http_request_duration_seconds_bucket{method="POST",route="/t/{slug}/token""#,
+            r#"connectauth_tokens_issued_total{grant="client_credentials",tenant="acme"}"#,
+            r#"connectauth_auth_events_total{kind="login",outcome="failure"}"#,
+            r#"db_pool_connections{state="open"}"#,
+            r#"password_hash_jobs{state="waiting"}"#,
+            "mail_queue_depth",
+        ],
+    )
+    .await;
 }

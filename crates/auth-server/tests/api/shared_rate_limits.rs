@@ -1,8 +1,11 @@
 //! With `REDIS_URL` set, the form and signup budgets are shared by every
 //! instance: what one instance let through counts on the others. While Redis
 //! does not answer, each instance limits on its own.
+use std::sync::Arc;
+
 use auth_server::http::rate_limit::{RateLimits, SharedLimitSettings, SharedLimits};
 use serde_json::json;
+use service_kit::clock::SystemClock;
 use service_kit::db::Engine;
 use service_kit::secret::Secret;
 
@@ -24,7 +27,7 @@ fn instance(url: &str, prefix: &str, form_per_minute: u32) -> RateLimits {
         key_prefix: prefix.to_owned(),
     })
     .expect("a Redis URL");
-    RateLimits::new(form_per_minute, 1).shared(shared)
+    RateLimits::new(form_per_minute, 1).shared(shared, Arc::new(SystemClock))
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! nothing of it on the public listener.
 use serde_json::json;
 use service_kit::db::Engine;
+use service_kit::testing::assert_metrics_served_apart;
 
 use crate::helpers::{spawn_with, users, Options, TENANT_A};
 
@@ -32,30 +33,17 @@ async fn metrics_are_served_apart_and_count_reports_and_deliveries() {
         .expect("sent");
     assert_eq!(refused.status(), 400);
 
-    let text = app
-        .client
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .expect("scraped")
-        .text()
-        .await
-        .expect("text");
-    for needle in [
-        r#"http_requests_total{method="POST",route="/v1/usage",status="200"}"#,
-        r#"connectauth_billing_usage_events_total{outcome="received"}"#,
-        r#"connectauth_billing_usage_events_total{outcome="recorded"}"#,
-        r#"connectauth_billing_webhooks_total{outcome="bad_signature"}"#,
-        r#"db_pool_connections{state="open"}"#,
-        "mail_queue_depth",
-    ] {
-        assert!(text.contains(needle), "{needle} missing from:\n{text}");
-    }
-    let public = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(public.status(), 404, "no metrics on the public listener");
+    assert_metrics_served_apart(
+        &format!("127.0.0.1:{port}"),
+        &app.address,
+        &[
+            r#"http_requests_total{method="POST",route="/v1/usage",status="200"}"#,
+            r#"connectauth_billing_usage_events_total{outcome="received"}"#,
+            r#"connectauth_billing_usage_events_total{outcome="recorded"}"#,
+            r#"connectauth_billing_webhooks_total{outcome="bad_signature"}"#,
+            r#"db_pool_connections{state="open"}"#,
+            "mail_queue_depth",
+        ],
+    )
+    .await;
 }

@@ -17,7 +17,7 @@ pub mod upstream;
 mod tests {
     use std::path::Path;
 
-    use service_kit::testing::rust_sources;
+    use service_kit::testing::files_naming;
 
     /// Files allowed to name a store, each with the reason it cannot go
     /// through a use case yet. Empty is the goal.
@@ -36,23 +36,8 @@ mod tests {
             concat!("store", "::"),
         ];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let files = rust_sources(&root);
-        assert!(
-            files.len() > 10,
-            "found {} files under {root:?}",
-            files.len()
-        );
-        let offenders: Vec<String> = files
-            .iter()
-            .filter(|path| {
-                let text: String = std::fs::read_to_string(path)
-                    .expect("readable source")
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect();
-                needles.iter().any(|n| text.contains(n))
-            })
-            .map(|path| path.display().to_string())
+        let offenders: Vec<String> = files_naming(&root, &needles, 11)
+            .into_iter()
             .filter(|path| !EXCEPTIONS.iter().any(|(file, _)| path.ends_with(file)))
             .collect();
         assert!(offenders.is_empty(), "a store is named in {offenders:?}");

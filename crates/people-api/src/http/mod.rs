@@ -46,7 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo_callback: bool) {
 mod tests {
     use std::path::Path;
 
-    use service_kit::testing::rust_sources;
+    use service_kit::testing::files_naming;
 
     /// Handlers parse, call a use case (`crate::service`) and render; only
     /// the use cases reach the stores, whose handles are their private fields.
@@ -55,20 +55,7 @@ mod tests {
         // Spelt in halves so this file does not name what it looks for.
         let needles = [concat!("crate::", "store"), concat!("store", "::")];
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-        let files = rust_sources(&root);
-        assert!(
-            files.len() >= 7,
-            "found {} files under {root:?}",
-            files.len()
-        );
-        let offenders: Vec<String> = files
-            .iter()
-            .filter(|path| {
-                let text = std::fs::read_to_string(path).expect("readable source");
-                needles.iter().any(|n| text.contains(n))
-            })
-            .map(|path| path.display().to_string())
-            .collect();
+        let offenders = files_naming(&root, &needles, 7);
         assert!(offenders.is_empty(), "a store is named in {offenders:?}");
     }
 }

@@ -2,6 +2,7 @@
 //! requests by route template and status and the database pool; nothing
 //! of it on the public listener.
 use service_kit::db::Engine;
+use service_kit::testing::assert_metrics_served_apart;
 
 use crate::helpers::spawn_app_with;
 
@@ -11,26 +12,13 @@ async fn metrics_are_served_apart_and_count_requests() {
     let port = app.metrics_port.expect("a metrics port");
     app.me("alice").await;
 
-    let text = app
-        .client
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .expect("scraped")
-        .text()
-        .await
-        .expect("text");
-    for needle in [
-        r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#,
-        r#"db_pool_connections{state="open"}"#,
-    ] {
-        assert!(text.contains(needle), "{needle} missing from:\n{text}");
-    }
-    let public = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(public.status(), 404, "no metrics on the public listener");
+    assert_metrics_served_apart(
+        &format!("127.0.0.1:{port}"),
+        &app.address,
+        &[
+            r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#,
+            r#"db_pool_connections{state="open"}"#,
+        ],
+    )
+    .await;
 }

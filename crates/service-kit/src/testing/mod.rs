@@ -34,6 +34,32 @@ pub fn rust_sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
+/// The files among the `.rs` sources under `root` (at least `at_least` of
+/// them, so a moved folder cannot pass by holding nothing) that name one of
+/// `needles`, as displayed paths. Whitespace is dropped before matching, so
+/// `crate :: store` or a path split over lines is caught too; write the
+/// needles without any.
+pub fn files_naming(root: &std::path::Path, needles: &[&str], at_least: usize) -> Vec<String> {
+    let files = rust_sources(root);
+    assert!(
+        files.len() >= at_least,
+        "found {} files under {root:?}, expected at least {at_least}",
+        files.len()
+    );
+    files
+        .iter()
+        .filter(|path| {
+            let text: String = std::fs::read_to_string(path)
+                .expect("readable source")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            needles.iter().any(|n| text.contains(n))
+        })
+        .map(|path| path.display().to_string())
+        .collect()
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
@@ -190,6 +216,33 @@ pub async fn assert_method_not_allowed(address: &str, method: &str, path: &str, 
     assert_eq!(allow, expected, "Allow of {path}");
     let body: serde_json::Value = resp.json().await.expect("problem body");
     assert_eq!(body["code"], "method-not-allowed");
+}
+
+/// The metrics listener at `metrics_addr` (`host:port`) serves a scrape
+/// holding every one of `needles`, and the public listener at `address`
+/// serves no `/metrics`.
+pub async fn assert_metrics_served_apart(metrics_addr: &str, address: &str, needles: &[&str]) {
+    let client = reqwest::Client::new();
+    let scraped = client
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .expect("scraped");
+    assert_eq!(scraped.status().as_u16(), 200);
+    let text = scraped.text().await.expect("text");
+    for needle in needles {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let public = client
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        public.status().as_u16(),
+        404,
+        "no metrics on the public listener"
+    );
 }
 
 pub fn assert_baseline_headers(h: &reqwest::header::HeaderMap) {

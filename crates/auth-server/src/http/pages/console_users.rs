@@ -250,13 +250,7 @@ pub async fn submit_disable(
     if form.confirm.is_none() {
         return unconfirmed(&ctx, &on, "users_disable_unconfirmed").await;
     }
-    let users = &ctx.state.manage.users;
-    users
-        .disable(on.tenant.id, on.user.id)
-        .await
-        .map_err(PageError::internal)?;
-    tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, "user disabled by the tenant owner");
-    Ok(ctx.redirect_to(&on.done("disabled")))
+    switch_user(&ctx, &on, Switch::Disable).await
 }
 
 pub async fn submit_enable(
@@ -265,13 +259,29 @@ pub async fn submit_enable(
     form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PageError> {
     let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    switch_user(&ctx, &on, Switch::Enable).await
+}
+
+/// What [`switch_user`] does.
+enum Switch {
+    Disable,
+    Enable,
+}
+
+/// Disables or enables the user, then back to their page saying which.
+async fn switch_user(
+    ctx: &PageCtx,
+    on: &Target,
+    switch: Switch,
+) -> Result<HttpResponse, PageError> {
     let users = &ctx.state.manage.users;
-    users
-        .enable(on.tenant.id, on.user.id)
-        .await
-        .map_err(PageError::internal)?;
-    tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, "user enabled by the tenant owner");
-    Ok(ctx.redirect_to(&on.done("enabled")))
+    let (changed, done) = match switch {
+        Switch::Disable => (users.disable(on.tenant.id, on.user.id).await, "disabled"),
+        Switch::Enable => (users.enable(on.tenant.id, on.user.id).await, "enabled"),
+    };
+    changed.map_err(PageError::internal)?;
+    tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, "user {done} by the tenant owner");
+    Ok(ctx.redirect_to(&on.done(done)))
 }
 
 pub async fn submit_reset_mfa(

@@ -221,6 +221,13 @@ impl PageCtx {
         self.pending_cookies.push(cookie);
     }
 
+    /// The tenant's session cookie, holding `secret`: after a sign-in, or
+    /// when the session gets a new id.
+    pub fn set_session_cookie(&mut self, secret: String) {
+        let slug = self.tenant.slug.to_string();
+        self.set_cookie(self.cookies.session(&slug, secret));
+    }
+
     fn builder(&self, status: StatusCode) -> HttpResponseBuilder {
         page_response(status, &self.pending_cookies)
     }
@@ -411,6 +418,15 @@ impl PageCtx {
     /// 303 to a path under the tenant (after a POST, RFC 9700 §4.12).
     pub fn redirect(&self, path: &str) -> HttpResponse {
         self.redirect_to(&format!("{}{path}", self.base()))
+    }
+
+    /// 303 back to the pending request (`return_to`, from [`Self::resume`])
+    /// once signed in, else to the account page.
+    pub fn redirect_back_or_account(&self, return_to: Option<&str>) -> HttpResponse {
+        match return_to {
+            Some(back) => self.redirect_to(back),
+            None => self.redirect("/account"),
+        }
     }
 }
 

@@ -101,8 +101,7 @@ pub async fn submit_login(
         .await;
     match outcome {
         Ok(done) => {
-            let slug = ctx.tenant.slug.to_string();
-            ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
+            ctx.set_session_cookie(done.session_secret);
             let offer_passkey = done.first_sign_in
                 && ctx.state.identity.passkeys_available()
                 && !ctx.requires_mfa();

@@ -52,12 +52,8 @@ pub async fn submit_challenge(
         .await
     {
         Ok(new_secret) => {
-            let slug = ctx.tenant.slug.to_string();
-            ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
-            Ok(match return_to {
-                Some(back) => ctx.redirect_to(&back),
-                None => ctx.redirect("/account"),
-            })
+            ctx.set_session_cookie(new_secret);
+            Ok(ctx.redirect_back_or_account(return_to.as_deref()))
         }
         Err(e) => {
             let failure = form_failure(&ctx, e)?;
@@ -145,8 +141,7 @@ pub async fn submit_enroll(
                 .reissue_session(&ctx.tenant, &session, &secret, "otp", &ctx.requester)
                 .await
                 .map_err(PageError::internal)?;
-            let slug = ctx.tenant.slug.to_string();
-            ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
+            ctx.set_session_cookie(new_secret);
             ctx.render(StatusCode::OK, "recovery_codes.html", context! { codes })
         }
         Err(IdentityError::Field(key)) if key == "err_enrolment_expired" => {

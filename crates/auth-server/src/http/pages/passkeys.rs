@@ -117,13 +117,9 @@ pub async fn sign_in(
         .await;
     match outcome {
         Ok(done) => {
-            let slug = ctx.tenant.slug.to_string();
-            ctx.set_cookie(ctx.cookies.session(&slug, done.session_secret));
+            ctx.set_session_cookie(done.session_secret);
             debug_assert_eq!(done.stage, SessionStage::Authenticated);
-            Ok(match return_to {
-                Some(back) => ctx.redirect_to(&back),
-                None => ctx.redirect("/account"),
-            })
+            Ok(ctx.redirect_back_or_account(return_to.as_deref()))
         }
         Err(e) => {
             let Some((status, key)) = refusal(&e) else {
@@ -250,13 +246,9 @@ pub async fn register(
             .reissue_session(&ctx.tenant, &session, &secret, added.amr, &ctx.requester)
             .await
             .map_err(PageError::internal)?;
-        let slug = ctx.tenant.slug.to_string();
-        ctx.set_cookie(ctx.cookies.session(&slug, new_secret));
+        ctx.set_session_cookie(new_secret);
     }
-    Ok(match return_to {
-        Some(back) => ctx.redirect_to(&back),
-        None => ctx.redirect("/account"),
-    })
+    Ok(ctx.redirect_back_or_account(return_to.as_deref()))
 }
 
 /// `POST /t/{slug}/account/passkeys/{id}/rename`.

@@ -23,6 +23,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/upstream_buttons.html"),
     ),
     (
+        "app_fields.html",
+        include_str!("../../../templates/app_fields.html"),
+    ),
+    (
         "upstream_continue.html",
         include_str!("../../../templates/upstream_continue.html"),
     ),

@@ -145,7 +145,7 @@ pub async fn callback(
             logged_in,
             return_to,
         }) => {
-            ctx.set_cookie(ctx.cookies.session(&slug, logged_in.session_secret));
+            ctx.set_session_cookie(logged_in.session_secret);
             let back = ctx.resume(return_to.as_deref()).await;
             let next = match (logged_in.stage, back) {
                 (SessionStage::MfaPending, back) => format!(

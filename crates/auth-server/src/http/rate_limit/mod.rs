@@ -6,11 +6,12 @@
 mod shared;
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use service_kit::clock::SharedClock;
 
 pub use shared::{SharedLimitSettings, SharedLimits};
 
@@ -20,9 +21,16 @@ pub struct RateLimits {
     form_per_minute: u32,
     signup_per_minute: u32,
     clock: DefaultClock,
-    shared: Option<SharedLimits>,
+    shared: Option<Shared>,
+}
+
+/// The budgets kept in Redis, and what the warnings that it did not answer
+/// are timed by.
+struct Shared {
+    limits: SharedLimits,
+    clock: SharedClock,
     /// Unix seconds of the last warning that Redis did not answer.
-    last_fallback_warning: AtomicU64,
+    last_fallback_warning: AtomicI64,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -30,7 +38,7 @@ fn per_minute(n: u32) -> Quota {
 }
 
 /// One warning a minute at most while Redis does not answer.
-const FALLBACK_WARNING_EVERY_SECS: u64 = 60;
+const FALLBACK_WARNING_EVERY_SECS: i64 = 60;
 
 impl RateLimits {
     /// Budgets kept in this process only.
@@ -42,15 +50,19 @@ impl RateLimits {
             signup_per_minute,
             clock: DefaultClock::default(),
             shared: None,
-            last_fallback_warning: AtomicU64::new(0),
         }
     }
 
     /// Budgets shared through Redis; this process's own limiter stands in
-    /// while Redis cannot answer.
-    pub fn shared(self, shared: SharedLimits) -> Self {
+    /// while Redis cannot answer, with a warning at most once a minute of
+    /// `clock`.
+    pub fn shared(self, limits: SharedLimits, clock: SharedClock) -> Self {
         Self {
-            shared: Some(shared),
+            shared: Some(Shared {
+                limits,
+                clock,
+                last_fallback_warning: AtomicI64::new(0),
+            }),
             ..self
         }
     }
@@ -81,21 +93,31 @@ impl RateLimits {
         per_minute: u32,
     ) -> Option<Result<(), u64>> {
         let shared = self.shared.as_ref()?;
-        match shared.check(budget, key, per_minute).await {
+        match shared.limits.check(budget, key, per_minute).await {
             Ok(None) => Some(Ok(())),
             Ok(Some(wait)) => Some(Err(seconds_to_wait(wait))),
             Err(e) => {
                 metrics::counter!("connectauth_rate_limit_fallbacks_total").increment(1);
-                self.warn_fallback(&e);
+                shared.warn_fallback(&e);
                 None
             }
         }
     }
 
+    fn check_local(&self, limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), u64> {
+        // Keep memory bounded: forget keys whose budget is full again.
+        if limiter.len() > 50_000 {
+            limiter.retain_recent();
+        }
+        limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| seconds_to_wait(not_until.wait_time_from(self.clock.now())))
+    }
+}
+
+impl Shared {
     fn warn_fallback(&self, error: &redis::RedisError) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = self.clock.now();
         let last = self.last_fallback_warning.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= FALLBACK_WARNING_EVERY_SECS
             && self
@@ -108,16 +130,6 @@ impl RateLimits {
                 "Redis did not answer a rate-limit check: this instance limits on its own until it does"
             );
         }
-    }
-
-    fn check_local(&self, limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), u64> {
-        // Keep memory bounded: forget keys whose budget is full again.
-        if limiter.len() > 50_000 {
-            limiter.retain_recent();
-        }
-        limiter
-            .check_key(&key.to_owned())
-            .map_err(|not_until| seconds_to_wait(not_until.wait_time_from(self.clock.now())))
     }
 }
 
