@@ -45,6 +45,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
+-- The cleanup walks them by age (`store/expired_rows.rs`).
+CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
 
 -- Each attempt of a delivery: the delivery log.
 CREATE TABLE webhook_attempts (

@@ -22,6 +22,9 @@ pub const SPENT_CODE_KEPT_SECS: i64 = 24 * 60 * 60;
 /// How long a one-time link is kept past its expiry, so that following it
 /// says "expired" or "already used" rather than "not valid".
 pub const LINK_KEPT_SECS: i64 = 7 * 24 * 60 * 60;
+/// How long an event webhook's delivery log is kept once the delivery is
+/// over (delivered, given up, or pending past its retry period).
+pub const DELIVERY_KEPT_SECS: i64 = 30 * 24 * 60 * 60;
 
 const DAY_SECS: i64 = 24 * 60 * 60;
 
@@ -91,6 +94,9 @@ pub struct Cutoffs {
     pub events_created: Option<i64>,
     /// `expires_at` of blocks, revoked access tokens and passkey ceremonies.
     pub expired: i64,
+    /// `webhook_deliveries.created_at` (and `retry_until` of one still
+    /// pending) of deliveries whose log goes.
+    pub deliveries_over: i64,
 }
 
 impl Retention {
@@ -138,6 +144,7 @@ impl Retention {
                 .saturating_sub(1),
             events_created,
             expired: now,
+            deliveries_over: now.saturating_sub(DELIVERY_KEPT_SECS),
         }
     }
 }

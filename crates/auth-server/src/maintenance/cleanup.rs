@@ -1,6 +1,7 @@
 //! Deletes what has outlived every use: authorization codes, sessions,
 //! refresh tokens, one-time links, login failures, old audit events, and
-//! expired blocks, revoked access tokens and passkey ceremonies (the rules:
+//! expired blocks, revoked access tokens and passkey ceremonies, and the
+//! log of event webhook deliveries over for a month (the rules:
 //! `domain/retention.rs`).
 //!
 //! Once across instances: every [`CHECK`] each instance asks for the job's
@@ -45,6 +46,7 @@ pub struct Deleted {
     pub blocked_addresses: u64,
     pub revoked_access_tokens: u64,
     pub passkey_ceremonies: u64,
+    pub webhook_deliveries: u64,
 }
 
 impl Deleted {
@@ -59,6 +61,7 @@ impl Deleted {
             Sweep::BlockedAddresses => &mut self.blocked_addresses,
             Sweep::RevokedAccessTokens => &mut self.revoked_access_tokens,
             Sweep::PasskeyCeremonies => &mut self.passkey_ceremonies,
+            Sweep::WebhookDeliveries => &mut self.webhook_deliveries,
         };
         *count += n;
     }
@@ -73,6 +76,7 @@ impl Deleted {
             + self.blocked_addresses
             + self.revoked_access_tokens
             + self.passkey_ceremonies
+            + self.webhook_deliveries
     }
 }
 
@@ -254,6 +258,7 @@ fn log(d: &Deleted, message: &str) {
         blocked_addresses = d.blocked_addresses,
         revoked_access_tokens = d.revoked_access_tokens,
         passkey_ceremonies = d.passkey_ceremonies,
+        webhook_deliveries = d.webhook_deliveries,
         "{message}"
     );
 }

@@ -31,10 +31,12 @@ pub enum Sweep {
     RevokedAccessTokens,
     /// Passkey registrations and sign-ins never finished.
     PasskeyCeremonies,
+    /// Event webhook deliveries over for a while, with their attempts.
+    WebhookDeliveries,
 }
 
 impl Sweep {
-    pub const ALL: [Sweep; 10] = [
+    pub const ALL: [Sweep; 11] = [
         Sweep::AuthorizationCodes,
         Sweep::SessionsExpired,
         Sweep::SessionsIdle,
@@ -45,6 +47,7 @@ impl Sweep {
         Sweep::BlockedAddresses,
         Sweep::RevokedAccessTokens,
         Sweep::PasskeyCeremonies,
+        Sweep::WebhookDeliveries,
     ];
 
     /// The table it deletes from.
@@ -107,6 +110,13 @@ impl Sweep {
             Sweep::PasskeyCeremonies => {
                 shape("passkey_ceremonies", "id", "expires_at", "expires_at <= $3")
             }
+            // Attempts go with their delivery (ON DELETE CASCADE).
+            Sweep::WebhookDeliveries => shape(
+                "webhook_deliveries",
+                "id",
+                "created_at",
+                "created_at <= $3 AND (state <> 'pending' OR retry_until <= $3)",
+            ),
         }
     }
 
@@ -124,6 +134,7 @@ impl Sweep {
             Sweep::BlockedAddresses | Sweep::RevokedAccessTokens | Sweep::PasskeyCeremonies => {
                 vec![c.expired]
             }
+            Sweep::WebhookDeliveries => vec![c.deliveries_over],
         })
     }
 }

@@ -52,13 +52,11 @@ impl Dispatcher {
             let from = self.store.read_up_to().await?;
             let events = self.store.trail_after(from, BATCH).await?;
             let read = events.len();
-            let mut up_to = from;
+            let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+            let readable = readable_prefix(from, &seqs, |missing| self.hole_waited_for(missing));
+            let up_to = readable.checked_sub(1).map_or(from, |last| seqs[last]);
             let mut planned = Vec::new();
-            for event in &events {
-                if event.seq != up_to.saturating_add(1) && !self.hole_waited_for(up_to + 1) {
-                    break;
-                }
-                up_to = event.seq;
+            for event in &events[..readable] {
                 plan(event, &by_tenant, &mut planned);
             }
             let deliveries: Vec<NewDelivery<'_>> = {
@@ -127,5 +125,50 @@ fn plan(
             event_type,
             payload: body.to_string(),
         });
+    }
+}
+
+/// How many of `seqs` (the numbers read after `from`, ascending) can be
+/// taken in order: up to the first hole that `waited` (given the first
+/// missing number) says has not been waited for long enough.
+fn readable_prefix(from: i64, seqs: &[i64], mut waited: impl FnMut(i64) -> bool) -> usize {
+    let mut last = from;
+    for (i, &seq) in seqs.iter().enumerate() {
+        let next = last.saturating_add(1);
+        if seq != next && !waited(next) {
+            return i;
+        }
+        last = seq;
+    }
+    seqs.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_a_row_are_all_read() {
+        assert_eq!(readable_prefix(10, &[11, 12, 13], |_| panic!("no hole")), 3);
+        assert_eq!(readable_prefix(10, &[], |_| panic!("no hole")), 0);
+    }
+
+    #[test]
+    fn reading_stops_at_a_hole_until_it_has_been_waited_for() {
+        let mut asked = Vec::new();
+        let n = readable_prefix(10, &[11, 13, 14], |missing| {
+            asked.push(missing);
+            false
+        });
+        assert_eq!((n, asked), (1, vec![12]));
+        // A hole right after the cursor.
+        assert_eq!(readable_prefix(10, &[12], |missing| missing != 11), 0);
+        // Waited for: skipped, and the next hole is asked about in turn.
+        let mut asked = Vec::new();
+        let n = readable_prefix(10, &[11, 13, 16], |missing| {
+            asked.push(missing);
+            missing == 12
+        });
+        assert_eq!((n, asked), (2, vec![12, 14]));
     }
 }

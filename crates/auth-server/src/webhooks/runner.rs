@@ -14,7 +14,7 @@ use super::send::delivered;
 use super::{Dispatcher, WebhookError};
 use crate::domain::team::Role;
 use crate::domain::tenant::TenantId;
-use crate::domain::webhook::delivery::Delivery;
+use crate::domain::webhook::delivery::{Attempt, Delivery};
 use crate::domain::webhook::retry::{after_failure, failed_too_long, AfterFailure};
 use crate::store::audit::AuditEvent;
 use crate::store::webhooks::{AttemptOutcome, EndpointRow};
@@ -102,8 +102,20 @@ impl Dispatcher {
     /// One attempt of `d` and what follows from its answer.
     async fn deliver(&self, endpoint: &EndpointRow, d: &Delivery) -> Result<(), WebhookError> {
         let now = self.clock.now();
-        let secrets = self.signing_secrets(endpoint, now)?;
-        let attempt = self.sender.attempt(d, &endpoint.url, &secrets, now).await;
+        let attempt = match self.signing_secrets(endpoint, now) {
+            Ok(secrets) => self.sender.attempt(d, &endpoint.url, &secrets, now).await,
+            // Nothing unsigned leaves; the delivery fails like any other
+            // (the master key that sealed the secret left the ring).
+            Err(e) => {
+                tracing::error!(error = %e, endpoint = %endpoint.id, "webhook secret cannot be opened");
+                Attempt {
+                    attempted_at: now,
+                    status: None,
+                    error: Some("the endpoint's signing secret cannot be opened".to_owned()),
+                    duration_ms: 0,
+                }
+            }
+        };
         let outcome = if delivered(attempt.status) {
             AttemptOutcome::Delivered
         } else {

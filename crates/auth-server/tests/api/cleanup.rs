@@ -17,6 +17,7 @@ use auth_server::domain::retention::{EventRetention, Retention};
 use auth_server::domain::session::{SessionPolicy, SessionStage};
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::domain::user::{UserId, UserMetadata};
+use auth_server::domain::webhook::delivery::Attempt;
 use auth_server::maintenance::cleanup::{JOB, LEASE_SECS};
 use auth_server::maintenance::{Cleanup, Deleted, Outcome};
 use auth_server::store::audit::{AuditEvent, AuditStore};
@@ -32,6 +33,7 @@ use auth_server::store::scheduled_jobs::ScheduledJobStore;
 use auth_server::store::sessions::{SessionRecord, SessionStore};
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::{NewUser, UserStore};
+use auth_server::store::webhooks::{AttemptOutcome, NewDelivery, NewEndpoint, WebhookStore};
 use auth_server::MIGRATIONS;
 use service_kit::both_engines;
 use service_kit::clock::{Clock, ManualClock};
@@ -341,6 +343,61 @@ impl Scene {
             .expect("ceremony");
     }
 
+    /// An event webhook delivery (its event id `name`) made now, retried
+    /// until `retry_until`, delivered at once when `delivered`; the tenant's
+    /// one endpoint is made with the first.
+    async fn delivery(&self, name: &str, retry_until: i64, delivered: bool) {
+        let store = WebhookStore::new(self.database.pool.clone());
+        let now = self.now();
+        if store
+            .endpoints(self.tenant.id)
+            .await
+            .expect("endpoints")
+            .is_empty()
+        {
+            store
+                .insert_endpoint(&NewEndpoint {
+                    id: "whk_cleanup",
+                    tenant_id: self.tenant.id,
+                    url: "https://hooks.acme.example/",
+                    description: "",
+                    events: "user.created",
+                    secret_sealed: "v1.none.AAAA",
+                    now: T0 - 100 * DAY,
+                })
+                .await
+                .expect("endpoint");
+        }
+        store
+            .enqueue(&[NewDelivery {
+                tenant_id: &self.tenant.id.to_string(),
+                endpoint_id: "whk_cleanup",
+                event_id: name,
+                event_type: "user.created",
+                payload: "{}",
+                now,
+                retry_until,
+            }])
+            .await
+            .expect("delivery");
+        if delivered {
+            let d = store
+                .delivery_of("whk_cleanup", name)
+                .await
+                .expect("delivery");
+            let attempt = Attempt {
+                attempted_at: now,
+                status: Some(200),
+                error: None,
+                duration_ms: 5,
+            };
+            store
+                .record_attempt(&d, &attempt, AttemptOutcome::Delivered)
+                .await
+                .expect("attempt");
+        }
+    }
+
     /// Whether the block, revoked token and ceremony named `name` are all
     /// there (true) or all gone (false).
     async fn edge_rows_kept(&self, name: &str) -> bool {
@@ -383,6 +440,14 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
     s.event("event-old").await;
     s.edge_rows("edge-ended", T0 + 10 * MINUTE).await;
     s.edge_rows("edge-live", T1 + DAY).await;
+    // Webhook deliveries: a month-old one delivered, a month-old one still
+    // pending (its retry period not over at the pass), a recent one.
+    s.clock.set(T0 - 21 * DAY);
+    s.delivery("delivery-old-done", T0 - 20 * DAY, true).await;
+    s.delivery("delivery-old-pending", T0 - 10 * DAY, false)
+        .await;
+    s.clock.set(T0);
+    s.delivery("delivery-recent", T0 + DAY, true).await;
 
     // A day before the pass: a link that expired, an event inside retention.
     s.clock.set(T1 - DAY);
@@ -429,6 +494,7 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
             blocked_addresses: 1,
             revoked_access_tokens: 1,
             passkey_ceremonies: 1,
+            webhook_deliveries: 1,
         }
     );
     let kept = |table: &'static str, column: &'static str, value: &'static str| {
@@ -493,6 +559,23 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
     assert!(kept("audit_events", "detail", "event-recent").await);
     assert!(!s.edge_rows_kept("edge-ended").await);
     assert!(s.edge_rows_kept("edge-live").await);
+    for (delivery, stays) in [
+        ("delivery-old-done", false),
+        ("delivery-old-pending", true),
+        ("delivery-recent", true),
+    ] {
+        assert_eq!(
+            kept("webhook_deliveries", "event_id", delivery).await,
+            stays,
+            "{delivery}"
+        );
+    }
+    // The attempts went with their delivery.
+    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts")
+        .fetch_one(&s.database.pool)
+        .await
+        .expect("count");
+    assert_eq!(attempts, 1);
 
     // Once every end has passed, the rest goes too.
     s.clock.set(T0 + 40 * DAY);
@@ -509,6 +592,7 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
             blocked_addresses: 1,
             revoked_access_tokens: 1,
             passkey_ceremonies: 1,
+            webhook_deliveries: 2,
         }
     );
     assert_eq!(pass_later(&s, &cleanup).await, Deleted::default());
