@@ -240,6 +240,57 @@ pub enum TenantCommand {
     /// Lift a block by its id (from `connectauth tenant blocks`): every
     /// instance lets the address in again within a second.
     Unblock { tenant: String, block: String },
+    /// List a tenant's webhook endpoints: the events each receives, whether
+    /// it is enabled (and why not), since when it has been failing
+    /// (docs/webhooks.md). The running auth server sends the deliveries;
+    /// these commands only change what it sends, and where.
+    Webhooks { tenant: String },
+    /// Add a webhook endpoint: the running auth server POSTs the events it
+    /// subscribes to, signed with its secret (printed once, here).
+    AddWebhook {
+        tenant: String,
+        /// https, with a host name that resolves to public addresses.
+        #[arg(long)]
+        url: String,
+        /// An event type to receive (repeatable), e.g. user.created,
+        /// login.failed, security.incident (docs/webhooks.md, Events).
+        #[arg(long = "event", value_name = "TYPE", required = true)]
+        events: Vec<String>,
+        /// What the endpoint is for (at most 200 characters).
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Resume deliveries to an endpoint (disabled by an operator, an owner,
+    /// or after failing for the retry period); its failure record is
+    /// cleared and its pending deliveries are sent.
+    EnableWebhook { tenant: String, webhook: String },
+    /// Stop deliveries to an endpoint; they wait until it is enabled.
+    DisableWebhook { tenant: String, webhook: String },
+    /// Remove an endpoint and its delivery log.
+    RemoveWebhook { tenant: String, webhook: String },
+    /// Give an endpoint a new signing secret, printed once; the old one
+    /// keeps signing beside it for 24 hours.
+    RotateWebhookSecret { tenant: String, webhook: String },
+    /// Queue a `webhook.test` delivery to an endpoint; the running auth
+    /// server sends it within seconds (see `webhook-deliveries`).
+    TestWebhook { tenant: String, webhook: String },
+    /// List an endpoint's deliveries, newest first, with their state,
+    /// attempts and last answer.
+    WebhookDeliveries {
+        tenant: String,
+        webhook: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Continue after this cursor (from the previous page).
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Send a delivery again, now (the running auth server sends it).
+    RedeliverWebhook {
+        tenant: String,
+        webhook: String,
+        delivery: String,
+    },
 }
 
 /// How an upstream provider is reached (what a preset does not set).

@@ -7,6 +7,7 @@ use anyhow::Context;
 use auth_server::domain::upstream::PrivateUpstreams;
 use auth_server::keys::sealed::MasterKeys;
 use auth_server::manage::{Standalone, StandaloneParts};
+use auth_server::webhooks::WebhookSettings;
 use auth_server::AuthConfig;
 use billing::BillingConfig;
 use people_api::PeopleConfig;
@@ -142,8 +143,8 @@ pub async fn connect(name: ServiceName, url: &str, pool: PoolSettings) -> anyhow
 /// The auth server's management use cases over the auth database, built
 /// the way the server builds them (signing keys unsealed with
 /// `AUTH_MASTER_KEYS`), so every command that changes or reads tenants,
-/// clients, owners, keys or upstream providers does what the management API
-/// does.
+/// clients, owners, keys, upstream providers or webhook endpoints does what
+/// the management API does.
 pub struct AuthManage {
     pub master: Arc<MasterKeys>,
     pub manage: Standalone,
@@ -156,6 +157,7 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     let ring = loader.keyring("AUTH_MASTER_KEYS");
     let public_url = loader.string("AUTH_PUBLIC_URL", "http://127.0.0.1:8080");
     let allow_private: bool = loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false);
+    let webhooks = WebhookSettings::read(&mut loader);
     loader.finish()?;
     let public_url = Url::parse(&public_url).context("AUTH_PUBLIC_URL")?;
     let db = connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
@@ -165,7 +167,7 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     } else {
         PrivateUpstreams::Refused
     };
-    let manage = build(&db, master.clone(), public_url, private)?;
+    let manage = build(&db, master.clone(), public_url, private, webhooks)?;
     Ok(AuthManage { master, manage })
 }
 
@@ -197,6 +199,7 @@ pub fn standalone(config: &AuthConfig, db: &Database) -> anyhow::Result<Standalo
         master,
         config.http.public_url.clone(),
         config.identity.upstream_private,
+        config.webhooks.clone(),
     )
 }
 
@@ -205,12 +208,14 @@ fn build(
     master: Arc<MasterKeys>,
     public_url: Url,
     upstream_private: PrivateUpstreams,
+    webhook_settings: WebhookSettings,
 ) -> anyhow::Result<Standalone> {
     let parts = StandaloneParts {
         master,
         clock: Arc::new(SystemClock),
         public_url,
         upstream_private,
+        webhook_settings,
     };
     Standalone::new(db, parts).context("signing keys")
 }

@@ -9,7 +9,8 @@ use service_kit::db::Database;
 use url::Url;
 
 use super::upstream::UpstreamParts;
-use super::{Blocks, Clients, Keys, Tenants, Upstreams};
+use super::webhooks::WebhookParts;
+use super::{Blocks, Clients, Keys, Tenants, Upstreams, WebhookEndpoints};
 use crate::billing_link::platform::Platform;
 use crate::cache::{Freshness, TenantDirectory};
 use crate::dashboard::owners::Owners;
@@ -26,6 +27,8 @@ use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::tenants::TenantStore;
 use crate::store::upstream::UpstreamStore;
 use crate::store::users::UserStore;
+use crate::store::webhooks::WebhookStore;
+use crate::webhooks::{WebhookSecrets, WebhookSettings};
 
 /// What the standalone use cases are built from besides the database.
 pub struct StandaloneParts {
@@ -34,6 +37,9 @@ pub struct StandaloneParts {
     /// Where the server is reached (upstream providers' callback URLs).
     pub public_url: Url,
     pub upstream_private: PrivateUpstreams,
+    /// Which addresses endpoints may have and how long a test delivery is
+    /// retried (`AUTH_WEBHOOK*`); the CLI sends nothing itself.
+    pub webhook_settings: WebhookSettings,
 }
 
 /// The use cases an operator reaches from the command line.
@@ -45,6 +51,8 @@ pub struct Standalone {
     pub upstreams: Upstreams,
     /// The sentinel's blocks: listed and lifted.
     pub blocks: Blocks,
+    /// The tenants' webhook endpoints: the running server delivers.
+    pub webhooks: WebhookEndpoints,
     /// The key ring itself, for what only an operator on the host does:
     /// making missing keys before listing them, resealing every private key
     /// under a new master key.
@@ -91,6 +99,14 @@ impl Standalone {
                 AuditStore::new(pool.clone()),
                 p.clock.clone(),
             ),
+            webhooks: WebhookEndpoints::new(WebhookParts {
+                store: WebhookStore::new(pool.clone()),
+                secrets: WebhookSecrets::new(p.master.clone()),
+                audit: AuditStore::new(pool.clone()),
+                private: p.webhook_settings.private,
+                retry_secs: p.webhook_settings.retry_secs,
+                clock: p.clock.clone(),
+            }),
             upstreams: Upstreams::new(UpstreamParts {
                 store: UpstreamStore::new(pool.clone()),
                 master: p.master,

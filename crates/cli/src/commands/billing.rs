@@ -16,10 +16,9 @@ use billing::BillingConfig;
 use service_kit::clock::SystemClock;
 use service_kit::config::Loader;
 use service_kit::db::PoolSettings;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::refused::refused_in;
+use super::when::when;
 use crate::args::{BillingArgs, BillingCommand, ServiceName};
 use crate::{environment, services};
 
@@ -88,13 +87,6 @@ pub async fn run(args: BillingArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn when(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| unix.to_string())
 }
 
 fn price(cents: Option<u32>, currency: &str) -> String {

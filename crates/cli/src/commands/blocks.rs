@@ -3,18 +3,10 @@
 //! the operator's).
 use anyhow::anyhow;
 use auth_server::manage::Actor;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::tenant::find;
+use super::when::when;
 use crate::args::TenantCommand;
-
-fn when(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
 
 pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
     let manage = crate::services::auth_manage().await?.manage;

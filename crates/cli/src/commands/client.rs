@@ -14,6 +14,7 @@ use service_kit::paging::PageRequest;
 
 use super::refused::refused;
 use super::tenant::find;
+use super::when::when;
 use crate::args::{ClientArgs, ClientCommand};
 use crate::services;
 
@@ -139,7 +140,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             {
                 Some(at) => println!(
                     "the previous secret keeps working until {} ({} s)",
-                    rfc3339(at),
+                    when(at),
                     overlap.secs()
                 ),
                 None => println!("the previous secret no longer works"),
@@ -197,14 +198,4 @@ fn status(c: &Client) -> &'static str {
     } else {
         "active"
     }
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
 }

@@ -12,6 +12,8 @@ pub mod secrets;
 pub mod serve;
 pub mod tenant;
 pub mod upstream;
+pub mod webhooks;
+mod when;
 
 #[cfg(test)]
 mod tests {

@@ -87,6 +87,15 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
         blocks @ (TenantCommand::Blocks { .. } | TenantCommand::Unblock { .. }) => {
             super::blocks::run(blocks).await?
         }
+        webhooks @ (TenantCommand::Webhooks { .. }
+        | TenantCommand::AddWebhook { .. }
+        | TenantCommand::EnableWebhook { .. }
+        | TenantCommand::DisableWebhook { .. }
+        | TenantCommand::RemoveWebhook { .. }
+        | TenantCommand::RotateWebhookSecret { .. }
+        | TenantCommand::TestWebhook { .. }
+        | TenantCommand::WebhookDeliveries { .. }
+        | TenantCommand::RedeliverWebhook { .. }) => super::webhooks::run(webhooks).await?,
     }
     Ok(())
 }
