@@ -144,12 +144,21 @@ async fn owner_runs_webhooks_from_the_console(engine: Engine) {
     assert_eq!(got.len(), 3);
     assert!(got[2].signed_by(&rotated, unix_now()));
 
-    // Off (by whom, on the list) and on again.
+    // Off (saying by whom, on its page and the list) and on again.
     let off = web.post(&format!("{hook}/disable"), &[]).await;
-    assert_eq!(off.status, 303, "{}", off.body);
+    assert_eq!(
+        off.location.as_deref(),
+        Some(format!("{hook}?done=disabled").as_str())
+    );
     assert_eq!(endpoints(&app, &tenant).await[0]["enabled"], false);
-    let list = web.get(&format!("{HOOKS}?done=disabled")).await;
-    assert!(list.contains("Turned off") && list.contains("disabled by owner"));
+    let page = web.get(&format!("{hook}?done=disabled")).await;
+    assert!(page.contains("Turned off") && page.contains("disabled by owner"));
+    assert!(
+        page.contains(&format!("action=\"{hook}/enable\"")),
+        "{}",
+        page.body
+    );
+    assert!(web.get(HOOKS).await.contains("disabled by owner"));
     assert_eq!(web.post(&format!("{hook}/enable"), &[]).await.status, 303);
     assert_eq!(endpoints(&app, &tenant).await[0]["enabled"], true);
 

@@ -1,11 +1,11 @@
 //! `/dashboard/t/{slug}/webhooks`: a tenant's event webhook endpoints in
 //! the console (docs/webhooks.md): each one's URL, events, state and
 //! failures; for members who may write, add one (its signing secret shown
-//! this once, with how to verify it), turn one off and on, rotate its
-//! secret (the new one shown once), send it a test event, and delete it
-//! after confirming. Every change goes through the `manage` use case the
-//! management API uses, so its rules refuse the same things here. An
-//! endpoint's deliveries are `console_webhook_deliveries`.
+//! this once, with how to verify it); on an endpoint's page
+//! (`console_webhook_deliveries`, with its deliveries) turn it off and on,
+//! rotate its secret (the new one shown once), send it a test event, and
+//! delete it after confirming. Every change goes through the `manage` use
+//! case the management API uses, so its rules refuse the same things here.
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -14,7 +14,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::console::owner_of_at;
-use super::console_webhook_deliveries::webhook_path;
+use super::console_webhook_deliveries::{endpoint_page, webhook_path, Shown};
 use super::context::{PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
@@ -31,7 +31,7 @@ pub fn webhooks_path(slug: &str) -> String {
 
 #[derive(Deserialize)]
 pub struct WebhooksQuery {
-    /// `enabled`, `disabled` or `deleted`: what the last form did.
+    /// `deleted`: what the last form did.
     done: Option<String>,
 }
 
@@ -90,8 +90,6 @@ pub async fn show_webhooks(
 ) -> Result<HttpResponse, PageError> {
     let (_, tenant) = webhooks_member(&ctx, &slug, Access::Read).await?;
     let notice = match q.done.as_deref() {
-        Some("enabled") => Some(ctx.text("webhooks_enabled")),
-        Some("disabled") => Some(ctx.text("webhooks_disabled")),
         Some("deleted") => Some(ctx.text("webhooks_deleted")),
         _ => None,
     };
@@ -167,7 +165,7 @@ async fn set_enabled(
         .await
         .map_err(not_found_or_internal)?;
     let done = if enabled { "enabled" } else { "disabled" };
-    Ok(ctx.redirect_to(&format!("{}?done={done}", webhooks_path(&slug))))
+    Ok(ctx.redirect_to(&format!("{}?done={done}", webhook_path(&slug, &id))))
 }
 
 pub async fn submit_delete(
@@ -179,10 +177,12 @@ pub async fn submit_delete(
     let (slug, id) = path.into_inner();
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     if form.confirm.is_none() {
-        let error = ctx.text("webhooks_delete_unconfirmed");
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        let blank = AddForm::default();
-        return webhooks_page(&ctx, &tenant, status, None, Some(error), &blank).await;
+        let shown = Shown {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            notice: None,
+            error: Some(ctx.text("webhooks_delete_unconfirmed")),
+        };
+        return endpoint_page(&ctx, &tenant, &id, shown, None).await;
     }
     ctx.state
         .manage
@@ -271,6 +271,7 @@ fn secret_page(
         status,
         "webhook_secret.html",
         context! {
+            wide => true,
             heading => ctx.text("webhooks_secret_title"),
             id => &endpoint.id,
             url => &endpoint.url,
@@ -288,7 +289,6 @@ fn endpoint_row(ctx: &PageCtx, slug: &str, e: &Endpoint) -> Value {
         url => &e.url,
         description => &e.description,
         events => e.events.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-        enabled => e.disabled.is_none(),
         state => ctx.text(if e.disabled.is_none() { "webhooks_on" } else { "webhooks_off" }),
         disabled_since => e.disabled.as_ref().map(|(at, _)| short_time(Some(*at))),
         disabled_reason => e.disabled.as_ref().map(|(_, why)| why),
