@@ -13,7 +13,8 @@ use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, to
 use pages::{
     account, assets, console_apps, console_billing, console_branding, console_credentials,
     console_events, console_keys, console_settings, console_sign_in_methods, console_team,
-    console_users, dashboard, links, login, mfa, onboarding, passkeys, signup, upstream,
+    console_users, console_webhook_deliveries, console_webhooks, dashboard, links, login, mfa,
+    onboarding, passkeys, signup, upstream,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -336,6 +337,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/keys").get(console_keys::show_keys))
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))
+            .service(
+                web::resource("/webhooks")
+                    .get(console_webhooks::show_webhooks)
+                    .post(console_webhooks::submit_add),
+            )
+            .service(web::resource("/webhooks/{id}").get(console_webhook_deliveries::show_webhook))
+            .service(web::resource("/webhooks/{id}/enable").post(console_webhooks::submit_enable))
+            .service(web::resource("/webhooks/{id}/disable").post(console_webhooks::submit_disable))
+            .service(web::resource("/webhooks/{id}/delete").post(console_webhooks::submit_delete))
+            .service(
+                web::resource("/webhooks/{id}/rotate-secret").post(console_webhooks::submit_rotate),
+            )
+            .service(web::resource("/webhooks/{id}/test").post(console_webhooks::submit_test))
+            .service(
+                web::resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver")
+                    .post(console_webhook_deliveries::submit_redeliver),
+            )
             .service(
                 web::resource("/sign-in-methods")
                     .get(console_sign_in_methods::show_sign_in_methods)

@@ -159,6 +159,23 @@ impl ManageError {
     pub fn is_provider_not_found(&self) -> bool {
         matches!(self, ManageError::Store(StoreError::ProviderNotFound))
     }
+
+    /// The webhook rule a change broke, if that is why it was refused.
+    pub fn webhook_rule(&self) -> Option<&crate::domain::webhook::endpoint::WebhookRuleError> {
+        match self {
+            ManageError::Webhook(rule) => Some(rule),
+            _ => None,
+        }
+    }
+
+    /// Whether the webhook endpoint or delivery asked for does not exist
+    /// (in that tenant, for that endpoint).
+    pub fn is_webhook_not_found(&self) -> bool {
+        matches!(
+            self,
+            ManageError::Store(StoreError::WebhookNotFound | StoreError::DeliveryNotFound)
+        )
+    }
 }
 
 /// The management use cases, one per resource.

@@ -294,6 +294,7 @@ async fn snapshot(app: &TestApp, tenant: &str) -> Value {
         "clients": get(format!("/manage/v1/tenants/{tenant}/clients")).await,
         "users": get(format!("/manage/v1/tenants/{tenant}/users")).await,
         "owners": get(format!("/manage/v1/tenants/{tenant}/owners")).await,
+        "webhooks": get(format!("/manage/v1/tenants/{tenant}/webhooks")).await,
     })
 }
 
@@ -337,6 +338,19 @@ async fn console_access_matrix() {
     let nobody = app.web();
     nobody.get("/t/platform/login").await;
     let owner_id = owner_id(&app, &tenant).await;
+    // A webhook endpoint that no event of this test goes to.
+    let resp = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{tenant}/webhooks"),
+        )
+        .json(&json!({ "url": "https://hooks.startup.example/x", "events": ["key.rotated"] }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 201);
+    let hook: Value = resp.json().await.expect("json");
+    let hook = hook["id"].as_str().expect("webhook id").to_owned();
 
     let base = "/dashboard/t/startup";
     // (path, needs): Read pages, Write forms, Billing, Team.
@@ -353,6 +367,8 @@ async fn console_access_matrix() {
         (format!("{base}/sign-in-methods"), "read"),
         (format!("{base}/events"), "read"),
         (format!("{base}/events.csv"), "read"),
+        (format!("{base}/webhooks"), "read"),
+        (format!("{base}/webhooks/{hook}"), "read"),
         (format!("{base}/team"), "team"),
         (format!("{base}/billing"), "billing"),
     ];
@@ -438,6 +454,32 @@ async fn console_access_matrix() {
         (
             format!("{base}/sign-in-methods/none/delete"),
             vec![("confirm", "on")],
+            "write",
+        ),
+        (
+            format!("{base}/webhooks"),
+            vec![
+                ("url", "https://hooks.startup.example/y"),
+                ("user.created", "on"),
+            ],
+            "write",
+        ),
+        (format!("{base}/webhooks/{hook}/disable"), vec![], "write"),
+        (format!("{base}/webhooks/{hook}/enable"), vec![], "write"),
+        (
+            format!("{base}/webhooks/{hook}/rotate-secret"),
+            vec![],
+            "write",
+        ),
+        (format!("{base}/webhooks/{hook}/test"), vec![], "write"),
+        (
+            format!("{base}/webhooks/{hook}/delete"),
+            vec![("confirm", "on")],
+            "write",
+        ),
+        (
+            format!("{base}/webhooks/{hook}/deliveries/none/redeliver"),
+            vec![],
             "write",
         ),
         (format!("{base}/users/{user}/end-sessions"), vec![], "write"),

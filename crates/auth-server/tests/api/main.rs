@@ -26,6 +26,7 @@ mod console_keys;
 mod console_team;
 mod console_upstream;
 mod console_users;
+mod console_webhooks;
 mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;

@@ -4,8 +4,12 @@
 //! disabled after confirming; then a user of the tenant found by the start
 //! of their email and disabled; and the tenant's logo and colour set and
 //! seen on its login page; a signing key revoked; Google added as a way to
-//! sign in, its button on the login page; the events filtered.
+//! sign in, its button on the login page; the events filtered. And a
+//! webhook endpoint added on a loopback receiver, its secret read, a test
+//! event sent and seen delivered, signed with that secret.
 use headless_chrome::Tab;
+use reqwest::Method;
+use serde_json::json;
 
 use crate::billing_service::free_port;
 use crate::relying_party::RelyingParty;
@@ -14,6 +18,7 @@ use crate::support::{
     launch_browser, open, open_at, screenshot, spawn_app_on_port, text_of, verification_link,
     wait_for_document, wait_for_text, PASSWORD, WAIT,
 };
+use crate::webhook_receiver::Receiver;
 
 const FOUNDER: &str = "founder@console.example";
 const USER: &str = "ada@console.example";
@@ -299,6 +304,104 @@ async fn an_owner_runs_the_tenant_from_the_console() {
     assert_png(&dir.join("console-branded-login.png"));
     assert_png(&dir.join("console-settings.png"));
     assert_png(&dir.join("console-sign-in-methods.png"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_adds_a_webhook_and_sees_its_test_event_delivered() {
+    const OWNER: &str = "founder@hooks.example";
+    let browser = launch_browser();
+    let receiver = Receiver::start().await;
+    let app = spawn_app_on_port(&[("AUTH_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let url = |path: &str| format!("{}{path}", app.address);
+    let dir = artifacts_dir();
+    let tenant = app.tenant("hooks-co", json!({})).await;
+    app.signup_verified(&app.web(), "platform", OWNER, PASSWORD)
+        .await;
+    let resp = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{}/owners", tenant.id),
+        )
+        .json(&json!({ "email": OWNER }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 201);
+    let hooks = url("/dashboard/t/hooks-co/webhooks");
+    let hook_url = format!("{}/hook", receiver.url);
+
+    let secret = tokio::task::block_in_place(|| {
+        let (tab, csp) = fresh_tab(&browser);
+        open_at(
+            &tab,
+            &hooks,
+            &url("/t/platform/login?return_to=%2Fdashboard%2Ft%2Fhooks-co%2Fwebhooks"),
+            "Log in",
+        );
+        fill(&tab, "#email", OWNER);
+        fill(&tab, "#password", PASSWORD);
+        click(&tab, "button[type=submit]");
+        wait_for_document(&tab, &hooks);
+        wait_for_text(&tab, "No endpoint yet");
+
+        // Added: the secret shown once, with how to verify it.
+        fill(&tab, "#url", &hook_url);
+        fill(&tab, "#description", "Audit sink");
+        click(&tab, "input[name='user.created']");
+        click(&tab, "form#add-webhook button[type=submit]");
+        wait_for_text(&tab, "Copy the signing secret now");
+        let secret = text_of(&tab, "#webhook-secret");
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        assert!(body_text(&tab)
+            .unwrap_or_default()
+            .contains("ConnectAuth-Signature"));
+        screenshot(&tab, &dir.join("console-webhook-secret.png"));
+
+        // Its page: a test event, then (reloading) the delivery delivered.
+        click(&tab, "#webhook-link");
+        wait_for_text(&tab, "No delivery yet");
+        let endpoint = tab.get_url();
+        click(&tab, "form#test button[type=submit]");
+        wait_for_text(&tab, "webhook.test event is on its way");
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            open(&tab, &endpoint, "Deliveries");
+            if tab
+                .find_element("#deliveries [data-state=delivered]")
+                .is_ok()
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not delivered: {}",
+                body_text(&tab).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        assert!(body_text(&tab).unwrap_or_default().contains("webhook.test"));
+        screenshot(&tab, &dir.join("console-webhook.png"));
+
+        open(&tab, &hooks, "Audit sink");
+        assert_eq!(text_of(&tab, "#webhooks .state"), "on");
+        screenshot(&tab, &dir.join("console-webhooks.png"));
+        csp.assert_none(&tab);
+        secret
+    });
+
+    let got = receiver.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].event_type, "webhook.test");
+    assert_eq!(got[0].path, "/hook");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        got[0].signed_by(&secret, now),
+        "signed with the secret shown"
+    );
+    assert!(!got[0].signed_by("whsec_not-the-secret", now));
+    assert_png(&dir.join("console-webhook-secret.png"));
+    assert_png(&dir.join("console-webhook.png"));
+    assert_png(&dir.join("console-webhooks.png"));
 }
 
 /// True once the image `LOGO` (a selector) has loaded.

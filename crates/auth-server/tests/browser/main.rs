@@ -25,6 +25,11 @@ mod billing_service;
 #[allow(dead_code)]
 mod billing_fake;
 
+/// The API tests' webhook receiver (loopback, records what it gets).
+#[path = "../api/webhook_receiver.rs"]
+#[allow(dead_code)]
+mod webhook_receiver;
+
 /// The API tests' server spawn and page helpers (`TestApp`).
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]

@@ -17,6 +17,8 @@ pub mod console_settings;
 pub mod console_sign_in_methods;
 pub mod console_team;
 pub mod console_users;
+pub mod console_webhook_deliveries;
+pub mod console_webhooks;
 pub mod context;
 pub mod cookies;
 pub mod dashboard;

@@ -143,6 +143,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "dashboard_billing.html",
         include_str!("../../../templates/dashboard_billing.html"),
     ),
+    (
+        "webhooks.html",
+        include_str!("../../../templates/webhooks.html"),
+    ),
+    (
+        "webhook.html",
+        include_str!("../../../templates/webhook.html"),
+    ),
+    (
+        "webhook_secret.html",
+        include_str!("../../../templates/webhook_secret.html"),
+    ),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../../static/connectauth.css");
