@@ -9,8 +9,10 @@
 //! PostgreSQL databases, and each must answer its readiness probe.
 //!
 //! Substituted, and nothing else: the binds (free loopback ports), the
-//! database URLs (the test databases), and the billing URL's host and port
-//! (billing's loopback port instead of the compose/Service name).
+//! database URLs (the test databases), the billing URL's host and port
+//! (billing's loopback port instead of the compose/Service name), and the
+//! Redis URL's (the test machine's Redis, `TEST_REDIS_URL` or
+//! 127.0.0.1:6379, instead of the compose/Service name `redis:6379`).
 mod common;
 
 use std::collections::BTreeMap;
@@ -25,6 +27,18 @@ use service_kit::testing::TestDb;
 type EnvMap = BTreeMap<String, String>;
 
 const SERVICES: [&str; 3] = ["auth", "billing", "people"];
+
+/// Where the deployment files' Redis is: the compose service and the
+/// Kubernetes Service `redis`, port 6379.
+const REDIS_HOST: &str = "redis:6379";
+
+/// The test machine's Redis, as `host:port`.
+fn local_redis() -> String {
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_owned()
+}
 
 /// The databases, ports and public URLs of one test's three services.
 struct Stack {
@@ -97,6 +111,9 @@ impl Stack {
                 *url = url.replace(internal, &billing);
             }
         }
+        if let Some(url) = env.get_mut("REDIS_URL") {
+            *url = url.replace(REDIS_HOST, &local_redis());
+        }
     }
 
     /// Runs a one-shot step (migrations) to success.
@@ -120,6 +137,15 @@ impl Stack {
             Some(format!("http://127.0.0.1:{}", self.port("billing")).as_str()),
             "the auth server meters through billing"
         );
+        // A Redis URL the substitution missed would name a host that does
+        // not resolve here, and the limits would quietly stay per process.
+        if let Some(url) = auth.env.get("REDIS_URL") {
+            assert_eq!(
+                url,
+                &format!("redis://{}", local_redis()),
+                "the auth server shares its rate limits through the Redis of the file"
+            );
+        }
         for r in &services {
             for (key, value) in &r.env {
                 assert!(
@@ -246,7 +272,16 @@ fn unit(name: &str) -> Unit {
 async fn the_systemd_units_start_with_the_generated_environment_file() {
     let stack = Stack::new().await;
     // systemd removes the quotes of an EnvironmentFile's values.
-    let file: EnvMap = parse_env(&stack.generate("systemd")).into_iter().collect();
+    let generated = stack.generate("systemd");
+    let file: EnvMap = parse_env(&generated).into_iter().collect();
+    // One host needs no Redis: the block only shows the line, commented.
+    assert!(!file.contains_key("REDIS_URL"));
+    assert!(
+        generated.lines().any(|l| l
+            .trim_start_matches(['#', ' '])
+            .starts_with("REDIS_URL=redis://127.0.0.1:")),
+        "the systemd block documents REDIS_URL on loopback"
+    );
     let render = |name: &str, service: &str| {
         let u = unit(name);
         assert_eq!(u.environment_file, "/etc/connectauth/connectauth.env");
@@ -348,6 +383,9 @@ async fn the_compose_services_start_with_the_generated_env_file() {
                 .iter()
                 .map(|(k, v)| (scalar(k), interpolate(&scalar(v), &vars)))
                 .collect();
+            if *service == "auth" {
+                assert_compose_redis(&compose, &env);
+            }
             stack.localize(service, &mut env);
             Rendered {
                 service: (*service).to_owned(),
@@ -358,6 +396,48 @@ async fn the_compose_services_start_with_the_generated_env_file() {
         })
         .collect();
     stack.start_all(services).await;
+}
+
+/// The auth service's `REDIS_URL` names the compose service `redis`, which
+/// runs the official image at a pinned tag, has a healthcheck, keeps
+/// nothing on disk and is published on no host port.
+fn assert_compose_redis(compose: &Value, auth_env: &EnvMap) {
+    let url = auth_env.get("REDIS_URL").expect("auth has REDIS_URL");
+    let host = url
+        .strip_prefix("redis://")
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("REDIS_URL={url}"));
+    assert_eq!(url, &format!("redis://{REDIS_HOST}"));
+    let redis = &compose["services"][host];
+    assert!(
+        redis.is_mapping(),
+        "REDIS_URL names service `{host}`, not defined"
+    );
+    let image = scalar(&redis["image"]);
+    let tag = image.strip_prefix("redis:").expect("the official image");
+    assert!(
+        tag.starts_with(|c: char| c.is_ascii_digit()),
+        "pinned tag: {image}"
+    );
+    assert!(
+        redis["ports"].is_null(),
+        "Redis is not published on the host"
+    );
+    assert!(!redis["healthcheck"]["test"].is_null(), "a healthcheck");
+    let command: Vec<String> = redis["command"]
+        .as_sequence()
+        .expect("command")
+        .iter()
+        .map(scalar)
+        .collect();
+    assert!(
+        command.windows(2).any(|w| w == ["--save", ""]),
+        "no snapshots: {command:?}"
+    );
+    assert!(
+        !compose["services"]["auth"]["depends_on"][host].is_null(),
+        "auth starts after Redis"
+    );
 }
 
 // ---- Kubernetes ----------------------------------------------------------
@@ -455,6 +535,13 @@ async fn the_kubernetes_manifests_start_with_the_generated_secret() {
                 "{file}"
             );
             assert_eq!(c["readinessProbe"]["httpGet"]["port"], Value::from("http"));
+            if *service == "auth" {
+                assert_eq!(
+                    env.get("REDIS_URL"),
+                    Some(&format!("redis://{REDIS_HOST}")),
+                    "auth.yaml: REDIS_URL names the Service of redis.yaml"
+                );
+            }
             stack.localize(service, &mut env);
             Rendered {
                 service: (*service).to_owned(),
@@ -573,4 +660,91 @@ fn the_kubernetes_autoscalers_and_network_policies_fit_the_deployments() {
                 .into_iter()
                 .flatten()
                 .any(|f| f["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "auth"))));
+}
+
+/// The ingress rules of every policy that selects `service`'s pods.
+fn ingress_rules<'a>(policies: &'a [Value], service: &str) -> Vec<&'a Value> {
+    policies
+        .iter()
+        .filter(|p| selects(p, service))
+        .flat_map(|p| p["spec"]["ingress"].as_sequence().into_iter().flatten())
+        .collect()
+}
+
+#[test]
+fn the_kubernetes_redis_serves_only_the_auth_pods() {
+    let docs = documents("redis.yaml");
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("a Deployment");
+    assert_eq!(deployment["metadata"]["name"], Value::from("redis"));
+    assert_eq!(
+        deployment["metadata"]["namespace"],
+        Value::from("connectauth")
+    );
+    let pod = &deployment["spec"]["template"];
+    assert_eq!(
+        pod["metadata"]["labels"]["app.kubernetes.io/name"],
+        Value::from("redis")
+    );
+    assert_eq!(
+        pod["spec"]["securityContext"]["runAsNonRoot"],
+        Value::from(true)
+    );
+    let c = container("redis.yaml");
+    let image = scalar(&c["image"]);
+    let tag = image.strip_prefix("redis:").expect("the official image");
+    assert!(
+        tag.starts_with(|ch: char| ch.is_ascii_digit()),
+        "pinned tag: {image}"
+    );
+    assert_eq!(c["ports"][0]["containerPort"], Value::from(6379));
+    assert!(!c["readinessProbe"].is_null() && !c["livenessProbe"].is_null());
+    assert!(!scalar(&c["resources"]["requests"]["cpu"]).is_empty());
+    assert!(!scalar(&c["resources"]["limits"]["memory"]).is_empty());
+    let args: Vec<String> = c["args"]
+        .as_sequence()
+        .expect("args")
+        .iter()
+        .map(scalar)
+        .collect();
+    assert!(args.windows(2).any(|w| w == ["--save", ""]), "{args:?}");
+
+    // The Service auth.yaml's REDIS_URL names.
+    let service = docs
+        .iter()
+        .find(|d| d["kind"] == "Service")
+        .expect("a Service");
+    let (name, port) = REDIS_HOST.split_once(':').expect("host:port");
+    assert_eq!(service["metadata"]["name"], Value::from(name));
+    assert_eq!(
+        service["spec"]["selector"]["app.kubernetes.io/name"],
+        Value::from("redis")
+    );
+    assert_eq!(
+        service["spec"]["ports"][0]["port"],
+        Value::from(port.parse::<u64>().expect("port"))
+    );
+
+    // Behind the default deny, only the auth pods reach it, on 6379 only.
+    let policies = documents("network-policies.yaml");
+    let rules = ingress_rules(&policies, "redis");
+    assert!(!rules.is_empty(), "a policy opens Redis to the auth pods");
+    for rule in rules {
+        let from = rule["from"].as_sequence().expect("`from` names the peers");
+        assert!(!from.is_empty());
+        for peer in from {
+            assert_eq!(
+                peer["podSelector"]["matchLabels"],
+                serde_yaml::from_str::<Value>("app.kubernetes.io/name: auth").expect("YAML"),
+                "only the auth pods: {peer:?}"
+            );
+            assert!(peer["namespaceSelector"].is_null() && peer["ipBlock"].is_null());
+        }
+        let ports = rule["ports"].as_sequence().expect("ports");
+        assert!(ports
+            .iter()
+            .all(|p| p["port"] == 6379 || p["port"] == "redis"));
+    }
 }

@@ -16,13 +16,17 @@ pub fn run(args: SecretsArgs) -> anyhow::Result<()> {
     }
 }
 
-/// How the services of one deployment reach PostgreSQL, billing and mail.
+/// How the services of one deployment reach PostgreSQL, billing, mail and
+/// Redis.
 struct Hosts {
     db: &'static str,
     /// `AUTH_BILLING_URL` line and its comment; `None` when the deployment
     /// files set it themselves.
     billing: Option<(&'static str, &'static str)>,
     smtp: (&'static str, &'static str),
+    /// The `REDIS_URL` lines (comments, or a setting), or the note saying
+    /// where the deployment files set it.
+    redis: &'static str,
     /// `kubectl create secret --from-env-file` keeps quotes in the value;
     /// compose and systemd remove them.
     quote: bool,
@@ -41,6 +45,8 @@ impl Hosts {
                     "smtp://mail:1025",
                     "# Outgoing mail; smtp://mail:1025 is the compose SMTP catcher: point it at your relay.",
                 ),
+                redis: "# Form and signup rate limits shared by the auth replicas (compose service name).\n\
+                        REDIS_URL=redis://redis:6379",
                 quote: true,
             },
             DeployTarget::Systemd => Self {
@@ -54,6 +60,9 @@ impl Hosts {
                     "# Outgoing mail through this host's MTA (Postfix, nullmailer…), or your relay:\n\
                      # smtps://user:password@relay.example.com:465 or smtp://…:587?tls=starttls.",
                 ),
+                redis: "# One auth instance needs no Redis. Several (on this host or more) share the form\n\
+                        # and signup rate limits through one: install it (apt install redis-server), then\n\
+                        # REDIS_URL=redis://127.0.0.1:6379",
                 quote: true,
             },
             DeployTarget::Kubernetes => Self {
@@ -64,6 +73,7 @@ impl Hosts {
                     "# Outgoing mail: no relay runs in the cluster, so name yours\n\
                      # (smtps://user:password@host:465 or smtp://user:password@host:587?tls=starttls).",
                 ),
+                redis: "# REDIS_URL is set in auth.yaml (redis://redis:6379, the Service of redis.yaml).",
                 quote: false,
             },
         }
@@ -130,6 +140,7 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<String> {
             "# AUTH_BILLING_URL is set in auth.yaml (http://billing:8081, the Service).".to_owned(),
         ),
     }
+    lines.push(hosts.redis.to_owned());
     lines.extend([
         String::new(),
         format!("BILLING_PUBLIC_URL={}", args.billing_url),
@@ -194,7 +205,7 @@ mod tests {
 
     #[test]
     fn each_target_names_its_own_hosts() {
-        // (target, database host, AUTH_BILLING_URL, SMTP_URL, MAIL_FROM)
+        // (target, database host, AUTH_BILLING_URL, SMTP_URL, MAIL_FROM, REDIS_URL)
         let expected = [
             (
                 DeployTarget::Compose,
@@ -202,6 +213,7 @@ mod tests {
                 Some("http://billing:8081"),
                 "smtp://mail:1025",
                 "\"ConnectAuth <no-reply@example.com>\"",
+                Some("redis://redis:6379"),
             ),
             (
                 DeployTarget::Systemd,
@@ -209,6 +221,7 @@ mod tests {
                 Some("http://127.0.0.1:8081"),
                 "smtp://127.0.0.1:25",
                 "\"ConnectAuth <no-reply@example.com>\"",
+                None,
             ),
             (
                 DeployTarget::Kubernetes,
@@ -216,9 +229,10 @@ mod tests {
                 None,
                 "smtp://relay.example.com:587?tls=starttls",
                 "ConnectAuth <no-reply@example.com>",
+                None,
             ),
         ];
-        for (target, db, billing, smtp, from) in expected {
+        for (target, db, billing, smtp, from, redis) in expected {
             let b = block(target, None);
             for service in ["AUTH", "BILLING", "PEOPLE"] {
                 let url = get(&b, &format!("{service}_DATABASE_URL")).expect("database URL");
@@ -227,13 +241,14 @@ mod tests {
             assert_eq!(get(&b, "AUTH_BILLING_URL"), billing, "{target:?}");
             assert_eq!(get(&b, "SMTP_URL"), Some(smtp), "{target:?}");
             assert_eq!(get(&b, "MAIL_FROM"), Some(from), "{target:?}");
+            assert_eq!(get(&b, "REDIS_URL"), redis, "{target:?}");
         }
         // A VPS has no compose network: nothing may name its hosts.
         let systemd: String = block(DeployTarget::Systemd, None)
             .iter()
             .map(|(k, v)| format!("{k}={v}\n"))
             .collect();
-        for compose_host in ["@postgres:", "billing:8081", "mail:1025"] {
+        for compose_host in ["@postgres:", "billing:8081", "mail:1025", "redis:6379"] {
             assert!(!systemd.contains(compose_host), "{compose_host}");
         }
     }
