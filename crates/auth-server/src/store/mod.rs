@@ -26,6 +26,7 @@ pub mod signing_keys;
 pub mod team_invites;
 pub mod tenant_versions;
 pub mod tenants;
+pub mod trail_cursor;
 pub mod upstream;
 pub mod users;
 pub mod webhooks;

@@ -3,6 +3,7 @@
 //! tenant, and the incidents it opened (`sentinel_incidents`).
 use sqlx::{AnyPool, Row};
 
+use super::trail_cursor::TrailCursor;
 use super::StoreError;
 use crate::domain::tenant::TenantId;
 
@@ -53,58 +54,31 @@ pub struct NewActivity {
 #[derive(Clone)]
 pub struct SentinelStore {
     pool: AnyPool,
+    cursor: TrailCursor,
 }
 
 impl SentinelStore {
     pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
+        Self {
+            cursor: TrailCursor::new(pool.clone(), "sentinel_state", NAME),
+            pool,
+        }
     }
 
-    /// Takes (or extends) the lease for `holder` until `until`; true when
-    /// `holder` now holds it. Another holder's lease is taken only once it
-    /// has run out. The first lease ever starts reading at the end of the
-    /// trail: history written before the sentinel existed is not replayed.
+    /// Takes (or extends) the lease for `holder` (see [`TrailCursor`]).
     pub async fn try_lease(&self, holder: &str, now: i64, until: i64) -> Result<bool, StoreError> {
-        // `WHERE` keeps SQLite from reading `ON` as a join constraint.
-        sqlx::query(
-            "INSERT INTO sentinel_state (name, holder, lease_until, read_up_to) \
-             SELECT $1, '', 0, COALESCE(MAX(seq), 0) FROM audit_events WHERE 1 = 1 \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(NAME)
-        .execute(&self.pool)
-        .await?;
-        let taken = sqlx::query(
-            "UPDATE sentinel_state SET holder = $1, lease_until = $2 \
-             WHERE name = $3 AND (lease_until < $4 OR holder = $1)",
-        )
-        .bind(holder)
-        .bind(until)
-        .bind(NAME)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(taken.rows_affected() == 1)
+        self.cursor.try_lease(holder, now, until).await
     }
 
     /// Gives the lease back, so another instance takes over at once.
     pub async fn release(&self, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sentinel_state SET lease_until = 0 WHERE name = $1 AND holder = $2")
-            .bind(NAME)
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.cursor.release(holder).await
     }
 
     /// The login and signup events numbered after the stored cursor, at
     /// most `batch` numbers on, and the tenants with `token` events there.
     pub async fn new_activity(&self, batch: i64) -> Result<NewActivity, StoreError> {
-        let from: i64 = sqlx::query_scalar("SELECT read_up_to FROM sentinel_state WHERE name = $1")
-            .bind(NAME)
-            .fetch_optional(&self.pool)
-            .await?
-            .unwrap_or(0);
+        let from = self.cursor.read_up_to().await?;
         let last: Option<i64> =
             sqlx::query_scalar("SELECT MAX(seq) FROM audit_events WHERE seq > $1 AND seq <= $2")
                 .bind(from)
@@ -162,16 +136,7 @@ impl SentinelStore {
 
     /// Moves the cursor to `to`, if `holder` still holds the lease.
     pub async fn advance(&self, holder: &str, to: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sentinel_state SET read_up_to = $1 \
-             WHERE name = $2 AND holder = $3 AND read_up_to < $1",
-        )
-        .bind(to)
-        .bind(NAME)
-        .bind(holder)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.cursor.advance(holder, to).await
     }
 
     /// The tenant's newest `limit` login and signup events since `since`

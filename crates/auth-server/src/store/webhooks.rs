@@ -5,6 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+use super::trail_cursor::TrailCursor;
 use super::StoreError;
 use crate::domain::tenant::TenantId;
 use crate::domain::webhook::delivery::{Attempt, Delivery, DELIVERED, FAILED, PENDING};
@@ -95,11 +96,15 @@ const DELIVERY_COLUMNS: &str = "id, tenant_id, endpoint_id, event_id, event_type
 #[derive(Clone)]
 pub struct WebhookStore {
     pool: AnyPool,
+    cursor: TrailCursor,
 }
 
 impl WebhookStore {
     pub fn new(pool: AnyPool) -> Self {
-        Self { pool }
+        Self {
+            cursor: TrailCursor::new(pool.clone(), "webhook_state", STATE),
+            pool,
+        }
     }
 
     pub async fn insert_endpoint(&self, e: &NewEndpoint<'_>) -> Result<(), StoreError> {
@@ -131,15 +136,23 @@ impl WebhookStore {
     }
 
     pub async fn endpoint(&self, tenant: TenantId, id: &str) -> Result<EndpointRow, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {ENDPOINT_COLUMNS} WHERE e.tenant_id = $1 AND e.id = $2"
-        ))
-        .bind(tenant.to_string())
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::WebhookNotFound)?;
-        endpoint(&row)
+        let sql = format!("SELECT {ENDPOINT_COLUMNS} WHERE e.tenant_id = $1 AND e.id = $2");
+        let row = self.row(&sql, &tenant.to_string(), id).await?;
+        endpoint(&row.ok_or(StoreError::WebhookNotFound)?)
+    }
+
+    /// The row `sql` finds with `$1`, `$2` bound, if any.
+    async fn row(
+        &self,
+        sql: &str,
+        first: &str,
+        second: &str,
+    ) -> Result<Option<AnyRow>, StoreError> {
+        Ok(sqlx::query(sql)
+            .bind(first)
+            .bind(second)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Every tenant's enabled endpoints: whom the fan-out writes to.
@@ -393,28 +406,16 @@ impl WebhookStore {
     }
 
     pub async fn delivery(&self, tenant: TenantId, id: &str) -> Result<Delivery, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant.to_string())
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::DeliveryNotFound)?;
-        delivery(&row)
+        let sql = format!("SELECT {DELIVERY_COLUMNS} WHERE tenant_id = $1 AND id = $2");
+        let row = self.row(&sql, &tenant.to_string(), id).await?;
+        delivery(&row.ok_or(StoreError::DeliveryNotFound)?)
     }
 
     /// The delivery of `event` to `endpoint`.
     pub async fn delivery_of(&self, endpoint: &str, event: &str) -> Result<Delivery, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} WHERE endpoint_id = $1 AND event_id = $2"
-        ))
-        .bind(endpoint)
-        .bind(event)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::DeliveryNotFound)?;
-        delivery(&row)
+        let sql = format!("SELECT {DELIVERY_COLUMNS} WHERE endpoint_id = $1 AND event_id = $2");
+        let row = self.row(&sql, endpoint, event).await?;
+        delivery(&row.ok_or(StoreError::DeliveryNotFound)?)
     }
 
     /// The delivery's attempts, oldest first.
@@ -463,51 +464,21 @@ impl WebhookStore {
         )
     }
 
-    /// Takes (or extends) the fan-out's lease for `holder` until `until`;
-    /// true when `holder` holds it. The first lease ever starts reading at
-    /// the end of the trail: history is not replayed to new endpoints.
+    /// Takes (or extends) the fan-out's lease for `holder` (see
+    /// [`TrailCursor`]): the first lease ever starts at the end of the
+    /// trail, so history is not replayed to new endpoints.
     pub async fn try_lease(&self, holder: &str, now: i64, until: i64) -> Result<bool, StoreError> {
-        // `WHERE` keeps SQLite from reading `ON` as a join constraint.
-        sqlx::query(
-            "INSERT INTO webhook_state (name, holder, lease_until, read_up_to) \
-             SELECT $1, '', 0, COALESCE(MAX(seq), 0) FROM audit_events WHERE 1 = 1 \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(STATE)
-        .execute(&self.pool)
-        .await?;
-        let taken = sqlx::query(
-            "UPDATE webhook_state SET holder = $1, lease_until = $2 \
-             WHERE name = $3 AND (lease_until < $4 OR holder = $1)",
-        )
-        .bind(holder)
-        .bind(until)
-        .bind(STATE)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(taken.rows_affected() == 1)
+        self.cursor.try_lease(holder, now, until).await
     }
 
     /// Gives the lease back, so another instance takes over at once.
     pub async fn release(&self, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE webhook_state SET lease_until = 0 WHERE name = $1 AND holder = $2")
-            .bind(STATE)
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.cursor.release(holder).await
     }
 
     /// Where the fan-out has read up to.
     pub async fn read_up_to(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT read_up_to FROM webhook_state WHERE name = $1")
-                .bind(STATE)
-                .fetch_optional(&self.pool)
-                .await?
-                .unwrap_or(0),
-        )
+        self.cursor.read_up_to().await
     }
 
     /// The highest number in the audit trail (0: none).
@@ -548,15 +519,7 @@ impl WebhookStore {
 
     /// Moves the cursor to `to`, if `holder` still holds the lease.
     pub async fn advance(&self, holder: &str, to: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE webhook_state SET read_up_to = $1 WHERE name = $2 AND holder = $3 AND read_up_to < $1",
-        )
-        .bind(to)
-        .bind(STATE)
-        .bind(holder)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.cursor.advance(holder, to).await
     }
 }
 
