@@ -14,13 +14,13 @@ fn compose() -> Value {
 }
 
 #[test]
-fn compose_runs_postgres_the_three_services_and_a_mail_catcher() {
+fn compose_runs_postgres_redis_the_three_services_and_a_mail_catcher() {
     let c = compose();
     let services = c["services"].as_mapping().expect("services");
     let names: BTreeSet<&str> = services.keys().filter_map(Value::as_str).collect();
     assert_eq!(
         names,
-        BTreeSet::from(["auth", "billing", "mail", "people", "postgres"])
+        BTreeSet::from(["auth", "billing", "mail", "people", "postgres", "redis"])
     );
     for (svc, port) in [("auth", 8080), ("billing", 8081), ("people", 8082)] {
         let s = &c["services"][svc];

@@ -369,7 +369,9 @@ async fn the_outbox_survives_a_restart(engine: Engine) {
     app.signup_verified(&app.web(), "acme", "bob@example.com", PASSWORD)
         .await;
     receiver.answer(200);
-    manual.advance(30);
+    // Past the retry's time, and past the stopped instance's lease should
+    // it not have given it back.
+    manual.advance(31);
     app.spawn_stoppable_peer(clock, &[PRIVATE]).await;
     let got = receiver.wait_for(3).await;
     let delivered: Vec<&str> = got[1..].iter().map(|r| r.event_id.as_str()).collect();
