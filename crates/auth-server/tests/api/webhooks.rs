@@ -582,6 +582,62 @@ async fn bad_input_is_refused_and_changes_nothing(engine: Engine) {
 
 both_engines!(refusals, bad_input_is_refused_and_changes_nothing);
 
+/// The whole chain: a password spray is detected by the sentinel, which
+/// blocks the address; the tenant's endpoint receives the incident and the
+/// block, signed.
+async fn a_detected_attack_reaches_the_tenants_endpoint(engine: Engine) {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(
+        engine,
+        &[
+            PRIVATE,
+            ("AUTH_SENTINEL", "on"),
+            ("AUTH_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await;
+    let acme = app.tenant("acme", json!({})).await;
+    let (_, secret) = add(
+        &app,
+        &acme,
+        &format!("{}/security", receiver.url),
+        &["security.incident", "security.ip_blocked"],
+    )
+    .await;
+    let mut attacker = crate::web::Web::new(&app.address);
+    attacker.forwarded_for = Some("203.0.113.7".to_owned());
+    for i in 0..10 {
+        let page = app
+            .login(
+                &attacker,
+                "acme",
+                &format!("user{i}@acme.example"),
+                "guess!",
+            )
+            .await;
+        assert_eq!(page.status, 401);
+    }
+    let got = receiver.wait_for(2).await;
+    let mut types: Vec<&str> = got.iter().map(|r| r.event_type.as_str()).collect();
+    types.sort_unstable();
+    assert_eq!(types, ["security.incident", "security.ip_blocked"]);
+    for r in &got {
+        assert!(r.signed_by(&secret, unix_now()), "{}", r.signature);
+        let body = r.json();
+        assert_eq!(body["tenant"]["slug"], "acme");
+        let detail = &body["data"]["detail"];
+        assert_eq!(detail["detector"], "password_spray", "{body}");
+        if r.event_type == "security.incident" {
+            assert_eq!(detail["subject"], "203.0.113.7/32");
+            assert_eq!(detail["evidence"]["accounts"], 10);
+        } else {
+            assert_eq!(detail["network"], "203.0.113.7/32");
+        }
+    }
+}
+
+both_engines!(attack_chain, a_detected_attack_reaches_the_tenants_endpoint);
+
 fn rfc3339(unix: i64) -> String {
     auth_server::domain::webhook::event::rfc3339(unix)
 }

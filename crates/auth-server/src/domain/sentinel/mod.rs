@@ -55,6 +55,20 @@ pub enum Detector {
 }
 
 impl Detector {
+    pub const ALL: [Detector; 6] = [
+        Detector::BruteForce,
+        Detector::PasswordSpray,
+        Detector::CredentialStuffing,
+        Detector::SignupFlood,
+        Detector::RefreshReuse,
+        Detector::CodeReplay,
+    ];
+
+    /// The detector named `text` ([`Detector::as_str`]).
+    pub fn parse(text: &str) -> Option<Detector> {
+        Detector::ALL.into_iter().find(|d| d.as_str() == text)
+    }
+
     /// The stable name in audit events, incidents and docs/sentinel.md.
     pub fn as_str(self) -> &'static str {
         match self {

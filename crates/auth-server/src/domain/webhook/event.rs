@@ -2,6 +2,8 @@
 //! kind of audit event, and the JSON body a delivery carries.
 use serde_json::{json, Map, Value};
 
+use crate::domain::sentinel::Detector;
+
 /// An event type a webhook endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
@@ -71,9 +73,12 @@ impl EventType {
             ("mfa_enrolled", "success") => EventType::UserMfaEnrolled,
             ("login", "success") => EventType::LoginSucceeded,
             ("login", "failure" | "locked") => EventType::LoginFailed,
-            ("sentinel", "incident") => EventType::SecurityIncident,
             ("sentinel", "blocked") => EventType::SecurityIpBlocked,
             ("sentinel", "unblocked") => EventType::SecurityIpUnblocked,
+            // An incident is recorded under its detector's name.
+            ("sentinel", detector) if Detector::parse(detector).is_some() => {
+                EventType::SecurityIncident
+            }
             ("token", _) => EventType::SecurityTokenReused,
             ("key_rotated", _) => EventType::KeyRotated,
             _ => return None,
@@ -206,7 +211,14 @@ mod tests {
                 ("mfa_enrolled", "success"),
                 Some(EventType::UserMfaEnrolled),
             ),
-            (("sentinel", "incident"), Some(EventType::SecurityIncident)),
+            (
+                ("sentinel", "password_spray"),
+                Some(EventType::SecurityIncident),
+            ),
+            (
+                ("sentinel", "refresh_reuse"),
+                Some(EventType::SecurityIncident),
+            ),
             (("sentinel", "blocked"), Some(EventType::SecurityIpBlocked)),
             (
                 ("sentinel", "unblocked"),
@@ -232,7 +244,11 @@ mod tests {
 
     #[test]
     fn a_json_detail_is_an_object_and_a_word_is_a_reason() {
-        let incident = event("sentinel", "incident", r#"{"detector":"password_spray"}"#);
+        let incident = event(
+            "sentinel",
+            "password_spray",
+            r#"{"detector":"password_spray"}"#,
+        );
         let body = payload(&incident, EventType::SecurityIncident, "acme");
         assert_eq!(body["created_at"], "2023-11-14T22:13:20Z");
         assert_eq!(body["id"], "ev1");
