@@ -220,14 +220,7 @@ fn read_billing(loader: &mut Loader<'_>) -> BillingSettings {
 fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     use crate::domain::sentinel::networks::AddressList;
     use crate::domain::sentinel::Thresholds;
-    let enabled = match loader.string("AUTH_SENTINEL", "on").trim() {
-        "on" | "true" | "1" => true,
-        "off" | "false" | "0" => false,
-        other => {
-            loader.problem(format!("AUTH_SENTINEL: `{other}` is neither on nor off"));
-            true
-        }
-    };
+    let enabled = loader.switch("AUTH_SENTINEL", true);
     let never_block =
         AddressList::parse(&loader.string("AUTH_SENTINEL_NEVER_BLOCK", "127.0.0.1,::1"))
             .unwrap_or_else(|problems| {

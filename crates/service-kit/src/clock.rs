@@ -10,6 +10,18 @@ pub trait Clock: Send + Sync {
 
 pub type SharedClock = Arc<dyn Clock>;
 
+/// `unix` seconds as an RFC 3339 UTC time (`2026-12-06T14:03:11Z`); empty
+/// for a value outside the representable range.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 

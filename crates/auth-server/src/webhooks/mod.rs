@@ -61,14 +61,7 @@ impl Default for WebhookSettings {
 impl WebhookSettings {
     pub fn read(loader: &mut Loader<'_>) -> Self {
         let d = Self::default();
-        let enabled = match loader.string("AUTH_WEBHOOKS", "on").trim() {
-            "on" | "true" | "1" => true,
-            "off" | "false" | "0" => false,
-            other => {
-                loader.problem(format!("AUTH_WEBHOOKS: `{other}` is neither on nor off"));
-                true
-            }
-        };
+        let enabled = loader.switch("AUTH_WEBHOOKS", true);
         let private = if loader.parse("AUTH_WEBHOOK_ALLOW_PRIVATE", false) {
             PrivateEndpoints::Allowed
         } else {

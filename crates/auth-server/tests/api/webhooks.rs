@@ -639,5 +639,5 @@ async fn a_detected_attack_reaches_the_tenants_endpoint(engine: Engine) {
 both_engines!(attack_chain, a_detected_attack_reaches_the_tenants_endpoint);
 
 fn rfc3339(unix: i64) -> String {
-    auth_server::domain::webhook::event::rfc3339(unix)
+    service_kit::clock::rfc3339(unix)
 }

@@ -1,18 +1,11 @@
 //! What the API answers: wire shapes, apart from the domain types.
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::domain::connection::Connection;
 use crate::domain::person::{Person, PersonId};
 use service_kit::paging::Page;
 
-pub fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub use service_kit::clock::rfc3339;
 
 #[derive(Serialize)]
 pub struct PersonView {

@@ -89,6 +89,21 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// An `on`/`off` setting (also `true`/`false`, `1`/`0`); anything else
+    /// is a problem named after `key`, and the default stands.
+    pub fn switch(&mut self, key: &str, default: bool) -> bool {
+        let fallback = if default { "on" } else { "off" };
+        match self.string(key, fallback).trim() {
+            "on" | "true" | "1" => true,
+            "off" | "false" | "0" => false,
+            other => {
+                self.problems
+                    .push(format!("{key}: `{other}` is neither on nor off"));
+                default
+            }
+        }
+    }
+
     /// Every variable this loader looked at (to report unknown ones).
     pub fn read_keys(&self) -> &BTreeSet<String> {
         &self.read
@@ -109,6 +124,19 @@ impl<'a> Loader<'a> {
 mod tests {
     use super::*;
     use crate::config::tests::{env, GOOD};
+
+    #[test]
+    fn switches_read_on_and_off_and_name_anything_else() {
+        let e = env(&[("A", "off"), ("B", " true "), ("C", "0"), ("D", "maybe")]);
+        let mut loader = Loader::new(&e);
+        assert!(!loader.switch("A", true));
+        assert!(loader.switch("B", false));
+        assert!(!loader.switch("C", true));
+        assert!(loader.switch("UNSET", true));
+        assert!(loader.switch("D", true), "the default stands");
+        let err = loader.finish().expect_err("D is a problem").to_string();
+        assert!(err.contains("D: `maybe` is neither on nor off"), "{err}");
+    }
 
     #[test]
     fn unknown_run_mode_is_a_problem() {

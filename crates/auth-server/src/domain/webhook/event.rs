@@ -2,6 +2,8 @@
 //! kind of audit event, and the JSON body a delivery carries.
 use serde_json::{json, Map, Value};
 
+use service_kit::clock::rfc3339;
+
 use crate::domain::sentinel::Detector;
 
 /// An event type a webhook endpoint can subscribe to.
@@ -152,17 +154,6 @@ pub fn test_payload(id: &str, tenant_id: &str, tenant_slug: &str, created_at: i6
         "tenant": {"id": tenant_id, "slug": tenant_slug},
         "data": {"message": "A test delivery from ConnectAuth."},
     })
-}
-
-/// `unix` seconds as an RFC 3339 UTC time.
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

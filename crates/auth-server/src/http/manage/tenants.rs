@@ -7,8 +7,6 @@ use serde_json::{Map, Value};
 use service_kit::http::json_object::JsonObject;
 use service_kit::ApiError;
 use std::borrow::Cow;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
@@ -106,12 +104,7 @@ pub struct TenantList {
     next_after: Option<String>,
 }
 
-pub(crate) fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub(crate) use service_kit::clock::rfc3339;
 
 impl From<Tenant> for TenantView {
     fn from(t: Tenant) -> Self {

@@ -7,6 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
+use service_kit::clock::rfc3339;
 use service_kit::paging::{Page, PageSize};
 use time::{Date, OffsetDateTime, Time};
 
@@ -186,15 +187,6 @@ pub async fn export_events(
         .await
         .map_err(PageError::internal)?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let rfc3339 = |unix: i64| {
-        OffsetDateTime::from_unix_timestamp(unix)
-            .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_default()
-    };
     out.write_record([
         "at",
         "kind",
