@@ -223,14 +223,15 @@ impl WebhookEndpoints {
         .await
     }
 
-    /// A new signing secret, returned this once; deliveries carry a
-    /// signature by the old one too for [`PREVIOUS_SECRET_SECS`].
+    /// A new signing secret, returned this once with the endpoint as it is
+    /// now; deliveries carry a signature by the old one too for
+    /// [`PREVIOUS_SECRET_SECS`] (until its `previous_secret_until`).
     pub async fn rotate_secret(
         &self,
         tenant: TenantId,
         id: &str,
         actor: &Actor,
-    ) -> Result<(Secret, i64), ManageError> {
+    ) -> Result<(Endpoint, Secret), ManageError> {
         let current = self.store.endpoint(tenant, id).await?;
         let (secret, sealed) = self
             .secrets
@@ -248,7 +249,7 @@ impl WebhookEndpoints {
             actor,
         )
         .await?;
-        Ok((secret, until))
+        Ok((self.get(tenant, id).await?, secret))
     }
 
     /// Queues a `webhook.test` delivery to the endpoint, sent within a

@@ -103,15 +103,17 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::RotateWebhookSecret { tenant, webhook } => {
             let tenant = find(tenants, &tenant).await?;
-            let (secret, until) = webhooks
+            let (endpoint, secret) = webhooks
                 .rotate_secret(tenant.id, &webhook, operator)
                 .await
                 .map_err(rule)?;
             println!("rotated the signing secret of webhook endpoint {webhook}");
-            println!(
-                "the previous secret keeps signing beside it until {}",
-                when(until)
-            );
+            if let Some(until) = endpoint.previous_secret_until {
+                println!(
+                    "the previous secret keeps signing beside it until {}",
+                    when(until)
+                );
+            }
             print_secret(&secret);
         }
         TenantCommand::TestWebhook { tenant, webhook } => {

@@ -387,12 +387,11 @@ pub async fn rotate_webhook_secret(
     WebhookPath { tenant, webhook_id }: WebhookPath,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(tenant.id, ManageScope::Write)?;
-    let (secret, _) = state
+    let (webhook, secret) = state
         .manage
         .webhooks
         .rotate_secret(tenant.id, &webhook_id, &caller.actor())
         .await?;
-    let webhook = state.manage.webhooks.get(tenant.id, &webhook_id).await?;
     Ok(with_secret(HttpResponse::Ok(), webhook, &secret))
 }
 

@@ -120,7 +120,6 @@ pub async fn submit_add(
             StatusCode::CREATED,
             &endpoint,
             secret.expose(),
-            None,
         ),
         Err(e) => {
             let error = refusal(&ctx, e)?;
@@ -201,23 +200,14 @@ pub async fn submit_rotate(
     ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
-    let webhooks = &ctx.state.manage.webhooks;
-    let (secret, until) = webhooks
+    let (endpoint, secret) = ctx
+        .state
+        .manage
+        .webhooks
         .rotate_secret(tenant.id, &id, &Actor::Owner(member.id))
         .await
         .map_err(not_found_or_internal)?;
-    let endpoint = webhooks
-        .get(tenant.id, &id)
-        .await
-        .map_err(PageError::internal)?;
-    secret_page(
-        &ctx,
-        &tenant,
-        StatusCode::OK,
-        &endpoint,
-        secret.expose(),
-        Some(until),
-    )
+    secret_page(&ctx, &tenant, StatusCode::OK, &endpoint, secret.expose())
 }
 
 pub async fn submit_test(
@@ -257,14 +247,14 @@ fn refusal(ctx: &PageCtx, e: ManageError) -> Result<String, PageError> {
 }
 
 /// The signing secret of a new (or rotated) endpoint, shown this once
-/// (every page is `no-store`); `previous_until` after a rotation.
+/// (every page is `no-store`), with until when the one it replaced still
+/// signs after a rotation.
 fn secret_page(
     ctx: &PageCtx,
     tenant: &Tenant,
     status: StatusCode,
     endpoint: &Endpoint,
     secret: &str,
-    previous_until: Option<i64>,
 ) -> Result<HttpResponse, PageError> {
     let slug = tenant.slug.as_ref();
     ctx.render(
@@ -276,7 +266,7 @@ fn secret_page(
             id => &endpoint.id,
             url => &endpoint.url,
             secret,
-            previous_until => previous_until.map(|at| short_time(Some(at))),
+            previous_until => endpoint.previous_secret_until.map(|at| short_time(Some(at))),
             endpoint_url => webhook_path(slug, &endpoint.id),
             back => webhooks_path(slug),
         },
