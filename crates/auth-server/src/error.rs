@@ -237,7 +237,18 @@ impl OAuthError {
         }
     }
 
-    pub fn server(cause: impl std::fmt::Display) -> Self {
+    /// An unexpected failure, logged; when its cause is the database not
+    /// answering, `temporarily_unavailable` (503, `Retry-After`) instead:
+    /// the request was fine and may be sent again shortly.
+    pub fn server(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let cause = cause.into();
+        if service_kit::db::is_unavailable(cause.as_ref()) {
+            tracing::warn!(cause = %cause, "oauth endpoint: the database does not answer");
+            return Self::new(
+                OAuthCode::TemporarilyUnavailable,
+                "the database does not answer; try again shortly",
+            );
+        }
         tracing::error!(cause = %cause, "oauth endpoint failed");
         Self::new(OAuthCode::ServerError, "an unexpected error occurred")
     }
@@ -253,6 +264,12 @@ impl actix_web::ResponseError for OAuthError {
         let mut res = actix_web::HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         res.insert_header((header::PRAGMA, "no-cache"));
+        if self.code == OAuthCode::TemporarilyUnavailable {
+            res.insert_header((
+                header::RETRY_AFTER,
+                service_kit::problem::DATABASE_RETRY_AFTER_SECS.to_string(),
+            ));
+        }
         match &self.challenge {
             Some(Challenge::Basic) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"connectauth\""));

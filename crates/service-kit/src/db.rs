@@ -195,6 +195,34 @@ pub async fn is_ready(pool: &AnyPool, timeout: Duration) -> bool {
     )
 }
 
+/// True when `error`, or an error it was caused by, says the database could
+/// not be reached rather than that a statement was wrong: no connection
+/// within the pool's wait, a connection that broke (the server went away, a
+/// proxy dropped it), or PostgreSQL refusing connections (class 08, and
+/// 57P01-57P03: shutting down, crashed, starting up). Such a failure is the
+/// database's outage, answered 503 with `Retry-After`, not a bug of the
+/// request (500).
+pub fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        e.downcast_ref::<sqlx::Error>()
+            .is_some_and(sqlx_error_is_unavailable)
+    })
+}
+
+fn sqlx_error_is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
 /// `sqlite://data/x.db` → makes `data/`, and asks SQLite to create the file.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
@@ -234,6 +262,28 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("store failed")]
+    struct Wrapper(#[source] sqlx::Error);
+
+    #[test]
+    fn an_unreachable_database_is_told_from_a_failed_statement() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(is_unavailable(&sqlx::Error::Io(refused)));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(
+            is_unavailable(&Wrapper(sqlx::Error::PoolClosed)),
+            "found through the causes"
+        );
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+        assert!(!is_unavailable(&Wrapper(sqlx::Error::ColumnNotFound(
+            "x".into()
+        ))));
+        assert!(!is_unavailable(&std::io::Error::other(
+            "not a database error"
+        )));
+    }
     use super::*;
 
     #[test]

@@ -230,6 +230,10 @@ pub struct ApiError {
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
+/// The `Retry-After` (seconds) of an answer refused because the database
+/// does not answer, as `/readyz` says it.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
+
 impl ApiError {
     pub fn new(code: Code, detail: impl Into<String>) -> Self {
         Self {
@@ -241,8 +245,21 @@ impl ApiError {
         }
     }
 
-    /// An unexpected failure: the client sees a generic message, the log the cause.
+    /// An unexpected failure: the client sees a generic message, the log the
+    /// cause. When the cause is the database not answering
+    /// ([`crate::db::is_unavailable`]), a 503 with `Retry-After` instead:
+    /// the request was fine and may be sent again shortly.
     pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        if crate::db::is_unavailable(&source) {
+            tracing::warn!(cause = %source, "the database does not answer");
+            return Self {
+                source: Some(Box::new(source)),
+                ..Self::unavailable(
+                    "The database does not answer; try again shortly.",
+                    DATABASE_RETRY_AFTER_SECS,
+                )
+            };
+        }
         Self {
             code: Code::Internal,
             detail: "An unexpected error occurred; it has been logged.".into(),

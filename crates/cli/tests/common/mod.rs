@@ -172,3 +172,7 @@ pub async fn sign_up(auth: &str, tenant: &str, email: &str, password: &str) {
         .expect("signup");
     assert_eq!(done.status().as_u16(), 200);
 }
+
+pub mod auth_process;
+pub mod browser;
+pub mod pausable_proxy;

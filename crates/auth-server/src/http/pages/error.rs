@@ -25,6 +25,10 @@ pub enum PageError {
     /// enrolment). An error so that `?` ends the handler at the access check.
     #[error("sent to {}", .0.location())]
     Redirect(Redirect),
+    /// The database does not answer (an outage, not a bug): 503 with
+    /// `Retry-After`, the cause logged as a warning.
+    #[error("the database does not answer: {0}")]
+    DatabaseUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The cause is kept as it was raised (a store, seal or template error),
     /// logged, never shown.
     #[error("internal error: {0}")]
@@ -34,7 +38,12 @@ pub enum PageError {
 impl PageError {
     /// An internal failure caused by `cause` (an error, or a message).
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        PageError::Internal(cause.into())
+        let cause = cause.into();
+        if service_kit::db::is_unavailable(cause.as_ref()) {
+            PageError::DatabaseUnavailable(cause)
+        } else {
+            PageError::Internal(cause)
+        }
     }
 }
 
@@ -63,6 +72,10 @@ impl PageError {
                 "The service is very busy. Please try again in a few seconds.",
                 "Le service est très sollicité. Réessayez dans quelques secondes.",
             ),
+            PageError::DatabaseUnavailable(_) => (
+                "The service is briefly unavailable. Please try again in a few seconds.",
+                "Le service est momentanément indisponible. Réessayez dans quelques secondes.",
+            ),
             PageError::Internal(_) => (
                 "Something went wrong on our side. Please try again later.",
                 "Une erreur s'est produite de notre côté. Réessayez plus tard.",
@@ -77,7 +90,9 @@ impl ResponseError for PageError {
             PageError::TenantNotFound => StatusCode::NOT_FOUND,
             PageError::Csrf | PageError::Forbidden => StatusCode::FORBIDDEN,
             PageError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            PageError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Busy { .. } | PageError::DatabaseUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             PageError::Redirect(_) => StatusCode::SEE_OTHER,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -90,6 +105,9 @@ impl ResponseError for PageError {
         if let PageError::Internal(cause) = self {
             tracing::error!(cause = %cause, "page failed");
         }
+        if let PageError::DatabaseUnavailable(cause) = self {
+            tracing::warn!(cause = %cause, "page failed: the database does not answer");
+        }
         let (en, fr) = self.texts();
         let body = format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ConnectAuth</title>\
@@ -100,6 +118,12 @@ impl ResponseError for PageError {
         res.content_type("text/html; charset=utf-8");
         if let PageError::TooManyRequests { retry_after } | PageError::Busy { retry_after } = self {
             res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if let PageError::DatabaseUnavailable(_) = self {
+            res.insert_header((
+                header::RETRY_AFTER,
+                service_kit::problem::DATABASE_RETRY_AFTER_SECS.to_string(),
+            ));
         }
         res.body(body)
     }
