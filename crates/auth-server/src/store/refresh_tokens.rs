@@ -85,8 +85,8 @@ const INSERT: &str =
 scope, resource, auth_time, amr, created_at, family_expires_at, idle_expires_at) \
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
-const CLAIM: &str = "UPDATE refresh_tokens SET used_at = $1, retry_until = $2 \
-WHERE token_hash = $3 AND used_at IS NULL";
+const CLAIM: &str = "UPDATE refresh_tokens SET used_at = $1, retry_until = $2, \
+retry_response = $3 WHERE token_hash = $4 AND used_at IS NULL";
 
 /// PostgreSQL: the claim of the spent token and the insert of its successor
 /// in one statement (one round trip, one commit); the insert happens only when
@@ -95,7 +95,7 @@ static ROTATE_PG: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH claimed AS ({CLAIM} RETURNING token_hash) \
          INSERT INTO refresh_tokens ({NEW_COLUMNS}) \
-         SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 FROM claimed"
+         SELECT $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM claimed"
     )
 });
 
@@ -118,6 +118,15 @@ fn bind_new<'q>(
         .bind(r.created_at)
         .bind(r.family_expires_at)
         .bind(r.idle_expires_at)
+}
+
+/// A rotation's replay window: until when the spent token may be presented
+/// again, and the response (sealed) it then gets. Stored in the same write
+/// that spends the token, so an instance that dies after that write leaves
+/// a retry its answer, not a token spent for nothing.
+pub struct ReplayWindow<'a> {
+    pub until: i64,
+    pub sealed_response: &'a str,
 }
 
 #[derive(Clone)]
@@ -147,15 +156,18 @@ impl RefreshTokenStore {
         &self,
         spent: &str,
         now: i64,
-        retry_until: Option<i64>,
+        replay: Option<ReplayWindow<'_>>,
         digest: &str,
         next: &RefreshRecord,
     ) -> Result<bool, StoreError> {
+        let retry_until = replay.as_ref().map(|r| r.until);
+        let retry_response = replay.as_ref().map(|r| r.sealed_response);
         match self.engine {
             Engine::Postgres => {
                 let query = sqlx::query(&ROTATE_PG)
                     .bind(now)
                     .bind(retry_until)
+                    .bind(retry_response)
                     .bind(spent);
                 let done = bind_new(query, digest, next).execute(&self.pool).await?;
                 Ok(done.rows_affected() == 1)
@@ -166,6 +178,7 @@ impl RefreshTokenStore {
                 let claimed = sqlx::query(CLAIM)
                     .bind(now)
                     .bind(retry_until)
+                    .bind(retry_response)
                     .bind(spent)
                     .execute(&mut *tx)
                     .await?;
@@ -208,16 +221,6 @@ impl RefreshTokenStore {
             grant_live,
             user_live,
         }))
-    }
-
-    /// Keeps the (sealed) response of a rotation for replays within the window.
-    pub async fn keep_retry_response(&self, digest: &str, sealed: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE refresh_tokens SET retry_response = $1 WHERE token_hash = $2")
-            .bind(sealed)
-            .bind(digest)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }
 

@@ -27,7 +27,7 @@ use auth_server::store::grants::GrantStore;
 use auth_server::store::login_failures::LoginFailureStore;
 use auth_server::store::one_time_tokens::OneTimeTokenStore;
 use auth_server::store::passkeys::{NewCeremony, PasskeyStore};
-use auth_server::store::refresh_tokens::{RefreshRecord, RefreshTokenStore};
+use auth_server::store::refresh_tokens::{RefreshRecord, RefreshTokenStore, ReplayWindow};
 use auth_server::store::revoked_tokens::{RevokedToken, RevokedTokenStore};
 use auth_server::store::scheduled_jobs::ScheduledJobStore;
 use auth_server::store::sessions::{SessionRecord, SessionStore};
@@ -248,7 +248,16 @@ impl Scene {
         };
         assert!(self
             .refresh_store()
-            .rotate(spent, now, retry, next, &successor)
+            .rotate(
+                spent,
+                now,
+                retry.map(|until| ReplayWindow {
+                    until,
+                    sealed_response: "sealed response",
+                }),
+                next,
+                &successor,
+            )
             .await
             .expect("rotate"));
     }

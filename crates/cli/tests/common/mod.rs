@@ -175,4 +175,5 @@ pub async fn sign_up(auth: &str, tenant: &str, email: &str, password: &str) {
 
 pub mod auth_process;
 pub mod browser;
+pub mod nginx;
 pub mod pausable_proxy;

@@ -18,7 +18,7 @@ use crate::identity::Requester;
 use crate::oauth::grants::signals::Reuse;
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
-use crate::store::refresh_tokens::{FoundRefresh, RefreshRecord};
+use crate::store::refresh_tokens::{FoundRefresh, RefreshRecord, ReplayWindow};
 
 /// Where a stored refresh token stands at an instant: the one liveness rule
 /// of refresh tokens, shared by the grant and introspection.
@@ -156,19 +156,12 @@ impl OAuth {
             retry_until: None,
         };
         let interval = client.settings.refresh_reuse_interval();
-        if !self
-            .refresh_tokens
-            .rotate(
-                &digest,
-                now,
-                interval.replay_until(now),
-                &next_digest,
-                &next,
-            )
-            .await?
-        {
-            return self.after_reuse(tenant, &digest, caller, now).await;
-        }
+        let replay_until = interval.replay_until(now);
+        // The response is made before the token is spent, and with a replay
+        // window it is stored by the same write: if this instance dies once
+        // the write is done, the client's retry (within the window, on any
+        // instance) still gets it. A response made for a rotation another
+        // use won is dropped unsent.
         let subject = Subject {
             tenant,
             client,
@@ -193,15 +186,29 @@ impl OAuth {
             refresh_token: Some(refresh_token),
             id_token,
         };
-        if interval.replay_until(now).is_some() {
-            let json = serde_json::to_vec(&response).map_err(OAuthError::server)?;
-            let sealed = self
-                .master
-                .seal(&json, &owner(&digest))
-                .map_err(OAuthError::server)?;
-            self.refresh_tokens
-                .keep_retry_response(&digest, &sealed)
-                .await?;
+        let sealed = match replay_until {
+            Some(_) => {
+                let json = serde_json::to_vec(&response).map_err(OAuthError::server)?;
+                Some(
+                    self.master
+                        .seal(&json, &owner(&digest))
+                        .map_err(OAuthError::server)?,
+                )
+            }
+            None => None,
+        };
+        let replay = replay_until
+            .zip(sealed.as_deref())
+            .map(|(until, sealed_response)| ReplayWindow {
+                until,
+                sealed_response,
+            });
+        if !self
+            .refresh_tokens
+            .rotate(&digest, now, replay, &next_digest, &next)
+            .await?
+        {
+            return self.after_reuse(tenant, &digest, caller, now).await;
         }
         Ok(response)
     }
