@@ -99,6 +99,19 @@ async fn an_outage_is_answered_503_at_once_and_recovered_from_without_a_restart(
     let login = during.log_in(SLUG, EMAIL, PASSWORD).await.expect("login");
     let login_took = started.elapsed();
 
+    let started = Instant::now();
+    let (manage_status, manage_body) = manage.get(&format!("/tenants/{tenant_id}/users")).await;
+    let manage_took = started.elapsed();
+    let again = http
+        .post(format!("{base}/t/{SLUG}/token"))
+        .basic_auth(client.0, Some(client.1))
+        .form(&cc)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(again.status().as_u16(), 503);
+    assert_eq!(again.headers()["retry-after"], "5");
+
     let health = http
         .get(server.url("/healthz"))
         .send()
@@ -106,7 +119,7 @@ async fn an_outage_is_answered_503_at_once_and_recovered_from_without_a_restart(
         .expect("healthz");
     eprintln!(
         "outage: /readyz 503 in {readyz_took:?}; {cached_tokens} token(s) from memory for \
-         {tokens_for:?}, then {token_status} in {token_took:?} ({token_body}); login {} in {login_took:?}",
+         {tokens_for:?}, then {token_status} in {token_took:?} ({token_body}); login {} in {login_took:?}; management API {manage_status} in {manage_took:?}",
         login.status
     );
     assert!(
@@ -128,6 +141,13 @@ async fn an_outage_is_answered_503_at_once_and_recovered_from_without_a_restart(
         login.body
     );
     assert!(login_took < QUICK, "the login took {login_took:?}");
+    assert_eq!(login.retry_after.as_deref(), Some("5"));
+    assert_eq!(manage_status, 503, "{manage_body}");
+    assert_eq!(manage_body["code"], "service-unavailable", "{manage_body}");
+    assert!(
+        manage_took < QUICK,
+        "the management API took {manage_took:?}"
+    );
 
     proxy.resume().await;
 

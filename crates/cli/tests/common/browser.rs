@@ -12,10 +12,12 @@ pub struct Browser {
     cookies: Mutex<BTreeMap<String, String>>,
 }
 
-/// What one request gave: the status, the redirect target, the body.
+/// What one request gave: the status, the redirect target, `Retry-After`,
+/// the body.
 pub struct Answer {
     pub status: u16,
     pub location: Option<String>,
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -77,10 +79,16 @@ impl Browser {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = resp.text().await?;
         Ok(Answer {
             status,
             location,
+            retry_after,
             body,
         })
     }
