@@ -443,6 +443,13 @@ async fn load_with_a_kill(
             "an idempotent GET goes to the next instance"
         );
     }
+    // max_fails=1: the first failure marks it down for fail_timeout (10 s,
+    // past the end of the load). That failure is a request in flight at the
+    // kill, or else one request sent after it (refused, and sent on).
+    assert!(
+        to_killed_after <= 1,
+        "nginx kept sending to the killed instance: {to_killed_after} requests"
+    );
     for line in &proxy_502s {
         assert!(
             line.contains(&killed),

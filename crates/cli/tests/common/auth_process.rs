@@ -112,7 +112,7 @@ impl AuthProcess {
 impl Drop for AuthProcess {
     fn drop(&mut self) {
         if let Some(child) = self.child.take() {
-            let _ = super::terminate(child);
+            super::stop(child);
         }
     }
 }

@@ -117,6 +117,15 @@ pub fn terminate(child: Child) -> Output {
     child.wait_with_output().expect("child exits")
 }
 
+/// Sends SIGTERM and waits for the exit, whatever state the process is
+/// in: for `Drop`, where a failed assertion would abort a failing test.
+pub fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
 /// Parses `KEY=value` lines, skipping comments and blanks.
 pub fn parse_env(text: &str) -> Vec<(String, String)> {
     text.lines()

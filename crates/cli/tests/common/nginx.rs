@@ -127,7 +127,7 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         if let Some(child) = self.child.take() {
             // SIGTERM: nginx's fast shutdown.
-            let _ = super::terminate(child);
+            super::stop(child);
         }
     }
 }
