@@ -142,3 +142,70 @@ both_engines!(
     concurrent_refreshes_within_the_interval_keep_the_family,
     concurrent_refreshes
 );
+
+/// The write that spends a token also stores the answer a retry within the
+/// interval gets: an instance that dies right after it (before answering)
+/// leaves the client's retry an answer, on any instance, not a token spent
+/// for nothing (`crates/cli/tests/scale_out.rs` kills one under load).
+async fn rotation_stores_the_replay_in_its_write(engine: Engine) {
+    use auth_server::domain::tenant::TenantId;
+    use auth_server::store::refresh_tokens::{RefreshRecord, RefreshTokenStore, ReplayWindow};
+
+    let s = setup(engine).await;
+    let client = s.client(Some(10)).await;
+    let spent = auth_server::opaque_secret::digest(&s.refresh_token(&client).await);
+    let tenant = TenantId::parse(&s.tenant_id).expect("tenant id");
+    let store = RefreshTokenStore::new(s.app.database.pool.clone(), s.app.database.engine);
+    let before = store
+        .find(tenant, &spent)
+        .await
+        .expect("find")
+        .expect("the token")
+        .record;
+    let now = before.created_at + 5;
+    let next = RefreshRecord {
+        created_at: now,
+        ..before.clone()
+    };
+    let window = |sealed| {
+        Some(ReplayWindow {
+            until: now + 10,
+            sealed_response: sealed,
+        })
+    };
+    assert!(store
+        .rotate(&spent, now, window("the first answer"), "successor", &next)
+        .await
+        .expect("rotate"));
+    let after = store
+        .find(tenant, &spent)
+        .await
+        .expect("find")
+        .expect("the token")
+        .record;
+    assert_eq!(after.used_at, Some(now));
+    assert_eq!(after.retry_until, Some(now + 10));
+    assert_eq!(after.retry_response.as_deref(), Some("the first answer"));
+    assert!(store
+        .find(tenant, "successor")
+        .await
+        .expect("find")
+        .is_some());
+    // A second rotation of the spent token changes nothing.
+    assert!(!store
+        .rotate(&spent, now + 1, window("another answer"), "other", &next)
+        .await
+        .expect("rotate"));
+    let kept = store
+        .find(tenant, &spent)
+        .await
+        .expect("find")
+        .expect("the token")
+        .record;
+    assert_eq!(kept.retry_response.as_deref(), Some("the first answer"));
+    assert!(store.find(tenant, "other").await.expect("find").is_none());
+}
+both_engines!(
+    refresh_rotation_stores_its_replay_in_the_same_write,
+    rotation_stores_the_replay_in_its_write
+);
