@@ -14,6 +14,7 @@ pub mod month;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod paging;
+pub mod periodic;
 pub mod problem;
 pub mod secret;
 pub mod shutdown;

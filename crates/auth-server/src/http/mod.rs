@@ -408,11 +408,7 @@ mod tests {
     /// `crate::oauth`, …) and render; only those reach the stores.
     #[test]
     fn no_http_file_names_a_store() {
-        // Spelt in halves so this file does not name what it looks for.
-        let needles = [concat!("crate::", "store"), concat!("store", "::")];
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-        let offenders = files_naming(&root, &needles, 21);
-        assert!(offenders.is_empty(), "a store is named in {offenders:?}");
+        service_kit::testing::assert_http_names_no_store(env!("CARGO_MANIFEST_DIR"), 21);
     }
 
     /// Nor through the store fields of a use case (`users` of `state.identity`):

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::json;
+use service_kit::periodic::{spawn_every, First};
 use service_kit::secret::Secret;
 use tokio::task::JoinHandle;
 
@@ -42,12 +43,10 @@ pub struct Round {
 impl Dispatcher {
     /// Runs [`Dispatcher::tick`] every [`TICK`] until the server stops.
     pub fn spawn(self: Arc<Self>) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(TICK);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.tick().await {
+        spawn_every("webhooks", TICK, First::Now, move || {
+            let dispatcher = self.clone();
+            async move {
+                if let Err(e) = dispatcher.tick().await {
                     tracing::warn!(error = %e, "webhook round failed; retrying next tick");
                 }
             }

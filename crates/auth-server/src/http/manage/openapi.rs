@@ -5,8 +5,9 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use service_kit::openapi::{self, Problem};
-use utoipa::{Modify, OpenApi};
+use service_kit::openapi::{self, Problem, SecuritySchemes};
+use utoipa::openapi::security::SecurityScheme;
+use utoipa::OpenApi;
 
 use super::{blocks, clients, invitations, keys, owners, tenants, upstream, users, webhooks};
 
@@ -103,7 +104,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
             InvalidInput,
         )
     ),
-    modifiers(&OperatorToken),
+    modifiers(&SECURITY_SCHEMES),
     security(("operator_token" = []), ("api_credential" = [])),
     tags(
         (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
@@ -119,28 +120,27 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
 )]
 pub struct ManagementApi;
 
-/// Adds the bearer scheme of the operator token.
-struct OperatorToken;
+/// The bearer schemes: the operator token and an API credential's token.
+const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes(security_schemes);
 
-impl Modify for OperatorToken {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
+fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
+    vec![
+        (
             OPERATOR_TOKEN,
             openapi::bearer_scheme(
                 "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
                 None,
             ),
-        );
-        components.add_security_scheme(
+        ),
+        (
             API_CREDENTIAL,
             openapi::bearer_scheme(
                 "An access token of a tenant's API credential: client_credentials at the `platform` tenant's token endpoint \
                  (`/t/platform/token`) with `resource=connectauth-manage`; scopes `manage:read`, `manage:write`, `manage:users`, `manage:team`, `manage:upstream-tokens`.",
                 Some("JWT"),
             ),
-        );
-    }
+        ),
+    ]
 }
 
 pub use service_kit::openapi::UnsupportedMediaType;
