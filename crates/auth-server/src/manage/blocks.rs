@@ -45,23 +45,18 @@ impl Blocks {
             .ok_or(StoreError::BlockNotFound)?;
         let now = self.clock.now();
         self.audit
-            .insert(&AuditEvent {
-                tenant_id: tenant.to_string(),
-                user_id: None,
-                kind: "sentinel".to_owned(),
-                outcome: "unblocked".to_owned(),
-                ip: String::new(),
-                user_agent: String::new(),
-                detail: json!({
+            .insert(&AuditEvent::system(
+                tenant,
+                "sentinel",
+                "unblocked",
+                json!({
                     "block": block.id,
                     "network": block.network,
                     "reason": block.reason,
                     "by": actor.to_string(),
-                })
-                .to_string(),
-                account: None,
-                created_at: now,
-            })
+                }),
+                now,
+            ))
             .await?;
         tracing::info!(tenant_id = %tenant, network = %block.network, %actor, "address unblocked");
         Ok(block)

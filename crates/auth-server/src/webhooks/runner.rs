@@ -160,18 +160,13 @@ impl Dispatcher {
             .set_disabled(tenant, &endpoint.id, Some((now, &reason)), now)
             .await?;
         self.audit
-            .insert(&AuditEvent {
-                tenant_id: endpoint.tenant_id.clone(),
-                user_id: None,
-                kind: "webhook".to_owned(),
-                outcome: "disabled".to_owned(),
-                ip: String::new(),
-                user_agent: String::new(),
-                detail: json!({"endpoint": endpoint.id, "url": endpoint.url, "reason": reason})
-                    .to_string(),
-                account: None,
-                created_at: now,
-            })
+            .insert(&AuditEvent::system(
+                tenant,
+                "webhook",
+                "disabled",
+                json!({"endpoint": endpoint.id, "url": endpoint.url, "reason": reason}),
+                now,
+            ))
             .await?;
         tracing::warn!(endpoint = %endpoint.id, tenant = %endpoint.tenant_slug, "webhook endpoint disabled");
         let owners = self.owners.list(tenant).await?;
