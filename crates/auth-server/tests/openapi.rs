@@ -62,6 +62,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/invitations"),
     ("delete", "/tenants/{id}/invitations/{email}"),
     ("get", "/tenants/{id}/blocks"),
+    ("post", "/tenants/{id}/blocks"),
     ("delete", "/tenants/{id}/blocks/{block_id}"),
     ("get", "/tenants/{id}/webhooks"),
     ("post", "/tenants/{id}/webhooks"),

@@ -240,6 +240,21 @@ pub enum TenantCommand {
     /// Lift a block by its id (from `connectauth tenant blocks`): every
     /// instance lets the address in again within a second.
     Unblock { tenant: String, block: String },
+    /// Block an address or CIDR range on a tenant by hand: every instance
+    /// refuses it within a second, until it expires. An address of
+    /// AUTH_SENTINEL_NEVER_BLOCK or of the tenant's sentinel_allowlist is
+    /// never blocked.
+    Block {
+        tenant: String,
+        /// An address, or a range of at least /8 (IPv4) or /16 (IPv6).
+        network: String,
+        /// How long, in minutes (1 to 43200, 30 days).
+        #[arg(long, default_value_t = 60)]
+        minutes: i64,
+        /// Why, as the block list and the audit trail show it.
+        #[arg(long)]
+        reason: String,
+    },
     /// List a tenant's webhook endpoints: the events each receives, whether
     /// it is enabled (and why not), since when it has been failing
     /// (docs/webhooks.md). The running auth server sends the deliveries;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use anyhow::Context;
+use auth_server::domain::sentinel::networks::AddressList;
 use auth_server::domain::upstream::PrivateUpstreams;
 use auth_server::keys::sealed::MasterKeys;
 use auth_server::manage::{Standalone, StandaloneParts};
@@ -158,6 +159,7 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     let public_url = loader.string("AUTH_PUBLIC_URL", "http://127.0.0.1:8080");
     let allow_private: bool = loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false);
     let webhooks = WebhookSettings::read(&mut loader);
+    let never_block = auth_server::config::read_never_block(&mut loader);
     loader.finish()?;
     let public_url = Url::parse(&public_url).context("AUTH_PUBLIC_URL")?;
     let db = connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
@@ -167,7 +169,14 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     } else {
         PrivateUpstreams::Refused
     };
-    let manage = build(&db, master.clone(), public_url, private, webhooks)?;
+    let manage = build(
+        &db,
+        master.clone(),
+        public_url,
+        private,
+        webhooks,
+        never_block,
+    )?;
     Ok(AuthManage { master, manage })
 }
 
@@ -200,6 +209,7 @@ pub fn standalone(config: &AuthConfig, db: &Database) -> anyhow::Result<Standalo
         config.http.public_url.clone(),
         config.identity.upstream_private,
         config.webhooks.clone(),
+        config.sentinel.never_block.clone(),
     )
 }
 
@@ -209,6 +219,7 @@ fn build(
     public_url: Url,
     upstream_private: PrivateUpstreams,
     webhook_settings: WebhookSettings,
+    never_block: AddressList,
 ) -> anyhow::Result<Standalone> {
     let parts = StandaloneParts {
         master,
@@ -216,6 +227,7 @@ fn build(
         public_url,
         upstream_private,
         webhook_settings,
+        never_block,
     };
     Standalone::new(db, parts).context("signing keys")
 }

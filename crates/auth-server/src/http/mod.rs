@@ -238,7 +238,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/tenants/{id}/invitations/{email}")
                     .delete(invitations::withdraw_invitation),
             )
-            .service(web::resource("/tenants/{id}/blocks").get(blocks::list_blocks))
+            .service(
+                web::resource("/tenants/{id}/blocks")
+                    .get(blocks::list_blocks)
+                    .post(blocks::create_block),
+            )
             .service(web::resource("/tenants/{id}/blocks/{block_id}").delete(blocks::delete_block))
             .service(
                 web::resource("/tenants/{id}/webhooks")

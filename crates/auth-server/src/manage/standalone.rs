@@ -40,6 +40,8 @@ pub struct StandaloneParts {
     /// Which addresses endpoints may have and how long a test delivery is
     /// retried (`AUTH_WEBHOOK*`); the CLI sends nothing itself.
     pub webhook_settings: WebhookSettings,
+    /// `AUTH_SENTINEL_NEVER_BLOCK`: refused as a block by hand.
+    pub never_block: crate::domain::sentinel::networks::AddressList,
 }
 
 /// The use cases an operator reaches from the command line.
@@ -97,6 +99,7 @@ impl Standalone {
             blocks: Blocks::new(
                 BlockStore::new(pool.clone()),
                 AuditStore::new(pool.clone()),
+                p.never_block,
                 p.clock.clone(),
             ),
             webhooks: WebhookEndpoints::new(WebhookParts {

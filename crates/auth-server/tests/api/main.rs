@@ -60,6 +60,7 @@ mod refresh_reuse;
 mod refresh_scope;
 mod scheduled_jobs;
 mod sentinel;
+mod sentinel_operator_blocks;
 mod sentinel_tokens;
 mod session_grants;
 mod session_idle;

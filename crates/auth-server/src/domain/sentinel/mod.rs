@@ -5,6 +5,7 @@
 //! token events (`tokens`) and lists of addresses (`networks`), and the
 //! in-memory window of attempts the runner keeps (`window`); the clock,
 //! the SQL and the actions live in `crate::sentinel`.
+pub mod block_order;
 pub mod detectors;
 pub mod networks;
 pub mod tokens;

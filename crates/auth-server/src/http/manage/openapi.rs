@@ -78,6 +78,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         invitations::list_invitations,
         invitations::withdraw_invitation,
         blocks::list_blocks,
+        blocks::create_block,
         blocks::delete_block,
         webhooks::list_webhooks,
         webhooks::create_webhook,
