@@ -455,7 +455,9 @@ pub enum KeysCommand {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
-    /// Re-encrypt every private key under the first key of AUTH_MASTER_KEYS.
+    /// Re-encrypt every sealed value (private signing keys, TOTP seeds,
+    /// upstream client secrets and provider tokens, webhook secrets) under
+    /// the first key of AUTH_MASTER_KEYS, so older keys can leave the ring.
     Reseal,
 }
 
