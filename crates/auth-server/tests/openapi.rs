@@ -43,6 +43,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/clients/{client_id}"),
     ("patch", "/tenants/{id}/clients/{client_id}"),
     ("post", "/tenants/{id}/clients/{client_id}/rotate-secret"),
+    (
+        "post",
+        "/tenants/{id}/clients/{client_id}/secret-compromised",
+    ),
     ("post", "/tenants/{id}/clients/{client_id}/disable"),
     ("post", "/tenants/{id}/clients/{client_id}/enable"),
     ("post", "/tenants/{id}/upstream-providers"),

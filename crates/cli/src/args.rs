@@ -424,6 +424,19 @@ pub enum ClientCommand {
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         overlap_secs: i64,
     },
+    /// A confidential client's secret leaked: replace it at once (the old
+    /// one refused from now), revoke every grant and token the client holds,
+    /// record a security incident (sent to the tenant's webhooks). The new
+    /// secret is printed once.
+    SecretCompromised {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+        /// What happened, for the audit trail (1 to 200 characters).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Args)]

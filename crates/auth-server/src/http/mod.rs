@@ -194,6 +194,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(clients::rotate_client_secret),
             )
             .service(
+                web::resource("/tenants/{id}/clients/{client_id}/secret-compromised")
+                    .post(clients::secret_compromised),
+            )
+            .service(
                 web::resource("/tenants/{id}/clients/{client_id}/disable")
                     .post(clients::disable_client),
             )

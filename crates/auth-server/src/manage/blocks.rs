@@ -74,7 +74,7 @@ impl Blocks {
                 json!({
                     "block": id,
                     "network": network,
-                    "reason": order.reason,
+                    "reason": order.reason.as_str(),
                     "expires_at": expires_at,
                     "by": actor.to_string(),
                 }),

@@ -243,13 +243,17 @@ impl Manage {
             users: Users::new(p.identity, p.user_stores.clone(), p.clock.clone()),
             credentials: Credentials::new(
                 p.credentials,
-                Clients::new(p.clients.clone(), p.oauth.clone()),
+                Clients::new(
+                    p.clients.clone(),
+                    p.oauth.clone(),
+                    p.user_stores.audit.clone(),
+                ),
                 p.platform,
                 p.clock,
             ),
             blocks,
             webhooks,
-            clients: Clients::new(p.clients, p.oauth),
+            clients: Clients::new(p.clients, p.oauth, p.user_stores.audit),
         }
     }
 }

@@ -95,7 +95,11 @@ impl Standalone {
         );
         Ok(Self {
             tenants: Tenants::new(tenant_store(), directory, key_ring.clone()),
-            clients: Clients::new(ClientStore::new(pool.clone()), oauth),
+            clients: Clients::new(
+                ClientStore::new(pool.clone()),
+                oauth,
+                AuditStore::new(pool.clone()),
+            ),
             keys: Keys::new(key_ring.clone()),
             owners: Owners::new(
                 OwnerStore::new(pool.clone()),

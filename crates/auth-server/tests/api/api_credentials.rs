@@ -309,6 +309,12 @@ async fn management_api_access_matrix() {
         ),
         (
             Method::POST,
+            format!("{t}/clients/{client}/secret-compromised"),
+            json!({"reason": "leaked"}),
+            "write!",
+        ),
+        (
+            Method::POST,
             format!("{t}/clients/{client}/disable"),
             Value::Null,
             "write!",

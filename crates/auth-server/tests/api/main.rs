@@ -13,6 +13,7 @@ mod billing_usage;
 mod cache_coherence;
 mod cleanup;
 mod client_address;
+mod client_compromise;
 mod client_disable;
 mod client_policy;
 mod code_expiry;

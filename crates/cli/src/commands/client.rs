@@ -9,7 +9,8 @@ use auth_server::domain::client::{
 };
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::scope::ScopeSet;
-use auth_server::manage::Standalone;
+use auth_server::domain::sentinel::reason::Reason;
+use auth_server::manage::{Actor, Standalone};
 use service_kit::paging::PageRequest;
 
 use super::refused::refused;
@@ -145,6 +146,34 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 ),
                 None => println!("the previous secret no longer works"),
             }
+            print_secret(Some(&secret));
+        }
+        ClientCommand::SecretCompromised {
+            tenant,
+            client_id,
+            reason,
+        } => {
+            let id = ClientId::parse(&client_id)
+                .map_err(|e| anyhow!("invalid client id `{client_id}`: {e}"))?;
+            let reason = Reason::parse(&reason).map_err(|e| anyhow!("--{e}"))?;
+            let manage = manage().await?;
+            let tenant = find(&manage.tenants, &tenant).await?;
+            let (client, secret) = manage
+                .clients
+                .secret_compromised(tenant.id, &id, &reason, &Actor::Operator)
+                .await
+                .map_err(|e| {
+                    if e.is_client_not_found() {
+                        anyhow!("no client `{id}` in tenant {}", tenant.slug)
+                    } else {
+                        refused(e)
+                    }
+                })?;
+            println!(
+                "replaced the compromised secret of client {}: the old one is refused, \
+                 its grants and tokens are revoked, the incident is recorded",
+                client.id
+            );
             print_secret(Some(&secret));
         }
     }

@@ -59,6 +59,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         clients::get_client,
         clients::update_client,
         clients::rotate_client_secret,
+        clients::secret_compromised,
         clients::disable_client,
         clients::enable_client,
         keys::list_keys,
