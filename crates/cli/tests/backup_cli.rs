@@ -12,21 +12,15 @@ use auth_server::domain::tenant::TenantId;
 use auth_server::store::users::UserStore;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use common::{free_port, run, spawn, stderr, stdout, terminate, wait_for, MASTER_KEYS};
+use common::{
+    field, free_port, refused, run, spawn, stderr, stdout, terminate, wait_for, MASTER_KEYS,
+};
 use connectauth_verify::{KeySet, ValidationConfig, Validator};
 use service_kit::both_engines;
 use service_kit::db::{Engine, PoolSettings};
 use service_kit::testing::TestDb;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-/// The value of the `key:` line of a command's output.
-fn field(out: &str, key: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| panic!("no `{key}:` line in {out}"))
-}
 
 fn ok(out: Output, what: &str) -> String {
     assert!(
@@ -36,15 +30,6 @@ fn ok(out: Output, what: &str) -> String {
         stderr(&out)
     );
     stdout(&out)
-}
-
-fn refused(out: &Output, message: &str) {
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(out));
-    assert!(
-        stderr(out).contains(message),
-        "expected `{message}` in: {}",
-        stderr(out)
-    );
 }
 
 /// The backup file `connectauth backup` wrote.
@@ -458,7 +443,7 @@ async fn bad_backups_are_refused(engine: Engine) {
         let open = service_kit::db::connect(&db.url, PoolSettings::default())
             .await
             .expect("open");
-        sqlx_ping(&open).await;
+        connected(&open).await;
         refused(&restore(&good), "is in use");
         open.pool.close().await;
         unchanged();
@@ -470,7 +455,7 @@ async fn bad_backups_are_refused(engine: Engine) {
 }
 
 /// Makes the pool open a connection (pools connect lazily after the first).
-async fn sqlx_ping(db: &service_kit::db::Database) {
+async fn connected(db: &service_kit::db::Database) {
     assert!(service_kit::db::is_ready(&db.pool, std::time::Duration::from_secs(5)).await);
 }
 

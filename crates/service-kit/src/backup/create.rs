@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use super::error::BackupError;
+use super::error::{BackupError, FormatError};
 use super::header::Header;
 use super::{blocking, postgres, sqlite, stream};
 use crate::clock::Clock;
@@ -61,10 +61,12 @@ pub async fn create(
     if path.exists() {
         return Err(BackupError::Exists(path));
     }
+    // New backups are encrypted under the ring's first key, as new seals are.
+    let (key_id, _) = ring.first().ok_or(FormatError::NoKeys)?;
     let header = Header {
         service: source.service.to_owned(),
         engine,
-        master_key_id: ring.first().map(|(id, _)| id.clone()).unwrap_or_default(),
+        master_key_id: key_id.clone(),
         created_at: now,
     };
     let dir = match path.parent() {

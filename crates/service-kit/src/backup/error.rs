@@ -25,6 +25,8 @@ pub enum FormatError {
     Truncated,
     #[error("the backup does not authenticate: it was altered, reordered or cut short")]
     Tampered,
+    #[error("the dump is too large for one backup file (256 TiB)")]
+    TooLarge,
     #[error("the random source failed")]
     Random,
     #[error("reading or writing the backup: {0}")]

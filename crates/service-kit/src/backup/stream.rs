@@ -21,22 +21,22 @@ use crate::secret::Secret;
 
 const TAG: usize = 16;
 
-/// Writes `src` to `dst` as a backup file under the ring's first key; the
-/// header's `master_key_id` is that key's. Returns the plaintext bytes.
+/// Writes `src` to `dst` as a backup file under the key of `ring` the
+/// header names. Returns the plaintext bytes.
 pub fn seal(
-    mut header: Header,
+    header: Header,
     ring: &[(String, Secret)],
     src: &mut impl Read,
     dst: &mut impl Write,
 ) -> Result<u64, FormatError> {
-    let (id, master) = ring.first().ok_or(FormatError::NoKeys)?;
-    header.master_key_id = id.clone();
+    let id = header.master_key_id.clone();
+    let master = key::master(ring, &id)?;
     let salt = crate::secret::random_bytes(SALT).map_err(|_| FormatError::Random)?;
     let nonce: [u8; NONCE_PREFIX] = crate::secret::random_bytes(NONCE_PREFIX)
         .map_err(|_| FormatError::Random)?
         .try_into()
         .map_err(|_| FormatError::Random)?;
-    let keys = key::derive(id, master, &salt)?;
+    let keys = key::derive(&id, master, &salt)?;
     let envelope = Envelope::new(header, salt, nonce, keys.check.to_vec())?;
     dst.write_all(&envelope.prefix).map_err(FormatError::Io)?;
     let aead = XChaCha20Poly1305::new(&keys.encryption);
@@ -51,14 +51,15 @@ pub fn seal(
             aad: &envelope.prefix,
         };
         if n == CHUNK {
+            // Fails only past 2³² chunks (256 TiB).
             let sealed = encryptor
                 .encrypt_next(payload)
-                .map_err(|_| FormatError::Tampered)?;
+                .map_err(|_| FormatError::TooLarge)?;
             dst.write_all(&sealed).map_err(FormatError::Io)?;
         } else {
             let sealed = encryptor
                 .encrypt_last(payload)
-                .map_err(|_| FormatError::Tampered)?;
+                .map_err(|_| FormatError::TooLarge)?;
             dst.write_all(&sealed).map_err(FormatError::Io)?;
             dst.flush().map_err(FormatError::Io)?;
             return Ok(total);
@@ -69,10 +70,14 @@ pub fn seal(
 /// Checks that `ring` holds the key `envelope` was sealed under, before
 /// anything is decrypted.
 pub fn check_key(envelope: &Envelope, ring: &[(String, Secret)]) -> Result<(), FormatError> {
+    file_keys(envelope, ring).map(|_| ())
+}
+
+fn file_keys(envelope: &Envelope, ring: &[(String, Secret)]) -> Result<key::FileKeys, FormatError> {
     let id = &envelope.header.master_key_id;
     let keys = key::derive(id, key::master(ring, id)?, &envelope.salt)?;
     if key::matches(&keys, &envelope.key_check) {
-        Ok(())
+        Ok(keys)
     } else {
         Err(FormatError::WrongKey(id.clone()))
     }
@@ -87,9 +92,7 @@ pub fn open(
     src: &mut impl Read,
     dst: &mut impl Write,
 ) -> Result<u64, FormatError> {
-    check_key(envelope, ring)?;
-    let id = &envelope.header.master_key_id;
-    let keys = key::derive(id, key::master(ring, id)?, &envelope.salt)?;
+    let keys = file_keys(envelope, ring)?;
     let aead = XChaCha20Poly1305::new(&keys.encryption);
     let mut decryptor = DecryptorBE32::from_aead(aead, envelope.nonce.as_slice().into());
     let mut buf = vec![0u8; CHUNK + TAG];
@@ -151,7 +154,7 @@ mod tests {
         Header {
             service: "auth".into(),
             engine: Engine::Postgres,
-            master_key_id: String::new(),
+            master_key_id: "k1".into(),
             created_at: 1_800_000_000,
         }
     }
@@ -297,8 +300,8 @@ mod tests {
             Err(FormatError::UnknownKey(id)) if id == "k1"
         ));
         assert!(matches!(
-            seal(header(), &[], &mut &b""[..], &mut Vec::new()),
-            Err(FormatError::NoKeys)
+            seal(header(), &ring("k2"), &mut &b""[..], &mut Vec::new()),
+            Err(FormatError::UnknownKey(id)) if id == "k1"
         ));
     }
 
