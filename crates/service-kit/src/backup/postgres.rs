@@ -1,7 +1,7 @@
-//! PostgreSQL through its own tools: `pg_dump --format=custom` and
-//! `pg_restore`, of a major version no older than the server's (an older
-//! `pg_dump` refuses a newer server; an older `pg_restore` cannot read a
-//! newer dump). The password goes to the tools in `PGPASSWORD`, never on
+//! PostgreSQL through its own tools: `pg_dump --format=custom`, and
+//! `pg_restore` with `psql` to put a dump back, of a major version no older
+//! than the server's (an older `pg_dump` refuses a newer server; an older
+//! `pg_restore` cannot read a newer dump). The password goes to the tools in `PGPASSWORD`, never on
 //! their command line, where other local users could read it.
 use std::io::{Read, Write};
 use std::path::Path;
@@ -128,27 +128,77 @@ pub(super) fn dump(
     sealed
 }
 
-/// Restores a decrypted dump: objects of the dump are dropped and made
-/// again, in one transaction, so a failure leaves the database as it was.
-pub(super) fn restore(conn: &Conn, dump: &Path) -> Result<(), BackupError> {
-    let mut child = conn
-        .command("pg_restore")
-        .args([
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            "--exit-on-error",
-            "--no-password",
-        ])
+/// Empties schema `public` of what the services' migrations make (tables
+/// with their indexes, constraints and triggers, then functions), sparing
+/// what extensions own. A release's later migrations may have added tables
+/// an older dump does not know: `pg_restore --clean` would leave them, and
+/// their foreign keys would stop it dropping the dump's own tables.
+const CLEAR: &str = r"
+DO $clear$
+DECLARE r record;
+BEGIN
+  FOR r IN
+    SELECT c.relname, c.relkind FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
+      CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+        WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+      r.relname);
+  END LOOP;
+  FOR r IN
+    SELECT p.oid::regprocedure::text AS routine FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' AND p.prokind IN ('f', 'p')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.routine);
+  END LOOP;
+END
+$clear$;
+";
+
+/// Restores a decrypted dump in one transaction, so a failure leaves the
+/// database as it was: `pg_restore --clean --if-exists --no-owner` turns
+/// the dump into SQL (in `scratch`, private), and `psql` runs [`CLEAR`] and
+/// that SQL between one BEGIN and COMMIT, stopping at the first error.
+pub(super) fn restore(conn: &Conn, dump: &Path, scratch: &Path) -> Result<(), BackupError> {
+    let script = scratch.join("restore.sql");
+    let child = Command::new("pg_restore")
+        .args(["--clean", "--if-exists", "--no-owner", "--file"])
+        .arg(&script)
         .arg(dump)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(spawn_error("pg_restore"))?;
+    run_to_end("pg_restore", child)?;
+    let child = conn
+        .command("psql")
+        .args([
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            "--command",
+            CLEAR,
+            "--file",
+        ])
+        .arg(&script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_error("psql"))?;
+    run_to_end("psql", child)
+}
+
+fn run_to_end(tool: &'static str, mut child: Child) -> Result<(), BackupError> {
     let errors = drain_stderr(&mut child);
-    finish("pg_restore", child, errors)
+    finish(tool, child, errors)
 }
 
 fn spawn_error(tool: &'static str) -> impl FnOnce(std::io::Error) -> BackupError {

@@ -57,7 +57,9 @@ pub async fn prepare(
     stream::check_key(&envelope, ring)?;
     let mut dump = match engine {
         Engine::Postgres => {
-            postgres::check_tool("pg_restore", target.database_url).await?;
+            for tool in ["pg_restore", "psql"] {
+                postgres::check_tool(tool, target.database_url).await?;
+            }
             tempfile::Builder::new()
                 .prefix("connectauth-restore-")
                 .tempfile()
@@ -105,7 +107,9 @@ impl Prepared {
             Engine::Postgres => {
                 let conn = postgres::Conn::parse(&url)?;
                 let dump = self.dump;
-                blocking(move || postgres::restore(&conn, dump.path())).await?;
+                let scratch =
+                    tempfile::tempdir().map_err(BackupError::io("a temporary directory"))?;
+                blocking(move || postgres::restore(&conn, dump.path(), scratch.path())).await?;
             }
             Engine::Sqlite => sqlite::replace(&url, self.dump).await?,
         }

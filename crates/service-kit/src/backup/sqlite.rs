@@ -97,7 +97,9 @@ pub(super) async fn replace(url: &str, restored: NamedTempFile) -> Result<(), Ba
     let path = file(url)?;
     if path.exists() {
         let mut conn = open(&path, false).await?;
-        conn.execute("PRAGMA busy_timeout = 0")
+        // Long enough for a connection that is closing (a command that just
+        // ended) to let go; a server's connections stay.
+        conn.execute("PRAGMA busy_timeout = 2000")
             .await
             .map_err(BackupError::sql("SQLite busy timeout"))?;
         let mode: Result<String, _> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
