@@ -30,7 +30,7 @@ pub struct Created {
 /// The file a backup goes to: `out` itself, or in the directory `out` a
 /// file named for the service and the time (UTC), which sorts by date:
 /// `connectauth-auth-20261206T184500Z.cabackup`.
-pub fn file_name(out: &Path, service: &str, now: i64) -> PathBuf {
+fn file_name(out: &Path, service: &str, now: i64) -> PathBuf {
     if !out.is_dir() {
         return out.to_path_buf();
     }
@@ -79,7 +79,7 @@ pub async fn create(
         .map_err(BackupError::io(format!("writing in {}", dir.display())))?;
     let ring = ring.to_vec();
     let sealed_header = header.clone();
-    let dump_bytes = match engine {
+    let (dump_bytes, partial) = match engine {
         Engine::Postgres => {
             postgres::check_tool("pg_dump", source.database_url).await?;
             let conn = postgres::Conn::parse(source.database_url)?;
@@ -103,7 +103,6 @@ pub async fn create(
             .await?
         }
     };
-    let (dump_bytes, partial) = dump_bytes;
     finish(partial, &path)?;
     Ok(Created {
         path,
@@ -125,4 +124,21 @@ fn finish(partial: NamedTempFile, path: &Path) -> Result<(), BackupError> {
         }
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_a_directory_the_file_is_named_for_the_service_and_the_utc_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(
+            file_name(dir.path(), "billing", 1_796_582_700),
+            dir.path()
+                .join("connectauth-billing-20261206T184500Z.cabackup")
+        );
+        let given = dir.path().join("nightly.cabackup");
+        assert_eq!(file_name(&given, "auth", 1_796_582_700), given);
+    }
 }

@@ -16,7 +16,7 @@ mod restore;
 mod sqlite;
 pub mod stream;
 
-pub use create::{create, file_name, Created, Source};
+pub use create::{create, Created, Source};
 pub use error::{BackupError, FormatError};
 pub use header::{engine_name, Envelope, Header};
 pub use restore::{prepare, Prepared, Target};
