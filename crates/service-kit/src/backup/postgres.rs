@@ -128,9 +128,9 @@ pub(super) fn dump(
     sealed
 }
 
-/// Empties schema `public` of what the services' migrations make (tables
-/// with their indexes, constraints and triggers, then functions), sparing
-/// what extensions own. A release's later migrations may have added tables
+/// Empties schema `public` (tables with their indexes, constraints and
+/// triggers, views, sequences, then functions), sparing what extensions
+/// own: the database is the service's alone, so all of it is the service's. A release's later migrations may have added tables
 /// an older dump does not know: `pg_restore --clean` would leave them, and
 /// their foreign keys would stop it dropping the dump's own tables.
 const CLEAR: &str = r"
