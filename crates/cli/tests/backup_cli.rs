@@ -555,6 +555,24 @@ async fn bad_backups_are_refused(engine: Engine) {
     refused(&unconfirmed, "pass --yes to confirm");
     unchanged();
 
+    if engine == Engine::Postgres {
+        // Without PostgreSQL's client tools, the command says what to install.
+        let no_tools = tempfile::tempdir().expect("tempdir");
+        let bare = [
+            ("AUTH_DATABASE_URL", db.url.as_str()),
+            ("AUTH_MASTER_KEYS", MASTER_KEYS),
+            ("PATH", no_tools.path().to_str().expect("utf-8")),
+        ];
+        let out = dir.path().join("never.cabackup");
+        refused(
+            &run(dir.path(), &["backup", "auth", "--out", &path(&out)], &bare),
+            "`pg_dump` was not found: install the PostgreSQL client tools",
+        );
+        assert!(!out.exists());
+        refused(&restore_with(&good, &bare), "`pg_restore` was not found");
+        unchanged();
+    }
+
     if engine == Engine::Sqlite {
         // A server (here, an open pool) holds the file: refused.
         let open = service_kit::db::connect(&db.url, PoolSettings::default())
