@@ -70,17 +70,20 @@ fn client_major(tool: &'static str) -> Result<u32, BackupError> {
             std::io::ErrorKind::NotFound => BackupError::ToolMissing(tool),
             _ => BackupError::io(format!("running {tool}"))(e),
         })?;
-    // "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"
     let text = String::from_utf8_lossy(&out.stdout);
-    text.split(')')
-        .nth(1)
-        .and_then(|rest| rest.trim().split(['.', ' ']).next())
-        .and_then(|major| major.parse().ok())
-        .ok_or_else(|| BackupError::ToolFailed {
-            tool,
-            status: out.status,
-            stderr: format!("unexpected --version output `{}`", text.trim()),
-        })
+    major_version(&text).ok_or_else(|| BackupError::ToolFailed {
+        tool,
+        status: out.status,
+        stderr: format!("unexpected --version output `{}`", text.trim()),
+    })
+}
+
+/// The major version in a tool's `--version` line, e.g. 15 in
+/// `pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)`.
+fn major_version(text: &str) -> Option<u32> {
+    let rest = text.split(')').nth(1)?.trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 async fn server_major(url: &str) -> Result<u32, BackupError> {
@@ -244,6 +247,22 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_major_version_is_read_from_the_tools_version_line() {
+        for (line, major) in [
+            (
+                "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n",
+                Some(15),
+            ),
+            ("pg_restore (PostgreSQL) 16.4\n", Some(16)),
+            ("psql (PostgreSQL) 17beta1\n", Some(17)),
+            ("pg_dump (PostgreSQL) 9.6.24\n", Some(9)),
+            ("something else", None),
+        ] {
+            assert_eq!(major_version(line), major, "{line}");
+        }
+    }
 
     #[test]
     fn the_password_leaves_the_url_for_the_environment() {
