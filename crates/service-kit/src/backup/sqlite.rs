@@ -108,7 +108,20 @@ pub(super) async fn replace(url: &str, restored: NamedTempFile) -> Result<(), Ba
         let _ = conn.close().await;
         match mode {
             Ok(mode) if mode.eq_ignore_ascii_case("delete") => {}
-            _ => return Err(BackupError::InUse(path)),
+            // Still WAL, or SQLITE_BUSY / SQLITE_LOCKED: another connection.
+            Ok(_) => return Err(BackupError::InUse(path)),
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("5" | "6"))
+                    || e.message().contains("locked") =>
+            {
+                return Err(BackupError::InUse(path))
+            }
+            Err(e) => {
+                return Err(BackupError::sql(format!(
+                    "leaving WAL mode on {}",
+                    path.display()
+                ))(e))
+            }
         }
     }
     restored
