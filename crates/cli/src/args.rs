@@ -32,6 +32,10 @@ pub enum Command {
     Keys(KeysArgs),
     /// Plans, a tenant's subscription and usage, and the Stripe catalogue.
     Billing(BillingArgs),
+    /// Write an encrypted backup of one service's database.
+    Backup(BackupArgs),
+    /// Replace one service's database with a backup's contents, then migrate.
+    Restore(RestoreArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -91,6 +95,26 @@ pub struct ServeArgs {
 pub struct MigrateArgs {
     /// Only this service (default: all three).
     pub service: Option<ServiceName>,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    pub service: ServiceName,
+    /// The backup file to write (never overwritten), or an existing
+    /// directory to write `connectauth-SERVICE-YYYYMMDDTHHMMSSZ.cabackup` in.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    pub service: ServiceName,
+    /// A file written by `connectauth backup` of the same service and engine.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Replace the database without asking.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Args)]

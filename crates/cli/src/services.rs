@@ -15,6 +15,7 @@ use people_api::PeopleConfig;
 use service_kit::clock::SystemClock;
 use service_kit::config::{Env, HttpSettings, Loader};
 use service_kit::db::{self, Database, Migrations, PoolSettings};
+use service_kit::secret::Secret;
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -178,6 +179,20 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
         never_block,
     )?;
     Ok(AuthManage { master, manage })
+}
+
+/// What `backup` and `restore` need: the service's database URL and the
+/// master key ring its backups are encrypted under. Every service's backups
+/// use `AUTH_MASTER_KEYS`, the one master secret of a deployment (billing
+/// and the People API have none of their own); in development the ring
+/// `connectauth dev` made.
+pub fn backup_settings(name: ServiceName) -> anyhow::Result<(String, Vec<(String, Secret)>)> {
+    let env = with_dev_keyring(environment::load()?)?;
+    let mut loader = Loader::new(&env);
+    let url = database_url(name, &mut loader);
+    let ring = loader.keyring("AUTH_MASTER_KEYS");
+    loader.finish()?;
+    Ok((url, ring))
 }
 
 /// In development, a command on a database `connectauth dev` made (the

@@ -5,18 +5,10 @@ use auth_server::domain::client::{verify_secret, ClientId};
 use auth_server::domain::tenant::TenantId;
 use auth_server::store::audit::AuditStore;
 use auth_server::store::clients::ClientStore;
-use common::{run, stderr, stdout, MASTER_KEYS};
+use common::{field, run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
 use service_kit::db::{Engine, PoolSettings};
 use service_kit::testing::TestDb;
-
-/// The value of the `key:` line of a command's output.
-fn field(out: &str, key: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| panic!("no `{key}:` line in {out}"))
-}
 
 async fn client_lifecycle(engine: Engine) {
     let db = TestDb::new(engine).await;

@@ -2,6 +2,8 @@
 //! tenants, tokens or plans: domain types live in the service that owns them.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "backup")]
+pub mod backup;
 #[cfg(feature = "bearer")]
 pub mod bearer;
 pub mod clock;
