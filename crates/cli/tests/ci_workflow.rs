@@ -2,7 +2,8 @@
 //! CI entry point (`.ci/run`), checked as files since neither GitHub's
 //! runners nor a fresh CI run are at hand: the workflow runs the README's
 //! test command against database and Redis services that command can use,
-//! the lint gate, the release build and the container image.
+//! the lint gate, the release build and the container image; `.ci/run`
+//! lints before it tests.
 mod common;
 
 use common::repo_file;
@@ -212,4 +213,31 @@ fn the_weekly_mutation_workflow_is_still_there() {
     let mutants: Value = serde_yaml::from_str(&repo_file(".github/workflows/mutants.yml"))
         .expect("mutants.yml is valid YAML");
     assert!(mutants["on"]["schedule"].is_sequence());
+}
+
+#[test]
+fn ci_run_lints_then_runs_the_readme_command_and_stops_at_the_first_failure() {
+    let run = repo_file(".ci/run");
+    let lines: Vec<&str> = run
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("set -") && l.contains('e')),
+        "fail-fast: {lines:?}"
+    );
+    let at = |command: &str| {
+        lines
+            .iter()
+            .position(|l| *l == command)
+            .unwrap_or_else(|| panic!(".ci/run does not run `{command}`: {lines:?}"))
+    };
+    let fmt = at("cargo fmt --all --check");
+    let clippy = at("cargo clippy --workspace --all-targets -- -D warnings");
+    let tests = at("exec scripts/test");
+    assert!(fmt < tests && clippy < tests, "lint before the tests");
+    assert_eq!(tests, lines.len() - 1, "the README's command comes last");
 }
