@@ -15,9 +15,13 @@ use super::demo::{DEMO_CHALLENGE, DEMO_CLIENT_ID, DEMO_TENANT, DEMO_VERIFIER};
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let base = environment::load()?;
-    let _log = telemetry::init(
+    // One process, one exporter: the three services' spans under one name.
+    let traces =
+        telemetry::traces::from_env(&base, "connectauth-dev").map_err(anyhow::Error::msg)?;
+    let _log = telemetry::init_with_traces(
         LogFormat::from_env(&base, service_kit::config::RunMode::Development),
         "info,sqlx=warn",
+        traces,
     );
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;

@@ -10,7 +10,11 @@ use crate::services::{self, ServiceConfig};
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let env = environment::load()?;
     let mode = env.run_mode().map_err(anyhow::Error::msg)?;
-    let _log = telemetry::init(LogFormat::from_env(&env, mode), "info,sqlx=warn");
+    let traces =
+        telemetry::traces::from_env(&env, args.service.trace_name()).map_err(anyhow::Error::msg)?;
+    // Dropped last: a graceful stop flushes the logs and the spans.
+    let _log =
+        telemetry::init_with_traces(LogFormat::from_env(&env, mode), "info,sqlx=warn", traces);
     let mut loader = Loader::new(&env);
     let config = ServiceConfig::read(args.service, &mut loader);
     let known = loader.finish()?;
