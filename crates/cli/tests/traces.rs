@@ -329,14 +329,21 @@ async fn an_endpoint_that_is_not_a_url_stops_the_start() {
         dir.path(),
         &db,
         port,
-        &[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+            ("AUTH_ADMIN_TOKEN", "short"),
+        ],
     );
     let out = cmd.output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318"),
-        "{err}"
+        err.contains("  - OTEL_EXPORTER_OTLP_ENDPOINT: `collector:4318` is not an http(s) URL"),
+        "named with the other configuration problems: {err}"
+    );
+    assert!(
+        err.contains("  - AUTH_ADMIN_TOKEN:"),
+        "every problem at once: {err}"
     );
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),

@@ -56,7 +56,7 @@ impl TraceSettings {
         if let Some(protocol) = value("OTEL_EXPORTER_OTLP_PROTOCOL") {
             if protocol != "http/protobuf" {
                 return Err(format!(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL={protocol}: only http/protobuf is supported"
+                    "OTEL_EXPORTER_OTLP_PROTOCOL: `{protocol}` is not supported, only http/protobuf"
                 ));
             }
         }
@@ -75,8 +75,8 @@ fn checked_url(key: &str, value: &str) -> Result<String, String> {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
             Ok(value.to_owned())
         }
-        Ok(_) => Err(format!("{key}={value}: not an http(s) URL")),
-        Err(e) => Err(format!("{key}={value}: {e}")),
+        Ok(_) => Err(format!("{key}: `{value}` is not an http(s) URL")),
+        Err(e) => Err(format!("{key}: `{value}` is not a URL ({e})")),
     }
 }
 
