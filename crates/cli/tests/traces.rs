@@ -4,7 +4,8 @@
 //! which decodes them as a real collector would. Each request span carries
 //! the request id the server assigned (here the one the client sent), the
 //! method, the route's template and the status; a graceful stop sends what
-//! is still buffered; an endpoint that is not a URL stops the start.
+//! is still buffered; an endpoint that is not a URL stops the start. Billing
+//! and the People API export theirs the same way.
 mod common;
 
 use std::collections::BTreeMap;
@@ -156,36 +157,48 @@ async fn receive(
         .body(ExportTraceServiceResponse::default().encode_to_vec())
 }
 
-/// `connectauth serve auth --migrate` in production mode with fresh secrets,
-/// on a fresh SQLite database, with `extra` in its environment.
-fn serve_auth(dir: &std::path::Path, db: &TestDb, port: u16, extra: &[(&str, &str)]) -> Command {
+/// `connectauth serve SERVICE --migrate` in production mode with fresh
+/// secrets, on a fresh SQLite database, with `extra` in its environment.
+fn serve(
+    service: &str,
+    dir: &std::path::Path,
+    db: &TestDb,
+    port: u16,
+    extra: &[(&str, &str)],
+) -> Command {
     let generated = stdout(&run(
         dir,
         &["secrets", "generate", "--target", "systemd"],
         &[],
     ));
     let mut cmd = common::bin();
-    cmd.current_dir(dir).args(["serve", "auth", "--migrate"]);
+    cmd.current_dir(dir).args(["serve", service, "--migrate"]);
     for (k, v) in parse_env(&generated) {
         cmd.env(k, v);
     }
-    cmd.env("AUTH_DATABASE_URL", &db.url)
-        .env("AUTH_BIND", format!("127.0.0.1:{port}"));
+    let prefix = service.to_uppercase();
+    cmd.env(format!("{prefix}_DATABASE_URL"), &db.url)
+        .env(format!("{prefix}_BIND"), format!("127.0.0.1:{port}"));
     for (k, v) in extra {
         cmd.env(k, v);
     }
     cmd
 }
 
-/// `serve auth` with `extra`, started and ready (up to 60 s), and its base
-/// URL. The port is picked free just before the start, so another test may
-/// take it meanwhile: a server that could not bind is started again on
+/// `serve SERVICE` with `extra`, started and ready (up to 60 s), and its
+/// base URL. The port is picked free just before the start, so another test
+/// may take it meanwhile: a server that could not bind is started again on
 /// another; any other exit fails the test with the server's output.
-async fn start_auth(dir: &std::path::Path, db: &TestDb, extra: &[(&str, &str)]) -> (Child, String) {
+async fn start(
+    service: &str,
+    dir: &std::path::Path,
+    db: &TestDb,
+    extra: &[(&str, &str)],
+) -> (Child, String) {
     let client = reqwest::Client::new();
     for _ in 0..3 {
         let port = common::free_port();
-        let mut child = spawn(serve_auth(dir, db, port, extra));
+        let mut child = spawn(serve(service, dir, db, port, extra));
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -227,7 +240,8 @@ async fn request_spans_reach_the_collector_with_the_request_id() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = TestDb::new(Engine::Sqlite).await;
     let endpoint = collector.endpoint();
-    let (child, base) = start_auth(
+    let (child, base) = start(
+        "auth",
         dir.path(),
         &db,
         // A short batch delay so the test need not wait the default 5 s.
@@ -287,7 +301,8 @@ async fn a_graceful_stop_sends_the_spans_still_buffered() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = TestDb::new(Engine::Sqlite).await;
     let endpoint = collector.endpoint();
-    let (child, base) = start_auth(
+    let (child, base) = start(
+        "auth",
         dir.path(),
         &db,
         // A batch delay no test waits for: only the stop's flush sends it.
@@ -325,7 +340,8 @@ async fn an_endpoint_that_is_not_a_url_stops_the_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = TestDb::new(Engine::Sqlite).await;
     let port = common::free_port();
-    let mut cmd = serve_auth(
+    let mut cmd = serve(
+        "auth",
         dir.path(),
         &db,
         port,
@@ -349,4 +365,41 @@ async fn an_endpoint_that_is_not_a_url_stops_the_start() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "nothing listens"
     );
+}
+
+#[tokio::test]
+async fn billing_and_the_people_api_export_their_spans_too() {
+    let collector = Collector::start();
+    let endpoint = collector.endpoint();
+    for (service, name) in [
+        ("billing", "connectauth-billing"),
+        ("people", "connectauth-people"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = TestDb::new(Engine::Sqlite).await;
+        let (child, base) = start(
+            service,
+            dir.path(),
+            &db,
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ],
+        )
+        .await;
+        let id = format!("otlp-{}", uuid::Uuid::new_v4());
+        assert_eq!(get_with_id(&format!("{base}/healthz"), &id).await, 200);
+        let span = collector.request_span(&id).await;
+        assert_eq!(span.service.as_deref(), Some(name));
+        assert_eq!(span.name, "GET /healthz");
+        assert_eq!(
+            span.attributes
+                .get("http.response.status_code")
+                .map(String::as_str),
+            Some("200")
+        );
+        let out = terminate(child);
+        assert!(out.status.success(), "{service}: {}", stderr(&out));
+    }
+    collector.handle.stop(false).await;
 }
