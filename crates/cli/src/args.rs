@@ -57,6 +57,16 @@ impl ServiceName {
         }
     }
 
+    /// The service's name in exported traces unless `OTEL_SERVICE_NAME` says
+    /// otherwise.
+    pub fn trace_name(self) -> &'static str {
+        match self {
+            ServiceName::Auth => "connectauth-auth",
+            ServiceName::Billing => "connectauth-billing",
+            ServiceName::People => "connectauth-people",
+        }
+    }
+
     /// The prefix of the service's environment variables.
     pub fn env_prefix(self) -> &'static str {
         match self {
