@@ -217,18 +217,24 @@ fn read_billing(loader: &mut Loader<'_>) -> BillingSettings {
     }
 }
 
-fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
+/// `AUTH_SENTINEL_NEVER_BLOCK` (default `127.0.0.1,::1`): what the server
+/// never blocks, and the CLI refuses to block by hand.
+pub fn read_never_block(loader: &mut Loader<'_>) -> crate::domain::sentinel::networks::AddressList {
     use crate::domain::sentinel::networks::AddressList;
+    AddressList::parse(&loader.string("AUTH_SENTINEL_NEVER_BLOCK", "127.0.0.1,::1")).unwrap_or_else(
+        |problems| {
+            for p in problems {
+                loader.problem(format!("AUTH_SENTINEL_NEVER_BLOCK: {p}"));
+            }
+            AddressList::default()
+        },
+    )
+}
+
+fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     use crate::domain::sentinel::Thresholds;
     let enabled = loader.switch("AUTH_SENTINEL", true);
-    let never_block =
-        AddressList::parse(&loader.string("AUTH_SENTINEL_NEVER_BLOCK", "127.0.0.1,::1"))
-            .unwrap_or_else(|problems| {
-                for p in problems {
-                    loader.problem(format!("AUTH_SENTINEL_NEVER_BLOCK: {p}"));
-                }
-                AddressList::default()
-            });
+    let never_block = read_never_block(loader);
     let d = Thresholds::DEFAULT;
     let mut count = |key: &str, default: usize| -> usize {
         let n: usize = loader.parse(key, default);

@@ -182,6 +182,7 @@ impl AppState {
             clients: ClientStore::new(db.pool.clone()),
             credentials: ApiCredentialStore::new(db.pool.clone()),
             blocks: BlockStore::new(db.pool.clone()),
+            never_block: config.sentinel.never_block.clone(),
             user_stores: UserStores {
                 users: UserStore::new(db.pool.clone()),
                 sessions: SessionStore::new(db.pool.clone()),

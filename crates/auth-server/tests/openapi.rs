@@ -43,6 +43,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/clients/{client_id}"),
     ("patch", "/tenants/{id}/clients/{client_id}"),
     ("post", "/tenants/{id}/clients/{client_id}/rotate-secret"),
+    (
+        "post",
+        "/tenants/{id}/clients/{client_id}/secret-compromised",
+    ),
     ("post", "/tenants/{id}/clients/{client_id}/disable"),
     ("post", "/tenants/{id}/clients/{client_id}/enable"),
     ("post", "/tenants/{id}/upstream-providers"),
@@ -62,6 +66,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/invitations"),
     ("delete", "/tenants/{id}/invitations/{email}"),
     ("get", "/tenants/{id}/blocks"),
+    ("post", "/tenants/{id}/blocks"),
     ("delete", "/tenants/{id}/blocks/{block_id}"),
     ("get", "/tenants/{id}/webhooks"),
     ("post", "/tenants/{id}/webhooks"),

@@ -32,6 +32,10 @@ pub enum Command {
     Keys(KeysArgs),
     /// Plans, a tenant's subscription and usage, and the Stripe catalogue.
     Billing(BillingArgs),
+    /// Write an encrypted backup of one service's database.
+    Backup(BackupArgs),
+    /// Replace one service's database with a backup's contents, then migrate.
+    Restore(RestoreArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -50,6 +54,16 @@ impl ServiceName {
             ServiceName::Auth => "auth",
             ServiceName::Billing => "billing",
             ServiceName::People => "people",
+        }
+    }
+
+    /// The service's name in exported traces unless `OTEL_SERVICE_NAME` says
+    /// otherwise.
+    pub fn trace_name(self) -> &'static str {
+        match self {
+            ServiceName::Auth => "connectauth-auth",
+            ServiceName::Billing => "connectauth-billing",
+            ServiceName::People => "connectauth-people",
         }
     }
 
@@ -91,6 +105,26 @@ pub struct ServeArgs {
 pub struct MigrateArgs {
     /// Only this service (default: all three).
     pub service: Option<ServiceName>,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    pub service: ServiceName,
+    /// The backup file to write (never overwritten), or an existing
+    /// directory to write `connectauth-SERVICE-YYYYMMDDTHHMMSSZ.cabackup` in.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    pub service: ServiceName,
+    /// A file written by `connectauth backup` of the same service and engine.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Replace the database without asking.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Args)]
@@ -240,6 +274,21 @@ pub enum TenantCommand {
     /// Lift a block by its id (from `connectauth tenant blocks`): every
     /// instance lets the address in again within a second.
     Unblock { tenant: String, block: String },
+    /// Block an address or CIDR range on a tenant by hand: every instance
+    /// refuses it within a second, until it expires. An address of
+    /// AUTH_SENTINEL_NEVER_BLOCK or of the tenant's sentinel_allowlist is
+    /// never blocked.
+    Block {
+        tenant: String,
+        /// An address, or a range of at least /8 (IPv4) or /16 (IPv6).
+        network: String,
+        /// How long, in minutes (1 to 43200, 30 days).
+        #[arg(long, default_value_t = 60)]
+        minutes: i64,
+        /// Why, as the block list and the audit trail show it.
+        #[arg(long)]
+        reason: String,
+    },
     /// List a tenant's webhook endpoints: the events each receives, whether
     /// it is enabled (and why not), since when it has been failing
     /// (docs/webhooks.md). The running auth server sends the deliveries;
@@ -409,6 +458,19 @@ pub enum ClientCommand {
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         overlap_secs: i64,
     },
+    /// A confidential client's secret leaked: replace it at once (the old
+    /// one refused from now), revoke every grant and token the client holds,
+    /// record a security incident (sent to the tenant's webhooks). The new
+    /// secret is printed once.
+    SecretCompromised {
+        /// The tenant, by slug or id.
+        #[arg(long)]
+        tenant: String,
+        client_id: String,
+        /// What happened, for the audit trail (1 to 200 characters).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Args)]
@@ -440,7 +502,9 @@ pub enum KeysCommand {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
-    /// Re-encrypt every private key under the first key of AUTH_MASTER_KEYS.
+    /// Re-encrypt every sealed value (private signing keys, TOTP seeds,
+    /// upstream client secrets and provider tokens, webhook secrets) under
+    /// the first key of AUTH_MASTER_KEYS, so older keys can leave the ring.
     Reseal,
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use anyhow::Context;
+use auth_server::domain::sentinel::networks::AddressList;
 use auth_server::domain::upstream::PrivateUpstreams;
 use auth_server::keys::sealed::MasterKeys;
 use auth_server::manage::{Standalone, StandaloneParts};
@@ -14,6 +15,7 @@ use people_api::PeopleConfig;
 use service_kit::clock::SystemClock;
 use service_kit::config::{Env, HttpSettings, Loader};
 use service_kit::db::{self, Database, Migrations, PoolSettings};
+use service_kit::secret::Secret;
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -158,6 +160,7 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     let public_url = loader.string("AUTH_PUBLIC_URL", "http://127.0.0.1:8080");
     let allow_private: bool = loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false);
     let webhooks = WebhookSettings::read(&mut loader);
+    let never_block = auth_server::config::read_never_block(&mut loader);
     loader.finish()?;
     let public_url = Url::parse(&public_url).context("AUTH_PUBLIC_URL")?;
     let db = connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
@@ -167,8 +170,29 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     } else {
         PrivateUpstreams::Refused
     };
-    let manage = build(&db, master.clone(), public_url, private, webhooks)?;
+    let manage = build(
+        &db,
+        master.clone(),
+        public_url,
+        private,
+        webhooks,
+        never_block,
+    )?;
     Ok(AuthManage { master, manage })
+}
+
+/// What `backup` and `restore` need: the service's database URL and the
+/// master key ring its backups are encrypted under. Every service's backups
+/// use `AUTH_MASTER_KEYS`, the one master secret of a deployment (billing
+/// and the People API have none of their own); in development the ring
+/// `connectauth dev` made.
+pub fn backup_settings(name: ServiceName) -> anyhow::Result<(String, Vec<(String, Secret)>)> {
+    let env = with_dev_keyring(environment::load()?)?;
+    let mut loader = Loader::new(&env);
+    let url = database_url(name, &mut loader);
+    let ring = loader.keyring("AUTH_MASTER_KEYS");
+    loader.finish()?;
+    Ok((url, ring))
 }
 
 /// In development, a command on a database `connectauth dev` made (the
@@ -200,6 +224,7 @@ pub fn standalone(config: &AuthConfig, db: &Database) -> anyhow::Result<Standalo
         config.http.public_url.clone(),
         config.identity.upstream_private,
         config.webhooks.clone(),
+        config.sentinel.never_block.clone(),
     )
 }
 
@@ -209,6 +234,7 @@ fn build(
     public_url: Url,
     upstream_private: PrivateUpstreams,
     webhook_settings: WebhookSettings,
+    never_block: AddressList,
 ) -> anyhow::Result<Standalone> {
     let parts = StandaloneParts {
         master,
@@ -216,6 +242,7 @@ fn build(
         public_url,
         upstream_private,
         webhook_settings,
+        never_block,
     };
     Standalone::new(db, parts).context("signing keys")
 }

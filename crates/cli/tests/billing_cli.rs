@@ -7,7 +7,7 @@ use billing::domain::plan::PlanId;
 use billing::domain::subscription::{Source, Subscription};
 use billing::domain::tenant::TenantId;
 use billing::store::subscriptions::SubscriptionStore;
-use common::{run, stderr, stdout, MASTER_KEYS};
+use common::{refused, run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
 use service_kit::db::{Engine, PoolSettings};
 use service_kit::testing::TestDb;
@@ -28,11 +28,6 @@ fn mau(out: &Output) -> String {
         .and_then(|l| l.split_once(':'))
         .map(|(_, v)| v.trim().to_owned())
         .unwrap_or_else(|| panic!("no MAU line in:\n{}", stdout(out)))
-}
-
-fn refused(out: &Output, message: &str) {
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(out));
-    assert!(stderr(out).contains(message), "{message}: {}", stderr(out));
 }
 
 async fn billing_lifecycle(engine: Engine) {

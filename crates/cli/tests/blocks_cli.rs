@@ -1,6 +1,8 @@
-//! `connectauth tenant blocks|unblock` against real databases: the blocks in
-//! force are listed with their ids, one is lifted (and the lift audited), a
-//! block of another tenant or an unknown id is refused.
+//! `connectauth tenant blocks|block|unblock` against real databases: the
+//! blocks in force are listed with their ids, one is lifted (and the lift
+//! audited), a block of another tenant or an unknown id is refused; a block
+//! made by hand is stored and audited, a bad or sparing one refused with
+//! nothing written.
 mod common;
 
 use auth_server::store::audit::AuditStore;
@@ -93,3 +95,99 @@ async fn blocks_lifecycle(engine: Engine) {
 }
 
 both_engines!(blocks_from_the_cli, blocks_lifecycle);
+
+async fn blocking_by_hand(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("AUTH_DATABASE_URL", db.url.as_str()),
+        ("AUTH_MASTER_KEYS", MASTER_KEYS),
+        ("AUTH_SENTINEL_NEVER_BLOCK", "127.0.0.1,192.0.2.0/24"),
+    ];
+    let tenant = |args: &[&str]| {
+        let mut all = vec!["tenant"];
+        all.extend_from_slice(args);
+        run(dir.path(), &all, &env)
+    };
+    assert!(run(dir.path(), &["migrate", "auth"], &env).status.success());
+    assert!(tenant(&["create", "acme"]).status.success());
+    let database = db::connect(&db.url, PoolSettings::default())
+        .await
+        .expect("connect");
+    let acme = TenantStore::new(database.pool.clone())
+        .get_by_slug("acme")
+        .await
+        .expect("acme");
+    let stored = BlockStore::new(database.pool.clone());
+
+    for (args, says) in [
+        (
+            vec!["block", "acme", "192.0.2.8", "--reason", "r"],
+            "never blocked",
+        ),
+        (
+            vec!["block", "acme", "10.1.2.3/8", "--reason", "r"],
+            "host bits",
+        ),
+        (
+            vec![
+                "block",
+                "acme",
+                "203.0.113.9",
+                "--minutes",
+                "0",
+                "--reason",
+                "r",
+            ],
+            "minutes",
+        ),
+        (
+            vec!["block", "acme", "203.0.113.9", "--reason", " "],
+            "reason",
+        ),
+        (
+            vec!["block", "nobody", "203.0.113.9", "--reason", "r"],
+            "nobody",
+        ),
+    ] {
+        let refused = tenant(&args);
+        assert!(!refused.status.success(), "{args:?}");
+        assert!(
+            stderr(&refused).contains(says),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+    }
+    assert!(stored.list(acme.id, 0).await.expect("list").is_empty());
+
+    let made = tenant(&[
+        "block",
+        "acme",
+        "203.0.113.0/24",
+        "--minutes",
+        "90",
+        "--reason",
+        "scraping",
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(stdout(&made).contains("blocked 203.0.113.0/24 on acme"));
+    let listed = stored.list(acme.id, 0).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].created_by, "operator");
+    assert_eq!(listed[0].reason, "operator: scraping");
+    assert_eq!(listed[0].expires_at - listed[0].created_at, 90 * 60);
+    assert!(stdout(&tenant(&["blocks", "acme"])).contains("203.0.113.0/24"));
+    let audited = AuditStore::new(database.pool.clone())
+        .recent(acme.id, 10)
+        .await
+        .expect("audit");
+    assert!(
+        audited.iter().any(|e| e.kind == "sentinel"
+            && e.outcome == "blocked"
+            && e.detail.contains("by the operator")
+            && e.detail.contains("203.0.113.0/24")),
+        "{audited:?}"
+    );
+}
+
+both_engines!(blocks_made_from_the_cli, blocking_by_hand);

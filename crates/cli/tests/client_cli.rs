@@ -3,19 +3,12 @@ mod common;
 
 use auth_server::domain::client::{verify_secret, ClientId};
 use auth_server::domain::tenant::TenantId;
+use auth_server::store::audit::AuditStore;
 use auth_server::store::clients::ClientStore;
-use common::{run, stderr, stdout, MASTER_KEYS};
+use common::{field, run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
 use service_kit::db::{Engine, PoolSettings};
 use service_kit::testing::TestDb;
-
-/// The value of the `key:` line of a command's output.
-fn field(out: &str, key: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")))
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| panic!("no `{key}:` line in {out}"))
-}
 
 async fn client_lifecycle(engine: Engine) {
     let db = TestDb::new(engine).await;
@@ -200,11 +193,71 @@ async fn client_lifecycle(engine: Engine) {
             vec!["client", "list", "--tenant", "nobody"],
             "no tenant with id or slug `nobody`",
         ),
+        (
+            vec![
+                "client",
+                "secret-compromised",
+                "--tenant",
+                "acme",
+                &id,
+                "--reason",
+                " ",
+            ],
+            "--reason",
+        ),
+        (
+            vec![
+                "client",
+                "secret-compromised",
+                "--tenant",
+                "acme",
+                &spa_id,
+                "--reason",
+                "leaked",
+            ],
+            "public client has no secret",
+        ),
     ] {
         let out = cli(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
+
+    // A leaked secret: replaced with no overlap, the incident recorded.
+    let marked = cli(&[
+        "client",
+        "secret-compromised",
+        "--tenant",
+        "acme",
+        &id,
+        "--reason",
+        "pasted in a ticket",
+    ]);
+    assert!(marked.status.success(), "{}", stderr(&marked));
+    let replaced = field(&stdout(&marked), "client_secret");
+    let database = service_kit::db::connect(&db.url, PoolSettings::default())
+        .await
+        .expect("connect");
+    let client = ClientStore::new(database.pool.clone())
+        .get(tenant_id, &ClientId::parse(&id).expect("id"))
+        .await
+        .expect("stored");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(verify_secret(&client, &replaced, now));
+    assert!(
+        !verify_secret(&client, &new_secret, now),
+        "the compromised secret no longer works, overlap or not"
+    );
+    let audited = AuditStore::new(database.pool.clone())
+        .recent(tenant_id, 10)
+        .await
+        .expect("audit");
+    assert!(
+        audited.iter().any(|e| e.kind == "sentinel"
+            && e.outcome == "client_secret_compromised"
+            && e.detail.contains("pasted in a ticket")),
+        "{audited:?}"
+    );
 }
 both_engines!(client_commands, client_lifecycle);
 

@@ -70,16 +70,121 @@ fn every_variable_compose_passes_is_documented_in_env_example() {
     }
 }
 
+/// The Dockerfile's instructions, continuation lines joined, comments and
+/// blank lines left out, each with the stage (its `AS` name) it belongs to.
+fn dockerfile_instructions() -> Vec<(String, String)> {
+    let text = repo_file("Dockerfile");
+    let mut out = Vec::new();
+    let mut stage = String::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if current.is_empty() && (trimmed.is_empty() || trimmed.starts_with('#')) {
+            continue;
+        }
+        match trimmed.strip_suffix('\\') {
+            Some(part) => {
+                current.push_str(part.trim());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(trimmed);
+                let instruction = std::mem::take(&mut current);
+                if let Some(from) = instruction.strip_prefix("FROM ") {
+                    stage = from
+                        .split_once(" AS ")
+                        .map(|(_, name)| name.trim().to_owned())
+                        .unwrap_or_default();
+                }
+                out.push((stage.clone(), instruction));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn dockerfile_is_multi_stage_and_runs_unprivileged() {
-    let docker = repo_file("Dockerfile");
-    let stages = docker.lines().filter(|l| l.starts_with("FROM ")).count();
+    let docker = dockerfile_instructions();
+    let stages = docker
+        .iter()
+        .filter(|(_, i)| i.starts_with("FROM "))
+        .count();
     assert!(stages >= 2, "a build stage and a runtime stage");
-    assert!(docker.contains("COPY --from=builder"));
-    assert!(docker
-        .lines()
-        .any(|l| l.starts_with("USER ") && !l.contains("root")));
-    assert!(docker.contains("ENTRYPOINT [\"connectauth\"]"));
+    let runtime: Vec<&str> = docker
+        .iter()
+        .filter(|(stage, _)| stage == "runtime")
+        .map(|(_, i)| i.as_str())
+        .collect();
+    assert!(runtime.contains(
+        &"COPY --from=builder /src/target/release/connectauth /usr/local/bin/connectauth"
+    ));
+    let user = runtime
+        .iter()
+        .rev()
+        .find_map(|i| i.strip_prefix("USER "))
+        .expect("the runtime stage names its user");
+    assert!(
+        user != "root" && user != "0" && !user.starts_with("0:"),
+        "runs as {user}"
+    );
+    assert_eq!(runtime.last(), Some(&"ENTRYPOINT [\"connectauth\"]"));
+}
+
+#[test]
+fn dockerfile_compiles_the_dependencies_in_a_layer_before_the_sources() {
+    let text = repo_file("Dockerfile");
+    assert!(
+        text.starts_with("# syntax=docker/dockerfile:1"),
+        "RUN --mount needs BuildKit's Dockerfile syntax"
+    );
+    let docker = dockerfile_instructions();
+    let builder: Vec<&str> = docker
+        .iter()
+        .filter(|(stage, _)| stage == "builder")
+        .map(|(_, i)| i.as_str())
+        .collect();
+    let position = |what: &str| {
+        builder
+            .iter()
+            .position(|i| i.contains(what))
+            .unwrap_or_else(|| panic!("the builder stage has no `{what}`: {builder:#?}"))
+    };
+    let cook = position("cargo chef cook");
+    let sources = position("COPY crates ");
+    let build = position("cargo build --release --locked -p connectauth");
+    assert!(
+        cook < sources && sources < build,
+        "dependencies, then the sources, then the binary"
+    );
+    // The recipe holds the manifests and the lock file only, so the
+    // dependency layer is reused until a dependency changes.
+    assert!(builder[..cook]
+        .iter()
+        .all(|i| !i.starts_with("COPY ") || i.contains("recipe.json")));
+    for flag in ["--release", "--locked", "--package connectauth"] {
+        assert!(
+            builder[cook].contains(flag),
+            "cook {flag}: {}",
+            builder[cook]
+        );
+    }
+    // The recipe comes from the manifests: no source but theirs is needed.
+    let planner: Vec<&str> = docker
+        .iter()
+        .filter(|(stage, _)| stage == "planner")
+        .map(|(_, i)| i.as_str())
+        .collect();
+    assert!(planner.iter().any(|i| i.contains("cargo chef prepare")));
+    // Downloaded crates are kept between builds on the same builder.
+    for step in [cook, build] {
+        assert!(
+            builder[step].starts_with("RUN --mount=type=cache")
+                && builder[step].contains("target=/usr/local/cargo/registry"),
+            "registry cache mount: {}",
+            builder[step]
+        );
+    }
 }
 
 #[test]

@@ -223,10 +223,20 @@ fn sqlx_error_is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// The file of a `sqlite:` URL (`None` for an in-memory database).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let (path, _) = sqlite_parts(url);
+    (path != ":memory:" && !path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
+fn sqlite_parts(url: &str) -> (&str, &str) {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.split_once('?').unwrap_or((rest, ""))
+}
+
 /// `sqlite://data/x.db` → makes `data/`, and asks SQLite to create the file.
 fn prepare_sqlite_url(url: &str) -> Result<String, DbError> {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = sqlite_parts(url);
     if path == ":memory:" || path.is_empty() {
         return Ok(url.to_owned());
     }

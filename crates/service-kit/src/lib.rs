@@ -2,6 +2,8 @@
 //! tenants, tokens or plans: domain types live in the service that owns them.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "backup")]
+pub mod backup;
 #[cfg(feature = "bearer")]
 pub mod bearer;
 pub mod clock;
@@ -14,6 +16,7 @@ pub mod month;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod paging;
+pub mod periodic;
 pub mod problem;
 pub mod secret;
 pub mod shutdown;

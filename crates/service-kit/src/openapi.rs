@@ -47,6 +47,20 @@ pub fn bearer_scheme(description: &str, format: Option<&str>) -> SecurityScheme 
     SecurityScheme::Http(scheme.build())
 }
 
+/// An OpenAPI modifier adding a service's security schemes, by name, to the
+/// document's components: `modifiers(&SecuritySchemes(schemes))` with
+/// `fn schemes() -> Vec<(&'static str, SecurityScheme)>`.
+pub struct SecuritySchemes(pub fn() -> Vec<(&'static str, SecurityScheme)>);
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, scheme) in (self.0)() {
+            components.add_security_scheme(name, scheme);
+        }
+    }
+}
+
 /// Declares problem+json responses for `#[utoipa::path]`'s
 /// `responses((status = …, response = Name))`: each `Name` is a type with no
 /// values, only a `ToResponse` whose description is its doc comment, and

@@ -10,12 +10,11 @@
 //! failed round leaves the cursor where it was: the next round sends the same
 //! window again, which billing's set semantics make harmless. Two instances
 //! may send the same window; only one moves the cursor (compare-and-set).
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use service_kit::month::Month;
+use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use super::client::{BillingClient, BillingError, UsageEvent, MAX_EVENTS_PER_REQUEST};
@@ -173,20 +172,9 @@ pub fn next_month_start(unix: i64) -> i64 {
 /// Runs a round every `every`, the first one a period after start. A failed
 /// round is logged and retried next time; a panic costs that round only.
 pub fn spawn_usage_task(reporter: Arc<UsageReporter>, every: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let every = every.max(Duration::from_secs(1));
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if AssertUnwindSafe(report(&reporter))
-                .catch_unwind()
-                .await
-                .is_err()
-            {
-                tracing::error!("usage report panicked; trying again next round");
-            }
-        }
+    spawn_every("usage report", every, First::AfterOnePeriod, move || {
+        let reporter = reporter.clone();
+        async move { report(&reporter).await }
     })
 }
 

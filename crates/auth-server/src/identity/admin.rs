@@ -91,17 +91,10 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         tracing::info!(tenant = %tenant.slug, user_id = %user, kind, actor, "audit");
         self.audit
-            .insert(&AuditEvent {
-                tenant_id: tenant.id.to_string(),
-                user_id: Some(user.to_string()),
-                kind: kind.to_owned(),
-                outcome: "success".to_owned(),
-                ip: String::new(),
-                user_agent: String::new(),
-                detail: actor.to_owned(),
-                account: None,
-                created_at: self.now(),
-            })
+            .insert(
+                &AuditEvent::system(tenant.id, kind, "success", actor, self.now())
+                    .about(Some(user)),
+            )
             .await?;
         Ok(())
     }

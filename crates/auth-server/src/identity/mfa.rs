@@ -26,7 +26,12 @@ pub struct Enrolment {
 }
 
 fn owner(user: &User) -> String {
-    format!("totp:{}:{}", user.tenant_id, user.id)
+    totp_owner(&user.tenant_id.to_string(), &user.id.to_string())
+}
+
+/// What a user's sealed TOTP seed is bound to.
+pub(crate) fn totp_owner(tenant: &str, user: &str) -> String {
+    format!("totp:{tenant}:{user}")
 }
 
 fn totp(seed: Vec<u8>, tenant: &Tenant, user: &User) -> Result<TOTP, IdentityError> {

@@ -1,12 +1,12 @@
 //! Lifecycle steps of signing keys: rotation on demand, on schedule (one
 //! instance at a time, under a lease in the database), emergency revocation,
 //! and the background task that runs the schedule.
-use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use serde_json::Value;
+use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use super::keyring::{KeyService, KeyringError, DAY};
@@ -219,21 +219,13 @@ fn rotation_days(settings: &str) -> Result<Option<i64>, ()> {
 /// an error. A panic inside a round (josekit and openssl unwrap internally)
 /// costs that round only, never the task.
 pub fn spawn_rotation_task(service: Arc<KeyService>, every: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every.max(Duration::from_secs(1)));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut failed_before = false;
-        loop {
-            ticks.tick().await;
-            match AssertUnwindSafe(maintain(&service, failed_before))
-                .catch_unwind()
-                .await
-            {
-                Ok(ok) => failed_before = !ok,
-                Err(_) => {
-                    tracing::error!("signing key maintenance panicked; trying again next round");
-                }
-            }
+    let failed_before = Arc::new(AtomicBool::new(false));
+    spawn_every("signing key maintenance", every, First::Now, move || {
+        let service = service.clone();
+        let failed_before = failed_before.clone();
+        async move {
+            let ok = maintain(&service, failed_before.load(Ordering::Relaxed)).await;
+            failed_before.store(!ok, Ordering::Relaxed);
         }
     })
 }

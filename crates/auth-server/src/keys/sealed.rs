@@ -1,4 +1,4 @@
-//! Secrets at rest (TOTP seeds today, signing keys later) sealed with
+//! Secrets at rest (signing keys, TOTP seeds, upstream and webhook secrets) sealed with
 //! XChaCha20-Poly1305 under the master keyring `AUTH_MASTER_KEYS`.
 //!
 //! Format: `v1.<key id>.<base64url(nonce ‖ ciphertext)>`. The key id lets the

@@ -21,6 +21,7 @@ use crate::store::scheduled_jobs::ScheduledJobStore;
 use crate::store::StoreError;
 use service_kit::clock::SharedClock;
 use service_kit::db::Database;
+use service_kit::periodic::{spawn_every, First};
 
 /// The job's row in `scheduled_jobs`.
 pub const JOB: &str = "cleanup";
@@ -212,12 +213,10 @@ impl Cleanup {
     /// Runs [`Cleanup::run_if_due`] every [`CHECK`], the first time now,
     /// until the server stops.
     pub fn spawn(self: Arc<Self>) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECK);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match self.run_if_due().await {
+        spawn_every("cleanup", CHECK, First::Now, move || {
+            let cleanup = self.clone();
+            async move {
+                match cleanup.run_if_due().await {
                     Ok(Outcome::Skipped) => {}
                     Ok(Outcome::Done(d)) => log(&d, "expired rows deleted"),
                     Ok(Outcome::Interrupted(d)) => {

@@ -2,23 +2,33 @@
 //! the key a client's ID tokens need exists before it signs anything.
 use std::sync::Arc;
 
-use super::ManageError;
+use serde_json::json;
+
+use super::{Actor, ManageError};
 use crate::domain::client::{
     Client, ClientId, ClientKind, ClientSettings, ClientUpdate, PlainSecret, SecretOverlap,
 };
+use crate::domain::sentinel::reason::Reason;
+use crate::domain::sentinel::CLIENT_SECRET_COMPROMISED;
 use crate::domain::tenant::TenantId;
 use crate::oauth::OAuth;
+use crate::store::audit::{AuditEvent, AuditStore};
 use crate::store::clients::ClientStore;
 use service_kit::paging::{Page, PageRequest};
 
 pub struct Clients {
     store: ClientStore,
     oauth: Arc<OAuth>,
+    audit: AuditStore,
 }
 
 impl Clients {
-    pub fn new(store: ClientStore, oauth: Arc<OAuth>) -> Self {
-        Self { store, oauth }
+    pub fn new(store: ClientStore, oauth: Arc<OAuth>, audit: AuditStore) -> Self {
+        Self {
+            store,
+            oauth,
+            audit,
+        }
     }
 
     /// A new client and, when confidential, its secret in clear: the only
@@ -111,6 +121,42 @@ impl Clients {
         self.oauth.client_changed(tenant);
         tracing::info!(tenant_id = %tenant, client_id = %id, overlap_secs = overlap.secs(), "client secret rotated");
         Ok(rotated)
+    }
+
+    /// The client's secret leaked (`reason`): a new one at once, the old
+    /// one refused from now, every grant and token the client holds revoked
+    /// (`OAuth::replace_leaked_secret`). Recorded as a security incident
+    /// (`sentinel` / `client_secret_compromised`), which the console's
+    /// events list and the tenant's webhooks (`security.incident`) show;
+    /// the new secret is only in the answer to whoever marked it.
+    pub async fn secret_compromised(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+        reason: &Reason,
+        actor: &Actor,
+    ) -> Result<(Client, PlainSecret), ManageError> {
+        let (client, secret, revoked) = self.oauth.replace_leaked_secret(tenant, id).await?;
+        let detail = json!({
+            "incident": uuid::Uuid::new_v4().to_string(),
+            "subject": id.as_ref(),
+            "reason": reason.as_str(),
+            "by": actor.to_string(),
+            "actions": ["secret_replaced", "grants_revoked", "client_credentials_tokens_refused"],
+            "evidence": {"grants_revoked": revoked},
+        });
+        let now = self.oauth.now();
+        self.audit
+            .insert(&AuditEvent::system(
+                tenant,
+                "sentinel",
+                CLIENT_SECRET_COMPROMISED,
+                detail,
+                now,
+            ))
+            .await?;
+        tracing::warn!(tenant_id = %tenant, client_id = %id, revoked, %actor, "client secret marked compromised: replaced, grants revoked");
+        Ok((client, secret))
     }
 
     /// Enables a disabled client: it gets tokens again; what was revoked

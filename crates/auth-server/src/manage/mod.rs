@@ -70,6 +70,8 @@ pub enum ManageError {
     Webhook(#[from] crate::domain::webhook::endpoint::WebhookRuleError),
     #[error("webhook secret: {0}")]
     WebhookSecret(#[source] crate::keys::sealed::SealError),
+    #[error(transparent)]
+    BlockOrder(#[from] crate::domain::sentinel::block_order::BlockOrderError),
 }
 
 impl From<ClientRuleError> for ManageError {
@@ -196,6 +198,8 @@ pub struct ManageParts {
     pub clients: ClientStore,
     pub credentials: ApiCredentialStore,
     pub blocks: crate::store::blocks::BlockStore,
+    /// `AUTH_SENTINEL_NEVER_BLOCK`: never blocked, by hand either.
+    pub never_block: crate::domain::sentinel::networks::AddressList,
     /// The stores of the user use cases ([`users::UserStores`]).
     pub user_stores: users::UserStores,
     /// Where upstream providers are kept.
@@ -212,7 +216,12 @@ pub struct ManageParts {
 
 impl Manage {
     pub fn new(p: ManageParts) -> Self {
-        let blocks = Blocks::new(p.blocks, p.user_stores.audit.clone(), p.clock.clone());
+        let blocks = Blocks::new(
+            p.blocks,
+            p.user_stores.audit.clone(),
+            p.never_block,
+            p.clock.clone(),
+        );
         let webhooks = WebhookEndpoints::new(webhooks::WebhookParts {
             store: p.webhooks,
             secrets: crate::webhooks::WebhookSecrets::new(p.identity.keys.clone()),
@@ -234,13 +243,17 @@ impl Manage {
             users: Users::new(p.identity, p.user_stores.clone(), p.clock.clone()),
             credentials: Credentials::new(
                 p.credentials,
-                Clients::new(p.clients.clone(), p.oauth.clone()),
+                Clients::new(
+                    p.clients.clone(),
+                    p.oauth.clone(),
+                    p.user_stores.audit.clone(),
+                ),
                 p.platform,
                 p.clock,
             ),
             blocks,
             webhooks,
-            clients: Clients::new(p.clients, p.oauth),
+            clients: Clients::new(p.clients, p.oauth, p.user_stores.audit),
         }
     }
 }

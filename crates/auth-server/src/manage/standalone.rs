@@ -16,12 +16,14 @@ use crate::cache::{Freshness, TenantDirectory};
 use crate::dashboard::owners::Owners;
 use crate::domain::upstream::PrivateUpstreams;
 use crate::keys::keyring::{KeyService, KeyringError, RotationPolicy};
+use crate::keys::reseal::Resealer;
 use crate::keys::sealed::MasterKeys;
 use crate::oauth::OAuth;
 use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
 use crate::store::owners::OwnerStore;
+use crate::store::sealed_values::SealedValueStore;
 use crate::store::signing_keys::SigningKeyStore;
 use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::tenants::TenantStore;
@@ -40,6 +42,8 @@ pub struct StandaloneParts {
     /// Which addresses endpoints may have and how long a test delivery is
     /// retried (`AUTH_WEBHOOK*`); the CLI sends nothing itself.
     pub webhook_settings: WebhookSettings,
+    /// `AUTH_SENTINEL_NEVER_BLOCK`: refused as a block by hand.
+    pub never_block: crate::domain::sentinel::networks::AddressList,
 }
 
 /// The use cases an operator reaches from the command line.
@@ -54,9 +58,10 @@ pub struct Standalone {
     /// The tenants' webhook endpoints: the running server delivers.
     pub webhooks: WebhookEndpoints,
     /// The key ring itself, for what only an operator on the host does:
-    /// making missing keys before listing them, resealing every private key
-    /// under a new master key.
+    /// making missing keys before listing them.
     pub key_ring: Arc<KeyService>,
+    /// Resealing every sealed value under the master keyring's first key.
+    pub resealer: Resealer,
 }
 
 impl Standalone {
@@ -83,9 +88,18 @@ impl Standalone {
             p.public_url.clone(),
         ));
         let platform = Arc::new(Platform::new(tenant_store(), key_ring.clone()));
+        let resealer = Resealer::new(
+            key_ring.clone(),
+            SealedValueStore::new(pool.clone()),
+            p.master.clone(),
+        );
         Ok(Self {
             tenants: Tenants::new(tenant_store(), directory, key_ring.clone()),
-            clients: Clients::new(ClientStore::new(pool.clone()), oauth),
+            clients: Clients::new(
+                ClientStore::new(pool.clone()),
+                oauth,
+                AuditStore::new(pool.clone()),
+            ),
             keys: Keys::new(key_ring.clone()),
             owners: Owners::new(
                 OwnerStore::new(pool.clone()),
@@ -97,6 +111,7 @@ impl Standalone {
             blocks: Blocks::new(
                 BlockStore::new(pool.clone()),
                 AuditStore::new(pool.clone()),
+                p.never_block,
                 p.clock.clone(),
             ),
             webhooks: WebhookEndpoints::new(WebhookParts {
@@ -115,6 +130,7 @@ impl Standalone {
                 clock: p.clock,
             }),
             key_ring,
+            resealer,
         })
     }
 }

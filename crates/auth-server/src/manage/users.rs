@@ -116,17 +116,13 @@ impl Users {
         let (created, existing) = self.stores.users.import(tenant, users, now).await?;
         self.stores
             .audit
-            .insert(&AuditEvent {
-                tenant_id: tenant.to_string(),
-                user_id: None,
-                kind: "users_imported".to_owned(),
-                outcome: "success".to_owned(),
-                ip: String::new(),
-                user_agent: String::new(),
-                detail: format!("{created} created, {existing} already there, {actor}"),
-                account: None,
-                created_at: now,
-            })
+            .insert(&AuditEvent::system(
+                tenant,
+                "users_imported",
+                "success",
+                format!("{created} created, {existing} already there, {actor}"),
+                now,
+            ))
             .await?;
         tracing::info!(tenant_id = %tenant, created, existing, "users imported");
         Ok(ImportReport { created, existing })

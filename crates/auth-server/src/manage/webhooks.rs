@@ -345,17 +345,13 @@ impl WebhookEndpoints {
     ) -> Result<(), ManageError> {
         detail["by"] = json!(actor.to_string());
         self.audit
-            .insert(&AuditEvent {
-                tenant_id: tenant.to_string(),
-                user_id: None,
-                kind: "webhook".to_owned(),
-                outcome: outcome.to_owned(),
-                ip: String::new(),
-                user_agent: String::new(),
-                detail: detail.to_string(),
-                account: None,
-                created_at: self.clock.now(),
-            })
+            .insert(&AuditEvent::system(
+                tenant,
+                "webhook",
+                outcome,
+                detail,
+                self.clock.now(),
+            ))
             .await?;
         tracing::info!(tenant_id = %tenant, outcome, %actor, "webhook endpoint changed");
         Ok(())

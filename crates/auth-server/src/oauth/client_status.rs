@@ -1,8 +1,10 @@
 //! Disabling a client ends what it holds: every grant it got is revoked, so
 //! its refresh tokens are refused and its access tokens are inactive at
-//! introspection and userinfo (which also check the client itself).
+//! introspection and userinfo (which also check the client itself). A
+//! client whose secret leaked keeps working with a new secret, and loses
+//! the same.
 use super::OAuth;
-use crate::domain::client::{Client, ClientId};
+use crate::domain::client::{Client, ClientId, PlainSecret, SecretOverlap};
 use crate::domain::tenant::TenantId;
 use crate::store::clients::ClientStoreError;
 use crate::store::StoreError;
@@ -31,5 +33,28 @@ impl OAuth {
             .revoke_for_client(tenant, id.as_ref(), "client disabled", now)
             .await?;
         Ok((client, revoked))
+    }
+
+    /// The client's secret leaked: a new one replaces it at once (the old
+    /// one is refused from now, no overlap), every grant the client holds is
+    /// revoked (refresh tokens refused, access tokens inactive), and its
+    /// client_credentials tokens, issued before the rotation, are inactive
+    /// at introspection. The new secret, and how many grants were revoked.
+    pub async fn replace_leaked_secret(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+    ) -> Result<(Client, PlainSecret, u64), DisableClientError> {
+        let now = self.now();
+        let (client, secret) = self
+            .clients
+            .rotate_secret(tenant, id, SecretOverlap::NONE, now)
+            .await?;
+        self.client_changed(tenant);
+        let revoked = self
+            .grants
+            .revoke_for_client(tenant, id.as_ref(), "client secret compromised", now)
+            .await?;
+        Ok((client, secret, revoked))
     }
 }

@@ -182,15 +182,8 @@ impl Sentinel {
     ) -> Result<(), StoreError> {
         self.audit
             .insert(&AuditEvent {
-                tenant_id: tenant.id.to_string(),
-                user_id: user.map(|u| u.to_string()),
-                kind: "sentinel".to_owned(),
-                outcome: outcome.to_owned(),
-                ip: String::new(),
                 user_agent: AGENT.to_owned(),
-                detail: detail.to_string(),
-                account: None,
-                created_at: now,
+                ..AuditEvent::system(tenant.id, "sentinel", outcome, detail, now).about(user)
             })
             .await
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use service_kit::clock::SharedClock;
+use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use crate::domain::sentinel::networks::{covers, parse_network, AddressList};
@@ -96,12 +97,10 @@ impl Blocklist {
 
     /// Refreshes every [`REFRESH`] until the server stops.
     pub fn spawn_refresh(self: Arc<Self>) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(REFRESH);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.refresh().await {
+        spawn_every("blocklist", REFRESH, First::Now, move || {
+            let blocklist = self.clone();
+            async move {
+                if let Err(e) = blocklist.refresh().await {
                     tracing::warn!(error = %e, "cannot read the blocked addresses; keeping the last ones");
                 }
             }

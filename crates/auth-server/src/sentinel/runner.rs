@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use super::windows::Windows;
@@ -28,12 +29,10 @@ const BATCH: i64 = 10_000;
 impl Sentinel {
     /// Runs [`Sentinel::tick`] every [`TICK`] until the server stops.
     pub fn spawn(self: Arc<Self>) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(TICK);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.tick().await {
+        spawn_every("sentinel", TICK, First::Now, move || {
+            let sentinel = self.clone();
+            async move {
+                if let Err(e) = sentinel.tick().await {
                     tracing::warn!(error = %e, "sentinel round failed; retrying next tick");
                 }
             }

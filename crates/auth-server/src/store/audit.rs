@@ -22,6 +22,39 @@ pub struct AuditEvent {
     pub created_at: i64,
 }
 
+impl AuditEvent {
+    /// An event no request made (an operator's change, a background task's
+    /// decision): no address, no user agent, no account; `user_id` unset
+    /// until [`AuditEvent::about`] names one.
+    pub fn system(
+        tenant_id: impl ToString,
+        kind: &str,
+        outcome: &str,
+        detail: impl ToString,
+        created_at: i64,
+    ) -> Self {
+        Self {
+            tenant_id: tenant_id.to_string(),
+            user_id: None,
+            kind: kind.to_owned(),
+            outcome: outcome.to_owned(),
+            ip: String::new(),
+            user_agent: String::new(),
+            detail: detail.to_string(),
+            account: None,
+            created_at,
+        }
+    }
+
+    /// The same event, about `user`.
+    pub fn about(self, user: Option<impl ToString>) -> Self {
+        Self {
+            user_id: user.map(|u| u.to_string()),
+            ..self
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AuditStore {
     pool: AnyPool,
@@ -33,23 +66,7 @@ impl AuditStore {
     }
 
     pub async fn insert(&self, e: &AuditEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_events (id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&e.tenant_id)
-        .bind(e.user_id.clone())
-        .bind(&e.kind)
-        .bind(&e.outcome)
-        .bind(&e.ip)
-        .bind(&e.user_agent)
-        .bind(&e.detail)
-        .bind(e.account.clone())
-        .bind(e.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        insert(&self.pool, e).await
     }
 
     /// The tenant's events that pass `filter`, newest first, after `after`
@@ -125,4 +142,29 @@ impl SearchRow {
     fn split(self) -> (String, AuditEvent) {
         (self.id, self.event)
     }
+}
+
+/// Writes `e` through `exec`: the pool, or a transaction the event belongs to
+/// (a key rotation writes its event in the rotation's transaction).
+pub(super) async fn insert<'e, E>(exec: E, e: &AuditEvent) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO audit_events (id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&e.tenant_id)
+    .bind(e.user_id.clone())
+    .bind(&e.kind)
+    .bind(&e.outcome)
+    .bind(&e.ip)
+    .bind(&e.user_agent)
+    .bind(&e.detail)
+    .bind(e.account.clone())
+    .bind(e.created_at)
+    .execute(exec)
+    .await?;
+    Ok(())
 }

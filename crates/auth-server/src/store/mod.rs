@@ -20,6 +20,7 @@ pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod scheduled_jobs;
+pub mod sealed_values;
 pub mod sentinel;
 pub mod sessions;
 pub mod signing_keys;

@@ -7,6 +7,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
+use super::audit::{self, AuditEvent};
 use super::{is_unique_violation, StoreError};
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
@@ -236,16 +237,8 @@ impl SigningKeyStore {
             "active": r.next_kid,
             "next": r.new_next.kid,
         });
-        sqlx::query(
-            "INSERT INTO audit_events (id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at) \
-             VALUES ($1, $2, NULL, 'key_rotated', 'success', '', '', $3, NULL, $4)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(r.tenant_id.to_string())
-        .bind(detail.to_string())
-        .bind(r.now)
-        .execute(&mut *tx)
-        .await?;
+        let event = AuditEvent::system(r.tenant_id, "key_rotated", "success", detail, r.now);
+        audit::insert(&mut *tx, &event).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use serde_json::json;
+use service_kit::periodic::{spawn_every, First};
 use service_kit::secret::Secret;
 use tokio::task::JoinHandle;
 
@@ -42,12 +43,10 @@ pub struct Round {
 impl Dispatcher {
     /// Runs [`Dispatcher::tick`] every [`TICK`] until the server stops.
     pub fn spawn(self: Arc<Self>) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(TICK);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = self.tick().await {
+        spawn_every("webhooks", TICK, First::Now, move || {
+            let dispatcher = self.clone();
+            async move {
+                if let Err(e) = dispatcher.tick().await {
                     tracing::warn!(error = %e, "webhook round failed; retrying next tick");
                 }
             }
@@ -161,18 +160,13 @@ impl Dispatcher {
             .set_disabled(tenant, &endpoint.id, Some((now, &reason)), now)
             .await?;
         self.audit
-            .insert(&AuditEvent {
-                tenant_id: endpoint.tenant_id.clone(),
-                user_id: None,
-                kind: "webhook".to_owned(),
-                outcome: "disabled".to_owned(),
-                ip: String::new(),
-                user_agent: String::new(),
-                detail: json!({"endpoint": endpoint.id, "url": endpoint.url, "reason": reason})
-                    .to_string(),
-                account: None,
-                created_at: now,
-            })
+            .insert(&AuditEvent::system(
+                tenant,
+                "webhook",
+                "disabled",
+                json!({"endpoint": endpoint.id, "url": endpoint.url, "reason": reason}),
+                now,
+            ))
             .await?;
         tracing::warn!(endpoint = %endpoint.id, tenant = %endpoint.tenant_slug, "webhook endpoint disabled");
         let owners = self.owners.list(tenant).await?;

@@ -36,7 +36,8 @@ impl WebhookSecrets {
     }
 }
 
-fn owner(endpoint: &str) -> String {
+/// What an endpoint's sealed secrets are bound to.
+pub(crate) fn owner(endpoint: &str) -> String {
     format!("webhook:{endpoint}")
 }
 

@@ -309,6 +309,12 @@ async fn management_api_access_matrix() {
         ),
         (
             Method::POST,
+            format!("{t}/clients/{client}/secret-compromised"),
+            json!({"reason": "leaked"}),
+            "write!",
+        ),
+        (
+            Method::POST,
             format!("{t}/clients/{client}/disable"),
             Value::Null,
             "write!",
@@ -425,6 +431,12 @@ async fn management_api_access_matrix() {
             "write!",
         ),
         (Method::GET, format!("{t}/blocks"), Value::Null, "read"),
+        (
+            Method::POST,
+            format!("{t}/blocks"),
+            json!({"network": "203.0.113.0/24", "minutes": 5, "reason": "matrix"}),
+            "write",
+        ),
         (
             Method::DELETE,
             format!("{t}/blocks/00000000-0000-4000-8000-000000000000"),

@@ -488,6 +488,8 @@ fn the_grafana_dashboard_queries_only_exported_metrics() {
         "password_hash_jobs",
         "db_pool_connections",
         "mail_queue_depth",
+        "mail_sends_total",
+        "mail_dropped_total",
         "connectauth_webhook_attempts_total",
         "connectauth_billing_usage_events_total",
         "connectauth_billing_webhooks_total",

@@ -24,16 +24,16 @@ use crate::web::Web;
 
 const OWNER: &str = "founder@acme.example";
 
-struct Scene {
-    app: TestApp,
-    clock: Arc<ManualClock>,
-    tenant: Tenant,
+pub(crate) struct Scene {
+    pub(crate) app: TestApp,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) tenant: Tenant,
 }
 
 /// The server with the sentinel on behind a proxy at 127.0.0.1 (so a test
 /// client picks its address with `X-Forwarded-For`), tenant `acme` with
 /// `settings`, and its owner.
-async fn scene(engine: Engine, extra: &[(&str, &str)], settings: Value) -> Scene {
+pub(crate) async fn scene(engine: Engine, extra: &[(&str, &str)], settings: Value) -> Scene {
     let start = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("after 1970")
@@ -52,7 +52,7 @@ async fn scene(engine: Engine, extra: &[(&str, &str)], settings: Value) -> Scene
 }
 
 /// A browser at `ip`, behind the trusted proxy.
-fn from(base: &str, ip: &str) -> Web {
+pub(crate) fn from(base: &str, ip: &str) -> Web {
     let mut web = Web::new(base);
     web.forwarded_for = Some(ip.to_owned());
     web
@@ -63,12 +63,12 @@ async fn fail(s: &Scene, web: &Web, email: &str) -> u16 {
     s.app.login(web, "acme", email, "wrong guess!").await.status
 }
 
-async fn login_page(web: &Web) -> u16 {
+pub(crate) async fn login_page(web: &Web) -> u16 {
     web.get("/t/acme/login").await.status
 }
 
 /// Polls `check` every 100 ms for at most `secs` seconds.
-async fn within<F, Fut>(secs: u64, mut check: F) -> bool
+pub(crate) async fn within<F, Fut>(secs: u64, mut check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -86,7 +86,7 @@ where
 }
 
 /// The tenant's `sentinel` events, oldest first: (outcome, detail).
-async fn sentinel_events(s: &Scene) -> Vec<(String, Value)> {
+pub(crate) async fn sentinel_events(s: &Scene) -> Vec<(String, Value)> {
     let mut events: Vec<(String, Value)> = AuditStore::new(s.app.database.pool.clone())
         .recent(s.tenant.id, 1000)
         .await
@@ -103,7 +103,7 @@ async fn sentinel_events(s: &Scene) -> Vec<(String, Value)> {
 }
 
 /// The detail of the first `sentinel` event with `outcome`.
-async fn event(s: &Scene, outcome: &str) -> Option<Value> {
+pub(crate) async fn event(s: &Scene, outcome: &str) -> Option<Value> {
     sentinel_events(s)
         .await
         .into_iter()
@@ -111,7 +111,7 @@ async fn event(s: &Scene, outcome: &str) -> Option<Value> {
         .map(|(_, d)| d)
 }
 
-async fn blocks(s: &Scene) -> Vec<Value> {
+pub(crate) async fn blocks(s: &Scene) -> Vec<Value> {
     let list = s
         .app
         .admin_json(&format!("/manage/v1/tenants/{}/blocks", s.tenant.id))

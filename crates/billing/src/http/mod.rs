@@ -46,17 +46,13 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    use service_kit::testing::{files_naming, rust_sources};
+    use service_kit::testing::rust_sources;
 
     /// Handlers parse, call a use case (`crate::service`) and render; only
     /// the use cases reach the stores, whose handles are their private fields.
     #[test]
     fn no_http_file_names_a_store() {
-        // Spelt in halves so this file does not name what it looks for.
-        let needles = [concat!("crate::", "store"), concat!("store", "::")];
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-        let offenders = files_naming(&root, &needles, 8);
-        assert!(offenders.is_empty(), "a store is named in {offenders:?}");
+        service_kit::testing::assert_http_names_no_store(env!("CARGO_MANIFEST_DIR"), 8);
     }
 
     /// Nor a type the stores declare (a store handle, a row), imported by

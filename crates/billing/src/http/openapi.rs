@@ -5,9 +5,9 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use service_kit::openapi::{self, Problem};
+use service_kit::openapi::{self, Problem, SecuritySchemes};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 
 use super::{payments, plans, tenants, usage, webhooks};
 
@@ -62,7 +62,7 @@ Any operation can also answer 500 (`internal`), and any operation that checks a 
             WebhookRefused,
         )
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SECURITY_SCHEMES),
     tags(
         (name = "plans", description = "The plan catalogue."),
         (name = "usage", description = "Monthly-active-user metering, as the auth server reports it."),
@@ -74,13 +74,12 @@ Any operation can also answer 500 (`internal`), and any operation that checks a 
 )]
 pub struct BillingApi;
 
-/// Adds the platform bearer token and the Stripe signature.
-struct SecuritySchemes;
+/// The platform bearer token and the Stripe signature.
+const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes(security_schemes);
 
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
+fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
+    vec![
+        (
             PLATFORM_TOKEN,
             openapi::bearer_scheme(
                 "An access token of the `platform` tenant (`BILLING_ISSUER`) for the audience \
@@ -91,8 +90,8 @@ impl Modify for SecuritySchemes {
                  `billing_tenant` claim.",
                 Some("JWT"),
             ),
-        );
-        components.add_security_scheme(
+        ),
+        (
             STRIPE_SIGNATURE,
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "Stripe-Signature",
@@ -101,8 +100,8 @@ impl Modify for SecuritySchemes {
                  `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` of now. At most 1024 bytes and 5 `v1` \
                  signatures of exactly 64 hex digits.",
             ))),
-        );
-    }
+        ),
+    ]
 }
 
 pub use service_kit::openapi::UnsupportedMediaType;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use super::{notify, Billing, BillingError};
@@ -24,11 +25,9 @@ impl Billing {
 
 /// Runs [`Billing::run_dunning_once`] every `every` until the handle is aborted.
 pub fn spawn_dunning_task(billing: Arc<Billing>, every: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    spawn_every("dunning", every, First::Now, move || {
+        let billing = billing.clone();
+        async move {
             if let Err(e) = billing.run_dunning_once().await {
                 tracing::warn!(error = %e, "dunning round failed; retried next round");
             }

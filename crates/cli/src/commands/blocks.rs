@@ -1,7 +1,8 @@
-//! `connectauth tenant blocks|unblock`: the addresses blocked on a tenant,
-//! through the same use case as the management API (the lift is audited as
-//! the operator's).
+//! `connectauth tenant blocks|block|unblock`: the addresses blocked on a
+//! tenant, through the same use case as the management API (a block made or
+//! lifted here is audited as the operator's).
 use anyhow::anyhow;
+use auth_server::domain::sentinel::block_order::BlockOrder;
 use auth_server::manage::Actor;
 
 use super::tenant::find;
@@ -29,6 +30,27 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
                     b.reason
                 );
             }
+        }
+        TenantCommand::Block {
+            tenant,
+            network,
+            minutes,
+            reason,
+        } => {
+            let tenant = find(&tenants, &tenant).await?;
+            let order =
+                BlockOrder::parse(&network, minutes, &reason).map_err(|e| anyhow!("{e}"))?;
+            let made = blocks
+                .block(&tenant, order, &Actor::Operator)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "blocked {} on {} until {} (id {}); the running servers refuse it within a second",
+                made.network,
+                tenant.slug,
+                when(made.expires_at),
+                made.id
+            );
         }
         TenantCommand::Unblock { tenant, block } => {
             let tenant = find(&tenants, &tenant).await?;

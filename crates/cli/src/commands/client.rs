@@ -9,7 +9,9 @@ use auth_server::domain::client::{
 };
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::scope::ScopeSet;
-use auth_server::manage::Standalone;
+use auth_server::domain::sentinel::reason::Reason;
+use auth_server::domain::tenant::Tenant;
+use auth_server::manage::{Actor, ManageError, Standalone};
 use service_kit::paging::PageRequest;
 
 use super::refused::refused;
@@ -115,8 +117,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
             client_id,
             overlap_secs,
         } => {
-            let id = ClientId::parse(&client_id)
-                .map_err(|e| anyhow!("invalid client id `{client_id}`: {e}"))?;
+            let id = parse_id(&client_id)?;
             let overlap = SecretOverlap::parse(overlap_secs)
                 .map_err(|e| anyhow!("invalid --overlap-secs: {e}"))?;
             let manage = manage().await?;
@@ -125,13 +126,7 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 .clients
                 .rotate_secret(tenant.id, &id, overlap)
                 .await
-                .map_err(|e| {
-                    if e.is_client_not_found() {
-                        anyhow!("no client `{id}` in tenant {}", tenant.slug)
-                    } else {
-                        refused(e)
-                    }
-                })?;
+                .map_err(|e| client_refused(e, &id, &tenant))?;
             println!("rotated the secret of client {}", client.id);
             match client
                 .secrets
@@ -145,6 +140,27 @@ pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
                 ),
                 None => println!("the previous secret no longer works"),
             }
+            print_secret(Some(&secret));
+        }
+        ClientCommand::SecretCompromised {
+            tenant,
+            client_id,
+            reason,
+        } => {
+            let id = parse_id(&client_id)?;
+            let reason = Reason::parse(&reason).map_err(|e| anyhow!("--{e}"))?;
+            let manage = manage().await?;
+            let tenant = find(&manage.tenants, &tenant).await?;
+            let (client, secret) = manage
+                .clients
+                .secret_compromised(tenant.id, &id, &reason, &Actor::Operator)
+                .await
+                .map_err(|e| client_refused(e, &id, &tenant))?;
+            println!(
+                "replaced the compromised secret of client {}: the old one is refused, \
+                 its grants and tokens are revoked, the incident is recorded",
+                client.id
+            );
             print_secret(Some(&secret));
         }
     }
@@ -197,5 +213,18 @@ fn status(c: &Client) -> &'static str {
         "disabled"
     } else {
         "active"
+    }
+}
+
+fn parse_id(client_id: &str) -> anyhow::Result<ClientId> {
+    ClientId::parse(client_id).map_err(|e| anyhow!("invalid client id `{client_id}`: {e}"))
+}
+
+/// A refusal of an operation on client `id` of `tenant`.
+fn client_refused(e: ManageError, id: &ClientId, tenant: &Tenant) -> anyhow::Error {
+    if e.is_client_not_found() {
+        anyhow!("no client `{id}` in tenant {}", tenant.slug)
+    } else {
+        refused(e)
     }
 }

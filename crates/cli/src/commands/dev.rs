@@ -15,9 +15,16 @@ use super::demo::{DEMO_CHALLENGE, DEMO_CLIENT_ID, DEMO_TENANT, DEMO_VERIFIER};
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let base = environment::load()?;
-    let _log = telemetry::init(
+    // One process, one exporter: the three services' spans under one name.
+    // A bad trace setting is reported with the other configuration problems.
+    let (traces, trace_problem) = match telemetry::traces::from_env(&base, "connectauth-dev") {
+        Ok(traces) => (traces, None),
+        Err(problem) => (None, Some(problem)),
+    };
+    let _log = telemetry::init_with_traces(
         LogFormat::from_env(&base, service_kit::config::RunMode::Development),
         "info,sqlx=warn",
+        traces,
     );
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
@@ -25,6 +32,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let env = base.overlay(dev);
 
     let mut loader = Loader::new(&env);
+    if let Some(problem) = trace_problem {
+        loader.problem(problem);
+    }
     let configs: Vec<ServiceConfig> = ServiceName::ALL
         .iter()
         .map(|n| ServiceConfig::read(*n, &mut loader))

@@ -86,10 +86,21 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
             println!("revoked {kid}: removed from JWKS; tokens it signed no longer verify");
         }
         KeysCommand::Reseal => {
-            let n = ring.reseal_all(&master).await.map_err(|e| anyhow!("{e}"))?;
+            let done = manage
+                .resealer
+                .reseal_all()
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
             println!(
-                "resealed {n} private keys under master key `{}`",
-                master.current_id()
+                "resealed under master key `{}`: {} private signing keys, {} TOTP seeds, \
+                 {} upstream client secrets, {} users' provider tokens, {} webhook secrets; \
+                 a master key no longer first in AUTH_MASTER_KEYS can now leave the ring",
+                master.current_id(),
+                done.signing_keys,
+                done.totp_seeds,
+                done.upstream_client_secrets,
+                done.upstream_tokens,
+                done.webhook_secrets
             );
         }
     }

@@ -1,4 +1,5 @@
 //! One module per top-level command.
+pub mod backup;
 pub mod billing;
 pub mod blocks;
 pub mod client;

@@ -10,8 +10,19 @@ use crate::services::{self, ServiceConfig};
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let env = environment::load()?;
     let mode = env.run_mode().map_err(anyhow::Error::msg)?;
-    let _log = telemetry::init(LogFormat::from_env(&env, mode), "info,sqlx=warn");
+    // A bad trace setting is reported with the other configuration problems.
+    let (traces, trace_problem) = match telemetry::traces::from_env(&env, args.service.trace_name())
+    {
+        Ok(traces) => (traces, None),
+        Err(problem) => (None, Some(problem)),
+    };
+    // Dropped last: a graceful stop flushes the logs and the spans.
+    let _log =
+        telemetry::init_with_traces(LogFormat::from_env(&env, mode), "info,sqlx=warn", traces);
     let mut loader = Loader::new(&env);
+    if let Some(problem) = trace_problem {
+        loader.problem(problem);
+    }
     let config = ServiceConfig::read(args.service, &mut loader);
     let known = loader.finish()?;
     environment::warn_unknown(

@@ -84,9 +84,9 @@ pub async fn run(args: TenantArgs) -> anyhow::Result<()> {
         | TenantCommand::AddUpstream { .. }
         | TenantCommand::EnableUpstream { .. }
         | TenantCommand::RemoveUpstream { .. }) => super::upstream::run(upstream).await?,
-        blocks @ (TenantCommand::Blocks { .. } | TenantCommand::Unblock { .. }) => {
-            super::blocks::run(blocks).await?
-        }
+        blocks @ (TenantCommand::Blocks { .. }
+        | TenantCommand::Block { .. }
+        | TenantCommand::Unblock { .. }) => super::blocks::run(blocks).await?,
         webhooks @ (TenantCommand::Webhooks { .. }
         | TenantCommand::AddWebhook { .. }
         | TenantCommand::EnableWebhook { .. }

@@ -5,9 +5,10 @@
 //! The CLI sends nothing: the running auth server delivers what these
 //! commands queue.
 use anyhow::anyhow;
+use auth_server::domain::tenant::Tenant;
 use auth_server::domain::webhook::endpoint::WebhookRuleError;
 use auth_server::domain::webhook::event::EventType;
-use auth_server::manage::webhooks::{Endpoint, EndpointDraft, EndpointPatch};
+use auth_server::manage::webhooks::{Endpoint, EndpointDraft, EndpointPatch, WebhookEndpoints};
 use auth_server::manage::{Actor, ManageError};
 use service_kit::paging::PageRequest;
 use service_kit::secret::Secret;
@@ -65,14 +66,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::EnableWebhook { tenant, webhook } => {
             let tenant = find(tenants, &tenant).await?;
-            let patch = EndpointPatch {
-                enabled: Some(true),
-                ..EndpointPatch::default()
-            };
-            let e = webhooks
-                .update(tenant.id, &webhook, &patch, operator)
-                .await
-                .map_err(rule)?;
+            let e = switch(webhooks, &tenant, &webhook, true, operator).await?;
             println!(
                 "enabled webhook endpoint {} ({}) of {}",
                 e.id, e.url, tenant.slug
@@ -80,14 +74,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::DisableWebhook { tenant, webhook } => {
             let tenant = find(tenants, &tenant).await?;
-            let patch = EndpointPatch {
-                enabled: Some(false),
-                ..EndpointPatch::default()
-            };
-            let e = webhooks
-                .update(tenant.id, &webhook, &patch, operator)
-                .await
-                .map_err(rule)?;
+            let e = switch(webhooks, &tenant, &webhook, false, operator).await?;
             println!(
                 "disabled webhook endpoint {} ({}) of {}: its deliveries wait until it is enabled",
                 e.id, e.url, tenant.slug
@@ -180,6 +167,24 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
         _ => return Err(anyhow!("not a webhook command")),
     }
     Ok(())
+}
+
+/// Enables (`true`) or disables the endpoint.
+async fn switch(
+    webhooks: &WebhookEndpoints,
+    tenant: &Tenant,
+    webhook: &str,
+    enabled: bool,
+    operator: &Actor,
+) -> anyhow::Result<Endpoint> {
+    let patch = EndpointPatch {
+        enabled: Some(enabled),
+        ..EndpointPatch::default()
+    };
+    webhooks
+        .update(tenant.id, webhook, &patch, operator)
+        .await
+        .map_err(rule)
 }
 
 /// A refusal; an unknown event type comes with the types there are.

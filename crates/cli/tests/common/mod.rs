@@ -58,6 +58,20 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The value of the `key:` line of a command's output.
+pub fn field(out: &str, key: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no `{key}:` line in {out}"))
+}
+
+/// The command failed (exit code 1) saying `message`.
+pub fn refused(out: &Output, message: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(out));
+    assert!(stderr(out).contains(message), "{message}: {}", stderr(out));
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -44,18 +44,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, demo_callback: bool) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use service_kit::testing::files_naming;
-
     /// Handlers parse, call a use case (`crate::service`) and render; only
     /// the use cases reach the stores, whose handles are their private fields.
     #[test]
     fn no_http_file_names_a_store() {
-        // Spelt in halves so this file does not name what it looks for.
-        let needles = [concat!("crate::", "store"), concat!("store", "::")];
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-        let offenders = files_naming(&root, &needles, 7);
-        assert!(offenders.is_empty(), "a store is named in {offenders:?}");
+        service_kit::testing::assert_http_names_no_store(env!("CARGO_MANIFEST_DIR"), 7);
     }
 }

@@ -6,9 +6,13 @@ use std::time::Instant;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
-use tracing::Instrument;
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
+
+use crate::telemetry::traces;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -40,8 +44,20 @@ pub async fn trace(
     let path = req.path().to_owned();
     // The span carries the id alone: every line the request logs can be
     // matched to it, and the method and path are on the finishing line.
-    // Each field of a span is formatted when it opens, on every request.
-    let span = tracing::info_span!("request", request_id = %id);
+    // Each field of a span is formatted when it opens, on every request; the
+    // empty ones are the exported span's, recorded only when traces are
+    // exported, once the answer is known.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        otel.name = Empty,
+        otel.kind = Empty,
+        otel.status_code = Empty,
+        http.request.method = Empty,
+        http.route = Empty,
+        http.response.status_code = Empty,
+    );
+    let exported = traces::enabled().then(|| span.clone());
     let started = Instant::now();
     let is_probe = matches!(path.as_str(), "/healthz" | "/readyz");
     // Handlers and extractors turn their errors into responses, and the inner
@@ -51,6 +67,9 @@ pub async fn trace(
         res.headers_mut().insert(HEADER, value);
     }
     let status = res.status().as_u16();
+    if let Some(span) = exported {
+        record_answer(&span, &method, &res, status);
+    }
     let latency_ms = started.elapsed().as_millis() as u64;
     // One line per request, carrying its own fields rather than the span's:
     // formatting a span's fields again for every line costs more than the
@@ -62,6 +81,24 @@ pub async fn trace(
         tracing::info!(request_id = %id, method = %method, path = %path, status, latency_ms, "request finished");
     }
     Ok(res)
+}
+
+/// The exported span's HTTP attributes (OpenTelemetry's semantic
+/// conventions): named `METHOD route-template`, the template rather than the
+/// path, so spans group by route and no id or token in a path is exported.
+fn record_answer(span: &Span, method: &Method, res: &ServiceResponse<BoxBody>, status: u16) {
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    span.record("otel.name", format!("{method} {route}"));
+    span.record("otel.kind", "server");
+    span.record("http.request.method", method.as_str());
+    span.record("http.route", route);
+    span.record("http.response.status_code", u64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "error");
+    }
 }
 
 #[cfg(test)]

@@ -63,6 +63,10 @@ impl QueueConfig {
 /// backoff. A retry waiting for its backoff does not hold up other mails.
 /// Mails are sent one at a time. Nothing is persisted: mail still queued when
 /// the process dies is lost, and de-duplication is the caller's business.
+///
+/// Every attempt is counted in `mail_sends_total{outcome="sent"|"failed"}`
+/// and every mail given up in `mail_dropped_total` (recorded only when the
+/// service serves metrics); [`pending`](Self::pending) is the depth gauge.
 #[derive(Debug, Clone)]
 pub struct MailQueue {
     shared: Arc<Shared>,

@@ -60,6 +60,17 @@ pub fn files_naming(root: &std::path::Path, needles: &[&str], at_least: usize) -
         .collect()
 }
 
+/// The layering rule of every service: no file under `<manifest>/src/http`
+/// (at least `at_least` of them) names the stores; handlers parse, call a
+/// use case and render, and only use cases reach a store.
+pub fn assert_http_names_no_store(manifest_dir: &str, at_least: usize) {
+    // Spelt in halves so this file does not name what it looks for.
+    let needles = [concat!("crate::", "store"), concat!("store", "::")];
+    let root = std::path::Path::new(manifest_dir).join("src/http");
+    let offenders = files_naming(&root, &needles, at_least);
+    assert!(offenders.is_empty(), "a store is named in {offenders:?}");
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())

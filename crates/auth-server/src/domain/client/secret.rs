@@ -26,6 +26,9 @@ impl fmt::Debug for PlainSecret {
 pub struct SecretOverlap(i64);
 
 impl SecretOverlap {
+    /// The previous secret stops working at once.
+    pub const NONE: SecretOverlap = SecretOverlap(0);
+
     pub fn parse(secs: i64) -> Result<Self, ClientRuleError> {
         if (0..=SECRET_OVERLAP_MAX_SECS).contains(&secs) {
             Ok(Self(secs))

@@ -5,8 +5,10 @@
 //! token events (`tokens`) and lists of addresses (`networks`), and the
 //! in-memory window of attempts the runner keeps (`window`); the clock,
 //! the SQL and the actions live in `crate::sentinel`.
+pub mod block_order;
 pub mod detectors;
 pub mod networks;
+pub mod reason;
 pub mod tokens;
 pub mod window;
 
@@ -40,6 +42,11 @@ pub struct Attempt {
     /// Unix seconds.
     pub at: i64,
 }
+
+/// The incident an operator (or a tenant's API credential) opens by marking
+/// a client's secret compromised: the outcome of its `sentinel` audit event,
+/// sent to webhooks as `security.incident` like a detector's.
+pub const CLIENT_SECRET_COMPROMISED: &str = "client_secret_compromised";
 
 /// The detectors: four on login and signup attempts, two on token events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use service_kit::clock::rfc3339;
 
-use crate::domain::sentinel::Detector;
+use crate::domain::sentinel::{Detector, CLIENT_SECRET_COMPROMISED};
 
 /// An event type a webhook endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +81,7 @@ impl EventType {
             ("sentinel", detector) if Detector::parse(detector).is_some() => {
                 EventType::SecurityIncident
             }
+            ("sentinel", CLIENT_SECRET_COMPROMISED) => EventType::SecurityIncident,
             ("token", _) => EventType::SecurityTokenReused,
             ("key_rotated", _) => EventType::KeyRotated,
             _ => return None,
@@ -208,6 +209,10 @@ mod tests {
             ),
             (
                 ("sentinel", "refresh_reuse"),
+                Some(EventType::SecurityIncident),
+            ),
+            (
+                ("sentinel", "client_secret_compromised"),
                 Some(EventType::SecurityIncident),
             ),
             (("sentinel", "blocked"), Some(EventType::SecurityIpBlocked)),

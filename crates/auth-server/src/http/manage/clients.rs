@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
-use service_kit::ApiError;
+use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
@@ -23,6 +23,7 @@ use crate::domain::client::{
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::RefreshReuseInterval;
 use crate::domain::scope::ScopeSet;
+use crate::domain::sentinel::reason::Reason;
 use crate::http::extract::ManageCaller;
 use crate::state::AppState;
 
@@ -117,6 +118,20 @@ pub struct RotateSecretBody {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 604800)]
     overlap_secs: i64,
+}
+
+/// Why a client's secret is marked compromised.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompromisedBody {
+    /// What happened, as the audit trail and the webhooks show it (1 to 200
+    /// characters).
+    #[schema(
+        example = "committed to a public repository",
+        min_length = 1,
+        max_length = 200
+    )]
+    reason: String,
 }
 
 /// A client as operators see it: never its secret, nor the secret's digest.
@@ -464,6 +479,52 @@ pub async fn rotate_client_secret(
         .manage
         .clients
         .rotate_secret(tenant, &client_id, overlap)
+        .await?;
+    Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
+}
+
+/// Mark a client's secret compromised
+///
+/// For a secret that leaked (committed to a repository, seen in a log). At
+/// once: a new secret replaces it and the old one is refused (no overlap),
+/// every grant the client holds is revoked (its refresh tokens are refused,
+/// its access tokens inactive at introspection and userinfo), and its
+/// client_credentials tokens issued before are inactive at introspection.
+/// The client keeps working with the new secret, which is in this answer
+/// only (`Cache-Control: no-store`). Recorded as a security incident (audit
+/// kind `sentinel`, outcome `client_secret_compromised`) and sent to the
+/// tenant's webhooks as `security.incident`. Access tokens already handed
+/// out stay valid, until they expire, for a resource server that checks
+/// them offline against the JWKS.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/clients/{client_id}/secret-compromised",
+    tag = "clients",
+    params(TenantPath, ClientPath),
+    request_body = CompromisedBody,
+    responses(
+        (status = 200, description = "The client with its new secret.", body = ClientWithSecret,
+         headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 409, description = "The client is public: it has no secret (`client-has-no-secret`).",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Concurrent rotations kept colliding; retry after `Retry-After` seconds.",
+         body = Problem, content_type = "application/problem+json"),
+        Read, JsonBody, Invalid,
+    ),
+)]
+pub async fn secret_compromised(
+    caller: ManageCaller,
+    state: web::Data<AppState>,
+    ClientPath { tenant, client_id }: ClientPath,
+    body: JsonObject<CompromisedBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(tenant, ManageScope::Write)?;
+    let reason = Reason::parse(&body.reason)
+        .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let (client, secret) = state
+        .manage
+        .clients
+        .secret_compromised(tenant, &client_id, &reason, &caller.actor())
         .await?;
     Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
 }

@@ -5,8 +5,9 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use service_kit::openapi::{self, Problem};
-use utoipa::{Modify, OpenApi};
+use service_kit::openapi::{self, Problem, SecuritySchemes};
+use utoipa::openapi::security::SecurityScheme;
+use utoipa::OpenApi;
 
 use super::{blocks, clients, invitations, keys, owners, tenants, upstream, users, webhooks};
 
@@ -58,6 +59,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         clients::get_client,
         clients::update_client,
         clients::rotate_client_secret,
+        clients::secret_compromised,
         clients::disable_client,
         clients::enable_client,
         keys::list_keys,
@@ -77,6 +79,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         invitations::list_invitations,
         invitations::withdraw_invitation,
         blocks::list_blocks,
+        blocks::create_block,
         blocks::delete_block,
         webhooks::list_webhooks,
         webhooks::create_webhook,
@@ -103,7 +106,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
             InvalidInput,
         )
     ),
-    modifiers(&OperatorToken),
+    modifiers(&SECURITY_SCHEMES),
     security(("operator_token" = []), ("api_credential" = [])),
     tags(
         (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
@@ -119,28 +122,27 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
 )]
 pub struct ManagementApi;
 
-/// Adds the bearer scheme of the operator token.
-struct OperatorToken;
+/// The bearer schemes: the operator token and an API credential's token.
+const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes(security_schemes);
 
-impl Modify for OperatorToken {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
+fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
+    vec![
+        (
             OPERATOR_TOKEN,
             openapi::bearer_scheme(
                 "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
                 None,
             ),
-        );
-        components.add_security_scheme(
+        ),
+        (
             API_CREDENTIAL,
             openapi::bearer_scheme(
                 "An access token of a tenant's API credential: client_credentials at the `platform` tenant's token endpoint \
                  (`/t/platform/token`) with `resource=connectauth-manage`; scopes `manage:read`, `manage:write`, `manage:users`, `manage:team`, `manage:upstream-tokens`.",
                 Some("JWT"),
             ),
-        );
-    }
+        ),
+    ]
 }
 
 pub use service_kit::openapi::UnsupportedMediaType;

@@ -96,9 +96,11 @@ impl Worker {
                     transport = self.transport.kind(),
                     "mail sent"
                 );
+                metrics::counter!("mail_sends_total", "outcome" => "sent").increment(1);
                 self.pending.fetch_sub(1, Ordering::AcqRel);
             }
             Err(err) => {
+                metrics::counter!("mail_sends_total", "outcome" => "failed").increment(1);
                 let retry_in = (err.is_retryable() && job.attempts < max_attempts)
                     .then(|| self.config.backoff(job.attempts));
                 log_send_failure(
@@ -114,6 +116,8 @@ impl Worker {
                         self.retries.insert((Instant::now() + delay, job.id), job);
                     }
                     None => {
+                        // Given up: the mail is lost (the user asks again).
+                        metrics::counter!("mail_dropped_total").increment(1);
                         self.pending.fetch_sub(1, Ordering::AcqRel);
                     }
                 }
