@@ -73,6 +73,8 @@ pub struct AuthConfig {
     pub sentinel: Box<SentinelSettings>,
     /// The scheduled deletion of expired rows (`crate::maintenance`).
     pub cleanup: crate::maintenance::CleanupSettings,
+    /// The sentinel's daily security report mailed to owners.
+    pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
     /// Event webhooks' delivery (docs/webhooks.md).
     pub webhooks: crate::webhooks::WebhookSettings,
 }
@@ -131,6 +133,7 @@ impl AuthConfig {
         let metrics_addr = loader.metrics_addr("AUTH");
         let sentinel = Box::new(read_sentinel(loader));
         let cleanup = crate::maintenance::CleanupSettings::read(loader);
+        let daily_report = crate::sentinel::daily_report::DailyReportSettings::read(loader);
         let webhooks = crate::webhooks::WebhookSettings::read(loader);
         Self {
             http,
@@ -143,6 +146,7 @@ impl AuthConfig {
             metrics_addr,
             sentinel,
             cleanup,
+            daily_report,
             webhooks,
         }
     }

@@ -1,6 +1,7 @@
 //! What the daily security report reads (`domain::security_report`): one
 //! tenant's `login` and `sentinel` events of a day, and how many of its
-//! users have a second factor.
+//! users have a second factor; which tenants had such events, and which
+//! reports were mailed (`security_report_mails`).
 use sqlx::{AnyPool, Row};
 
 use super::StoreError;
@@ -54,6 +55,42 @@ impl SecurityReportStore {
                 created_at: r.created_at,
             })
             .collect())
+    }
+
+    /// The tenants with a `login` or `sentinel` event on `day`.
+    pub async fn tenants_with_events(&self, day: ReportDay) -> Result<Vec<TenantId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT tenant_id FROM audit_events \
+             WHERE kind IN ('login', 'sentinel') AND created_at >= $1 AND created_at < $2 \
+             ORDER BY tenant_id",
+        )
+        .bind(day.start())
+        .bind(day.end())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok()))
+            .collect()
+    }
+
+    /// Records that the report of `day` is mailed to the tenant's owners;
+    /// false when it already was (by this instance or another one).
+    pub async fn claim_mail(
+        &self,
+        tenant: TenantId,
+        day: ReportDay,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO security_report_mails (tenant_id, day, sent_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, day) DO NOTHING",
+        )
+        .bind(tenant.to_string())
+        .bind(day.to_string())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The tenant's users, and those with a confirmed TOTP or a passkey.

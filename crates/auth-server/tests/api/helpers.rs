@@ -122,6 +122,8 @@ fn test_env(database_url: &str, admin_token: &str, master_keys: &str, smtp_url: 
         ("AUTH_SIGNUP_RATE_PER_MINUTE", "100000"),
         // Many tests fail logins on purpose: the sentinel tests turn it on.
         ("AUTH_SENTINEL", "off"),
+        // Tests move the clock across days: the report tests turn it on.
+        ("AUTH_SENTINEL_DAILY_REPORT", "off"),
         // Tests move the clock past expiries and then read the expired rows:
         // the cleanup tests turn it on.
         ("AUTH_CLEANUP_EVERY_MINUTES", "0"),
