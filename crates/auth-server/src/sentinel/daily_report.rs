@@ -75,7 +75,8 @@ impl DailyReportSettings {
 pub struct Run {
     /// Tenants whose owners were mailed.
     pub mailed: usize,
-    /// Tenants with events but nothing to report, or already mailed.
+    /// Tenants with events but nothing to report, no owner, or already
+    /// mailed.
     pub skipped: usize,
 }
 
@@ -172,7 +173,7 @@ impl DailyReport {
     }
 
     /// Mails the tenant's owners its report of `day`; false when the day was
-    /// quiet or its mail is already recorded.
+    /// quiet, its mail is already recorded or it has no owner to mail.
     async fn mail_one(&self, tenant: TenantId, day: ReportDay) -> Result<bool, SentinelError> {
         let events = self.reports.events(tenant, day).await?;
         let mfa = self.reports.mfa_adoption(tenant).await?;
@@ -189,15 +190,19 @@ impl DailyReport {
         }
         let tenant = self.tenants.get(tenant).await?;
         let owners = self.owners.list(tenant.id).await?;
+        let mut mailed = false;
         for owner in owners.iter().filter(|o| o.role == Role::Owner) {
-            if let Err(e) = self
+            match self
                 .identity
                 .send_security_report(&tenant, &owner.email, &report)
             {
-                tracing::error!(error = %e, tenant = %tenant.slug, "security report mail not queued");
+                Ok(()) => mailed = true,
+                Err(e) => {
+                    tracing::error!(error = %e, tenant = %tenant.slug, "security report mail not queued")
+                }
             }
         }
-        Ok(true)
+        Ok(mailed)
     }
 
     /// Runs [`DailyReport::run_if_due`] every [`CHECK`] until the server stops.

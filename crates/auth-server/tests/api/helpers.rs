@@ -153,6 +153,21 @@ impl TestApp {
         .expect("key service")
     }
 
+    /// The state another instance builds on this app's database, keys and
+    /// SMTP server, reading `clock`: for a background job a test runs by
+    /// hand, as two instances would.
+    pub fn instance_state(&self, clock: SharedClock) -> auth_server::state::AppState {
+        let env = test_env(
+            &self.db.url,
+            &self.admin_token,
+            &self.master_keys,
+            &self.smtp.url(),
+        );
+        let config = AuthConfig::from_env(&env).expect("instance config is valid");
+        auth_server::state::AppState::with_clock(&config, self.database.clone(), clock)
+            .expect("instance state")
+    }
+
     /// A second server on this app's database, master keys and operator
     /// token, as another instance behind the same load balancer; it reads
     /// `clock`. Returns its base URL.
