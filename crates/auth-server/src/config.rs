@@ -73,8 +73,6 @@ pub struct AuthConfig {
     pub sentinel: Box<SentinelSettings>,
     /// The scheduled deletion of expired rows (`crate::maintenance`).
     pub cleanup: crate::maintenance::CleanupSettings,
-    /// The sentinel's daily security report mailed to owners.
-    pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
     /// Event webhooks' delivery (docs/webhooks.md).
     pub webhooks: crate::webhooks::WebhookSettings,
 }
@@ -94,6 +92,8 @@ pub struct SentinelSettings {
     /// mail per tenant in this long.
     pub alert_interval_secs: i64,
     pub thresholds: crate::domain::sentinel::Thresholds,
+    /// The daily security report mailed to each tenant's owners.
+    pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
 }
 
 /// How the auth server talks to the billing service.
@@ -133,7 +133,6 @@ impl AuthConfig {
         let metrics_addr = loader.metrics_addr("AUTH");
         let sentinel = Box::new(read_sentinel(loader));
         let cleanup = crate::maintenance::CleanupSettings::read(loader);
-        let daily_report = crate::sentinel::daily_report::DailyReportSettings::read(loader);
         let webhooks = crate::webhooks::WebhookSettings::read(loader);
         Self {
             http,
@@ -146,7 +145,6 @@ impl AuthConfig {
             metrics_addr,
             sentinel,
             cleanup,
-            daily_report,
             webhooks,
         }
     }
@@ -290,6 +288,7 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
             window_secs,
             ..thresholds
         },
+        daily_report: crate::sentinel::daily_report::DailyReportSettings::read(loader),
     }
 }
 

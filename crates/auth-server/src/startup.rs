@@ -108,12 +108,12 @@ impl Application {
         if let Some(sentinel) = &sentinel {
             tasks.push(sentinel.clone().spawn());
         }
-        let daily_report = config.daily_report.enabled.then(|| {
+        let daily_report = config.sentinel.daily_report.enabled.then(|| {
             std::sync::Arc::new(DailyReport::new(
                 &db,
                 state.identity.clone(),
                 clock.clone(),
-                config.daily_report,
+                config.sentinel.daily_report,
             ))
         });
         if let Some(daily_report) = &daily_report {
