@@ -56,6 +56,7 @@ pub async fn show_security_report(
         StatusCode::OK,
         "security_report.html",
         context! {
+            wide => true,
             heading,
             action => security_report_path(&slug),
             day => day.to_string(),
