@@ -125,7 +125,14 @@ async fn report_of_today(engine: Engine) {
         .split("id=\"accounts-at-risk\"")
         .nth(1)
         .expect("accounts");
-    assert!(accounts.contains("</code></td><td>3</td>"), "{accounts}");
+    assert!(
+        accounts.contains("</code></a></td><td>3</td>"),
+        "{accounts}"
+    );
+    assert!(
+        accounts.contains("href=\"/dashboard/t/startup/users/"),
+        "linked to the user's page: {accounts}"
+    );
     // The chart: an SVG of 24 pairs of bars, no inline style.
     assert!(page.contains("<svg id=\"hourly-chart\""), "{}", page.body);
     assert_eq!(page.body.matches("class=\"bar-ok\"").count(), 24);

@@ -1,7 +1,8 @@
 //! `/dashboard/t/{slug}/security-report`: the sentinel's daily security
 //! report of a tenant, yesterday's by default, one of the last 30 days with
 //! `?day=YYYY-MM-DD` (anything else: 400). Members of every role read it;
-//! not a member: the 404 of an unknown tenant. The logins per hour are bars
+//! not a member: the 404 of an unknown tenant. Accounts at risk link to
+//! their user page (where members see the email address). The logins per hour are bars
 //! of an SVG drawn here, so the page needs no script and no inline style.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -59,6 +60,7 @@ pub async fn show_security_report(
             wide => true,
             heading,
             action => security_report_path(&slug),
+            users_url => super::console_users::users_path(&slug),
             day => day.to_string(),
             report => figures(&report),
             bars => bars(&report.hours),
