@@ -30,8 +30,9 @@ use super::SentinelError;
 
 /// The job's row in `scheduled_jobs`.
 pub const JOB: &str = "security_report";
-/// How often each instance asks whether the report is due (one statement).
-pub const CHECK: Duration = Duration::from_secs(2);
+/// How often each instance asks whether the report is due (the first time
+/// at start): the mails leave within this of the hour.
+pub const CHECK: Duration = Duration::from_secs(30);
 /// How long a lease lasts without renewal: renewed before each tenant.
 pub const LEASE_SECS: i64 = 5 * 60;
 pub const DEFAULT_HOUR: u8 = 6;
