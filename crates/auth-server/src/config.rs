@@ -92,6 +92,8 @@ pub struct SentinelSettings {
     /// mail per tenant in this long.
     pub alert_interval_secs: i64,
     pub thresholds: crate::domain::sentinel::Thresholds,
+    /// The daily security report mailed to each tenant's owners.
+    pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
 }
 
 /// How the auth server talks to the billing service.
@@ -286,6 +288,7 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
             window_secs,
             ..thresholds
         },
+        daily_report: crate::sentinel::daily_report::DailyReportSettings::read(loader),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::billing_link::platform::Platform;
 use crate::config::AuthConfig;
 use crate::domain::retention::Retention;
 use crate::maintenance::Cleanup;
+use crate::sentinel::daily_report::DailyReport;
 use crate::sentinel::Sentinel;
 use crate::state::AppState;
 use crate::webhooks::Dispatcher;
@@ -38,6 +39,9 @@ pub struct Application {
     /// The sentinel, unless `AUTH_SENTINEL=off`: its lease is given back at
     /// shutdown.
     sentinel: Option<std::sync::Arc<Sentinel>>,
+    /// The daily security report, unless `AUTH_SENTINEL_DAILY_REPORT=off`:
+    /// its lease is given back at shutdown.
+    daily_report: Option<std::sync::Arc<DailyReport>>,
     /// The cleanup of expired rows, unless `AUTH_CLEANUP_EVERY_MINUTES=0`:
     /// its lease is given back at shutdown.
     cleanup: Option<std::sync::Arc<Cleanup>>,
@@ -104,6 +108,17 @@ impl Application {
         if let Some(sentinel) = &sentinel {
             tasks.push(sentinel.clone().spawn());
         }
+        let daily_report = config.sentinel.daily_report.enabled.then(|| {
+            std::sync::Arc::new(DailyReport::new(
+                &db,
+                state.identity.clone(),
+                clock.clone(),
+                config.sentinel.daily_report,
+            ))
+        });
+        if let Some(daily_report) = &daily_report {
+            tasks.push(daily_report.clone().spawn());
+        }
         let webhooks = if config.webhooks.enabled {
             Some(std::sync::Arc::new(
                 Dispatcher::new(
@@ -152,6 +167,7 @@ impl Application {
             tasks,
             metrics,
             sentinel,
+            daily_report,
             cleanup,
             webhooks,
         })
@@ -179,6 +195,9 @@ impl Application {
         }
         if let Some(sentinel) = &self.sentinel {
             sentinel.stop().await;
+        }
+        if let Some(daily_report) = &self.daily_report {
+            daily_report.stop().await;
         }
         if let Some(cleanup) = &self.cleanup {
             cleanup.stop().await;

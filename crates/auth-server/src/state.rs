@@ -197,6 +197,9 @@ impl AppState {
             platform: billing.platform.clone(),
             webhooks: crate::store::webhooks::WebhookStore::new(db.pool.clone()),
             webhook_settings: config.webhooks.clone(),
+            security_reports: crate::store::security_report::SecurityReportStore::new(
+                db.pool.clone(),
+            ),
             clock: clock.clone(),
         });
         let blocklist = Arc::new(Blocklist::new(

@@ -16,6 +16,7 @@ pub mod pkce;
 pub mod refresh_reuse;
 pub mod retention;
 pub mod scope;
+pub mod security_report;
 pub mod sentinel;
 pub mod session;
 pub mod signing_alg;

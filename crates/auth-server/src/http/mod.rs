@@ -12,9 +12,9 @@ use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
     account, assets, console_apps, console_billing, console_branding, console_credentials,
-    console_events, console_keys, console_settings, console_sign_in_methods, console_team,
-    console_users, console_webhook_deliveries, console_webhooks, dashboard, links, login, mfa,
-    onboarding, passkeys, signup, upstream,
+    console_events, console_keys, console_security_report, console_settings,
+    console_sign_in_methods, console_team, console_users, console_webhook_deliveries,
+    console_webhooks, dashboard, links, login, mfa, onboarding, passkeys, signup, upstream,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -342,6 +342,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/leave").post(console_team::submit_leave))
             .service(web::resource("/events").get(console_events::show_events))
             .service(web::resource("/events.csv").get(console_events::export_events))
+            .service(
+                web::resource("/security-report")
+                    .get(console_security_report::show_security_report),
+            )
             .service(web::resource("/keys").get(console_keys::show_keys))
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))

@@ -2,6 +2,7 @@
 use super::{Identity, IdentityError};
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
+use crate::domain::security_report::SecurityReport;
 use crate::domain::team::Role;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
@@ -171,6 +172,67 @@ impl Identity {
             text(Locale::Fr, "mail_sentinel_subject"),
             text(Locale::Fr, "mail_sentinel_body"),
             text(Locale::En, "mail_sentinel_body"),
+        )
+    }
+
+    /// Mails a tenant owner the sentinel's daily report: the figures, with
+    /// accounts named by user id only (a mail may be forwarded), and the way
+    /// to the console page that shows the same day.
+    pub(crate) fn send_security_report(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        report: &SecurityReport,
+    ) -> Result<(), IdentityError> {
+        let link = self.platform_url(&format!(
+            "/dashboard/t/{}/security-report?day={}",
+            tenant.slug, report.day
+        ));
+        let list = |items: &[(String, u64)]| -> String {
+            if items.is_empty() {
+                return "-".to_owned();
+            }
+            items
+                .iter()
+                .map(|(name, n)| format!("{name} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let incidents: Vec<(String, u64)> = report
+            .incidents
+            .iter()
+            .map(|(name, n)| (name.clone(), *n))
+            .collect();
+        let figures = [
+            ("day", report.day.to_string()),
+            ("succeeded", report.succeeded.to_string()),
+            ("failed", report.failed.to_string()),
+            ("locked", report.locked.to_string()),
+            ("rate", report.failure_rate().to_string()),
+            ("blocks_sentinel", report.blocks_by_sentinel.to_string()),
+            ("blocks_hand", report.blocks_by_hand.to_string()),
+            ("incidents", list(&incidents)),
+            ("addresses", list(&report.top_addresses)),
+            ("accounts", list(&report.accounts_at_risk)),
+            ("mfa_users", report.mfa.with_second_factor.to_string()),
+            ("users", report.mfa.users.to_string()),
+            ("mfa", report.mfa.percent().to_string()),
+            ("sessions", report.actions.sessions_ended.to_string()),
+            ("grants", report.actions.grants_revoked.to_string()),
+            ("secrets", report.actions.secrets_replaced.to_string()),
+        ];
+        let text = |locale: Locale, key: &str| {
+            let mut args: Vec<(&str, &str)> =
+                figures.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            args.push(("tenant", tenant.display_name.as_ref()));
+            args.push(("link", link.as_str()));
+            self.catalog.format(locale, key, &args)
+        };
+        self.mail_both(
+            to,
+            text(Locale::Fr, "mail_report_subject"),
+            text(Locale::Fr, "mail_report_body"),
+            text(Locale::En, "mail_report_body"),
         )
     }
 

@@ -6,6 +6,7 @@ pub mod blocks;
 mod clients;
 pub mod credentials;
 mod keys;
+pub mod security_report;
 pub mod standalone;
 mod tenants;
 pub mod upstream;
@@ -18,6 +19,7 @@ pub use blocks::Blocks;
 pub use clients::Clients;
 pub use credentials::Credentials;
 pub use keys::Keys;
+pub use security_report::SecurityReports;
 pub use standalone::{Standalone, StandaloneParts};
 pub use tenants::Tenants;
 pub use upstream::Upstreams;
@@ -190,6 +192,8 @@ pub struct Manage {
     pub upstreams: Upstreams,
     pub blocks: Blocks,
     pub webhooks: WebhookEndpoints,
+    /// The sentinel's daily security report of a tenant.
+    pub security_reports: SecurityReports,
 }
 
 /// What the management use cases are built from.
@@ -211,6 +215,8 @@ pub struct ManageParts {
     /// Where webhook endpoints are kept, and which addresses they may have.
     pub webhooks: crate::store::webhooks::WebhookStore,
     pub webhook_settings: crate::webhooks::WebhookSettings,
+    /// What the daily security report reads.
+    pub security_reports: crate::store::security_report::SecurityReportStore,
     pub clock: SharedClock,
 }
 
@@ -222,6 +228,7 @@ impl Manage {
             p.never_block,
             p.clock.clone(),
         );
+        let security_reports = SecurityReports::new(p.security_reports, p.clock.clone());
         let webhooks = WebhookEndpoints::new(webhooks::WebhookParts {
             store: p.webhooks,
             secrets: crate::webhooks::WebhookSecrets::new(p.identity.keys.clone()),
@@ -253,6 +260,7 @@ impl Manage {
             ),
             blocks,
             webhooks,
+            security_reports,
             clients: Clients::new(p.clients, p.oauth, p.user_stores.audit),
         }
     }

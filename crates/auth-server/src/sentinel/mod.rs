@@ -10,6 +10,7 @@
 //! docs/sentinel.md says what each detector does and how to tune it.
 mod actions;
 pub mod blocklist;
+pub mod daily_report;
 mod runner;
 mod tokens;
 mod windows;

@@ -21,6 +21,7 @@ pub mod refresh_tokens;
 pub mod revoked_tokens;
 pub mod scheduled_jobs;
 pub mod sealed_values;
+pub mod security_report;
 pub mod sentinel;
 pub mod sessions;
 pub mod signing_keys;

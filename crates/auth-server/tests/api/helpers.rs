@@ -122,6 +122,8 @@ fn test_env(database_url: &str, admin_token: &str, master_keys: &str, smtp_url: 
         ("AUTH_SIGNUP_RATE_PER_MINUTE", "100000"),
         // Many tests fail logins on purpose: the sentinel tests turn it on.
         ("AUTH_SENTINEL", "off"),
+        // Tests move the clock across days: the report tests turn it on.
+        ("AUTH_SENTINEL_DAILY_REPORT", "off"),
         // Tests move the clock past expiries and then read the expired rows:
         // the cleanup tests turn it on.
         ("AUTH_CLEANUP_EVERY_MINUTES", "0"),
@@ -149,6 +151,21 @@ impl TestApp {
             RotationPolicy::default(),
         )
         .expect("key service")
+    }
+
+    /// The state another instance builds on this app's database, keys and
+    /// SMTP server, reading `clock`: for a background job a test runs by
+    /// hand, as two instances would.
+    pub fn instance_state(&self, clock: SharedClock) -> auth_server::state::AppState {
+        let env = test_env(
+            &self.db.url,
+            &self.admin_token,
+            &self.master_keys,
+            &self.smtp.url(),
+        );
+        let config = AuthConfig::from_env(&env).expect("instance config is valid");
+        auth_server::state::AppState::with_clock(&config, self.database.clone(), clock)
+            .expect("instance state")
     }
 
     /// A second server on this app's database, master keys and operator

@@ -60,6 +60,8 @@ mod refresh_guards;
 mod refresh_reuse;
 mod refresh_scope;
 mod scheduled_jobs;
+mod security_report;
+mod security_report_mail;
 mod sentinel;
 mod sentinel_operator_blocks;
 mod sentinel_tokens;

@@ -11,6 +11,7 @@ mod journeys;
 mod onboarding;
 mod passkeys;
 mod relying_party;
+mod security_report;
 mod support;
 mod team;
 

@@ -13,6 +13,7 @@ pub mod console_branding;
 pub mod console_credentials;
 pub mod console_events;
 pub mod console_keys;
+pub mod console_security_report;
 pub mod console_settings;
 pub mod console_sign_in_methods;
 pub mod console_team;

@@ -140,6 +140,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/events.html"),
     ),
     (
+        "security_report.html",
+        include_str!("../../../templates/security_report.html"),
+    ),
+    (
         "dashboard_billing.html",
         include_str!("../../../templates/dashboard_billing.html"),
     ),

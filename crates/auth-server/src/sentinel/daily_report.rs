@@ -1,0 +1,278 @@
+//! The sentinel's daily security report mailed to each tenant's owners
+//! (role `owner`): yesterday's figures (`domain::security_report`) and a link
+//! to the console page, once a day from `AUTH_SENTINEL_REPORT_HOUR` (UTC),
+//! only for tenants with a login or sentinel event that day.
+//!
+//! Once across instances, twice over: the run holds the `scheduled_jobs`
+//! lease and is due only when the last one finished before today's hour;
+//! and each tenant's mail is recorded (`security_report_mails`) before it is
+//! queued, so a run that an instance resumes after another one died, or a
+//! restart, never mails a day twice.
+use std::sync::Arc;
+use std::time::Duration;
+
+use service_kit::clock::SharedClock;
+use service_kit::config::Loader;
+use service_kit::db::Database;
+use service_kit::periodic::{spawn_every, First};
+use tokio::task::JoinHandle;
+
+use crate::domain::security_report::{ReportDay, SecurityReport};
+use crate::domain::team::Role;
+use crate::domain::tenant::TenantId;
+use crate::identity::Identity;
+use crate::store::owners::OwnerStore;
+use crate::store::scheduled_jobs::ScheduledJobStore;
+use crate::store::security_report::SecurityReportStore;
+use crate::store::tenants::TenantStore;
+
+use super::SentinelError;
+
+/// The job's row in `scheduled_jobs`.
+pub const JOB: &str = "security_report";
+/// How often each instance asks whether the report is due (the first time
+/// at start): the mails leave within this of the hour.
+pub const CHECK: Duration = Duration::from_secs(30);
+/// How long a lease lasts without renewal: renewed before each tenant.
+pub const LEASE_SECS: i64 = 5 * 60;
+pub const DEFAULT_HOUR: u8 = 6;
+
+/// `AUTH_SENTINEL_DAILY_REPORT` and `AUTH_SENTINEL_REPORT_HOUR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyReportSettings {
+    /// `AUTH_SENTINEL_DAILY_REPORT` (`on`, the default, or `off`): whether
+    /// this instance may mail the report.
+    pub enabled: bool,
+    /// `AUTH_SENTINEL_REPORT_HOUR` (0–23, default 6): the UTC hour from
+    /// which the previous day's report is mailed.
+    pub hour: u8,
+}
+
+impl Default for DailyReportSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            hour: DEFAULT_HOUR,
+        }
+    }
+}
+
+impl DailyReportSettings {
+    pub fn read(loader: &mut Loader<'_>) -> Self {
+        let enabled = loader.switch("AUTH_SENTINEL_DAILY_REPORT", true);
+        let hour: u8 = loader.parse("AUTH_SENTINEL_REPORT_HOUR", DEFAULT_HOUR);
+        if hour > 23 {
+            loader.problem("AUTH_SENTINEL_REPORT_HOUR must be an hour of the day, 0 to 23 (UTC)");
+        }
+        Self {
+            enabled,
+            hour: hour.min(23),
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Run {
+    /// Tenants whose owners were mailed.
+    pub mailed: usize,
+    /// Tenants with events but nothing to report, no owner, or already
+    /// mailed.
+    pub skipped: usize,
+}
+
+/// What [`DailyReport::run_if_due`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Before the hour, done today already, or another instance runs it.
+    Skipped,
+    Done(Run),
+    /// Another instance took the lease mid-run; the job stays due.
+    Interrupted(Run),
+}
+
+pub struct DailyReport {
+    jobs: ScheduledJobStore,
+    reports: SecurityReportStore,
+    tenants: TenantStore,
+    owners: OwnerStore,
+    identity: Arc<Identity>,
+    clock: SharedClock,
+    hour: u8,
+    /// Who holds the lease: this process.
+    instance: String,
+}
+
+impl DailyReport {
+    pub fn new(
+        db: &Database,
+        identity: Arc<Identity>,
+        clock: SharedClock,
+        settings: DailyReportSettings,
+    ) -> Self {
+        let pool = db.pool.clone();
+        Self {
+            jobs: ScheduledJobStore::new(pool.clone()),
+            reports: SecurityReportStore::new(pool.clone()),
+            tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
+            owners: OwnerStore::new(pool),
+            identity,
+            clock,
+            hour: settings.hour,
+            instance: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// Mails yesterday's reports when today's hour has come and no run
+    /// finished since.
+    pub async fn run_if_due(&self) -> Result<Outcome, SentinelError> {
+        let now = self.clock.now();
+        let due_at = ReportDay::of(now).start() + i64::from(self.hour) * 3600;
+        if now < due_at {
+            return Ok(Outcome::Skipped);
+        }
+        if !self
+            .jobs
+            .try_lease_due(JOB, &self.instance, now, now + LEASE_SECS, due_at - 1)
+            .await?
+        {
+            return Ok(Outcome::Skipped);
+        }
+        let outcome = match self.mail_all(ReportDay::yesterday(now)).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.stop().await;
+                return Err(e);
+            }
+        };
+        if let Outcome::Done(_) = outcome {
+            self.jobs
+                .finish(JOB, &self.instance, self.clock.now())
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn mail_all(&self, day: ReportDay) -> Result<Outcome, SentinelError> {
+        let mut run = Run::default();
+        for tenant in self.reports.tenants_with_events(day).await? {
+            let now = self.clock.now();
+            if !self
+                .jobs
+                .try_lease(JOB, &self.instance, now, now + LEASE_SECS)
+                .await?
+            {
+                return Ok(Outcome::Interrupted(run));
+            }
+            if self.mail_one(tenant, day).await? {
+                run.mailed += 1;
+            } else {
+                run.skipped += 1;
+            }
+        }
+        Ok(Outcome::Done(run))
+    }
+
+    /// Mails the tenant's owners its report of `day`; false when the day was
+    /// quiet, its mail is already recorded or it has no owner to mail.
+    async fn mail_one(&self, tenant: TenantId, day: ReportDay) -> Result<bool, SentinelError> {
+        let events = self.reports.events(tenant, day).await?;
+        let mfa = self.reports.mfa_adoption(tenant).await?;
+        let report = SecurityReport::compute(day, &events, mfa);
+        if !report.has_activity() {
+            return Ok(false);
+        }
+        if !self
+            .reports
+            .claim_mail(tenant, day, self.clock.now())
+            .await?
+        {
+            return Ok(false);
+        }
+        let tenant = self.tenants.get(tenant).await?;
+        let owners = self.owners.list(tenant.id).await?;
+        let mut mailed = false;
+        for owner in owners.iter().filter(|o| o.role == Role::Owner) {
+            match self
+                .identity
+                .send_security_report(&tenant, &owner.email, &report)
+            {
+                Ok(()) => mailed = true,
+                Err(e) => {
+                    tracing::error!(error = %e, tenant = %tenant.slug, "security report mail not queued")
+                }
+            }
+        }
+        Ok(mailed)
+    }
+
+    /// Runs [`DailyReport::run_if_due`] every [`CHECK`] until the server stops.
+    pub fn spawn(self: Arc<Self>) -> JoinHandle<()> {
+        spawn_every("security_report", CHECK, First::Now, move || {
+            let job = self.clone();
+            async move {
+                match job.run_if_due().await {
+                    Ok(Outcome::Skipped) => {}
+                    Ok(Outcome::Done(run)) => tracing::info!(
+                        mailed = run.mailed,
+                        skipped = run.skipped,
+                        "daily security reports mailed"
+                    ),
+                    Ok(Outcome::Interrupted(run)) => tracing::warn!(
+                        mailed = run.mailed,
+                        "security report lease lost mid-run; another instance goes on"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "security report run failed; retrying soon")
+                    }
+                }
+            }
+        })
+    }
+
+    /// Gives the lease back (at shutdown).
+    pub async fn stop(&self) {
+        if let Err(e) = self.jobs.release(JOB, &self.instance).await {
+            tracing::warn!(error = %e, "cannot release the security report lease");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use service_kit::config::Env;
+
+    fn read(pairs: &[(&str, &str)]) -> (DailyReportSettings, Vec<String>) {
+        let env = Env::from_pairs(pairs.iter().copied());
+        let mut loader = Loader::new(&env);
+        let settings = DailyReportSettings::read(&mut loader);
+        let problems = loader.finish().err().map_or_else(Vec::new, |e| e.problems);
+        (settings, problems)
+    }
+
+    #[test]
+    fn on_at_six_by_default_and_off_on_request() {
+        let (settings, problems) = read(&[]);
+        assert_eq!(settings, DailyReportSettings::default());
+        assert_eq!((settings.enabled, settings.hour), (true, 6));
+        assert!(problems.is_empty(), "{problems:?}");
+        let (settings, problems) = read(&[
+            ("AUTH_SENTINEL_DAILY_REPORT", "off"),
+            ("AUTH_SENTINEL_REPORT_HOUR", "23"),
+        ]);
+        assert_eq!((settings.enabled, settings.hour), (false, 23));
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn an_hour_outside_the_day_is_named() {
+        for bad in ["24", "-1", "six"] {
+            let (_, problems) = read(&[("AUTH_SENTINEL_REPORT_HOUR", bad)]);
+            assert_eq!(problems.len(), 1, "{bad}");
+            assert!(problems[0].contains("AUTH_SENTINEL_REPORT_HOUR"), "{bad}");
+        }
+        let (_, problems) = read(&[("AUTH_SENTINEL_DAILY_REPORT", "maybe")]);
+        assert_eq!(problems.len(), 1);
+    }
+}
