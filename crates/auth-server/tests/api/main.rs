@@ -62,6 +62,7 @@ mod refresh_scope;
 mod scheduled_jobs;
 mod sentinel;
 mod sentinel_operator_blocks;
+mod sentinel_step_up;
 mod sentinel_tokens;
 mod session_grants;
 mod session_idle;
