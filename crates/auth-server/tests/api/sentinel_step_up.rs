@@ -181,7 +181,12 @@ async fn an_attacked_owner_confirms_by_mailed_code(engine: Engine) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    assert!(csp.contains("form-action"), "{csp}");
+    // Its form ends at the app (through `authorize`): the app's origin is
+    // in `form-action`, as on the login page.
+    assert!(
+        csp.contains("form-action 'self' https://app.example"),
+        "{csp}"
+    );
     let return_to = page
         .between("name=\"return_to\" value=\"", "\"")
         .expect("return_to carried")
