@@ -343,3 +343,46 @@ async fn the_step_up_ends_when_its_mark_expires(engine: Engine) {
     );
 }
 both_engines!(step_up_expiry, the_step_up_ends_when_its_mark_expires);
+
+async fn wrong_mailed_codes_lock_the_account_like_wrong_passwords(engine: Engine) {
+    // Twelve failures lock alice: the attack's ten do not (and her right
+    // password clears them); wrong codes count on the same counter.
+    let s = scene(engine, &[], json!({ "lockout_threshold": 12 })).await;
+    s.app
+        .signup_verified(&s.app.web(), "acme", ALICE, PASSWORD)
+        .await;
+    brute_force(&s).await;
+    let home = from(&s.app.address, HOME);
+    let asked = s.app.login(&home, "acme", ALICE, PASSWORD).await;
+    assert!(asked
+        .location
+        .as_deref()
+        .is_some_and(|l| l.starts_with("/t/acme/step-up")));
+    let code = mailed_code(&s).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut statuses = Vec::new();
+    for _ in 0..13 {
+        statuses.push(
+            home.post("/t/acme/step-up", &[("code", wrong)])
+                .await
+                .status,
+        );
+    }
+    assert!(statuses[..12].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[12], 429, "{statuses:?}");
+    // Locked: even the right code waits, and the owner got the unlock link.
+    let locked = home.post("/t/acme/step-up", &[("code", &code)]).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    let unlock = s.app.mail_to(ALICE).await;
+    assert!(
+        unlock.text.unwrap_or_default().contains("/unlock?token="),
+        "the unlock mail"
+    );
+    assert!(login_outcomes(&s)
+        .await
+        .contains(&("step_up".into(), "locked".into())));
+}
+both_engines!(
+    step_up_lockout,
+    wrong_mailed_codes_lock_the_account_like_wrong_passwords
+);
