@@ -3,7 +3,8 @@
 //! password login (from another address, right password) asks for a code
 //! mailed to them before going back to the app; a user with TOTP gets the
 //! TOTP challenge instead; with `AUTH_SENTINEL_STEP_UP_SECS=0`, or once the
-//! mark has expired, the login is as before.
+//! mark has expired, the login is as before; wrong codes lock the account
+//! like wrong passwords; a spray marks only the accounts that exist.
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -385,4 +386,44 @@ async fn wrong_mailed_codes_lock_the_account_like_wrong_passwords(engine: Engine
 both_engines!(
     step_up_lockout,
     wrong_mailed_codes_lock_the_account_like_wrong_passwords
+);
+
+async fn a_spray_steps_up_only_the_accounts_that_exist(engine: Engine) {
+    let s = attacked_scene(engine, &[]).await;
+    let bob = "bob@acme.example";
+    s.app
+        .signup_verified(&s.app.web(), "acme", bob, PASSWORD)
+        .await;
+    // One address, ten accounts, one try each: two of them exist.
+    let sprayer = from(&s.app.address, "203.0.113.7");
+    let mut targets: Vec<String> = (0..8).map(|i| format!("nobody{i}@acme.example")).collect();
+    targets.extend([ALICE.to_owned(), bob.to_owned()]);
+    for email in &targets {
+        let status = s
+            .app
+            .login(&sprayer, "acme", email, "wrong guess!")
+            .await
+            .status;
+        assert_eq!(status, 401, "{email}");
+    }
+    assert!(within(5, || async { event(&s, "password_spray").await.is_some() }).await);
+    let incident = event(&s, "password_spray").await.expect("incident");
+    assert_eq!(incident["evidence"]["accounts"], 10);
+    assert_eq!(incident["stepped_up"], 2, "{incident}");
+    let marked = sentinel_events(&s)
+        .await
+        .into_iter()
+        .filter(|(o, _)| o == "stepped_up")
+        .count();
+    assert_eq!(marked, 2);
+    // Both owners are asked for a code; the page is the same for each.
+    for email in [ALICE, bob] {
+        let home = from(&s.app.address, HOME);
+        let page = s.app.login(&home, "acme", email, PASSWORD).await;
+        assert_eq!(page.location.as_deref(), Some("/t/acme/step-up"), "{email}");
+    }
+}
+both_engines!(
+    step_up_after_spray,
+    a_spray_steps_up_only_the_accounts_that_exist
 );
