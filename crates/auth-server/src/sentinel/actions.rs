@@ -95,8 +95,16 @@ impl Sentinel {
             .await?;
         if let Some(id) = &incident {
             // The accounts first: their events name the incident, whose
-            // own event says how many.
-            let stepped_up = self.step_up(tenant, finding, id, now).await?;
+            // own event says how many. A failure there is logged and must
+            // not cost the incident its record (the incident is open now,
+            // and the next round would not record it).
+            let stepped_up = match self.step_up(tenant, finding, id, now).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, tenant = %tenant.slug, incident = %id, "sentinel step-up not made");
+                    0
+                }
+            };
             let detail = json!({
                 "incident": id,
                 "detector": detector,
