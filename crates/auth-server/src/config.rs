@@ -91,6 +91,9 @@ pub struct SentinelSettings {
     /// `AUTH_SENTINEL_ALERT_INTERVAL_SECS` (default 900): at most one alert
     /// mail per tenant in this long.
     pub alert_interval_secs: i64,
+    /// `AUTH_SENTINEL_STEP_UP_SECS` (default 86400): how long an account
+    /// under attack needs a second step at password login; 0: never.
+    pub step_up_secs: i64,
     pub thresholds: crate::domain::sentinel::Thresholds,
     /// The daily security report mailed to each tenant's owners.
     pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
@@ -276,6 +279,10 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     let window_secs = secs("AUTH_SENTINEL_WINDOW_SECS", d.window_secs);
     let block_secs = secs("AUTH_SENTINEL_BLOCK_SECS", 3600);
     let alert_interval_secs = secs("AUTH_SENTINEL_ALERT_INTERVAL_SECS", 900);
+    let step_up_secs: i64 = loader.parse("AUTH_SENTINEL_STEP_UP_SECS", 86_400);
+    if step_up_secs < 0 {
+        loader.problem("AUTH_SENTINEL_STEP_UP_SECS must be 0 (off) or more");
+    }
     if thresholds.stuffing_failure_percent > 100 {
         loader.problem("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100");
     }
@@ -284,6 +291,7 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
         never_block,
         block_secs,
         alert_interval_secs,
+        step_up_secs: step_up_secs.max(0),
         thresholds: Thresholds {
             window_secs,
             ..thresholds
@@ -559,6 +567,7 @@ mod tests {
         assert!(s.never_block.holds(ip("127.0.0.1")) && s.never_block.holds(ip("::1")));
         assert_eq!(s.thresholds, crate::domain::sentinel::Thresholds::DEFAULT);
         assert_eq!((s.block_secs, s.alert_interval_secs), (3600, 900));
+        assert_eq!(s.step_up_secs, 86_400);
 
         let mut tuned = base.to_vec();
         tuned.extend([
@@ -566,6 +575,7 @@ mod tests {
             ("AUTH_SENTINEL_NEVER_BLOCK", "192.0.2.0/24"),
             ("AUTH_SENTINEL_WINDOW_SECS", "120"),
             ("AUTH_SENTINEL_SPRAY_ACCOUNTS", "25"),
+            ("AUTH_SENTINEL_STEP_UP_SECS", "0"),
         ]);
         let config = AuthConfig::from_env(&Env::from_pairs(tuned)).expect("valid");
         let s = &config.sentinel;
@@ -575,6 +585,7 @@ mod tests {
             (s.thresholds.window_secs, s.thresholds.spray_accounts),
             (120, 25)
         );
+        assert_eq!(s.step_up_secs, 0, "step-up off");
 
         let mut bad = base.to_vec();
         bad.extend([
@@ -582,6 +593,7 @@ mod tests {
             ("AUTH_SENTINEL_NEVER_BLOCK", "office"),
             ("AUTH_SENTINEL_BRUTE_FORCE_FAILURES", "0"),
             ("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT", "120"),
+            ("AUTH_SENTINEL_STEP_UP_SECS", "-5"),
         ]);
         let err = AuthConfig::from_env(&Env::from_pairs(bad)).expect_err("refused");
         for named in [
@@ -589,6 +601,7 @@ mod tests {
             "AUTH_SENTINEL_NEVER_BLOCK: `office`",
             "AUTH_SENTINEL_BRUTE_FORCE_FAILURES must be at least 1",
             "AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100",
+            "AUTH_SENTINEL_STEP_UP_SECS must be 0 (off) or more",
         ] {
             assert!(
                 err.problems.iter().any(|p| p.starts_with(named)),

@@ -6,6 +6,9 @@ pub enum Purpose {
     VerifyEmail,
     ResetPassword,
     Unlock,
+    /// A login's second step for an account under attack: only its code
+    /// is mailed (`identity::step_up`).
+    StepUp,
 }
 
 impl Purpose {
@@ -14,6 +17,7 @@ impl Purpose {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
             Purpose::Unlock => "unlock",
+            Purpose::StepUp => "step_up",
         }
     }
 }

@@ -14,7 +14,8 @@ use pages::{
     account, assets, console_apps, console_billing, console_branding, console_credentials,
     console_events, console_keys, console_security_report, console_settings,
     console_sign_in_methods, console_team, console_users, console_webhook_deliveries,
-    console_webhooks, dashboard, links, login, mfa, onboarding, passkeys, signup, upstream,
+    console_webhooks, dashboard, links, login, mfa, onboarding, passkeys, signup, step_up,
+    upstream,
 };
 
 /// Each path is one resource with all its methods, so a known path asked
@@ -111,6 +112,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(mfa::submit_enroll),
             )
             .service(web::resource("/mfa/enroll/key").post(mfa::submit_enroll_password))
+            .service(
+                web::resource("/step-up")
+                    .get(step_up::show_step_up)
+                    .post(step_up::submit_step_up),
+            )
+            .service(web::resource("/step-up/resend").post(step_up::resend_step_up))
             .service(web::resource("/account").get(account::show_account))
             .service(
                 web::resource("/account/sessions/end-others").post(account::end_other_sessions),

@@ -10,6 +10,7 @@ use super::{Identity, IdentityError, Requester};
 use crate::domain::email::Email;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::one_time_token::Purpose;
+use crate::domain::sentinel::step_up::SecondStep;
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::User;
@@ -23,6 +24,9 @@ pub struct LoggedIn {
     pub stage: SessionStage,
     /// The account's first sign-in ever (the pages then offer a passkey).
     pub first_sign_in: bool,
+    /// The second step is a code mailed to the user (step-up of an account
+    /// under attack), not their own factor.
+    pub emailed_code: bool,
 }
 
 impl std::fmt::Debug for LoggedIn {
@@ -31,6 +35,7 @@ impl std::fmt::Debug for LoggedIn {
             .field("session_secret", &service_kit::secret::REDACTED)
             .field("stage", &self.stage)
             .field("first_sign_in", &self.first_sign_in)
+            .field("emailed_code", &self.emailed_code)
             .finish()
     }
 }
@@ -126,7 +131,18 @@ impl Identity {
                 .await?;
             return Err(IdentityError::EmailNotVerified);
         }
-        self.sign_in(tenant, &user, "pwd", "pwd", requester, previous_session)
+        // An account under attack: its own factor (which `sign_in` asks
+        // of every user who has one), else a mailed code.
+        let detail = match self.second_step(tenant, &user).await? {
+            SecondStep::EmailedCode => {
+                return self
+                    .start_step_up(tenant, &user, requester, previous_session, locale)
+                    .await;
+            }
+            SecondStep::OwnFactor => "pwd step_up",
+            SecondStep::None => "pwd",
+        };
+        self.sign_in(tenant, &user, "pwd", detail, requester, previous_session)
             .await
     }
 
@@ -183,6 +199,7 @@ impl Identity {
             session_secret,
             stage,
             first_sign_in: user.last_login_at.is_none(),
+            emailed_code: false,
         })
     }
 
@@ -294,7 +311,7 @@ impl Identity {
         Ok(())
     }
 
-    async fn after_failure(
+    pub(super) async fn after_failure(
         &self,
         tenant: &Tenant,
         account_key: &str,
@@ -348,6 +365,7 @@ mod tests {
             session_secret: "cookie-secret".into(),
             stage: SessionStage::Authenticated,
             first_sign_in: true,
+            emailed_code: false,
         };
         let shown = format!("{done:?}");
         assert!(!shown.contains("cookie-secret"), "{shown}");

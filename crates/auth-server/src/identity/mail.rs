@@ -34,6 +34,12 @@ impl Identity {
             Purpose::VerifyEmail => ("verify", "/verify-email", VERIFY_TTL_SECS),
             Purpose::ResetPassword => ("reset", "/reset-password", RESET_TTL_SECS),
             Purpose::Unlock => ("unlock", "/unlock", UNLOCK_TTL_SECS),
+            // A code, never a link: `identity::step_up` mails it.
+            Purpose::StepUp => {
+                return Err(IdentityError::Internal(
+                    "a step-up code is not a link".into(),
+                ))
+            }
         };
         let now = self.now();
         // A new verification or unlock link replaces the older ones. Reset

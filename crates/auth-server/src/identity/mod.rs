@@ -10,6 +10,7 @@ pub mod mfa;
 pub mod passkeys;
 pub mod sessions;
 pub mod signup;
+pub mod step_up;
 pub mod upstream;
 pub mod upstream_http;
 mod upstream_person;
@@ -100,6 +101,8 @@ pub struct Identity {
     failures: LoginFailureStore,
     /// Per-address budget of mails a stranger can trigger.
     mail_budget: MailBudgetStore,
+    /// Accounts the sentinel marked for a second step at login.
+    step_up: crate::store::step_up::StepUpStore,
     audit: AuditStore,
     /// Erasing a user and what is theirs.
     erasure: crate::store::erasure::ErasureStore,
@@ -156,6 +159,7 @@ impl Identity {
             recovery: RecoveryCodeStore::new(pool.clone()),
             failures: LoginFailureStore::new(pool.clone()),
             mail_budget: MailBudgetStore::new(pool.clone()),
+            step_up: crate::store::step_up::StepUpStore::new(pool.clone()),
             audit: AuditStore::new(pool.clone()),
             erasure: crate::store::erasure::ErasureStore::new(pool.clone()),
             upstream: crate::store::upstream::UpstreamStore::new(pool.clone()),

@@ -94,6 +94,17 @@ impl Sentinel {
             .open_incident(tenant.id, detector, &finding.subject, now, since)
             .await?;
         if let Some(id) = &incident {
+            // The accounts first: their events name the incident, whose
+            // own event says how many. A failure there is logged and must
+            // not cost the incident its record (the incident is open now,
+            // and the next round would not record it).
+            let stepped_up = match self.step_up(tenant, finding, id, now).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, tenant = %tenant.slug, incident = %id, "sentinel step-up not made");
+                    0
+                }
+            };
             let detail = json!({
                 "incident": id,
                 "detector": detector,
@@ -101,6 +112,7 @@ impl Sentinel {
                 "evidence": finding.evidence,
                 "blocking": to_block.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "spared": spared.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "stepped_up": stepped_up,
             });
             self.record(tenant, detector, &detail, now).await?;
             tracing::warn!(tenant = %tenant.slug, detector, incident = %id, "sentinel incident");
@@ -240,7 +252,7 @@ pub(super) struct Alert<'a> {
 pub(super) fn attempt(row: AttemptRow) -> Option<Attempt> {
     let outcome = match (row.kind.as_str(), row.outcome.as_str()) {
         ("login", "failure" | "locked") => Outcome::Failure,
-        ("login", "success" | "mfa_required") => Outcome::Success,
+        ("login", "success" | "mfa_required" | "step_up_required") => Outcome::Success,
         ("signup", _) => Outcome::Signup,
         _ => return None,
     };
@@ -281,7 +293,17 @@ mod tests {
             read(row("login", "mfa_required", "::1")),
             Some(Outcome::Success)
         );
+        assert_eq!(
+            read(row("login", "step_up_required", "::1")),
+            Some(Outcome::Success),
+            "the password was right"
+        );
         assert_eq!(read(row("signup", "failure", "::1")), Some(Outcome::Signup));
+        assert_eq!(
+            read(row("step_up", "failure", "::1")),
+            None,
+            "a wrong mailed code"
+        );
         assert_eq!(read(row("mfa", "failure", "::1")), None);
         let unknown = attempt(row("login", "failure", "unknown")).expect("kept");
         assert_eq!(unknown.ip, None, "an unknown address is never blocked");

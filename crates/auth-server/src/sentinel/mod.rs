@@ -12,6 +12,7 @@ mod actions;
 pub mod blocklist;
 pub mod daily_report;
 mod runner;
+mod step_up;
 mod tokens;
 mod windows;
 
@@ -28,6 +29,7 @@ use crate::store::clients::ClientStore;
 use crate::store::grants::GrantStore;
 use crate::store::owners::OwnerStore;
 use crate::store::sentinel::SentinelStore;
+use crate::store::step_up::StepUpStore;
 use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
 use crate::store::StoreError;
@@ -54,6 +56,8 @@ pub struct Sentinel {
     grants: GrantStore,
     /// The user a reused refresh token belonged to, for their mail.
     users: UserStore,
+    /// Accounts under attack, marked for a second step at login.
+    step_up: StepUpStore,
     /// Mails go through the identity mail queue and texts.
     identity: Arc<Identity>,
     /// This instance's blocks, refreshed at once after a block is made.
@@ -83,6 +87,7 @@ impl Sentinel {
             owners: OwnerStore::new(pool.clone()),
             audit: AuditStore::new(pool.clone()),
             grants: GrantStore::new(pool.clone()),
+            step_up: StepUpStore::new(pool.clone()),
             users: UserStore::new(pool),
             identity,
             blocklist,

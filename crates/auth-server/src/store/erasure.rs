@@ -63,6 +63,7 @@ impl ErasureStore {
         let consents = by_user(&mut tx, "DELETE FROM consents", t, u).await?;
         by_user(&mut tx, "DELETE FROM one_time_tokens", t, u).await?;
         by_user(&mut tx, "DELETE FROM recovery_codes", t, u).await?;
+        by_user(&mut tx, "DELETE FROM step_up_marks", t, u).await?;
         by_user(&mut tx, "DELETE FROM upstream_identities", t, u).await?;
         by_user(&mut tx, "DELETE FROM passkeys", t, u).await?;
         by_user(&mut tx, "DELETE FROM passkey_ceremonies", t, u).await?;

@@ -25,6 +25,7 @@ pub mod security_report;
 pub mod sentinel;
 pub mod sessions;
 pub mod signing_keys;
+pub mod step_up;
 pub mod team_invites;
 pub mod tenant_versions;
 pub mod tenants;

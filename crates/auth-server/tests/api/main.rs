@@ -64,6 +64,7 @@ mod security_report;
 mod security_report_mail;
 mod sentinel;
 mod sentinel_operator_blocks;
+mod sentinel_step_up;
 mod sentinel_tokens;
 mod session_grants;
 mod session_idle;

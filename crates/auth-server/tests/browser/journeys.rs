@@ -26,8 +26,13 @@ struct Journey {
 /// The server, a tenant with `settings`, a public client of the relying
 /// party (first-party: no consent page) and the relying party itself.
 async fn journey(settings: Value, first_party: bool) -> Journey {
+    journey_with(&[], settings, first_party).await
+}
+
+/// [`journey`] with `extra` settings of the server.
+async fn journey_with(extra: &[(&str, &str)], settings: Value, first_party: bool) -> Journey {
     let browser = launch_browser();
-    let app = spawn_app_on_port(&[]).await;
+    let app = spawn_app_on_port(extra).await;
     let tenant = create_tenant_with(&app, SLUG, "Connect People", settings).await;
     let port = crate::billing_service::free_port();
     let created: Value = reqwest::Client::new()
@@ -221,6 +226,59 @@ async fn login_with_totp_returns_to_the_app() {
         wait_for_url_prefix(&tab, &format!("{}/mfa?return_to=", j.issuer));
         fill(&tab, "#code", &crate::web::totp_code(&key, 0));
         click(&tab, "button[type=submit]");
+        j.assert_back_at_app(&tab, EMAIL);
+        csp.assert_none(&tab);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attacked_account_confirms_by_mailed_code_and_returns_to_the_app() {
+    // The sentinel on, behind a proxy at 127.0.0.1: the attacker's requests
+    // name their address; the browser's (no header) are the loopback's.
+    let j = journey_with(
+        &[
+            ("AUTH_SENTINEL", "on"),
+            ("AUTH_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+        json!({ "lockout_threshold": 30 }),
+        true,
+    )
+    .await;
+    j.app
+        .signup_verified(&j.app.web(), SLUG, EMAIL, PASSWORD)
+        .await;
+    let mut attacker = j.app.web();
+    attacker.forwarded_for = Some("203.0.113.20".into());
+    for _ in 0..10 {
+        j.app.login(&attacker, SLUG, EMAIL, "wrong guess!").await;
+    }
+    let audit = auth_server::store::audit::AuditStore::new(j.app.database.pool.clone());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !audit
+        .recent(j.tenant.id, 200)
+        .await
+        .expect("audit")
+        .iter()
+        .any(|e| e.kind == "sentinel" && e.outcome == "stepped_up")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the account was not stepped up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::task::block_in_place(|| {
+        let (tab, csp) = j.start("");
+        j.log_in(&tab, EMAIL, PASSWORD);
+        wait_for_url_prefix(&tab, &format!("{}/step-up?return_to=", j.issuer));
+        wait_for_text(&tab, "Confirm it is you");
+        let code = verification_code(&j.app, EMAIL);
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        fill(&tab, "#code", wrong);
+        click(&tab, "form[action$='/step-up'] button[type=submit]");
+        wait_for_text(&tab, "This code is not right");
+        fill(&tab, "#code", &code);
+        click(&tab, "form[action$='/step-up'] button[type=submit]");
         j.assert_back_at_app(&tab, EMAIL);
         csp.assert_none(&tab);
     });

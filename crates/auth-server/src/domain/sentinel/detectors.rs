@@ -50,6 +50,7 @@ pub fn brute_force(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding> {
                     addresses: per_range.len(),
                     window_secs: t.window_secs,
                 },
+                targets: vec![account.to_owned()],
                 block: per_range
                     .into_iter()
                     .filter(|(_, n)| *n >= t.brute_force_per_address)
@@ -88,6 +89,7 @@ pub fn password_spray(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding> {
                 addresses: 1,
                 window_secs: t.window_secs,
             },
+            targets: accounts.iter().map(|a| (*a).to_owned()).collect(),
             block: vec![net],
         })
         .collect()
@@ -128,6 +130,7 @@ pub fn credential_stuffing(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding
             addresses: per_range.len(),
             window_secs: t.window_secs,
         },
+        targets: accounts.iter().map(|a| (*a).to_owned()).collect(),
         block: per_range
             .into_iter()
             .filter(|(net, n)| *n >= t.stuffing_per_address && !succeeded.contains(net))
@@ -158,6 +161,7 @@ pub fn signup_flood(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding> {
             addresses,
             window_secs: t.window_secs,
         },
+        targets: Vec::new(),
         block: Vec::new(),
     }]
 }
@@ -212,6 +216,7 @@ mod tests {
         let found = detect(&attempts, NOW, &T);
         assert_eq!(detectors(&found), [Detector::BruteForce]);
         assert_eq!(found[0].subject, "acct-a");
+        assert_eq!(found[0].targets, ["acct-a"], "the account is stepped up");
         assert_eq!(found[0].evidence.failures, 10);
         assert_eq!(found[0].evidence.addresses, 2);
         let blocked: Vec<String> = found[0].block.iter().map(ToString::to_string).collect();
@@ -235,6 +240,8 @@ mod tests {
         assert_eq!(found[0].subject, "2001:db8:7:7::/64");
         assert_eq!(found[0].evidence.accounts, 10);
         assert_eq!(found[0].block.len(), 1);
+        assert_eq!(found[0].targets.len(), 10, "every account sprayed");
+        assert!(found[0].targets.contains(&"acct-7".to_owned()));
         // Nine accounts, or one address trying each account many times
         // (that is brute force, not spraying): no spray.
         assert!(password_spray(&attempts.iter().take(9).collect::<Vec<_>>(), &T).is_empty());
@@ -260,6 +267,11 @@ mod tests {
         assert_eq!(found[0].evidence.addresses, 10);
         assert_eq!(found[0].evidence.accounts, 20);
         assert_eq!(found[0].block.len(), 10);
+        assert_eq!(found[0].targets.len(), 20, "every account that failed");
+        assert!(
+            !found[0].targets.contains(&"c0".to_owned()),
+            "an account that only logged in was not attacked"
+        );
         assert!(found[0]
             .block
             .iter()
@@ -284,6 +296,7 @@ mod tests {
         assert_eq!(detectors(&found), [Detector::SignupFlood]);
         assert_eq!(found[0].evidence.addresses, 5);
         assert!(found[0].block.is_empty());
+        assert!(found[0].targets.is_empty(), "no account to step up");
         assert!(detect(&signups[..49], NOW, &T).is_empty());
     }
 

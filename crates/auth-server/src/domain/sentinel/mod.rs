@@ -9,6 +9,7 @@ pub mod block_order;
 pub mod detectors;
 pub mod networks;
 pub mod reason;
+pub mod step_up;
 pub mod tokens;
 pub mod window;
 
@@ -178,6 +179,10 @@ pub struct Finding {
     /// `tenant`): with the detector, the incident it belongs to.
     pub subject: String,
     pub evidence: Evidence,
+    /// The accounts (digests) the attack tried, in order: brute force its
+    /// one account, spraying and stuffing every account they failed on.
+    /// Those that exist are stepped up (`step_up`).
+    pub targets: Vec<String>,
     /// The ranges to block, before allowlists are applied.
     pub block: Vec<IpNet>,
 }

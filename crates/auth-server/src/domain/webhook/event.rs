@@ -221,6 +221,8 @@ mod tests {
                 Some(EventType::SecurityIpUnblocked),
             ),
             (("sentinel", "alerted"), None),
+            (("sentinel", "stepped_up"), None),
+            (("login", "step_up_required"), None),
             (
                 ("token", "refresh_reuse"),
                 Some(EventType::SecurityTokenReused),

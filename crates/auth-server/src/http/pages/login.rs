@@ -106,6 +106,10 @@ pub async fn submit_login(
                 && ctx.state.identity.passkeys_available()
                 && !ctx.requires_mfa();
             Ok(match (done.stage, return_to) {
+                // An account under attack, without TOTP: a mailed code.
+                (SessionStage::MfaPending, back) if done.emailed_code => {
+                    ctx.redirect(&with_return_to("/step-up", back.as_deref(), &[]))
+                }
                 (SessionStage::MfaPending, back) => {
                     ctx.redirect(&with_return_to("/mfa", back.as_deref(), &[]))
                 }

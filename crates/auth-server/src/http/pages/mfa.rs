@@ -24,6 +24,11 @@ pub async fn show_challenge(
     q: web::Query<ReturnQuery>,
 ) -> Result<HttpResponse, PageError> {
     match ctx.session().await? {
+        // A login stepped up without TOTP owes a mailed code instead.
+        Some(s) if !s.is_authenticated() && !s.user.mfa_enabled() => {
+            let back = ctx.resume(q.return_to.as_deref()).await;
+            Ok(ctx.redirect(&with_return_to("/step-up", back.as_deref(), &[])))
+        }
         Some(s) if !s.is_authenticated() => {
             ctx.resume(q.return_to.as_deref()).await;
             ctx.render(StatusCode::OK, "mfa_challenge.html", context! {})

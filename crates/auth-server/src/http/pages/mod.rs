@@ -32,6 +32,7 @@ pub mod passkeys;
 pub mod render;
 pub mod return_to;
 pub mod signup;
+pub mod step_up;
 pub mod upstream;
 
 use actix_web::http::StatusCode;

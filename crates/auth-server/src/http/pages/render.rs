@@ -63,6 +63,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/mfa_challenge.html"),
     ),
     (
+        "step_up.html",
+        include_str!("../../../templates/step_up.html"),
+    ),
+    (
         "mfa_enroll.html",
         include_str!("../../../templates/mfa_enroll.html"),
     ),
