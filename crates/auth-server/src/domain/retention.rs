@@ -26,6 +26,10 @@ pub const LINK_KEPT_SECS: i64 = 7 * 24 * 60 * 60;
 /// over (delivered, given up, or pending past its retry period).
 pub const DELIVERY_KEPT_SECS: i64 = 30 * 24 * 60 * 60;
 
+/// How long the record that a day's security report was mailed is kept:
+/// past the 30 days a report can be read back, no day is mailed again.
+pub const REPORT_MAIL_KEPT_SECS: i64 = 40 * 24 * 60 * 60;
+
 const DAY_SECS: i64 = 24 * 60 * 60;
 
 /// How long audit events are kept: a number of days, or forever.
@@ -92,11 +96,14 @@ pub struct Cutoffs {
     pub failures_last: i64,
     /// `audit_events.created_at`; `None`: events are kept forever.
     pub events_created: Option<i64>,
-    /// `expires_at` of blocks, revoked access tokens and passkey ceremonies.
+    /// `expires_at` of blocks, revoked access tokens, passkey ceremonies
+    /// and step-up marks.
     pub expired: i64,
     /// `webhook_deliveries.created_at` (and `retry_until` of one still
     /// pending) of deliveries whose log goes.
     pub deliveries_over: i64,
+    /// `security_report_mails.sent_at`.
+    pub report_mails_sent: i64,
 }
 
 impl Retention {
@@ -145,6 +152,7 @@ impl Retention {
             events_created,
             expired: now,
             deliveries_over: now.saturating_sub(DELIVERY_KEPT_SECS),
+            report_mails_sent: now.saturating_sub(REPORT_MAIL_KEPT_SECS),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct Deleted {
     pub revoked_access_tokens: u64,
     pub passkey_ceremonies: u64,
     pub webhook_deliveries: u64,
+    pub step_up_marks: u64,
+    pub security_report_mails: u64,
 }
 
 impl Deleted {
@@ -63,6 +65,8 @@ impl Deleted {
             Sweep::RevokedAccessTokens => &mut self.revoked_access_tokens,
             Sweep::PasskeyCeremonies => &mut self.passkey_ceremonies,
             Sweep::WebhookDeliveries => &mut self.webhook_deliveries,
+            Sweep::StepUpMarks => &mut self.step_up_marks,
+            Sweep::SecurityReportMails => &mut self.security_report_mails,
         };
         *count += n;
     }
@@ -78,6 +82,8 @@ impl Deleted {
             + self.revoked_access_tokens
             + self.passkey_ceremonies
             + self.webhook_deliveries
+            + self.step_up_marks
+            + self.security_report_mails
     }
 }
 
@@ -258,6 +264,8 @@ fn log(d: &Deleted, message: &str) {
         revoked_access_tokens = d.revoked_access_tokens,
         passkey_ceremonies = d.passkey_ceremonies,
         webhook_deliveries = d.webhook_deliveries,
+        step_up_marks = d.step_up_marks,
+        security_report_mails = d.security_report_mails,
         "{message}"
     );
 }

@@ -33,10 +33,15 @@ pub enum Sweep {
     PasskeyCeremonies,
     /// Event webhook deliveries over for a while, with their attempts.
     WebhookDeliveries,
+    /// The sentinel's step-up marks that ran out.
+    StepUpMarks,
+    /// The record that a day's security report was mailed, once that day
+    /// can no longer be mailed again.
+    SecurityReportMails,
 }
 
 impl Sweep {
-    pub const ALL: [Sweep; 11] = [
+    pub const ALL: [Sweep; 13] = [
         Sweep::AuthorizationCodes,
         Sweep::SessionsExpired,
         Sweep::SessionsIdle,
@@ -48,6 +53,8 @@ impl Sweep {
         Sweep::RevokedAccessTokens,
         Sweep::PasskeyCeremonies,
         Sweep::WebhookDeliveries,
+        Sweep::StepUpMarks,
+        Sweep::SecurityReportMails,
     ];
 
     /// The table it deletes from.
@@ -117,6 +124,18 @@ impl Sweep {
                 "created_at",
                 "created_at <= $3 AND (state <> 'pending' OR retry_until <= $3)",
             ),
+            Sweep::StepUpMarks => shape(
+                "step_up_marks",
+                "tenant_id, user_id",
+                "expires_at",
+                "expires_at <= $3",
+            ),
+            Sweep::SecurityReportMails => shape(
+                "security_report_mails",
+                "tenant_id, day",
+                "sent_at",
+                "sent_at <= $3",
+            ),
         }
     }
 
@@ -131,9 +150,11 @@ impl Sweep {
             Sweep::OneTimeTokens => vec![c.links_expired],
             Sweep::LoginFailures => vec![c.failures_last],
             Sweep::AuditEvents => vec![c.events_created?],
-            Sweep::BlockedAddresses | Sweep::RevokedAccessTokens | Sweep::PasskeyCeremonies => {
-                vec![c.expired]
-            }
+            Sweep::BlockedAddresses
+            | Sweep::RevokedAccessTokens
+            | Sweep::PasskeyCeremonies
+            | Sweep::StepUpMarks => vec![c.expired],
+            Sweep::SecurityReportMails => vec![c.report_mails_sent],
             Sweep::WebhookDeliveries => vec![c.deliveries_over],
         })
     }

@@ -14,6 +14,7 @@ use auth_server::domain::lockout::LockoutPolicy;
 use auth_server::domain::one_time_token::Purpose;
 use auth_server::domain::passkey::CeremonyPurpose;
 use auth_server::domain::retention::{EventRetention, Retention};
+use auth_server::domain::security_report::ReportDay;
 use auth_server::domain::session::{SessionPolicy, SessionStage};
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::domain::user::{UserId, UserMetadata};
@@ -30,7 +31,9 @@ use auth_server::store::passkeys::{NewCeremony, PasskeyStore};
 use auth_server::store::refresh_tokens::{RefreshRecord, RefreshTokenStore, ReplayWindow};
 use auth_server::store::revoked_tokens::{RevokedToken, RevokedTokenStore};
 use auth_server::store::scheduled_jobs::ScheduledJobStore;
+use auth_server::store::security_report::SecurityReportStore;
 use auth_server::store::sessions::{SessionRecord, SessionStore};
+use auth_server::store::step_up::StepUpStore;
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::{NewUser, UserStore};
 use auth_server::store::webhooks::{AttemptOutcome, NewDelivery, NewEndpoint, WebhookStore};
@@ -504,6 +507,8 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
             revoked_access_tokens: 1,
             passkey_ceremonies: 1,
             webhook_deliveries: 1,
+            step_up_marks: 0,
+            security_report_mails: 0,
         }
     );
     let kept = |table: &'static str, column: &'static str, value: &'static str| {
@@ -602,6 +607,8 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
             revoked_access_tokens: 1,
             passkey_ceremonies: 1,
             webhook_deliveries: 2,
+            step_up_marks: 0,
+            security_report_mails: 0,
         }
     );
     assert_eq!(pass_later(&s, &cleanup).await, Deleted::default());
@@ -609,6 +616,72 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
 both_engines!(
     cleanup_expired_rows_go_and_live_ones_stay,
     expired_rows_go_and_live_ones_stay
+);
+
+/// A step-up mark goes once it has run out, a live one stays; the record
+/// that a day's security report was mailed goes 40 days later.
+async fn step_up_marks_and_report_mail_records_go_when_over(engine: Engine) {
+    let s = scene(engine).await;
+    let marks = StepUpStore::new(s.database.pool.clone());
+    let other = UserStore::new(s.database.pool.clone())
+        .create(
+            NewUser {
+                tenant_id: s.tenant.id,
+                email: Email::parse("bob@acme.example").expect("email"),
+                username: None,
+                display_name: DisplayName::parse("Bob").expect("name"),
+                password_hash: None,
+                metadata: UserMetadata::default(),
+            },
+            T0,
+        )
+        .await
+        .expect("user")
+        .id;
+    assert!(marks
+        .mark(s.tenant.id, s.user, "inc-ended", T0, T1 - HOUR)
+        .await
+        .expect("mark"));
+    assert!(marks
+        .mark(s.tenant.id, other, "inc-live", T0, T1 + HOUR)
+        .await
+        .expect("mark"));
+    let reports = SecurityReportStore::new(s.database.pool.clone());
+    let (old_day, recent_day) = (ReportDay::of(T1 - 42 * DAY), ReportDay::of(T1 - 2 * DAY));
+    for (day, sent_at) in [(old_day, T1 - 41 * DAY), (recent_day, T1 - DAY)] {
+        assert!(reports
+            .claim_mail(s.tenant.id, day, sent_at)
+            .await
+            .expect("claim"));
+    }
+    s.clock.set(T1);
+    let cleanup = runner(&s.database, s.clock.clone(), EventRetention::default());
+    let deleted = pass(&cleanup).await;
+    assert_eq!(
+        (deleted.step_up_marks, deleted.security_report_mails),
+        (1, 1),
+        "{deleted:?}"
+    );
+    assert_eq!(
+        marks.expires_at(s.tenant.id, s.user).await.expect("read"),
+        None
+    );
+    assert_eq!(
+        marks.expires_at(s.tenant.id, other).await.expect("read"),
+        Some(T1 + HOUR)
+    );
+    for (day, stays) in [(old_day, 0), (recent_day, 1)] {
+        let day = day.to_string();
+        assert_eq!(
+            s.count("security_report_mails", "day", &day).await,
+            stays,
+            "{day}"
+        );
+    }
+}
+both_engines!(
+    cleanup_step_up_marks_and_report_mails,
+    step_up_marks_and_report_mail_records_go_when_over
 );
 
 /// A pass a period later.
