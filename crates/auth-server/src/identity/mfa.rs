@@ -228,19 +228,9 @@ impl Identity {
             .await?;
             return Err(IdentityError::InvalidCode);
         };
-        self.failures.clear(tenant.id, &key).await?;
         let secret = self
-            .promote(tenant, session, old_secret, method, requester)
+            .finish_second_step(tenant, session, old_secret, &key, method, requester)
             .await?;
-        self.record(
-            tenant,
-            Some(user.id),
-            "login",
-            "success",
-            requester,
-            &format!("pwd {method}"),
-        )
-        .await?;
         if method == "rec" {
             self.record(
                 tenant,

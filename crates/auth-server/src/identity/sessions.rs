@@ -127,6 +127,35 @@ impl Identity {
         Ok(Some(ActiveSession { record, user }))
     }
 
+    /// Finishes a login whose second step (`method`, an amr value) passed:
+    /// that step's failure counter `failure_key` is cleared, the session
+    /// promoted ([`Identity::promote`]) and the login recorded with both
+    /// methods. The new session secret.
+    pub(super) async fn finish_second_step(
+        &self,
+        tenant: &Tenant,
+        session: &ActiveSession,
+        old_secret: &str,
+        failure_key: &str,
+        method: &str,
+        requester: &Requester,
+    ) -> Result<String, IdentityError> {
+        self.failures.clear(tenant.id, failure_key).await?;
+        let secret = self
+            .promote(tenant, session, old_secret, method, requester)
+            .await?;
+        self.record(
+            tenant,
+            Some(session.user.id),
+            "login",
+            "success",
+            requester,
+            &format!("pwd {method}"),
+        )
+        .await?;
+        Ok(secret)
+    }
+
     /// Finishes a login after the second factor: a new session id, the full stage.
     pub async fn promote(
         &self,

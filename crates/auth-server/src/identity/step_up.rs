@@ -206,19 +206,7 @@ impl Identity {
             .await?;
             return Err(IdentityError::InvalidCode);
         }
-        self.failures.clear(tenant.id, &account).await?;
-        let secret = self
-            .promote(tenant, session, old_secret, EMAIL_AMR, requester)
-            .await?;
-        self.record(
-            tenant,
-            Some(user.id),
-            "login",
-            "success",
-            requester,
-            &format!("pwd {EMAIL_AMR}"),
-        )
-        .await?;
-        Ok(secret)
+        self.finish_second_step(tenant, session, old_secret, &account, EMAIL_AMR, requester)
+            .await
     }
 }

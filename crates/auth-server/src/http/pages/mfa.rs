@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::context::{with_retry_after, PageCtx};
 use super::error::PageError;
-use super::form_failure;
 use super::return_to::{with_return_to, ReturnQuery};
+use super::{form_failure, second_step_answer};
 use crate::identity::IdentityError;
 
 #[derive(Deserialize, Default)]
@@ -50,26 +50,12 @@ pub async fn submit_challenge(
     if session.is_authenticated() {
         return Ok(ctx.redirect("/account"));
     }
-    match ctx
+    let done = ctx
         .state
         .identity
         .challenge(&ctx.tenant, &session, &secret, &form.code, &ctx.requester)
-        .await
-    {
-        Ok(new_secret) => {
-            ctx.set_session_cookie(new_secret);
-            Ok(ctx.redirect_back_or_account(return_to.as_deref()))
-        }
-        Err(e) => {
-            let failure = form_failure(&ctx, e)?;
-            let res = ctx.render(
-                failure.status,
-                "mfa_challenge.html",
-                context! { error => failure.message },
-            )?;
-            Ok(with_retry_after(res, failure.retry_after))
-        }
-    }
+        .await;
+    second_step_answer(&mut ctx, done, "mfa_challenge.html", return_to.as_deref())
 }
 
 /// Enrolment, step one: the current password (no seed is shown before it).

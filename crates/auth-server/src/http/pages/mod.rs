@@ -52,6 +52,32 @@ pub struct FormFailure {
 
 /// Maps an identity failure to the message shown on the form, or to a
 /// page-ending error for what the user cannot fix.
+/// The answer to a second login step's form (a TOTP or recovery code, a
+/// mailed code): on success the new session cookie and back to the app's
+/// request (or the account); refused, `template` again with why.
+pub fn second_step_answer(
+    ctx: &mut PageCtx,
+    done: Result<String, IdentityError>,
+    template: &str,
+    return_to: Option<&str>,
+) -> Result<actix_web::HttpResponse, PageError> {
+    match done {
+        Ok(new_secret) => {
+            ctx.set_session_cookie(new_secret);
+            Ok(ctx.redirect_back_or_account(return_to))
+        }
+        Err(e) => {
+            let failure = form_failure(ctx, e)?;
+            let res = ctx.render(
+                failure.status,
+                template,
+                minijinja::context! { error => failure.message },
+            )?;
+            Ok(context::with_retry_after(res, failure.retry_after))
+        }
+    }
+}
+
 pub fn form_failure(ctx: &PageCtx, e: IdentityError) -> Result<FormFailure, PageError> {
     let plain = |status: StatusCode, key: &str| FormFailure {
         status,

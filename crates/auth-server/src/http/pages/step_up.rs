@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::context::{with_retry_after, PageCtx};
 use super::error::PageError;
-use super::form_failure;
 use super::return_to::{with_return_to, ReturnQuery};
+use super::{form_failure, second_step_answer};
 use crate::domain::sentinel::step_up::CODE_MAIL_WINDOW_SECS;
 use crate::identity::sessions::ActiveSession;
 use crate::identity::step_up::Resent;
@@ -60,7 +60,7 @@ pub async fn submit_step_up(
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
     };
-    match ctx
+    let done = ctx
         .state
         .identity
         .step_up_challenge(
@@ -71,22 +71,8 @@ pub async fn submit_step_up(
             &ctx.requester,
             ctx.locale,
         )
-        .await
-    {
-        Ok(new_secret) => {
-            ctx.set_session_cookie(new_secret);
-            Ok(ctx.redirect_back_or_account(return_to.as_deref()))
-        }
-        Err(e) => {
-            let failure = form_failure(&ctx, e)?;
-            let res = ctx.render(
-                failure.status,
-                "step_up.html",
-                context! { error => failure.message },
-            )?;
-            Ok(with_retry_after(res, failure.retry_after))
-        }
-    }
+        .await;
+    second_step_answer(&mut ctx, done, "step_up.html", return_to.as_deref())
 }
 
 pub async fn resend_step_up(
