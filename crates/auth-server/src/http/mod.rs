@@ -11,8 +11,8 @@ use actix_web::http::Method;
 use actix_web::web;
 use oidc::{authorize, cors, discovery, end_session, introspect, jwks, revoke, token, userinfo};
 use pages::{
-    account, assets, console_apps, console_billing, console_branding, console_credentials,
-    console_events, console_keys, console_security_report, console_settings,
+    account, assets, console_apps, console_billing, console_blocks, console_branding,
+    console_credentials, console_events, console_keys, console_security_report, console_settings,
     console_sign_in_methods, console_team, console_users, console_webhook_deliveries,
     console_webhooks, dashboard, links, login, mfa, onboarding, passkeys, signup, step_up,
     upstream,
@@ -353,6 +353,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/security-report")
                     .get(console_security_report::show_security_report),
             )
+            .service(
+                web::resource("/blocks")
+                    .get(console_blocks::show_blocks)
+                    .post(console_blocks::submit_block),
+            )
+            .service(web::resource("/blocks/allowlist").post(console_blocks::submit_allowlist))
+            .service(web::resource("/blocks/{id}/lift").post(console_blocks::submit_lift))
             .service(web::resource("/keys").get(console_keys::show_keys))
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))

@@ -180,6 +180,11 @@ impl ManageError {
             ManageError::Store(StoreError::WebhookNotFound | StoreError::DeliveryNotFound)
         )
     }
+
+    /// Whether the block asked for is not one of the tenant's in force.
+    pub fn is_block_not_found(&self) -> bool {
+        matches!(self, ManageError::Store(StoreError::BlockNotFound))
+    }
 }
 
 /// The management use cases, one per resource.

@@ -21,6 +21,7 @@ mod code_refresh;
 mod consent;
 mod console_app_advanced;
 mod console_apps;
+mod console_blocks;
 mod console_branding;
 mod console_events;
 mod console_keys;

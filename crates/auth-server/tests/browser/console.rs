@@ -258,6 +258,22 @@ async fn an_owner_runs_the_tenant_from_the_console() {
         click(&tab, "form#revoke button[type=submit]");
         wait_for_text(&tab, "Revoked: the key is no longer published");
 
+        // Blocked addresses: a range blocked by hand, listed, then lifted.
+        open(
+            &tab,
+            &url("/dashboard/t/console-co/blocks"),
+            "Blocked addresses of Console Co",
+        );
+        fill(&tab, "#network", "203.0.113.0/24");
+        fill(&tab, "#reason", "scraping the signup page");
+        click(&tab, "form#add-block button[type=submit]");
+        wait_for_text(&tab, "Blocked: every server refuses the address");
+        assert!(text_of(&tab, "#blocks").contains("203.0.113.0/24"));
+        screenshot(&tab, &dir.join("console-blocks.png"));
+        click(&tab, "form.lift button[type=submit]");
+        wait_for_text(&tab, "Lifted: the address may sign in again.");
+        assert!(tab.find_element("#no-blocks").is_ok());
+
         // Sign-in methods: Google added through the form (the preset chosen
         // by default), shown without its secret, and its button on the
         // login page.
@@ -303,6 +319,7 @@ async fn an_owner_runs_the_tenant_from_the_console() {
     assert_png(&dir.join("console-user.png"));
     assert_png(&dir.join("console-branded-login.png"));
     assert_png(&dir.join("console-settings.png"));
+    assert_png(&dir.join("console-blocks.png"));
     assert_png(&dir.join("console-sign-in-methods.png"));
 }
 

@@ -37,6 +37,7 @@ pub async fn show_dashboard(ctx: PlatformPageCtx) -> Result<HttpResponse, PageEr
                 branding_url => super::console_branding::branding_path(t.slug.as_ref()),
                 settings_url => super::console_settings::settings_path(t.slug.as_ref()),
                 keys_url => super::console_keys::keys_path(t.slug.as_ref()),
+                blocks_url => super::console_blocks::blocks_path(t.slug.as_ref()),
                 sign_in_url => super::console_sign_in_methods::sign_in_methods_path(t.slug.as_ref()),
                 events_url => super::console_events::events_path(t.slug.as_ref()),
                 report_url => super::console_security_report::security_report_path(t.slug.as_ref()),

@@ -9,6 +9,7 @@ mod console;
 mod console_app_form;
 pub mod console_apps;
 pub mod console_billing;
+pub mod console_blocks;
 pub mod console_branding;
 pub mod console_credentials;
 pub mod console_events;

@@ -117,6 +117,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "branding.html",
         include_str!("../../../templates/branding.html"),
     ),
+    (
+        "blocks.html",
+        include_str!("../../../templates/blocks.html"),
+    ),
     ("keys.html", include_str!("../../../templates/keys.html")),
     (
         "settings.html",
