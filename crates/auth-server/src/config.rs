@@ -1,8 +1,6 @@
 //! `AuthConfig`: everything the auth server reads from its environment.
-use std::net::IpAddr;
 use std::time::Duration;
 
-use ipnet::IpNet;
 use service_kit::config::{ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
 use service_kit::secret::Secret;
@@ -15,6 +13,7 @@ pub const SECRET_VARIABLES: &[&str] = &["AUTH_ADMIN_TOKEN"];
 /// Keyrings (`id:secret,…`) the auth server needs.
 pub const KEYRING_VARIABLES: &[&str] = &["AUTH_MASTER_KEYS"];
 
+pub use service_kit::http::client_address::TrustedProxies;
 pub use service_kit::mail::MailSettings;
 
 /// Argon2id parameters and the size of the hashing pool.
@@ -300,75 +299,6 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     }
 }
 
-/// `AUTH_TRUSTED_PROXIES`: the reverse proxies whose `X-Forwarded-For` is
-/// believed, as addresses or CIDR ranges.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies {
-    nets: Vec<IpNet>,
-}
-
-impl TrustedProxies {
-    /// Parses a comma-separated list of addresses (`10.0.0.7`, `::1`, each
-    /// its own /32 or /128) and CIDR ranges (`10.0.0.0/8`, `fd00::/8`); an
-    /// empty list trusts nobody. Refuses, naming each bad entry: anything else,
-    /// a range with host bits set (`10.0.0.7/8`: a typo for which range?) and
-    /// a /0, which would let every client choose its own address.
-    pub fn parse(list: &str) -> Result<Self, Vec<String>> {
-        let mut nets = Vec::new();
-        let mut problems = Vec::new();
-        for entry in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match parse_proxy(entry) {
-                Ok(net) => nets.push(net),
-                Err(problem) => problems.push(problem),
-            }
-        }
-        if problems.is_empty() {
-            Ok(Self { nets })
-        } else {
-            Err(problems)
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nets.is_empty()
-    }
-
-    /// Whether `ip` (an IPv4-mapped IPv6 address counting as its IPv4
-    /// address) is in one of the ranges.
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = ip.to_canonical();
-        self.nets.iter().any(|net| net.contains(&ip))
-    }
-
-    pub fn ranges(&self) -> &[IpNet] {
-        &self.nets
-    }
-}
-
-fn parse_proxy(entry: &str) -> Result<IpNet, String> {
-    let bad =
-        || format!("`{entry}` is not an IP address or a CIDR range (like 10.0.0.0/8 or fd00::/8)");
-    if !entry.contains('/') {
-        return entry
-            .parse::<IpAddr>()
-            .map(|ip| IpNet::from(ip.to_canonical()))
-            .map_err(|_| bad());
-    }
-    let net: IpNet = entry.parse().map_err(|_| bad())?;
-    if net.prefix_len() == 0 {
-        return Err(format!(
-            "`{entry}` trusts every address, so any client could name its own; list your proxies' ranges"
-        ));
-    }
-    if net.trunc() != net {
-        return Err(format!(
-            "`{entry}` has host bits set: write the range as {} or the address alone",
-            net.trunc()
-        ));
-    }
-    Ok(net)
-}
-
 fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
     let mail = MailSettings::read(loader, "AUTH_MAIL_DIR");
     let trusted_proxies = loader
@@ -442,55 +372,12 @@ fn read_identity(loader: &mut Loader<'_>) -> IdentitySettings {
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("ip")
-    }
-
-    #[test]
-    fn trusted_proxies_take_v4_and_v6_ranges_and_single_addresses() {
-        let trusted =
-            TrustedProxies::parse(" 10.0.0.0/8, fd00::/8,127.0.0.1, ::1 ,, 192.168.4.0/22")
-                .expect("valid list");
-        assert_eq!(trusted.ranges().len(), 5);
-        for inside in [
-            "10.1.2.3",
-            "fd12:3456::9",
-            "127.0.0.1",
-            "::1",
-            "192.168.7.255",
-            // An IPv4 peer seen on a dual-stack socket.
-            "::ffff:10.9.9.9",
-        ] {
-            assert!(trusted.contains(ip(inside)), "{inside}");
-        }
-        for outside in [
-            "11.0.0.1",
-            "127.0.0.2",
-            "fe80::1",
-            "192.168.8.1",
-            "2001:db8::1",
-        ] {
-            assert!(!trusted.contains(ip(outside)), "{outside}");
-        }
-        assert!(TrustedProxies::parse("").expect("empty").is_empty());
-    }
-
-    #[test]
-    fn trusted_proxies_refuse_garbage_naming_each_entry() {
-        let problems =
-            TrustedProxies::parse("10.0.0.0/8, proxy.internal, 10.0.0.0/33, fe80::1%eth0")
-                .expect_err("garbage");
-        assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems[0].contains("`proxy.internal` is not an IP address or a CIDR range"));
-        assert!(problems[1].contains("`10.0.0.0/33`"));
-        assert!(problems[2].contains("`fe80::1%eth0`"));
-        let everyone = TrustedProxies::parse("0.0.0.0/0").expect_err("/0");
-        assert!(everyone[0].contains("trusts every address"), "{everyone:?}");
-        assert!(TrustedProxies::parse("::/0").is_err());
-        let host_bits = TrustedProxies::parse("10.0.0.7/8").expect_err("host bits");
-        assert!(host_bits[0].contains("10.0.0.0/8"), "{host_bits:?}");
     }
 
     #[test]

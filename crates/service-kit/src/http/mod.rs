@@ -2,6 +2,7 @@
 //! security headers, body limits, 405 with `Allow`, problem+json for extractor errors, health
 //! probes, and a server that stops gracefully.
 pub mod body_limit;
+pub mod client_address;
 #[cfg(feature = "bearer")]
 pub mod error;
 pub mod extract_errors;

@@ -11,51 +11,17 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use ipnet::Ipv6Net;
 use service_kit::config::RunMode;
+use service_kit::http::client_address;
+pub use service_kit::http::client_address::client_ip;
 
 use crate::config::TrustedProxies;
 use crate::identity::Requester;
-
-/// The client's address as far as it can be known.
-///
-/// A peer outside `trusted` is the client. A trusted peer's
-/// `X-Forwarded-For` (every header line, in order, as one list) is walked
-/// right to left: each hop was appended by the proxy before it, so the first
-/// hop that is not itself trusted is the client. When every hop is trusted
-/// the leftmost one is; a hop that is not an address (only something left
-/// of the trusted proxies can have written it) ends the walk at the last
-/// trusted hop before it.
-pub fn client_ip(
-    peer: Option<IpAddr>,
-    forwarded_for: &[&str],
-    trusted: &TrustedProxies,
-) -> Option<IpAddr> {
-    let peer = peer?.to_canonical();
-    if !trusted.contains(peer) {
-        return Some(peer);
-    }
-    let mut client = peer;
-    for hop in forwarded_for.iter().rev().flat_map(|line| line.rsplit(',')) {
-        let Some(ip) = parse_hop(hop) else {
-            break;
-        };
-        client = ip;
-        if !trusted.contains(ip) {
-            break;
-        }
-    }
-    Some(client)
-}
 
 /// Who is asking, as the audit trail and the per-IP limits see it: the
 /// client's address ([`client_ip`]), its [`limit_key`] and its user agent
 /// (at most 512 characters).
 pub fn requester(req: &HttpRequest, trusted: &TrustedProxies) -> Requester {
-    let forwarded: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    let ip = client_ip(req.peer_addr().map(|a| a.ip()), &forwarded, trusted);
+    let ip = client_address::of_request(req, trusted);
     Requester {
         ip: ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
         limit_key: limit_key(ip),
@@ -68,16 +34,6 @@ pub fn requester(req: &HttpRequest, trusted: &TrustedProxies) -> Requester {
             .take(512)
             .collect(),
     }
-}
-
-/// `203.0.113.9`, `2001:db8::1`, or with a port (`203.0.113.9:4711`,
-/// `[2001:db8::1]:4711`), as some proxies write it.
-fn parse_hop(hop: &str) -> Option<IpAddr> {
-    let hop = hop.trim();
-    hop.parse::<IpAddr>()
-        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
-        .ok()
-        .map(|ip| ip.to_canonical())
 }
 
 /// The key per-IP rate limits and lockout count against: an IPv4 address
@@ -187,83 +143,6 @@ mod tests {
 
     fn trusted(list: &str) -> TrustedProxies {
         TrustedProxies::parse(list).expect("valid list")
-    }
-
-    fn resolve(peer: &str, xff: &[&str], list: &str) -> String {
-        client_ip(Some(ip(peer)), xff, &trusted(list)).map_or("none".into(), |i| i.to_string())
-    }
-
-    #[test]
-    fn untrusted_peers_cannot_claim_another_address() {
-        assert_eq!(resolve("203.0.113.9", &["1.2.3.4"], ""), "203.0.113.9");
-        assert_eq!(
-            resolve("203.0.113.9", &["1.2.3.4"], "10.0.0.0/8"),
-            "203.0.113.9"
-        );
-        assert_eq!(client_ip(None, &[], &trusted("")), None);
-    }
-
-    #[test]
-    fn a_trusted_proxy_passes_the_nearest_untrusted_hop() {
-        // The client may send any X-Forwarded-For; the proxy appends its peer.
-        assert_eq!(
-            resolve("10.0.0.2", &["6.6.6.6, 198.51.100.7"], "10.0.0.2"),
-            "198.51.100.7"
-        );
-        assert_eq!(resolve("10.0.0.2", &["garbage"], "10.0.0.2"), "10.0.0.2");
-        assert_eq!(resolve("10.0.0.2", &[], "10.0.0.0/8"), "10.0.0.2");
-    }
-
-    #[test]
-    fn a_chain_of_trusted_ranges_is_walked_right_to_left() {
-        // client → CDN (198.51.100.0/24) → load balancer (10.1.0.0/16) → Caddy (10.2.0.5).
-        let list = "198.51.100.0/24, 10.0.0.0/8";
-        assert_eq!(
-            resolve(
-                "10.2.0.5",
-                &["1.1.1.1, 203.0.113.50, 198.51.100.20, 10.1.3.4"],
-                list
-            ),
-            "203.0.113.50",
-            "the forged 1.1.1.1 left of the real client is never reached"
-        );
-        // Header lines count as one list in order: the last line's last hop is nearest.
-        assert_eq!(
-            resolve(
-                "10.2.0.5",
-                &["1.1.1.1, 203.0.113.50", "198.51.100.20,10.1.3.4"],
-                list
-            ),
-            "203.0.113.50"
-        );
-        // Every hop trusted: the leftmost is the client (an internal user).
-        assert_eq!(
-            resolve("10.2.0.5", &["10.7.7.7, 10.1.3.4"], list),
-            "10.7.7.7"
-        );
-        // Garbage stops the walk at the last trusted hop, never past it.
-        assert_eq!(
-            resolve("10.2.0.5", &["1.1.1.1, unknown, 10.1.3.4"], list),
-            "10.1.3.4"
-        );
-        assert_eq!(
-            resolve("10.2.0.5", &["1.1.1.1, , 10.1.3.4"], list),
-            "10.1.3.4"
-        );
-        // Ports and brackets as some proxies write them; IPv6 hops.
-        assert_eq!(
-            resolve("10.2.0.5", &["203.0.113.50:4711"], list),
-            "203.0.113.50"
-        );
-        assert_eq!(
-            resolve("fd00::5", &["[2001:db8::7]:4711, fd00::9"], "fd00::/8"),
-            "2001:db8::7"
-        );
-        // An IPv4 proxy on a dual-stack socket.
-        assert_eq!(
-            resolve("::ffff:10.2.0.5", &["203.0.113.50"], "10.0.0.0/8"),
-            "203.0.113.50"
-        );
     }
 
     #[test]
