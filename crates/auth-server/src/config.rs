@@ -93,6 +93,9 @@ pub struct SentinelSettings {
     /// `AUTH_SENTINEL_STEP_UP_SECS` (default 86400): how long an account
     /// under attack needs a second step at password login; 0: never.
     pub step_up_secs: i64,
+    /// `AUTH_SENTINEL_UNFAMILIAR_DAYS` (default 90): how far back an
+    /// account's successful logins make its ranges and browsers familiar.
+    pub unfamiliar_days: i64,
     pub thresholds: crate::domain::sentinel::Thresholds,
     /// The daily security report mailed to each tenant's owners.
     pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
@@ -267,6 +270,13 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
         ),
         stuffing_per_address: count("AUTH_SENTINEL_STUFFING_PER_ADDRESS", d.stuffing_per_address),
         signup_flood: count("AUTH_SENTINEL_SIGNUP_FLOOD", d.signup_flood),
+        surge_attempts: count("AUTH_SENTINEL_SURGE_ATTEMPTS", d.surge_attempts),
+        surge_factor: count("AUTH_SENTINEL_SURGE_FACTOR", d.surge_factor),
+        surge_margin_percent: count("AUTH_SENTINEL_SURGE_MARGIN_PERCENT", d.surge_margin_percent),
+        surge_default_baseline_percent: count(
+            "AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT",
+            d.surge_default_baseline_percent,
+        ),
     };
     let mut secs = |key: &str, default: i64| -> i64 {
         let n: i64 = loader.parse(key, default);
@@ -278,12 +288,31 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     let window_secs = secs("AUTH_SENTINEL_WINDOW_SECS", d.window_secs);
     let block_secs = secs("AUTH_SENTINEL_BLOCK_SECS", 3600);
     let alert_interval_secs = secs("AUTH_SENTINEL_ALERT_INTERVAL_SECS", 900);
+    let unfamiliar_days = secs("AUTH_SENTINEL_UNFAMILIAR_DAYS", 90);
     let step_up_secs: i64 = loader.parse("AUTH_SENTINEL_STEP_UP_SECS", 86_400);
     if step_up_secs < 0 {
         loader.problem("AUTH_SENTINEL_STEP_UP_SECS must be 0 (off) or more");
     }
-    if thresholds.stuffing_failure_percent > 100 {
-        loader.problem("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100");
+    for (key, percent) in [
+        (
+            "AUTH_SENTINEL_STUFFING_FAILURE_PERCENT",
+            thresholds.stuffing_failure_percent,
+        ),
+        (
+            "AUTH_SENTINEL_SURGE_MARGIN_PERCENT",
+            thresholds.surge_margin_percent,
+        ),
+        (
+            "AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT",
+            thresholds.surge_default_baseline_percent,
+        ),
+    ] {
+        if percent > 100 {
+            loader.problem(format!("{key} must be at most 100"));
+        }
+    }
+    if unfamiliar_days > 3650 {
+        loader.problem("AUTH_SENTINEL_UNFAMILIAR_DAYS must be at most 3650");
     }
     SentinelSettings {
         enabled,
@@ -291,6 +320,7 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
         block_secs,
         alert_interval_secs,
         step_up_secs: step_up_secs.max(0),
+        unfamiliar_days: unfamiliar_days.min(3650),
         thresholds: Thresholds {
             window_secs,
             ..thresholds
@@ -455,6 +485,7 @@ mod tests {
         assert_eq!(s.thresholds, crate::domain::sentinel::Thresholds::DEFAULT);
         assert_eq!((s.block_secs, s.alert_interval_secs), (3600, 900));
         assert_eq!(s.step_up_secs, 86_400);
+        assert_eq!(s.unfamiliar_days, 90);
 
         let mut tuned = base.to_vec();
         tuned.extend([
@@ -463,6 +494,11 @@ mod tests {
             ("AUTH_SENTINEL_WINDOW_SECS", "120"),
             ("AUTH_SENTINEL_SPRAY_ACCOUNTS", "25"),
             ("AUTH_SENTINEL_STEP_UP_SECS", "0"),
+            ("AUTH_SENTINEL_UNFAMILIAR_DAYS", "30"),
+            ("AUTH_SENTINEL_SURGE_ATTEMPTS", "200"),
+            ("AUTH_SENTINEL_SURGE_FACTOR", "4"),
+            ("AUTH_SENTINEL_SURGE_MARGIN_PERCENT", "25"),
+            ("AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT", "5"),
         ]);
         let config = AuthConfig::from_env(&Env::from_pairs(tuned)).expect("valid");
         let s = &config.sentinel;
@@ -473,6 +509,17 @@ mod tests {
             (120, 25)
         );
         assert_eq!(s.step_up_secs, 0, "step-up off");
+        assert_eq!(s.unfamiliar_days, 30);
+        let t = &s.thresholds;
+        assert_eq!(
+            (
+                t.surge_attempts,
+                t.surge_factor,
+                t.surge_margin_percent,
+                t.surge_default_baseline_percent
+            ),
+            (200, 4, 25, 5)
+        );
 
         let mut bad = base.to_vec();
         bad.extend([
@@ -481,6 +528,10 @@ mod tests {
             ("AUTH_SENTINEL_BRUTE_FORCE_FAILURES", "0"),
             ("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT", "120"),
             ("AUTH_SENTINEL_STEP_UP_SECS", "-5"),
+            ("AUTH_SENTINEL_UNFAMILIAR_DAYS", "0"),
+            ("AUTH_SENTINEL_SURGE_FACTOR", "0"),
+            ("AUTH_SENTINEL_SURGE_MARGIN_PERCENT", "101"),
+            ("AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT", "x"),
         ]);
         let err = AuthConfig::from_env(&Env::from_pairs(bad)).expect_err("refused");
         for named in [
@@ -489,6 +540,10 @@ mod tests {
             "AUTH_SENTINEL_BRUTE_FORCE_FAILURES must be at least 1",
             "AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100",
             "AUTH_SENTINEL_STEP_UP_SECS must be 0 (off) or more",
+            "AUTH_SENTINEL_UNFAMILIAR_DAYS must be at least 1",
+            "AUTH_SENTINEL_SURGE_FACTOR must be at least 1",
+            "AUTH_SENTINEL_SURGE_MARGIN_PERCENT must be at most 100",
+            "AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT",
         ] {
             assert!(
                 err.problems.iter().any(|p| p.starts_with(named)),

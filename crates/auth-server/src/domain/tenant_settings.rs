@@ -129,6 +129,21 @@ pub const SETTINGS: &[Setting] = &[
         about: "Signup attempts within the sentinel's window that make a flood. Absent: the server's (default 50).",
     },
     Setting {
+        key: "sentinel_failure_surge_attempts",
+        kind: SettingKind::Integer(SENTINEL_THRESHOLD_RANGE.0, SENTINEL_THRESHOLD_RANGE.1),
+        about: "Logins within the sentinel's window (and in the tenant's last 7 days, for its own baseline) a failure surge needs (docs/sentinel.md). Absent: the server's (default 50).",
+    },
+    Setting {
+        key: "sentinel_unfamiliar_login",
+        kind: SettingKind::Flag,
+        about: "Whether the sentinel tells a user without a second factor of a password login from an address range and a browser their account has not used lately (docs/sentinel.md). Absent: true.",
+    },
+    Setting {
+        key: "sentinel_unfamiliar_login_step_up",
+        kind: SettingKind::Flag,
+        about: "Whether such an unfamiliar login also marks the account for step-up (a mailed code at its next password logins). Absent: false.",
+    },
+    Setting {
         key: "sentinel_allowlist",
         kind: SettingKind::Networks,
         about: "Addresses and CIDR ranges the sentinel never blocks for this tenant (docs/sentinel.md). Absent or empty: none.",
@@ -372,6 +387,21 @@ impl TenantSettings {
                 })
                 .unwrap_or_default(),
         )
+    }
+
+    /// Whether the sentinel checks this tenant's logins for unfamiliar
+    /// ones (on unless the tenant turned it off).
+    pub fn sentinel_unfamiliar_login(&self) -> bool {
+        self.0
+            .get("sentinel_unfamiliar_login")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    /// Whether an unfamiliar login marks its account for step-up (off
+    /// unless the tenant asks: a new phone is normal).
+    pub fn sentinel_unfamiliar_login_step_up(&self) -> bool {
+        self.flag("sentinel_unfamiliar_login_step_up")
     }
 
     /// One of the sentinel's per-tenant thresholds (`sentinel_*`), when set.

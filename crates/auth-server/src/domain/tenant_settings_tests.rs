@@ -235,3 +235,35 @@ fn the_sentinel_allowlist_takes_addresses_and_ranges_only() {
         .nets()
         .is_empty());
 }
+
+#[test]
+fn unfamiliar_logins_are_checked_unless_turned_off_and_step_up_only_when_asked() {
+    let absent = TenantSettings::default();
+    assert!(absent.sentinel_unfamiliar_login(), "on by default");
+    assert!(
+        !absent.sentinel_unfamiliar_login_step_up(),
+        "off by default"
+    );
+    let set = TenantSettings::parse(json!({
+        "sentinel_unfamiliar_login": false,
+        "sentinel_unfamiliar_login_step_up": true,
+    }))
+    .expect("valid");
+    assert!(!set.sentinel_unfamiliar_login());
+    assert!(set.sentinel_unfamiliar_login_step_up());
+    for key in [
+        "sentinel_unfamiliar_login",
+        "sentinel_unfamiliar_login_step_up",
+    ] {
+        for bad in [json!("false"), json!(0), json!([true])] {
+            let mut one = Map::new();
+            one.insert(key.to_owned(), bad);
+            invalid(key)(TenantSettings::parse(Value::Object(one)));
+        }
+    }
+    for bad in [json!(1), json!(100_001), json!("50")] {
+        invalid("sentinel_failure_surge_attempts")(TenantSettings::parse(
+            json!({ "sentinel_failure_surge_attempts": bad }),
+        ));
+    }
+}

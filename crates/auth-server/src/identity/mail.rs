@@ -304,6 +304,38 @@ impl Identity {
         )
     }
 
+    /// Tells a user without a second factor of a password login from an
+    /// address range and a browser their account had not used lately: when,
+    /// from where, with what, and the way to a new password if it was not
+    /// them. In French and English (users have no stored language).
+    pub(crate) fn send_unfamiliar_login_notice(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        notice: &UnfamiliarLoginNotice<'_>,
+    ) -> Result<(), IdentityError> {
+        let text = |locale: Locale, key: &str| {
+            let link = self.tenant_url(
+                tenant.slug.as_ref(),
+                &format!("/forgot-password?lang={}", locale.code()),
+            );
+            let args = [
+                ("tenant", tenant.display_name.as_ref()),
+                ("when", notice.when),
+                ("ip", notice.ip),
+                ("device", notice.device),
+                ("link", link.as_str()),
+            ];
+            self.catalog.format(locale, key, &args)
+        };
+        self.mail_both(
+            to,
+            text(Locale::Fr, "mail_unfamiliar_login_subject"),
+            text(Locale::Fr, "mail_unfamiliar_login_body"),
+            text(Locale::En, "mail_unfamiliar_login_body"),
+        )
+    }
+
     /// One mail with the French body, then the English one.
     fn mail_both(
         &self,
@@ -357,6 +389,16 @@ pub struct TokenReuseNotice<'a> {
     pub when: &'a str,
     /// The address it came from.
     pub ip: &'a str,
+}
+
+/// What a user is told of an unfamiliar login.
+pub struct UnfamiliarLoginNotice<'a> {
+    /// When, e.g. `2026-12-06 06:10 UTC`.
+    pub when: &'a str,
+    /// The address it came from.
+    pub ip: &'a str,
+    /// The browser and system, e.g. `Chrome on Linux`.
+    pub device: &'a str,
 }
 
 /// The stored form of a typed code: bound to its user, so one user's code

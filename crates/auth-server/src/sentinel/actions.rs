@@ -47,7 +47,10 @@ impl Sentinel {
         let findings = match windows.get_mut(tenant.id) {
             Some(window) => {
                 window.expire(since);
-                detect(window.attempts(), now, t)
+                let attempts = window.attempts();
+                let mut found = detect(attempts, now, t);
+                found.extend(self.failure_surge(tenant.id, attempts, now, t).await?);
+                found
             }
             None => Vec::new(),
         };
@@ -148,10 +151,16 @@ impl Sentinel {
         // attacker in; it is logged, and the incident stays recorded.
         if let Some(id) = &incident {
             let e = &finding.evidence;
-            let summary = format!(
+            let mut summary = format!(
                 "{} attempts, {} failed, {} accounts, {} addresses in {} s",
                 e.attempts, e.failures, e.accounts, e.addresses, e.window_secs
             );
+            if let Some(surge) = &e.surge {
+                summary.push_str(&format!(
+                    ", {} % failed against a usual {} % ({} baseline)",
+                    surge.failure_percent, surge.baseline_percent, surge.baseline
+                ));
+            }
             // Blocked now or already: every range the finding names but
             // those spared.
             let done = if finding.block.len() > spared.len() {

@@ -5,17 +5,23 @@
 //! for a while, records both as `sentinel` audit events and mails the
 //! tenant's owners. Reused refresh tokens and replayed codes (`token`
 //! events the OAuth layer writes) open an incident too: the user's sessions
-//! end and the user is mailed (`tokens`). Every instance enforces the
-//! blocks (`blocklist`).
+//! end and the user is mailed (`tokens`). A tenant's login failure ratio
+//! far above its own hourly baseline is an incident too (`surge`), and a
+//! password login to an account without a second factor from a range and
+//! a browser it never used is told to its user (`unfamiliar`). Every
+//! instance enforces the blocks (`blocklist`).
 //! docs/sentinel.md says what each detector does and how to tune it.
 mod actions;
 pub mod blocklist;
 pub mod daily_report;
 mod runner;
 mod step_up;
+mod surge;
 mod tokens;
+mod unfamiliar;
 mod windows;
 
+use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 
 use service_kit::clock::SharedClock;
@@ -27,8 +33,10 @@ use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
 use crate::store::grants::GrantStore;
+use crate::store::login_hours::LoginHoursStore;
 use crate::store::owners::OwnerStore;
 use crate::store::sentinel::SentinelStore;
+use crate::store::sign_in_history::SignInHistoryStore;
 use crate::store::step_up::StepUpStore;
 use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
@@ -58,6 +66,12 @@ pub struct Sentinel {
     users: UserStore,
     /// Accounts under attack, marked for a second step at login.
     step_up: StepUpStore,
+    /// Each tenant's logins per hour: the failure surge's baseline.
+    login_hours: LoginHoursStore,
+    /// An account's earlier logins, for the unfamiliar-login detector.
+    sign_ins: SignInHistoryStore,
+    /// The hour this instance last deleted old login hours in.
+    pruned_hour: AtomicI64,
     /// Mails go through the identity mail queue and texts.
     identity: Arc<Identity>,
     /// This instance's blocks, refreshed at once after a block is made.
@@ -88,6 +102,9 @@ impl Sentinel {
             audit: AuditStore::new(pool.clone()),
             grants: GrantStore::new(pool.clone()),
             step_up: StepUpStore::new(pool.clone()),
+            login_hours: LoginHoursStore::new(pool.clone()),
+            sign_ins: SignInHistoryStore::new(pool.clone()),
+            pruned_hour: AtomicI64::new(i64::MIN),
             users: UserStore::new(pool),
             identity,
             blocklist,

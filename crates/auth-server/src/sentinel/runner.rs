@@ -1,14 +1,16 @@
 //! The sentinel's loop: every [`TICK`], hold the lease (one runner across
 //! instances), read the login and signup events past the stored cursor into
-//! the tenants' in-memory windows (`windows`) and which tenants had token
-//! events, evaluate each of those tenants, re-read a few windows by time,
-//! move the cursor.
+//! the tenants' in-memory windows (`windows`) and their hourly counts
+//! (`surge`), and which tenants had token events, evaluate each of those
+//! tenants, check the new successful logins (`unfamiliar`), re-read a few
+//! windows by time, move the cursor.
 use std::sync::Arc;
 use std::time::Duration;
 
 use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
+use super::surge::HourCounts;
 use super::windows::Windows;
 use super::{Sentinel, SentinelError};
 use crate::domain::sentinel::window::{Window, WINDOW_CAP};
@@ -55,17 +57,26 @@ impl Sentinel {
         let activity = self.store.new_activity(BATCH).await?;
         let up_to = activity.read_up_to;
         windows.start_round(activity.read_from);
+        let mut hours = HourCounts::default();
         for (tenant, row) in activity.attempts {
             if let Some(attempt) = super::actions::attempt(row) {
+                hours.add(tenant, &attempt);
                 windows.feed(tenant, attempt);
             }
         }
+        self.roll_up(hours).await;
+        self.prune_login_hours(now).await;
         windows.fed_up_to(up_to);
         windows.expire(self.since(now));
         for tenant in &activity.tenants {
             // One tenant's failure (a store error) must not stop the others.
             if let Err(e) = self.evaluate(*tenant, &mut windows, up_to).await {
                 tracing::warn!(error = %e, %tenant, "sentinel evaluation failed");
+            }
+        }
+        for (tenant, sign_ins) in by_tenant(activity.sign_ins) {
+            if let Err(e) = self.check_sign_ins(tenant, &sign_ins).await {
+                tracing::warn!(error = %e, %tenant, "sentinel sign-in check failed");
             }
         }
         for tenant in windows.due_for_rebuild(now) {
@@ -132,5 +143,36 @@ impl Sentinel {
         if let Err(e) = self.store.release(&self.instance).await {
             tracing::warn!(error = %e, "cannot release the sentinel lease");
         }
+    }
+}
+
+/// `rows` grouped by tenant, tenants in order of first appearance and each
+/// tenant's rows in the order read.
+fn by_tenant<T>(rows: Vec<(TenantId, T)>) -> Vec<(TenantId, Vec<T>)> {
+    let mut groups: Vec<(TenantId, Vec<T>)> = Vec::new();
+    let mut at: std::collections::HashMap<TenantId, usize> = std::collections::HashMap::new();
+    for (tenant, row) in rows {
+        match at.get(&tenant).and_then(|i| groups.get_mut(*i)) {
+            Some((_, list)) => list.push(row),
+            None => {
+                at.insert(tenant, groups.len());
+                groups.push((tenant, vec![row]));
+            }
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_grouped_by_tenant_in_the_order_read() {
+        let t = |n: u8| {
+            TenantId::parse(&format!("00000000-0000-4000-8000-0000000000{n:02}")).expect("uuid")
+        };
+        let grouped = by_tenant(vec![(t(2), 1), (t(1), 2), (t(2), 3)]);
+        assert_eq!(grouped, [(t(2), vec![1, 3]), (t(1), vec![2])]);
     }
 }

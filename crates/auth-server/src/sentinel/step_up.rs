@@ -5,8 +5,9 @@ use serde_json::json;
 
 use super::{Sentinel, SentinelError};
 use crate::domain::sentinel::step_up::mark_until;
-use crate::domain::sentinel::Finding;
+use crate::domain::sentinel::{Detector, Finding};
 use crate::domain::tenant::Tenant;
+use crate::domain::user::UserId;
 
 impl Sentinel {
     /// Marks the existing accounts `finding` targeted, as part of the
@@ -20,10 +21,7 @@ impl Sentinel {
         incident: &str,
         now: i64,
     ) -> Result<usize, SentinelError> {
-        let Some(until) = mark_until(now, self.settings.step_up_secs) else {
-            return Ok(0);
-        };
-        if finding.targets.is_empty() {
+        if mark_until(now, self.settings.step_up_secs).is_none() || finding.targets.is_empty() {
             return Ok(0);
         }
         // The trail records the digest of the account an attempt named and,
@@ -36,25 +34,49 @@ impl Sentinel {
             .await?;
         let mut marked = 0;
         for user in users {
-            if !self
-                .step_up
-                .mark(tenant.id, user, incident, now, until)
+            if self
+                .mark_user(tenant, user, finding.detector, incident, now)
                 .await?
             {
-                continue;
+                marked += 1;
             }
-            marked += 1;
-            let detail = json!({
-                "incident": incident,
-                "detector": finding.detector.as_str(),
-                "expires_at": until,
-            });
-            self.record_on(tenant, Some(user), "stepped_up", &detail, now)
-                .await?;
         }
         if marked > 0 {
             tracing::warn!(tenant = %tenant.slug, incident, accounts = marked, "sentinel stepped up accounts");
         }
         Ok(marked)
+    }
+}
+
+impl Sentinel {
+    /// Marks `user` for step-up as part of `incident` of `detector`, with
+    /// its `stepped_up` audit event; false when step-up is off or a mark
+    /// is still live.
+    pub(super) async fn mark_user(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        detector: Detector,
+        incident: &str,
+        now: i64,
+    ) -> Result<bool, SentinelError> {
+        let Some(until) = mark_until(now, self.settings.step_up_secs) else {
+            return Ok(false);
+        };
+        if !self
+            .step_up
+            .mark(tenant.id, user, incident, now, until)
+            .await?
+        {
+            return Ok(false);
+        }
+        let detail = json!({
+            "incident": incident,
+            "detector": detector.as_str(),
+            "expires_at": until,
+        });
+        self.record_on(tenant, Some(user), "stepped_up", &detail, now)
+            .await?;
+        Ok(true)
     }
 }

@@ -23,6 +23,20 @@ pub struct AttemptRow {
     pub created_at: i64,
 }
 
+/// A successful login, as the `unfamiliar_login` detector reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRow {
+    /// Its number in the trail: the account's earlier logins are those
+    /// numbered before it.
+    pub seq: i64,
+    pub user_id: Option<String>,
+    pub ip: String,
+    pub user_agent: String,
+    /// How the user signed in (`pwd`, `passkey`, `upstream:…`).
+    pub detail: String,
+    pub created_at: i64,
+}
+
 /// A `token` event (a reused refresh token, a replayed code), as the
 /// sentinel reads it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -45,6 +59,8 @@ pub struct NewActivity {
     /// Those events, for the sentinel's in-memory windows.
     pub attempts: Vec<(TenantId, AttemptRow)>,
     pub token_tenants: Vec<TenantId>,
+    /// The successful logins among those events, with their tenants.
+    pub sign_ins: Vec<(TenantId, SignInRow)>,
     /// The cursor the read started from (events numbered after it).
     pub read_from: i64,
     /// The highest event number read (the next read starts after it).
@@ -93,7 +109,10 @@ impl SentinelStore {
             });
         };
         let rows = sqlx::query(
-            "SELECT tenant_id, kind, outcome, ip, account, created_at FROM audit_events \
+            "SELECT seq, tenant_id, user_id, kind, outcome, ip, account, created_at, \
+             CASE WHEN kind = 'login' AND outcome = 'success' THEN user_agent ELSE '' END AS user_agent, \
+             CASE WHEN kind = 'login' AND outcome = 'success' THEN detail ELSE '' END AS detail \
+             FROM audit_events \
              WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token') \
              ORDER BY seq",
         )
@@ -120,16 +139,27 @@ impl SentinelStore {
             if seen.insert(tenant) {
                 activity.tenants.push(tenant);
             }
-            activity.attempts.push((
-                tenant,
-                AttemptRow {
-                    kind,
-                    outcome: row.try_get("outcome")?,
-                    ip: row.try_get("ip")?,
-                    account: row.try_get("account")?,
-                    created_at: row.try_get("created_at")?,
-                },
-            ));
+            let attempt = AttemptRow {
+                kind,
+                outcome: row.try_get("outcome")?,
+                ip: row.try_get("ip")?,
+                account: row.try_get("account")?,
+                created_at: row.try_get("created_at")?,
+            };
+            if attempt.kind == "login" && attempt.outcome == "success" {
+                activity.sign_ins.push((
+                    tenant,
+                    SignInRow {
+                        seq: row.try_get("seq")?,
+                        user_id: row.try_get("user_id")?,
+                        ip: attempt.ip.clone(),
+                        user_agent: row.try_get("user_agent")?,
+                        detail: row.try_get("detail")?,
+                        created_at: attempt.created_at,
+                    },
+                ));
+            }
+            activity.attempts.push((tenant, attempt));
         }
         Ok(activity)
     }

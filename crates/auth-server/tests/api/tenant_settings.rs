@@ -75,6 +75,10 @@ async fn merge_patch_changes_only_what_it_names(engine: Engine) {
         json!({ "brand_color": "red" }),
         json!({ "logo_url": "javascript:alert(1)" }),
         json!({ "requre_mfa": true }),
+        json!({ "sentinel_unfamiliar_login": "false" }),
+        json!({ "sentinel_unfamiliar_login_step_up": 1 }),
+        json!({ "sentinel_failure_surge_attempts": 1 }),
+        json!({ "sentinel_failure_surge_attempts": "50" }),
     ] {
         let body = assert_problem(patch(&app, &id, &bad).await, 422, "invalid-input").await;
         assert!(

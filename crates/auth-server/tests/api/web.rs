@@ -34,6 +34,8 @@ pub struct Web {
     pub accept_language: Option<String>,
     /// Sent as `X-Forwarded-For`, as a reverse proxy would.
     pub forwarded_for: Option<String>,
+    /// Sent as `User-Agent`, as a browser would (none by default).
+    pub user_agent: Option<String>,
 }
 
 impl Web {
@@ -51,6 +53,7 @@ impl Web {
             cookies: Mutex::new(BTreeMap::new()),
             accept_language: None,
             forwarded_for: None,
+            user_agent: None,
         }
     }
 
@@ -86,6 +89,9 @@ impl Web {
         }
         if let Some(hops) = &self.forwarded_for {
             req = req.header("x-forwarded-for", hops);
+        }
+        if let Some(agent) = &self.user_agent {
+            req = req.header("user-agent", agent);
         }
         let resp = req.send().await.expect("request sent");
         for set in resp.headers().get_all("set-cookie") {

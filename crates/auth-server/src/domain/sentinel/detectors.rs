@@ -49,6 +49,7 @@ pub fn brute_force(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding> {
                     accounts: 1,
                     addresses: per_range.len(),
                     window_secs: t.window_secs,
+                    surge: None,
                 },
                 targets: vec![account.to_owned()],
                 block: per_range
@@ -88,6 +89,7 @@ pub fn password_spray(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding> {
                 accounts: accounts.len(),
                 addresses: 1,
                 window_secs: t.window_secs,
+                surge: None,
             },
             targets: accounts.iter().map(|a| (*a).to_owned()).collect(),
             block: vec![net],
@@ -129,6 +131,7 @@ pub fn credential_stuffing(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding
             accounts: accounts.len(),
             addresses: per_range.len(),
             window_secs: t.window_secs,
+            surge: None,
         },
         targets: accounts.iter().map(|a| (*a).to_owned()).collect(),
         block: per_range
@@ -160,6 +163,7 @@ pub fn signup_flood(attempts: &[&Attempt], t: &Thresholds) -> Vec<Finding> {
             accounts: 0,
             addresses,
             window_secs: t.window_secs,
+            surge: None,
         },
         targets: Vec::new(),
         block: Vec::new(),

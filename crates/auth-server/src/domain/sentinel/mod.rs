@@ -1,16 +1,22 @@
 //! The sentinel's rules: what counts as an attack in a tenant's recent
 //! login and signup attempts, and which addresses an attack gets blocked;
 //! which reused refresh tokens and replayed codes make a stolen-token
-//! incident. Pure functions over a window of attempts (`detectors`), of
-//! token events (`tokens`) and lists of addresses (`networks`), and the
-//! in-memory window of attempts the runner keeps (`window`); the clock,
-//! the SQL and the actions live in `crate::sentinel`.
+//! incident; which successful logins are unfamiliar to their account, and
+//! when a tenant's failure ratio surges above its own baseline. Pure
+//! functions over a window of attempts (`detectors`, `surge`), of token
+//! events (`tokens`), of an account's logins (`unfamiliar`, with
+//! `user_agent`) and lists of addresses (`networks`), and the in-memory
+//! window of attempts the runner keeps (`window`); the clock, the SQL and
+//! the actions live in `crate::sentinel`.
 pub mod block_order;
 pub mod detectors;
 pub mod networks;
 pub mod reason;
 pub mod step_up;
+pub mod surge;
 pub mod tokens;
+pub mod unfamiliar;
+pub mod user_agent;
 pub mod window;
 
 use std::net::IpAddr;
@@ -49,13 +55,18 @@ pub struct Attempt {
 /// sent to webhooks as `security.incident` like a detector's.
 pub const CLIENT_SECRET_COMPROMISED: &str = "client_secret_compromised";
 
-/// The detectors: four on login and signup attempts, two on token events.
+/// The detectors: five on login and signup attempts, one on each new
+/// successful login, two on token events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Detector {
     BruteForce,
     PasswordSpray,
     CredentialStuffing,
     SignupFlood,
+    /// The tenant's failure ratio far above its own baseline.
+    FailureSurge,
+    /// A password login from a range and a browser the account never used.
+    UnfamiliarLogin,
     /// A spent refresh token presented again after its reuse interval.
     RefreshReuse,
     /// An authorization code redeemed a second time.
@@ -63,11 +74,13 @@ pub enum Detector {
 }
 
 impl Detector {
-    pub const ALL: [Detector; 6] = [
+    pub const ALL: [Detector; 8] = [
         Detector::BruteForce,
         Detector::PasswordSpray,
         Detector::CredentialStuffing,
         Detector::SignupFlood,
+        Detector::FailureSurge,
+        Detector::UnfamiliarLogin,
         Detector::RefreshReuse,
         Detector::CodeReplay,
     ];
@@ -84,6 +97,8 @@ impl Detector {
             Detector::PasswordSpray => "password_spray",
             Detector::CredentialStuffing => "credential_stuffing",
             Detector::SignupFlood => "signup_flood",
+            Detector::FailureSurge => "failure_surge",
+            Detector::UnfamiliarLogin => "unfamiliar_login",
             Detector::RefreshReuse => "refresh_reuse",
             Detector::CodeReplay => "code_replay",
         }
@@ -123,6 +138,15 @@ pub struct Thresholds {
     pub stuffing_per_address: usize,
     /// Signup attempts in the tenant that make a flood.
     pub signup_flood: usize,
+    /// Logins in the window a failure surge needs (and its baseline, to
+    /// be the tenant's own)…
+    pub surge_attempts: usize,
+    /// …with a failure ratio at least this many times the baseline's…
+    pub surge_factor: usize,
+    /// …and at least this many points above it (percent).
+    pub surge_margin_percent: usize,
+    /// The baseline ratio (percent) of a tenant with too little history.
+    pub surge_default_baseline_percent: usize,
 }
 
 impl Thresholds {
@@ -137,6 +161,10 @@ impl Thresholds {
         stuffing_failure_percent: 80,
         stuffing_per_address: 2,
         signup_flood: 50,
+        surge_attempts: 50,
+        surge_factor: 3,
+        surge_margin_percent: 30,
+        surge_default_baseline_percent: 10,
     };
 }
 
@@ -150,6 +178,7 @@ impl Thresholds {
             stuffing_addresses: own("sentinel_stuffing_addresses", self.stuffing_addresses),
             stuffing_accounts: own("sentinel_stuffing_addresses", self.stuffing_accounts),
             signup_flood: own("sentinel_signup_flood", self.signup_flood),
+            surge_attempts: own("sentinel_failure_surge_attempts", self.surge_attempts),
             ..*self
         }
     }
@@ -169,6 +198,9 @@ pub struct Evidence {
     pub accounts: usize,
     pub addresses: usize,
     pub window_secs: i64,
+    /// A failure surge's ratios (its baseline and the window's).
+    #[serde(flatten)]
+    pub surge: Option<surge::SurgeEvidence>,
 }
 
 /// An attack a detector found.
@@ -204,12 +236,15 @@ mod tests {
             "sentinel_brute_force_failures": 4,
             "sentinel_stuffing_addresses": 30,
             "sentinel_signup_flood": 500,
+            "sentinel_failure_surge_attempts": 200,
         }))
         .expect("valid");
         let t = server.for_tenant(&own);
         assert_eq!(t.brute_force_failures, 4);
         assert_eq!((t.stuffing_addresses, t.stuffing_accounts), (30, 30));
         assert_eq!(t.signup_flood, 500);
+        assert_eq!(t.surge_attempts, 200);
+        assert_eq!(t.surge_factor, server.surge_factor, "server-wide only");
         assert_eq!(
             t.spray_accounts, server.spray_accounts,
             "not set: the server's"
