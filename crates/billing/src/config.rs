@@ -2,8 +2,11 @@
 use service_kit::bearer::{BearerSettings, DefaultIssuer};
 use service_kit::config::{is_placeholder, ConfigError, Env, HttpSettings, Loader};
 use service_kit::db::PoolSettings;
+use service_kit::http::client_address::TrustedProxies;
 use service_kit::mail::MailSettings;
 use service_kit::secret::Secret;
+
+use crate::domain::webhook_senders::SenderRule;
 
 pub const DEFAULT_PORT: u16 = 8081;
 /// A usage report of 1,000 events is about 100 KB; Stripe events can be
@@ -39,6 +42,12 @@ pub struct BillingConfig {
     /// `BILLING_METRICS_ADDR`: Prometheus metrics apart from the public
     /// listener. Unset: none.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `BILLING_TRUSTED_PROXIES`: the reverse proxies whose
+    /// `X-Forwarded-For` names the client (as `AUTH_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
+    /// When a Stripe webhook sender that keeps failing its signature is
+    /// refused (`BILLING_WEBHOOK_PROBE_*`).
+    pub webhook_senders: SenderRule,
 }
 
 /// Stripe, when a secret key is configured.
@@ -106,6 +115,8 @@ impl BillingConfig {
         let mail_from = loader.string("MAIL_FROM", service_kit::mail::DEFAULT_FROM);
         let quotas = QuotaSettings::read(loader);
         let metrics_addr = loader.metrics_addr("BILLING");
+        let trusted_proxies = read_trusted_proxies(loader);
+        let webhook_senders = read_sender_rule(loader);
         Self {
             http,
             database_url,
@@ -116,6 +127,8 @@ impl BillingConfig {
             mail_from,
             quotas,
             metrics_addr,
+            trusted_proxies,
+            webhook_senders,
         }
     }
 
@@ -232,6 +245,55 @@ impl QuotaSettings {
             grace_days,
         }
     }
+}
+
+fn read_trusted_proxies(loader: &mut Loader<'_>) -> TrustedProxies {
+    let Some(list) = loader.optional("BILLING_TRUSTED_PROXIES") else {
+        return TrustedProxies::default();
+    };
+    TrustedProxies::parse(&list).unwrap_or_else(|problems| {
+        for p in problems {
+            loader.problem(format!("BILLING_TRUSTED_PROXIES: {p}"));
+        }
+        TrustedProxies::default()
+    })
+}
+
+/// `BILLING_WEBHOOK_PROBE_FAILURES` (default 10; 0 turns it off) failed
+/// signatures within `BILLING_WEBHOOK_PROBE_WINDOW_SECS` (300) get an
+/// address refused for `BILLING_WEBHOOK_PROBE_BLOCK_SECS` (900), unless it
+/// is in `BILLING_WEBHOOK_NEVER_BLOCK` (addresses and ranges).
+fn read_sender_rule(loader: &mut Loader<'_>) -> SenderRule {
+    let rule = SenderRule {
+        failures: loader.parse(
+            "BILLING_WEBHOOK_PROBE_FAILURES",
+            SenderRule::DEFAULT_FAILURES,
+        ),
+        window_secs: loader.parse(
+            "BILLING_WEBHOOK_PROBE_WINDOW_SECS",
+            SenderRule::DEFAULT_WINDOW_SECS,
+        ),
+        block_secs: loader.parse(
+            "BILLING_WEBHOOK_PROBE_BLOCK_SECS",
+            SenderRule::DEFAULT_BLOCK_SECS,
+        ),
+        never_block: match loader.optional("BILLING_WEBHOOK_NEVER_BLOCK") {
+            None => Vec::new(),
+            Some(list) => match TrustedProxies::parse(&list) {
+                Ok(nets) => nets.ranges().to_vec(),
+                Err(problems) => {
+                    for p in problems {
+                        loader.problem(format!("BILLING_WEBHOOK_NEVER_BLOCK: {p}"));
+                    }
+                    Vec::new()
+                }
+            },
+        },
+    };
+    if rule.window_secs < 1 || rule.block_secs < 1 {
+        loader.problem("BILLING_WEBHOOK_PROBE_WINDOW_SECS and _BLOCK_SECS: at least 1");
+    }
+    rule
 }
 
 #[cfg(test)]

@@ -44,6 +44,12 @@ impl From<BillingError> for ApiError {
                 ApiError::new(Code::WebhookSignature, detail)
             }
             BillingError::Event(ev) => ApiError::new(Code::BadRequest, ev.to_string()),
+            BillingError::SenderRefused { retry_after } => ApiError::new(
+                Code::TooManyRequests,
+                "Too many deliveries from this address failed their Stripe-Signature lately; \
+                 it is refused for a while.",
+            )
+            .with_retry_after(retry_after),
         }
     }
 }

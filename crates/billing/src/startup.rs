@@ -66,13 +66,10 @@ impl Application {
         };
         let mail = MailQueue::from_settings(&config.mail, &config.mail_from)
             .map_err(StartupError::setup("mail"))?;
-        let billing = Arc::new(Billing::new(
-            db.pool.clone(),
-            stripe,
-            mail,
-            clock,
-            config.quotas,
-        ));
+        let billing = Arc::new(
+            Billing::new(db.pool.clone(), stripe, mail, clock, config.quotas)
+                .with_sender_rule(config.webhook_senders.clone()),
+        );
         let tasks = vec![spawn_dunning_task(billing.clone(), DUNNING_CHECK)];
         let metrics = match config.metrics_addr {
             Some(addr) => {
@@ -89,9 +86,11 @@ impl Application {
             None => None,
         };
         let data = web::Data::from(billing.clone());
+        let proxies = web::Data::new(config.trusted_proxies.clone());
         let listener = kit_http::bind(&config.http)?;
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(data.clone());
+            cfg.app_data(proxies.clone());
             bearer::register(cfg, &verifier);
             crate::http::configure(cfg);
         })?;

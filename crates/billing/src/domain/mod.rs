@@ -5,3 +5,4 @@ pub mod plan;
 pub mod quota;
 pub mod subscription;
 pub mod tenant;
+pub mod webhook_senders;

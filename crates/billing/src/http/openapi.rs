@@ -60,6 +60,7 @@ Any operation can also answer 500 (`internal`), and any operation that checks a 
             BadGateway,
             Unavailable,
             WebhookRefused,
+            TooManyRequests,
         )
     ),
     modifiers(&SECURITY_SCHEMES),
@@ -151,6 +152,11 @@ service_kit::problem_responses! {
     /// timestamp is out of tolerance (`webhook-signature`); or the signed body is
     /// not a Stripe event (`bad-request`). Nothing is stored.
     pub WebhookRefused;
+
+    /// Too many deliveries from this address failed their `Stripe-Signature`
+    /// lately: it is refused, unchecked, until `Retry-After`
+    /// (`too-many-requests`).
+    pub TooManyRequests ["Retry-After": u64 = "Seconds until the address is heard again."];
 }
 
 service_kit::response_set! {

@@ -21,6 +21,7 @@ pub use webhooks::WebhookOutcome;
 
 use crate::config::{QuotaSettings, StripeSettings};
 use crate::domain::plan::PlanId;
+use crate::domain::webhook_senders::{SenderRule, SenderWatch};
 use crate::store::accounts::AccountStore;
 use crate::store::events::EventStore;
 use crate::store::invoices::InvoiceStore;
@@ -49,6 +50,10 @@ pub enum BillingError {
     Signature(#[from] SignatureError),
     #[error("webhook payload: {0}")]
     Event(#[from] EventError),
+    /// The sender failed its signature too often lately
+    /// (`domain::webhook_senders`); refused without a check.
+    #[error("webhook sender refused for {retry_after} s after repeated signature failures")]
+    SenderRefused { retry_after: u64 },
 }
 
 /// Stripe, when configured: the API client and the webhook settings.
@@ -71,6 +76,8 @@ pub struct Billing {
     mail: MailQueue,
     clock: SharedClock,
     quotas: QuotaSettings,
+    /// Stripe webhook senders that keep failing their signature.
+    senders: std::sync::Mutex<SenderWatch>,
 }
 
 impl Billing {
@@ -92,6 +99,15 @@ impl Billing {
             mail,
             clock,
             quotas,
+            senders: std::sync::Mutex::new(SenderWatch::new(SenderRule::default())),
+        }
+    }
+
+    /// When webhook senders that keep failing their signature are refused.
+    pub fn with_sender_rule(self, rule: SenderRule) -> Self {
+        Self {
+            senders: std::sync::Mutex::new(SenderWatch::new(rule)),
+            ..self
         }
     }
 

@@ -3,6 +3,8 @@
 //! subscription changed: billing fetches the subscription as it is now and
 //! stores that, so events may arrive late, twice or out of order. The answer
 //! is 2xx only once the change is committed; an error makes Stripe retry.
+use std::net::IpAddr;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -10,6 +12,7 @@ use super::{notify, Billing, BillingError};
 use crate::domain::invoice::Invoice;
 use crate::domain::subscription::{apply_stripe_view, Subscription};
 use crate::domain::tenant::TenantId;
+use crate::domain::webhook_senders::{SenderWatch, Verdict};
 use crate::store::events::{Applied, Seen};
 use crate::stripe::webhook::{
     parse_event, verify_signature, CheckoutCompleted, Event, InvoiceFacts, SignatureError,
@@ -32,21 +35,51 @@ pub enum WebhookOutcome {
 impl Billing {
     /// Applies one Stripe delivery, counted by outcome in
     /// `connectauth_billing_webhooks_total`.
+    /// Applies a delivery from `sender` (the client's address, when known).
+    /// A sender refused for failing its signature too often is answered
+    /// at once; a failed signature counts against it.
     pub async fn handle_webhook(
         &self,
         payload: &[u8],
         signature: Option<&str>,
+        sender: Option<IpAddr>,
     ) -> Result<WebhookOutcome, BillingError> {
-        let result = self.apply_webhook(payload, signature).await;
+        let now = self.now();
+        let refused = sender.and_then(|ip| self.senders().refused(ip, now));
+        let result = match refused {
+            Some(until) => Err(BillingError::SenderRefused {
+                retry_after: u64::try_from(until.saturating_sub(now)).unwrap_or(1).max(1),
+            }),
+            None => self.apply_webhook(payload, signature).await,
+        };
+        if let (Err(BillingError::Signature(_)), Some(ip)) = (&result, sender) {
+            if let Verdict::Blocked { until } = self.senders().failed(ip, now) {
+                metrics::counter!("connectauth_billing_webhook_senders_refused_total").increment(1);
+                tracing::warn!(
+                    sender = %ip,
+                    until,
+                    "stripe webhook sender refused after repeated signature failures"
+                );
+            }
+        }
         let outcome = match &result {
             Ok(WebhookOutcome::Applied) => "applied",
             Ok(WebhookOutcome::Duplicate) => "duplicate",
             Ok(WebhookOutcome::Ignored(_)) => "ignored",
             Err(BillingError::Signature(_)) => "bad_signature",
+            Err(BillingError::SenderRefused { .. }) => "sender_refused",
             Err(_) => "failed",
         };
         metrics::counter!("connectauth_billing_webhooks_total", "outcome" => outcome).increment(1);
         result
+    }
+
+    /// The watch of failing senders; a poisoned lock (a panic while it was
+    /// held) still holds consistent counts.
+    fn senders(&self) -> std::sync::MutexGuard<'_, SenderWatch> {
+        self.senders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn apply_webhook(

@@ -45,6 +45,8 @@ pub struct Options {
     pub hard_limit_percent: Option<u32>,
     /// Serve metrics on a port of their own (`BILLING_METRICS_ADDR`).
     pub metrics: bool,
+    /// More environment for the server.
+    pub env: Vec<(&'static str, &'static str)>,
 }
 
 pub struct TestBilling {
@@ -102,6 +104,7 @@ pub async fn spawn_with(engine: Engine, options: Options) -> TestBilling {
     if options.metrics {
         pairs.push(("BILLING_METRICS_ADDR", "127.0.0.1:0".to_owned()));
     }
+    pairs.extend(options.env.iter().map(|(k, v)| (*k, (*v).to_owned())));
     if let Some(fake) = &stripe {
         pairs.push(("BILLING_STRIPE_SECRET_KEY", fake.secret_key().to_owned()));
         pairs.push(("BILLING_STRIPE_API_BASE", fake.url().to_owned()));

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use crate::helpers::{spawn_with_stripe, unix_now, TestBilling, TENANT_A};
+use crate::helpers::{spawn_with, spawn_with_stripe, unix_now, Options, TestBilling, TENANT_A};
 use crate::stripe_fake::{sign_payload, CompletedCheckout, FakeEvent, WEBHOOK_SECRET};
 
 /// Checkout for Starter completed in the fake; its events are queued, not sent.
@@ -35,6 +35,24 @@ async fn post(app: &TestBilling, payload: Vec<u8>, signature: Option<&str>) -> r
         request = request.header("stripe-signature", signature);
     }
     request.send().await.unwrap()
+}
+
+/// A delivery from `from`, as the trusted proxy at 127.0.0.1 passes it.
+async fn post_from(
+    app: &TestBilling,
+    from: &str,
+    payload: Vec<u8>,
+    signature: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", from)
+        .header("stripe-signature", signature)
+        .body(payload)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn processed(app: &TestBilling) -> i64 {
@@ -354,3 +372,72 @@ async fn stripe_down_while_processing_loses_nothing() {
     assert_eq!(processed(&app).await, 0, "not marked processed");
     assert_eq!(app.entitlements(TENANT_A).await["plan"], "free");
 }
+
+async fn a_sender_failing_its_signatures_is_refused_for_a_while(engine: Engine) {
+    let app = spawn_with(
+        engine,
+        Options {
+            stripe: true,
+            env: vec![
+                ("BILLING_TRUSTED_PROXIES", "127.0.0.1"),
+                ("BILLING_WEBHOOK_PROBE_FAILURES", "3"),
+                ("BILLING_WEBHOOK_PROBE_WINDOW_SECS", "60"),
+                ("BILLING_WEBHOOK_PROBE_BLOCK_SECS", "600"),
+                ("BILLING_WEBHOOK_NEVER_BLOCK", "192.0.2.0/24"),
+            ],
+            ..Options::default()
+        },
+    )
+    .await;
+    subscribed(&app).await;
+    let events = app.stripe().take_pending_events();
+    let payload = events[0].payload();
+    let forged = |at: i64| sign_payload(&payload, "whsec_guessed", at);
+    let prober = "203.0.113.9";
+
+    // Two failures: still heard, and still refused for its signature.
+    for _ in 0..2 {
+        let resp = post_from(&app, prober, payload.clone(), &forged(app.now())).await;
+        assert_eq!(resp.status(), 400);
+    }
+    // A minute later the first two have left the window: two more are
+    // still under the threshold of three.
+    app.clock.advance(61);
+    for _ in 0..2 {
+        let resp = post_from(&app, prober, payload.clone(), &forged(app.now())).await;
+        assert_eq!(resp.status(), 400);
+    }
+    // The third within the window: refused from now on, even when signed.
+    let resp = post_from(&app, prober, payload.clone(), &forged(app.now())).await;
+    assert_eq!(resp.status(), 400, "the third is still checked");
+    let good = sign_payload(&payload, WEBHOOK_SECRET, app.now());
+    let resp = post_from(&app, prober, payload.clone(), &good).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "600");
+    let problem: Value = resp.json().await.unwrap();
+    assert_eq!(problem["code"], "too-many-requests");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stripe_events").await,
+        0,
+        "nothing applied"
+    );
+
+    // Another address is heard, and the operator's spared range never
+    // gets refused, however often it fails.
+    let other = post_from(&app, "198.51.100.4", payload.clone(), &forged(app.now())).await;
+    assert_eq!(other.status(), 400);
+    for _ in 0..5 {
+        let spared = post_from(&app, "192.0.2.7", payload.clone(), &forged(app.now())).await;
+        assert_eq!(spared.status(), 400);
+    }
+
+    // Once the block has run out, the sender is checked again.
+    app.clock.advance(600);
+    let good = sign_payload(&payload, WEBHOOK_SECRET, app.now());
+    assert_eq!(post_from(&app, prober, payload, &good).await.status(), 200);
+    assert_eq!(app.entitlements(TENANT_A).await["plan"], "starter");
+}
+both_engines!(
+    refused_sender,
+    a_sender_failing_its_signatures_is_refused_for_a_while
+);
