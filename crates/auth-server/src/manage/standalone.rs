@@ -10,7 +10,7 @@ use url::Url;
 
 use super::upstream::UpstreamParts;
 use super::webhooks::WebhookParts;
-use super::{Blocks, Clients, Keys, Tenants, Upstreams, WebhookEndpoints};
+use super::{Blocks, Clients, Keys, OperatorReports, Tenants, Upstreams, WebhookEndpoints};
 use crate::billing_link::platform::Platform;
 use crate::cache::{Freshness, TenantDirectory};
 use crate::dashboard::owners::Owners;
@@ -22,6 +22,7 @@ use crate::oauth::OAuth;
 use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
+use crate::store::operator_report::OperatorReportStore;
 use crate::store::owners::OwnerStore;
 use crate::store::sealed_values::SealedValueStore;
 use crate::store::signing_keys::SigningKeyStore;
@@ -57,6 +58,9 @@ pub struct Standalone {
     pub blocks: Blocks,
     /// The tenants' webhook endpoints: the running server delivers.
     pub webhooks: WebhookEndpoints,
+    /// The operators' report across tenants (without plans: billing's
+    /// answers need the running server's service token).
+    pub operator_reports: OperatorReports,
     /// The key ring itself, for what only an operator on the host does:
     /// making missing keys before listing them.
     pub key_ring: Arc<KeyService>,
@@ -92,6 +96,11 @@ impl Standalone {
             key_ring.clone(),
             SealedValueStore::new(pool.clone()),
             p.master.clone(),
+        );
+        let operator_reports = OperatorReports::new(
+            OperatorReportStore::new(pool.clone()),
+            None,
+            p.clock.clone(),
         );
         Ok(Self {
             tenants: Tenants::new(tenant_store(), directory, key_ring.clone()),
@@ -129,6 +138,7 @@ impl Standalone {
                 public_url: p.public_url,
                 clock: p.clock,
             }),
+            operator_reports,
             key_ring,
             resealer,
         })
