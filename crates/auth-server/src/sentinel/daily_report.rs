@@ -174,7 +174,13 @@ impl DailyReport {
         }
         let day = ReportDay::yesterday(now);
         let outcome = match self.mail_all(day).await {
-            Ok(Outcome::Done(run)) => self.mail_operators(day).await.map(|()| Outcome::Done(run)),
+            Ok(Outcome::Done(run)) => self.mail_operators(day).await.map(|mailed| {
+                if mailed {
+                    Outcome::Done(run)
+                } else {
+                    Outcome::Interrupted(run)
+                }
+            }),
             other => other,
         };
         let outcome = match outcome {
@@ -253,14 +259,23 @@ impl DailyReport {
     }
 
     /// Mails the operators' report of `day` to every operator address,
-    /// unless it was mailed already (by this instance or another one).
-    async fn mail_operators(&self, day: ReportDay) -> Result<(), SentinelError> {
+    /// unless it was mailed already (by this instance or another one);
+    /// false when another instance took the lease meanwhile.
+    async fn mail_operators(&self, day: ReportDay) -> Result<bool, SentinelError> {
         let Some(operator) = &self.operator else {
-            return Ok(());
+            return Ok(true);
         };
+        let now = self.clock.now();
+        if !self
+            .jobs
+            .try_lease(JOB, &self.instance, now, now + LEASE_SECS)
+            .await?
+        {
+            return Ok(false);
+        }
         let report = operator.reports.of_day(day).await?;
         if !operator.reports.claim_mail(day).await? {
-            return Ok(());
+            return Ok(true);
         }
         let summary = match &self.analyst {
             Some(analyst) => analyst.operator_summary(&report).await,
@@ -279,7 +294,7 @@ impl DailyReport {
                 tracing::error!(error = %e, "operator report mail not queued");
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The analyst's summary of `report`, kept for the console page; `None`
