@@ -1,9 +1,14 @@
 //! `connectauth report operator` against real databases: every tenant's
 //! line with the day's logins, failures, incidents and blocks (events of
 //! another day not counted), a tenant whose active users fell flagged as a
-//! churn risk, the security reports mailed named; a malformed or too old
+//! churn risk, the security reports mailed named, plans and an upgrade
+//! candidate from billing (a stand-in on loopback); a malformed or too old
 //! date refused with nothing printed.
 mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
 
 use auth_server::store::audit::{AuditEvent, AuditStore};
 use auth_server::store::security_report::SecurityReportStore;
@@ -23,6 +28,58 @@ fn now() -> i64 {
             .as_secs(),
     )
     .expect("i64")
+}
+
+/// The paths billing was asked, each with whether a bearer token came.
+type Asked = Arc<Mutex<Vec<(String, bool)>>>;
+
+/// A stand-in for billing's `GET /v1/tenants/{id}/entitlements` on its own
+/// thread (the CLI runs as a child process the test waits for): `acme` is
+/// at 900 of its plan's 1000 monthly active users, anyone else at 10.
+fn billing(acme: String) -> (String, Asked) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let mut bearer = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
+                    break;
+                }
+                bearer |= line
+                    .to_ascii_lowercase()
+                    .starts_with("authorization: bearer ");
+            }
+            let path = first.split(' ').nth(1).unwrap_or_default().to_owned();
+            let tenant = path.split('/').nth(3).unwrap_or_default().to_owned();
+            let (used, warning) = if tenant == acme {
+                (900, "approaching")
+            } else {
+                (10, "none")
+            };
+            let body = format!(
+                r#"{{"tenant_id":"{tenant}","plan":"free","status":"active","month":"2026-12","mau_used":{used},"mau_limit":1000,"warning":"{warning}","signups_allowed":true}}"#
+            );
+            if let Ok(mut all) = seen.lock() {
+                all.push((path, bearer));
+            }
+            let mut out = &stream;
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, asked)
 }
 
 async fn operator_report(engine: Engine) {
@@ -77,9 +134,23 @@ async fn operator_report(engine: Engine) {
         .await
         .expect("mail recorded");
 
-    let out = run(dir.path(), &["report", "operator"], &env);
+    let (billing_url, asked) = billing(acme.to_string());
+    let with_billing = [
+        ("AUTH_DATABASE_URL", db.url.as_str()),
+        ("AUTH_MASTER_KEYS", MASTER_KEYS),
+        ("AUTH_BILLING_URL", billing_url.as_str()),
+    ];
+    let out = run(dir.path(), &["report", "operator"], &with_billing);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
+    let asked = asked.lock().map(|a| a.clone()).unwrap_or_default();
+    assert_eq!(asked.len(), 2, "one question per tenant: {asked:?}");
+    assert!(
+        asked
+            .iter()
+            .all(|(path, bearer)| path.ends_with("/entitlements") && *bearer),
+        "{asked:?}"
+    );
     assert!(
         text.contains(&format!("Operators' report for {day} (UTC), 2 tenants")),
         "{text}"
@@ -89,7 +160,7 @@ async fn operator_report(engine: Engine) {
         "{text}"
     );
     assert!(text.contains("Churn risks: beta\n"), "{text}");
-    assert!(text.contains("Upgrade candidates: -"), "{text}");
+    assert!(text.contains("Upgrade candidates: acme\n"), "{text}");
     let acme_line = text
         .lines()
         .find(|l| l.starts_with("- acme"))
@@ -98,17 +169,30 @@ async fn operator_report(engine: Engine) {
         acme_line.contains("logins 1 ok / 2 failed, 1 incidents, 1 blocks; active users 1"),
         "{acme_line}"
     );
-    assert!(acme_line.contains("mails: security_report"), "{acme_line}");
+    assert!(
+        acme_line.contains("; plan free 900/1000 UPGRADE-CANDIDATE; mails: security_report, plan_limit_approaching"),
+        "{acme_line}"
+    );
     assert!(!acme_line.contains("CHURN-RISK"), "{acme_line}");
     let beta_line = text
         .lines()
         .find(|l| l.starts_with("- beta"))
         .expect("beta's line");
     assert!(
-        beta_line.contains("active users 2 (30 days before: 10) CHURN-RISK; plan unknown"),
+        beta_line.contains("active users 2 (30 days before: 10) CHURN-RISK; plan free 10/1000"),
         "{beta_line}"
     );
     assert!(!text.contains("- platform"), "{text}");
+
+    // Without billing: no plans, nobody an upgrade candidate.
+    let out = run(dir.path(), &["report", "operator"], &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Upgrade candidates: -"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("; plan unknown"), "{}", stdout(&out));
 
     // Another day by --date: the day before yesterday had one failure.
     let before = auth_server::domain::security_report::ReportDay::of(yesterday - DAY);

@@ -11,7 +11,9 @@ use url::Url;
 use super::upstream::UpstreamParts;
 use super::webhooks::WebhookParts;
 use super::{Blocks, Clients, Keys, OperatorReports, Tenants, Upstreams, WebhookEndpoints};
+use crate::billing_link::client::BillingClient;
 use crate::billing_link::platform::Platform;
+use crate::billing_link::service_token::ServiceTokens;
 use crate::cache::{Freshness, TenantDirectory};
 use crate::dashboard::owners::Owners;
 use crate::domain::upstream::PrivateUpstreams;
@@ -45,6 +47,10 @@ pub struct StandaloneParts {
     pub webhook_settings: WebhookSettings,
     /// `AUTH_SENTINEL_NEVER_BLOCK`: refused as a block by hand.
     pub never_block: crate::domain::sentinel::networks::AddressList,
+    /// `AUTH_BILLING_URL`: where the operators' report asks for each
+    /// tenant's plan (with the platform's service token, which billing
+    /// checks against the running server's keys); `None`: no plans.
+    pub billing_url: Option<Url>,
 }
 
 /// The use cases an operator reaches from the command line.
@@ -58,8 +64,8 @@ pub struct Standalone {
     pub blocks: Blocks,
     /// The tenants' webhook endpoints: the running server delivers.
     pub webhooks: WebhookEndpoints,
-    /// The operators' report across tenants (without plans: billing's
-    /// answers need the running server's service token).
+    /// The operators' report across tenants (plans from billing when its
+    /// URL is known).
     pub operator_reports: OperatorReports,
     /// The key ring itself, for what only an operator on the host does:
     /// making missing keys before listing them.
@@ -97,9 +103,21 @@ impl Standalone {
             SealedValueStore::new(pool.clone()),
             p.master.clone(),
         );
+        let billing = p.billing_url.as_ref().and_then(|url| {
+            let tokens = Arc::new(ServiceTokens::new(
+                platform.clone(),
+                key_ring.clone(),
+                p.clock.clone(),
+                &p.public_url,
+            ));
+            BillingClient::new(url, tokens)
+                .map_err(|e| tracing::warn!(error = %e, "no plans in the operators' report"))
+                .ok()
+                .map(Arc::new)
+        });
         let operator_reports = OperatorReports::new(
             OperatorReportStore::new(pool.clone()),
-            None,
+            billing,
             p.clock.clone(),
         );
         Ok(Self {
