@@ -99,6 +99,11 @@ pub struct SentinelSettings {
     pub thresholds: crate::domain::sentinel::Thresholds,
     /// The daily security report mailed to each tenant's owners.
     pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
+    /// `AUTH_AI_*`: the optional AI analyst; `None`: off.
+    pub analyst: Option<crate::analyst::AnalystSettings>,
+    /// `AUTH_OPERATOR_EMAILS` (comma-separated, default none): who gets the
+    /// platform operators' daily report across tenants; none: not mailed.
+    pub operator_emails: Vec<String>,
 }
 
 /// How the auth server talks to the billing service.
@@ -238,6 +243,21 @@ pub fn read_never_block(loader: &mut Loader<'_>) -> crate::domain::sentinel::net
     )
 }
 
+/// `AUTH_OPERATOR_EMAILS`: addresses, comma-separated, each a valid one.
+fn read_operator_emails(loader: &mut Loader<'_>) -> Vec<String> {
+    let list = loader.optional("AUTH_OPERATOR_EMAILS").unwrap_or_default();
+    let mut emails = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match crate::domain::email::Email::parse(entry) {
+            Ok(_) => emails.push(entry.to_owned()),
+            Err(_) => loader.problem(format!(
+                "AUTH_OPERATOR_EMAILS: `{entry}` is not an email address"
+            )),
+        }
+    }
+    emails
+}
+
 fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     use crate::domain::sentinel::Thresholds;
     let enabled = loader.switch("AUTH_SENTINEL", true);
@@ -326,6 +346,8 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
             ..thresholds
         },
         daily_report: crate::sentinel::daily_report::DailyReportSettings::read(loader),
+        analyst: crate::analyst::AnalystSettings::read(loader),
+        operator_emails: read_operator_emails(loader),
     }
 }
 
@@ -486,6 +508,8 @@ mod tests {
         assert_eq!((s.block_secs, s.alert_interval_secs), (3600, 900));
         assert_eq!(s.step_up_secs, 86_400);
         assert_eq!(s.unfamiliar_days, 90);
+        assert!(s.analyst.is_none(), "the AI analyst is off by default");
+        assert!(s.operator_emails.is_empty());
 
         let mut tuned = base.to_vec();
         tuned.extend([
@@ -499,8 +523,16 @@ mod tests {
             ("AUTH_SENTINEL_SURGE_FACTOR", "4"),
             ("AUTH_SENTINEL_SURGE_MARGIN_PERCENT", "25"),
             ("AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT", "5"),
+            (
+                "AUTH_OPERATOR_EMAILS",
+                "ops@platform.example, oncall@platform.example",
+            ),
         ]);
         let config = AuthConfig::from_env(&Env::from_pairs(tuned)).expect("valid");
+        assert_eq!(
+            config.sentinel.operator_emails,
+            ["ops@platform.example", "oncall@platform.example"]
+        );
         let s = &config.sentinel;
         assert!(!s.enabled);
         assert!(s.never_block.holds(ip("192.0.2.9")) && !s.never_block.holds(ip("127.0.0.1")));
@@ -532,6 +564,10 @@ mod tests {
             ("AUTH_SENTINEL_SURGE_FACTOR", "0"),
             ("AUTH_SENTINEL_SURGE_MARGIN_PERCENT", "101"),
             ("AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT", "x"),
+            (
+                "AUTH_OPERATOR_EMAILS",
+                "ops@platform.example,not-an-address",
+            ),
         ]);
         let err = AuthConfig::from_env(&Env::from_pairs(bad)).expect_err("refused");
         for named in [
@@ -544,6 +580,7 @@ mod tests {
             "AUTH_SENTINEL_SURGE_FACTOR must be at least 1",
             "AUTH_SENTINEL_SURGE_MARGIN_PERCENT must be at most 100",
             "AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT",
+            "AUTH_OPERATOR_EMAILS: `not-an-address`",
         ] {
             assert!(
                 err.problems.iter().any(|p| p.starts_with(named)),

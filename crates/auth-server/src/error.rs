@@ -4,6 +4,7 @@ use service_kit::{ApiError, Code};
 
 use crate::domain::client::ClientRuleError;
 use crate::domain::display_name::DisplayNameError;
+use crate::domain::security_report::DayError;
 use crate::domain::tenant::TenantRuleError;
 use crate::domain::tenant_settings::SettingsError;
 use crate::identity::IdentityError;
@@ -16,6 +17,17 @@ use crate::store::StoreError;
 impl From<TenantRuleError> for ApiError {
     fn from(e: TenantRuleError) -> Self {
         ApiError::new(Code::InvalidInput, e.to_string())
+    }
+}
+
+/// A report's day: not a `YYYY-MM-DD` date is malformed, a date outside
+/// the days a report covers breaks a rule.
+impl From<DayError> for ApiError {
+    fn from(e: DayError) -> Self {
+        match e {
+            DayError::Format => ApiError::new(Code::BadRequest, e.to_string()),
+            DayError::OutOfRange => ApiError::new(Code::InvalidInput, e.to_string()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! provider builds on it.
 #![forbid(unsafe_code)]
 
+pub mod analyst;
 pub mod billing_link;
 pub mod cache;
 pub mod config;

@@ -1,5 +1,6 @@
-//! What every call the server makes to an address a tenant chose shares
-//! (upstream providers, webhook endpoints): names resolved to public
+//! What every call the server makes to an address a tenant or an operator
+//! chose shares (upstream providers, webhook endpoints, the AI analyst):
+//! names resolved to public
 //! addresses only, so a DNS answer cannot point the server at its own
 //! network (an address written in a URL is checked by the caller with
 //! [`crate::domain::address::is_private`]).
@@ -8,6 +9,7 @@ use std::net::SocketAddr;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::domain::address::is_private;
+use crate::domain::webhook::endpoint::PrivateEndpoints;
 
 /// Resolves names to their public addresses only.
 pub struct PublicOnly;
@@ -26,4 +28,27 @@ impl Resolve for PublicOnly {
             Ok(Box::new(found.into_iter()) as Addrs)
         })
     }
+}
+
+/// How long a connection may take to open, at most.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The HTTP client of calls to addresses a tenant or an operator chose
+/// (webhook endpoints, the AI analyst): `timeout` for the whole request,
+/// connection included, redirects never followed, and unless `private` is
+/// allowed, names resolved to public addresses only ([`PublicOnly`]).
+pub fn client(
+    user_agent: &str,
+    timeout: std::time::Duration,
+    private: PrivateEndpoints,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(user_agent);
+    if private == PrivateEndpoints::Refused {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnly));
+    }
+    builder.build()
 }

@@ -6,11 +6,13 @@ use service_kit::http::{self as kit_http, RunningServer};
 pub use service_kit::startup::StartupError;
 use tokio::task::JoinHandle;
 
+use crate::analyst::triage::Triage;
+use crate::analyst::Analyst;
 use crate::billing_link::platform::Platform;
 use crate::config::AuthConfig;
 use crate::domain::retention::Retention;
 use crate::maintenance::Cleanup;
-use crate::sentinel::daily_report::DailyReport;
+use crate::sentinel::daily_report::{DailyReport, OperatorMail};
 use crate::sentinel::Sentinel;
 use crate::state::AppState;
 use crate::webhooks::Dispatcher;
@@ -108,13 +110,28 @@ impl Application {
         if let Some(sentinel) = &sentinel {
             tasks.push(sentinel.clone().spawn());
         }
+        let analyst = match &config.sentinel.analyst {
+            Some(settings) => Some(std::sync::Arc::new(
+                Analyst::new(settings, db.pool.clone(), clock.clone())
+                    .map_err(StartupError::setup("AI analyst"))?,
+            )),
+            None => None,
+        };
+        if let Some(analyst) = &analyst {
+            let triage = Triage::new(analyst.clone(), db.pool.clone(), clock.clone());
+            tasks.push(std::sync::Arc::new(triage).spawn());
+        }
         let daily_report = config.sentinel.daily_report.enabled.then(|| {
-            std::sync::Arc::new(DailyReport::new(
-                &db,
-                state.identity.clone(),
-                clock.clone(),
-                config.sentinel.daily_report,
-            ))
+            std::sync::Arc::new(
+                DailyReport::new(
+                    &db,
+                    state.identity.clone(),
+                    clock.clone(),
+                    config.sentinel.daily_report,
+                )
+                .with_analyst(analyst.clone())
+                .with_operator_report(operator_mail(&config, &state)),
+            )
         });
         if let Some(daily_report) = &daily_report {
             tasks.push(daily_report.clone().spawn());
@@ -246,6 +263,16 @@ fn spawn_platform_task(platform: std::sync::Arc<Platform>) -> JoinHandle<()> {
             }
             tokio::time::sleep(PLATFORM_RETRY).await;
         }
+    })
+}
+
+/// The operators' report across tenants, when `AUTH_OPERATOR_EMAILS`
+/// names anyone to mail it to.
+fn operator_mail(config: &AuthConfig, state: &web::Data<AppState>) -> Option<OperatorMail> {
+    let to = config.sentinel.operator_emails.clone();
+    (!to.is_empty()).then(|| OperatorMail {
+        reports: state.manage.operator_reports.clone(),
+        to,
     })
 }
 

@@ -200,6 +200,11 @@ impl AppState {
             security_reports: crate::store::security_report::SecurityReportStore::new(
                 db.pool.clone(),
             ),
+            incident_notes: crate::store::incident_notes::IncidentNoteStore::new(db.pool.clone()),
+            operator_reports: crate::store::operator_report::OperatorReportStore::new(
+                db.pool.clone(),
+            ),
+            billing: billing.client.clone(),
             clock: clock.clone(),
         });
         let blocklist = Arc::new(Blocklist::new(

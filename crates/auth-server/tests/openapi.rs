@@ -20,6 +20,7 @@ const PREFIX: &str = "/manage/v1";
 /// (method, path within the scope).
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/openapi.json"),
+    ("get", "/reports/operator"),
     ("post", "/tenants"),
     ("get", "/tenants"),
     ("get", "/tenants/by-slug/{slug}"),

@@ -32,6 +32,8 @@ pub enum Command {
     Keys(KeysArgs),
     /// Plans, a tenant's subscription and usage, and the Stripe catalogue.
     Billing(BillingArgs),
+    /// Reports for platform operators.
+    Report(ReportArgs),
     /// Write an encrypted backup of one service's database.
     Backup(BackupArgs),
     /// Replace one service's database with a backup's contents, then migrate.
@@ -506,6 +508,25 @@ pub enum KeysCommand {
     /// upstream client secrets and provider tokens, webhook secrets) under
     /// the first key of AUTH_MASTER_KEYS, so older keys can leave the ring.
     Reseal,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The operators' report across tenants of one UTC day: each tenant's
+    /// logins, failures, incidents and blocks, churn risks, and the mails
+    /// it was sent (plans are in the API's and the mail's report only).
+    Operator {
+        /// The day, YYYY-MM-DD: today or one of the 30 days before
+        /// (default: yesterday).
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Args)]

@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Client(args) => commands::client::run(args).await,
         Command::Keys(args) => commands::keys::run(args).await,
         Command::Billing(args) => commands::billing::run(args).await,
+        Command::Report(args) => commands::report::run(args).await,
         Command::Backup(args) => commands::backup::run(args).await,
         Command::Restore(args) => commands::backup::restore(args).await,
     };

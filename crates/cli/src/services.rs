@@ -161,7 +161,14 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
     let allow_private: bool = loader.parse("AUTH_UPSTREAM_ALLOW_PRIVATE", false);
     let webhooks = WebhookSettings::read(&mut loader);
     let never_block = auth_server::config::read_never_block(&mut loader);
+    let billing_url = loader
+        .optional("AUTH_BILLING_URL")
+        .filter(|u| !u.trim().is_empty());
     loader.finish()?;
+    let billing_url = billing_url
+        .map(|u| Url::parse(u.trim()))
+        .transpose()
+        .context("AUTH_BILLING_URL")?;
     let public_url = Url::parse(&public_url).context("AUTH_PUBLIC_URL")?;
     let db = connect(ServiceName::Auth, &url, PoolSettings::default()).await?;
     let master = Arc::new(MasterKeys::new(&ring).context("AUTH_MASTER_KEYS")?);
@@ -177,6 +184,7 @@ pub async fn auth_manage() -> anyhow::Result<AuthManage> {
         private,
         webhooks,
         never_block,
+        billing_url,
     )?;
     Ok(AuthManage { master, manage })
 }
@@ -225,6 +233,7 @@ pub fn standalone(config: &AuthConfig, db: &Database) -> anyhow::Result<Standalo
         config.identity.upstream_private,
         config.webhooks.clone(),
         config.sentinel.never_block.clone(),
+        config.billing.url.clone(),
     )
 }
 
@@ -235,6 +244,7 @@ fn build(
     upstream_private: PrivateUpstreams,
     webhook_settings: WebhookSettings,
     never_block: AddressList,
+    billing_url: Option<Url>,
 ) -> anyhow::Result<Standalone> {
     let parts = StandaloneParts {
         master,
@@ -243,6 +253,7 @@ fn build(
         upstream_private,
         webhook_settings,
         never_block,
+        billing_url,
     };
     Standalone::new(db, parts).context("signing keys")
 }

@@ -1,5 +1,6 @@
 //! Rules of the auth server, free of HTTP and SQL.
 pub mod address;
+pub mod analyst;
 pub mod api_credential;
 pub mod branding;
 pub mod client;
@@ -10,6 +11,7 @@ pub mod grant;
 pub mod json_object;
 pub mod lockout;
 pub mod one_time_token;
+pub mod operator_report;
 pub mod owner;
 pub mod passkey;
 pub mod pkce;

@@ -23,7 +23,9 @@ use pages::{
 /// the shared baseline), not 404.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use manage::upstream as upstream_api;
-    use manage::{blocks, clients, invitations, keys, openapi, owners, tenants, users, webhooks};
+    use manage::{
+        blocks, clients, invitations, keys, openapi, owners, reports, tenants, users, webhooks,
+    };
     // The tenants' OIDC endpoints first: actix tries services in order, and
     // these carry almost all the traffic (no other path starts with `/t/`).
     let preflight = || web::method(Method::OPTIONS).to(cors::preflight);
@@ -148,6 +150,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/manage/v1")
             .service(web::resource("/openapi.json").get(openapi::openapi_json))
+            .service(web::resource("/reports/operator").get(reports::operator_report))
             .service(
                 web::resource("/tenants")
                     .post(tenants::create_tenant)

@@ -2,6 +2,7 @@
 use super::{Identity, IdentityError};
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
+use crate::domain::operator_report::OperatorReport;
 use crate::domain::security_report::SecurityReport;
 use crate::domain::team::Role;
 use crate::domain::tenant::Tenant;
@@ -181,14 +182,16 @@ impl Identity {
         )
     }
 
-    /// Mails a tenant owner the sentinel's daily report: the figures, with
-    /// accounts named by user id only (a mail may be forwarded), and the way
-    /// to the console page that shows the same day.
+    /// Mails a tenant owner the sentinel's daily report: the AI analyst's
+    /// `summary` when there is one, the figures, with accounts named by
+    /// user id only (a mail may be forwarded), and the way to the console
+    /// page that shows the same day.
     pub(crate) fn send_security_report(
         &self,
         tenant: &Tenant,
         to: &str,
         report: &SecurityReport,
+        summary: Option<&str>,
     ) -> Result<(), IdentityError> {
         let link = self.platform_url(&format!(
             "/dashboard/t/{}/security-report?day={}",
@@ -234,11 +237,88 @@ impl Identity {
             args.push(("link", link.as_str()));
             self.catalog.format(locale, key, &args)
         };
+        // The analyst's paragraph, said to be a model's, before the figures.
+        let body = |locale: Locale| match summary {
+            Some(summary) => format!(
+                "{}\n\n{}",
+                self.catalog
+                    .format(locale, "mail_report_summary", &[("summary", summary)]),
+                text(locale, "mail_report_body")
+            ),
+            None => text(locale, "mail_report_body"),
+        };
         self.mail_both(
             to,
             text(Locale::Fr, "mail_report_subject"),
-            text(Locale::Fr, "mail_report_body"),
-            text(Locale::En, "mail_report_body"),
+            body(Locale::Fr),
+            body(Locale::En),
+        )
+    }
+
+    /// Mails a platform operator the report across tenants: the AI
+    /// analyst's `summary` when there is one, the totals, the churn risks
+    /// and upgrade candidates, and one line per tenant.
+    pub(crate) fn send_operator_report(
+        &self,
+        to: &str,
+        report: &OperatorReport,
+        summary: Option<&str>,
+    ) -> Result<(), IdentityError> {
+        let slugs = |lines: Vec<&str>| -> String {
+            if lines.is_empty() {
+                "-".to_owned()
+            } else {
+                lines.join(", ")
+            }
+        };
+        let figures = [
+            ("day", report.day.clone()),
+            ("tenants", report.tenants.len().to_string()),
+            ("succeeded", report.totals.logins_succeeded.to_string()),
+            ("failed", report.totals.logins_failed.to_string()),
+            ("incidents", report.totals.incidents.to_string()),
+            ("blocks", report.totals.blocks.to_string()),
+            (
+                "churn",
+                slugs(report.churn_risks().map(|t| t.slug.as_str()).collect()),
+            ),
+            (
+                "upgrade",
+                slugs(
+                    report
+                        .upgrade_candidates()
+                        .map(|t| t.slug.as_str())
+                        .collect(),
+                ),
+            ),
+            (
+                "lines",
+                report
+                    .tenants
+                    .iter()
+                    .map(|t| format!("- {}", t.text()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        ];
+        let text = |locale: Locale, key: &str| {
+            let args: Vec<(&str, &str)> = figures.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            self.catalog.format(locale, key, &args)
+        };
+        let body = |locale: Locale| match summary {
+            Some(summary) => format!(
+                "{}\n\n{}",
+                self.catalog
+                    .format(locale, "mail_report_summary", &[("summary", summary)]),
+                text(locale, "mail_operator_body")
+            ),
+            None => text(locale, "mail_operator_body"),
+        };
+        self.mail_both(
+            to,
+            text(Locale::Fr, "mail_operator_subject"),
+            body(Locale::Fr),
+            body(Locale::En),
         )
     }
 

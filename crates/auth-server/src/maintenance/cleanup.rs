@@ -50,6 +50,8 @@ pub struct Deleted {
     pub webhook_deliveries: u64,
     pub step_up_marks: u64,
     pub security_report_mails: u64,
+    pub operator_report_mails: u64,
+    pub incident_notes: u64,
 }
 
 impl Deleted {
@@ -67,6 +69,8 @@ impl Deleted {
             Sweep::WebhookDeliveries => &mut self.webhook_deliveries,
             Sweep::StepUpMarks => &mut self.step_up_marks,
             Sweep::SecurityReportMails => &mut self.security_report_mails,
+            Sweep::OperatorReportMails => &mut self.operator_report_mails,
+            Sweep::IncidentNotes => &mut self.incident_notes,
         };
         *count += n;
     }
@@ -84,6 +88,8 @@ impl Deleted {
             + self.webhook_deliveries
             + self.step_up_marks
             + self.security_report_mails
+            + self.operator_report_mails
+            + self.incident_notes
     }
 }
 
@@ -266,6 +272,8 @@ fn log(d: &Deleted, message: &str) {
         webhook_deliveries = d.webhook_deliveries,
         step_up_marks = d.step_up_marks,
         security_report_mails = d.security_report_mails,
+        operator_report_mails = d.operator_report_mails,
+        incident_notes = d.incident_notes,
         "{message}"
     );
 }

@@ -6,6 +6,7 @@ pub mod blocks;
 mod clients;
 pub mod credentials;
 mod keys;
+pub mod operator_report;
 pub mod security_report;
 pub mod standalone;
 mod tenants;
@@ -19,6 +20,7 @@ pub use blocks::Blocks;
 pub use clients::Clients;
 pub use credentials::Credentials;
 pub use keys::Keys;
+pub use operator_report::OperatorReports;
 pub use security_report::SecurityReports;
 pub use standalone::{Standalone, StandaloneParts};
 pub use tenants::Tenants;
@@ -199,6 +201,8 @@ pub struct Manage {
     pub webhooks: WebhookEndpoints,
     /// The sentinel's daily security report of a tenant.
     pub security_reports: SecurityReports,
+    /// The operators' daily report across tenants.
+    pub operator_reports: Arc<OperatorReports>,
 }
 
 /// What the management use cases are built from.
@@ -222,6 +226,11 @@ pub struct ManageParts {
     pub webhook_settings: crate::webhooks::WebhookSettings,
     /// What the daily security report reads.
     pub security_reports: crate::store::security_report::SecurityReportStore,
+    /// The AI analyst's notes of incidents.
+    pub incident_notes: crate::store::incident_notes::IncidentNoteStore,
+    /// What the operators' report reads, and billing for the plans.
+    pub operator_reports: crate::store::operator_report::OperatorReportStore,
+    pub billing: Option<Arc<crate::billing_link::client::BillingClient>>,
     pub clock: SharedClock,
 }
 
@@ -233,7 +242,13 @@ impl Manage {
             p.never_block,
             p.clock.clone(),
         );
-        let security_reports = SecurityReports::new(p.security_reports, p.clock.clone());
+        let security_reports =
+            SecurityReports::new(p.security_reports, p.incident_notes, p.clock.clone());
+        let operator_reports = Arc::new(OperatorReports::new(
+            p.operator_reports,
+            p.billing,
+            p.clock.clone(),
+        ));
         let webhooks = WebhookEndpoints::new(webhooks::WebhookParts {
             store: p.webhooks,
             secrets: crate::webhooks::WebhookSecrets::new(p.identity.keys.clone()),
@@ -266,6 +281,7 @@ impl Manage {
             blocks,
             webhooks,
             security_reports,
+            operator_reports,
             clients: Clients::new(p.clients, p.oauth, p.user_stores.audit),
         }
     }

@@ -10,8 +10,10 @@ use url::Url;
 
 use super::upstream::UpstreamParts;
 use super::webhooks::WebhookParts;
-use super::{Blocks, Clients, Keys, Tenants, Upstreams, WebhookEndpoints};
+use super::{Blocks, Clients, Keys, OperatorReports, Tenants, Upstreams, WebhookEndpoints};
+use crate::billing_link::client::BillingClient;
 use crate::billing_link::platform::Platform;
+use crate::billing_link::service_token::ServiceTokens;
 use crate::cache::{Freshness, TenantDirectory};
 use crate::dashboard::owners::Owners;
 use crate::domain::upstream::PrivateUpstreams;
@@ -22,6 +24,7 @@ use crate::oauth::OAuth;
 use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
+use crate::store::operator_report::OperatorReportStore;
 use crate::store::owners::OwnerStore;
 use crate::store::sealed_values::SealedValueStore;
 use crate::store::signing_keys::SigningKeyStore;
@@ -44,6 +47,10 @@ pub struct StandaloneParts {
     pub webhook_settings: WebhookSettings,
     /// `AUTH_SENTINEL_NEVER_BLOCK`: refused as a block by hand.
     pub never_block: crate::domain::sentinel::networks::AddressList,
+    /// `AUTH_BILLING_URL`: where the operators' report asks for each
+    /// tenant's plan (with the platform's service token, which billing
+    /// checks against the running server's keys); `None`: no plans.
+    pub billing_url: Option<Url>,
 }
 
 /// The use cases an operator reaches from the command line.
@@ -57,6 +64,9 @@ pub struct Standalone {
     pub blocks: Blocks,
     /// The tenants' webhook endpoints: the running server delivers.
     pub webhooks: WebhookEndpoints,
+    /// The operators' report across tenants (plans from billing when its
+    /// URL is known).
+    pub operator_reports: OperatorReports,
     /// The key ring itself, for what only an operator on the host does:
     /// making missing keys before listing them.
     pub key_ring: Arc<KeyService>,
@@ -92,6 +102,23 @@ impl Standalone {
             key_ring.clone(),
             SealedValueStore::new(pool.clone()),
             p.master.clone(),
+        );
+        let billing = p.billing_url.as_ref().and_then(|url| {
+            let tokens = Arc::new(ServiceTokens::new(
+                platform.clone(),
+                key_ring.clone(),
+                p.clock.clone(),
+                &p.public_url,
+            ));
+            BillingClient::new(url, tokens)
+                .map_err(|e| tracing::warn!(error = %e, "no plans in the operators' report"))
+                .ok()
+                .map(Arc::new)
+        });
+        let operator_reports = OperatorReports::new(
+            OperatorReportStore::new(pool.clone()),
+            billing,
+            p.clock.clone(),
         );
         Ok(Self {
             tenants: Tenants::new(tenant_store(), directory, key_ring.clone()),
@@ -129,6 +156,7 @@ impl Standalone {
                 public_url: p.public_url,
                 clock: p.clock,
             }),
+            operator_reports,
             key_ring,
             resealer,
         })

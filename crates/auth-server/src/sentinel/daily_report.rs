@@ -8,6 +8,14 @@
 //! and each tenant's mail is recorded (`security_report_mails`) before it is
 //! queued, so a run that an instance resumes after another one died, or a
 //! restart, never mails a day twice.
+//!
+//! Then, when `AUTH_OPERATOR_EMAILS` names anyone, the platform operators'
+//! report across tenants of the same day goes to them, once (recorded in
+//! `operator_report_mails` the same way).
+//!
+//! With the AI analyst on, each mail opens with its summary of the day,
+//! kept with the mail's record for the console page; without it (off,
+//! failed, over budget) the mail is the same minus that paragraph.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,10 +25,12 @@ use service_kit::db::Database;
 use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
+use crate::analyst::Analyst;
 use crate::domain::security_report::{ReportDay, SecurityReport};
 use crate::domain::team::Role;
 use crate::domain::tenant::TenantId;
 use crate::identity::Identity;
+use crate::manage::OperatorReports;
 use crate::store::owners::OwnerStore;
 use crate::store::scheduled_jobs::ScheduledJobStore;
 use crate::store::security_report::SecurityReportStore;
@@ -71,6 +81,13 @@ impl DailyReportSettings {
     }
 }
 
+/// The operators' report across tenants and who gets it
+/// (`AUTH_OPERATOR_EMAILS`).
+pub struct OperatorMail {
+    pub reports: Arc<OperatorReports>,
+    pub to: Vec<String>,
+}
+
 /// What one run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Run {
@@ -97,6 +114,10 @@ pub struct DailyReport {
     tenants: TenantStore,
     owners: OwnerStore,
     identity: Arc<Identity>,
+    /// Writes each report's summary, when configured.
+    analyst: Option<Arc<Analyst>>,
+    /// The operators' report across tenants, mailed after the tenants'.
+    operator: Option<OperatorMail>,
     clock: SharedClock,
     hour: u8,
     /// Who holds the lease: this process.
@@ -117,10 +138,23 @@ impl DailyReport {
             tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
             owners: OwnerStore::new(pool),
             identity,
+            analyst: None,
+            operator: None,
             clock,
             hour: settings.hour,
             instance: uuid::Uuid::new_v4().to_string(),
         }
+    }
+
+    /// The same job, with each report summarised by `analyst` (when some).
+    pub fn with_analyst(self, analyst: Option<Arc<Analyst>>) -> Self {
+        Self { analyst, ..self }
+    }
+
+    /// The same job, mailing the operators' report across tenants too,
+    /// once the tenants' reports are mailed (so it can say which were).
+    pub fn with_operator_report(self, operator: Option<OperatorMail>) -> Self {
+        Self { operator, ..self }
     }
 
     /// Mails yesterday's reports when today's hour has come and no run
@@ -138,7 +172,18 @@ impl DailyReport {
         {
             return Ok(Outcome::Skipped);
         }
-        let outcome = match self.mail_all(ReportDay::yesterday(now)).await {
+        let day = ReportDay::yesterday(now);
+        let outcome = match self.mail_all(day).await {
+            Ok(Outcome::Done(run)) => self.mail_operators(day).await.map(|mailed| {
+                if mailed {
+                    Outcome::Done(run)
+                } else {
+                    Outcome::Interrupted(run)
+                }
+            }),
+            other => other,
+        };
+        let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(e) => {
                 self.stop().await;
@@ -182,21 +227,28 @@ impl DailyReport {
         if !report.has_activity() {
             return Ok(false);
         }
-        if !self
-            .reports
-            .claim_mail(tenant, day, self.clock.now())
-            .await?
+        let tenant = self.tenants.get(tenant).await?;
+        let owners = self.owners.list(tenant.id).await?;
+        let owners: Vec<_> = owners.iter().filter(|o| o.role == Role::Owner).collect();
+        // Nobody to mail: no record either (the operators' report lists
+        // the tenants whose report was mailed).
+        if owners.is_empty()
+            || !self
+                .reports
+                .claim_mail(tenant.id, day, self.clock.now())
+                .await?
         {
             return Ok(false);
         }
-        let tenant = self.tenants.get(tenant).await?;
-        let owners = self.owners.list(tenant.id).await?;
+        let summary = self.summary(&tenant, &report).await;
         let mut mailed = false;
-        for owner in owners.iter().filter(|o| o.role == Role::Owner) {
-            match self
-                .identity
-                .send_security_report(&tenant, &owner.email, &report)
-            {
+        for owner in owners {
+            match self.identity.send_security_report(
+                &tenant,
+                &owner.email,
+                &report,
+                summary.as_deref(),
+            ) {
                 Ok(()) => mailed = true,
                 Err(e) => {
                     tracing::error!(error = %e, tenant = %tenant.slug, "security report mail not queued")
@@ -204,6 +256,63 @@ impl DailyReport {
             }
         }
         Ok(mailed)
+    }
+
+    /// Mails the operators' report of `day` to every operator address,
+    /// unless it was mailed already (by this instance or another one);
+    /// false when another instance took the lease meanwhile.
+    async fn mail_operators(&self, day: ReportDay) -> Result<bool, SentinelError> {
+        let Some(operator) = &self.operator else {
+            return Ok(true);
+        };
+        let now = self.clock.now();
+        if !self
+            .jobs
+            .try_lease(JOB, &self.instance, now, now + LEASE_SECS)
+            .await?
+        {
+            return Ok(false);
+        }
+        let report = operator.reports.of_day(day).await?;
+        if !operator.reports.claim_mail(day).await? {
+            return Ok(true);
+        }
+        let summary = match &self.analyst {
+            Some(analyst) => analyst.operator_summary(&report).await,
+            None => None,
+        };
+        if let Some(summary) = &summary {
+            if let Err(e) = operator.reports.keep_summary(day, summary).await {
+                tracing::warn!(error = %e, "operator report summary not kept");
+            }
+        }
+        for to in &operator.to {
+            if let Err(e) = self
+                .identity
+                .send_operator_report(to, &report, summary.as_deref())
+            {
+                tracing::error!(error = %e, "operator report mail not queued");
+            }
+        }
+        Ok(true)
+    }
+
+    /// The analyst's summary of `report`, kept for the console page; `None`
+    /// without an analyst or when it wrote nothing.
+    async fn summary(
+        &self,
+        tenant: &crate::domain::tenant::Tenant,
+        report: &SecurityReport,
+    ) -> Option<String> {
+        let summary = self.analyst.as_ref()?.report_summary(report).await?;
+        if let Err(e) = self
+            .reports
+            .set_summary(tenant.id, report.day, &summary)
+            .await
+        {
+            tracing::warn!(error = %e, tenant = %tenant.slug, "report summary not kept for the console");
+        }
+        Some(summary)
     }
 
     /// Runs [`DailyReport::run_if_due`] every [`CHECK`] until the server stops.

@@ -38,10 +38,15 @@ pub enum Sweep {
     /// The record that a day's security report was mailed, once that day
     /// can no longer be mailed again.
     SecurityReportMails,
+    /// The same record of the operators' report across tenants.
+    OperatorReportMails,
+    /// The AI analyst's incident notes, kept as long as the audit events
+    /// that show the incidents.
+    IncidentNotes,
 }
 
 impl Sweep {
-    pub const ALL: [Sweep; 13] = [
+    pub const ALL: [Sweep; 15] = [
         Sweep::AuthorizationCodes,
         Sweep::SessionsExpired,
         Sweep::SessionsIdle,
@@ -55,6 +60,8 @@ impl Sweep {
         Sweep::WebhookDeliveries,
         Sweep::StepUpMarks,
         Sweep::SecurityReportMails,
+        Sweep::OperatorReportMails,
+        Sweep::IncidentNotes,
     ];
 
     /// The table it deletes from.
@@ -136,6 +143,15 @@ impl Sweep {
                 "sent_at",
                 "sent_at <= $3",
             ),
+            Sweep::OperatorReportMails => {
+                shape("operator_report_mails", "day", "sent_at", "sent_at <= $3")
+            }
+            Sweep::IncidentNotes => shape(
+                "incident_notes",
+                "incident_id",
+                "claimed_at",
+                "claimed_at <= $3",
+            ),
         }
     }
 
@@ -154,7 +170,8 @@ impl Sweep {
             | Sweep::RevokedAccessTokens
             | Sweep::PasskeyCeremonies
             | Sweep::StepUpMarks => vec![c.expired],
-            Sweep::SecurityReportMails => vec![c.report_mails_sent],
+            Sweep::SecurityReportMails | Sweep::OperatorReportMails => vec![c.report_mails_sent],
+            Sweep::IncidentNotes => vec![c.events_created?],
             Sweep::WebhookDeliveries => vec![c.deliveries_over],
         })
     }

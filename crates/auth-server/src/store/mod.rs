@@ -1,6 +1,7 @@
 //! The only module that speaks SQL. Queries use `$n` placeholders, which both
 //! PostgreSQL and SQLite accept through sqlx's `Any` driver.
 pub mod activity;
+pub mod analyst_usage;
 pub mod api_credentials;
 pub mod audit;
 pub mod auth_codes;
@@ -10,11 +11,13 @@ pub mod consents;
 pub mod erasure;
 pub mod expired_rows;
 pub mod grants;
+pub mod incident_notes;
 pub mod local_changes;
 pub mod login_failures;
 pub mod login_hours;
 pub mod mail_budget;
 pub mod one_time_tokens;
+pub mod operator_report;
 pub mod owners;
 pub mod passkeys;
 pub mod recovery_codes;

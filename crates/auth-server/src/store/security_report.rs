@@ -1,7 +1,8 @@
 //! What the daily security report reads (`domain::security_report`): one
 //! tenant's `login` and `sentinel` events of a day, and how many of its
 //! users have a second factor; which tenants had such events, and which
-//! reports were mailed (`security_report_mails`).
+//! reports were mailed (`security_report_mails`) with the analyst's
+//! summary when it wrote one.
 use sqlx::{AnyPool, Row};
 
 use super::StoreError;
@@ -91,6 +92,42 @@ impl SecurityReportStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Keeps the analyst's summary of the tenant's report of `day` with the
+    /// record of its mail ([`SecurityReportStore::claim_mail`]).
+    pub async fn set_summary(
+        &self,
+        tenant: TenantId,
+        day: ReportDay,
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE security_report_mails SET summary = $3 WHERE tenant_id = $1 AND day = $2",
+        )
+        .bind(tenant.to_string())
+        .bind(day.to_string())
+        .bind(summary)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The analyst's summary of the tenant's report of `day`, if it wrote
+    /// one when the report was mailed.
+    pub async fn summary(
+        &self,
+        tenant: TenantId,
+        day: ReportDay,
+    ) -> Result<Option<String>, StoreError> {
+        let summary: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT summary FROM security_report_mails WHERE tenant_id = $1 AND day = $2",
+        )
+        .bind(tenant.to_string())
+        .bind(day.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(summary.flatten())
     }
 
     /// The tenant's users, and those with a confirmed TOTP or a passkey.

@@ -1,9 +1,8 @@
 //! Sending one delivery: a POST of the event's JSON, signed, with a
 //! timeout, no redirect followed and, unless private endpoints are
 //! allowed, to public addresses only (names resolved by
-//! [`crate::outbound::PublicOnly`], an address in the URL checked again at
+//! [`crate::outbound::PublicOnly`] in [`crate::outbound::client`], an address in the URL checked again at
 //! each attempt).
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connectauth_verify::webhook::{sign_with, SIGNATURE_HEADER};
@@ -12,10 +11,7 @@ use service_kit::secret::Secret;
 use super::WebhookError;
 use crate::domain::webhook::delivery::{Attempt, Delivery};
 use crate::domain::webhook::endpoint::{parse_url, PrivateEndpoints};
-use crate::outbound::PublicOnly;
 
-/// How long a connection may take to open.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest error kept in the delivery log.
 const MAX_ERROR: usize = 300;
 
@@ -27,16 +23,9 @@ pub(super) struct Sender {
 
 impl Sender {
     pub fn new(private: PrivateEndpoints, timeout: Duration) -> Result<Self, WebhookError> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("ConnectAuth-Webhooks/1");
-        if private == PrivateEndpoints::Refused {
-            builder = builder.dns_resolver(Arc::new(PublicOnly));
-        }
         Ok(Self {
-            client: builder.build().map_err(WebhookError::Client)?,
+            client: crate::outbound::client("ConnectAuth-Webhooks/1", timeout, private)
+                .map_err(WebhookError::Client)?,
             private,
         })
     }

@@ -193,6 +193,12 @@ async fn management_api_access_matrix() {
     let ops: Vec<(Method, String, Value, &str)> = vec![
         (Method::GET, "/manage/v1/tenants".into(), Value::Null, "op"),
         (
+            Method::GET,
+            "/manage/v1/reports/operator".into(),
+            Value::Null,
+            "op",
+        ),
+        (
             Method::POST,
             "/manage/v1/tenants".into(),
             json!({"slug": "zeta", "display_name": "Zeta"}),

@@ -25,8 +25,10 @@ use auth_server::store::audit::{AuditEvent, AuditStore};
 use auth_server::store::auth_codes::{AuthCode, AuthCodeStore, FirstRefresh, Redemption};
 use auth_server::store::blocks::{BlockStore, NewBlock};
 use auth_server::store::grants::GrantStore;
+use auth_server::store::incident_notes::IncidentNoteStore;
 use auth_server::store::login_failures::LoginFailureStore;
 use auth_server::store::one_time_tokens::OneTimeTokenStore;
+use auth_server::store::operator_report::OperatorReportStore;
 use auth_server::store::passkeys::{NewCeremony, PasskeyStore};
 use auth_server::store::refresh_tokens::{RefreshRecord, RefreshTokenStore, ReplayWindow};
 use auth_server::store::revoked_tokens::{RevokedToken, RevokedTokenStore};
@@ -509,6 +511,8 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
             webhook_deliveries: 1,
             step_up_marks: 0,
             security_report_mails: 0,
+            operator_report_mails: 0,
+            incident_notes: 0,
         }
     );
     let kept = |table: &'static str, column: &'static str, value: &'static str| {
@@ -609,6 +613,8 @@ async fn expired_rows_go_and_live_ones_stay(engine: Engine) {
             webhook_deliveries: 2,
             step_up_marks: 0,
             security_report_mails: 0,
+            operator_report_mails: 0,
+            incident_notes: 0,
         }
     );
     assert_eq!(pass_later(&s, &cleanup).await, Deleted::default());
@@ -682,6 +688,61 @@ async fn step_up_marks_and_report_mail_records_go_when_over(engine: Engine) {
 both_engines!(
     cleanup_step_up_marks_and_report_mails,
     step_up_marks_and_report_mail_records_go_when_over
+);
+
+/// The record that a day's operators' report was mailed goes 40 days
+/// later; the analyst's note of an incident goes with the audit events
+/// (400 days by default), and stays while they are kept forever.
+async fn operator_mails_and_incident_notes_go_when_over(engine: Engine) {
+    let s = scene(engine).await;
+    let reports = OperatorReportStore::new(s.database.pool.clone());
+    let (old_day, recent_day) = (ReportDay::of(T1 - 42 * DAY), ReportDay::of(T1 - 2 * DAY));
+    for (day, sent_at) in [(old_day, T1 - 41 * DAY), (recent_day, T1 - DAY)] {
+        assert!(reports.claim_mail(day, sent_at).await.expect("claim"));
+    }
+    let notes = IncidentNoteStore::new(s.database.pool.clone());
+    for (id, claimed_at) in [("inc-old", T1 - 401 * DAY), ("inc-recent", T1 - DAY)] {
+        assert!(notes
+            .claim(id, s.tenant.id, claimed_at)
+            .await
+            .expect("claim"));
+        notes
+            .write(id, "a note", claimed_at + 5)
+            .await
+            .expect("note");
+    }
+    s.clock.set(T1);
+    // Events kept forever: so are the notes.
+    let forever = runner(
+        &s.database,
+        s.clock.clone(),
+        EventRetention::from_days(0).expect("forever"),
+    );
+    let deleted = pass(&forever).await;
+    assert_eq!(
+        (deleted.operator_report_mails, deleted.incident_notes),
+        (1, 0),
+        "{deleted:?}"
+    );
+    s.clock.advance(10 * MINUTE);
+    let cleanup = runner(&s.database, s.clock.clone(), EventRetention::default());
+    let deleted = pass(&cleanup).await;
+    assert_eq!(
+        (deleted.operator_report_mails, deleted.incident_notes),
+        (0, 1),
+        "{deleted:?}"
+    );
+    for (day, stays) in [(old_day, 0), (recent_day, 1)] {
+        let day = day.to_string();
+        assert_eq!(s.count("operator_report_mails", "day", &day).await, stays);
+    }
+    for (id, stays) in [("inc-old", 0), ("inc-recent", 1)] {
+        assert_eq!(s.count("incident_notes", "incident_id", id).await, stays);
+    }
+}
+both_engines!(
+    cleanup_operator_report_mails_and_incident_notes,
+    operator_mails_and_incident_notes_go_when_over
 );
 
 /// A pass a period later.

@@ -1,5 +1,6 @@
 //! Auth server integration tests: the real server on a loopback port against
 //! a fresh database per test, on SQLite and PostgreSQL.
+mod analyst;
 mod api_contract;
 mod api_credentials;
 mod baseline;
@@ -11,6 +12,7 @@ mod billing_signup;
 mod billing_token;
 mod billing_usage;
 mod cache_coherence;
+mod chat_fake;
 mod cleanup;
 mod client_address;
 mod client_compromise;
@@ -52,6 +54,7 @@ mod oidc;
 mod oidc_flow;
 mod oidc_refusals;
 mod onboarding;
+mod operator_report;
 mod page_failures;
 mod passkey_refusals;
 mod people_e2e;

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod migrate;
 pub mod owners;
 mod refused;
+pub mod report;
 pub mod secrets;
 pub mod serve;
 pub mod tenant;

@@ -8,6 +8,7 @@ pub mod list_query;
 pub mod openapi;
 pub mod owners;
 pub mod paths;
+pub mod reports;
 pub mod tenants;
 pub mod upstream;
 pub mod users;

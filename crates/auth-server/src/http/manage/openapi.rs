@@ -9,7 +9,9 @@ use service_kit::openapi::{self, Problem, SecuritySchemes};
 use utoipa::openapi::security::SecurityScheme;
 use utoipa::OpenApi;
 
-use super::{blocks, clients, invitations, keys, owners, tenants, upstream, users, webhooks};
+use super::{
+    blocks, clients, invitations, keys, owners, reports, tenants, upstream, users, webhooks,
+};
 
 /// The name of the security scheme every operation requires (also spelled
 /// out in `security(...)` below, where the macro wants a literal).
@@ -91,6 +93,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         webhooks::list_deliveries,
         webhooks::get_delivery,
         webhooks::redeliver,
+        reports::operator_report,
         openapi_json,
     ),
     components(
@@ -117,6 +120,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         (name = "owners", description = "A tenant's team: users of the `platform` tenant who run it from the console (`/dashboard`), each with a role: `owner` (everything, billing and the team included), `admin` (everything but billing and the team), `viewer` (reads only)."),
         (name = "blocks", description = "Addresses blocked on a tenant's pages and endpoints, by the sentinel (docs/sentinel.md) or an operator, until they expire; list and lift them."),
         (name = "webhooks", description = "A tenant's event webhooks (docs/webhooks.md): HTTPS endpoints that receive the events they subscribe to (`user.created`, `login.failed`, `security.incident`…) as signed POSTs, retried for 24 hours; their deliveries, each attempt's answer, sending one again. A signing secret is shown once, in the answer that made it."),
+        (name = "reports", description = "The platform operators' daily report across tenants (docs/sentinel.md): each tenant's security figures of a day, churn risks, upgrade candidates and the mails they were sent. The operator token only."),
         (name = "meta", description = "This document."),
     ),
 )]

@@ -2,7 +2,8 @@
 //! in the console, filtered by event type, user, IP address and date range,
 //! newest first with cursor paging, and downloads the same selection as CSV
 //! (`events.csv`). Ownership first (an unowned tenant is the same 404 as an
-//! unknown one).
+//! unknown one). An incident's row carries the AI analyst's triage note
+//! when it wrote one.
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
@@ -116,10 +117,24 @@ pub async fn show_events(
                 let sep = if q.query().is_empty() { "" } else { "&" };
                 format!("{}?{}{sep}after={after}", events_path(&slug), q.query())
             });
+            let incidents: Vec<String> = shown
+                .items
+                .iter()
+                .filter_map(|(_, e)| incident_of(&e.kind, &e.outcome, &e.detail))
+                .collect();
+            let notes = ctx
+                .state
+                .manage
+                .security_reports
+                .incident_notes(tenant.id, &incidents)
+                .await
+                .map_err(PageError::internal)?;
             let rows: Vec<Value> = shown
                 .items
                 .iter()
                 .map(|(_, e)| {
+                    let note =
+                        incident_of(&e.kind, &e.outcome, &e.detail).and_then(|id| notes.get(&id));
                     context! {
                         at => short_time(Some(e.created_at)),
                         kind => &e.kind,
@@ -127,6 +142,7 @@ pub async fn show_events(
                         user => e.user_id.as_deref().unwrap_or_default(),
                         ip => &e.ip,
                         detail => &e.detail,
+                        note,
                     }
                 })
                 .collect();
@@ -156,6 +172,20 @@ pub async fn show_events(
             error,
         },
     )
+}
+
+/// The incident a `sentinel` event opened (its `detail.incident`), for the
+/// AI analyst's note; `None` for any other event (a block, an alert names
+/// its incident too, but did not open it).
+fn incident_of(kind: &str, outcome: &str, detail: &str) -> Option<String> {
+    use crate::domain::sentinel::{Detector, CLIENT_SECRET_COMPROMISED};
+    if kind != "sentinel"
+        || (Detector::parse(outcome).is_none() && outcome != CLIENT_SECRET_COMPROMISED)
+    {
+        return None;
+    }
+    let detail: serde_json::Value = serde_json::from_str(detail).ok()?;
+    detail["incident"].as_str().map(str::to_owned)
 }
 
 /// A cell a spreadsheet will not run as a formula (OWASP CSV injection).

@@ -4,6 +4,8 @@
 //! not a member: the 404 of an unknown tenant. Accounts at risk link to
 //! their user page (where members see the email address). The logins per hour are bars
 //! of an SVG drawn here, so the page needs no script and no inline style.
+//! The AI analyst's summary, when it wrote one as the report was mailed,
+//! comes first, said to be a model's.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
@@ -53,6 +55,10 @@ pub async fn show_security_report(
         .of_day(tenant.id, day)
         .await
         .map_err(PageError::internal)?;
+    let summary = reports
+        .summary(tenant.id, day)
+        .await
+        .map_err(PageError::internal)?;
     ctx.render(
         StatusCode::OK,
         "security_report.html",
@@ -62,6 +68,7 @@ pub async fn show_security_report(
             action => security_report_path(&slug),
             users_url => super::console_users::users_path(&slug),
             day => day.to_string(),
+            summary,
             report => figures(&report),
             bars => bars(&report.hours),
             chart_height => CHART_HEIGHT,
