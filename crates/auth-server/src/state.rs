@@ -182,6 +182,9 @@ impl AppState {
             clients: ClientStore::new(db.pool.clone()),
             credentials: ApiCredentialStore::new(db.pool.clone()),
             blocks: BlockStore::new(db.pool.clone()),
+            incidents: crate::store::reported_incidents::ReportedIncidentStore::new(
+                db.pool.clone(),
+            ),
             never_block: config.sentinel.never_block.clone(),
             user_stores: UserStores {
                 users: UserStore::new(db.pool.clone()),

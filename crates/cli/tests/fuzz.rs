@@ -309,6 +309,18 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         .and_then(|k| k["kid"].as_str())
         .expect("a next ES256 key")
         .to_owned();
+    // Another, to be marked compromised (the active RS256 one: replaced by
+    // the first call, then the documented 409).
+    let compromised_kid = keys["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|k| k["alg"] == "RS256" && k["state"] == "active")
+        })
+        .and_then(|k| k["kid"].as_str())
+        .expect("an active RS256 key")
+        .to_owned();
     // Two upstream providers: one to read and change, one to delete.
     let mut providers = Vec::new();
     for slug in ["fuzz-idp", "fuzz-gone"] {
@@ -383,6 +395,7 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         ("FUZZ_OWNER_ID", owner.as_str()),
         ("FUZZ_CLIENT_ID", client.as_str()),
         ("FUZZ_KID", kid.as_str()),
+        ("FUZZ_COMPROMISED_KID", compromised_kid.as_str()),
         ("FUZZ_PROVIDER_ID", providers[0].as_str()),
         ("FUZZ_ERASE_PROVIDER_ID", providers[1].as_str()),
         ("FUZZ_BLOCK_ID", block.as_str()),

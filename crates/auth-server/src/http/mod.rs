@@ -231,6 +231,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/tenants/{id}/keys/rotate").post(keys::rotate_keys))
             .service(web::resource("/tenants/{id}/keys/{kid}/revoke").post(keys::revoke_key))
             .service(
+                web::resource("/tenants/{id}/keys/{kid}/compromised").post(keys::key_compromised),
+            )
+            .service(
                 web::resource("/tenants/{id}/owners")
                     .post(owners::add_owner)
                     .get(owners::list_owners),
@@ -356,6 +359,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/keys").get(console_keys::show_keys))
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))
+            .service(web::resource("/keys/compromised").post(console_keys::submit_compromised))
             .service(
                 web::resource("/webhooks")
                     .get(console_webhooks::show_webhooks)

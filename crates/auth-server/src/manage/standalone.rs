@@ -23,6 +23,7 @@ use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
 use crate::store::owners::OwnerStore;
+use crate::store::reported_incidents::ReportedIncidentStore;
 use crate::store::sealed_values::SealedValueStore;
 use crate::store::signing_keys::SigningKeyStore;
 use crate::store::tenant_versions::TenantVersionStore;
@@ -98,7 +99,7 @@ impl Standalone {
             clients: Clients::new(
                 ClientStore::new(pool.clone()),
                 oauth,
-                AuditStore::new(pool.clone()),
+                ReportedIncidentStore::new(pool.clone()),
             ),
             keys: Keys::new(key_ring.clone()),
             owners: Owners::new(

@@ -5,12 +5,14 @@
 //! for a while, records both as `sentinel` audit events and mails the
 //! tenant's owners. Reused refresh tokens and replayed codes (`token`
 //! events the OAuth layer writes) open an incident too: the user's sessions
-//! end and the user is mailed (`tokens`). Every instance enforces the
-//! blocks (`blocklist`).
+//! end and the user is mailed (`tokens`). Credentials marked compromised by
+//! hand have their alert mailed from here (`reported`). Every instance
+//! enforces the blocks (`blocklist`).
 //! docs/sentinel.md says what each detector does and how to tune it.
 mod actions;
 pub mod blocklist;
 pub mod daily_report;
+mod reported;
 mod runner;
 mod step_up;
 mod tokens;
@@ -28,6 +30,7 @@ use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
 use crate::store::grants::GrantStore;
 use crate::store::owners::OwnerStore;
+use crate::store::reported_incidents::ReportedIncidentStore;
 use crate::store::sentinel::SentinelStore;
 use crate::store::step_up::StepUpStore;
 use crate::store::tenants::TenantStore;
@@ -46,6 +49,8 @@ pub enum SentinelError {
 
 pub struct Sentinel {
     store: SentinelStore,
+    /// Incidents opened by hand whose alert waits to be mailed.
+    reported: ReportedIncidentStore,
     blocks: BlockStore,
     tenants: TenantStore,
     /// The name of a reused token's application, for the user's mail.
@@ -81,6 +86,7 @@ impl Sentinel {
         let pool = db.pool.clone();
         Self {
             store: SentinelStore::new(pool.clone()),
+            reported: ReportedIncidentStore::new(pool.clone()),
             blocks: BlockStore::new(pool.clone()),
             tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
             clients: ClientStore::new(pool.clone()),

@@ -2,7 +2,7 @@
 //! instances), read the login and signup events past the stored cursor into
 //! the tenants' in-memory windows (`windows`) and which tenants had token
 //! events, evaluate each of those tenants, re-read a few windows by time,
-//! move the cursor.
+//! mail the alerts of incidents opened by hand, move the cursor.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +78,9 @@ impl Sentinel {
             if let Err(e) = self.evaluate_tokens(*tenant).await {
                 tracing::warn!(error = %e, %tenant, "sentinel token evaluation failed");
             }
+        }
+        if let Err(e) = self.mail_reported().await {
+            tracing::warn!(error = %e, "compromise alerts not read; retrying next tick");
         }
         self.store
             .advance(&self.instance, activity.read_up_to)

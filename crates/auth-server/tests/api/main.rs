@@ -41,6 +41,7 @@ mod hosted_journeys;
 mod identity_flow;
 mod identity_refusals;
 mod identity_store;
+mod key_compromise;
 mod manage_clients;
 mod manage_enable;
 mod manage_keys;

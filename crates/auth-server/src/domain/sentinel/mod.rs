@@ -6,6 +6,7 @@
 //! in-memory window of attempts the runner keeps (`window`); the clock,
 //! the SQL and the actions live in `crate::sentinel`.
 pub mod block_order;
+pub mod compromise;
 pub mod detectors;
 pub mod networks;
 pub mod reason;
@@ -44,10 +45,7 @@ pub struct Attempt {
     pub at: i64,
 }
 
-/// The incident an operator (or a tenant's API credential) opens by marking
-/// a client's secret compromised: the outcome of its `sentinel` audit event,
-/// sent to webhooks as `security.incident` like a detector's.
-pub const CLIENT_SECRET_COMPROMISED: &str = "client_secret_compromised";
+pub use compromise::{CLIENT_SECRET_COMPROMISED, SIGNING_KEY_COMPROMISED};
 
 /// The detectors: four on login and signup attempts, two on token events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
