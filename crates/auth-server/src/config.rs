@@ -95,6 +95,10 @@ pub struct SentinelSettings {
     /// under attack needs a second step at password login; 0: never.
     pub step_up_secs: i64,
     pub thresholds: crate::domain::sentinel::Thresholds,
+    /// `AUTH_SENTINEL_MANAGE_PROBE_FAILURES` (default 20) 401s on the
+    /// management API from one address within
+    /// `AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS` (default 300) block it there.
+    pub manage_probe: crate::domain::sentinel::manage_probe::ProbeSettings,
     /// The daily security report mailed to each tenant's owners.
     pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
 }
@@ -269,6 +273,11 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
         stuffing_per_address: count("AUTH_SENTINEL_STUFFING_PER_ADDRESS", d.stuffing_per_address),
         signup_flood: count("AUTH_SENTINEL_SIGNUP_FLOOD", d.signup_flood),
     };
+    let probe = crate::domain::sentinel::manage_probe::ProbeSettings::DEFAULT;
+    let probe_failures = count(
+        "AUTH_SENTINEL_MANAGE_PROBE_FAILURES",
+        usize::try_from(probe.failures).unwrap_or(usize::MAX),
+    );
     let mut secs = |key: &str, default: i64| -> i64 {
         let n: i64 = loader.parse(key, default);
         if n < 1 {
@@ -279,6 +288,7 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     let window_secs = secs("AUTH_SENTINEL_WINDOW_SECS", d.window_secs);
     let block_secs = secs("AUTH_SENTINEL_BLOCK_SECS", 3600);
     let alert_interval_secs = secs("AUTH_SENTINEL_ALERT_INTERVAL_SECS", 900);
+    let probe_window_secs = secs("AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS", probe.window_secs);
     let step_up_secs: i64 = loader.parse("AUTH_SENTINEL_STEP_UP_SECS", 86_400);
     if step_up_secs < 0 {
         loader.problem("AUTH_SENTINEL_STEP_UP_SECS must be 0 (off) or more");
@@ -295,6 +305,10 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
         thresholds: Thresholds {
             window_secs,
             ..thresholds
+        },
+        manage_probe: crate::domain::sentinel::manage_probe::ProbeSettings {
+            failures: u64::try_from(probe_failures).unwrap_or(u64::MAX),
+            window_secs: probe_window_secs,
         },
         daily_report: crate::sentinel::daily_report::DailyReportSettings::read(loader),
     }
@@ -568,6 +582,10 @@ mod tests {
         assert_eq!(s.thresholds, crate::domain::sentinel::Thresholds::DEFAULT);
         assert_eq!((s.block_secs, s.alert_interval_secs), (3600, 900));
         assert_eq!(s.step_up_secs, 86_400);
+        assert_eq!(
+            s.manage_probe,
+            crate::domain::sentinel::manage_probe::ProbeSettings::DEFAULT
+        );
 
         let mut tuned = base.to_vec();
         tuned.extend([
@@ -576,6 +594,8 @@ mod tests {
             ("AUTH_SENTINEL_WINDOW_SECS", "120"),
             ("AUTH_SENTINEL_SPRAY_ACCOUNTS", "25"),
             ("AUTH_SENTINEL_STEP_UP_SECS", "0"),
+            ("AUTH_SENTINEL_MANAGE_PROBE_FAILURES", "5"),
+            ("AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS", "60"),
         ]);
         let config = AuthConfig::from_env(&Env::from_pairs(tuned)).expect("valid");
         let s = &config.sentinel;
@@ -586,6 +606,10 @@ mod tests {
             (120, 25)
         );
         assert_eq!(s.step_up_secs, 0, "step-up off");
+        assert_eq!(
+            (s.manage_probe.failures, s.manage_probe.window_secs),
+            (5, 60)
+        );
 
         let mut bad = base.to_vec();
         bad.extend([
@@ -594,6 +618,8 @@ mod tests {
             ("AUTH_SENTINEL_BRUTE_FORCE_FAILURES", "0"),
             ("AUTH_SENTINEL_STUFFING_FAILURE_PERCENT", "120"),
             ("AUTH_SENTINEL_STEP_UP_SECS", "-5"),
+            ("AUTH_SENTINEL_MANAGE_PROBE_FAILURES", "0"),
+            ("AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS", "0"),
         ]);
         let err = AuthConfig::from_env(&Env::from_pairs(bad)).expect_err("refused");
         for named in [
@@ -602,6 +628,8 @@ mod tests {
             "AUTH_SENTINEL_BRUTE_FORCE_FAILURES must be at least 1",
             "AUTH_SENTINEL_STUFFING_FAILURE_PERCENT must be at most 100",
             "AUTH_SENTINEL_STEP_UP_SECS must be 0 (off) or more",
+            "AUTH_SENTINEL_MANAGE_PROBE_FAILURES must be at least 1",
+            "AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS must be at least 1",
         ] {
             assert!(
                 err.problems.iter().any(|p| p.starts_with(named)),

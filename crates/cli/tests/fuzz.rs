@@ -209,7 +209,7 @@ fn fuzz(
 /// auth database `connectauth dev` made under `data`; its id.
 async fn seed_block(data: &Path, tenant: &str) -> String {
     use auth_server::domain::tenant::TenantId;
-    use auth_server::store::blocks::{BlockStore, NewBlock};
+    use auth_server::store::blocks::{AppliesTo, BlockStore, NewBlock};
 
     let url = format!("sqlite://{}/auth.db", data.display());
     let db = service_kit::db::connect(&url, service_kit::db::PoolSettings::default())
@@ -227,6 +227,7 @@ async fn seed_block(data: &Path, tenant: &str) -> String {
             created_by: "operator",
             created_at: now,
             expires_at: now + 3600,
+            applies_to: AppliesTo::Tenant,
         })
         .await
         .expect("block seeded")

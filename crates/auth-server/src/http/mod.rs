@@ -147,6 +147,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     cfg.service(
         web::scope("/manage/v1")
+            .wrap(actix_web::middleware::from_fn(blocked::guard_manage))
             .service(web::resource("/openapi.json").get(openapi::openapi_json))
             .service(
                 web::resource("/tenants")

@@ -13,7 +13,7 @@ use crate::domain::team::Role;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
 use crate::store::audit::AuditEvent;
-use crate::store::blocks::NewBlock;
+use crate::store::blocks::{AppliesTo, NewBlock};
 use crate::store::sentinel::AttemptRow;
 use crate::store::StoreError;
 
@@ -129,6 +129,7 @@ impl Sentinel {
                     created_by: "sentinel",
                     created_at: now,
                     expires_at,
+                    applies_to: AppliesTo::Tenant,
                 })
                 .await?;
             let detail = json!({

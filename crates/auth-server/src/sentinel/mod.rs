@@ -5,13 +5,17 @@
 //! for a while, records both as `sentinel` audit events and mails the
 //! tenant's owners. Reused refresh tokens and replayed codes (`token`
 //! events the OAuth layer writes) open an incident too: the user's sessions
-//! end and the user is mailed (`tokens`). Credentials marked compromised by
+//! end and the user is mailed (`tokens`). Bursts of 401s on the management
+//! API from one address, counted by every instance (`manage_probes`), get
+//! the address blocked there (`probes`). Credentials marked compromised by
 //! hand have their alert mailed from here (`reported`). Every instance
 //! enforces the blocks (`blocklist`).
 //! docs/sentinel.md says what each detector does and how to tune it.
 mod actions;
 pub mod blocklist;
 pub mod daily_report;
+pub mod manage_probes;
+mod probes;
 mod reported;
 mod runner;
 mod step_up;
@@ -37,6 +41,7 @@ use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
 use crate::store::StoreError;
 pub use blocklist::Blocklist;
+pub use manage_probes::ManageProbes;
 pub use runner::TICK;
 
 #[derive(Debug, thiserror::Error)]

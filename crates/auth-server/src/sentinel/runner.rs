@@ -2,6 +2,7 @@
 //! instances), read the login and signup events past the stored cursor into
 //! the tenants' in-memory windows (`windows`) and which tenants had token
 //! events, evaluate each of those tenants, re-read a few windows by time,
+//! evaluate the addresses with new reports of 401s on the management API,
 //! mail the alerts of incidents opened by hand, move the cursor.
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +78,11 @@ impl Sentinel {
         for tenant in &activity.token_tenants {
             if let Err(e) = self.evaluate_tokens(*tenant).await {
                 tracing::warn!(error = %e, %tenant, "sentinel token evaluation failed");
+            }
+        }
+        if !activity.probe_addresses.is_empty() {
+            if let Err(e) = self.evaluate_probes(&activity.probe_addresses).await {
+                tracing::warn!(error = %e, "sentinel management API evaluation failed");
             }
         }
         if let Err(e) = self.mail_reported().await {

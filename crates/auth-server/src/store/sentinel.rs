@@ -45,6 +45,8 @@ pub struct NewActivity {
     /// Those events, for the sentinel's in-memory windows.
     pub attempts: Vec<(TenantId, AttemptRow)>,
     pub token_tenants: Vec<TenantId>,
+    /// Addresses with new reports of 401s on the management API, each once.
+    pub probe_addresses: Vec<String>,
     /// The cursor the read started from (events numbered after it).
     pub read_from: i64,
     /// The highest event number read (the next read starts after it).
@@ -94,7 +96,7 @@ impl SentinelStore {
         };
         let rows = sqlx::query(
             "SELECT tenant_id, kind, outcome, ip, account, created_at FROM audit_events \
-             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token') \
+             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token', 'manage_auth') \
              ORDER BY seq",
         )
         .bind(from)
@@ -108,9 +110,17 @@ impl SentinelStore {
         };
         let mut seen = std::collections::HashSet::new();
         let mut seen_tokens = std::collections::HashSet::new();
+        let mut seen_probes = std::collections::HashSet::new();
         for row in &rows {
-            let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
             let kind: String = row.try_get("kind")?;
+            if kind == "manage_auth" {
+                let ip: String = row.try_get("ip")?;
+                if seen_probes.insert(ip.clone()) {
+                    activity.probe_addresses.push(ip);
+                }
+                continue;
+            }
+            let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
             if kind == "token" {
                 if seen_tokens.insert(tenant) {
                     activity.token_tenants.push(tenant);
@@ -178,6 +188,28 @@ impl SentinelStore {
         .bind(TOKEN_ROWS)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The reports of 401s on the management API from `ip` since `since`:
+    /// (when, detail), oldest first.
+    pub async fn probe_reports(
+        &self,
+        ip: &str,
+        since: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT created_at, detail FROM audit_events \
+             WHERE kind = 'manage_auth' AND ip = $1 AND created_at > $2 \
+             ORDER BY created_at LIMIT $3",
+        )
+        .bind(ip)
+        .bind(since)
+        .bind(TOKEN_ROWS)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("created_at")?, r.try_get("detail")?)))
+            .collect()
     }
 
     /// Opens an incident unless one of the same tenant, detector and

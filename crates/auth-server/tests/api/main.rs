@@ -64,6 +64,7 @@ mod scheduled_jobs;
 mod security_report;
 mod security_report_mail;
 mod sentinel;
+mod sentinel_manage_probe;
 mod sentinel_operator_blocks;
 mod sentinel_step_up;
 mod sentinel_tokens;

@@ -8,6 +8,7 @@
 pub mod block_order;
 pub mod compromise;
 pub mod detectors;
+pub mod manage_probe;
 pub mod networks;
 pub mod reason;
 pub mod step_up;
@@ -47,7 +48,8 @@ pub struct Attempt {
 
 pub use compromise::{CLIENT_SECRET_COMPROMISED, SIGNING_KEY_COMPROMISED};
 
-/// The detectors: four on login and signup attempts, two on token events.
+/// The detectors: four on login and signup attempts, two on token events,
+/// one on the management API's refused bearer tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Detector {
     BruteForce,
@@ -58,16 +60,19 @@ pub enum Detector {
     RefreshReuse,
     /// An authorization code redeemed a second time.
     CodeReplay,
+    /// Bursts of 401s on the management API from one address.
+    ManageProbe,
 }
 
 impl Detector {
-    pub const ALL: [Detector; 6] = [
+    pub const ALL: [Detector; 7] = [
         Detector::BruteForce,
         Detector::PasswordSpray,
         Detector::CredentialStuffing,
         Detector::SignupFlood,
         Detector::RefreshReuse,
         Detector::CodeReplay,
+        Detector::ManageProbe,
     ];
 
     /// The detector named `text` ([`Detector::as_str`]).
@@ -84,6 +89,7 @@ impl Detector {
             Detector::SignupFlood => "signup_flood",
             Detector::RefreshReuse => "refresh_reuse",
             Detector::CodeReplay => "code_replay",
+            Detector::ManageProbe => "manage_probe",
         }
     }
 }
