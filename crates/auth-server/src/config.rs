@@ -97,6 +97,10 @@ pub struct SentinelSettings {
     /// account's successful logins make its ranges and browsers familiar.
     pub unfamiliar_days: i64,
     pub thresholds: crate::domain::sentinel::Thresholds,
+    /// `AUTH_SENTINEL_MANAGE_PROBE_FAILURES` (default 20) 401s on the
+    /// management API from one address within
+    /// `AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS` (default 300) block it there.
+    pub manage_probe: crate::domain::sentinel::manage_probe::ProbeSettings,
     /// The daily security report mailed to each tenant's owners.
     pub daily_report: crate::sentinel::daily_report::DailyReportSettings,
     /// `AUTH_AI_*`: the optional AI analyst; `None`: off.
@@ -298,6 +302,11 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
             d.surge_default_baseline_percent,
         ),
     };
+    let probe = crate::domain::sentinel::manage_probe::ProbeSettings::DEFAULT;
+    let probe_failures = count(
+        "AUTH_SENTINEL_MANAGE_PROBE_FAILURES",
+        usize::try_from(probe.failures).unwrap_or(usize::MAX),
+    );
     let mut secs = |key: &str, default: i64| -> i64 {
         let n: i64 = loader.parse(key, default);
         if n < 1 {
@@ -309,6 +318,7 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
     let block_secs = secs("AUTH_SENTINEL_BLOCK_SECS", 3600);
     let alert_interval_secs = secs("AUTH_SENTINEL_ALERT_INTERVAL_SECS", 900);
     let unfamiliar_days = secs("AUTH_SENTINEL_UNFAMILIAR_DAYS", 90);
+    let probe_window_secs = secs("AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS", probe.window_secs);
     let step_up_secs: i64 = loader.parse("AUTH_SENTINEL_STEP_UP_SECS", 86_400);
     if step_up_secs < 0 {
         loader.problem("AUTH_SENTINEL_STEP_UP_SECS must be 0 (off) or more");
@@ -344,6 +354,10 @@ fn read_sentinel(loader: &mut Loader<'_>) -> SentinelSettings {
         thresholds: Thresholds {
             window_secs,
             ..thresholds
+        },
+        manage_probe: crate::domain::sentinel::manage_probe::ProbeSettings {
+            failures: u64::try_from(probe_failures).unwrap_or(u64::MAX),
+            window_secs: probe_window_secs,
         },
         daily_report: crate::sentinel::daily_report::DailyReportSettings::read(loader),
         analyst: crate::analyst::AnalystSettings::read(loader),
@@ -510,6 +524,10 @@ mod tests {
         assert_eq!(s.unfamiliar_days, 90);
         assert!(s.analyst.is_none(), "the AI analyst is off by default");
         assert!(s.operator_emails.is_empty());
+        assert_eq!(
+            s.manage_probe,
+            crate::domain::sentinel::manage_probe::ProbeSettings::DEFAULT
+        );
 
         let mut tuned = base.to_vec();
         tuned.extend([
@@ -527,6 +545,8 @@ mod tests {
                 "AUTH_OPERATOR_EMAILS",
                 "ops@platform.example, oncall@platform.example",
             ),
+            ("AUTH_SENTINEL_MANAGE_PROBE_FAILURES", "5"),
+            ("AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS", "60"),
         ]);
         let config = AuthConfig::from_env(&Env::from_pairs(tuned)).expect("valid");
         assert_eq!(
@@ -552,6 +572,10 @@ mod tests {
             ),
             (200, 4, 25, 5)
         );
+        assert_eq!(
+            (s.manage_probe.failures, s.manage_probe.window_secs),
+            (5, 60)
+        );
 
         let mut bad = base.to_vec();
         bad.extend([
@@ -568,6 +592,8 @@ mod tests {
                 "AUTH_OPERATOR_EMAILS",
                 "ops@platform.example,not-an-address",
             ),
+            ("AUTH_SENTINEL_MANAGE_PROBE_FAILURES", "0"),
+            ("AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS", "0"),
         ]);
         let err = AuthConfig::from_env(&Env::from_pairs(bad)).expect_err("refused");
         for named in [
@@ -581,6 +607,8 @@ mod tests {
             "AUTH_SENTINEL_SURGE_MARGIN_PERCENT must be at most 100",
             "AUTH_SENTINEL_SURGE_DEFAULT_BASELINE_PERCENT",
             "AUTH_OPERATOR_EMAILS: `not-an-address`",
+            "AUTH_SENTINEL_MANAGE_PROBE_FAILURES must be at least 1",
+            "AUTH_SENTINEL_MANAGE_PROBE_WINDOW_SECS must be at least 1",
         ] {
             assert!(
                 err.problems.iter().any(|p| p.starts_with(named)),

@@ -35,6 +35,7 @@ impl From<KeyringError> for ApiError {
     fn from(e: KeyringError) -> Self {
         match e {
             KeyringError::KeyNotFound => ApiError::new(Code::NotFound, e.to_string()),
+            KeyringError::AlreadyRevoked => ApiError::new(Code::KeyRevoked, e.to_string()),
             KeyringError::NotEnsured(_) => ApiError::new(Code::InvalidInput, e.to_string()),
             KeyringError::NextTooYoung {
                 published_secs,

@@ -94,6 +94,8 @@ impl Application {
         tasks.push(spawn_platform_task(state.billing.platform.clone()));
         // Every instance enforces the blocks; one runs the sentinel.
         tasks.push(state.blocklist.clone().spawn_refresh());
+        // Every instance reports the 401s of its management API.
+        tasks.push(state.manage_probes.clone().spawn());
         let cleanup = cleanup(&config, &db, &state, clock.clone());
         if let Some(cleanup) = &cleanup {
             tasks.push(cleanup.clone().spawn());

@@ -23,7 +23,7 @@ use crate::manage::users::UserStores;
 use crate::manage::{Manage, ManageParts};
 use crate::oauth::OAuth;
 use crate::password::PasswordHasher;
-use crate::sentinel::Blocklist;
+use crate::sentinel::{Blocklist, ManageProbes};
 use crate::store::api_credentials::ApiCredentialStore;
 use crate::store::audit::AuditStore;
 use crate::store::blocks::BlockStore;
@@ -60,6 +60,9 @@ pub struct AppState {
     /// The blocked addresses every request to a tenant is checked against
     /// (`crate::sentinel`).
     pub blocklist: Arc<Blocklist>,
+    /// The 401s this instance's management API answers, counted by address
+    /// for the sentinel's `manage_probe` detector.
+    pub manage_probes: Arc<ManageProbes>,
     /// Logs once when a production server without trusted proxies is
     /// reached from a private address.
     pub proxy_alarm: UntrustedProxyAlarm,
@@ -182,6 +185,9 @@ impl AppState {
             clients: ClientStore::new(db.pool.clone()),
             credentials: ApiCredentialStore::new(db.pool.clone()),
             blocks: BlockStore::new(db.pool.clone()),
+            incidents: crate::store::reported_incidents::ReportedIncidentStore::new(
+                db.pool.clone(),
+            ),
             never_block: config.sentinel.never_block.clone(),
             user_stores: UserStores {
                 users: UserStore::new(db.pool.clone()),
@@ -212,6 +218,13 @@ impl AppState {
             config.sentinel.never_block.clone(),
             clock.clone(),
         ));
+        let manage_probes = Arc::new(ManageProbes::new(
+            AuditStore::new(db.pool.clone()),
+            directory.clone(),
+            clock.clone(),
+            config.sentinel.manage_probe,
+            config.sentinel.never_block.clone(),
+        ));
         let limits = RateLimits::new(id.form_rate_per_minute, id.signup_rate_per_minute);
         let limits = match &id.shared_limits {
             Some(settings) => limits.shared(SharedLimits::new(settings)?, clock),
@@ -234,6 +247,7 @@ impl AppState {
             },
             trusted_proxies: id.trusted_proxies.clone(),
             blocklist,
+            manage_probes,
             proxy_alarm: UntrustedProxyAlarm::new(config.http.mode, &id.trusted_proxies),
         })
     }

@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/tenants/{id}/keys"),
     ("post", "/tenants/{id}/keys/rotate"),
     ("post", "/tenants/{id}/keys/{kid}/revoke"),
+    ("post", "/tenants/{id}/keys/{kid}/compromised"),
     ("post", "/tenants/{id}/owners"),
     ("get", "/tenants/{id}/owners"),
     ("delete", "/tenants/{id}/owners/{user_id}"),

@@ -504,6 +504,21 @@ pub enum KeysCommand {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
+    /// A private key leaked: revoke it at once and replace it (when it
+    /// signed, a key made now signs at once and the next key is replaced
+    /// too), record a security incident (sent to the tenant's webhooks,
+    /// mailed to its owners by the running server).
+    Compromised {
+        #[arg(long)]
+        tenant: String,
+        /// A kid is base64url and may begin with `-`; it is still the kid.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+        /// What happened, for the audit trail and the alert (1 to 200
+        /// characters).
+        #[arg(long)]
+        reason: String,
+    },
     /// Re-encrypt every sealed value (private signing keys, TOTP seeds,
     /// upstream client secrets and provider tokens, webhook secrets) under
     /// the first key of AUTH_MASTER_KEYS, so older keys can leave the ring.

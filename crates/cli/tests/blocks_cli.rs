@@ -6,7 +6,7 @@
 mod common;
 
 use auth_server::store::audit::AuditStore;
-use auth_server::store::blocks::{BlockStore, NewBlock};
+use auth_server::store::blocks::{AppliesTo, BlockStore, NewBlock};
 use auth_server::store::tenants::TenantStore;
 use common::{run, stderr, stdout, MASTER_KEYS};
 use service_kit::both_engines;
@@ -48,6 +48,7 @@ async fn blocks_lifecycle(engine: Engine) {
         created_by: "sentinel",
         created_at: now,
         expires_at,
+        applies_to: AppliesTo::Tenant,
     };
     let id = store
         .insert(&block("203.0.113.7/32", now + 3600))

@@ -209,7 +209,7 @@ fn fuzz(
 /// auth database `connectauth dev` made under `data`; its id.
 async fn seed_block(data: &Path, tenant: &str) -> String {
     use auth_server::domain::tenant::TenantId;
-    use auth_server::store::blocks::{BlockStore, NewBlock};
+    use auth_server::store::blocks::{AppliesTo, BlockStore, NewBlock};
 
     let url = format!("sqlite://{}/auth.db", data.display());
     let db = service_kit::db::connect(&url, service_kit::db::PoolSettings::default())
@@ -227,6 +227,7 @@ async fn seed_block(data: &Path, tenant: &str) -> String {
             created_by: "operator",
             created_at: now,
             expires_at: now + 3600,
+            applies_to: AppliesTo::Tenant,
         })
         .await
         .expect("block seeded")
@@ -309,6 +310,18 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         .and_then(|k| k["kid"].as_str())
         .expect("a next ES256 key")
         .to_owned();
+    // Another, to be marked compromised (the active RS256 one: replaced by
+    // the first call, then the documented 409).
+    let compromised_kid = keys["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|k| k["alg"] == "RS256" && k["state"] == "active")
+        })
+        .and_then(|k| k["kid"].as_str())
+        .expect("an active RS256 key")
+        .to_owned();
     // Two upstream providers: one to read and change, one to delete.
     let mut providers = Vec::new();
     for slug in ["fuzz-idp", "fuzz-gone"] {
@@ -383,6 +396,7 @@ async fn management_and_billing_apis_hold_to_their_openapi_documents() {
         ("FUZZ_OWNER_ID", owner.as_str()),
         ("FUZZ_CLIENT_ID", client.as_str()),
         ("FUZZ_KID", kid.as_str()),
+        ("FUZZ_COMPROMISED_KID", compromised_kid.as_str()),
         ("FUZZ_PROVIDER_ID", providers[0].as_str()),
         ("FUZZ_ERASE_PROVIDER_ID", providers[1].as_str()),
         ("FUZZ_BLOCK_ID", block.as_str()),

@@ -32,6 +32,7 @@ pub enum Code {
     LastOwner,
     ProviderSlugTaken,
     KeyTooYoung,
+    KeyRevoked,
     InvalidToken,
     InsufficientScope,
     PersonNotFound,
@@ -102,6 +103,11 @@ impl Code {
                 S::CONFLICT,
                 "key-too-young",
                 "The next signing key is too recent to sign yet",
+            ),
+            Code::KeyRevoked => (
+                S::CONFLICT,
+                "key-revoked",
+                "The signing key is revoked already",
             ),
             Code::LastOwner => (
                 S::CONFLICT,
@@ -386,7 +392,7 @@ impl From<crate::month::BadMonth> for ApiError {
 mod tests {
     use super::*;
 
-    const ALL: [Code; 31] = [
+    const ALL: [Code; 32] = [
         Code::BadRequest,
         Code::InvalidInput,
         Code::Unauthorized,
@@ -400,6 +406,7 @@ mod tests {
         Code::ClientNotFound,
         Code::ClientHasNoSecret,
         Code::OwnerNotSignedUp,
+        Code::KeyRevoked,
         Code::InvalidToken,
         Code::InsufficientScope,
         Code::PersonNotFound,

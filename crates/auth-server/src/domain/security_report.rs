@@ -8,6 +8,11 @@ use serde_json::Value;
 use time::{Date, Duration, OffsetDateTime, Time};
 
 use super::sentinel::Detector;
+// Incidents whose events are no detector's: someone marked a client's
+// secret, or a signing key, compromised.
+use super::sentinel::{
+    CLIENT_SECRET_COMPROMISED as SECRET_COMPROMISED, SIGNING_KEY_COMPROMISED as KEY_COMPROMISED,
+};
 
 /// How far back the console shows a report (days before today).
 pub const DAYS_KEPT: i64 = 30;
@@ -133,10 +138,6 @@ pub struct SecurityReport {
     pub hours: [HourCount; 24],
 }
 
-/// An incident whose event is no detector's: an operator marked a client's
-/// secret compromised.
-const SECRET_COMPROMISED: &str = "client_secret_compromised";
-
 impl SecurityReport {
     /// The report of `day` from its events (others are ignored).
     pub fn compute(day: ReportDay, events: &[TrailEvent], mfa: MfaAdoption) -> Self {
@@ -214,6 +215,9 @@ impl SecurityReport {
                 self.actions.secrets_replaced += 1;
                 self.actions.grants_revoked +=
                     detail["evidence"]["grants_revoked"].as_u64().unwrap_or(0);
+            }
+            KEY_COMPROMISED => {
+                *self.incidents.entry(KEY_COMPROMISED.into()).or_default() += 1;
             }
             outcome => {
                 if let Some(detector) = Detector::parse(outcome) {
@@ -412,6 +416,11 @@ mod tests {
                 r#"{"evidence":{"grants_revoked":4}}"#,
                 DAY0 + 400,
             ),
+            sentinel(
+                "signing_key_compromised",
+                r#"{"evidence":{"kid":"k1"}}"#,
+                DAY0 + 450,
+            ),
             sentinel("alerted", r#"{"owners":2}"#, DAY0 + 500),
             sentinel("unblocked", r#"{"block":"b2"}"#, DAY0 + 600),
             sentinel("brute_force", "not json", DAY0 + 700),
@@ -425,10 +434,11 @@ mod tests {
             [
                 ("brute_force", 2),
                 ("client_secret_compromised", 1),
-                ("refresh_reuse", 1)
+                ("refresh_reuse", 1),
+                ("signing_key_compromised", 1)
             ]
         );
-        assert_eq!(r.incident_count(), 4);
+        assert_eq!(r.incident_count(), 5);
         assert_eq!(
             r.actions,
             Actions {

@@ -1,13 +1,18 @@
-//! The edge of a tenant's pages and endpoints (`/t/{slug}/…`): a request
-//! from a blocked address (the client's address as the per-IP limits see
-//! it, behind trusted proxies included) is answered 403 before any handler
-//! runs. The blocks come from memory (`sentinel::Blocklist`), never from the
-//! database per request.
+//! The edges where blocked addresses are refused before any handler runs:
+//! a tenant's pages and endpoints (`/t/{slug}/…`), answered 403 in plain
+//! text, and the management API (`/manage/v1`), answered 403 as a problem,
+//! where the 401s each address gets are also counted for the sentinel's
+//! `manage_probe` detector. The client's address is derived as the per-IP
+//! limits see it (behind trusted proxies included); the blocks come from
+//! memory (`sentinel::Blocklist`), never from the database per request.
+use std::net::IpAddr;
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpResponse, ResponseError};
+use service_kit::{ApiError, Code};
 
 use super::pages::client_ip::client_ip;
 use crate::state::AppState;
@@ -20,7 +25,9 @@ pub async fn refuse_blocked<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if let Some(retry_after) = blocked_for(&req) {
+    let blocked = state_and_ip(&req)
+        .and_then(|(state, ip)| state.blocklist.refuses(req.match_info().get("slug"), ip));
+    if let Some(retry_after) = blocked {
         let answer = HttpResponse::Forbidden()
             .insert_header((header::RETRY_AFTER, retry_after.to_string()))
             .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -33,9 +40,39 @@ pub async fn refuse_blocked<B: MessageBody + 'static>(
         .map(ServiceResponse::map_into_left_body)
 }
 
-/// Seconds until the block on this request's client ends, if it is blocked.
-fn blocked_for(req: &ServiceRequest) -> Option<i64> {
-    let state = req.app_data::<web::Data<AppState>>()?;
+/// The management API's edge: an address the sentinel blocked there is
+/// refused (403 `forbidden`, with `Retry-After`), whatever token it sends;
+/// every 401 answered is counted for its address.
+pub async fn guard_manage<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let caller = state_and_ip(&req);
+    if let Some((state, ip)) = &caller {
+        if let Some(retry_after) = state.blocklist.refuses_manage(*ip) {
+            let wait = u64::try_from(retry_after).unwrap_or(1).max(1);
+            let mut answer = ApiError::new(Code::Forbidden, BLOCKED_BODY.trim_end())
+                .with_retry_after(wait)
+                .error_response();
+            answer.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            return Ok(req.into_response(answer).map_into_right_body());
+        }
+    }
+    let answer = next.call(req).await?;
+    if answer.status() == StatusCode::UNAUTHORIZED {
+        if let Some((state, ip)) = &caller {
+            state.manage_probes.record(*ip);
+        }
+    }
+    Ok(answer.map_into_left_body())
+}
+
+/// The app's state and the request's client address, when known.
+fn state_and_ip(req: &ServiceRequest) -> Option<(web::Data<AppState>, IpAddr)> {
+    let state = req.app_data::<web::Data<AppState>>()?.clone();
     let forwarded: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
@@ -43,5 +80,5 @@ fn blocked_for(req: &ServiceRequest) -> Option<i64> {
         .collect();
     let peer = req.peer_addr().map(|a| a.ip());
     let ip = client_ip(peer, &forwarded, &state.trusted_proxies)?;
-    state.blocklist.refuses(req.match_info().get("slug"), ip)
+    Some((state, ip))
 }

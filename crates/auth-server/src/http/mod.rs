@@ -149,6 +149,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     cfg.service(
         web::scope("/manage/v1")
+            .wrap(actix_web::middleware::from_fn(blocked::guard_manage))
             .service(web::resource("/openapi.json").get(openapi::openapi_json))
             .service(web::resource("/reports/operator").get(reports::operator_report))
             .service(
@@ -233,6 +234,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/tenants/{id}/keys").get(keys::list_keys))
             .service(web::resource("/tenants/{id}/keys/rotate").post(keys::rotate_keys))
             .service(web::resource("/tenants/{id}/keys/{kid}/revoke").post(keys::revoke_key))
+            .service(
+                web::resource("/tenants/{id}/keys/{kid}/compromised").post(keys::key_compromised),
+            )
             .service(
                 web::resource("/tenants/{id}/owners")
                     .post(owners::add_owner)
@@ -366,6 +370,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/keys").get(console_keys::show_keys))
             .service(web::resource("/keys/rotate").post(console_keys::submit_rotate))
             .service(web::resource("/keys/revoke").post(console_keys::submit_revoke))
+            .service(web::resource("/keys/compromised").post(console_keys::submit_compromised))
             .service(
                 web::resource("/webhooks")
                     .get(console_webhooks::show_webhooks)

@@ -4,6 +4,7 @@ use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
 use crate::domain::operator_report::OperatorReport;
 use crate::domain::security_report::SecurityReport;
+use crate::domain::sentinel::compromise::{CompromiseAlert, Compromised, ReportedBy};
 use crate::domain::team::Role;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
@@ -179,6 +180,56 @@ impl Identity {
             text(Locale::Fr, "mail_sentinel_subject"),
             text(Locale::Fr, "mail_sentinel_body"),
             text(Locale::En, "mail_sentinel_body"),
+        )
+    }
+
+    /// Tells a tenant owner that someone marked one of the tenant's
+    /// credentials compromised (`alert`): what, by whom, why, what was done,
+    /// and where the events are. Never a secret: the alert holds none.
+    pub(crate) fn send_compromise_alert(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        alert: &CompromiseAlert,
+    ) -> Result<(), IdentityError> {
+        let link = self.platform_url(&format!("/dashboard/t/{}/events", tenant.slug));
+        let (what_key, done_key) = match alert.what {
+            Compromised::ClientSecret => {
+                ("compromise_client_secret", "compromise_done_client_secret")
+            }
+            Compromised::SigningKey => ("compromise_signing_key", "compromise_done_signing_key"),
+        };
+        let (by_key, by_id) = match &alert.by {
+            ReportedBy::Operator => ("compromise_by_operator", ""),
+            ReportedBy::Owner(id) => ("compromise_by_owner", id.as_str()),
+            ReportedBy::Credential(id) => ("compromise_by_credential", id.as_str()),
+        };
+        let text = |locale: Locale, key: &str| {
+            let what = self.catalog.format(
+                locale,
+                what_key,
+                &[
+                    ("subject", alert.subject.as_str()),
+                    ("alg", alert.alg.as_deref().unwrap_or("")),
+                ],
+            );
+            let by = self.catalog.format(locale, by_key, &[("id", by_id)]);
+            let done = self.catalog.format(locale, done_key, &[]);
+            let args = [
+                ("tenant", tenant.display_name.as_ref()),
+                ("what", what.as_str()),
+                ("by", by.as_str()),
+                ("reason", alert.reason.as_str()),
+                ("done", done.as_str()),
+                ("link", link.as_str()),
+            ];
+            self.catalog.format(locale, key, &args)
+        };
+        self.mail_both(
+            to,
+            text(Locale::Fr, "mail_sentinel_subject"),
+            text(Locale::Fr, "mail_compromise_body"),
+            text(Locale::En, "mail_compromise_body"),
         )
     }
 

@@ -45,6 +45,8 @@ pub enum KeyringError {
     NotEnsured(SigningAlg),
     #[error("no such signing key")]
     KeyNotFound,
+    #[error("the signing key is revoked already: it is out of the key set and nothing it signed verifies")]
+    AlreadyRevoked,
     #[error(
         "the next {alg} key was published {published_secs} s ago; clients may cache the key set \
          for {max_age_secs} s, so it may sign only after that (revoke is the emergency path)"

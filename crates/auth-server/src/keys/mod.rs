@@ -1,4 +1,5 @@
 //! Keys the auth server holds: the master keyring that seals secrets at rest.
+pub mod compromise;
 pub mod keyring;
 pub mod published;
 pub mod reseal;

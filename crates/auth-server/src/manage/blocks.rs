@@ -11,7 +11,7 @@ use crate::domain::sentinel::networks::AddressList;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::store::audit::{AuditEvent, AuditStore};
 pub use crate::store::blocks::Block;
-use crate::store::blocks::{BlockStore, NewBlock};
+use crate::store::blocks::{AppliesTo, BlockStore, NewBlock};
 use crate::store::StoreError;
 
 pub struct Blocks {
@@ -64,6 +64,7 @@ impl Blocks {
                 created_by: "operator",
                 created_at: now,
                 expires_at,
+                applies_to: AppliesTo::Tenant,
             })
             .await?;
         self.audit
@@ -91,6 +92,7 @@ impl Blocks {
             created_by: "operator".to_owned(),
             created_at: now,
             expires_at,
+            applies_to: AppliesTo::Tenant,
         })
     }
 

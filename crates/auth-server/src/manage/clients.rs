@@ -8,26 +8,27 @@ use super::{Actor, ManageError};
 use crate::domain::client::{
     Client, ClientId, ClientKind, ClientSettings, ClientUpdate, PlainSecret, SecretOverlap,
 };
+use crate::domain::sentinel::compromise::{CompromiseAlert, Compromised};
 use crate::domain::sentinel::reason::Reason;
-use crate::domain::sentinel::CLIENT_SECRET_COMPROMISED;
 use crate::domain::tenant::TenantId;
 use crate::oauth::OAuth;
-use crate::store::audit::{AuditEvent, AuditStore};
+use crate::store::audit::AuditEvent;
 use crate::store::clients::ClientStore;
+use crate::store::reported_incidents::{ReportedIncident, ReportedIncidentStore};
 use service_kit::paging::{Page, PageRequest};
 
 pub struct Clients {
     store: ClientStore,
     oauth: Arc<OAuth>,
-    audit: AuditStore,
+    incidents: ReportedIncidentStore,
 }
 
 impl Clients {
-    pub fn new(store: ClientStore, oauth: Arc<OAuth>, audit: AuditStore) -> Self {
+    pub fn new(store: ClientStore, oauth: Arc<OAuth>, incidents: ReportedIncidentStore) -> Self {
         Self {
             store,
             oauth,
-            audit,
+            incidents,
         }
     }
 
@@ -127,8 +128,10 @@ impl Clients {
     /// one refused from now, every grant and token the client holds revoked
     /// (`OAuth::replace_leaked_secret`). Recorded as a security incident
     /// (`sentinel` / `client_secret_compromised`), which the console's
-    /// events list and the tenant's webhooks (`security.incident`) show;
-    /// the new secret is only in the answer to whoever marked it.
+    /// events list and the tenant's webhooks (`security.incident`) show and
+    /// whose alert the sentinel mails to the owners. The new secret is only
+    /// in the answer to whoever marked it: never in the incident, the alert
+    /// or a mail.
     pub async fn secret_compromised(
         &self,
         tenant: TenantId,
@@ -137,23 +140,28 @@ impl Clients {
         actor: &Actor,
     ) -> Result<(Client, PlainSecret), ManageError> {
         let (client, secret, revoked) = self.oauth.replace_leaked_secret(tenant, id).await?;
+        let incident = uuid::Uuid::new_v4().to_string();
+        let what = Compromised::ClientSecret;
         let detail = json!({
-            "incident": uuid::Uuid::new_v4().to_string(),
+            "incident": incident,
             "subject": id.as_ref(),
             "reason": reason.as_str(),
             "by": actor.to_string(),
             "actions": ["secret_replaced", "grants_revoked", "client_credentials_tokens_refused"],
             "evidence": {"grants_revoked": revoked},
         });
+        let alert = CompromiseAlert::new(what, id.as_ref(), None, reason, actor.reported_by());
         let now = self.oauth.now();
-        self.audit
-            .insert(&AuditEvent::system(
-                tenant,
-                "sentinel",
-                CLIENT_SECRET_COMPROMISED,
-                detail,
-                now,
-            ))
+        self.incidents
+            .record(&ReportedIncident {
+                id: incident,
+                tenant_id: tenant,
+                name: what.incident(),
+                subject: id.as_ref().to_owned(),
+                opened_at: now,
+                alert: alert.to_json(),
+                event: AuditEvent::system(tenant, "sentinel", what.incident(), detail, now),
+            })
             .await?;
         tracing::warn!(tenant_id = %tenant, client_id = %id, revoked, %actor, "client secret marked compromised: replaced, grants revoked");
         Ok((client, secret))

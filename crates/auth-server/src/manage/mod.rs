@@ -95,6 +95,18 @@ pub enum Actor {
     Credential(String),
 }
 
+impl Actor {
+    /// Who an alert mail says marked a credential compromised.
+    pub fn reported_by(&self) -> crate::domain::sentinel::compromise::ReportedBy {
+        use crate::domain::sentinel::compromise::ReportedBy;
+        match self {
+            Actor::Operator => ReportedBy::Operator,
+            Actor::Owner(id) => ReportedBy::Owner(id.to_string()),
+            Actor::Credential(id) => ReportedBy::Credential(id.clone()),
+        }
+    }
+}
+
 impl std::fmt::Display for Actor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -211,6 +223,8 @@ pub struct ManageParts {
     pub clients: ClientStore,
     pub credentials: ApiCredentialStore,
     pub blocks: crate::store::blocks::BlockStore,
+    /// Incidents opened by hand (credentials marked compromised).
+    pub incidents: crate::store::reported_incidents::ReportedIncidentStore,
     /// `AUTH_SENTINEL_NEVER_BLOCK`: never blocked, by hand either.
     pub never_block: crate::domain::sentinel::networks::AddressList,
     /// The stores of the user use cases ([`users::UserStores`]).
@@ -270,11 +284,7 @@ impl Manage {
             users: Users::new(p.identity, p.user_stores.clone(), p.clock.clone()),
             credentials: Credentials::new(
                 p.credentials,
-                Clients::new(
-                    p.clients.clone(),
-                    p.oauth.clone(),
-                    p.user_stores.audit.clone(),
-                ),
+                Clients::new(p.clients.clone(), p.oauth.clone(), p.incidents.clone()),
                 p.platform,
                 p.clock,
             ),
@@ -282,7 +292,7 @@ impl Manage {
             webhooks,
             security_reports,
             operator_reports,
-            clients: Clients::new(p.clients, p.oauth, p.user_stores.audit),
+            clients: Clients::new(p.clients, p.oauth, p.incidents),
         }
     }
 }

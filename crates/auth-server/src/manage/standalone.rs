@@ -26,6 +26,7 @@ use crate::store::blocks::BlockStore;
 use crate::store::clients::ClientStore;
 use crate::store::operator_report::OperatorReportStore;
 use crate::store::owners::OwnerStore;
+use crate::store::reported_incidents::ReportedIncidentStore;
 use crate::store::sealed_values::SealedValueStore;
 use crate::store::signing_keys::SigningKeyStore;
 use crate::store::tenant_versions::TenantVersionStore;
@@ -125,7 +126,7 @@ impl Standalone {
             clients: Clients::new(
                 ClientStore::new(pool.clone()),
                 oauth,
-                AuditStore::new(pool.clone()),
+                ReportedIncidentStore::new(pool.clone()),
             ),
             keys: Keys::new(key_ring.clone()),
             owners: Owners::new(

@@ -13,7 +13,7 @@ use crate::domain::team::Role;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
 use crate::store::audit::AuditEvent;
-use crate::store::blocks::NewBlock;
+use crate::store::blocks::{AppliesTo, NewBlock};
 use crate::store::sentinel::AttemptRow;
 use crate::store::StoreError;
 
@@ -132,6 +132,7 @@ impl Sentinel {
                     created_by: "sentinel",
                     created_at: now,
                     expires_at,
+                    applies_to: AppliesTo::Tenant,
                 })
                 .await?;
             let detail = json!({
@@ -217,10 +218,33 @@ impl Sentinel {
         alert: &Alert<'_>,
         now: i64,
     ) -> Result<(), SentinelError> {
+        self.mail_owners(tenant, alert.incident, now, |email| {
+            self.identity.send_sentinel_alert(
+                tenant,
+                email,
+                alert.detector.as_str(),
+                alert.done,
+                alert.summary,
+            )
+        })
+        .await
+    }
+
+    /// Sends `mail` to each of the tenant's owners about `incident` and
+    /// records it (`alerted`), unless another incident of the tenant was
+    /// mailed within the alert interval: at most one alert mail per tenant
+    /// per interval, whatever opened the incident.
+    pub(super) async fn mail_owners(
+        &self,
+        tenant: &Tenant,
+        incident: &str,
+        now: i64,
+        mail: impl Fn(&str) -> Result<(), crate::identity::IdentityError>,
+    ) -> Result<(), SentinelError> {
         let since = now.saturating_sub(self.settings.alert_interval_secs);
         if !self
             .store
-            .take_mail_slot(tenant.id, alert.incident, now, since)
+            .take_mail_slot(tenant.id, incident, now, since)
             .await?
         {
             return Ok(());
@@ -228,18 +252,12 @@ impl Sentinel {
         let owners = self.owners.list(tenant.id).await?;
         let owners: Vec<_> = owners.iter().filter(|o| o.role == Role::Owner).collect();
         for owner in &owners {
-            self.identity.send_sentinel_alert(
-                tenant,
-                &owner.email,
-                alert.detector.as_str(),
-                alert.done,
-                alert.summary,
-            )?;
+            mail(&owner.email)?;
         }
         self.record(
             tenant,
             "alerted",
-            &json!({ "incident": alert.incident, "owners": owners.len() }),
+            &json!({ "incident": incident, "owners": owners.len() }),
             now,
         )
         .await?;

@@ -1,7 +1,7 @@
 //! The blocks every instance enforces, held in memory and swapped whole
 //! once a second from `blocked_addresses`, so the edge never waits on the
 //! database and a block made or lifted anywhere holds everywhere within a
-//! second.
+//! second: on the tenants' paths, and on the management API.
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
@@ -13,7 +13,7 @@ use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use crate::domain::sentinel::networks::{covers, parse_network, AddressList};
-use crate::store::blocks::BlockStore;
+use crate::store::blocks::{AppliesTo, BlockStore};
 use crate::store::StoreError;
 
 /// How often each instance reads the blocks again.
@@ -28,6 +28,17 @@ struct Snapshot {
     global: Ranges,
     /// Blocks of one tenant, by the slug requests name.
     by_slug: HashMap<String, Ranges>,
+    /// Blocks on the management API.
+    manage: Ranges,
+}
+
+/// The seconds left of the longest block in `ranges` over `ip` at `now`.
+fn longest(ranges: &Ranges, ip: IpAddr, now: i64) -> Option<i64> {
+    ranges
+        .iter()
+        .filter(|(net, expires_at)| *expires_at > now && covers(net, ip))
+        .map(|(_, expires_at)| expires_at - now)
+        .max()
 }
 
 pub struct Blocklist {
@@ -58,6 +69,10 @@ impl Blocklist {
             if self.never_block.spares(&net) {
                 continue;
             }
+            if block.applies_to == AppliesTo::ManageApi {
+                next.manage.push((net, block.expires_at));
+                continue;
+            }
             match block.tenant_slug {
                 Some(slug) => next
                     .by_slug
@@ -80,19 +95,25 @@ impl Blocklist {
     /// When `ip` is blocked on tenant `slug` (or on every tenant): the
     /// seconds until the block ends.
     pub fn refuses(&self, slug: Option<&str>, ip: IpAddr) -> Option<i64> {
-        let snapshot = match self.snapshot.read() {
-            Ok(s) => Arc::clone(&s),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        };
+        let snapshot = self.snapshot();
         let now = self.clock.now();
         let scoped = slug.and_then(|s| snapshot.by_slug.get(s));
-        snapshot
-            .global
-            .iter()
-            .chain(scoped.into_iter().flatten())
-            .filter(|(net, expires_at)| *expires_at > now && covers(net, ip))
-            .map(|(_, expires_at)| expires_at - now)
-            .max()
+        longest(&snapshot.global, ip, now).max(scoped.and_then(|ranges| longest(ranges, ip, now)))
+    }
+
+    /// When `ip` is blocked on the management API: the seconds until the
+    /// block ends.
+    pub fn refuses_manage(&self, ip: IpAddr) -> Option<i64> {
+        let snapshot = self.snapshot();
+        let now = self.clock.now();
+        longest(&snapshot.manage, ip, now)
+    }
+
+    fn snapshot(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(s) => Arc::clone(&s),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
     }
 
     /// Refreshes every [`REFRESH`] until the server stops.

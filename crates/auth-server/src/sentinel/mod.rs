@@ -8,12 +8,18 @@
 //! end and the user is mailed (`tokens`). A tenant's login failure ratio
 //! far above its own hourly baseline is an incident too (`surge`), and a
 //! password login to an account without a second factor from a range and
-//! a browser it never used is told to its user (`unfamiliar`). Every
-//! instance enforces the blocks (`blocklist`).
+//! a browser it never used is told to its user (`unfamiliar`). Bursts of
+//! 401s on the management API from one address, counted by every instance
+//! (`manage_probes`), get the address blocked there (`probes`).
+//! Credentials marked compromised by hand have their alert mailed from
+//! here (`reported`). Every instance enforces the blocks (`blocklist`).
 //! docs/sentinel.md says what each detector does and how to tune it.
 mod actions;
 pub mod blocklist;
 pub mod daily_report;
+pub mod manage_probes;
+mod probes;
+mod reported;
 mod runner;
 mod step_up;
 mod surge;
@@ -35,6 +41,7 @@ use crate::store::clients::ClientStore;
 use crate::store::grants::GrantStore;
 use crate::store::login_hours::LoginHoursStore;
 use crate::store::owners::OwnerStore;
+use crate::store::reported_incidents::ReportedIncidentStore;
 use crate::store::sentinel::SentinelStore;
 use crate::store::sign_in_history::SignInHistoryStore;
 use crate::store::step_up::StepUpStore;
@@ -42,6 +49,7 @@ use crate::store::tenants::TenantStore;
 use crate::store::users::UserStore;
 use crate::store::StoreError;
 pub use blocklist::Blocklist;
+pub use manage_probes::ManageProbes;
 pub use runner::TICK;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +62,8 @@ pub enum SentinelError {
 
 pub struct Sentinel {
     store: SentinelStore,
+    /// Incidents opened by hand whose alert waits to be mailed.
+    reported: ReportedIncidentStore,
     blocks: BlockStore,
     tenants: TenantStore,
     /// The name of a reused token's application, for the user's mail.
@@ -95,6 +105,7 @@ impl Sentinel {
         let pool = db.pool.clone();
         Self {
             store: SentinelStore::new(pool.clone()),
+            reported: ReportedIncidentStore::new(pool.clone()),
             blocks: BlockStore::new(pool.clone()),
             tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
             clients: ClientStore::new(pool.clone()),

@@ -3,7 +3,9 @@
 //! the tenants' in-memory windows (`windows`) and their hourly counts
 //! (`surge`), and which tenants had token events, evaluate each of those
 //! tenants, check the new successful logins (`unfamiliar`), re-read a few
-//! windows by time, move the cursor.
+//! windows by time, evaluate the addresses with new reports of 401s on the
+//! management API, mail the alerts of incidents opened by hand, move the
+//! cursor.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +91,14 @@ impl Sentinel {
             if let Err(e) = self.evaluate_tokens(*tenant).await {
                 tracing::warn!(error = %e, %tenant, "sentinel token evaluation failed");
             }
+        }
+        if !activity.probe_addresses.is_empty() {
+            if let Err(e) = self.evaluate_probes(&activity.probe_addresses).await {
+                tracing::warn!(error = %e, "sentinel management API evaluation failed");
+            }
+        }
+        if let Err(e) = self.mail_reported().await {
+            tracing::warn!(error = %e, "compromise alerts not read; retrying next tick");
         }
         self.store
             .advance(&self.instance, activity.read_up_to)

@@ -1,10 +1,37 @@
 //! Addresses refused at the HTTP edge (`blocked_addresses`), for a tenant
-//! or for every tenant, until they expire.
+//! or for every tenant, or on the management API, until they expire.
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::StoreError;
 use crate::domain::tenant::TenantId;
+
+/// What a block refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppliesTo {
+    /// The tenant's pages and OAuth endpoints (`/t/{slug}/…`); every
+    /// tenant's when the block has no tenant.
+    Tenant,
+    /// The management API (`/manage/v1`), whatever tenant holds the block.
+    ManageApi,
+}
+
+impl AppliesTo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppliesTo::Tenant => "tenant",
+            AppliesTo::ManageApi => "manage",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "tenant" => Ok(AppliesTo::Tenant),
+            "manage" => Ok(AppliesTo::ManageApi),
+            other => Err(StoreError::Corrupt(format!("block applies_to `{other}`"))),
+        }
+    }
+}
 
 /// A block as stored. `network` is an address or CIDR range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +47,7 @@ pub struct Block {
     pub created_by: String,
     pub created_at: i64,
     pub expires_at: i64,
+    pub applies_to: AppliesTo,
 }
 
 /// A block to add.
@@ -31,10 +59,11 @@ pub struct NewBlock<'a> {
     pub created_by: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
+    pub applies_to: AppliesTo,
 }
 
 const COLUMNS: &str = "b.id, b.tenant_id, t.slug, b.network, b.reason, b.created_by, \
-                       b.created_at, b.expires_at \
+                       b.created_at, b.expires_at, b.applies_to \
                        FROM blocked_addresses b LEFT JOIN tenants t ON t.id = b.tenant_id";
 
 #[derive(Clone)]
@@ -52,8 +81,8 @@ impl BlockStore {
         let id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
             "INSERT INTO blocked_addresses \
-             (id, tenant_id, network, reason, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             (id, tenant_id, network, reason, created_by, created_at, expires_at, applies_to) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(b.tenant_id.map(|t| t.to_string()))
@@ -62,6 +91,7 @@ impl BlockStore {
         .bind(b.created_by)
         .bind(b.created_at)
         .bind(b.expires_at)
+        .bind(b.applies_to.as_str())
         .execute(&self.pool)
         .await?;
         Ok(id)
@@ -128,5 +158,6 @@ fn block_from_row(row: &AnyRow) -> Result<Block, StoreError> {
         created_by: row.try_get("created_by")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        applies_to: AppliesTo::parse(&row.try_get::<String, _>("applies_to")?)?,
     })
 }

@@ -22,6 +22,7 @@ pub mod owners;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod refresh_tokens;
+pub mod reported_incidents;
 pub mod revoked_tokens;
 pub mod scheduled_jobs;
 pub mod sealed_values;

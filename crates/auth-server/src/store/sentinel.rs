@@ -61,6 +61,8 @@ pub struct NewActivity {
     pub token_tenants: Vec<TenantId>,
     /// The successful logins among those events, with their tenants.
     pub sign_ins: Vec<(TenantId, SignInRow)>,
+    /// Addresses with new reports of 401s on the management API, each once.
+    pub probe_addresses: Vec<String>,
     /// The cursor the read started from (events numbered after it).
     pub read_from: i64,
     /// The highest event number read (the next read starts after it).
@@ -113,7 +115,7 @@ impl SentinelStore {
              CASE WHEN kind = 'login' AND outcome = 'success' THEN user_agent ELSE '' END AS user_agent, \
              CASE WHEN kind = 'login' AND outcome = 'success' THEN detail ELSE '' END AS detail \
              FROM audit_events \
-             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token') \
+             WHERE seq > $1 AND seq <= $2 AND kind IN ('login', 'signup', 'token', 'manage_auth') \
              ORDER BY seq",
         )
         .bind(from)
@@ -127,9 +129,17 @@ impl SentinelStore {
         };
         let mut seen = std::collections::HashSet::new();
         let mut seen_tokens = std::collections::HashSet::new();
+        let mut seen_probes = std::collections::HashSet::new();
         for row in &rows {
-            let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
             let kind: String = row.try_get("kind")?;
+            if kind == "manage_auth" {
+                let ip: String = row.try_get("ip")?;
+                if seen_probes.insert(ip.clone()) {
+                    activity.probe_addresses.push(ip);
+                }
+                continue;
+            }
+            let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
             if kind == "token" {
                 if seen_tokens.insert(tenant) {
                     activity.token_tenants.push(tenant);
@@ -208,6 +218,28 @@ impl SentinelStore {
         .bind(TOKEN_ROWS)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The reports of 401s on the management API from `ip` since `since`:
+    /// (when, detail), oldest first.
+    pub async fn probe_reports(
+        &self,
+        ip: &str,
+        since: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT created_at, detail FROM audit_events \
+             WHERE kind = 'manage_auth' AND ip = $1 AND created_at > $2 \
+             ORDER BY created_at LIMIT $3",
+        )
+        .bind(ip)
+        .bind(since)
+        .bind(TOKEN_ROWS)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("created_at")?, r.try_get("detail")?)))
+            .collect()
     }
 
     /// Opens an incident unless one of the same tenant, detector and

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::audit::{self, AuditEvent};
+use super::reported_incidents::{self, ReportedIncident};
 use super::{is_unique_violation, StoreError};
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
@@ -61,6 +62,24 @@ pub struct Rotation {
     pub now: i64,
     pub remove_after: i64,
     pub new_next: NewKeyRow,
+}
+
+/// A key marked compromised, decided from the state the caller saw: it is
+/// revoked; when it signed, the next key beside it is revoked too and two
+/// fresh keys take the slots (one signs at once); when it was next, a fresh
+/// next. Recorded with its incident and, when keys changed slots, a
+/// `key_rotated` event.
+#[derive(Debug, Clone)]
+pub struct Compromise {
+    pub tenant_id: TenantId,
+    pub kid: String,
+    pub was: KeyState,
+    pub now: i64,
+    pub next_kid: Option<String>,
+    pub new_active: Option<NewKeyRow>,
+    pub new_next: Option<NewKeyRow>,
+    pub rotated: Option<AuditEvent>,
+    pub incident: ReportedIncident,
 }
 
 /// An active key found old enough to be looked at for rotation.
@@ -291,6 +310,45 @@ impl SigningKeyStore {
                 return Ok(false);
             }
         }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Applies `c` all or nothing. `Ok(false)` when a key changed state
+    /// meanwhile (the caller reads again).
+    pub async fn compromise(&self, c: &Compromise) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (kid, was) in
+            std::iter::once((&c.kid, c.was)).chain(c.next_kid.iter().map(|k| (k, KeyState::Next)))
+        {
+            let revoked = sqlx::query(
+                "UPDATE signing_keys SET state = 'revoked', revoked_at = $1 \
+                 WHERE kid = $2 AND tenant_id = $3 AND state = $4",
+            )
+            .bind(c.now)
+            .bind(kid)
+            .bind(c.tenant_id.to_string())
+            .bind(was.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if revoked.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        for (key, state) in [
+            (&c.new_active, KeyState::Active),
+            (&c.new_next, KeyState::Next),
+        ] {
+            if let Some(key) = key {
+                if !insert(&mut *tx, key, state).await? {
+                    return Ok(false);
+                }
+            }
+        }
+        if let Some(event) = &c.rotated {
+            audit::insert(&mut *tx, event).await?;
+        }
+        reported_incidents::insert(&mut tx, &c.incident).await?;
         tx.commit().await?;
         Ok(true)
     }

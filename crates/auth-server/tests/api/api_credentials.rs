@@ -290,6 +290,12 @@ async fn management_api_access_matrix() {
         ),
         (
             Method::POST,
+            format!("{t}/keys/nokid/compromised"),
+            json!({"reason": "leaked"}),
+            "write!",
+        ),
+        (
+            Method::POST,
             format!("{t}/clients"),
             json!({"name": "X", "grant_types": ["client_credentials"]}),
             "write!",

@@ -23,7 +23,7 @@ use auth_server::maintenance::cleanup::{JOB, LEASE_SECS};
 use auth_server::maintenance::{Cleanup, Deleted, Outcome};
 use auth_server::store::audit::{AuditEvent, AuditStore};
 use auth_server::store::auth_codes::{AuthCode, AuthCodeStore, FirstRefresh, Redemption};
-use auth_server::store::blocks::{BlockStore, NewBlock};
+use auth_server::store::blocks::{AppliesTo, BlockStore, NewBlock};
 use auth_server::store::grants::GrantStore;
 use auth_server::store::incident_notes::IncidentNoteStore;
 use auth_server::store::login_failures::LoginFailureStore;
@@ -330,6 +330,7 @@ impl Scene {
                 created_by: "operator",
                 created_at: now,
                 expires_at,
+                applies_to: AppliesTo::Tenant,
             })
             .await
             .expect("block");
@@ -867,6 +868,7 @@ async fn a_server_runs_the_cleanup(engine: Engine) {
             created_by: "operator",
             created_at: T0,
             expires_at: T0 + MINUTE,
+            applies_to: AppliesTo::Tenant,
         })
         .await
         .expect("block");

@@ -2,8 +2,10 @@
 //! secret at once and the old one refused, the client's refresh tokens and
 //! access tokens revoked, its earlier client_credentials tokens inactive,
 //! the client working again with the new secret, a security incident in the
-//! audit trail; bad reasons, public clients and other tenants' clients are
-//! refused with nothing changed.
+//! audit trail and mailed to the owners (never the secret; once per alert
+//! interval; a mark made by another process, as the CLI's, mailed by the
+//! running server); bad reasons, public clients and other tenants' clients
+//! are refused with nothing changed.
 use std::sync::Arc;
 
 use auth_server::domain::tenant::TenantId;
@@ -192,3 +194,117 @@ async fn bad_marks_change_nothing(engine: Engine) {
         .all(|(o, _)| o != "client_secret_compromised"));
 }
 both_engines!(secret_compromised_refusals, bad_marks_change_nothing);
+
+/// The next security alert mailed to `to`: its text.
+async fn alert_to(app: &TestApp, to: &str) -> String {
+    for _ in 0..3 {
+        let mail = app.mail_to(to).await;
+        if mail
+            .subject
+            .as_deref()
+            .is_some_and(|t| t.contains("sécurité"))
+        {
+            return mail.text.unwrap_or_default();
+        }
+    }
+    panic!("no security alert for {to}");
+}
+
+async fn alerted(app: &TestApp, tenant: &str) -> usize {
+    incidents(app, tenant)
+        .await
+        .iter()
+        .filter(|(o, _)| o == "alerted")
+        .count()
+}
+
+async fn the_owners_are_mailed_without_the_secret_once_per_interval(engine: Engine) {
+    const OWNER: &str = "owner@acme.example";
+    let clock = Arc::new(ManualClock::new(now()));
+    let app = spawn_app_with_clock(engine, &[("AUTH_SENTINEL", "on")], clock.clone()).await;
+    let acme = app.tenant("acme", json!({})).await;
+    let tenant = acme.id.to_string();
+    crate::dashboard_pages::platform_user(&app, OWNER).await;
+    crate::dashboard_pages::make_owner(&app, &acme, OWNER).await;
+    let client = create_client(&app, &tenant, json!({})).await;
+    let old_secret = client.secret.clone().expect("secret");
+
+    let resp = mark(
+        &app,
+        &tenant,
+        &client.id,
+        json!({"reason": "pasted in a ticket"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("json");
+    let new_secret = body["client_secret"].as_str().expect("secret").to_owned();
+    let text = alert_to(&app, OWNER).await;
+    for expected in [
+        client.id.as_str(),
+        "pasted in a ticket",
+        "l'opérateur",
+        "the operator",
+        "/dashboard/t/acme/events",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    assert!(
+        !text.contains(&new_secret),
+        "the new secret is never mailed"
+    );
+    assert!(!text.contains(&old_secret));
+    let stored = AuditStore::new(app.database.pool.clone())
+        .recent(acme.id, 100)
+        .await
+        .expect("audit");
+    assert!(stored.iter().all(|e| !e.detail.contains(&new_secret)));
+
+    // Marked again by another process on the same database (as the CLI
+    // does: it sends no mail itself), within the alert interval: recorded,
+    // not mailed.
+    let other = app.instance_state(clock.clone());
+    let id = auth_server::domain::client::ClientId::parse(&client.id).expect("id");
+    let reason = |r: &str| auth_server::domain::sentinel::reason::Reason::parse(r).expect("r");
+    other
+        .manage
+        .clients
+        .secret_compromised(
+            acme.id,
+            &id,
+            &reason("second leak"),
+            &auth_server::manage::Actor::Operator,
+        )
+        .await
+        .expect("marked");
+    let waiting = auth_server::store::reported_incidents::ReportedIncidentStore::new(
+        app.database.pool.clone(),
+    );
+    assert!(
+        crate::sentinel::within(5, || async { waiting.due().await.expect("due").is_empty() }).await,
+        "the sentinel took the alert"
+    );
+    assert_eq!(alerted(&app, &tenant).await, 1, "one alert per interval");
+
+    // After the interval, the running server mails what the other process
+    // recorded.
+    clock.advance(901);
+    other
+        .manage
+        .clients
+        .secret_compromised(
+            acme.id,
+            &id,
+            &reason("third leak"),
+            &auth_server::manage::Actor::Operator,
+        )
+        .await
+        .expect("marked");
+    let text = alert_to(&app, OWNER).await;
+    assert!(text.contains("third leak"), "{text}");
+    assert_eq!(alerted(&app, &tenant).await, 2);
+}
+both_engines!(
+    secret_compromised_alert,
+    the_owners_are_mailed_without_the_secret_once_per_interval
+);

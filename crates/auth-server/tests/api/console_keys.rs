@@ -1,7 +1,9 @@
 //! `/dashboard/t/{slug}/keys`: an owner sees their tenant's signing keys,
 //! rotates them once the next key may sign (time is the injected clock),
-//! and revokes a key after confirming: it leaves the key set and its tokens
-//! stop verifying. Nobody else reaches the page; refusals change nothing.
+//! revokes a key after confirming: it leaves the key set and its tokens
+//! stop verifying, and marks a key compromised with a reason: revoked and
+//! replaced at once, recorded as an incident by the owner. Nobody else
+//! reaches the page; refusals change nothing.
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -199,6 +201,14 @@ async fn only_the_owner_reaches_the_keys() {
             format!("{KEYS}/revoke"),
             vec![("kid", before[0].as_str()), ("confirm", "on")],
         ),
+        (
+            format!("{KEYS}/compromised"),
+            vec![
+                ("kid", before[0].as_str()),
+                ("reason", "leaked"),
+                ("confirm", "on"),
+            ],
+        ),
     ] {
         assert_eq!(stranger.post(&path, &fields).await.status, 404, "{path}");
     }
@@ -210,5 +220,111 @@ async fn only_the_owner_reaches_the_keys() {
         )
         .await;
     assert_eq!(page.status, 403);
+    let page = owner
+        .post_raw(
+            &format!("{KEYS}/compromised"),
+            &[
+                ("kid", before[0].as_str()),
+                ("reason", "leaked"),
+                ("confirm", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403, "no CSRF token");
     assert_eq!(published_kids(&app).await, before);
 }
+
+async fn owner_marks_a_key_compromised(engine: Engine) {
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let app = spawn_app_with_clock(engine, &[], clock.clone() as SharedClock).await;
+    let web = platform_user(&app, OWNER).await;
+    let (id, secret) = onboarded(&web).await;
+    let page = web.get(KEYS).await;
+    assert!(page.contains("id=\"compromised\""), "{}", page.body);
+    let first = token(&app, &id, &secret).await;
+    let kid = header(&first)["kid"].as_str().expect("kid").to_owned();
+
+    // Unconfirmed, or without a reason: nothing moves.
+    for fields in [
+        vec![("kid", kid.as_str()), ("reason", "laptop stolen")],
+        vec![("kid", kid.as_str()), ("reason", "  "), ("confirm", "on")],
+    ] {
+        let page = web.post(&format!("{KEYS}/compromised"), &fields).await;
+        assert_eq!(page.status, 422, "{}", page.body);
+    }
+    assert!(published_kids(&app).await.contains(&kid));
+    assert!(active(&app, &id, &secret, &first).await);
+
+    let page = web
+        .post(
+            &format!("{KEYS}/compromised"),
+            &[
+                ("kid", kid.as_str()),
+                ("reason", "laptop stolen"),
+                ("confirm", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(web
+        .get(&format!("{KEYS}?done=compromised"))
+        .await
+        .contains("Marked compromised"));
+    assert!(!published_kids(&app).await.contains(&kid));
+    assert!(
+        !active(&app, &id, &secret, &first).await,
+        "its token is refused"
+    );
+    let second = token(&app, &id, &secret).await;
+    assert_ne!(
+        header(&second)["kid"],
+        kid.as_str(),
+        "a new key signs at once"
+    );
+    assert!(active(&app, &id, &secret, &second).await);
+    let tenant = auth_server::store::tenants::TenantStore::new(app.database.pool.clone())
+        .get_by_slug("startup")
+        .await
+        .expect("tenant");
+    let incident = auth_server::store::audit::AuditStore::new(app.database.pool.clone())
+        .recent(tenant.id, 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .find(|e| e.kind == "sentinel" && e.outcome == "signing_key_compromised")
+        .expect("incident");
+    let detail: Value = serde_json::from_str(&incident.detail).expect("json");
+    assert_eq!(detail["reason"], "laptop stolen");
+    assert!(
+        detail["by"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("by owner ")),
+        "{detail}"
+    );
+
+    // Revoked already, or unknown: refused.
+    let page = web
+        .post(
+            &format!("{KEYS}/compromised"),
+            &[
+                ("kid", kid.as_str()),
+                ("reason", "again"),
+                ("confirm", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.contains("revoked already"), "{}", page.body);
+    let page = web
+        .post(
+            &format!("{KEYS}/compromised"),
+            &[("kid", "no-such-kid"), ("reason", "r"), ("confirm", "on")],
+        )
+        .await;
+    assert_eq!(page.status, 404);
+}
+
+both_engines!(
+    an_owner_marks_a_signing_key_compromised,
+    owner_marks_a_key_compromised
+);

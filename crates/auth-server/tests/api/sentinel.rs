@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use auth_server::domain::tenant::Tenant;
 use auth_server::store::audit::AuditStore;
-use auth_server::store::blocks::{BlockStore, NewBlock};
+use auth_server::store::blocks::{AppliesTo, BlockStore, NewBlock};
 use auth_server::store::sentinel::SentinelStore;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -277,6 +277,7 @@ async fn a_global_block_refuses_on_every_tenant_but_never_the_operator(engine: E
                 created_by: "operator",
                 created_at: now,
                 expires_at: now + 600,
+                applies_to: AppliesTo::Tenant,
             })
             .await
             .expect("global block");

@@ -641,3 +641,71 @@ both_engines!(attack_chain, a_detected_attack_reaches_the_tenants_endpoint);
 fn rfc3339(unix: i64) -> String {
     service_kit::clock::rfc3339(unix)
 }
+
+/// A signing key marked compromised reaches the tenant's endpoint as the
+/// incident and the rotation, signed.
+async fn a_compromised_key_reaches_the_tenants_endpoint(engine: Engine) {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(engine, &[PRIVATE]).await;
+    let acme = app.tenant("acme", json!({})).await;
+    let (_, secret) = add(
+        &app,
+        &acme,
+        &format!("{}/keys", receiver.url),
+        &["security.incident", "key.rotated"],
+    )
+    .await;
+    app.client
+        .get(app.url("/t/acme/jwks.json"))
+        .send()
+        .await
+        .expect("keys made");
+    let keys = app
+        .admin_json(&format!("/manage/v1/tenants/{}/keys", acme.id))
+        .await;
+    let kid = keys["items"]
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|k| k["alg"] == "ES256" && k["state"] == "active")
+        })
+        .and_then(|k| k["kid"].as_str())
+        .expect("an active ES256 key")
+        .to_owned();
+    let resp = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{}/keys/{kid}/compromised", acme.id),
+        )
+        .json(&json!({"reason": "found in a public bucket"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 200);
+    let done: Value = resp.json().await.expect("json");
+    let got = receiver.wait_for(2).await;
+    let mut types: Vec<&str> = got.iter().map(|r| r.event_type.as_str()).collect();
+    types.sort_unstable();
+    assert_eq!(types, ["key.rotated", "security.incident"]);
+    for r in &got {
+        assert!(r.signed_by(&secret, unix_now()), "{}", r.signature);
+        let body = r.json();
+        let detail = &body["data"]["detail"];
+        if r.event_type == "security.incident" {
+            assert_eq!(body["data"]["outcome"], "signing_key_compromised", "{body}");
+            assert_eq!(detail["subject"], kid.as_str());
+            assert_eq!(detail["reason"], "found in a public bucket");
+            assert_eq!(detail["evidence"]["new_kid"], done["active"]);
+        } else {
+            assert_eq!(detail["revoked"], kid.as_str(), "{body}");
+            assert_eq!(detail["compromised"], true);
+            assert_eq!(detail["active"], done["active"]);
+        }
+    }
+}
+
+both_engines!(
+    key_compromise_chain,
+    a_compromised_key_reaches_the_tenants_endpoint
+);

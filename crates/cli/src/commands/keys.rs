@@ -1,7 +1,10 @@
 //! `connectauth keys …`: manual and emergency operations on signing keys,
 //! and resealing them when the master key rotates.
 use anyhow::anyhow;
+use auth_server::domain::sentinel::reason::Reason;
 use auth_server::domain::signing_alg::SigningAlg;
+use auth_server::keys::keyring::KeyringError;
+use auth_server::manage::Actor;
 use time::OffsetDateTime;
 
 use super::refused::refused;
@@ -84,6 +87,33 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
             let id = tenant_id(tenant).await?;
             keys.revoke(id, &kid).await.map_err(|e| anyhow!("{e}"))?;
             println!("revoked {kid}: removed from JWKS; tokens it signed no longer verify");
+        }
+        KeysCommand::Compromised {
+            tenant,
+            kid,
+            reason,
+        } => {
+            let reason = Reason::parse(&reason).map_err(|e| anyhow!("--{e}"))?;
+            let id = tenant_id(tenant).await?;
+            let done = keys
+                .compromised(id, &kid, &reason, &Actor::Operator)
+                .await
+                .map_err(|e| match e {
+                    KeyringError::KeyNotFound => anyhow!("no signing key `{kid}` in this tenant"),
+                    e => anyhow!("{e}"),
+                })?;
+            let r = &done.replaced;
+            println!(
+                "revoked the compromised {} key {} (was {}): removed from JWKS; tokens it signed \
+                 no longer verify; incident {} recorded",
+                r.alg, r.kid, r.was, done.incident
+            );
+            if let Some(active) = &r.active {
+                println!("{}: now signing with {active}", r.alg);
+            }
+            if let Some(next) = &r.next {
+                println!("{}: next key {next}", r.alg);
+            }
         }
         KeysCommand::Reseal => {
             let done = manage

@@ -9,7 +9,9 @@
 //! window of attempts the runner keeps (`window`); the clock, the SQL and
 //! the actions live in `crate::sentinel`.
 pub mod block_order;
+pub mod compromise;
 pub mod detectors;
+pub mod manage_probe;
 pub mod networks;
 pub mod reason;
 pub mod step_up;
@@ -50,13 +52,11 @@ pub struct Attempt {
     pub at: i64,
 }
 
-/// The incident an operator (or a tenant's API credential) opens by marking
-/// a client's secret compromised: the outcome of its `sentinel` audit event,
-/// sent to webhooks as `security.incident` like a detector's.
-pub const CLIENT_SECRET_COMPROMISED: &str = "client_secret_compromised";
+pub use compromise::{CLIENT_SECRET_COMPROMISED, SIGNING_KEY_COMPROMISED};
 
 /// The detectors: five on login and signup attempts, one on each new
-/// successful login, two on token events.
+/// successful login, two on token events, one on the management API's
+/// refused bearer tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Detector {
     BruteForce,
@@ -71,10 +71,12 @@ pub enum Detector {
     RefreshReuse,
     /// An authorization code redeemed a second time.
     CodeReplay,
+    /// Bursts of 401s on the management API from one address.
+    ManageProbe,
 }
 
 impl Detector {
-    pub const ALL: [Detector; 8] = [
+    pub const ALL: [Detector; 9] = [
         Detector::BruteForce,
         Detector::PasswordSpray,
         Detector::CredentialStuffing,
@@ -83,6 +85,7 @@ impl Detector {
         Detector::UnfamiliarLogin,
         Detector::RefreshReuse,
         Detector::CodeReplay,
+        Detector::ManageProbe,
     ];
 
     /// The detector named `text` ([`Detector::as_str`]).
@@ -101,6 +104,7 @@ impl Detector {
             Detector::UnfamiliarLogin => "unfamiliar_login",
             Detector::RefreshReuse => "refresh_reuse",
             Detector::CodeReplay => "code_replay",
+            Detector::ManageProbe => "manage_probe",
         }
     }
 }

@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use service_kit::clock::rfc3339;
 
-use crate::domain::sentinel::{Detector, CLIENT_SECRET_COMPROMISED};
+use crate::domain::sentinel::{Detector, CLIENT_SECRET_COMPROMISED, SIGNING_KEY_COMPROMISED};
 
 /// An event type a webhook endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,7 +81,9 @@ impl EventType {
             ("sentinel", detector) if Detector::parse(detector).is_some() => {
                 EventType::SecurityIncident
             }
-            ("sentinel", CLIENT_SECRET_COMPROMISED) => EventType::SecurityIncident,
+            ("sentinel", CLIENT_SECRET_COMPROMISED | SIGNING_KEY_COMPROMISED) => {
+                EventType::SecurityIncident
+            }
             ("token", _) => EventType::SecurityTokenReused,
             ("key_rotated", _) => EventType::KeyRotated,
             _ => return None,
@@ -215,6 +217,11 @@ mod tests {
                 ("sentinel", "client_secret_compromised"),
                 Some(EventType::SecurityIncident),
             ),
+            (
+                ("sentinel", "signing_key_compromised"),
+                Some(EventType::SecurityIncident),
+            ),
+            (("key_rotated", "compromised"), Some(EventType::KeyRotated)),
             (("sentinel", "blocked"), Some(EventType::SecurityIpBlocked)),
             (
                 ("sentinel", "unblocked"),

@@ -53,6 +53,11 @@ pub struct BlockView {
     created_at: String,
     #[schema(format = DateTime)]
     expires_at: String,
+    /// What it refuses: `tenant`, the tenant's pages and OAuth endpoints,
+    /// or `manage`, the management API (the sentinel's blocks of addresses
+    /// that probed it, held by the `platform` tenant).
+    #[schema(example = "tenant")]
+    applies_to: String,
 }
 
 /// The tenant's blocks in force, newest first.
@@ -93,6 +98,7 @@ impl From<Block> for BlockView {
             created_by: b.created_by,
             created_at: rfc3339(b.created_at),
             expires_at: rfc3339(b.expires_at),
+            applies_to: b.applies_to.as_str().to_owned(),
         }
     }
 }

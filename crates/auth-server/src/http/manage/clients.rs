@@ -120,18 +120,19 @@ pub struct RotateSecretBody {
     overlap_secs: i64,
 }
 
-/// Why a client's secret is marked compromised.
+/// Why a credential (a client's secret, a signing key) is marked
+/// compromised.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompromisedBody {
-    /// What happened, as the audit trail and the webhooks show it (1 to 200
-    /// characters).
+    /// What happened, as the audit trail, the webhooks and the owners'
+    /// alert mail show it (1 to 200 characters).
     #[schema(
         example = "committed to a public repository",
         min_length = 1,
         max_length = 200
     )]
-    reason: String,
+    pub(super) reason: String,
 }
 
 /// A client as operators see it: never its secret, nor the secret's digest.
@@ -491,9 +492,10 @@ pub async fn rotate_client_secret(
 /// its access tokens inactive at introspection and userinfo), and its
 /// client_credentials tokens issued before are inactive at introspection.
 /// The client keeps working with the new secret, which is in this answer
-/// only (`Cache-Control: no-store`). Recorded as a security incident (audit
-/// kind `sentinel`, outcome `client_secret_compromised`) and sent to the
-/// tenant's webhooks as `security.incident`. Access tokens already handed
+/// only (`Cache-Control: no-store`; never in a mail). Recorded as a security
+/// incident (audit kind `sentinel`, outcome `client_secret_compromised`),
+/// sent to the tenant's webhooks as `security.incident` and mailed to its
+/// owners (at most one alert per tenant per alert interval). Access tokens already handed
 /// out stay valid, until they expire, for a resource server that checks
 /// them offline against the JWKS.
 #[utoipa::path(

@@ -1,18 +1,20 @@
 //! `/manage/v1/tenants/{id}/keys`: a tenant's signing keys, as the console
-//! shows them: the list with states and dates, a rotation now, and the
-//! emergency revocation of one key.
+//! shows them: the list with states and dates, a rotation now, the
+//! emergency revocation of one key, and a key marked compromised.
 use actix_web::web::{self, Json};
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::openapi::Problem;
-use service_kit::ApiError;
+use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
+use super::clients::CompromisedBody;
 use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{KeyPath, TenantPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
+use crate::domain::sentinel::reason::Reason;
 use crate::domain::signing_alg::SigningAlg;
 use crate::http::extract::ManageCaller;
 use crate::keys::keyring::KeyInfo;
@@ -93,6 +95,28 @@ pub struct RotatedKeys {
     active: String,
     /// The new next key, published now.
     next: String,
+}
+
+/// What marking a key compromised did.
+#[derive(Serialize, ToSchema)]
+pub struct CompromisedKey {
+    /// The compromised key, revoked now.
+    revoked: String,
+    #[schema(example = "ES256")]
+    alg: String,
+    /// The state it was in: `active`, `next` or `retired`.
+    #[schema(example = "active")]
+    was: String,
+    /// The key made now that signs from now on, when the compromised key
+    /// was the signing one.
+    active: Option<String>,
+    /// The key made now and published as next, when the compromised key was
+    /// active or next.
+    next: Option<String>,
+    /// The next key revoked beside a compromised active key.
+    next_revoked: Option<String>,
+    /// The incident's id (the `sentinel` event's `incident`).
+    incident: String,
 }
 
 /// List a tenant's signing keys
@@ -176,4 +200,60 @@ pub async fn revoke_key(
     caller.may(tenant, ManageScope::Write)?;
     state.manage.keys.revoke(tenant, &kid).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mark a signing key compromised
+///
+/// The emergency rotation, for a private key that leaked. At once: the key
+/// is revoked (out of the key set; tokens it signed are refused at
+/// introspection and userinfo by every instance within a second, and by
+/// APIs that check signatures offline once they fetch the key set again);
+/// when it was the signing key, a key made now signs from now on (no
+/// pre-publication wait: the old key is compromised anyway) and the next
+/// key, kept beside it, is replaced too; a next key is replaced, a retired
+/// one only revoked. Refresh tokens are opaque (no key signs them): grants
+/// stay, and their next refresh gets tokens signed by the new key. Recorded
+/// as a security incident (`sentinel` / `signing_key_compromised`), sent to
+/// the tenant's webhooks as `security.incident` and `key.rotated`, and
+/// mailed to its owners. A key revoked before is refused (409
+/// `key-revoked`) and opens no second incident.
+#[utoipa::path(
+    post,
+    path = "/manage/v1/tenants/{id}/keys/{kid}/compromised",
+    tag = "keys",
+    params(TenantPath, KeyPath),
+    request_body = CompromisedBody,
+    responses(
+        (status = 200, description = "The key is revoked and replaced.", body = CompromisedKey),
+        (status = 409, description = "The key is revoked already (`key-revoked`).",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Concurrent key changes kept colliding; retry after `Retry-After` seconds.",
+         body = Problem, content_type = "application/problem+json"),
+        Read, JsonBody, Invalid,
+    ),
+)]
+pub async fn key_compromised(
+    caller: ManageCaller,
+    state: web::Data<AppState>,
+    KeyPath { tenant, kid }: KeyPath,
+    body: JsonObject<CompromisedBody>,
+) -> Result<Json<CompromisedKey>, ApiError> {
+    caller.may(tenant, ManageScope::Write)?;
+    let reason = Reason::parse(&body.reason)
+        .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
+    let done = state
+        .manage
+        .keys
+        .compromised(tenant, &kid, &reason, &caller.actor())
+        .await?;
+    let r = done.replaced;
+    Ok(Json(CompromisedKey {
+        revoked: r.kid,
+        alg: r.alg,
+        was: r.was,
+        active: r.active,
+        next: r.next,
+        next_revoked: r.next_revoked,
+        incident: done.incident,
+    }))
 }

@@ -67,6 +67,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         keys::list_keys,
         keys::rotate_keys,
         keys::revoke_key,
+        keys::key_compromised,
         upstream::create_provider,
         upstream::list_providers,
         upstream::get_provider,

@@ -1,22 +1,26 @@
 //! `/dashboard/t/{slug}/keys`: an owner's view of the signing keys of their
 //! tenant: each key's algorithm, id, state and dates; rotate an algorithm's
 //! keys now (the next key starts signing; refused while it is younger than
-//! the key set's cache lifetime), and revoke one key after confirming (it
-//! leaves the key set at once, and what it signed stops verifying).
+//! the key set's cache lifetime), revoke one key after confirming (it
+//! leaves the key set at once, and what it signed stops verifying), and mark
+//! one compromised with a reason (revoked and replaced at once, recorded as
+//! a security incident the owners are mailed about).
 //! Ownership first; the changes go through the `manage` key use cases.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::console::owned_tenant;
+use super::console::{owned_tenant, owner_of_at};
 use super::context::{PageCtx, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
+use crate::domain::sentinel::reason::Reason;
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::keys::keyring::KeyringError;
+use crate::manage::Actor;
 
 pub fn keys_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/keys")
@@ -24,7 +28,7 @@ pub fn keys_path(slug: &str) -> String {
 
 #[derive(Deserialize)]
 pub struct KeysQuery {
-    /// `rotated` or `revoked`: what the last form did.
+    /// `rotated`, `revoked` or `compromised`: what the last form did.
     done: Option<String>,
 }
 
@@ -53,6 +57,7 @@ pub async fn show_keys(
     let notice = match q.done.as_deref() {
         Some("rotated") => Some(ctx.text("keys_rotated")),
         Some("revoked") => Some(ctx.text("keys_revoked")),
+        Some("compromised") => Some(ctx.text("keys_compromised_done")),
         _ => None,
     };
     keys_page(&ctx, &tenant, StatusCode::OK, notice, None).await
@@ -97,6 +102,43 @@ pub async fn submit_revoke(
     match ctx.state.manage.keys.revoke(tenant.id, &form.kid).await {
         Ok(()) => Ok(ctx.redirect_to(&format!("{}?done=revoked", keys_path(&slug)))),
         Err(KeyringError::KeyNotFound) => Err(PageError::TenantNotFound),
+        Err(e) => Err(PageError::internal(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CompromisedForm {
+    csrf: String,
+    kid: String,
+    reason: String,
+    /// A checkbox the owner ticks to say they understand.
+    confirm: Option<String>,
+}
+
+pub async fn submit_compromised(
+    ctx: PlatformPageCtx,
+    slug: web::Path<String>,
+    form: web::Form<CompromisedForm>,
+) -> Result<HttpResponse, PageError> {
+    ctx.accept_form(&form.csrf).await?;
+    let (owner, tenant) = owner_of_at(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
+    if form.confirm.is_none() {
+        return refused_page(&ctx, &tenant, "keys_compromised_unconfirmed").await;
+    }
+    let Ok(reason) = Reason::parse(&form.reason) else {
+        return refused_page(&ctx, &tenant, "keys_compromised_reason").await;
+    };
+    let keys = &ctx.state.manage.keys;
+    match keys
+        .compromised(tenant.id, &form.kid, &reason, &Actor::Owner(owner.id))
+        .await
+    {
+        Ok(_) => Ok(ctx.redirect_to(&format!("{}?done=compromised", keys_path(&slug)))),
+        Err(KeyringError::KeyNotFound) => Err(PageError::TenantNotFound),
+        Err(KeyringError::AlreadyRevoked) => {
+            refused_page(&ctx, &tenant, "keys_compromised_revoked").await
+        }
         Err(e) => Err(PageError::internal(e)),
     }
 }
