@@ -37,7 +37,8 @@ impl Billing {
     /// `connectauth_billing_webhooks_total`.
     /// Applies a delivery from `sender` (the client's address, when known).
     /// A sender refused for failing its signature too often is answered
-    /// at once; a failed signature counts against it.
+    /// at once; a signature that fails counts against it. A delivery
+    /// without a signature is refused as such, whoever sends it.
     pub async fn handle_webhook(
         &self,
         payload: &[u8],
@@ -45,14 +46,17 @@ impl Billing {
         sender: Option<IpAddr>,
     ) -> Result<WebhookOutcome, BillingError> {
         let now = self.now();
-        let refused = sender.and_then(|ip| self.senders().refused(ip, now));
+        // A delivery without a signature guesses nothing: it is refused as
+        // such (400), neither counted nor answered as a refused sender.
+        let watched = sender.filter(|_| signature.is_some());
+        let refused = watched.and_then(|ip| self.senders().refused(ip, now));
         let result = match refused {
             Some(until) => Err(BillingError::SenderRefused {
                 retry_after: u64::try_from(until.saturating_sub(now)).unwrap_or(1).max(1),
             }),
             None => self.apply_webhook(payload, signature).await,
         };
-        if let (Err(BillingError::Signature(_)), Some(ip)) = (&result, sender) {
+        if let (Err(BillingError::Signature(_)), Some(ip)) = (&result, watched) {
             if let Verdict::Blocked { until } = self.senders().failed(ip, now) {
                 metrics::counter!("connectauth_billing_webhook_senders_refused_total").increment(1);
                 tracing::warn!(

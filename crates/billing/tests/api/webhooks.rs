@@ -422,6 +422,18 @@ async fn a_sender_failing_its_signatures_is_refused_for_a_while(engine: Engine) 
         "nothing applied"
     );
 
+    // A delivery without any signature is refused as such (400), not as a
+    // refused sender, and does not count.
+    let unsigned = app
+        .client
+        .post(app.url("/webhooks/stripe"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", prober)
+        .body(payload.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 400);
     // Another address is heard, and the operator's spared range never
     // gets refused, however often it fails.
     let other = post_from(&app, "198.51.100.4", payload.clone(), &forged(app.now())).await;
