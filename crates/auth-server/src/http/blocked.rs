@@ -12,9 +12,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse, ResponseError};
+use service_kit::http::client_address;
 use service_kit::{ApiError, Code};
 
-use super::pages::client_ip::client_ip;
 use crate::state::AppState;
 
 /// What a blocked client reads: short, and the same for every reason.
@@ -73,12 +73,6 @@ pub async fn guard_manage<B: MessageBody + 'static>(
 /// The app's state and the request's client address, when known.
 fn state_and_ip(req: &ServiceRequest) -> Option<(web::Data<AppState>, IpAddr)> {
     let state = req.app_data::<web::Data<AppState>>()?.clone();
-    let forwarded: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    let peer = req.peer_addr().map(|a| a.ip());
-    let ip = client_ip(peer, &forwarded, &state.trusted_proxies)?;
+    let ip = client_address::of_request(req.request(), &state.trusted_proxies)?;
     Some((state, ip))
 }

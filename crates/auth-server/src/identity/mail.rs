@@ -413,26 +413,12 @@ impl Identity {
         to: &str,
         notice: &TokenReuseNotice<'_>,
     ) -> Result<(), IdentityError> {
-        let text = |locale: Locale, key: &str| {
-            let link = self.tenant_url(
-                tenant.slug.as_ref(),
-                &format!("/forgot-password?lang={}", locale.code()),
-            );
-            let args = [
-                ("tenant", tenant.display_name.as_ref()),
-                ("app", notice.app),
-                ("when", notice.when),
-                ("ip", notice.ip),
-                ("link", link.as_str()),
-            ];
-            self.catalog.format(locale, key, &args)
-        };
-        self.mail_both(
-            to,
-            text(Locale::Fr, "mail_token_reuse_subject"),
-            text(Locale::Fr, "mail_token_reuse_body"),
-            text(Locale::En, "mail_token_reuse_body"),
-        )
+        let args = [
+            ("app", notice.app),
+            ("when", notice.when),
+            ("ip", notice.ip),
+        ];
+        self.mail_user_with_reset_link(tenant, to, "mail_token_reuse", &args)
     }
 
     /// Tells a user without a second factor of a password login from an
@@ -445,25 +431,41 @@ impl Identity {
         to: &str,
         notice: &UnfamiliarLoginNotice<'_>,
     ) -> Result<(), IdentityError> {
+        let args = [
+            ("when", notice.when),
+            ("ip", notice.ip),
+            ("device", notice.device),
+        ];
+        self.mail_user_with_reset_link(tenant, to, "mail_unfamiliar_login", &args)
+    }
+
+    /// Mails a user `{mail}_subject` (French) and `{mail}_body` in French
+    /// then English, with `args`, the tenant's name and the link to choose
+    /// a new password in each language.
+    fn mail_user_with_reset_link(
+        &self,
+        tenant: &Tenant,
+        to: &str,
+        mail: &str,
+        args: &[(&str, &str)],
+    ) -> Result<(), IdentityError> {
         let text = |locale: Locale, key: &str| {
             let link = self.tenant_url(
                 tenant.slug.as_ref(),
                 &format!("/forgot-password?lang={}", locale.code()),
             );
-            let args = [
+            let mut all = vec![
                 ("tenant", tenant.display_name.as_ref()),
-                ("when", notice.when),
-                ("ip", notice.ip),
-                ("device", notice.device),
                 ("link", link.as_str()),
             ];
-            self.catalog.format(locale, key, &args)
+            all.extend_from_slice(args);
+            self.catalog.format(locale, &format!("{mail}_{key}"), &all)
         };
         self.mail_both(
             to,
-            text(Locale::Fr, "mail_unfamiliar_login_subject"),
-            text(Locale::Fr, "mail_unfamiliar_login_body"),
-            text(Locale::En, "mail_unfamiliar_login_body"),
+            text(Locale::Fr, "subject"),
+            text(Locale::Fr, "body"),
+            text(Locale::En, "body"),
         )
     }
 
