@@ -308,11 +308,10 @@ impl WebhookEndpoints {
         endpoint: &str,
         id: &str,
     ) -> Result<DeliveryLog, ManageError> {
-        let delivery = self.store.delivery(tenant, id).await?;
+        let (delivery, attempts) = self.store.delivery_with_attempts(tenant, id).await?;
         if delivery.endpoint_id != endpoint {
             return Err(StoreError::DeliveryNotFound.into());
         }
-        let attempts = self.store.attempts(&delivery.id).await?;
         Ok(DeliveryLog { delivery, attempts })
     }
 

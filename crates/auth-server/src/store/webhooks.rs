@@ -405,12 +405,6 @@ impl WebhookStore {
         rows.iter().map(delivery).collect()
     }
 
-    pub async fn delivery(&self, tenant: TenantId, id: &str) -> Result<Delivery, StoreError> {
-        let sql = format!("SELECT {DELIVERY_COLUMNS} WHERE tenant_id = $1 AND id = $2");
-        let row = self.row(&sql, &tenant.to_string(), id).await?;
-        delivery(&row.ok_or(StoreError::DeliveryNotFound)?)
-    }
-
     /// The delivery of `event` to `endpoint`.
     pub async fn delivery_of(&self, endpoint: &str, event: &str) -> Result<Delivery, StoreError> {
         let sql = format!("SELECT {DELIVERY_COLUMNS} WHERE endpoint_id = $1 AND event_id = $2");
@@ -418,25 +412,40 @@ impl WebhookStore {
         delivery(&row.ok_or(StoreError::DeliveryNotFound)?)
     }
 
-    /// The delivery's attempts, oldest first.
-    pub async fn attempts(&self, delivery: &str) -> Result<Vec<Attempt>, StoreError> {
+    /// The delivery `id` of `tenant` and its attempts, oldest first, read
+    /// in one statement: a delivery and its log are one snapshot, never
+    /// a log that already holds an attempt its delivery does not count.
+    pub async fn delivery_with_attempts(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<(Delivery, Vec<Attempt>), StoreError> {
         let rows = sqlx::query(
-            "SELECT attempted_at, status, error, duration_ms FROM webhook_attempts \
-             WHERE delivery_id = $1 ORDER BY n, attempted_at",
+            "SELECT d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.state, \
+             d.attempts, d.next_attempt_at, d.retry_until, d.last_status, d.last_error, d.created_at, \
+             d.delivered_at, a.attempted_at, a.status, a.error, a.duration_ms \
+             FROM webhook_deliveries d LEFT JOIN webhook_attempts a ON a.delivery_id = d.id \
+             WHERE d.tenant_id = $1 AND d.id = $2 ORDER BY a.n, a.attempted_at",
         )
-        .bind(delivery)
+        .bind(tenant.to_string())
+        .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Attempt {
-                    attempted_at: r.try_get(0)?,
-                    status: r.try_get(1)?,
-                    error: r.try_get(2)?,
-                    duration_ms: r.try_get(3)?,
-                })
-            })
-            .collect()
+        let first = rows.first().ok_or(StoreError::DeliveryNotFound)?;
+        let found = delivery(first)?;
+        let mut attempts = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(attempted_at) = r.try_get::<Option<i64>, _>(14)? else {
+                continue;
+            };
+            attempts.push(Attempt {
+                attempted_at,
+                status: r.try_get(15)?,
+                error: r.try_get(16)?,
+                duration_ms: r.try_get(17)?,
+            });
+        }
+        Ok((found, attempts))
     }
 
     /// Puts the delivery back in the outbox for one attempt at `now`.

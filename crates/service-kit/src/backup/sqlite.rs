@@ -85,43 +85,29 @@ pub(super) fn staging(url: &str) -> Result<NamedTempFile, BackupError> {
         )))
 }
 
+/// How long a restore waits for connections that are closing (a command
+/// or test that just ended) to let go of the database; a server's stay.
+const LET_GO: Duration = Duration::from_secs(3);
+
 /// Puts `restored` in place of the database at `url`, refusing while
 /// another connection has it open.
 ///
 /// The services keep their SQLite databases in WAL mode, and a connection
 /// can leave WAL mode only when it is the database's only one: if this
-/// connection cannot, a server (or another command) holds the file. Once
-/// out of WAL mode the database is one file (its WAL checkpointed and
-/// removed), and the rename replaces it whole.
+/// connection cannot, a server (or another command) holds the file. SQLite
+/// answers such a refusal with the mode it stayed in, without waiting, so
+/// the attempt is repeated for [`LET_GO`]. Once out of WAL mode the
+/// database is one file (its WAL checkpointed and removed), and the rename
+/// replaces it whole.
 pub(super) async fn replace(url: &str, restored: NamedTempFile) -> Result<(), BackupError> {
     let path = file(url)?;
     if path.exists() {
-        let mut conn = open(&path, false).await?;
-        // Long enough for a connection that is closing (a command that just
-        // ended) to let go; a server's connections stay.
-        conn.execute("PRAGMA busy_timeout = 2000")
-            .await
-            .map_err(BackupError::sql("SQLite busy timeout"))?;
-        let mode: Result<String, _> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
-            .fetch_one(&mut conn)
-            .await;
-        let _ = conn.close().await;
-        match mode {
-            Ok(mode) if mode.eq_ignore_ascii_case("delete") => {}
-            // Still WAL, or SQLITE_BUSY / SQLITE_LOCKED: another connection.
-            Ok(_) => return Err(BackupError::InUse(path)),
-            Err(sqlx::Error::Database(e))
-                if matches!(e.code().as_deref(), Some("5" | "6"))
-                    || e.message().contains("locked") =>
-            {
-                return Err(BackupError::InUse(path))
+        let deadline = std::time::Instant::now() + LET_GO;
+        while !leave_wal(&path).await? {
+            if std::time::Instant::now() >= deadline {
+                return Err(BackupError::InUse(path));
             }
-            Err(e) => {
-                return Err(BackupError::sql(format!(
-                    "leaving WAL mode on {}",
-                    path.display()
-                ))(e))
-            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
     restored
@@ -138,4 +124,31 @@ pub(super) async fn replace(url: &str, restored: NamedTempFile) -> Result<(), Ba
         .persist(&path)
         .map_err(|e| BackupError::io(format!("replacing {}", path.display()))(e.error))?;
     Ok(())
+}
+
+/// Whether the database at `path` left WAL mode: false while another
+/// connection has it open.
+async fn leave_wal(path: &Path) -> Result<bool, BackupError> {
+    let mut conn = open(path, false).await?;
+    // Locks held for a moment (a checkpoint) are waited for.
+    conn.execute("PRAGMA busy_timeout = 500")
+        .await
+        .map_err(BackupError::sql("SQLite busy timeout"))?;
+    let mode: Result<String, _> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
+        .fetch_one(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    match mode {
+        Ok(mode) => Ok(mode.eq_ignore_ascii_case("delete")),
+        // SQLITE_BUSY / SQLITE_LOCKED: another connection.
+        Err(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("5" | "6")) || e.message().contains("locked") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(BackupError::sql(format!(
+            "leaving WAL mode on {}",
+            path.display()
+        ))(e)),
+    }
 }
