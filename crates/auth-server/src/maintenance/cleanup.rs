@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use super::leased_job::{self, LeasedJob};
 use crate::billing_link::usage_report::UsageReporter;
 use crate::domain::retention::{Cutoffs, Retention};
 use crate::store::expired_rows::{ExpiredRowStore, Sweep};
-use crate::store::scheduled_jobs::ScheduledJobStore;
 use crate::store::StoreError;
 use service_kit::clock::SharedClock;
 use service_kit::db::Database;
@@ -93,29 +93,19 @@ impl Deleted {
     }
 }
 
-/// What [`Cleanup::run_if_due`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Not due yet, or another instance holds the lease.
-    Skipped,
-    /// A whole pass.
-    Done(Deleted),
-    /// Another instance took the lease mid-pass (this one stalled past
-    /// it): what was deleted until then. The job stays due.
-    Interrupted(Deleted),
-}
+/// What [`Cleanup::run_if_due`] did: on `Interrupted`, what was deleted
+/// until another instance took the lease.
+pub type Outcome = leased_job::Outcome<Deleted>;
 
 pub struct Cleanup {
     rows: ExpiredRowStore,
-    jobs: ScheduledJobStore,
+    lease: LeasedJob,
     /// Activity the usage report has not counted yet is kept.
     usage: Option<Arc<UsageReporter>>,
     retention: Retention,
     clock: SharedClock,
     every_secs: i64,
     batch: i64,
-    /// Who holds the lease: this process.
-    instance: String,
 }
 
 impl Cleanup {
@@ -130,13 +120,12 @@ impl Cleanup {
     ) -> Self {
         Self {
             rows: ExpiredRowStore::new(db.pool.clone()),
-            jobs: ScheduledJobStore::new(db.pool.clone()),
+            lease: LeasedJob::new(db.pool.clone(), JOB, LEASE_SECS, clock.clone()),
             usage,
             retention,
             clock,
             every_secs: i64::try_from(every.as_secs()).unwrap_or(i64::MAX),
             batch: BATCH,
-            instance: uuid::Uuid::new_v4().to_string(),
         }
     }
 
@@ -153,26 +142,7 @@ impl Cleanup {
     pub async fn run_if_due(&self) -> Result<Outcome, StoreError> {
         let now = self.clock.now();
         let done_by = now.saturating_sub(self.every_secs);
-        if !self
-            .jobs
-            .try_lease_due(JOB, &self.instance, now, lease_until(now), done_by)
-            .await?
-        {
-            return Ok(Outcome::Skipped);
-        }
-        let outcome = match self.pass(now).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                self.stop().await;
-                return Err(e);
-            }
-        };
-        if let Outcome::Done(_) = outcome {
-            self.jobs
-                .finish(JOB, &self.instance, self.clock.now())
-                .await?;
-        }
-        Ok(outcome)
+        self.lease.run_if_due(done_by, self.pass(now)).await
     }
 
     async fn pass(&self, now: i64) -> Result<Outcome, StoreError> {
@@ -200,12 +170,7 @@ impl Cleanup {
     ) -> Result<bool, StoreError> {
         let mut from = i64::MIN;
         loop {
-            let now = self.clock.now();
-            if !self
-                .jobs
-                .try_lease(JOB, &self.instance, now, lease_until(now))
-                .await?
-            {
+            if !self.lease.renew().await? {
                 return Ok(false);
             }
             let batch = self
@@ -243,14 +208,8 @@ impl Cleanup {
     /// Gives the lease back (at shutdown), so another instance can finish a
     /// pass this one had started without waiting for the lease to run out.
     pub async fn stop(&self) {
-        if let Err(e) = self.jobs.release(JOB, &self.instance).await {
-            tracing::warn!(error = %e, "cannot release the cleanup lease");
-        }
+        self.lease.release().await;
     }
-}
-
-fn lease_until(now: i64) -> i64 {
-    now.saturating_add(LEASE_SECS)
 }
 
 /// At info when something was deleted (a quiet pass at debug).

@@ -30,9 +30,9 @@ use crate::domain::security_report::{ReportDay, SecurityReport};
 use crate::domain::team::Role;
 use crate::domain::tenant::TenantId;
 use crate::identity::Identity;
+use crate::maintenance::leased_job::{self, LeasedJob};
 use crate::manage::OperatorReports;
 use crate::store::owners::OwnerStore;
-use crate::store::scheduled_jobs::ScheduledJobStore;
 use crate::store::security_report::SecurityReportStore;
 use crate::store::tenants::TenantStore;
 
@@ -98,18 +98,12 @@ pub struct Run {
     pub skipped: usize,
 }
 
-/// What [`DailyReport::run_if_due`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Before the hour, done today already, or another instance runs it.
-    Skipped,
-    Done(Run),
-    /// Another instance took the lease mid-run; the job stays due.
-    Interrupted(Run),
-}
+/// What [`DailyReport::run_if_due`] did (`Skipped`: before the hour, done
+/// today already, or another instance runs it).
+pub type Outcome = leased_job::Outcome<Run>;
 
 pub struct DailyReport {
-    jobs: ScheduledJobStore,
+    lease: LeasedJob,
     reports: SecurityReportStore,
     tenants: TenantStore,
     owners: OwnerStore,
@@ -120,8 +114,6 @@ pub struct DailyReport {
     operator: Option<OperatorMail>,
     clock: SharedClock,
     hour: u8,
-    /// Who holds the lease: this process.
-    instance: String,
 }
 
 impl DailyReport {
@@ -133,7 +125,7 @@ impl DailyReport {
     ) -> Self {
         let pool = db.pool.clone();
         Self {
-            jobs: ScheduledJobStore::new(pool.clone()),
+            lease: LeasedJob::new(pool.clone(), JOB, LEASE_SECS, clock.clone()),
             reports: SecurityReportStore::new(pool.clone()),
             tenants: TenantStore::with_clock(pool.clone(), clock.clone()),
             owners: OwnerStore::new(pool),
@@ -142,7 +134,6 @@ impl DailyReport {
             operator: None,
             clock,
             hour: settings.hour,
-            instance: uuid::Uuid::new_v4().to_string(),
         }
     }
 
@@ -165,48 +156,22 @@ impl DailyReport {
         if now < due_at {
             return Ok(Outcome::Skipped);
         }
-        if !self
-            .jobs
-            .try_lease_due(JOB, &self.instance, now, now + LEASE_SECS, due_at - 1)
-            .await?
-        {
-            return Ok(Outcome::Skipped);
-        }
         let day = ReportDay::yesterday(now);
-        let outcome = match self.mail_all(day).await {
-            Ok(Outcome::Done(run)) => self.mail_operators(day).await.map(|mailed| {
-                if mailed {
-                    Outcome::Done(run)
-                } else {
-                    Outcome::Interrupted(run)
-                }
-            }),
-            other => other,
-        };
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                self.stop().await;
-                return Err(e);
-            }
-        };
-        if let Outcome::Done(_) = outcome {
-            self.jobs
-                .finish(JOB, &self.instance, self.clock.now())
-                .await?;
+        self.lease.run_if_due(due_at - 1, self.mail_day(day)).await
+    }
+
+    /// The tenants' reports, then the operators'.
+    async fn mail_day(&self, day: ReportDay) -> Result<Outcome, SentinelError> {
+        match self.mail_all(day).await? {
+            Outcome::Done(run) if !self.mail_operators(day).await? => Ok(Outcome::Interrupted(run)),
+            outcome => Ok(outcome),
         }
-        Ok(outcome)
     }
 
     async fn mail_all(&self, day: ReportDay) -> Result<Outcome, SentinelError> {
         let mut run = Run::default();
         for tenant in self.reports.tenants_with_events(day).await? {
-            let now = self.clock.now();
-            if !self
-                .jobs
-                .try_lease(JOB, &self.instance, now, now + LEASE_SECS)
-                .await?
-            {
+            if !self.lease.renew().await? {
                 return Ok(Outcome::Interrupted(run));
             }
             if self.mail_one(tenant, day).await? {
@@ -265,12 +230,7 @@ impl DailyReport {
         let Some(operator) = &self.operator else {
             return Ok(true);
         };
-        let now = self.clock.now();
-        if !self
-            .jobs
-            .try_lease(JOB, &self.instance, now, now + LEASE_SECS)
-            .await?
-        {
+        if !self.lease.renew().await? {
             return Ok(false);
         }
         let report = operator.reports.of_day(day).await?;
@@ -341,9 +301,7 @@ impl DailyReport {
 
     /// Gives the lease back (at shutdown).
     pub async fn stop(&self) {
-        if let Err(e) = self.jobs.release(JOB, &self.instance).await {
-            tracing::warn!(error = %e, "cannot release the security report lease");
-        }
+        self.lease.release().await;
     }
 }
 
