@@ -44,6 +44,15 @@ impl ReportDay {
         Self::of(now.saturating_sub(DAY_SECS))
     }
 
+    /// The day a report asks for: `text` (see [`ReportDay::parse_recent`]),
+    /// or yesterday without one.
+    pub fn asked(text: Option<&str>, now: i64) -> Result<Self, DayError> {
+        match text {
+            None => Ok(Self::yesterday(now)),
+            Some(text) => Self::parse_recent(text, now),
+        }
+    }
+
     /// `text` (`YYYY-MM-DD`) when it is today or one of the
     /// [`DAYS_KEPT`] days before `now`.
     pub fn parse_recent(text: &str, now: i64) -> Result<Self, DayError> {
@@ -326,6 +335,12 @@ mod tests {
         ] {
             assert_eq!(ReportDay::parse_recent(bad, now), Err(why), "{bad}");
         }
+        assert_eq!(ReportDay::asked(None, now), Ok(ReportDay::yesterday(now)));
+        assert_eq!(ReportDay::asked(Some("2026-12-05"), now), Ok(day()));
+        assert_eq!(
+            ReportDay::asked(Some("2026-12-06"), now),
+            Err(DayError::OutOfRange)
+        );
     }
 
     #[test]

@@ -281,28 +281,14 @@ impl Identity {
             ("grants", report.actions.grants_revoked.to_string()),
             ("secrets", report.actions.secrets_replaced.to_string()),
         ];
-        let text = |locale: Locale, key: &str| {
-            let mut args: Vec<(&str, &str)> =
-                figures.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            args.push(("tenant", tenant.display_name.as_ref()));
-            args.push(("link", link.as_str()));
-            self.catalog.format(locale, key, &args)
-        };
-        // The analyst's paragraph, said to be a model's, before the figures.
-        let body = |locale: Locale| match summary {
-            Some(summary) => format!(
-                "{}\n\n{}",
-                self.catalog
-                    .format(locale, "mail_report_summary", &[("summary", summary)]),
-                text(locale, "mail_report_body")
-            ),
-            None => text(locale, "mail_report_body"),
-        };
-        self.mail_both(
+        let mut args: Vec<(&str, &str)> = figures.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        args.push(("tenant", tenant.display_name.as_ref()));
+        args.push(("link", link.as_str()));
+        self.mail_report(
             to,
-            text(Locale::Fr, "mail_report_subject"),
-            body(Locale::Fr),
-            body(Locale::En),
+            ("mail_report_subject", "mail_report_body"),
+            &args,
+            summary,
         )
     }
 
@@ -352,22 +338,39 @@ impl Identity {
                     .join("\n"),
             ),
         ];
-        let text = |locale: Locale, key: &str| {
-            let args: Vec<(&str, &str)> = figures.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            self.catalog.format(locale, key, &args)
-        };
-        let body = |locale: Locale| match summary {
-            Some(summary) => format!(
-                "{}\n\n{}",
-                self.catalog
-                    .format(locale, "mail_report_summary", &[("summary", summary)]),
-                text(locale, "mail_operator_body")
-            ),
-            None => text(locale, "mail_operator_body"),
+        let args: Vec<(&str, &str)> = figures.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.mail_report(
+            to,
+            ("mail_operator_subject", "mail_operator_body"),
+            &args,
+            summary,
+        )
+    }
+
+    /// Mails a report: the catalog's `(subject, body)` messages filled with
+    /// `args`, the body opened by the AI analyst's `summary` when there is
+    /// one (the catalog says it is a model's).
+    fn mail_report(
+        &self,
+        to: &str,
+        (subject, body): (&str, &str),
+        args: &[(&str, &str)],
+        summary: Option<&str>,
+    ) -> Result<(), IdentityError> {
+        let body = |locale: Locale| {
+            let figures = self.catalog.format(locale, body, args);
+            match summary {
+                Some(summary) => format!(
+                    "{}\n\n{figures}",
+                    self.catalog
+                        .format(locale, "mail_report_summary", &[("summary", summary)])
+                ),
+                None => figures,
+            }
         };
         self.mail_both(
             to,
-            text(Locale::Fr, "mail_operator_subject"),
+            self.catalog.format(Locale::Fr, subject, args),
             body(Locale::Fr),
             body(Locale::En),
         )

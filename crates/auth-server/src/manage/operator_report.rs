@@ -40,11 +40,7 @@ impl OperatorReports {
     /// The day asked for: `text` (`YYYY-MM-DD`, one of the last 30 days),
     /// or yesterday without one.
     pub fn day(&self, text: Option<&str>) -> Result<ReportDay, DayError> {
-        let now = self.clock.now();
-        match text {
-            None => Ok(ReportDay::yesterday(now)),
-            Some(text) => ReportDay::parse_recent(text, now),
-        }
+        ReportDay::asked(text, self.clock.now())
     }
 
     /// The report of `day`.

@@ -30,11 +30,7 @@ impl SecurityReports {
     /// The day a report asks for: `text` (`YYYY-MM-DD`, one of the last
     /// days), or yesterday without one.
     pub fn day(&self, text: Option<&str>) -> Result<ReportDay, DayError> {
-        let now = self.clock.now();
-        match text {
-            None => Ok(ReportDay::yesterday(now)),
-            Some(text) => ReportDay::parse_recent(text, now),
-        }
+        ReportDay::asked(text, self.clock.now())
     }
 
     /// The tenant's report of `day`.
