@@ -13,7 +13,7 @@ use super::signing::{KeyError, KeyState, SigningKey};
 use crate::cache::{Freshness, GenMap};
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
-use crate::store::scheduled_jobs::ScheduledJobStore;
+use crate::maintenance::leased_job::LeasedJob;
 use crate::store::signing_keys::{KeyRow, NewKeyRow, SigningKeyStore};
 use crate::store::tenant_versions::TenantVersionStore;
 use crate::store::StoreError;
@@ -124,10 +124,8 @@ pub struct KeyService {
     pub(super) master: Arc<MasterKeys>,
     pub(super) clock: SharedClock,
     pub(super) policy: RotationPolicy,
-    /// Where the rotation lease is kept (`scheduled_jobs`).
-    pub(super) leases: ScheduledJobStore,
-    /// Who holds the rotation lease when this instance does.
-    pub(super) instance: String,
+    /// The scheduled rotation's lease (`scheduled_jobs` row `rotation`).
+    pub(super) lease: LeasedJob,
     /// Unsealed keys by kid: a key's material never changes, so entries are
     /// not tagged with a generation (always 0) and leave only by `forget`.
     cache: GenMap<String, Arc<SigningKey>>,
@@ -163,12 +161,16 @@ impl KeyService {
     ) -> Result<Self, KeyringError> {
         policy.validate()?;
         Ok(Self {
-            leases: ScheduledJobStore::new(store.pool().clone()),
+            lease: LeasedJob::new(
+                store.pool().clone(),
+                super::rotation::LEASE_NAME,
+                super::rotation::LEASE_SECS,
+                clock.clone(),
+            ),
             store,
             master,
             clock,
             policy,
-            instance: uuid::Uuid::new_v4().to_string(),
             cache: GenMap::new(CACHE_MAX),
             freshness,
             signers: GenMap::new(CACHE_MAX),

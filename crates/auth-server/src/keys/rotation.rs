@@ -24,10 +24,10 @@ pub const MIN_ROTATION_SECS: i64 = 86_400;
 /// The tenant setting that overrides the rotation period.
 pub const ROTATION_DAYS_SETTING: &str = "key_rotation_days";
 /// The job's row in `scheduled_jobs`.
-const LEASE_NAME: &str = "rotation";
+pub(super) const LEASE_NAME: &str = "rotation";
 /// Long enough for one rotation; the holder extends it before each one, so a
 /// long run keeps it and a crashed holder loses it within this time.
-const LEASE_SECS: i64 = 5 * 60;
+pub(super) const LEASE_SECS: i64 = 5 * 60;
 /// Revoke re-reads and retries when a concurrent rotation moved the key.
 const REVOKE_ATTEMPTS: usize = 3;
 
@@ -97,14 +97,12 @@ impl KeyService {
     /// the instance holding the rotation lease; the others return 0 at once.
     /// Returns how many rotations it did.
     pub async fn rotate_due(&self) -> Result<usize, KeyringError> {
-        if !self.hold_lease().await? {
+        if !self.lease.renew().await? {
             return Ok(0);
         }
         let outcome = self.rotate_due_locked().await;
-        if let Err(e) = self.leases.release(LEASE_NAME, &self.instance).await {
-            // The lease runs out on its own; the next run merely waits for it.
-            tracing::warn!(error = %e, "could not release the key rotation lease");
-        }
+        // Unreleased, the lease runs out on its own; the next run waits.
+        self.lease.release().await;
         outcome
     }
 
@@ -116,7 +114,7 @@ impl KeyService {
             if key.activated_at + self.period_for(key.tenant_id, &key.tenant_settings) > now {
                 continue;
             }
-            if !self.hold_lease().await? {
+            if !self.lease.renew().await? {
                 tracing::warn!("lost the key rotation lease; stopping this run");
                 break;
             }
@@ -137,14 +135,6 @@ impl KeyService {
             }
         }
         Ok(rotated)
-    }
-
-    async fn hold_lease(&self) -> Result<bool, KeyringError> {
-        let now = self.clock.now();
-        Ok(self
-            .leases
-            .try_lease(LEASE_NAME, &self.instance, now, lease_until(now))
-            .await?)
     }
 
     /// The tenant's rotation period: `key_rotation_days` when it is a whole
@@ -193,12 +183,6 @@ impl KeyService {
         }
         Err(KeyringError::Conflict(row.alg))
     }
-}
-
-/// Until when a lease taken or renewed at `now` holds: past it, a holder
-/// that died is replaced by the next instance that asks.
-fn lease_until(now: i64) -> i64 {
-    now + LEASE_SECS
 }
 
 /// `Ok(None)` when the setting is absent, `Err` when it is present but
@@ -289,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_dead_holder_s_lease_runs_out_five_minutes_after_its_last_renewal() {
-        assert_eq!(lease_until(1_000_000), 1_000_000 + 300);
+        assert_eq!(LEASE_SECS, 300);
     }
 
     #[test]
