@@ -1,6 +1,8 @@
 //! Acting on unfamiliar logins. Each new successful password login of an
 //! account without a second factor is compared with the account's
-//! earlier logins (one indexed read of the trail); an unfamiliar one opens
+//! earlier logins (an indexed read of the trail: its newest
+//! [`RECENT_ROWS`], which settle a usual login, and only when they do not,
+//! the rest up to [`HISTORY_ROWS`]); an unfamiliar one opens
 //! an incident on the user, mails them, and marks the account for step-up
 //! when the tenant asks. Nothing is blocked: the login had the password,
 //! and a new phone or a trip looks the same.
@@ -20,6 +22,10 @@ use crate::store::StoreError;
 /// At most this many earlier logins of an account are compared (its
 /// newest): one read stays bounded however often the account signs in.
 const HISTORY_ROWS: i64 = 1_000;
+/// The newest logins read first. A usual login matches one of them, and
+/// an account that signs in all day (a script, a shared kiosk) costs a
+/// read of these, not of [`HISTORY_ROWS`] rows, per login.
+const RECENT_ROWS: i64 = 16;
 
 /// Why it is an incident, as the audit event says it.
 const REASON: &str = "a password login from an address range and a browser this account has not used lately, on an account without a second factor";
@@ -68,21 +74,42 @@ impl Sentinel {
         if user.mfa_enabled() || self.sign_ins.has_passkey(tenant.id, user_id).await? {
             return Ok(());
         }
-        let history_since = row
+        let login = SignIn::new(&row.ip, &row.user_agent, row.created_at);
+        let recent = self.earlier(tenant, user_id, row, RECENT_ROWS).await?;
+        let Some(mut found) = unfamiliar(&login, &recent) else {
+            return Ok(());
+        };
+        // Unlike the newest logins: the older ones decide, and give the
+        // evidence its counts.
+        if recent.len() >= RECENT_ROWS.unsigned_abs() as usize {
+            let all = self.earlier(tenant, user_id, row, HISTORY_ROWS).await?;
+            match unfamiliar(&login, &all) {
+                Some(over_all) => found = over_all,
+                None => return Ok(()),
+            }
+        }
+        self.act_on_unfamiliar(tenant, &user, &found).await
+    }
+
+    /// The account's newest `limit` successful logins before `row`, within
+    /// the familiarity window.
+    async fn earlier(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        row: &SignInRow,
+        limit: i64,
+    ) -> Result<Vec<SignIn>, SentinelError> {
+        let since = row
             .created_at
             .saturating_sub(self.settings.unfamiliar_days.saturating_mul(86_400));
-        let earlier: Vec<SignIn> = self
+        Ok(self
             .sign_ins
-            .earlier(tenant.id, user_id, history_since, row.seq, HISTORY_ROWS)
+            .earlier(tenant.id, user, since, row.seq, limit)
             .await?
             .iter()
             .map(|e| SignIn::new(&e.ip, &e.user_agent, e.created_at))
-            .collect();
-        let login = SignIn::new(&row.ip, &row.user_agent, row.created_at);
-        let Some(found) = unfamiliar(&login, &earlier) else {
-            return Ok(());
-        };
-        self.act_on_unfamiliar(tenant, &user, &found).await
+            .collect())
     }
 
     /// Opens the incident (once per account, range and browser family per

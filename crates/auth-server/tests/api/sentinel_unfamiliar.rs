@@ -313,3 +313,56 @@ both_engines!(
     unfamiliar_login_settings,
     the_tenant_decides_and_accounts_with_totp_are_left_alone
 );
+
+/// An account that signs in all day from one place: its newest logins are
+/// read first, and a range known only from an older login, past them,
+/// still makes a login familiar.
+async fn an_older_login_past_the_newest_still_counts(engine: Engine) {
+    let s = scene(engine, &[], json!({})).await;
+    s.app
+        .signup_verified(&s.app.web(), "acme", ALICE, PASSWORD)
+        .await;
+    sign_in(&s.app, &browser(&s.app, HOME, FIREFOX_WIN), "acme", ALICE).await;
+    // More logins than the first read takes, all from the café's /24 on
+    // the phone: the first of them is unfamiliar, the others are not.
+    for host in 10..30 {
+        let cafe = browser(&s.app, &format!("192.0.2.{host}"), CHROME_ANDROID);
+        sign_in(&s.app, &cafe, "acme", ALICE).await;
+    }
+    all_read(&s).await;
+    let found = unfamiliar_events(&s).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["evidence"]["range"], "192.0.2.0/24");
+
+    // Home's /24 with a new browser: only the oldest login knows the range.
+    let home = browser(&s.app, "198.51.100.99", CHROME_LINUX);
+    sign_in(&s.app, &home, "acme", ALICE).await;
+    all_read(&s).await;
+    let found = unfamiliar_events(&s).await;
+    assert_eq!(found.len(), 1, "home is familiar: {found:?}");
+
+    // A range and a browser no login knows: the whole history says so.
+    let thief = browser(
+        &s.app,
+        THIEF,
+        CHROME_LINUX
+            .replace("X11; Linux x86_64", "Macintosh; Intel Mac OS X 14_0")
+            .as_str(),
+    );
+    sign_in(&s.app, &thief, "acme", ALICE).await;
+    all_read(&s).await;
+    let found = unfamiliar_events(&s).await;
+    assert_eq!(found.len(), 2, "{found:?}");
+    let latest = found
+        .iter()
+        .find(|d| d["evidence"]["range"] == "203.0.113.0/24")
+        .expect("the thief's incident");
+    assert!(
+        latest["evidence"]["earlier_logins"].as_u64() >= Some(22),
+        "counted over the whole history: {latest}"
+    );
+}
+both_engines!(
+    unfamiliar_login_history,
+    an_older_login_past_the_newest_still_counts
+);
