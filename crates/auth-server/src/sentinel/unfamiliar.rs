@@ -1,8 +1,8 @@
-//! Acting on unfamiliar logins. Each new successful password login of an
-//! account without a second factor is compared with the account's
-//! earlier logins (an indexed read of the trail: its newest
-//! [`RECENT_ROWS`], which settle a usual login, and only when they do not,
-//! the rest up to [`HISTORY_ROWS`]); an unfamiliar one opens
+//! Acting on unfamiliar logins. Each new successful password login is
+//! compared with the account's earlier logins (an indexed read of the
+//! trail: its newest [`RECENT_ROWS`], which settle a usual login, and only
+//! when they do not, the rest up to [`HISTORY_ROWS`]); an unfamiliar one of
+//! an account without a second factor (read only then) opens
 //! an incident on the user, mails them, and marks the account for step-up
 //! when the tenant asks. Nothing is blocked: the login had the password,
 //! and a new phone or a trip looks the same.
@@ -66,14 +66,7 @@ impl Sentinel {
         let Some(user_id) = row.user_id.as_deref().and_then(UserId::parse) else {
             return Ok(());
         };
-        let user = match self.users.get(tenant.id, user_id).await {
-            Ok(u) => u,
-            Err(StoreError::UserNotFound) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
-        if user.mfa_enabled() || self.sign_ins.has_passkey(tenant.id, user_id).await? {
-            return Ok(());
-        }
+        // The history first: it settles most logins (familiar) alone.
         let login = SignIn::new(&row.ip, &row.user_agent, row.created_at);
         let recent = self.earlier(tenant, user_id, row, RECENT_ROWS).await?;
         let Some(mut found) = unfamiliar(&login, &recent) else {
@@ -87,6 +80,15 @@ impl Sentinel {
                 Some(over_all) => found = over_all,
                 None => return Ok(()),
             }
+        }
+        // A second factor makes the password alone not enough: no incident.
+        let user = match self.users.get(tenant.id, user_id).await {
+            Ok(u) => u,
+            Err(StoreError::UserNotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if user.mfa_enabled() || self.sign_ins.has_passkey(tenant.id, user_id).await? {
+            return Ok(());
         }
         self.act_on_unfamiliar(tenant, &user, &found).await
     }
