@@ -103,6 +103,24 @@ async fn verify(base: &str, token: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// `connectauth restore <service> --from <file> --yes`, off the test's
+/// runtime thread: a pool the test closed lets go of its SQLite connections
+/// through tasks of this runtime, which a blocking wait would hold up past
+/// the restore's own wait for connections to let go.
+async fn restore(dir: &Path, service: &str, from: &str, env: &[(&str, &str)]) -> Output {
+    let (dir, service, from) = (dir.to_owned(), service.to_owned(), from.to_owned());
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run(&dir, &["restore", &service, "--from", &from, "--yes"], &env)
+    })
+    .await
+    .expect("restore ran")
+}
+
 /// The users of `tenant` (read and let go: an open SQLite pool would make
 /// `restore` refuse the database as in use).
 async fn users(url: &str, tenant: &TenantId, email: &str) -> (i64, bool) {
@@ -225,13 +243,7 @@ async fn auth_comes_back(engine: Engine) {
         (2, true)
     );
 
-    let restored = cli(&[
-        "restore",
-        "auth",
-        "--from",
-        file.to_str().expect("utf-8"),
-        "--yes",
-    ]);
+    let restored = restore(dir.path(), "auth", file.to_str().expect("utf-8"), &env).await;
     let restored = ok(restored, "restore");
     assert!(restored.contains("restored"), "{restored}");
 
@@ -439,10 +451,7 @@ async fn older_backup_comes_up_to_date(engine: Engine) {
     ok(cli(&["migrate", "auth"]), "this release's migrations");
     ok(cli(&["tenant", "create", "beta"]), "a change after it");
 
-    ok(
-        cli(&["restore", "auth", "--from", file, "--yes"]),
-        "restore",
-    );
+    ok(restore(dir.path(), "auth", file, &env).await, "restore");
     let list = ok(cli(&["tenant", "list"]), "tenants");
     assert!(list.contains("acme") && !list.contains("beta"), "{list}");
     assert_eq!(applied(&db.url).await, all, "brought up to this release");
