@@ -21,8 +21,9 @@ use service_kit::db::Engine;
 use crate::dashboard_pages::{make_owner, platform_user};
 use crate::helpers::{spawn_app_with_clock, TestApp, PASSWORD};
 use crate::web::Web;
+use crate::webhook_receiver::Receiver;
 
-const OWNER: &str = "founder@acme.example";
+pub(crate) const OWNER: &str = "founder@acme.example";
 
 pub(crate) struct Scene {
     pub(crate) app: TestApp,
@@ -120,7 +121,7 @@ pub(crate) async fn blocks(s: &Scene) -> Vec<Value> {
 }
 
 /// The next security alert mailed to the owner.
-async fn alert(s: &Scene) -> String {
+pub(crate) async fn alert(s: &Scene) -> String {
     for _ in 0..3 {
         let mail = s.app.mail_to(OWNER).await;
         if mail
@@ -132,6 +133,23 @@ async fn alert(s: &Scene) -> String {
         }
     }
     panic!("no security alert for {OWNER}");
+}
+
+/// Subscribes `receiver` to the tenant's `security.incident` events.
+pub(crate) async fn subscribe(app: &TestApp, tenant: &Tenant, receiver: &Receiver) {
+    let resp = app
+        .admin(
+            Method::POST,
+            &format!("/manage/v1/tenants/{}/webhooks", tenant.id),
+        )
+        .json(&json!({
+            "url": format!("{}/security", receiver.url),
+            "events": ["security.incident"],
+        }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 201);
 }
 
 async fn password_spray_is_blocked_at_the_edge_until_it_expires(engine: Engine) {

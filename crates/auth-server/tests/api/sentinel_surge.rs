@@ -8,17 +8,17 @@
 //! nothing for the same ratio, where a tenant without that history does.
 use auth_server::domain::tenant::Tenant;
 use auth_server::store::sentinel::SentinelStore;
-use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
 use crate::helpers::{TestApp, PASSWORD};
-use crate::sentinel::{blocks, event, from, login_page, scene, sentinel_events, within, Scene};
+use crate::sentinel::{
+    alert, blocks, event, from, login_page, scene, sentinel_events, subscribe, within, Scene,
+};
 use crate::webhook_receiver::Receiver;
 
 const ALICE: &str = "alice@acme.example";
-const OWNER: &str = "founder@acme.example";
 const HOME: &str = "198.51.100.4";
 
 /// `n` right-password logins of `email` on `slug` from home.
@@ -58,37 +58,6 @@ async fn all_read(s: &Scene) {
         within(5, || async { sentinel.unread().await.expect("lag") == 0 }).await,
         "the sentinel read every event"
     );
-}
-
-/// The next security alert mailed to the owner.
-async fn alert(s: &Scene) -> String {
-    for _ in 0..3 {
-        let mail = s.app.mail_to(OWNER).await;
-        if mail
-            .subject
-            .as_deref()
-            .is_some_and(|t| t.contains("sécurité"))
-        {
-            return mail.text.unwrap_or_default();
-        }
-    }
-    panic!("no security alert for {OWNER}");
-}
-
-async fn subscribe(app: &TestApp, tenant: &Tenant, receiver: &Receiver) {
-    let resp = app
-        .admin(
-            Method::POST,
-            &format!("/manage/v1/tenants/{}/webhooks", tenant.id),
-        )
-        .json(&json!({
-            "url": format!("{}/security", receiver.url),
-            "events": ["security.incident"],
-        }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(resp.status(), 201);
 }
 
 async fn a_surge_of_failures_is_reported_and_steps_up_the_targets(engine: Engine) {

@@ -11,14 +11,15 @@ use auth_server::domain::email::Email;
 use auth_server::domain::tenant::Tenant;
 use auth_server::store::sentinel::SentinelStore;
 use auth_server::store::users::UserStore;
-use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::clock::Clock;
 use service_kit::db::Engine;
 
 use crate::helpers::{TestApp, PASSWORD};
-use crate::sentinel::{blocks, event, from, login_page, scene, sentinel_events, within, Scene};
+use crate::sentinel::{
+    blocks, event, from, login_page, scene, sentinel_events, subscribe, within, Scene,
+};
 use crate::web::{totp_code_at, Web};
 use crate::webhook_receiver::Receiver;
 
@@ -73,23 +74,6 @@ async fn unfamiliar_events(s: &Scene) -> Vec<Value> {
         .filter(|(o, _)| o == "unfamiliar_login")
         .map(|(_, d)| d)
         .collect()
-}
-
-/// Subscribes a receiver to the tenant's `security.incident` events.
-async fn subscribe(app: &TestApp, tenant: &Tenant, receiver: &Receiver) {
-    let resp = app
-        .admin(
-            Method::POST,
-            &format!("/manage/v1/tenants/{}/webhooks", tenant.id),
-        )
-        .json(&json!({
-            "url": format!("{}/security", receiver.url),
-            "events": ["security.incident"],
-        }))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(resp.status(), 201);
 }
 
 /// Alice, verified, and her usual logins: home with Firefox, another
