@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use crate::fake_server;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 /// How the fake answers one request.
@@ -58,25 +59,11 @@ pub fn answer(text: &str, tokens: i64) -> Behaviour {
 
 impl ChatFake {
     pub async fn start(script: Vec<Behaviour>) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         let inner = Arc::new(Mutex::new(Inner {
             script: script.into(),
             ..Inner::default()
         }));
-        let shared = web::Data::new(inner.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
-                .default_service(web::to(reply))
-        })
-        .workers(2)
-        .disable_signals()
-        .shutdown_timeout(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        tokio::spawn(server);
+        let port = fake_server::serve(inner.clone(), 2, reply);
         Self {
             base_url: format!("http://127.0.0.1:{port}/v1"),
             inner,
@@ -93,14 +80,7 @@ impl ChatFake {
 
     /// Waits up to 10 s for `n` requests in all; what was received.
     pub async fn wait_for(&self, n: usize) -> Vec<Request> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let got = self.received();
-            if got.len() >= n || tokio::time::Instant::now() >= deadline {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        fake_server::wait_for(n, || self.received()).await
     }
 }
 

@@ -38,6 +38,7 @@ mod db_pool;
 mod deploy_files;
 mod discovery;
 mod enumeration;
+mod fake_server;
 mod forged_tokens;
 mod helpers;
 mod hosted_journeys;

@@ -2,9 +2,9 @@
 //! that records every request (headers and raw body) and answers the
 //! status it is told to.
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use crate::fake_server;
+use actix_web::{web, HttpRequest, HttpResponse};
 use connectauth_verify::webhook::{verify, Tolerance, SIGNATURE_HEADER};
 use serde_json::Value;
 
@@ -53,25 +53,11 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         let inner = Arc::new(Mutex::new(Inner {
             status: 200,
             ..Inner::default()
         }));
-        let shared = web::Data::new(inner.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
-                .default_service(web::to(answer))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(1)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        tokio::spawn(server);
+        let port = fake_server::serve(inner.clone(), 1, answer);
         Self {
             url: format!("http://127.0.0.1:{port}"),
             port,
@@ -93,14 +79,7 @@ impl Receiver {
 
     /// Waits up to 10 s for `n` requests in all; what was received.
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let got = self.received();
-            if got.len() >= n || tokio::time::Instant::now() >= deadline {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        fake_server::wait_for(n, || self.received()).await
     }
 }
 

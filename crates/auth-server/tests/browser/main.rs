@@ -26,6 +26,11 @@ mod billing_service;
 #[allow(dead_code)]
 mod billing_fake;
 
+/// The loopback server under the API tests' fakes.
+#[path = "../api/fake_server.rs"]
+#[allow(dead_code)]
+mod fake_server;
+
 /// The API tests' webhook receiver (loopback, records what it gets).
 #[path = "../api/webhook_receiver.rs"]
 #[allow(dead_code)]
