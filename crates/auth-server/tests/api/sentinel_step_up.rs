@@ -17,7 +17,7 @@ use crate::oidc::{
     authorize_path, callback_params, create_client, param, pkce, token, TestClient, REDIRECT,
 };
 use crate::sentinel::{event, from, scene, sentinel_events, within, Scene};
-use crate::web::{totp_code_at, Page, Web};
+use crate::web::{Page, Web};
 
 const ALICE: &str = "alice@acme.example";
 /// The owner signs in from home; the attacker hammers from elsewhere.
@@ -277,20 +277,7 @@ async fn an_attacked_user_with_totp_gets_the_totp_challenge(engine: Engine) {
     // Alice turns TOTP on (before the attack).
     let web = s.app.web();
     s.app.login(&web, "acme", ALICE, PASSWORD).await;
-    web.get("/t/acme/mfa/enroll").await;
-    let keyed = web
-        .post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
-        .await;
-    let key = keyed
-        .between("<code class=\"secret\">", "</code>")
-        .expect("manual key");
-    let enrolled = web
-        .post(
-            "/t/acme/mfa/enroll",
-            &[("code", &totp_code_at(&key, s.clock.now()))],
-        )
-        .await;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    web.enrol_totp("acme", PASSWORD, s.clock.now()).await;
 
     let incident = brute_force(&s).await;
     assert_eq!(incident["stepped_up"], 1, "{incident}");

@@ -215,20 +215,7 @@ async fn the_tenant_decides_and_accounts_with_totp_are_left_alone(engine: Engine
     let web = s.app.web();
     s.app.signup_verified(&web, "acme", bob, PASSWORD).await;
     sign_in(&s.app, &web, "acme", bob).await;
-    web.get("/t/acme/mfa/enroll").await;
-    let keyed = web
-        .post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
-        .await;
-    let key = keyed
-        .between("<code class=\"secret\">", "</code>")
-        .expect("manual key");
-    let enrolled = web
-        .post(
-            "/t/acme/mfa/enroll",
-            &[("code", &totp_code_at(&key, s.clock.now()))],
-        )
-        .await;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    let key = web.enrol_totp("acme", PASSWORD, s.clock.now()).await;
     let bob_away = browser(&s.app, THIEF, CHROME_LINUX);
     assert_eq!(
         sign_in(&s.app, &bob_away, "acme", bob).await.as_deref(),

@@ -163,6 +163,32 @@ pub fn token_of(path: &str) -> String {
         .to_owned()
 }
 
+impl Web {
+    /// Turns TOTP on for the signed-in user of tenant `slug` through the
+    /// enrolment pages (the password again, then the code at `now`): the
+    /// manual key.
+    pub async fn enrol_totp(&self, slug: &str, password: &str, now: i64) -> String {
+        self.get(&format!("/t/{slug}/mfa/enroll")).await;
+        let keyed = self
+            .post(
+                &format!("/t/{slug}/mfa/enroll/key"),
+                &[("password", password)],
+            )
+            .await;
+        let key = keyed
+            .between("<code class=\"secret\">", "</code>")
+            .expect("manual key");
+        let enrolled = self
+            .post(
+                &format!("/t/{slug}/mfa/enroll"),
+                &[("code", &totp_code_at(&key, now))],
+            )
+            .await;
+        assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+        key
+    }
+}
+
 /// The TOTP code of the manual key shown on the enrolment page at `at`
 /// (Unix seconds): what an authenticator app shows at that moment.
 pub fn totp_code_at(manual_key: &str, at: i64) -> String {
