@@ -10,11 +10,12 @@ use super::{Identity, IdentityError, Requester};
 use crate::domain::email::Email;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::one_time_token::Purpose;
-use crate::domain::sentinel::step_up::SecondStep;
+use crate::domain::sentinel::step_up::{second_step, SecondStep};
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::User;
 use crate::i18n::Locale;
+use crate::store::users::LoginAccount;
 
 /// What a successful password check leads to. `Debug` leaves the cookie
 /// secret out.
@@ -82,7 +83,8 @@ impl Identity {
         // No password was checked (busy pool, database error): the
         // reservations go back, or an overload would look like an attack
         // and lock out everyone behind the address.
-        let (user, verified) = match self.check_password(tenant, email.as_ref(), password).await {
+        let (account, verified) = match self.check_password(tenant, email.as_ref(), password).await
+        {
             Ok(checked) => checked,
             Err(e) => {
                 self.failures.forgive_one(tenant.id, &account_key).await?;
@@ -90,13 +92,16 @@ impl Identity {
                 return Err(e);
             }
         };
-        let user = match user {
-            Some(u) if verified.matches && !u.is_disabled() => u,
+        let LoginAccount {
+            user,
+            step_up_until,
+        } = match account {
+            Some(a) if verified.matches && !a.user.is_disabled() => a,
             found => {
                 self.after_failure(
                     tenant,
                     &account_key,
-                    found.as_ref(),
+                    found.as_ref().map(|a| &a.user),
                     requester,
                     locale,
                     ("login", ""),
@@ -106,8 +111,9 @@ impl Identity {
             }
         };
 
-        self.failures.clear(tenant.id, &account_key).await?;
-        self.failures.forgive_one(tenant.id, &ip_key).await?;
+        self.failures
+            .settle_success(tenant.id, &account_key, &ip_key)
+            .await?;
         if verified.needs_rehash {
             // Upgrade the stored hash to the current parameters; a password
             // the current policy refuses keeps its old hash.
@@ -133,7 +139,7 @@ impl Identity {
         }
         // An account under attack: its own factor (which `sign_in` asks
         // of every user who has one), else a mailed code.
-        let detail = match self.second_step(tenant, &user).await? {
+        let detail = match second_step(step_up_until, user.mfa_enabled(), self.now()) {
             SecondStep::EmailedCode => {
                 return self
                     .start_step_up(tenant, &user, requester, previous_session, locale)
@@ -210,12 +216,15 @@ impl Identity {
         tenant: &Tenant,
         email: Option<&Email>,
         password: &str,
-    ) -> Result<(Option<User>, crate::password::Verification), IdentityError> {
-        let user = match email {
-            Some(e) => self.users.find_by_email(tenant.id, e).await?,
+    ) -> Result<(Option<LoginAccount>, crate::password::Verification), IdentityError> {
+        let account = match email {
+            Some(e) => self.users.find_for_login(tenant.id, e).await?,
             None => None,
         };
-        let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        let phc = account
+            .as_ref()
+            .and_then(|a| a.user.password_hash.as_deref());
+        let verified = match phc {
             Some(phc) => self.hasher.verify(password, phc).await?,
             None => {
                 self.hasher.verify_dummy(password).await?;
@@ -225,7 +234,7 @@ impl Identity {
                 }
             }
         };
-        Ok((user, verified))
+        Ok((account, verified))
     }
 
     /// Reserves one failure on `subject`, or says it is locked.
@@ -237,6 +246,17 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let now = self.now();
         let forget_before = policy.forget_before(now);
+        // Below the threshold nothing is locked and every attempt may go
+        // on: one statement reserves. At or past it, the counter is left
+        // as it is until it has been read (a lock must not move).
+        if self
+            .failures
+            .reserve_below(tenant, subject, policy.threshold, now, forget_before)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
         let seen = self.failures.read(tenant, subject, forget_before).await?;
         if let Some(retry_after) = policy.locked_for(seen.failures, seen.last_failure_at, now) {
             return Err(IdentityError::Locked { retry_after });

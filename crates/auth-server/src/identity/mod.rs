@@ -101,8 +101,6 @@ pub struct Identity {
     failures: LoginFailureStore,
     /// Per-address budget of mails a stranger can trigger.
     mail_budget: MailBudgetStore,
-    /// Accounts the sentinel marked for a second step at login.
-    step_up: crate::store::step_up::StepUpStore,
     audit: AuditStore,
     /// Erasing a user and what is theirs.
     erasure: crate::store::erasure::ErasureStore,
@@ -159,7 +157,6 @@ impl Identity {
             recovery: RecoveryCodeStore::new(pool.clone()),
             failures: LoginFailureStore::new(pool.clone()),
             mail_budget: MailBudgetStore::new(pool.clone()),
-            step_up: crate::store::step_up::StepUpStore::new(pool.clone()),
             audit: AuditStore::new(pool.clone()),
             erasure: crate::store::erasure::ErasureStore::new(pool.clone()),
             upstream: crate::store::upstream::UpstreamStore::new(pool.clone()),

@@ -9,7 +9,7 @@ use super::sessions::{ActiveSession, NewSession};
 use super::{Identity, IdentityError, Requester};
 use crate::domain::one_time_token::Purpose;
 use crate::domain::sentinel::step_up::{
-    second_step, SecondStep, CODE_MAIL_WINDOW_SECS, CODE_TRIES, CODE_TTL_SECS, EMAIL_AMR,
+    CODE_MAIL_WINDOW_SECS, CODE_TRIES, CODE_TTL_SECS, EMAIL_AMR,
 };
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::Tenant;
@@ -26,16 +26,6 @@ pub enum Resent {
 }
 
 impl Identity {
-    /// What a right password leads to for `user`, by their mark.
-    pub(super) async fn second_step(
-        &self,
-        tenant: &Tenant,
-        user: &User,
-    ) -> Result<SecondStep, IdentityError> {
-        let until = self.step_up.expires_at(tenant.id, user.id).await?;
-        Ok(second_step(until, user.mfa_enabled(), self.now()))
-    }
-
     /// Opens the half-done session of a marked user without TOTP and mails
     /// them a code; the login is audited as `step_up_required`.
     pub(super) async fn start_step_up(

@@ -1,6 +1,7 @@
-//! Accounts under attack: the sentinel marks them, a password login reads
-//! the mark (`step_up_marks`), and which users an attack's account digests
-//! name (read from the audit trail, which records both).
+//! Accounts under attack: the sentinel marks them (`step_up_marks`; a
+//! password login reads the mark with the user, `UserStore::find_for_login`),
+//! and which users an attack's account digests name (read from the audit
+//! trail, which records both).
 use sqlx::{AnyPool, Row};
 
 use super::StoreError;

@@ -35,6 +35,13 @@ pub struct NewUser {
     pub metadata: UserMetadata,
 }
 
+/// A user as a password login reads them ([`UserStore::find_for_login`]).
+pub struct LoginAccount {
+    pub user: User,
+    /// Until when the account is marked as under attack (step-up).
+    pub step_up_until: Option<i64>,
+}
+
 #[derive(Clone)]
 pub struct UserStore {
     pool: AnyPool,
@@ -136,6 +143,32 @@ impl UserStore {
     ) -> Result<Option<User>, StoreError> {
         self.find_by(tenant, "email_normalized", email.normalized())
             .await
+    }
+
+    /// What a password login needs of the account with this email, in one
+    /// read: the user, and until when the sentinel's step-up mark on them
+    /// lasts (`step_up_marks`), if they have one.
+    pub async fn find_for_login(
+        &self,
+        tenant: TenantId,
+        email: &Email,
+    ) -> Result<Option<LoginAccount>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, (SELECT m.expires_at FROM step_up_marks m \
+             WHERE m.tenant_id = users.tenant_id AND m.user_id = users.id) AS step_up_until \
+             FROM users WHERE tenant_id = $1 AND email_normalized = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(email.normalized())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(LoginAccount {
+                user: user_from_row(&row)?,
+                step_up_until: row.try_get("step_up_until")?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn get(&self, tenant: TenantId, id: UserId) -> Result<User, StoreError> {

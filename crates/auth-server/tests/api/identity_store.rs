@@ -1,9 +1,11 @@
 //! The identity stores directly, the same cases on both engines: which
-//! unique rule a new user broke, and the per-address mail budget.
+//! unique rule a new user broke, the per-address mail budget, and the
+//! brute-force counters.
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::email::Email;
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::domain::user::{UserMetadata, Username};
+use auth_server::store::login_failures::{Counter, LoginFailureStore};
 use auth_server::store::mail_budget::MailBudgetStore;
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::{NewUser, UserStore};
@@ -117,3 +119,70 @@ async fn at_most_three_mails_per_address_per_hour(engine: Engine) {
     assert_eq!(racing.iter().filter(|taken| **taken).count(), 3);
 }
 both_engines!(mail_budget, at_most_three_mails_per_address_per_hour);
+
+/// A login's one-statement reservation counts only below the threshold,
+/// never moves a counter at or past it (a lock keeps its count and its
+/// time), starts again from one once the failures are forgotten; a
+/// success forgets the account's failures and gives back one of the
+/// address's.
+async fn failure_counters_reserve_below_the_threshold(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let failures = LoginFailureStore::new(database.pool.clone());
+    let (account, address) = ("acct:alice@example.com", "ip:192.0.2.1");
+    let reserve = |subject: &'static str, now: i64| {
+        let failures = failures.clone();
+        async move {
+            failures
+                .reserve_below(tenant.id, subject, 3, now, now - 100)
+                .await
+                .expect("reserve")
+        }
+    };
+    let read = |subject: &'static str| {
+        let failures = failures.clone();
+        async move { failures.read(tenant.id, subject, 0).await.expect("read") }
+    };
+    assert_eq!(reserve(account, 1_000).await, Some(1), "a new counter");
+    assert_eq!(reserve(account, 1_001).await, Some(2));
+    assert_eq!(
+        reserve(account, 1_002).await,
+        Some(3),
+        "the threshold itself"
+    );
+    assert_eq!(reserve(account, 1_003).await, None, "past it");
+    assert_eq!(
+        read(account).await,
+        Counter {
+            failures: 3,
+            last_failure_at: 1_002
+        },
+        "a counter at the threshold is left as it was"
+    );
+    assert_eq!(
+        reserve(account, 1_200).await,
+        Some(1),
+        "failures older than the reset time are forgotten"
+    );
+
+    assert_eq!(reserve(address, 1_200).await, Some(1));
+    assert_eq!(reserve(address, 1_201).await, Some(2));
+    failures
+        .settle_success(tenant.id, account, address)
+        .await
+        .expect("settle");
+    assert_eq!(
+        read(account).await.failures,
+        0,
+        "the account's are forgotten"
+    );
+    assert_eq!(
+        read(address).await.failures,
+        1,
+        "one of the address's goes back"
+    );
+    assert_eq!(reserve(account, 1_202).await, Some(1));
+}
+both_engines!(
+    failure_counters,
+    failure_counters_reserve_below_the_threshold
+);
