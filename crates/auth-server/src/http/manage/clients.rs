@@ -11,7 +11,7 @@ use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
-use super::openapi::{Invalid, JsonBody, Read};
+use super::openapi::{Invalid, JsonBody, NewClientSecret, Read};
 use super::paths::{ClientPath, TenantPath};
 use super::tenants::{rfc3339, Status};
 use crate::domain::api_credential::ManageScope;
@@ -450,8 +450,9 @@ pub async fn update_client(
 
 /// Rotate a client's secret
 ///
-/// Confidential clients only (a public client gets 422). The new secret is in this answer only
-/// (`Cache-Control: no-store`); the previous one keeps working for `overlap_secs`.
+/// Confidential clients only (a public client gets 409 `client-has-no-secret`).
+/// The new secret is in this answer only (`Cache-Control: no-store`); the
+/// previous one keeps working for `overlap_secs`.
 #[utoipa::path(
     post,
     path = "/manage/v1/tenants/{id}/clients/{client_id}/rotate-secret",
@@ -461,11 +462,7 @@ pub async fn update_client(
     responses(
         (status = 200, description = "The client with its new secret.", body = ClientWithSecret,
          headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 409, description = "The client is public: it has no secret to rotate (`client-has-no-secret`).",
-         body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Concurrent rotations kept colliding; retry after `Retry-After` seconds.",
-         body = Problem, content_type = "application/problem+json"),
-        Read, JsonBody, Invalid,
+        Read, JsonBody, Invalid, NewClientSecret,
     ),
 )]
 pub async fn rotate_client_secret(
@@ -507,11 +504,7 @@ pub async fn rotate_client_secret(
     responses(
         (status = 200, description = "The client with its new secret.", body = ClientWithSecret,
          headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 409, description = "The client is public: it has no secret (`client-has-no-secret`).",
-         body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Concurrent rotations kept colliding; retry after `Retry-After` seconds.",
-         body = Problem, content_type = "application/problem+json"),
-        Read, JsonBody, Invalid,
+        Read, JsonBody, Invalid, NewClientSecret,
     ),
 )]
 pub async fn secret_compromised(

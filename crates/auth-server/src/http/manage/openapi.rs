@@ -108,6 +108,8 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
             PayloadTooLarge,
             UnsupportedMediaType,
             InvalidInput,
+            ClientHasNoSecret,
+            SecretChangeCollided,
         )
     ),
     modifiers(&SECURITY_SCHEMES),
@@ -183,6 +185,13 @@ service_kit::problem_responses! {
     /// A field is well-formed but breaks a rule, e.g. a slug with capitals or a
     /// page size out of range; `detail` names the field (`invalid-input`).
     pub InvalidInput;
+
+    /// The client is public: it has no secret (`client-has-no-secret`).
+    pub ClientHasNoSecret;
+
+    /// Concurrent changes of the same secret kept colliding
+    /// (`service-unavailable`); retry after `Retry-After` seconds.
+    pub SecretChangeCollided ["Retry-After": u64 = "Seconds to wait before retrying"];
 }
 
 service_kit::response_set! {
@@ -192,6 +201,10 @@ service_kit::response_set! {
 
     /// A query string or a body field that does not parse or breaks a rule.
     pub Invalid { 400: BadRequest, 422: InvalidInput }
+
+    /// A new secret for a client: refused for a public client, or retried
+    /// later when concurrent changes collided.
+    pub NewClientSecret { 409: ClientHasNoSecret, 503: SecretChangeCollided }
 }
 
 /// The document as served and as committed in `docs/openapi.json`: pretty
