@@ -1,5 +1,4 @@
 //! Builds the auth server from its config: pool, state, routes, listener.
-use actix_web::dev::ServerHandle;
 use actix_web::web;
 use service_kit::db::{self, Database, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
@@ -36,8 +35,6 @@ pub struct Application {
     state: web::Data<AppState>,
     /// Background tasks, stopped when the server stops.
     tasks: Vec<JoinHandle<()>>,
-    /// The Prometheus listener (`AUTH_METRICS_ADDR`), stopped with the server.
-    metrics: Option<(u16, actix_web::dev::Server)>,
     /// The sentinel, unless `AUTH_SENTINEL=off`: its lease is given back at
     /// shutdown.
     sentinel: Option<std::sync::Arc<Sentinel>>,
@@ -179,12 +176,12 @@ impl Application {
         let running = kit_http::serve(listener, config.http.clone(), db.pool, move |cfg| {
             cfg.app_data(routes_state.clone());
             crate::http::configure(cfg);
-        })?;
+        })?
+        .with_metrics(metrics);
         Ok(Self {
             running,
             state,
             tasks,
-            metrics,
             sentinel,
             daily_report,
             cleanup,
@@ -192,23 +189,15 @@ impl Application {
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.running.port
-    }
-
-    pub fn handle(&self) -> ServerHandle {
-        self.running.handle()
-    }
-
-    /// The port metrics are served on, when `AUTH_METRICS_ADDR` is set.
-    pub fn metrics_port(&self) -> Option<u16> {
-        self.metrics.as_ref().map(|(port, _)| *port)
+    /// The listeners: the service's port, its metrics port (`AUTH_METRICS_ADDR`),
+    /// and the handle that stops it.
+    pub fn running(&self) -> &RunningServer {
+        &self.running
     }
 
     /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let metrics = self.metrics.map(|(_, server)| server);
-        let served = service_kit::metrics::run_beside(metrics, self.running.server).await;
+        let served = self.running.run().await;
         for task in &self.tasks {
             task.abort();
         }

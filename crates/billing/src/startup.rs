@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
 use actix_web::web;
 use service_kit::bearer;
 use service_kit::clock::{SharedClock, SystemClock};
@@ -31,8 +30,6 @@ pub struct Application {
     running: RunningServer,
     billing: Arc<Billing>,
     tasks: Vec<JoinHandle<()>>,
-    /// The metrics listener (`BILLING_METRICS_ADDR`) and its port.
-    metrics: Option<(u16, actix_web::dev::Server)>,
 }
 
 impl Application {
@@ -93,26 +90,19 @@ impl Application {
             cfg.app_data(proxies.clone());
             bearer::register(cfg, &verifier);
             crate::http::configure(cfg);
-        })?;
+        })?
+        .with_metrics(metrics);
         Ok(Self {
             running,
             billing,
             tasks,
-            metrics,
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.running.port
-    }
-
-    pub fn handle(&self) -> ServerHandle {
-        self.running.handle()
-    }
-
-    /// The port metrics are served on, when `BILLING_METRICS_ADDR` is set.
-    pub fn metrics_port(&self) -> Option<u16> {
-        self.metrics.as_ref().map(|(port, _)| *port)
+    /// The listeners: the service's port, its metrics port (`BILLING_METRICS_ADDR`),
+    /// and the handle that stops it.
+    pub fn running(&self) -> &RunningServer {
+        &self.running
     }
 
     /// The service behind the routes (tests drive dunning through it).
@@ -122,8 +112,7 @@ impl Application {
 
     /// Serves until stopped, then gives queued mail a few seconds to leave.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let metrics = self.metrics.map(|(_, server)| server);
-        let served = service_kit::metrics::run_beside(metrics, self.running.server).await;
+        let served = self.running.run().await;
         for task in &self.tasks {
             task.abort();
         }

@@ -83,24 +83,24 @@ impl ServiceConfig {
             Self::Auth(c) => {
                 let app = auth_server::Application::build_with_db(c, db).with_context(context)?;
                 (
-                    app.port(),
-                    app.handle(),
+                    app.running().port(),
+                    app.running().handle(),
                     tokio::spawn(app.run_until_stopped()),
                 )
             }
             Self::Billing(c) => {
                 let app = billing::Application::build_with_db(c, db).with_context(context)?;
                 (
-                    app.port(),
-                    app.handle(),
+                    app.running().port(),
+                    app.running().handle(),
                     tokio::spawn(app.run_until_stopped()),
                 )
             }
             Self::People(c) => {
                 let app = people_api::Application::build_with_db(c, db).with_context(context)?;
                 (
-                    app.port(),
-                    app.handle(),
+                    app.running().port(),
+                    app.running().handle(),
                     tokio::spawn(app.run_until_stopped()),
                 )
             }

@@ -1,5 +1,4 @@
 //! Builds the service from its config: pool, token checker, routes, listener.
-use actix_web::dev::ServerHandle;
 use actix_web::web;
 use service_kit::db::{self, Database, Migrations};
 use service_kit::http::{self as kit_http, RunningServer};
@@ -17,8 +16,6 @@ pub static MIGRATIONS: Migrations = Migrations {
 
 pub struct Application {
     running: RunningServer,
-    /// The metrics listener (`PEOPLE_METRICS_ADDR`) and its port.
-    metrics: Option<(u16, actix_web::dev::Server)>,
 }
 
 impl Application {
@@ -56,25 +53,18 @@ impl Application {
                 cfg.app_data(demo.clone());
             }
             crate::http::configure(cfg, demo.is_some());
-        })?;
-        Ok(Self { running, metrics })
+        })?
+        .with_metrics(metrics);
+        Ok(Self { running })
     }
 
-    pub fn port(&self) -> u16 {
-        self.running.port
-    }
-
-    pub fn handle(&self) -> ServerHandle {
-        self.running.handle()
-    }
-
-    /// The port metrics are served on, when `PEOPLE_METRICS_ADDR` is set.
-    pub fn metrics_port(&self) -> Option<u16> {
-        self.metrics.as_ref().map(|(port, _)| *port)
+    /// The listeners: the service's port, its metrics port (`PEOPLE_METRICS_ADDR`),
+    /// and the handle that stops it.
+    pub fn running(&self) -> &RunningServer {
+        &self.running
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let metrics = self.metrics.map(|(_, server)| server);
-        service_kit::metrics::run_beside(metrics, self.running.server).await
+        self.running.run().await
     }
 }

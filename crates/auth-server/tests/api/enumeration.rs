@@ -267,7 +267,7 @@ async fn second_instance(app: &TestApp) -> String {
         .await
         .expect("connect");
     let server = Application::build_with_db(config, database).expect("build");
-    let address = format!("http://127.0.0.1:{}", server.port());
+    let address = format!("http://127.0.0.1:{}", server.running().port());
     tokio::spawn(server.run_until_stopped());
     address
 }

@@ -73,7 +73,7 @@ pub async fn spawn_app_with_clock(
         .expect("connect");
     db::migrate(&database, &MIGRATIONS).await.expect("migrate");
     let app = Application::build_with_clock(config, database.clone(), clock).expect("build");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let address = format!("http://127.0.0.1:{}", app.running().port());
     tokio::spawn(app.run_until_stopped());
     wait_for_platform_tenant(&database).await;
     TestApp {
@@ -201,8 +201,8 @@ impl TestApp {
             .await
             .expect("connect");
         let app = Application::build_with_clock(config, database, clock).expect("build");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let handle = app.handle();
+        let address = format!("http://127.0.0.1:{}", app.running().port());
+        let handle = app.running().handle();
         tokio::spawn(app.run_until_stopped());
         (address, handle)
     }

@@ -43,7 +43,7 @@ async fn spawn_people(engine: Engine, issuer: &str) -> (String, TestDb) {
         .await
         .expect("migrate");
     let app = people_api::Application::build_with_db(config, database).expect("build");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let address = format!("http://127.0.0.1:{}", app.running().port());
     tokio::spawn(app.run_until_stopped());
     (address, test_db)
 }

@@ -45,7 +45,7 @@ pub async fn spawn_billing(
         .await
         .expect("migrate");
     let app = billing::Application::build_with_db(config, database).expect("billing");
-    let url = format!("http://127.0.0.1:{}", app.port());
+    let url = format!("http://127.0.0.1:{}", app.running().port());
     let service = app.billing();
     tokio::spawn(app.run_until_stopped());
     (url, service, db, mail)

@@ -127,9 +127,9 @@ pub async fn spawn_with(engine: Engine, options: Options) -> TestBilling {
     db::migrate(&database, &MIGRATIONS).await.expect("migrate");
     let clock = Arc::new(ManualClock::new(unix_now()));
     let app = Application::build_with_clock(config, database, clock.clone()).expect("build");
-    let address = format!("http://127.0.0.1:{}", app.port());
+    let address = format!("http://127.0.0.1:{}", app.running().port());
     let billing = app.billing();
-    let metrics_port = app.metrics_port();
+    let metrics_port = app.running().metrics_port();
     tokio::spawn(app.run_until_stopped());
     if let Some(fake) = &stripe {
         fake.set_webhook_target(&format!("{address}/webhooks/stripe"), WEBHOOK_SECRET);

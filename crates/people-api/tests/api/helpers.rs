@@ -80,8 +80,8 @@ pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> TestApp {
         .expect("connect");
     db::migrate(&database, &MIGRATIONS).await.expect("migrate");
     let app = Application::build_with_db(config, database).expect("build");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let metrics_port = app.metrics_port();
+    let address = format!("http://127.0.0.1:{}", app.running().port());
+    let metrics_port = app.running().metrics_port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,

@@ -17,15 +17,41 @@ pub fn bind(settings: &HttpSettings) -> std::io::Result<TcpListener> {
     TcpListener::bind(settings.bind)
 }
 
-/// A started server: its port, and a handle to stop it gracefully.
+/// A started server: its port, a handle to stop it gracefully, and the
+/// metrics listener that runs and stops with it, when the service has one.
 pub struct RunningServer {
-    pub port: u16,
-    pub server: Server,
+    port: u16,
+    server: Server,
+    metrics: Option<(u16, Server)>,
 }
 
 impl RunningServer {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// The port metrics are served on, when the service's
+    /// `*_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// This server with the metrics listener of
+    /// [`crate::metrics::serve_with_pool`] beside it.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Option<(u16, Server)>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Serves until stopped; the metrics listener stops with it.
+    pub async fn run(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| server);
+        crate::metrics::run_beside(metrics, self.server).await
     }
 }
 
@@ -77,5 +103,9 @@ where
     .disable_signals()
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
     .run();
-    Ok(RunningServer { port, server })
+    Ok(RunningServer {
+        port,
+        server,
+        metrics: None,
+    })
 }
