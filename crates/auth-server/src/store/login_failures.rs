@@ -55,27 +55,17 @@ impl LoginFailureStore {
         now: i64,
         forget_before: i64,
     ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO login_failures (tenant_id, subject, failures, last_failure_at) VALUES ($1, $2, 1, $3) \
-             ON CONFLICT (tenant_id, subject) DO UPDATE SET \
-             failures = CASE WHEN login_failures.last_failure_at < $4 THEN 1 ELSE login_failures.failures + 1 END, \
-             last_failure_at = $3 \
-             RETURNING failures",
-        )
-        .bind(tenant.to_string())
-        .bind(subject)
-        .bind(now)
-        .bind(forget_before)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("failures")?)
+        // No counter reaches `i64::MAX`: the statement always counts.
+        self.reserve_below(tenant, subject, i64::MAX, now, forget_before)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a failure counter at its maximum".into()))
     }
 
     /// [`Self::reserve`] when the counter is below `threshold` (or
-    /// forgotten), in the same one statement; `None`, with the counter
-    /// untouched, when it is at or past `threshold`: the caller then reads
-    /// it to see whether it is locked. A login that nobody attacks costs
-    /// one statement here, not a read and a write.
+    /// forgotten); `None`, with the counter untouched, when it is at or
+    /// past `threshold`: the caller then reads it to see whether it is
+    /// locked. A login that nobody attacks costs one statement here, not a
+    /// read and a write.
     pub async fn reserve_below(
         &self,
         tenant: TenantId,
