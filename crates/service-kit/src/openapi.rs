@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::Schema;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::ToSchema;
 
@@ -35,28 +35,57 @@ pub struct Problem {
     code: String,
 }
 
-/// An `Authorization: Bearer <token>` security scheme; `format` is the
-/// token's (`JWT`), when a client should know it.
-pub fn bearer_scheme(description: &str, format: Option<&str>) -> SecurityScheme {
-    let mut scheme = HttpBuilder::new()
-        .scheme(HttpAuthScheme::Bearer)
-        .description(Some(description));
-    if let Some(format) = format {
-        scheme = scheme.bearer_format(format);
+/// A security scheme as data, so that a service lists its schemes in a
+/// `const`.
+pub enum Scheme {
+    /// `Authorization: Bearer <token>`; `format` is the token's (`JWT`),
+    /// when a client should know it.
+    Bearer {
+        description: &'static str,
+        format: Option<&'static str>,
+    },
+    /// A request header carrying a key or a signature.
+    Header {
+        header: &'static str,
+        description: &'static str,
+    },
+}
+
+impl Scheme {
+    fn to_utoipa(&self) -> SecurityScheme {
+        match *self {
+            Scheme::Bearer {
+                description,
+                format,
+            } => {
+                let mut scheme = HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(description));
+                if let Some(format) = format {
+                    scheme = scheme.bearer_format(format);
+                }
+                SecurityScheme::Http(scheme.build())
+            }
+            Scheme::Header {
+                header,
+                description,
+            } => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                header,
+                description,
+            ))),
+        }
     }
-    SecurityScheme::Http(scheme.build())
 }
 
 /// An OpenAPI modifier adding a service's security schemes, by name, to the
-/// document's components: `modifiers(&SecuritySchemes(schemes))` with
-/// `fn schemes() -> Vec<(&'static str, SecurityScheme)>`.
-pub struct SecuritySchemes(pub fn() -> Vec<(&'static str, SecurityScheme)>);
+/// document's components: `modifiers(&SecuritySchemes(&[(name, Scheme), …]))`.
+pub struct SecuritySchemes(pub &'static [(&'static str, Scheme)]);
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        for (name, scheme) in (self.0)() {
-            components.add_security_scheme(name, scheme);
+        for (name, scheme) in self.0 {
+            components.add_security_scheme(*name, scheme.to_utoipa());
         }
     }
 }

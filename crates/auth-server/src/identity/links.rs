@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{Identity, IdentityError, Requester};
 use crate::domain::email::Email;
-use crate::domain::one_time_token::{LinkProblem, Purpose};
+use crate::domain::one_time_token::{LinkProblem, Purpose, StoredLink};
 use crate::domain::tenant::Tenant;
 use crate::i18n::Locale;
 use crate::password::PasswordPolicy;
@@ -21,9 +21,11 @@ impl Identity {
         purpose: Purpose,
     ) -> Result<(), IdentityError> {
         let digest = crate::opaque_secret::digest(token);
-        self.one_time_tokens
-            .check(&digest, tenant.id, purpose, self.now())
-            .await??;
+        let found = self
+            .one_time_tokens
+            .find(&digest, tenant.id, purpose)
+            .await?;
+        StoredLink::user_at(found, self.now())?;
         Ok(())
     }
 
@@ -187,10 +189,11 @@ impl Identity {
         requester: &Requester,
     ) -> Result<(), IdentityError> {
         let digest = crate::opaque_secret::digest(token);
-        let user_id = self
+        let found = self
             .one_time_tokens
-            .check(&digest, tenant.id, Purpose::ResetPassword, self.now())
-            .await??;
+            .find(&digest, tenant.id, Purpose::ResetPassword)
+            .await?;
+        let user_id = StoredLink::user_at(found, self.now())?;
         let user = self.users.get(tenant.id, user_id).await?;
         let context = [
             tenant.slug.as_ref(),

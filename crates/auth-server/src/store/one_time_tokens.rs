@@ -2,7 +2,7 @@
 use sqlx::{AnyPool, Row};
 
 use super::StoreError;
-use crate::domain::one_time_token::{LinkProblem, Purpose};
+use crate::domain::one_time_token::{LinkProblem, Purpose, StoredLink};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::UserId;
 
@@ -101,14 +101,13 @@ impl OneTimeTokenStore {
         Ok(false)
     }
 
-    /// Whether the link would work, without using it (to show the right page).
-    pub async fn check(
+    /// The link, whether or not it still works.
+    pub async fn find(
         &self,
         digest: &str,
         tenant: TenantId,
         purpose: Purpose,
-        now: i64,
-    ) -> Result<Result<UserId, LinkProblem>, StoreError> {
+    ) -> Result<Option<StoredLink>, StoreError> {
         let row = sqlx::query(
             "SELECT user_id, expires_at, used_at FROM one_time_tokens \
              WHERE token_hash = $1 AND tenant_id = $2 AND purpose = $3",
@@ -119,20 +118,15 @@ impl OneTimeTokenStore {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
-            return Ok(Err(LinkProblem::Unknown));
+            return Ok(None);
         };
         let used_at: Option<i64> = row.try_get("used_at")?;
-        let expires_at: i64 = row.try_get("expires_at")?;
         let user_id: String = row.try_get("user_id")?;
-        if used_at.is_some() {
-            return Ok(Err(LinkProblem::Used));
-        }
-        if now >= expires_at {
-            return Ok(Err(LinkProblem::Expired));
-        }
-        UserId::parse(&user_id)
-            .map(Ok)
-            .ok_or_else(|| StoreError::Corrupt(format!("token user id `{user_id}`")))
+        Ok(Some(StoredLink {
+            user: user_of(&user_id)?,
+            expires_at: row.try_get("expires_at")?,
+            used: used_at.is_some(),
+        }))
     }
 
     /// Uses the link: one conditional UPDATE, so it works exactly once. The
@@ -144,33 +138,25 @@ impl OneTimeTokenStore {
         purpose: Purpose,
         now: i64,
     ) -> Result<Result<UserId, LinkProblem>, StoreError> {
-        let done = sqlx::query(
+        let used: Option<String> = sqlx::query_scalar(
             "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND tenant_id = $3 \
-             AND purpose = $4 AND used_at IS NULL AND expires_at > $1",
+             AND purpose = $4 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
         )
         .bind(now)
         .bind(digest)
         .bind(tenant.to_string())
         .bind(purpose.as_str())
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        if done.rows_affected() == 1 {
-            // Now used: `check` would say Used, so read the user directly.
-            let row = sqlx::query("SELECT user_id FROM one_time_tokens WHERE token_hash = $1")
-                .bind(digest)
-                .fetch_one(&self.pool)
-                .await?;
-            let user_id: String = row.try_get("user_id")?;
-            let user = UserId::parse(&user_id)
-                .ok_or_else(|| StoreError::Corrupt(format!("token user id `{user_id}`")))?;
+        if let Some(user_id) = used {
+            let user = user_of(&user_id)?;
             // Its siblings go with it: once a reset is done, an older reset
             // link (still live, since a new one does not void it) is moot.
             self.void_unused(tenant, user, purpose, now).await?;
             return Ok(Ok(user));
         }
-        self.check(digest, tenant, purpose, now)
-            .await
-            .map(|r| r.and(Err(LinkProblem::Used)))
+        let found = self.find(digest, tenant, purpose).await?;
+        Ok(Err(StoredLink::refusal_at(found, now)))
     }
 
     /// Voids a user's unused links of one purpose.
@@ -193,4 +179,9 @@ impl OneTimeTokenStore {
         .await?;
         Ok(())
     }
+}
+
+/// A stored link's user id, parsed.
+fn user_of(text: &str) -> Result<UserId, StoreError> {
+    UserId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("token user id `{text}`")))
 }

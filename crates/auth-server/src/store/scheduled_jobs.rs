@@ -25,7 +25,7 @@ impl ScheduledJobStore {
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError> {
-        self.take(job, holder, now, until, i64::MAX).await
+        self.try_lease_due(job, holder, now, until, i64::MAX).await
     }
 
     /// [`ScheduledJobStore::try_lease`], only when the last run of `job`
@@ -33,17 +33,6 @@ impl ScheduledJobStore {
     /// statement: a run finishing meanwhile on another instance is seen, so
     /// the job does not run twice in a row.
     pub async fn try_lease_due(
-        &self,
-        job: &str,
-        holder: &str,
-        now: i64,
-        until: i64,
-        done_by: i64,
-    ) -> Result<bool, StoreError> {
-        self.take(job, holder, now, until, done_by).await
-    }
-
-    async fn take(
         &self,
         job: &str,
         holder: &str,

@@ -2,8 +2,9 @@
 //! the outbox of deliveries (`webhook_deliveries`) with each attempt
 //! (`webhook_attempts`), and how far the fan-out has read the audit trail
 //! (`webhook_state`).
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
 
 use super::trail_cursor::TrailCursor;
 use super::StoreError;
@@ -155,6 +156,22 @@ impl WebhookStore {
             .await?)
     }
 
+    /// Runs `update`, whose last two parameters are a row's tenant and id;
+    /// not found when it changed no row.
+    async fn change<'q>(
+        &self,
+        update: Query<'q, Any, AnyArguments<'q>>,
+        tenant: TenantId,
+        id: &'q str,
+    ) -> Result<(), StoreError> {
+        let done = update
+            .bind(tenant.to_string())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
     /// Every tenant's enabled endpoints: whom the fan-out writes to.
     pub async fn enabled_endpoints(&self) -> Result<Vec<EndpointRow>, StoreError> {
         let rows = sqlx::query(&format!(
@@ -171,19 +188,15 @@ impl WebhookStore {
         id: &str,
         c: &EndpointChange<'_>,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE webhook_endpoints SET url = $1, description = $2, events = $3, updated_at = $4 \
              WHERE tenant_id = $5 AND id = $6",
         )
         .bind(c.url)
         .bind(c.description)
         .bind(c.events)
-        .bind(c.now)
-        .bind(tenant.to_string())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        found(done.rows_affected())
+        .bind(c.now);
+        self.change(update, tenant, id).await
     }
 
     /// Disables the endpoint (`reason`), or enables it again (`None`): an
@@ -203,15 +216,11 @@ impl WebhookStore {
             "UPDATE webhook_endpoints SET disabled_at = $1, disabled_reason = $2, \
              failing_since = NULL, updated_at = $3 WHERE tenant_id = $4 AND id = $5"
         };
-        let done = sqlx::query(sql)
+        let update = sqlx::query(sql)
             .bind(disabled.map(|(at, _)| at))
             .bind(disabled.map(|(_, why)| why.to_owned()))
-            .bind(now)
-            .bind(tenant.to_string())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        found(done.rows_affected())
+            .bind(now);
+        self.change(update, tenant, id).await
     }
 
     /// Replaces the signing secret; the previous one keeps signing too
@@ -225,19 +234,15 @@ impl WebhookStore {
         previous_until: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE webhook_endpoints SET secret_sealed = $1, previous_secret_sealed = $2, \
              previous_until = $3, updated_at = $4 WHERE tenant_id = $5 AND id = $6",
         )
         .bind(secret_sealed)
         .bind(previous_sealed)
         .bind(previous_until)
-        .bind(now)
-        .bind(tenant.to_string())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        found(done.rows_affected())
+        .bind(now);
+        self.change(update, tenant, id).await
     }
 
     /// Deletes the endpoint with its deliveries and their log.
@@ -450,17 +455,13 @@ impl WebhookStore {
 
     /// Puts the delivery back in the outbox for one attempt at `now`.
     pub async fn redeliver(&self, tenant: TenantId, id: &str, now: i64) -> Result<(), StoreError> {
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE webhook_deliveries SET state = $1, next_attempt_at = $2, retry_until = $2 \
              WHERE tenant_id = $3 AND id = $4",
         )
         .bind(PENDING)
-        .bind(now)
-        .bind(tenant.to_string())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        found(done.rows_affected())
+        .bind(now);
+        self.change(update, tenant, id).await
     }
 
     /// Deliveries waiting to be sent, across tenants (a gauge).

@@ -39,6 +39,7 @@ async fn metered_logins_close_signups_at_the_hard_limit(engine: Engine) {
     let tenant = TenantId::parse(&acme.id.to_string()).expect("uuid");
     // A contract for two users: the hard limit (110 %) is two as well.
     billing
+        .manual
         .set_plan(tenant, PlanId::Enterprise, Some(2))
         .await
         .expect("plan");
@@ -101,6 +102,7 @@ async fn metered_logins_close_signups_at_the_hard_limit(engine: Engine) {
 
     // A bigger contract opens them again.
     billing
+        .manual
         .set_plan(tenant, PlanId::Enterprise, Some(100))
         .await
         .expect("plan");

@@ -45,6 +45,7 @@ async fn owner_dashboard_in_chromium() {
     let tenant = TenantId::parse(&acme.id.to_string()).expect("tenant id");
     // A contract for ten users, nine of them seen this month: 90 %.
     billing
+        .manual
         .set_plan(tenant, PlanId::Enterprise, Some(10))
         .await
         .expect("plan");

@@ -5,8 +5,7 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use service_kit::openapi::{self, Problem, SecuritySchemes};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use service_kit::openapi::{self, Problem, Scheme, SecuritySchemes};
 use utoipa::OpenApi;
 
 use super::{payments, plans, tenants, usage, webhooks};
@@ -76,34 +75,32 @@ Any operation can also answer 500 (`internal`), and any operation that checks a 
 pub struct BillingApi;
 
 /// The platform bearer token and the Stripe signature.
-const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes(security_schemes);
-
-fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
-    vec![
-        (
-            PLATFORM_TOKEN,
-            openapi::bearer_scheme(
+const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes(&[
+    (
+        PLATFORM_TOKEN,
+        Scheme::Bearer {
+            description:
                 "An access token of the `platform` tenant (`BILLING_ISSUER`) for the audience \
                  `BILLING_AUDIENCE` (`connectauth-billing`): `Authorization: Bearer <token>`. \
                  The scopes of each operation's requirement are the token's `scope` values \
                  that let it in; any one listed requirement suffices. `billing:admin` acts on \
                  every tenant; `billing:manage` only on the tenant named by the token's \
                  `billing_tenant` claim.",
-                Some("JWT"),
-            ),
-        ),
-        (
-            STRIPE_SIGNATURE,
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "Stripe-Signature",
+            format: Some("JWT"),
+        },
+    ),
+    (
+        STRIPE_SIGNATURE,
+        Scheme::Header {
+            header: "Stripe-Signature",
+            description:
                 "Stripe's signature of the raw body, `t=<unix seconds>,v1=<hex HMAC-SHA256>`, \
                  under a secret of `BILLING_STRIPE_WEBHOOK_SECRETS`; `t` must be within \
                  `BILLING_STRIPE_WEBHOOK_TOLERANCE_SECS` of now. At most 1024 bytes and 5 `v1` \
                  signatures of exactly 64 hex digits.",
-            ))),
-        ),
-    ]
-}
+        },
+    ),
+]);
 
 pub use service_kit::openapi::UnsupportedMediaType;
 

@@ -105,7 +105,10 @@ pub async fn set_plan(
     if body.mau_limit.is_some_and(|l| i64::try_from(l).is_err()) {
         return Err(ApiError::new(Code::InvalidInput, "mau_limit is too large").into());
     }
-    billing.set_plan(tenant, plan, body.mau_limit).await?;
+    billing
+        .manual
+        .set_plan(tenant, plan, body.mau_limit)
+        .await?;
     Ok(HttpResponse::Ok().json(billing.entitlements(tenant).await?))
 }
 
@@ -208,7 +211,7 @@ pub async fn set_account(
     body: JsonObject<AccountBody>,
 ) -> Result<HttpResponse, HttpError> {
     let email = body.owner_email.as_deref().map(str::trim);
-    billing.set_owner_email(tenant, email).await?;
+    billing.manual.set_owner_email(tenant, email).await?;
     Ok(HttpResponse::Ok().json(AccountView {
         tenant_id: tenant.to_string(),
         owner_email: email.map(str::to_owned),

@@ -192,24 +192,6 @@ impl Billing {
         })
     }
 
-    /// An operator sets the plan (offline mode, Enterprise contracts).
-    pub async fn set_plan(
-        &self,
-        tenant: TenantId,
-        plan: PlanId,
-        mau_limit: Option<u64>,
-    ) -> Result<Subscription, BillingError> {
-        super::manual_plan::set_plan(&self.subscriptions, tenant, plan, mau_limit, self.now()).await
-    }
-
-    pub async fn set_owner_email(
-        &self,
-        tenant: TenantId,
-        email: Option<&str>,
-    ) -> Result<(), BillingError> {
-        super::manual_plan::set_owner_email(&self.accounts, tenant, email, self.now()).await
-    }
-
     pub async fn owner_email(&self, tenant: TenantId) -> Result<Option<String>, BillingError> {
         Ok(self.accounts.get(tenant).await?.owner_email)
     }

@@ -1,8 +1,8 @@
 //! What an operator sets by hand, through the API or `connectauth billing`:
 //! the manual plan (offline mode, Enterprise contracts) and the owner's
-//! address. The rules are free functions over the stores, which the service
-//! calls; [`ManualPlans`] wraps them with the standing of a tenant for the
-//! command line, which builds no service (no Stripe, no mail).
+//! address. [`ManualPlans`] needs only the billing database: the billing
+//! service holds one, and the command line, which builds no service (no
+//! Stripe, no mail), builds its own.
 use service_kit::clock::SharedClock;
 
 use super::{entitlements_of, BillingError, Entitlements};
@@ -70,69 +70,57 @@ impl ManualPlans {
         })
     }
 
-    /// See [`set_plan`].
+    /// Puts the tenant on `plan` by hand. Refused while the tenant pays
+    /// through Stripe (that subscription is changed or cancelled there); a
+    /// custom limit is for Enterprise only.
     pub async fn set_plan(
         &self,
         tenant: TenantId,
         plan: PlanId,
         mau_limit: Option<u64>,
     ) -> Result<Subscription, BillingError> {
-        set_plan(
-            &self.subscriptions,
-            tenant,
+        let now = self.clock.now();
+        let current = self
+            .subscriptions
+            .get(tenant)
+            .await?
+            .unwrap_or_else(|| Subscription::free(tenant, now));
+        if current.has_live_stripe_subscription() {
+            return Err(BillingError::Invalid(
+                "the tenant pays through Stripe: change or cancel that subscription first".into(),
+            ));
+        }
+        if mau_limit.is_some() && plan != PlanId::Enterprise {
+            return Err(BillingError::Invalid(
+                "a custom limit is for the Enterprise plan only".into(),
+            ));
+        }
+        let next = Subscription {
             plan,
+            status: "active".into(),
+            source: Source::Manual,
             mau_limit,
-            self.clock.now(),
-        )
-        .await
+            grace_until: None,
+            downgraded_at: None,
+            updated_at: now,
+            ..Subscription::free(tenant, now)
+        };
+        self.subscriptions.save(&next).await?;
+        Ok(next)
     }
 
-    /// See [`set_owner_email`].
+    /// Sets (or, with `None`, clears) who receives quota and payment mail.
     pub async fn set_owner_email(
         &self,
         tenant: TenantId,
         email: Option<&str>,
     ) -> Result<(), BillingError> {
-        set_owner_email(&self.accounts, tenant, email, self.clock.now()).await
+        if let Some(email) = email {
+            check_owner_email(email)?;
+        }
+        let now = self.clock.now();
+        Ok(self.accounts.set_owner_email(tenant, email, now).await?)
     }
-}
-
-/// Puts the tenant on `plan` by hand. Refused while the tenant pays through
-/// Stripe (that subscription is changed or cancelled there); a custom limit
-/// is for Enterprise only.
-pub(super) async fn set_plan(
-    subscriptions: &SubscriptionStore,
-    tenant: TenantId,
-    plan: PlanId,
-    mau_limit: Option<u64>,
-    now: i64,
-) -> Result<Subscription, BillingError> {
-    let current = subscriptions
-        .get(tenant)
-        .await?
-        .unwrap_or_else(|| Subscription::free(tenant, now));
-    if current.has_live_stripe_subscription() {
-        return Err(BillingError::Invalid(
-            "the tenant pays through Stripe: change or cancel that subscription first".into(),
-        ));
-    }
-    if mau_limit.is_some() && plan != PlanId::Enterprise {
-        return Err(BillingError::Invalid(
-            "a custom limit is for the Enterprise plan only".into(),
-        ));
-    }
-    let next = Subscription {
-        plan,
-        status: "active".into(),
-        source: Source::Manual,
-        mau_limit,
-        grace_until: None,
-        downgraded_at: None,
-        updated_at: now,
-        ..Subscription::free(tenant, now)
-    };
-    subscriptions.save(&next).await?;
-    Ok(next)
 }
 
 /// Whether `email` may receive quota and payment mail.
@@ -144,17 +132,4 @@ pub fn check_owner_email(email: &str) -> Result<(), BillingError> {
             "owner_email is not an email address".into(),
         ))
     }
-}
-
-/// Sets (or, with `None`, clears) who receives quota and payment mail.
-pub(super) async fn set_owner_email(
-    accounts: &AccountStore,
-    tenant: TenantId,
-    email: Option<&str>,
-    now: i64,
-) -> Result<(), BillingError> {
-    if let Some(email) = email {
-        check_owner_email(email)?;
-    }
-    Ok(accounts.set_owner_email(tenant, email, now).await?)
 }

@@ -31,6 +31,7 @@ use crate::store::usage::UsageStore;
 use crate::store::StoreError;
 use crate::stripe::webhook::{EventError, SignatureError};
 use crate::stripe::{Gateway, GatewayError};
+use manual_plan::ManualPlans;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -76,6 +77,8 @@ pub struct Billing {
     mail: MailQueue,
     clock: SharedClock,
     quotas: QuotaSettings,
+    /// What an operator sets by hand: the plan and the owner's address.
+    pub manual: ManualPlans,
     /// Stripe webhook senders that keep failing their signature.
     senders: std::sync::Mutex<SenderWatch>,
 }
@@ -94,7 +97,8 @@ impl Billing {
             usage: UsageStore::new(pool.clone()),
             notices: NoticeStore::new(pool.clone()),
             events: EventStore::new(pool.clone()),
-            invoices: InvoiceStore::new(pool),
+            invoices: InvoiceStore::new(pool.clone()),
+            manual: ManualPlans::new(pool, clock.clone(), quotas),
             stripe,
             mail,
             clock,

@@ -2,7 +2,10 @@
 //! (`service::Connections`). A person sees only their own; anyone else's is
 //! a 404, as if it did not exist.
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use service_kit::http::json_object::JsonObject;
 
@@ -30,9 +33,23 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
-/// The connection id of a path: one nobody's connection can have is none of the caller's.
-fn connection_id(path: &str) -> Result<ConnectionId, ServiceError> {
-    ConnectionId::parse(path).ok_or(ServiceError::ConnectionNotFound)
+/// The `{id}` of a `/connections/{id}…` path, parsed: one nobody's
+/// connection can have is none of the caller's (404).
+pub struct ConnectionPath(ConnectionId);
+
+impl FromRequest for ConnectionPath {
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.match_info()
+                .get("id")
+                .and_then(ConnectionId::parse)
+                .map(ConnectionPath)
+                .ok_or_else(|| ServiceError::ConnectionNotFound.into()),
+        )
+    }
 }
 
 pub async fn request_connection(
@@ -66,48 +83,39 @@ pub async fn list_connections(
 pub async fn get_connection(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    ConnectionPath(id): ConnectionPath,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_READ])?;
-    let connection = state.connections.get(&caller, connection_id(&id)?).await?;
+    let connection = state.connections.get(&caller, id).await?;
     Ok(HttpResponse::Ok().json(ConnectionView::new(&connection, &caller.person)))
 }
 
 pub async fn accept_connection(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    ConnectionPath(id): ConnectionPath,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
-    let accepted = state
-        .connections
-        .accept(&caller, connection_id(&id)?)
-        .await?;
+    let accepted = state.connections.accept(&caller, id).await?;
     Ok(HttpResponse::Ok().json(ConnectionView::new(&accepted, &caller.person)))
 }
 
 pub async fn decline_connection(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    ConnectionPath(id): ConnectionPath,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
-    state
-        .connections
-        .decline(&caller, connection_id(&id)?)
-        .await?;
+    state.connections.decline(&caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 pub async fn delete_connection(
     user: AuthenticatedUser,
     state: web::Data<AppState>,
-    id: web::Path<String>,
+    ConnectionPath(id): ConnectionPath,
 ) -> Result<HttpResponse, HttpError> {
     let caller = authorize(&user, &[scope::CONNECTIONS_WRITE])?;
-    state
-        .connections
-        .remove(&caller, connection_id(&id)?)
-        .await?;
+    state.connections.remove(&caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

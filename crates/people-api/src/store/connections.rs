@@ -1,12 +1,26 @@
 //! The `connections` table. A person sees only connections they are a party
 //! to: every query names them as requester or addressee.
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
 
 use super::{is_foreign_key_violation, is_unique_violation, StoreError};
 use crate::domain::connection::{Connection, ConnectionId, ConnectionQuery, ConnectionStatus};
 use crate::domain::person::{Caller, PersonId, TenantId};
 use service_kit::paging::Page;
+
+/// `query` with its last three parameters bound: the connection's id, then
+/// the caller's tenant and person.
+fn on_connection<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    id: ConnectionId,
+    caller: &'q Caller,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
+        .bind(id.to_string())
+        .bind(caller.tenant.as_ref())
+        .bind(caller.person.as_ref())
+}
 
 const COLUMNS: &str = "id, requester_id, addressee_id, status, created_at, responded_at";
 
@@ -55,15 +69,13 @@ impl ConnectionStore {
         caller: &Caller,
         id: ConnectionId,
     ) -> Result<Option<Connection>, StoreError> {
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {COLUMNS} FROM connections \
              WHERE id = $1 AND tenant_id = $2 AND (requester_id = $3 OR addressee_id = $3)"
-        ))
-        .bind(id.to_string())
-        .bind(caller.tenant.as_ref())
-        .bind(caller.person.as_ref())
-        .fetch_optional(&self.pool)
-        .await?;
+        );
+        let row = on_connection(sqlx::query(&sql), id, caller)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(connection_from_row).transpose()
     }
 
@@ -75,45 +87,34 @@ impl ConnectionStore {
         id: ConnectionId,
         at: i64,
     ) -> Result<Option<Connection>, StoreError> {
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "UPDATE connections SET status = 'accepted', responded_at = $1 \
              WHERE id = $2 AND tenant_id = $3 AND addressee_id = $4 AND status = 'pending' \
              RETURNING {COLUMNS}"
-        ))
-        .bind(at)
-        .bind(id.to_string())
-        .bind(caller.tenant.as_ref())
-        .bind(caller.person.as_ref())
-        .fetch_optional(&self.pool)
-        .await?;
+        );
+        let row = on_connection(sqlx::query(&sql).bind(at), id, caller)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(connection_from_row).transpose()
     }
 
     /// Deletes a pending request addressed to `caller`; false when there is none.
     pub async fn decline(&self, caller: &Caller, id: ConnectionId) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM connections \
-             WHERE id = $1 AND tenant_id = $2 AND addressee_id = $3 AND status = 'pending'",
-        )
-        .bind(id.to_string())
-        .bind(caller.tenant.as_ref())
-        .bind(caller.person.as_ref())
-        .execute(&self.pool)
-        .await?;
+        let sql = "DELETE FROM connections \
+             WHERE id = $1 AND tenant_id = $2 AND addressee_id = $3 AND status = 'pending'";
+        let done = on_connection(sqlx::query(sql), id, caller)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Deletes a connection `caller` is a party to; false when there is none.
     pub async fn delete(&self, caller: &Caller, id: ConnectionId) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM connections \
-             WHERE id = $1 AND tenant_id = $2 AND (requester_id = $3 OR addressee_id = $3)",
-        )
-        .bind(id.to_string())
-        .bind(caller.tenant.as_ref())
-        .bind(caller.person.as_ref())
-        .execute(&self.pool)
-        .await?;
+        let sql = "DELETE FROM connections \
+             WHERE id = $1 AND tenant_id = $2 AND (requester_id = $3 OR addressee_id = $3)";
+        let done = on_connection(sqlx::query(sql), id, caller)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -6,12 +6,11 @@ use actix_web::web::{self, Json};
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
-use service_kit::openapi::Problem;
 use service_kit::{ApiError, Code};
 use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
-use super::openapi::{Invalid, JsonBody, NewClientSecret, Read};
+use super::openapi::{ClientRuleBroken, Invalid, JsonBody, NewClientSecret, Read};
 use super::paths::{ClientPath, TenantPath};
 use super::tenants::{rfc3339, Status};
 use crate::domain::api_credential::ManageScope;
@@ -346,8 +345,7 @@ fn with_secret(
              ("Location" = String, description = "`/manage/v1/tenants/{id}/clients/{client_id}`"),
              ("Cache-Control" = String, description = "`no-store`"),
          )),
-        (status = 422, description = "A rule between fields (`invalid-input`; the document states every single-field rule): `refresh_token` needs `authorization_code`; `authorization_code` needs a redirect URI; a public client cannot use `client_credentials` nor set `require_pkce` to `false`; `refresh_token_idle_secs` is at most `refresh_token_lifetime_secs`; at most 50 distinct scopes.",
-         body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ClientRuleBroken),
         Read, JsonBody,
     ),
 )]
@@ -427,8 +425,7 @@ pub async fn get_client(
     request_body = UpdateClientBody,
     responses(
         (status = 200, description = "The updated client.", body = ClientView),
-        (status = 422, description = "A rule between fields (`invalid-input`; the document states every single-field rule): `refresh_token` needs `authorization_code`; `authorization_code` needs a redirect URI; a public client cannot use `client_credentials` nor set `require_pkce` to `false`; `refresh_token_idle_secs` is at most `refresh_token_lifetime_secs`; at most 50 distinct scopes.",
-         body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = ClientRuleBroken),
         Read, JsonBody,
     ),
 )]

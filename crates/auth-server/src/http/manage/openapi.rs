@@ -5,8 +5,7 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use service_kit::openapi::{self, Problem, SecuritySchemes};
-use utoipa::openapi::security::SecurityScheme;
+use service_kit::openapi::{self, Problem, Scheme, SecuritySchemes};
 use utoipa::OpenApi;
 
 use super::{
@@ -109,6 +108,8 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
             UnsupportedMediaType,
             InvalidInput,
             ClientHasNoSecret,
+            ClientRuleBroken,
+            ProviderSlugTaken,
             SecretChangeCollided,
         )
     ),
@@ -130,27 +131,23 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
 pub struct ManagementApi;
 
 /// The bearer schemes: the operator token and an API credential's token.
-const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes(security_schemes);
-
-fn security_schemes() -> Vec<(&'static str, SecurityScheme)> {
-    vec![
-        (
-            OPERATOR_TOKEN,
-            openapi::bearer_scheme(
-                "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
-                None,
-            ),
-        ),
-        (
-            API_CREDENTIAL,
-            openapi::bearer_scheme(
-                "An access token of a tenant's API credential: client_credentials at the `platform` tenant's token endpoint \
+const SECURITY_SCHEMES: SecuritySchemes = SecuritySchemes(&[
+    (
+        OPERATOR_TOKEN,
+        Scheme::Bearer {
+            description: "The platform operator token, `AUTH_ADMIN_TOKEN`: `Authorization: Bearer <token>`.",
+            format: None,
+        },
+    ),
+    (
+        API_CREDENTIAL,
+        Scheme::Bearer {
+            description: "An access token of a tenant's API credential: client_credentials at the `platform` tenant's token endpoint \
                  (`/t/platform/token`) with `resource=connectauth-manage`; scopes `manage:read`, `manage:write`, `manage:users`, `manage:team`, `manage:upstream-tokens`.",
-                Some("JWT"),
-            ),
-        ),
-    ]
-}
+            format: Some("JWT"),
+        },
+    ),
+]);
 
 pub use service_kit::openapi::UnsupportedMediaType;
 
@@ -188,6 +185,17 @@ service_kit::problem_responses! {
 
     /// The client is public: it has no secret (`client-has-no-secret`).
     pub ClientHasNoSecret;
+
+    /// A rule between a client's fields (`invalid-input`; the document
+    /// states every single-field rule): `refresh_token` needs
+    /// `authorization_code`; `authorization_code` needs a redirect URI; a
+    /// public client cannot use `client_credentials` nor set `require_pkce`
+    /// to `false`; `refresh_token_idle_secs` is at most
+    /// `refresh_token_lifetime_secs`; at most 50 distinct scopes.
+    pub ClientRuleBroken;
+
+    /// The tenant has a provider with this slug (`provider-slug-taken`).
+    pub ProviderSlugTaken;
 
     /// Concurrent changes of the same secret kept colliding
     /// (`service-unavailable`); retry after `Retry-After` seconds.

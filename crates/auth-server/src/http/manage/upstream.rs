@@ -11,7 +11,7 @@ use service_kit::openapi::Problem;
 use service_kit::ApiError;
 use utoipa::ToSchema;
 
-use super::openapi::{Invalid, JsonBody, Read};
+use super::openapi::{Invalid, JsonBody, ProviderSlugTaken, Read};
 use super::paths::{ProviderPath, TenantPath, UserPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
@@ -276,8 +276,7 @@ fn view(state: &AppState, tenant: &Tenant, p: UpstreamProvider) -> ProviderView 
     request_body = CreateProviderBody,
     responses(
         (status = 201, description = "The provider; its login button shows at once.", body = ProviderView),
-        (status = 409, description = "The tenant has a provider with this slug (`provider-slug-taken`).",
-         body = Problem, content_type = "application/problem+json"),
+        (status = 409, response = ProviderSlugTaken),
         Read, JsonBody, Invalid,
     ),
 )]
@@ -359,8 +358,7 @@ pub async fn get_provider(
     request_body = UpdateProviderBody,
     responses(
         (status = 200, description = "The provider as changed.", body = ProviderView),
-        (status = 409, description = "The tenant has a provider with this slug (`provider-slug-taken`).",
-         body = Problem, content_type = "application/problem+json"),
+        (status = 409, response = ProviderSlugTaken),
         Read, JsonBody, Invalid,
     ),
 )]

@@ -234,23 +234,12 @@ pub async fn submit_end_sessions(
     Ok(ctx.redirect_to(&format!("{}&ended={ended}", on.done("ended"))))
 }
 
-/// The user's page again (422), nothing changed: the box a form must have
-/// ticked (`confirm`) was not; `key` says so.
-async fn unconfirmed(ctx: &PageCtx, on: &Target, key: &str) -> Result<HttpResponse, PageError> {
-    let error = ctx.text(key);
-    user_page(ctx, on, StatusCode::UNPROCESSABLE_ENTITY, None, Some(error)).await
-}
-
 pub async fn submit_disable(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::of_form(&ctx, path, &form.csrf).await?;
-    if form.confirm.is_none() {
-        return unconfirmed(&ctx, &on, "users_disable_unconfirmed").await;
-    }
-    switch_user(&ctx, &on, Switch::Disable).await
+    submit_confirmed(&ctx, path, &form, Confirmed::Disable).await
 }
 
 pub async fn submit_enable(
@@ -289,16 +278,7 @@ pub async fn submit_reset_mfa(
     path: web::Path<(String, String)>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::of_form(&ctx, path, &form.csrf).await?;
-    if form.confirm.is_none() {
-        return unconfirmed(&ctx, &on, "users_mfa_reset_unconfirmed").await;
-    }
-    let users = &ctx.state.manage.users;
-    users
-        .reset_mfa(&on.tenant, on.user.id, on.actor.clone(), ctx.locale)
-        .await
-        .map_err(PageError::internal)?;
-    Ok(ctx.redirect_to(&on.done("mfa_reset")))
+    submit_confirmed(&ctx, path, &form, Confirmed::ResetMfa).await
 }
 
 pub async fn submit_resend_verification(
@@ -341,16 +321,59 @@ pub async fn submit_delete(
     path: web::Path<(String, String)>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    submit_confirmed(&ctx, path, &form, Confirmed::Delete).await
+}
+
+/// What a form whose box must be ticked (`confirm`) does to the user.
+enum Confirmed {
+    Disable,
+    ResetMfa,
+    Delete,
+}
+
+/// Does `what` once the box is ticked; otherwise the user's page again
+/// (422), nothing changed.
+async fn submit_confirmed(
+    ctx: &PageCtx,
+    path: web::Path<(String, String)>,
+    form: &ConfirmForm,
+    what: Confirmed,
+) -> Result<HttpResponse, PageError> {
+    let on = Target::of_form(ctx, path, &form.csrf).await?;
     if form.confirm.is_none() {
-        return unconfirmed(&ctx, &on, "users_delete_unconfirmed").await;
+        let key = match what {
+            Confirmed::Disable => "users_disable_unconfirmed",
+            Confirmed::ResetMfa => "users_mfa_reset_unconfirmed",
+            Confirmed::Delete => "users_delete_unconfirmed",
+        };
+        let error = ctx.text(key);
+        return user_page(
+            ctx,
+            &on,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(error),
+        )
+        .await;
     }
     let users = &ctx.state.manage.users;
-    users
-        .delete(&on.tenant, on.user.id, on.actor)
-        .await
-        .map_err(PageError::internal)?;
-    Ok(ctx.redirect_to(&format!("{}?done=deleted", users_path(&on.slug))))
+    match what {
+        Confirmed::Disable => switch_user(ctx, &on, Switch::Disable).await,
+        Confirmed::ResetMfa => {
+            users
+                .reset_mfa(&on.tenant, on.user.id, on.actor.clone(), ctx.locale)
+                .await
+                .map_err(PageError::internal)?;
+            Ok(ctx.redirect_to(&on.done("mfa_reset")))
+        }
+        Confirmed::Delete => {
+            users
+                .delete(&on.tenant, on.user.id, on.actor)
+                .await
+                .map_err(PageError::internal)?;
+            Ok(ctx.redirect_to(&format!("{}?done=deleted", users_path(&on.slug))))
+        }
+    }
 }
 
 async fn user_page(
