@@ -10,7 +10,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::domain::audit::AuditEvent;
+use auth_server::store::audit::AuditStore;
 use auth_server::store::security_report::SecurityReportStore;
 use auth_server::store::tenants::TenantStore;
 use common::{run, stderr, stdout, MASTER_KEYS};

@@ -2,6 +2,7 @@
 pub mod address;
 pub mod analyst;
 pub mod api_credential;
+pub mod audit;
 pub mod branding;
 pub mod client;
 pub mod display_name;

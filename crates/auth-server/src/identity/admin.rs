@@ -3,11 +3,11 @@
 //! off, send its verification mail again, erase it. Each is recorded in the
 //! audit trail with who did it; the user is told of an MFA reset by mail.
 use super::{Identity, IdentityError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
 use crate::i18n::Locale;
-use crate::store::audit::AuditEvent;
 use crate::store::erasure::Erased;
 
 impl Identity {

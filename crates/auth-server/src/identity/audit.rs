@@ -1,8 +1,8 @@
 //! Recording what happened, for the security monitor (`crate::sentinel`).
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditEvent;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
-use crate::store::audit::AuditEvent;
 
 impl Identity {
     pub async fn record(

@@ -8,9 +8,9 @@
 //! only revoked. One transaction with the incident and its alert.
 use super::keyring::{KeyService, KeyringError};
 use super::signing::KeyState;
+use crate::domain::audit::AuditEvent;
 use crate::domain::sentinel::compromise::KeyCompromise;
 use crate::domain::tenant::TenantId;
-use crate::store::audit::AuditEvent;
 use crate::store::reported_incidents::ReportedIncident;
 use crate::store::signing_keys::Compromise;
 

@@ -6,10 +6,11 @@ use serde_json::json;
 use service_kit::clock::SharedClock;
 
 use super::{Actor, ManageError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::sentinel::block_order::{BlockOrder, BlockOrderError};
 use crate::domain::sentinel::networks::AddressList;
 use crate::domain::tenant::{Tenant, TenantId};
-use crate::store::audit::{AuditEvent, AuditStore};
+use crate::store::audit::AuditStore;
 pub use crate::store::blocks::Block;
 use crate::store::blocks::{AppliesTo, BlockStore, NewBlock};
 use crate::store::StoreError;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{Actor, ManageError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::client::{
     Client, ClientId, ClientKind, ClientSettings, ClientUpdate, PlainSecret, SecretOverlap,
 };
@@ -12,7 +13,6 @@ use crate::domain::sentinel::compromise::{CompromiseAlert, Compromised};
 use crate::domain::sentinel::reason::Reason;
 use crate::domain::tenant::TenantId;
 use crate::oauth::OAuth;
-use crate::store::audit::AuditEvent;
 use crate::store::clients::ClientStore;
 use crate::store::reported_incidents::{ReportedIncident, ReportedIncidentStore};
 use service_kit::paging::{Page, PageRequest};

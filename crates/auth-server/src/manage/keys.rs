@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::Actor;
+use crate::domain::audit::AuditEvent;
 use crate::domain::sentinel::compromise::{CompromiseAlert, Compromised, KeyCompromise};
 use crate::domain::sentinel::reason::Reason;
 use crate::domain::signing_alg::SigningAlg;
@@ -13,7 +14,6 @@ use crate::domain::tenant::TenantId;
 use crate::keys::compromise::IncidentFor;
 use crate::keys::keyring::{KeyInfo, KeyService, KeyringError};
 use crate::keys::rotation::Rotated;
-use crate::store::audit::AuditEvent;
 use crate::store::reported_incidents::ReportedIncident;
 
 pub struct Keys {

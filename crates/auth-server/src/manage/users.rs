@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use super::{Actor, ManageError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
 use crate::domain::user_import::ImportedUser;
 use crate::i18n::Locale;
 use crate::identity::Identity;
-/// The audit trail's record, as the use cases here answer with it.
-pub use crate::store::audit::AuditEvent;
 use crate::store::audit::AuditStore;
 use crate::store::consents::{Consent, ConsentStore};
 use crate::store::erasure::Erased;

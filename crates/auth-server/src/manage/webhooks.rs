@@ -9,6 +9,7 @@ use service_kit::paging::{Page, PageRequest};
 use service_kit::secret::Secret;
 
 use super::{Actor, ManageError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::webhook::delivery::{Attempt, Delivery};
 use crate::domain::webhook::endpoint::{
@@ -16,7 +17,7 @@ use crate::domain::webhook::endpoint::{
     PrivateEndpoints, WebhookRuleError, MAX_PER_TENANT,
 };
 use crate::domain::webhook::event::{test_payload, EventType};
-use crate::store::audit::{AuditEvent, AuditStore};
+use crate::store::audit::AuditStore;
 use crate::store::webhooks::{EndpointChange, EndpointRow, NewDelivery, NewEndpoint, WebhookStore};
 use crate::store::StoreError;
 use crate::webhooks::WebhookSecrets;

@@ -6,13 +6,13 @@ use serde_json::json;
 
 use super::windows::Windows;
 use super::{Sentinel, SentinelError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::sentinel::detectors::detect;
 use crate::domain::sentinel::networks::parse_network;
 use crate::domain::sentinel::{Attempt, Detector, Finding, Outcome};
 use crate::domain::team::Role;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::UserId;
-use crate::store::audit::AuditEvent;
 use crate::store::blocks::{AppliesTo, NewBlock};
 use crate::store::sentinel::AttemptRow;
 use crate::store::StoreError;

@@ -15,10 +15,11 @@ use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use crate::cache::TenantDirectory;
+use crate::domain::audit::AuditEvent;
 use crate::domain::sentinel::manage_probe::{ProbeCounts, ProbeSettings, Report, KIND};
 use crate::domain::sentinel::networks::AddressList;
 use crate::domain::tenant::PLATFORM_SLUG;
-use crate::store::audit::{AuditEvent, AuditStore};
+use crate::store::audit::AuditStore;
 use crate::store::StoreError;
 
 /// How often the reports due are written.

@@ -1,59 +1,11 @@
 //! The audit trail the security monitor reads.
-use sqlx::AnyPool;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
 
 use super::StoreError;
+use crate::domain::audit::AuditEvent;
 use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::tenant::TenantId;
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct AuditEvent {
-    pub tenant_id: String,
-    pub user_id: Option<String>,
-    /// e.g. `login`, `signup`, `lockout`, `password_reset`, `mfa_enrolled`, `session_end`.
-    pub kind: String,
-    /// `success` or `failure` (or another word the kind defines).
-    pub outcome: String,
-    pub ip: String,
-    pub user_agent: String,
-    pub detail: String,
-    /// Which account a login attempt was for: a digest, never the email
-    /// typed (`identity::login::account_digest`).
-    pub account: Option<String>,
-    pub created_at: i64,
-}
-
-impl AuditEvent {
-    /// An event no request made (an operator's change, a background task's
-    /// decision): no address, no user agent, no account; `user_id` unset
-    /// until [`AuditEvent::about`] names one.
-    pub fn system(
-        tenant_id: impl ToString,
-        kind: &str,
-        outcome: &str,
-        detail: impl ToString,
-        created_at: i64,
-    ) -> Self {
-        Self {
-            tenant_id: tenant_id.to_string(),
-            user_id: None,
-            kind: kind.to_owned(),
-            outcome: outcome.to_owned(),
-            ip: String::new(),
-            user_agent: String::new(),
-            detail: detail.to_string(),
-            account: None,
-            created_at,
-        }
-    }
-
-    /// The same event, about `user`.
-    pub fn about(self, user: Option<impl ToString>) -> Self {
-        Self {
-            user_id: user.map(|u| u.to_string()),
-            ..self
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct AuditStore {
@@ -78,13 +30,12 @@ impl AuditStore {
         after: Option<&EventCursor>,
         limit: i64,
     ) -> Result<Vec<(EventCursor, AuditEvent)>, StoreError> {
-        let rows: Vec<(String, AuditEvent)> = sqlx::query_as::<_, SearchRow>(
-            "SELECT id, tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at \
-             FROM audit_events WHERE tenant_id = $1 \
+        let rows = sqlx::query(
+            &format!("SELECT id, {EVENT_COLUMNS} FROM audit_events WHERE tenant_id = $1 \
              AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR ip = $4) \
              AND created_at >= $5 AND created_at < $6 \
              AND (created_at < $7 OR (created_at = $7 AND id > $8)) \
-             ORDER BY created_at DESC, id LIMIT $9",
+             ORDER BY created_at DESC, id LIMIT $9"),
         )
         .bind(tenant.to_string())
         .bind(filter.kind.clone())
@@ -96,22 +47,17 @@ impl AuditStore {
         .bind(after.map_or(String::new(), |c| c.id.clone()))
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(SearchRow::split)
-        .collect();
-        Ok(rows
-            .into_iter()
-            .map(|(id, e)| {
-                (
-                    EventCursor {
-                        created_at: e.created_at,
-                        id,
-                    },
-                    e,
-                )
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let event = event_of(row)?;
+                let cursor = EventCursor {
+                    created_at: event.created_at,
+                    id: row.try_get("id")?,
+                };
+                Ok((cursor, event))
             })
-            .collect())
+            .collect()
     }
 
     /// The tenant's newest events first.
@@ -120,28 +66,35 @@ impl AuditStore {
         tenant: TenantId,
         limit: i64,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at FROM audit_events \
-             WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM audit_events \
+             WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2"
+        ))
         .bind(tenant.to_string())
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        rows.iter().map(event_of).collect()
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct SearchRow {
-    id: String,
-    #[sqlx(flatten)]
-    event: AuditEvent,
-}
+/// The columns [`event_of`] reads.
+pub(super) const EVENT_COLUMNS: &str =
+    "tenant_id, user_id, kind, outcome, ip, user_agent, detail, account, created_at";
 
-impl SearchRow {
-    fn split(self) -> (String, AuditEvent) {
-        (self.id, self.event)
-    }
+/// The event of a row that holds [`EVENT_COLUMNS`].
+pub(super) fn event_of(row: &AnyRow) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        tenant_id: row.try_get("tenant_id")?,
+        user_id: row.try_get("user_id")?,
+        kind: row.try_get("kind")?,
+        outcome: row.try_get("outcome")?,
+        ip: row.try_get("ip")?,
+        user_agent: row.try_get("user_agent")?,
+        detail: row.try_get("detail")?,
+        account: row.try_get("account")?,
+        created_at: row.try_get("created_at")?,
+    })
 }
 
 /// Writes `e` through `exec`: the pool, or a transaction the event belongs to

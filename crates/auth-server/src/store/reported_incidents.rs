@@ -4,8 +4,9 @@
 //! incident's `sentinel` audit event in one transaction.
 use sqlx::{AnyPool, Row};
 
-use super::audit::{self, AuditEvent};
+use super::audit;
 use super::StoreError;
+use crate::domain::audit::AuditEvent;
 use crate::domain::tenant::TenantId;
 
 /// At most this many waiting alerts are read per round.

@@ -7,9 +7,10 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use super::audit::{self, AuditEvent};
+use super::audit;
 use super::reported_incidents::{self, ReportedIncident};
 use super::{is_unique_violation, StoreError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
 use crate::keys::signing::KeyState;

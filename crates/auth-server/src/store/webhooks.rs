@@ -6,11 +6,12 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 
+use super::audit::{event_of, EVENT_COLUMNS};
 use super::trail_cursor::TrailCursor;
 use super::StoreError;
 use crate::domain::tenant::TenantId;
 use crate::domain::webhook::delivery::{Attempt, Delivery, DELIVERED, FAILED, PENDING};
-use crate::domain::webhook::event::TrailEvent;
+use crate::domain::webhook::event::TrailEntry;
 
 /// An endpoint as stored. The secrets are sealed (`crate::keys::sealed`).
 #[derive(Clone, PartialEq, Eq)]
@@ -500,28 +501,20 @@ impl WebhookStore {
     }
 
     /// The audit events numbered after `after`, in order, at most `limit`.
-    pub async fn trail_after(&self, after: i64, limit: i64) -> Result<Vec<TrailEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, seq, tenant_id, user_id, kind, outcome, ip, user_agent, detail, created_at \
-             FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
+    pub async fn trail_after(&self, after: i64, limit: i64) -> Result<Vec<TrailEntry>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, seq, {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(TrailEvent {
-                    id: r.try_get(0)?,
-                    seq: r.try_get(1)?,
-                    tenant_id: r.try_get(2)?,
-                    user_id: r.try_get(3)?,
-                    kind: r.try_get(4)?,
-                    outcome: r.try_get(5)?,
-                    ip: r.try_get(6)?,
-                    user_agent: r.try_get(7)?,
-                    detail: r.try_get(8)?,
-                    created_at: r.try_get(9)?,
+                Ok(TrailEntry {
+                    id: r.try_get("id")?,
+                    seq: r.try_get("seq")?,
+                    event: event_of(r)?,
                 })
             })
             .collect()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{Dispatcher, WebhookError};
 use crate::domain::webhook::endpoint::events_from_column;
-use crate::domain::webhook::event::{payload, EventType, TrailEvent};
+use crate::domain::webhook::event::{payload, EventType, TrailEntry};
 use crate::store::webhooks::{EndpointRow, NewDelivery};
 
 /// How long a hole in the trail's numbers is waited for.
@@ -101,12 +101,13 @@ impl Dispatcher {
     }
 }
 
-/// The deliveries one event makes.
+/// The deliveries one entry of the trail makes.
 fn plan(
-    event: &TrailEvent,
+    entry: &TrailEntry,
     by_tenant: &HashMap<&str, Vec<(&EndpointRow, Vec<EventType>)>>,
     planned: &mut Vec<Planned>,
 ) {
+    let event = &entry.event;
     let Some(event_type) = EventType::of_audit(&event.kind, &event.outcome) else {
         return;
     };
@@ -117,11 +118,11 @@ fn plan(
         if !wanted.contains(&event_type) || endpoint.created_at > event.created_at {
             continue;
         }
-        let body = payload(event, event_type, &endpoint.tenant_slug);
+        let body = payload(entry, event_type, &endpoint.tenant_slug);
         planned.push(Planned {
             tenant_id: event.tenant_id.clone(),
             endpoint_id: endpoint.id.clone(),
-            event_id: event.id.clone(),
+            event_id: entry.id.clone(),
             event_type,
             payload: body.to_string(),
         });

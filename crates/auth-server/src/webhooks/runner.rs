@@ -13,11 +13,11 @@ use tokio::task::JoinHandle;
 
 use super::send::delivered;
 use super::{Dispatcher, WebhookError};
+use crate::domain::audit::AuditEvent;
 use crate::domain::team::Role;
 use crate::domain::tenant::TenantId;
 use crate::domain::webhook::delivery::{Attempt, Delivery};
 use crate::domain::webhook::retry::{after_failure, failed_too_long, AfterFailure};
-use crate::store::audit::AuditEvent;
 use crate::store::webhooks::{AttemptOutcome, EndpointRow};
 
 /// How often new events are fanned out and due deliveries sent.

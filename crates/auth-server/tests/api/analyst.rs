@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use auth_server::analyst::{Analyst, AnalystSettings};
 use auth_server::domain::analyst::mask::mask_email;
+use auth_server::domain::audit::AuditEvent;
 use auth_server::domain::security_report::{MfaAdoption, ReportDay, SecurityReport, TrailEvent};
 use auth_server::domain::webhook::endpoint::PrivateEndpoints;
 use auth_server::sentinel::daily_report::{DailyReport, DailyReportSettings, Outcome, Run};
 use auth_server::store::analyst_usage::AnalystUsageStore;
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::store::audit::AuditStore;
 use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;

@@ -4,9 +4,10 @@
 //! reporters on one database.
 use std::sync::Arc;
 
+use auth_server::domain::audit::AuditEvent;
 use auth_server::domain::tenant::Tenant;
 use auth_server::store::activity::ActivityStore;
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::store::audit::AuditStore;
 use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::clock::{Clock, ManualClock, SharedClock, SystemClock};

@@ -13,7 +13,8 @@ use service_kit::both_engines;
 use service_kit::clock::ManualClock;
 use service_kit::db::Engine;
 
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::domain::audit::AuditEvent;
+use auth_server::store::audit::AuditStore;
 
 use crate::billing_fake::{entitlements_json, FakeBilling};
 use crate::chat_fake::{answer, ChatFake};

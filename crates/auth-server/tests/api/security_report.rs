@@ -7,7 +7,8 @@ use serde_json::json;
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::domain::audit::AuditEvent;
+use auth_server::store::audit::AuditStore;
 
 use crate::dashboard_pages::{onboarded, platform_user};
 use crate::helpers::{spawn_app, TestApp, PASSWORD};

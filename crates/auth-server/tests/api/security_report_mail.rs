@@ -6,10 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_server::domain::audit::AuditEvent;
 use auth_server::domain::security_report::ReportDay;
 use auth_server::domain::tenant::TenantId;
 use auth_server::sentinel::daily_report::{DailyReport, DailyReportSettings, Outcome, Run};
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::store::audit::AuditStore;
 use auth_server::store::security_report::SecurityReportStore;
 use reqwest::Method;
 use serde_json::json;

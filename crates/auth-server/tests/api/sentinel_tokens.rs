@@ -9,8 +9,9 @@
 //! recorded, and nothing else happens.
 use std::time::Duration;
 
+use auth_server::domain::audit::AuditEvent;
 use auth_server::domain::tenant::Tenant;
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::store::audit::AuditStore;
 use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::db::Engine;

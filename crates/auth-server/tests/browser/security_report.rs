@@ -4,7 +4,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::domain::audit::AuditEvent;
+use auth_server::store::audit::AuditStore;
 
 use crate::support::{
     artifacts_dir, assert_png, assert_stylesheet_loaded, click, fill, fresh_tab, launch_browser,

@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value};
 
 use service_kit::clock::rfc3339;
 
+use crate::domain::audit::AuditEvent;
 use crate::domain::sentinel::{Detector, CLIENT_SECRET_COMPROMISED, SIGNING_KEY_COMPROMISED};
 
 /// An event type a webhook endpoint can subscribe to.
@@ -97,19 +98,14 @@ impl std::fmt::Display for EventType {
     }
 }
 
-/// An audit event as the fan-out reads it.
+/// An audit event with its place in the trail, as the fan-out reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrailEvent {
+pub struct TrailEntry {
+    /// The audit event's id: a delivery's event id, stable across retries.
     pub id: String,
+    /// Its number in the trail: the fan-out's cursor.
     pub seq: i64,
-    pub tenant_id: String,
-    pub user_id: Option<String>,
-    pub kind: String,
-    pub outcome: String,
-    pub ip: String,
-    pub user_agent: String,
-    pub detail: String,
-    pub created_at: i64,
+    pub event: AuditEvent,
 }
 
 /// The body of a delivery: the event's id (the audit event's, stable across
@@ -118,7 +114,8 @@ pub struct TrailEvent {
 /// outcome, and the audit detail (an object when it is JSON, else a
 /// `reason` string). The trail holds no password, token or email address,
 /// so neither does this.
-pub fn payload(event: &TrailEvent, event_type: EventType, tenant_slug: &str) -> Value {
+pub fn payload(entry: &TrailEntry, event_type: EventType, tenant_slug: &str) -> Value {
+    let event = &entry.event;
     let mut data = Map::new();
     if let Some(user) = &event.user_id {
         data.insert("user_id".into(), json!(user));
@@ -140,7 +137,7 @@ pub fn payload(event: &TrailEvent, event_type: EventType, tenant_slug: &str) -> 
         _ => {}
     }
     json!({
-        "id": event.id,
+        "id": entry.id,
         "type": event_type.as_str(),
         "created_at": rfc3339(event.created_at),
         "tenant": {"id": event.tenant_id, "slug": tenant_slug},
@@ -163,18 +160,21 @@ pub fn test_payload(id: &str, tenant_id: &str, tenant_slug: &str, created_at: i6
 mod tests {
     use super::*;
 
-    fn event(kind: &str, outcome: &str, detail: &str) -> TrailEvent {
-        TrailEvent {
+    fn event(kind: &str, outcome: &str, detail: &str) -> TrailEntry {
+        TrailEntry {
             id: "ev1".into(),
             seq: 7,
-            tenant_id: "t1".into(),
-            user_id: Some("u1".into()),
-            kind: kind.into(),
-            outcome: outcome.into(),
-            ip: "203.0.113.9".into(),
-            user_agent: "curl/8".into(),
-            detail: detail.into(),
-            created_at: 1_700_000_000,
+            event: AuditEvent {
+                tenant_id: "t1".into(),
+                user_id: Some("u1".into()),
+                kind: kind.into(),
+                outcome: outcome.into(),
+                ip: "203.0.113.9".into(),
+                user_agent: "curl/8".into(),
+                detail: detail.into(),
+                account: None,
+                created_at: 1_700_000_000,
+            },
         }
     }
 
@@ -269,8 +269,8 @@ mod tests {
         assert_eq!(body["data"]["user_id"], "u1");
 
         let mut bare = event("signup", "success", "");
-        bare.ip.clear();
-        bare.user_agent.clear();
+        bare.event.ip.clear();
+        bare.event.user_agent.clear();
         let body = payload(&bare, EventType::UserCreated, "acme");
         assert_eq!(body["data"], json!({"user_id": "u1", "outcome": "success"}));
     }

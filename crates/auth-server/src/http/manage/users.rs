@@ -14,11 +14,12 @@ use super::openapi::{Invalid, JsonBody, Read};
 use super::paths::{TenantPath, UserPath};
 use super::tenants::{rfc3339, Status};
 use crate::domain::api_credential::ManageScope;
+use crate::domain::audit::AuditEvent;
 use crate::domain::user::User;
 use crate::domain::user_import::{self, RawUser};
 use crate::http::extract::ManageCaller;
 use crate::i18n::Locale;
-use crate::manage::users::{AuditEvent, UserExport};
+use crate::manage::users::UserExport;
 use crate::state::AppState;
 use service_kit::openapi::Problem;
 

@@ -3,6 +3,7 @@
 //! a `token` audit event with the client, the grant and the address it came
 //! from. The sentinel reads these events and acts on the user's sessions
 //! (docs/sentinel.md, `crate::sentinel::tokens`).
+use crate::domain::audit::AuditEvent;
 use crate::domain::client::ClientId;
 use crate::domain::grant::GrantId;
 use crate::domain::sentinel::tokens::TokenDetail;
@@ -11,7 +12,6 @@ use crate::domain::user::UserId;
 use crate::error::OAuthError;
 use crate::identity::Requester;
 use crate::oauth::OAuth;
-use crate::store::audit::AuditEvent;
 
 /// One reuse, as the grant saw it.
 pub(super) struct Reuse<'a> {

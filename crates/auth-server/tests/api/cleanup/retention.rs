@@ -3,11 +3,12 @@
 //! report has counted it.
 use std::sync::Arc;
 
+use auth_server::domain::audit::AuditEvent;
 use auth_server::domain::lockout::LockoutPolicy;
 use auth_server::domain::retention::{EventRetention, Retention};
 use auth_server::domain::session::SessionPolicy;
 use auth_server::maintenance::{Cleanup, Deleted};
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::store::audit::AuditStore;
 use service_kit::both_engines;
 use service_kit::clock::ManualClock;
 use service_kit::db::Engine;

@@ -3,6 +3,7 @@
 //! cleanup deletes (made now, ending when told) and to count what is left.
 use std::sync::Arc;
 
+use auth_server::domain::audit::AuditEvent;
 use auth_server::domain::client::ClientId;
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::email::Email;
@@ -14,7 +15,7 @@ use auth_server::domain::session::SessionStage;
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::domain::user::{UserId, UserMetadata};
 use auth_server::domain::webhook::delivery::Attempt;
-use auth_server::store::audit::{AuditEvent, AuditStore};
+use auth_server::store::audit::AuditStore;
 use auth_server::store::auth_codes::{AuthCode, AuthCodeStore, FirstRefresh, Redemption};
 use auth_server::store::blocks::{AppliesTo, BlockStore, NewBlock};
 use auth_server::store::grants::GrantStore;
