@@ -1,7 +1,7 @@
 //! Single-use links (email verification, password reset, unlock): digests only.
 use sqlx::{AnyPool, Row};
 
-use super::StoreError;
+use super::{parse_id, StoreError};
 use crate::domain::one_time_token::{LinkProblem, Purpose, StoredLink};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::UserId;
@@ -121,9 +121,8 @@ impl OneTimeTokenStore {
             return Ok(None);
         };
         let used_at: Option<i64> = row.try_get("used_at")?;
-        let user_id: String = row.try_get("user_id")?;
         Ok(Some(StoredLink {
-            user: user_of(&user_id)?,
+            user: parse_id(&row, "user_id", UserId::parse)?,
             expires_at: row.try_get("expires_at")?,
             used: used_at.is_some(),
         }))
@@ -138,7 +137,7 @@ impl OneTimeTokenStore {
         purpose: Purpose,
         now: i64,
     ) -> Result<Result<UserId, LinkProblem>, StoreError> {
-        let used: Option<String> = sqlx::query_scalar(
+        let used = sqlx::query(
             "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND tenant_id = $3 \
              AND purpose = $4 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
         )
@@ -148,8 +147,8 @@ impl OneTimeTokenStore {
         .bind(purpose.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        if let Some(user_id) = used {
-            let user = user_of(&user_id)?;
+        if let Some(row) = used {
+            let user = parse_id(&row, "user_id", UserId::parse)?;
             // Its siblings go with it: once a reset is done, an older reset
             // link (still live, since a new one does not void it) is moot.
             self.void_unused(tenant, user, purpose, now).await?;
@@ -179,9 +178,4 @@ impl OneTimeTokenStore {
         .await?;
         Ok(())
     }
-}
-
-/// A stored link's user id, parsed.
-fn user_of(text: &str) -> Result<UserId, StoreError> {
-    UserId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("token user id `{text}`")))
 }
