@@ -139,7 +139,7 @@ impl Application {
             Some(std::sync::Arc::new(
                 Dispatcher::new(
                     &db,
-                    state.identity.keys.clone(),
+                    state.identity.services.keys.clone(),
                     state.identity.clone(),
                     clock.clone(),
                     config.webhooks.clone(),
@@ -215,7 +215,7 @@ impl Application {
         }
         // Answered requests may still be making links: let them queue their mail.
         self.state.identity.finish_background(MAIL_DRAIN).await;
-        if let Err(e) = self.state.identity.mail.shutdown(MAIL_DRAIN).await {
+        if let Err(e) = self.state.identity.services.mail.shutdown(MAIL_DRAIN).await {
             tracing::warn!(error = %e, "mail still queued at shutdown was dropped");
         }
         served
@@ -229,8 +229,8 @@ fn serve_metrics(
     db: &db::Database,
     state: &web::Data<AppState>,
 ) -> Result<(u16, actix_web::dev::Server), StartupError> {
-    let hasher = state.identity.hasher.load();
-    let mail = state.identity.mail.clone();
+    let hasher = state.identity.services.hasher.load();
+    let mail = state.identity.services.mail.clone();
     service_kit::metrics::serve_with_pool(addr, db.pool.clone(), move || {
         let (running, waiting) = hasher.running_and_waiting();
         metrics::gauge!("password_hash_jobs", "state" => "running").set(running as f64);
@@ -280,8 +280,11 @@ fn cleanup(
     let identity = &state.identity;
     let retention = Retention::new(
         config.cleanup.event_retention,
-        &identity.session_policy,
-        &[identity.account_lockout, identity.ip_lockout],
+        &identity.services.session_policy,
+        &[
+            identity.services.account_lockout,
+            identity.services.ip_lockout,
+        ],
     );
     let usage = state.billing.reporter.clone();
     Some(std::sync::Arc::new(Cleanup::new(

@@ -16,7 +16,7 @@ use crate::http::pages::render::Pages;
 use crate::http::rate_limit::{RateLimits, SharedLimits};
 use crate::i18n::Catalog;
 use crate::identity::upstream_http::UpstreamHttp;
-use crate::identity::{Identity, IdentityParts};
+use crate::identity::{Identity, IdentityServices};
 use crate::keys::keyring::{KeyService, RotationPolicy};
 use crate::keys::sealed::MasterKeys;
 use crate::manage::users::UserStores;
@@ -141,7 +141,7 @@ impl AppState {
             config.http.public_url.clone(),
         ));
         let lockout = |threshold: i64, base: LockoutPolicy| LockoutPolicy { threshold, ..base };
-        let parts = IdentityParts {
+        let services = IdentityServices {
             upstream_http: UpstreamHttp::new(id.upstream_private)
                 .map_err(|e| StateError::Upstream(e.to_string()))?,
             hasher: PasswordHasher::from_settings(&id.password)
@@ -159,13 +159,12 @@ impl AppState {
             account_lockout: lockout(id.account_lockout_threshold, LockoutPolicy::ACCOUNT),
             ip_lockout: lockout(id.ip_lockout_threshold, LockoutPolicy::IP),
             public_url: config.http.public_url.clone(),
-            clock: clock.clone(),
         };
         let directory = Arc::new(TenantDirectory::new(
             TenantStore::with_clock(db.pool.clone(), clock.clone()),
             freshness,
         ));
-        let identity = Arc::new(Identity::new(&db, parts));
+        let identity = Arc::new(Identity::new(&db, services, clock.clone()));
         let owners = Owners::new(
             OwnerStore::new(db.pool.clone()),
             UserStore::new(db.pool.clone()),

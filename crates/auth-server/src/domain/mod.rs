@@ -27,6 +27,7 @@ pub mod starter_app;
 pub mod team;
 pub mod tenant;
 pub mod tenant_settings;
+pub mod time_text;
 pub mod upstream;
 pub mod upstream_preset;
 pub mod upstream_settings;

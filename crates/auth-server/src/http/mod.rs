@@ -377,8 +377,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(console_webhooks::submit_add),
             )
             .service(web::resource("/webhooks/{id}").get(console_webhook_deliveries::show_webhook))
-            .service(web::resource("/webhooks/{id}/enable").post(console_webhooks::submit_enable))
-            .service(web::resource("/webhooks/{id}/disable").post(console_webhooks::submit_disable))
+            .service(
+                web::resource("/webhooks/{id}/{switch:enable|disable}")
+                    .post(console_webhooks::submit_switch),
+            )
             .service(web::resource("/webhooks/{id}/delete").post(console_webhooks::submit_delete))
             .service(
                 web::resource("/webhooks/{id}/rotate-secret").post(console_webhooks::submit_rotate),
@@ -412,17 +414,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/users/{user_id}/end-sessions")
                     .post(console_users::submit_end_sessions),
             )
-            .service(web::resource("/users/{user_id}/disable").post(console_users::submit_disable))
-            .service(web::resource("/users/{user_id}/enable").post(console_users::submit_enable))
             .service(
-                web::resource("/users/{user_id}/reset-mfa").post(console_users::submit_reset_mfa),
+                web::resource("/users/{user_id}/{action:disable|reset-mfa|delete}")
+                    .post(console_users::submit_confirmed),
             )
+            .service(web::resource("/users/{user_id}/enable").post(console_users::submit_enable))
             .service(
                 web::resource("/users/{user_id}/resend-verification")
                     .post(console_users::submit_resend_verification),
             )
-            .service(web::resource("/users/{user_id}/export").get(console_users::export_user))
-            .service(web::resource("/users/{user_id}/delete").post(console_users::submit_delete)),
+            .service(web::resource("/users/{user_id}/export").get(console_users::export_user)),
     );
     cfg.service(web::resource("/static/connectauth.css").get(assets::stylesheet));
     cfg.service(web::resource("/static/passkeys.js").get(assets::passkeys_script));

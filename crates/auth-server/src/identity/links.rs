@@ -202,7 +202,7 @@ impl Identity {
             "connectauth",
         ];
         let password = PasswordPolicy::check(new_password, &context)?;
-        let phc = self.hasher.hash(&password).await?;
+        let phc = self.services.hasher.hash(&password).await?;
         // Use the link only now that everything else succeeded.
         let used_by = self
             .one_time_tokens

@@ -60,7 +60,9 @@ impl Identity {
             .reserve(tenant.id, &account_key, &self.account_lockout_for(tenant))
             .await;
         if reserved.is_ok() {
-            reserved = self.reserve(tenant.id, &ip_key, &self.ip_lockout).await;
+            reserved = self
+                .reserve(tenant.id, &ip_key, &self.services.ip_lockout)
+                .await;
             if reserved.is_err() {
                 // No password is checked: the account's reservation goes back.
                 self.failures.forgive_one(tenant.id, &account_key).await?;
@@ -124,7 +126,7 @@ impl Identity {
                 "connectauth",
             ];
             if let Ok(pw) = crate::password::PasswordPolicy::check(password, &context) {
-                let phc = self.hasher.hash(&pw).await?;
+                let phc = self.services.hasher.hash(&pw).await?;
                 self.users
                     .set_password(tenant.id, user.id, &phc, self.now())
                     .await?;
@@ -225,9 +227,9 @@ impl Identity {
             .as_ref()
             .and_then(|a| a.user.password_hash.as_deref());
         let verified = match phc {
-            Some(phc) => self.hasher.verify(password, phc).await?,
+            Some(phc) => self.services.hasher.verify(password, phc).await?,
             None => {
-                self.hasher.verify_dummy(password).await?;
+                self.services.hasher.verify_dummy(password).await?;
                 crate::password::Verification {
                     matches: false,
                     needs_rehash: false,
@@ -297,16 +299,15 @@ impl Identity {
             }
             return Err(e);
         }
-        let verified =
-            match user.password_hash.as_deref() {
-                Some(phc) => self.hasher.verify(password, phc).await,
-                None => self.hasher.verify_dummy(password).await.map(|()| {
-                    crate::password::Verification {
-                        matches: false,
-                        needs_rehash: false,
-                    }
-                }),
-            };
+        let verified = match user.password_hash.as_deref() {
+            Some(phc) => self.services.hasher.verify(password, phc).await,
+            None => self.services.hasher.verify_dummy(password).await.map(|()| {
+                crate::password::Verification {
+                    matches: false,
+                    needs_rehash: false,
+                }
+            }),
+        };
         let matches = match verified {
             Ok(v) => v.matches,
             Err(e) => {

@@ -124,6 +124,7 @@ impl Identity {
         locale: Locale,
     ) -> Result<(), IdentityError> {
         let role_name = self
+            .services
             .catalog
             .format(locale, &format!("team_role_{role}"), &[]);
         let args = [
@@ -134,12 +135,15 @@ impl Identity {
         ];
         let mail = OutgoingMail::new(
             to,
-            self.catalog
+            self.services
+                .catalog
                 .format(locale, "mail_team_invite_subject", &args),
-            self.catalog.format(locale, "mail_team_invite_body", &args),
+            self.services
+                .catalog
+                .format(locale, "mail_team_invite_body", &args),
         )
         .map_err(|_| IdentityError::Field("err_email_invalid"))?;
-        self.mail.enqueue(mail).map_err(|e| {
+        self.services.mail.enqueue(mail).map_err(|e| {
             tracing::error!(error = %e, "mail not queued");
             IdentityError::Busy { retry_after: 30 }
         })
@@ -161,9 +165,11 @@ impl Identity {
         let link = self.platform_url(&format!("/dashboard/t/{}/events", tenant.slug));
         let text = |locale: Locale, key: &str| {
             let attack = self
+                .services
                 .catalog
                 .format(locale, &format!("sentinel_{detector}"), &[]);
             let done = self
+                .services
                 .catalog
                 .format(locale, &format!("sentinel_done_{done}"), &[]);
             let args = [
@@ -173,7 +179,7 @@ impl Identity {
                 ("summary", summary),
                 ("link", link.as_str()),
             ];
-            self.catalog.format(locale, key, &args)
+            self.services.catalog.format(locale, key, &args)
         };
         self.mail_both(
             to,
@@ -205,7 +211,7 @@ impl Identity {
             ReportedBy::Credential(id) => ("compromise_by_credential", id.as_str()),
         };
         let text = |locale: Locale, key: &str| {
-            let what = self.catalog.format(
+            let what = self.services.catalog.format(
                 locale,
                 what_key,
                 &[
@@ -213,8 +219,11 @@ impl Identity {
                     ("alg", alert.alg.as_deref().unwrap_or("")),
                 ],
             );
-            let by = self.catalog.format(locale, by_key, &[("id", by_id)]);
-            let done = self.catalog.format(locale, done_key, &[]);
+            let by = self
+                .services
+                .catalog
+                .format(locale, by_key, &[("id", by_id)]);
+            let done = self.services.catalog.format(locale, done_key, &[]);
             let args = [
                 ("tenant", tenant.display_name.as_ref()),
                 ("what", what.as_str()),
@@ -223,7 +232,7 @@ impl Identity {
                 ("done", done.as_str()),
                 ("link", link.as_str()),
             ];
-            self.catalog.format(locale, key, &args)
+            self.services.catalog.format(locale, key, &args)
         };
         self.mail_both(
             to,
@@ -358,19 +367,22 @@ impl Identity {
         summary: Option<&str>,
     ) -> Result<(), IdentityError> {
         let body = |locale: Locale| {
-            let figures = self.catalog.format(locale, body, args);
+            let figures = self.services.catalog.format(locale, body, args);
             match summary {
                 Some(summary) => format!(
                     "{}\n\n{figures}",
-                    self.catalog
-                        .format(locale, "mail_report_summary", &[("summary", summary)])
+                    self.services.catalog.format(
+                        locale,
+                        "mail_report_summary",
+                        &[("summary", summary)]
+                    )
                 ),
                 None => figures,
             }
         };
         self.mail_both(
             to,
-            self.catalog.format(Locale::Fr, subject, args),
+            self.services.catalog.format(Locale::Fr, subject, args),
             body(Locale::Fr),
             body(Locale::En),
         )
@@ -395,7 +407,7 @@ impl Identity {
                 ("hours", hours.as_str()),
                 ("link", link.as_str()),
             ];
-            self.catalog.format(locale, key, &args)
+            self.services.catalog.format(locale, key, &args)
         };
         self.mail_both(
             to,
@@ -462,7 +474,9 @@ impl Identity {
                 ("link", link.as_str()),
             ];
             all.extend_from_slice(args);
-            self.catalog.format(locale, &format!("{mail}_{key}"), &all)
+            self.services
+                .catalog
+                .format(locale, &format!("{mail}_{key}"), &all)
         };
         self.mail_both(
             to,
@@ -482,7 +496,7 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         let mail = OutgoingMail::new(to, subject, format!("{fr}\n\n---\n\n{en}"))
             .map_err(|_| IdentityError::Field("err_email_invalid"))?;
-        self.mail.enqueue(mail).map_err(|e| {
+        self.services.mail.enqueue(mail).map_err(|e| {
             tracing::error!(error = %e, "mail not queued");
             IdentityError::Busy { retry_after: 30 }
         })
@@ -504,13 +518,15 @@ impl Identity {
         ];
         let mail = OutgoingMail::new(
             to,
-            self.catalog
+            self.services
+                .catalog
                 .format(locale, &format!("mail_{kind}_subject"), &args),
-            self.catalog
+            self.services
+                .catalog
                 .format(locale, &format!("mail_{kind}_body"), &args),
         )
         .map_err(|_| IdentityError::Field("err_email_invalid"))?;
-        self.mail.enqueue(mail).map_err(|e| {
+        self.services.mail.enqueue(mail).map_err(|e| {
             tracing::error!(error = %e, "mail not queued");
             IdentityError::Busy { retry_after: 30 }
         })

@@ -109,7 +109,7 @@ impl Identity {
             .await?;
         let seed = service_kit::secret::random_bytes(20)
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
-        let sealed = self.keys.seal(&seed, &owner(user))?;
+        let sealed = self.services.keys.seal(&seed, &owner(user))?;
         let now = self.now();
         self.users
             .set_pending_totp(tenant.id, user.id, &sealed, now + ENROLMENT_TTL_SECS, now)
@@ -149,7 +149,7 @@ impl Identity {
         let key = format!("mfa:{}", user.id);
         self.reserve(tenant.id, &key, &self.account_lockout_for(tenant))
             .await?;
-        let seed = self.keys.open(sealed, &owner(&user))?;
+        let seed = self.services.keys.open(sealed, &owner(&user))?;
         let accepted = match matching_step(&totp(seed, tenant, &user)?, code, self.totp_time()) {
             Some(step) => self.users.use_totp_step(tenant.id, user.id, step).await?,
             None => false,
@@ -254,7 +254,7 @@ impl Identity {
         let (Some(sealed), true) = (user.totp_secret.as_deref(), user.mfa_enabled()) else {
             return Ok(None);
         };
-        let seed = self.keys.open(sealed, &owner(user))?;
+        let seed = self.services.keys.open(sealed, &owner(user))?;
         if let Some(step) = matching_step(&totp(seed, tenant, user)?, code, self.totp_time()) {
             return Ok(self
                 .users

@@ -106,7 +106,6 @@ pub struct Identity {
     erasure: crate::store::erasure::ErasureStore,
     /// Upstream identity providers and the accounts linked through them.
     upstream: crate::store::upstream::UpstreamStore,
-    pub upstream_http: upstream_http::UpstreamHttp,
     /// Users' passkeys and the ceremonies under way.
     passkeys: crate::store::passkeys::PasskeyStore,
     /// The WebAuthn relying party (the server's host), when the public URL
@@ -114,14 +113,8 @@ pub struct Identity {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// OAuth grants: logout and password reset revoke them.
     grants: crate::store::grants::GrantStore,
-    pub hasher: PasswordHasher,
-    pub mail: MailQueue,
-    pub keys: std::sync::Arc<MasterKeys>,
-    pub catalog: Catalog,
-    pub session_policy: SessionPolicy,
-    pub account_lockout: LockoutPolicy,
-    pub ip_lockout: LockoutPolicy,
-    pub public_url: Url,
+    /// The hasher, mail, keys, texts and policies it works with.
+    pub services: IdentityServices,
     /// The time every rule of the hosted pages reads (sessions, lockouts,
     /// one-time links, TOTP steps, audit events).
     clock: SharedClock,
@@ -133,9 +126,10 @@ pub struct Identity {
 /// it, requests get 503 Retry-After, whatever the address.
 const BACKGROUND_JOBS: usize = 256;
 
-/// Parts `Identity` is built from.
-pub struct IdentityParts {
+/// What `Identity` works with besides its stores and its clock.
+pub struct IdentityServices {
     pub hasher: PasswordHasher,
+    /// Calls to upstream identity providers.
     pub upstream_http: upstream_http::UpstreamHttp,
     pub mail: MailQueue,
     pub keys: std::sync::Arc<MasterKeys>,
@@ -144,11 +138,10 @@ pub struct IdentityParts {
     pub account_lockout: LockoutPolicy,
     pub ip_lockout: LockoutPolicy,
     pub public_url: Url,
-    pub clock: SharedClock,
 }
 
 impl Identity {
-    pub fn new(db: &Database, parts: IdentityParts) -> Self {
+    pub fn new(db: &Database, services: IdentityServices, clock: SharedClock) -> Self {
         let pool = db.pool.clone();
         Self {
             users: UserStore::new(pool.clone()),
@@ -160,19 +153,11 @@ impl Identity {
             audit: AuditStore::new(pool.clone()),
             erasure: crate::store::erasure::ErasureStore::new(pool.clone()),
             upstream: crate::store::upstream::UpstreamStore::new(pool.clone()),
-            upstream_http: parts.upstream_http,
             passkeys: crate::store::passkeys::PasskeyStore::new(pool.clone()),
-            webauthn: passkeys::relying_party(&parts.public_url),
+            webauthn: passkeys::relying_party(&services.public_url),
             grants: crate::store::grants::GrantStore::new(pool),
-            hasher: parts.hasher,
-            mail: parts.mail,
-            keys: parts.keys,
-            catalog: parts.catalog,
-            session_policy: parts.session_policy,
-            account_lockout: parts.account_lockout,
-            ip_lockout: parts.ip_lockout,
-            public_url: parts.public_url,
-            clock: parts.clock,
+            services,
+            clock,
             background: Arc::new(Semaphore::new(BACKGROUND_JOBS)),
         }
     }
@@ -220,13 +205,13 @@ impl Identity {
 
     /// `{PUBLIC_URL}/t/{slug}{path}`.
     pub fn tenant_url(&self, slug: &str, path: &str) -> String {
-        let base = self.public_url.as_str().trim_end_matches('/');
+        let base = self.services.public_url.as_str().trim_end_matches('/');
         format!("{base}/t/{slug}{path}")
     }
 
     /// A URL of the platform itself (the dashboard), from its public URL.
     pub fn platform_url(&self, path: &str) -> String {
-        let base = self.public_url.as_str().trim_end_matches('/');
+        let base = self.services.public_url.as_str().trim_end_matches('/');
         format!("{base}{path}")
     }
 }
@@ -235,7 +220,8 @@ impl Identity {
     /// The account lockout in this tenant: the server's policy with the
     /// tenant's `lockout_threshold`, where it set one.
     pub(crate) fn account_lockout_for(&self, tenant: &Tenant) -> LockoutPolicy {
-        self.account_lockout
+        self.services
+            .account_lockout
             .with_threshold(tenant.settings.lockout_threshold())
     }
 

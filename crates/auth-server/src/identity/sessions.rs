@@ -47,7 +47,7 @@ impl Identity {
         let (secret, digest) = crate::opaque_secret::new_secret()
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
         let now = self.now();
-        let policy = self.session_policy.for_tenant(&s.tenant.settings);
+        let policy = self.services.session_policy.for_tenant(&s.tenant.settings);
         let lifetime = match s.stage {
             SessionStage::MfaPending => policy.mfa_pending,
             SessionStage::Authenticated => policy.absolute,
@@ -102,11 +102,12 @@ impl Identity {
             return Ok(None);
         };
         let now = self.now();
-        if !self.session_policy.for_tenant(&tenant.settings).is_alive(
-            record.last_seen_at,
-            record.expires_at,
-            now,
-        ) {
+        if !self
+            .services
+            .session_policy
+            .for_tenant(&tenant.settings)
+            .is_alive(record.last_seen_at, record.expires_at, now)
+        {
             self.sessions.delete(&digest).await?;
             return Ok(None);
         }

@@ -81,7 +81,7 @@ impl Identity {
             "connectauth",
         ];
         let password = PasswordPolicy::check(request.password, &context)?;
-        let phc = self.hasher.hash(&password).await?;
+        let phc = self.services.hasher.hash(&password).await?;
         let new = NewUser {
             tenant_id: tenant.id,
             email: request.email,

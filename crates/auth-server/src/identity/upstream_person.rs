@@ -28,12 +28,16 @@ impl Identity {
     ) -> Result<Url, UpstreamError> {
         Ok(match &provider.settings.protocol {
             Protocol::Oidc { issuer } => {
-                self.upstream_http
+                self.services
+                    .upstream_http
                     .discover(issuer)
                     .await?
                     .authorization_endpoint
             }
-            Protocol::OAuth2(s) => self.upstream_http.checked(s.authorization_url.as_str())?,
+            Protocol::OAuth2(s) => self
+                .services
+                .upstream_http
+                .checked(s.authorization_url.as_str())?,
         })
     }
 
@@ -47,6 +51,7 @@ impl Identity {
         code: &str,
     ) -> Result<(UpstreamPerson, UpstreamTokens), UpstreamError> {
         let secret = self
+            .services
             .keys
             .open(
                 &provider.client_secret_sealed,
@@ -81,6 +86,7 @@ impl Identity {
         code: &str,
     ) -> Result<TokenAnswer, UpstreamError> {
         Ok(self
+            .services
             .upstream_http
             .exchange(
                 token_endpoint,
@@ -101,7 +107,7 @@ impl Identity {
         attempt: &Attempt,
         code: &str,
     ) -> Result<(UpstreamPerson, UpstreamTokens), UpstreamError> {
-        let metadata = self.upstream_http.discover(issuer).await?;
+        let metadata = self.services.upstream_http.discover(issuer).await?;
         let answer = self
             .redeem(tenant, &metadata.token_endpoint, auth, attempt, code)
             .await?;
@@ -109,7 +115,7 @@ impl Identity {
         let id_token = answer
             .id_token
             .ok_or_else(|| UpstreamError::IdToken("the token response has no id_token".into()))?;
-        let keys = self.upstream_http.jwks(&metadata.jwks_uri).await?;
+        let keys = self.services.upstream_http.jwks(&metadata.jwks_uri).await?;
         let validator = Validator::new(ValidationConfig {
             issuer: issuer.to_owned(),
             audience: provider.client_id.clone(),
@@ -158,7 +164,10 @@ impl Identity {
         attempt: &Attempt,
         code: &str,
     ) -> Result<(UpstreamPerson, UpstreamTokens), UpstreamError> {
-        let token_url = self.upstream_http.checked(settings.token_url.as_str())?;
+        let token_url = self
+            .services
+            .upstream_http
+            .checked(settings.token_url.as_str())?;
         let answer = self.redeem(tenant, &token_url, auth, attempt, code).await?;
         let tokens = answer.kept(self.now());
         if let Some(error) = answer.error {
@@ -175,8 +184,12 @@ impl Identity {
             .access_token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| UpstreamError::Token("the answer has no access_token".into()))?;
-        let userinfo_url = self.upstream_http.checked(settings.userinfo_url.as_str())?;
+        let userinfo_url = self
+            .services
+            .upstream_http
+            .checked(settings.userinfo_url.as_str())?;
         let info = self
+            .services
             .upstream_http
             .get_with_token(&userinfo_url, &access_token)
             .await?;
@@ -196,6 +209,7 @@ impl Identity {
         // Refused (the person did not grant `user:email`): no address is
         // vouched for, but one who is linked already still signs in.
         let listed = match self
+            .services
             .upstream_http
             .get_with_token(&emails_url, &access_token)
             .await

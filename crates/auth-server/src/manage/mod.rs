@@ -265,7 +265,7 @@ impl Manage {
         ));
         let webhooks = WebhookEndpoints::new(webhooks::WebhookParts {
             store: p.webhooks,
-            secrets: crate::webhooks::WebhookSecrets::new(p.identity.keys.clone()),
+            secrets: crate::webhooks::WebhookSecrets::new(p.identity.services.keys.clone()),
             audit: p.user_stores.audit.clone(),
             private: p.webhook_settings.private,
             retry_secs: p.webhook_settings.retry_secs,
@@ -276,9 +276,9 @@ impl Manage {
             keys: Keys::new(p.oauth.keys.clone()),
             upstreams: Upstreams::new(upstream::UpstreamParts {
                 store: p.upstream,
-                master: p.identity.keys.clone(),
-                private: p.identity.upstream_http.private(),
-                public_url: p.identity.public_url.clone(),
+                master: p.identity.services.keys.clone(),
+                private: p.identity.services.upstream_http.private(),
+                public_url: p.identity.services.public_url.clone(),
                 clock: p.clock.clone(),
             }),
             users: Users::new(p.identity, p.user_stores.clone(), p.clock.clone()),

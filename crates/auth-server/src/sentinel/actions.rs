@@ -175,9 +175,12 @@ impl Sentinel {
                 done,
                 summary: &summary,
             };
-            if let Err(e) = self.alert(tenant, &alert, now).await {
-                tracing::error!(error = %e, tenant = %tenant.slug, incident = %id, "sentinel alert not sent");
-            }
+            Self::or_logged(
+                self.alert(tenant, &alert, now).await,
+                tenant,
+                id,
+                "sentinel alert",
+            );
         }
         Ok(!to_block.is_empty())
     }
@@ -208,6 +211,22 @@ impl Sentinel {
                 ..AuditEvent::system(tenant.id, "sentinel", outcome, detail, now).about(user)
             })
             .await
+    }
+
+    /// What an incident does once it is open and recorded or about to be:
+    /// a failure is logged as `what` not done, with the tenant and the
+    /// incident, and does not cost the incident its record; `None` then.
+    pub(super) fn or_logged<T>(
+        result: Result<T, SentinelError>,
+        tenant: &Tenant,
+        incident: &str,
+        what: &str,
+    ) -> Option<T> {
+        result
+            .map_err(|e| {
+                tracing::error!(error = %e, tenant = %tenant.slug, incident, "{what} not done");
+            })
+            .ok()
     }
 
     /// Mails the tenant's owners about a new incident, unless they were

@@ -123,15 +123,13 @@ impl Sentinel {
             evidence.failures, evidence.window_secs
         );
         let done = if spared { "none" } else { "manage_block" };
-        if let Err(e) = self
+        let sent = self
             .mail_owners(&platform, &incident, now, |email| {
                 self.identity
                     .send_sentinel_alert(&platform, email, detector, done, &summary)
             })
-            .await
-        {
-            tracing::error!(error = %e, %incident, "sentinel alert not sent");
-        }
+            .await;
+        Self::or_logged(sent, &platform, &incident, "sentinel alert");
         Ok(!spared)
     }
 }

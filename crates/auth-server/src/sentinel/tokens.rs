@@ -6,8 +6,6 @@
 //! come from the legitimate client (the thief refreshed first), so its
 //! address says nothing certain about the attacker.
 use serde_json::json;
-use time::macros::format_description;
-use time::OffsetDateTime;
 
 use super::actions::Alert;
 use super::{Sentinel, SentinelError};
@@ -15,6 +13,7 @@ use crate::domain::client::ClientId;
 use crate::domain::grant::GrantId;
 use crate::domain::sentinel::tokens::{token_findings, TokenFinding, TokenKind, TokenSignal};
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::time_text::minute_utc;
 use crate::domain::user::UserId;
 use crate::identity::mail::TokenReuseNotice;
 use crate::store::sentinel::TokenEventRow;
@@ -79,13 +78,13 @@ impl Sentinel {
                 .await?;
             // Sessions first: a mail that cannot be queued must not leave
             // the thief signed in; it is logged and recorded as not sent.
-            user_mailed = match self.tell_user(tenant, user, finding).await {
-                Ok(sent) => sent,
-                Err(err) => {
-                    tracing::error!(error = %err, tenant = %tenant.slug, %incident, "token reuse notice not sent");
-                    false
-                }
-            };
+            user_mailed = Self::or_logged(
+                self.tell_user(tenant, user, finding).await,
+                tenant,
+                &incident,
+                "token reuse notice",
+            )
+            .unwrap_or(false);
         }
         let detail = json!({
             "incident": incident,
@@ -117,9 +116,12 @@ impl Sentinel {
             },
             summary: &summary,
         };
-        if let Err(err) = self.alert(tenant, &alert, now).await {
-            tracing::error!(error = %err, tenant = %tenant.slug, %incident, "sentinel alert not sent");
-        }
+        Self::or_logged(
+            self.alert(tenant, &alert, now).await,
+            tenant,
+            &incident,
+            "sentinel alert",
+        );
         Ok(())
     }
 
@@ -147,15 +149,7 @@ impl Sentinel {
             },
             None => e.client_id.clone(),
         };
-        let when = OffsetDateTime::from_unix_timestamp(e.at)
-            .ok()
-            .and_then(|t| {
-                t.format(format_description!(
-                    "[year]-[month]-[day] [hour]:[minute] UTC"
-                ))
-                .ok()
-            })
-            .unwrap_or_default();
+        let when = minute_utc(e.at);
         let notice = TokenReuseNotice {
             app: &app,
             when: &when,

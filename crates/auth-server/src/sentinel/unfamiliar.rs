@@ -7,13 +7,12 @@
 //! when the tenant asks. Nothing is blocked: the login had the password,
 //! and a new phone or a trip looks the same.
 use serde_json::json;
-use time::macros::format_description;
-use time::OffsetDateTime;
 
 use super::{Sentinel, SentinelError};
 use crate::domain::sentinel::unfamiliar::{is_password_login, unfamiliar, SignIn, Unfamiliar};
 use crate::domain::sentinel::Detector;
 use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::time_text::minute_utc;
 use crate::domain::user::{User, UserId};
 use crate::identity::mail::UnfamiliarLoginNotice;
 use crate::store::sentinel::SignInRow;
@@ -136,26 +135,24 @@ impl Sentinel {
         // The incident is open now: a failure below is logged and must
         // not cost it its record.
         let stepped_up = if tenant.settings.sentinel_unfamiliar_login_step_up() {
-            match self
-                .mark_user(tenant, user.id, detector, &incident, now)
-                .await
-            {
-                Ok(marked) => usize::from(marked),
-                Err(e) => {
-                    tracing::error!(error = %e, tenant = %tenant.slug, %incident, "sentinel step-up not made");
-                    0
-                }
-            }
+            Self::or_logged(
+                self.mark_user(tenant, user.id, detector, &incident, now)
+                    .await,
+                tenant,
+                &incident,
+                "sentinel step-up",
+            )
+            .map_or(0, usize::from)
         } else {
             0
         };
-        let user_mailed = match self.tell_of_unfamiliar(tenant, user, found) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!(error = %e, tenant = %tenant.slug, %incident, "unfamiliar login notice not sent");
-                false
-            }
-        };
+        let user_mailed = Self::or_logged(
+            self.tell_of_unfamiliar(tenant, user, found),
+            tenant,
+            &incident,
+            "unfamiliar login notice",
+        )
+        .is_some();
         let detail = json!({
             "incident": incident,
             "detector": detector.as_str(),
@@ -180,15 +177,7 @@ impl Sentinel {
         user: &User,
         found: &Unfamiliar,
     ) -> Result<(), SentinelError> {
-        let when = OffsetDateTime::from_unix_timestamp(found.at)
-            .ok()
-            .and_then(|t| {
-                t.format(format_description!(
-                    "[year]-[month]-[day] [hour]:[minute] UTC"
-                ))
-                .ok()
-            })
-            .unwrap_or_default();
+        let when = minute_utc(found.at);
         let notice = UnfamiliarLoginNotice {
             when: &when,
             ip: &found.ip,

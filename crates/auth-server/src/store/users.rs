@@ -201,14 +201,7 @@ impl UserStore {
         phc: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.update(
-            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
-            Some(phc.to_owned()),
-            now,
-            tenant,
-            id,
-        )
-        .await
+        self.write_password(tenant, id, Some(phc), now).await
     }
 
     /// The account signs in without a password from now on (passkeys,
@@ -219,9 +212,20 @@ impl UserStore {
         id: UserId,
         now: i64,
     ) -> Result<(), StoreError> {
+        self.write_password(tenant, id, None, now).await
+    }
+
+    /// The password hash (PHC string), or none.
+    async fn write_password(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        phc: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.update(
             "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
-            None,
+            phc.map(str::to_owned),
             now,
             tenant,
             id,
@@ -235,14 +239,8 @@ impl UserStore {
         id: UserId,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.stamp_user_change(
-            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1), updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3",
-            now,
-            tenant,
-            id,
-        )
-        .await?;
+        self.stamp_first("email_verified_at", now, tenant, id)
+            .await?;
         Ok(())
     }
 
@@ -388,6 +386,23 @@ impl UserStore {
         Ok(changed)
     }
 
+    /// Sets the date `column` (one of this store's own names, never input)
+    /// to `now` unless it has one: the first date is kept. A change userinfo
+    /// shows or a disabling ([`Self::stamp_user_change`]).
+    async fn stamp_first(
+        &self,
+        column: &'static str,
+        now: i64,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE users SET {column} = COALESCE({column}, $1), updated_at = $1 \
+             WHERE tenant_id = $2 AND id = $3"
+        );
+        self.stamp_user_change(&sql, now, tenant, id).await
+    }
+
     /// Sets the column `sql` names to `value` (`$1`; `$2` now, `$3`
     /// tenant, `$4` user): `UserNotFound` when the user is not the
     /// tenant's; else this process's user-change count moves.
@@ -476,16 +491,7 @@ impl UserStore {
 
     /// Disables the user (keeps the first date when already disabled).
     pub async fn disable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
-        let changed = self
-            .stamp_user_change(
-                "UPDATE users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 \
-                 WHERE tenant_id = $2 AND id = $3",
-                now,
-                tenant,
-                id,
-            )
-            .await?;
-        found(changed)
+        found(self.stamp_first("disabled_at", now, tenant, id).await?)
     }
 
     pub async fn count(&self, tenant: TenantId) -> Result<i64, StoreError> {

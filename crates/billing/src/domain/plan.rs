@@ -73,6 +73,23 @@ pub struct Plan {
     pub stripe_lookup_key: Option<&'static str>,
 }
 
+/// Every feature, in the order plans gain them: each plan has the first
+/// few, so a larger plan has all of a smaller one's.
+const FEATURES: &[&str] = &[
+    "hosted_login",
+    "oidc",
+    "mfa_totp",
+    "custom_branding",
+    "security_monitor",
+    "audit_export",
+    "sla",
+];
+
+/// The first `count` of [`FEATURES`].
+const fn first_features(count: usize) -> &'static [&'static str] {
+    FEATURES.split_at(count).0
+}
+
 /// Ordered from smallest to largest.
 pub static CATALOGUE: [Plan; 4] = [
     Plan {
@@ -81,7 +98,7 @@ pub static CATALOGUE: [Plan; 4] = [
         price_cents: Some(0),
         currency: "eur",
         mau_limit: Some(1_000),
-        features: &["hosted_login", "oidc", "mfa_totp"],
+        features: first_features(3),
         self_serve: false,
         stripe_product: None,
         stripe_lookup_key: None,
@@ -92,7 +109,7 @@ pub static CATALOGUE: [Plan; 4] = [
         price_cents: Some(900),
         currency: "eur",
         mau_limit: Some(5_000),
-        features: &["hosted_login", "oidc", "mfa_totp", "custom_branding"],
+        features: first_features(4),
         self_serve: true,
         stripe_product: Some("connectauth_starter"),
         stripe_lookup_key: Some("connectauth_starter_monthly_eur"),
@@ -103,14 +120,7 @@ pub static CATALOGUE: [Plan; 4] = [
         price_cents: Some(2_900),
         currency: "eur",
         mau_limit: Some(20_000),
-        features: &[
-            "hosted_login",
-            "oidc",
-            "mfa_totp",
-            "custom_branding",
-            "security_monitor",
-            "audit_export",
-        ],
+        features: first_features(6),
         self_serve: true,
         stripe_product: Some("connectauth_pro"),
         stripe_lookup_key: Some("connectauth_pro_monthly_eur"),
@@ -121,15 +131,7 @@ pub static CATALOGUE: [Plan; 4] = [
         price_cents: None,
         currency: "eur",
         mau_limit: None,
-        features: &[
-            "hosted_login",
-            "oidc",
-            "mfa_totp",
-            "custom_branding",
-            "security_monitor",
-            "audit_export",
-            "sla",
-        ],
+        features: first_features(7),
         self_serve: false,
         stripe_product: None,
         stripe_lookup_key: None,
@@ -167,6 +169,30 @@ mod tests {
         let enterprise = PlanId::Enterprise.plan();
         assert_eq!((enterprise.price_cents, enterprise.mau_limit), (None, None));
         assert!(CATALOGUE.iter().all(|p| p.currency == "eur"));
+    }
+
+    #[test]
+    fn each_plan_has_the_features_of_the_smaller_ones() {
+        assert_eq!(
+            PlanId::Free.plan().features,
+            ["hosted_login", "oidc", "mfa_totp"]
+        );
+        assert_eq!(
+            PlanId::Pro.plan().features,
+            [
+                "hosted_login",
+                "oidc",
+                "mfa_totp",
+                "custom_branding",
+                "security_monitor",
+                "audit_export"
+            ]
+        );
+        for pair in CATALOGUE.windows(2) {
+            assert!(pair[0].features.len() < pair[1].features.len());
+            assert!(pair[1].features.starts_with(pair[0].features));
+        }
+        assert!(PlanId::Enterprise.plan().features.contains(&"sla"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `/.well-known/openid-configuration` (OIDC Discovery) and RFC 8414 metadata.
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{cached_document, cors, tenant_of};
+use super::{cached_document, cors, IssuerTenant};
 use crate::error::OAuthError;
 use crate::state::AppState;
 
@@ -11,9 +11,8 @@ const MAX_AGE_SECS: i64 = 3600;
 pub async fn metadata(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    IssuerTenant(tenant): IssuerTenant,
 ) -> Result<HttpResponse, OAuthError> {
-    let tenant = tenant_of(&state, &slug).await?;
     let doc = state
         .oauth
         .discovery(&tenant)

@@ -6,17 +6,16 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{tenant_of, TokenQuestion};
+use super::{IssuerTenant, TokenQuestion};
 use crate::error::OAuthError;
 use crate::state::AppState;
 
 pub async fn introspect(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    IssuerTenant(tenant): IssuerTenant,
     form: web::Form<TokenQuestion>,
 ) -> Result<HttpResponse, OAuthError> {
-    let tenant = tenant_of(&state, &slug).await?;
     let client = form.client(&state, &req, &tenant).await?;
     let body = state
         .oauth

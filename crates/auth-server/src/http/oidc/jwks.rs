@@ -3,16 +3,15 @@
 //! always holds every key that can have signed a live token.
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{cached_document, cors, tenant_of};
+use super::{cached_document, cors, IssuerTenant};
 use crate::error::OAuthError;
 use crate::state::AppState;
 
 pub async fn jwks(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    IssuerTenant(tenant): IssuerTenant,
 ) -> Result<HttpResponse, OAuthError> {
-    let tenant = tenant_of(&state, &slug).await?;
     let keys = &state.oauth.keys;
     let set = keys
         .published(tenant.id)

@@ -10,13 +10,35 @@ pub mod revoke;
 pub mod token;
 pub mod userinfo;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::domain::tenant::Tenant;
 use crate::error::{OAuthCode, OAuthError};
 use crate::state::AppState;
+
+/// The tenant whose endpoint is asked (`{slug}` of the path), for handlers
+/// that answer OAuth errors: an unknown or disabled tenant is
+/// `invalid_request` before anything else of the request is read.
+pub struct IssuerTenant(pub Arc<Tenant>);
+
+impl FromRequest for IssuerTenant {
+    type Error = OAuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, OAuthError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| OAuthError::server("state missing"))?;
+            tenant_of(&state, &slug).await.map(Self)
+        })
+    }
+}
 
 /// The tenant of the path; unknown and disabled tenants have no endpoints.
 pub async fn tenant_of(state: &web::Data<AppState>, slug: &str) -> Result<Arc<Tenant>, OAuthError> {

@@ -3,17 +3,16 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{cors, tenant_of, TokenQuestion};
+use super::{cors, IssuerTenant, TokenQuestion};
 use crate::error::OAuthError;
 use crate::state::AppState;
 
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    IssuerTenant(tenant): IssuerTenant,
     form: web::Form<TokenQuestion>,
 ) -> Result<HttpResponse, OAuthError> {
-    let tenant = tenant_of(&state, &slug).await?;
     let origin = cors::allowed_origin(&state, &tenant, &req).await;
     let client = form.client(&state, &req, &tenant).await?;
     state

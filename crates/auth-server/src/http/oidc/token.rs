@@ -3,7 +3,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::{authenticated_client, cors, tenant_of};
+use super::{authenticated_client, cors, IssuerTenant};
 use crate::error::{OAuthCode, OAuthError};
 use crate::http::pages::client_ip::requester;
 use crate::oauth::grants::authorization_code::CodeExchange;
@@ -29,10 +29,9 @@ fn missing(name: &str) -> OAuthError {
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    IssuerTenant(tenant): IssuerTenant,
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, OAuthError> {
-    let tenant = tenant_of(&state, &slug).await?;
     let origin = cors::allowed_origin(&state, &tenant, &req).await;
     let client = authenticated_client(
         &state,

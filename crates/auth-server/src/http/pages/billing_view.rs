@@ -1,12 +1,12 @@
 //! The billing page's figures, worded for the reader's language: plan,
 //! usage and its warning, grace and end dates, plans to buy, invoices.
 use minijinja::{context, Value};
-use time::OffsetDateTime;
 
 use super::context::PageCtx;
 use crate::billing_link::client::{Plan, PlanList};
 use crate::dashboard::owner_billing::Overview;
 use crate::domain::tenant::Tenant;
+use crate::domain::time_text::day_utc;
 use crate::i18n::Locale;
 
 pub(super) fn plan_by_id<'a>(plans: &'a PlanList, id: &str) -> Option<&'a Plan> {
@@ -42,11 +42,11 @@ impl BillingView {
         let warning = warning_text(ctx, tenant, o);
         let grace = e
             .grace_until
-            .map(|at| ctx.text_with("billing_grace", &[("date", &day(at))]));
+            .map(|at| ctx.text_with("billing_grace", &[("date", &day_utc(at))]));
         let ends = e
             .current_period_end
             .filter(|_| e.cancel_at_period_end)
-            .map(|at| ctx.text_with("billing_ends", &[("date", &day(at))]));
+            .map(|at| ctx.text_with("billing_ends", &[("date", &day_utc(at))]));
         let checkout = o.subscription.checkout_available && o.plans.checkout_available;
         let subscribed = o.subscription.stripe_subscription_id.is_some();
         let plans: Vec<Value> = o
@@ -77,7 +77,7 @@ impl BillingView {
             .map(|i| {
                 context! {
                     number => i.number.clone().unwrap_or_else(|| i.id.clone()),
-                    date => day(i.created), status => &i.status,
+                    date => day_utc(i.created), status => &i.status,
                     amount => money(i.amount_due, &i.currency, locale),
                     url => i.hosted_invoice_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")),
                 }
@@ -205,15 +205,6 @@ fn money(cents: i64, currency: &str, locale: Locale) -> String {
         (c, Locale::Fr) => format!("{units},{c:02}"),
     };
     format!("{sign}{amount}\u{a0}{symbol}")
-}
-
-/// `2026-11-26` (UTC).
-fn day(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

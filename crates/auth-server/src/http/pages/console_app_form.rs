@@ -6,7 +6,7 @@
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::context::PageCtx;
+use super::context::{csrf_field, PageCtx};
 use crate::domain::client::{
     parse_id_token_alg, parse_origins, parse_resources, parse_uris, Client, ClientRuleError,
     ClientUpdate, TokenLifetimes, ACCESS_TOKEN_DEFAULT_SECS, ACCESS_TOKEN_SECS,
@@ -16,6 +16,8 @@ use crate::domain::client::{
 use crate::domain::display_name::DisplayName;
 use crate::domain::refresh_reuse::{RefreshReuseInterval, REFRESH_REUSE_INTERVAL_MAX_SECS};
 use crate::domain::signing_alg::SigningAlg;
+
+csrf_field!(EditAppForm);
 
 /// The form as typed. The advanced fields are `None` when the form did not
 /// send them, which leaves those settings as they are.

@@ -15,7 +15,7 @@ use service_kit::paging::PageRequest;
 
 use super::console::owned_tenant;
 use super::console_app_form::EditAppForm;
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use crate::domain::client::{
     Client, ClientId, ClientKind, ClientRuleError, PlainSecret, SecretOverlap,
@@ -24,6 +24,8 @@ use crate::domain::display_name::DisplayName;
 use crate::domain::starter_app::{StarterApp, StarterAppError};
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
+
+csrf_field!(NewAppForm, RotateForm, DisableForm, EnableForm);
 
 /// The overlaps an owner picks from when rotating a secret, in seconds.
 const OVERLAPS: [i64; 3] = [0, 86_400, 7 * 86_400];
@@ -163,11 +165,9 @@ pub async fn show_new_app(
 }
 
 pub async fn submit_new_app(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<NewAppForm>,
     slug: web::Path<String>,
-    form: web::Form<NewAppForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &new_app_path(&slug), Access::Write).await?;
     let checked = DisplayName::parse(&form.name)
         .map_err(|e| StarterAppError::Client(ClientRuleError::Name(e)))
@@ -253,11 +253,9 @@ pub async fn show_app(
 }
 
 pub async fn submit_app(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<EditAppForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<EditAppForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     let refused = |e: &dyn std::fmt::Display| {
@@ -292,11 +290,9 @@ pub async fn submit_app(
 }
 
 pub async fn submit_rotate(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<RotateForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<RotateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     let overlap = form
@@ -321,11 +317,9 @@ pub async fn submit_rotate(
 }
 
 pub async fn submit_disable(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<DisableForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     if form.confirm.is_none() {
@@ -341,11 +335,9 @@ pub async fn submit_disable(
 }
 
 pub async fn submit_enable(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<EnableForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<EnableForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (tenant, client) = owned_app(&ctx, &slug, &id, Access::Write).await?;
     ctx.state

@@ -11,13 +11,17 @@ use service_kit::mail::EMAIL_MAX;
 
 use super::billing_view::{plan_by_id, BillingView};
 use super::console::owner_of_at;
-use super::context::{with_retry_after, PageCtx, PlatformPageCtx};
+use super::context::{
+    csrf_field, with_retry_after, PageCtx, PageForm, PlatformForm, PlatformPageCtx,
+};
 use super::error::PageError;
 use crate::billing_link::client::PlanList;
 use crate::dashboard::owner_billing::{billing_path, Next, OwnerBillingError};
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
+
+csrf_field!(CheckoutForm, PortalForm, ContactForm);
 
 /// Seconds a browser is asked to wait when billing is unavailable.
 const UNAVAILABLE_RETRY_SECS: u64 = 30;
@@ -84,11 +88,9 @@ pub async fn show_billing(
 }
 
 pub async fn submit_checkout(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<CheckoutForm>,
     slug: web::Path<String>,
-    form: web::Form<CheckoutForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (user, tenant) = owner_of(&ctx, &slug).await?;
     match ctx
         .state
@@ -109,11 +111,9 @@ pub async fn submit_checkout(
 }
 
 pub async fn submit_portal(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<PortalForm>,
     slug: web::Path<String>,
-    form: web::Form<PortalForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (user, tenant) = owner_of(&ctx, &slug).await?;
     match ctx.state.owner_billing.portal(user.id, &tenant).await {
         Ok(url) => Ok(ctx.redirect_to(url.as_str())),
@@ -124,11 +124,9 @@ pub async fn submit_portal(
 /// Who receives the tenant's quota and payment emails: `PUT …/account`,
 /// then back to the page with a notice (the address is not put in the URL).
 pub async fn submit_contact(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<ContactForm>,
     slug: web::Path<String>,
-    form: web::Form<ContactForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (user, tenant) = owner_of(&ctx, &slug).await?;
     let typed = form.owner_email.trim();
     match ctx

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::console::owner_of_at;
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::sentinel::block_order::BlockOrder;
@@ -20,6 +20,8 @@ use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::manage::{Actor, ManageError};
+
+csrf_field!(BlockForm, CsrfForm, AllowlistForm);
 
 pub fn blocks_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/blocks")
@@ -91,11 +93,9 @@ pub async fn show_blocks(
 }
 
 pub async fn submit_block(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<BlockForm>,
     slug: web::Path<String>,
-    form: web::Form<BlockForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (member, tenant) = blocks_member(&ctx, &slug, Access::Write).await?;
     let typed = Typed {
         network: form.network.trim().to_owned(),
@@ -121,11 +121,9 @@ pub async fn submit_block(
 }
 
 pub async fn submit_lift(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<CsrfForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (member, tenant) = blocks_member(&ctx, &slug, Access::Write).await?;
     let blocks = &ctx.state.manage.blocks;
@@ -141,11 +139,9 @@ pub async fn submit_lift(
 }
 
 pub async fn submit_allowlist(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<AllowlistForm>,
     slug: web::Path<String>,
-    form: web::Form<AllowlistForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (_, tenant) = blocks_member(&ctx, &slug, Access::Write).await?;
     let patch = json!({ "sentinel_allowlist": form.entries() });
     match ctx

@@ -9,11 +9,13 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::console::owned_tenant;
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use crate::domain::branding::Branding;
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
+
+csrf_field!(BrandingForm);
 
 pub fn branding_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/branding")
@@ -58,11 +60,9 @@ pub async fn show_branding(
 }
 
 pub async fn submit_branding(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<BrandingForm>,
     slug: web::Path<String>,
-    form: web::Form<BrandingForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &branding_path(&slug), Access::Write).await?;
     let branding = match Branding::parse(&form.logo_url, &form.brand_color) {
         Ok(branding) => branding,

@@ -8,7 +8,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::console::owner_of_at;
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::api_credential::{ManageScope, MANAGE_AUDIENCE};
@@ -16,6 +16,8 @@ use crate::domain::team::Access;
 use crate::domain::tenant::{Tenant, PLATFORM_SLUG};
 use crate::domain::user::User;
 use crate::manage::{Actor, ManageError};
+
+csrf_field!(CreateForm, RevokeForm);
 
 pub fn credentials_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/api-credentials")
@@ -85,11 +87,9 @@ pub async fn show_credentials(
 }
 
 pub async fn submit_create(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<CreateForm>,
     slug: web::Path<String>,
-    form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (owner, tenant) = credentials_owner(&ctx, &slug).await?;
     let created = ctx
         .state
@@ -135,11 +135,9 @@ pub async fn submit_create(
 }
 
 pub async fn submit_revoke(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<RevokeForm>,
     slug: web::Path<String>,
-    form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (_, tenant) = credentials_owner(&ctx, &slug).await?;
     if form.confirm.is_none() {
         let error = ctx.text("credentials_revoke_unconfirmed");

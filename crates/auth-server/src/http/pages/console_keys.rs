@@ -12,7 +12,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::console::{owned_tenant, owner_of_at};
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::sentinel::reason::Reason;
@@ -21,6 +21,8 @@ use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::keys::keyring::KeyringError;
 use crate::manage::Actor;
+
+csrf_field!(RotateForm, RevokeForm, CompromisedForm);
 
 pub fn keys_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/keys")
@@ -64,11 +66,9 @@ pub async fn show_keys(
 }
 
 pub async fn submit_rotate(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<RotateForm>,
     slug: web::Path<String>,
-    form: web::Form<RotateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
     let Ok(alg) = SigningAlg::parse(&form.alg) else {
         return refused_page(&ctx, &tenant, "keys_unknown_alg").await;
@@ -90,11 +90,9 @@ pub async fn submit_rotate(
 }
 
 pub async fn submit_revoke(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<RevokeForm>,
     slug: web::Path<String>,
-    form: web::Form<RevokeForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
     if form.confirm.is_none() {
         return refused_page(&ctx, &tenant, "keys_revoke_unconfirmed").await;
@@ -117,11 +115,9 @@ pub struct CompromisedForm {
 }
 
 pub async fn submit_compromised(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<CompromisedForm>,
     slug: web::Path<String>,
-    form: web::Form<CompromisedForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (owner, tenant) = owner_of_at(&ctx, &slug, &keys_path(&slug), Access::Write).await?;
     if form.confirm.is_none() {
         return refused_page(&ctx, &tenant, "keys_compromised_unconfirmed").await;

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::console::owned_tenant;
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use crate::domain::team::Access;
 use crate::domain::tenant::{Tenant, TenantSettings};
+
+csrf_field!(SettingsForm);
 
 pub fn settings_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/settings")
@@ -106,11 +108,9 @@ pub async fn show_settings(
 }
 
 pub async fn submit_settings(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<SettingsForm>,
     slug: web::Path<String>,
-    form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let tenant = owned_tenant(&ctx, &slug, &settings_path(&slug), Access::Write).await?;
     match ctx
         .state
@@ -148,9 +148,9 @@ fn settings_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let sessions = ctx.state.identity.session_policy;
+    let sessions = ctx.state.identity.services.session_policy;
     let defaults = context! {
-        lockout_threshold => ctx.state.identity.account_lockout.threshold,
+        lockout_threshold => ctx.state.identity.services.account_lockout.threshold,
         session_idle_minutes => sessions.idle.as_secs() / 60,
         session_lifetime_hours => sessions.absolute.as_secs() / 3600,
         key_rotation_days => ctx.state.manage.keys.default_rotation_days(),

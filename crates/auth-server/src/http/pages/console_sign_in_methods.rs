@@ -13,7 +13,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::console::owned_tenant;
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
@@ -21,6 +21,8 @@ use crate::domain::upstream::UpstreamProvider;
 use crate::domain::upstream_settings::{MappingInput, Preset, Protocol, SettingsInput};
 use crate::manage::upstream::ProviderInput;
 use crate::manage::ManageError;
+
+csrf_field!(AddForm, UpdateForm, DeleteForm);
 
 /// The add form's choices for a provider named by its issuer URL, and for
 /// a plain OAuth 2.0 one named by its endpoints; every other choice is a
@@ -196,11 +198,9 @@ pub async fn show_sign_in_methods(
 }
 
 pub async fn submit_add(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<AddForm>,
     slug: web::Path<String>,
-    form: web::Form<AddForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let tenant = tenant_at(&ctx, &slug, Access::Write).await?;
     let added = ctx
         .state
@@ -222,11 +222,9 @@ pub async fn submit_add(
 }
 
 pub async fn submit_update(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<UpdateForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<UpdateForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let tenant = tenant_at(&ctx, &slug, Access::Write).await?;
     let updated = ctx
@@ -249,11 +247,9 @@ pub async fn submit_update(
 }
 
 pub async fn submit_delete(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<DeleteForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let tenant = tenant_at(&ctx, &slug, Access::Write).await?;
     if form.confirm.is_none() {

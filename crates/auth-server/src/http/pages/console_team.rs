@@ -9,7 +9,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::console::{owner_of_at, platform_user};
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
 use crate::dashboard::invites::Inviter;
@@ -17,6 +17,8 @@ use crate::dashboard::owners::OwnerError;
 use crate::domain::team::{Access, Role};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
+
+csrf_field!(InviteForm, RoleForm, RemoveForm, WithdrawForm, AcceptForm);
 
 pub fn team_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/team")
@@ -92,11 +94,9 @@ pub async fn show_team(
 }
 
 pub async fn submit_invite(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<InviteForm>,
     slug: web::Path<String>,
-    form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (owner, tenant) = team_owner(&ctx, &slug).await?;
     let Ok(role) = Role::parse(&form.role) else {
         return refused_page(&ctx, &tenant, ctx.text("team_role_invalid"), &form.email).await;
@@ -127,11 +127,9 @@ fn member_id(id: &str) -> Result<UserId, PageError> {
 }
 
 pub async fn submit_role(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<RoleForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (_, tenant) = team_owner(&ctx, &slug).await?;
     let member = member_id(&id)?;
@@ -145,11 +143,9 @@ pub async fn submit_role(
 }
 
 pub async fn submit_remove(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<RemoveForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (owner, tenant) = team_owner(&ctx, &slug).await?;
     let member = member_id(&id)?;
@@ -167,11 +163,9 @@ pub async fn submit_remove(
 /// Any member leaves the team from their dashboard, unless they are its
 /// last owner (409, said why): their console access to the tenant ends.
 pub async fn submit_leave(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<RemoveForm>,
     slug: web::Path<String>,
-    form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (member, tenant) = owner_of_at(&ctx, &slug, "/dashboard", Access::Read).await?;
     if form.confirm.is_none() {
         let message = ctx.text("team_leave_unconfirmed");
@@ -202,11 +196,9 @@ pub async fn submit_leave(
 }
 
 pub async fn submit_withdraw(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<WithdrawForm>,
     slug: web::Path<String>,
-    form: web::Form<WithdrawForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (_, tenant) = team_owner(&ctx, &slug).await?;
     match ctx
         .state
@@ -338,10 +330,8 @@ pub async fn show_invite(
 
 /// `POST /dashboard/invite`: the signed-in platform user joins.
 pub async fn submit_invite_accept(
-    ctx: PlatformPageCtx,
-    form: web::Form<AcceptForm>,
+    PageForm { ctx, form }: PlatformForm<AcceptForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let back = format!("/dashboard/invite?token={}", form.token);
     let user = platform_user(&ctx, &back).await?;
     match ctx.state.invitations.accept(&form.token, &user).await {

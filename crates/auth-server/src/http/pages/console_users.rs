@@ -13,7 +13,7 @@ use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
 use super::console::{owned_tenant, owner_of_at};
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::team::Access;
@@ -22,6 +22,8 @@ use crate::domain::user::{User, UserId};
 use crate::domain::user_import;
 use crate::http::manage::users::export_response;
 use crate::manage::Actor;
+
+csrf_field!(ImportForm, ConfirmForm, PlainForm);
 
 const LIST_PAGE: u32 = 25;
 /// Longest email prefix searched for (an email's own limit).
@@ -110,17 +112,6 @@ impl Target {
             tenant,
             user,
         })
-    }
-
-    /// The user a form changes: its CSRF token checked first, then
-    /// [`Self::find`] with write access.
-    async fn of_form(
-        ctx: &PageCtx,
-        path: web::Path<(String, String)>,
-        csrf: &str,
-    ) -> Result<Self, PageError> {
-        ctx.accept_form(csrf).await?;
-        Self::find(ctx, path, Access::Write).await
     }
 
     /// The user's page, saying what was `done`.
@@ -220,11 +211,10 @@ pub async fn show_user(
 }
 
 pub async fn submit_end_sessions(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<PlainForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    let on = Target::find(&ctx, path, Access::Write).await?;
     let users = &ctx.state.manage.users;
     let ended = users
         .end_sessions(on.tenant.id, on.user.id)
@@ -234,20 +224,11 @@ pub async fn submit_end_sessions(
     Ok(ctx.redirect_to(&format!("{}&ended={ended}", on.done("ended"))))
 }
 
-pub async fn submit_disable(
-    ctx: PlatformPageCtx,
-    path: web::Path<(String, String)>,
-    form: web::Form<ConfirmForm>,
-) -> Result<HttpResponse, PageError> {
-    submit_confirmed(&ctx, path, &form, Confirmed::Disable).await
-}
-
 pub async fn submit_enable(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<PlainForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    let on = Target::find(&ctx, path, Access::Write).await?;
     switch_user(&ctx, &on, Switch::Enable).await
 }
 
@@ -273,20 +254,11 @@ async fn switch_user(
     Ok(ctx.redirect_to(&on.done(done)))
 }
 
-pub async fn submit_reset_mfa(
-    ctx: PlatformPageCtx,
-    path: web::Path<(String, String)>,
-    form: web::Form<ConfirmForm>,
-) -> Result<HttpResponse, PageError> {
-    submit_confirmed(&ctx, path, &form, Confirmed::ResetMfa).await
-}
-
 pub async fn submit_resend_verification(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<PlainForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<PlainForm>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::of_form(&ctx, path, &form.csrf).await?;
+    let on = Target::find(&ctx, path, Access::Write).await?;
     let users = &ctx.state.manage.users;
     match users
         .resend_verification(&on.tenant, on.user.id, on.actor.clone(), ctx.locale)
@@ -316,30 +288,25 @@ pub async fn export_user(
     Ok(export_response(export))
 }
 
-pub async fn submit_delete(
-    ctx: PlatformPageCtx,
-    path: web::Path<(String, String)>,
-    form: web::Form<ConfirmForm>,
-) -> Result<HttpResponse, PageError> {
-    submit_confirmed(&ctx, path, &form, Confirmed::Delete).await
-}
-
-/// What a form whose box must be ticked (`confirm`) does to the user.
-enum Confirmed {
+/// What a form whose box must be ticked (`confirm`) does to the user: the
+/// last segment of its path (`/users/{user_id}/{action}`).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confirmed {
     Disable,
     ResetMfa,
     Delete,
 }
 
-/// Does `what` once the box is ticked; otherwise the user's page again
-/// (422), nothing changed.
-async fn submit_confirmed(
-    ctx: &PageCtx,
-    path: web::Path<(String, String)>,
-    form: &ConfirmForm,
-    what: Confirmed,
+/// Does the path's action once the box is ticked; otherwise the user's page
+/// again (422), nothing changed.
+pub async fn submit_confirmed(
+    PageForm { ctx, form }: PlatformForm<ConfirmForm>,
+    path: web::Path<(String, String, Confirmed)>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::of_form(ctx, path, &form.csrf).await?;
+    let (slug, id, what) = path.into_inner();
+    let on = Target::find(&ctx, web::Path::from((slug, id)), Access::Write).await?;
+    let ctx = &*ctx;
     if form.confirm.is_none() {
         let key = match what {
             Confirmed::Disable => "users_disable_unconfirmed",
@@ -460,11 +427,9 @@ pub async fn show_import(
 /// character), checked whole: a refused import names every bad row and
 /// writes nothing.
 pub async fn submit_import(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<ImportForm>,
     slug: web::Path<String>,
-    form: web::Form<ImportForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (owner, tenant) = owner_of_at(&ctx, &slug, &import_path(&slug), Access::Write).await?;
     let text = form.data.trim();
     let parsed = if text.starts_with('{') {

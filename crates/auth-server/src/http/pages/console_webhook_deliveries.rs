@@ -11,13 +11,15 @@ use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
 use super::console_webhooks::{not_found_or_internal, webhooks_member, webhooks_path};
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::team::Access;
 use crate::domain::tenant::Tenant;
 use crate::domain::webhook::delivery::Delivery;
 use crate::manage::Actor;
+
+csrf_field!(RedeliverForm);
 
 /// Deliveries shown on one page.
 const PAGE: u32 = 50;
@@ -126,11 +128,9 @@ pub(super) async fn endpoint_page(
 }
 
 pub async fn submit_redeliver(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<RedeliverForm>,
     path: web::Path<(String, String, String)>,
-    form: web::Form<RedeliverForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id, delivery) = path.into_inner();
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     ctx.state

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::console::owner_of_at;
 use super::console_webhook_deliveries::{endpoint_page, webhook_path, Shown};
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
 use crate::domain::team::Access;
@@ -24,6 +24,8 @@ use crate::domain::user::User;
 use crate::domain::webhook::event::EventType;
 use crate::manage::webhooks::{Endpoint, EndpointDraft, EndpointPatch};
 use crate::manage::{Actor, ManageError};
+
+csrf_field!(AddForm, DeleteForm, TokenForm);
 
 pub fn webhooks_path(slug: &str) -> String {
     format!("/dashboard/t/{slug}/webhooks")
@@ -98,11 +100,9 @@ pub async fn show_webhooks(
 }
 
 pub async fn submit_add(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<AddForm>,
     slug: web::Path<String>,
-    form: web::Form<AddForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     let draft = EndpointDraft {
         url: form.url.trim().to_owned(),
@@ -129,29 +129,21 @@ pub async fn submit_add(
     }
 }
 
-pub async fn submit_enable(
-    ctx: PlatformPageCtx,
-    path: web::Path<(String, String)>,
-    form: web::Form<TokenForm>,
-) -> Result<HttpResponse, PageError> {
-    set_enabled(ctx, path.into_inner(), &form.csrf, true).await
+/// Whether an endpoint is sent events: the last segment of its form's path
+/// (`/webhooks/{id}/{switch}`).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    Enable,
+    Disable,
 }
 
-pub async fn submit_disable(
-    ctx: PlatformPageCtx,
-    path: web::Path<(String, String)>,
-    form: web::Form<TokenForm>,
+pub async fn submit_switch(
+    PageForm { ctx, .. }: PlatformForm<TokenForm>,
+    path: web::Path<(String, String, Switch)>,
 ) -> Result<HttpResponse, PageError> {
-    set_enabled(ctx, path.into_inner(), &form.csrf, false).await
-}
-
-async fn set_enabled(
-    ctx: PlatformPageCtx,
-    (slug, id): (String, String),
-    csrf: &str,
-    enabled: bool,
-) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(csrf).await?;
+    let (slug, id, switch) = path.into_inner();
+    let enabled = matches!(switch, Switch::Enable);
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     let patch = EndpointPatch {
         enabled: Some(enabled),
@@ -168,11 +160,9 @@ async fn set_enabled(
 }
 
 pub async fn submit_delete(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, form }: PlatformForm<DeleteForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     if form.confirm.is_none() {
@@ -193,11 +183,9 @@ pub async fn submit_delete(
 }
 
 pub async fn submit_rotate(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<TokenForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     let (endpoint, secret) = ctx
@@ -211,11 +199,9 @@ pub async fn submit_rotate(
 }
 
 pub async fn submit_test(
-    ctx: PlatformPageCtx,
+    PageForm { ctx, .. }: PlatformForm<TokenForm>,
     path: web::Path<(String, String)>,
-    form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (slug, id) = path.into_inner();
     let (_, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     ctx.state

@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 use minijinja::{context, Value};
+use serde::de::DeserializeOwned;
 use service_kit::http::security_headers::PageCsp;
 use subtle::ConstantTimeEq;
 
@@ -78,6 +79,68 @@ impl std::ops::Deref for PlatformPageCtx {
 
     fn deref(&self) -> &PageCtx {
         &self.0
+    }
+}
+
+/// A form posted from one of the pages, accepted before the handler runs:
+/// its CSRF token equals the cookie's and the address's form budget is
+/// spent ([`PageCtx::accept_form`]), so no handler can forget either. `C`
+/// is the page context the form belongs to ([`PlatformForm`] for the
+/// dashboard's).
+pub struct PageForm<T, C = PageCtx> {
+    pub ctx: C,
+    pub form: T,
+}
+
+/// A form posted from the dashboard (the `platform` tenant's pages).
+pub type PlatformForm<T> = PageForm<T, PlatformPageCtx>;
+
+/// A form that carries the page's CSRF token (field `csrf`).
+pub trait CsrfField {
+    fn csrf(&self) -> &str;
+}
+
+/// Implements [`CsrfField`] for forms whose token is the field `csrf`.
+macro_rules! csrf_field {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::http::pages::context::CsrfField for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(crate) use csrf_field;
+
+impl AsRef<PageCtx> for PageCtx {
+    fn as_ref(&self) -> &PageCtx {
+        self
+    }
+}
+
+impl AsRef<PageCtx> for PlatformPageCtx {
+    fn as_ref(&self) -> &PageCtx {
+        &self.0
+    }
+}
+
+impl<T, C> FromRequest for PageForm<T, C>
+where
+    T: DeserializeOwned + CsrfField + 'static,
+    C: FromRequest<Error = PageError> + AsRef<PageCtx> + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let ctx = C::from_request(req, payload);
+        let form = web::Form::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let ctx = ctx.await?;
+            let form = form.await?.into_inner();
+            ctx.as_ref().accept_form(form.csrf()).await?;
+            Ok(Self { ctx, form })
+        })
     }
 }
 
@@ -158,7 +221,10 @@ impl PageCtx {
     }
 
     /// The form's token must equal the cookie's (double submit; the cookie
-    /// is `__Host-` so no other site or subdomain can plant it).
+    /// is `__Host-` so no other site or subdomain can plant it). Alone, not
+    /// through [`PageForm`], only for the forms that must work whatever the
+    /// address's form budget: signing out, ending sessions from the account
+    /// page, the consent and logout confirmations.
     pub fn verify_csrf(&self, form_token: &str) -> Result<(), PageError> {
         match &self.csrf_from_cookie {
             Some(cookie) if bool::from(cookie.as_bytes().ct_eq(form_token.as_bytes())) => Ok(()),
@@ -184,9 +250,9 @@ impl PageCtx {
         Ok(())
     }
 
-    /// What every form submission passes first: its CSRF token, then the
-    /// per-IP budget for forms.
-    pub async fn accept_form(&self, form_token: &str) -> Result<(), PageError> {
+    /// What every form submission passes first, checked by [`PageForm`]:
+    /// its CSRF token, then the per-IP budget for forms.
+    async fn accept_form(&self, form_token: &str) -> Result<(), PageError> {
         self.verify_csrf(form_token)?;
         self.limit_form().await
     }
@@ -205,11 +271,19 @@ impl PageCtx {
     }
 
     pub fn text(&self, key: &str) -> String {
-        self.state.identity.catalog.format(self.locale, key, &[])
+        self.state
+            .identity
+            .services
+            .catalog
+            .format(self.locale, key, &[])
     }
 
     pub fn text_with(&self, key: &str, args: &[(&str, &str)]) -> String {
-        self.state.identity.catalog.format(self.locale, key, args)
+        self.state
+            .identity
+            .services
+            .catalog
+            .format(self.locale, key, args)
     }
 
     /// What a console form refused by a rule says: the rule's own words.
@@ -246,7 +320,7 @@ impl PageCtx {
         }
         let ctx = context! {
             lang => self.locale.code(),
-            t => self.state.identity.catalog.texts(self.locale),
+            t => self.state.identity.services.catalog.texts(self.locale),
             base => self.base(),
             csrf => &self.csrf,
             tenant => context! { slug => self.tenant.slug.as_ref(), name => self.tenant.display_name.as_ref(), logo_url => logo.as_ref().map(url::Url::as_str), signup_open => self.tenant.settings.signup_open() },

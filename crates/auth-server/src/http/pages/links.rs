@@ -6,13 +6,15 @@ use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::context::PageCtx;
+use super::context::{csrf_field, PageCtx, PageForm};
 use super::error::PageError;
 use super::form_failure;
 use super::login::login_path;
 use super::return_to::ReturnQuery;
 use crate::domain::one_time_token::Purpose;
 use crate::identity::IdentityError;
+
+csrf_field!(TokenBody, EmailBody);
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -108,10 +110,8 @@ pub async fn show_verify_email(
 /// In the browser that signed up, the journey goes on at the login page;
 /// elsewhere, the page says to go back to the first window.
 pub async fn submit_verify_email(
-    mut ctx: PageCtx,
-    form: web::Form<TokenBody>,
+    PageForm { mut ctx, form }: PageForm<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     match ctx
         .state
         .identity
@@ -136,10 +136,8 @@ pub async fn show_unlock(
 }
 
 pub async fn submit_unlock(
-    ctx: PageCtx,
-    form: web::Form<TokenBody>,
+    PageForm { ctx, form }: PageForm<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     match ctx
         .state
         .identity
@@ -174,10 +172,8 @@ pub async fn show_forgot(
 }
 
 pub async fn submit_forgot(
-    mut ctx: PageCtx,
-    form: web::Form<EmailBody>,
+    PageForm { mut ctx, form }: PageForm<EmailBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     if let Err(e) =
         ctx.state
@@ -212,10 +208,8 @@ pub async fn show_reset(
 }
 
 pub async fn submit_reset(
-    mut ctx: PageCtx,
-    form: web::Form<TokenBody>,
+    PageForm { mut ctx, form }: PageForm<TokenBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     match ctx
         .state
         .identity

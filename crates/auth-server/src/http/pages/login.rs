@@ -4,11 +4,13 @@ use actix_web::{web, HttpResponse};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::context::{with_retry_after, PageCtx};
+use super::context::{csrf_field, with_retry_after, PageCtx, PageForm};
 use super::error::PageError;
 use super::form_failure;
 use super::return_to::with_return_to;
 use crate::domain::session::SessionStage;
+
+csrf_field!(LoginBody, CsrfOnly);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -82,10 +84,8 @@ pub fn login_path(return_to: Option<&str>, email: Option<&str>, notice: &str) ->
 }
 
 pub async fn submit_login(
-    mut ctx: PageCtx,
-    form: web::Form<LoginBody>,
+    PageForm { mut ctx, form }: PageForm<LoginBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let outcome = ctx
         .state

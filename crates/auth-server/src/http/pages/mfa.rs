@@ -4,11 +4,13 @@ use actix_web::{web, HttpResponse};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::context::{with_retry_after, PageCtx};
+use super::context::{csrf_field, with_retry_after, PageCtx, PageForm};
 use super::error::PageError;
 use super::return_to::{with_return_to, ReturnQuery};
 use super::{form_failure, second_step_answer};
 use crate::identity::IdentityError;
+
+csrf_field!(CodeBody);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -39,10 +41,8 @@ pub async fn show_challenge(
 }
 
 pub async fn submit_challenge(
-    mut ctx: PageCtx,
-    form: web::Form<CodeBody>,
+    PageForm { mut ctx, form }: PageForm<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let (Some(session), Some(secret)) = (ctx.session().await?, ctx.session_secret.clone()) else {
         return Ok(ctx.redirect("/login"));
@@ -76,10 +76,8 @@ pub async fn show_enroll(
 
 /// Step two: the password checked, a new seed to scan and a code to type.
 pub async fn submit_enroll_password(
-    mut ctx: PageCtx,
-    form: web::Form<CodeBody>,
+    PageForm { mut ctx, form }: PageForm<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.signed_in_or_login().await?;
     match ctx
@@ -109,10 +107,8 @@ pub async fn submit_enroll_password(
 
 /// Step three: a code of the new seed turns MFA on.
 pub async fn submit_enroll(
-    mut ctx: PageCtx,
-    form: web::Form<CodeBody>,
+    PageForm { mut ctx, form }: PageForm<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {

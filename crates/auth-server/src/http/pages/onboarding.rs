@@ -3,19 +3,21 @@
 //! once, its secret, and snippets to copy). The quickstart is the answer to
 //! the form itself, never a page to come back to: the secret is not kept.
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use minijinja::context;
 use serde::Deserialize;
 
 use super::console::platform_user;
 use super::console_apps::starter_choices;
-use super::context::{PageCtx, PlatformPageCtx};
+use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use crate::dashboard::onboarding::{
     start_tenant, OnboardingError, Started, TenantRequest, SELF_SERVICE_TENANTS_MAX,
 };
 use crate::domain::starter_app::{StarterApp, StarterAppError};
 use crate::domain::tenant::{TenantRuleError, SLUG_MAX};
+
+csrf_field!(NewTenantForm);
 
 const NEW_TENANT_PATH: &str = "/dashboard/new";
 
@@ -39,10 +41,8 @@ pub async fn show_new_tenant(ctx: PlatformPageCtx) -> Result<HttpResponse, PageE
 }
 
 pub async fn submit_new_tenant(
-    ctx: PlatformPageCtx,
-    form: web::Form<NewTenantForm>,
+    PageForm { ctx, form }: PlatformForm<NewTenantForm>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let user = platform_user(&ctx, NEW_TENANT_PATH).await?;
     let request = TenantRequest {
         slug: &form.slug,

@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::context::PageCtx;
+use super::context::{csrf_field, PageCtx, PageForm};
 use super::error::PageError;
 use super::login::{upstream_buttons, CsrfOnly};
 use super::render::short_time;
@@ -17,6 +17,8 @@ use crate::domain::session::SessionStage;
 use crate::identity::passkeys::PasskeyError;
 use crate::identity::sessions::ActiveSession;
 use crate::identity::IdentityError;
+
+csrf_field!(AnswerBody, NameBody, PasswordBody);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -85,10 +87,8 @@ fn json_refusal(ctx: &PageCtx, e: PasskeyError) -> Result<HttpResponse, PageErro
 
 /// `POST /t/{slug}/passkeys/sign-in/options`: starts a sign-in.
 pub async fn sign_in_options(
-    ctx: PageCtx,
-    form: web::Form<CsrfOnly>,
+    PageForm { ctx, .. }: PageForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     match ctx.state.identity.passkey_sign_in_start(&ctx.tenant).await {
         Ok(started) => json_options(&started),
         Err(e) => json_refusal(&ctx, e),
@@ -99,10 +99,8 @@ pub async fn sign_in_options(
 /// same next step as a password login (back to the app's request, or the
 /// account page).
 pub async fn sign_in(
-    mut ctx: PageCtx,
-    form: web::Form<AnswerBody>,
+    PageForm { mut ctx, form }: PageForm<AnswerBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let outcome = ctx
         .state
@@ -167,10 +165,8 @@ pub async fn offer(mut ctx: PageCtx, q: web::Query<OfferQuery>) -> Result<HttpRe
 /// `POST /t/{slug}/account/passkeys/options`: starts a registration for
 /// the signed-in user.
 pub async fn register_options(
-    ctx: PageCtx,
-    form: web::Form<CsrfOnly>,
+    PageForm { ctx, .. }: PageForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let Some(session) = ctx.signed_in().await? else {
         return Ok(HttpResponse::Unauthorized()
             .content_type("application/json")
@@ -215,10 +211,8 @@ fn account_answer(
 /// tenant that requires MFA asks for (then `return_to` may name the
 /// pending authorization request).
 pub async fn register(
-    mut ctx: PageCtx,
-    form: web::Form<AnswerBody>,
+    PageForm { mut ctx, form }: PageForm<AnswerBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.signed_in().await?;
     let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
@@ -253,11 +247,9 @@ pub async fn register(
 
 /// `POST /t/{slug}/account/passkeys/{id}/rename`.
 pub async fn rename(
-    ctx: PageCtx,
+    PageForm { ctx, form }: PageForm<NameBody>,
     path: web::Path<(String, String)>,
-    form: web::Form<NameBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
@@ -276,11 +268,9 @@ pub async fn rename(
 
 /// `POST /t/{slug}/account/passkeys/{id}/delete`.
 pub async fn delete(
-    ctx: PageCtx,
+    PageForm { ctx, .. }: PageForm<CsrfOnly>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let session = ctx.signed_in_or_login().await?;
     let (_, id) = path.into_inner();
     let done = ctx
@@ -300,10 +290,8 @@ pub struct PasswordBody {
 
 /// `POST /t/{slug}/account/password/remove`: passkeys only from now on.
 pub async fn remove_password(
-    ctx: PageCtx,
-    form: web::Form<PasswordBody>,
+    PageForm { ctx, form }: PageForm<PasswordBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let session = ctx.signed_in_or_login().await?;
     let done = ctx
         .state

@@ -1,14 +1,12 @@
 //! The hosted pages' templates (minijinja, embedded at build time; HTML is
 //! auto-escaped because every template name ends in `.html`).
 use minijinja::Environment;
-use time::OffsetDateTime;
+
+use crate::domain::time_text::minute_utc;
 
 /// `2026-11-26 15:26 UTC`, short enough for a table cell; empty for none.
 pub fn short_time(unix: Option<i64>) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    unix.and_then(|u| OffsetDateTime::from_unix_timestamp(u).ok())
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
+    unix.map(minute_utc).unwrap_or_default()
 }
 
 const TEMPLATES: &[(&str, &str)] = &[

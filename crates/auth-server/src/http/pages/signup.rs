@@ -4,12 +4,14 @@ use actix_web::{web, HttpResponse};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::context::PageCtx;
+use super::context::{csrf_field, PageCtx, PageForm};
 use super::error::PageError;
 use super::form_failure;
 use super::login::login_path;
 use super::return_to::{with_return_to, ReturnQuery};
 use crate::identity::signup::SignupForm;
+
+csrf_field!(SignupBody, CodeBody);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -48,15 +50,12 @@ pub async fn show_signup(
 }
 
 pub async fn submit_signup(
-    mut ctx: PageCtx,
-    form: web::Form<SignupBody>,
+    PageForm { mut ctx, form }: PageForm<SignupBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     if let Some(why) = signups_closed(&ctx).await {
         return closed_page(&ctx, why);
     }
-    let form = form.into_inner();
     let input = SignupForm {
         email: form.email,
         password: form.password,
@@ -144,10 +143,8 @@ fn check_email(
 /// `POST /t/{slug}/verify-email/code`: the address is verified by the code
 /// typed on the page, and the journey goes on at the login page.
 pub async fn submit_code(
-    mut ctx: PageCtx,
-    form: web::Form<CodeBody>,
+    PageForm { mut ctx, form }: PageForm<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     match ctx
         .state

@@ -7,13 +7,15 @@ use actix_web::{web, HttpResponse};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::context::{with_retry_after, PageCtx};
+use super::context::{csrf_field, with_retry_after, PageCtx, PageForm};
 use super::error::PageError;
 use super::return_to::{with_return_to, ReturnQuery};
 use super::{form_failure, second_step_answer};
 use crate::domain::sentinel::step_up::CODE_MAIL_WINDOW_SECS;
 use crate::identity::sessions::ActiveSession;
 use crate::identity::step_up::Resent;
+
+csrf_field!(StepUpBody);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -48,10 +50,8 @@ pub async fn show_step_up(
 }
 
 pub async fn submit_step_up(
-    mut ctx: PageCtx,
-    form: web::Form<StepUpBody>,
+    PageForm { mut ctx, form }: PageForm<StepUpBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let return_to = ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.session().await?;
     if let Some(away) = elsewhere(&ctx, session.as_ref()) {
@@ -76,10 +76,8 @@ pub async fn submit_step_up(
 }
 
 pub async fn resend_step_up(
-    mut ctx: PageCtx,
-    form: web::Form<StepUpBody>,
+    PageForm { mut ctx, form }: PageForm<StepUpBody>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     ctx.resume(form.return_to.as_deref()).await;
     let session = ctx.session().await?;
     if let Some(away) = elsewhere(&ctx, session.as_ref()) {

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::context::PageCtx;
+use super::context::{PageCtx, PageForm};
 use super::error::PageError;
 use super::login::CsrfOnly;
 use super::return_to::with_return_to;
@@ -44,11 +44,9 @@ pub async fn start(
 
 /// From the account page: link a provider account to the signed-in user.
 pub async fn start_link(
-    ctx: PageCtx,
+    PageForm { ctx, .. }: PageForm<CsrfOnly>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (_, provider) = path.into_inner();
     let session = ctx.signed_in_or_login().await?;
     let started = ctx
@@ -232,11 +230,9 @@ fn refused(ctx: &PageCtx, e: UpstreamError) -> Result<HttpResponse, PageError> {
 
 /// `POST /t/{slug}/account/upstream/{provider_id}/unlink`.
 pub async fn unlink(
-    ctx: PageCtx,
+    PageForm { ctx, .. }: PageForm<CsrfOnly>,
     path: web::Path<(String, String)>,
-    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    ctx.accept_form(&form.csrf).await?;
     let (_, provider_id) = path.into_inner();
     let session = ctx.signed_in_or_login().await?;
     match ctx

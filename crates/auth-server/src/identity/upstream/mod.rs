@@ -80,7 +80,7 @@ impl Identity {
     /// `{PUBLIC_URL}/t/{slug}/upstream/callback`: the one redirect URI a
     /// tenant registers at each of its providers.
     pub fn upstream_callback_url(&self, tenant: &Tenant) -> String {
-        crate::domain::upstream::callback_url(&self.public_url, tenant.slug.as_ref())
+        crate::domain::upstream::callback_url(&self.services.public_url, tenant.slug.as_ref())
     }
 
     /// The tenant's enabled providers, for the login and sign-up buttons.

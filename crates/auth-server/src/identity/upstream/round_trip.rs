@@ -146,6 +146,7 @@ impl Identity {
         let json =
             serde_json::to_vec(&attempt).map_err(|e| IdentityError::Internal(e.to_string()))?;
         let sealed = self
+            .services
             .keys
             .seal(&json, &owner(tenant))
             .map_err(IdentityError::from)?;
@@ -269,6 +270,7 @@ impl Identity {
     ) -> Result<Attempt, UpstreamError> {
         let sealed = sealed.ok_or(UpstreamError::NoAttempt)?;
         let json = self
+            .services
             .keys
             .open(sealed, &owner(tenant))
             .map_err(|_| UpstreamError::NoAttempt)?;

@@ -49,6 +49,7 @@ impl Identity {
         let json =
             serde_json::to_vec(tokens).map_err(|e| IdentityError::Internal(e.to_string()))?;
         let sealed = self
+            .services
             .keys
             .seal(&json, &tokens_owner(&provider.id, subject))
             .map_err(IdentityError::from)?;
