@@ -121,3 +121,29 @@ pub fn link_key(problem: LinkProblem) -> &'static str {
 fn password_key(e: &PasswordRuleError) -> &'static str {
     crate::password::text_key(e)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use service_kit::testing::files_naming;
+
+    /// A handler gets a posted form as [`context::PageForm`], which checks
+    /// the CSRF token and spends the form budget before the handler runs.
+    /// A raw `web::Form` is left only where that cannot or must not hold:
+    /// the upstream provider's cross-site `form_post` callback (its `state`
+    /// is the check), signing out and ending sessions from the account page
+    /// (the token alone, whatever the budget).
+    #[test]
+    fn page_forms_are_accepted_before_the_handler() {
+        let allowed = ["upstream.rs", "login.rs", "account.rs"];
+        // Spelt in halves so this file does not name what it looks for.
+        let needles = [concat!("web::", "Form<"), concat!("web::", "Form;")];
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/pages");
+        let raw: Vec<String> = files_naming(&root, &needles, 30)
+            .into_iter()
+            .filter(|path| !allowed.iter().any(|name| path.ends_with(name)))
+            .collect();
+        assert!(raw.is_empty(), "a form bypasses PageForm in {raw:?}");
+    }
+}
