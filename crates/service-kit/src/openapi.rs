@@ -162,6 +162,39 @@ pub fn problem_response<const N: usize>(
         .into()
 }
 
+/// Declares the JSON answer of a list operation, with its schema: one page
+/// of views (`items`) and `next_after`, the cursor of the next page; `of`
+/// makes it from a [`crate::paging::Page`], each item shown by `view`.
+///
+/// ```ignore
+/// service_kit::page_of! {
+///     /// One page of a tenant's clients.
+///     pub ClientList of ClientView
+/// }
+/// ```
+#[macro_export]
+macro_rules! page_of {
+    ($(#[doc = $doc:literal])+ $vis:vis $name:ident of $view:ty) => {
+        $(#[doc = $doc])+
+        #[derive(::serde::Serialize, ::utoipa::ToSchema)]
+        $vis struct $name {
+            items: Vec<$view>,
+            /// Pass as `after` to get the next page; `null` on the last page.
+            next_after: Option<String>,
+        }
+
+        impl $name {
+            /// `page`, each item shown as `view` shows it.
+            $vis fn of<T>(page: $crate::paging::Page<T>, view: impl FnMut(T) -> $view) -> Self {
+                Self {
+                    items: page.items.into_iter().map(view).collect(),
+                    next_after: page.next_after,
+                }
+            }
+        }
+    };
+}
+
 /// Declares a set of named responses an operation may answer, for
 /// `#[utoipa::path]`'s `responses(…)` beside its own tuples: `Name` is a type
 /// with no values whose `IntoResponses` lists each status with a reference

@@ -189,12 +189,9 @@ pub struct ClientWithSecret {
     client_secret: Option<String>,
 }
 
-/// One page of a tenant's clients.
-#[derive(Serialize, ToSchema)]
-pub struct ClientList {
-    items: Vec<ClientView>,
-    /// Pass as `after` to get the next page; `null` on the last page.
-    next_after: Option<String>,
+service_kit::page_of! {
+    /// One page of a tenant's clients.
+    pub ClientList of ClientView
 }
 
 fn strings<T: AsRef<str>>(items: &[T]) -> Vec<String> {
@@ -389,10 +386,7 @@ pub async fn list_clients(
 ) -> Result<Json<ClientList>, ApiError> {
     caller.may(tenant.id, ManageScope::Read)?;
     let page = state.manage.clients.list(tenant.id, &query.page()?).await?;
-    Ok(Json(ClientList {
-        items: page.items.iter().map(ClientView::from).collect(),
-        next_after: page.next_after,
-    }))
+    Ok(Json(ClientList::of(page, |c| ClientView::from(&c))))
 }
 
 /// Get a client

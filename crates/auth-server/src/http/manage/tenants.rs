@@ -96,12 +96,9 @@ pub struct TenantView {
     disabled_at: Option<String>,
 }
 
-/// One page of tenants, in slug order.
-#[derive(Serialize, ToSchema)]
-pub struct TenantList {
-    items: Vec<TenantView>,
-    /// Pass as `after` to get the next page; `null` on the last page.
-    next_after: Option<String>,
+service_kit::page_of! {
+    /// One page of tenants, in slug order.
+    pub TenantList of TenantView
 }
 
 pub(crate) use service_kit::clock::rfc3339;
@@ -181,10 +178,7 @@ pub async fn list_tenants(
 ) -> Result<Json<TenantList>, ApiError> {
     caller.operator_only()?;
     let page = state.manage.tenants.list(&query.page()?).await?;
-    Ok(Json(TenantList {
-        items: page.items.into_iter().map(TenantView::from).collect(),
-        next_after: page.next_after,
-    }))
+    Ok(Json(TenantList::of(page, TenantView::from)))
 }
 
 /// Get a tenant

@@ -43,12 +43,9 @@ pub struct UserView {
     last_login_at: Option<String>,
 }
 
-/// One page of a tenant's users.
-#[derive(Serialize, ToSchema)]
-pub struct UserList {
-    items: Vec<UserView>,
-    /// Pass as `after` to get the next page; `null` on the last page.
-    next_after: Option<String>,
+service_kit::page_of! {
+    /// One page of a tenant's users.
+    pub UserList of UserView
 }
 
 /// How many sessions were ended.
@@ -116,10 +113,7 @@ pub async fn list_users(
 ) -> Result<Json<UserList>, ApiError> {
     caller.may(tenant.id, ManageScope::Users)?;
     let page = state.manage.users.list(tenant.id, &query.page()?).await?;
-    Ok(Json(UserList {
-        items: page.items.into_iter().map(UserView::from).collect(),
-        next_after: page.next_after,
-    }))
+    Ok(Json(UserList::of(page, UserView::from)))
 }
 
 /// Get a user

@@ -147,12 +147,9 @@ impl From<Delivery> for DeliveryView {
     }
 }
 
-/// A page of an endpoint's deliveries, newest first.
-#[derive(Serialize, ToSchema)]
-pub struct DeliveryList {
-    items: Vec<DeliveryView>,
-    /// Pass as `after` for the next page; absent on the last.
-    next_after: Option<String>,
+service_kit::page_of! {
+    /// A page of an endpoint's deliveries, newest first.
+    pub DeliveryList of DeliveryView
 }
 
 /// One attempt of a delivery.
@@ -446,10 +443,7 @@ pub async fn list_deliveries(
         .webhooks
         .deliveries(tenant.id, &webhook_id, &query.page()?)
         .await?;
-    Ok(Json(DeliveryList {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_after: page.next_after,
-    }))
+    Ok(Json(DeliveryList::of(page, DeliveryView::from)))
 }
 
 /// Get a delivery with its attempts
