@@ -426,24 +426,13 @@ impl UserStore {
         Ok(())
     }
 
-    /// The tenant's users in email order, a page at a time.
+    /// The tenant's users in email order, a page at a time: the search of no prefix.
     pub async fn list(
         &self,
         tenant: TenantId,
         page: &PageRequest,
     ) -> Result<Page<User>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email_normalized > $2 \
-             ORDER BY email_normalized LIMIT $3"
-        ))
-        .bind(tenant.to_string())
-        .bind(page.after().unwrap_or(""))
-        .bind(page.size().fetch())
-        .fetch_all(&self.pool)
-        .await?;
-        Page::from_rows(&rows, page.size(), user_from_row, |u| {
-            u.email.normalized().to_owned()
-        })
+        self.search(tenant, "", page).await
     }
 
     /// The tenant's users whose normalized email starts with `prefix`
