@@ -109,9 +109,11 @@ pub fn default_scopes(grants: &[GrantType]) -> ScopeSet {
     ScopeSet::login_defaults(grants.contains(&GrantType::RefreshToken))
 }
 
-/// Parses `text` as the algorithm of a client's ID tokens.
-pub fn parse_id_token_alg(text: &str) -> Result<SigningAlg, ClientRuleError> {
-    SigningAlg::parse(text).map_err(|_| ClientRuleError::IdTokenAlg)
+/// The algorithm of a client's ID tokens, when `text` gives one (none:
+/// the setting is left as it is).
+pub fn parse_id_token_alg(text: Option<&str>) -> Result<Option<SigningAlg>, ClientRuleError> {
+    text.map(|t| SigningAlg::parse(t).map_err(|_| ClientRuleError::IdTokenAlg))
+        .transpose()
 }
 
 /// Everything an operator sets on a client, each part parsed; the rules
@@ -453,11 +455,12 @@ mod tests {
         );
         assert_eq!(draft.id_token_alg.as_str(), "ES256");
         for alg in SigningAlg::ALL {
-            assert_eq!(parse_id_token_alg(alg.as_str()), Ok(alg));
+            assert_eq!(parse_id_token_alg(Some(alg.as_str())), Ok(Some(alg)));
         }
+        assert_eq!(parse_id_token_alg(None), Ok(None));
         for bad in ["none", "HS256", "rs256", "EDDSA"] {
             assert_eq!(
-                parse_id_token_alg(bad),
+                parse_id_token_alg(Some(bad)),
                 Err(ClientRuleError::IdTokenAlg),
                 "{bad}"
             );

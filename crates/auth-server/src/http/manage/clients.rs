@@ -1,13 +1,14 @@
 //! `/manage/v1/tenants/{id}/clients`: a tenant's OAuth clients. A client
 //! secret leaves the server only in the answer that created it (creation or
 //! rotation), with `Cache-Control: no-store`.
+use actix_web::body::BoxBody;
 use actix_web::http::header;
 use actix_web::web::{self, Json};
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse, Responder};
 use serde::{Deserialize, Serialize};
 use service_kit::http::json_object::JsonObject;
 use service_kit::{ApiError, Code};
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use super::list_query::ListQuery;
 use super::openapi::{ClientRuleBroken, Invalid, JsonBody, NewClientSecret, Read};
@@ -295,11 +296,7 @@ impl UpdateClientBody {
                 .refresh_token_reuse_interval_secs
                 .map(RefreshReuseInterval::parse)
                 .transpose()?,
-            id_token_alg: self
-                .id_token_alg
-                .as_deref()
-                .map(parse_id_token_alg)
-                .transpose()?,
+            id_token_alg: parse_id_token_alg(self.id_token_alg.as_deref())?,
             first_party: self.first_party,
             allowed_resources: self
                 .allowed_resources
@@ -314,17 +311,49 @@ impl UpdateClientBody {
     }
 }
 
-/// 200 or 201 with the secret shown this once; never cached.
+/// The answer of a new secret for an existing client (rotation, compromise):
+/// 200, the client with its secret shown this once; never cached.
+#[derive(IntoResponses)]
+#[response(
+    status = 200,
+    description = "The client with its new secret.",
+    headers(("Cache-Control" = String, description = "`no-store`"))
+)]
+pub struct SecretShown(ClientWithSecret);
+
+impl SecretShown {
+    fn new(client: &Client, secret: PlainSecret) -> Self {
+        Self(ClientWithSecret::new(client, Some(secret)))
+    }
+}
+
+impl Responder for SecretShown {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(self.0)
+    }
+}
+
+impl ClientWithSecret {
+    fn new(client: &Client, secret: Option<PlainSecret>) -> Self {
+        Self {
+            client: ClientView::from(client),
+            client_secret: secret.map(|s| s.expose().to_owned()),
+        }
+    }
+}
+
+/// 201 with the secret shown this once; never cached.
 fn with_secret(
     mut resp: actix_web::HttpResponseBuilder,
     client: &Client,
     secret: Option<PlainSecret>,
 ) -> HttpResponse {
     resp.insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(ClientWithSecret {
-            client: ClientView::from(client),
-            client_secret: secret.map(|s| s.expose().to_owned()),
-        })
+        .json(ClientWithSecret::new(client, secret))
 }
 
 /// Create a client
@@ -451,9 +480,7 @@ pub async fn update_client(
     params(TenantPath, ClientPath),
     request_body = RotateSecretBody,
     responses(
-        (status = 200, description = "The client with its new secret.", body = ClientWithSecret,
-         headers(("Cache-Control" = String, description = "`no-store`"))),
-        Read, JsonBody, Invalid, NewClientSecret,
+        SecretShown, Read, JsonBody, Invalid, NewClientSecret,
     ),
 )]
 pub async fn rotate_client_secret(
@@ -461,7 +488,7 @@ pub async fn rotate_client_secret(
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
     body: JsonObject<RotateSecretBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<SecretShown, ApiError> {
     caller.may(tenant, ManageScope::Write)?;
     let overlap = SecretOverlap::parse(body.overlap_secs)?;
     let (client, secret) = state
@@ -469,7 +496,7 @@ pub async fn rotate_client_secret(
         .clients
         .rotate_secret(tenant, &client_id, overlap)
         .await?;
-    Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
+    Ok(SecretShown::new(&client, secret))
 }
 
 /// Mark a client's secret compromised
@@ -493,9 +520,7 @@ pub async fn rotate_client_secret(
     params(TenantPath, ClientPath),
     request_body = CompromisedBody,
     responses(
-        (status = 200, description = "The client with its new secret.", body = ClientWithSecret,
-         headers(("Cache-Control" = String, description = "`no-store`"))),
-        Read, JsonBody, Invalid, NewClientSecret,
+        SecretShown, Read, JsonBody, Invalid, NewClientSecret,
     ),
 )]
 pub async fn secret_compromised(
@@ -503,7 +528,7 @@ pub async fn secret_compromised(
     state: web::Data<AppState>,
     ClientPath { tenant, client_id }: ClientPath,
     body: JsonObject<CompromisedBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<SecretShown, ApiError> {
     caller.may(tenant, ManageScope::Write)?;
     let reason = Reason::parse(&body.reason)
         .map_err(|e| ApiError::new(Code::InvalidInput, e.to_string()))?;
@@ -512,7 +537,7 @@ pub async fn secret_compromised(
         .clients
         .secret_compromised(tenant, &client_id, &reason, &caller.actor())
         .await?;
-    Ok(with_secret(HttpResponse::Ok(), &client, Some(secret)))
+    Ok(SecretShown::new(&client, secret))
 }
 
 /// Disable a client

@@ -118,11 +118,7 @@ impl EditAppForm {
             )?
             .map(RefreshReuseInterval::parse)
             .transpose()?,
-            id_token_alg: self
-                .id_token_alg
-                .as_deref()
-                .map(parse_id_token_alg)
-                .transpose()?,
+            id_token_alg: parse_id_token_alg(self.id_token_alg.as_deref())?,
             allowed_resources: self
                 .allowed_resources
                 .as_deref()
