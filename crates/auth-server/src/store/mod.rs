@@ -90,6 +90,18 @@ pub(crate) fn parse_id<T>(
     parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} `{text}`")))
 }
 
+/// [`parse_id`] of a column that may be `NULL`.
+pub(crate) fn parse_optional_id<T>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    use sqlx::Row;
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} `{text}`"))))
+        .transpose()
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
 }

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::tenants::tenant_from_row;
-use super::StoreError;
+use super::{parse_id, StoreError};
 use crate::domain::owner::Owner;
 use crate::domain::team::Role;
 use crate::domain::tenant::{Tenant, TenantId};
@@ -176,13 +176,9 @@ fn role_from_row(row: &AnyRow) -> Result<Role, StoreError> {
 }
 
 fn owner_from_row(row: &AnyRow) -> Result<Owner, StoreError> {
-    let tenant: String = row.try_get("tenant_id")?;
-    let user: String = row.try_get("user_id")?;
     Ok(Owner {
-        tenant_id: TenantId::parse(&tenant)
-            .map_err(|_| StoreError::Corrupt(format!("owner tenant id `{tenant}`")))?,
-        user_id: UserId::parse(&user)
-            .ok_or_else(|| StoreError::Corrupt(format!("owner user id `{user}`")))?,
+        tenant_id: parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?,
+        user_id: parse_id(row, "user_id", UserId::parse)?,
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
         role: role_from_row(row)?,

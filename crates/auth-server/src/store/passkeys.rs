@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 
-use super::{is_unique_violation, parse_id, StoreError};
+use super::{is_unique_violation, parse_id, parse_optional_id, StoreError};
 use crate::domain::passkey::{CeremonyPurpose, PasskeyName};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::UserId;
@@ -264,15 +264,8 @@ impl PasskeyStore {
         if row.try_get::<i64, _>("expires_at")? <= now {
             return Ok(None);
         }
-        let user_id = match row.try_get::<Option<String>, _>("user_id")? {
-            Some(text) => Some(
-                UserId::parse(&text)
-                    .ok_or_else(|| StoreError::Corrupt(format!("user_id `{text}`")))?,
-            ),
-            None => None,
-        };
         Ok(Some(Ceremony {
-            user_id,
+            user_id: parse_optional_id(&row, "user_id", UserId::parse)?,
             state: row.try_get("state")?,
         }))
     }

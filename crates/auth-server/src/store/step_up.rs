@@ -2,9 +2,9 @@
 //! password login reads the mark with the user, `UserStore::find_for_login`),
 //! and which users an attack's account digests name (read from the audit
 //! trail, which records both).
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
-use super::StoreError;
+use super::{parse_id, StoreError};
 use crate::domain::tenant::TenantId;
 use crate::domain::user::UserId;
 
@@ -46,9 +46,7 @@ impl StepUpStore {
                 query = query.bind(digest);
             }
             for row in query.fetch_all(&self.pool).await? {
-                let id: String = row.try_get("user_id")?;
-                let user = UserId::parse(&id)
-                    .ok_or_else(|| StoreError::Corrupt(format!("audit user id `{id}`")))?;
+                let user = parse_id(&row, "user_id", UserId::parse)?;
                 if !users.contains(&user) {
                     users.push(user);
                 }
