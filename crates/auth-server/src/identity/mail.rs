@@ -133,7 +133,7 @@ impl Identity {
             ("role", role_name.as_str()),
             ("link", link),
         ];
-        let mail = OutgoingMail::new(
+        self.send(
             to,
             self.services
                 .catalog
@@ -142,11 +142,6 @@ impl Identity {
                 .catalog
                 .format(locale, "mail_team_invite_body", &args),
         )
-        .map_err(|_| IdentityError::Field("err_email_invalid"))?;
-        self.services.mail.enqueue(mail).map_err(|e| {
-            tracing::error!(error = %e, "mail not queued");
-            IdentityError::Busy { retry_after: 30 }
-        })
     }
 
     /// Tells a tenant owner that the sentinel found an attack
@@ -494,7 +489,13 @@ impl Identity {
         fr: String,
         en: String,
     ) -> Result<(), IdentityError> {
-        let mail = OutgoingMail::new(to, subject, format!("{fr}\n\n---\n\n{en}"))
+        self.send(to, subject, format!("{fr}\n\n---\n\n{en}"))
+    }
+
+    /// Queues one mail: an address that is not one is refused, a full queue
+    /// answers busy (the failure is logged).
+    fn send(&self, to: &str, subject: String, body: String) -> Result<(), IdentityError> {
+        let mail = OutgoingMail::new(to, subject, body)
             .map_err(|_| IdentityError::Field("err_email_invalid"))?;
         self.services.mail.enqueue(mail).map_err(|e| {
             tracing::error!(error = %e, "mail not queued");
@@ -516,7 +517,7 @@ impl Identity {
             ("link", link),
             ("code", code),
         ];
-        let mail = OutgoingMail::new(
+        self.send(
             to,
             self.services
                 .catalog
@@ -525,11 +526,6 @@ impl Identity {
                 .catalog
                 .format(locale, &format!("mail_{kind}_body"), &args),
         )
-        .map_err(|_| IdentityError::Field("err_email_invalid"))?;
-        self.services.mail.enqueue(mail).map_err(|e| {
-            tracing::error!(error = %e, "mail not queued");
-            IdentityError::Busy { retry_after: 30 }
-        })
     }
 }
 
