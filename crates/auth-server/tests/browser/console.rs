@@ -6,7 +6,8 @@
 //! seen on its login page; a signing key revoked; Google added as a way to
 //! sign in, its button on the login page; the events filtered. And a
 //! webhook endpoint added on a loopback receiver, its secret read, a test
-//! event sent and seen delivered, signed with that secret.
+//! event sent and seen delivered, signed with that secret, and the endpoint
+//! turned off and on again from its page.
 use headless_chrome::Tab;
 use reqwest::Method;
 use serde_json::json;
@@ -398,6 +399,14 @@ async fn an_owner_adds_a_webhook_and_sees_its_test_event_delivered() {
         }
         assert!(body_text(&tab).unwrap_or_default().contains("webhook.test"));
         screenshot(&tab, &dir.join("console-webhook.png"));
+
+        // Turned off from its page, then on again (one form, its path says which).
+        click(&tab, "form#toggle button[type=submit]");
+        wait_for_text(&tab, "Turned off: its deliveries wait");
+        assert_eq!(text_of(&tab, "#status"), "off");
+        click(&tab, "form#toggle button[type=submit]");
+        wait_for_text(&tab, "Turned on: its deliveries go out again");
+        assert_eq!(text_of(&tab, "#status"), "on");
 
         open(&tab, &hooks, "Audit sink");
         assert_eq!(text_of(&tab, "#webhooks .state"), "on");
