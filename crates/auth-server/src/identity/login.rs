@@ -173,6 +173,7 @@ impl Identity {
         } else {
             SessionStage::Authenticated
         };
+        let replaced = previous_session.map(crate::opaque_secret::digest);
         let session_secret = self
             .open_session(NewSession {
                 tenant,
@@ -180,7 +181,7 @@ impl Identity {
                 stage,
                 amr,
                 requester,
-                replaces: previous_session,
+                replaces: replaced.as_deref(),
             })
             .await?;
         if stage == SessionStage::Authenticated {

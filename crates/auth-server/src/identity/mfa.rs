@@ -207,7 +207,6 @@ impl Identity {
         &self,
         tenant: &Tenant,
         session: &ActiveSession,
-        old_secret: &str,
         code: &str,
         requester: &Requester,
     ) -> Result<String, IdentityError> {
@@ -229,7 +228,7 @@ impl Identity {
             return Err(IdentityError::InvalidCode);
         };
         let secret = self
-            .finish_second_step(tenant, session, old_secret, &key, method, requester)
+            .finish_second_step(tenant, session, &key, method, requester)
             .await?;
         if method == "rec" {
             self.record(

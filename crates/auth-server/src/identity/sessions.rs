@@ -13,7 +13,8 @@ pub struct NewSession<'a> {
     pub stage: SessionStage,
     pub amr: &'a str,
     pub requester: &'a Requester,
-    /// The cookie secret of a session this one replaces (it ends now).
+    /// The stored digest (`secret_hash`) of a session this one replaces
+    /// (it ends now).
     pub replaces: Option<&'a str>,
 }
 
@@ -67,11 +68,7 @@ impl Identity {
             user_agent: s.requester.user_agent.chars().take(512).collect(),
         };
         match s.replaces {
-            Some(old) => {
-                self.sessions
-                    .replace(&crate::opaque_secret::digest(old), &record)
-                    .await?
-            }
+            Some(old_hash) => self.sessions.replace(old_hash, &record).await?,
             None => self.sessions.insert(&record).await?,
         }
         // Past the cap, the oldest sessions end (the new one is the newest),
@@ -130,20 +127,22 @@ impl Identity {
 
     /// Finishes a login whose second step (`method`, an amr value) passed:
     /// that step's failure counter `failure_key` is cleared, the session
-    /// promoted ([`Identity::promote`]) and the login recorded with both
-    /// methods. The new session secret.
+    /// gets a new id at the full stage ([`Identity::reissue_session`]) and
+    /// the login is recorded, with both methods. The new session secret.
     pub(super) async fn finish_second_step(
         &self,
         tenant: &Tenant,
         session: &ActiveSession,
-        old_secret: &str,
         failure_key: &str,
         method: &str,
         requester: &Requester,
     ) -> Result<String, IdentityError> {
         self.failures.clear(tenant.id, failure_key).await?;
         let secret = self
-            .promote(tenant, session, old_secret, method, requester)
+            .reissue_session(tenant, session, method, requester)
+            .await?;
+        self.users
+            .record_login(tenant.id, session.user.id, self.now())
             .await?;
         self.record(
             tenant,
@@ -157,31 +156,12 @@ impl Identity {
         Ok(secret)
     }
 
-    /// Finishes a login after the second factor: a new session id, the full stage.
-    pub async fn promote(
-        &self,
-        tenant: &Tenant,
-        session: &ActiveSession,
-        old_secret: &str,
-        method: &str,
-        requester: &Requester,
-    ) -> Result<String, IdentityError> {
-        let secret = self
-            .reissue_session(tenant, session, old_secret, method, requester)
-            .await?;
-        self.users
-            .record_login(tenant.id, session.user.id, self.now())
-            .await?;
-        Ok(secret)
-    }
-
     /// A new session id for a privilege change (ASVS 7.2.4): the old cookie
     /// stops working, `method` joins the session's authentication methods.
     pub async fn reissue_session(
         &self,
         tenant: &Tenant,
         session: &ActiveSession,
-        old_secret: &str,
         method: &str,
         requester: &Requester,
     ) -> Result<String, IdentityError> {
@@ -192,7 +172,7 @@ impl Identity {
             stage: SessionStage::Authenticated,
             amr: &amr,
             requester,
-            replaces: Some(old_secret),
+            replaces: Some(&session.record.secret_hash),
         })
         .await
     }

@@ -36,6 +36,7 @@ impl Identity {
         previous_session: Option<&str>,
         locale: Locale,
     ) -> Result<LoggedIn, IdentityError> {
+        let replaced = previous_session.map(crate::opaque_secret::digest);
         let session_secret = self
             .open_session(NewSession {
                 tenant,
@@ -43,7 +44,7 @@ impl Identity {
                 stage: SessionStage::MfaPending,
                 amr: "pwd",
                 requester,
-                replaces: previous_session,
+                replaces: replaced.as_deref(),
             })
             .await?;
         // Out of mails: the last code, still valid, is the one to type.
@@ -149,7 +150,6 @@ impl Identity {
         &self,
         tenant: &Tenant,
         session: &ActiveSession,
-        old_secret: &str,
         code: &str,
         requester: &Requester,
         locale: Locale,
@@ -196,7 +196,7 @@ impl Identity {
             .await?;
             return Err(IdentityError::InvalidCode);
         }
-        self.finish_second_step(tenant, session, old_secret, &account, EMAIL_AMR, requester)
+        self.finish_second_step(tenant, session, &account, EMAIL_AMR, requester)
             .await
     }
 }

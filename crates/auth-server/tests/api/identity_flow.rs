@@ -106,6 +106,7 @@ async fn journey(engine: Engine) {
     // Kept: the replay below must send this very code, even when the
     // test crosses into the next 30 s step.
     let enrolment_code = totp_code(&key, 0);
+    let before_enrolment = web.cookie("ca_session_acme").expect("session cookie");
     let codes_page = web
         .post("/t/acme/mfa/enroll", &[("code", &enrolment_code)])
         .await;
@@ -121,6 +122,18 @@ async fn journey(engine: Engine) {
         web.get("/t/acme/account").await.status == 200,
         "the re-issued session works"
     );
+    let reissued = web.cookie("ca_session_acme").expect("session cookie");
+    assert_ne!(
+        reissued, before_enrolment,
+        "enrolment re-issues the session"
+    );
+    web.set_cookie("ca_session_acme", &before_enrolment);
+    assert_eq!(
+        web.get("/t/acme/account").await.location.as_deref(),
+        Some("/t/acme/login"),
+        "the session from before the enrolment ended"
+    );
+    web.set_cookie("ca_session_acme", &reissued);
 
     // Log out: the session ends on the server too.
     let old_session = web.cookie("ca_session_acme").expect("session cookie");
@@ -166,6 +179,14 @@ async fn journey(engine: Engine) {
         Some(pending.as_str()),
         "new session id after MFA"
     );
+    let promoted = web.cookie("ca_session_acme").expect("session cookie");
+    web.set_cookie("ca_session_acme", &pending);
+    assert_eq!(
+        web.get("/t/acme/mfa").await.location.as_deref(),
+        Some("/t/acme/login"),
+        "the half-done session ended with its second step"
+    );
+    web.set_cookie("ca_session_acme", &promoted);
     assert!(
         web.get("/t/acme/account").await.contains("On"),
         "MFA shows as on"

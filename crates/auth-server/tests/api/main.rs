@@ -77,6 +77,7 @@ mod sentinel_tokens;
 mod sentinel_unfamiliar;
 mod session_grants;
 mod session_idle;
+mod session_replace;
 mod shared_rate_limits;
 mod signing_keys;
 mod team_invitations;

@@ -44,7 +44,7 @@ pub async fn submit_challenge(
     PageForm { mut ctx, form }: PageForm<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
     let return_to = ctx.resume(form.return_to.as_deref()).await;
-    let (Some(session), Some(secret)) = (ctx.session().await?, ctx.session_secret.clone()) else {
+    let Some(session) = ctx.session().await? else {
         return Ok(ctx.redirect("/login"));
     };
     if session.is_authenticated() {
@@ -53,7 +53,7 @@ pub async fn submit_challenge(
     let done = ctx
         .state
         .identity
-        .challenge(&ctx.tenant, &session, &secret, &form.code, &ctx.requester)
+        .challenge(&ctx.tenant, &session, &form.code, &ctx.requester)
         .await;
     second_step_answer(&mut ctx, done, "mfa_challenge.html", return_to.as_deref())
 }
@@ -110,8 +110,7 @@ pub async fn submit_enroll(
     PageForm { mut ctx, form }: PageForm<CodeBody>,
 ) -> Result<HttpResponse, PageError> {
     ctx.resume(form.return_to.as_deref()).await;
-    let session = ctx.signed_in().await?;
-    let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
+    let Some(session) = ctx.signed_in().await? else {
         return Ok(ctx.redirect("/login"));
     };
     match ctx
@@ -125,7 +124,7 @@ pub async fn submit_enroll(
             let new_secret = ctx
                 .state
                 .identity
-                .reissue_session(&ctx.tenant, &session, &secret, "otp", &ctx.requester)
+                .reissue_session(&ctx.tenant, &session, "otp", &ctx.requester)
                 .await
                 .map_err(PageError::internal)?;
             ctx.set_session_cookie(new_secret);

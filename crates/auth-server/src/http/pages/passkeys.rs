@@ -214,8 +214,7 @@ pub async fn register(
     PageForm { mut ctx, form }: PageForm<AnswerBody>,
 ) -> Result<HttpResponse, PageError> {
     let return_to = ctx.resume(form.return_to.as_deref()).await;
-    let session = ctx.signed_in().await?;
-    let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
+    let Some(session) = ctx.signed_in().await? else {
         return Ok(ctx.redirect("/login"));
     };
     let identity = &ctx.state.identity;
@@ -237,7 +236,7 @@ pub async fn register(
         // A second factor set up in this session, as after a TOTP
         // enrolment: a privilege change, so the session gets a new id.
         let new_secret = identity
-            .reissue_session(&ctx.tenant, &session, &secret, added.amr, &ctx.requester)
+            .reissue_session(&ctx.tenant, &session, added.amr, &ctx.requester)
             .await
             .map_err(PageError::internal)?;
         ctx.set_session_cookie(new_secret);

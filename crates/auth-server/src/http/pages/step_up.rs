@@ -57,7 +57,7 @@ pub async fn submit_step_up(
     if let Some(away) = elsewhere(&ctx, session.as_ref()) {
         return Ok(away);
     }
-    let (Some(session), Some(secret)) = (session, ctx.session_secret.clone()) else {
+    let Some(session) = session else {
         return Ok(ctx.redirect("/login"));
     };
     let done = ctx
@@ -66,7 +66,6 @@ pub async fn submit_step_up(
         .step_up_challenge(
             &ctx.tenant,
             &session,
-            &secret,
             &form.code,
             &ctx.requester,
             ctx.locale,
