@@ -60,3 +60,27 @@ pub(super) async fn owner_of_at(
     }
     Ok((user, tenant))
 }
+
+/// Turning something on or off from the console: a user (enabled or
+/// disabled) or a webhook endpoint (sent events or not). As a path segment,
+/// `enable` or `disable`.
+#[derive(serde::Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    Enable,
+    Disable,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Self::Enable
+    }
+
+    /// The page's `done` notice: `enabled` or `disabled`.
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Enable => "enabled",
+            Self::Disable => "disabled",
+        }
+    }
+}

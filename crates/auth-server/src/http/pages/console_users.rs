@@ -12,7 +12,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 use service_kit::paging::PageRequest;
 
-use super::console::{owned_tenant, owner_of_at};
+use super::console::{owned_tenant, owner_of_at, Switch};
 use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
 use super::render::short_time;
@@ -99,10 +99,9 @@ impl Target {
     /// allows `access`.
     async fn find(
         ctx: &PageCtx,
-        path: web::Path<(String, String)>,
+        (slug, id): (String, String),
         access: Access,
     ) -> Result<Self, PageError> {
-        let (slug, id) = path.into_inner();
         let back = format!("{}/{id}", users_path(&slug));
         let (owner, tenant) = owner_of_at(ctx, &slug, &back, access).await?;
         let user = user_of(ctx, &tenant, &id).await?;
@@ -195,7 +194,7 @@ pub async fn show_user(
     path: web::Path<(String, String)>,
     q: web::Query<UserQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::find(&ctx, path, Access::Read).await?;
+    let on = Target::find(&ctx, path.into_inner(), Access::Read).await?;
     let notice = match q.done.as_deref() {
         Some("ended") => Some(ctx.text_with(
             "users_sessions_ended",
@@ -214,7 +213,7 @@ pub async fn submit_end_sessions(
     PageForm { ctx, .. }: PlatformForm<PlainForm>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::find(&ctx, path, Access::Write).await?;
+    let on = Target::find(&ctx, path.into_inner(), Access::Write).await?;
     let users = &ctx.state.manage.users;
     let ended = users
         .end_sessions(on.tenant.id, on.user.id)
@@ -228,14 +227,8 @@ pub async fn submit_enable(
     PageForm { ctx, .. }: PlatformForm<PlainForm>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::find(&ctx, path, Access::Write).await?;
+    let on = Target::find(&ctx, path.into_inner(), Access::Write).await?;
     switch_user(&ctx, &on, Switch::Enable).await
-}
-
-/// What [`switch_user`] does.
-enum Switch {
-    Disable,
-    Enable,
 }
 
 /// Disables or enables the user, then back to their page saying which.
@@ -245,11 +238,12 @@ async fn switch_user(
     switch: Switch,
 ) -> Result<HttpResponse, PageError> {
     let users = &ctx.state.manage.users;
-    let (changed, done) = match switch {
-        Switch::Disable => (users.disable(on.tenant.id, on.user.id).await, "disabled"),
-        Switch::Enable => (users.enable(on.tenant.id, on.user.id).await, "enabled"),
+    let changed = match switch {
+        Switch::Disable => users.disable(on.tenant.id, on.user.id).await,
+        Switch::Enable => users.enable(on.tenant.id, on.user.id).await,
     };
     changed.map_err(PageError::internal)?;
+    let done = switch.done();
     tracing::info!(tenant = %on.tenant.slug, user_id = %on.user.id, "user {done} by the tenant owner");
     Ok(ctx.redirect_to(&on.done(done)))
 }
@@ -258,7 +252,7 @@ pub async fn submit_resend_verification(
     PageForm { ctx, .. }: PlatformForm<PlainForm>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::find(&ctx, path, Access::Write).await?;
+    let on = Target::find(&ctx, path.into_inner(), Access::Write).await?;
     let users = &ctx.state.manage.users;
     match users
         .resend_verification(&on.tenant, on.user.id, on.actor.clone(), ctx.locale)
@@ -278,7 +272,7 @@ pub async fn export_user(
     ctx: PlatformPageCtx,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let on = Target::find(&ctx, path, Access::Read).await?;
+    let on = Target::find(&ctx, path.into_inner(), Access::Read).await?;
     let users = &ctx.state.manage.users;
     let export = users
         .export(on.tenant.id, on.user.id)
@@ -305,7 +299,7 @@ pub async fn submit_confirmed(
     path: web::Path<(String, String, Confirmed)>,
 ) -> Result<HttpResponse, PageError> {
     let (slug, id, what) = path.into_inner();
-    let on = Target::find(&ctx, web::Path::from((slug, id)), Access::Write).await?;
+    let on = Target::find(&ctx, (slug, id), Access::Write).await?;
     let ctx = &*ctx;
     if form.confirm.is_none() {
         let key = match what {

@@ -13,7 +13,7 @@ use actix_web::{web, HttpResponse};
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::console::owner_of_at;
+use super::console::{owner_of_at, Switch};
 use super::console_webhook_deliveries::{endpoint_page, webhook_path, Shown};
 use super::context::{csrf_field, PageCtx, PageForm, PlatformForm, PlatformPageCtx};
 use super::error::PageError;
@@ -129,24 +129,14 @@ pub async fn submit_add(
     }
 }
 
-/// Whether an endpoint is sent events: the last segment of its form's path
-/// (`/webhooks/{id}/{switch}`).
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-pub enum Switch {
-    Enable,
-    Disable,
-}
-
 pub async fn submit_switch(
     PageForm { ctx, .. }: PlatformForm<TokenForm>,
     path: web::Path<(String, String, Switch)>,
 ) -> Result<HttpResponse, PageError> {
     let (slug, id, switch) = path.into_inner();
-    let enabled = matches!(switch, Switch::Enable);
     let (member, tenant) = webhooks_member(&ctx, &slug, Access::Write).await?;
     let patch = EndpointPatch {
-        enabled: Some(enabled),
+        enabled: Some(switch.is_on()),
         ..EndpointPatch::default()
     };
     ctx.state
@@ -155,7 +145,7 @@ pub async fn submit_switch(
         .update(tenant.id, &id, &patch, &Actor::Owner(member.id))
         .await
         .map_err(not_found_or_internal)?;
-    let done = if enabled { "enabled" } else { "disabled" };
+    let done = switch.done();
     Ok(ctx.redirect_to(&format!("{}?done={done}", webhook_path(&slug, &id))))
 }
 
