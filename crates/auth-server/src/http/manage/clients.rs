@@ -27,87 +27,87 @@ use crate::domain::sentinel::reason::Reason;
 use crate::http::extract::ManageCaller;
 use crate::state::AppState;
 
-/// A new OAuth client.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateClientBody {
-    /// The name shown on the consent page: 1 to 100 characters.
-    #[schema(example = "Acme web app")]
-    name: String,
-    /// `confidential` (the default: it gets a secret) or `public` (PKCE, no secret).
-    #[schema(example = "confidential")]
-    kind: Option<String>,
+/// Declares the two request bodies from one list of a client's settings:
+/// `CreateClientBody` (a required `name`, a `kind`, then the settings) and
+/// `UpdateClientBody` (an optional `name`, then the settings). Every setting
+/// is optional in both: left out (or `null`), it keeps its default at
+/// creation and its value at an update. A new setting is added here once.
+macro_rules! client_bodies {
+    ($($(#[$meta:meta])* $field:ident: $ty:ty,)*) => {
+        /// A new OAuth client.
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct CreateClientBody {
+            /// The name shown on the consent page: 1 to 100 characters.
+            #[schema(example = "Acme web app")]
+            name: String,
+            /// `confidential` (the default: it gets a secret) or `public` (PKCE, no secret).
+            #[schema(example = "confidential")]
+            kind: Option<String>,
+            $($(#[$meta])* $field: Option<$ty>,)*
+        }
+
+        /// What to change; absent fields stay as they are, given lists replace the old ones.
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct UpdateClientBody {
+            /// The name shown on the consent page: 1 to 100 characters.
+            name: Option<String>,
+            $($(#[$meta])* $field: Option<$ty>,)*
+        }
+
+        impl CreateClientBody {
+            /// The settings given, as an update of the defaults.
+            fn into_settings(self) -> UpdateClientBody {
+                UpdateClientBody {
+                    name: None,
+                    $($field: self.$field,)*
+                }
+            }
+        }
+    };
+}
+
+client_bodies! {
     /// Exact redirect URIs (https, or http on loopback); required for `authorization_code`.
-    #[serde(default)]
     #[schema(example = json!(["https://app.acme.example/callback"]))]
     redirect_uris: Vec<String>,
     /// Where RP-initiated logout may send the user back to.
-    #[serde(default)]
     post_logout_redirect_uris: Vec<String>,
     /// Among `authorization_code`, `refresh_token`, `client_credentials`;
     /// default `["authorization_code", "refresh_token"]`.
-    grant_types: Option<Vec<String>>,
+    grant_types: Vec<String>,
     /// The scopes the client may ask for; by default those its grant types need.
-    scopes: Option<Vec<String>>,
+    scopes: Vec<String>,
     /// Browser origins allowed to call the token, userinfo and revocation endpoints.
-    #[serde(default)]
     cors_origins: Vec<String>,
     /// 60 to 86400 (default 900).
-    access_token_lifetime_secs: Option<i64>,
+    access_token_lifetime_secs: i64,
     /// Absolute refresh-token lifetime, 300 to 31536000 (default 2592000).
-    refresh_token_lifetime_secs: Option<i64>,
+    refresh_token_lifetime_secs: i64,
     /// Refresh-token idle limit, 300 to the absolute lifetime (default 604800).
-    refresh_token_idle_secs: Option<i64>,
+    refresh_token_idle_secs: i64,
     /// For how long after a refresh token is used presenting it again returns the same new
     /// pair instead of revoking every token of the login, 0 to 60 (default 0: never).
     #[schema(minimum = 0, maximum = 60)]
-    refresh_token_reuse_interval_secs: Option<i64>,
+    refresh_token_reuse_interval_secs: i64,
     /// `ES256` (default), `RS256` (for relying parties that know no other) or `EdDSA`.
-    id_token_alg: Option<String>,
-    /// A first-party client skips the consent page (unless `prompt=consent`).
-    #[serde(default)]
+    id_token_alg: String,
+    /// A first-party client skips the consent page (unless `prompt=consent`); default `false`.
     first_party: bool,
     /// Resource indicators (RFC 8707 `resource`) the client may ask tokens for, besides the
     /// tenant's `default_audience`, which every client may name; any other `resource` is
     /// `invalid_target`. Each 1 to 512 visible ASCII characters without `#`, at most 50.
-    #[serde(default)]
     #[schema(example = json!(["https://api.acme.example"]))]
     allowed_resources: Vec<String>,
     /// Whether authorization requests must carry PKCE (default `true`). Only a confidential
     /// client may set `false`, for a legacy server that cannot send it: weaker, a stolen code
     /// is then protected by the client secret alone.
-    #[schema(default = true)]
-    require_pkce: Option<bool>,
+    require_pkce: bool,
     /// Extra powers: `introspect:any` lets the client introspect every token of the tenant,
     /// not only its own and those whose `aud` names its client id.
-    #[serde(default)]
     #[schema(example = json!([]))]
     privileges: Vec<String>,
-}
-
-/// What to change; absent fields stay as they are, given lists replace the old ones.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateClientBody {
-    name: Option<String>,
-    redirect_uris: Option<Vec<String>>,
-    post_logout_redirect_uris: Option<Vec<String>>,
-    grant_types: Option<Vec<String>>,
-    scopes: Option<Vec<String>>,
-    cors_origins: Option<Vec<String>>,
-    access_token_lifetime_secs: Option<i64>,
-    refresh_token_lifetime_secs: Option<i64>,
-    refresh_token_idle_secs: Option<i64>,
-    #[schema(minimum = 0, maximum = 60)]
-    refresh_token_reuse_interval_secs: Option<i64>,
-    id_token_alg: Option<String>,
-    first_party: Option<bool>,
-    /// Replaces the resources the client may ask tokens for (see creation).
-    allowed_resources: Option<Vec<String>>,
-    /// `false` (confidential clients only) lets authorization requests omit PKCE: weaker.
-    require_pkce: Option<bool>,
-    /// Replaces the client's privileges (`introspect:any`).
-    privileges: Option<Vec<String>>,
 }
 
 /// How to rotate a confidential client's secret.
@@ -242,25 +242,7 @@ impl CreateClientBody {
             None => ClientKind::Confidential,
         };
         let name = DisplayName::parse_exact(&self.name)?;
-        // The same fields as an update that gives every list.
-        let given = UpdateClientBody {
-            name: None,
-            redirect_uris: Some(self.redirect_uris),
-            post_logout_redirect_uris: Some(self.post_logout_redirect_uris),
-            grant_types: self.grant_types,
-            scopes: self.scopes,
-            cors_origins: Some(self.cors_origins),
-            access_token_lifetime_secs: self.access_token_lifetime_secs,
-            refresh_token_lifetime_secs: self.refresh_token_lifetime_secs,
-            refresh_token_idle_secs: self.refresh_token_idle_secs,
-            refresh_token_reuse_interval_secs: self.refresh_token_reuse_interval_secs,
-            id_token_alg: self.id_token_alg,
-            first_party: Some(self.first_party),
-            allowed_resources: Some(self.allowed_resources),
-            require_pkce: self.require_pkce,
-            privileges: Some(self.privileges),
-        }
-        .parse()?;
+        let given = self.into_settings().parse()?;
         let draft = ClientDraft::requested(name, given)?;
         Ok((kind, ClientSettings::new(kind, draft)?))
     }

@@ -74,6 +74,43 @@ async fn lifecycle(engine: Engine) {
     );
     assert_eq!(spa["kind"], "public");
 
+    // A setting given as `null` is one left out: it takes its default (in
+    // a tenant of its own, so the listing below sees only the two above).
+    let n = app.tenant("tenant-n", json!({})).await;
+    let settings_of = |mut client: Value| {
+        if let Some(fields) = client.as_object_mut() {
+            for varies in [
+                "client_id",
+                "client_secret",
+                "name",
+                "created_at",
+                "updated_at",
+            ] {
+                fields.remove(varies);
+            }
+        }
+        client
+    };
+    let left_out = create(
+        &app,
+        &n,
+        json!({"name": "Worker", "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    let nulls = create(
+        &app,
+        &n,
+        json!({"name": "Worker too", "kind": null, "grant_types": ["client_credentials"],
+               "redirect_uris": null, "post_logout_redirect_uris": null, "scopes": null,
+               "cors_origins": null, "access_token_lifetime_secs": null,
+               "refresh_token_lifetime_secs": null, "refresh_token_idle_secs": null,
+               "refresh_token_reuse_interval_secs": null, "id_token_alg": null,
+               "first_party": null, "allowed_resources": null, "require_pkce": null,
+               "privileges": null}),
+    )
+    .await;
+    assert_eq!(settings_of(nulls), settings_of(left_out));
+
     let mut seen = Vec::new();
     let mut after = String::new();
     loop {
