@@ -50,118 +50,112 @@ impl ClaimMappingBody {
     }
 }
 
-/// A new upstream provider: a `preset` (`google`, `microsoft`, `apple`,
-/// `github`, `facebook`), or a `kind` with an `issuer` (`oidc`, the default) or
-/// the three endpoints (`oauth2`); and the client registered there (its
-/// redirect URI is the `callback_url` of any provider answer:
-/// `{PUBLIC_URL}/t/{slug}/upstream/callback`).
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateProviderBody {
-    /// `google`, `microsoft`, `apple`, `github` or `facebook`: sets the
-    /// kind, the issuer or endpoints, the scopes, and the slug and name
-    /// unless given. `apple`'s `client_secret` is the JWT you sign with
-    /// your Apple key (valid six months at most: change it before it
-    /// expires). `microsoft` needs `issuer`: your directory's
-    /// `https://login.microsoftonline.com/{tenant id}/v2.0`. `github`
-    /// takes the endpoints of a GitHub Enterprise Server instead of
-    /// github.com's.
-    #[schema(example = "github")]
-    preset: Option<String>,
-    /// `oidc` (default: an OpenID Connect provider, by its issuer) or
-    /// `oauth2` (a plain OAuth 2.0 provider, by its endpoints).
-    #[schema(example = "oauth2")]
-    kind: Option<String>,
+/// Declares the two request bodies from one list of a provider's settings,
+/// each optional in both: `CreateProviderBody` (the `preset` or `kind`,
+/// the client registered at the provider, then the settings) and
+/// `UpdateProviderBody` (the client, optional, then the settings; what is
+/// absent stays). A new setting is added here once.
+macro_rules! provider_bodies {
+    ($($(#[$meta:meta])* $field:ident: $ty:ty,)*) => {
+        /// A new upstream provider: a `preset` (`google`, `microsoft`, `apple`,
+        /// `github`, `facebook`), or a `kind` with an `issuer` (`oidc`, the default) or
+        /// the three endpoints (`oauth2`); and the client registered there (its
+        /// redirect URI is the `callback_url` of any provider answer:
+        /// `{PUBLIC_URL}/t/{slug}/upstream/callback`).
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct CreateProviderBody {
+            /// `google`, `microsoft`, `apple`, `github` or `facebook`: sets the
+            /// kind, the issuer or endpoints, the scopes, and the slug and name
+            /// unless given. `apple`'s `client_secret` is the JWT you sign with
+            /// your Apple key (valid six months at most: change it before it
+            /// expires). `microsoft` needs `issuer`: your directory's
+            /// `https://login.microsoftonline.com/{tenant id}/v2.0`. `github`
+            /// takes the endpoints of a GitHub Enterprise Server instead of
+            /// github.com's.
+            #[schema(example = "github")]
+            preset: Option<String>,
+            /// `oidc` (default: an OpenID Connect provider, by its issuer) or
+            /// `oauth2` (a plain OAuth 2.0 provider, by its endpoints).
+            #[schema(example = "oauth2")]
+            kind: Option<String>,
+            /// The client's id at the provider.
+            client_id: String,
+            /// Sealed at once; never shown again.
+            client_secret: String,
+            $($(#[$meta])* $field: Option<$ty>,)*
+        }
+
+        /// A change: what is absent stays. The kind and preset never change.
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct UpdateProviderBody {
+            /// The client's id at the provider.
+            client_id: Option<String>,
+            /// Sealed at once; never shown again.
+            client_secret: Option<String>,
+            $($(#[$meta])* $field: Option<$ty>,)*
+        }
+
+        impl CreateProviderBody {
+            /// A creation is an update that sets the client, plus the kind and
+            /// preset, which never change afterwards.
+            fn input(self) -> ProviderInput {
+                let mut input = UpdateProviderBody {
+                    client_id: Some(self.client_id),
+                    client_secret: Some(self.client_secret),
+                    $($field: self.$field,)*
+                }
+                .input();
+                input.settings.preset = self.preset;
+                input.settings.kind = self.kind;
+                input
+            }
+        }
+    };
+}
+
+provider_bodies! {
     /// In URLs and button ids: 2–32 lowercase letters, digits or `-`.
-    slug: Option<String>,
+    slug: String,
     /// On the button: "Continue with {display_name}".
-    display_name: Option<String>,
+    display_name: String,
     /// `oidc`: the issuer (https; discovery must name it exactly).
     #[schema(example = "https://accounts.example.com")]
-    issuer: Option<String>,
+    issuer: String,
     /// `oauth2`: where the browser signs in (https).
     #[schema(example = "https://github.com/login/oauth/authorize")]
-    authorization_url: Option<String>,
+    authorization_url: String,
     /// `oauth2`: where the code is redeemed (https; asked for JSON).
     #[schema(example = "https://github.com/login/oauth/access_token")]
-    token_url: Option<String>,
+    token_url: String,
     /// `oauth2`: read with the access token; its JSON object names the
     /// person through `claim_mapping`.
     #[schema(example = "https://api.github.com/user")]
-    userinfo_url: Option<String>,
-    /// `oauth2`: which userinfo fields name the person.
-    claim_mapping: Option<ClaimMappingBody>,
+    userinfo_url: String,
+    /// `oauth2`: which userinfo fields name the person. At an update, the
+    /// fields named change; the others stay.
+    claim_mapping: ClaimMappingBody,
     /// `oauth2`: count every email the provider gives as verified (for a
     /// provider that vouches for its emails without saying so, such as
     /// Facebook). Default false: a new account's email is then proved by
     /// mail, and an email an account already has links nothing.
-    trust_email: Option<bool>,
+    trust_email: bool,
     /// How the client authenticates at the token endpoint:
     /// `client_secret_basic` (default for `oidc`) or `client_secret_post`
     /// (default for `oauth2`).
-    token_auth: Option<String>,
-    client_id: String,
-    /// Sealed at once; never shown again.
-    client_secret: String,
+    token_auth: String,
     /// Space-separated. `oidc`: with `openid`, default `openid email
     /// profile`; `oauth2`: the provider's own (a preset's by default).
-    scopes: Option<String>,
+    scopes: String,
     /// Shown on the login page. Default true.
-    enabled: Option<bool>,
+    enabled: bool,
     /// Keep the provider's tokens of each sign-in (sealed), for your
     /// backend to call the provider's API on the user's behalf: read them
     /// at `/tenants/{id}/users/{user_id}/upstream-tokens` (scope
-    /// `manage:upstream-tokens`). Default false.
-    keep_tokens: Option<bool>,
-}
-
-/// A change: what is absent stays. The kind and preset never change.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateProviderBody {
-    slug: Option<String>,
-    display_name: Option<String>,
-    issuer: Option<String>,
-    authorization_url: Option<String>,
-    token_url: Option<String>,
-    userinfo_url: Option<String>,
-    /// The fields named change; the others stay.
-    claim_mapping: Option<ClaimMappingBody>,
-    trust_email: Option<bool>,
-    token_auth: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    scopes: Option<String>,
-    enabled: Option<bool>,
-    /// Turning it off deletes every token kept.
-    keep_tokens: Option<bool>,
-}
-
-impl CreateProviderBody {
-    /// A creation is an update that sets the client, plus the kind and
-    /// preset, which never change afterwards.
-    fn input(self) -> ProviderInput {
-        let mut input = UpdateProviderBody {
-            slug: self.slug,
-            display_name: self.display_name,
-            issuer: self.issuer,
-            authorization_url: self.authorization_url,
-            token_url: self.token_url,
-            userinfo_url: self.userinfo_url,
-            claim_mapping: self.claim_mapping,
-            trust_email: self.trust_email,
-            token_auth: self.token_auth,
-            client_id: Some(self.client_id),
-            client_secret: Some(self.client_secret),
-            scopes: self.scopes,
-            enabled: self.enabled,
-            keep_tokens: self.keep_tokens,
-        }
-        .input();
-        input.settings.preset = self.preset;
-        input.settings.kind = self.kind;
-        input
-    }
+    /// `manage:upstream-tokens`). Default false; turning it off deletes
+    /// every token kept.
+    keep_tokens: bool,
 }
 
 impl UpdateProviderBody {
