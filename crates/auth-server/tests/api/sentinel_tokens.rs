@@ -106,15 +106,6 @@ impl Scene {
         }
     }
 
-    async fn signed_in(&self) -> bool {
-        let page = self.web.get("/t/acme/account").await;
-        match page.status {
-            200 => true,
-            303 => false,
-            other => panic!("account page answered {other}: {}", page.body),
-        }
-    }
-
     /// The next mail to `to` whose subject contains `subject`.
     async fn mail(&self, to: &str, subject: &str) -> String {
         for _ in 0..3 {
@@ -135,7 +126,7 @@ async fn a_stolen_refresh_token_ends_the_users_sessions_and_is_reported(engine: 
     let s = scene(engine, "on").await;
     let tokens = code_flow(&s.app, &s.web, "acme", &s.client, ALICE, PASSWORD).await;
     let stolen = tokens["refresh_token"].as_str().expect("rt").to_owned();
-    assert!(s.signed_in().await);
+    assert!(s.web.signed_in_at("acme").await);
 
     // The application rotates; the thief comes later with the old token.
     let (status, rotated) = s.refresh_from(APP_ADDRESS, &stolen).await;
@@ -177,7 +168,7 @@ async fn a_stolen_refresh_token_ends_the_users_sessions_and_is_reported(engine: 
     assert!(d["sessions_ended"].as_u64().is_some_and(|n| n >= 1), "{d}");
     assert_eq!(d["user_mailed"], json!(true));
     assert!(
-        !s.signed_in().await,
+        !s.web.signed_in_at("acme").await,
         "the browser's session cookie no longer works"
     );
 
@@ -219,7 +210,7 @@ async fn a_stolen_refresh_token_ends_the_users_sessions_and_is_reported(engine: 
     // Alice signs in again and gets a new grant.
     let again = code_flow(&s.app, &s.web, "acme", &s.client, ALICE, PASSWORD).await;
     assert!(again["refresh_token"].is_string());
-    assert!(s.signed_in().await);
+    assert!(s.web.signed_in_at("acme").await);
 }
 
 both_engines!(
@@ -265,7 +256,10 @@ async fn a_replayed_code_is_recorded_and_reported_without_ending_sessions(engine
         ))
     );
     assert_eq!(d["sessions_ended"], json!(0));
-    assert!(s.signed_in().await, "a code replay ends no session");
+    assert!(
+        s.web.signed_in_at("acme").await,
+        "a code replay ends no session"
+    );
     let alert = s.mail(OWNER, "sécurité").await;
     assert!(alert.contains("replayed authorization code"), "{alert}");
     // What the code gave is revoked (by the OAuth layer, as before).
@@ -287,7 +281,7 @@ async fn with_the_sentinel_off_a_reuse_revokes_the_family_and_nothing_more(engin
     assert_eq!(s.events("token").await.len(), 1, "the reuse is recorded");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(s.events("sentinel").await.is_empty());
-    assert!(s.signed_in().await, "nobody ends the sessions");
+    assert!(s.web.signed_in_at("acme").await, "nobody ends the sessions");
 }
 
 both_engines!(

@@ -14,15 +14,6 @@ use crate::helpers::{spawn_app_with_clock, PASSWORD};
 
 const IDLE: i64 = 30 * 60;
 
-async fn logged_in(web: &crate::web::Web) -> bool {
-    let page = web.get("/t/acme/account").await;
-    match page.status {
-        200 => true,
-        303 => false,
-        other => panic!("account page answered {other}: {}", page.body),
-    }
-}
-
 async fn sessions_slide_once_a_minute(engine: Engine) {
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let app = spawn_app_with_clock(engine, &[], clock.clone() as SharedClock).await;
@@ -36,16 +27,19 @@ async fn sessions_slide_once_a_minute(engine: Engine) {
     let web = app.web();
     assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 303);
     clock.advance(59);
-    assert!(logged_in(&web).await);
+    assert!(web.signed_in_at("acme").await);
     clock.advance(IDLE - 59 - 1);
-    assert!(logged_in(&web).await, "a second before the idle time");
+    assert!(
+        web.signed_in_at("acme").await,
+        "a second before the idle time"
+    );
     let web = app.web();
     assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 303);
     clock.advance(59);
-    assert!(logged_in(&web).await);
+    assert!(web.signed_in_at("acme").await);
     clock.advance(IDLE - 59);
     assert!(
-        !logged_in(&web).await,
+        !web.signed_in_at("acme").await,
         "30 minutes after the last recorded request"
     );
 
@@ -54,13 +48,22 @@ async fn sessions_slide_once_a_minute(engine: Engine) {
     let web = app.web();
     assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 303);
     clock.advance(60);
-    assert!(logged_in(&web).await);
+    assert!(web.signed_in_at("acme").await);
     clock.advance(IDLE - 1);
-    assert!(logged_in(&web).await, "29:59 after the recorded request");
+    assert!(
+        web.signed_in_at("acme").await,
+        "29:59 after the recorded request"
+    );
     clock.advance(IDLE - 1);
-    assert!(logged_in(&web).await, "the request before moved it on");
+    assert!(
+        web.signed_in_at("acme").await,
+        "the request before moved it on"
+    );
     clock.advance(IDLE);
-    assert!(!logged_in(&web).await, "30 minutes without a request");
+    assert!(
+        !web.signed_in_at("acme").await,
+        "30 minutes without a request"
+    );
 }
 both_engines!(
     an_active_session_slides_and_an_idle_one_ends,

@@ -6,18 +6,8 @@ use service_kit::both_engines;
 use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app, PASSWORD};
-use crate::web::Web;
 
 const COOKIE: &str = "ca_session_acme";
-
-async fn signed_in(web: &Web) -> bool {
-    let page = web.get("/t/acme/account").await;
-    match page.status {
-        200 => true,
-        303 => false,
-        other => panic!("account page answered {other}: {}", page.body),
-    }
-}
 
 async fn a_second_login_replaces_the_browsers_session(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -34,13 +24,19 @@ async fn a_second_login_replaces_the_browsers_session(engine: Engine) {
     assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 303);
     let second = web.cookie(COOKIE).expect("session cookie");
     assert_ne!(first, second, "a login opens a session with a new id");
-    assert!(signed_in(&web).await, "the new session works");
+    assert!(web.signed_in_at("acme").await, "the new session works");
 
     web.set_cookie(COOKIE, &first);
-    assert!(!signed_in(&web).await, "the replaced session ended");
+    assert!(
+        !web.signed_in_at("acme").await,
+        "the replaced session ended"
+    );
     web.set_cookie(COOKIE, &second);
-    assert!(signed_in(&web).await);
-    assert!(signed_in(&other).await, "another browser's session goes on");
+    assert!(web.signed_in_at("acme").await);
+    assert!(
+        other.signed_in_at("acme").await,
+        "another browser's session goes on"
+    );
 }
 both_engines!(
     a_login_replaces_the_session_its_browser_held,

@@ -215,15 +215,6 @@ both_engines!(
     signup_follows_the_settings
 );
 
-async fn logged_in(web: &Web) -> bool {
-    let page = web.get("/t/acme/account").await;
-    match page.status {
-        200 => true,
-        303 => false,
-        other => panic!("account page answered {other}: {}", page.body),
-    }
-}
-
 async fn login_follows_the_settings(engine: Engine) {
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let app = spawn_app_with_clock(engine, &[], clock.clone() as SharedClock).await;
@@ -242,13 +233,13 @@ async fn login_follows_the_settings(engine: Engine) {
     assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 303);
     clock.advance(5 * 60 - 1);
     assert!(
-        logged_in(&web).await,
+        web.signed_in_at("acme").await,
         "a second before the tenant's idle time"
     );
     let web = app.web();
     assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 303);
     clock.advance(5 * 60);
-    assert!(!logged_in(&web).await, "the tenant's idle time");
+    assert!(!web.signed_in_at("acme").await, "the tenant's idle time");
 
     // Active every 4 minutes: the session still ends an hour after login
     // (not the server's 10).
@@ -256,10 +247,10 @@ async fn login_follows_the_settings(engine: Engine) {
     assert_eq!(app.login(&web, "acme", email, PASSWORD).await.status, 303);
     for _ in 0..14 {
         clock.advance(240);
-        assert!(logged_in(&web).await);
+        assert!(web.signed_in_at("acme").await);
     }
     clock.advance(240);
-    assert!(!logged_in(&web).await, "an hour after the login");
+    assert!(!web.signed_in_at("acme").await, "an hour after the login");
 
     // Two failures lock the account (not the server's five): the right
     // password is refused while the lock lasts.

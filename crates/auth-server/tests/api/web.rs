@@ -125,6 +125,17 @@ impl Web {
             .await
     }
 
+    /// Whether this browser is signed in at tenant `slug`: its account page
+    /// answers (200) rather than sending it to the login page (303).
+    pub async fn signed_in_at(&self, slug: &str) -> bool {
+        let page = self.get(&format!("/t/{slug}/account")).await;
+        match page.status {
+            200 => true,
+            303 => false,
+            other => panic!("account page answered {other}: {}", page.body),
+        }
+    }
+
     /// Posts a form as a browser would, with the CSRF token of the cookie.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let csrf = self.cookie("ca_csrf").unwrap_or_default();
