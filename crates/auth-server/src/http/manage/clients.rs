@@ -171,10 +171,13 @@ pub struct ClientView {
     /// Until when the previous secret still works after a rotation with overlap.
     #[schema(format = DateTime)]
     previous_secret_expires_at: Option<String>,
+    /// When the client was created.
     #[schema(format = DateTime)]
     created_at: String,
+    /// When it last changed: its settings, its secret or its status.
     #[schema(format = DateTime)]
     updated_at: String,
+    /// When it was disabled; `null` while it is active.
     #[schema(format = DateTime)]
     disabled_at: Option<String>,
 }

@@ -88,10 +88,13 @@ pub struct TenantView {
     #[schema(value_type = SettingsSchema)]
     settings: Map<String, Value>,
     status: Status,
+    /// When the tenant was created.
     #[schema(format = DateTime)]
     created_at: String,
+    /// When its name, settings or status last changed.
     #[schema(format = DateTime)]
     updated_at: String,
+    /// When it was disabled; `null` while it is active.
     #[schema(format = DateTime)]
     disabled_at: Option<String>,
 }
