@@ -9,12 +9,7 @@ use service_kit::testing::TestDb;
 
 /// A loopback port nothing listens on, for an auth server whose issuer URL
 /// must be known before it starts.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use service_kit::testing::free_port;
 
 /// Billing, trusting the platform tenant of the auth server at `auth_url`:
 /// its URL, the service itself, and what must live as long as it runs.

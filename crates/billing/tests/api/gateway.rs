@@ -505,12 +505,8 @@ async fn a_wrong_key_is_refused_and_never_shown() {
 
 #[tokio::test]
 async fn an_unreachable_stripe_is_a_transport_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    // The listener is dropped: nothing listens there any more.
+    // Free when picked, and nothing is started on it.
+    let port = service_kit::testing::free_port();
     let fake = StripeFake::start().await;
     let mut settings = fake.settings();
     settings.api_base = Some(format!("http://127.0.0.1:{port}"));

@@ -43,10 +43,7 @@ impl Localstripe {
         );
         let mut last_error = String::new();
         for _ in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
+            let port = service_kit::testing::free_port();
             let log = tempfile::NamedTempFile::new().expect("log file");
             let child = Command::new(&bin)
                 .args(["--port", &port.to_string(), "--from-scratch"])

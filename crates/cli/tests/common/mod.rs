@@ -1,6 +1,5 @@
 //! Helpers for tests that run the real `connectauth` binary.
 #![allow(dead_code)]
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -72,12 +71,7 @@ pub fn refused(out: &Output, message: &str) {
     assert!(stderr(out).contains(message), "{message}: {}", stderr(out));
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
+pub use service_kit::testing::free_port;
 
 /// `connectauth dev` on `data` (its parent the working directory) and the
 /// auth, billing and people `ports`.

@@ -6,7 +6,10 @@
 pub mod issuer;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod port;
 pub mod smtp;
+
+pub use port::free_port;
 
 use sqlx::{Connection, Executor, PgConnection};
 
