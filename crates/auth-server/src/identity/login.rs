@@ -182,6 +182,7 @@ impl Identity {
                 amr,
                 requester,
                 replaces: replaced.as_deref(),
+                continues: None,
             })
             .await?;
         if stage == SessionStage::Authenticated {

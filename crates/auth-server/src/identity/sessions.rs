@@ -16,6 +16,10 @@ pub struct NewSession<'a> {
     /// The stored digest (`secret_hash`) of a session this one replaces
     /// (it ends now).
     pub replaces: Option<&'a str>,
+    /// The handle of the session this one continues under a new id (a
+    /// privilege change): what applications got through it stays tied to
+    /// the session, and ends with it. `None`: a new handle.
+    pub continues: Option<&'a str>,
 }
 
 /// A live session and its user.
@@ -55,7 +59,9 @@ impl Identity {
         };
         let record = SessionRecord {
             secret_hash: digest,
-            handle: uuid::Uuid::new_v4().simple().to_string(),
+            handle: s
+                .continues
+                .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned),
             tenant_id: s.tenant.id.to_string(),
             user_id: s.user.to_string(),
             stage: s.stage,
@@ -173,6 +179,7 @@ impl Identity {
             amr: &amr,
             requester,
             replaces: Some(&session.record.secret_hash),
+            continues: Some(&session.record.handle),
         })
         .await
     }

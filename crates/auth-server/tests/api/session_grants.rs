@@ -181,6 +181,44 @@ async fn the_session_cap_revokes_the_ended_sessions_tokens(engine: Engine) {
     assert_eq!(refresh(&app, &client, &on_second).await, (200, None));
 }
 
+/// A privilege change gives the session a new id, not a new identity: what
+/// an application got before TOTP enrolment still ends with the logout.
+async fn a_reissued_session_keeps_its_grants(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (_, client) = setup(&app).await;
+    let web = app.web();
+    app.signup_verified(&web, "acme", ALICE, PASSWORD).await;
+    let tokens = code_flow(&app, &web, "acme", &client, ALICE, PASSWORD).await;
+    let before = web.cookie("ca_session_acme").expect("session cookie");
+
+    let key_page = web
+        .post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
+        .await;
+    let key = key_page
+        .between("<code class=\"secret\">", "</code>")
+        .expect("manual key");
+    let enrolled = web
+        .post(
+            "/t/acme/mfa/enroll",
+            &[("code", &crate::web::totp_code(&key, 0))],
+        )
+        .await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    assert_ne!(
+        web.cookie("ca_session_acme").as_deref(),
+        Some(before.as_str()),
+        "enrolment re-issues the session"
+    );
+
+    let out = web.post("/t/acme/logout", &[]).await;
+    assert!(out.contains("You are logged out"), "{}", out.body);
+    assert_eq!(refresh(&app, &client, &tokens).await, refused());
+}
+
+both_engines!(
+    logging_out_after_mfa_enrolment_revokes_what_the_login_gave,
+    a_reissued_session_keeps_its_grants
+);
 both_engines!(
     a_handle_of_another_users_session_ends_and_revokes_nothing,
     another_users_handle_ends_nothing
