@@ -182,7 +182,6 @@ impl Identity {
                 amr,
                 requester,
                 replaces: replaced.as_deref(),
-                continues: None,
             })
             .await?;
         if stage == SessionStage::Authenticated {

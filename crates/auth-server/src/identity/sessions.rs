@@ -13,13 +13,12 @@ pub struct NewSession<'a> {
     pub stage: SessionStage,
     pub amr: &'a str,
     pub requester: &'a Requester,
-    /// The stored digest (`secret_hash`) of a session this one replaces
-    /// (it ends now).
+    /// The stored digest (`secret_hash`) of the session the browser held,
+    /// which this one replaces: the same user's goes on under the new id
+    /// (its handle, and what applications got through it, are kept);
+    /// another user's ends, and what applications got through it is
+    /// revoked, as at a logout.
     pub replaces: Option<&'a str>,
-    /// The handle of the session this one continues under a new id (a
-    /// privilege change): what applications got through it stays tied to
-    /// the session, and ends with it. `None`: a new handle.
-    pub continues: Option<&'a str>,
 }
 
 /// A live session and its user.
@@ -57,13 +56,21 @@ impl Identity {
             SessionStage::MfaPending => policy.mfa_pending,
             SessionStage::Authenticated => policy.absolute,
         };
+        let replaced = match s.replaces {
+            Some(old_hash) => self.sessions.find(s.tenant.id, old_hash).await?,
+            None => None,
+        };
+        let user = s.user.to_string();
+        let (continued, ended) = match replaced {
+            Some(old) if old.user_id == user => (Some(old.handle), None),
+            Some(old) => (None, Some(old.handle)),
+            None => (None, None),
+        };
         let record = SessionRecord {
             secret_hash: digest,
-            handle: s
-                .continues
-                .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned),
+            handle: continued.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
             tenant_id: s.tenant.id.to_string(),
-            user_id: s.user.to_string(),
+            user_id: user,
             stage: s.stage,
             amr: s.amr.to_owned(),
             auth_time: now,
@@ -76,6 +83,11 @@ impl Identity {
         match s.replaces {
             Some(old_hash) => self.sessions.replace(old_hash, &record).await?,
             None => self.sessions.insert(&record).await?,
+        }
+        if let Some(handle) = ended {
+            self.grants
+                .revoke_for_session(s.tenant.id, &handle, "another user signed in", now)
+                .await?;
         }
         // Past the cap, the oldest sessions end (the new one is the newest),
         // and with them what applications got from those logins.
@@ -179,7 +191,6 @@ impl Identity {
             amr: &amr,
             requester,
             replaces: Some(&session.record.secret_hash),
-            continues: Some(&session.record.handle),
         })
         .await
     }

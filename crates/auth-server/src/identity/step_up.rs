@@ -45,7 +45,6 @@ impl Identity {
                 amr: "pwd",
                 requester,
                 replaces: replaced.as_deref(),
-                continues: None,
             })
             .await?;
         // Out of mails: the last code, still valid, is the one to type.

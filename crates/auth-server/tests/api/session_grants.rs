@@ -215,6 +215,50 @@ async fn a_reissued_session_keeps_its_grants(engine: Engine) {
     assert_eq!(refresh(&app, &client, &tokens).await, refused());
 }
 
+/// A second login in the same browser continues the user's session: the
+/// logout that follows still ends what the first login gave.
+async fn a_second_login_continues_the_session(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (_, client) = setup(&app).await;
+    let web = app.web();
+    app.signup_verified(&web, "acme", ALICE, PASSWORD).await;
+    let tokens = code_flow(&app, &web, "acme", &client, ALICE, PASSWORD).await;
+    let handle = session_of(&app, &tokens).await;
+    assert_eq!(app.login(&web, "acme", ALICE, PASSWORD).await.status, 303);
+    let out = web.post("/t/acme/logout", &[]).await;
+    assert!(out.contains("You are logged out"), "{}", out.body);
+    assert_eq!(refresh(&app, &client, &tokens).await, refused());
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE handle = $1")
+        .bind(handle)
+        .fetch_one(&app.database.pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+}
+
+/// Another user signing in on the same browser ends the first user's
+/// session there, and with it what applications got through it.
+async fn another_users_login_ends_the_session(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (_, client) = setup(&app).await;
+    let web = app.web();
+    app.signup_verified(&web, "acme", ALICE, PASSWORD).await;
+    let alices = code_flow(&app, &web, "acme", &client, ALICE, PASSWORD).await;
+    let bob = "bob@example.com";
+    app.signup_verified(&app.web(), "acme", bob, PASSWORD).await;
+    assert_eq!(app.login(&web, "acme", bob, PASSWORD).await.status, 303);
+    assert!(web.signed_in_at("acme").await, "Bob is signed in");
+    assert_eq!(refresh(&app, &client, &alices).await, refused());
+}
+
+both_engines!(
+    a_second_login_in_the_same_browser_keeps_the_grants_tied_to_the_session,
+    a_second_login_continues_the_session
+);
+both_engines!(
+    another_users_login_in_the_same_browser_revokes_the_first_users_grants,
+    another_users_login_ends_the_session
+);
 both_engines!(
     logging_out_after_mfa_enrolment_revokes_what_the_login_gave,
     a_reissued_session_keeps_its_grants
