@@ -191,19 +191,8 @@ async fn a_reissued_session_keeps_its_grants(engine: Engine) {
     let tokens = code_flow(&app, &web, "acme", &client, ALICE, PASSWORD).await;
     let before = web.cookie("ca_session_acme").expect("session cookie");
 
-    let key_page = web
-        .post("/t/acme/mfa/enroll/key", &[("password", PASSWORD)])
-        .await;
-    let key = key_page
-        .between("<code class=\"secret\">", "</code>")
-        .expect("manual key");
-    let enrolled = web
-        .post(
-            "/t/acme/mfa/enroll",
-            &[("code", &crate::web::totp_code(&key, 0))],
-        )
-        .await;
-    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    web.enrol_totp("acme", PASSWORD, now).await;
     assert_ne!(
         web.cookie("ca_session_acme").as_deref(),
         Some(before.as_str()),
