@@ -95,8 +95,18 @@ impl utoipa::Modify for SecuritySchemes {
 /// values, only a `ToResponse` whose description is its doc comment, and
 /// optional headers `["Name": Type = "description", …]`.
 ///
+/// A service's document declares its responses once, led by a
+/// `struct`: an OpenAPI modifier that adds every response of the list to
+/// the document's components, with the `Problem` schema they refer to and
+/// [`UnsupportedMediaType`] (which [`JsonBody`] names). Its
+/// `modifiers(&…)` then replaces a `components(…)` list that could miss
+/// one and leave a reference dangling.
+///
 /// ```ignore
 /// service_kit::problem_responses! {
+///     /// This document's problem responses.
+///     pub struct Problems;
+///
 ///     /// The request is malformed (`bad-request`).
 ///     pub BadRequest;
 ///     /// Try again later (`service-unavailable`).
@@ -105,6 +115,31 @@ impl utoipa::Modify for SecuritySchemes {
 /// ```
 #[macro_export]
 macro_rules! problem_responses {
+    (
+        $(#[doc = $set_doc:literal])+
+        $set_vis:vis struct $set:ident;
+        $(
+            $(#[doc = $doc:literal])+
+            $vis:vis $name:ident $([$($header:literal: $type:ty = $about:literal),+ $(,)?])?;
+        )*
+    ) => {
+        $(#[doc = $set_doc])+
+        $set_vis struct $set;
+
+        impl ::utoipa::Modify for $set {
+            fn modify(&self, openapi: &mut ::utoipa::openapi::OpenApi) {
+                $crate::openapi::add_problem_responses(
+                    openapi,
+                    [$(<$name as ::utoipa::ToResponse>::response()),*],
+                );
+            }
+        }
+
+        $crate::problem_responses! {$(
+            $(#[doc = $doc])+
+            $vis $name $([$($header: $type = $about),+])?;
+        )*}
+    };
     ($(
         $(#[doc = $doc:literal])+
         $vis:vis $name:ident $([$($header:literal: $type:ty = $about:literal),+ $(,)?])?;
@@ -154,7 +189,7 @@ pub fn problem_response<const N: usize>(
         response = response.header(name, header.build());
     }
     let problem = ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name("Problem")))
+        .schema(Some(Ref::from_schema_name(<Problem as ToSchema>::name())))
         .build();
     response
         .content(crate::problem::PROBLEM_JSON, problem)
@@ -230,6 +265,25 @@ macro_rules! response_set {
     )*};
 }
 
+/// Adds `responses`, [`UnsupportedMediaType`] and the `Problem` schema
+/// they refer to, to `openapi`'s components: what the modifier a
+/// [`problem_responses!`] list leads with does.
+pub fn add_problem_responses<const N: usize>(
+    openapi: &mut utoipa::openapi::OpenApi,
+    responses: [(&str, RefOr<Response>); N],
+) {
+    use utoipa::{PartialSchema, ToResponse};
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.schemas.insert(
+        <Problem as ToSchema>::name().into_owned(),
+        Problem::schema(),
+    );
+    let shared = UnsupportedMediaType::response();
+    for (name, response) in responses.into_iter().chain([shared]) {
+        components.responses.insert(name.to_owned(), response);
+    }
+}
+
 /// A reference to the document's response named by `R`.
 pub fn response_ref<'s, R: utoipa::ToResponse<'s>>() -> RefOr<Response> {
     RefOr::Ref(Ref::from_response_name(R::response().0))
@@ -302,6 +356,50 @@ mod tests {
 
     use super::*;
     use crate::problem::{problem_response, Code};
+
+    problem_responses! {
+        /// The responses below.
+        pub struct Declared;
+
+        /// Not there (`not-found`).
+        pub Missing;
+
+        /// Later (`service-unavailable`).
+        pub Later ["Retry-After": u64 = "Seconds."];
+    }
+
+    /// The modifier a list leads with adds each of its responses, the one
+    /// every JSON body shares, and the schema they all refer to.
+    #[test]
+    fn a_declared_list_adds_its_responses_and_the_problem_schema() {
+        let mut document = utoipa::openapi::OpenApiBuilder::new().build();
+        utoipa::Modify::modify(&Declared, &mut document);
+        let json = serde_json::to_value(&document).expect("serialises");
+        let components = &json["components"];
+        let names: BTreeSet<&str> = components["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            names,
+            BTreeSet::from(["Later", "Missing", "UnsupportedMediaType"])
+        );
+        let later = &components["responses"]["Later"];
+        assert_eq!(later["description"], "Later (`service-unavailable`).");
+        assert_eq!(later["headers"]["Retry-After"]["description"], "Seconds.");
+        let reference = later["content"]["application/problem+json"]["schema"]["$ref"]
+            .as_str()
+            .expect("a reference");
+        let pointer = reference.strip_prefix('#').expect("local");
+        assert_eq!(
+            json.pointer(pointer)
+                .map(|s| &s["properties"]["code"]["type"]),
+            Some(&Value::from("string")),
+            "{reference} is the problem schema"
+        );
+    }
 
     /// The `Problem` schema describes what `crate::problem` renders.
     #[actix_web::test]

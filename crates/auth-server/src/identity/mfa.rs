@@ -167,9 +167,15 @@ impl Identity {
             return Err(IdentityError::InvalidCode);
         }
         self.failures.clear(tenant.id, &key).await?;
-        self.users
-            .enable_mfa(tenant.id, user.id, self.now())
-            .await?;
+        // The seed checked, not whatever is pending by now: a second
+        // enrolment or a reset in between leaves MFA off.
+        if !self
+            .users
+            .enable_mfa(tenant.id, user.id, sealed, self.now())
+            .await?
+        {
+            return Err(IdentityError::Field("err_enrolment_expired"));
+        }
         let codes = self.regenerate_recovery_codes(tenant, &user).await?;
         self.record(
             tenant,

@@ -1,4 +1,5 @@
 //! Single-use links (email verification, password reset, unlock): digests only.
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use super::{parse_id, StoreError};
@@ -117,15 +118,7 @@ impl OneTimeTokenStore {
         .bind(purpose.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let used_at: Option<i64> = row.try_get("used_at")?;
-        Ok(Some(StoredLink {
-            user: parse_id(&row, "user_id", UserId::parse)?,
-            expires_at: row.try_get("expires_at")?,
-            used: used_at.is_some(),
-        }))
+        row.as_ref().map(link_from_row).transpose()
     }
 
     /// Uses the link: one conditional UPDATE, so it works exactly once. The
@@ -178,4 +171,13 @@ impl OneTimeTokenStore {
         .await?;
         Ok(())
     }
+}
+
+fn link_from_row(row: &AnyRow) -> Result<StoredLink, StoreError> {
+    let used_at: Option<i64> = row.try_get("used_at")?;
+    Ok(StoredLink {
+        user: parse_id(row, "user_id", UserId::parse)?,
+        expires_at: row.try_get("expires_at")?,
+        used: used_at.is_some(),
+    })
 }

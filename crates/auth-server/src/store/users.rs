@@ -315,21 +315,30 @@ impl UserStore {
         Ok(())
     }
 
+    /// Turns MFA on with the pending seed `sealed`, the one whose code was
+    /// checked: false, and nothing changes, when MFA is already on or the
+    /// pending seed is another by now (a second enrolment started, or the
+    /// second factor was reset, since it was read). One conditional UPDATE,
+    /// so MFA is never turned on with a seed the user's authenticator does
+    /// not hold.
     pub async fn enable_mfa(
         &self,
         tenant: TenantId,
         id: UserId,
+        sealed: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
-        self.stamp(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "UPDATE users SET mfa_enabled_at = $1, totp_pending_until = NULL, updated_at = $1 \
-             WHERE tenant_id = $2 AND id = $3",
-            now,
-            tenant,
-            id,
+             WHERE tenant_id = $2 AND id = $3 AND totp_secret = $4 AND mfa_enabled_at IS NULL",
         )
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .bind(sealed)
+        .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Accepts TOTP time step `step` once: true only if it is later than any
@@ -371,24 +380,10 @@ impl UserStore {
         Ok(done.rows_affected())
     }
 
-    /// [`Self::stamp`] for a change userinfo shows or a disabling: this
-    /// process's user-change count moves (see `local_changes`), even when
-    /// no row changed.
-    async fn stamp_user_change(
-        &self,
-        sql: &str,
-        now: i64,
-        tenant: TenantId,
-        id: UserId,
-    ) -> Result<u64, StoreError> {
-        let changed = self.stamp(sql, now, tenant, id).await?;
-        super::local_changes::user_changed();
-        Ok(changed)
-    }
-
     /// Sets the date `column` (one of this store's own names, never input)
     /// to `now` unless it has one: the first date is kept. A change userinfo
-    /// shows or a disabling ([`Self::stamp_user_change`]).
+    /// shows or a disabling, so this process's user-change count moves (see
+    /// `local_changes`), even when no row changed.
     async fn stamp_first(
         &self,
         column: &'static str,
@@ -400,7 +395,9 @@ impl UserStore {
             "UPDATE users SET {column} = COALESCE({column}, $1), updated_at = $1 \
              WHERE tenant_id = $2 AND id = $3"
         );
-        self.stamp_user_change(&sql, now, tenant, id).await
+        let changed = self.stamp(&sql, now, tenant, id).await?;
+        super::local_changes::user_changed();
+        Ok(changed)
     }
 
     /// Sets the column `sql` names to `value` (`$1`; `$2` now, `$3`
@@ -468,13 +465,14 @@ impl UserStore {
     /// Enables the user again: they may log in (nothing ended is restored).
     pub async fn enable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
         let changed = self
-            .stamp_user_change(
+            .stamp(
                 "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
                 now,
                 tenant,
                 id,
             )
             .await?;
+        super::local_changes::user_changed();
         found(changed)
     }
 

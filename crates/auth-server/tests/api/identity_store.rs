@@ -1,6 +1,6 @@
 //! The identity stores directly, the same cases on both engines: which
-//! unique rule a new user broke, the per-address mail budget, and the
-//! brute-force counters.
+//! unique rule a new user broke, the per-address mail budget, the
+//! brute-force counters, and turning MFA on only with the seed checked.
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::email::Email;
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
@@ -186,3 +186,77 @@ both_engines!(
     failure_counters,
     failure_counters_reserve_below_the_threshold
 );
+
+/// MFA is turned on with the pending seed whose code was checked, and only
+/// while that seed is still the pending one: a second enrolment started in
+/// between (another tab) or a reset leaves MFA off, and a second turn-on
+/// changes nothing.
+async fn mfa_turns_on_only_with_the_seed_checked(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let users = UserStore::new(database.pool.clone());
+    let user = users
+        .create(new_user(&tenant, "alice@example.com", "alice"), 1)
+        .await
+        .expect("user");
+    let (first, second) = ("sealed-seed-one", "sealed-seed-two");
+    users
+        .set_pending_totp(tenant.id, user.id, first, 1_000, 10)
+        .await
+        .expect("first enrolment");
+    users
+        .set_pending_totp(tenant.id, user.id, second, 1_000, 11)
+        .await
+        .expect("second enrolment");
+
+    let stale = users
+        .enable_mfa(tenant.id, user.id, first, 12)
+        .await
+        .expect("enable");
+    assert!(!stale, "the first seed is no longer the pending one");
+    let read = users.get(tenant.id, user.id).await.expect("user");
+    assert!(!read.mfa_enabled());
+    assert_eq!(read.pending_totp(12), Some(second), "still pending");
+
+    assert!(users
+        .enable_mfa(tenant.id, user.id, second, 13)
+        .await
+        .expect("enable"));
+    let read = users.get(tenant.id, user.id).await.expect("user");
+    assert_eq!(read.mfa_enabled_at, Some(13));
+    assert_eq!(read.totp_secret.as_deref(), Some(second));
+
+    assert!(
+        !users
+            .enable_mfa(tenant.id, user.id, second, 14)
+            .await
+            .expect("enable"),
+        "already on"
+    );
+    assert_eq!(
+        users
+            .get(tenant.id, user.id)
+            .await
+            .expect("user")
+            .mfa_enabled_at,
+        Some(13),
+        "the first date stays"
+    );
+
+    users
+        .reset_mfa(tenant.id, user.id, 15)
+        .await
+        .expect("reset");
+    assert!(
+        !users
+            .enable_mfa(tenant.id, user.id, second, 16)
+            .await
+            .expect("enable"),
+        "a reset seed is gone"
+    );
+    assert!(!users
+        .get(tenant.id, user.id)
+        .await
+        .expect("user")
+        .mfa_enabled());
+}
+both_engines!(mfa_turn_on, mfa_turns_on_only_with_the_seed_checked);

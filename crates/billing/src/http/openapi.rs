@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use service_kit::openapi::{self, Problem, Scheme, SecuritySchemes};
+use service_kit::openapi::{self, Scheme, SecuritySchemes};
 use utoipa::OpenApi;
 
 use super::{payments, plans, tenants, usage, webhooks};
@@ -46,23 +46,7 @@ Any operation can also answer 500 (`internal`), and any operation that checks a 
         webhooks::stripe,
         openapi_json,
     ),
-    components(
-        schemas(Problem),
-        responses(
-            BadRequest,
-            Unauthorized,
-            Forbidden,
-            Conflict,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            InvalidInput,
-            BadGateway,
-            Unavailable,
-            WebhookRefused,
-            TooManyRequests,
-        )
-    ),
-    modifiers(&SECURITY_SCHEMES),
+    modifiers(&SECURITY_SCHEMES, &Problems),
     tags(
         (name = "plans", description = "The plan catalogue."),
         (name = "usage", description = "Monthly-active-user metering, as the auth server reports it."),
@@ -108,6 +92,10 @@ pub use service_kit::openapi::UnsupportedMediaType;
 pub type JsonBody = service_kit::openapi::JsonBody<BadRequest, PayloadTooLarge>;
 
 service_kit::problem_responses! {
+    /// Adds every response below to the document's components, with the
+    /// `Problem` schema they refer to.
+    pub struct Problems;
+
     /// The request is malformed: invalid JSON, a query string that does not
     /// parse, an unknown field (`bad-request`).
     pub BadRequest;

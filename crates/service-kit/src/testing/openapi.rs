@@ -27,7 +27,8 @@ pub fn documented_operations(doc: &Value) -> BTreeSet<(String, String)> {
 }
 
 /// `doc` is an OpenAPI 3.1 document titled `title` at `version` that leaves
-/// `servers` to the reader and documents exactly the operations `routed`.
+/// `servers` to the reader, documents exactly the operations `routed`, and
+/// whose every `$ref` names something in its components.
 pub fn assert_documents_exactly(
     doc: &Value,
     title: &str,
@@ -49,6 +50,31 @@ pub fn assert_documents_exactly(
         "routes missing from the document: {missing:?}"
     );
     assert!(extra.is_empty(), "documented but not routed: {extra:?}");
+    let dangling = dangling_refs(doc, doc);
+    assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
+}
+
+/// Every `$ref` under `value` that does not lead to a value of `doc`
+/// (`#/components/responses/NotFound` with no such response).
+pub fn dangling_refs(doc: &Value, value: &Value) -> Vec<String> {
+    match value {
+        Value::Object(map) => {
+            let own = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .filter(|r| {
+                    r.strip_prefix('#')
+                        .and_then(|pointer| doc.pointer(pointer))
+                        .is_none()
+                })
+                .map(str::to_owned);
+            own.into_iter()
+                .chain(map.values().flat_map(|v| dangling_refs(doc, v)))
+                .collect()
+        }
+        Value::Array(items) => items.iter().flat_map(|v| dangling_refs(doc, v)).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Panics, saying where and how to regenerate, unless the file at `committed`

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
-use service_kit::openapi::{self, Problem, Scheme, SecuritySchemes};
+use service_kit::openapi::{self, Scheme, SecuritySchemes};
 use utoipa::OpenApi;
 
 use super::{
@@ -96,24 +96,7 @@ The OAuth 2.1 / OpenID Connect endpoints of each tenant are not described here: 
         reports::operator_report,
         openapi_json,
     ),
-    components(
-        schemas(Problem),
-        responses(
-            BadRequest,
-            Unauthorized,
-            Forbidden,
-            NotFound,
-            Conflict,
-            PayloadTooLarge,
-            UnsupportedMediaType,
-            InvalidInput,
-            ClientHasNoSecret,
-            ClientRuleBroken,
-            ProviderSlugTaken,
-            SecretChangeCollided,
-        )
-    ),
-    modifiers(&SECURITY_SCHEMES),
+    modifiers(&SECURITY_SCHEMES, &Problems),
     security(("operator_token" = []), ("api_credential" = [])),
     tags(
         (name = "tenants", description = "Tenants: each one is an OpenID Connect issuer with its own users, clients and keys."),
@@ -155,6 +138,10 @@ pub use service_kit::openapi::UnsupportedMediaType;
 pub type JsonBody = service_kit::openapi::JsonBody<BadRequest, PayloadTooLarge>;
 
 service_kit::problem_responses! {
+    /// Adds every response below to the document's components, with the
+    /// `Problem` schema they refer to.
+    pub struct Problems;
+
     /// The request is malformed: invalid JSON, a query string or a field that
     /// does not parse, an unknown field (`bad-request`).
     pub BadRequest;
