@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use auth_server::domain::audit::AuditEvent;
+use auth_server::domain::audit::{AuditEvent, AuditKind};
 use auth_server::store::audit::AuditStore;
 use auth_server::store::security_report::SecurityReportStore;
 use auth_server::store::tenants::TenantStore;
@@ -106,25 +106,43 @@ async fn operator_report(engine: Engine) {
     // Yesterday, noon UTC.
     let today = now() - now().rem_euclid(DAY);
     let yesterday = today - DAY + 12 * 3600;
-    let event = |tenant, kind: &'static str, outcome: &'static str, user: &'static str, at| {
+    let event = |tenant, kind: AuditKind, outcome: &'static str, user: &'static str, at| {
         AuditEvent::system(tenant, kind, outcome, "{}", at).about(Some(user))
     };
     let mut events = vec![
-        event(acme, "login", "success", "u1", yesterday),
-        event(acme, "login", "failure", "u1", yesterday + 1),
-        event(acme, "login", "locked", "u1", yesterday + 2),
-        event(acme, "sentinel", "brute_force", "u1", yesterday + 3),
-        event(acme, "sentinel", "blocked", "u1", yesterday + 4),
+        event(acme, AuditKind::Login, "success", "u1", yesterday),
+        event(acme, AuditKind::Login, "failure", "u1", yesterday + 1),
+        event(acme, AuditKind::Login, "locked", "u1", yesterday + 2),
+        event(
+            acme,
+            AuditKind::Sentinel,
+            "brute_force",
+            "u1",
+            yesterday + 3,
+        ),
+        event(acme, AuditKind::Sentinel, "blocked", "u1", yesterday + 4),
         // The day before yesterday: not this report's figures.
-        event(acme, "login", "failure", "u1", yesterday - DAY),
+        event(acme, AuditKind::Login, "failure", "u1", yesterday - DAY),
     ];
     // beta: ten active users 40 days ago, two in the last 30 days.
     let users = ["b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9"];
     for user in users {
-        events.push(event(beta, "login", "success", user, yesterday - 40 * DAY));
+        events.push(event(
+            beta,
+            AuditKind::Login,
+            "success",
+            user,
+            yesterday - 40 * DAY,
+        ));
     }
     for user in users.into_iter().take(2) {
-        events.push(event(beta, "login", "success", user, yesterday - 5 * DAY));
+        events.push(event(
+            beta,
+            AuditKind::Login,
+            "success",
+            user,
+            yesterday - 5 * DAY,
+        ));
     }
     for e in &events {
         audit.insert(e).await.expect("event");

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use super::audit::AuditKind;
 use super::security_report::ReportDay;
 use super::sentinel::{Detector, CLIENT_SECRET_COMPROMISED};
 
@@ -136,11 +137,16 @@ pub struct Inputs<'a> {
 
 /// What one `kind`/`outcome` adds to a day.
 fn add(day: &mut DayFigures, kind: &str, outcome: &str, n: u64) {
+    let Some(kind) = AuditKind::parse(kind) else {
+        return;
+    };
     match (kind, outcome) {
-        ("login", "success") => day.logins_succeeded += n,
-        ("login", "failure" | "locked") => day.logins_failed += n,
-        ("sentinel", "blocked") => day.blocks += n,
-        ("sentinel", o) if o == CLIENT_SECRET_COMPROMISED || Detector::parse(o).is_some() => {
+        (AuditKind::Login, "success") => day.logins_succeeded += n,
+        (AuditKind::Login, "failure" | "locked") => day.logins_failed += n,
+        (AuditKind::Sentinel, "blocked") => day.blocks += n,
+        (AuditKind::Sentinel, o)
+            if o == CLIENT_SECRET_COMPROMISED || Detector::parse(o).is_some() =>
+        {
             day.incidents += n;
         }
         _ => {}

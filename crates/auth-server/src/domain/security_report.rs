@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 use time::{Date, Duration, OffsetDateTime, Time};
 
+use super::audit::AuditKind;
 use super::sentinel::Detector;
 // Incidents whose events are no detector's: someone marked a client's
 // secret, or a signing key, compromised.
@@ -170,9 +171,9 @@ impl SecurityReport {
             .iter()
             .filter(|e| (day.start()..day.end()).contains(&e.created_at))
         {
-            match e.kind.as_str() {
-                "login" => report.count_login(e, &mut by_address, &mut by_account),
-                "sentinel" => report.count_action(e),
+            match AuditKind::parse(&e.kind) {
+                Some(AuditKind::Login) => report.count_login(e, &mut by_address, &mut by_account),
+                Some(AuditKind::Sentinel) => report.count_action(e),
                 _ => {}
             }
         }

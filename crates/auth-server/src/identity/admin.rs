@@ -3,7 +3,7 @@
 //! off, send its verification mail again, erase it. Each is recorded in the
 //! audit trail with who did it; the user is told of an MFA reset by mail.
 use super::{Identity, IdentityError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
@@ -23,7 +23,8 @@ impl Identity {
     ) -> Result<User, IdentityError> {
         let found = self.users.get(tenant.id, user).await?;
         self.users.reset_mfa(tenant.id, user, self.now()).await?;
-        self.record_admin(tenant, user, "mfa_reset", actor).await?;
+        self.record_admin(tenant, user, AuditKind::MfaReset, actor)
+            .await?;
         let account = self.tenant_url(tenant.slug.as_ref(), "/account");
         self.mail_text(
             tenant,
@@ -51,7 +52,7 @@ impl Identity {
         }
         self.send_link(tenant, &found, Purpose::VerifyEmail, locale)
             .await?;
-        self.record_admin(tenant, user, "verification_resent", actor)
+        self.record_admin(tenant, user, AuditKind::VerificationResent, actor)
             .await?;
         Ok(true)
     }
@@ -73,7 +74,7 @@ impl Identity {
             .erasure
             .erase_user(tenant.id, user, &subject, self.now())
             .await?;
-        self.record_admin(tenant, user, "user_deleted", actor)
+        self.record_admin(tenant, user, AuditKind::UserDeleted, actor)
             .await?;
         tracing::info!(tenant = %tenant.slug, user_id = %user, sessions = erased.sessions,
             grants = erased.grants, "user erased");
@@ -86,10 +87,10 @@ impl Identity {
         &self,
         tenant: &Tenant,
         user: UserId,
-        kind: &str,
+        kind: AuditKind,
         actor: &str,
     ) -> Result<(), IdentityError> {
-        tracing::info!(tenant = %tenant.slug, user_id = %user, kind, actor, "audit");
+        tracing::info!(tenant = %tenant.slug, user_id = %user, kind = kind.as_str(), actor, "audit");
         self.audit
             .insert(
                 &AuditEvent::system(tenant.id, kind, "success", actor, self.now())

@@ -1,6 +1,6 @@
 //! Recording what happened, for the security monitor (`crate::sentinel`).
 use super::{Identity, IdentityError, Requester};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::UserId;
 
@@ -9,7 +9,7 @@ impl Identity {
         &self,
         tenant: &Tenant,
         user: Option<UserId>,
-        kind: &str,
+        kind: AuditKind,
         outcome: &str,
         requester: &Requester,
         detail: &str,
@@ -27,8 +27,15 @@ impl Identity {
         requester: &Requester,
         why: &str,
     ) -> Result<(), IdentityError> {
-        self.record(tenant, Some(user), "login", "failure", requester, why)
-            .await
+        self.record(
+            tenant,
+            Some(user),
+            AuditKind::Login,
+            "failure",
+            requester,
+            why,
+        )
+        .await
     }
 
     /// [`Identity::record`] of an attempt on an account (`account`: its
@@ -39,15 +46,15 @@ impl Identity {
         tenant: &Tenant,
         user: Option<UserId>,
         account: Option<&str>,
-        (kind, outcome): (&str, &str),
+        (kind, outcome): (AuditKind, &str),
         requester: &Requester,
         detail: &str,
     ) -> Result<(), IdentityError> {
-        tracing::info!(tenant = %tenant.slug, user = ?user.map(|u| u.to_string()), kind, outcome, "audit");
+        tracing::info!(tenant = %tenant.slug, user = ?user.map(|u| u.to_string()), kind = kind.as_str(), outcome, "audit");
         // Kinds and outcomes are a fixed set of words: bounded series.
         metrics::counter!(
             "connectauth_auth_events_total",
-            "kind" => kind.to_owned(),
+            "kind" => kind.as_str(),
             "outcome" => outcome.to_owned()
         )
         .increment(1);
@@ -55,7 +62,7 @@ impl Identity {
             .insert(&AuditEvent {
                 tenant_id: tenant.id.to_string(),
                 user_id: user.map(|u| u.to_string()),
-                kind: kind.to_owned(),
+                kind: kind.as_str().to_owned(),
                 outcome: outcome.to_owned(),
                 ip: requester.ip.clone(),
                 user_agent: requester.user_agent.chars().take(512).collect(),

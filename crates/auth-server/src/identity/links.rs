@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditKind;
 use crate::domain::email::Email;
 use crate::domain::one_time_token::{LinkProblem, Purpose, StoredLink};
 use crate::domain::tenant::Tenant;
@@ -47,7 +48,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user),
-            "email_verified",
+            AuditKind::EmailVerified,
             "success",
             requester,
             "link",
@@ -90,7 +91,7 @@ impl Identity {
             self.record(
                 tenant,
                 Some(user.id),
-                "email_verified",
+                AuditKind::EmailVerified,
                 "failure",
                 requester,
                 "code",
@@ -104,7 +105,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "email_verified",
+            AuditKind::EmailVerified,
             "success",
             requester,
             "code",
@@ -146,7 +147,7 @@ impl Identity {
                 .record(
                     tenant,
                     None,
-                    "password_reset_request",
+                    AuditKind::PasswordResetRequest,
                     "failure",
                     requester,
                     "unknown email",
@@ -158,7 +159,7 @@ impl Identity {
                 .record(
                     tenant,
                     Some(user.id),
-                    "password_reset_request",
+                    AuditKind::PasswordResetRequest,
                     "failure",
                     requester,
                     "mail limit reached",
@@ -170,7 +171,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "password_reset_request",
+            AuditKind::PasswordResetRequest,
             "success",
             requester,
             "",
@@ -238,7 +239,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "password_reset",
+            AuditKind::PasswordReset,
             "success",
             requester,
             &format!("{ended} sessions ended"),
@@ -264,7 +265,14 @@ impl Identity {
         self.failures
             .clear(tenant.id, &format!("mfa:{}", user.id))
             .await?;
-        self.record(tenant, Some(user.id), "unlock", "success", requester, "")
-            .await
+        self.record(
+            tenant,
+            Some(user.id),
+            AuditKind::Unlock,
+            "success",
+            requester,
+            "",
+        )
+        .await
     }
 }

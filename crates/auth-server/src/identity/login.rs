@@ -7,6 +7,7 @@
 //! counts, and no burst can get more password checks than the threshold.
 use super::sessions::NewSession;
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditKind;
 use crate::domain::email::Email;
 use crate::domain::lockout::LockoutPolicy;
 use crate::domain::one_time_token::Purpose;
@@ -73,7 +74,7 @@ impl Identity {
                 tenant,
                 None,
                 Some(&account_key),
-                ("login", "locked"),
+                (AuditKind::Login, "locked"),
                 requester,
                 "",
             )
@@ -106,7 +107,7 @@ impl Identity {
                     found.as_ref().map(|a| &a.user),
                     requester,
                     locale,
-                    ("login", ""),
+                    (AuditKind::Login, ""),
                 )
                 .await?;
                 return Err(IdentityError::InvalidCredentials);
@@ -199,7 +200,7 @@ impl Identity {
             tenant,
             Some(user.id),
             Some(&account),
-            ("login", outcome),
+            (AuditKind::Login, outcome),
             requester,
             detail,
         )
@@ -287,7 +288,7 @@ impl Identity {
         password: &str,
         requester: &Requester,
         locale: Locale,
-        event: &str,
+        event: AuditKind,
     ) -> Result<(), IdentityError> {
         let account_key = account_key(Some(&user.email));
         if let Err(e) = self
@@ -340,7 +341,7 @@ impl Identity {
         user: Option<&User>,
         requester: &Requester,
         locale: Locale,
-        (event, detail): (&str, &str),
+        (event, detail): (AuditKind, &str),
     ) -> Result<(), IdentityError> {
         let policy = &self.account_lockout_for(tenant);
         let forget_before = policy.forget_before(self.now());
@@ -364,7 +365,7 @@ impl Identity {
             if let Some(u) = user.filter(|u| !u.is_disabled()) {
                 self.send_link(tenant, u, Purpose::Unlock, locale).await?;
             }
-            self.record(tenant, user_id, "lockout", "locked", requester, "")
+            self.record(tenant, user_id, AuditKind::Lockout, "locked", requester, "")
                 .await?;
         }
         Ok(())

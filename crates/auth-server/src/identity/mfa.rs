@@ -8,6 +8,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::sessions::ActiveSession;
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditKind;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::User;
 use crate::i18n::Locale;
@@ -105,8 +106,15 @@ impl Identity {
         if user.mfa_enabled() {
             return Err(IdentityError::Field("err_mfa_already_on"));
         }
-        self.recheck_password(tenant, user, password, requester, locale, "mfa_enrolled")
-            .await?;
+        self.recheck_password(
+            tenant,
+            user,
+            password,
+            requester,
+            locale,
+            AuditKind::MfaEnrolled,
+        )
+        .await?;
         let seed = service_kit::secret::random_bytes(20)
             .map_err(|e| IdentityError::Internal(e.to_string()))?;
         let sealed = self.services.keys.seal(&seed, &owner(user))?;
@@ -158,7 +166,7 @@ impl Identity {
             self.record(
                 tenant,
                 Some(user.id),
-                "mfa_enrolled",
+                AuditKind::MfaEnrolled,
                 "failure",
                 requester,
                 "wrong code",
@@ -180,7 +188,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "mfa_enrolled",
+            AuditKind::MfaEnrolled,
             "success",
             requester,
             "totp",
@@ -225,7 +233,7 @@ impl Identity {
             self.record(
                 tenant,
                 Some(user.id),
-                "mfa_challenge",
+                AuditKind::MfaChallenge,
                 "failure",
                 requester,
                 "",
@@ -240,7 +248,7 @@ impl Identity {
             self.record(
                 tenant,
                 Some(user.id),
-                "recovery_code_used",
+                AuditKind::RecoveryCodeUsed,
                 "success",
                 requester,
                 "",

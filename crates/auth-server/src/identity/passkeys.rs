@@ -25,6 +25,7 @@ use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::login::LoggedIn;
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditKind;
 use crate::domain::passkey::{self, CeremonyPurpose, PasskeyName, CEREMONY_SECS, MAX_PER_USER};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
@@ -243,7 +244,7 @@ impl Identity {
                 self.record(
                     tenant,
                     Some(user),
-                    "passkey_added",
+                    AuditKind::PasskeyAdded,
                     "failure",
                     requester,
                     "rejected",
@@ -272,7 +273,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user),
-            "passkey_added",
+            AuditKind::PasskeyAdded,
             "success",
             requester,
             name.as_ref(),
@@ -329,7 +330,7 @@ impl Identity {
             .map_err(|_| PasskeyError::Malformed)?;
         let credential_id = base64urlsafe(credential_id);
         let refuse = |detail: &'static str, user: Option<UserId>| async move {
-            self.record(tenant, user, "login", "failure", requester, detail)
+            self.record(tenant, user, AuditKind::Login, "failure", requester, detail)
                 .await?;
             Ok::<_, PasskeyError>(PasskeyError::Rejected)
         };
@@ -397,7 +398,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user),
-            "passkey_renamed",
+            AuditKind::PasskeyRenamed,
             "success",
             requester,
             name.as_ref(),
@@ -429,7 +430,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "passkey_removed",
+            AuditKind::PasskeyRemoved,
             "success",
             requester,
             &doomed.name,
@@ -459,7 +460,7 @@ impl Identity {
             password,
             requester,
             locale,
-            "password_removed",
+            AuditKind::PasswordRemoved,
         )
         .await?;
         self.users
@@ -468,7 +469,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "password_removed",
+            AuditKind::PasswordRemoved,
             "success",
             requester,
             "",

@@ -1,6 +1,7 @@
 //! Server-side sessions: opened at login, re-issued at every privilege change,
 //! ended at logout, by timeout, or by the user from their session list.
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditKind;
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
@@ -165,7 +166,7 @@ impl Identity {
         self.record(
             tenant,
             Some(session.user.id),
-            "login",
+            AuditKind::Login,
             "success",
             requester,
             &format!("pwd {method}"),
@@ -211,7 +212,7 @@ impl Identity {
             self.record(
                 tenant,
                 UserId::parse(&record.user_id),
-                "logout",
+                AuditKind::Logout,
                 "success",
                 requester,
                 "",
@@ -251,7 +252,7 @@ impl Identity {
             self.record(
                 tenant,
                 Some(user),
-                "session_end",
+                AuditKind::SessionEnd,
                 "success",
                 requester,
                 "by user",
@@ -289,7 +290,7 @@ impl Identity {
         self.record(
             tenant,
             Some(session.user.id),
-            "session_end",
+            AuditKind::SessionEnd,
             "success",
             requester,
             &format!("{ended} other sessions"),

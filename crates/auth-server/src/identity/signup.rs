@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditKind;
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
@@ -108,8 +109,15 @@ impl Identity {
             Ok(user) => {
                 self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
                     .await?;
-                self.record(tenant, Some(user.id), "signup", "success", requester, "")
-                    .await
+                self.record(
+                    tenant,
+                    Some(user.id),
+                    AuditKind::Signup,
+                    "success",
+                    requester,
+                    "",
+                )
+                .await
             }
             Err(StoreError::EmailTaken) => {
                 let detail = if self.take_mail_budget(tenant, &email).await? {
@@ -118,8 +126,15 @@ impl Identity {
                 } else {
                     "email already registered; mail limit reached"
                 };
-                self.record(tenant, None, "signup", "failure", requester, detail)
-                    .await
+                self.record(
+                    tenant,
+                    None,
+                    AuditKind::Signup,
+                    "failure",
+                    requester,
+                    detail,
+                )
+                .await
             }
             Err(e) => Err(e.into()),
         }

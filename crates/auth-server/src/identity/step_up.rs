@@ -7,6 +7,7 @@ use super::login::{account_key, LoggedIn};
 use super::mail::code_digest;
 use super::sessions::{ActiveSession, NewSession};
 use super::{Identity, IdentityError, Requester};
+use crate::domain::audit::AuditKind;
 use crate::domain::one_time_token::Purpose;
 use crate::domain::sentinel::step_up::{
     CODE_MAIL_WINDOW_SECS, CODE_TRIES, CODE_TTL_SECS, EMAIL_AMR,
@@ -54,7 +55,7 @@ impl Identity {
             tenant,
             Some(user.id),
             Some(&account),
-            ("login", "step_up_required"),
+            (AuditKind::Login, "step_up_required"),
             requester,
             "pwd",
         )
@@ -165,8 +166,15 @@ impl Identity {
             .await
         {
             if matches!(e, IdentityError::Locked { .. }) {
-                self.record(tenant, Some(user.id), "step_up", "locked", requester, "")
-                    .await?;
+                self.record(
+                    tenant,
+                    Some(user.id),
+                    AuditKind::StepUp,
+                    "locked",
+                    requester,
+                    "",
+                )
+                .await?;
             }
             return Err(e);
         }
@@ -191,7 +199,7 @@ impl Identity {
                 Some(user),
                 requester,
                 locale,
-                ("step_up", "wrong code"),
+                (AuditKind::StepUp, "wrong code"),
             )
             .await?;
             return Err(IdentityError::InvalidCode);

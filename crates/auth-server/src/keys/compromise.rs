@@ -8,7 +8,7 @@
 //! only revoked. One transaction with the incident and its alert.
 use super::keyring::{KeyService, KeyringError};
 use super::signing::KeyState;
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::sentinel::compromise::KeyCompromise;
 use crate::domain::tenant::TenantId;
 use crate::store::reported_incidents::ReportedIncident;
@@ -87,7 +87,7 @@ impl KeyService {
             let now = self.clock.now();
             let rotated = replaced
                 .rotated_detail()
-                .map(|d| AuditEvent::system(tenant, "key_rotated", "compromised", d, now));
+                .map(|d| AuditEvent::system(tenant, AuditKind::KeyRotated, "compromised", d, now));
             let step = Compromise {
                 tenant_id: tenant,
                 kid: kid.to_owned(),

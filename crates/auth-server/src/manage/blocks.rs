@@ -6,7 +6,7 @@ use serde_json::json;
 use service_kit::clock::SharedClock;
 
 use super::{Actor, ManageError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::sentinel::block_order::{BlockOrder, BlockOrderError};
 use crate::domain::sentinel::networks::AddressList;
 use crate::domain::tenant::{Tenant, TenantId};
@@ -71,7 +71,7 @@ impl Blocks {
         self.audit
             .insert(&AuditEvent::system(
                 tenant.id,
-                "sentinel",
+                AuditKind::Sentinel,
                 "blocked",
                 json!({
                     "block": id,
@@ -119,7 +119,7 @@ impl Blocks {
         self.audit
             .insert(&AuditEvent::system(
                 tenant,
-                "sentinel",
+                AuditKind::Sentinel,
                 "unblocked",
                 json!({
                     "block": block.id,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{Actor, ManageError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::client::{
     Client, ClientId, ClientKind, ClientSettings, ClientUpdate, PlainSecret, SecretOverlap,
 };
@@ -160,7 +160,13 @@ impl Clients {
                 subject: id.as_ref().to_owned(),
                 opened_at: now,
                 alert: alert.to_json(),
-                event: AuditEvent::system(tenant, "sentinel", what.incident(), detail, now),
+                event: AuditEvent::system(
+                    tenant,
+                    AuditKind::Sentinel,
+                    what.incident(),
+                    detail,
+                    now,
+                ),
             })
             .await?;
         tracing::warn!(tenant_id = %tenant, client_id = %id, revoked, %actor, "client secret marked compromised: replaced, grants revoked");

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::Actor;
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::sentinel::compromise::{CompromiseAlert, Compromised, KeyCompromise};
 use crate::domain::sentinel::reason::Reason;
 use crate::domain::signing_alg::SigningAlg;
@@ -112,7 +112,13 @@ impl IncidentFor for Report<'_> {
             subject: replaced.kid.clone(),
             opened_at: now,
             alert: alert.to_json(),
-            event: AuditEvent::system(self.tenant, "sentinel", what.incident(), detail, now),
+            event: AuditEvent::system(
+                self.tenant,
+                AuditKind::Sentinel,
+                what.incident(),
+                detail,
+                now,
+            ),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{Actor, ManageError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
@@ -117,7 +117,7 @@ impl Users {
             .audit
             .insert(&AuditEvent::system(
                 tenant,
-                "users_imported",
+                AuditKind::UsersImported,
                 "success",
                 format!("{created} created, {existing} already there, {actor}"),
                 now,

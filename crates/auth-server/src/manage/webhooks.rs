@@ -9,7 +9,7 @@ use service_kit::paging::{Page, PageRequest};
 use service_kit::secret::Secret;
 
 use super::{Actor, ManageError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::webhook::delivery::{Attempt, Delivery};
 use crate::domain::webhook::endpoint::{
@@ -347,7 +347,7 @@ impl WebhookEndpoints {
         self.audit
             .insert(&AuditEvent::system(
                 tenant,
-                "webhook",
+                AuditKind::Webhook,
                 outcome,
                 detail,
                 self.clock.now(),

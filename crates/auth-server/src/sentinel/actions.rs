@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::windows::Windows;
 use super::{Sentinel, SentinelError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::sentinel::detectors::detect;
 use crate::domain::sentinel::networks::parse_network;
 use crate::domain::sentinel::{Attempt, Detector, Finding, Outcome};
@@ -208,7 +208,8 @@ impl Sentinel {
         self.audit
             .insert(&AuditEvent {
                 user_agent: AGENT.to_owned(),
-                ..AuditEvent::system(tenant.id, "sentinel", outcome, detail, now).about(user)
+                ..AuditEvent::system(tenant.id, AuditKind::Sentinel, outcome, detail, now)
+                    .about(user)
             })
             .await
     }
@@ -296,10 +297,10 @@ pub(super) struct Alert<'a> {
 
 /// An audit row as the detectors see it; `None` for rows they ignore.
 pub(super) fn attempt(row: AttemptRow) -> Option<Attempt> {
-    let outcome = match (row.kind.as_str(), row.outcome.as_str()) {
-        ("login", "failure" | "locked") => Outcome::Failure,
-        ("login", "success" | "mfa_required" | "step_up_required") => Outcome::Success,
-        ("signup", _) => Outcome::Signup,
+    let outcome = match (AuditKind::parse(&row.kind)?, row.outcome.as_str()) {
+        (AuditKind::Login, "failure" | "locked") => Outcome::Failure,
+        (AuditKind::Login, "success" | "mfa_required" | "step_up_required") => Outcome::Success,
+        (AuditKind::Signup, _) => Outcome::Signup,
         _ => return None,
     };
     Some(Attempt {

@@ -15,8 +15,8 @@ use service_kit::periodic::{spawn_every, First};
 use tokio::task::JoinHandle;
 
 use crate::cache::TenantDirectory;
-use crate::domain::audit::AuditEvent;
-use crate::domain::sentinel::manage_probe::{ProbeCounts, ProbeSettings, Report, KIND};
+use crate::domain::audit::{AuditEvent, AuditKind};
+use crate::domain::sentinel::manage_probe::{ProbeCounts, ProbeSettings, Report};
 use crate::domain::sentinel::networks::AddressList;
 use crate::domain::tenant::PLATFORM_SLUG;
 use crate::store::audit::AuditStore;
@@ -83,7 +83,7 @@ impl ManageProbes {
                 ip: report.network.addr().to_string(),
                 ..AuditEvent::system(
                     platform.id,
-                    KIND,
+                    AuditKind::ManageAuth,
                     "failure",
                     json!({ "failures": report.failures, "network": report.network.to_string() }),
                     now,

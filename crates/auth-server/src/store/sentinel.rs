@@ -5,6 +5,7 @@ use sqlx::{AnyPool, Row};
 
 use super::trail_cursor::TrailCursor;
 use super::StoreError;
+use crate::domain::audit::AuditKind;
 use crate::domain::tenant::TenantId;
 
 /// The one row of `sentinel_state`.
@@ -132,7 +133,7 @@ impl SentinelStore {
         let mut seen_probes = std::collections::HashSet::new();
         for row in &rows {
             let kind: String = row.try_get("kind")?;
-            if kind == "manage_auth" {
+            if AuditKind::parse(&kind) == Some(AuditKind::ManageAuth) {
                 let ip: String = row.try_get("ip")?;
                 if seen_probes.insert(ip.clone()) {
                     activity.probe_addresses.push(ip);
@@ -140,7 +141,7 @@ impl SentinelStore {
                 continue;
             }
             let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
-            if kind == "token" {
+            if AuditKind::parse(&kind) == Some(AuditKind::Token) {
                 if seen_tokens.insert(tenant) {
                     activity.token_tenants.push(tenant);
                 }
@@ -156,7 +157,9 @@ impl SentinelStore {
                 account: row.try_get("account")?,
                 created_at: row.try_get("created_at")?,
             };
-            if attempt.kind == "login" && attempt.outcome == "success" {
+            if AuditKind::parse(&attempt.kind) == Some(AuditKind::Login)
+                && attempt.outcome == "success"
+            {
                 activity.sign_ins.push((
                     tenant,
                     SignInRow {

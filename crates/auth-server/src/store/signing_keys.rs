@@ -10,7 +10,7 @@ use sqlx::{AnyPool, Row};
 use super::audit;
 use super::reported_incidents::{self, ReportedIncident};
 use super::{is_unique_violation, StoreError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::signing_alg::SigningAlg;
 use crate::domain::tenant::TenantId;
 use crate::keys::signing::KeyState;
@@ -257,7 +257,8 @@ impl SigningKeyStore {
             "active": r.next_kid,
             "next": r.new_next.kid,
         });
-        let event = AuditEvent::system(r.tenant_id, "key_rotated", "success", detail, r.now);
+        let event =
+            AuditEvent::system(r.tenant_id, AuditKind::KeyRotated, "success", detail, r.now);
         audit::insert(&mut *tx, &event).await?;
         tx.commit().await?;
         Ok(true)

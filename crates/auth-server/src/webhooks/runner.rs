@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::send::delivered;
 use super::{Dispatcher, WebhookError};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::team::Role;
 use crate::domain::tenant::TenantId;
 use crate::domain::webhook::delivery::{Attempt, Delivery};
@@ -162,7 +162,7 @@ impl Dispatcher {
         self.audit
             .insert(&AuditEvent::system(
                 tenant,
-                "webhook",
+                AuditKind::Webhook,
                 "disabled",
                 json!({"endpoint": endpoint.id, "url": endpoint.url, "reason": reason}),
                 now,

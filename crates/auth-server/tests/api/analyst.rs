@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use auth_server::analyst::{Analyst, AnalystSettings};
 use auth_server::domain::analyst::mask::mask_email;
-use auth_server::domain::audit::AuditEvent;
+use auth_server::domain::audit::{AuditEvent, AuditKind};
 use auth_server::domain::security_report::{MfaAdoption, ReportDay, SecurityReport, TrailEvent};
 use auth_server::domain::webhook::endpoint::PrivateEndpoints;
 use auth_server::sentinel::daily_report::{DailyReport, DailyReportSettings, Outcome, Run};
@@ -59,7 +59,7 @@ fn report_settings() -> DailyReportSettings {
 async fn event(
     app: &TestApp,
     tenant: &str,
-    kind: &str,
+    kind: AuditKind,
     outcome: &str,
     detail: impl ToString,
     at: i64,
@@ -81,14 +81,22 @@ async fn busy_tenant(app: &TestApp, owner: &str, slug: &str) -> crate::web::Web 
     let web = platform_user(app, owner).await;
     let tenant = onboarded(app, &web, slug, "Startup").await;
     let day_before = D0 - 10 * HOUR;
-    event(app, &tenant, "login", "success", "", day_before).await;
+    event(app, &tenant, AuditKind::Login, "success", "", day_before).await;
     for i in 1..=3 {
-        event(app, &tenant, "login", "failure", "", day_before + i * 60).await;
+        event(
+            app,
+            &tenant,
+            AuditKind::Login,
+            "failure",
+            "",
+            day_before + i * 60,
+        )
+        .await;
     }
     event(
         app,
         &tenant,
-        "sentinel",
+        AuditKind::Sentinel,
         "brute_force",
         json!({"incident": "6f1f2b77-9a53-4a0e-6d1f-0c1f9d6c1f0a", "subject": "digest",
                "evidence": {"attempts": 3, "failures": 3, "accounts": 1, "addresses": 1, "window_secs": 600}}),

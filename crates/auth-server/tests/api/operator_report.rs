@@ -13,7 +13,7 @@ use service_kit::both_engines;
 use service_kit::clock::ManualClock;
 use service_kit::db::Engine;
 
-use auth_server::domain::audit::AuditEvent;
+use auth_server::domain::audit::{AuditEvent, AuditKind};
 use auth_server::store::audit::AuditStore;
 
 use crate::billing_fake::{entitlements_json, FakeBilling};
@@ -27,7 +27,7 @@ const D0: i64 = 1_894_233_600;
 const OPERATOR: &str = "ops@platform.example";
 const SUMMARY: &str = "FAKE-OPERATOR-SUMMARY: one tenant attacked, one may churn.";
 
-async fn event(app: &TestApp, tenant: &str, kind: &str, outcome: &str, user: &str, at: i64) {
+async fn event(app: &TestApp, tenant: &str, kind: AuditKind, outcome: &str, user: &str, at: i64) {
     AuditStore::new(app.database.pool.clone())
         .insert(&AuditEvent::system(tenant, kind, outcome, "{}", at).about(Some(user)))
         .await
@@ -66,19 +66,43 @@ async fn operators_report(engine: Engine) {
     billing.set_entitlements(&beta, entitlements_json(&beta, "starter", 100, 5000));
     // The day before D0: acme is attacked.
     let day = D0 - 10 * HOUR;
-    event(&app, &acme, "login", "success", "a1", day).await;
-    event(&app, &acme, "login", "failure", "a1", day + 1).await;
-    event(&app, &acme, "login", "locked", "a1", day + 2).await;
-    event(&app, &acme, "sentinel", "brute_force", "a1", day + 3).await;
-    event(&app, &acme, "sentinel", "blocked", "a1", day + 4).await;
-    event(&app, &acme, "sentinel", "alerted", "a1", day + 5).await;
-    event(&app, &acme, "login", "failure", "a1", day - DAY).await;
+    event(&app, &acme, AuditKind::Login, "success", "a1", day).await;
+    event(&app, &acme, AuditKind::Login, "failure", "a1", day + 1).await;
+    event(&app, &acme, AuditKind::Login, "locked", "a1", day + 2).await;
+    event(
+        &app,
+        &acme,
+        AuditKind::Sentinel,
+        "brute_force",
+        "a1",
+        day + 3,
+    )
+    .await;
+    event(&app, &acme, AuditKind::Sentinel, "blocked", "a1", day + 4).await;
+    event(&app, &acme, AuditKind::Sentinel, "alerted", "a1", day + 5).await;
+    event(&app, &acme, AuditKind::Login, "failure", "a1", day - DAY).await;
     // beta: ten users 40 days ago, three in the last 30 days.
     for i in 0..10 {
         let user = format!("b{i}");
-        event(&app, &beta, "login", "success", &user, day - 40 * DAY).await;
+        event(
+            &app,
+            &beta,
+            AuditKind::Login,
+            "success",
+            &user,
+            day - 40 * DAY,
+        )
+        .await;
         if i < 3 {
-            event(&app, &beta, "login", "success", &user, day - 3 * DAY).await;
+            event(
+                &app,
+                &beta,
+                AuditKind::Login,
+                "success",
+                &user,
+                day - 3 * DAY,
+            )
+            .await;
         }
     }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
-use auth_server::domain::audit::AuditEvent;
+use auth_server::domain::audit::{AuditEvent, AuditKind};
 use auth_server::store::audit::AuditStore;
 
 use crate::dashboard_pages::{onboarded, platform_user};
@@ -36,7 +36,11 @@ async fn sentinel_event(app: &TestApp, tenant: &str, outcome: &str, detail: serd
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     AuditStore::new(app.database.pool.clone())
         .insert(&AuditEvent::system(
-            tenant, "sentinel", outcome, detail, now,
+            tenant,
+            AuditKind::Sentinel,
+            outcome,
+            detail,
+            now,
         ))
         .await
         .expect("event stored");

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_server::domain::audit::AuditEvent;
+use auth_server::domain::audit::{AuditEvent, AuditKind};
 use auth_server::domain::security_report::ReportDay;
 use auth_server::domain::tenant::TenantId;
 use auth_server::sentinel::daily_report::{DailyReport, DailyReportSettings, Outcome, Run};
@@ -63,7 +63,7 @@ async fn login(app: &TestApp, tenant: &str, outcome: &str, user: Option<&str>, a
     let event = AuditEvent {
         ip: "203.0.113.7".into(),
         user_agent: "test".into(),
-        ..AuditEvent::system(tenant, "login", outcome, "", at).about(user)
+        ..AuditEvent::system(tenant, AuditKind::Login, outcome, "", at).about(user)
     };
     AuditStore::new(app.database.pool.clone())
         .insert(&event)

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use auth_server::domain::audit::AuditEvent;
+use auth_server::domain::audit::{AuditEvent, AuditKind};
 use auth_server::store::audit::AuditStore;
 
 use crate::support::{
@@ -39,7 +39,13 @@ async fn an_owner_sees_the_security_report_chart() {
     for outcome in ["success", "failure", "failure"] {
         let event = AuditEvent {
             ip: "203.0.113.5".into(),
-            ..AuditEvent::system(tenant.id, "login", outcome, "", now.unix_timestamp())
+            ..AuditEvent::system(
+                tenant.id,
+                AuditKind::Login,
+                outcome,
+                "",
+                now.unix_timestamp(),
+            )
         };
         audit.insert(&event).await.expect("event stored");
     }

@@ -11,9 +11,6 @@ use ipnet::IpNet;
 
 use super::networks::{block_range, AddressList};
 
-/// The audit kind of a report of 401s (outcome `failure`, detail
-/// `{"failures": n}`), written on the `platform` tenant.
-pub const KIND: &str = "manage_auth";
 /// An address's 401s are reported at most this often while its count shows
 /// no attack.
 pub const REPORT_EVERY_SECS: i64 = 60;

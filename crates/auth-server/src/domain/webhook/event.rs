@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use service_kit::clock::rfc3339;
 
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::sentinel::{Detector, CLIENT_SECRET_COMPROMISED, SIGNING_KEY_COMPROMISED};
 
 /// An event type a webhook endpoint can subscribe to.
@@ -68,25 +68,25 @@ impl EventType {
 
     /// The webhook event an audit event of `kind` and `outcome` is, if any.
     pub fn of_audit(kind: &str, outcome: &str) -> Option<EventType> {
-        Some(match (kind, outcome) {
-            ("signup", "success") => EventType::UserCreated,
-            ("user_deleted", _) => EventType::UserDeleted,
-            ("lockout", _) => EventType::UserLocked,
-            ("password_reset", "success") => EventType::UserPasswordReset,
-            ("mfa_enrolled", "success") => EventType::UserMfaEnrolled,
-            ("login", "success") => EventType::LoginSucceeded,
-            ("login", "failure" | "locked") => EventType::LoginFailed,
-            ("sentinel", "blocked") => EventType::SecurityIpBlocked,
-            ("sentinel", "unblocked") => EventType::SecurityIpUnblocked,
+        Some(match (AuditKind::parse(kind)?, outcome) {
+            (AuditKind::Signup, "success") => EventType::UserCreated,
+            (AuditKind::UserDeleted, _) => EventType::UserDeleted,
+            (AuditKind::Lockout, _) => EventType::UserLocked,
+            (AuditKind::PasswordReset, "success") => EventType::UserPasswordReset,
+            (AuditKind::MfaEnrolled, "success") => EventType::UserMfaEnrolled,
+            (AuditKind::Login, "success") => EventType::LoginSucceeded,
+            (AuditKind::Login, "failure" | "locked") => EventType::LoginFailed,
+            (AuditKind::Sentinel, "blocked") => EventType::SecurityIpBlocked,
+            (AuditKind::Sentinel, "unblocked") => EventType::SecurityIpUnblocked,
             // An incident is recorded under its detector's name.
-            ("sentinel", detector) if Detector::parse(detector).is_some() => {
+            (AuditKind::Sentinel, detector) if Detector::parse(detector).is_some() => {
                 EventType::SecurityIncident
             }
-            ("sentinel", CLIENT_SECRET_COMPROMISED | SIGNING_KEY_COMPROMISED) => {
+            (AuditKind::Sentinel, CLIENT_SECRET_COMPROMISED | SIGNING_KEY_COMPROMISED) => {
                 EventType::SecurityIncident
             }
-            ("token", _) => EventType::SecurityTokenReused,
-            ("key_rotated", _) => EventType::KeyRotated,
+            (AuditKind::Token, _) => EventType::SecurityTokenReused,
+            (AuditKind::KeyRotated, _) => EventType::KeyRotated,
             _ => return None,
         })
     }

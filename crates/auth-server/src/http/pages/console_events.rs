@@ -16,6 +16,7 @@ use super::console::owned_tenant;
 use super::context::PlatformPageCtx;
 use super::error::PageError;
 use super::render::short_time;
+use crate::domain::audit::AuditKind;
 use crate::domain::event_query::{EventCursor, EventFilter};
 use crate::domain::team::Access;
 
@@ -179,7 +180,7 @@ pub async fn show_events(
 /// its incident too, but did not open it).
 fn incident_of(kind: &str, outcome: &str, detail: &str) -> Option<String> {
     use crate::domain::sentinel::{Detector, CLIENT_SECRET_COMPROMISED};
-    if kind != "sentinel"
+    if AuditKind::parse(kind) != Some(AuditKind::Sentinel)
         || (Detector::parse(outcome).is_none() && outcome != CLIENT_SECRET_COMPROMISED)
     {
         return None;

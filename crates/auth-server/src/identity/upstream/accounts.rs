@@ -1,6 +1,7 @@
 //! The user a provider account belongs to: created at a first sign-in,
 //! linked from the account page, unlinked unless it is the last way in.
 use super::{UpstreamDone, UpstreamError};
+use crate::domain::audit::AuditKind;
 use crate::domain::display_name::DisplayName;
 use crate::domain::email::Email;
 use crate::domain::one_time_token::Purpose;
@@ -35,7 +36,7 @@ impl Identity {
             self.record(
                 tenant,
                 None,
-                "login",
+                AuditKind::Login,
                 "failure",
                 requester,
                 &format!(
@@ -87,7 +88,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "signup",
+            AuditKind::Signup,
             "success",
             requester,
             &format!("upstream:{}", provider.slug),
@@ -142,7 +143,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user),
-            "upstream_link",
+            AuditKind::UpstreamLink,
             "success",
             requester,
             provider.slug.as_ref(),
@@ -187,7 +188,7 @@ impl Identity {
         self.record(
             tenant,
             Some(user.id),
-            "upstream_unlink",
+            AuditKind::UpstreamUnlink,
             "success",
             requester,
             &identity.provider_slug,

@@ -3,7 +3,7 @@
 //! a `token` audit event with the client, the grant and the address it came
 //! from. The sentinel reads these events and acts on the user's sessions
 //! (docs/sentinel.md, `crate::sentinel::tokens`).
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditKind};
 use crate::domain::client::ClientId;
 use crate::domain::grant::GrantId;
 use crate::domain::sentinel::tokens::TokenDetail;
@@ -33,7 +33,7 @@ impl OAuth {
         reuse: Reuse<'_>,
         now: i64,
     ) -> Result<(), OAuthError> {
-        metrics::counter!("connectauth_auth_events_total", "kind" => "token", "outcome" => reuse.outcome)
+        metrics::counter!("connectauth_auth_events_total", "kind" => AuditKind::Token.as_str(), "outcome" => reuse.outcome)
             .increment(1);
         let detail = serde_json::to_string(&TokenDetail {
             client_id: reuse.client.to_string(),
@@ -44,7 +44,7 @@ impl OAuth {
             .insert(&AuditEvent {
                 tenant_id: tenant.id.to_string(),
                 user_id: reuse.user.map(|u| u.to_string()),
-                kind: "token".to_owned(),
+                kind: AuditKind::Token.as_str().to_owned(),
                 outcome: reuse.outcome.to_owned(),
                 ip: reuse.caller.ip.clone(),
                 user_agent: reuse.caller.user_agent.chars().take(512).collect(),
