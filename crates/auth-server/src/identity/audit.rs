@@ -18,6 +18,26 @@ impl Identity {
             .await
     }
 
+    /// [`Identity::record`] of a new account, `how` it was made as its
+    /// detail (empty for the sign-up form).
+    pub(crate) async fn record_signup(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        requester: &Requester,
+        how: &str,
+    ) -> Result<(), IdentityError> {
+        self.record(
+            tenant,
+            Some(user),
+            AuditKind::Signup,
+            "success",
+            requester,
+            how,
+        )
+        .await
+    }
+
     /// [`Identity::record`] of a sign-in refused to a known `user`, `why`
     /// as its detail.
     pub(crate) async fn record_login_refused(

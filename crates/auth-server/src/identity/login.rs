@@ -277,18 +277,18 @@ impl Identity {
         Ok(())
     }
 
-    /// Checks a signed-in user's password again before a sensitive step.
-    /// A wrong one counts on the account's lockout exactly like a failed
-    /// login (the same counter, the same unlock mail), and is audited as
-    /// `event`.
+    /// Checks a signed-in user's password again before the sensitive step
+    /// `event`. A wrong one counts on the account's lockout exactly like a
+    /// failed login (the same counter, the same unlock mail), and is
+    /// audited as a failed `event`.
     pub(crate) async fn recheck_password(
         &self,
         tenant: &Tenant,
         user: &User,
+        event: AuditKind,
         password: &str,
         requester: &Requester,
         locale: Locale,
-        event: AuditKind,
     ) -> Result<(), IdentityError> {
         let account_key = account_key(Some(&user.email));
         if let Err(e) = self

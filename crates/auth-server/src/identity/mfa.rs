@@ -109,10 +109,10 @@ impl Identity {
         self.recheck_password(
             tenant,
             user,
+            AuditKind::MfaEnrolled,
             password,
             requester,
             locale,
-            AuditKind::MfaEnrolled,
         )
         .await?;
         let seed = service_kit::secret::random_bytes(20)

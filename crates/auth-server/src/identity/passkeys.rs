@@ -457,10 +457,10 @@ impl Identity {
         self.recheck_password(
             tenant,
             user,
+            AuditKind::PasswordRemoved,
             password,
             requester,
             locale,
-            AuditKind::PasswordRemoved,
         )
         .await?;
         self.users

@@ -109,15 +109,7 @@ impl Identity {
             Ok(user) => {
                 self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
                     .await?;
-                self.record(
-                    tenant,
-                    Some(user.id),
-                    AuditKind::Signup,
-                    "success",
-                    requester,
-                    "",
-                )
-                .await
+                self.record_signup(tenant, user.id, requester, "").await
             }
             Err(StoreError::EmailTaken) => {
                 let detail = if self.take_mail_budget(tenant, &email).await? {

@@ -84,25 +84,9 @@ async fn operators_report(engine: Engine) {
     // beta: ten users 40 days ago, three in the last 30 days.
     for i in 0..10 {
         let user = format!("b{i}");
-        event(
-            &app,
-            &beta,
-            AuditKind::Login,
-            "success",
-            &user,
-            day - 40 * DAY,
-        )
-        .await;
-        if i < 3 {
-            event(
-                &app,
-                &beta,
-                AuditKind::Login,
-                "success",
-                &user,
-                day - 3 * DAY,
-            )
-            .await;
+        let recent = (i < 3).then_some(day - 3 * DAY);
+        for at in [day - 40 * DAY].into_iter().chain(recent) {
+            event(&app, &beta, AuditKind::Login, "success", &user, at).await;
         }
     }
 

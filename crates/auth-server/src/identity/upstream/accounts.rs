@@ -85,11 +85,9 @@ impl Identity {
                 now,
             )
             .await?;
-        self.record(
+        self.record_signup(
             tenant,
-            Some(user.id),
-            AuditKind::Signup,
-            "success",
+            user.id,
             requester,
             &format!("upstream:{}", provider.slug),
         )
