@@ -34,4 +34,5 @@ pub mod upstream_settings;
 pub mod upstream_userinfo;
 pub mod user;
 pub mod user_import;
+pub mod ways_in;
 pub mod webhook;

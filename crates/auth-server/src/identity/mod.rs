@@ -108,6 +108,7 @@ pub struct Identity {
     upstream: crate::store::upstream::UpstreamStore,
     /// Users' passkeys and the ceremonies under way.
     passkeys: crate::store::passkeys::PasskeyStore,
+    ways_in: crate::store::ways_in::WaysInStore,
     /// The WebAuthn relying party (the server's host), when the public URL
     /// allows passkeys (`passkeys::relying_party`).
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
@@ -154,6 +155,7 @@ impl Identity {
             erasure: crate::store::erasure::ErasureStore::new(pool.clone()),
             upstream: crate::store::upstream::UpstreamStore::new(pool.clone()),
             passkeys: crate::store::passkeys::PasskeyStore::new(pool.clone()),
+            ways_in: crate::store::ways_in::WaysInStore::new(pool.clone()),
             webauthn: passkeys::relying_party(&services.public_url),
             grants: crate::store::grants::GrantStore::new(pool),
             services,

@@ -29,6 +29,7 @@ use crate::domain::audit::AuditKind;
 use crate::domain::passkey::{self, CeremonyPurpose, PasskeyName, CEREMONY_SECS, MAX_PER_USER};
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserId};
+use crate::domain::ways_in::{KeptWay, WayIn};
 use crate::store::passkeys::{NewCeremony, NewPasskey, PasskeyRecord, PasskeyUse};
 use crate::store::StoreError;
 
@@ -78,6 +79,16 @@ pub enum PasskeyError {
     NoPasskey,
     #[error(transparent)]
     Identity(#[from] IdentityError),
+}
+
+impl From<KeptWay> for PasskeyError {
+    fn from(kept: KeptWay) -> Self {
+        match kept {
+            KeptWay::NotThere => PasskeyError::NotFound,
+            KeptWay::Last => PasskeyError::LastWayIn,
+            KeptWay::NoPasskey => PasskeyError::NoPasskey,
+        }
+    }
 }
 
 impl From<StoreError> for PasskeyError {
@@ -408,7 +419,9 @@ impl Identity {
     }
 
     /// Deletes one of the user's passkeys, unless it is their last way in
-    /// (no password, no other passkey, no linked upstream account).
+    /// (no password, no other passkey, no linked upstream account): decided
+    /// where it is done (`store::ways_in`), so a password removed at the
+    /// same moment cannot leave the account with neither.
     pub async fn passkey_delete(
         &self,
         tenant: &Tenant,
@@ -420,13 +433,9 @@ impl Identity {
         let Some(doomed) = keys.iter().find(|k| k.id == id) else {
             return Err(PasskeyError::NotFound);
         };
-        if user.password_hash.is_none() && keys.len() == 1 {
-            let upstream = self.upstream.identities_of(tenant.id, user.id).await?;
-            if upstream.is_empty() {
-                return Err(PasskeyError::LastWayIn);
-            }
-        }
-        self.passkeys.delete(tenant.id, user.id, id).await?;
+        self.ways_in
+            .remove(tenant.id, user.id, WayIn::Passkey(id), self.now())
+            .await??;
         self.record(
             tenant,
             Some(user.id),
@@ -463,9 +472,9 @@ impl Identity {
             locale,
         )
         .await?;
-        self.users
-            .clear_password(tenant.id, user.id, self.now())
-            .await?;
+        self.ways_in
+            .remove(tenant.id, user.id, WayIn::Password, self.now())
+            .await??;
         self.record(
             tenant,
             Some(user.id),

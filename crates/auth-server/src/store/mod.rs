@@ -38,6 +38,7 @@ pub mod tenants;
 pub mod trail_cursor;
 pub mod upstream;
 pub mod users;
+pub mod ways_in;
 pub mod webhooks;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,7 @@
 //! Users' passkeys, and the ceremonies (registration, sign-in) started but
 //! not yet answered. Every query filters on the tenant.
-use sqlx::any::AnyArguments;
 use sqlx::any::AnyRow;
-use sqlx::query::Query;
-use sqlx::{Any, AnyPool, Row};
+use sqlx::{AnyPool, Row};
 
 use super::{is_unique_violation, parse_id, parse_optional_id, StoreError};
 use crate::domain::passkey::{CeremonyPurpose, PasskeyName};
@@ -184,35 +182,15 @@ impl PasskeyStore {
         id: &str,
         name: &PasskeyName,
     ) -> Result<(), StoreError> {
-        let rename = sqlx::query(
+        let done = sqlx::query(
             "UPDATE passkeys SET name = $1 WHERE tenant_id = $2 AND user_id = $3 AND id = $4",
         )
-        .bind(name.as_ref());
-        self.on_passkey(rename, tenant, user, id).await
-    }
-
-    pub async fn delete(&self, tenant: TenantId, user: UserId, id: &str) -> Result<(), StoreError> {
-        let delete =
-            sqlx::query("DELETE FROM passkeys WHERE tenant_id = $1 AND user_id = $2 AND id = $3");
-        self.on_passkey(delete, tenant, user, id).await
-    }
-
-    /// Runs `query` on one of the user's passkeys, binding its last three
-    /// parameters: tenant, user, passkey id. `PasskeyNotFound` when it
-    /// changed no row.
-    async fn on_passkey<'q>(
-        &self,
-        query: Query<'q, Any, AnyArguments<'q>>,
-        tenant: TenantId,
-        user: UserId,
-        id: &'q str,
-    ) -> Result<(), StoreError> {
-        let done = query
-            .bind(tenant.to_string())
-            .bind(user.to_string())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        .bind(name.as_ref())
+        .bind(tenant.to_string())
+        .bind(user.to_string())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::PasskeyNotFound);
         }

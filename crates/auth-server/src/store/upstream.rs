@@ -383,24 +383,6 @@ impl UpstreamStore {
         .fetch_all(&self.pool)
         .await?)
     }
-
-    /// Removes the user's link to the provider; false when there was none.
-    pub async fn unlink(
-        &self,
-        tenant: TenantId,
-        user: UserId,
-        provider_id: &str,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM upstream_identities WHERE tenant_id = $1 AND user_id = $2 AND provider_id = $3",
-        )
-        .bind(tenant.to_string())
-        .bind(user.to_string())
-        .bind(provider_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
 }
 
 /// `taken` for a unique violation (each write here can break only one

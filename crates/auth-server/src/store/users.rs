@@ -194,6 +194,8 @@ impl UserStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    /// Sets the password hash (a PHC string): `UserNotFound` when the user
+    /// is not the tenant's; else this process's user-change count moves.
     pub async fn set_password(
         &self,
         tenant: TenantId,
@@ -201,36 +203,18 @@ impl UserStore {
         phc: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.write_password(tenant, id, Some(phc), now).await
-    }
-
-    /// The account signs in without a password from now on (passkeys,
-    /// upstream providers; "forgot password" sets one again).
-    pub async fn clear_password(
-        &self,
-        tenant: TenantId,
-        id: UserId,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.write_password(tenant, id, None, now).await
-    }
-
-    /// The password hash (PHC string), or none.
-    async fn write_password(
-        &self,
-        tenant: TenantId,
-        id: UserId,
-        phc: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.update(
+        let done = sqlx::query(
             "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
-            phc.map(str::to_owned),
-            now,
-            tenant,
-            id,
         )
-        .await
+        .bind(phc)
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        found(done.rows_affected())?;
+        super::local_changes::user_changed();
+        Ok(())
     }
 
     pub async fn mark_email_verified(
@@ -398,29 +382,6 @@ impl UserStore {
         let changed = self.stamp(&sql, now, tenant, id).await?;
         super::local_changes::user_changed();
         Ok(changed)
-    }
-
-    /// Sets the column `sql` names to `value` (`$1`; `$2` now, `$3`
-    /// tenant, `$4` user): `UserNotFound` when the user is not the
-    /// tenant's; else this process's user-change count moves.
-    async fn update(
-        &self,
-        sql: &str,
-        value: Option<String>,
-        now: i64,
-        tenant: TenantId,
-        id: UserId,
-    ) -> Result<(), StoreError> {
-        let done = sqlx::query(sql)
-            .bind(value)
-            .bind(now)
-            .bind(tenant.to_string())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        found(done.rows_affected())?;
-        super::local_changes::user_changed();
-        Ok(())
     }
 
     /// The tenant's users in email order, a page at a time: the search of no prefix.

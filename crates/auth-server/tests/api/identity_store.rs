@@ -1,14 +1,20 @@
 //! The identity stores directly, the same cases on both engines: which
 //! unique rule a new user broke, the per-address mail budget, the
-//! brute-force counters, and turning MFA on only with the seed checked.
+//! brute-force counters, turning MFA on only with the seed checked, and
+//! removing a way in (password, passkey) only while another stays.
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::email::Email;
+use auth_server::domain::passkey::PasskeyName;
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
+use auth_server::domain::user::UserId;
 use auth_server::domain::user::{UserMetadata, Username};
+use auth_server::domain::ways_in::{KeptWay, WayIn};
 use auth_server::store::login_failures::{Counter, LoginFailureStore};
 use auth_server::store::mail_budget::MailBudgetStore;
+use auth_server::store::passkeys::{NewPasskey, PasskeyStore};
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::{NewUser, UserStore};
+use auth_server::store::ways_in::WaysInStore;
 use auth_server::store::StoreError;
 use auth_server::MIGRATIONS;
 use service_kit::both_engines;
@@ -260,3 +266,122 @@ async fn mfa_turns_on_only_with_the_seed_checked(engine: Engine) {
         .mfa_enabled());
 }
 both_engines!(mfa_turn_on, mfa_turns_on_only_with_the_seed_checked);
+
+async fn add_passkey(database: &Database, tenant: &Tenant, user: UserId, id: &str) {
+    let name = PasskeyName::parse(id).expect("name");
+    PasskeyStore::new(database.pool.clone())
+        .create(NewPasskey {
+            id,
+            tenant: tenant.id,
+            user,
+            credential_id: id,
+            name: &name,
+            credential: "{}",
+            sign_count: 0,
+            backup_eligible: false,
+            backup_state: false,
+            now: 1,
+        })
+        .await
+        .expect("passkey");
+}
+
+async fn passkey_ids(database: &Database, tenant: &Tenant, user: UserId) -> Vec<String> {
+    PasskeyStore::new(database.pool.clone())
+        .list(tenant.id, user)
+        .await
+        .expect("passkeys")
+        .into_iter()
+        .map(|k| k.id)
+        .collect()
+}
+
+/// The password goes only for an account with a passkey, a passkey only
+/// while another way in stays, and a way the account lacks is not there.
+async fn a_way_in_goes_only_while_another_stays(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let users = UserStore::new(database.pool.clone());
+    let ways = WaysInStore::new(database.pool.clone());
+    let user = users
+        .create(new_user(&tenant, "alice@example.com", "alice"), 1)
+        .await
+        .expect("user")
+        .id;
+    let remove = |way| {
+        let ways = ways.clone();
+        async move { ways.remove(tenant.id, user, way, 2).await.expect("decided") }
+    };
+
+    assert_eq!(remove(WayIn::Password).await, Err(KeptWay::NoPasskey));
+    assert_eq!(remove(WayIn::Passkey("k1")).await, Err(KeptWay::NotThere));
+    assert_eq!(
+        remove(WayIn::Upstream("github")).await,
+        Err(KeptWay::NotThere)
+    );
+    add_passkey(&database, &tenant, user, "k1").await;
+    assert_eq!(remove(WayIn::Password).await, Ok(()));
+    let read = users.get(tenant.id, user).await.expect("user");
+    assert_eq!(read.password_hash, None);
+    assert_eq!(remove(WayIn::Password).await, Err(KeptWay::NotThere));
+    assert_eq!(remove(WayIn::Passkey("k1")).await, Err(KeptWay::Last));
+    assert_eq!(passkey_ids(&database, &tenant, user).await, ["k1"]);
+
+    add_passkey(&database, &tenant, user, "k2").await;
+    assert_eq!(remove(WayIn::Passkey("k1")).await, Ok(()));
+    assert_eq!(passkey_ids(&database, &tenant, user).await, ["k2"]);
+    assert_eq!(remove(WayIn::Passkey("k2")).await, Err(KeptWay::Last));
+
+    let stranger = ways
+        .remove(tenant.id, UserId::new(), WayIn::Password, 3)
+        .await;
+    assert!(
+        matches!(stranger, Err(StoreError::UserNotFound)),
+        "{stranger:?}"
+    );
+}
+both_engines!(ways_in, a_way_in_goes_only_while_another_stays);
+
+/// The password and the only passkey removed at the same moment: one goes,
+/// the other stays, every time.
+async fn removals_at_once_leave_a_way_in(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let users = UserStore::new(database.pool.clone());
+    let ways = WaysInStore::new(database.pool.clone());
+    for round in 0..10 {
+        let user = users
+            .create(
+                new_user(
+                    &tenant,
+                    &format!("u{round}@example.com"),
+                    &format!("user{round}"),
+                ),
+                1,
+            )
+            .await
+            .expect("user")
+            .id;
+        add_passkey(&database, &tenant, user, &format!("key{round}")).await;
+        let key = format!("key{round}");
+        let (password, passkey) = tokio::join!(
+            ways.remove(tenant.id, user, WayIn::Password, 2),
+            ways.remove(tenant.id, user, WayIn::Passkey(&key), 2),
+        );
+        let (password, passkey) = (password.expect("decided"), passkey.expect("decided"));
+        assert!(
+            password.is_ok() != passkey.is_ok(),
+            "round {round}: exactly one goes ({password:?}, {passkey:?})"
+        );
+        let has_password = users
+            .get(tenant.id, user)
+            .await
+            .expect("user")
+            .password_hash
+            .is_some();
+        let keys = passkey_ids(&database, &tenant, user).await;
+        assert!(
+            has_password || !keys.is_empty(),
+            "round {round}: no way in left"
+        );
+    }
+}
+both_engines!(ways_in_race, removals_at_once_leave_a_way_in);

@@ -8,6 +8,7 @@ use crate::domain::one_time_token::Purpose;
 use crate::domain::tenant::Tenant;
 use crate::domain::upstream::{UpstreamPerson, UpstreamProvider};
 use crate::domain::user::{User, UserId, UserMetadata};
+use crate::domain::ways_in::WayIn;
 use crate::i18n::Locale;
 use crate::identity::{Identity, IdentityError, Requester};
 use crate::store::upstream::LinkedIdentity;
@@ -162,7 +163,8 @@ impl Identity {
     }
 
     /// Unlinks a provider account, unless it is the user's last way in (no
-    /// password, no other provider, no passkey).
+    /// password, no other provider, no passkey), decided where it is done
+    /// (`store::ways_in`).
     pub async fn upstream_unlink(
         &self,
         tenant: &Tenant,
@@ -174,15 +176,9 @@ impl Identity {
         let Some(identity) = linked.iter().find(|i| i.provider_id == provider_id) else {
             return Err(UpstreamError::UnknownProvider);
         };
-        if user.password_hash.is_none()
-            && linked.len() == 1
-            && self.passkeys.list(tenant.id, user.id).await?.is_empty()
-        {
-            return Err(UpstreamError::LastWayIn);
-        }
-        self.upstream
-            .unlink(tenant.id, user.id, provider_id)
-            .await?;
+        self.ways_in
+            .remove(tenant.id, user.id, WayIn::Upstream(provider_id), self.now())
+            .await??;
         self.record(
             tenant,
             Some(user.id),

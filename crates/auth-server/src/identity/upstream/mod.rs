@@ -28,6 +28,7 @@ use super::upstream_http::FetchError;
 use super::{Identity, IdentityError};
 use crate::domain::tenant::Tenant;
 use crate::domain::upstream::UpstreamProvider;
+use crate::domain::ways_in::KeptWay;
 use crate::store::StoreError;
 
 pub(super) use round_trip::Attempt;
@@ -68,6 +69,15 @@ pub enum UpstreamError {
     LastWayIn,
     #[error(transparent)]
     Identity(#[from] IdentityError),
+}
+
+impl From<KeptWay> for UpstreamError {
+    fn from(kept: KeptWay) -> Self {
+        match kept {
+            KeptWay::NotThere => UpstreamError::UnknownProvider,
+            KeptWay::Last | KeptWay::NoPasskey => UpstreamError::LastWayIn,
+        }
+    }
 }
 
 impl From<StoreError> for UpstreamError {
