@@ -119,6 +119,7 @@ impl From<ManageError> for ApiError {
             ManageError::Upstream(_) => ApiError::new(Code::InvalidInput, e.to_string()),
             ManageError::Webhook(_) => ApiError::new(Code::InvalidInput, e.to_string()),
             ManageError::WebhookSecret(_) => ApiError::internal(e),
+            ManageError::SecretChangeCollided => ApiError::unavailable(e.to_string(), 1),
             ManageError::BlockOrder(_) => ApiError::new(Code::InvalidInput, e.to_string()),
         }
     }

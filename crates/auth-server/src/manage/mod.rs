@@ -74,6 +74,9 @@ pub enum ManageError {
     Webhook(#[from] crate::domain::webhook::endpoint::WebhookRuleError),
     #[error("webhook secret: {0}")]
     WebhookSecret(#[source] crate::keys::sealed::SealError),
+    /// Concurrent rotations of the same webhook secret kept winning.
+    #[error("the secret kept changing during rotation; try again")]
+    SecretChangeCollided,
     #[error(transparent)]
     BlockOrder(#[from] crate::domain::sentinel::block_order::BlockOrderError),
 }

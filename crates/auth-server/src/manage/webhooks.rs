@@ -25,6 +25,9 @@ use crate::webhooks::WebhookSecrets;
 /// How long a replaced secret keeps signing deliveries (beside the new
 /// one), so receivers can switch without losing any.
 pub const PREVIOUS_SECRET_SECS: i64 = 24 * 3600;
+/// How often a secret rotation tries again when another rotation won the
+/// race.
+const ROTATE_ATTEMPTS: usize = 3;
 
 /// An endpoint as its owners see it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,24 +236,30 @@ impl WebhookEndpoints {
         id: &str,
         actor: &Actor,
     ) -> Result<(Endpoint, Secret), ManageError> {
-        let current = self.store.endpoint(tenant, id).await?;
-        let (secret, sealed) = self
-            .secrets
-            .generate(id)
-            .map_err(ManageError::WebhookSecret)?;
-        let now = self.clock.now();
-        let until = now.saturating_add(PREVIOUS_SECRET_SECS);
-        self.store
-            .rotate_secret(tenant, id, &sealed, &current.secret_sealed, until, now)
-            .await?;
-        self.record(
-            tenant,
-            "secret_rotated",
-            json!({"endpoint": id, "previous_until": until}),
-            actor,
-        )
-        .await?;
-        Ok((self.get(tenant, id).await?, secret))
+        for _ in 0..ROTATE_ATTEMPTS {
+            let current = self.store.endpoint(tenant, id).await?;
+            let (secret, sealed) = self
+                .secrets
+                .generate(id)
+                .map_err(ManageError::WebhookSecret)?;
+            let now = self.clock.now();
+            let until = now.saturating_add(PREVIOUS_SECRET_SECS);
+            let rotated = self
+                .store
+                .rotate_secret(tenant, id, &sealed, &current.secret_sealed, until, now)
+                .await?;
+            if rotated {
+                self.record(
+                    tenant,
+                    "secret_rotated",
+                    json!({"endpoint": id, "previous_until": until}),
+                    actor,
+                )
+                .await?;
+                return Ok((self.get(tenant, id).await?, secret));
+            }
+        }
+        Err(ManageError::SecretChangeCollided)
     }
 
     /// Queues a `webhook.test` delivery to the endpoint, sent within a

@@ -224,26 +224,34 @@ impl WebhookStore {
         self.change(update, tenant, id).await
     }
 
-    /// Replaces the signing secret; the previous one keeps signing too
-    /// until `previous_until`.
+    /// Replaces the signing secret `current_sealed` (the one read) with
+    /// `secret_sealed`; the replaced one keeps signing too until
+    /// `previous_until`. False, and nothing changes, when the secret is no
+    /// longer the one read (another rotation won the race: the secret it
+    /// handed out must not be overwritten unseen) or the endpoint is gone.
     pub async fn rotate_secret(
         &self,
         tenant: TenantId,
         id: &str,
         secret_sealed: &str,
-        previous_sealed: &str,
+        current_sealed: &str,
         previous_until: i64,
         now: i64,
-    ) -> Result<(), StoreError> {
-        let update = sqlx::query(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "UPDATE webhook_endpoints SET secret_sealed = $1, previous_secret_sealed = $2, \
-             previous_until = $3, updated_at = $4 WHERE tenant_id = $5 AND id = $6",
+             previous_until = $3, updated_at = $4 \
+             WHERE tenant_id = $5 AND id = $6 AND secret_sealed = $2",
         )
         .bind(secret_sealed)
-        .bind(previous_sealed)
+        .bind(current_sealed)
         .bind(previous_until)
-        .bind(now);
-        self.change(update, tenant, id).await
+        .bind(now)
+        .bind(tenant.to_string())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Deletes the endpoint with its deliveries and their log.

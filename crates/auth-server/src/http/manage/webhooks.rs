@@ -11,7 +11,7 @@ use service_kit::ApiError;
 use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
-use super::openapi::{Invalid, JsonBody, Read};
+use super::openapi::{Invalid, JsonBody, Read, SecretChangeCollided};
 use super::paths::{DeliveryPath, TenantPath, WebhookPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
@@ -366,7 +366,9 @@ pub async fn delete_webhook(
 ///
 /// The new secret is in this answer only. For 24 hours deliveries carry a
 /// signature by the old secret too (two `v1=` in the header), so the
-/// receiver can switch without refusing any.
+/// receiver can switch without refusing any. Rotations at the same moment
+/// are taken one after the other: each replaces the secret the one before
+/// it made, as if they had come in turn.
 #[utoipa::path(
     post,
     path = "/manage/v1/tenants/{id}/webhooks/{webhook_id}/rotate-secret",
@@ -376,6 +378,7 @@ pub async fn delete_webhook(
         (status = 200, description = "The endpoint with its new secret.", body = WebhookWithSecret,
          headers(("Cache-Control" = String, description = "`no-store`"))),
         Read,
+        (status = 503, response = SecretChangeCollided),
     ),
 )]
 pub async fn rotate_webhook_secret(

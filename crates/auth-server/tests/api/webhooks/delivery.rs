@@ -1,6 +1,7 @@
 //! Signed delivery: an endpoint receives the events it subscribed to and
 //! no other tenant's, signed with its secret (both secrets for a day after
-//! a rotation); the delivery log and the audit trail record it.
+//! a rotation, and after two rotations at once both new secrets); the
+//! delivery log and the audit trail record it.
 use auth_server::store::audit::AuditStore;
 use reqwest::Method;
 use serde_json::json;
@@ -151,4 +152,50 @@ async fn signed_events_reach_the_endpoint_that_wants_them(engine: Engine) {
 both_engines!(
     signed_delivery,
     signed_events_reach_the_endpoint_that_wants_them
+);
+
+/// Two rotations at the same moment (a double click, two deploy scripts):
+/// the second replaces the first's secret rather than the one both read,
+/// so the next delivery is signed by both secrets handed out, and neither
+/// receiver is left with a secret nothing signs with.
+async fn rotations_at_once_keep_both_secrets(engine: Engine) {
+    let receiver = Receiver::start().await;
+    let app = spawn_app_with(engine, &[PRIVATE]).await;
+    let acme = app.tenant("acme", json!({})).await;
+    let (hook, _) = add(
+        &app,
+        &acme,
+        &format!("{}/acme", receiver.url),
+        &["user.created"],
+    )
+    .await;
+    let hook_id = hook["id"].as_str().expect("id").to_owned();
+    let rotate = format!("{}/{hook_id}/rotate-secret", base(&acme));
+    let test = format!("{}/{hook_id}/test", base(&acme));
+
+    for round in 1..=3 {
+        let (first, second) = tokio::join!(
+            call(&app, Method::POST, &rotate, None),
+            call(&app, Method::POST, &rotate, None),
+        );
+        assert_eq!((first.0, second.0), (200, 200), "{first:?} {second:?}");
+        let secrets =
+            [&first.1, &second.1].map(|r| r["secret"].as_str().expect("secret").to_owned());
+        assert_ne!(secrets[0], secrets[1]);
+
+        let (status, _) = call(&app, Method::POST, &test, None).await;
+        assert_eq!(status, 202);
+        let got = receiver.wait_for(round).await;
+        let ping = got.last().expect("the test event");
+        for secret in &secrets {
+            assert!(
+                ping.signed_by(secret, unix_now()),
+                "round {round}: a secret handed out signs nothing"
+            );
+        }
+    }
+}
+both_engines!(
+    rotations_at_the_same_moment,
+    rotations_at_once_keep_both_secrets
 );
