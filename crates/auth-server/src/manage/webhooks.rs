@@ -236,14 +236,14 @@ impl WebhookEndpoints {
         id: &str,
         actor: &Actor,
     ) -> Result<(Endpoint, Secret), ManageError> {
+        let (secret, sealed) = self
+            .secrets
+            .generate(id)
+            .map_err(ManageError::WebhookSecret)?;
+        let now = self.clock.now();
+        let until = now.saturating_add(PREVIOUS_SECRET_SECS);
         for _ in 0..ROTATE_ATTEMPTS {
             let current = self.store.endpoint(tenant, id).await?;
-            let (secret, sealed) = self
-                .secrets
-                .generate(id)
-                .map_err(ManageError::WebhookSecret)?;
-            let now = self.clock.now();
-            let until = now.saturating_add(PREVIOUS_SECRET_SECS);
             let rotated = self
                 .store
                 .rotate_secret(tenant, id, &sealed, &current.secret_sealed, until, now)

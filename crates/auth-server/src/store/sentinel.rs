@@ -133,7 +133,8 @@ impl SentinelStore {
         let mut seen_probes = std::collections::HashSet::new();
         for row in &rows {
             let kind: String = row.try_get("kind")?;
-            if AuditKind::parse(&kind) == Some(AuditKind::ManageAuth) {
+            let typed = AuditKind::parse(&kind);
+            if typed == Some(AuditKind::ManageAuth) {
                 let ip: String = row.try_get("ip")?;
                 if seen_probes.insert(ip.clone()) {
                     activity.probe_addresses.push(ip);
@@ -141,7 +142,7 @@ impl SentinelStore {
                 continue;
             }
             let tenant = super::parse_id(row, "tenant_id", |t| TenantId::parse(t).ok())?;
-            if AuditKind::parse(&kind) == Some(AuditKind::Token) {
+            if typed == Some(AuditKind::Token) {
                 if seen_tokens.insert(tenant) {
                     activity.token_tenants.push(tenant);
                 }
@@ -157,9 +158,7 @@ impl SentinelStore {
                 account: row.try_get("account")?,
                 created_at: row.try_get("created_at")?,
             };
-            if AuditKind::parse(&attempt.kind) == Some(AuditKind::Login)
-                && attempt.outcome == "success"
-            {
+            if typed == Some(AuditKind::Login) && attempt.outcome == "success" {
                 activity.sign_ins.push((
                     tenant,
                     SignInRow {

@@ -364,10 +364,24 @@ impl UserStore {
         Ok(done.rows_affected())
     }
 
+    /// [`Self::stamp`] for a change userinfo shows or a disabling: this
+    /// process's user-change count moves (see `local_changes`), even when
+    /// no row changed.
+    async fn stamp_user_change(
+        &self,
+        sql: &str,
+        now: i64,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<u64, StoreError> {
+        let changed = self.stamp(sql, now, tenant, id).await?;
+        super::local_changes::user_changed();
+        Ok(changed)
+    }
+
     /// Sets the date `column` (one of this store's own names, never input)
     /// to `now` unless it has one: the first date is kept. A change userinfo
-    /// shows or a disabling, so this process's user-change count moves (see
-    /// `local_changes`), even when no row changed.
+    /// shows or a disabling ([`Self::stamp_user_change`]).
     async fn stamp_first(
         &self,
         column: &'static str,
@@ -379,9 +393,7 @@ impl UserStore {
             "UPDATE users SET {column} = COALESCE({column}, $1), updated_at = $1 \
              WHERE tenant_id = $2 AND id = $3"
         );
-        let changed = self.stamp(&sql, now, tenant, id).await?;
-        super::local_changes::user_changed();
-        Ok(changed)
+        self.stamp_user_change(&sql, now, tenant, id).await
     }
 
     /// The tenant's users in email order, a page at a time: the search of no prefix.
@@ -426,14 +438,13 @@ impl UserStore {
     /// Enables the user again: they may log in (nothing ended is restored).
     pub async fn enable(&self, tenant: TenantId, id: UserId, now: i64) -> Result<(), StoreError> {
         let changed = self
-            .stamp(
+            .stamp_user_change(
                 "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
                 now,
                 tenant,
                 id,
             )
             .await?;
-        super::local_changes::user_changed();
         found(changed)
     }
 
