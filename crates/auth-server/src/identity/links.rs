@@ -212,9 +212,12 @@ impl Identity {
         if used_by != user.id {
             return Err(LinkProblem::Unknown.into());
         }
-        self.users
-            .set_password(tenant.id, user.id, &phc, self.now())
-            .await?;
+        // Every session ends with the old password, in the same step.
+        let ended = self
+            .users
+            .reset_password(tenant.id, user.id, &phc, self.now())
+            .await?
+            .len();
         // Owning the mailbox proves the email too.
         self.users
             .mark_email_verified(tenant.id, user.id, self.now())
@@ -222,11 +225,6 @@ impl Identity {
         self.failures
             .clear(tenant.id, &format!("acct:{}", user.email.normalized()))
             .await?;
-        let ended = self
-            .sessions
-            .delete_all_for_user(tenant.id, user.id)
-            .await?
-            .len();
         // Refresh tokens too: whoever held the old password loses its grants.
         self.grants
             .revoke_for_user(

@@ -96,7 +96,7 @@ impl Identity {
             }
         };
         let LoginAccount {
-            user,
+            mut user,
             step_up_until,
         } = match account {
             Some(a) if verified.matches && !a.user.is_disabled() => a,
@@ -126,11 +126,20 @@ impl Identity {
                 user.email.local_part(),
                 "connectauth",
             ];
-            if let Ok(pw) = crate::password::PasswordPolicy::check(password, &context) {
+            if let (Ok(pw), Some(old)) = (
+                crate::password::PasswordPolicy::check(password, &context),
+                user.password_hash.as_deref(),
+            ) {
                 let phc = self.services.hasher.hash(&pw).await?;
-                self.users
-                    .set_password(tenant.id, user.id, &phc, self.now())
-                    .await?;
+                // Only over the hash just checked: a reset since then stays,
+                // and the session below is refused for the stale password.
+                if self
+                    .users
+                    .upgrade_password_hash(tenant.id, user.id, old, &phc)
+                    .await?
+                {
+                    user.password_hash = Some(phc);
+                }
             }
         }
         if user.email_verified_at.is_none() {
@@ -178,7 +187,7 @@ impl Identity {
         let session_secret = self
             .open_session(NewSession {
                 tenant,
-                user: user.id,
+                user,
                 stage,
                 amr,
                 requester,

@@ -367,10 +367,7 @@ impl Identity {
         ) {
             Ok(result) => result,
             Err(WebauthnError::CredentialPossibleCompromise) => {
-                tracing::warn!(tenant = %tenant.slug, "passkey counter went back: possible clone");
-                self.record_login_refused(tenant, user.id, requester, "passkey_counter_regression")
-                    .await?;
-                return Err(PasskeyError::PossibleClone);
+                return Err(self.possible_clone(tenant, user.id, requester).await?);
             }
             Err(e) => {
                 tracing::info!(error = %e, "passkey sign-in refused");
@@ -378,7 +375,8 @@ impl Identity {
             }
         };
         key.update_credential(&result);
-        self.passkeys
+        let recorded = self
+            .passkeys
             .record_use(
                 tenant.id,
                 &record.id,
@@ -390,10 +388,28 @@ impl Identity {
                 },
             )
             .await?;
+        if !recorded {
+            // Another sign-in with this passkey reached the counter first.
+            return Err(self.possible_clone(tenant, user.id, requester).await?);
+        }
         let amr = passkey::amr(result.backup_eligible());
         Ok(self
             .sign_in(tenant, &user, amr, "passkey", requester, previous_session)
             .await?)
+    }
+
+    /// A passkey sign-in whose counter did not move forward: two
+    /// authenticators may hold the key. Logged and audited; the refusal.
+    async fn possible_clone(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+        requester: &Requester,
+    ) -> Result<PasskeyError, IdentityError> {
+        tracing::warn!(tenant = %tenant.slug, "passkey counter went back: possible clone");
+        self.record_login_refused(tenant, user, requester, "passkey_counter_regression")
+            .await?;
+        Ok(PasskeyError::PossibleClone)
     }
 
     pub async fn passkey_rename(

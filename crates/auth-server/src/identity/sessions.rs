@@ -5,12 +5,14 @@ use crate::domain::audit::AuditKind;
 use crate::domain::session::SessionStage;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::user::{User, UserId};
-use crate::store::sessions::SessionRecord;
+use crate::store::sessions::{Opened, SessionRecord};
 use crate::store::StoreError;
 
 pub struct NewSession<'a> {
     pub tenant: &'a Tenant,
-    pub user: UserId,
+    /// The user as the login read them: the session opens only if they are
+    /// still not disabled and hold the same password hash.
+    pub user: &'a User,
     pub stage: SessionStage,
     pub amr: &'a str,
     pub requester: &'a Requester,
@@ -61,7 +63,8 @@ impl Identity {
             Some(old_hash) => self.sessions.find(s.tenant.id, old_hash).await?,
             None => None,
         };
-        let user = s.user.to_string();
+        let user = s.user.id.to_string();
+        let replaces = replaced.as_ref().map(|old| old.secret_hash.clone());
         let (continued, ended) = match replaced {
             Some(old) if old.user_id == user => (Some(old.handle), None),
             Some(old) => (None, Some(old.handle)),
@@ -71,7 +74,7 @@ impl Identity {
             secret_hash: digest,
             handle: continued.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
             tenant_id: s.tenant.id.to_string(),
-            user_id: user,
+            user_id: user.clone(),
             stage: s.stage,
             amr: s.amr.to_owned(),
             auth_time: now,
@@ -81,9 +84,19 @@ impl Identity {
             ip: s.requester.ip.clone(),
             user_agent: s.requester.user_agent.chars().take(512).collect(),
         };
-        match s.replaces {
-            Some(old_hash) => self.sessions.replace(old_hash, &record).await?,
-            None => self.sessions.insert(&record).await?,
+        let opened = self
+            .sessions
+            .open(
+                &record,
+                replaces.as_deref(),
+                s.user.password_hash.as_deref(),
+            )
+            .await?;
+        match opened {
+            Opened::Opened => {}
+            // Disabled, or a reset took the password this login checked.
+            Opened::UserChanged => return Err(IdentityError::InvalidCredentials),
+            Opened::ReplacedEnded => return Err(IdentityError::NotAuthenticated),
         }
         if let Some(handle) = ended {
             self.grants
@@ -94,7 +107,7 @@ impl Identity {
         // and with them what applications got from those logins.
         let ended = self
             .sessions
-            .keep_newest(s.tenant.id, &s.user.to_string(), policy.max_per_user)
+            .keep_newest(s.tenant.id, &user, policy.max_per_user)
             .await?;
         self.revoke_grants_of(s.tenant.id, &ended, "session cap")
             .await?;
@@ -187,13 +200,18 @@ impl Identity {
         let amr = format!("{} {method}", session.record.amr);
         self.open_session(NewSession {
             tenant,
-            user: session.user.id,
+            user: &session.user,
             stage: SessionStage::Authenticated,
             amr: &amr,
             requester,
             replaces: Some(&session.record.secret_hash),
         })
         .await
+        .map_err(|e| match e {
+            // The account changed under the half-done login: start again.
+            IdentityError::InvalidCredentials => IdentityError::NotAuthenticated,
+            e => e,
+        })
     }
 
     pub async fn logout(

@@ -41,7 +41,7 @@ impl Identity {
         let session_secret = self
             .open_session(NewSession {
                 tenant,
-                user: user.id,
+                user,
                 stage: SessionStage::MfaPending,
                 amr: "pwd",
                 requester,

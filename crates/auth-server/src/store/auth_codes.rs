@@ -37,15 +37,11 @@ pub struct AuthCode {
 /// What redeeming a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {
-    /// Redeemed now. `grant_live` is [`GrantStore::is_live`] of its grant,
-    /// and `user_live` whether its user exists and is not disabled, both
-    /// read in the same statement.
-    ///
-    /// [`GrantStore::is_live`]: super::grants::GrantStore::is_live
+    /// Redeemed now, with what must still hold of it, read in the same
+    /// statement.
     Redeemed {
         code: Box<AuthCode>,
-        grant_live: bool,
-        user_live: bool,
+        live: CodeLiveness,
         /// The first refresh token was stored with the redemption (see
         /// [`FirstRefresh`]).
         refresh_stored: bool,
@@ -56,6 +52,33 @@ pub enum Redemption {
     },
     Expired,
     Unknown,
+}
+
+/// What a redeemed code's tokens need to be still true, read in the
+/// statement that redeems it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeLiveness {
+    /// [`GrantStore::is_live`] of its grant.
+    ///
+    /// [`GrantStore::is_live`]: super::grants::GrantStore::is_live
+    pub grant: bool,
+    /// Its user exists and is not disabled.
+    pub user: bool,
+    /// The session it was issued from is still there. A logout or a
+    /// password reset that ends the session while the code is being made
+    /// may revoke the session's grants a moment before this one is stored;
+    /// its code is then refused here.
+    pub session: bool,
+}
+
+impl CodeLiveness {
+    fn from_row(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            grant: row.try_get::<i64, _>("live_grants")? > 0,
+            user: row.try_get::<i64, _>("live_users")? > 0,
+            session: row.try_get::<i64, _>("live_sessions")? > 0,
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -80,7 +103,8 @@ pub struct FirstRefresh<'a> {
     pub idle_expires_at: i64,
 }
 
-/// The liveness of the code's grant and user, as sub-selects over `table`.
+/// The liveness of the code's grant, user and session ([`CodeLiveness`]), as
+/// sub-selects over `table`.
 fn liveness(table: &str) -> String {
     format!(
         "(SELECT COUNT(*) FROM oauth_grants g \
@@ -88,7 +112,9 @@ fn liveness(table: &str) -> String {
           WHERE g.id = {table}.grant_id AND g.tenant_id = {table}.tenant_id \
           AND g.revoked_at IS NULL AND c.disabled_at IS NULL) AS live_grants, \
          (SELECT COUNT(*) FROM users u WHERE u.id = {table}.user_id \
-          AND u.tenant_id = {table}.tenant_id AND u.disabled_at IS NULL) AS live_users"
+          AND u.tenant_id = {table}.tenant_id AND u.disabled_at IS NULL) AS live_users, \
+         (SELECT COUNT(*) FROM sessions s WHERE s.tenant_id = {table}.tenant_id \
+          AND s.user_id = {table}.user_id AND s.handle = {table}.session_handle) AS live_sessions"
     )
 }
 
@@ -116,10 +142,9 @@ SELECT $1, tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, 
 FROM authorization_codes WHERE code_hash = $5 AND tenant_id = $6 AND issue_refresh = 1 \
 AND client_id = $7 AND redirect_uri = $8";
 
-/// Marks a live, unused code used and returns it with the number of live
-/// grants it belongs to (1 or 0, by the rule of `GrantStore::is_live`) and
-/// of live users (1 or 0: not disabled), so a code exchange reads all three
-/// in one statement (built once: it runs on every code exchange).
+/// Marks a live, unused code used and returns it with its liveness (the
+/// counts behind [`CodeLiveness`]), so a code exchange reads all of it in
+/// one statement (built once: it runs on every code exchange).
 static REDEEM: LazyLock<String> = LazyLock::new(|| {
     format!(
         "{CLAIM_CODE} RETURNING {COLUMNS}, {}",
@@ -210,8 +235,7 @@ impl AuthCodeStore {
                 return match row {
                     Some(row) => Ok(Redemption::Redeemed {
                         code: Box::new(code_from_row(&row)?),
-                        grant_live: row.try_get::<i64, _>("live_grants")? > 0,
-                        user_live: row.try_get::<i64, _>("live_users")? > 0,
+                        live: CodeLiveness::from_row(&row)?,
                         refresh_stored: stored == 1,
                     }),
                     None => self.not_redeemed(tenant, digest).await,
@@ -221,8 +245,7 @@ impl AuthCodeStore {
         if let Some(row) = redeemed {
             return Ok(Redemption::Redeemed {
                 code: Box::new(code_from_row(&row)?),
-                grant_live: row.try_get::<i64, _>("live_grants")? > 0,
-                user_live: row.try_get::<i64, _>("live_users")? > 0,
+                live: CodeLiveness::from_row(&row)?,
                 refresh_stored: row.try_get::<i64, _>("refresh_stored")? > 0,
             });
         }

@@ -82,7 +82,16 @@ impl ErasureStore {
             events,
         };
         // A platform user may be in tenants' teams; none may lose its last
-        // owner this way.
+        // owner this way. The owners of those teams are locked first, as
+        // `OwnerStore` does, so another owner leaving at the same moment is
+        // decided before or after this, never beside it.
+        sqlx::query(
+            "UPDATE tenant_owners SET role = role WHERE role = 'owner' AND tenant_id IN \
+             (SELECT tenant_id FROM tenant_owners WHERE user_id = $1)",
+        )
+        .bind(&user)
+        .execute(&mut *tx)
+        .await?;
         let sole = sqlx::query(
             "SELECT 1 FROM tenant_owners mine WHERE mine.user_id = $1 AND mine.role = 'owner' \
              AND NOT EXISTS (SELECT 1 FROM tenant_owners other WHERE other.tenant_id = mine.tenant_id \

@@ -61,10 +61,12 @@ impl OneTimeTokenStore {
         Ok(())
     }
 
-    /// Uses `user`'s live link of `purpose` by its typed code. A wrong code
-    /// spends one of `max_attempts` tries; past them, or past the code's
-    /// lifetime, no code works (the link itself still does). Each step is
-    /// one conditional UPDATE, so parallel guesses cannot exceed the tries.
+    /// Uses `user`'s live link of `purpose` by its typed code. Every try
+    /// spends one of `max_attempts`; past them, or past the code's lifetime,
+    /// no code works (the link itself still does). Spending the try and
+    /// testing the code are one conditional UPDATE: parallel guesses queue
+    /// on the row and each sees the tries spent before it, so no more than
+    /// `max_attempts` codes are ever tested.
     pub async fn consume_code(
         &self,
         tenant: TenantId,
@@ -74,10 +76,12 @@ impl OneTimeTokenStore {
         now: i64,
         max_attempts: i64,
     ) -> Result<bool, StoreError> {
-        let used = sqlx::query(
-            "UPDATE one_time_tokens SET used_at = $1 WHERE tenant_id = $2 AND user_id = $3 \
-             AND purpose = $4 AND used_at IS NULL AND expires_at > $1 AND code_expires_at > $1 \
-             AND code_attempts < $5 AND code_hash = $6",
+        let tried = sqlx::query(
+            "UPDATE one_time_tokens SET code_attempts = code_attempts + 1, \
+             used_at = CASE WHEN code_hash = $6 THEN $1 ELSE NULL END \
+             WHERE tenant_id = $2 AND user_id = $3 AND purpose = $4 AND used_at IS NULL \
+             AND expires_at > $1 AND code_expires_at > $1 AND code_attempts < $5 \
+             RETURNING used_at",
         )
         .bind(now)
         .bind(tenant.to_string())
@@ -85,20 +89,13 @@ impl OneTimeTokenStore {
         .bind(purpose.as_str())
         .bind(max_attempts)
         .bind(code_hash)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        if used.rows_affected() > 0 {
-            return Ok(true);
+        for row in &tried {
+            if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+                return Ok(true);
+            }
         }
-        sqlx::query(
-            "UPDATE one_time_tokens SET code_attempts = code_attempts + 1 WHERE tenant_id = $1 \
-             AND user_id = $2 AND purpose = $3 AND used_at IS NULL AND code_hash IS NOT NULL",
-        )
-        .bind(tenant.to_string())
-        .bind(user.to_string())
-        .bind(purpose.as_str())
-        .execute(&self.pool)
-        .await?;
         Ok(false)
     }
 

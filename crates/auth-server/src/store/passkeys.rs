@@ -153,16 +153,21 @@ impl PasskeyStore {
         row.as_ref().map(record).transpose()
     }
 
-    /// Records a sign-in: the new counter and flags, and when.
+    /// Records a sign-in: the new counter and flags, and when. The counter
+    /// only moves forward (an authenticator without one always says 0): a
+    /// use whose counter another use of the same passkey has reached since
+    /// it was read records nothing, and the answer is `false`, as for a
+    /// counter that went back (two authenticators share the key).
     pub async fn record_use(
         &self,
         tenant: TenantId,
         id: &str,
         used: PasskeyUse<'_>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "UPDATE passkeys SET credential = $1, sign_count = $2, backup_state = $3, \
-             last_used_at = $4 WHERE tenant_id = $5 AND id = $6",
+             last_used_at = $4 WHERE tenant_id = $5 AND id = $6 \
+             AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))",
         )
         .bind(used.credential)
         .bind(used.sign_count)
@@ -172,7 +177,7 @@ impl PasskeyStore {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn rename(

@@ -44,6 +44,17 @@ impl std::fmt::Debug for SessionRecord {
     }
 }
 
+/// What [`SessionStore::open`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    Opened,
+    /// Nothing: the user was disabled, or their password changed, since
+    /// the login read them.
+    UserChanged,
+    /// Nothing: the session it was to replace has ended meanwhile.
+    ReplacedEnded,
+}
+
 #[derive(Clone)]
 pub struct SessionStore {
     pool: AnyPool,
@@ -54,35 +65,51 @@ impl SessionStore {
         Self { pool }
     }
 
-    pub async fn insert(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        ))
-        .bind(&s.secret_hash)
-        .bind(&s.handle)
-        .bind(&s.tenant_id)
-        .bind(&s.user_id)
-        .bind(s.stage.as_str())
-        .bind(&s.amr)
-        .bind(s.auth_time)
-        .bind(s.created_at)
-        .bind(s.last_seen_at)
-        .bind(s.expires_at)
-        .bind(&s.ip)
-        .bind(&s.user_agent)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Replaces session `old_hash` with `new` in one transaction (a new id at
-    /// every privilege change).
-    pub async fn replace(&self, old_hash: &str, new: &SessionRecord) -> Result<(), StoreError> {
+    /// Opens session `new`, in place of session `replaces` (a digest) when
+    /// there is one, if its user is still as the login found them: not
+    /// disabled, and holding the password hash `password_hash` (`None`: no
+    /// password). A session to replace must still be there.
+    ///
+    /// One transaction that first writes the user's row, as a password reset
+    /// and disabling do ([`UserStore::reset_password`]): a login that checked
+    /// the old password either opens before the reset, which then ends its
+    /// session, or sees the new hash and opens nothing.
+    ///
+    /// [`UserStore::reset_password`]: super::users::UserStore::reset_password
+    pub async fn open(
+        &self,
+        new: &SessionRecord,
+        replaces: Option<&str>,
+        password_hash: Option<&str>,
+    ) -> Result<Opened, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
-            .bind(old_hash)
-            .execute(&mut *tx)
-            .await?;
+        let still = match password_hash {
+            Some(_) => "password_hash = $3",
+            None => "password_hash IS NULL AND $3 = ''",
+        };
+        // A write that changes nothing and names no column the caches
+        // watch (`users_version`): only the lock, and the check.
+        let locked = sqlx::query(&format!(
+            "UPDATE users SET password_hash = password_hash WHERE tenant_id = $1 AND id = $2 \
+             AND disabled_at IS NULL AND {still}"
+        ))
+        .bind(&new.tenant_id)
+        .bind(&new.user_id)
+        .bind(password_hash.unwrap_or_default())
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() == 0 {
+            return Ok(Opened::UserChanged);
+        }
+        if let Some(old_hash) = replaces {
+            let gone = sqlx::query("DELETE FROM sessions WHERE secret_hash = $1")
+                .bind(old_hash)
+                .execute(&mut *tx)
+                .await?;
+            if gone.rows_affected() == 0 {
+                return Ok(Opened::ReplacedEnded);
+            }
+        }
         sqlx::query(&format!(
             "INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         ))
@@ -101,7 +128,7 @@ impl SessionStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Opened::Opened)
     }
 
     /// The session with this digest *in this tenant*: a cookie of tenant A
@@ -210,7 +237,7 @@ impl SessionStore {
     }
 }
 
-fn handles(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
+pub(super) fn handles(rows: &[AnyRow]) -> Result<Vec<String>, StoreError> {
     rows.iter()
         .map(|r| r.try_get("handle").map_err(StoreError::from))
         .collect()

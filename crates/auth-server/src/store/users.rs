@@ -194,27 +194,69 @@ impl UserStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    /// Sets the password hash (a PHC string): `UserNotFound` when the user
-    /// is not the tenant's; else this process's user-change count moves.
-    pub async fn set_password(
+    /// A password reset: sets the password hash (a PHC string) and ends
+    /// every session of the user, in one transaction that first writes the
+    /// user's row, as opening a session does ([`SessionStore::open`]). So
+    /// no login that checked the old password keeps a session: it opened
+    /// before, and ends here, or it comes after and finds the new hash.
+    /// The handles of the sessions ended; `UserNotFound` when the user is
+    /// not the tenant's.
+    ///
+    /// [`SessionStore::open`]: super::sessions::SessionStore::open
+    pub async fn reset_password(
         &self,
         tenant: TenantId,
         id: UserId,
         phc: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET password_hash = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
         )
         .bind(phc)
         .bind(now)
-        .bind(tenant.to_string())
-        .bind(id.to_string())
-        .execute(&self.pool)
+        .bind(&tenant)
+        .bind(&id)
+        .execute(&mut *tx)
         .await?;
         found(done.rows_affected())?;
+        let ended = sqlx::query(
+            "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 RETURNING handle",
+        )
+        .bind(&tenant)
+        .bind(&id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let ended = super::sessions::handles(&ended)?;
+        tx.commit().await?;
         super::local_changes::user_changed();
-        Ok(())
+        Ok(ended)
+    }
+
+    /// Replaces the password hash `old` with `new`, a hash of the same
+    /// password under the current parameters, only if `old` is still the
+    /// hash: a reset that landed since the login read it is never undone.
+    /// Whether it replaced it.
+    pub async fn upgrade_password_hash(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND password_hash = $4",
+        )
+        .bind(new)
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .bind(old)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn mark_email_verified(

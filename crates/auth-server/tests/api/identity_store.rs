@@ -1,16 +1,20 @@
 //! The identity stores directly, the same cases on both engines: which
 //! unique rule a new user broke, the per-address mail budget, the
 //! brute-force counters, turning MFA on only with the seed checked, and
-//! removing a way in (password, passkey) only while another stays.
+//! removing a way in (password, passkey) only while another stays, and
+//! erasing a user only while each of their teams keeps an owner.
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::email::Email;
 use auth_server::domain::passkey::PasskeyName;
+use auth_server::domain::team::Role;
 use auth_server::domain::tenant::{NewTenant, Tenant, TenantSettings, TenantSlug};
 use auth_server::domain::user::UserId;
 use auth_server::domain::user::{UserMetadata, Username};
 use auth_server::domain::ways_in::{KeptWay, WayIn};
+use auth_server::store::erasure::ErasureStore;
 use auth_server::store::login_failures::{Counter, LoginFailureStore};
 use auth_server::store::mail_budget::MailBudgetStore;
+use auth_server::store::owners::OwnerStore;
 use auth_server::store::passkeys::{NewPasskey, PasskeyStore};
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::{NewUser, UserStore};
@@ -21,7 +25,7 @@ use service_kit::both_engines;
 use service_kit::db::{self, Database, Engine, PoolSettings};
 use service_kit::testing::TestDb;
 
-async fn database(engine: Engine) -> (TestDb, Database, Tenant) {
+pub(crate) async fn database(engine: Engine) -> (TestDb, Database, Tenant) {
     let test_db = TestDb::new(engine).await;
     // Generous: the race below opens many connections on a busy machine.
     let pool = PoolSettings {
@@ -41,7 +45,7 @@ async fn database(engine: Engine) -> (TestDb, Database, Tenant) {
     (test_db, database, tenant)
 }
 
-fn new_user(tenant: &Tenant, email: &str, username: &str) -> NewUser {
+pub(crate) fn new_user(tenant: &Tenant, email: &str, username: &str) -> NewUser {
     NewUser {
         tenant_id: tenant.id,
         email: Email::parse(email).expect("email"),
@@ -385,3 +389,54 @@ async fn removals_at_once_leave_a_way_in(engine: Engine) {
     }
 }
 both_engines!(ways_in_race, removals_at_once_leave_a_way_in);
+
+/// Erasing one of a team's two owners while the other leaves it, at the
+/// same moment: one of them goes, the team keeps an owner, every time.
+async fn an_erasure_and_a_leaving_owner_keep_an_owner(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let users = UserStore::new(database.pool.clone());
+    let owners = OwnerStore::new(database.pool.clone());
+    let erasure = ErasureStore::new(database.pool.clone());
+    for round in 0..10 {
+        let team = TenantStore::new(database.pool.clone())
+            .create(NewTenant {
+                slug: TenantSlug::parse(&format!("team{round}")).expect("slug"),
+                display_name: DisplayName::parse("Team").expect("name"),
+                settings: TenantSettings::default(),
+            })
+            .await
+            .expect("team");
+        let mut pair = Vec::new();
+        for who in ["a", "b"] {
+            let user = users
+                .create(
+                    new_user(
+                        &tenant,
+                        &format!("{who}{round}@example.com"),
+                        &format!("{who}user{round}"),
+                    ),
+                    1,
+                )
+                .await
+                .expect("user")
+                .id;
+            owners
+                .add(team.id, user, Role::Owner, 1)
+                .await
+                .expect("owner");
+            pair.push(user);
+        }
+        let (erased, left) = tokio::join!(
+            erasure.erase_user(tenant.id, pair[0], "acct:none", 2),
+            owners.remove(team.id, pair[1]),
+        );
+        let left = left.expect("decided");
+        assert!(
+            erased.is_ok() != left,
+            "round {round}: exactly one goes ({erased:?}, left: {left})"
+        );
+        let kept = owners.list(team.id).await.expect("owners");
+        assert_eq!(kept.len(), 1, "round {round}: {kept:?}");
+    }
+}
+both_engines!(erasure_race, an_erasure_and_a_leaving_owner_keep_an_owner);

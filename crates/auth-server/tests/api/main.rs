@@ -31,6 +31,7 @@ mod console_team;
 mod console_upstream;
 mod console_users;
 mod console_webhooks;
+mod credential_races;
 mod dashboard_e2e;
 mod dashboard_owners;
 mod dashboard_pages;

@@ -1,14 +1,20 @@
 //! What applications got through a login session ends with the session, on
 //! every path that ends one (the account page, "end other sessions", the
 //! operator API, the per-user session cap) — and only with it: a handle of
-//! someone else's session ends and revokes nothing.
+//! someone else's session ends and revokes nothing. A code is refused once
+//! its session has ended, even if the grant it belongs to escaped the
+//! revocation (stored a moment after a logout revoked the session's grants).
+use auth_server::domain::tenant::TenantId;
+use auth_server::domain::user::UserId;
 use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;
 use service_kit::db::Engine;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, PASSWORD};
-use crate::oidc::{claims, code_flow, create_client, token, TestClient};
+use crate::oidc::{
+    acme_code, claims, code_flow, create_client, exchange_acme_code, token, TestClient,
+};
 use crate::web::Web;
 
 const ALICE: &str = "alice@example.com";
@@ -240,6 +246,57 @@ async fn another_users_login_ends_the_session(engine: Engine) {
     assert_eq!(refresh(&app, &client, &alices).await, refused());
 }
 
+/// The race of a logout and an authorization: the logout has deleted the
+/// session and revoked its grants; the authorization, which read the session
+/// just before, stores its grant and code just after. The code gives
+/// nothing.
+async fn a_code_of_an_ended_session_gives_nothing(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let (tenant_id, client) = setup(&app).await;
+    let alice = app.web();
+    app.signup_verified(&alice, "acme", ALICE, PASSWORD).await;
+    let code = acme_code(&alice, &client, ALICE).await;
+    // What the logout did before the grant was stored: the session is gone,
+    // the grant (stored after the revocation) is not revoked.
+    let user: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(ALICE)
+        .fetch_one(&app.database.pool)
+        .await
+        .expect("alice");
+    auth_server::store::sessions::SessionStore::new(app.database.pool.clone())
+        .delete_all_for_user(
+            TenantId::parse(&tenant_id).expect("tenant id"),
+            UserId::parse(&user).expect("user id"),
+        )
+        .await
+        .expect("ended");
+
+    let (status, body) = exchange_acme_code(&app, &client, &code).await;
+    assert_eq!(
+        (
+            status,
+            body["error"].as_str(),
+            body["error_description"].as_str()
+        ),
+        (
+            400,
+            Some("invalid_grant"),
+            Some("the sign-in that made the code has ended")
+        ),
+        "{body}"
+    );
+    assert!(body.get("refresh_token").is_none());
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens")
+        .fetch_one(&app.database.pool)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "the first refresh token went with the refusal");
+}
+
+both_engines!(
+    a_code_whose_session_ended_gives_nothing,
+    a_code_of_an_ended_session_gives_nothing
+);
 both_engines!(
     a_second_login_in_the_same_browser_keeps_the_grants_tied_to_the_session,
     a_second_login_continues_the_session

@@ -11,7 +11,7 @@ use crate::identity::Requester;
 use crate::oauth::grants::signals::Reuse;
 use crate::oauth::mint::{Subject, TokenResponse};
 use crate::oauth::OAuth;
-use crate::store::auth_codes::{AuthCode, FirstRefresh, Redemption};
+use crate::store::auth_codes::{AuthCode, CodeLiveness, FirstRefresh, Redemption};
 use crate::store::refresh_tokens::RefreshRecord;
 
 pub struct CodeExchange<'a> {
@@ -53,7 +53,7 @@ impl OAuth {
             family_expires_at,
             idle_expires_at: (now + lifetimes.refresh_idle_secs()).min(family_expires_at),
         };
-        let (code, grant_live, user_live, refresh_stored) = match self
+        let (code, live, refresh_stored) = match self
             .codes
             .redeem(
                 tenant.id,
@@ -65,10 +65,9 @@ impl OAuth {
         {
             Redemption::Redeemed {
                 code,
-                grant_live,
-                user_live,
+                live,
                 refresh_stored,
-            } => (code, grant_live, user_live, refresh_stored),
+            } => (code, live, refresh_stored),
             Redemption::Replayed { grant_id } => {
                 self.grants
                     .revoke(tenant.id, grant_id, "authorization code replayed", now)
@@ -87,7 +86,7 @@ impl OAuth {
             Redemption::Expired => return Err(invalid_grant("the code has expired")),
             Redemption::Unknown => return Err(invalid_grant("unknown code")),
         };
-        if let Err(refused) = check_redeemed(client, &req, &code, grant_live, user_live) {
+        if let Err(refused) = check_redeemed(client, &req, &code, live) {
             if refresh_stored {
                 self.codes.forget_refresh(&refresh_digest).await?;
             }
@@ -163,13 +162,12 @@ impl OAuth {
 }
 
 /// What a redeemed code must match: its client, its redirect URI, its PKCE
-/// challenge; its grant and user must still be live.
+/// challenge; its grant, user and session must still be live.
 fn check_redeemed(
     client: &Client,
     req: &CodeExchange<'_>,
     code: &AuthCode,
-    grant_live: bool,
-    user_live: bool,
+    live: CodeLiveness,
 ) -> Result<(), OAuthError> {
     if code.client_id != client.id {
         return Err(invalid_grant("the code was issued to another client"));
@@ -195,11 +193,14 @@ fn check_redeemed(
         }
         (None, None) => {}
     }
-    if !grant_live {
+    if !live.grant {
         return Err(invalid_grant("the authorization was revoked"));
     }
-    if !user_live {
+    if !live.user {
         return Err(invalid_grant("the user can no longer log in"));
+    }
+    if !live.session {
+        return Err(invalid_grant("the sign-in that made the code has ended"));
     }
     Ok(())
 }

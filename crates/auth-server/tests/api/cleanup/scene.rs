@@ -24,7 +24,7 @@ use auth_server::store::one_time_tokens::OneTimeTokenStore;
 use auth_server::store::passkeys::{NewCeremony, PasskeyStore};
 use auth_server::store::refresh_tokens::{RefreshRecord, RefreshTokenStore, ReplayWindow};
 use auth_server::store::revoked_tokens::{RevokedToken, RevokedTokenStore};
-use auth_server::store::sessions::{SessionRecord, SessionStore};
+use auth_server::store::sessions::{Opened, SessionRecord, SessionStore};
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::{NewUser, UserStore};
 use auth_server::store::webhooks::{AttemptOutcome, NewDelivery, NewEndpoint, WebhookStore};
@@ -159,23 +159,29 @@ impl Scene {
     /// A session made now, ending at `expires_at`.
     pub(super) async fn session(&self, handle: &str, expires_at: i64) {
         let now = self.now();
-        SessionStore::new(self.database.pool.clone())
-            .insert(&SessionRecord {
-                secret_hash: format!("secret-{handle}"),
-                handle: handle.into(),
-                tenant_id: self.tenant.id.to_string(),
-                user_id: self.user.to_string(),
-                stage: SessionStage::Authenticated,
-                amr: "pwd".into(),
-                auth_time: now,
-                created_at: now,
-                last_seen_at: now,
-                expires_at,
-                ip: "127.0.0.1".into(),
-                user_agent: "test".into(),
-            })
+        let opened = SessionStore::new(self.database.pool.clone())
+            .open(
+                &SessionRecord {
+                    secret_hash: format!("secret-{handle}"),
+                    handle: handle.into(),
+                    tenant_id: self.tenant.id.to_string(),
+                    user_id: self.user.to_string(),
+                    stage: SessionStage::Authenticated,
+                    amr: "pwd".into(),
+                    auth_time: now,
+                    created_at: now,
+                    last_seen_at: now,
+                    expires_at,
+                    ip: "127.0.0.1".into(),
+                    user_agent: "test".into(),
+                },
+                None,
+                // Alice has no password.
+                None,
+            )
             .await
             .expect("session");
+        assert_eq!(opened, Opened::Opened);
     }
 
     /// The first token of a family made now, ending at `family_expires_at`,
