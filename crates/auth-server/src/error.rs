@@ -144,6 +144,7 @@ impl From<StoreError> for ApiError {
             | StoreError::DeliveryNotFound => ApiError::new(Code::NotFound, e.to_string()),
             StoreError::PasskeyTaken => ApiError::new(Code::InvalidInput, e.to_string()),
             StoreError::UpstreamIdentityTaken => ApiError::new(Code::InvalidInput, e.to_string()),
+            StoreError::Contended => ApiError::unavailable(e.to_string(), 1),
             StoreError::Database(_) | StoreError::Corrupt(_) => ApiError::internal(e),
         }
     }

@@ -198,6 +198,17 @@ impl ManageError {
         )
     }
 
+    /// Whether other changes of the same thing at the same moment kept
+    /// winning over this one: worth trying again in a second.
+    pub fn is_collision(&self) -> bool {
+        matches!(
+            self,
+            ManageError::SecretChangeCollided
+                | ManageError::Store(StoreError::Contended)
+                | ManageError::Client(ClientStoreError::Contended)
+        )
+    }
+
     /// Whether the block asked for is not one of the tenant's in force.
     pub fn is_block_not_found(&self) -> bool {
         matches!(self, ManageError::Store(StoreError::BlockNotFound))

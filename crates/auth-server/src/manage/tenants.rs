@@ -72,31 +72,30 @@ impl Tenants {
         id: TenantId,
         branding: &Branding,
     ) -> Result<Tenant, ManageError> {
-        let current = self.store.get(id).await?;
-        let settings = branding.applied_to(&current.settings)?;
-        self.replace_settings(id, settings).await
+        self.change_settings(id, |current| Ok(branding.applied_to(current)?))
+            .await
     }
 
     /// Changes the settings by a JSON merge patch (RFC 7396): the keys it
     /// names are set (each checked against its rule) or, when `null`,
     /// removed; the others stay. A refused patch changes nothing.
     pub async fn patch_settings(&self, id: TenantId, patch: Value) -> Result<Tenant, ManageError> {
-        let current = self.store.get(id).await?;
-        let settings = current.settings.merged(patch)?;
-        self.replace_settings(id, settings).await
+        self.change_settings(id, |current| Ok(current.merged(patch.clone())?))
+            .await
     }
 
-    /// The settings as a whole, the rest of the tenant as it is.
-    async fn replace_settings(
+    /// The settings as `change` makes them of the stored ones, the rest of
+    /// the tenant as it is; a change made meanwhile is kept (see
+    /// `TenantStore::change_settings`).
+    async fn change_settings(
         &self,
         id: TenantId,
-        settings: TenantSettings,
+        change: impl FnMut(&TenantSettings) -> Result<TenantSettings, ManageError>,
     ) -> Result<Tenant, ManageError> {
-        let update = TenantUpdate {
-            settings: Some(settings),
-            ..TenantUpdate::default()
-        };
-        self.update(id, update).await
+        let tenant = self.store.change_settings(id, change).await?;
+        self.directory.changed(id);
+        tracing::info!(tenant_id = %tenant.id, "tenant updated");
+        Ok(tenant)
     }
 
     /// Its pages and endpoints then treat it as unknown; disabling a

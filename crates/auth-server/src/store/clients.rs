@@ -69,7 +69,8 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The settings, then `updated_at`, the tenant and the id.
+/// The settings, then `updated_at`, the tenant, the id and the revision the
+/// update read (it lands only while that is still the revision).
 static UPDATE: LazyLock<String> = LazyLock::new(|| {
     let n = SETTINGS_COLUMNS.len();
     let set: Vec<String> = SETTINGS_COLUMNS
@@ -78,11 +79,13 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
         .map(|(i, column)| format!("{column} = ${}", i + 1))
         .collect();
     format!(
-        "UPDATE clients SET {}, updated_at = ${} WHERE tenant_id = ${} AND id = ${}",
+        "UPDATE clients SET {}, updated_at = ${}, revision = revision + 1 \
+         WHERE tenant_id = ${} AND id = ${} AND revision = ${}",
         set.join(", "),
         n + 1,
         n + 2,
-        n + 3
+        n + 3,
+        n + 4
     )
 });
 
@@ -108,8 +111,9 @@ fn bind_settings<'q>(query: AnyQuery<'q>, s: &ClientSettings) -> AnyQuery<'q> {
         .bind(json_list(s.privileges().iter().map(|p| p.as_str())))
 }
 
-/// How often a rotation retries when another rotation won the race.
-const ROTATE_ATTEMPTS: usize = 3;
+/// How often a rotation or an update retries when another change of the
+/// same client won the race.
+const CHANGE_ATTEMPTS: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientStoreError {
@@ -119,7 +123,8 @@ pub enum ClientStoreError {
     TenantNotFound,
     #[error(transparent)]
     Rule(#[from] ClientRuleError),
-    #[error("the secret kept changing during rotation; try again")]
+    /// Concurrent changes of the client kept winning over this one.
+    #[error("the client kept changing during this change; try again")]
     Contended,
     #[error("cannot draw random bytes")]
     Random(#[from] getrandom::Error),
@@ -196,7 +201,10 @@ impl ClientStore {
     }
 
     /// Applies `update`; the result must satisfy every client rule, else
-    /// nothing is written.
+    /// nothing is written. The write lands only if no other update came
+    /// since the read (the row's revision); else `update` is applied again
+    /// to what that one wrote, up to three times (`Contended` then), so
+    /// two updates at once never undo each other.
     pub async fn update(
         &self,
         tenant: TenantId,
@@ -204,19 +212,34 @@ impl ClientStore {
         update: ClientUpdate,
         now: i64,
     ) -> Result<Client, ClientStoreError> {
-        // Read, then one UPDATE: a read-then-write transaction is refused by
-        // SQLite (`SQLITE_BUSY`) when another writer commits in between.
-        let mut client = self.get(tenant, id).await?;
-        client.settings = client.settings.updated(client.kind, update)?;
-        client.updated_at = now;
-        let s = &client.settings;
-        bind_settings(sqlx::query(&UPDATE), s)
-            .bind(now)
+        // Read, then one conditional UPDATE: a read-then-write transaction
+        // is refused by SQLite (`SQLITE_BUSY`) when another writer commits
+        // in between.
+        for _ in 0..CHANGE_ATTEMPTS {
+            let row = sqlx::query(&format!(
+                "SELECT {COLUMNS}, revision FROM clients WHERE tenant_id = $1 AND id = $2"
+            ))
             .bind(tenant.to_string())
             .bind(id.as_ref())
-            .execute(&self.pool)
-            .await?;
-        Ok(client)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(ClientStoreError::NotFound)?;
+            let revision: i64 = row.try_get("revision")?;
+            let mut client = client_from_row(&row)?;
+            client.settings = client.settings.updated(client.kind, update.clone())?;
+            client.updated_at = now;
+            let done = bind_settings(sqlx::query(&UPDATE), &client.settings)
+                .bind(now)
+                .bind(tenant.to_string())
+                .bind(id.as_ref())
+                .bind(revision)
+                .execute(&self.pool)
+                .await?;
+            if done.rows_affected() == 1 {
+                return Ok(client);
+            }
+        }
+        Err(ClientStoreError::Contended)
     }
 
     /// A new secret for a confidential client, returned in clear this once;
@@ -230,7 +253,7 @@ impl ClientStore {
         overlap: SecretOverlap,
         now: i64,
     ) -> Result<(Client, PlainSecret), ClientStoreError> {
-        for _ in 0..ROTATE_ATTEMPTS {
+        for _ in 0..CHANGE_ATTEMPTS {
             let mut client = self.get(tenant, id).await?;
             let current = client.secrets.take().ok_or(ClientRuleError::NoSecret)?;
             let (next, plain) = current.rotated(overlap, now)?;

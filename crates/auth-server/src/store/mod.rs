@@ -73,6 +73,9 @@ pub enum StoreError {
     WebhookNotFound,
     #[error("no such webhook delivery")]
     DeliveryNotFound,
+    /// Concurrent changes of the same row kept winning over this one.
+    #[error("it kept changing during this change; try again")]
+    Contended,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("stored data is unreadable: {0}")]

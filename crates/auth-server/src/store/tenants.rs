@@ -107,7 +107,8 @@ impl TenantStore {
     pub async fn update(&self, id: TenantId, update: TenantUpdate) -> Result<Tenant, StoreError> {
         let done = sqlx::query(
             "UPDATE tenants SET display_name = COALESCE($1, display_name), \
-             settings = COALESCE($2, settings), updated_at = $3 WHERE id = $4",
+             settings = COALESCE($2, settings), updated_at = $3, revision = revision + 1 \
+             WHERE id = $4",
         )
         .bind(update.display_name.as_ref().map(|n| n.as_ref().to_owned()))
         .bind(update.settings.as_ref().map(TenantSettings::to_json))
@@ -119,6 +120,49 @@ impl TenantStore {
             return Err(StoreError::TenantNotFound);
         }
         self.get(id).await
+    }
+
+    /// Sets the tenant's settings to what `change` makes of the stored ones.
+    /// The write lands only if no other change came since the read (the
+    /// row's revision); else `change` runs again on what that one wrote, up
+    /// to three times (`Contended` then). So two changes at once (a patch
+    /// from the API, new branding from the console) both stay.
+    pub async fn change_settings<E: From<StoreError>>(
+        &self,
+        id: TenantId,
+        mut change: impl FnMut(&TenantSettings) -> Result<TenantSettings, E>,
+    ) -> Result<Tenant, E> {
+        for _ in 0..3 {
+            let row = sqlx::query(&format!(
+                "SELECT {COLUMNS}, revision FROM tenants WHERE id = $1"
+            ))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(StoreError::TenantNotFound)?;
+            let revision: i64 = row.try_get("revision").map_err(StoreError::from)?;
+            let mut tenant = tenant_from_row(&row)?;
+            let settings = change(&tenant.settings)?;
+            let now = self.now();
+            let done = sqlx::query(
+                "UPDATE tenants SET settings = $1, updated_at = $2, revision = revision + 1 \
+                 WHERE id = $3 AND revision = $4",
+            )
+            .bind(settings.to_json())
+            .bind(now)
+            .bind(id.to_string())
+            .bind(revision)
+            .execute(&self.pool)
+            .await
+            .map_err(StoreError::from)?;
+            if done.rows_affected() == 1 {
+                tenant.settings = settings;
+                tenant.updated_at = now;
+                return Ok(tenant);
+            }
+        }
+        Err(StoreError::Contended.into())
     }
 
     /// Disables the tenant; disabling a disabled tenant keeps the first date.

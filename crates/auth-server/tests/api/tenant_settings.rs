@@ -2,7 +2,7 @@
 //! console), and honoured by the hosted pages — sign-up open or closed,
 //! allowed email domains, the lockout threshold and session lifetimes. A
 //! refused change (wrong type, out of bounds, unknown key) is a 422 and
-//! leaves every setting as it was.
+//! leaves every setting as it was. Two patches at once both stay.
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -390,3 +390,33 @@ async fn only_the_owner_changes_the_settings() {
     assert_eq!(owner.post_raw(SETTINGS, FORM).await.status, 403);
     assert_eq!(settings(&app, &id).await, before);
 }
+
+/// Two merge patches of one tenant at the same moment, naming other keys:
+/// the one that read the settings before the other wrote is applied again
+/// to what the other wrote, so both keys stay.
+async fn two_patches_at_once_both_stay(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let tenant = app.tenant("acme", json!({})).await;
+    let id = tenant.id.to_string();
+    for round in 0..8_i64 {
+        let threshold = json!({ "lockout_threshold": 3 + round });
+        let domains = json!({ "signup_email_domains": [format!("d{round}.example")] });
+        let (first, second) =
+            tokio::join!(patch(&app, &id, &threshold), patch(&app, &id, &domains),);
+        assert_eq!(first.status(), 200, "round {round}");
+        assert_eq!(second.status(), 200, "round {round}");
+        let stored = settings(&app, &id).await;
+        assert_eq!(
+            (
+                &stored["lockout_threshold"],
+                &stored["signup_email_domains"]
+            ),
+            (&json!(3 + round), &json!([format!("d{round}.example")])),
+            "round {round}: a patch was lost: {stored}"
+        );
+    }
+}
+both_engines!(
+    two_patches_at_once_both_stay_in_the_settings,
+    two_patches_at_once_both_stay
+);

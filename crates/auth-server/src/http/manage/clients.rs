@@ -11,7 +11,7 @@ use service_kit::{ApiError, Code};
 use utoipa::{IntoResponses, ToSchema};
 
 use super::list_query::ListQuery;
-use super::openapi::{ClientRuleBroken, Invalid, JsonBody, NewClientSecret, Read};
+use super::openapi::{ChangeCollided, ClientRuleBroken, Invalid, JsonBody, NewClientSecret, Read};
 use super::paths::{ClientPath, TenantPath};
 use super::tenants::{rfc3339, Status};
 use crate::domain::api_credential::ManageScope;
@@ -434,6 +434,7 @@ pub async fn get_client(
     responses(
         (status = 200, description = "The updated client.", body = ClientView),
         (status = 422, response = ClientRuleBroken),
+        (status = 503, response = ChangeCollided),
         Read, JsonBody,
     ),
 )]

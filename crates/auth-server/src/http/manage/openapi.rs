@@ -184,9 +184,10 @@ service_kit::problem_responses! {
     /// The tenant has a provider with this slug (`provider-slug-taken`).
     pub ProviderSlugTaken;
 
-    /// Concurrent changes of the same secret kept colliding
-    /// (`service-unavailable`); retry after `Retry-After` seconds.
-    pub SecretChangeCollided ["Retry-After": u64 = "Seconds to wait before retrying"];
+    /// Concurrent changes of the same resource (its secret, its settings)
+    /// kept colliding (`service-unavailable`); retry after `Retry-After`
+    /// seconds.
+    pub ChangeCollided ["Retry-After": u64 = "Seconds to wait before retrying"];
 }
 
 service_kit::response_set! {
@@ -199,7 +200,7 @@ service_kit::response_set! {
 
     /// A new secret for a client: refused for a public client, or retried
     /// later when concurrent changes collided.
-    pub NewClientSecret { 409: ClientHasNoSecret, 503: SecretChangeCollided }
+    pub NewClientSecret { 409: ClientHasNoSecret, 503: ChangeCollided }
 }
 
 /// The document as served and as committed in `docs/openapi.json`: pretty

@@ -24,7 +24,9 @@ use crate::domain::tenant_settings::{
     SIGNUP_DOMAINS_MAX,
 };
 use crate::http::extract::ManageCaller;
-use crate::http::manage::openapi::{Conflict, Forbidden, Invalid, JsonBody, Read, Unauthorized};
+use crate::http::manage::openapi::{
+    ChangeCollided, Conflict, Forbidden, Invalid, JsonBody, Read, Unauthorized,
+};
 use crate::state::AppState;
 
 /// A new tenant.
@@ -298,6 +300,7 @@ pub async fn disable_tenant(
     request_body(content = SettingsSchema, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The tenant, with its settings changed.", body = TenantView),
+        (status = 503, response = ChangeCollided),
         Read, JsonBody, Invalid,
     ),
 )]

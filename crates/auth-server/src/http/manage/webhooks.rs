@@ -11,7 +11,7 @@ use service_kit::ApiError;
 use utoipa::ToSchema;
 
 use super::list_query::ListQuery;
-use super::openapi::{Invalid, JsonBody, Read, SecretChangeCollided};
+use super::openapi::{ChangeCollided, Invalid, JsonBody, Read};
 use super::paths::{DeliveryPath, TenantPath, WebhookPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
@@ -378,7 +378,7 @@ pub async fn delete_webhook(
         (status = 200, description = "The endpoint with its new secret.", body = WebhookWithSecret,
          headers(("Cache-Control" = String, description = "`no-store`"))),
         Read,
-        (status = 503, response = SecretChangeCollided),
+        (status = 503, response = ChangeCollided),
     ),
 )]
 pub async fn rotate_webhook_secret(

@@ -204,13 +204,12 @@ pub async fn submit_test(
 }
 
 /// Another tenant's or an unknown endpoint (or delivery) is the same 404 as
-/// an unknown tenant; rotations that kept colliding are worth trying again
-/// in a second; anything else is the server's failure.
+/// an unknown tenant; anything else is the server's failure (or, for
+/// rotations that kept colliding, worth trying again in a second: see
+/// [`PageError::internal`]).
 pub(super) fn not_found_or_internal(e: ManageError) -> PageError {
     if e.is_webhook_not_found() {
         PageError::TenantNotFound
-    } else if matches!(e, ManageError::SecretChangeCollided) {
-        PageError::Busy { retry_after: 1 }
     } else {
         PageError::internal(e)
     }

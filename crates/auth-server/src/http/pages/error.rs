@@ -41,6 +41,12 @@ impl PageError {
         let cause = cause.into();
         if service_kit::db::is_unavailable(cause.as_ref()) {
             PageError::DatabaseUnavailable(cause)
+        } else if cause
+            .downcast_ref::<crate::manage::ManageError>()
+            .is_some_and(crate::manage::ManageError::is_collision)
+        {
+            // Not a failure: concurrent changes of the same thing.
+            PageError::Busy { retry_after: 1 }
         } else {
             PageError::Internal(cause)
         }

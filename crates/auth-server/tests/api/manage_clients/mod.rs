@@ -1,5 +1,6 @@
 //! `/manage/v1/tenants/{id}/clients` over HTTP, on both engines.
 mod bad_input;
+mod concurrent_updates;
 mod isolation;
 mod lifecycle;
 mod secret_rotation;
