@@ -1,7 +1,8 @@
 //! A tenant's subscription state, and how Stripe's view of a subscription
 //! becomes it. Webhook events only say *that* something changed: the state
 //! applied is always the subscription as Stripe describes it now, so events
-//! may arrive in any order.
+//! may arrive in any order, and of two reads of one subscription the one that
+//! began later is the one kept.
 use super::plan::PlanId;
 use super::tenant::TenantId;
 
@@ -30,6 +31,22 @@ impl Source {
     }
 }
 
+/// The number of a read of a tenant's subscription from Stripe, drawn
+/// before the request: a read numbered higher began later, so it saw
+/// Stripe's state as of then or later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StripeRead(i64);
+
+impl StripeRead {
+    pub fn new(number: i64) -> Self {
+        Self(number)
+    }
+
+    pub fn number(self) -> i64 {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
     pub tenant_id: TenantId,
@@ -48,6 +65,8 @@ pub struct Subscription {
     pub grace_until: Option<i64>,
     /// When the owner was told that the grace period ran out.
     pub downgraded_at: Option<i64>,
+    /// The Stripe read this state came from; `None`: never read from Stripe.
+    pub stripe_read: Option<StripeRead>,
     pub updated_at: i64,
 }
 
@@ -72,6 +91,7 @@ impl Subscription {
             cancel_at_period_end: false,
             grace_until: None,
             downgraded_at: None,
+            stripe_read: None,
             updated_at: now,
         }
     }
@@ -115,13 +135,20 @@ pub struct StripeView {
     pub cancel_at_period_end: bool,
 }
 
-/// The state to store once Stripe says `view`, given what is stored.
+/// The state to store once Stripe says `view` in the read `read`, given what
+/// is stored; `None`: keep what is stored, which came from a read that began
+/// later (`view` may be older than it) or is a live subscription that an old
+/// one's end does not undo.
 pub fn apply_stripe_view(
     previous: &Subscription,
     view: &StripeView,
+    read: StripeRead,
     now: i64,
     grace_days: u32,
-) -> Subscription {
+) -> Option<Subscription> {
+    if previous.stripe_read.is_some_and(|stored| stored > read) {
+        return None;
+    }
     // A subscription other than the one on file only takes over when it is
     // live: a stale event about an old, cancelled one must not undo a newer.
     let other = previous
@@ -133,7 +160,7 @@ pub fn apply_stripe_view(
         "active" | "trialing" | "past_due" | "unpaid"
     );
     if other && previous.has_live_stripe_subscription() && !live {
-        return previous.clone();
+        return None;
     }
     let paid_plan = view.plan.unwrap_or(PlanId::Free);
     let same = previous.stripe_subscription_id.as_deref() == Some(&view.subscription_id);
@@ -150,7 +177,7 @@ pub fn apply_stripe_view(
         // Stripe adds later: nothing is paid for.
         _ => (PlanId::Free, None, None),
     };
-    Subscription {
+    Some(Subscription {
         tenant_id: previous.tenant_id,
         plan,
         status: view.status.clone(),
@@ -162,8 +189,9 @@ pub fn apply_stripe_view(
         cancel_at_period_end: view.cancel_at_period_end,
         grace_until,
         downgraded_at,
+        stripe_read: Some(read),
         updated_at: now,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -171,6 +199,11 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_795_000_000;
+
+    /// Applies `view` as read at `now` (reads numbered by time here).
+    fn apply(previous: &Subscription, view: &StripeView, now: i64) -> Subscription {
+        apply_stripe_view(previous, view, StripeRead::new(now), now, 7).expect("a newer read")
+    }
 
     fn tenant() -> TenantId {
         TenantId::parse("6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f").unwrap()
@@ -203,11 +236,10 @@ mod tests {
 
     #[test]
     fn an_active_subscription_gives_its_plan() {
-        let s = apply_stripe_view(
+        let s = apply(
             &Subscription::free(tenant(), NOW),
             &view("sub_1", "active", PlanId::Pro),
             NOW,
-            7,
         );
         assert_eq!(s.effective_plan(NOW), PlanId::Pro);
         assert_eq!(s.mau_limit(NOW), Some(20_000));
@@ -217,37 +249,33 @@ mod tests {
 
     #[test]
     fn a_failed_payment_starts_one_grace_period_then_free() {
-        let active = apply_stripe_view(
+        let active = apply(
             &Subscription::free(tenant(), NOW),
             &view("sub_1", "active", PlanId::Starter),
             NOW,
-            7,
         );
-        let past_due = apply_stripe_view(
+        let past_due = apply(
             &active,
             &view("sub_1", "past_due", PlanId::Starter),
             NOW + 10,
-            7,
         );
         let deadline = NOW + 10 + 7 * SECONDS_PER_DAY;
         assert_eq!(past_due.grace_until, Some(deadline));
         // A second event about the same failure does not move the deadline.
-        let again = apply_stripe_view(
+        let again = apply(
             &past_due,
             &view("sub_1", "past_due", PlanId::Starter),
             NOW + 3_600,
-            7,
         );
         assert_eq!(again.grace_until, Some(deadline));
         assert_eq!(again.effective_plan(deadline - 1), PlanId::Starter);
         assert_eq!(again.effective_plan(deadline), PlanId::Free);
         assert_eq!(again.mau_limit(deadline), Some(1_000));
         // Paying clears it.
-        let paid = apply_stripe_view(
+        let paid = apply(
             &again,
             &view("sub_1", "active", PlanId::Starter),
             NOW + 7_200,
-            7,
         );
         assert_eq!(paid.grace_until, None);
     }
@@ -261,11 +289,10 @@ mod tests {
             "paused",
             "some_new_status",
         ] {
-            let s = apply_stripe_view(
+            let s = apply(
                 &Subscription::free(tenant(), NOW),
                 &view("sub_1", status, PlanId::Pro),
                 NOW,
-                7,
             );
             assert_eq!(s.effective_plan(NOW), PlanId::Free, "{status}");
         }
@@ -273,26 +300,21 @@ mod tests {
 
     #[test]
     fn a_stale_event_about_an_old_subscription_does_not_undo_the_new_one() {
-        let new = apply_stripe_view(
+        let new = apply(
             &Subscription::free(tenant(), NOW),
             &view("sub_new", "active", PlanId::Pro),
             NOW,
-            7,
         );
         let stale = apply_stripe_view(
             &new,
             &view("sub_old", "canceled", PlanId::Starter),
+            StripeRead::new(NOW + 1),
             NOW + 1,
             7,
         );
-        assert_eq!(stale, new);
+        assert_eq!(stale, None, "the new one is kept");
         // A new live subscription does replace the one on file.
-        let replaced = apply_stripe_view(
-            &new,
-            &view("sub_newer", "active", PlanId::Starter),
-            NOW + 2,
-            7,
-        );
+        let replaced = apply(&new, &view("sub_newer", "active", PlanId::Starter), NOW + 2);
         assert_eq!(
             replaced.stripe_subscription_id.as_deref(),
             Some("sub_newer")
@@ -300,10 +322,41 @@ mod tests {
     }
 
     #[test]
+    fn a_read_that_began_before_the_stored_one_is_not_saved() {
+        // Read 2 saw the cancellation and was saved first; read 1, begun
+        // earlier, saw the subscription still active and finished last.
+        let cancelled = apply(
+            &Subscription::free(tenant(), NOW),
+            &view("sub_1", "canceled", PlanId::Pro),
+            NOW + 2,
+        );
+        let late = apply_stripe_view(
+            &cancelled,
+            &view("sub_1", "active", PlanId::Pro),
+            StripeRead::new(NOW + 1),
+            NOW + 3,
+            7,
+        );
+        assert_eq!(late, None);
+        // The same read again, or a later one, is applied.
+        for read in [NOW + 2, NOW + 4] {
+            let s = apply_stripe_view(
+                &cancelled,
+                &view("sub_1", "active", PlanId::Pro),
+                StripeRead::new(read),
+                NOW + 5,
+                7,
+            )
+            .expect("applied");
+            assert_eq!(s.stripe_read, Some(StripeRead::new(read)));
+        }
+    }
+
+    #[test]
     fn a_price_billing_does_not_sell_gives_free() {
         let mut v = view("sub_1", "active", PlanId::Pro);
         v.plan = None;
-        let s = apply_stripe_view(&Subscription::free(tenant(), NOW), &v, NOW, 7);
+        let s = apply(&Subscription::free(tenant(), NOW), &v, NOW);
         assert_eq!(s.plan, PlanId::Free);
     }
 

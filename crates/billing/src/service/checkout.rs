@@ -113,18 +113,30 @@ impl Billing {
             "connectauth-change-{subscription_id}-{price}-{}",
             current.updated_at
         );
+        // Stripe's answer is a read of the subscription: it is stored by the
+        // webhooks' rule, so a cancellation read after it is not undone.
+        let read = self.accounts.begin_stripe_read(tenant, self.now()).await?;
         let snapshot = stripe
             .gateway
             .change_price(subscription_id, &price, &key)
             .await?;
         let now = self.now();
         let view = self.view_of(&snapshot).await?;
-        let after = apply_stripe_view(current, &view, now, self.quotas.grace_days);
-        self.subscriptions.save(&after).await?;
-        tracing::info!(%tenant, plan = %after.plan, "subscription price changed");
+        let grace_days = self.quotas.grace_days;
+        let stored = match self
+            .subscriptions
+            .change(tenant, now, |before| {
+                apply_stripe_view(before.unwrap_or(current), &view, read, now, grace_days)
+            })
+            .await?
+        {
+            Some(change) => change.after,
+            None => self.subscription(tenant).await?,
+        };
+        tracing::info!(%tenant, plan = %stored.plan, "subscription price changed");
         Ok(CheckoutOutcome::Changed {
-            plan: after.effective_plan(now),
-            status: after.status,
+            plan: stored.effective_plan(now),
+            status: stored.status,
         })
     }
 

@@ -182,7 +182,9 @@ impl Billing {
         }
     }
 
-    /// Fetches the subscription as Stripe has it now and stores that.
+    /// Fetches the subscription as Stripe has it now and stores that, unless
+    /// a read that began later is already stored (two events for one tenant
+    /// processed at once: the older state must not land last).
     async fn sync(
         &self,
         event: &Event,
@@ -190,6 +192,7 @@ impl Billing {
         subscription_id: &str,
     ) -> Result<WebhookOutcome, BillingError> {
         let stripe = self.stripe()?;
+        let read = self.accounts.begin_stripe_read(tenant, self.now()).await?;
         let snapshot = match stripe.gateway.subscription(subscription_id).await {
             Ok(s) => s,
             Err(e) if e.is_not_found() => return self.ignore(event, "no such subscription").await,
@@ -207,11 +210,12 @@ impl Billing {
             .events
             .apply(&event.id, tenant, now, |before| {
                 let free = Subscription::free(tenant, now);
-                apply_stripe_view(before.unwrap_or(&free), &view, now, grace_days)
+                apply_stripe_view(before.unwrap_or(&free), &view, read, now, grace_days)
             })
             .await?;
         match applied {
             Applied::AlreadyProcessed => Ok(WebhookOutcome::Duplicate),
+            Applied::Kept => Ok(WebhookOutcome::Ignored("a newer state is stored")),
             Applied::Changed(change) => {
                 let (before, after) = (change.before, change.after);
                 if after.starts_grace_after(before.as_ref()) {

@@ -1,7 +1,8 @@
 //! `accounts`: who hears about a tenant's quota, and its Stripe customer.
-use sqlx::{AnyPool, Row};
+use sqlx::{Any, AnyPool, Executor, Row};
 
 use super::StoreError;
+use crate::domain::subscription::StripeRead;
 use crate::domain::tenant::TenantId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -80,6 +81,25 @@ impl AccountStore {
             .ok_or_else(|| super::corrupt("customer id vanished"))
     }
 
+    /// Draws the number of a read of the tenant's subscription from Stripe
+    /// about to begin: higher than any drawn before (`domain::subscription::StripeRead`).
+    pub async fn begin_stripe_read(
+        &self,
+        tenant: TenantId,
+        now: i64,
+    ) -> Result<StripeRead, StoreError> {
+        let number: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (tenant_id, created_at, updated_at, stripe_reads) \
+             VALUES ($1, $2, $2, 1) ON CONFLICT (tenant_id) DO UPDATE \
+             SET stripe_reads = accounts.stripe_reads + 1 RETURNING stripe_reads",
+        )
+        .bind(tenant.to_string())
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(StripeRead::new(number))
+    }
+
     /// The tenant whose Stripe customer this is.
     pub async fn tenant_of_customer(
         &self,
@@ -95,4 +115,23 @@ impl AccountStore {
         })
         .transpose()
     }
+}
+
+/// Locks the tenant's account row until the transaction ends (creating it if
+/// need be): every change of a tenant's subscription takes this lock first,
+/// so each reads the state the one before it committed. A write that
+/// changes nothing: a row lock on PostgreSQL, the write lock on SQLite.
+pub(super) async fn lock<'e, E>(executor: E, tenant: TenantId, now: i64) -> Result<(), StoreError>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query(
+        "INSERT INTO accounts (tenant_id, created_at, updated_at) VALUES ($1, $2, $2) \
+         ON CONFLICT (tenant_id) DO UPDATE SET updated_at = accounts.updated_at",
+    )
+    .bind(tenant.to_string())
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(())
 }

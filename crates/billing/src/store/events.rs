@@ -3,7 +3,8 @@
 //! unprocessed and Stripe's next delivery applies it.
 use sqlx::AnyPool;
 
-use super::{subscriptions, StoreError};
+use super::subscriptions::{self, Change};
+use super::StoreError;
 use crate::domain::subscription::Subscription;
 use crate::domain::tenant::TenantId;
 
@@ -18,16 +19,12 @@ pub enum Seen {
 /// What applying an event changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    /// Boxed: the state before and after is big next to the other variant.
+    /// Boxed: the state before and after is big next to the other variants.
     Changed(Box<Change>),
+    /// Processed, and the stored state kept (see `Subscription` rules).
+    Kept,
     /// Another delivery of the same event won the race.
     AlreadyProcessed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub before: Option<Subscription>,
-    pub after: Subscription,
 }
 
 #[derive(Clone)]
@@ -84,13 +81,14 @@ impl EventStore {
     }
 
     /// In one transaction that begins with the claim: marks the event
-    /// processed, reads the tenant's subscription, stores `change(before)`.
+    /// processed, then, under the tenant's lock, reads its subscription and
+    /// stores `change(before)` unless that is `None`.
     pub async fn apply(
         &self,
         id: &str,
         tenant: TenantId,
         now: i64,
-        change: impl FnOnce(Option<&Subscription>) -> Subscription,
+        change: impl FnOnce(Option<&Subscription>) -> Option<Subscription>,
     ) -> Result<Applied, StoreError> {
         let mut tx = self.pool.begin().await?;
         let claimed = sqlx::query(
@@ -104,10 +102,8 @@ impl EventStore {
             tx.rollback().await?;
             return Ok(Applied::AlreadyProcessed);
         }
-        let before = subscriptions::get(&mut *tx, tenant).await?;
-        let after = change(before.as_ref());
-        subscriptions::save(&mut *tx, &after).await?;
+        let changed = subscriptions::change_locked(&mut tx, tenant, now, change).await?;
         tx.commit().await?;
-        Ok(Applied::Changed(Box::new(Change { before, after })))
+        Ok(changed.map_or(Applied::Kept, |c| Applied::Changed(Box::new(c))))
     }
 }

@@ -1,14 +1,21 @@
 //! `subscriptions`: the one subscription state of each tenant.
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Executor, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 
-use super::{corrupt, to_i64, to_u64, StoreError};
+use super::{accounts, corrupt, to_i64, to_u64, StoreError};
 use crate::domain::plan::PlanId;
-use crate::domain::subscription::{Source, Subscription};
+use crate::domain::subscription::{Source, StripeRead, Subscription};
 use crate::domain::tenant::TenantId;
 
 const COLUMNS: &str = "tenant_id, plan, status, source, mau_limit, stripe_subscription_id, \
-     stripe_price_id, current_period_end, cancel_at_period_end, grace_until, downgraded_at, updated_at";
+     stripe_price_id, current_period_end, cancel_at_period_end, grace_until, downgraded_at, stripe_read, updated_at";
+
+/// A change of a tenant's subscription: the state before and the one stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub before: Option<Subscription>,
+    pub after: Subscription,
+}
 
 #[derive(Clone)]
 pub struct SubscriptionStore {
@@ -26,6 +33,20 @@ impl SubscriptionStore {
 
     pub async fn save(&self, s: &Subscription) -> Result<(), StoreError> {
         save(&self.pool, s).await
+    }
+
+    /// Stores `change(before)` unless it is `None`, reading `before` under the
+    /// tenant's lock (`change_locked`); `None` when nothing was stored.
+    pub async fn change(
+        &self,
+        tenant: TenantId,
+        now: i64,
+        change: impl FnOnce(Option<&Subscription>) -> Option<Subscription>,
+    ) -> Result<Option<Change>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let changed = change_locked(&mut tx, tenant, now, change).await?;
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Tenants whose grace period ended and who were not told yet: marked
@@ -65,6 +86,25 @@ where
     row.as_ref().map(from_row).transpose()
 }
 
+/// In the caller's transaction: locks the tenant's account row, reads the
+/// subscription and stores `change(before)` unless it is `None`. Two changes
+/// of one tenant run one after the other, the second reading what the first
+/// stored; a check inside `change` holds when the state is written.
+pub(super) async fn change_locked(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    now: i64,
+    change: impl FnOnce(Option<&Subscription>) -> Option<Subscription>,
+) -> Result<Option<Change>, StoreError> {
+    accounts::lock(&mut *conn, tenant, now).await?;
+    let before = get(&mut *conn, tenant).await?;
+    let Some(after) = change(before.as_ref()) else {
+        return Ok(None);
+    };
+    save(&mut *conn, &after).await?;
+    Ok(Some(Change { before, after }))
+}
+
 pub(super) async fn save<'e, E>(executor: E, s: &Subscription) -> Result<(), StoreError>
 where
     E: Executor<'e, Database = Any>,
@@ -72,14 +112,16 @@ where
     sqlx::query(
         "INSERT INTO subscriptions (tenant_id, plan, status, source, mau_limit, \
          stripe_subscription_id, stripe_price_id, current_period_end, cancel_at_period_end, \
-         grace_until, downgraded_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         grace_until, downgraded_at, stripe_read, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan, status = excluded.status, \
          source = excluded.source, mau_limit = excluded.mau_limit, \
          stripe_subscription_id = excluded.stripe_subscription_id, \
          stripe_price_id = excluded.stripe_price_id, \
          current_period_end = excluded.current_period_end, \
          cancel_at_period_end = excluded.cancel_at_period_end, \
-         grace_until = excluded.grace_until, downgraded_at = excluded.downgraded_at, updated_at = excluded.updated_at",
+         grace_until = excluded.grace_until, downgraded_at = excluded.downgraded_at, \
+         stripe_read = excluded.stripe_read, updated_at = excluded.updated_at",
     )
     .bind(s.tenant_id.to_string())
     .bind(s.plan.as_str())
@@ -92,6 +134,7 @@ where
     .bind(i64::from(s.cancel_at_period_end))
     .bind(s.grace_until)
     .bind(s.downgraded_at)
+    .bind(s.stripe_read.map(StripeRead::number))
     .bind(s.updated_at)
     .execute(executor)
     .await?;
@@ -116,6 +159,9 @@ fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
         cancel_at_period_end: cancel != 0,
         grace_until: row.try_get("grace_until")?,
         downgraded_at: row.try_get("downgraded_at")?,
+        stripe_read: row
+            .try_get::<Option<i64>, _>("stripe_read")?
+            .map(StripeRead::new),
         updated_at: row.try_get("updated_at")?,
     })
 }

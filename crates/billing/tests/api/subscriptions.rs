@@ -231,3 +231,37 @@ async fn an_operator_cannot_override_a_stripe_subscription() {
     assert_problem(resp, 422, "invalid-input").await;
     assert_eq!(app.entitlements(TENANT_A).await["plan"], "starter");
 }
+
+/// An upgrade's answer from Stripe is held while the customer cancels in the
+/// portal and the cancellation is applied: the upgrade, read earlier and
+/// finishing last, must not bring a paid plan back.
+async fn an_upgrade_finishing_after_a_cancellation_does_not_undo_it(engine: Engine) {
+    let app = spawn_with_stripe(engine).await;
+    let resp = checkout(&app, "starter").await;
+    let body: Value = resp.json().await.unwrap();
+    let paid = app
+        .stripe()
+        .complete_checkout(body["session_id"].as_str().unwrap());
+    deliver_all_ok(&app).await;
+    let mut hold = app.stripe().hold_next(
+        "POST",
+        &format!("/v1/subscriptions/{}", paid.subscription_id),
+    );
+    let (upgrade, ()) = tokio::join!(checkout(&app, "pro"), async {
+        hold.reached().await;
+        app.stripe().cancel_subscription(&paid.subscription_id);
+        deliver_all_ok(&app).await;
+        hold.release();
+    });
+    assert_eq!(upgrade.status(), 200);
+    let e = app.entitlements(TENANT_A).await;
+    assert_eq!(
+        (e["plan"].as_str(), e["status"].as_str()),
+        (Some("free"), Some("canceled")),
+        "{e}"
+    );
+}
+both_engines!(
+    upgrade_after_cancellation,
+    an_upgrade_finishing_after_a_cancellation_does_not_undo_it
+);

@@ -264,6 +264,52 @@ both_engines!(
     events_out_of_order_end_in_stripes_current_state
 );
 
+/// Two events of one tenant processed at once. The `created` event's read
+/// of the subscription (still active) is held while the customer cancels
+/// and the `deleted` event is applied; the older read, finishing last, must
+/// not bring the paid plan back.
+async fn an_older_read_finishing_last_does_not_undo_a_cancellation(engine: Engine) {
+    let app = spawn_with_stripe(engine).await;
+    let paid = subscribed(&app).await;
+    let events = app.stripe().take_pending_events();
+    let of_kind = |kind: &str| events.iter().find(|e| e.kind == kind).unwrap().clone();
+    let completed = of_kind("checkout.session.completed");
+    assert_eq!(app.stripe().deliver(&completed).await.status(), 200);
+    assert_eq!(app.entitlements(TENANT_A).await["plan"], "starter");
+    let mut hold = app.stripe().hold_next(
+        "GET",
+        &format!("/v1/subscriptions/{}", paid.subscription_id),
+    );
+    let created = of_kind("customer.subscription.created");
+    let (late, ()) = tokio::join!(app.stripe().deliver(&created), async {
+        hold.reached().await;
+        app.stripe().cancel_subscription(&paid.subscription_id);
+        for event in app.stripe().take_pending_events() {
+            assert_eq!(app.stripe().deliver(&event).await.status(), 200);
+        }
+        assert_eq!(app.entitlements(TENANT_A).await["plan"], "free");
+        hold.release();
+    });
+    assert_eq!(late.status(), 200);
+    let e = app.entitlements(TENANT_A).await;
+    assert_eq!(
+        (e["plan"].as_str(), e["status"].as_str()),
+        (Some("free"), Some("canceled")),
+        "{e}"
+    );
+    let body: Value = late.json().await.unwrap();
+    assert_eq!(body["outcome"]["result"], "ignored", "{body}");
+    assert_eq!(
+        processed(&app).await,
+        3,
+        "the late event is still processed"
+    );
+}
+both_engines!(
+    older_read_last,
+    an_older_read_finishing_last_does_not_undo_a_cancellation
+);
+
 async fn signed(app: &TestBilling, body: &[u8]) -> reqwest::Response {
     let header = sign_payload(body, WEBHOOK_SECRET, unix_now());
     post(app, body.to_vec(), Some(&header)).await

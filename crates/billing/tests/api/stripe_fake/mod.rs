@@ -8,6 +8,7 @@
 
 mod delivery;
 mod form;
+mod hold;
 mod objects;
 pub mod receiver;
 mod shapes;
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::Value;
 
+pub use hold::AnswerHold;
 pub use objects::API_VERSION;
 pub use signing::sign_payload;
 pub use state::RecordedRequest;
@@ -282,6 +284,14 @@ impl StripeFake {
             .expect("legacy shape");
     }
 
+    /// Holds the answer to the next `method path` request (e.g. `GET
+    /// /v1/subscriptions/sub_…`) until the test releases it.
+    pub fn hold_next(&self, method: &str, path: &str) -> AnswerHold {
+        let (held, hold) = hold::hold(method, path);
+        self.state().held.push(held);
+        hold
+    }
+
     /// Events queued and not delivered yet, oldest first.
     pub fn pending_events(&self) -> Vec<FakeEvent> {
         self.state()
@@ -371,38 +381,49 @@ async fn handle(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut state = state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
-    let expected = format!("Bearer {}", state.secret_key);
-    let ((status, reply), replayed) = if authorization == Some(expected.as_str()) {
-        state.handle(&method, &path, key.as_deref(), &body, &form)
-    } else {
-        let message = match authorization.and_then(|a| a.strip_prefix("Bearer ")) {
+    // The lock is released before a held answer waits.
+    let (status, reply, replayed, held) = {
+        let mut state = state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let authorization = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let expected = format!("Bearer {}", state.secret_key);
+        let ((status, reply), replayed) = if authorization == Some(expected.as_str()) {
+            state.handle(&method, &path, key.as_deref(), &body, &form)
+        } else {
+            let message = match authorization.and_then(|a| a.strip_prefix("Bearer ")) {
             Some(given) => format!("Invalid API Key provided: {}", mask(given)),
             None => "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').".to_owned(),
         };
-        (
             (
-                401,
-                objects::error("invalid_request_error", None, &message, None),
-            ),
-            false,
-        )
+                (
+                    401,
+                    objects::error("invalid_request_error", None, &message, None),
+                ),
+                false,
+            )
+        };
+        let held = state
+            .held
+            .iter()
+            .position(|h| h.method == method && h.path == path)
+            .map(|at| state.held.remove(at));
+        state.record(RecordedRequest {
+            method,
+            path,
+            idempotency_key: key.clone(),
+            form,
+            replayed,
+            status,
+        });
+        (status, reply, replayed, held)
     };
-    state.record(RecordedRequest {
-        method,
-        path,
-        idempotency_key: key.clone(),
-        form,
-        replayed,
-        status,
-    });
-    drop(state);
+    if let Some(held) = held {
+        held.wait().await;
+    }
     let mut response =
         HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"));
     response.insert_header(("request-id", objects::new_id("req")));

@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::Value;
 
+use super::hold::Held;
 use super::objects;
 
 /// One API request as the fake received it.
@@ -51,6 +52,8 @@ pub struct State {
     pub webhook: Option<(String, String)>,
     failing: Vec<String>,
     invoice_seq: u32,
+    /// Answers to hold until the test releases them.
+    pub held: Vec<Held>,
 }
 
 pub type Reply = (u16, Value);
@@ -69,6 +72,7 @@ impl State {
             webhook: None,
             failing: Vec::new(),
             invoice_seq: 0,
+            held: Vec::new(),
         }
     }
 
