@@ -72,41 +72,43 @@ impl ManualPlans {
 
     /// Puts the tenant on `plan` by hand. Refused while the tenant pays
     /// through Stripe (that subscription is changed or cancelled there); a
-    /// custom limit is for Enterprise only.
+    /// custom limit is for Enterprise only. The check is made under the
+    /// tenant's lock, in the write: a Stripe subscription committed by a
+    /// webhook meanwhile is seen, never overwritten.
     pub async fn set_plan(
         &self,
         tenant: TenantId,
         plan: PlanId,
         mau_limit: Option<u64>,
     ) -> Result<Subscription, BillingError> {
-        let now = self.clock.now();
-        let current = self
-            .subscriptions
-            .get(tenant)
-            .await?
-            .unwrap_or_else(|| Subscription::free(tenant, now));
-        if current.has_live_stripe_subscription() {
-            return Err(BillingError::Invalid(
-                "the tenant pays through Stripe: change or cancel that subscription first".into(),
-            ));
-        }
         if mau_limit.is_some() && plan != PlanId::Enterprise {
             return Err(BillingError::Invalid(
                 "a custom limit is for the Enterprise plan only".into(),
             ));
         }
-        let next = Subscription {
-            plan,
-            status: "active".into(),
-            source: Source::Manual,
-            mau_limit,
-            grace_until: None,
-            downgraded_at: None,
-            updated_at: now,
-            ..Subscription::free(tenant, now)
-        };
-        self.subscriptions.save(&next).await?;
-        Ok(next)
+        let now = self.clock.now();
+        let changed = self
+            .subscriptions
+            .change(tenant, now, |before| {
+                if before.is_some_and(Subscription::has_live_stripe_subscription) {
+                    return None;
+                }
+                Some(Subscription {
+                    plan,
+                    status: "active".into(),
+                    source: Source::Manual,
+                    mau_limit,
+                    // Later reads from Stripe are still ordered after earlier ones.
+                    stripe_read: before.and_then(|b| b.stripe_read),
+                    ..Subscription::free(tenant, now)
+                })
+            })
+            .await?;
+        changed.map(|c| c.after).ok_or_else(|| {
+            BillingError::Invalid(
+                "the tenant pays through Stripe: change or cancel that subscription first".into(),
+            )
+        })
     }
 
     /// Sets (or, with `None`, clears) who receives quota and payment mail.

@@ -1,6 +1,9 @@
 //! Subscribing through Checkout, upgrading, a failed payment with its grace
 //! period and downgrade, paying again, cancelling — against the Stripe fake,
 //! with every change arriving as a signed webhook.
+use billing::domain::plan::PlanId;
+use billing::domain::tenant::TenantId;
+use billing::service::BillingError;
 use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;
@@ -265,3 +268,74 @@ both_engines!(
     upgrade_after_cancellation,
     an_upgrade_finishing_after_a_cancellation_does_not_undo_it
 );
+
+/// An operator sets a manual plan while `checkout.session.completed`
+/// commits the tenant's Stripe subscription. The webhook's transaction is
+/// played here by hand, held open after its writes (the tenant's account
+/// row, then the paid subscription) until the operator's request waits on
+/// it: the manual plan must be refused, not written over the subscription
+/// Stripe keeps charging for.
+async fn a_manual_plan_does_not_overwrite_a_subscription_committed_meanwhile(engine: Engine) {
+    let app = spawn_with_stripe(engine).await;
+    let resp = checkout(&app, "starter").await;
+    let body: Value = resp.json().await.unwrap();
+    let paid = app
+        .stripe()
+        .complete_checkout(body["session_id"].as_str().unwrap());
+    let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
+    let mut webhook = pool.begin().await.unwrap();
+    sqlx::query("UPDATE accounts SET updated_at = updated_at WHERE tenant_id = $1")
+        .bind(TENANT_A)
+        .execute(&mut *webhook)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO subscriptions (tenant_id, plan, status, source, stripe_subscription_id, \
+         updated_at) VALUES ($1, 'starter', 'active', 'stripe', $2, $3)",
+    )
+    .bind(TENANT_A)
+    .bind(paid.subscription_id.clone())
+    .bind(app.now())
+    .execute(&mut *webhook)
+    .await
+    .unwrap();
+    let billing = app.billing.clone();
+    let tenant = TenantId::parse(TENANT_A).unwrap();
+    let operator =
+        tokio::spawn(async move { billing.manual.set_plan(tenant, PlanId::Pro, None).await });
+    wait_until_someone_waits(engine, &pool).await;
+    webhook.commit().await.unwrap();
+    let set = operator.await.unwrap();
+    assert!(matches!(set, Err(BillingError::Invalid(_))), "{set:?}");
+    let e = app.entitlements(TENANT_A).await;
+    assert_eq!(
+        (e["plan"].as_str(), e["source"].as_str()),
+        (Some("starter"), Some("stripe")),
+        "{e}"
+    );
+    pool.close().await;
+}
+both_engines!(
+    manual_plan_meanwhile,
+    a_manual_plan_does_not_overwrite_a_subscription_committed_meanwhile
+);
+
+/// Until another session waits on a lock (PostgreSQL); SQLite cannot tell,
+/// so a while (too short a wait would only let the unguarded code pass).
+async fn wait_until_someone_waits(engine: Engine, pool: &sqlx::AnyPool) {
+    if engine == Engine::Sqlite {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        return;
+    }
+    for _ in 0..100 {
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_locks WHERE NOT granted")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("nobody waited on the held transaction");
+}
