@@ -2,12 +2,13 @@
 //! subscription, a price change for an existing one, the Customer Portal for
 //! the card and cancellation; and the operator's manual plan.
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::{Billing, BillingError};
 use crate::domain::invoice::Invoice;
 use crate::domain::plan::PlanId;
-use crate::domain::subscription::{apply_stripe_view, StripeView, Subscription};
+use crate::domain::subscription::{apply_stripe_view, StripeView, Subscription, SECONDS_PER_DAY};
 use crate::domain::tenant::TenantId;
 use crate::stripe::{CheckoutRequest, SubscriptionSnapshot};
 
@@ -52,6 +53,38 @@ pub fn check_return_url(field: &str, url: &str) -> Result<(), BillingError> {
     Ok(())
 }
 
+/// The idempotency key of a Checkout session: the same for the same request
+/// (tenant, customer, plan, return addresses) over the same stored state on
+/// the same UTC day. Two tabs or two clicks before the first payment is
+/// known get the one session Stripe made for the first, so the tenant
+/// cannot pay twice; once the state changes (a subscription ends, an
+/// operator sets a plan) or the day turns, a new session is made. Stripe
+/// keeps a key for at least 24 hours and a session stays open for 24 hours,
+/// so a session handed out again is still open.
+fn checkout_key(
+    tenant: TenantId,
+    customer: &str,
+    params: &CheckoutParams,
+    stored: Option<&Subscription>,
+    now: i64,
+) -> String {
+    let state = stored.map(|s| {
+        (
+            s.updated_at,
+            s.status.as_str(),
+            s.stripe_subscription_id.as_deref(),
+        )
+    });
+    let request = format!(
+        "{customer}\n{}\n{}\n{state:?}",
+        params.success_url, params.cancel_url
+    );
+    let digest = Sha256::digest(request.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let day = now.div_euclid(SECONDS_PER_DAY);
+    format!("connectauth-checkout-{tenant}-{}-{day}-{hex}", params.plan)
+}
+
 impl Billing {
     pub async fn checkout(
         &self,
@@ -64,14 +97,16 @@ impl Billing {
         if !params.plan.plan().self_serve {
             return Err(BillingError::NotPurchasable(params.plan));
         }
-        let current = self.subscription(tenant).await?;
+        let now = self.now();
+        let stored = self.subscriptions.get(tenant).await?;
+        let current = stored
+            .clone()
+            .unwrap_or_else(|| Subscription::free(tenant, now));
         if current.has_live_stripe_subscription() {
             return self.change_plan(tenant, &current, params.plan).await;
         }
         let customer = self.ensure_customer(tenant).await?;
-        // A new key per request: each click is a new session; the gateway's
-        // own retries of this request reuse it.
-        let key = format!("connectauth-checkout-{tenant}-{}", uuid::Uuid::new_v4());
+        let key = checkout_key(tenant, &customer, params, stored.as_ref(), now);
         let link = stripe
             .gateway
             .create_checkout_session(&CheckoutRequest {
@@ -210,5 +245,48 @@ impl Billing {
 
     pub async fn invoices(&self, tenant: TenantId) -> Result<Vec<Invoice>, BillingError> {
         Ok(self.invoices.list(tenant, 100).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_795_000_000;
+
+    fn params(plan: PlanId) -> CheckoutParams {
+        CheckoutParams {
+            plan,
+            success_url: "https://dashboard.example.com/ok".into(),
+            cancel_url: "https://dashboard.example.com/".into(),
+        }
+    }
+
+    #[test]
+    fn the_same_checkout_over_the_same_state_has_one_key() {
+        let tenant = TenantId::parse("6f1c1d3e-8a3b-4c1f-9d2e-2b7a4c5d6e7f").expect("tenant");
+        let key = |plan, stored: Option<&Subscription>, now| {
+            checkout_key(tenant, "cus_1", &params(plan), stored, now)
+        };
+        let first = key(PlanId::Starter, None, NOW);
+        assert_eq!(
+            first,
+            key(PlanId::Starter, None, NOW + 60),
+            "a second click"
+        );
+        assert!(first.len() <= 255, "Stripe's limit");
+        let ended = Subscription {
+            status: "canceled".into(),
+            stripe_subscription_id: Some("sub_1".into()),
+            ..Subscription::free(tenant, NOW)
+        };
+        for other in [
+            key(PlanId::Pro, None, NOW),
+            key(PlanId::Starter, Some(&ended), NOW),
+            key(PlanId::Starter, None, NOW + SECONDS_PER_DAY),
+            checkout_key(tenant, "cus_2", &params(PlanId::Starter), None, NOW),
+        ] {
+            assert_ne!(first, other);
+        }
     }
 }

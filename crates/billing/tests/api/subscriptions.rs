@@ -49,8 +49,9 @@ async fn subscription_lifecycle(engine: Engine) {
         .object("checkout.session", &session_id)
         .expect("session stored");
     assert_eq!(session["client_reference_id"], TENANT_A);
-    // A second click makes another session but never a second customer.
-    assert_eq!(checkout(&app, "starter").await.status(), 201);
+    // A second click gets the same session, and never a second customer.
+    let again: Value = checkout(&app, "starter").await.json().await.unwrap();
+    assert_eq!(again["session_id"], session_id.as_str());
     let customers = fake.requests_to("POST", "/v1/customers");
     assert_eq!(customers.len(), 1);
     assert_eq!(
@@ -234,6 +235,30 @@ async fn an_operator_cannot_override_a_stripe_subscription() {
     assert_problem(resp, 422, "invalid-input").await;
     assert_eq!(app.entitlements(TENANT_A).await["plan"], "starter");
 }
+
+/// Two tabs ask for Checkout at once: both get the one session, so the
+/// tenant cannot pay for two subscriptions. Another plan, or the same plan
+/// once the state has changed, is another session.
+async fn two_checkouts_at_once_get_one_session(engine: Engine) {
+    let app = spawn_with_stripe(engine).await;
+    let (a, b) = tokio::join!(checkout(&app, "starter"), checkout(&app, "starter"));
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (201, 201));
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    assert_eq!(a["session_id"], b["session_id"], "{a} {b}");
+    assert_eq!(app.stripe().objects("checkout.session").len(), 1);
+    assert_eq!(app.stripe().objects("customer").len(), 1);
+    let pro: Value = checkout(&app, "pro").await.json().await.unwrap();
+    assert_ne!(pro["session_id"], a["session_id"]);
+    // Subscribed and cancelled: a new Checkout is a new session.
+    let session = a["session_id"].as_str().unwrap();
+    let paid = app.stripe().complete_checkout(session);
+    deliver_all_ok(&app).await;
+    app.stripe().cancel_subscription(&paid.subscription_id);
+    deliver_all_ok(&app).await;
+    let again: Value = checkout(&app, "starter").await.json().await.unwrap();
+    assert_ne!(again["session_id"], a["session_id"]);
+}
+both_engines!(one_checkout_session, two_checkouts_at_once_get_one_session);
 
 /// An upgrade's answer from Stripe is held while the customer cancels in the
 /// portal and the cancellation is applied: the upgrade, read earlier and

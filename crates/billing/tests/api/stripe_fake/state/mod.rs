@@ -28,7 +28,8 @@ pub struct RecordedRequest {
 struct StoredResponse {
     method: String,
     path: String,
-    body: String,
+    /// The parameters, compared as Stripe does: by value, in any order.
+    form: Value,
     status: u16,
     response: Value,
 }
@@ -125,12 +126,11 @@ impl State {
         method: &str,
         path: &str,
         key: Option<&str>,
-        body: &str,
         form: &Value,
     ) -> (Reply, bool) {
         if let (Some(key), "POST") = (key, method) {
             if let Some(stored) = self.idempotency.get(key) {
-                if stored.method == method && stored.path == path && stored.body == body {
+                if stored.method == method && stored.path == path && stored.form == *form {
                     return ((stored.status, stored.response.clone()), true);
                 }
                 let message = format!(
@@ -153,7 +153,7 @@ impl State {
                     StoredResponse {
                         method: method.to_owned(),
                         path: path.to_owned(),
-                        body: body.to_owned(),
+                        form: form.clone(),
                         status: reply.0,
                         response: reply.1.clone(),
                     },
