@@ -143,9 +143,19 @@ impl Identity {
             }
         }
         if user.email_verified_at.is_none() {
-            self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
-                .await?;
-            self.record_login_refused(tenant, user.id, requester, "email not verified")
+            // A new link and code replace the last ones, with five fresh
+            // tries: from the address's mail budget (three an hour), or
+            // whoever signed up with someone else's address could log in
+            // again and again for new tries and mail the owner without end.
+            // Past it, the last mail's link and code still work.
+            let why = if self.take_mail_budget(tenant, &user.email).await? {
+                self.send_link(tenant, &user, Purpose::VerifyEmail, locale)
+                    .await?;
+                "email not verified"
+            } else {
+                "email not verified; mail limit reached"
+            };
+            self.record_login_refused(tenant, user.id, requester, why)
                 .await?;
             return Err(IdentityError::EmailNotVerified);
         }

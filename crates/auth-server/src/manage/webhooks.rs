@@ -25,9 +25,9 @@ use crate::webhooks::WebhookSecrets;
 /// How long a replaced secret keeps signing deliveries (beside the new
 /// one), so receivers can switch without losing any.
 pub const PREVIOUS_SECRET_SECS: i64 = 24 * 3600;
-/// How often a secret rotation tries again when another rotation won the
-/// race.
-const ROTATE_ATTEMPTS: usize = 3;
+/// How often a secret rotation or an update tries again when another change
+/// of the endpoint won the race.
+const CHANGE_ATTEMPTS: usize = 3;
 
 /// An endpoint as its owners see it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,52 +161,56 @@ impl WebhookEndpoints {
         patch: &EndpointPatch,
         actor: &Actor,
     ) -> Result<Endpoint, ManageError> {
-        let current = self.store.endpoint(tenant, id).await?;
-        let url = match &patch.url {
-            Some(text) => parse_url(text, self.private)?.to_string(),
-            None => current.url.clone(),
-        };
-        let description = match &patch.description {
-            Some(text) => parse_description(text)?,
-            None => current.description.clone(),
-        };
-        let events = match &patch.events {
-            Some(names) => events_column(&parse_events(names)?),
-            None => current.events.clone(),
-        };
-        let now = self.clock.now();
-        self.store
-            .update_endpoint(
+        // Written only over what was read: an update that lost the race to
+        // another is made again on that one's result, so neither undoes
+        // the other (a URL changed away from a compromised receiver stays).
+        for _ in 0..CHANGE_ATTEMPTS {
+            let current = self.store.endpoint(tenant, id).await?;
+            let url = match &patch.url {
+                Some(text) => parse_url(text, self.private)?.to_string(),
+                None => current.url.clone(),
+            };
+            let description = match &patch.description {
+                Some(text) => parse_description(text)?,
+                None => current.description.clone(),
+            };
+            let events = match &patch.events {
+                Some(names) => events_column(&parse_events(names)?),
+                None => current.events.clone(),
+            };
+            let now = self.clock.now();
+            let change = EndpointChange {
+                url: &url,
+                description: &description,
+                events: &events,
+                now,
+                read: &current,
+            };
+            if !self.store.update_endpoint(tenant, id, &change).await? {
+                continue;
+            }
+            match (patch.enabled, current.disabled_at) {
+                (Some(true), Some(_)) => {
+                    self.store.set_disabled(tenant, id, None, now).await?;
+                }
+                (Some(false), None) => {
+                    let reason = format!("disabled {actor}");
+                    self.store
+                        .set_disabled(tenant, id, Some((now, &reason)), now)
+                        .await?;
+                }
+                _ => {}
+            }
+            self.record(
                 tenant,
-                id,
-                &EndpointChange {
-                    url: &url,
-                    description: &description,
-                    events: &events,
-                    now,
-                },
+                "updated",
+                json!({"endpoint": id, "url": url, "enabled": patch.enabled}),
+                actor,
             )
             .await?;
-        match (patch.enabled, current.disabled_at) {
-            (Some(true), Some(_)) => {
-                self.store.set_disabled(tenant, id, None, now).await?;
-            }
-            (Some(false), None) => {
-                let reason = format!("disabled {actor}");
-                self.store
-                    .set_disabled(tenant, id, Some((now, &reason)), now)
-                    .await?;
-            }
-            _ => {}
+            return self.get(tenant, id).await;
         }
-        self.record(
-            tenant,
-            "updated",
-            json!({"endpoint": id, "url": url, "enabled": patch.enabled}),
-            actor,
-        )
-        .await?;
-        self.get(tenant, id).await
+        Err(StoreError::Contended.into())
     }
 
     /// Deletes the endpoint and its delivery log.
@@ -242,7 +246,7 @@ impl WebhookEndpoints {
             .map_err(ManageError::WebhookSecret)?;
         let now = self.clock.now();
         let until = now.saturating_add(PREVIOUS_SECRET_SECS);
-        for _ in 0..ROTATE_ATTEMPTS {
+        for _ in 0..CHANGE_ATTEMPTS {
             let current = self.store.endpoint(tenant, id).await?;
             let rotated = self
                 .store

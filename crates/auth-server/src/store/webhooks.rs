@@ -56,12 +56,14 @@ pub struct NewEndpoint<'a> {
     pub now: i64,
 }
 
-/// What an endpoint's update changes.
+/// What an endpoint's update changes, and the endpoint as the update read
+/// it.
 pub struct EndpointChange<'a> {
     pub url: &'a str,
     pub description: &'a str,
     pub events: &'a str,
     pub now: i64,
+    pub read: &'a EndpointRow,
 }
 
 /// A delivery to add to the outbox.
@@ -183,21 +185,31 @@ impl WebhookStore {
         rows.iter().map(endpoint).collect()
     }
 
+    /// Writes `c` if the endpoint's URL, description and events are still
+    /// as `c.read` has them; whether it did (not: another update came
+    /// first, or the endpoint is gone).
     pub async fn update_endpoint(
         &self,
         tenant: TenantId,
         id: &str,
         c: &EndpointChange<'_>,
-    ) -> Result<(), StoreError> {
-        let update = sqlx::query(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "UPDATE webhook_endpoints SET url = $1, description = $2, events = $3, updated_at = $4 \
-             WHERE tenant_id = $5 AND id = $6",
+             WHERE tenant_id = $5 AND id = $6 AND url = $7 AND description = $8 AND events = $9",
         )
         .bind(c.url)
         .bind(c.description)
         .bind(c.events)
-        .bind(c.now);
-        self.change(update, tenant, id).await
+        .bind(c.now)
+        .bind(tenant.to_string())
+        .bind(id)
+        .bind(&c.read.url)
+        .bind(&c.read.description)
+        .bind(&c.read.events)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Disables the endpoint (`reason`), or enables it again (`None`): an

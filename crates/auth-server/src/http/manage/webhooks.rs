@@ -310,6 +310,7 @@ pub async fn get_webhook(
     request_body = UpdateWebhookBody,
     responses(
         (status = 200, description = "The endpoint as changed.", body = WebhookView),
+        (status = 503, response = ChangeCollided),
         Read, JsonBody, Invalid,
     ),
 )]

@@ -153,7 +153,7 @@ async fn parallel_attempts_cannot_slip_past_the_limit() {
 #[tokio::test]
 async fn unverified_email_cannot_log_in_and_gets_a_new_link() {
     let app = spawn_app(Engine::Sqlite).await;
-    app.tenant("acme", json!({})).await;
+    let tenant = app.tenant("acme", json!({})).await;
     let web = app.web();
     web.get("/t/acme/signup").await;
     web.post(
@@ -171,5 +171,37 @@ async fn unverified_email_cannot_log_in_and_gets_a_new_link() {
         web.get(&link_path(&first)).await.status,
         410,
         "the older link is void"
+    );
+
+    // Each new link brings a new code with five new tries, so they come from
+    // the address's mail budget (three an hour): whoever signed up with
+    // someone else's address cannot log in again and again for more tries.
+    for _ in 0..2 {
+        app.login(&web, "acme", "fay@example.com", PASSWORD).await;
+        app.mail_to("fay@example.com").await;
+    }
+    let past = app.login(&web, "acme", "fay@example.com", PASSWORD).await;
+    assert_eq!(past.status, 403);
+    assert!(past.contains("confirm your email address first"));
+    let audit = auth_server::store::audit::AuditStore::new(app.database.pool.clone());
+    let events = audit.recent(tenant.id, 50).await.expect("audit");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.detail == "email not verified; mail limit reached"),
+        "{events:?}"
+    );
+    let mails = app
+        .smtp
+        .messages()
+        .iter()
+        .filter(|m| m.is_for("fay@example.com"))
+        .count();
+    assert_eq!(mails, 4, "the signup's and three more");
+    let last = app.smtp.messages().last().map(link_path);
+    assert_eq!(
+        web.get(&last.expect("a mail")).await.status,
+        200,
+        "the last link still works"
     );
 }

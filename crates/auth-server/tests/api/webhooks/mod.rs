@@ -3,7 +3,9 @@
 //! failures are retried with backoff under a controllable clock, then given
 //! up, and an endpoint failing for the whole retry period is disabled and
 //! its owners told; the outbox survives a restart; endpoints inside the
-//! server's network are refused; bad input changes nothing.
+//! server's network are refused; bad input changes nothing; two updates at
+//! once both stay.
+mod concurrent_updates;
 mod delivery;
 mod endpoint_refusals;
 mod outbox;
