@@ -19,6 +19,7 @@ use crate::identity::upstream::{secret_owner, tokens_owner, UpstreamTokens};
 use crate::identity::IdentityError;
 use crate::keys::sealed::MasterKeys;
 use crate::store::upstream::UpstreamStore;
+use crate::store::StoreError;
 
 /// A provider's settings as asked: for a new provider, `client_id`,
 /// `client_secret` and a preset, an issuer or (kind `oauth2`) the
@@ -162,36 +163,54 @@ impl Upstreams {
         Ok(provider)
     }
 
-    /// Changes what `input` names; the rest stays.
+    /// Changes what `input` names; the rest stays. Written only over the
+    /// provider as read: an update that lost the race to another is made
+    /// again on that one's result (three times at most), so neither undoes
+    /// the other (a `trust_email` turned off stays off).
     pub async fn update(
         &self,
         tenant: TenantId,
         id: &str,
         input: ProviderInput,
     ) -> Result<UpstreamProvider, ManageError> {
-        let current = self.store.get(tenant, id).await?;
-        let draft = ProviderDraft {
-            slug: match input.slug.as_deref() {
-                Some(s) => ProviderSlug::parse(s)?,
-                None => current.slug.clone(),
-            },
-            display_name: match input.display_name.as_deref() {
-                Some(n) => DisplayName::parse(n).map_err(UpstreamRuleError::from)?,
-                None => current.display_name.clone(),
-            },
-            settings: change_settings(&current.settings, &input.settings, self.private)?,
-            client_id: parse_client_id(input.client_id.as_deref().unwrap_or(&current.client_id))?,
-            enabled: input.enabled.unwrap_or(current.enabled),
-            keep_tokens: input.keep_tokens.unwrap_or(current.keep_tokens),
-        };
         let sealed = match input.client_secret.as_deref() {
             Some(secret) => Some(self.seal(tenant, id, &parse_client_secret(secret)?)?),
             None => None,
         };
-        Ok(self
-            .store
-            .update(tenant, id, &draft, sealed.as_deref(), self.clock.now())
-            .await?)
+        for _ in 0..3 {
+            let (current, revision) = self.store.get_for_update(tenant, id).await?;
+            let draft = ProviderDraft {
+                slug: match input.slug.as_deref() {
+                    Some(s) => ProviderSlug::parse(s)?,
+                    None => current.slug.clone(),
+                },
+                display_name: match input.display_name.as_deref() {
+                    Some(n) => DisplayName::parse(n).map_err(UpstreamRuleError::from)?,
+                    None => current.display_name.clone(),
+                },
+                settings: change_settings(&current.settings, &input.settings, self.private)?,
+                client_id: parse_client_id(
+                    input.client_id.as_deref().unwrap_or(&current.client_id),
+                )?,
+                enabled: input.enabled.unwrap_or(current.enabled),
+                keep_tokens: input.keep_tokens.unwrap_or(current.keep_tokens),
+            };
+            let updated = self
+                .store
+                .update(
+                    tenant,
+                    id,
+                    &draft,
+                    sealed.as_deref(),
+                    self.clock.now(),
+                    revision,
+                )
+                .await?;
+            if let Some(provider) = updated {
+                return Ok(provider);
+            }
+        }
+        Err(StoreError::Contended.into())
     }
 
     /// Removes the provider and every account link to it; users who had

@@ -122,6 +122,10 @@ impl std::fmt::Debug for KeptTokens {
     }
 }
 
+/// How many updates a provider had when it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revision(i64);
+
 #[derive(Clone)]
 pub struct UpstreamStore {
     pool: AnyPool,
@@ -159,7 +163,9 @@ impl UpstreamStore {
     }
 
     /// Replaces every setting (the kind stays: the use case refuses a
-    /// change); the sealed secret only when one is given.
+    /// change); the sealed secret only when one is given. Only over the
+    /// revision `read` ([`UpstreamStore::get_for_update`]): `None` when
+    /// another update came since, or the provider is gone.
     pub async fn update(
         &self,
         tenant: TenantId,
@@ -167,25 +173,27 @@ impl UpstreamStore {
         draft: &ProviderDraft,
         client_secret_sealed: Option<&str>,
         now: i64,
-    ) -> Result<UpstreamProvider, StoreError> {
+        read: Revision,
+    ) -> Result<Option<UpstreamProvider>, StoreError> {
         let c = columns_of(&draft.settings);
         let update = sqlx::query(
             "UPDATE upstream_providers SET slug = $1, display_name = $2, issuer = $3, client_id = $4, \
              client_secret_sealed = COALESCE($5, client_secret_sealed), scopes = $6, enabled = $7, \
              updated_at = $8, token_auth = $9, authorization_url = $10, token_url = $11, \
              userinfo_url = $12, subject_field = $13, email_field = $14, email_verified_field = $15, \
-             name_field = $16, trust_email = $17, keep_tokens = $18 \
-             WHERE tenant_id = $19 AND id = $20 AND kind = $21",
+             name_field = $16, trust_email = $17, keep_tokens = $18, revision = revision + 1 \
+             WHERE tenant_id = $19 AND id = $20 AND kind = $21 AND revision = $22",
         );
         let done = bind_draft(update, draft, &c, client_secret_sealed, now)
             .bind(tenant.to_string())
             .bind(id)
             .bind(c.kind)
+            .bind(read.0)
             .execute(&self.pool)
             .await
             .map_err(|e| unique_as(e, StoreError::ProviderSlugTaken))?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::ProviderNotFound);
+            return Ok(None);
         }
         if !draft.keep_tokens {
             // Turned off: what was kept goes.
@@ -197,7 +205,7 @@ impl UpstreamStore {
             .execute(&self.pool)
             .await?;
         }
-        self.get(tenant, id).await
+        self.get(tenant, id).await.map(Some)
     }
 
     /// Deletes the provider and every link to it (its users stay).
@@ -218,6 +226,24 @@ impl UpstreamStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The provider and its revision, the count of updates it had, which
+    /// [`UpstreamStore::update`] writes over.
+    pub async fn get_for_update(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<(UpstreamProvider, Revision), StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, revision FROM upstream_providers WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.to_string())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::ProviderNotFound)?;
+        Ok((provider_from_row(&row)?, Revision(row.try_get("revision")?)))
     }
 
     pub async fn get(&self, tenant: TenantId, id: &str) -> Result<UpstreamProvider, StoreError> {

@@ -11,7 +11,7 @@ use service_kit::openapi::Problem;
 use service_kit::ApiError;
 use utoipa::ToSchema;
 
-use super::openapi::{Invalid, JsonBody, ProviderSlugTaken, Read};
+use super::openapi::{ChangeCollided, Invalid, JsonBody, ProviderSlugTaken, Read};
 use super::paths::{ProviderPath, TenantPath, UserPath};
 use super::tenants::rfc3339;
 use crate::domain::api_credential::ManageScope;
@@ -353,6 +353,7 @@ pub async fn get_provider(
     responses(
         (status = 200, description = "The provider as changed.", body = ProviderView),
         (status = 409, response = ProviderSlugTaken),
+        (status = 503, response = ChangeCollided),
         Read, JsonBody, Invalid,
     ),
 )]

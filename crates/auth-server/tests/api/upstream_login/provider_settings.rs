@@ -1,6 +1,7 @@
 //! The upstream providers' settings over the management API: bad ones are
 //! refused and change nothing; presets (Google, Apple) fill the issuer,
-//! slug and name; a provider turned off hides its button.
+//! slug and name; a provider turned off hides its button; two updates at
+//! once both stay.
 use reqwest::Method;
 use serde_json::{json, Value};
 use service_kit::both_engines;
@@ -148,4 +149,43 @@ async fn bad_settings_are_refused(engine: Engine) {
 both_engines!(
     upstream_provider_settings_are_checked_and_nothing_changes_on_a_refusal,
     bad_settings_are_refused
+);
+
+/// Two updates of one provider at the same moment, naming other fields:
+/// the one that read the provider before the other wrote is made again on
+/// that one's result, so both stay (a provider turned off is not turned back
+/// on by a rename made at the same moment).
+async fn two_updates_at_once_both_stay(engine: Engine) {
+    let Federation {
+        app,
+        acme,
+        provider_id,
+    } = federation(engine).await;
+    let path = format!(
+        "/manage/v1/tenants/{}/upstream-providers/{provider_id}",
+        acme.id
+    );
+    let patch = |body: Value| {
+        let request = app.admin(Method::PATCH, &path).json(&body);
+        async move { request.send().await.expect("sent").status().as_u16() }
+    };
+    for round in 0..8 {
+        let name = format!("Provider {round}");
+        let enabled = round % 2 == 1;
+        let statuses = tokio::join!(
+            patch(json!({ "display_name": name })),
+            patch(json!({ "enabled": enabled })),
+        );
+        assert_eq!(statuses, (200, 200), "round {round}");
+        let stored = app.admin_json(&path).await;
+        assert_eq!(
+            (&stored["display_name"], &stored["enabled"]),
+            (&json!(name), &json!(enabled)),
+            "round {round}: an update was lost: {stored}"
+        );
+    }
+}
+both_engines!(
+    two_updates_of_a_provider_at_once_both_stay,
+    two_updates_at_once_both_stay
 );

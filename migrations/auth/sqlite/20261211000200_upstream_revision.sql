@@ -1,0 +1,4 @@
+-- A count of the writes to an upstream provider's settings: an update reads
+-- it with the row and writes only while it is unchanged (then adds one), so
+-- two updates at once never write one another's older copy back.
+ALTER TABLE upstream_providers ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
