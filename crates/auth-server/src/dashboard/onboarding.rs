@@ -3,7 +3,6 @@
 //! with its secret shown once. The tenant starts on the Free plan (billing's
 //! plan for a tenant it has never heard of).
 
-use super::owners::{OwnerError, Owners};
 use crate::domain::client::{Client, PlainSecret};
 use crate::domain::display_name::DisplayName;
 use crate::domain::starter_app::{StarterApp, StarterAppError};
@@ -48,8 +47,6 @@ pub enum OnboardingError {
     App(#[from] StarterAppError),
     #[error(transparent)]
     Manage(ManageError),
-    #[error(transparent)]
-    Owner(#[from] OwnerError),
 }
 
 impl From<ManageError> for OnboardingError {
@@ -66,7 +63,6 @@ impl From<ManageError> for OnboardingError {
 /// before anything is written.
 pub async fn start_tenant(
     manage: &Manage,
-    owners: &Owners,
     user: &User,
     request: &TenantRequest<'_>,
 ) -> Result<Started, OnboardingError> {
@@ -81,11 +77,13 @@ pub async fn start_tenant(
     };
     let app = StarterApp::parse(request.app)?;
     let (kind, settings) = app.client(None, request.callback_url)?;
-    if owners.tenants_of(user.id).await?.len() >= SELF_SERVICE_TENANTS_MAX {
+    let Some(tenant) = manage
+        .tenants
+        .create_owned(new, user.id, SELF_SERVICE_TENANTS_MAX)
+        .await?
+    else {
         return Err(OnboardingError::TooManyTenants);
-    }
-    let tenant = manage.tenants.create(new).await?;
-    owners.add_creator(tenant.id, user.id).await?;
+    };
     let (client, secret) = manage.clients.create(tenant.id, kind, settings).await?;
     tracing::info!(tenant = %tenant.slug, user_id = %user.id, app = app.as_str(), "tenant created by its owner");
     Ok(Started {

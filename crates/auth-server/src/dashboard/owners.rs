@@ -110,15 +110,6 @@ impl Owners {
         Ok((owner, added))
     }
 
-    /// Makes `user` (a platform user who just created `tenant` at the
-    /// dashboard) its owner.
-    pub async fn add_creator(&self, tenant: TenantId, user: UserId) -> Result<(), OwnerError> {
-        self.store
-            .add(tenant, user, Role::Owner, self.clock.now())
-            .await?;
-        Ok(())
-    }
-
     pub async fn list(&self, tenant: TenantId) -> Result<Vec<Owner>, OwnerError> {
         self.existing(tenant).await?;
         Ok(self.store.list(tenant).await?)

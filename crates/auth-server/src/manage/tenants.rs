@@ -8,6 +8,7 @@ use super::ManageError;
 use crate::cache::TenantDirectory;
 use crate::domain::branding::Branding;
 use crate::domain::tenant::{NewTenant, Tenant, TenantId, TenantSettings, TenantUpdate};
+use crate::domain::user::UserId;
 use crate::keys::keyring::KeyService;
 use crate::store::tenants::TenantStore;
 use service_kit::paging::{Page, PageRequest};
@@ -36,6 +37,26 @@ impl Tenants {
             .map_err(ManageError::Keys)?;
         tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
         Ok(tenant)
+    }
+
+    /// A tenant made by a platform user for themselves: they are its owner,
+    /// and they may be a member of at most `max` enabled tenants (`None`
+    /// past it; counted in the write, see `TenantStore::create_owned`).
+    pub async fn create_owned(
+        &self,
+        new: NewTenant,
+        owner: UserId,
+        max: usize,
+    ) -> Result<Option<Tenant>, ManageError> {
+        let Some(tenant) = self.store.create_owned(new, owner, max).await? else {
+            return Ok(None);
+        };
+        self.keys
+            .ensure_keys(tenant.id, &[])
+            .await
+            .map_err(ManageError::Keys)?;
+        tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
+        Ok(Some(tenant))
     }
 
     pub async fn list(&self, page: &PageRequest) -> Result<Page<Tenant>, ManageError> {

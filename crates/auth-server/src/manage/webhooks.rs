@@ -122,26 +122,30 @@ impl WebhookEndpoints {
         let url = parse_url(&draft.url, self.private)?;
         let description = parse_description(&draft.description)?;
         let events = parse_events(&draft.events)?;
-        if self.store.endpoints(tenant).await?.len() >= MAX_PER_TENANT {
-            return Err(WebhookRuleError::TooMany.into());
-        }
         let id = format!("whk_{}", uuid::Uuid::new_v4().simple());
         let (secret, sealed) = self
             .secrets
             .generate(&id)
             .map_err(ManageError::WebhookSecret)?;
         let now = self.clock.now();
-        self.store
-            .insert_endpoint(&NewEndpoint {
-                id: &id,
-                tenant_id: tenant,
-                url: url.as_str(),
-                description: &description,
-                events: &events_column(&events),
-                secret_sealed: &sealed,
-                now,
-            })
+        let added = self
+            .store
+            .insert_endpoint(
+                &NewEndpoint {
+                    id: &id,
+                    tenant_id: tenant,
+                    url: url.as_str(),
+                    description: &description,
+                    events: &events_column(&events),
+                    secret_sealed: &sealed,
+                    now,
+                },
+                MAX_PER_TENANT,
+            )
             .await?;
+        if !added {
+            return Err(WebhookRuleError::TooMany.into());
+        }
         self.record(
             tenant,
             "created",

@@ -5,10 +5,12 @@ use sqlx::{AnyPool, Row};
 use std::sync::Arc;
 
 use super::{is_unique_violation, StoreError};
+use crate::domain::team::Role;
 use crate::domain::tenant::{
     DisplayName, NewTenant, Tenant, TenantId, TenantSettings, TenantSlug, TenantUpdate,
     PLATFORM_SLUG,
 };
+use crate::domain::user::UserId;
 use service_kit::clock::{SharedClock, SystemClock};
 use service_kit::paging::{Page, PageRequest};
 
@@ -37,8 +39,62 @@ impl TenantStore {
     }
 
     pub async fn create(&self, new: NewTenant) -> Result<Tenant, StoreError> {
+        let tenant = self.new_tenant(new);
+        insert(&self.pool, &tenant).await?;
+        Ok(tenant)
+    }
+
+    /// Creates the tenant with `owner` as its owner, unless `owner` is
+    /// already a member of `max` enabled tenants: `None` then, and nothing
+    /// is written. One transaction that first writes the owner's user row,
+    /// so sign-ups at the same moment are counted one after the other and
+    /// never pass `max` together.
+    pub async fn create_owned(
+        &self,
+        new: NewTenant,
+        owner: UserId,
+        max: usize,
+    ) -> Result<Option<Tenant>, StoreError> {
+        let tenant = self.new_tenant(new);
+        let owner = owner.to_string();
+        let mut tx = self.pool.begin().await?;
+        // Changes nothing and names no column the caches watch.
+        let locked = sqlx::query("UPDATE users SET password_hash = password_hash WHERE id = $1")
+            .bind(&owner)
+            .execute(&mut *tx)
+            .await?;
+        if locked.rows_affected() == 0 {
+            return Err(StoreError::UserNotFound);
+        }
+        let member_of: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tenant_owners o JOIN tenants t ON t.id = o.tenant_id \
+             WHERE o.user_id = $1 AND t.disabled_at IS NULL",
+        )
+        .bind(&owner)
+        .fetch_one(&mut *tx)
+        .await?;
+        if usize::try_from(member_of).map_or(true, |n| n >= max) {
+            return Ok(None);
+        }
+        insert(&mut *tx, &tenant).await?;
+        sqlx::query(
+            "INSERT INTO tenant_owners (tenant_id, user_id, role, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant.id.to_string())
+        .bind(&owner)
+        .bind(Role::Owner.as_str())
+        .bind(tenant.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(tenant))
+    }
+
+    /// A tenant made now from `new`, not yet stored.
+    fn new_tenant(&self, new: NewTenant) -> Tenant {
         let now = self.now();
-        let tenant = Tenant {
+        Tenant {
             id: TenantId::new(),
             slug: new.slug,
             display_name: new.display_name,
@@ -46,27 +102,7 @@ impl TenantStore {
             created_at: now,
             updated_at: now,
             disabled_at: None,
-        };
-        sqlx::query(
-            "INSERT INTO tenants (id, slug, display_name, settings, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(tenant.id.to_string())
-        .bind(tenant.slug.as_ref())
-        .bind(tenant.display_name.as_ref())
-        .bind(tenant.settings.to_json())
-        .bind(tenant.created_at)
-        .bind(tenant.updated_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::SlugTaken(tenant.slug.to_string())
-            } else {
-                StoreError::Database(e)
-            }
-        })?;
-        Ok(tenant)
+        }
     }
 
     pub async fn get(&self, id: TenantId) -> Result<Tenant, StoreError> {
@@ -192,6 +228,33 @@ impl TenantStore {
             .await?;
         Ok(row.try_get("n")?)
     }
+}
+
+/// Stores `tenant`; `SlugTaken` when its slug is.
+async fn insert<'e, E>(executor: E, tenant: &Tenant) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, display_name, settings, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant.id.to_string())
+    .bind(tenant.slug.as_ref())
+    .bind(tenant.display_name.as_ref())
+    .bind(tenant.settings.to_json())
+    .bind(tenant.created_at)
+    .bind(tenant.updated_at)
+    .execute(executor)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::SlugTaken(tenant.slug.to_string())
+        } else {
+            StoreError::Database(e)
+        }
+    })?;
+    Ok(())
 }
 
 pub(crate) fn tenant_from_row(row: &AnyRow) -> Result<Tenant, StoreError> {

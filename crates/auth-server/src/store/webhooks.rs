@@ -111,21 +111,44 @@ impl WebhookStore {
         }
     }
 
-    pub async fn insert_endpoint(&self, e: &NewEndpoint<'_>) -> Result<(), StoreError> {
+    /// Adds the endpoint unless the tenant has `max` already; whether it
+    /// did. The tenant's endpoints are locked before they are counted, so
+    /// creations at the same moment are counted one after the other and
+    /// never pass the cap together.
+    pub async fn insert_endpoint(
+        &self,
+        e: &NewEndpoint<'_>,
+        max: usize,
+    ) -> Result<bool, StoreError> {
+        let tenant = e.tenant_id.to_string();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE webhook_endpoints SET updated_at = updated_at WHERE tenant_id = $1")
+            .bind(&tenant)
+            .execute(&mut *tx)
+            .await?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_endpoints WHERE tenant_id = $1")
+                .bind(&tenant)
+                .fetch_one(&mut *tx)
+                .await?;
+        if usize::try_from(count).map_or(true, |n| n >= max) {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, tenant_id, url, description, events, secret_sealed, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
         )
         .bind(e.id)
-        .bind(e.tenant_id.to_string())
+        .bind(&tenant)
         .bind(e.url)
         .bind(e.description)
         .bind(e.events)
         .bind(e.secret_sealed)
         .bind(e.now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The tenant's endpoints, oldest first.

@@ -1,8 +1,9 @@
 //! The identity stores directly, the same cases on both engines: which
 //! unique rule a new user broke, the per-address mail budget, the
 //! brute-force counters, turning MFA on only with the seed checked, and
-//! removing a way in (password, passkey) only while another stays, and
-//! erasing a user only while each of their teams keeps an owner.
+//! removing a way in (password, passkey) only while another stays,
+//! erasing a user only while each of their teams keeps an owner, and the
+//! cap on the tenants a user creates for themselves.
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::email::Email;
 use auth_server::domain::passkey::PasskeyName;
@@ -440,3 +441,58 @@ async fn an_erasure_and_a_leaving_owner_keep_an_owner(engine: Engine) {
     }
 }
 both_engines!(erasure_race, an_erasure_and_a_leaving_owner_keep_an_owner);
+
+/// Five tenants created by one user at the same moment, with a cap of
+/// three: three are made, each with the user as its owner.
+async fn tenants_made_at_once_stop_at_the_cap(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let founder = UserStore::new(database.pool.clone())
+        .create(new_user(&tenant, "founder@example.com", "founder"), 1)
+        .await
+        .expect("user")
+        .id;
+    let tenants = TenantStore::new(database.pool.clone());
+    let create = |n: usize| {
+        let tenants = tenants.clone();
+        async move {
+            tenants
+                .create_owned(
+                    NewTenant {
+                        slug: TenantSlug::parse(&format!("startup{n}")).expect("slug"),
+                        display_name: DisplayName::parse("Startup").expect("name"),
+                        settings: TenantSettings::default(),
+                    },
+                    founder,
+                    3,
+                )
+                .await
+                .expect("decided")
+        }
+    };
+    let made = futures_util::future::join_all((0..5).map(create)).await;
+    let made: Vec<_> = made.into_iter().flatten().collect();
+    assert_eq!(made.len(), 3, "{made:?}");
+    let owners = OwnerStore::new(database.pool.clone());
+    for tenant in &made {
+        let team = owners.list(tenant.id).await.expect("owners");
+        assert_eq!(team.len(), 1);
+        assert_eq!(team[0].role, Role::Owner);
+    }
+    let taken = tenants
+        .create_owned(
+            NewTenant {
+                slug: made[0].slug.clone(),
+                display_name: DisplayName::parse("Again").expect("name"),
+                settings: TenantSettings::default(),
+            },
+            UserStore::new(database.pool.clone())
+                .create(new_user(&tenant, "other@example.com", "other"), 1)
+                .await
+                .expect("user")
+                .id,
+            3,
+        )
+        .await;
+    assert!(matches!(taken, Err(StoreError::SlugTaken(_))), "{taken:?}");
+}
+both_engines!(tenant_cap_race, tenants_made_at_once_stop_at_the_cap);

@@ -50,7 +50,7 @@ pub async fn submit_new_tenant(
         app: &form.app,
         callback_url: Some(&form.callback_url),
     };
-    match start_tenant(&ctx.state.manage, &ctx.state.owners, &user, &request).await {
+    match start_tenant(&ctx.state.manage, &user, &request).await {
         Ok(started) => quickstart(&ctx, &started),
         Err(e) => {
             let (status, message) = refusal(&ctx, e)?;
@@ -85,9 +85,7 @@ fn refusal(ctx: &PageCtx, e: OnboardingError) -> Result<(StatusCode, String), Pa
             (unprocessable, ctx.text("onboarding_app_invalid"))
         }
         OnboardingError::App(_) => (unprocessable, ctx.text("onboarding_callback_invalid")),
-        e @ (OnboardingError::Manage(_) | OnboardingError::Owner(_)) => {
-            return Err(PageError::internal(e))
-        }
+        e @ OnboardingError::Manage(_) => return Err(PageError::internal(e)),
     })
 }
 

@@ -349,18 +349,22 @@ impl Scene {
             .expect("endpoints")
             .is_empty()
         {
-            store
-                .insert_endpoint(&NewEndpoint {
-                    id: "whk_cleanup",
-                    tenant_id: self.tenant.id,
-                    url: "https://hooks.acme.example/",
-                    description: "",
-                    events: "user.created",
-                    secret_sealed: "v1.none.AAAA",
-                    now: T0 - 100 * DAY,
-                })
+            let added = store
+                .insert_endpoint(
+                    &NewEndpoint {
+                        id: "whk_cleanup",
+                        tenant_id: self.tenant.id,
+                        url: "https://hooks.acme.example/",
+                        description: "",
+                        events: "user.created",
+                        secret_sealed: "v1.none.AAAA",
+                        now: T0 - 100 * DAY,
+                    },
+                    1,
+                )
                 .await
                 .expect("endpoint");
+            assert!(added);
         }
         store
             .enqueue(&[NewDelivery {
