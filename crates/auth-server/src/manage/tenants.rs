@@ -30,13 +30,7 @@ impl Tenants {
 
     pub async fn create(&self, new: NewTenant) -> Result<Tenant, ManageError> {
         let tenant = self.store.create(new).await?;
-        // Its keys exist before anything asks for them: no GET ever makes one.
-        self.keys
-            .ensure_keys(tenant.id, &[])
-            .await
-            .map_err(ManageError::Keys)?;
-        tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
-        Ok(tenant)
+        self.created(tenant).await
     }
 
     /// A tenant made by a platform user for themselves: they are its owner,
@@ -48,15 +42,21 @@ impl Tenants {
         owner: UserId,
         max: usize,
     ) -> Result<Option<Tenant>, ManageError> {
-        let Some(tenant) = self.store.create_owned(new, owner, max).await? else {
-            return Ok(None);
-        };
+        match self.store.create_owned(new, owner, max).await? {
+            Some(tenant) => Ok(Some(self.created(tenant).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// What follows a tenant's creation: its keys exist before anything
+    /// asks for them (no GET ever makes one).
+    async fn created(&self, tenant: Tenant) -> Result<Tenant, ManageError> {
         self.keys
             .ensure_keys(tenant.id, &[])
             .await
             .map_err(ManageError::Keys)?;
         tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
-        Ok(Some(tenant))
+        Ok(tenant)
     }
 
     pub async fn list(&self, page: &PageRequest) -> Result<Page<Tenant>, ManageError> {
