@@ -46,8 +46,15 @@ impl TeamInviteStore {
     }
 
     /// Keeps `invite`, replacing the address's pending one in that tenant.
+    /// The team's owner rows are locked first (a write that changes
+    /// nothing), so two invitations of one address at the same moment are
+    /// made one after the other and only the second's link stays.
     pub async fn replace(&self, invite: &Invite) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tenant_owners SET role = role WHERE tenant_id = $1 AND role = 'owner'")
+            .bind(invite.tenant_id.to_string())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "DELETE FROM team_invites WHERE tenant_id = $1 AND email_normalized = $2 \
              AND accepted_at IS NULL",

@@ -2,8 +2,9 @@
 //! unique rule a new user broke, the per-address mail budget, the
 //! brute-force counters, turning MFA on only with the seed checked, and
 //! removing a way in (password, passkey) only while another stays,
-//! erasing a user only while each of their teams keeps an owner, and the
-//! cap on the tenants a user creates for themselves.
+//! erasing a user only while each of their teams keeps an owner, the cap
+//! on the tenants a user creates for themselves, and one pending
+//! invitation per address.
 use auth_server::domain::display_name::DisplayName;
 use auth_server::domain::email::Email;
 use auth_server::domain::passkey::PasskeyName;
@@ -17,6 +18,7 @@ use auth_server::store::login_failures::{Counter, LoginFailureStore};
 use auth_server::store::mail_budget::MailBudgetStore;
 use auth_server::store::owners::OwnerStore;
 use auth_server::store::passkeys::{NewPasskey, PasskeyStore};
+use auth_server::store::team_invites::{Invite, TeamInviteStore};
 use auth_server::store::tenants::TenantStore;
 use auth_server::store::users::{NewUser, UserStore};
 use auth_server::store::ways_in::WaysInStore;
@@ -496,3 +498,43 @@ async fn tenants_made_at_once_stop_at_the_cap(engine: Engine) {
     assert!(matches!(taken, Err(StoreError::SlugTaken(_))), "{taken:?}");
 }
 both_engines!(tenant_cap_race, tenants_made_at_once_stop_at_the_cap);
+
+/// Two invitations of one address to one team at the same moment: one
+/// pending invitation is left, every time.
+async fn invitations_at_once_leave_one(engine: Engine) {
+    let (_db, database, tenant) = database(engine).await;
+    let founder = UserStore::new(database.pool.clone())
+        .create(new_user(&tenant, "founder@example.com", "founder"), 1)
+        .await
+        .expect("user")
+        .id;
+    OwnerStore::new(database.pool.clone())
+        .add(tenant.id, founder, Role::Owner, 1)
+        .await
+        .expect("owner");
+    let invites = TeamInviteStore::new(database.pool.clone());
+    let invite = |round: usize, n: usize| Invite {
+        token_hash: format!("token-{round}-{n}"),
+        tenant_id: tenant.id,
+        email: format!("bob{round}@example.com"),
+        email_normalized: format!("bob{round}@example.com"),
+        role: Role::Admin,
+        invited_by: founder.to_string(),
+        created_at: 1,
+        expires_at: 1_000_000,
+    };
+    for round in 0..10 {
+        let (first, second) = (invite(round, 1), invite(round, 2));
+        let (a, b) = tokio::join!(invites.replace(&first), invites.replace(&second));
+        a.expect("first");
+        b.expect("second");
+        let mut pending = 0;
+        for token in [&first.token_hash, &second.token_hash] {
+            if invites.find(token, 2).await.expect("find").is_some() {
+                pending += 1;
+            }
+        }
+        assert_eq!(pending, 1, "round {round}: both links work");
+    }
+}
+both_engines!(invitation_race, invitations_at_once_leave_one);
