@@ -310,3 +310,26 @@ impl Manage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_changes_that_kept_colliding_are_collisions() {
+        for collided in [
+            ManageError::SecretChangeCollided,
+            ManageError::Store(StoreError::Contended),
+            ManageError::Client(ClientStoreError::Contended),
+        ] {
+            assert!(collided.is_collision(), "{collided:?}");
+        }
+        for other in [
+            ManageError::NoScope,
+            ManageError::Store(StoreError::TenantNotFound),
+            ManageError::Client(ClientStoreError::NotFound),
+        ] {
+            assert!(!other.is_collision(), "{other:?}");
+        }
+    }
+}

@@ -139,23 +139,16 @@ impl ResponseError for PageError {
 mod tests {
     use super::*;
     use crate::manage::ManageError;
-    use crate::store::clients::ClientStoreError;
-    use crate::store::StoreError;
 
     #[test]
     fn changes_that_kept_colliding_are_busy_and_other_failures_internal() {
-        for collided in [
-            ManageError::SecretChangeCollided,
-            ManageError::Store(StoreError::Contended),
-            ManageError::Client(ClientStoreError::Contended),
-        ] {
-            let page = PageError::internal(collided);
-            assert!(
-                matches!(page, PageError::Busy { retry_after: 1 }),
-                "{page:?}"
-            );
-        }
-        let broken = PageError::internal(ManageError::Store(StoreError::Corrupt("x".into())));
+        // Which failures are collisions: `ManageError::is_collision`.
+        let page = PageError::internal(ManageError::SecretChangeCollided);
+        assert!(
+            matches!(page, PageError::Busy { retry_after: 1 }),
+            "{page:?}"
+        );
+        let broken = PageError::internal(ManageError::NoScope);
         assert!(matches!(broken, PageError::Internal(_)), "{broken:?}");
         assert!(matches!(
             PageError::internal("a message"),
