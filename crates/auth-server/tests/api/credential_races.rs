@@ -13,7 +13,7 @@ use auth_server::store::users::UserStore;
 use service_kit::both_engines;
 use service_kit::db::{Database, Engine};
 
-use super::identity_store::{database, new_user};
+use super::identity_store::{database, user_named};
 
 /// The hash `new_user` gives every user.
 const OLD_HASH: &str = "$argon2id$not-checked-here";
@@ -45,14 +45,7 @@ async fn sessions_of(database: &Database, user: UserId) -> i64 {
 }
 
 async fn user(database: &Database, tenant: &Tenant, n: u32) -> UserId {
-    UserStore::new(database.pool.clone())
-        .create(
-            new_user(tenant, &format!("u{n}@example.com"), &format!("user{n}")),
-            1,
-        )
-        .await
-        .expect("user")
-        .id
+    user_named(database, tenant, &format!("user{n}")).await
 }
 
 /// A session opens only for the user as the login read them: the same

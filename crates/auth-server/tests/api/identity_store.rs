@@ -59,6 +59,15 @@ pub(crate) fn new_user(tenant: &Tenant, email: &str, username: &str) -> NewUser 
     }
 }
 
+/// A new user of `tenant`, `{name}@example.com`, username `name`.
+pub(crate) async fn user_named(database: &Database, tenant: &Tenant, name: &str) -> UserId {
+    UserStore::new(database.pool.clone())
+        .create(new_user(tenant, &format!("{name}@example.com"), name), 1)
+        .await
+        .expect("user")
+        .id
+}
+
 /// A taken email is reported as such whatever else is taken, and a taken
 /// username only when the email is free: the rules are told apart by name
 /// (PostgreSQL) or by their columns (SQLite), never by guessing from text.
@@ -448,11 +457,7 @@ both_engines!(erasure_race, an_erasure_and_a_leaving_owner_keep_an_owner);
 /// three: three are made, each with the user as its owner.
 async fn tenants_made_at_once_stop_at_the_cap(engine: Engine) {
     let (_db, database, tenant) = database(engine).await;
-    let founder = UserStore::new(database.pool.clone())
-        .create(new_user(&tenant, "founder@example.com", "founder"), 1)
-        .await
-        .expect("user")
-        .id;
+    let founder = user_named(&database, &tenant, "founder").await;
     let tenants = TenantStore::new(database.pool.clone());
     let create = |n: usize| {
         let tenants = tenants.clone();
@@ -487,11 +492,7 @@ async fn tenants_made_at_once_stop_at_the_cap(engine: Engine) {
                 display_name: DisplayName::parse("Again").expect("name"),
                 settings: TenantSettings::default(),
             },
-            UserStore::new(database.pool.clone())
-                .create(new_user(&tenant, "other@example.com", "other"), 1)
-                .await
-                .expect("user")
-                .id,
+            user_named(&database, &tenant, "other").await,
             3,
         )
         .await;
@@ -503,11 +504,7 @@ both_engines!(tenant_cap_race, tenants_made_at_once_stop_at_the_cap);
 /// pending invitation is left, every time.
 async fn invitations_at_once_leave_one(engine: Engine) {
     let (_db, database, tenant) = database(engine).await;
-    let founder = UserStore::new(database.pool.clone())
-        .create(new_user(&tenant, "founder@example.com", "founder"), 1)
-        .await
-        .expect("user")
-        .id;
+    let founder = user_named(&database, &tenant, "founder").await;
     OwnerStore::new(database.pool.clone())
         .add(tenant.id, founder, Role::Owner, 1)
         .await

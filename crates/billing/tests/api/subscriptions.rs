@@ -10,6 +10,7 @@ use service_kit::both_engines;
 use service_kit::db::Engine;
 
 use crate::helpers::{assert_problem, spawn_with_stripe, unix_now, TestBilling, OWNER_A, TENANT_A};
+use crate::stripe_fake::CompletedCheckout;
 
 const DAY: i64 = 86_400;
 
@@ -25,6 +26,13 @@ async fn checkout(app: &TestBilling, plan: &str) -> reqwest::Response {
         })),
     )
     .await
+}
+
+/// A checkout for `plan` that the customer paid (its events not delivered).
+async fn paid_checkout(app: &TestBilling, plan: &str) -> CompletedCheckout {
+    let body: Value = checkout(app, plan).await.json().await.unwrap();
+    app.stripe()
+        .complete_checkout(body["session_id"].as_str().unwrap())
 }
 
 async fn deliver_all_ok(app: &TestBilling) {
@@ -220,9 +228,7 @@ async fn unsellable_plans_and_bad_urls_are_refused() {
 #[tokio::test]
 async fn an_operator_cannot_override_a_stripe_subscription() {
     let app = spawn_with_stripe(Engine::Sqlite).await;
-    let body: Value = checkout(&app, "starter").await.json().await.unwrap();
-    app.stripe()
-        .complete_checkout(body["session_id"].as_str().unwrap());
+    paid_checkout(&app, "starter").await;
     deliver_all_ok(&app).await;
     let resp = app
         .call(
@@ -265,11 +271,7 @@ both_engines!(one_checkout_session, two_checkouts_at_once_get_one_session);
 /// finishing last, must not bring a paid plan back.
 async fn an_upgrade_finishing_after_a_cancellation_does_not_undo_it(engine: Engine) {
     let app = spawn_with_stripe(engine).await;
-    let resp = checkout(&app, "starter").await;
-    let body: Value = resp.json().await.unwrap();
-    let paid = app
-        .stripe()
-        .complete_checkout(body["session_id"].as_str().unwrap());
+    let paid = paid_checkout(&app, "starter").await;
     deliver_all_ok(&app).await;
     let mut hold = app.stripe().hold_next(
         "POST",
@@ -302,11 +304,7 @@ both_engines!(
 /// Stripe keeps charging for.
 async fn a_manual_plan_does_not_overwrite_a_subscription_committed_meanwhile(engine: Engine) {
     let app = spawn_with_stripe(engine).await;
-    let resp = checkout(&app, "starter").await;
-    let body: Value = resp.json().await.unwrap();
-    let paid = app
-        .stripe()
-        .complete_checkout(body["session_id"].as_str().unwrap());
+    let paid = paid_checkout(&app, "starter").await;
     let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
     let mut webhook = pool.begin().await.unwrap();
     sqlx::query("UPDATE accounts SET updated_at = updated_at WHERE tenant_id = $1")
