@@ -171,16 +171,25 @@ impl ClientStore {
     }
 
     pub async fn get(&self, tenant: TenantId, id: &ClientId) -> Result<Client, ClientStoreError> {
+        Ok(self.get_revised(tenant, id).await?.0)
+    }
+
+    /// The client and its revision, the count of updates it had, which
+    /// [`ClientStore::update`] writes over.
+    async fn get_revised(
+        &self,
+        tenant: TenantId,
+        id: &ClientId,
+    ) -> Result<(Client, i64), ClientStoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND id = $2"
+            "SELECT {COLUMNS}, revision FROM clients WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant.to_string())
         .bind(id.as_ref())
         .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref()
-            .map(client_from_row)
-            .unwrap_or(Err(ClientStoreError::NotFound))
+        .await?
+        .ok_or(ClientStoreError::NotFound)?;
+        Ok((client_from_row(&row)?, row.try_get("revision")?))
     }
 
     /// The tenant's clients in id order, `page.limit()` at a time.
@@ -216,16 +225,7 @@ impl ClientStore {
         // is refused by SQLite (`SQLITE_BUSY`) when another writer commits
         // in between.
         for _ in 0..CHANGE_ATTEMPTS {
-            let row = sqlx::query(&format!(
-                "SELECT {COLUMNS}, revision FROM clients WHERE tenant_id = $1 AND id = $2"
-            ))
-            .bind(tenant.to_string())
-            .bind(id.as_ref())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(ClientStoreError::NotFound)?;
-            let revision: i64 = row.try_get("revision")?;
-            let mut client = client_from_row(&row)?;
+            let (mut client, revision) = self.get_revised(tenant, id).await?;
             client.settings = client.settings.updated(client.kind, update.clone())?;
             client.updated_at = now;
             let done = bind_settings(sqlx::query(&UPDATE), &client.settings)

@@ -35,17 +35,7 @@ impl OwnerStore {
         role: Role,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO tenant_owners (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, user_id) DO NOTHING",
-        )
-        .bind(tenant.to_string())
-        .bind(user.to_string())
-        .bind(role.as_str())
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        insert_member(&self.pool, tenant, user, role, now).await
     }
 
     /// Gives a member `role`. False when they are not a member, or when
@@ -148,6 +138,32 @@ impl OwnerStore {
             .map(|row| Ok((tenant_from_row(row)?, role_from_row(row)?)))
             .transpose()
     }
+}
+
+/// Makes `user` a member of `tenant` with `role` through `executor` (a
+/// pool, or a transaction that creates the tenant); false if they already
+/// were one.
+pub(super) async fn insert_member<'e, E>(
+    executor: E,
+    tenant: TenantId,
+    user: UserId,
+    role: Role,
+    now: i64,
+) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let done = sqlx::query(
+        "INSERT INTO tenant_owners (tenant_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, user_id) DO NOTHING",
+    )
+    .bind(tenant.to_string())
+    .bind(user.to_string())
+    .bind(role.as_str())
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Locks the tenant's owner rows until the transaction ends (an UPDATE

@@ -56,11 +56,11 @@ impl TenantStore {
         max: usize,
     ) -> Result<Option<Tenant>, StoreError> {
         let tenant = self.new_tenant(new);
-        let owner = owner.to_string();
+        let owner_id = owner.to_string();
         let mut tx = self.pool.begin().await?;
         // Changes nothing and names no column the caches watch.
         let locked = sqlx::query("UPDATE users SET password_hash = password_hash WHERE id = $1")
-            .bind(&owner)
+            .bind(&owner_id)
             .execute(&mut *tx)
             .await?;
         if locked.rows_affected() == 0 {
@@ -70,23 +70,15 @@ impl TenantStore {
             "SELECT COUNT(*) FROM tenant_owners o JOIN tenants t ON t.id = o.tenant_id \
              WHERE o.user_id = $1 AND t.disabled_at IS NULL",
         )
-        .bind(&owner)
+        .bind(&owner_id)
         .fetch_one(&mut *tx)
         .await?;
         if usize::try_from(member_of).map_or(true, |n| n >= max) {
             return Ok(None);
         }
         insert(&mut *tx, &tenant).await?;
-        sqlx::query(
-            "INSERT INTO tenant_owners (tenant_id, user_id, role, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(tenant.id.to_string())
-        .bind(&owner)
-        .bind(Role::Owner.as_str())
-        .bind(tenant.created_at)
-        .execute(&mut *tx)
-        .await?;
+        super::owners::insert_member(&mut *tx, tenant.id, owner, Role::Owner, tenant.created_at)
+            .await?;
         tx.commit().await?;
         Ok(Some(tenant))
     }
@@ -106,13 +98,20 @@ impl TenantStore {
     }
 
     pub async fn get(&self, id: TenantId) -> Result<Tenant, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref()
-            .map(tenant_from_row)
-            .unwrap_or(Err(StoreError::TenantNotFound))
+        Ok(self.get_revised(id).await?.0)
+    }
+
+    /// The tenant and its revision, the count of changes of its name and
+    /// settings, which [`TenantStore::change_settings`] writes over.
+    async fn get_revised(&self, id: TenantId) -> Result<(Tenant, i64), StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, revision FROM tenants WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::TenantNotFound)?;
+        Ok((tenant_from_row(&row)?, row.try_get("revision")?))
     }
 
     pub async fn get_by_slug(&self, slug: &str) -> Result<Tenant, StoreError> {
@@ -169,16 +168,7 @@ impl TenantStore {
         mut change: impl FnMut(&TenantSettings) -> Result<TenantSettings, E>,
     ) -> Result<Tenant, E> {
         for _ in 0..3 {
-            let row = sqlx::query(&format!(
-                "SELECT {COLUMNS}, revision FROM tenants WHERE id = $1"
-            ))
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(StoreError::from)?
-            .ok_or(StoreError::TenantNotFound)?;
-            let revision: i64 = row.try_get("revision").map_err(StoreError::from)?;
-            let mut tenant = tenant_from_row(&row)?;
+            let (mut tenant, revision) = self.get_revised(id).await?;
             let settings = change(&tenant.settings)?;
             let now = self.now();
             let done = sqlx::query(

@@ -247,15 +247,7 @@ impl UpstreamStore {
     }
 
     pub async fn get(&self, tenant: TenantId, id: &str) -> Result<UpstreamProvider, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM upstream_providers WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant.to_string())
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::ProviderNotFound)?;
-        provider_from_row(&row)
+        Ok(self.get_for_update(tenant, id).await?.0)
     }
 
     pub async fn by_slug(
