@@ -64,15 +64,26 @@ impl AccountStore {
         customer_id: &str,
         now: i64,
     ) -> Result<String, StoreError> {
+        // The row first, without the customer; then the customer, only where
+        // none is set. In one upsert, two checkouts at once that got the
+        // same customer from Stripe could both insert it, and PostgreSQL
+        // refused the second on the unique customer id (a 500), not on the
+        // tenant the upsert names.
         sqlx::query(
-            "INSERT INTO accounts (tenant_id, stripe_customer_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $3) ON CONFLICT (tenant_id) DO UPDATE \
-             SET stripe_customer_id = excluded.stripe_customer_id, updated_at = excluded.updated_at \
-             WHERE accounts.stripe_customer_id IS NULL",
+            "INSERT INTO accounts (tenant_id, created_at, updated_at) VALUES ($1, $2, $2) \
+             ON CONFLICT (tenant_id) DO NOTHING",
         )
         .bind(tenant.to_string())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "UPDATE accounts SET stripe_customer_id = $1, updated_at = $2 \
+             WHERE tenant_id = $3 AND stripe_customer_id IS NULL",
+        )
         .bind(customer_id)
         .bind(now)
+        .bind(tenant.to_string())
         .execute(&self.pool)
         .await?;
         self.get(tenant)
